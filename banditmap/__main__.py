@@ -1,0 +1,3 @@
+from banditmap.cli import main
+
+main()

@@ -1,0 +1,222 @@
+"""Loads and validates catalog folders (traits, algorithms, use cases) and merges them by id."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from banditmap import schema
+from banditmap.errors import BanditmapError
+from banditmap.model import (Algorithm, Bound, Catalog, Choice, Condition, Cost, Group, Hyperparameter,
+                             Implementation, Reference, Rule, Trait, UseCase)
+from banditmap.profiles import check_answers
+from banditmap.yamlio import Document, PathKey, load_file
+
+ENV_VAR = "BANDITMAP_CATALOG"
+
+
+def builtin_dir() -> Path:
+    """The shipped catalog: inside the installed package, or at the top of a source checkout."""
+    packaged = Path(__file__).parent / "_catalog"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "catalog"
+
+
+def catalog_dirs(extra: Iterable[Path] = ()) -> list[Path]:
+    """The built-in catalog, then folders named in $BANDITMAP_CATALOG, then `extra`; later ones win."""
+    from_env = [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p.strip()]
+    return [builtin_dir(), *from_env, *extra]
+
+
+def load_catalog(extra: Iterable[Path] = ()) -> Catalog:
+    return load_dirs(catalog_dirs(extra))
+
+
+def load_dirs(dirs: list[Path]) -> Catalog:
+    for d in dirs:
+        if not d.is_dir():
+            raise BanditmapError("catalog folder not found (expected a folder holding traits.yaml, "
+                                 "algorithms/ or usecases/)", source=str(d))
+    traits_file = next((d / "traits.yaml" for d in reversed(dirs) if (d / "traits.yaml").is_file()), None)
+    if traits_file is None:
+        raise BanditmapError("no traits.yaml in any catalog folder", source=str(dirs[0]))
+    groups, traits, rules = load_traits(load_file(traits_file))
+    algorithms: dict[str, Algorithm] = {}
+    usecases: dict[str, UseCase] = {}
+    for d in dirs:
+        algorithms.update(_unique(load_algorithms(files(d / "algorithms"), traits), "algorithm"))
+        usecases.update(_unique([load_usecase(load_file(f), traits, rules) for f in files(d / "usecases")],
+                                "use case"))
+    return Catalog(groups, traits, rules, tuple(sorted(algorithms.values(), key=lambda a: a.id)),
+                   tuple(sorted(usecases.values(), key=lambda u: u.id)), tuple(str(d) for d in dirs))
+
+
+def files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _unique(entries: list[Any], kind: str) -> dict[str, Any]:
+    """Ids must be unique inside one catalog folder (a later folder may override an earlier one)."""
+    seen: dict[str, Any] = {}
+    for entry in entries:
+        if entry.id in seen:
+            raise BanditmapError(f"duplicate {kind} id {entry.id!r}, also defined in {seen[entry.id].source}",
+                                 source=entry.source, field="id")
+        seen[entry.id] = entry
+    return seen
+
+
+# --- traits ---------------------------------------------------------------------------------------------------
+
+def load_traits(doc: Document) -> tuple[tuple[Group, ...], tuple[Trait, ...], tuple[Rule, ...]]:
+    schema.check(doc, schema.TRAITS_SCHEMA)
+    data = doc.data
+    groups = tuple(Group(g["id"], g["title"], g.get("source", "")) for g in data["groups"])
+    group_ids = {g.id for g in groups}
+    traits: list[Trait] = []
+    for i, raw in enumerate(data["traits"]):
+        path: PathKey = ("traits", i)
+        if raw["id"] in {t.id for t in traits}:
+            raise doc.error(path + ("id",), f"duplicate trait id {raw['id']!r}")
+        if raw["group"] not in group_ids:
+            raise doc.error(path + ("group",), f"unknown group {raw['group']!r}; expected one of "
+                            + ", ".join(sorted(group_ids)))
+        traits.append(_trait(doc, path, raw))
+    by_id = {t.id: t for t in traits}
+    for i, t in enumerate(traits):
+        for j, cond in enumerate(t.ask_if):
+            _check_condition(doc, ("traits", i, "ask_if", cond.trait), cond, by_id)
+    rules = tuple(_rule(doc, ("rules", i), raw, by_id) for i, raw in enumerate(data.get("rules", [])))
+    return groups, tuple(traits), rules
+
+
+def _trait(doc: Document, path: PathKey, raw: Mapping[str, Any]) -> Trait:
+    kind = raw["kind"]
+    choices = tuple(Choice(v["id"], v["meaning"]) for v in raw.get("values", []))
+    if kind == "choice":
+        if not choices:
+            raise doc.error(path + ("values",), "a choice trait needs a list of values")
+        for key in ("min", "max", "integer"):
+            if key in raw:
+                raise doc.error(path + (key,), f"{key} applies to number traits only")
+        if len({c.id for c in choices}) != len(choices):
+            raise doc.error(path + ("values",), "value ids must be unique")
+        default = raw.get("default")
+        if default is not None and default not in {c.id for c in choices}:
+            raise doc.error(path + ("default",), f"expected one of {', '.join(c.id for c in choices)}")
+    else:
+        if choices:
+            raise doc.error(path + ("values",), "a number trait has no values; use min and max")
+        default = raw.get("default")
+        if default is not None and not isinstance(default, (int, float)):
+            raise doc.error(path + ("default",), "expected a number")
+    return Trait(
+        id=raw["id"], group=raw["group"], kind=kind, question=raw["question"], help=raw["help"].strip(),
+        choices=choices, default=default, ask_if=_conditions(raw.get("ask_if", {})),
+        minimum=raw.get("min"), maximum=raw.get("max"), integer=raw.get("integer", False),
+        source=raw.get("source", ""),
+    )
+
+
+def _conditions(raw: Mapping[str, list[str]]) -> tuple[Condition, ...]:
+    return tuple(Condition(trait, tuple(values)) for trait, values in raw.items())
+
+
+def _check_condition(doc: Document, path: PathKey, cond: Condition, by_id: Mapping[str, Trait]) -> None:
+    trait = by_id.get(cond.trait)
+    if trait is None or not trait.is_choice:
+        raise doc.error(path, f"unknown choice trait {cond.trait!r}")
+    for value in cond.values:
+        if value not in trait.values:
+            raise doc.error(path, f"{value!r} is not a value of {trait.id}; expected one of "
+                            + ", ".join(trait.values))
+
+
+def _rule(doc: Document, path: PathKey, raw: Mapping[str, Any], by_id: Mapping[str, Trait]) -> Rule:
+    when = _conditions(raw["when"])
+    for cond in when:
+        _check_condition(doc, path + ("when", cond.trait), cond, by_id)
+    choices: dict[str, tuple[str, ...]] = {}
+    bounds: dict[str, Bound] = {}
+    for trait_id, req in raw["require"].items():
+        where = path + ("require", trait_id)
+        trait = by_id.get(trait_id)
+        if trait is None:
+            raise doc.error(where, f"unknown trait {trait_id!r}")
+        if isinstance(req, list):
+            _check_condition(doc, where, Condition(trait_id, tuple(req)), by_id)
+            choices[trait_id] = tuple(req)
+        else:
+            if trait.is_choice:
+                raise doc.error(where, "a choice trait is required with a list of values")
+            at_most = req.get("at_most")
+            if at_most is not None and (at_most not in by_id or by_id[at_most].is_choice):
+                raise doc.error(where + ("at_most",), f"unknown number trait {at_most!r}")
+            bounds[trait_id] = Bound(req.get("min"), req.get("max"), at_most)
+    return Rule(when, choices, bounds, raw["why"])
+
+
+# --- algorithms -----------------------------------------------------------------------------------------------
+
+def algorithm_schema(traits: tuple[Trait, ...]) -> schema.Schema:
+    return schema.algorithm_schema({t.id: t.values for t in traits if t.is_choice},
+                                   [t.id for t in traits if not t.is_choice])
+
+
+def load_algorithms(paths: list[Path], traits: tuple[Trait, ...]) -> list[Algorithm]:
+    file_schema = algorithm_schema(traits)
+    out: list[Algorithm] = []
+    for path in paths:
+        doc = load_file(path)
+        schema.check(doc, file_schema)
+        out += [_algorithm(doc, ("algorithms", i), raw, traits) for i, raw in enumerate(doc.data["algorithms"])]
+    return out
+
+
+def _values(raw: Any, trait: Trait) -> tuple[str, ...]:
+    return trait.values if raw == "any" else tuple(raw)
+
+
+def _algorithm(doc: Document, path: PathKey, raw: Mapping[str, Any], traits: tuple[Trait, ...]) -> Algorithm:
+    by_id = {t.id: t for t in traits}
+    handles = {t: _values(v, by_id[t]) for t, v in raw["handles"].items()}
+    prefers = {t: _values(v, by_id[t]) for t, v in raw.get("prefers", {}).items()}
+    for trait_id, values in prefers.items():
+        stray = [v for v in values if v not in handles[trait_id]]
+        if stray:
+            raise doc.error(path + ("prefers", trait_id),
+                            f"prefers {', '.join(stray)} but handles only {', '.join(handles[trait_id])}")
+    suits = {t: Bound(b.get("min"), b.get("max"), b.get("at_most")) for t, b in raw.get("suits", {}).items()}
+    return Algorithm(
+        id=raw["id"], name=raw["name"], family=raw["family"], summary=" ".join(raw["summary"].split()),
+        maturity=raw["maturity"], handles=handles, prefers=prefers, suits=suits,
+        references=tuple(Reference(tuple(r["authors"]), r["year"], r["title"], r["venue"], r.get("doi"),
+                                   r.get("arxiv")) for r in raw["references"]),
+        hyperparameters=tuple(Hyperparameter(h["name"], h["default"], h["meaning"])
+                              for h in raw["hyperparameters"]),
+        cost=Cost(raw["cost"]["decision"], raw["cost"]["memory"]),
+        implementations=tuple(Implementation(i["library"], i["name"]) for i in raw["implementations"]),
+        caveats=tuple(raw["caveats"]), simulator=raw["simulator"], source=f"{doc.source}:{doc.line_of(path)}",
+    )
+
+
+# --- use cases ------------------------------------------------------------------------------------------------
+
+def usecase_schema(traits: tuple[Trait, ...]) -> schema.Schema:
+    return schema.usecase_schema(answers_schema(traits))
+
+
+def answers_schema(traits: tuple[Trait, ...]) -> schema.Schema:
+    return schema.profile_schema({t.id: t.values for t in traits if t.is_choice},
+                                 {t.id: (t.minimum, t.maximum) for t in traits if not t.is_choice})
+
+
+def load_usecase(doc: Document, traits: tuple[Trait, ...], rules: tuple[Rule, ...]) -> UseCase:
+    if not isinstance(doc.data, dict):
+        raise doc.error((), "expected a mapping with id, name, description and profile")
+    schema.check(doc, usecase_schema(traits))
+    answers = check_answers(doc, ("profile",), traits, rules)
+    return UseCase(doc.data["id"], doc.data["name"], " ".join(doc.data["description"].split()), answers,
+                   doc.source)

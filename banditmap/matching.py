@@ -1,0 +1,62 @@
+"""Scores a catalog against a profile: hard rule-outs with every reason, soft points per trait, a ranking."""
+
+from __future__ import annotations
+
+from banditmap.model import Algorithm, Answer, Bound, Catalog, Match, Profile, Reason, Shortlist, Trait
+
+HANDLED = 1.0
+PREFERRED = 3.0
+SUITED = 1.0
+UNSUITED = -2.0
+MATURITY = {"production": 1.0, "studied": 0.5, "research": 0.0}
+
+
+def shortlist(profile: Profile, catalog: Catalog, top: int | None = None) -> Shortlist:
+    """Rank every algorithm for `profile`; ties are broken by id so the result is deterministic."""
+    matches = [score(algorithm, profile, catalog.traits) for algorithm in catalog.algorithms]
+    kept = sorted((m for m in matches if m.kept), key=lambda m: (-m.score, m.algorithm.id))
+    excluded = sorted((m for m in matches if not m.kept), key=lambda m: (len(m.ruled_out), m.algorithm.id))
+    unanswered = tuple(t.id for t in catalog.traits if t.id not in profile.answers)
+    return Shortlist(profile, tuple(kept[:top] if top else kept), tuple(excluded), unanswered)
+
+
+def score(algorithm: Algorithm, profile: Profile, traits: tuple[Trait, ...]) -> Match:
+    reasons: list[Reason] = []
+    ruled_out: list[Reason] = []
+    for trait in traits:
+        value = profile.answers.get(trait.id)
+        if value is None:
+            continue  # unanswered traits rule nothing out and earn nothing
+        if trait.is_choice:
+            reason = rule_out(algorithm, trait, str(value))
+            (ruled_out if reason else reasons).append(reason or fit(algorithm, trait, str(value)))
+        elif trait.id in algorithm.suits:
+            reasons.append(suitability(trait.id, value, algorithm.suits[trait.id]))
+    reasons.append(Reason("maturity", algorithm.maturity, MATURITY[algorithm.maturity],
+                          f"maturity: {algorithm.maturity}"))
+    total = sum(r.points for r in reasons) if not ruled_out else 0.0
+    return Match(algorithm, total, tuple(reasons), tuple(ruled_out))
+
+
+def rule_out(algorithm: Algorithm, trait: Trait, value: str) -> Reason | None:
+    """A reason the algorithm cannot serve `trait=value`, or None when it handles it."""
+    handled = algorithm.handles.get(trait.id, ())
+    if value in handled:
+        return None
+    return Reason(trait.id, value, 0.0,
+                  f"does not handle {trait.id}={value} (handles {', '.join(handled) or 'nothing'})")
+
+
+def fit(algorithm: Algorithm, trait: Trait, value: str) -> Reason:
+    if value in algorithm.prefers.get(trait.id, ()):
+        return Reason(trait.id, value, PREFERRED, f"built for {trait.id}={value}")
+    return Reason(trait.id, value, HANDLED, f"handles {trait.id}={value}")
+
+
+def suitability(trait_id: str, value: Answer, bound: Bound) -> Reason:
+    number = float(value)
+    if bound.maximum is not None and number > bound.maximum:
+        return Reason(trait_id, value, UNSUITED, f"{trait_id}={number:g} is above the {bound.maximum:g} it suits")
+    if bound.minimum is not None and number < bound.minimum:
+        return Reason(trait_id, value, UNSUITED, f"{trait_id}={number:g} is below the {bound.minimum:g} it needs")
+    return Reason(trait_id, value, SUITED, f"{trait_id}={number:g} is in the range it suits")

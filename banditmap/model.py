@@ -1,0 +1,216 @@
+"""The frozen dataclasses that cross module borders: traits, algorithms, the catalog, profiles and matches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+Answer = str | float
+"""A profile's answer: a choice trait's value id, or a number."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`trait` must have one of `values` (an unanswered trait does not satisfy it)."""
+
+    trait: str
+    values: tuple[str, ...]
+
+    def holds(self, answers: Mapping[str, Answer]) -> bool:
+        return answers.get(self.trait) in self.values
+
+    def describe(self) -> str:
+        return f"{self.trait} is {' or '.join(self.values)}"
+
+
+@dataclass(frozen=True)
+class Trait:
+    """One decision point of the map: a question with named choices, or a number."""
+
+    id: str
+    group: str
+    kind: str  # "choice" or "number"
+    question: str
+    help: str
+    choices: tuple[Choice, ...] = ()
+    default: Answer | None = None
+    ask_if: tuple[Condition, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    integer: bool = False
+    source: str = ""
+
+    @property
+    def is_choice(self) -> bool:
+        return self.kind == "choice"
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.choices)
+
+    def meaning(self, value: str) -> str:
+        return next((c.meaning for c in self.choices if c.id == value), "")
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    title: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Bound:
+    """Allowed range of a number trait; `at_most` names another number trait it may not exceed."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+    at_most: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A consistency rule: when every condition holds, each requirement must too."""
+
+    when: tuple[Condition, ...]
+    choices: Mapping[str, tuple[str, ...]]
+    bounds: Mapping[str, Bound]
+    why: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    authors: tuple[str, ...]
+    year: int
+    title: str
+    venue: str
+    doi: str | None = None
+    arxiv: str | None = None
+
+    def cite(self) -> str:
+        first = self.authors[0].split()[-1] if self.authors else "?"
+        etal = " et al." if len(self.authors) > 2 else (f" and {self.authors[1].split()[-1]}"
+                                                       if len(self.authors) == 2 else "")
+        ident = f"doi:{self.doi}" if self.doi else f"arXiv:{self.arxiv}"
+        return f"{first}{etal} ({self.year}). {self.title}. {self.venue}. {ident}"
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    name: str
+    default: float | int | str | bool | None
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Cost:
+    decision: str
+    memory: str
+
+
+@dataclass(frozen=True)
+class Implementation:
+    library: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    id: str
+    name: str
+    family: str
+    summary: str
+    maturity: str
+    handles: Mapping[str, tuple[str, ...]]
+    prefers: Mapping[str, tuple[str, ...]]
+    suits: Mapping[str, Bound]
+    references: tuple[Reference, ...]
+    hyperparameters: tuple[Hyperparameter, ...]
+    cost: Cost
+    implementations: tuple[Implementation, ...]
+    caveats: tuple[str, ...]
+    simulator: str | None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class UseCase:
+    id: str
+    name: str
+    description: str
+    answers: Mapping[str, Answer]
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything loaded from one or more catalog folders, merged by id."""
+
+    groups: tuple[Group, ...]
+    traits: tuple[Trait, ...]
+    rules: tuple[Rule, ...]
+    algorithms: tuple[Algorithm, ...]
+    usecases: tuple[UseCase, ...]
+    sources: tuple[str, ...] = ()
+
+    def trait(self, trait_id: str) -> Trait | None:
+        return next((t for t in self.traits if t.id == trait_id), None)
+
+    def algorithm(self, algorithm_id: str) -> Algorithm | None:
+        return next((a for a in self.algorithms if a.id == algorithm_id), None)
+
+    def usecase(self, usecase_id: str) -> UseCase | None:
+        return next((u for u in self.usecases if u.id == usecase_id), None)
+
+    @property
+    def choice_traits(self) -> tuple[Trait, ...]:
+        return tuple(t for t in self.traits if t.is_choice)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A use case described by trait answers; traits left out are unanswered."""
+
+    answers: Mapping[str, Answer] = field(default_factory=dict)
+    name: str = ""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "answers", MappingProxyType(dict(self.answers)))
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a trait answer counts for or against an algorithm."""
+
+    trait: str
+    value: Answer
+    points: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Match:
+    algorithm: Algorithm
+    score: float
+    reasons: tuple[Reason, ...]  # what earned (or cost) points
+    ruled_out: tuple[Reason, ...]  # hard mismatches; empty when the algorithm is kept
+
+    @property
+    def kept(self) -> bool:
+        return not self.ruled_out
+
+
+@dataclass(frozen=True)
+class Shortlist:
+    profile: Profile
+    ranked: tuple[Match, ...]
+    excluded: tuple[Match, ...]
+    unanswered: tuple[str, ...]
