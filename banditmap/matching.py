@@ -16,7 +16,8 @@ def shortlist(profile: Profile, catalog: Catalog, top: int | None = None) -> Sho
     matches = [score(algorithm, profile, catalog.traits) for algorithm in catalog.algorithms]
     kept = sorted((m for m in matches if m.kept), key=lambda m: (-m.score, m.algorithm.id))
     excluded = sorted((m for m in matches if not m.kept), key=lambda m: (len(m.ruled_out), m.algorithm.id))
-    unanswered = tuple(t.id for t in catalog.traits if t.id not in profile.answers)
+    unanswered = tuple(t.id for t in catalog.traits if t.id not in profile.answers
+                       and all(c.holds(profile.answers) for c in t.ask_if))
     return Shortlist(profile, tuple(kept[:top] if top else kept), tuple(excluded), unanswered)
 
 

@@ -1,0 +1,151 @@
+"""Recommendations for many profiles at once: reads YAML lists, JSON lines or CSV; a bad case never stops the rest."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from banditmap.errors import BanditmapError
+from banditmap.matching import shortlist
+from banditmap.model import Catalog, Profile, Shortlist
+from banditmap.profiles import check_answers
+from banditmap.yamlio import Document, load_text
+
+CASE_KEYS = ("id", "name", "usecase", "profile")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One raw case as read, before validation: where it came from and its fields."""
+
+    label: str
+    line: int | None
+    data: Any
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case_id: str
+    result: Shortlist | None
+    error: str | None
+
+
+def sniff(text: str, name: str) -> str:
+    """The batch format, from the file's extension or, for standard input, from its first characters."""
+    lower = name.lower()
+    for ext, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"), (".csv", "csv"),
+                     (".yaml", "yaml"), (".yml", "yaml")):
+        if lower.endswith(ext):
+            return fmt
+    head = text.lstrip()
+    if head.startswith("{"):
+        return "jsonl"
+    first = head.split("\n", 1)[0]
+    return "csv" if "," in first and ":" not in first else "yaml"
+
+
+def read_cases(text: str, source: str) -> Iterator[Case]:
+    fmt = sniff(text, source)
+    if fmt == "jsonl":
+        yield from _jsonl_cases(text)
+    elif fmt == "csv":
+        yield from _csv_cases(text, source)
+    else:
+        yield from _yaml_cases(text, source)
+
+
+def _jsonl_cases(text: str) -> Iterator[Case]:
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Case(f"line {number}", number, BanditmapError(f"not valid JSON: {exc.msg}"))
+            continue
+        yield Case(_label(data, f"line {number}"), number, data)
+
+
+def _csv_cases(text: str, source: str) -> Iterator[Case]:
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "id" not in reader.fieldnames:
+        raise BanditmapError("expected a header row with an id column and one column per trait", source=source,
+                             line=1)
+    for row in reader:
+        data = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
+        if None in row:
+            data = BanditmapError("more cells than header columns")
+        yield Case(_label(row, f"row {reader.line_num}"), reader.line_num, data)
+
+
+def _yaml_cases(text: str, source: str) -> Iterator[Case]:
+    doc = load_text(text, source)
+    if not isinstance(doc.data, list):
+        raise doc.error((), "expected a list of cases, each with an id and trait answers")
+    for i, data in enumerate(doc.data):
+        yield Case(_label(data, f"item {i + 1}"), doc.line_of((i,)), data)
+
+
+def _label(data: Any, fallback: str) -> str:
+    if isinstance(data, dict) and data.get("id") not in (None, ""):
+        return str(data["id"])
+    return fallback
+
+
+def run_case(case: Case, catalog: Catalog, source: str, top: int | None) -> CaseResult:
+    """Validate and match one case; a BanditmapError becomes this case's error, naming its id and field."""
+    try:
+        profile = case_profile(case, catalog, source)
+    except BanditmapError as exc:
+        where = f"{source}" + (f":{exc.line or case.line}" if (exc.line or case.line) else "")
+        field = f"{exc.field}: " if exc.field else ""
+        return CaseResult(case.label, None, f"{where}: case {case.label}: {field}{exc.message}")
+    return CaseResult(case.label, shortlist(profile, catalog, top), None)
+
+
+def case_profile(case: Case, catalog: Catalog, source: str) -> Profile:
+    if isinstance(case.data, BanditmapError):
+        raise case.data
+    data = case.data
+    if not isinstance(data, dict):
+        raise BanditmapError("expected a mapping with an id and trait answers")
+    if data.get("id") in (None, ""):
+        raise BanditmapError("every case needs an id", field="id")
+    answers: dict[str, Any] = {}
+    if data.get("usecase"):
+        usecase = catalog.usecase(str(data["usecase"]))
+        if usecase is None:
+            raise BanditmapError("unknown use case; expected one of "
+                                 + ", ".join(u.id for u in catalog.usecases), field="usecase")
+        answers.update(usecase.answers)
+    nested = data.get("profile")
+    if nested is not None and not isinstance(nested, dict):
+        raise BanditmapError("expected a mapping of trait: value", field="profile")
+    answers.update(nested or {})
+    answers.update({k: v for k, v in data.items() if k not in CASE_KEYS})
+    doc = Document(source, answers, {})
+    checked = check_answers(doc, (), catalog.traits, catalog.rules)
+    return Profile(checked, str(data.get("name") or data["id"]), source)
+
+
+def run_batch(text: str, source: str, catalog: Catalog, top: int | None) -> Iterator[CaseResult]:
+    for case in read_cases(text, source):
+        yield run_case(case, catalog, source, top)
+
+
+def result_rows(item: CaseResult) -> list[dict[str, Any]]:
+    """One row per case and rank (or one error row), as printed in JSON lines and CSV."""
+    if item.error is not None:
+        return [{"case": item.case_id, "rank": None, "id": None, "name": None, "score": None, "error": item.error}]
+    assert item.result is not None
+    if not item.result.ranked:
+        return [{"case": item.case_id, "rank": None, "id": None, "name": None, "score": None,
+                 "error": "no algorithm handles every answer"}]
+    return [{"case": item.case_id, "rank": rank, "id": m.algorithm.id, "name": m.algorithm.name,
+             "score": m.score, "error": None} for rank, m in enumerate(item.result.ranked, 1)]
+
+
+BATCH_COLUMNS = ("case", "rank", "id", "name", "score", "error")

@@ -1,0 +1,357 @@
+"""The command line: parses options, calls one core function, hands the result to a renderer."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional, TypeVar
+
+import typer
+
+from banditmap import __version__
+from banditmap.errors import BanditmapError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="banditmap", no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode="rich",
+    help="Pick a bandit algorithm for an e-commerce problem: answer a few questions about the reward, the "
+         "actions, the features and the environment, and get a ranked shortlist with the reasons.",
+)
+catalog_app = typer.Typer(no_args_is_help=True, help="Browse and check the algorithm catalog.")
+app.add_typer(catalog_app, name="catalog")
+
+CatalogDirs = Annotated[Optional[list[Path]], typer.Option(
+    "--catalog", metavar="DIR", help="Extra catalog folder (algorithms/, usecases/); repeatable, merged by id, "
+    "later wins. Also read from $BANDITMAP_CATALOG.")]
+ProfileFile = Annotated[Optional[Path], typer.Option("--profile", "-p", metavar="FILE",
+                                                     help="A profile YAML file (as written by `ask --save`).")]
+UseCaseName = Annotated[Optional[str], typer.Option("--usecase", "-u", metavar="NAME",
+                                                    help="A shipped use case; see `banditmap usecases`.")]
+Sets = Annotated[Optional[list[str]], typer.Option("--set", "-s", metavar="TRAIT=VALUE",
+                                                   help="Set one trait; repeatable, applied last, later wins.")]
+Format = Annotated[str, typer.Option("--format", "-f", metavar="FORMAT",
+                                     help="table, json, csv or markdown.")]
+
+
+def friendly(command: F) -> F:
+    """Print a user error as one line on stderr and exit with status 2; anything else is a bug and raises."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except BanditmapError as exc:
+            typer.echo(f"banditmap: error: {exc.render()}", err=True)
+            raise typer.Exit(2) from None
+    return wrapper  # type: ignore[return-value]
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"banditmap {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True,
+                                              help="Show the version and exit.")] = False) -> None:
+    """banditmap: a map of bandit algorithms for e-commerce."""
+
+
+def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv", "markdown")) -> str:
+    if fmt not in allowed:
+        raise BanditmapError(f"expected one of {', '.join(allowed)}, got {fmt!r}", field="--format")
+    return fmt
+
+
+def load(dirs: list[Path] | None) -> Any:
+    from banditmap.catalog import load_catalog
+    return load_catalog(dirs or [])
+
+
+def build_profile(catalog: Any, profile: Path | None, usecase: str | None, sets: list[str] | None) -> Any:
+    """Use case, then profile file, then --set pairs; later layers win."""
+    from banditmap.model import Profile
+    from banditmap.profiles import check_assignments, parse_assignment, read_profile
+    answers: dict[str, Any] = {}
+    names: list[str] = []
+    source = ""
+    if usecase:
+        found = catalog.usecase(usecase)
+        if found is None:
+            raise BanditmapError("unknown use case; expected one of " + ", ".join(u.id for u in catalog.usecases),
+                                 source="--usecase", field=usecase)
+        answers.update(found.answers)
+        names.append(found.id)
+        source = found.source
+    if profile:
+        read = read_profile(profile, catalog.traits, catalog.rules)
+        answers.update(read.answers)
+        names.append(read.name)
+        source = read.source
+    pairs = [parse_assignment(s) for s in sets or []]
+    if pairs:
+        names.append(" ".join(f"{t}={v}" for t, v in pairs))
+    checked = check_assignments(pairs, catalog.traits, catalog.rules, answers,
+                                source="--set" if pairs else (source or "--set"))
+    return Profile(checked, " + ".join(names), source)
+
+
+@app.command(epilog="Examples:  banditmap recommend --usecase homepage-banner  |  "
+                    "banditmap recommend -p my.yaml --set environment=drifting --explain  |  "
+                    "banditmap recommend --batch cases.csv --format csv")
+@friendly
+def recommend(
+    profile: ProfileFile = None, usecase: UseCaseName = None, set_: Sets = None,
+    top: Annotated[int, typer.Option("--top", "-n", min=0, help="How many to list (0 = all).")] = 10,
+    explain: Annotated[bool, typer.Option("--explain", "-e", help="Also list what was ruled out and why.")] = False,
+    fmt: Format = "table",
+    batch: Annotated[Optional[str], typer.Option("--batch", metavar="FILE",
+                                                 help="Many cases: YAML list, JSON lines or CSV; - for stdin. "
+                                                      "Prints JSON lines (or CSV with --format csv).")] = None,
+    catalog_dirs: CatalogDirs = None,
+) -> None:
+    """Rank the catalog's algorithms for a use case, with the reasons for each."""
+    check_format(fmt)
+    catalog = load(catalog_dirs)
+    if batch is not None:
+        if profile or usecase or set_:
+            raise BanditmapError("--batch cannot be combined with --profile, --usecase or --set", field="--batch")
+        raise typer.Exit(run_batch(catalog, batch, fmt, top or None))
+    if not (profile or usecase or set_):
+        raise BanditmapError("say what the problem is: --profile FILE, --usecase NAME or --set trait=value "
+                             "(or run `banditmap ask`)", field="recommend")
+    from banditmap.matching import shortlist
+    from banditmap.render import render_shortlist
+    render_shortlist(shortlist(build_profile(catalog, profile, usecase, set_), catalog, top or None), fmt, explain)
+
+
+def run_batch(catalog: Any, batch: str, fmt: str, top: int | None) -> int:
+    from banditmap import batch as batch_mod
+    from banditmap.render import to_csv, to_json
+    from banditmap.yamlio import read_text
+    if fmt not in ("table", "json", "csv"):
+        raise BanditmapError("batch output is JSON lines (json) or csv", field="--format")
+    source = "<stdin>" if batch == "-" else batch
+    text = sys.stdin.read() if batch == "-" else read_text(Path(batch))
+    failed = 0
+    if fmt == "csv":
+        sys.stdout.write(to_csv(batch_mod.BATCH_COLUMNS, []))
+    for item in batch_mod.run_batch(text, source, catalog, top):
+        if item.error:
+            failed += 1
+            typer.echo(f"banditmap: error: {item.error}", err=True)
+        rows = batch_mod.result_rows(item)
+        if fmt == "csv":
+            csv_text = to_csv(batch_mod.BATCH_COLUMNS, [[r[c] if r[c] is not None else "" for c in
+                                                         batch_mod.BATCH_COLUMNS] for r in rows])
+            sys.stdout.write(csv_text.split("\n", 1)[1])
+        else:
+            sys.stdout.write("".join(to_json(r).replace("\n", "").replace("  ", "") + "\n" for r in rows))
+    return 1 if failed else 0
+
+
+@app.command(epilog="Example:  banditmap compare ucb1 thompson-beta kl-ucb --format markdown")
+@friendly
+def compare(ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Algorithm ids to compare.")],
+            fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> None:
+    """Show algorithms side by side: traits handled (* = built for), cost, hyperparameters, references."""
+    from banditmap import render
+    check_format(fmt)
+    catalog = load(catalog_dirs)
+    algorithms = [find_algorithm(catalog, i) for i in ids]
+    if fmt == "json":
+        render.emit(render.to_json({"schema": render.COMPARE_SCHEMA,
+                                    "algorithms": [render.algorithm_dict(a) for a in algorithms]}))
+        return
+    header, rows = render.compare_rows(algorithms, catalog)
+    if fmt == "csv":
+        render.emit(render.to_csv(header, rows))
+    elif fmt == "markdown":
+        render.emit(render.to_markdown(header, rows))
+    else:
+        render.print_table("Comparison (* = built for this value)", header, rows)
+
+
+def find_algorithm(catalog: Any, algorithm_id: str) -> Any:
+    found = catalog.algorithm(algorithm_id)
+    if found is None:
+        import difflib
+        close = difflib.get_close_matches(algorithm_id, [a.id for a in catalog.algorithms], n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see `banditmap catalog list`"
+        raise BanditmapError(f"unknown algorithm id{hint}", field=algorithm_id)
+    return found
+
+
+@app.command(name="map", epilog="Examples:  banditmap map  |  banditmap map --usecase search-ranking")
+@friendly
+def map_(profile: ProfileFile = None, usecase: UseCaseName = None, set_: Sets = None,
+         catalog_dirs: CatalogDirs = None) -> None:
+    """Draw the decision map as a tree, with the algorithms built for each branch; a profile marks your path."""
+    from banditmap.mapview import decision_map
+    from banditmap.matching import shortlist
+    from banditmap.render import print_map
+    catalog = load(catalog_dirs)
+    result = None
+    if profile or usecase or set_:
+        result = shortlist(build_profile(catalog, profile, usecase, set_), catalog)
+    print_map(decision_map(catalog, result))
+
+
+@app.command(epilog="Example:  banditmap usecases --format markdown")
+@friendly
+def usecases(fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> None:
+    """List the shipped e-commerce use cases, usable with --usecase."""
+    from banditmap import render
+    check_format(fmt)
+    catalog = load(catalog_dirs)
+    if fmt == "json":
+        render.emit(render.to_json([{"id": u.id, "name": u.name, "description": u.description,
+                                     "profile": dict(u.answers)} for u in catalog.usecases]))
+        return
+    header = ["id", "name", "description"]
+    rows = [[u.id, u.name, u.description] for u in catalog.usecases]
+    if fmt == "csv":
+        render.emit(render.to_csv(header, rows))
+    elif fmt == "markdown":
+        render.emit(render.to_markdown(header, rows))
+    else:
+        render.print_table("Use cases", header, rows)
+
+
+@app.command(epilog="Examples:  banditmap ask --save my-shop.yaml  |  banditmap ask --resume "
+                    "my-shop.yaml.partial.yaml  |  printf '1\\n\\n' | banditmap ask")
+@friendly
+def ask(save: Annotated[Optional[Path], typer.Option("--save", metavar="FILE",
+                                                     help="Where to write the profile.")] = None,
+        resume: Annotated[Optional[Path], typer.Option("--resume", metavar="FILE",
+                                                       help="Continue an interrupted questionnaire.")] = None,
+        top: Annotated[int, typer.Option("--top", "-n", min=0, help="How many to list (0 = all).")] = 5,
+        catalog_dirs: CatalogDirs = None) -> None:
+    """Answer the decision points one by one (? shows help), then see your shortlist."""
+    from banditmap.questionnaire import run_questionnaire
+    raise typer.Exit(run_questionnaire(load(catalog_dirs), save, resume, top or None))
+
+
+# --- catalog subcommands --------------------------------------------------------------------------------------
+
+@catalog_app.command("list", epilog="Example:  banditmap catalog list --where action_structure=ranking")
+@friendly
+def catalog_list(where: Annotated[Optional[list[str]], typer.Option(
+                     "--where", "-w", metavar="TRAIT=VALUE", help="Only algorithms handling this; repeatable.")] = None,
+                 fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> None:
+    """List the algorithms in the catalog."""
+    from banditmap import render
+    from banditmap.matching import rule_out
+    from banditmap.profiles import check_assignments, parse_assignment
+    check_format(fmt)
+    catalog = load(catalog_dirs)
+    filters = check_assignments([parse_assignment(w) for w in where or []], catalog.traits, (), source="--where")
+    chosen = [a for a in catalog.algorithms
+              if all(not catalog.trait(t).is_choice or rule_out(a, catalog.trait(t), str(v)) is None
+                     for t, v in filters.items())]
+    if fmt == "json":
+        render.emit(render.to_json({"schema": render.CATALOG_SCHEMA,
+                                    "algorithms": [render.algorithm_dict(a) for a in chosen]}))
+        return
+    header, rows = render.catalog_rows(chosen)
+    if fmt == "csv":
+        render.emit(render.to_csv(header, rows))
+    elif fmt == "markdown":
+        render.emit(render.to_markdown(header, rows))
+    else:
+        render.print_table(f"{len(chosen)} algorithms", header, rows)
+
+
+@catalog_app.command("show", epilog="Example:  banditmap catalog show linucb")
+@friendly
+def catalog_show(algorithm_id: Annotated[str, typer.Argument(metavar="ID")], fmt: Format = "table",
+                 catalog_dirs: CatalogDirs = None) -> None:
+    """Everything the catalog says about one algorithm."""
+    from banditmap import render
+    check_format(fmt)
+    catalog = load(catalog_dirs)
+    algorithm = find_algorithm(catalog, algorithm_id)
+    if fmt == "json":
+        render.emit(render.to_json(render.algorithm_dict(algorithm)))
+        return
+    header, rows = render.compare_rows([algorithm], catalog)
+    rows.insert(3, ["summary", algorithm.summary])
+    if fmt == "csv":
+        render.emit(render.to_csv(["field", "value"], rows))
+    elif fmt == "markdown":
+        render.emit(render.to_markdown(["field", "value"], rows))
+    else:
+        render.print_table(f"{algorithm.name} ({algorithm.id})", ["field", "value"], rows)
+
+
+@catalog_app.command("traits", epilog="Example:  banditmap catalog traits --format markdown")
+@friendly
+def catalog_traits(fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> None:
+    """The trait vocabulary: every decision point, its values and what they mean."""
+    from banditmap import render
+    check_format(fmt)
+    catalog = load(catalog_dirs)
+    if fmt == "json":
+        render.emit(render.to_json([render.trait_dict(t) for t in catalog.traits]))
+        return
+    header, rows = render.trait_rows(catalog)
+    if fmt == "csv":
+        render.emit(render.to_csv(header, rows))
+    elif fmt == "markdown":
+        render.emit(render.to_markdown(header, rows))
+    else:
+        render.print_table("Traits", header, rows)
+
+
+@catalog_app.command("validate", epilog="Examples:  banditmap catalog validate  |  "
+                                        "banditmap catalog validate my-catalog/ my-algo.yaml")
+@friendly
+def catalog_validate(paths: Annotated[Optional[list[Path]], typer.Argument(
+                         metavar="[PATH]...", help="Catalog folders or YAML files; default: the active catalog.")] = None,
+                     catalog_dirs: CatalogDirs = None) -> None:
+    """Check catalog files against the schema and the trait vocabulary."""
+    from banditmap.validate import validate_paths
+    for line in validate_paths(paths or [], catalog_dirs or []):
+        typer.echo(line)
+
+
+@catalog_app.command("schema", epilog="Example:  banditmap catalog schema --kind algorithms > algorithms.schema.json")
+@friendly
+def catalog_schema(kind: Annotated[str, typer.Option("--kind", "-k",
+                                                     help="algorithms, traits, usecase or profile.")] = "algorithms",
+                   catalog_dirs: CatalogDirs = None) -> None:
+    """Print a JSON Schema for catalog files, so editors can check YAML as you type."""
+    from banditmap import catalog as catalog_mod
+    from banditmap.render import emit, to_json
+    from banditmap.schema import TRAITS_SCHEMA
+    catalog = load(catalog_dirs)
+    schemas = {"algorithms": lambda: catalog_mod.algorithm_schema(catalog.traits),
+               "traits": lambda: TRAITS_SCHEMA,
+               "usecase": lambda: catalog_mod.usecase_schema(catalog.traits),
+               "profile": lambda: catalog_mod.answers_schema(catalog.traits)}
+    if kind not in schemas:
+        raise BanditmapError(f"expected one of {', '.join(schemas)}, got {kind!r}", field="--kind")
+    emit(to_json(schemas[kind]()))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: usage errors become one line on stderr with status 2, never a traceback."""
+    try:
+        code = app(args=argv, prog_name="banditmap", standalone_mode=False)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("banditmap: interrupted", err=True)
+        sys.exit(130)
+    except BanditmapError as exc:
+        typer.echo(f"banditmap: error: {exc.render()}", err=True)
+        sys.exit(2)
+    except Exception as exc:
+        # Typer's usage errors (unknown option, bad number...) carry exit code 2 and a formatted message.
+        if getattr(exc, "exit_code", None) != 2 or not hasattr(exc, "format_message"):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        where = f" ({ctx.command_path})" if ctx is not None else ""
+        typer.echo(f"banditmap: error{where}: {exc.format_message()}", err=True)
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,269 @@
+"""The questionnaire: asks the traits of traits.yaml in order, skips what cannot matter, keeps every answer."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+import yaml
+
+from banditmap.errors import BanditmapError
+from banditmap.model import Answer, Catalog, Trait
+from banditmap.profiles import check_answers, first_violation, parse_value
+from banditmap.yamlio import Document, load_file
+
+HELP, SKIP = "?", "-"
+
+
+class Prompter(Protocol):
+    def ask(self, prompt: str) -> str: ...  # raises EOFError or KeyboardInterrupt when the user stops
+    def say(self, text: str) -> None: ...
+
+
+@dataclass
+class Progress:
+    """Answers so far and the questions deliberately left unanswered; saved after every answer."""
+
+    answers: dict[str, Answer] = field(default_factory=dict)
+    left_unanswered: list[str] = field(default_factory=list)
+
+    def done(self, trait_id: str) -> bool:
+        return trait_id in self.answers or trait_id in self.left_unanswered
+
+
+class Interrupted(Exception):
+    """The user stopped (Ctrl-C or end of input) before the last question."""
+
+
+def skip_reason(trait: Trait, answers: dict[str, Answer]) -> str | None:
+    """Why a question cannot matter given earlier answers, or None when it should be asked."""
+    failing = [c for c in trait.ask_if if not c.holds(answers)]
+    if not failing:
+        return None
+    return "asked only when " + " and ".join(c.describe() for c in failing)
+
+
+def pending(catalog: Catalog, progress: Progress) -> list[Trait]:
+    return [t for t in catalog.traits if not progress.done(t.id)]
+
+
+def interpret(trait: Trait, reply: str) -> Answer | None:
+    """A typed reply as an answer: a choice's number or name, a number, or the default for an empty reply."""
+    text = reply.strip()
+    if text == "":
+        return trait.default
+    if trait.is_choice and text.isdigit() and 1 <= int(text) <= len(trait.choices):
+        return trait.choices[int(text) - 1].id
+    return parse_value(trait, text, BanditmapError)
+
+
+def question_text(trait: Trait, number: int, total: int, group_title: str) -> str:
+    lines = [f"\n[{number}/{total}] {group_title} · {trait.id}", trait.question]
+    for i, choice in enumerate(trait.choices, 1):
+        lines.append(f"  {i}) {choice.id} - {choice.meaning}")
+    if not trait.is_choice:
+        low = "" if trait.minimum is None else f"{trait.minimum:g}"
+        high = "" if trait.maximum is None else f"{trait.maximum:g}"
+        lines.append(f"  a number from {low} to {high}" if low or high else "  a number")
+    return "\n".join(lines)
+
+
+def prompt_text(trait: Trait) -> str:
+    kind = "number or name" if trait.is_choice else "a number"
+    default = f" [{trait.default}]" if trait.default is not None else " [leave unanswered]"
+    return f"Answer ({kind}, ? for help, - to skip){default}: "
+
+
+def run(catalog: Catalog, progress: Progress, io: Prompter, save: Callable[[Progress], None]) -> Progress:
+    """Ask every pending question; `save` is called after each answer so nothing typed is lost."""
+    groups = {g.id: g.title for g in catalog.groups}
+    total = len(catalog.traits)
+    for trait in catalog.traits:
+        if progress.done(trait.id):
+            continue
+        reason = skip_reason(trait, progress.answers)
+        if reason:
+            io.say(f"\nSkipped {trait.id}: {reason}.")
+            continue
+        number = catalog.traits.index(trait) + 1
+        io.say(question_text(trait, number, total, groups.get(trait.group, trait.group)))
+        answer = ask_one(trait, catalog, progress, io)
+        if answer is None:
+            progress.left_unanswered.append(trait.id)
+        else:
+            progress.answers[trait.id] = answer
+        save(progress)
+    return progress
+
+
+def ask_one(trait: Trait, catalog: Catalog, progress: Progress, io: Prompter) -> Answer | None:
+    while True:
+        try:
+            reply = io.ask(prompt_text(trait))
+        except (EOFError, KeyboardInterrupt):
+            raise Interrupted from None
+        if reply.strip() == HELP:
+            io.say(trait.help)
+            continue
+        if reply.strip() == SKIP:
+            return None
+        try:
+            answer = interpret(trait, reply)
+        except BanditmapError as exc:
+            io.say(f"  {exc.message}")
+            continue
+        if answer is None:
+            return None
+        violation = first_violation({**progress.answers, trait.id: answer}, catalog.rules)
+        if violation is not None:
+            io.say(f"  {violation[1]}")
+            continue
+        return answer
+
+
+# --- files ----------------------------------------------------------------------------------------------------
+
+def progress_yaml(progress: Progress, catalog: Catalog, complete: bool) -> str:
+    order = [t.id for t in catalog.traits]
+    answers = {k: progress.answers[k] for k in order if k in progress.answers}
+    header = ("# banditmap profile, written by `banditmap ask`.\n" if complete else
+              "# Unfinished answers of `banditmap ask`; continue with: banditmap ask --resume THIS_FILE\n")
+    body: dict[str, object] = {"profile": answers}
+    if not complete and progress.left_unanswered:
+        body["left_unanswered"] = list(progress.left_unanswered)
+    return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so an interruption never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_progress(path: Path, catalog: Catalog) -> Progress:
+    """Load an unfinished (or finished) answers file to resume from."""
+    doc = load_file(path)
+    if not isinstance(doc.data, dict) or "profile" not in doc.data:
+        raise doc.error((), "expected a file written by banditmap ask (with a profile: mapping)")
+    left = doc.data.get("left_unanswered") or []
+    known = {t.id for t in catalog.traits}
+    if not isinstance(left, list) or any(item not in known for item in left):
+        raise doc.error(("left_unanswered",), "expected a list of trait ids")
+    answers_only = Document(doc.source, {"profile": doc.data["profile"]}, doc.lines)
+    answers = check_answers(answers_only, ("profile",), catalog.traits, catalog.rules)
+    return Progress(dict(answers), [str(item) for item in left])
+
+
+# --- the interactive session ----------------------------------------------------------------------------------
+
+class ConsolePrompter:
+    """Reads replies from standard input (a terminal or a pipe) and echoes piped replies for a readable log."""
+
+    def __init__(self) -> None:
+        import sys
+        self.stdin = sys.stdin
+        self.stdout = sys.stdout
+        self.piped = not self.stdin.isatty()
+        self.replies = 0
+
+    def ask(self, prompt: str) -> str:
+        self.stdout.write(prompt)
+        self.stdout.flush()
+        if not self.piped:
+            reply = input()
+        else:
+            line = self.stdin.readline()
+            if line == "":
+                raise EOFError
+            reply = line.rstrip("\r\n")
+            self.stdout.write(reply + "\n")
+        self.replies += 1
+        return reply
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+
+
+def progress_path(save: Path | None, resume: Path | None) -> Path:
+    """Where unfinished answers are kept: the resumed file, or next to --save, or in the working folder."""
+    if resume is not None:
+        return resume
+    if save is not None:
+        return save.with_name(save.name + ".partial.yaml")
+    return Path("banditmap-answers.partial.yaml")
+
+
+def free_path(path: Path) -> Path:
+    """`path`, or `stem-2.yaml`, `stem-3.yaml`... so an earlier file is never overwritten unasked."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
+def run_questionnaire(catalog: Catalog, save: Path | None, resume: Path | None, top: int | None) -> int:
+    """The whole `ask` session; returns the exit status. Answers are written after every reply."""
+    import sys
+
+    from banditmap.matching import shortlist
+    from banditmap.model import Profile
+    from banditmap.render import print_table, render_shortlist
+
+    progress = read_progress(resume, catalog) if resume else Progress()
+    keep = progress_path(save, resume)
+    io = ConsolePrompter()
+    if io.piped and not resume and sys.stdin.readable() and _stdin_empty(io):
+        raise BanditmapError("ask needs a terminal, or answers piped on standard input (one per line)",
+                             field="stdin")
+    io.say("banditmap ask: answer each question by number or name; Enter takes the default, ? explains, "
+           "- leaves it unanswered.")
+    if resume:
+        io.say(f"Resuming {resume}: {len(progress.answers)} answers so far.")
+
+    def persist(state: Progress) -> None:
+        write_atomic(keep, progress_yaml(state, catalog, complete=False))
+
+    try:
+        run(catalog, progress, io, persist)
+    except Interrupted:
+        if progress.answers or progress.left_unanswered:
+            persist(progress)
+            io.say(f"\nStopped. Your {len(progress.answers)} answers are kept in {keep}; "
+                   f"continue with: banditmap ask --resume {keep}")
+        else:
+            io.say("\nStopped before the first answer; nothing to keep.")
+        return 130 if not io.piped else 1
+    target = save if save is not None else free_path(Path("banditmap-profile.yaml"))
+    write_atomic(target, progress_yaml(progress, catalog, complete=True))
+    if keep.exists() and keep != target:
+        keep.unlink()
+    profile = Profile(progress.answers, target.stem, str(target))
+    io.say("")
+    print_table("Your answers", ["trait", "answer"],
+                [[t.id, str(progress.answers.get(t.id, "(unanswered)"))] for t in catalog.traits])
+    render_shortlist(shortlist(profile, catalog, top), "table", explain=False)
+    io.say(f"Saved to {target}; reuse with: banditmap recommend --profile {target}")
+    return 0
+
+
+def _stdin_empty(io: ConsolePrompter) -> bool:
+    """True when piped standard input holds nothing at all (closed, or /dev/null)."""
+    stream = io.stdin
+    try:
+        peek = stream.buffer.peek(1) if hasattr(stream, "buffer") and hasattr(stream.buffer, "peek") else None
+    except (OSError, ValueError):
+        return True
+    if peek is None:
+        return False
+    return len(peek) == 0

@@ -1,0 +1,255 @@
+"""Turns shortlists, catalogs and comparisons into rich tables, JSON, CSV and Markdown; reads, never computes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from typing import Any, Iterable, Sequence, TextIO
+
+from banditmap.model import Algorithm, Catalog, Match, Reason, Shortlist
+
+FORMATS = ("table", "json", "csv", "markdown")
+SHORTLIST_SCHEMA = "banditmap.shortlist/1"
+COMPARE_SCHEMA = "banditmap.compare/1"
+CATALOG_SCHEMA = "banditmap.catalog/1"
+
+
+# --- plain data (what JSON prints, and what the other formats are built from) --------------------------------
+
+def reason_dict(reason: Reason) -> dict[str, Any]:
+    return {"trait": reason.trait, "value": reason.value, "points": reason.points, "text": reason.text}
+
+
+def match_dict(match: Match, rank: int | None) -> dict[str, Any]:
+    a = match.algorithm
+    out: dict[str, Any] = {"rank": rank, "id": a.id, "name": a.name, "family": a.family, "maturity": a.maturity}
+    if match.kept:
+        out["score"] = match.score
+        out["reasons"] = [reason_dict(r) for r in match.reasons]
+    else:
+        out["ruled_out"] = [reason_dict(r) for r in match.ruled_out]
+    out["simulator"] = a.simulator
+    return out
+
+
+def shortlist_dict(result: Shortlist) -> dict[str, Any]:
+    return {
+        "schema": SHORTLIST_SCHEMA,
+        "profile": {"name": result.profile.name, "source": result.profile.source,
+                    "answers": dict(result.profile.answers)},
+        "unanswered": list(result.unanswered),
+        "shortlist": [match_dict(m, i) for i, m in enumerate(result.ranked, 1)],
+        "ruled_out": [match_dict(m, None) for m in result.excluded],
+    }
+
+
+def algorithm_dict(a: Algorithm) -> dict[str, Any]:
+    return {
+        "id": a.id, "name": a.name, "family": a.family, "maturity": a.maturity, "summary": a.summary,
+        "handles": {t: list(v) for t, v in a.handles.items()},
+        "prefers": {t: list(v) for t, v in a.prefers.items()},
+        "suits": {t: {k: v for k, v in (("min", b.minimum), ("max", b.maximum)) if v is not None}
+                  for t, b in a.suits.items()},
+        "references": [{"authors": list(r.authors), "year": r.year, "title": r.title, "venue": r.venue,
+                        **({"doi": r.doi} if r.doi else {}), **({"arxiv": r.arxiv} if r.arxiv else {})}
+                       for r in a.references],
+        "hyperparameters": [{"name": h.name, "default": h.default, "meaning": h.meaning}
+                            for h in a.hyperparameters],
+        "cost": {"decision": a.cost.decision, "memory": a.cost.memory},
+        "implementations": [{"library": i.library, "name": i.name} for i in a.implementations],
+        "caveats": list(a.caveats),
+        "simulator": a.simulator,
+    }
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- tables shared by csv, markdown and the terminal ----------------------------------------------------------
+
+def shortlist_rows(result: Shortlist, explain: bool) -> tuple[list[str], list[list[str]]]:
+    header = ["rank", "id", "name", "score", "maturity", "why"]
+    rows = [[str(i), m.algorithm.id, m.algorithm.name, f"{m.score:g}", m.algorithm.maturity, why_kept(m)]
+            for i, m in enumerate(result.ranked, 1)]
+    if explain:
+        rows += [["-", m.algorithm.id, m.algorithm.name, "ruled out", m.algorithm.maturity,
+                  "; ".join(r.text for r in m.ruled_out)] for m in result.excluded]
+    return header, rows
+
+
+def why_kept(match: Match) -> str:
+    """What sets the algorithm apart (what it is built for, number fits), then how many answers it merely handles."""
+    special = [r.text for r in match.reasons if r.trait != "maturity" and r.points != 1]
+    special += [r.text for r in match.reasons if r.points == 1 and not r.text.startswith("handles ")]
+    handled = sum(1 for r in match.reasons if r.text.startswith("handles "))
+    if handled:
+        special.append(f"handles your other {handled} answers" if special else f"handles all {handled} answers")
+    return "; ".join(special)
+
+
+def compare_rows(algorithms: Sequence[Algorithm], catalog: Catalog) -> tuple[list[str], list[list[str]]]:
+    header = ["", *(a.id for a in algorithms)]
+    rows: list[list[str]] = [
+        ["name", *(a.name for a in algorithms)],
+        ["family", *(a.family for a in algorithms)],
+        ["maturity", *(a.maturity for a in algorithms)],
+    ]
+    for trait in catalog.choice_traits:
+        rows.append([trait.id, *(_handled(a, trait.id) for a in algorithms)])
+    rows += [
+        ["cost per decision", *(a.cost.decision for a in algorithms)],
+        ["memory", *(a.cost.memory for a in algorithms)],
+        ["hyperparameters", *("; ".join(f"{h.name}={h.default}" for h in a.hyperparameters) or "-"
+                              for a in algorithms)],
+        ["references", *("; ".join(r.cite() for r in a.references) for a in algorithms)],
+        ["implementations", *("; ".join(f"{i.library}: {i.name}" for i in a.implementations)
+                              for a in algorithms)],
+        ["caveats", *("; ".join(a.caveats) or "-" for a in algorithms)],
+        ["simulator", *(a.simulator or "-" for a in algorithms)],
+    ]
+    return header, rows
+
+
+def _handled(a: Algorithm, trait_id: str) -> str:
+    preferred = set(a.prefers.get(trait_id, ()))
+    return ", ".join(f"{v}*" if v in preferred else v for v in a.handles.get(trait_id, ()))
+
+
+def catalog_rows(algorithms: Iterable[Algorithm]) -> tuple[list[str], list[list[str]]]:
+    header = ["id", "name", "family", "maturity", "simulator"]
+    return header, [[a.id, a.name, a.family, a.maturity, a.simulator or "-"] for a in algorithms]
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def to_markdown(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    def cell(text: str) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+# --- terminal -------------------------------------------------------------------------------------------------
+
+def console(file: TextIO | None = None) -> Any:
+    """A rich console: colour in a terminal, plain text when piped or when NO_COLOR is set."""
+    from rich.console import Console
+    out = file or sys.stdout
+    terminal = out.isatty()
+    return Console(file=out, no_color=bool(os.environ.get("NO_COLOR")) or not terminal,
+                   highlight=False, width=None if terminal else 160, soft_wrap=False)
+
+
+def rich_table(title: str, header: Sequence[str], rows: Iterable[Sequence[str]], plain: bool) -> Any:
+    from rich import box
+    from rich.table import Table
+    table = Table(title=title, box=box.ASCII if plain else box.ROUNDED, show_lines=False, title_justify="left")
+    for i, name in enumerate(header):
+        table.add_column(name, overflow="fold", no_wrap=i == 0)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def print_table(title: str, header: Sequence[str], rows: Iterable[Sequence[str]], file: TextIO | None = None,
+                footer: str | None = None) -> None:
+    con = console(file)
+    plain = not con.is_terminal
+    con.print(rich_table(title, header, rows, plain))
+    if footer:
+        con.print(footer)
+
+
+def shortlist_title(result: Shortlist) -> str:
+    name = result.profile.name or "your profile"
+    return f"Shortlist for {name}: {len(result.ranked)} kept, {len(result.excluded)} ruled out"
+
+
+def shortlist_footer(result: Shortlist) -> str:
+    if not result.unanswered:
+        return ""
+    return ("Unanswered (ruled nothing out): " + ", ".join(result.unanswered))
+
+
+def emit(text: str, file: TextIO | None = None) -> None:
+    (file or sys.stdout).write(text)
+
+
+def render_shortlist(result: Shortlist, fmt: str, explain: bool, file: TextIO | None = None) -> None:
+    if fmt == "json":
+        emit(to_json(shortlist_dict(result)), file)
+        return
+    header, rows = shortlist_rows(result, explain)
+    if fmt == "csv":
+        emit(to_csv(header, rows), file)
+    elif fmt == "markdown":
+        emit(f"**{shortlist_title(result)}**\n\n" + to_markdown(header, rows), file)
+    else:
+        if not result.ranked:
+            rows = rows or [["-", "-", "no algorithm handles every answer; see --explain", "", "", ""]]
+        print_table(shortlist_title(result), header, rows, file, shortlist_footer(result) or None)
+
+
+def print_map(root: Any, file: TextIO | None = None) -> None:
+    """Draw a MapNode tree; the user's branches and shortlisted algorithms in bold green, ruled out struck."""
+    from rich.tree import Tree
+    con = console(file)
+
+    def label(node: Any) -> str:
+        from rich.markup import escape
+        text = escape(node.label)
+        if node.kind == "algorithm":
+            if node.selected:
+                return f"[bold green]{text} (shortlisted)[/]" if not con.is_terminal else f"[bold green]{text}[/]"
+            if node.ruled_out:
+                return f"[dim strike]{text}[/]" if con.is_terminal else f"{text} (ruled out)"
+            return f"[cyan]{text}[/]"
+        if node.kind == "value" and node.selected:
+            return f"[bold green]{text}  <- you[/]"
+        if node.kind in ("root", "group"):
+            return f"[bold]{text}[/]"
+        if node.kind == "note":
+            return f"[dim]{text}[/]"
+        return text
+
+    def grow(tree: Any, node: Any) -> None:
+        for child in node.children:
+            grow(tree.add(label(child)), child)
+
+    tree = Tree(label(root), guide_style="dim")
+    grow(tree, root)
+    con.print(tree)
+
+
+def trait_dict(trait: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": trait.id, "group": trait.group, "kind": trait.kind, "question": trait.question,
+                           "help": trait.help}
+    if trait.is_choice:
+        out["values"] = [{"id": c.id, "meaning": c.meaning} for c in trait.choices]
+    else:
+        out.update({"min": trait.minimum, "max": trait.maximum, "integer": trait.integer})
+    out["default"] = trait.default
+    out["ask_if"] = {c.trait: list(c.values) for c in trait.ask_if}
+    return out
+
+
+def trait_rows(catalog: Catalog) -> tuple[list[str], list[list[str]]]:
+    header = ["trait", "group", "values", "default", "question"]
+    rows = []
+    for t in catalog.traits:
+        values = (", ".join(t.values) if t.is_choice else
+                  f"number {t.minimum:g}..{t.maximum:g}" if t.minimum is not None and t.maximum is not None
+                  else "number")
+        rows.append([t.id, t.group, values, "-" if t.default is None else str(t.default), t.question])
+    return header, rows

@@ -1,0 +1,41 @@
+"""`catalog validate`: checks catalog folders and single YAML files against the schema and the vocabulary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from banditmap import catalog as catalog_mod
+from banditmap.errors import BanditmapError
+from banditmap.yamlio import load_file
+
+
+def validate_paths(paths: list[Path], extra_dirs: list[Path]) -> list[str]:
+    """One line per checked path; the first problem raises a BanditmapError naming file, line and field."""
+    base = catalog_mod.load_catalog(extra_dirs)
+    if not paths:
+        return [f"ok: {src}" for src in base.sources] + [
+            f"{len(base.algorithms)} algorithms, {len(base.usecases)} use cases, {len(base.traits)} traits"]
+    lines = []
+    for path in paths:
+        if path.is_dir():
+            merged = catalog_mod.load_dirs([catalog_mod.builtin_dir(), *extra_dirs, path])
+            own = sum(1 for a in merged.algorithms if a.source.startswith(str(path)))
+            lines.append(f"ok: {path} ({own} algorithms)")
+        else:
+            lines.append(f"ok: {path} ({validate_file(path, base)})")
+    return lines
+
+
+def validate_file(path: Path, base: catalog_mod.Catalog) -> str:
+    if path.name == "traits.yaml":
+        groups, traits, rules = catalog_mod.load_traits(load_file(path))
+        return f"{len(traits)} traits, {len(rules)} rules"
+    doc = load_file(path)
+    if isinstance(doc.data, dict) and "algorithms" in doc.data:
+        found = catalog_mod.load_algorithms([path], base.traits)
+        return f"{len(found)} algorithms"
+    if isinstance(doc.data, dict) and "profile" in doc.data:
+        catalog_mod.load_usecase(doc, base.traits, base.rules)
+        return "use case"
+    raise BanditmapError("not a catalog file: expected traits.yaml, a mapping with algorithms:, or a use case "
+                         "with profile:", source=str(path))
