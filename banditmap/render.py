@@ -84,7 +84,8 @@ def shortlist_rows(result: Shortlist, explain: bool) -> tuple[list[str], list[li
 def why_kept(match: Match) -> str:
     """What sets the algorithm apart (what it is built for, number fits), then how many answers it merely handles."""
     special = [r.text for r in match.reasons if r.trait != "maturity" and r.points != 1]
-    special += [r.text for r in match.reasons if r.points == 1 and not r.text.startswith("handles ")]
+    special += [r.text for r in match.reasons
+                if r.trait != "maturity" and r.points == 1 and not r.text.startswith("handles ")]
     handled = sum(1 for r in match.reasons if r.text.startswith("handles "))
     if handled:
         special.append(f"handles your other {handled} answers" if special else f"handles all {handled} answers")
