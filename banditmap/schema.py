@@ -198,18 +198,18 @@ def problems(value: Any, schema: Schema, path: PathKey = ()) -> list[tuple[PathK
 def _object_problems(value: dict[str, Any], schema: Schema, path: PathKey) -> list[tuple[PathKey, str]]:
     found: list[tuple[PathKey, str]] = []
     props = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    if extra is False:  # a misspelt field explains a "missing" one, so unknown fields are reported first
+        allowed = ", ".join(props) if props else "nothing"
+        found += [(path + (key,), f"unknown field; expected one of {allowed}") for key in value if key not in props]
     for key in schema.get("required", []):
         if key not in value:
             found.append((path + (key,), "required field is missing"))
     if len(value) < schema.get("minProperties", 0):
         found.append((path, "expected at least one entry"))
-    extra = schema.get("additionalProperties", True)
     for key, item in value.items():
         if key in props:
             found += problems(item, props[key], path + (key,))
-        elif extra is False:
-            allowed = ", ".join(props) if props else "nothing"
-            found.append((path + (key,), f"unknown field; expected one of {allowed}"))
         elif isinstance(extra, dict):
             found += problems(item, extra, path + (key,))
     return found

@@ -16,6 +16,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 from banditmap.errors import BanditmapError
 
 PathKey = tuple[str | int, ...]
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ class _Builder:
 def _construct(node: yaml.Node, path: PathKey, builder: _Builder) -> Any:
     lines, source = builder.lines, builder.source
     lines[path] = node.start_mark.line + 1
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        raise BanditmapError(f"unsupported YAML value: tag {node.tag!r} is not allowed", source=source,
+                             line=node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from banditmap.catalog import builtin_dir, load_catalog
+from banditmap.model import Catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def user_catalog(tmp_path: Path) -> Path:
+    """An empty user catalog folder with algorithms/ and usecases/."""
+    root = tmp_path / "mycat"
+    (root / "algorithms").mkdir(parents=True)
+    (root / "usecases").mkdir()
+    return root
+
+
+@pytest.fixture
+def catalog_copy(tmp_path: Path) -> Path:
+    """A writable copy of the built-in catalog, for breaking it on purpose."""
+    target = tmp_path / "catalog"
+    shutil.copytree(builtin_dir(), target)
+    return target
+
+
+@pytest.fixture(autouse=True)
+def no_env_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BANDITMAP_CATALOG", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)

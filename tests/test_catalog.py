@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from banditmap.catalog import load_catalog, load_dirs
+from banditmap.errors import BanditmapError
+from banditmap.model import Catalog
+
+KEBAB = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+def test_catalog_has_enough_algorithms_and_use_cases(catalog: Catalog) -> None:
+    assert len(catalog.algorithms) >= 25
+    assert len(catalog.usecases) >= 8
+
+
+def test_every_value_of_every_trait_is_handled(catalog: Catalog) -> None:
+    for trait in catalog.choice_traits:
+        for value in trait.values:
+            handlers = [a.id for a in catalog.algorithms if value in a.handles[trait.id]]
+            assert handlers, f"no algorithm handles {trait.id}={value}"
+
+
+def test_every_algorithm_states_every_trait(catalog: Catalog) -> None:
+    ids = {t.id for t in catalog.choice_traits}
+    for algorithm in catalog.algorithms:
+        assert set(algorithm.handles) == ids, algorithm.id
+        for trait_id, values in algorithm.prefers.items():
+            assert set(values) <= set(algorithm.handles[trait_id]), algorithm.id
+
+
+def test_ids_and_references_are_well_formed(catalog: Catalog) -> None:
+    assert len({a.id for a in catalog.algorithms}) == len(catalog.algorithms)
+    for algorithm in catalog.algorithms:
+        assert KEBAB.match(algorithm.id)
+        for ref in algorithm.references:
+            assert ref.authors and 1900 <= ref.year <= 2030 and ref.title and ref.venue
+            assert ref.doi or ref.arxiv
+            if ref.doi:
+                assert re.match(r"^10\.\d{4,9}/\S+$", ref.doi)
+            if ref.arxiv:
+                assert re.match(r"^\d{4}\.\d{4,5}$", ref.arxiv)
+
+
+def test_no_two_entries_are_identical_in_every_trait(catalog: Catalog) -> None:
+    seen: dict[tuple, str] = {}
+    for a in catalog.algorithms:
+        key = (tuple(sorted(a.handles.items())), tuple(sorted(a.prefers.items())), tuple(sorted(a.suits.items())))
+        assert key not in seen, f"{a.id} and {seen[key]} say the same thing"
+        seen[key] = a.id
+
+
+def test_every_use_case_gets_a_shortlist(catalog: Catalog) -> None:
+    from banditmap.matching import shortlist
+    from banditmap.model import Profile
+    for usecase in catalog.usecases:
+        assert shortlist(Profile(usecase.answers), catalog).ranked, usecase.id
+
+
+def _entry_file(catalog_copy: Path) -> Path:
+    return catalog_copy / "algorithms" / "stochastic.yaml"
+
+
+def _error(dirs: list[Path]) -> str:
+    with pytest.raises(BanditmapError) as info:
+        load_dirs(dirs)
+    return str(info.value)
+
+
+def test_missing_field_names_file_line_and_field(catalog_copy: Path) -> None:
+    path = _entry_file(catalog_copy)
+    text = path.read_text()
+    path.write_text(text.replace("    maturity: production\n", "", 1))
+    message = _error([catalog_copy])
+    assert re.match(rf"^{re.escape(str(path))}:\d+: algorithms\[0\]\.maturity: required field is missing$", message)
+
+
+def test_unknown_trait_value_in_handles(catalog_copy: Path) -> None:
+    path = _entry_file(catalog_copy)
+    path.write_text(path.read_text().replace("context: [none]", "context: [nonee]", 1))
+    message = _error([catalog_copy])
+    assert "handles.context" in message and "nonee" in message and "linear" in message
+
+
+def test_unknown_trait_in_handles(catalog_copy: Path) -> None:
+    path = _entry_file(catalog_copy)
+    path.write_text(path.read_text().replace("      feedback: [reward]\n", "      feedbak: [reward]\n", 1))
+    message = _error([catalog_copy])
+    assert "handles.feedbak: unknown field" in message
+
+
+def test_prefers_must_be_handled(catalog_copy: Path) -> None:
+    path = _entry_file(catalog_copy)
+    path.write_text(path.read_text().replace("      feedback_delay: [batched]\n",
+                                             "      feedback_delay: [batched]\n      context: [linear]\n", 1))
+    assert "prefers linear but handles only none" in _error([catalog_copy])
+
+
+def test_duplicate_id_in_one_folder(catalog_copy: Path) -> None:
+    path = _entry_file(catalog_copy)
+    path.write_text(path.read_text().replace("id: softmax", "id: epsilon-greedy", 1))
+    assert "duplicate algorithm id 'epsilon-greedy'" in _error([catalog_copy])
+
+
+def test_malformed_yaml_in_catalog(catalog_copy: Path) -> None:
+    (catalog_copy / "algorithms" / "broken.yaml").write_text("algorithms:\n  - id: [unclosed\n")
+    assert "broken.yaml:" in _error([catalog_copy]) and "malformed YAML" in _error([catalog_copy])
+
+
+def test_bad_trait_vocabulary(catalog_copy: Path) -> None:
+    path = catalog_copy / "traits.yaml"
+    path.write_text(path.read_text().replace("    default: binary\n", "    default: clicks\n", 1))
+    assert "traits[0].default: expected one of binary" in _error([catalog_copy])
+
+
+def test_missing_catalog_folder(tmp_path: Path) -> None:
+    assert "catalog folder not found" in _error([tmp_path / "nope"])
+
+
+USER_ENTRY = """
+algorithms:
+  - id: {id}
+    name: {name}
+    family: in-house
+    summary: Our own tuned Thompson sampling.
+    maturity: production
+    handles:
+      reward_type: any
+      feedback_delay: any
+      objective: any
+      multi_objective: any
+      constraints: any
+      action_space: any
+      action_structure: any
+      arm_churn: any
+      context: any
+      environment: any
+      feedback: any
+      logged_data: any
+    references:
+      - {{authors: [A. Author], year: 2020, title: Internal note, venue: Internal, arxiv: "2001.00001"}}
+    hyperparameters: []
+    cost: {{decision: "O(K)", memory: "O(K)"}}
+    implementations: []
+    caveats: []
+    simulator: null
+"""
+
+
+def test_user_catalog_adds_and_overrides_by_id(user_catalog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (user_catalog / "algorithms" / "mine.yaml").write_text(
+        USER_ENTRY.format(id="house-ts", name="House TS") + USER_ENTRY.format(id="ucb1", name="Our UCB1")
+        .replace("algorithms:\n", ""))
+    merged = load_catalog([user_catalog])
+    assert merged.algorithm("house-ts") is not None
+    assert merged.algorithm("ucb1").name == "Our UCB1"
+    monkeypatch.setenv("BANDITMAP_CATALOG", str(user_catalog))
+    assert load_catalog().algorithm("house-ts") is not None
