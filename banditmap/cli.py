@@ -84,7 +84,7 @@ def build_profile(catalog: Any, profile: Path | None, usecase: str | None, sets:
                                  source="--usecase", field=usecase)
         answers.update(found.answers)
         names.append(found.id)
-        source = found.source
+        source = f"usecase:{found.id}"
     if profile:
         read = read_profile(profile, catalog.traits, catalog.rules)
         answers.update(read.answers)
@@ -128,27 +128,22 @@ def recommend(
 
 
 def run_batch(catalog: Any, batch: str, fmt: str, top: int | None) -> int:
+    """Stream one output row per case and rank; invalid cases go to stderr too. Status 1 if any case failed."""
     from banditmap import batch as batch_mod
-    from banditmap.render import to_csv, to_json
+    from banditmap.render import batch_header, batch_lines
     from banditmap.yamlio import read_text
     if fmt not in ("table", "json", "csv"):
         raise BanditmapError("batch output is JSON lines (json) or csv", field="--format")
+    as_csv = fmt == "csv"
     source = "<stdin>" if batch == "-" else batch
     text = sys.stdin.read() if batch == "-" else read_text(Path(batch))
     failed = 0
-    if fmt == "csv":
-        sys.stdout.write(to_csv(batch_mod.BATCH_COLUMNS, []))
+    sys.stdout.write(batch_header(batch_mod.BATCH_COLUMNS, as_csv))
     for item in batch_mod.run_batch(text, source, catalog, top):
         if item.error:
             failed += 1
             typer.echo(f"banditmap: error: {item.error}", err=True)
-        rows = batch_mod.result_rows(item)
-        if fmt == "csv":
-            csv_text = to_csv(batch_mod.BATCH_COLUMNS, [[r[c] if r[c] is not None else "" for c in
-                                                         batch_mod.BATCH_COLUMNS] for r in rows])
-            sys.stdout.write(csv_text.split("\n", 1)[1])
-        else:
-            sys.stdout.write("".join(to_json(r).replace("\n", "").replace("  ", "") + "\n" for r in rows))
+        sys.stdout.write(batch_lines(batch_mod.result_rows(item), batch_mod.BATCH_COLUMNS, as_csv))
     return 1 if failed else 0
 
 

@@ -254,3 +254,14 @@ def trait_rows(catalog: Catalog) -> tuple[list[str], list[list[str]]]:
                   else "number")
         rows.append([t.id, t.group, values, "-" if t.default is None else str(t.default), t.question])
     return header, rows
+
+
+def batch_header(columns: Sequence[str], as_csv: bool) -> str:
+    return to_csv(columns, []) if as_csv else ""
+
+
+def batch_lines(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_csv: bool) -> str:
+    """Batch rows as CSV lines (no header) or JSON lines."""
+    if as_csv:
+        return to_csv(columns, [["" if r[c] is None else r[c] for c in columns] for r in rows]).split("\n", 1)[1]
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)

@@ -202,16 +202,16 @@ def _object_problems(value: dict[str, Any], schema: Schema, path: PathKey) -> li
     if extra is False:  # a misspelt field explains a "missing" one, so unknown fields are reported first
         allowed = ", ".join(props) if props else "nothing"
         found += [(path + (key,), f"unknown field; expected one of {allowed}") for key in value if key not in props]
-    for key in schema.get("required", []):
-        if key not in value:
-            found.append((path + (key,), "required field is missing"))
-    if len(value) < schema.get("minProperties", 0):
-        found.append((path, "expected at least one entry"))
     for key, item in value.items():
         if key in props:
             found += problems(item, props[key], path + (key,))
         elif isinstance(extra, dict):
             found += problems(item, extra, path + (key,))
+    for key in schema.get("required", []):
+        if key not in value:
+            found.append((path + (key,), "required field is missing"))
+    if len(value) < schema.get("minProperties", 0):
+        found.append((path, "expected at least one entry"))
     return found
 
 

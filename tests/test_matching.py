@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from banditmap.catalog import load_catalog
+from banditmap.matching import shortlist
+from banditmap.model import Catalog, Profile
+
+CATALOG = load_catalog()
+
+
+@st.composite
+def profiles(draw: st.DrawFn) -> Profile:
+    """Any subset of choice traits answered with any of their values (consistency rules are not needed here)."""
+    answers = {}
+    for trait in CATALOG.choice_traits:
+        if draw(st.booleans()):
+            answers[trait.id] = draw(st.sampled_from(trait.values))
+    return Profile(answers)
+
+
+@settings(max_examples=300, deadline=None)
+@given(profiles())
+def test_no_shortlisted_algorithm_violates_a_hard_constraint(profile: Profile) -> None:
+    result = shortlist(profile, CATALOG)
+    for match in result.ranked:
+        for trait_id, value in profile.answers.items():
+            assert value in match.algorithm.handles[trait_id]
+
+
+@settings(max_examples=200, deadline=None)
+@given(profiles())
+def test_every_algorithm_is_either_kept_or_ruled_out_with_every_reason(profile: Profile) -> None:
+    result = shortlist(profile, CATALOG)
+    assert len(result.ranked) + len(result.excluded) == len(CATALOG.algorithms)
+    for match in result.excluded:
+        violated = {t for t, v in profile.answers.items() if v not in match.algorithm.handles[t]}
+        assert {r.trait for r in match.ruled_out} == violated
+
+
+@settings(max_examples=200, deadline=None)
+@given(profiles(), st.sampled_from([t.id for t in CATALOG.choice_traits]))
+def test_unanswering_a_trait_never_shrinks_the_shortlist(profile: Profile, trait_id: str) -> None:
+    fewer = Profile({k: v for k, v in profile.answers.items() if k != trait_id})
+    kept = {m.algorithm.id for m in shortlist(profile, CATALOG).ranked}
+    kept_fewer = {m.algorithm.id for m in shortlist(fewer, CATALOG).ranked}
+    assert kept <= kept_fewer
+
+
+@settings(max_examples=100, deadline=None)
+@given(profiles())
+def test_ranking_is_deterministic_and_sorted(profile: Profile) -> None:
+    first, second = shortlist(profile, CATALOG), shortlist(profile, CATALOG)
+    assert [m.algorithm.id for m in first.ranked] == [m.algorithm.id for m in second.ranked]
+    keys = [(-m.score, m.algorithm.id) for m in first.ranked]
+    assert keys == sorted(keys)
+
+
+def test_empty_profile_keeps_everything(catalog: Catalog) -> None:
+    result = shortlist(Profile({}), catalog)
+    assert len(result.ranked) == len(catalog.algorithms) and not result.excluded
+
+
+def test_preferred_value_outranks_merely_handled(catalog: Catalog) -> None:
+    result = shortlist(Profile({"action_structure": "ranking", "feedback": "reward"}), catalog)
+    assert result.ranked[0].algorithm.handles["action_structure"] == ("ranking",) or \
+        "ranking" in result.ranked[0].algorithm.prefers["action_structure"]
+
+
+def test_number_outside_suited_range_costs_points(catalog: Catalog) -> None:
+    small = shortlist(Profile({"action_space": "many", "n_actions": 50}), catalog)
+    large = shortlist(Profile({"action_space": "many", "n_actions": 5000}), catalog)
+    score = {m.algorithm.id: m.score for m in small.ranked}
+    score_large = {m.algorithm.id: m.score for m in large.ranked}
+    assert score_large["toprank"] < score["toprank"]  # suits at most 1000 items
+    assert score_large["squarecb"] == score["squarecb"]  # states no range
+
+
+def test_top_limits_the_list(catalog: Catalog) -> None:
+    assert len(shortlist(Profile({}), catalog, top=3).ranked) == 3
+
+
+def test_use_cases_reach_the_right_branch(catalog: Catalog) -> None:
+    expect = {
+        "search-ranking": "ranking", "checkout-assortment": "assortment", "page-layout": "combination",
+    }
+    for usecase_id, structure in expect.items():
+        top = shortlist(Profile(catalog.usecase(usecase_id).answers), catalog).ranked[0]
+        assert structure in top.algorithm.prefers["action_structure"], usecase_id
+    best_arm = shortlist(Profile(catalog.usecase("page-variant-test").answers), catalog).ranked[0]
+    assert "best_arm" in best_arm.algorithm.prefers["objective"]
+    pricing = shortlist(Profile(catalog.usecase("dynamic-pricing").answers), catalog).ranked[0]
+    assert "continuous" in pricing.algorithm.prefers["action_space"]
+    budget = shortlist(Profile(catalog.usecase("ad-budget").answers), catalog).ranked
+    assert all("budget" in m.algorithm.handles["constraints"] for m in budget)
