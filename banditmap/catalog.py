@@ -33,6 +33,32 @@ def load_catalog(extra: Iterable[Path] = ()) -> Catalog:
 
 
 def load_dirs(dirs: list[Path]) -> Catalog:
+    """Load and validate the folders, or reuse the validated result cached for exactly these file contents."""
+    for d in dirs:
+        if not d.is_dir():
+            raise BanditmapError("catalog folder not found (expected a folder holding traits.yaml, "
+                                 "algorithms/ or usecases/)", source=str(d))
+    from banditmap import cache
+    key = cache.fingerprint(catalog_files(dirs))
+    cached = cache.read(key)
+    if isinstance(cached, Catalog):
+        return cached
+    catalog = _load_dirs(dirs)
+    cache.write(key, catalog)
+    return catalog
+
+
+def catalog_files(dirs: list[Path]) -> list[Path]:
+    """Every file a catalog is read from, in reading order."""
+    out: list[Path] = []
+    for d in dirs:
+        if (d / "traits.yaml").is_file():
+            out.append(d / "traits.yaml")
+        out += files(d / "algorithms") + files(d / "usecases")
+    return out
+
+
+def _load_dirs(dirs: list[Path]) -> Catalog:
     for d in dirs:
         if not d.is_dir():
             raise BanditmapError("catalog folder not found (expected a folder holding traits.yaml, "

@@ -6,13 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-try:  # libyaml is much faster; fall back to the pure-Python loader where it is missing
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
-
 from banditmap.errors import BanditmapError
 
 PathKey = tuple[str | int, ...]
@@ -70,8 +63,10 @@ def load_file(path: Path) -> Document:
 
 def load_text(text: str, source: str) -> Document:
     """Parse YAML text with the safe loader; a syntax error becomes a one-line BanditmapError."""
+    import yaml  # imported here so that a cached catalog starts without it
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -89,15 +84,17 @@ class _Builder:
     """Turns composed nodes into plain data, recording lines; one per document."""
 
     def __init__(self, source: str, lines: dict[PathKey, int]) -> None:
+        import yaml
         self.source = source
         self.lines = lines
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def construct(self, node: yaml.Node, path: PathKey) -> Any:
+    def construct(self, node: Any, path: PathKey) -> Any:
         return _construct(node, path, self)
 
 
-def _construct(node: yaml.Node, path: PathKey, builder: _Builder) -> Any:
+def _construct(node: Any, path: PathKey, builder: _Builder) -> Any:
+    import yaml
     lines, source = builder.lines, builder.source
     lines[path] = node.start_mark.line + 1
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
@@ -120,7 +117,8 @@ def _construct(node: yaml.Node, path: PathKey, builder: _Builder) -> Any:
     return _scalar(node, builder)
 
 
-def _scalar(node: yaml.Node, builder: _Builder) -> Any:
+def _scalar(node: Any, builder: _Builder) -> Any:
+    import yaml
     # YAML 1.1 reads yes/no/on/off as booleans; trait values such as `no` must stay words.
     if node.tag == "tag:yaml.org,2002:bool" and str(node.value).lower() not in ("true", "false"):
         return str(node.value)
