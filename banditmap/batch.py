@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from banditmap.errors import BanditmapError
-from banditmap.matching import shortlist
-from banditmap.model import Catalog, Profile, Shortlist
+from banditmap.matching import ScoreTable, rank, score_table
+from banditmap.model import Algorithm, Catalog, Profile
 from banditmap.profiles import check_answers
 from banditmap.yamlio import Document, load_text
 
@@ -29,7 +29,7 @@ class Case:
 @dataclass(frozen=True)
 class CaseResult:
     case_id: str
-    result: Shortlist | None
+    ranked: tuple[tuple[Algorithm, float], ...]
     error: str | None
 
 
@@ -95,15 +95,15 @@ def _label(data: Any, fallback: str) -> str:
     return fallback
 
 
-def run_case(case: Case, catalog: Catalog, source: str, top: int | None) -> CaseResult:
+def run_case(case: Case, catalog: Catalog, table: ScoreTable, source: str, top: int | None) -> CaseResult:
     """Validate and match one case; a BanditmapError becomes this case's error, naming its id and field."""
     try:
         profile = case_profile(case, catalog, source)
     except BanditmapError as exc:
         where = f"{source}" + (f":{exc.line or case.line}" if (exc.line or case.line) else "")
         field = f"{exc.field}: " if exc.field else ""
-        return CaseResult(case.label, None, f"{where}: case {case.label}: {field}{exc.message}")
-    return CaseResult(case.label, shortlist(profile, catalog, top), None)
+        return CaseResult(case.label, (), f"{where}: case {case.label}: {field}{exc.message}")
+    return CaseResult(case.label, tuple(rank(profile.answers, table, top)), None)
 
 
 def case_profile(case: Case, catalog: Catalog, source: str) -> Profile:
@@ -132,20 +132,20 @@ def case_profile(case: Case, catalog: Catalog, source: str) -> Profile:
 
 
 def run_batch(text: str, source: str, catalog: Catalog, top: int | None) -> Iterator[CaseResult]:
+    table = score_table(catalog)
     for case in read_cases(text, source):
-        yield run_case(case, catalog, source, top)
+        yield run_case(case, catalog, table, source, top)
 
 
 def result_rows(item: CaseResult) -> list[dict[str, Any]]:
     """One row per case and rank (or one error row), as printed in JSON lines and CSV."""
     if item.error is not None:
         return [{"case": item.case_id, "rank": None, "id": None, "name": None, "score": None, "error": item.error}]
-    assert item.result is not None
-    if not item.result.ranked:
+    if not item.ranked:
         return [{"case": item.case_id, "rank": None, "id": None, "name": None, "score": None,
                  "error": "no algorithm handles every answer"}]
-    return [{"case": item.case_id, "rank": rank, "id": m.algorithm.id, "name": m.algorithm.name,
-             "score": m.score, "error": None} for rank, m in enumerate(item.result.ranked, 1)]
+    return [{"case": item.case_id, "rank": position, "id": algorithm.id, "name": algorithm.name,
+             "score": score, "error": None} for position, (algorithm, score) in enumerate(item.ranked, 1)]
 
 
 BATCH_COLUMNS = ("case", "rank", "id", "name", "score", "error")

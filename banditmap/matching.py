@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Mapping
+
 from banditmap.model import Algorithm, Answer, Bound, Catalog, Match, Profile, Reason, Shortlist, Trait
 
 HANDLED = 1.0
@@ -61,3 +64,56 @@ def suitability(trait_id: str, value: Answer, bound: Bound) -> Reason:
     if bound.minimum is not None and number < bound.minimum:
         return Reason(trait_id, value, UNSUITED, f"{trait_id}={number:g} is below the {bound.minimum:g} it needs")
     return Reason(trait_id, value, SUITED, f"{trait_id}={number:g} is in the range it suits")
+
+
+@dataclass(frozen=True)
+class ScoreTable:
+    """The catalog's scoring rules precomputed per trait value, to rank many profiles quickly (batch mode).
+
+    It gives the same scores and order as `shortlist` (a test checks this), without building the reasons.
+    """
+
+    algorithms: tuple[Algorithm, ...]
+    handled: Mapping[tuple[str, str], int]  # bit i set when algorithm i handles trait=value
+    points: Mapping[tuple[str, str], tuple[float, ...]]  # points of each algorithm for trait=value
+    suits: tuple[tuple[str, int, Bound], ...]  # (number trait, algorithm index, suited range)
+    base: tuple[float, ...]  # maturity points
+    everyone: int
+
+
+def score_table(catalog: Catalog) -> ScoreTable:
+    algorithms = catalog.algorithms
+    handled: dict[tuple[str, str], int] = {}
+    points: dict[tuple[str, str], tuple[float, ...]] = {}
+    for trait in catalog.choice_traits:
+        for value in trait.values:
+            mask = 0
+            row = []
+            for i, a in enumerate(algorithms):
+                ok = value in a.handles.get(trait.id, ())
+                mask |= ok << i
+                row.append((PREFERRED if value in a.prefers.get(trait.id, ()) else HANDLED) if ok else 0.0)
+            handled[(trait.id, value)] = mask
+            points[(trait.id, value)] = tuple(row)
+    suits = tuple((t, i, b) for i, a in enumerate(algorithms) for t, b in a.suits.items())
+    base = tuple(MATURITY[a.maturity] for a in algorithms)
+    return ScoreTable(algorithms, handled, points, suits, base, (1 << len(algorithms)) - 1)
+
+
+def rank(answers: Mapping[str, Answer], table: ScoreTable, top: int | None = None) -> list[tuple[Algorithm, float]]:
+    """Kept algorithms with their scores, best first, ties by id: the ranking of `shortlist`, without reasons."""
+    kept = table.everyone
+    rows = [table.base]
+    for key in answers.items():
+        mask = table.handled.get(key)  # type: ignore[arg-type]
+        if mask is not None:
+            kept &= mask
+            rows.append(table.points[key])  # type: ignore[index]
+    totals = [sum(column) for column in zip(*rows)]
+    for trait_id, i, bound in table.suits:
+        value = answers.get(trait_id)
+        if value is not None and not isinstance(value, str):
+            totals[i] += suitability(trait_id, value, bound).points
+    ranked = sorted(((-totals[i], a.id, a) for i, a in enumerate(table.algorithms) if kept >> i & 1))
+    chosen = ranked[:top] if top else ranked
+    return [(a, -negative) for negative, _, a in chosen]

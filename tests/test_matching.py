@@ -94,3 +94,16 @@ def test_use_cases_reach_the_right_branch(catalog: Catalog) -> None:
     assert "continuous" in pricing.algorithm.prefers["action_space"]
     budget = shortlist(Profile(catalog.usecase("ad-budget").answers), catalog).ranked
     assert all("budget" in m.algorithm.handles["constraints"] for m in budget)
+
+
+@settings(max_examples=300, deadline=None)
+@given(profiles(), st.sampled_from([None, 3]), st.sampled_from([None, 5, 60, 5000]))
+def test_fast_ranking_agrees_with_the_explained_shortlist(profile: Profile, top: int | None,
+                                                         n_actions: int | None) -> None:
+    from banditmap.matching import rank, score_table
+    answers = dict(profile.answers)
+    if n_actions is not None:
+        answers["n_actions"] = n_actions
+    full = shortlist(Profile(answers), CATALOG, top)
+    fast = rank(answers, score_table(CATALOG), top)
+    assert [(m.algorithm.id, m.score) for m in full.ranked] == [(a.id, s) for a, s in fast]
