@@ -21,7 +21,7 @@ def shortlist(profile: Profile, catalog: Catalog, top: int | None = None) -> Sho
     excluded = sorted((m for m in matches if not m.kept), key=lambda m: (len(m.ruled_out), m.algorithm.id))
     unanswered = tuple(t.id for t in catalog.traits if t.id not in profile.answers
                        and all(c.holds(profile.answers) for c in t.ask_if))
-    return Shortlist(profile, tuple(kept[:top] if top else kept), tuple(excluded), unanswered)
+    return Shortlist(profile, tuple(kept[:top] if top else kept), tuple(excluded), unanswered, len(kept))
 
 
 def score(algorithm: Algorithm, profile: Profile, traits: tuple[Trait, ...]) -> Match:

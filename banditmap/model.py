@@ -214,3 +214,4 @@ class Shortlist:
     ranked: tuple[Match, ...]
     excluded: tuple[Match, ...]
     unanswered: tuple[str, ...]
+    kept_total: int = 0  # kept algorithms before --top cut the list

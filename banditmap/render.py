@@ -41,6 +41,7 @@ def shortlist_dict(result: Shortlist) -> dict[str, Any]:
         "profile": {"name": result.profile.name, "source": result.profile.source,
                     "answers": dict(result.profile.answers)},
         "unanswered": list(result.unanswered),
+        "kept_total": result.kept_total,
         "shortlist": [match_dict(m, i) for i, m in enumerate(result.ranked, 1)],
         "ruled_out": [match_dict(m, None) for m in result.excluded],
     }
@@ -174,7 +175,8 @@ def print_table(title: str, header: Sequence[str], rows: Iterable[Sequence[str]]
 
 def shortlist_title(result: Shortlist) -> str:
     name = result.profile.name or "your profile"
-    return f"Shortlist for {name}: {len(result.ranked)} kept, {len(result.excluded)} ruled out"
+    shown = f"top {len(result.ranked)} of " if len(result.ranked) < result.kept_total else ""
+    return f"Shortlist for {name}: {shown}{result.kept_total} kept, {len(result.excluded)} ruled out"
 
 
 def shortlist_footer(result: Shortlist) -> str:
