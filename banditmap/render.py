@@ -89,7 +89,8 @@ def why_kept(match: Match) -> str:
                 if r.trait != "maturity" and r.points == 1 and not r.text.startswith("handles ")]
     handled = sum(1 for r in match.reasons if r.text.startswith("handles "))
     if handled:
-        special.append(f"handles your other {handled} answers" if special else f"handles all {handled} answers")
+        plural = "answer" if handled == 1 else "answers"
+        special.append(f"handles your other {handled} {plural}" if special else f"handles all {handled} {plural}")
     return "; ".join(special)
 
 
