@@ -156,17 +156,9 @@ def compare(ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Algo
     check_format(fmt)
     catalog = load(catalog_dirs)
     algorithms = [find_algorithm(catalog, i) for i in ids]
-    if fmt == "json":
-        render.emit(render.to_json({"schema": render.COMPARE_SCHEMA,
-                                    "algorithms": [render.algorithm_dict(a) for a in algorithms]}))
-        return
     header, rows = render.compare_rows(algorithms, catalog)
-    if fmt == "csv":
-        render.emit(render.to_csv(header, rows))
-    elif fmt == "markdown":
-        render.emit(render.to_markdown(header, rows))
-    else:
-        render.print_table("Comparison (* = built for this value)", header, rows)
+    data = {"schema": render.COMPARE_SCHEMA, "algorithms": [render.algorithm_dict(a) for a in algorithms]}
+    render.render_listing(fmt, "Comparison (* = built for this value)", header, rows, data)
 
 
 def find_algorithm(catalog: Any, algorithm_id: str) -> Any:
@@ -201,18 +193,10 @@ def usecases(fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> None:
     from banditmap import render
     check_format(fmt)
     catalog = load(catalog_dirs)
-    if fmt == "json":
-        render.emit(render.to_json([{"id": u.id, "name": u.name, "description": u.description,
-                                     "profile": dict(u.answers)} for u in catalog.usecases]))
-        return
-    header = ["id", "name", "description"]
+    data = [{"id": u.id, "name": u.name, "description": u.description, "profile": dict(u.answers)}
+            for u in catalog.usecases]
     rows = [[u.id, u.name, u.description] for u in catalog.usecases]
-    if fmt == "csv":
-        render.emit(render.to_csv(header, rows))
-    elif fmt == "markdown":
-        render.emit(render.to_markdown(header, rows))
-    else:
-        render.print_table("Use cases", header, rows)
+    render.render_listing(fmt, "Use cases", ["id", "name", "description"], rows, data)
 
 
 @app.command(epilog="Examples:  banditmap ask --save my-shop.yaml  |  banditmap ask --resume "
@@ -246,17 +230,9 @@ def catalog_list(where: Annotated[Optional[list[str]], typer.Option(
     chosen = [a for a in catalog.algorithms
               if all(not catalog.trait(t).is_choice or rule_out(a, catalog.trait(t), str(v)) is None
                      for t, v in filters.items())]
-    if fmt == "json":
-        render.emit(render.to_json({"schema": render.CATALOG_SCHEMA,
-                                    "algorithms": [render.algorithm_dict(a) for a in chosen]}))
-        return
     header, rows = render.catalog_rows(chosen)
-    if fmt == "csv":
-        render.emit(render.to_csv(header, rows))
-    elif fmt == "markdown":
-        render.emit(render.to_markdown(header, rows))
-    else:
-        render.print_table(f"{len(chosen)} algorithms", header, rows)
+    data = {"schema": render.CATALOG_SCHEMA, "algorithms": [render.algorithm_dict(a) for a in chosen]}
+    render.render_listing(fmt, f"{len(chosen)} algorithms", header, rows, data)
 
 
 @catalog_app.command("show", epilog="Example:  banditmap catalog show linucb")
@@ -268,17 +244,10 @@ def catalog_show(algorithm_id: Annotated[str, typer.Argument(metavar="ID")], fmt
     check_format(fmt)
     catalog = load(catalog_dirs)
     algorithm = find_algorithm(catalog, algorithm_id)
-    if fmt == "json":
-        render.emit(render.to_json(render.algorithm_dict(algorithm)))
-        return
-    header, rows = render.compare_rows([algorithm], catalog)
+    _, rows = render.compare_rows([algorithm], catalog)
     rows.insert(3, ["summary", algorithm.summary])
-    if fmt == "csv":
-        render.emit(render.to_csv(["field", "value"], rows))
-    elif fmt == "markdown":
-        render.emit(render.to_markdown(["field", "value"], rows))
-    else:
-        render.print_table(f"{algorithm.name} ({algorithm.id})", ["field", "value"], rows)
+    render.render_listing(fmt, f"{algorithm.name} ({algorithm.id})", ["field", "value"], rows,
+                          render.algorithm_dict(algorithm))
 
 
 @catalog_app.command("traits", epilog="Example:  banditmap catalog traits --format markdown")
@@ -288,16 +257,8 @@ def catalog_traits(fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> N
     from banditmap import render
     check_format(fmt)
     catalog = load(catalog_dirs)
-    if fmt == "json":
-        render.emit(render.to_json([render.trait_dict(t) for t in catalog.traits]))
-        return
     header, rows = render.trait_rows(catalog)
-    if fmt == "csv":
-        render.emit(render.to_csv(header, rows))
-    elif fmt == "markdown":
-        render.emit(render.to_markdown(header, rows))
-    else:
-        render.print_table("Traits", header, rows)
+    render.render_listing(fmt, "Traits", header, rows, [render.trait_dict(t) for t in catalog.traits])
 
 
 @catalog_app.command("validate", epilog="Examples:  banditmap catalog validate  |  "

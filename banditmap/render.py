@@ -268,3 +268,16 @@ def batch_lines(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_csv: 
     if as_csv:
         return to_csv(columns, [["" if r[c] is None else r[c] for c in columns] for r in rows]).split("\n", 1)[1]
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+def render_listing(fmt: str, title: str, header: Sequence[str], rows: Sequence[Sequence[str]], data: Any,
+                   file: TextIO | None = None) -> None:
+    """One listing in any format: `data` as JSON, or the rows as CSV, Markdown or a terminal table."""
+    if fmt == "json":
+        emit(to_json(data), file)
+    elif fmt == "csv":
+        emit(to_csv(header, rows), file)
+    elif fmt == "markdown":
+        emit(to_markdown(header, rows), file)
+    else:
+        print_table(title, header, rows, file)
