@@ -239,7 +239,8 @@ def run_questionnaire(catalog: Catalog, save: Path | None, resume: Path | None, 
     except Interrupted:
         if progress.answers or progress.left_unanswered:
             persist(progress)
-            io.say(f"\nStopped. Your {len(progress.answers)} answers are kept in {keep}; "
+            count = len(progress.answers)
+            io.say(f"\nStopped. Your {count} {'answers are' if count != 1 else 'answer is'} kept in {keep}; "
                    f"continue with: banditmap ask --resume {keep}")
         else:
             io.say("\nStopped before the first answer; nothing to keep.")
