@@ -1,0 +1,274 @@
+"""Synthetic environments shaped like a profile, vectorised over repetitions (every array's first axis is R).
+
+Every environment knows the expected reward of every action at every round, so regret is exact: it is the
+expected reward of the best action minus that of the chosen one (pseudo-regret), never a noisy estimate.
+Random draws that do not depend on the policy (contexts, reward noise, drift, change points) come from the
+environment's own stream, so every algorithm faces the same draws (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from banditmap.sim.problem import Problem
+
+Array = np.ndarray
+
+
+@dataclass
+class Outcome:
+    """What one round produced: what the policy observes, and what only the evaluation sees."""
+
+    observation: Any  # rewards (R,), per-position rewards (R, k), click position (R,), or winner (R,)
+    value: Array  # expected reward of the chosen action, (R,)
+    best: Array  # expected reward of the best action, (R,)
+    optimal: Array  # whether the chosen action was a best one, (R,) bool
+
+
+def sigmoid(x: Array) -> Array:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class Environment:
+    """Base class: `context(t)` then `step(t, action, context)` each round."""
+
+    action_shape: tuple[int, ...] = ()  # () for one arm per rep, (k,) for a list of k arms
+
+    def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        self.problem = problem
+        self.rng = rng
+        self.R = problem.reps
+        self.K = problem.n_arms
+
+    def context(self, t: int) -> Array | None:
+        return None
+
+    def step(self, t: int, action: Array, context: Array | None) -> Outcome:
+        raise NotImplementedError
+
+    def parameters(self) -> dict[str, Any]:
+        """A JSON-friendly description of the instance (first repetition), for reproducing a run."""
+        return {}
+
+
+# --- K arms: Bernoulli, Gaussian or heavy-tailed rewards, with stationary or moving means ----------------------
+
+class Arms(Environment):
+    """K arms whose means may drift, jump at change points, or turn against the policy's favourite arm."""
+
+    def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        super().__init__(problem, rng)
+        R, K = self.R, self.K
+        if problem.reward == "binary":
+            self.logits = rng.normal(-2.0, 0.6, (R, K))  # click rates of a few percent to about 25%
+        else:
+            self.logits = rng.uniform(0.2, 0.8, (R, K))
+        self.T = problem.rounds
+        self.change_points = {int(self.T * f) for f in (0.25, 0.5, 0.75)} if problem.dynamics == "abrupt" else set()
+        self.window = max(50, self.T // 20)
+        self.recent = np.zeros((R, K))
+        self._static: Array | None = None
+        self._best: Array | None = None
+        self.rows = np.arange(R)
+
+    def means(self) -> Array:
+        if self.problem.dynamics == "stationary":
+            if self._static is None:
+                self._static = sigmoid(self.logits) if self.problem.reward == "binary" else self.logits
+            return self._static
+        return sigmoid(self.logits) if self.problem.reward == "binary" else self.logits
+
+    def _move(self, t: int) -> None:
+        dynamics = self.problem.dynamics
+        if dynamics == "drifting":
+            scale = 1.5 if self.problem.reward == "binary" else 0.3
+            self.logits += self.rng.normal(0.0, scale / np.sqrt(self.T), self.logits.shape)
+            if self.problem.reward != "binary":
+                np.clip(self.logits, 0.0, 1.0, out=self.logits)
+        elif dynamics == "abrupt" and t in self.change_points:
+            shift = self.rng.integers(1, self.K, self.R)
+            idx = (np.arange(self.K)[None, :] + shift[:, None]) % self.K
+            self.logits = np.take_along_axis(self.logits, idx, axis=1)
+        elif dynamics == "adversarial" and t > 0 and t % self.window == 0:
+            # the arm the policy played most in the last window swaps its mean with the worst arm
+            favourite = self.recent.argmax(axis=1)
+            worst = self.logits.argmin(axis=1)
+            rows = np.arange(self.R)
+            a, b = self.logits[rows, favourite].copy(), self.logits[rows, worst].copy()
+            self.logits[rows, favourite], self.logits[rows, worst] = b, a
+            self.recent[:] = 0
+
+    def expected(self, context: Array | None = None) -> Array:
+        return self.means()
+
+    def draw(self, mean: Array) -> Array:
+        """Rewards with the given means, from the environment's stream (the same draws for every policy)."""
+        if self.problem.reward == "binary":
+            return (self.rng.random(mean.shape) < mean).astype(float)
+        if self.problem.reward == "continuous":
+            return mean + self.rng.normal(0.0, 0.1, mean.shape)
+        sigma = 1.0  # log-normal with mean `mean`: rare orders several times the average
+        return mean * np.exp(self.rng.normal(-sigma**2 / 2, sigma, mean.shape))
+
+    def step(self, t: int, action: Array, context: Array | None) -> Outcome:
+        if self.problem.dynamics != "stationary":
+            self._move(t)
+        means = self.expected(context)
+        rows = self.rows
+        chosen = means[rows, action]
+        if context is None and self.problem.dynamics == "stationary":
+            if self._best is None:
+                self._best = means.max(axis=1)
+            best = self._best
+        else:
+            best = means.max(axis=1)
+        if self.problem.dynamics == "adversarial":
+            self.recent[rows, action] += 1
+        return Outcome(self.draw(chosen), chosen, best, chosen >= best - 1e-12)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"means": np.round(self.means()[0], 4).tolist()}
+
+
+# --- contextual: a context per round, a linear, logistic or non-linear reward per arm -------------------------
+
+class Contextual(Arms):
+    """Each round a context x (R, d); arm a's expected reward is a function of x with arm-specific parameters."""
+
+    def __init__(self, problem: Problem, rng: np.random.Generator, nonlinear: bool = False) -> None:
+        super().__init__(problem, rng)
+        R, K, d = self.R, self.K, problem.n_features
+        self.d = d
+        self.nonlinear = nonlinear
+        if nonlinear:
+            hidden = 16
+            self.W = rng.normal(0, 1.5, (R, hidden, d))  # shared first layer
+            self.b = rng.normal(0, 0.5, (R, hidden))
+            self.V = rng.normal(0, 1.0 / np.sqrt(hidden), (R, K, hidden)) * 2.0
+        else:
+            self.theta = rng.normal(0, 1.0, (R, K, d))
+        self.base = -1.5 if problem.reward == "binary" else 0.5
+        self.x: Array | None = None
+
+    def context(self, t: int) -> Array:
+        x = self.rng.normal(0, 1.0 / np.sqrt(self.d), (self.R, self.d))
+        x[:, 0] = 1.0 / np.sqrt(self.d)  # an intercept-like feature
+        return x
+
+    def expected(self, context: Array | None = None) -> Array:
+        assert context is not None
+        if self.nonlinear:
+            h = np.tanh(np.einsum("rhd,rd->rh", self.W, context) + self.b)
+            score = np.einsum("rkh,rh->rk", self.V, h)
+        else:
+            score = np.einsum("rkd,rd->rk", self.theta, context)
+        if self.problem.reward == "binary":
+            return sigmoid(self.base + 1.5 * score)
+        return self.base + 0.3 * score
+
+    def parameters(self) -> dict[str, Any]:
+        return {"features": self.d, "model": "nonlinear" if self.nonlinear else "linear"}
+
+
+# --- pricing: a grid of prices and an unknown demand curve ----------------------------------------------------
+
+class Pricing(Arms):
+    """Arms are K prices in (0, 1]; a visitor buys with probability given by a logistic demand curve.
+
+    The reward is the price paid (0 without a purchase), so revenue = price x purchase probability.
+    """
+
+    def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        Environment.__init__(self, problem, rng)
+        self.prices = np.linspace(0.1, 1.0, self.K)
+        self.slope = rng.uniform(4.0, 10.0, (self.R, 1))
+        self.pivot = rng.uniform(0.3, 0.7, (self.R, 1))  # price at which half of the visitors buy
+        self.buy = sigmoid(self.slope * (self.pivot - self.prices[None, :]))
+        self.T = problem.rounds
+        self.change_points = set()
+        self.window = max(50, self.T // 20)
+        self.recent = np.zeros((self.R, self.K))
+        self._static = None
+        self.logits = self.prices[None, :] * self.buy  # expected revenue per price
+
+    def means(self) -> Array:
+        return self.logits
+
+    def draw(self, mean: Array) -> Array:
+        raise AssertionError("pricing draws purchases in step")
+
+    def step(self, t: int, action: Array, context: Array | None) -> Outcome:
+        rows = np.arange(self.R)
+        revenue = self.logits
+        chosen = revenue[rows, action]
+        best = revenue.max(axis=1)
+        bought = self.rng.random(self.R) < self.buy[rows, action]
+        return Outcome(bought * self.prices[action], chosen, best, chosen >= best - 1e-12)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"prices": np.round(self.prices, 4).tolist(), "purchase_probability": np.round(self.buy[0], 4).tolist()}
+
+
+# --- lists: cascade ranking and semi-bandit slates ------------------------------------------------------------
+
+class Cascade(Environment):
+    """A ranked list of k of L items; the customer scans from the top and clicks the first attractive item.
+
+    The policy observes the click position (k when nothing was clicked); the expected reward of a list is the
+    probability of a click, 1 - prod(1 - w_i) over its items.
+    """
+
+    def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        super().__init__(problem, rng)
+        self.k = problem.slate_size
+        self.action_shape = (self.k,)
+        self.w = rng.beta(1.0, 12.0, (self.R, self.K))  # attraction probabilities: most items rarely clicked
+        top = np.sort(self.w, axis=1)[:, ::-1][:, : self.k]
+        self.best_value = 1 - np.prod(1 - top, axis=1)
+
+    def step(self, t: int, action: Array, context: Array | None) -> Outcome:
+        rows = np.arange(self.R)[:, None]
+        w = self.w[rows, action]  # (R, k)
+        attractive = self.rng.random((self.R, self.k)) < w
+        click = np.where(attractive.any(axis=1), attractive.argmax(axis=1), self.k)
+        value = 1 - np.prod(1 - w, axis=1)
+        return Outcome(click, value, self.best_value, value >= self.best_value - 1e-12)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"attraction": np.round(self.w[0], 4).tolist(), "list_length": self.k}
+
+
+class Slate(Cascade):
+    """k of L items shown together, each clicked independently (semi-bandit): the reward is the number of clicks."""
+
+    def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        super().__init__(problem, rng)
+        self.best_value = np.sort(self.w, axis=1)[:, ::-1][:, : self.k].sum(axis=1)
+
+    def step(self, t: int, action: Array, context: Array | None) -> Outcome:
+        rows = np.arange(self.R)[:, None]
+        w = self.w[rows, action]
+        clicks = (self.rng.random((self.R, self.k)) < w).astype(float)
+        value = w.sum(axis=1)
+        return Outcome(clicks, value, self.best_value, value >= self.best_value - 1e-12)
+
+
+# --- the registry of environments -----------------------------------------------------------------------------
+
+def make_environment(problem: Problem, rng: np.random.Generator) -> Environment:
+    makers: dict[str, Callable[[], Environment]] = {
+        "arms": lambda: Arms(problem, rng),
+        "contextual": lambda: Contextual(problem, rng, problem.model == "nonlinear"),
+        "pricing": lambda: Pricing(problem, rng),
+        "cascade": lambda: Cascade(problem, rng),
+        "slate": lambda: Slate(problem, rng),
+    }
+    if problem.kind not in makers:
+        from banditmap.errors import BanditmapError
+        raise BanditmapError(f"no simulator yet for {problem.kind} problems; simulated kinds: "
+                             + ", ".join(makers), field="bench")
+    return makers[problem.kind]()
+

@@ -1,0 +1,170 @@
+"""The interface every simulated policy shares, and the registry from the catalog's `simulator` ids to classes.
+
+A policy is a frozen dataclass of hyperparameters. `init` makes its mutable state for R repetitions; `select`
+returns one action per repetition (an (R,) array, or (R, k) for lists); `update` learns from a batch of
+observations given as flat arrays, so delayed and batched feedback (several observations for one repetition, or
+none) go through the same code as immediate feedback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Iterator
+
+import numpy as np
+
+from banditmap.errors import BanditmapError
+from banditmap.sim.problem import Problem
+
+Array = np.ndarray
+
+
+@dataclass
+class Feedback:
+    """N observations: repetition, action, what was observed, the context and what `select` noted (aux)."""
+
+    reps: Array  # (N,)
+    actions: Array  # (N,) or (N, k)
+    observed: Array  # (N,) rewards, (N, k) per-position rewards, or (N,) click positions
+    contexts: Array | None  # (N, d)
+    aux: Array | None = None  # (N, ...) e.g. the probability each action was chosen with
+    unique: bool = False  # True when each repetition appears at most once (immediate feedback)
+
+    def layers(self) -> Iterator[Array]:
+        """Index sets in which each repetition appears at most once, for updates that must be sequential."""
+        if self.unique:
+            yield np.arange(len(self.reps))
+            return
+        order = np.argsort(self.reps, kind="stable")
+        reps = self.reps[order]
+        starts = np.r_[True, reps[1:] != reps[:-1]]
+        group = np.cumsum(starts) - 1
+        first = np.flatnonzero(starts)
+        rank = np.arange(len(reps)) - first[group]
+        for layer in range(int(rank.max()) + 1 if len(rank) else 0):
+            yield order[rank == layer]
+
+
+@dataclass
+class State:
+    """Mutable per-run state; policies add their own arrays as attributes of a subclass."""
+
+    rng: np.random.Generator
+    R: int
+    K: int
+    k: int = 1  # items per decision (lists)
+    horizon: int = 1  # rounds in the run
+    t: int = 0  # decisions made so far
+    aux: Array | None = None  # what `select` wants back with the feedback (reset every round)
+
+
+@dataclass(frozen=True)
+class Policy:
+    kinds: ClassVar[frozenset[str]] = frozenset({"arms"})
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        return State(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds)
+
+    def select(self, state: State, context: Array | None) -> Array:
+        raise NotImplementedError
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        raise NotImplementedError
+
+    def recommend(self, state: State) -> Array:
+        """The arm each repetition would commit to now (for best-arm identification)."""
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, type[Policy]] = {}
+
+
+def register(*ids: str) -> Any:
+    def decorate(cls: type[Policy]) -> type[Policy]:
+        for simulator_id in ids:
+            REGISTRY[simulator_id] = cls
+        return cls
+    return decorate
+
+
+def hyperparameter_names(cls: type[Policy]) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]
+
+
+def build(simulator_id: str, params: dict[str, Any], where: str) -> Policy:
+    """Instantiate a registered policy with hyperparameters; unknown names or bad values are user errors."""
+    cls = REGISTRY.get(simulator_id)
+    if cls is None:
+        raise BanditmapError(f"no simulator {simulator_id!r}", field=where)
+    names = hyperparameter_names(cls)
+    clean: dict[str, Any] = {}
+    for name, value in params.items():
+        if name not in names:
+            raise BanditmapError(f"unknown hyperparameter {name!r}; expected one of {', '.join(names) or 'none'}",
+                                 field=f"{where}.{name}")
+        field_type = next(f for f in dataclasses.fields(cls) if f.name == name).type
+        clean[name] = _coerce(value, str(field_type), f"{where}.{name}")
+    return cls(**clean)
+
+
+def _coerce(value: Any, type_name: str, where: str) -> Any:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BanditmapError(f"expected a number, got {value!r}", field=where) from None
+    if not np.isfinite(number):
+        raise BanditmapError(f"expected a finite number, got {value!r}", field=where)
+    if type_name == "int":
+        if not number.is_integer() or number < 1:
+            raise BanditmapError(f"expected a positive whole number, got {value!r}", field=where)
+        return int(number)
+    if number < 0:
+        raise BanditmapError(f"expected a number >= 0, got {value!r}", field=where)
+    return number
+
+
+def scatter_add(target: Array, index: tuple[Array, ...], values: Array | float, unique: bool) -> None:
+    """target[index] += values, also when an index repeats (np.add.at is slower, so only used then)."""
+    if unique:
+        target[index] += values
+    else:
+        np.add.at(target, index, values)
+
+
+def random_arms(rng: np.random.Generator, n_arms: int, size: int) -> Array:
+    """Uniform integers in [0, n_arms); several times faster than Generator.integers on small arrays."""
+    return np.minimum((rng.random(size) * n_arms).astype(np.int64), n_arms - 1)
+
+
+def argmax_random(scores: Array, rng: np.random.Generator) -> Array:
+    """Row-wise argmax with ties broken at random (a tiny random perturbation below any real difference)."""
+    return np.argmax(scores + rng.random(scores.shape) * 1e-9, axis=-1)
+
+
+def top_k(scores: Array, k: int, rng: np.random.Generator) -> Array:
+    """The k best columns of each row, best first, ties at random."""
+    noisy = scores + rng.random(scores.shape) * 1e-9
+    part = np.argpartition(-noisy, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(noisy, part, axis=1), axis=1)
+    return np.take_along_axis(part, order, axis=1)
+
+
+def kl_bernoulli(p: Array, q: Array) -> Array:
+    eps = 1e-12
+    p = np.clip(p, eps, 1 - eps)
+    q = np.clip(q, eps, 1 - eps)
+    return p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
+
+
+def kl_upper_bound(mean: Array, budget: Array, iterations: int = 12) -> Array:
+    """Largest q >= mean with kl(mean, q) <= budget, by bisection on every entry at once."""
+    p = np.clip(mean, 0.0, 1.0)
+    low = p.copy()
+    high = np.minimum(1.0, p + np.sqrt(budget / 2))  # Pinsker: kl(p, q) >= 2 (q - p)^2
+    for _ in range(iterations):
+        mid = (low + high) / 2
+        above = kl_bernoulli(p, mid) > budget
+        high = np.where(above, mid, high)
+        low = np.where(above, low, mid)
+    return (low + high) / 2

@@ -1,0 +1,74 @@
+"""Linear contextual policies with one ridge regression per arm (disjoint models)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from banditmap.sim.policies.base import Array, Feedback, Policy, State, argmax_random, register
+from banditmap.sim.problem import Problem
+
+
+@dataclass
+class Ridge(State):
+    inverse: Array = None  # type: ignore[assignment]  # (R, K, d, d), the inverse of l2*I + sum x x^T
+    target: Array = None  # type: ignore[assignment]  # (R, K, d), sum of reward * x
+
+    def theta(self) -> Array:
+        return np.einsum("rkij,rkj->rki", self.inverse, self.target)
+
+
+@dataclass(frozen=True)
+class LinearPolicy(Policy):
+    kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
+    l2: float = 1.0
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        R, K, d = problem.reps, problem.n_arms, problem.n_features
+        inverse = np.broadcast_to(np.eye(d) / max(self.l2, 1e-9), (R, K, d, d)).copy()
+        return Ridge(rng, R, K, problem.slate_size, problem.rounds, inverse=inverse, target=np.zeros((R, K, d)))
+
+    def mean_and_width(self, s: Ridge, x: Array) -> tuple[Array, Array]:
+        """Predicted reward of every arm and the width sqrt(x^T A^-1 x) of its confidence ellipsoid."""
+        mean = np.einsum("rki,ri->rk", s.theta(), x)
+        width = np.sqrt(np.maximum(np.einsum("ri,rkij,rj->rk", x, s.inverse, x), 0.0))
+        return mean, width
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        s: Ridge = state  # type: ignore[assignment]
+        assert feedback.contexts is not None
+        for layer in feedback.layers():  # Sherman-Morrison needs one update per repetition at a time
+            reps, arms = feedback.reps[layer], feedback.actions[layer]
+            x, r = feedback.contexts[layer], feedback.observed[layer]
+            inv = s.inverse[reps, arms]  # (n, d, d)
+            ax = np.einsum("nij,nj->ni", inv, x)
+            denom = 1.0 + np.einsum("ni,ni->n", x, ax)
+            s.inverse[reps, arms] = inv - np.einsum("ni,nj->nij", ax, ax) / denom[:, None, None]
+            s.target[reps, arms] += r[:, None] * x
+
+
+@register("linucb")
+@dataclass(frozen=True)
+class LinUCB(LinearPolicy):
+    alpha: float = 1.0
+
+    def select(self, state: State, context: Array | None) -> Array:
+        assert context is not None
+        mean, width = self.mean_and_width(state, context)  # type: ignore[arg-type]
+        return argmax_random(mean + self.alpha * width, state.rng)
+
+
+@register("lin-ts")
+@dataclass(frozen=True)
+class LinearThompson(LinearPolicy):
+    """Samples each arm's predicted reward x^T theta from N(x^T theta_hat, v^2 x^T A^-1 x), which is exactly the
+    distribution of x^T theta for theta drawn from the arm's Gaussian posterior."""
+
+    v: float = 1.0
+
+    def select(self, state: State, context: Array | None) -> Array:
+        assert context is not None
+        mean, width = self.mean_and_width(state, context)  # type: ignore[arg-type]
+        return np.argmax(mean + self.v * width * state.rng.standard_normal(mean.shape), axis=1)

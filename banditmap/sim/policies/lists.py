@@ -1,0 +1,113 @@
+"""Policies that show a list of k items: cascade ranking and semi-bandit slates, with per-item statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from banditmap.sim.problem import Problem
+from banditmap.sim.policies.base import (Array, Feedback, Policy, State, kl_upper_bound, register, scatter_add,
+                                         top_k)
+from banditmap.sim.policies.mab import ArmStats, arm_stats
+
+
+@dataclass(frozen=True)
+class ItemPolicy(Policy):
+    """Keeps per-item counts and clicks; subclasses choose the index and how feedback maps to items."""
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        return arm_stats(problem, rng)
+
+    def index(self, s: ArmStats) -> Array:
+        raise NotImplementedError
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: ArmStats = state  # type: ignore[assignment]
+        scores = np.where(s.counts == 0, np.inf, self.index(s))
+        return top_k(scores, s.k, s.rng)
+
+
+@dataclass(frozen=True)
+class CascadePolicy(ItemPolicy):
+    """Learns from the click position: items above the click were examined and skipped, the clicked item
+    counts as a success, items below it were not examined (Kveton et al. 2015)."""
+
+    kinds: ClassVar[frozenset[str]] = frozenset({"cascade"})
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        s: ArmStats = state  # type: ignore[assignment]
+        lists, clicks = feedback.actions, feedback.observed.astype(np.int64)
+        positions = np.arange(lists.shape[1])[None, :]
+        examined = positions <= clicks[:, None]
+        clicked = positions == clicks[:, None]
+        reps = np.broadcast_to(feedback.reps[:, None], lists.shape)
+        scatter_add(s.counts, (reps[examined], lists[examined]), 1.0, feedback.unique)
+        scatter_add(s.sums, (reps[clicked], lists[clicked]), 1.0, feedback.unique)
+        s.means = s.sums / np.maximum(s.counts, 1)
+
+
+@register("cascade-ucb")
+@dataclass(frozen=True)
+class CascadeUCB(CascadePolicy):
+    alpha: float = 1.5
+
+    def index(self, s: ArmStats) -> Array:
+        t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2)
+        return s.means + np.sqrt(self.alpha * np.log(t) / np.maximum(s.counts, 1))
+
+
+@register("cascade-klucb")
+@dataclass(frozen=True)
+class CascadeKLUCB(CascadePolicy):
+    def index(self, s: ArmStats) -> Array:
+        t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2)
+        return kl_upper_bound(s.means, np.log(t) / np.maximum(s.counts, 1))
+
+
+@dataclass(frozen=True)
+class SlatePolicy(ItemPolicy):
+    """Semi-bandit feedback: every shown item's reward is observed."""
+
+    kinds: ClassVar[frozenset[str]] = frozenset({"slate"})
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        s: ArmStats = state  # type: ignore[assignment]
+        reps = np.broadcast_to(feedback.reps[:, None], feedback.actions.shape)
+        scatter_add(s.counts, (reps, feedback.actions), 1.0, feedback.unique)
+        scatter_add(s.sums, (reps, feedback.actions), feedback.observed, feedback.unique)
+        s.means = s.sums / np.maximum(s.counts, 1)
+
+
+@register("cucb")
+@dataclass(frozen=True)
+class CombinatorialUCB(SlatePolicy):
+    alpha: float = 1.5
+
+    def index(self, s: ArmStats) -> Array:
+        t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2)
+        return s.means + np.sqrt(self.alpha * np.log(t) / np.maximum(s.counts, 1))
+
+
+@register("cts")
+@dataclass(frozen=True)
+class CombinatorialThompson(SlatePolicy):
+    def select(self, state: State, context: Array | None) -> Array:
+        s: ArmStats = state  # type: ignore[assignment]
+        draws = s.rng.beta(1 + s.sums, 1 + np.maximum(s.counts - s.sums, 0))
+        return top_k(draws, s.k, s.rng)
+
+
+@register("uniform-random-list")
+@dataclass(frozen=True)
+class UniformList(ItemPolicy):
+    """The baseline for lists: k distinct items at random."""
+
+    kinds: ClassVar[frozenset[str]] = frozenset({"cascade", "slate"})
+
+    def select(self, state: State, context: Array | None) -> Array:
+        return top_k(state.rng.random((state.R, state.K)), state.k, state.rng)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        return None

@@ -1,0 +1,300 @@
+"""Stochastic and adversarial K-armed policies: one arm per decision, statistics per arm."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from banditmap.sim.policies.base import (Array, Feedback, Policy, State, argmax_random, kl_upper_bound,
+                                         random_arms, register, scatter_add)
+from banditmap.sim.problem import Problem
+
+ARMS = frozenset({"arms", "pricing"})
+
+
+@dataclass
+class ArmStats(State):
+    counts: Array = None  # type: ignore[assignment]
+    sums: Array = None  # type: ignore[assignment]
+    means: Array = None  # type: ignore[assignment]  # kept up to date by add_observations
+    jitter: Array = None  # type: ignore[assignment]  # fixed tiny noise that breaks ties at random
+
+
+def arm_stats(problem: Problem, rng: np.random.Generator) -> ArmStats:
+    R, K = problem.reps, problem.n_arms
+    return ArmStats(rng, R, K, problem.slate_size, problem.rounds, counts=np.zeros((R, K)), sums=np.zeros((R, K)),
+                    means=np.zeros((R, K)), jitter=rng.random((R, K)) * 1e-9)
+
+
+def add_observations(state: ArmStats, feedback: Feedback, rewards: Array | None = None) -> None:
+    index = (feedback.reps, feedback.actions)
+    values = feedback.observed if rewards is None else rewards
+    scatter_add(state.counts, index, 1.0, feedback.unique)
+    scatter_add(state.sums, index, values, feedback.unique)
+    state.means[index] = state.sums[index] / state.counts[index]
+
+
+def untried_first(state: ArmStats, scores: Array) -> Array:
+    """Scores where every arm not yet observed comes first (an infinite index)."""
+    return np.where(state.counts == 0, np.inf, scores)
+
+
+@dataclass(frozen=True)
+class CountingPolicy(Policy):
+    """Shared plumbing of policies whose state is per-arm counts, sums and sums of squares."""
+
+    kinds: ClassVar[frozenset[str]] = ARMS
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        return arm_stats(problem, rng)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        add_observations(state, feedback)  # type: ignore[arg-type]
+
+    def recommend(self, state: State) -> Array:
+        return argmax_random(state.means, state.rng)  # type: ignore[attr-defined]
+
+
+@register("uniform-random")
+@dataclass(frozen=True)
+class UniformRandom(CountingPolicy):
+    """The baseline: every arm equally likely, whatever has been seen."""
+
+    kinds: ClassVar[frozenset[str]] = ARMS | {"contextual"}
+
+    def select(self, state: State, context: Array | None) -> Array:
+        return random_arms(state.rng, state.K, state.R)
+
+
+@register("epsilon-greedy")
+@dataclass(frozen=True)
+class EpsilonGreedy(CountingPolicy):
+    epsilon: float = 0.1
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: ArmStats = state  # type: ignore[assignment]
+        greedy = np.argmax(untried_first(s, s.means + s.jitter), axis=1)
+        explore = state.rng.random(state.R) < self.epsilon
+        return np.where(explore, random_arms(s.rng, s.K, s.R), greedy)
+
+
+@register("softmax")
+@dataclass(frozen=True)
+class Softmax(CountingPolicy):
+    tau: float = 0.1
+
+    def select(self, state: State, context: Array | None) -> Array:
+        logits = state.means / max(self.tau, 1e-9)  # type: ignore[attr-defined]
+        gumbel = -np.log(-np.log(state.rng.random(logits.shape)))  # Gumbel-max draws from the softmax
+        return np.argmax(untried_first(state, logits + gumbel), axis=1)  # type: ignore[arg-type]
+
+
+@register("ucb1", "discretized-ucb-pricing")
+@dataclass(frozen=True)
+class UCB1(CountingPolicy):
+    alpha: float = 2.0
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: ArmStats = state  # type: ignore[assignment]
+        t = np.maximum(s.counts.sum(axis=1, keepdims=True), 1.0)
+        bonus = np.sqrt(self.alpha * np.log(t) / np.maximum(s.counts, 1))
+        return np.argmax(untried_first(s, s.means + bonus + s.jitter), axis=1)
+
+
+@register("kl-ucb")
+@dataclass(frozen=True)
+class KLUCB(CountingPolicy):
+    c: float = 0.0
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: ArmStats = state  # type: ignore[assignment]
+        t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2.0)
+        budget = (np.log(t) + self.c * np.log(np.log(t))) / np.maximum(s.counts, 1)
+        return argmax_random(untried_first(s, kl_upper_bound(s.means, budget)), s.rng)
+
+
+@register("thompson-beta")
+@dataclass(frozen=True)
+class ThompsonBeta(CountingPolicy):
+    """Beta-Bernoulli posterior per arm; a reward in [0, 1] counts as a success with that probability."""
+
+    alpha0: float = 1.0
+    beta0: float = 1.0
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: ArmStats = state  # type: ignore[assignment]
+        success = s.sums
+        return np.argmax(s.rng.beta(self.alpha0 + success, self.beta0 + s.counts - success), axis=1)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        rewards = np.clip(feedback.observed, 0.0, 1.0)
+        binary = (state.rng.random(rewards.shape) < rewards).astype(float)  # exact for 0/1 rewards
+        add_observations(state, feedback, binary)  # type: ignore[arg-type]
+
+
+@register("thompson-gaussian")
+@dataclass(frozen=True)
+class ThompsonGaussian(CountingPolicy):
+    prior_mean: float = 0.0
+    prior_var: float = 1.0
+    noise_var: float = 1.0
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: ArmStats = state  # type: ignore[assignment]
+        precision = 1.0 / self.prior_var + s.counts / self.noise_var
+        mean = (self.prior_mean / self.prior_var + s.sums / self.noise_var) / precision
+        return np.argmax(mean + s.rng.standard_normal(mean.shape) / np.sqrt(precision), axis=1)
+
+
+@register("robust-ucb")
+@dataclass(frozen=True)
+class RobustUCB(CountingPolicy):
+    """Truncated-mean UCB (Bubeck, Cesa-Bianchi and Lugosi 2013): the s-th sample of an arm is dropped when it
+    exceeds (u s / log(1/delta))^(1/(1+epsilon)), with delta = 1/T^2 fixed from the horizon."""
+
+    moment_bound: float = 1.0
+    epsilon: float = 1.0
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: ArmStats = state  # type: ignore[assignment]
+        log_inv_delta = 2 * np.log(max(s.horizon, 2))
+        e = self.epsilon
+        n = np.maximum(s.counts, 1)
+        bonus = 4 * self.moment_bound ** (1 / (1 + e)) * (log_inv_delta / n) ** (e / (1 + e))
+        return argmax_random(untried_first(s, s.means + bonus), s.rng)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        s: ArmStats = state  # type: ignore[assignment]
+        log_inv_delta = 2 * np.log(max(s.horizon, 2))  # delta = 1 / T^2
+        for layer in feedback.layers():
+            reps, arms, rewards = feedback.reps[layer], feedback.actions[layer], feedback.observed[layer]
+            index = s.counts[reps, arms] + 1
+            threshold = (self.moment_bound * index / log_inv_delta) ** (1 / (1 + self.epsilon))
+            kept = np.where(np.abs(rewards) <= threshold, rewards, 0.0)
+            s.counts[reps, arms] += 1
+            s.sums[reps, arms] += kept
+            s.means[reps, arms] = s.sums[reps, arms] / s.counts[reps, arms]
+
+
+@dataclass
+class Weights(State):
+    log_w: Array = None  # type: ignore[assignment]
+    probs: Array = None  # type: ignore[assignment]
+
+
+@register("exp3")
+@dataclass(frozen=True)
+class EXP3(Policy):
+    """Exponential weights with importance-weighted reward estimates (rewards in [0, 1])."""
+
+    kinds: ClassVar[frozenset[str]] = ARMS
+    gamma: float = 0.1
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        R, K = problem.reps, problem.n_arms
+        return Weights(rng, R, K, problem.slate_size, problem.rounds, log_w=np.zeros((R, K)),
+                       probs=np.full((R, K), 1.0 / K))
+
+    def _probs(self, s: Weights) -> Array:
+        w = np.exp(s.log_w - s.log_w.max(axis=1, keepdims=True))
+        return (1 - self.gamma) * w / w.sum(axis=1, keepdims=True) + self.gamma / s.K
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: Weights = state  # type: ignore[assignment]
+        s.probs = self._probs(s)
+        cumulative = np.cumsum(s.probs, axis=1)
+        draw = s.rng.random((s.R, 1)) * cumulative[:, -1:]
+        actions = np.minimum((cumulative < draw).sum(axis=1), s.K - 1)
+        s.aux = s.probs[np.arange(s.R), actions]  # the propensity, returned with the feedback
+        return actions
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        s: Weights = state  # type: ignore[assignment]
+        estimate = np.clip(feedback.observed, 0.0, 1.0) / feedback.aux
+        scatter_add(s.log_w, (feedback.reps, feedback.actions), self.gamma * estimate / s.K, feedback.unique)
+
+    def recommend(self, state: State) -> Array:
+        return np.argmax(state.log_w, axis=1)  # type: ignore[attr-defined]
+
+
+@register("exp3-s")
+@dataclass(frozen=True)
+class EXP3S(EXP3):
+    """EXP3 with weight sharing: each update mixes alpha/K of the total weight into every arm (tracks switches)."""
+
+    alpha: float = 0.001
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        super().update(state, feedback)
+        s: Weights = state  # type: ignore[assignment]
+        rows = np.unique(feedback.reps)
+        w = np.exp(s.log_w[rows] - s.log_w[rows].max(axis=1, keepdims=True))
+        shared = w + np.e * self.alpha / s.K * w.sum(axis=1, keepdims=True)
+        s.log_w[rows] = np.log(shared)
+
+
+@dataclass
+class Elimination(ArmStats):
+    active: Array = None  # type: ignore[assignment]
+
+
+@register("successive-elimination")
+@dataclass(frozen=True)
+class SuccessiveElimination(CountingPolicy):
+    """Round-robin over the surviving arms; an arm goes when its upper bound falls below the best lower bound."""
+
+    delta: float = 0.05
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        base = arm_stats(problem, rng)
+        return Elimination(rng, base.R, base.K, base.k, base.horizon, counts=base.counts, sums=base.sums,
+                           means=base.means, jitter=base.jitter, active=np.ones((base.R, base.K), dtype=bool))
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: Elimination = state  # type: ignore[assignment]
+        return argmax_random(np.where(s.active, -s.counts, -np.inf), s.rng)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        s: Elimination = state  # type: ignore[assignment]
+        add_observations(s, feedback)
+        n = np.maximum(s.counts, 1)
+        radius = np.sqrt(np.log(4 * s.K * n ** 2 / self.delta) / (2 * n))
+        radius = np.where(s.counts == 0, np.inf, radius)
+        lower = np.where(s.active, s.means - radius, -np.inf).max(axis=1, keepdims=True)
+        s.active &= (s.means + radius) >= lower
+
+    def recommend(self, state: State) -> Array:
+        s: Elimination = state  # type: ignore[assignment]
+        return argmax_random(np.where(s.active, s.means, -np.inf), s.rng)
+
+
+@register("top-two-ts")
+@dataclass(frozen=True)
+class TopTwoThompson(CountingPolicy):
+    """With probability beta play the posterior sample's best arm, otherwise the best arm of a fresh sample that
+    differs from it (up to `resamples` fresh samples, then the second best of the last one)."""
+
+    beta: float = 0.5
+    resamples: int = 10
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: ArmStats = state  # type: ignore[assignment]
+        success = np.clip(s.sums, 0, None)
+        failure = np.clip(s.counts - s.sums, 0, None)
+        draws = s.rng.beta(1 + success, 1 + failure, (self.resamples + 1, s.R, s.K))
+        best = draws.argmax(axis=2)  # (M + 1, R)
+        leader = best[0]
+        differs = best[1:] != leader
+        first = differs.argmax(axis=0)  # the first fresh sample whose best arm is not the leader
+        challenger = best[1:][first, np.arange(s.R)]
+        last = draws[-1].copy()
+        last[np.arange(s.R), leader] = -np.inf
+        challenger = np.where(differs.any(axis=0), challenger, last.argmax(axis=1))
+        return np.where(s.rng.random(s.R) < self.beta, leader, challenger)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        rewards = np.clip(feedback.observed, 0.0, 1.0)
+        binary = (state.rng.random(rewards.shape) < rewards).astype(float)
+        add_observations(state, feedback, binary)  # type: ignore[arg-type]

@@ -1,0 +1,120 @@
+"""Policies for rewards that move: a sliding window, or exponential discounting of the statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from banditmap.sim.policies.base import Array, Feedback, Policy, State, argmax_random, register, scatter_add
+from banditmap.sim.policies.mab import ARMS, ArmStats, arm_stats
+from banditmap.sim.problem import Problem
+
+
+@dataclass
+class Window(ArmStats):
+    ring_arm: Array = None  # type: ignore[assignment]
+    ring_reward: Array = None  # type: ignore[assignment]
+    filled: Array = None  # type: ignore[assignment]
+    cursor: Array = None  # type: ignore[assignment]
+
+
+@register("sw-ucb")
+@dataclass(frozen=True)
+class SlidingWindowUCB(Policy):
+    """UCB on the last `window` observations of each repetition (Garivier and Moulines 2011)."""
+
+    kinds: ClassVar[frozenset[str]] = ARMS
+    window: int = 1000
+    c: float = 0.6
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        base = arm_stats(problem, rng)
+        R = base.R
+        return Window(rng, R, base.K, base.k, base.horizon, counts=base.counts, sums=base.sums, means=base.means,
+                      jitter=base.jitter,
+                      ring_arm=np.zeros((R, self.window), dtype=np.int64), ring_reward=np.zeros((R, self.window)),
+                      filled=np.zeros((R, self.window), dtype=bool), cursor=np.zeros(R, dtype=np.int64))
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: Window = state  # type: ignore[assignment]
+        horizon = np.minimum(s.counts.sum(axis=1, keepdims=True), self.window)
+        bonus = self.c * np.sqrt(np.log(np.maximum(horizon, 2)) / np.maximum(s.counts, 1))
+        return argmax_random(np.where(s.counts < 0.5, np.inf, s.means + bonus), s.rng)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        s: Window = state  # type: ignore[assignment]
+        for layer in feedback.layers():
+            reps, arms, rewards = feedback.reps[layer], feedback.actions[layer], feedback.observed[layer]
+            slot = s.cursor[reps]
+            old = s.filled[reps, slot]
+            old_arm, old_reward = s.ring_arm[reps, slot], s.ring_reward[reps, slot]
+            s.counts[reps[old], old_arm[old]] -= 1
+            s.sums[reps[old], old_arm[old]] -= old_reward[old]
+            s.ring_arm[reps, slot], s.ring_reward[reps, slot], s.filled[reps, slot] = arms, rewards, True
+            s.counts[reps, arms] += 1
+            s.sums[reps, arms] += rewards
+            s.cursor[reps] = (slot + 1) % self.window
+        s.means = s.sums / np.maximum(s.counts, 1)
+
+    def recommend(self, state: State) -> Array:
+        return argmax_random(state.means, state.rng)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Discounted(Policy):
+    """Shared part: every decision multiplies all counts and sums by gamma before new rewards are added."""
+
+    kinds: ClassVar[frozenset[str]] = ARMS
+    gamma: float = 0.99
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        return arm_stats(problem, rng)
+
+    def discount(self, s: ArmStats) -> None:
+        s.counts *= self.gamma
+        s.sums *= self.gamma
+        # means are unchanged by discounting both sums and counts
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        s: ArmStats = state  # type: ignore[assignment]
+        index = (feedback.reps, feedback.actions)
+        scatter_add(s.counts, index, 1.0, feedback.unique)
+        scatter_add(s.sums, index, self.observed(s, feedback), feedback.unique)
+        s.means[index] = s.sums[index] / s.counts[index]
+
+    def observed(self, s: ArmStats, feedback: Feedback) -> Array:
+        return feedback.observed
+
+    def recommend(self, state: State) -> Array:
+        return argmax_random(state.means, state.rng)  # type: ignore[attr-defined]
+
+
+@register("discounted-ucb")
+@dataclass(frozen=True)
+class DiscountedUCB(Discounted):
+    c: float = 0.6
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: ArmStats = state  # type: ignore[assignment]
+        self.discount(s)
+        total = np.maximum(s.counts.sum(axis=1, keepdims=True), 2)
+        bonus = 2 * self.c * np.sqrt(np.log(total) / np.maximum(s.counts, 1e-9))
+        means = s.sums / np.maximum(s.counts, 1e-9)
+        return argmax_random(np.where(s.counts < 1e-6, np.inf, means + bonus), s.rng)
+
+
+@register("discounted-ts")
+@dataclass(frozen=True)
+class DiscountedThompson(Discounted):
+    """Beta posterior with discounted success and failure counts (Raj and Kalyani 2017)."""
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: ArmStats = state  # type: ignore[assignment]
+        self.discount(s)
+        return np.argmax(s.rng.beta(1 + s.sums, 1 + np.maximum(s.counts - s.sums, 0)), axis=1)
+
+    def observed(self, s: ArmStats, feedback: Feedback) -> Array:
+        rewards = np.clip(feedback.observed, 0.0, 1.0)
+        return (s.rng.random(rewards.shape) < rewards).astype(float)

@@ -1,0 +1,119 @@
+"""The synthetic problem a profile asks for: which environment, its sizes, its dynamics and its feedback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Mapping
+
+from banditmap.errors import BanditmapError
+from banditmap.model import Answer
+
+KINDS = ("arms", "contextual", "cascade", "slate", "pricing", "dueling", "assortment", "combination")
+MAX_ARMS = 1000  # beyond this a few-thousand-round race says nothing; the problem is scaled down and says so
+MAX_FEATURES = 100
+MEMORY_LIMIT = 4 * 2**30  # refuse a run whose arrays would need more than this
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str
+    reward: str  # binary, continuous, heavy_tailed
+    n_arms: int
+    n_features: int
+    slate_size: int
+    rounds: int
+    reps: int
+    dynamics: str  # stationary, drifting, abrupt, adversarial
+    delay: str  # immediate, delayed, batched
+    mean_delay: int
+    batch_size: int
+    constraint: str  # none, budget, safety
+    objective: str  # cumulative, best_arm
+    model: str = "linear"  # how context drives reward: linear or nonlinear
+    notes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        parts = [f"{self.kind} problem", f"{self.n_arms} arms", f"{self.reward} reward"]
+        if self.kind == "contextual":
+            parts.append(f"{self.n_features} features, {self.model} model")
+        if self.kind in ("cascade", "slate", "assortment"):
+            parts.append(f"{self.slate_size} shown")
+        parts += [self.dynamics, f"{self.delay} feedback"]
+        if self.constraint != "none":
+            parts.append(f"{self.constraint} constraint")
+        if self.objective == "best_arm":
+            parts.append("best-arm identification")
+        return ", ".join(parts) + f"; {self.rounds} rounds x {self.reps} repetitions"
+
+
+def _int(answers: Mapping[str, Answer], key: str, default: int) -> int:
+    value = answers.get(key)
+    return int(value) if isinstance(value, (int, float)) else default
+
+
+def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = None, reps: int | None = None) -> Problem:
+    """Map a profile to a synthetic problem; unanswered traits take the simplest value."""
+    notes: list[str] = []
+    action_space = answers.get("action_space", "few")
+    structure = answers.get("action_structure", "single")
+    if answers.get("feedback") == "pairwise":
+        kind = "dueling"
+    elif action_space == "continuous":
+        kind = "pricing"
+    elif structure == "ranking":
+        kind = "cascade"
+    elif structure in ("slate", "assortment", "combination"):
+        kind = str(structure)
+    elif answers.get("context") in ("linear", "nonlinear"):
+        kind = "contextual"
+    else:
+        kind = "arms"
+    default_arms = {"pricing": 20, "cascade": 20, "slate": 20, "assortment": 15, "combination": 4}.get(kind, 10)
+    n_arms = _int(answers, "n_actions", default_arms)
+    if kind == "combination":
+        n_arms = min(max(n_arms, 2), 6)  # values per component
+    if n_arms > MAX_ARMS:
+        notes.append(f"{n_arms} actions scaled down to {MAX_ARMS} for the simulation")
+        n_arms = MAX_ARMS
+    n_features = _int(answers, "n_features", 10)
+    if n_features > MAX_FEATURES:
+        notes.append(f"{n_features} features scaled down to {MAX_FEATURES}")
+        n_features = MAX_FEATURES
+    horizon = _int(answers, "horizon", 10_000)
+    chosen_rounds = rounds if rounds is not None else min(horizon, 10_000)
+    slate = _int(answers, "slate_size", 4 if kind == "combination" else 3)
+    slate = max(2, min(slate, n_arms - 1 if kind in ("cascade", "slate", "assortment") else slate))
+    problem = Problem(
+        kind=kind, reward=str(answers.get("reward_type", "binary")), n_arms=max(n_arms, 2),
+        n_features=max(n_features, 1), slate_size=slate, rounds=chosen_rounds, reps=reps if reps is not None else 50,
+        dynamics=str(answers.get("environment", "stationary")), delay=str(answers.get("feedback_delay", "immediate")),
+        mean_delay=max(1, chosen_rounds // 100), batch_size=max(1, chosen_rounds // 50),
+        constraint=str(answers.get("constraints", "none")), objective=str(answers.get("objective", "cumulative")),
+        model="nonlinear" if answers.get("context") == "nonlinear" else "linear", notes=tuple(notes))
+    check_size(problem)
+    return problem
+
+
+def with_sizes(problem: Problem, rounds: int | None, reps: int | None, arms: int | None) -> Problem:
+    out = replace(problem, rounds=rounds or problem.rounds, reps=reps or problem.reps, n_arms=arms or problem.n_arms)
+    check_size(out)
+    return out
+
+
+def memory_estimate(problem: Problem) -> int:
+    """Bytes of the largest arrays a run keeps: per-arm statistics, model matrices and the stored curves."""
+    per_arm = problem.n_arms * (problem.n_features ** 2 if problem.kind == "contextual" else 8)
+    state = problem.reps * per_arm * 8 * 4
+    curves = problem.reps * problem.rounds * 8 * 3
+    return state + curves
+
+
+def check_size(problem: Problem) -> None:
+    for name, value in (("rounds", problem.rounds), ("repetitions", problem.reps), ("arms", problem.n_arms)):
+        if value < 1:
+            raise BanditmapError(f"expected a positive whole number, got {value}", field=name)
+    need = memory_estimate(problem)
+    if need > MEMORY_LIMIT:
+        raise BanditmapError(f"this run would need about {need / 2**30:.1f} GiB of memory (limit "
+                             f"{MEMORY_LIMIT / 2**30:.0f} GiB); use fewer rounds, repetitions or arms",
+                             field="size")

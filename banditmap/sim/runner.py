@@ -1,0 +1,151 @@
+"""Runs policies on an environment: one loop over rounds, arrays over repetitions, seeded streams, feedback
+that arrives at once, late or in batches, and exact regret curves."""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from banditmap.sim.environments import make_environment
+from banditmap.sim.policies import Feedback, Policy
+from banditmap.sim.problem import Problem
+
+Progress = Callable[[str, int, int], None]
+CHECKPOINTS = 200
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One algorithm to race: its catalog id, display name and configured policy."""
+
+    id: str
+    name: str
+    policy: Policy
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one algorithm did over all repetitions."""
+
+    id: str
+    name: str
+    rounds: tuple[int, ...]  # the rounds at which the curves are sampled (1-based)
+    regret: np.ndarray  # (R, P) cumulative regret at those rounds
+    final_regret: np.ndarray  # (R,)
+    last_reward: np.ndarray  # (R,) mean expected reward per round over the last 10% of rounds
+    optimal: np.ndarray  # (R,) share of rounds with a best action
+    seconds: float
+    identified: np.ndarray | None  # (R,) bool: best arm named at the end (best-arm identification)
+    simple_regret: np.ndarray | None  # (R,)
+
+
+def streams(seed: int, algorithm_id: str) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
+    """Environment, delay and policy generators. The first two depend on the seed only, so every algorithm
+    meets the same instance and draws; the policy's depends on the seed and its id, so adding an algorithm
+    never changes another's numbers."""
+    env = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0])))
+    delays = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 1])))
+    policy = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 2, zlib.crc32(algorithm_id.encode())])))
+    return env, delays, policy
+
+
+def checkpoints(rounds: int) -> np.ndarray:
+    points = np.unique(np.linspace(1, rounds, min(rounds, CHECKPOINTS)).round().astype(int))
+    return points
+
+
+class Pending:
+    """Observations not yet delivered to the policy, with the round at which each becomes visible."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, arrival: np.ndarray, reps: np.ndarray, actions: Any, observed: Any, contexts: Any, aux: Any) -> None:
+        self.parts.append((arrival, reps, actions, observed, contexts, aux))
+
+    def due(self, now: int) -> Feedback | None:
+        """Pop everything visible at round `now` as one Feedback."""
+        if not self.parts:
+            return None
+        arrival, reps, actions, observed, contexts, aux = (
+            np.concatenate([p[i] for p in self.parts]) if self.parts[0][i] is not None else None for i in range(6))
+        ready = arrival <= now
+        if not ready.any():
+            self.parts = [(arrival, reps, actions, observed, contexts, aux)]
+            return None
+        keep = ~ready
+        self.parts = [tuple(None if a is None else a[keep] for a in (arrival, reps, actions, observed, contexts, aux))]
+        if not keep.any():
+            self.parts = []
+        return Feedback(reps[ready], actions[ready], observed[ready], None if contexts is None else contexts[ready],
+                        None if aux is None else aux[ready])
+
+
+def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = None) -> Run:
+    env_rng, delay_rng, policy_rng = streams(seed, spec.id)
+    env = make_environment(problem, env_rng)
+    policy = spec.policy
+    state = policy.init(problem, policy_rng)
+    R, T = problem.reps, problem.rounds
+    reps = np.arange(R)
+    points = checkpoints(T)
+    marks = np.zeros(T + 1, dtype=bool)
+    marks[points] = True
+    curve = np.zeros((R, len(points)))
+    cumulative = np.zeros(R)
+    optimal = np.zeros(R)
+    tail_start = T - max(1, T // 10)
+    tail = np.zeros(R)
+    pending = Pending()
+    column = 0
+    step_report = max(1, T // 100)
+    started = time.perf_counter()
+    for t in range(T):
+        context = env.context(t)
+        state.aux = None
+        action = policy.select(state, context)
+        state.t += 1
+        outcome = env.step(t, action, context)
+        cumulative += outcome.best - outcome.value
+        optimal += outcome.optimal
+        if t >= tail_start:
+            tail += outcome.value
+        if marks[t + 1]:
+            curve[:, column] = cumulative
+            column += 1
+        if problem.delay == "immediate":
+            policy.update(state, Feedback(reps, action, outcome.observation, context, state.aux, unique=True))
+        else:
+            deliver(problem, t, delay_rng, pending, reps, action, outcome.observation, context, state.aux)
+            due = pending.due(t + 1)
+            if due is not None:
+                policy.update(state, due)
+        if progress is not None and (t + 1) % step_report == 0:
+            progress(spec.id, t + 1, T)
+    seconds = time.perf_counter() - started
+    identified = simple = None
+    if problem.objective == "best_arm" and problem.kind in ("arms", "pricing"):
+        guess = policy.recommend(state)
+        means = env.expected(context)  # type: ignore[attr-defined]
+        best = means.max(axis=1)
+        simple = best - means[reps, guess]
+        identified = simple <= 1e-12
+    return Run(spec.id, spec.name, tuple(int(p) for p in points), curve, cumulative.copy(), tail / (T - tail_start),
+               optimal / T, seconds, identified, simple)
+
+
+def deliver(problem: Problem, t: int, delay_rng: np.random.Generator, pending: Pending, reps: np.ndarray,
+            action: np.ndarray, observed: np.ndarray, context: np.ndarray | None, aux: np.ndarray | None) -> None:
+    """Queue this round's observations with the round at which the policy may see them."""
+    if problem.delay == "delayed":
+        # geometric delays with the problem's mean: most rewards come soon, some much later
+        arrival = t + delay_rng.geometric(1.0 / problem.mean_delay, problem.reps)
+    elif problem.delay == "batched":
+        arrival = np.full(problem.reps, (t // problem.batch_size + 1) * problem.batch_size)
+    else:
+        raise AssertionError("immediate feedback is delivered directly")
+    pending.add(arrival, reps, action, observed, context, aux)
