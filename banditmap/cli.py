@@ -213,6 +213,57 @@ def ask(save: Annotated[Optional[Path], typer.Option("--save", metavar="FILE",
     raise typer.Exit(run_questionnaire(load(catalog_dirs), save, resume, top or None))
 
 
+@app.command(epilog="Examples:  banditmap bench --usecase homepage-banner  |  banditmap bench --usecase "
+                    "search-ranking --reps 100 --plot regret.png  |  banditmap bench --set n_actions=20 --algorithms "
+                    "ucb1,thompson-beta --param ucb1.alpha=1 --format json --out run.json")
+@friendly
+def bench(
+    profile: ProfileFile = None, usecase: UseCaseName = None, set_: Sets = None,
+    algorithms: Annotated[Optional[str], typer.Option("--algorithms", "-a", metavar="ID,ID,...",
+                                                      help="Race these instead of the shortlist.")] = None,
+    top: Annotated[int, typer.Option("--top", "-n", min=1, max=50,
+                                     help="How many shortlisted algorithms to race.")] = 5,
+    rounds: Annotated[Optional[int], typer.Option("--rounds", min=1, max=10_000_000,
+                                                  help="Decisions per repetition (default: the profile's "
+                                                       "horizon, at most 10,000).")] = None,
+    reps: Annotated[int, typer.Option("--reps", min=1, max=100_000, help="Independent repetitions.")] = 50,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of every random stream.")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, max=64,
+                                      help="Parallel processes (0 = one per core).")] = 0,
+    param: Annotated[Optional[list[str]], typer.Option("--param", metavar="ID.NAME=VALUE",
+                                                       help="Set a hyperparameter; repeatable.")] = None,
+    baseline: Annotated[bool, typer.Option("--baseline/--no-baseline",
+                                           help="Also race uniform random play.")] = True,
+    plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE",
+                                                 help="Write regret curves to a .png or .svg.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Also write the JSON here.")] = None,
+    fmt: Format = "table",
+    catalog_dirs: CatalogDirs = None,
+) -> None:
+    """Race the shortlist on a synthetic problem shaped like your use case: regret, confidence, a verdict."""
+    from banditmap import benchrender
+    from banditmap.sim import bench as bench_mod
+    from banditmap.sim.problem import problem_from_answers
+    check_format(fmt)
+    catalog = load(catalog_dirs)
+    if not (profile or usecase or set_):
+        raise BanditmapError("say what the problem is: --profile FILE, --usecase NAME or --set trait=value",
+                             field="bench")
+    chosen_profile = build_profile(catalog, profile, usecase, set_)
+    problem = problem_from_answers(chosen_profile.answers, rounds, reps)
+    requested = [a.strip() for a in algorithms.split(",") if a.strip()] if algorithms else None
+    chosen, skipped = bench_mod.choose(catalog, chosen_profile, problem, requested, top, baseline)
+    specs = bench_mod.specs(catalog, chosen, bench_mod.parse_params(param or []))
+    with benchrender.ProgressBars([(s.id, s.name) for s in specs], problem.rounds) as bars:
+        result = bench_mod.race(specs, problem, seed, jobs, bars, skipped)
+    benchrender.render_bench(result, fmt)
+    if out is not None:
+        from banditmap.questionnaire import write_atomic
+        write_atomic(out, benchrender.to_json(benchrender.bench_dict(result)))
+    if plot is not None:
+        benchrender.plot(result, plot)
+
+
 # --- catalog subcommands --------------------------------------------------------------------------------------
 
 @catalog_app.command("list", epilog="Example:  banditmap catalog list --where action_structure=ranking")

@@ -175,41 +175,38 @@ class Contextual(Arms):
 
 # --- pricing: a grid of prices and an unknown demand curve ----------------------------------------------------
 
-class Pricing(Arms):
-    """Arms are K prices in (0, 1]; a visitor buys with probability given by a logistic demand curve.
+class Pricing(Environment):
+    """A continuous price in [0.1, 1] per visitor; the visitor buys with a logistic demand curve's probability.
 
-    The reward is the price paid (0 without a purchase), so revenue = price x purchase probability.
+    The reward is the price paid (0 without a purchase). The best price maximises price x purchase probability
+    over the whole continuous range (found on a grid of 2,001 prices), so coarse price grids pay for their
+    coarseness in regret.
     """
 
+    LOW, HIGH = 0.1, 1.0
+
     def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
-        Environment.__init__(self, problem, rng)
-        self.prices = np.linspace(0.1, 1.0, self.K)
+        super().__init__(problem, rng)
         self.slope = rng.uniform(4.0, 10.0, (self.R, 1))
         self.pivot = rng.uniform(0.3, 0.7, (self.R, 1))  # price at which half of the visitors buy
-        self.buy = sigmoid(self.slope * (self.pivot - self.prices[None, :]))
-        self.T = problem.rounds
-        self.change_points = set()
-        self.window = max(50, self.T // 20)
-        self.recent = np.zeros((self.R, self.K))
-        self._static = None
-        self.logits = self.prices[None, :] * self.buy  # expected revenue per price
+        fine = np.linspace(self.LOW, self.HIGH, 2001)[None, :]
+        revenue = fine * self.buy(fine)
+        self.best = revenue.max(axis=1)
+        self.best_price = fine[0, revenue.argmax(axis=1)]
 
-    def means(self) -> Array:
-        return self.logits
-
-    def draw(self, mean: Array) -> Array:
-        raise AssertionError("pricing draws purchases in step")
+    def buy(self, price: Array) -> Array:
+        return sigmoid(self.slope * (self.pivot - price))
 
     def step(self, t: int, action: Array, context: Array | None) -> Outcome:
-        rows = np.arange(self.R)
-        revenue = self.logits
-        chosen = revenue[rows, action]
-        best = revenue.max(axis=1)
-        bought = self.rng.random(self.R) < self.buy[rows, action]
-        return Outcome(bought * self.prices[action], chosen, best, chosen >= best - 1e-12)
+        price = np.clip(action, self.LOW, self.HIGH)
+        p_buy = self.buy(price[:, None])[:, 0]
+        value = price * p_buy
+        bought = self.rng.random(self.R) < p_buy
+        return Outcome(bought * price, value, self.best, value >= self.best * 0.995)
 
     def parameters(self) -> dict[str, Any]:
-        return {"prices": np.round(self.prices, 4).tolist(), "purchase_probability": np.round(self.buy[0], 4).tolist()}
+        return {"price_range": [self.LOW, self.HIGH], "best_price": round(float(self.best_price[0]), 4),
+                "best_revenue": round(float(self.best[0]), 4)}
 
 
 # --- lists: cascade ranking and semi-bandit slates ------------------------------------------------------------

@@ -128,7 +128,7 @@ def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = 
             progress(spec.id, t + 1, T)
     seconds = time.perf_counter() - started
     identified = simple = None
-    if problem.objective == "best_arm" and problem.kind in ("arms", "pricing"):
+    if problem.objective == "best_arm" and problem.kind == "arms":
         guess = policy.recommend(state)
         means = env.expected(context)  # type: ignore[attr-defined]
         best = means.max(axis=1)

@@ -157,14 +157,29 @@ def kl_bernoulli(p: Array, q: Array) -> Array:
     return p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
 
 
-def kl_upper_bound(mean: Array, budget: Array, iterations: int = 12) -> Array:
-    """Largest q >= mean with kl(mean, q) <= budget, by bisection on every entry at once."""
-    p = np.clip(mean, 0.0, 1.0)
-    low = p.copy()
-    high = np.minimum(1.0, p + np.sqrt(budget / 2))  # Pinsker: kl(p, q) >= 2 (q - p)^2
-    for _ in range(iterations):
+def kl_upper_bound(mean: Array, budget: Array, halvings: int = 6, newton: int = 2) -> Array:
+    """Largest q >= mean with kl(mean, q) <= budget (Bernoulli KL), for every entry at once.
+
+    The root lies between p and Pinsker's bound p + sqrt(budget / 2). A few halvings shrink that bracket, then
+    Newton steps from its upper end (where f(q) = kl(p, q) - budget is convex and increasing, so the iterates
+    fall monotonically onto the root) finish the job: within 1e-3 of the exact bound for budgets up to 0.2,
+    1e-2 for the large budgets of arms with only a handful of samples.
+    """
+    eps = 1e-9
+    p = np.clip(mean, eps, 1 - eps)
+    entropy = p * np.log(p) + (1 - p) * np.log(1 - p)
+
+    def f(q: Array) -> Array:
+        return entropy - p * np.log(q) - (1 - p) * np.log(1 - q) - budget
+
+    low, high = p, np.clip(p + np.sqrt(budget / 2), p, 1 - eps)
+    for _ in range(halvings):
         mid = (low + high) / 2
-        above = kl_bernoulli(p, mid) > budget
+        above = f(mid) > 0
         high = np.where(above, mid, high)
         low = np.where(above, low, mid)
-    return (low + high) / 2
+    q = high
+    for _ in range(newton):
+        slope = (q - p) / (q * (1 - q))
+        q = np.clip(q - f(q) / np.maximum(slope, eps), low, high)
+    return q

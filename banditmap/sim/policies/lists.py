@@ -8,9 +8,9 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim.problem import Problem
-from banditmap.sim.policies.base import (Array, Feedback, Policy, State, kl_upper_bound, register, scatter_add,
+from banditmap.sim.policies.base import (Array, Feedback, Policy, State, register, scatter_add,
                                          top_k)
-from banditmap.sim.policies.mab import ArmStats, arm_stats
+from banditmap.sim.policies.mab import ArmStats, arm_stats, kl_index
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,11 @@ class CascadePolicy(ItemPolicy):
         examined = positions <= clicks[:, None]
         clicked = positions == clicks[:, None]
         reps = np.broadcast_to(feedback.reps[:, None], lists.shape)
-        scatter_add(s.counts, (reps[examined], lists[examined]), 1.0, feedback.unique)
+        seen = (reps[examined], lists[examined])
+        scatter_add(s.counts, seen, 1.0, feedback.unique)
         scatter_add(s.sums, (reps[clicked], lists[clicked]), 1.0, feedback.unique)
-        s.means = s.sums / np.maximum(s.counts, 1)
+        s.means[seen] = s.sums[seen] / s.counts[seen]
+        s.touch(seen)
 
 
 @register("cascade-ucb")
@@ -62,8 +64,7 @@ class CascadeUCB(CascadePolicy):
 @dataclass(frozen=True)
 class CascadeKLUCB(CascadePolicy):
     def index(self, s: ArmStats) -> Array:
-        t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2)
-        return kl_upper_bound(s.means, np.log(t) / np.maximum(s.counts, 1))
+        return kl_index(s, np.log)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,152 @@
+"""Prints a BenchResult: summary table and verdict, a regret curve drawn in text, JSON, CSV, Markdown, plots."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any, Sequence, TextIO
+
+from banditmap.errors import BanditmapError
+from banditmap.render import emit, print_table, to_csv, to_json, to_markdown
+from banditmap.sim.bench import BenchResult
+
+BENCH_SCHEMA = "banditmap.bench/1"
+MARKS = "ox+*#@%&=~"
+
+
+def bench_dict(result: BenchResult) -> dict[str, Any]:
+    return {
+        "schema": BENCH_SCHEMA,
+        "seed": result.seed,
+        "problem": {k: v for k, v in dataclasses.asdict(result.problem).items()},
+        "environment": dict(result.environment),
+        "rounds": list(result.rounds),
+        "verdict": result.verdict,
+        "skipped": [{"id": i, "reason": why} for i, why in result.skipped],
+        "algorithms": [{**{k: v for k, v in dataclasses.asdict(r).items() if not k.startswith("curve")},
+                        "curve": list(r.curve), "curve_low": list(r.curve_low), "curve_high": list(r.curve_high)}
+                       for r in result.results],
+    }
+
+
+def bench_rows(result: BenchResult) -> tuple[list[str], list[list[str]]]:
+    best_arm = result.problem.objective == "best_arm" and result.results[0].identified is not None
+    header = ["rank", "id", "regret (95% CI)", "reward/round, last 10%", "optimal", "us/decision", "vs best"]
+    if best_arm:
+        header.insert(5, "best arm found")
+    rows = []
+    for i, r in enumerate(result.results, 1):
+        vs = "best" if i == 1 else (f"+{r.gap_to_best:.1f} +/- {r.gap_ci:.1f}" +
+                                    (" (tie)" if r.tied_with_best else ""))
+        row = [str(i), r.id, f"{r.regret:.1f} +/- {r.regret_ci:.1f}", f"{r.last_reward:.4f} +/- {r.last_reward_ci:.4f}",
+               f"{100 * r.optimal_share:.1f}%", f"{r.us_per_decision:.2f}", vs]
+        if best_arm:
+            row.insert(5, f"{100 * (r.identified or 0):.0f}%")
+        rows.append(row)
+    return header, rows
+
+
+def text_curves(result: BenchResult, width: int = 64, height: int = 14) -> str:
+    """Mean cumulative regret against rounds, one mark per algorithm, drawn with plain characters."""
+    top = max(max(r.curve) for r in result.results) or 1.0
+    rounds = result.rounds
+    grid = [[" "] * width for _ in range(height)]
+    for n, r in enumerate(result.results):
+        mark = MARKS[n % len(MARKS)]
+        for col in range(width):
+            at = min(len(rounds) - 1, round(col * (len(rounds) - 1) / max(width - 1, 1)))
+            row = height - 1 - min(height - 1, int(r.curve[at] / top * (height - 1) + 0.5))
+            grid[row][col] = mark
+    label_width = len(f"{top:.0f}")
+    lines = []
+    for i, cells in enumerate(grid):
+        value = top * (height - 1 - i) / (height - 1)
+        label = f"{value:.0f}".rjust(label_width) if i in (0, height // 2, height - 1) else " " * label_width
+        lines.append(f"{label} |{''.join(cells)}")
+    lines.append(" " * label_width + " +" + "-" * width)
+    lines.append(" " * label_width + f"  1{' ' * (width - len(str(rounds[-1])) - 1)}{rounds[-1]}  rounds")
+    legend = "   ".join(f"{MARKS[n % len(MARKS)]} {r.id}" for n, r in enumerate(result.results))
+    return "Cumulative regret (mean over repetitions)\n" + "\n".join(lines) + "\n" + legend + "\n"
+
+
+def render_bench(result: BenchResult, fmt: str, file: TextIO | None = None) -> None:
+    if fmt == "json":
+        emit(to_json(bench_dict(result)), file)
+        return
+    header, rows = bench_rows(result)
+    if fmt == "csv":
+        emit(to_csv(header, rows), file)
+        return
+    if fmt == "markdown":
+        emit(f"**{result.problem.describe()}**\n\n" + to_markdown(header, rows) + f"\n{result.verdict}\n", file)
+        return
+    notes = list(result.problem.notes) + [f"{i} not raced: {why}" for i, why in result.skipped]
+    print_table(result.problem.describe(), header, rows, file)
+    emit("\n" + text_curves(result) + "\n" + result.verdict + "\n", file)
+    if notes:
+        emit("Notes: " + "; ".join(notes) + "\n", file)
+
+
+def plot(result: BenchResult, path: Path) -> None:
+    """Mean cumulative regret with 95% bands, to PNG or SVG (needs the optional matplotlib)."""
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise BanditmapError("expected a .png or .svg file name", field="--plot", source=str(path))
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise BanditmapError("plots need matplotlib: pip install 'banditmap[plot]'", field="--plot") from None
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for r in result.results:
+        ax.plot(result.rounds, r.curve, label=r.name)
+        ax.fill_between(result.rounds, r.curve_low, r.curve_high, alpha=0.2)
+    ax.set_xlabel("round")
+    ax.set_ylabel("cumulative regret")
+    ax.set_title(result.problem.describe(), fontsize=8)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise BanditmapError(f"cannot write: {exc.strerror}", source=str(path)) from None
+    finally:
+        plt.close(fig)
+
+
+
+
+class ProgressBars:
+    """Rich progress bars on stderr, one per algorithm plus the whole race; silent when stderr is not a terminal."""
+
+    def __init__(self, names: Sequence[tuple[str, str]], rounds: int) -> None:
+        import sys
+        self.enabled = sys.stderr.isatty()
+        self.rounds = rounds
+        self.done: dict[str, int] = {}
+        if not self.enabled:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+        self.progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
+                                 TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.overall = self.progress.add_task("all algorithms", total=rounds * len(names))
+        self.tasks = {i: self.progress.add_task(i, total=rounds) for i, _ in names}
+
+    def __enter__(self) -> "ProgressBars":
+        if self.enabled:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+    def __call__(self, algorithm_id: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        previous = self.done.get(algorithm_id, 0)
+        self.done[algorithm_id] = done
+        self.progress.update(self.tasks[algorithm_id], completed=done)
+        self.progress.advance(self.overall, done - previous)

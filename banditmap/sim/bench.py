@@ -1,0 +1,206 @@
+"""The quick-benchmark: picks the algorithms to race for a profile, runs them (in parallel if asked) and
+summarises who wins, by how much, and how sure we are."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from banditmap.errors import BanditmapError
+from banditmap.model import Catalog, Profile
+from banditmap.sim import stats
+from banditmap.sim.environments import make_environment
+from banditmap.sim.policies import REGISTRY, build
+from banditmap.sim.problem import Problem
+from banditmap.sim.runner import Run, RunSpec, run, streams
+
+BASELINES = {"arms": "uniform-random", "contextual": "uniform-random", "pricing": "uniform-random-price",
+             "cascade": "uniform-random-list", "slate": "uniform-random-list"}
+BASELINE_NAME = "Uniform random (baseline)"
+
+
+@dataclass(frozen=True)
+class AlgorithmResult:
+    id: str
+    name: str
+    params: Mapping[str, Any]
+    regret: float
+    regret_ci: float
+    last_reward: float
+    last_reward_ci: float
+    optimal_share: float
+    us_per_decision: float
+    gap_to_best: float  # mean paired difference of final regret with the best algorithm
+    gap_ci: float
+    tied_with_best: bool  # the paired 95% interval of the gap includes zero
+    curve: tuple[float, ...]
+    curve_low: tuple[float, ...]
+    curve_high: tuple[float, ...]
+    identified: float | None = None  # share of repetitions that named the best arm (best-arm identification)
+    simple_regret: float | None = None
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    problem: Problem
+    seed: int
+    rounds: tuple[int, ...]
+    results: tuple[AlgorithmResult, ...]  # best first (lowest mean regret)
+    environment: Mapping[str, Any]
+    skipped: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def verdict(self) -> str:
+        best = self.results[0]
+        tied = [r.name for r in self.results[1:] if r.tied_with_best]
+        line = (f"{best.name} has the lowest regret ({best.regret:.1f} +/- {best.regret_ci:.1f} after "
+                f"{self.problem.rounds} rounds, {self.problem.reps} repetitions).")
+        if tied:
+            line += " Statistically indistinguishable from it (paired 95% interval of the difference includes 0): "
+            line += ", ".join(tied) + "."
+        else:
+            line += " Every other algorithm is worse with 95% confidence (paired comparison)."
+        return line
+
+
+def choose(catalog: Catalog, profile: Profile, problem: Problem, requested: Sequence[str] | None, top: int,
+           baseline: bool) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """(catalog id, name, simulator id) to race, and (id, reason) for shortlisted algorithms left out."""
+    from banditmap.matching import shortlist
+    chosen: list[tuple[str, str, str]] = []
+    skipped: list[tuple[str, str]] = []
+    if requested:
+        for algorithm_id in requested:
+            if algorithm_id in REGISTRY and algorithm_id.startswith("uniform-random"):
+                chosen.append((algorithm_id, BASELINE_NAME, algorithm_id))
+                continue
+            algorithm = catalog.algorithm(algorithm_id)
+            if algorithm is None:
+                raise BanditmapError("unknown algorithm id; see `banditmap catalog list`", field=algorithm_id)
+            if not algorithm.simulator:
+                raise BanditmapError("has no simulator yet; see `banditmap catalog list` for those that do",
+                                     field=algorithm_id)
+            if problem.kind not in REGISTRY[algorithm.simulator].kinds:
+                raise BanditmapError(f"its simulator does not run on {problem.kind} problems", field=algorithm_id)
+            chosen.append((algorithm.id, algorithm.name, algorithm.simulator))
+    else:
+        for match in shortlist(profile, catalog).ranked:
+            a = match.algorithm
+            if len(chosen) >= top:
+                break
+            if not a.simulator:
+                skipped.append((a.id, "no simulator yet"))
+            elif problem.kind not in REGISTRY[a.simulator].kinds:
+                skipped.append((a.id, f"its simulator does not run on {problem.kind} problems"))
+            else:
+                chosen.append((a.id, a.name, a.simulator))
+        if not chosen:
+            raise BanditmapError("none of the shortlisted algorithms has a simulator for this problem yet; "
+                                 "name some with --algorithms", field="bench")
+    if baseline and problem.kind in BASELINES and not any(c[2] == BASELINES[problem.kind] for c in chosen):
+        chosen.append((BASELINES[problem.kind], BASELINE_NAME, BASELINES[problem.kind]))
+    return chosen, skipped
+
+
+def parse_params(items: Sequence[str]) -> dict[str, dict[str, str]]:
+    """`id.name=value` options, as typed after --param."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        algorithm_id, dot, name = key.strip().rpartition(".")
+        if not sep or not dot or not algorithm_id or not name or not value.strip():
+            raise BanditmapError(f"expected id.name=value, got {item!r}", field="--param")
+        out.setdefault(algorithm_id, {})[name] = value.strip()
+    return out
+
+
+def specs(catalog: Catalog, chosen: list[tuple[str, str, str]], overrides: Mapping[str, Mapping[str, str]]) -> list[RunSpec]:
+    """Policies configured with the catalog's defaults, then the user's --param values."""
+    ids = {c[0] for c in chosen}
+    for algorithm_id in overrides:
+        if algorithm_id not in ids:
+            raise BanditmapError("--param names an algorithm that is not in this race (" + ", ".join(sorted(ids))
+                                 + ")", field=algorithm_id)
+    out = []
+    for algorithm_id, name, simulator in chosen:
+        algorithm = catalog.algorithm(algorithm_id)
+        params: dict[str, Any] = {}
+        if algorithm is not None:
+            params.update({h.name: h.default for h in algorithm.hyperparameters if h.default is not None})
+        params.update(overrides.get(algorithm_id, {}))
+        out.append(RunSpec(algorithm_id, name, build(simulator, params, algorithm_id)))
+    return out
+
+
+def race(specs_: Sequence[RunSpec], problem: Problem, seed: int, jobs: int = 1,
+         progress: Callable[[str, int, int], None] | None = None,
+         skipped: Sequence[tuple[str, str]] = ()) -> BenchResult:
+    runs = _run_all(specs_, problem, seed, jobs, progress)
+    env_rng, _, _ = streams(seed, "")
+    environment = make_environment(problem, env_rng).parameters()
+    return summarise(runs, specs_, problem, seed, environment, tuple(skipped))
+
+
+def _run_all(specs_: Sequence[RunSpec], problem: Problem, seed: int, jobs: int,
+             progress: Callable[[str, int, int], None] | None) -> list[Run]:
+    if jobs == 0:
+        jobs = os.cpu_count() or 1
+    if jobs <= 1 or len(specs_) == 1:
+        return [run(spec, problem, seed, progress) for spec in specs_]
+    import multiprocessing
+    manager = multiprocessing.Manager()
+    queue = manager.Queue()
+    with ProcessPoolExecutor(max_workers=min(jobs, len(specs_), os.cpu_count() or 1)) as pool:
+        futures = [pool.submit(_run_reporting, spec, problem, seed, queue) for spec in specs_]
+        pending = set(range(len(futures)))
+        while pending:
+            while not queue.empty():
+                message = queue.get()
+                if progress is not None:
+                    progress(*message)
+            pending = {i for i in pending if not futures[i].done()}
+            if pending:
+                _wait(futures, pending)
+        while not queue.empty():
+            message = queue.get()
+            if progress is not None:
+                progress(*message)
+        results = [f.result() for f in futures]
+    manager.shutdown()
+    return results
+
+
+def _wait(futures: list[Any], pending: set[int]) -> None:
+    from concurrent.futures import FIRST_COMPLETED, wait
+    wait([futures[i] for i in pending], timeout=0.1, return_when=FIRST_COMPLETED)
+
+
+def _run_reporting(spec: RunSpec, problem: Problem, seed: int, queue: Any) -> Run:
+    return run(spec, problem, seed, lambda *message: queue.put(message))
+
+
+def summarise(runs: Sequence[Run], specs_: Sequence[RunSpec], problem: Problem, seed: int,
+              environment: Mapping[str, Any], skipped: tuple[tuple[str, str], ...] = ()) -> BenchResult:
+    best = min(runs, key=lambda r: r.final_regret.mean())
+    params = {s.id: {k: v for k, v in vars(s.policy).items()} for s in specs_}
+    results = []
+    for r in runs:
+        regret, regret_ci = stats.mean_ci(r.final_regret)
+        last, last_ci = stats.mean_ci(r.last_reward)
+        gap, gap_ci = stats.paired_difference(r.final_regret, best.final_regret)
+        mean, low, high = stats.curve_band(r.regret)
+        results.append(AlgorithmResult(
+            id=r.id, name=r.name, params=params[r.id], regret=regret, regret_ci=regret_ci, last_reward=last,
+            last_reward_ci=last_ci, optimal_share=float(r.optimal.mean()),
+            us_per_decision=r.seconds / (problem.rounds * problem.reps) * 1e6,
+            gap_to_best=gap, gap_ci=gap_ci, tied_with_best=r is not best and gap - gap_ci <= 0,
+            curve=tuple(np.round(mean, 4).tolist()), curve_low=tuple(np.round(low, 4).tolist()),
+            curve_high=tuple(np.round(high, 4).tolist()),
+            identified=None if r.identified is None else float(r.identified.mean()),
+            simple_regret=None if r.simple_regret is None else float(r.simple_regret.mean())))
+    results.sort(key=lambda a: (a.regret, a.id))
+    return BenchResult(problem, seed, runs[0].rounds, tuple(results), environment, skipped)
