@@ -10,7 +10,8 @@ from banditmap.model import Answer
 
 KINDS = ("arms", "contextual", "cascade", "slate", "pricing", "dueling", "assortment", "combination")
 MAX_ARMS = 1000  # beyond this a few-thousand-round race says nothing; the problem is scaled down and says so
-MAX_FEATURES = 100
+MAX_FEATURES = 20  # one ridge model per arm costs O(K d^2) per decision; larger d is scaled down and said so
+MAX_CONTEXTUAL_ARMS = 50
 MEMORY_LIMIT = 4 * 2**30  # refuse a run whose arrays would need more than this
 
 
@@ -75,6 +76,9 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
     if n_arms > MAX_ARMS:
         notes.append(f"{n_arms} actions scaled down to {MAX_ARMS} for the simulation")
         n_arms = MAX_ARMS
+    if kind == "contextual" and n_arms > MAX_CONTEXTUAL_ARMS:
+        notes.append(f"{n_arms} actions scaled down to {MAX_CONTEXTUAL_ARMS} for the contextual simulation")
+        n_arms = MAX_CONTEXTUAL_ARMS
     n_features = _int(answers, "n_features", 10)
     if n_features > MAX_FEATURES:
         notes.append(f"{n_features} features scaled down to {MAX_FEATURES}")

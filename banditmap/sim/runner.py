@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from banditmap.sim.environments import make_environment
+from banditmap.sim.environments import Environment, make_environment
 from banditmap.sim.policies import Feedback, Policy
 from banditmap.sim.problem import Problem
 
@@ -85,9 +85,11 @@ class Pending:
                         None if aux is None else aux[ready])
 
 
-def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = None) -> Run:
+def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = None,
+        environment: Callable[[Problem, np.random.Generator], Environment] = make_environment) -> Run:
+    """Race one policy; `environment` builds the instance (the problem's synthetic one unless a test gives its own)."""
     env_rng, delay_rng, policy_rng = streams(seed, spec.id)
-    env = make_environment(problem, env_rng)
+    env = environment(problem, env_rng)
     policy = spec.policy
     state = policy.init(problem, policy_rng)
     R, T = problem.reps, problem.rounds

@@ -15,9 +15,7 @@ from banditmap.sim.problem import Problem
 class Ridge(State):
     inverse: Array = None  # type: ignore[assignment]  # (R, K, d, d), the inverse of l2*I + sum x x^T
     target: Array = None  # type: ignore[assignment]  # (R, K, d), sum of reward * x
-
-    def theta(self) -> Array:
-        return np.einsum("rkij,rkj->rki", self.inverse, self.target)
+    theta: Array = None  # type: ignore[assignment]  # (R, K, d), the ridge estimate inverse @ target
 
 
 @dataclass(frozen=True)
@@ -28,12 +26,14 @@ class LinearPolicy(Policy):
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         R, K, d = problem.reps, problem.n_arms, problem.n_features
         inverse = np.broadcast_to(np.eye(d) / max(self.l2, 1e-9), (R, K, d, d)).copy()
-        return Ridge(rng, R, K, problem.slate_size, problem.rounds, inverse=inverse, target=np.zeros((R, K, d)))
+        return Ridge(rng, R, K, problem.slate_size, problem.rounds, inverse=inverse, target=np.zeros((R, K, d)),
+                     theta=np.zeros((R, K, d)))
 
     def mean_and_width(self, s: Ridge, x: Array) -> tuple[Array, Array]:
         """Predicted reward of every arm and the width sqrt(x^T A^-1 x) of its confidence ellipsoid."""
-        mean = np.einsum("rki,ri->rk", s.theta(), x)
-        width = np.sqrt(np.maximum(np.einsum("ri,rkij,rj->rk", x, s.inverse, x), 0.0))
+        mean = np.einsum("rki,ri->rk", s.theta, x)
+        ax = np.matmul(s.inverse, x[:, None, :, None])[..., 0]  # (R, K, d), batched matrix-vector products
+        width = np.sqrt(np.maximum(np.einsum("rki,ri->rk", ax, x), 0.0))
         return mean, width
 
     def update(self, state: State, feedback: Feedback) -> None:
@@ -45,8 +45,10 @@ class LinearPolicy(Policy):
             inv = s.inverse[reps, arms]  # (n, d, d)
             ax = np.einsum("nij,nj->ni", inv, x)
             denom = 1.0 + np.einsum("ni,ni->n", x, ax)
-            s.inverse[reps, arms] = inv - np.einsum("ni,nj->nij", ax, ax) / denom[:, None, None]
+            inv = inv - np.einsum("ni,nj->nij", ax, ax) / denom[:, None, None]
+            s.inverse[reps, arms] = inv
             s.target[reps, arms] += r[:, None] * x
+            s.theta[reps, arms] = np.einsum("nij,nj->ni", inv, s.target[reps, arms])
 
 
 @register("linucb")
