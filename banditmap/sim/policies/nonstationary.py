@@ -40,7 +40,7 @@ class SlidingWindowUCB(Policy):
     def select(self, state: State, context: Array | None) -> Array:
         s: Window = state  # type: ignore[assignment]
         horizon = np.minimum(s.counts.sum(axis=1, keepdims=True), self.window)
-        bonus = self.c * np.sqrt(np.log(np.maximum(horizon, 2)) / np.maximum(s.counts, 1))
+        bonus = np.sqrt(self.c * np.log(np.maximum(horizon, 2)) / np.maximum(s.counts, 1))
         return argmax_random(np.where(s.counts < 0.5, np.inf, s.means + bonus), s.rng)
 
     def update(self, state: State, feedback: Feedback) -> None:
@@ -100,7 +100,7 @@ class DiscountedUCB(Discounted):
         s: ArmStats = state  # type: ignore[assignment]
         self.discount(s)
         total = np.maximum(s.counts.sum(axis=1, keepdims=True), 2)
-        bonus = 2 * self.c * np.sqrt(np.log(total) / np.maximum(s.counts, 1e-9))
+        bonus = 2 * np.sqrt(self.c * np.log(total) / np.maximum(s.counts, 1e-9))  # rewards in [0, 1]
         means = s.sums / np.maximum(s.counts, 1e-9)
         return argmax_random(np.where(s.counts < 1e-6, np.inf, means + bonus), s.rng)
 
