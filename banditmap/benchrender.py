@@ -88,10 +88,15 @@ def render_bench(result: BenchResult, fmt: str, file: TextIO | None = None) -> N
         emit("Notes: " + "; ".join(notes) + "\n", file)
 
 
-def plot(result: BenchResult, path: Path) -> None:
-    """Mean cumulative regret with 95% bands, to PNG or SVG (needs the optional matplotlib)."""
+def check_plot_path(path: Path) -> None:
+    """Refuse a plot file name we cannot write before spending time on the race."""
     if path.suffix.lower() not in (".png", ".svg"):
         raise BanditmapError("expected a .png or .svg file name", field="--plot", source=str(path))
+
+
+def plot(result: BenchResult, path: Path) -> None:
+    """Mean cumulative regret with 95% bands, to PNG or SVG (needs the optional matplotlib)."""
+    check_plot_path(path)
     try:
         import matplotlib
         matplotlib.use("Agg")

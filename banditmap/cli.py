@@ -245,6 +245,8 @@ def bench(
     from banditmap.sim import bench as bench_mod
     from banditmap.sim.problem import problem_from_answers
     check_format(fmt)
+    if plot is not None:
+        benchrender.check_plot_path(plot)
     catalog = load(catalog_dirs)
     if not (profile or usecase or set_):
         raise BanditmapError("say what the problem is: --profile FILE, --usecase NAME or --set trait=value",

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from banditmap.cli import app
+
+SMALL = ["--rounds", "400", "--reps", "8", "--jobs", "1"]
+
+
+def bench(runner: CliRunner, *args: str):
+    return runner.invoke(app, ["bench", *args])
+
+
+def test_bench_table_has_ranking_curve_and_verdict(runner: CliRunner) -> None:
+    result = bench(runner, "--usecase", "homepage-banner", *SMALL)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "regret (95% CI)" in out and "uniform-random" in out
+    assert "Cumulative regret (mean over repetitions)" in out
+    assert "has the lowest regret" in out
+    assert "\x1b[" not in out  # plain when piped; no progress bars on a non-terminal
+
+
+def test_bench_json_is_complete_and_reproducible(runner: CliRunner, tmp_path: Path) -> None:
+    out_file = tmp_path / "run.json"
+    first = bench(runner, "--usecase", "search-ranking", *SMALL, "--format", "json", "--seed", "5",
+                  "--out", str(out_file))
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.output)
+    assert data["schema"] == "banditmap.bench/1" and data["seed"] == 5
+    assert data["problem"]["kind"] == "cascade" and data["environment"]["list_length"] == 10
+    for algorithm in data["algorithms"]:
+        assert len(algorithm["curve"]) == len(data["rounds"]) == len(algorithm["curve_high"])
+        assert algorithm["params"] is not None
+    assert json.loads(out_file.read_text()) == data
+    again = json.loads(bench(runner, "--usecase", "search-ranking", *SMALL, "--format", "json",
+                             "--seed", "5").output)
+    strip = lambda d: [{k: v for k, v in a.items() if k != "us_per_decision"} for a in d["algorithms"]]  # noqa: E731
+    assert strip(again) == strip(data)
+
+
+def test_bench_named_algorithms_params_and_formats(runner: CliRunner) -> None:
+    result = bench(runner, "--set", "n_actions=5", "--algorithms", "ucb1,thompson-beta", "--param", "ucb1.alpha=0.5",
+                   "--no-baseline", *SMALL, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("rank,id,regret") and len(lines) == 3
+    data = json.loads(bench(runner, "--set", "n_actions=5", "--algorithms", "ucb1", "--param", "ucb1.alpha=0.5",
+                            *SMALL, "--format", "json").output)
+    assert data["algorithms"][0]["params"]["alpha"] == 0.5 or data["algorithms"][1]["params"]["alpha"] == 0.5
+    md = bench(runner, "--usecase", "page-variant-test", *SMALL, "--format", "markdown").output
+    assert "best arm found" in md and "| rank |" in md
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--set", "n_actions=5", "--algorithms", "ucb9"], "ucb9: unknown algorithm id"),
+    (["--set", "n_actions=5", "--algorithms", "mnl-ucb"], "mnl-ucb: has no simulator yet"),
+    (["--set", "n_actions=5", "--algorithms", "linucb"], "linucb: its simulator does not run on arms problems"),
+    (["--set", "n_actions=5", "--algorithms", "ucb1", "--param", "ucb1.beta=2"], "ucb1.beta: unknown hyperparameter"),
+    (["--set", "n_actions=5", "--algorithms", "ucb1", "--param", "ucb1.alpha=fast"], "ucb1.alpha: expected a number"),
+    (["--set", "n_actions=5", "--algorithms", "ucb1", "--param", "alpha=1"], "--param: expected id.name=value"),
+    (["--set", "n_actions=5", "--algorithms", "ucb1", "--param", "kl-ucb.c=1"], "not in this race"),
+    (["--set", "n_actions=5", "--rounds", "10000000", "--reps", "100000"], "would need about"),
+    (["--rounds", "10"], "say what the problem is"),
+    (["--usecase", "homepage-banner", "--plot", "out.pdf", *SMALL], "expected a .png or .svg"),
+])
+def test_bench_bad_input_is_one_line(runner: CliRunner, args: list[str], needle: str) -> None:
+    result = bench(runner, *args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0], result.output
+
+
+def test_plot_needs_matplotlib_or_writes_the_file(runner: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "regret.png"
+    result = bench(runner, "--usecase", "homepage-banner", *SMALL, "--plot", str(target))
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert result.exit_code == 2 and "plots need matplotlib" in result.output
+    else:
+        assert result.exit_code == 0 and target.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--rounds", "0"], "Invalid value for '--rounds'"),
+    (["--reps", "many"], "Invalid value for '--reps'"),
+])
+def test_bench_usage_errors_are_one_line(argv: list[str], needle: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "banditmap", "bench", "--usecase", "homepage-banner", *argv],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
