@@ -73,6 +73,7 @@ class Arms(Environment):
         self._static: Array | None = None
         self._best: Array | None = None
         self.rows = np.arange(R)
+        self.row_starts = self.rows * K  # row offsets into raveled (R, K) arrays
 
     def means(self) -> Array:
         if self.problem.dynamics == "stationary":
@@ -107,7 +108,7 @@ class Arms(Environment):
     def draw(self, mean: Array) -> Array:
         """Rewards with the given means, from the environment's stream (the same draws for every policy)."""
         if self.problem.reward == "binary":
-            return (self.rng.random(mean.shape) < mean).astype(float)
+            return (self.rng.random(mean.shape) < mean) * 1.0
         if self.problem.reward == "continuous":
             return mean + self.rng.normal(0.0, 0.1, mean.shape)
         sigma = 1.0  # log-normal with mean `mean`: rare orders several times the average
@@ -118,7 +119,7 @@ class Arms(Environment):
             self._move(t)
         means = self.expected(context)
         rows = self.rows
-        chosen = means[rows, action]
+        chosen = means.reshape(-1)[self.row_starts + action]
         if context is None and self.problem.dynamics == "stationary":
             if self._best is None:
                 self._best = means.max(axis=1)

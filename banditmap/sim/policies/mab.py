@@ -36,12 +36,13 @@ def arm_stats(problem: Problem, rng: np.random.Generator) -> ArmStats:
 
 
 def add_observations(state: ArmStats, feedback: Feedback, rewards: Array | None = None) -> None:
-    index = (feedback.reps, feedback.actions)
     values = feedback.observed if rewards is None else rewards
-    scatter_add(state.counts, index, 1.0, feedback.unique)
-    scatter_add(state.sums, index, values, feedback.unique)
-    state.means[index] = state.sums[index] / state.counts[index]
-    state.touch(index)
+    flat = feedback.reps * state.K + feedback.actions  # indices into the raveled (R, K) arrays: fewer numpy calls
+    counts, sums, means = state.counts.reshape(-1), state.sums.reshape(-1), state.means.reshape(-1)
+    scatter_add(counts, (flat,), 1.0, feedback.unique)
+    scatter_add(sums, (flat,), values, feedback.unique)
+    means[flat] = sums[flat] / counts[flat]
+    state.touch((feedback.reps, feedback.actions))
 
 
 REFRESH = 1.05
