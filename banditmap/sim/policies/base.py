@@ -143,8 +143,19 @@ def argmax_random(scores: Array, rng: np.random.Generator) -> Array:
 
 
 def top_k(scores: Array, k: int, rng: np.random.Generator) -> Array:
-    """The k best columns of each row, best first, ties at random."""
+    """The k best columns of each row, best first, ties at random.
+
+    For short lists, k passes of argmax are several times faster than a partial sort along rows.
+    """
     noisy = scores + rng.random(scores.shape) * 1e-9
+    if k <= 16:
+        rows = np.arange(scores.shape[0])
+        out = np.empty((scores.shape[0], k), dtype=np.int64)
+        for position in range(k):
+            best = noisy.argmax(axis=1)
+            out[:, position] = best
+            noisy[rows, best] = -np.inf
+        return out
     part = np.argpartition(-noisy, k - 1, axis=1)[:, :k]
     order = np.argsort(-np.take_along_axis(noisy, part, axis=1), axis=1)
     return np.take_along_axis(part, order, axis=1)

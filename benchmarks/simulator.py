@@ -1,0 +1,127 @@
+"""Quick-benchmark speed: `banditmap bench` on every shipped use case, and raw throughput against MABWiser.
+
+Targets on a 2-core machine: each default `bench --usecase` under 10 s; throughput (rounds x repetitions / wall
+seconds) for 10 Bernoulli arms, 10,000 rounds, 100 repetitions (epsilon-greedy, UCB1, Thompson sampling) and
+LinUCB with 20 arms and 10 features, compared with MABWiser's predict/partial_fit loop when mabwiser is
+installed (pip install mabwiser, in the benchmark's own environment; it is not a dependency of banditmap).
+Run: python benchmarks/simulator.py [--skip-usecases] [--mabwiser-decisions 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from banditmap.catalog import load_catalog
+from banditmap.sim.environments import sigmoid
+from banditmap.sim.policies import build
+from banditmap.sim.problem import problem_from_answers
+from banditmap.sim.runner import RunSpec, run
+
+
+def banditmap_cmd() -> list[str]:
+    exe = Path(sys.executable).with_name("banditmap")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "banditmap"]
+
+
+def usecase_times() -> None:
+    print("banditmap bench --usecase NAME (defaults: 5 algorithms + baseline, 10,000 rounds, 50 repetitions)")
+    for usecase in load_catalog().usecases:
+        start = time.perf_counter()
+        proc = subprocess.run([*banditmap_cmd(), "bench", "--usecase", usecase.id, "--format", "json"],
+                              capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        status = "ok" if proc.returncode == 0 else proc.stderr.strip().split(": ", 2)[-1][:70]
+        flag = "" if proc.returncode else (" (target < 10 s)" if seconds < 10 else " (OVER the 10 s target)")
+        print(f"  {usecase.id:24s} {seconds:6.2f} s  {status}{flag if proc.returncode == 0 else ''}")
+
+
+def ours(simulator: str, answers: dict, rounds: int, reps: int) -> tuple[float, float]:
+    problem = problem_from_answers(answers, rounds=rounds, reps=reps)
+    result = run(RunSpec(simulator, simulator, build(simulator, {}, simulator)), problem, seed=1)
+    return rounds * reps / result.seconds, float(result.final_regret.mean())
+
+
+def mabwiser_rate(policy: str, decisions: int, rounds_for_regret: int, reps_for_regret: int,
+                  contextual: bool = False) -> tuple[float, float] | None:
+    """Decisions per second of MABWiser's one-at-a-time loop, and its mean regret on a few short runs."""
+    try:
+        from mabwiser.mab import MAB, LearningPolicy
+    except ImportError:
+        return None
+    policies = {"epsilon-greedy": lambda: LearningPolicy.EpsilonGreedy(epsilon=0.1),
+                "ucb1": lambda: LearningPolicy.UCB1(alpha=1.0),  # its bonus is alpha * sqrt(2 ln t / n), as ours with alpha=2
+                "thompson-beta": lambda: LearningPolicy.ThompsonSampling(),
+                "linucb": lambda: LearningPolicy.LinUCB(alpha=1.0, l2_lambda=1.0)}
+    rng = np.random.default_rng(0)
+    K, d = (20, 10) if contextual else (10, 0)
+
+    def one_run(rounds: int, seed: int) -> tuple[float, float]:
+        local = np.random.default_rng(seed)
+        arms = list(range(K))
+        if contextual:
+            theta = local.normal(0, 1, (K, d))
+            mab = MAB(arms, policies[policy](), seed=seed)
+            x0 = local.normal(0, 1 / np.sqrt(d), (1, d))
+            mab.fit([0], [0.0], contexts=x0)
+        else:
+            means = sigmoid(local.normal(-2.0, 0.6, K))
+            mab = MAB(arms, policies[policy](), seed=seed)
+            mab.fit([0], [0.0])
+        regret = 0.0
+        start = time.perf_counter()
+        for _ in range(rounds):
+            if contextual:
+                x = local.normal(0, 1 / np.sqrt(d), (1, d))
+                p = sigmoid(-1.5 + 1.5 * (theta @ x[0]))
+                arm = mab.predict(x)
+                mab.partial_fit([arm], [float(local.random() < p[arm])], contexts=x)
+            else:
+                p = means
+                arm = mab.predict()
+                mab.partial_fit([arm], [float(local.random() < p[arm])])
+            regret += p.max() - p[arm]
+        return rounds / (time.perf_counter() - start), regret
+
+    rate, _ = one_run(decisions, 99)
+    regrets = [one_run(rounds_for_regret, seed)[1] for seed in range(reps_for_regret)]
+    del rng
+    return rate, float(np.mean(regrets))
+
+
+def throughput(mabwiser_decisions: int) -> None:
+    print("\nThroughput (rounds x repetitions / wall seconds), one process")
+    cases = [("epsilon-greedy", {"n_actions": 10}, False), ("ucb1", {"n_actions": 10}, False),
+             ("thompson-beta", {"n_actions": 10}, False),
+             ("linucb", {"context": "linear", "n_features": 10, "n_actions": 20}, True)]
+    for simulator, answers, contextual in cases:
+        rate, _ = ours(simulator, answers, 10_000, 100)
+        short_rate, short_regret = ours(simulator, answers, 2_000, 20)
+        line = f"  {simulator:15s} banditmap {rate:12,.0f}/s"
+        theirs = mabwiser_rate(simulator, mabwiser_decisions, 2_000, 5, contextual)
+        if theirs is None:
+            line += "   MABWiser not installed (pip install mabwiser to compare)"
+        else:
+            their_rate, their_regret = theirs
+            line += (f"   MABWiser {their_rate:8,.0f}/s   ratio {rate / their_rate:6.0f}x"
+                     f"   regret after 2,000 rounds: banditmap {short_regret:6.1f}, MABWiser {their_regret:6.1f}")
+        print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-usecases", action="store_true")
+    parser.add_argument("--mabwiser-decisions", type=int, default=3000)
+    args = parser.parse_args()
+    if not args.skip_usecases:
+        usecase_times()
+    throughput(args.mabwiser_decisions)
+
+
+if __name__ == "__main__":
+    main()
