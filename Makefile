@@ -20,6 +20,9 @@ test: $(BIN)/python
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/python benchmarks/recommender.py
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet -e . mabwiser
+	.venv-bench/bin/python benchmarks/simulator.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

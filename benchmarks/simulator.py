@@ -41,9 +41,20 @@ def usecase_times() -> None:
         print(f"  {usecase.id:24s} {seconds:6.2f} s  {status}{flag if proc.returncode == 0 else ''}")
 
 
-def ours(simulator: str, answers: dict, rounds: int, reps: int) -> tuple[float, float]:
+FIXED_MEANS = np.linspace(0.05, 0.3, 10)  # the same 10 Bernoulli arms for both libraries when comparing regret
+
+
+def fixed_arms(problem, rng):  # type: ignore[no-untyped-def]
+    from banditmap.sim.environments import Arms
+    env = Arms(problem, rng)
+    env.logits = np.broadcast_to(np.log(FIXED_MEANS / (1 - FIXED_MEANS)), (problem.reps, 10)).copy()
+    return env
+
+
+def ours(simulator: str, answers: dict, rounds: int, reps: int, fixed: bool = False) -> tuple[float, float]:
     problem = problem_from_answers(answers, rounds=rounds, reps=reps)
-    result = run(RunSpec(simulator, simulator, build(simulator, {}, simulator)), problem, seed=1)
+    spec = RunSpec(simulator, simulator, build(simulator, {}, simulator))
+    result = run(spec, problem, seed=1, environment=fixed_arms) if fixed else run(spec, problem, seed=1)
     return rounds * reps / result.seconds, float(result.final_regret.mean())
 
 
@@ -58,7 +69,6 @@ def mabwiser_rate(policy: str, decisions: int, rounds_for_regret: int, reps_for_
                 "ucb1": lambda: LearningPolicy.UCB1(alpha=1.0),  # its bonus is alpha * sqrt(2 ln t / n), as ours with alpha=2
                 "thompson-beta": lambda: LearningPolicy.ThompsonSampling(),
                 "linucb": lambda: LearningPolicy.LinUCB(alpha=1.0, l2_lambda=1.0)}
-    rng = np.random.default_rng(0)
     K, d = (20, 10) if contextual else (10, 0)
 
     def one_run(rounds: int, seed: int) -> tuple[float, float]:
@@ -67,12 +77,12 @@ def mabwiser_rate(policy: str, decisions: int, rounds_for_regret: int, reps_for_
         if contextual:
             theta = local.normal(0, 1, (K, d))
             mab = MAB(arms, policies[policy](), seed=seed)
-            x0 = local.normal(0, 1 / np.sqrt(d), (1, d))
-            mab.fit([0], [0.0], contexts=x0)
+            x0 = local.normal(0, 1 / np.sqrt(d), (K, d))  # one warm-up observation per arm
+            mab.fit(arms, [float(local.random() < sigmoid(-1.5 + 1.5 * theta[a] @ x0[a])) for a in arms], contexts=x0)
         else:
-            means = sigmoid(local.normal(-2.0, 0.6, K))
+            means = FIXED_MEANS
             mab = MAB(arms, policies[policy](), seed=seed)
-            mab.fit([0], [0.0])
+            mab.fit(arms, [float(local.random() < means[a]) for a in arms])  # one warm-up observation per arm
         regret = 0.0
         start = time.perf_counter()
         for _ in range(rounds):
@@ -90,7 +100,6 @@ def mabwiser_rate(policy: str, decisions: int, rounds_for_regret: int, reps_for_
 
     rate, _ = one_run(decisions, 99)
     regrets = [one_run(rounds_for_regret, seed)[1] for seed in range(reps_for_regret)]
-    del rng
     return rate, float(np.mean(regrets))
 
 
@@ -101,9 +110,9 @@ def throughput(mabwiser_decisions: int) -> None:
              ("linucb", {"context": "linear", "n_features": 10, "n_actions": 20}, True)]
     for simulator, answers, contextual in cases:
         rate, _ = ours(simulator, answers, 10_000, 100)
-        short_rate, short_regret = ours(simulator, answers, 2_000, 20)
+        _, short_regret = ours(simulator, answers, 2_000, 20, fixed=not contextual)
         line = f"  {simulator:15s} banditmap {rate:12,.0f}/s"
-        theirs = mabwiser_rate(simulator, mabwiser_decisions, 2_000, 5, contextual)
+        theirs = mabwiser_rate(simulator, mabwiser_decisions, 2_000, 10, contextual)
         if theirs is None:
             line += "   MABWiser not installed (pip install mabwiser to compare)"
         else:
