@@ -87,10 +87,20 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
     chosen_rounds = rounds if rounds is not None else min(horizon, 10_000)
     slate = _int(answers, "slate_size", 4 if kind == "combination" else 3)
     slate = max(2, min(slate, n_arms - 1 if kind in ("cascade", "slate", "assortment") else slate))
+    dynamics = str(answers.get("environment", "stationary"))
+    if kind not in ("arms", "contextual") and dynamics != "stationary":
+        notes.append(f"{dynamics} rewards are simulated for single-item problems only; this race is stationary")
+        dynamics = "stationary"
+    for trait, value, what in (("constraints", "budget", "the budget constraint"),
+                               ("constraints", "safety", "the safety constraint"),
+                               ("multi_objective", "yes", "several objectives"),
+                               ("arm_churn", "dynamic", "arms that come and go")):
+        if answers.get(trait) == value:
+            notes.append(f"{what} not simulated yet: the race ignores it")
     problem = Problem(
         kind=kind, reward=str(answers.get("reward_type", "binary")), n_arms=max(n_arms, 2),
         n_features=max(n_features, 1), slate_size=slate, rounds=chosen_rounds, reps=reps if reps is not None else 50,
-        dynamics=str(answers.get("environment", "stationary")), delay=str(answers.get("feedback_delay", "immediate")),
+        dynamics=dynamics, delay=str(answers.get("feedback_delay", "immediate")),
         mean_delay=max(1, chosen_rounds // 100), batch_size=max(1, chosen_rounds // 50),
         constraint=str(answers.get("constraints", "none")), objective=str(answers.get("objective", "cumulative")),
         model="nonlinear" if answers.get("context") == "nonlinear" else "linear", notes=tuple(notes))
