@@ -10,7 +10,7 @@ import numpy as np
 from banditmap.sim.problem import Problem
 from banditmap.sim.policies.base import (Array, Feedback, Policy, State, register, scatter_add,
                                          top_k)
-from banditmap.sim.policies.mab import ArmStats, arm_stats, kl_index
+from banditmap.sim.policies.mab import ArmStats, arm_stats, kl_index, ucb_index
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,7 @@ class CascadeUCB(CascadePolicy):
     alpha: float = 1.5
 
     def index(self, s: ArmStats) -> Array:
-        t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2)
-        return s.means + np.sqrt(self.alpha * np.log(t) / np.maximum(s.counts, 1))
+        return ucb_index(s, self.alpha)
 
 
 @register("cascade-klucb")
@@ -87,8 +86,7 @@ class CombinatorialUCB(SlatePolicy):
     alpha: float = 1.5
 
     def index(self, s: ArmStats) -> Array:
-        t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2)
-        return s.means + np.sqrt(self.alpha * np.log(t) / np.maximum(s.counts, 1))
+        return ucb_index(s, self.alpha)
 
 
 @register("cts")

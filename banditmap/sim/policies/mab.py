@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, ClassVar
+from typing import Any, Callable, ClassVar, TypeVar
 
 import numpy as np
 
@@ -29,10 +29,22 @@ class ArmStats(State):
             self.dirty[index] = True
 
 
-def arm_stats(problem: Problem, rng: np.random.Generator) -> ArmStats:
-    R, K = problem.reps, problem.n_arms
-    return ArmStats(rng, R, K, problem.slate_size, problem.rounds, counts=np.zeros((R, K)), sums=np.zeros((R, K)),
-                    means=np.zeros((R, K)), jitter=rng.random((R, K)) * 1e-9)
+S = TypeVar("S", bound="ArmStats")
+
+
+def arm_stats(problem: Problem, rng: np.random.Generator, cls: type[S] | None = None, n_arms: int | None = None,
+              **extra: Any) -> S:
+    """Fresh per-arm statistics for R repetitions (of class `cls`, with its `extra` arrays)."""
+    R, K = problem.reps, n_arms or problem.n_arms
+    make = cls or ArmStats
+    return make(rng, R, K, problem.slate_size, problem.rounds, counts=np.zeros((R, K)),  # type: ignore[return-value]
+                sums=np.zeros((R, K)), means=np.zeros((R, K)), jitter=rng.random((R, K)) * 1e-9, **extra)
+
+
+def ucb_index(s: ArmStats, alpha: float) -> Array:
+    """mean + sqrt(alpha log t / n), t the observations so far (UCB1 is alpha = 2)."""
+    t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2.0)
+    return s.means + np.sqrt(alpha * np.log(t) / np.maximum(s.counts, 1))
 
 
 def add_observations(state: ArmStats, feedback: Feedback, rewards: Array | None = None) -> None:
@@ -132,9 +144,7 @@ class UCB1(CountingPolicy):
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]
-        t = np.maximum(s.counts.sum(axis=1, keepdims=True), 1.0)
-        bonus = np.sqrt(self.alpha * np.log(t) / np.maximum(s.counts, 1))
-        return np.argmax(untried_first(s, s.means + bonus + s.jitter), axis=1)
+        return np.argmax(untried_first(s, ucb_index(s, self.alpha) + s.jitter), axis=1)
 
 
 @register("kl-ucb")
@@ -281,9 +291,7 @@ class SuccessiveElimination(CountingPolicy):
     delta: float = 0.05
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        base = arm_stats(problem, rng)
-        return Elimination(rng, base.R, base.K, base.k, base.horizon, counts=base.counts, sums=base.sums,
-                           means=base.means, jitter=base.jitter, active=np.ones((base.R, base.K), dtype=bool))
+        return arm_stats(problem, rng, Elimination, active=np.ones((problem.reps, problem.n_arms), dtype=bool))
 
     def select(self, state: State, context: Array | None) -> Array:
         s: Elimination = state  # type: ignore[assignment]

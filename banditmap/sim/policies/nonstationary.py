@@ -30,12 +30,9 @@ class SlidingWindowUCB(Policy):
     c: float = 0.6
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        base = arm_stats(problem, rng)
-        R = base.R
-        return Window(rng, R, base.K, base.k, base.horizon, counts=base.counts, sums=base.sums, means=base.means,
-                      jitter=base.jitter,
-                      ring_arm=np.zeros((R, self.window), dtype=np.int64), ring_reward=np.zeros((R, self.window)),
-                      filled=np.zeros((R, self.window), dtype=bool), cursor=np.zeros(R, dtype=np.int64))
+        R, w = problem.reps, self.window
+        return arm_stats(problem, rng, Window, ring_arm=np.zeros((R, w), dtype=np.int64), ring_reward=np.zeros((R, w)),
+                         filled=np.zeros((R, w), dtype=bool), cursor=np.zeros(R, dtype=np.int64))
 
     def select(self, state: State, context: Array | None) -> Array:
         s: Window = state  # type: ignore[assignment]

@@ -9,7 +9,7 @@ import numpy as np
 
 from banditmap.sim.environments import Pricing
 from banditmap.sim.policies.base import Array, Feedback, Policy, State, register
-from banditmap.sim.policies.mab import ArmStats, add_observations
+from banditmap.sim.policies.mab import ArmStats, add_observations, arm_stats, ucb_index, untried_first
 from banditmap.sim.problem import Problem
 
 PRICING = frozenset({"pricing"})
@@ -30,16 +30,11 @@ class DiscretisedUCB(Policy):
     alpha: float = 2.0
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        R, K = problem.reps, self.grid
-        return Grid(rng, R, K, 1, problem.rounds, counts=np.zeros((R, K)), sums=np.zeros((R, K)),
-                    means=np.zeros((R, K)), jitter=rng.random((R, K)) * 1e-9,
-                    prices=np.linspace(Pricing.LOW, Pricing.HIGH, K))
+        return arm_stats(problem, rng, Grid, self.grid, prices=np.linspace(Pricing.LOW, Pricing.HIGH, self.grid))
 
     def select(self, state: State, context: Array | None) -> Array:
         s: Grid = state  # type: ignore[assignment]
-        t = np.maximum(s.counts.sum(axis=1, keepdims=True), 1.0)
-        bonus = np.sqrt(self.alpha * np.log(t) / np.maximum(s.counts, 1))
-        index = np.argmax(np.where(s.counts == 0, np.inf, s.means + bonus) + s.jitter, axis=1)
+        index = np.argmax(untried_first(s, ucb_index(s, self.alpha)) + s.jitter, axis=1)
         s.aux = index  # the grid cell, returned with the feedback
         return s.prices[index]
 
