@@ -16,6 +16,7 @@ import numpy as np
 from banditmap.sim.problem import Problem
 
 Array = np.ndarray
+DRIFT_EVERY = 10  # contextual parameters drift in steps every this many rounds (drawing them is costly)
 
 
 @dataclass
@@ -169,6 +170,26 @@ class Contextual(Arms):
         if self.problem.reward == "binary":
             return sigmoid(self.base + 1.5 * score)
         return self.base + 0.3 * score
+
+    def _move(self, t: int) -> None:
+        """The per-arm parameters move like the arms' means do: a random walk, a rotation of the arms at change
+        points, or the policy's favourite arm trading parameters with another arm."""
+        params = self.V if self.nonlinear else self.theta
+        dynamics = self.problem.dynamics
+        if dynamics == "drifting" and t % DRIFT_EVERY == 0:
+            # one step every DRIFT_EVERY rounds, with the variance of that many per-round steps
+            params += self.rng.normal(0.0, np.sqrt(DRIFT_EVERY / self.T), params.shape)
+        elif dynamics == "abrupt" and t in self.change_points:
+            shift = self.rng.integers(1, self.K, self.R)
+            idx = (np.arange(self.K)[None, :] + shift[:, None]) % self.K
+            params[:] = np.take_along_axis(params, idx[:, :, None], axis=1)
+        elif dynamics == "adversarial" and t > 0 and t % self.window == 0:
+            favourite = self.recent.argmax(axis=1)
+            other = (favourite + self.rng.integers(1, self.K, self.R)) % self.K
+            rows = np.arange(self.R)
+            a, b = params[rows, favourite].copy(), params[rows, other].copy()
+            params[rows, favourite], params[rows, other] = b, a
+            self.recent[:] = 0
 
     def parameters(self) -> dict[str, Any]:
         return {"features": self.d, "model": "nonlinear" if self.nonlinear else "linear"}

@@ -10,8 +10,8 @@ from banditmap.model import Answer
 
 KINDS = ("arms", "contextual", "cascade", "slate", "pricing", "dueling", "assortment", "combination")
 MAX_ARMS = 1000  # beyond this a few-thousand-round race says nothing; the problem is scaled down and says so
-MAX_FEATURES = 20  # one ridge model per arm costs O(K d^2) per decision; larger d is scaled down and said so
-MAX_CONTEXTUAL_ARMS = 50
+MAX_FEATURES = 16  # one ridge model per arm costs O(K d^2) per decision; larger d is scaled down and said so
+MAX_CONTEXTUAL_ARMS = 20
 MEMORY_LIMIT = 4 * 2**30  # refuse a run whose arrays would need more than this
 
 

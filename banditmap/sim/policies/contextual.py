@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import Array, Feedback, Policy, State, argmax_random, register
+from banditmap.sim.policies.base import Array, Feedback, Policy, State, argmax_random, random_arms, register
 from banditmap.sim.problem import Problem
 
 
@@ -74,3 +74,19 @@ class LinearThompson(LinearPolicy):
         assert context is not None
         mean, width = self.mean_and_width(state, context)  # type: ignore[arg-type]
         return np.argmax(mean + self.v * width * state.rng.standard_normal(mean.shape), axis=1)
+
+
+@register("eps-greedy-oracle")
+@dataclass(frozen=True)
+class EpsilonGreedyOracle(LinearPolicy):
+    """The greedy action of a ridge-regression reward model, or with probability epsilon a random action: the
+    simplest regression-oracle method (the oracle here is per-arm ridge regression)."""
+
+    epsilon: float = 0.05
+
+    def select(self, state: State, context: Array | None) -> Array:
+        assert context is not None
+        s: Ridge = state  # type: ignore[assignment]
+        greedy = argmax_random(np.einsum("rki,ri->rk", s.theta, context), s.rng)
+        explore = s.rng.random(s.R) < self.epsilon
+        return np.where(explore, random_arms(s.rng, s.K, s.R), greedy)
