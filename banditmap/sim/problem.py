@@ -73,12 +73,10 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
     n_arms = _int(answers, "n_actions", default_arms)
     if kind == "combination":
         n_arms = min(max(n_arms, 2), 6)  # values per component
-    if n_arms > MAX_ARMS:
-        notes.append(f"{n_arms} actions scaled down to {MAX_ARMS} for the simulation")
-        n_arms = MAX_ARMS
-    if kind == "contextual" and n_arms > MAX_CONTEXTUAL_ARMS:
-        notes.append(f"{n_arms} actions scaled down to {MAX_CONTEXTUAL_ARMS} for the contextual simulation")
-        n_arms = MAX_CONTEXTUAL_ARMS
+    cap = MAX_CONTEXTUAL_ARMS if kind == "contextual" else MAX_ARMS
+    if n_arms > cap:
+        notes.append(f"{n_arms} actions scaled down to {cap} for the {kind} simulation")
+        n_arms = cap
     n_features = _int(answers, "n_features", 10)
     if n_features > MAX_FEATURES:
         notes.append(f"{n_features} features scaled down to {MAX_FEATURES}")
