@@ -215,9 +215,9 @@ def print_map(root: Any, file: TextIO | None = None) -> None:
         text = escape(node.label)
         if node.kind == "algorithm":
             if node.selected:
-                return f"[bold green]{text} (shortlisted)[/]" if not con.is_terminal else f"[bold green]{text}[/]"
+                return f"[bold green]{text} (shortlisted)[/]"
             if node.ruled_out:
-                return f"[dim strike]{text}[/]" if con.is_terminal else f"{text} (ruled out)"
+                return f"[dim]{text} (ruled out)[/]"
             return f"[cyan]{text}[/]"
         if node.kind == "value" and node.selected:
             return f"[bold green]{text}  <- you[/]"
