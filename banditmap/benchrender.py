@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
@@ -19,7 +18,7 @@ def bench_dict(result: BenchResult) -> dict[str, Any]:
     return {
         "schema": BENCH_SCHEMA,
         "seed": result.seed,
-        "problem": {k: v for k, v in dataclasses.asdict(result.problem).items()},
+        "problem": dataclasses.asdict(result.problem),
         "environment": dict(result.environment),
         "rounds": list(result.rounds),
         "verdict": result.verdict,

@@ -112,7 +112,7 @@ def load_traits(doc: Document) -> tuple[tuple[Group, ...], tuple[Trait, ...], tu
         traits.append(_trait(doc, path, raw))
     by_id = {t.id: t for t in traits}
     for i, t in enumerate(traits):
-        for j, cond in enumerate(t.ask_if):
+        for cond in t.ask_if:
             _check_condition(doc, ("traits", i, "ask_if", cond.trait), cond, by_id)
     rules = tuple(_rule(doc, ("rules", i), raw, by_id) for i, raw in enumerate(data.get("rules", [])))
     return groups, tuple(traits), rules

@@ -70,8 +70,12 @@ def load(dirs: list[Path] | None) -> Any:
     return load_catalog(dirs or [])
 
 
-def build_profile(catalog: Any, profile: Path | None, usecase: str | None, sets: list[str] | None) -> Any:
-    """Use case, then profile file, then --set pairs; later layers win."""
+def build_profile(catalog: Any, profile: Path | None, usecase: str | None, sets: list[str] | None,
+                  required: str | None = None) -> Any:
+    """Use case, then profile file, then --set pairs; later layers win. A `required` command refuses none."""
+    if required and not (profile or usecase or sets):
+        raise BanditmapError("say what the problem is: --profile FILE, --usecase NAME or --set trait=value "
+                             "(or run `banditmap ask`)", field=required)
     from banditmap.model import Profile
     from banditmap.profiles import check_assignments, parse_assignment, read_profile
     answers: dict[str, Any] = {}
@@ -119,12 +123,10 @@ def recommend(
         if profile or usecase or set_:
             raise BanditmapError("--batch cannot be combined with --profile, --usecase or --set", field="--batch")
         raise typer.Exit(run_batch(catalog, batch, fmt, top or None))
-    if not (profile or usecase or set_):
-        raise BanditmapError("say what the problem is: --profile FILE, --usecase NAME or --set trait=value "
-                             "(or run `banditmap ask`)", field="recommend")
     from banditmap.matching import shortlist
     from banditmap.render import render_shortlist
-    render_shortlist(shortlist(build_profile(catalog, profile, usecase, set_), catalog, top or None), fmt, explain)
+    chosen = build_profile(catalog, profile, usecase, set_, required="recommend")
+    render_shortlist(shortlist(chosen, catalog, top or None), fmt, explain)
 
 
 def run_batch(catalog: Any, batch: str, fmt: str, top: int | None) -> int:
@@ -248,10 +250,7 @@ def bench(
     if plot is not None:
         benchrender.check_plot_path(plot)
     catalog = load(catalog_dirs)
-    if not (profile or usecase or set_):
-        raise BanditmapError("say what the problem is: --profile FILE, --usecase NAME or --set trait=value",
-                             field="bench")
-    chosen_profile = build_profile(catalog, profile, usecase, set_)
+    chosen_profile = build_profile(catalog, profile, usecase, set_, required="bench")
     problem = problem_from_answers(chosen_profile.answers, rounds, reps)
     requested = [a.strip() for a in algorithms.split(",") if a.strip()] if algorithms else None
     chosen, skipped = bench_mod.choose(catalog, chosen_profile, problem, requested, top, baseline)

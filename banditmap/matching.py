@@ -109,7 +109,7 @@ def rank(answers: Mapping[str, Answer], table: ScoreTable, top: int | None = Non
         if mask is not None:
             kept &= mask
             rows.append(table.points[key])  # type: ignore[index]
-    totals = [sum(column) for column in zip(*rows)]
+    totals = [sum(column) for column in zip(*rows, strict=True)]
     for trait_id, i, bound in table.suits:
         value = answers.get(trait_id)
         if value is not None and not isinstance(value, str):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from banditmap.errors import BanditmapError
 from banditmap.yamlio import Document, PathKey
 
 Schema = dict[str, Any]

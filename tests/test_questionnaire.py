@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from banditmap.cli import app
 from banditmap.model import Catalog
-from banditmap.questionnaire import Progress, interpret, run, skip_reason
+from banditmap.questionnaire import Interrupted, Progress, interpret, run, skip_reason
 
 
 class Scripted:
@@ -44,7 +44,7 @@ def test_questions_come_from_the_vocabulary_and_skips_say_why(catalog: Catalog) 
 def test_help_defaults_skips_and_retries(catalog: Catalog) -> None:
     io = Scripted(["?", "", "lots", "delayed", "-"])
     progress = Progress()
-    with pytest.raises(Exception):
+    with pytest.raises(Interrupted):
         run(catalog, progress, io, lambda p: None)
     reward = catalog.trait("reward_type")
     assert reward.help in io.said

@@ -89,7 +89,7 @@ def untried_first(state: ArmStats, scores: Array) -> Array:
 
 @dataclass(frozen=True)
 class CountingPolicy(Policy):
-    """Shared plumbing of policies whose state is per-arm counts, sums and sums of squares."""
+    """Shared plumbing of policies whose state is per-arm counts, sums and means."""
 
     kinds: ClassVar[frozenset[str]] = ARMS
 
