@@ -10,7 +10,7 @@ import pytest
 
 from banditmap.catalog import load_catalog
 from banditmap.sim import environments as envs
-from banditmap.sim.bench import race, specs
+from banditmap.sim.bench import BASELINES, race, specs
 from banditmap.sim.policies import REGISTRY, build
 from banditmap.sim.problem import Problem, problem_from_answers
 from banditmap.sim.runner import RunSpec, run
@@ -112,12 +112,15 @@ def test_cascade_ucb_beats_per_position_ucb() -> None:
 KIND_ANSWERS = {
     "arms": {"n_actions": 5},
     "contextual": {"context": "linear", "n_features": 5, "n_actions": 5},
+    "budget": {"constraints": "budget", "n_actions": 5},
     "pricing": {"action_space": "continuous", "reward_type": "continuous"},
     "cascade": {"action_structure": "ranking", "action_space": "many", "n_actions": 30, "slate_size": 3},
     "slate": {"action_structure": "slate", "action_space": "many", "n_actions": 30, "slate_size": 3},
+    "dueling": {"feedback": "pairwise", "n_actions": 5},
+    "assortment": {"action_structure": "assortment", "action_space": "many", "n_actions": 15, "slate_size": 3,
+                   "reward_type": "continuous"},
+    "combination": {"action_structure": "combination", "action_space": "many", "n_actions": 81, "slate_size": 4},
 }
-BASELINE = {"arms": "uniform-random", "contextual": "uniform-random", "pricing": "uniform-random-price",
-            "cascade": "uniform-random-list", "slate": "uniform-random-list"}
 SIMULATED = sorted({a.simulator for a in CATALOG.algorithms if a.simulator})
 BEST_ARM = {"successive-elimination", "top-two-ts"}
 NONSTATIONARY = {"sw-ucb", "discounted-ucb", "discounted-ts", "exp3-s"}
@@ -135,7 +138,7 @@ def test_every_simulated_algorithm_beats_random_play(simulator: str) -> None:
     algorithm = next(a for a in CATALOG.algorithms if a.simulator == simulator)
     spec = specs(CATALOG, [(algorithm.id, algorithm.name, simulator)], {})[0]
     learner = run(spec, problem, 2)
-    baseline = race_one(BASELINE[kind], problem, 2)
+    baseline = race_one(BASELINES[kind], problem, 2)
     assert learner.final_regret.mean() < 0.75 * baseline.final_regret.mean(), simulator
 
 

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from banditmap.sim import oracles
 from banditmap.sim.problem import Problem
 
 Array = np.ndarray
@@ -27,6 +28,8 @@ class Outcome:
     value: Array  # expected reward of the chosen action, (R,)
     best: Array  # expected reward of the best action, (R,)
     optimal: Array  # whether the chosen action was a best one, (R,) bool
+    cost: Array | None = None  # what the action spent, observed by the policy (budget problems), (R,)
+    baseline: Array | None = None  # expected reward of the baseline action this round (safety problems), (R,)
 
 
 def sigmoid(x: Array) -> Array:
@@ -67,6 +70,8 @@ class Arms(Environment):
             self.logits = rng.normal(-2.0, 0.6, (R, K))  # click rates of a few percent to about 25%
         else:
             self.logits = rng.uniform(0.2, 0.8, (R, K))
+        if problem.constraint == "safety":
+            self._make_baseline()
         self.T = problem.rounds
         self.change_points = {int(self.T * f) for f in (0.25, 0.5, 0.75)} if problem.dynamics == "abrupt" else set()
         self.window = max(50, self.T // 20)
@@ -75,6 +80,14 @@ class Arms(Environment):
         self._best: Array | None = None
         self.rows = np.arange(R)
         self.row_starts = self.rows * K  # row offsets into raveled (R, K) arrays
+
+    def _make_baseline(self) -> None:
+        """Arm 0 is today's default: a decent arm (70th percentile of the arms), not the best."""
+        order = np.argsort(self.logits, axis=1)
+        pick = order[:, int(0.7 * (self.K - 1))]
+        rows = np.arange(self.R)
+        first, chosen = self.logits[rows, 0].copy(), self.logits[rows, pick].copy()
+        self.logits[rows, 0], self.logits[rows, pick] = chosen, first
 
     def means(self) -> Array:
         if self.problem.dynamics == "stationary":
@@ -129,7 +142,8 @@ class Arms(Environment):
             best = means.max(axis=1)
         if self.problem.dynamics == "adversarial":
             self.recent[rows, action] += 1
-        return Outcome(self.draw(chosen), chosen, best, chosen >= best - 1e-12)
+        baseline = means[:, 0] if self.problem.constraint == "safety" else None
+        return Outcome(self.draw(chosen), chosen, best, chosen >= best - 1e-12, baseline=baseline)
 
     def parameters(self) -> dict[str, Any]:
         return {"means": np.round(self.means()[0], 4).tolist()}
@@ -275,6 +289,163 @@ class Slate(Cascade):
         return Outcome(clicks, value, self.best_value, value >= self.best_value - 1e-12)
 
 
+# --- budgets: every action spends, and the run's budget must last ---------------------------------------------
+
+class Budgeted(Arms):
+    """K arms that each earn a reward and spend a cost (both Bernoulli); the repetition stops acting once its
+    budget (budget_rate x rounds) is spent. Action K is the null action: skip this round, earn and spend nothing.
+
+    Regret is against the budget LP (the best mix of arms whose expected spend per round is the budget rate), an
+    upper bound on every policy's expected reward under the budget, as in bandits with knapsacks.
+    """
+
+    def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        super().__init__(problem, rng)
+        self.cost_means = rng.uniform(0.1, 1.0, (self.R, self.K))
+        self.budget = problem.budget
+        self.spent = np.zeros(self.R)
+        self.optimum = oracles.budget_mix(self.means(), self.cost_means, problem.budget_rate)
+        self.in_support = self.optimum.support(self.K)
+
+    def step(self, t: int, action: Array, context: Array | None) -> Outcome:
+        rows = self.rows
+        active = self.spent < self.budget
+        acts = active & (action < self.K)
+        arm = np.minimum(action, self.K - 1)
+        mean = np.where(acts, self.means()[rows, arm], 0.0)
+        reward = np.where(acts, self.draw(mean), 0.0)
+        cost = (self.rng.random(self.R) < self.cost_means[rows, arm]) * acts * 1.0
+        self.spent += cost
+        optimal = active & self.in_support[rows, action]
+        return Outcome(reward, mean, self.optimum.value, optimal, cost=cost)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"means": np.round(self.means()[0], 4).tolist(), "cost_means": np.round(self.cost_means[0], 4).tolist(),
+                "budget": self.budget, "lp_value_per_round": round(float(self.optimum.value[0]), 4)}
+
+
+# --- dueling: two options shown, only the winner observed -----------------------------------------------------
+
+class Dueling(Environment):
+    """K options with utilities u in [0, 1]; option i beats j with probability (1 + u_i - u_j) / 2 (a linear
+    Bradley-Terry model, so the best option is a Condorcet winner). The policy shows a pair (R, 2) and observes
+    1 when the first option wins. The value of a pair is the mean utility of its two options, so regret is the
+    usual dueling regret (P(best beats i) + P(best beats j) - 1) / 2."""
+
+    action_shape = (2,)
+
+    def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        super().__init__(problem, rng)
+        self.u = rng.beta(2.0, 2.0, (self.R, self.K))
+        self.best = self.u.max(axis=1)
+        self.rows = np.arange(self.R)
+
+    def step(self, t: int, action: Array, context: Array | None) -> Outcome:
+        first, second = self.u[self.rows, action[:, 0]], self.u[self.rows, action[:, 1]]
+        wins = (self.rng.random(self.R) < (1 + first - second) / 2) * 1.0
+        value = (first + second) / 2
+        return Outcome(wins, value, self.best, value >= self.best - 1e-12)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"utilities": np.round(self.u[0], 4).tolist()}
+
+
+# --- assortments: a set of items offered, the customer picks one or none (multinomial logit) ------------------
+
+def item_revenues(problem: Problem) -> Array:
+    """Each item's revenue, known to the seller: 1 for a purchase when the reward is binary, otherwise prices
+    spread evenly over [0.2, 1] (which item is dear is fixed; how much customers like it is not)."""
+    if problem.reward == "binary":
+        return np.ones(problem.n_arms)
+    return np.linspace(0.2, 1.0, problem.n_arms)
+
+
+class Assortment(Environment):
+    """N items with unknown preference weights v in [0.05, 1] (no purchase has weight 1); the policy offers at most
+    k items (R, k), -1 for an empty slot, and observes the item bought or -1. The best assortment maximises the
+    expected revenue sum_S v_i r_i / (1 + sum_S v_i) under the size limit (see oracles.best_assortment)."""
+
+    def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        super().__init__(problem, rng)
+        self.k = problem.slate_size
+        self.action_shape = (self.k,)
+        self.v = rng.uniform(0.05, 1.0, (self.R, self.K))
+        self.revenue = np.broadcast_to(item_revenues(problem), (self.R, self.K))
+        self.best_set, self.best = oracles.best_assortment(self.v, self.revenue, self.k)
+
+    def step(self, t: int, action: Array, context: Array | None) -> Outcome:
+        rows = np.arange(self.R)[:, None]
+        shown = action >= 0
+        v = np.where(shown, self.v[rows, np.maximum(action, 0)], 0.0)
+        total = 1.0 + v.sum(axis=1)
+        draw = self.rng.random(self.R) * total
+        position = (np.cumsum(v, axis=1) < draw[:, None]).sum(axis=1)  # == k: the customer left
+        bought = np.where(position < self.k, action[np.arange(self.R), np.minimum(position, self.k - 1)], -1)
+        value = oracles.assortment_revenue(self.v, self.revenue, action)
+        return Outcome(bought, value, self.best, value >= self.best - 1e-9)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"weights": np.round(self.v[0], 4).tolist(), "revenues": np.round(self.revenue[0], 4).tolist(),
+                "best_assortment": [int(i) for i in self.best_set[0] if i >= 0],
+                "best_revenue": round(float(self.best[0]), 4)}
+
+
+# --- combinations: one value per page component, with interactions --------------------------------------------
+
+def combination_features(values: int, components: int) -> tuple[Array, Array]:
+    """The pairs of components (P, 2) and the offset of each feature block: main effects first, one block of
+    values for each component, then one values x values block for each pair."""
+    pairs = np.array([(a, b) for a in range(components) for b in range(a + 1, components)], dtype=np.int64)
+    return pairs, np.arange(components) * values
+
+
+def active_features(choice: Array, values: int, pairs: Array) -> Array:
+    """Indices (N, D + P) of the features that a combination switches on (one-hot main effects and pairs)."""
+    D = choice.shape[1]
+    main = np.arange(D) * values + choice
+    pair = D * values + np.arange(len(pairs)) * values * values + choice[:, pairs[:, 0]] * values + choice[:, pairs[:, 1]]
+    return np.concatenate([main, pair], axis=1)
+
+
+class Combination(Environment):
+    """D components with V values each (layout, headline, image, colour); a page is one value per component
+    (R, D). The click probability is sigmoid(base + main effects + pairwise interactions); the best page is
+    found by enumerating all V ** D pages."""
+
+    def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        super().__init__(problem, rng)
+        self.D, self.V = problem.slate_size, problem.n_arms
+        self.pairs, _ = combination_features(self.V, self.D)
+        size = self.D * self.V + len(self.pairs) * self.V * self.V
+        scale = np.r_[np.full(self.D * self.V, 0.4), np.full(size - self.D * self.V, 0.25)]
+        self.weights = rng.normal(0.0, 1.0, (self.R, size)) * scale
+        self.base = -2.0 if problem.reward == "binary" else 0.0
+        pages = np.array(np.meshgrid(*[np.arange(self.V)] * self.D, indexing="ij")).reshape(self.D, -1).T
+        everything = self.expected(np.broadcast_to(pages[None], (self.R,) + pages.shape).reshape(-1, self.D))
+        everything = everything.reshape(self.R, -1)
+        self.best = everything.max(axis=1)
+        self.best_page = pages[everything.argmax(axis=1)]
+
+    def expected(self, pages: Array) -> Array:
+        """Expected reward of pages (N, D) with N a multiple of R (rows repeat the repetitions in order)."""
+        features = active_features(pages, self.V, self.pairs)
+        reps = np.repeat(np.arange(self.R), len(pages) // self.R)[:, None]
+        score = self.base + self.weights[reps, features].sum(axis=1)
+        return sigmoid(score) if self.problem.reward == "binary" else 0.5 + 0.2 * score
+
+    def step(self, t: int, action: Array, context: Array | None) -> Outcome:
+        value = self.expected(action)
+        if self.problem.reward == "binary":
+            observed = (self.rng.random(self.R) < value) * 1.0
+        else:
+            observed = value + self.rng.normal(0.0, 0.1, self.R)
+        return Outcome(observed, value, self.best, value >= self.best - 1e-12)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"components": self.D, "values": self.V, "best_page": self.best_page[0].tolist(),
+                "best_value": round(float(self.best[0]), 4)}
+
+
 # --- the registry of environments -----------------------------------------------------------------------------
 
 def make_environment(problem: Problem, rng: np.random.Generator) -> Environment:
@@ -284,6 +455,10 @@ def make_environment(problem: Problem, rng: np.random.Generator) -> Environment:
         "pricing": lambda: Pricing(problem, rng),
         "cascade": lambda: Cascade(problem, rng),
         "slate": lambda: Slate(problem, rng),
+        "budget": lambda: Budgeted(problem, rng),
+        "dueling": lambda: Dueling(problem, rng),
+        "assortment": lambda: Assortment(problem, rng),
+        "combination": lambda: Combination(problem, rng),
     }
     if problem.kind not in makers:
         from banditmap.errors import BanditmapError

@@ -8,10 +8,16 @@ from typing import Mapping
 from banditmap.errors import BanditmapError
 from banditmap.model import Answer
 
-KINDS = ("arms", "contextual", "cascade", "slate", "pricing", "dueling", "assortment", "combination")
+KINDS = ("arms", "contextual", "budget", "cascade", "slate", "pricing", "dueling", "assortment", "combination")
 MAX_ARMS = 1000  # beyond this a few-thousand-round race says nothing; the problem is scaled down and says so
 MAX_FEATURES = 16  # one ridge model per arm costs O(K d^2) per decision; larger d is scaled down and said so
 MAX_CONTEXTUAL_ARMS = 20
+MAX_DUELING_ARMS = 50  # the preference matrix is K x K per repetition
+MAX_BUDGET_ARMS = 50  # the budget LP scores every pair of arms
+MAX_COMPONENTS = 6  # a combination problem enumerates values ** components combinations to know the best one
+MAX_COMBINATIONS = 50_000
+BUDGET_RATE = 0.25  # a budget problem's budget is this share of the rounds: it runs out if spent carelessly
+SAFETY_ALPHA = 0.1  # a safety problem counts rounds whose running reward is below 90% of the baseline's
 MEMORY_LIMIT = 4 * 2**30  # refuse a run whose arrays would need more than this
 
 
@@ -32,6 +38,11 @@ class Problem:
     objective: str  # cumulative, best_arm
     model: str = "linear"  # how context drives reward: linear or nonlinear
     notes: tuple[str, ...] = ()
+    budget_rate: float = 0.0  # budget per round (budget problems): the run's budget is budget_rate * rounds
+
+    @property
+    def budget(self) -> float:
+        return self.budget_rate * self.rounds
 
     def describe(self) -> str:
         parts = [f"{self.kind} problem", f"{self.n_arms} arms", f"{self.reward} reward"]
@@ -39,6 +50,10 @@ class Problem:
             parts.append(f"{self.n_features} features, {self.model} model")
         if self.kind in ("cascade", "slate", "assortment"):
             parts.append(f"{self.slate_size} shown")
+        if self.kind == "combination":
+            parts[1] = f"{self.slate_size} components x {self.n_arms} values"
+        if self.kind == "budget":
+            parts.append(f"budget {self.budget:g} ({self.budget_rate:g} per round)")
         parts += [self.dynamics, f"{self.delay} feedback"]
         if self.constraint != "none":
             parts.append(f"{self.constraint} constraint")
@@ -57,6 +72,7 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
     notes: list[str] = []
     action_space = answers.get("action_space", "few")
     structure = answers.get("action_structure", "single")
+    budget = answers.get("constraints") == "budget"
     if answers.get("feedback") == "pairwise":
         kind = "dueling"
     elif action_space == "continuous":
@@ -67,13 +83,15 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
         kind = str(structure)
     elif answers.get("context") in ("linear", "nonlinear"):
         kind = "contextual"
+    elif budget:
+        kind = "budget"
     else:
         kind = "arms"
-    default_arms = {"pricing": 20, "cascade": 20, "slate": 20, "assortment": 15, "combination": 4}.get(kind, 10)
+    default_arms = {"pricing": 20, "cascade": 20, "slate": 20, "assortment": 15, "combination": 81}.get(kind, 10)
     n_arms = _int(answers, "n_actions", default_arms)
     if kind == "combination":
-        n_arms = min(max(n_arms, 2), 6)  # values per component
-    cap = MAX_CONTEXTUAL_ARMS if kind == "contextual" else MAX_ARMS
+        n_arms = combination_values(n_arms, _int(answers, "slate_size", 4), notes)
+    cap = {"contextual": MAX_CONTEXTUAL_ARMS, "dueling": MAX_DUELING_ARMS, "budget": MAX_BUDGET_ARMS}.get(kind, MAX_ARMS)
     if n_arms > cap:
         notes.append(f"{n_arms} actions scaled down to {cap} for the {kind} simulation")
         n_arms = cap
@@ -85,13 +103,18 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
     chosen_rounds = rounds if rounds is not None else min(horizon, 10_000)
     slate = _int(answers, "slate_size", 4 if kind == "combination" else 3)
     slate = max(2, min(slate, n_arms - 1 if kind in ("cascade", "slate", "assortment") else slate))
+    if kind == "combination":
+        slate = min(slate, MAX_COMPONENTS)
     dynamics = str(answers.get("environment", "stationary"))
     if kind not in ("arms", "contextual") and dynamics != "stationary":
         notes.append(f"{dynamics} rewards are simulated for single-item problems only; this race is stationary")
         dynamics = "stationary"
-    for trait, value, what in (("constraints", "budget", "the budget constraint"),
-                               ("constraints", "safety", "the safety constraint"),
-                               ("multi_objective", "yes", "several objectives"),
+    if budget and kind != "budget":
+        notes.append(f"the budget constraint is simulated for single-item problems without context; this {kind} "
+                     "race ignores it")
+    if answers.get("constraints") == "safety" and kind not in ("arms", "contextual"):
+        notes.append(f"the safety constraint is simulated for single-item problems; this {kind} race ignores it")
+    for trait, value, what in (("multi_objective", "yes", "several objectives"),
                                ("arm_churn", "dynamic", "arms that come and go")):
         if answers.get(trait) == value:
             notes.append(f"{what} not simulated yet: the race ignores it")
@@ -101,9 +124,22 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
         dynamics=dynamics, delay=str(answers.get("feedback_delay", "immediate")),
         mean_delay=max(1, chosen_rounds // 100), batch_size=max(1, chosen_rounds // 50),
         constraint=str(answers.get("constraints", "none")), objective=str(answers.get("objective", "cumulative")),
-        model="nonlinear" if answers.get("context") == "nonlinear" else "linear", notes=tuple(notes))
+        model="nonlinear" if answers.get("context") == "nonlinear" else "linear", notes=tuple(notes),
+        budget_rate=BUDGET_RATE if kind == "budget" else 0.0)
     check_size(problem)
     return problem
+
+
+def combination_values(n_actions: int, components: int, notes: list[str]) -> int:
+    """Values per component such that values ** components is close to the number of combinations asked for."""
+    components = max(2, min(components, MAX_COMPONENTS))
+    values = max(2, min(6, round(n_actions ** (1 / components))))
+    while values > 2 and values ** components > MAX_COMBINATIONS:
+        values -= 1
+    if values ** components != n_actions:
+        notes.append(f"{n_actions} combinations simulated as {components} components x {values} values "
+                     f"({values ** components} combinations)")
+    return values
 
 
 def with_sizes(problem: Problem, rounds: int | None, reps: int | None, arms: int | None) -> Problem:
@@ -114,7 +150,10 @@ def with_sizes(problem: Problem, rounds: int | None, reps: int | None, arms: int
 
 def memory_estimate(problem: Problem) -> int:
     """Bytes of the largest arrays a run keeps: per-arm statistics, model matrices and the stored curves."""
-    per_arm = problem.n_arms * (problem.n_features ** 2 if problem.kind == "contextual" else 8)
+    per_arm = problem.n_arms * {"contextual": problem.n_features ** 2, "dueling": 4 * problem.n_arms,
+                                "budget": 2 * problem.n_arms}.get(problem.kind, 8)
+    if problem.kind == "combination":
+        per_arm = 2 * problem.n_arms ** problem.slate_size
     state = problem.reps * per_arm * 8 * 4
     curves = problem.reps * problem.rounds * 8 * 3
     return state + curves

@@ -12,7 +12,7 @@ import numpy as np
 
 from banditmap.sim.environments import Environment, make_environment
 from banditmap.sim.policies import Feedback, Policy
-from banditmap.sim.problem import Problem
+from banditmap.sim.problem import SAFETY_ALPHA, Problem
 
 Progress = Callable[[str, int, int], None]
 CHECKPOINTS = 200
@@ -41,6 +41,7 @@ class Run:
     seconds: float
     identified: np.ndarray | None  # (R,) bool: best arm named at the end (best-arm identification)
     simple_regret: np.ndarray | None  # (R,)
+    below_baseline: np.ndarray | None = None  # (R,) share of rounds with running reward under (1 - alpha) x baseline's
 
 
 def streams(seed: int, algorithm_id: str) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
@@ -64,25 +65,26 @@ class Pending:
     def __init__(self) -> None:
         self.parts: list[tuple[np.ndarray, ...]] = []
 
-    def add(self, arrival: np.ndarray, reps: np.ndarray, actions: Any, observed: Any, contexts: Any, aux: Any) -> None:
-        self.parts.append((arrival, reps, actions, observed, contexts, aux))
+    FIELDS = 7  # arrival, reps, actions, observed, contexts, aux, costs
+
+    def add(self, arrival: np.ndarray, reps: np.ndarray, actions: Any, observed: Any, contexts: Any, aux: Any,
+            costs: Any) -> None:
+        self.parts.append((arrival, reps, actions, observed, contexts, aux, costs))
 
     def due(self, now: int) -> Feedback | None:
         """Pop everything visible at round `now` as one Feedback."""
         if not self.parts:
             return None
-        arrival, reps, actions, observed, contexts, aux = (
-            np.concatenate([p[i] for p in self.parts]) if self.parts[0][i] is not None else None for i in range(6))
-        ready = arrival <= now
+        merged = tuple(np.concatenate([p[i] for p in self.parts]) if self.parts[0][i] is not None else None
+                       for i in range(self.FIELDS))
+        ready = merged[0] <= now
         if not ready.any():
-            self.parts = [(arrival, reps, actions, observed, contexts, aux)]
+            self.parts = [merged]
             return None
         keep = ~ready
-        self.parts = [tuple(None if a is None else a[keep] for a in (arrival, reps, actions, observed, contexts, aux))]
-        if not keep.any():
-            self.parts = []
-        return Feedback(reps[ready], actions[ready], observed[ready], None if contexts is None else contexts[ready],
-                        None if aux is None else aux[ready])
+        self.parts = [tuple(None if a is None else a[keep] for a in merged)] if keep.any() else []
+        _, reps, actions, observed, contexts, aux, costs = (None if a is None else a[ready] for a in merged)
+        return Feedback(reps, actions, observed, contexts, aux, costs=costs)
 
 
 def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = None,
@@ -103,6 +105,9 @@ def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = 
     tail_start = T - max(1, T // 10)
     tail = np.zeros(R)
     pending = Pending()
+    safety = problem.constraint == "safety"
+    earned, baseline_earned, below = np.zeros(R), np.zeros(R), np.zeros(R)
+    watched = False  # whether the environment reported a baseline to compare with
     column = 0
     step_report = max(1, T // 100)
     started = time.perf_counter()
@@ -116,13 +121,20 @@ def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = 
         optimal += outcome.optimal
         if t >= tail_start:
             tail += outcome.value
+        if safety and outcome.baseline is not None:
+            watched = True
+            earned += outcome.value
+            baseline_earned += outcome.baseline
+            below += earned < (1 - SAFETY_ALPHA) * baseline_earned
         if marks[t + 1]:
             curve[:, column] = cumulative
             column += 1
         if problem.delay == "immediate":
-            policy.update(state, Feedback(reps, action, outcome.observation, context, state.aux, unique=True))
+            policy.update(state, Feedback(reps, action, outcome.observation, context, state.aux, unique=True,
+                                          costs=outcome.cost))
         else:
-            deliver(problem, t, delay_rng, pending, reps, action, outcome.observation, context, state.aux)
+            deliver(problem, t, delay_rng, pending, reps, action, outcome.observation, context, state.aux,
+                    outcome.cost)
             due = pending.due(t + 1)
             if due is not None:
                 policy.update(state, due)
@@ -137,11 +149,12 @@ def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = 
         simple = best - means[reps, guess]
         identified = simple <= 1e-12
     return Run(spec.id, spec.name, tuple(int(p) for p in points), curve, cumulative.copy(), tail / (T - tail_start),
-               optimal / T, seconds, identified, simple)
+               optimal / T, seconds, identified, simple, below / T if watched else None)
 
 
 def deliver(problem: Problem, t: int, delay_rng: np.random.Generator, pending: Pending, reps: np.ndarray,
-            action: np.ndarray, observed: np.ndarray, context: np.ndarray | None, aux: np.ndarray | None) -> None:
+            action: np.ndarray, observed: np.ndarray, context: np.ndarray | None, aux: np.ndarray | None,
+            costs: np.ndarray | None) -> None:
     """Queue this round's observations with the round at which the policy may see them."""
     if problem.delay == "delayed":
         # geometric delays with the problem's mean: most rewards come soon, some much later
@@ -150,4 +163,4 @@ def deliver(problem: Problem, t: int, delay_rng: np.random.Generator, pending: P
         arrival = np.full(problem.reps, (t // problem.batch_size + 1) * problem.batch_size)
     else:
         raise AssertionError("immediate feedback is delivered directly")
-    pending.add(arrival, reps, action, observed, context, aux)
+    pending.add(arrival, reps, action, observed, context, aux, costs)

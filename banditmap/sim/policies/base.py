@@ -30,6 +30,7 @@ class Feedback:
     contexts: Array | None  # (N, d)
     aux: Array | None = None  # (N, ...) e.g. the probability each action was chosen with
     unique: bool = False  # True when each repetition appears at most once (immediate feedback)
+    costs: Array | None = None  # (N,) what each action spent (budget problems)
 
     def layers(self) -> Iterator[Array]:
         """Index sets in which each repetition appears at most once, for updates that must be sequential."""

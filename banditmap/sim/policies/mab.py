@@ -108,7 +108,7 @@ class CountingPolicy(Policy):
 class UniformRandom(CountingPolicy):
     """The baseline: every arm equally likely, whatever has been seen."""
 
-    kinds: ClassVar[frozenset[str]] = ARMS | {"contextual"}
+    kinds: ClassVar[frozenset[str]] = ARMS | {"contextual", "budget"}
 
     def select(self, state: State, context: Array | None) -> Array:
         return random_arms(state.rng, state.K, state.R)
