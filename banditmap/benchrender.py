@@ -34,6 +34,9 @@ def bench_rows(result: BenchResult) -> tuple[list[str], list[list[str]]]:
     header = ["rank", "id", "regret (95% CI)", "reward/round, last 10%", "optimal", "us/decision", "vs best"]
     if best_arm:
         header.insert(5, "best arm found")
+    safety = result.results[0].below_baseline is not None
+    if safety:
+        header.insert(5, "under baseline")
     rows = []
     for i, r in enumerate(result.results, 1):
         vs = "best" if i == 1 else (f"+{r.gap_to_best:.1f} +/- {r.gap_ci:.1f}" +
@@ -42,25 +45,29 @@ def bench_rows(result: BenchResult) -> tuple[list[str], list[list[str]]]:
                f"{100 * r.optimal_share:.1f}%", f"{r.us_per_decision:.2f}", vs]
         if best_arm:
             row.insert(5, f"{100 * (r.identified or 0):.0f}%")
+        if safety:
+            row.insert(5, f"{100 * (r.below_baseline or 0):.1f}%")
         rows.append(row)
     return header, rows
 
 
 def text_curves(result: BenchResult, width: int = 64, height: int = 14) -> str:
     """Mean cumulative regret against rounds, one mark per algorithm, drawn with plain characters."""
-    top = max(max(r.curve) for r in result.results) or 1.0
+    top = max(max(r.curve) for r in result.results)
+    bottom = min(0.0, min(min(r.curve) for r in result.results))  # regret against a budget LP can dip below 0
+    span = (top - bottom) or 1.0
     rounds = result.rounds
     grid = [[" "] * width for _ in range(height)]
     for n, r in enumerate(result.results):
         mark = MARKS[n % len(MARKS)]
         for col in range(width):
             at = min(len(rounds) - 1, round(col * (len(rounds) - 1) / max(width - 1, 1)))
-            row = height - 1 - min(height - 1, int(r.curve[at] / top * (height - 1) + 0.5))
+            row = height - 1 - min(height - 1, max(0, int((r.curve[at] - bottom) / span * (height - 1) + 0.5)))
             grid[row][col] = mark
-    label_width = len(f"{top:.0f}")
+    label_width = max(len(f"{top:.0f}"), len(f"{bottom:.0f}"))
     lines = []
     for i, cells in enumerate(grid):
-        value = top * (height - 1 - i) / (height - 1)
+        value = bottom + span * (height - 1 - i) / (height - 1)
         label = f"{value:.0f}".rjust(label_width) if i in (0, height // 2, height - 1) else " " * label_width
         lines.append(f"{label} |{''.join(cells)}")
     lines.append(" " * label_width + " +" + "-" * width)

@@ -44,6 +44,7 @@ class AlgorithmResult:
     curve_high: tuple[float, ...]
     identified: float | None = None  # share of repetitions that named the best arm (best-arm identification)
     simple_regret: float | None = None
+    below_baseline: float | None = None  # share of rounds with running reward under (1 - alpha) x the baseline's
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ def summarise(runs: Sequence[Run], specs_: Sequence[RunSpec], problem: Problem, 
             curve=tuple(np.round(mean, 4).tolist()), curve_low=tuple(np.round(low, 4).tolist()),
             curve_high=tuple(np.round(high, 4).tolist()),
             identified=None if r.identified is None else float(r.identified.mean()),
-            simple_regret=None if r.simple_regret is None else float(r.simple_regret.mean())))
+            simple_regret=None if r.simple_regret is None else float(r.simple_regret.mean()),
+            below_baseline=None if r.below_baseline is None else float(r.below_baseline.mean())))
     results.sort(key=lambda a: (a.regret, a.id))
     return BenchResult(problem, seed, runs[0].rounds, tuple(results), environment, skipped)
