@@ -60,7 +60,7 @@ def test_bench_named_algorithms_params_and_formats(runner: CliRunner) -> None:
 
 @pytest.mark.parametrize("args, needle", [
     (["--set", "n_actions=5", "--algorithms", "ucb9"], "ucb9: unknown algorithm id"),
-    (["--set", "n_actions=5", "--algorithms", "mnl-ucb"], "mnl-ucb: has no simulator yet"),
+    (["--set", "n_actions=5", "--algorithms", "neural-ucb"], "neural-ucb: has no simulator yet"),
     (["--set", "n_actions=5", "--algorithms", "linucb"], "linucb: its simulator does not run on arms problems"),
     (["--set", "n_actions=5", "--algorithms", "ucb1", "--param", "ucb1.beta=2"], "ucb1.beta: unknown hyperparameter"),
     (["--set", "n_actions=5", "--algorithms", "ucb1", "--param", "ucb1.alpha=fast"], "ucb1.alpha: expected a number"),
