@@ -1,7 +1,7 @@
 """Simulated policies; importing this package fills the registry."""
 
-from banditmap.sim.policies import (assortment, budget, combination, contextual, dueling,  # noqa: F401
-                                    lists, mab, nonstationary, pricing, safe)
+from banditmap.sim.policies import (assortment, budget, combination, contextual, delayed,  # noqa: F401
+                                    dueling, lists, mab, nonstationary, pricing, safe)
 from banditmap.sim.policies.base import REGISTRY, Feedback, Policy, State, build
 
 __all__ = ["REGISTRY", "Feedback", "Policy", "State", "build"]

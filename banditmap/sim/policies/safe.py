@@ -10,7 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim.policies.base import Array, State, argmax_random, register
-from banditmap.sim.policies.contextual import LinearPolicy, Ridge
+from banditmap.sim.policies.contextual import LinearPolicy, Ridge, mean_and_width
 from banditmap.sim.policies.mab import CountingPolicy, untried_first
 from banditmap.sim.problem import Problem
 
@@ -69,7 +69,7 @@ class ConservativeLinUCB(LinearPolicy):
     def select(self, state: State, context: Array | None) -> Array:
         assert context is not None
         s: ConservativeRidge = state  # type: ignore[assignment]
-        mean, width = self.mean_and_width(s, context)
+        mean, width = mean_and_width(s, context)
         best = argmax_random(mean + width, s.rng)
         rows = np.arange(s.R)
         s.seen += context

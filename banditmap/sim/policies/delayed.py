@@ -1,0 +1,142 @@
+"""Policies built for feedback that arrives late: a queue-based reduction around UCB1, and a UCB that knows the
+delay distribution and does not mistake a conversion still on its way for a failure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from banditmap.sim.policies.base import Array, Feedback, State, argmax_random, register
+from banditmap.sim.policies.mab import ArmStats, CountingPolicy, arm_stats, ucb_index, untried_first
+from banditmap.sim.problem import Problem
+
+
+@dataclass
+class Queues(ArmStats):
+    """The base algorithm's statistics plus, per arm, a FIFO of rewards that arrived but were not handed over."""
+
+    buffer: Array = None  # type: ignore[assignment]  # (R, K, capacity)
+    head: Array = None  # type: ignore[assignment]  # (R, K)
+    size: Array = None  # type: ignore[assignment]  # (R, K)
+
+    def push(self, reps: Array, arms: Array, rewards: Array) -> None:
+        """Queue rewards; each repetition appears at most once in a call."""
+        if (self.size[reps, arms] >= self.buffer.shape[2]).any():
+            self._grow()
+        capacity = self.buffer.shape[2]
+        self.buffer[reps, arms, (self.head[reps, arms] + self.size[reps, arms]) % capacity] = rewards
+        self.size[reps, arms] += 1
+
+    def pop(self, reps: Array, arms: Array) -> Array:
+        rewards = self.buffer[reps, arms, self.head[reps, arms]]
+        self.head[reps, arms] = (self.head[reps, arms] + 1) % self.buffer.shape[2]
+        self.size[reps, arms] -= 1
+        return rewards
+
+    def _grow(self) -> None:
+        R, K, capacity = self.buffer.shape
+        order = (self.head[:, :, None] + np.arange(capacity)) % capacity  # unroll every ring to start at 0
+        unrolled = np.take_along_axis(self.buffer, order, axis=2)
+        self.buffer = np.concatenate([unrolled, np.zeros((R, K, capacity))], axis=2)
+        self.head[:] = 0
+
+
+@register("delayed-ucb")
+@dataclass(frozen=True)
+class QueuedUCB(CountingPolicy):
+    """Q-PAQ (Joulani, Gyorgy and Szepesvari 2013) around UCB1: the base algorithm always sees one reward per
+    decision it made, taken in order from a queue of rewards already arrived for the arm it asks for. While the
+    queue of its arm is empty the decision is played for real, and its reward joins the queue when it arrives.
+    The base thus runs as if feedback were immediate, on a slightly older sample."""
+
+    alpha: float = 2.0
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        R, K = problem.reps, problem.n_arms
+        return arm_stats(problem, rng, Queues, buffer=np.zeros((R, K, 16)), head=np.zeros((R, K), dtype=np.int64),
+                         size=np.zeros((R, K), dtype=np.int64))
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: Queues = state  # type: ignore[assignment]
+        rows = np.arange(s.R)
+        while True:
+            choice = np.argmax(untried_first(s, ucb_index(s, self.alpha) + s.jitter), axis=1)
+            waiting = np.flatnonzero(s.size[rows, choice] > 0)
+            if not len(waiting):
+                return choice
+            arms = choice[waiting]
+            rewards = s.pop(waiting, arms)
+            s.counts[waiting, arms] += 1
+            s.sums[waiting, arms] += rewards
+            s.means[waiting, arms] = s.sums[waiting, arms] / s.counts[waiting, arms]
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        s: Queues = state  # type: ignore[assignment]
+        for layer in feedback.layers():
+            s.push(feedback.reps[layer], feedback.actions[layer], feedback.observed[layer])
+
+
+@dataclass
+class Conversions(ArmStats):
+    q: float = 0.0  # the probability that a conversion is still on its way one more round: 1 - 1 / mean delay
+    window: int = 1
+    recent: Array = None  # type: ignore[assignment]  # (R, window) ring of the last plays
+    in_window: Array = None  # type: ignore[assignment]  # (R, K) plays at most `window` rounds old
+    decay: Array = None  # type: ignore[assignment]  # (R, K) sum of q ** age over those plays
+    old: Array = None  # type: ignore[assignment]  # (R, K) older plays
+    conversions: Array = None  # type: ignore[assignment]  # (R, K) conversions that arrived within the window
+
+
+@register("delayed-conversions-ucb")
+@dataclass(frozen=True)
+class DelayedConversionsUCB(CountingPolicy):
+    """The windowed estimator of Vernade, Cappe and Perchet (2017) with a UCB on it. Only conversions are ever
+    seen (a failure is never reported), late by a delay with a known (here geometric) distribution, and those
+    later than `window` rounds are discarded. A play s rounds ago has been revealed with probability
+    tau(min(s, window)), so conversions / sum of tau over plays estimates the conversion rate without the
+    downward bias of counting pending conversions as failures; the bonus is Hoeffding's on that sum."""
+
+    window: int = 1000
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        R, K = problem.reps, problem.n_arms
+        q = 1.0 - 1.0 / problem.mean_delay if problem.delay == "delayed" else 0.0
+        zeros = np.zeros((R, K))
+        return arm_stats(problem, rng, Conversions, q=q, window=self.window,
+                         recent=np.full((R, self.window), -1, dtype=np.int64), in_window=zeros.copy(),
+                         decay=zeros.copy(), old=zeros.copy(), conversions=zeros.copy())
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: Conversions = state  # type: ignore[assignment]
+        rows = np.arange(s.R)
+        plays = s.in_window + s.old
+        revealed = s.old * (1 - s.q ** s.window) + s.in_window - s.decay  # expected share of plays revealed
+        rate = s.conversions / np.maximum(revealed, 1e-9)
+        t = max(s.t, 2)
+        bonus = np.sqrt(2 * plays * np.log(t)) / np.maximum(revealed, 1e-9)
+        scores = np.minimum(rate, 1.0) + bonus
+        choice = argmax_random(untried_first(s, scores), s.rng)
+        s.counts[rows, choice] += 1  # plays, counted when made: conversions may never come
+        # age every play by one round, let the play `window` rounds ago leave the window, and add this one
+        s.decay *= s.q
+        slot = s.t % s.window
+        leaving = s.recent[:, slot]
+        gone = np.flatnonzero(leaving >= 0)
+        s.in_window[gone, leaving[gone]] -= 1
+        s.decay[gone, leaving[gone]] -= s.q ** (s.window + 1)
+        s.old[gone, leaving[gone]] += 1
+        np.maximum(s.decay, 0.0, out=s.decay)
+        s.recent[:, slot] = choice
+        s.in_window[rows, choice] += 1
+        s.decay[rows, choice] += s.q
+        s.aux = np.full(s.R, s.t)  # the round of the play, returned with its feedback
+        return choice
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        s: Conversions = state  # type: ignore[assignment]
+        assert feedback.aux is not None
+        converted = (feedback.observed > 0) & (s.t - feedback.aux <= s.window)
+        np.add.at(s.conversions, (feedback.reps[converted], feedback.actions[converted]), 1.0)
+        s.sums = s.conversions
+        s.means = s.conversions / np.maximum(s.counts, 1)
