@@ -330,7 +330,7 @@ class Dueling(Environment):
     """K options with utilities u in [0, 1]; option i beats j with probability (1 + u_i - u_j) / 2 (a linear
     Bradley-Terry model, so the best option is a Condorcet winner). The policy shows a pair (R, 2) and observes
     1 when the first option wins. The value of a pair is the mean utility of its two options, so regret is the
-    usual dueling regret (P(best beats i) + P(best beats j) - 1) / 2."""
+    dueling regret of Yue et al. (2012), eps(best, i) + eps(best, j) with eps(b, i) = P(b beats i) - 1/2."""
 
     action_shape = (2,)
 
