@@ -55,7 +55,7 @@ class Problem:
         if self.kind == "budget":
             parts.append(f"budget {self.budget:g} ({self.budget_rate:g} per round)")
         parts += [self.dynamics, f"{self.delay} feedback"]
-        if self.constraint != "none":
+        if self.constraint not in ("none", "budget") or (self.constraint == "budget" and self.kind != "budget"):
             parts.append(f"{self.constraint} constraint")
         if self.objective == "best_arm":
             parts.append("best-arm identification")
