@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from banditmap.catalog import load_catalog
 from banditmap.cli import app
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -222,3 +223,15 @@ def test_batch_malformed_inputs(runner: CliRunner, tmp_path: Path) -> None:
     result = run(runner, "recommend", "--batch", str(headless))
     assert result.exit_code == 2 and "expected a header row with an id column" in result.output
     assert run(runner, "recommend", "--batch", str(tmp_path / "none.csv")).exit_code == 2
+
+
+def test_every_shipped_use_case_answer_is_golden(runner: CliRunner) -> None:
+    """The recommender's ranked answer (ids and scores) for every shipped use case; a change must be deliberate."""
+    answers = {}
+    for usecase in load_catalog().usecases:
+        result = runner.invoke(app, ["recommend", "--usecase", usecase.id, "--format", "json", "--top", "0"])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        answers[usecase.id] = {"kept": [f"{m['id']} {m['score']}" for m in data["shortlist"]],
+                               "ruled_out": len(data["ruled_out"])}
+    golden("usecase-answers.json", json.dumps(answers, indent=1) + "\n")
