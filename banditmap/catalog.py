@@ -225,6 +225,7 @@ def _algorithm(doc: Document, path: PathKey, raw: Mapping[str, Any], traits: tup
         cost=Cost(raw["cost"]["decision"], raw["cost"]["memory"]),
         implementations=tuple(Implementation(i["library"], i["name"]) for i in raw["implementations"]),
         caveats=tuple(raw["caveats"]), simulator=raw["simulator"], source=f"{doc.source}:{doc.line_of(path)}",
+        why={t: " ".join(text.split()) for t, text in raw.get("why", {}).items()},
     )
 
 

@@ -313,6 +313,20 @@ def catalog_traits(fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> N
     render.render_listing(fmt, "Traits", header, rows, [render.trait_dict(t) for t in catalog.traits])
 
 
+@catalog_app.command("stats", epilog="Example:  banditmap catalog stats --format markdown")
+@friendly
+def catalog_stats(fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> None:
+    """Coverage of the map: entries per branch, entries with a simulator or a production implementation."""
+    from banditmap import render
+    from banditmap.coverage import coverage
+    check_format(fmt)
+    stats = coverage(load(catalog_dirs))
+    header, rows = render.coverage_rows(stats)
+    render.render_listing(fmt, "Coverage of the map", header, rows, render.coverage_dict(stats))
+    if fmt == "table":
+        render.emit(render.coverage_summary(stats) + "\n")
+
+
 @catalog_app.command("validate", epilog="Examples:  banditmap catalog validate  |  "
                                         "banditmap catalog validate my-catalog/ my-algo.yaml")
 @friendly

@@ -138,6 +138,7 @@ class Algorithm:
     caveats: tuple[str, ...]
     simulator: str | None
     source: str = ""
+    why: Mapping[str, str] = field(default_factory=dict)  # per trait: why the handles/prefers claim holds
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ def algorithm_dict(a: Algorithm) -> dict[str, Any]:
         "implementations": [{"library": i.library, "name": i.name} for i in a.implementations],
         "caveats": list(a.caveats),
         "simulator": a.simulator,
+        **({"why": dict(a.why)} if a.why else {}),
     }
 
 
@@ -112,6 +113,7 @@ def compare_rows(algorithms: Sequence[Algorithm], catalog: Catalog) -> tuple[lis
         ["implementations", *("; ".join(f"{i.library}: {i.name}" for i in a.implementations)
                               for a in algorithms)],
         ["caveats", *("; ".join(a.caveats) or "-" for a in algorithms)],
+        ["why", *("; ".join(f"{t}: {text}" for t, text in a.why.items()) or "-" for a in algorithms)],
         ["simulator", *(a.simulator or "-" for a in algorithms)],
     ]
     return header, rows
@@ -281,3 +283,31 @@ def render_listing(fmt: str, title: str, header: Sequence[str], rows: Sequence[S
         emit(to_markdown(header, rows), file)
     else:
         print_table(title, header, rows, file)
+
+
+STATS_SCHEMA = "banditmap.stats/1"
+
+
+def coverage_dict(c: Any) -> dict[str, Any]:
+    return {"schema": STATS_SCHEMA, "algorithms": c.algorithms, "usecases": c.usecases,
+            "simulated": list(c.simulated), "implemented": list(c.implemented), "maturity": dict(c.maturity),
+            "families": dict(c.families),
+            "branches": [{"trait": b.trait, "value": b.value, "source": b.source, "specialists": list(b.specialists),
+                          "handlers": b.handlers, "usecases": list(b.usecases)} for b in c.branches]}
+
+
+def coverage_rows(c: Any) -> tuple[list[str], list[list[str]]]:
+    """One row per branch of the map: how many entries are built for it, handle it, and which use cases take it."""
+    header = ["decision point", "branch", "built for it", "handle it", "use cases"]
+    rows = [[b.trait, b.value, str(len(b.specialists)), str(b.handlers), str(len(b.usecases))] for b in c.branches]
+    return header, rows
+
+
+def coverage_summary(c: Any) -> str:
+    maturity = ", ".join(f"{n} {m}" for m, n in c.maturity)
+    thin = c.thin_branches
+    line = (f"{c.algorithms} algorithms ({maturity}), {c.usecases} use cases; {len(c.simulated)} with a simulator, "
+            f"{len(c.implemented)} with a production implementation named.")
+    if thin:
+        line += " Branches with fewer than two entries: " + ", ".join(f"{b.trait}={b.value}" for b in thin) + "."
+    return line

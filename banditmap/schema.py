@@ -97,6 +97,8 @@ def algorithm_schema(choice_traits: dict[str, tuple[str, ...]], number_traits: I
                 "properties": {"library": TEXT, "name": TEXT}}},
             "caveats": {"type": "array", "items": TEXT},
             "simulator": {"type": ["string", "null"]},
+            "why": {"type": "object", "additionalProperties": False,
+                    "properties": {t: TEXT for t in choice_traits}},
         },
     }
     return {
