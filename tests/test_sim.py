@@ -113,6 +113,7 @@ KIND_ANSWERS = {
     "arms": {"n_actions": 5},
     "contextual": {"context": "linear", "n_features": 5, "n_actions": 5},
     "budget": {"constraints": "budget", "n_actions": 5},
+    "multi": {"multi_objective": "yes", "n_actions": 6},
     "pricing": {"action_space": "continuous", "reward_type": "continuous"},
     "cascade": {"action_structure": "ranking", "action_space": "many", "n_actions": 30, "slate_size": 3},
     "slate": {"action_structure": "slate", "action_space": "many", "n_actions": 30, "slate_size": 3},

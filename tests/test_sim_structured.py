@@ -227,3 +227,23 @@ def test_problem_kinds_follow_the_profile() -> None:
     assert any("81 combinations" in note for note in combination.notes)
     safety_list = problem_from_answers({"constraints": "safety", "action_structure": "slate", "action_space": "many"})
     assert any("safety" in note for note in safety_list.notes)
+
+
+def test_pareto_regret_is_zero_on_the_front_and_the_smallest_lift_off_it() -> None:
+    vectors = np.array([[[0.9, 0.1], [0.1, 0.9], [0.5, 0.5], [0.4, 0.3]]])
+    assert np.allclose(envs.pareto_gaps(vectors)[0], [0, 0, 0, 0.1])  # arm 3 needs +0.1 to escape arm 2
+    problem = problem_from_answers({"multi_objective": "yes", "n_actions": 4}, rounds=10, reps=1)
+    env = envs.MultiObjective(problem, np.random.default_rng(0))
+    env.vectors[:], env.pareto_gap = vectors, envs.pareto_gaps(vectors)
+    on_front, off = env.step(0, np.array([2]), None), env.step(0, np.array([3]), None)
+    assert on_front.optimal[0] and on_front.best[0] == on_front.value[0]
+    assert not off.optimal[0] and off.best[0] - off.value[0] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("policy_id, margin", [("pareto-ucb", 0.4), ("scalarized-ucb", 0.7)])
+def test_multi_objective_policies_reach_the_pareto_front(policy_id: str, margin: float) -> None:
+    # scalarised UCB splits its data over 11 weightings, so it learns more slowly
+    problem = problem_from_answers({"multi_objective": "yes", "n_actions": 8}, rounds=3000, reps=20)
+    learner = race_one(policy_id, problem)
+    uniform = race_one("uniform-random", problem)
+    assert learner.final_regret.mean() < margin * uniform.final_regret.mean()

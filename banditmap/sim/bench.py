@@ -19,6 +19,7 @@ from banditmap.sim.problem import Problem
 from banditmap.sim.runner import Run, RunSpec, run, streams
 
 BASELINES = {"arms": "uniform-random", "contextual": "uniform-random", "budget": "uniform-random",
+             "multi": "uniform-random",
              "pricing": "uniform-random-price", "cascade": "uniform-random-list", "slate": "uniform-random-list",
              "dueling": "uniform-random-pair", "assortment": "uniform-random-assortment",
              "combination": "uniform-random-combination"}

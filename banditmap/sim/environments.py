@@ -446,6 +446,43 @@ class Combination(Environment):
                 "best_value": round(float(self.best[0]), 4)}
 
 
+# --- several objectives: a reward vector per decision -------------------------------------------------------
+
+def pareto_gaps(vectors: Array) -> Array:
+    """(R, K): for arm a, max over arms b of min_d (mu_b,d - mu_a,d), at least 0: the lift a needs in every
+    objective before no arm dominates it."""
+    lifts = (vectors[:, None, :, :] - vectors[:, :, None, :]).min(axis=3)  # [r, a, b]
+    return np.clip(lifts, 0, None).max(axis=2)
+
+
+class MultiObjective(Arms):
+    """K arms, each with a vector of D mean rewards (Bernoulli or Gaussian per objective); the policy observes
+    the vector (R, D). Regret is the Pareto regret of Drugan and Nowe (2013): the smallest eps such that the
+    chosen arm's means plus eps are dominated by no arm, zero exactly on the Pareto front. The reward per round
+    column reports the chosen arm's mean over objectives."""
+
+    def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        super().__init__(problem, rng)
+        self.D = problem.objectives
+        self.vectors = rng.uniform(0.1, 0.9, (self.R, self.K, self.D))
+        self.pareto_gap = pareto_gaps(self.vectors)
+
+    def step(self, t: int, action: Array, context: Array | None) -> Outcome:
+        rows = self.rows
+        means = self.vectors[rows, action]  # (R, D)
+        if self.problem.reward == "binary":
+            observed = (self.rng.random(means.shape) < means) * 1.0
+        else:
+            observed = means + self.rng.normal(0.0, 0.1, means.shape)
+        gap = self.pareto_gap[rows, action]
+        value = means.mean(axis=1)
+        return Outcome(observed, value, value + gap, gap <= 1e-12)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"objectives": self.D, "means": np.round(self.vectors[0], 4).tolist(),
+                "pareto_front": np.flatnonzero(self.pareto_gap[0] <= 1e-12).tolist()}
+
+
 # --- the registry of environments -----------------------------------------------------------------------------
 
 def make_environment(problem: Problem, rng: np.random.Generator) -> Environment:
@@ -456,6 +493,7 @@ def make_environment(problem: Problem, rng: np.random.Generator) -> Environment:
         "cascade": lambda: Cascade(problem, rng),
         "slate": lambda: Slate(problem, rng),
         "budget": lambda: Budgeted(problem, rng),
+        "multi": lambda: MultiObjective(problem, rng),
         "dueling": lambda: Dueling(problem, rng),
         "assortment": lambda: Assortment(problem, rng),
         "combination": lambda: Combination(problem, rng),

@@ -8,7 +8,7 @@ from typing import Mapping
 from banditmap.errors import BanditmapError
 from banditmap.model import Answer
 
-KINDS = ("arms", "contextual", "budget", "cascade", "slate", "pricing", "dueling", "assortment", "combination")
+KINDS = ("arms", "contextual", "budget", "multi", "cascade", "slate", "pricing", "dueling", "assortment", "combination")
 MAX_ARMS = 1000  # beyond this a few-thousand-round race says nothing; the problem is scaled down and says so
 MAX_FEATURES = 16  # one ridge model per arm costs O(K d^2) per decision; larger d is scaled down and said so
 MAX_CONTEXTUAL_ARMS = 20
@@ -39,6 +39,7 @@ class Problem:
     model: str = "linear"  # how context drives reward: linear or nonlinear
     notes: tuple[str, ...] = ()
     budget_rate: float = 0.0  # budget per round (budget problems): the run's budget is budget_rate * rounds
+    objectives: int = 1  # reward metrics per decision (multi-objective problems have two)
 
     @property
     def budget(self) -> float:
@@ -52,6 +53,8 @@ class Problem:
             parts.append(f"{self.slate_size} shown")
         if self.kind == "combination":
             parts[1] = f"{self.slate_size} components x {self.n_arms} values"
+        if self.kind == "multi":
+            parts.append(f"{self.objectives} objectives, Pareto regret")
         if self.kind == "budget":
             parts.append(f"budget {self.budget:g} ({self.budget_rate:g} per round)")
         parts += [self.dynamics, f"{self.delay} feedback"]
@@ -85,6 +88,8 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
         kind = "contextual"
     elif budget:
         kind = "budget"
+    elif answers.get("multi_objective") == "yes":
+        kind = "multi"
     else:
         kind = "arms"
     default_arms = {"pricing": 20, "cascade": 20, "slate": 20, "assortment": 15, "combination": 81}.get(kind, 10)
@@ -114,10 +119,10 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
                      "race ignores it")
     if answers.get("constraints") == "safety" and kind not in ("arms", "contextual"):
         notes.append(f"the safety constraint is simulated for single-item problems; this {kind} race ignores it")
-    for trait, value, what in (("multi_objective", "yes", "several objectives"),
-                               ("arm_churn", "dynamic", "arms that come and go")):
-        if answers.get(trait) == value:
-            notes.append(f"{what} not simulated yet: the race ignores it")
+    if answers.get("multi_objective") == "yes" and kind != "multi":
+        notes.append(f"several objectives are simulated for single-item problems; this {kind} race uses one")
+    if answers.get("arm_churn") == "dynamic":
+        notes.append("arms that come and go not simulated yet: the race ignores it")
     problem = Problem(
         kind=kind, reward=str(answers.get("reward_type", "binary")), n_arms=max(n_arms, 2),
         n_features=max(n_features, 1), slate_size=slate, rounds=chosen_rounds, reps=reps if reps is not None else 50,
@@ -125,7 +130,7 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
         mean_delay=max(1, chosen_rounds // 100), batch_size=max(1, chosen_rounds // 50),
         constraint=str(answers.get("constraints", "none")), objective=str(answers.get("objective", "cumulative")),
         model="nonlinear" if answers.get("context") == "nonlinear" else "linear", notes=tuple(notes),
-        budget_rate=BUDGET_RATE if kind == "budget" else 0.0)
+        budget_rate=BUDGET_RATE if kind == "budget" else 0.0, objectives=2 if kind == "multi" else 1)
     check_size(problem)
     return problem
 

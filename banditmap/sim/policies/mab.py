@@ -108,10 +108,14 @@ class CountingPolicy(Policy):
 class UniformRandom(CountingPolicy):
     """The baseline: every arm equally likely, whatever has been seen."""
 
-    kinds: ClassVar[frozenset[str]] = ARMS | {"contextual", "budget"}
+    kinds: ClassVar[frozenset[str]] = ARMS | {"contextual", "budget", "multi"}
 
     def select(self, state: State, context: Array | None) -> Array:
         return random_arms(state.rng, state.K, state.R)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        if feedback.observed.ndim == 1:  # reward vectors (several objectives) are not averaged into one
+            add_observations(state, feedback)  # type: ignore[arg-type]
 
 
 @register("epsilon-greedy")
