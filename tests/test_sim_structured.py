@@ -13,6 +13,7 @@ from banditmap.sim import oracles
 from banditmap.sim.policies import build
 from banditmap.sim.problem import Problem, problem_from_answers
 from banditmap.sim.runner import Pending, RunSpec, deliver, run
+from test_sim import fixed_arms
 
 
 def race_one(policy_id: str, problem: Problem, seed: int = 1, **kwargs):
@@ -46,8 +47,8 @@ def test_budget_lp_beats_every_two_arm_mix_on_a_grid() -> None:
         best = np.maximum(best, np.where(spend <= 0.3 + 1e-12, value, -np.inf).max(axis=1))
     assert np.all(mix.value >= best - 1e-9)
     assert np.all(mix.value <= best + 2e-3)  # the grid's resolution
-    spend = np.where(mix.p_high > 0, (1 - mix.p_high) * c[np.arange(40), mix.low] + mix.p_high * c[np.arange(40), mix.high],
-                     c[np.arange(40), mix.low])
+    rows = np.arange(40)
+    spend = (1 - mix.p_high) * c[rows, mix.low] + mix.p_high * c[rows, mix.high]
     assert np.all(spend <= 0.3 + 1e-9)
 
 
@@ -110,15 +111,6 @@ def test_budgeted_environment_never_overspends() -> None:
     for t in range(problem.rounds):
         env.step(t, np.zeros(problem.reps, dtype=np.int64), None)  # always the same arm
     assert np.all(env.spent <= problem.budget + 1)
-
-
-def fixed_arms(means: list[float]):
-    def make(problem: Problem, rng: np.random.Generator) -> envs.Environment:
-        env = envs.Arms(problem, rng)
-        p = np.asarray(means)
-        env.logits = np.broadcast_to(np.log(p / (1 - p)), (problem.reps, len(means))).copy()
-        return env
-    return make
 
 
 def test_conservative_ucb_stays_above_the_baseline_where_ucb1_does_not() -> None:

@@ -403,7 +403,8 @@ def active_features(choice: Array, values: int, pairs: Array) -> Array:
     """Indices (N, D + P) of the features that a combination switches on (one-hot main effects and pairs)."""
     D = choice.shape[1]
     main = np.arange(D) * values + choice
-    pair = D * values + np.arange(len(pairs)) * values * values + choice[:, pairs[:, 0]] * values + choice[:, pairs[:, 1]]
+    block = D * values + np.arange(len(pairs)) * values * values
+    pair = block + choice[:, pairs[:, 0]] * values + choice[:, pairs[:, 1]]
     return np.concatenate([main, pair], axis=1)
 
 

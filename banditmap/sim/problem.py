@@ -96,7 +96,8 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
     n_arms = _int(answers, "n_actions", default_arms)
     if kind == "combination":
         n_arms = combination_values(n_arms, _int(answers, "slate_size", 4), notes)
-    cap = {"contextual": MAX_CONTEXTUAL_ARMS, "dueling": MAX_DUELING_ARMS, "budget": MAX_BUDGET_ARMS}.get(kind, MAX_ARMS)
+    caps = {"contextual": MAX_CONTEXTUAL_ARMS, "dueling": MAX_DUELING_ARMS, "budget": MAX_BUDGET_ARMS}
+    cap = caps.get(kind, MAX_ARMS)
     if n_arms > cap:
         notes.append(f"{n_arms} actions scaled down to {cap} for the {kind} simulation")
         n_arms = cap

@@ -59,7 +59,8 @@ class EpochPolicy(Policy):
     def update(self, state: State, feedback: Feedback) -> None:
         s: Epochs = state  # type: ignore[assignment]
         for layer in feedback.layers():  # an epoch's end must be seen after its purchases
-            reps, choice, offered = feedback.reps[layer], feedback.observed[layer].astype(np.int64), feedback.actions[layer]
+            reps, offered = feedback.reps[layer], feedback.actions[layer]
+            choice = feedback.observed[layer].astype(np.int64)
             bought = choice >= 0
             s.bought[reps[bought], choice[bought]] += 1
             left = ~bought
