@@ -159,3 +159,11 @@ def test_user_catalog_adds_and_overrides_by_id(user_catalog: Path, monkeypatch: 
     assert merged.algorithm("ucb1").name == "Our UCB1"
     monkeypatch.setenv("BANDITMAP_CATALOG", str(user_catalog))
     assert load_catalog().algorithm("house-ts") is not None
+
+
+def test_every_branch_of_the_map_has_two_entries_and_a_use_case(catalog: Catalog) -> None:
+    from banditmap.coverage import coverage
+    stats = coverage(catalog)
+    assert stats.thin_branches == ()
+    assert [f"{b.trait}={b.value}" for b in stats.branches if not b.usecases] == []
+    assert set(stats.simulated) == {a.id for a in catalog.algorithms if a.simulator}

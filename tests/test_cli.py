@@ -235,3 +235,14 @@ def test_every_shipped_use_case_answer_is_golden(runner: CliRunner) -> None:
         answers[usecase.id] = {"kept": [f"{m['id']} {m['score']}" for m in data["shortlist"]],
                                "ruled_out": len(data["ruled_out"])}
     golden("usecase-answers.json", json.dumps(answers, indent=1) + "\n")
+
+
+def test_catalog_stats_counts_branches(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["catalog", "stats", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["schema"] == "banditmap.stats/1" and data["algorithms"] == len(load_catalog().algorithms)
+    slate = next(b for b in data["branches"] if (b["trait"], b["value"]) == ("action_structure", "slate"))
+    assert "cts" in slate["specialists"] and "homepage-carousel" in slate["usecases"]
+    table = runner.invoke(app, ["catalog", "stats"])
+    assert "with a simulator" in table.output
