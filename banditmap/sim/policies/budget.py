@@ -40,9 +40,8 @@ class BudgetPolicy(Policy):
     kinds: ClassVar[frozenset[str]] = BUDGET
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        s = arm_stats(problem, rng, Spending, cost_sums=np.zeros((problem.reps, problem.n_arms)),
-                      spent=np.zeros(problem.reps), budget=problem.budget)
-        return s
+        return arm_stats(problem, rng, Spending, cost_sums=np.zeros((problem.reps, problem.n_arms)),
+                         spent=np.zeros(problem.reps), budget=problem.budget)
 
     def rate(self, s: Spending) -> Array:
         """Budget left per round left: spending at this rate uses the budget up exactly at the horizon."""
