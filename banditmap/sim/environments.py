@@ -392,11 +392,10 @@ class Assortment(Environment):
 
 # --- combinations: one value per page component, with interactions --------------------------------------------
 
-def combination_features(values: int, components: int) -> tuple[Array, Array]:
-    """The pairs of components (P, 2) and the offset of each feature block: main effects first, one block of
-    values for each component, then one values x values block for each pair."""
-    pairs = np.array([(a, b) for a in range(components) for b in range(a + 1, components)], dtype=np.int64)
-    return pairs, np.arange(components) * values
+def component_pairs(components: int) -> Array:
+    """The pairs of components (P, 2) whose interactions the page model has. Features are laid out as one block
+    of values per component (main effects), then one values x values block per pair."""
+    return np.array([(a, b) for a in range(components) for b in range(a + 1, components)], dtype=np.int64)
 
 
 def active_features(choice: Array, values: int, pairs: Array) -> Array:
@@ -416,7 +415,7 @@ class Combination(Environment):
     def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
         super().__init__(problem, rng)
         self.D, self.V = problem.slate_size, problem.n_arms
-        self.pairs, _ = combination_features(self.V, self.D)
+        self.pairs = component_pairs(self.D)
         size = self.D * self.V + len(self.pairs) * self.V * self.V
         scale = np.r_[np.full(self.D * self.V, 0.4), np.full(size - self.D * self.V, 0.25)]
         self.weights = rng.normal(0.0, 1.0, (self.R, size)) * scale

@@ -43,6 +43,13 @@ class BudgetPolicy(Policy):
         return arm_stats(problem, rng, Spending, cost_sums=np.zeros((problem.reps, problem.n_arms)),
                          spent=np.zeros(problem.reps), budget=problem.budget)
 
+    def bounds(self, s: Spending, gamma: float) -> tuple[Array, Array]:
+        """Upper bounds on the reward rates and lower bounds on the cost rates (1 and 0 for untried arms)."""
+        cost = s.cost_sums / np.maximum(s.counts, 1)
+        upper = np.where(s.counts == 0, 1.0, np.minimum(s.means + radius(s.means, s.counts, gamma), 1.0))
+        lower = np.where(s.counts == 0, 0.0, np.maximum(cost - radius(cost, s.counts, gamma), 0.0))
+        return upper, lower
+
     def rate(self, s: Spending) -> Array:
         """Budget left per round left: spending at this rate uses the budget up exactly at the horizon."""
         return np.maximum(s.budget - s.spent, 0.0) / max(s.horizon - s.t, 1)
@@ -75,10 +82,7 @@ class UCBBwK(BudgetPolicy):
 
     def select(self, state: State, context: Array | None) -> Array:
         s: Spending = state  # type: ignore[assignment]
-        gamma = self.alpha * np.log(s.K * s.horizon)
-        cost = s.cost_sums / np.maximum(s.counts, 1)
-        upper = np.where(s.counts == 0, 1.0, np.minimum(s.means + radius(s.means, s.counts, gamma), 1.0))
-        lower = np.where(s.counts == 0, 0.0, np.maximum(cost - radius(cost, s.counts, gamma), 0.0))
+        upper, lower = self.bounds(s, self.alpha * np.log(s.K * s.horizon))
         return self.decide(s, oracles.budget_mix(upper + s.jitter, lower, self.rate(s)).draw(s.rng))
 
 
@@ -95,10 +99,7 @@ class PrimalDualBwK(BudgetPolicy):
         s: Spending = state  # type: ignore[assignment]
         if s.prices is None:
             s.prices = np.ones((s.R, 2))
-        gamma = np.log(s.K * s.horizon)
-        cost = s.cost_sums / np.maximum(s.counts, 1)
-        upper = np.where(s.counts == 0, 1.0, np.minimum(s.means + radius(s.means, s.counts, gamma), 1.0))
-        lower = np.where(s.counts == 0, 0.0, np.maximum(cost - radius(cost, s.counts, gamma), 0.0))
+        upper, lower = self.bounds(s, np.log(s.K * s.horizon))
         time_cost = s.budget / max(s.horizon, 1)
         priced = lower * s.prices[:, :1] + time_cost * s.prices[:, 1:]
         chosen = np.argmax(upper / priced + s.jitter, axis=1)

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.environments import active_features, combination_features
+from banditmap.sim.environments import active_features, component_pairs
 from banditmap.sim.policies.base import Array, Feedback, Policy, State, random_arms, register
 from banditmap.sim.problem import Problem
 
@@ -57,7 +57,7 @@ class MultivariateThompson(Policy):
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         V, D = problem.n_arms, problem.slate_size
-        pairs, _ = combination_features(V, D)
+        pairs = component_pairs(D)
         size = D * V + len(pairs) * V * V
         state = Probit(rng, problem.reps, V, D, problem.rounds, D=D, pairs=pairs,
                        mean=np.zeros((problem.reps, size)), var=np.ones((problem.reps, size)))

@@ -33,6 +33,13 @@ def mean_and_width(s: Ridge, x: Array) -> tuple[Array, Array]:
     return mean, width
 
 
+def rank_one_update(inverse: Array, x: Array, weight: Array | float = 1.0) -> Array:
+    """(A + w x x^T)^-1 from A^-1 for a batch (n, d, d) of matrices, by the Sherman-Morrison formula."""
+    ax = np.einsum("nij,nj->ni", inverse, x)
+    shrink = weight / (1.0 + weight * np.einsum("ni,ni->n", x, ax))
+    return inverse - np.einsum("ni,nj->nij", ax, ax) * shrink[:, None, None]
+
+
 @dataclass(frozen=True)
 class LinearPolicy(Policy):
     kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
@@ -47,10 +54,7 @@ class LinearPolicy(Policy):
         for layer in feedback.layers():  # Sherman-Morrison needs one update per repetition at a time
             reps, arms = feedback.reps[layer], feedback.actions[layer]
             x, r = feedback.contexts[layer], feedback.observed[layer]
-            inv = s.inverse[reps, arms]  # (n, d, d)
-            ax = np.einsum("nij,nj->ni", inv, x)
-            denom = 1.0 + np.einsum("ni,ni->n", x, ax)
-            inv = inv - np.einsum("ni,nj->nij", ax, ax) / denom[:, None, None]
+            inv = rank_one_update(s.inverse[reps, arms], x)
             s.inverse[reps, arms] = inv
             s.target[reps, arms] += r[:, None] * x
             s.theta[reps, arms] = np.einsum("nij,nj->ni", inv, s.target[reps, arms])
@@ -126,10 +130,6 @@ class LogisticThompson(Policy):
             x, r = feedback.contexts[layer], rewards[layer]
             theta = s.theta[reps, arms]
             p = 1.0 / (1.0 + np.exp(-np.einsum("ni,ni->n", theta, x)))
-            weight = np.maximum(p * (1 - p), 1e-6)
-            inv = s.inverse[reps, arms]
-            ax = np.einsum("nij,nj->ni", inv, x)
-            shrink = weight / (1.0 + weight * np.einsum("ni,ni->n", x, ax))
-            inv = inv - np.einsum("ni,nj->nij", ax, ax) * shrink[:, None, None]
+            inv = rank_one_update(s.inverse[reps, arms], x, np.maximum(p * (1 - p), 1e-6))
             s.inverse[reps, arms] = inv
             s.theta[reps, arms] = theta + np.einsum("nij,nj->ni", inv, x) * (r - p)[:, None]

@@ -11,7 +11,7 @@ import numpy as np
 
 from banditmap.sim.policies.base import Array, State, argmax_random, register
 from banditmap.sim.policies.contextual import LinearPolicy, Ridge, mean_and_width
-from banditmap.sim.policies.mab import CountingPolicy, untried_first
+from banditmap.sim.policies.mab import ArmStats, CountingPolicy, untried_first
 from banditmap.sim.problem import Problem
 
 
@@ -25,18 +25,16 @@ class ConservativeUCB(CountingPolicy):
     alpha: float = 0.1
 
     def select(self, state: State, context: Array | None) -> Array:
-        s = state
-        n = np.maximum(s.counts, 1)  # type: ignore[attr-defined]
+        s: ArmStats = state  # type: ignore[assignment]
         t = max(s.t, 1)
-        width = np.sqrt(2 * np.log(t + 1) / n)
-        tried = s.counts > 0  # type: ignore[attr-defined]
-        means = s.means  # type: ignore[attr-defined]
-        upper = np.where(tried, means + width, np.inf)
-        lower = np.where(tried, np.maximum(means - width, 0.0), 0.0)
-        best = argmax_random(untried_first(s, upper), s.rng)  # type: ignore[arg-type]
+        width = np.sqrt(2 * np.log(t + 1) / np.maximum(s.counts, 1))
+        tried = s.counts > 0
+        upper = np.where(tried, s.means + width, np.inf)
+        lower = np.where(tried, np.maximum(s.means - width, 0.0), 0.0)
+        best = argmax_random(untried_first(s, upper), s.rng)
         rows = np.arange(s.R)
-        others = (s.counts[:, 1:] * lower[:, 1:]).sum(axis=1)  # type: ignore[attr-defined]
-        coefficient = s.counts[:, 0] - (1 - self.alpha) * (t + 1)  # type: ignore[attr-defined]
+        others = (s.counts[:, 1:] * lower[:, 1:]).sum(axis=1)
+        coefficient = s.counts[:, 0] - (1 - self.alpha) * (t + 1)
         baseline = np.where(coefficient < 0, upper[:, 0], lower[:, 0])
         slack = others + lower[rows, best] + coefficient * baseline
         safe = np.where(np.isfinite(slack), slack >= 0, False)
