@@ -265,6 +265,86 @@ def bench(
         benchrender.plot(result, plot)
 
 
+@app.command(epilog="Examples:  banditmap replay logs.csv --usecase homepage-banner  |  banditmap replay "
+                    "open_bandit/random/all/all.csv --algorithms linucb,lin-ts --format json --out replay.json")
+@friendly
+def replay(
+    logs_path: Annotated[Path, typer.Argument(metavar="LOGS", help="CSV (or Parquet) of logged decisions.")],
+    profile: ProfileFile = None, usecase: UseCaseName = None, set_: Sets = None,
+    algorithms: Annotated[Optional[str], typer.Option("--algorithms", "-a", metavar="ID,ID,...",
+                                                      help="Replay these instead of the shortlist.")] = None,
+    top: Annotated[int, typer.Option("--top", "-n", min=1, max=50,
+                                     help="How many shortlisted algorithms to replay.")] = 5,
+    action_col: Annotated[Optional[str], typer.Option("--action-col", metavar="NAME",
+                                                      help="Action column (default: item_id or action).")] = None,
+    reward_col: Annotated[Optional[str], typer.Option("--reward-col", metavar="NAME",
+                                                      help="Reward column (default: click, reward or "
+                                                           "conversion).")] = None,
+    propensity_col: Annotated[Optional[str], typer.Option(
+        "--propensity-col", metavar="NAME",
+        help="Logging propensity column (default: propensity_score, pscore or propensity).")] = None,
+    position_col: Annotated[Optional[str], typer.Option("--position-col", metavar="NAME",
+                                                        help="Position column of ranking logs (default: "
+                                                             "position, if present).")] = None,
+    context_cols: Annotated[Optional[str], typer.Option(
+        "--context-cols", metavar="PATTERN,...",
+        help="Context columns, names or globs (default: user_feature_*, user-item_affinity_*, context_*).")] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the learners and the bootstrap.")] = 0,
+    param: Annotated[Optional[list[str]], typer.Option("--param", metavar="ID.NAME=VALUE",
+                                                       help="Set a hyperparameter; repeatable.")] = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE",
+                                                 help="Write replayed reward over the log to a .png or .svg.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Also write the JSON here.")] = None,
+    fmt: Format = "table",
+    catalog_dirs: CatalogDirs = None,
+) -> None:
+    """Evaluate the shortlist on your own logs: replayed reward, off-policy estimates, diagnostics, a verdict."""
+    from banditmap import benchrender, replayrender
+    from banditmap.ope.api import replay_file
+    from banditmap.ope.logs import Columns
+    check_format(fmt)
+    if plot is not None:
+        benchrender.check_plot_path(plot)
+    catalog = load(catalog_dirs)
+    chosen_profile = build_profile(catalog, profile, usecase, set_)
+    patterns = tuple(c.strip() for c in context_cols.split(",") if c.strip()) if context_cols is not None else None
+    columns = Columns(action_col, reward_col, propensity_col, position_col, patterns)
+    requested = [a.strip() for a in algorithms.split(",") if a.strip()] if algorithms else None
+    with replayrender.ProgressBar() as bar:
+        result = replay_file(catalog, chosen_profile, logs_path, columns, requested, top, param or [], seed, bar)
+    replayrender.render_replay(result, fmt)
+    if out is not None:
+        from banditmap.questionnaire import write_atomic
+        write_atomic(out, replayrender.to_json(replayrender.replay_dict(result)))
+    if plot is not None:
+        replayrender.plot(result, plot)
+
+
+@app.command(name="make-logs", epilog="Example:  banditmap make-logs logs.csv --usecase homepage-banner "
+                                      "--rows 100000 --logging softmax")
+@friendly
+def make_logs(
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="CSV file to write.")],
+    profile: ProfileFile = None, usecase: UseCaseName = None, set_: Sets = None,
+    rows: Annotated[int, typer.Option("--rows", min=1, max=100_000_000, help="Logged decisions.")] = 100_000,
+    logging: Annotated[str, typer.Option("--logging", metavar="POLICY",
+                                         help="uniform, or softmax (favours good actions).")] = "uniform",
+    positions: Annotated[int, typer.Option("--positions", min=0, max=100,
+                                           help="Add a position column with this many positions.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the environment and the log.")] = 0,
+    catalog_dirs: CatalogDirs = None,
+) -> None:
+    """Write logged feedback from a known synthetic environment shaped like your use case (to try `replay`)."""
+    from banditmap.ope import synthetic
+    if logging not in synthetic.LOGGING:
+        raise BanditmapError(f"expected one of {', '.join(synthetic.LOGGING)}, got {logging!r}", field="--logging")
+    catalog = load(catalog_dirs)
+    env = synthetic.environment_for(build_profile(catalog, profile, usecase, set_).answers, seed)
+    synthetic.write_csv(path, env, synthetic.LoggingPolicy(logging), rows, seed, positions)
+    typer.echo(f"wrote {rows:,} logged decisions ({env.n_actions} actions, {env.n_features} features, {logging} "
+               f"logging) to {path}", err=True)
+
+
 # --- catalog subcommands --------------------------------------------------------------------------------------
 
 @catalog_app.command("list", epilog="Example:  banditmap catalog list --where action_structure=ranking")

@@ -1,0 +1,172 @@
+"""Prints a replay: a table (terminal, CSV, Markdown) or JSON, the verdict, warnings, and a plot on request."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, TextIO
+
+from banditmap.errors import BanditmapError
+from banditmap.ope.estimators import Estimate
+from banditmap.ope.replay import ReplayResult, verdict
+from banditmap.render import emit, print_table, to_csv, to_json, to_markdown
+
+REPLAY_SCHEMA = "banditmap.replay/1"
+ESTIMATORS = ("ips", "snips", "dm", "dr")
+
+
+def _number(x: float) -> float | None:
+    return None if not math.isfinite(x) else round(x, 6)
+
+
+def estimate_dict(e: Estimate) -> dict[str, float | None]:
+    return {"value": _number(e.value), "low": _number(e.low), "high": _number(e.high)}
+
+
+def replay_dict(result: ReplayResult) -> dict[str, Any]:
+    info = result.info
+    return {
+        "schema": REPLAY_SCHEMA, "seed": result.seed, "method": result.method,
+        "log": {"path": info.path, "rows": info.rows, "actions": list(info.actions), "action_counts": list(info.counts),
+                "columns": {"action": info.action_col, "reward": info.reward_col, "propensity": info.propensity_col,
+                            "position": info.position_col, "numeric": list(info.numeric),
+                            "categorical": list(info.categorical)},
+                "features": info.features, "uniform_logging": info.uniform, "min_propensity": info.min_propensity,
+                "near_zero_share": info.near_zero, "binary_reward": info.binary},
+        "logging_policy": estimate_dict(result.logging),
+        "candidates": [{
+            "id": r.id, "name": r.name, "evaluable": r.evaluable, "problem": r.problem, "contextual": r.contextual,
+            "replayed_rounds": r.kept, "replayed": estimate_dict(r.replayed),
+            "replayed_gain": estimate_dict(r.replayed_gain),
+            "final_policy": {k: estimate_dict(r.final[k]) for k in ESTIMATORS},
+            "final_gain_dr": estimate_dict(r.final_gain),
+            "diagnostics": {"effective_sample_size": _number(r.ess), "max_weight": _number(r.max_weight),
+                            "unsupported_share": _number(r.unsupported), "stalled_share": _number(r.stalled)},
+            "warnings": list(r.warnings), "seconds": round(r.seconds, 3),
+        } for r in result.results],
+        "checkpoints": list(result.checkpoints),
+        "curves": {"logging": [_number(v) for v in result.logging_curve],
+                   **{r.id: [_number(v) for v in r.curve] for r in result.results}},
+        "skipped": [{"id": i, "reason": why} for i, why in result.skipped],
+        "warnings": list(result.warnings),
+        "verdict": list(verdict(result)),
+    }
+
+
+def _cell(e: Estimate, sign: str = "") -> str:
+    """Value +/- half the 95% interval's width (the JSON keeps both ends)."""
+    if not e.known:
+        return "-"
+    if not math.isfinite(e.low):
+        return f"{e.value:{sign}.4f}"
+    return f"{e.value:{sign}.4f} ±{(e.high - e.low) / 2:.4f}"
+
+
+def replay_rows(result: ReplayResult) -> tuple[list[str], list[list[str]]]:
+    header = ["algorithm", "rounds", "replayed reward", "vs logging", "final policy (DR)", "IPS", "SNIPS", "DM",
+              "ESS", "max w"]
+    rows = [["logging policy", str(result.info.rows), _cell(result.logging), "", "", "", "", "", "", ""]]
+    for r in result.results:
+        versus = _cell(r.replayed_gain, "+")
+        rows.append([r.name if r.evaluable else f"{r.name} (not evaluable)", str(r.kept), _cell(r.replayed), versus,
+                     _cell(r.final["dr"]), _short(r.final["ips"]), _short(r.final["snips"]), _short(r.final["dm"]),
+                     f"{r.ess:.0f}", f"{r.max_weight:.1f}"])
+    return header, rows
+
+
+def _short(e: Estimate) -> str:
+    return "-" if not e.known else f"{e.value:.4f}"
+
+
+def title(result: ReplayResult) -> str:
+    info = result.info
+    context = f"{info.features - 1} context features" if info.has_context else "no context"
+    logging = "uniform logging" if info.uniform else f"non-uniform logging (min propensity {info.min_propensity:.3g})"
+    return f"{info.path}: {info.rows:,} rows, {info.n_actions} actions, {context}, {logging}; {result.method}"
+
+
+def notes(result: ReplayResult) -> list[str]:
+    out = list(result.warnings)
+    for r in result.results:
+        out += [f"{r.name}: {w}" for w in r.warnings]
+    out += [f"{i} not replayed: {why}" for i, why in result.skipped]
+    return out
+
+
+def render_replay(result: ReplayResult, fmt: str, file: TextIO | None = None) -> None:
+    if fmt == "json":
+        emit(to_json(replay_dict(result)), file)
+        return
+    header, rows = replay_rows(result)
+    if fmt == "csv":
+        emit(to_csv(header, rows), file)
+        return
+    words = "\n".join(verdict(result))
+    warnings = notes(result)
+    if fmt == "markdown":
+        text = f"**{title(result)}**\n\n" + to_markdown(header, rows) + f"\n{words}\n"
+        if warnings:
+            text += "\nWarnings:\n" + "".join(f"- {w}\n" for w in warnings)
+        emit(text, file)
+        return
+    print_table(title(result), header, rows, file)
+    emit("\n" + words + "\n", file)
+    if warnings:
+        emit("Warnings:\n" + "".join(f"  - {w}\n" for w in warnings), file)
+
+
+def plot(result: ReplayResult, path: Path) -> None:
+    """Running replayed reward per decision along the log, next to the logging policy's (needs matplotlib)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise BanditmapError("plots need matplotlib: pip install 'banditmap[plot]'", field="--plot") from None
+    fig, ax = plt.subplots(figsize=(8, 5))
+    ax.plot(result.checkpoints, result.logging_curve, color="black", linestyle="--", label="logging policy")
+    for r in result.results:
+        if r.evaluable:
+            ax.plot(result.checkpoints, r.curve, label=r.name)
+    ax.set_xlabel("logged decisions read")
+    ax.set_ylabel("reward per decision so far (replayed)")
+    ax.set_title(title(result), fontsize=8)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise BanditmapError(f"cannot write: {exc.strerror}", source=str(path)) from None
+    finally:
+        plt.close(fig)
+
+
+class ProgressBar:
+    """One rich progress bar per pass over the log, on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        import sys
+        self.enabled = sys.stderr.isatty()
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> "ProgressBar":
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+            self.progress = Progress(TextColumn("{task.description:<24}"), BarColumn(),
+                                     TextColumn("{task.percentage:>5.1f}%"), TimeRemainingColumn(),
+                                     console=Console(stderr=True), transient=True)
+            self.progress.start()
+        return self
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        label = {"replay": "replaying learners", "score": "scoring final policies"}.get(stage, stage)
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(label, total=total)
+        self.progress.update(self.tasks[stage], completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.progress.stop()
