@@ -356,7 +356,7 @@ def numbers(values: Array, source: str, column: str, line: int, expected: str = 
     bad = ~np.isfinite(out)
     if bad.any():
         offset = int(np.argmax(bad))
-        raise BanditmapError(f"expected {expected}, got {out[offset]!r}", source=source, line=line + offset,
+        raise BanditmapError(f"expected {expected}, got {float(out[offset])!r}", source=source, line=line + offset,
                              field=column)
     return out
 
@@ -464,7 +464,7 @@ def _check_chunk(data: Mapping[str, Array], resolved: _Resolved, numeric: list[s
     bad = (propensities <= 0) | (propensities > 1)
     if bad.any():
         offset = int(np.argmax(bad))
-        raise BanditmapError(f"expected a propensity in (0, 1], got {propensities[offset]!r}", source=source,
+        raise BanditmapError(f"expected a propensity in (0, 1], got {float(propensities[offset])!r}", source=source,
                              line=line + offset, field=resolved.propensity)
     raw_actions = data[resolved.action]
     labels = np.array([label_text(v) for v in raw_actions.tolist()]) if raw_actions.dtype.kind == "f" \

@@ -379,7 +379,7 @@ def _warnings(result: CandidateResult, info: LogInfo) -> tuple[str, ...]:
 def _log_warnings(info: LogInfo) -> tuple[str, ...]:
     out = []
     if info.near_zero > 0:
-        out.append(f"{info.near_zero:.1%} of rows have a propensity under 1% of uniform play: their importance "
+        out.append(f"{info.near_zero:.2%} of rows have a propensity under 1% of uniform play: their importance "
                    "weights are huge, and rejection-sampling replay keeps few rows")
     never = [a for a, c in zip(info.actions, info.counts, strict=True) if c == 0]
     if never:

@@ -96,7 +96,7 @@ class LoggingPolicy:
         logits -= logits.max(axis=1, keepdims=True)
         weights = np.exp(logits)
         probs = weights / weights.sum(axis=1, keepdims=True)
-        floor = 1e-3 / K  # keep every allowed action playable, as a logging policy should
+        floor = 0.2 / K  # every allowed action keeps a fifth of its uniform share: the policy still explores
         allowed = np.isfinite(logits)
         probs = np.where(allowed, np.maximum(probs, floor), 0.0)
         return probs / probs.sum(axis=1, keepdims=True)
