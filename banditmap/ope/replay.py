@@ -9,6 +9,10 @@ rounds look as if they were logged uniformly at random, so the learner's history
 Between two kept rounds the learner's state does not change, so its picks for the next stretch of rows are made
 at once: the state is broadcast over the stretch (one row per logged context), and the first kept row's copy of
 whatever `select` wrote becomes the learner's state. The policies are the simulator's, unchanged.
+
+After the log, each learner's final policy (exploration off: the arm it would commit to, or the action with the
+best predicted reward for the context) is scored on every row with IPS, self-normalised IPS, the direct method
+and doubly robust estimates.
 """
 
 from __future__ import annotations
@@ -127,11 +131,13 @@ class Learner:
         view.aux = None
         return view
 
-    def pick(self, m: int, contexts: Array | None) -> tuple[State, Array]:
+    def pick(self, m: int, contexts: Array | None, final: bool = False) -> tuple[State, Array]:
+        """Picks for m rows from the current state; `final` asks for the policy with exploration off."""
+        choose = self.policy.exploit if final else self.policy.select
         while True:
             view = self.view(m)
             try:
-                return view, np.asarray(self.policy.select(view, contexts if self.contextual else None))
+                return view, np.asarray(choose(view, contexts if self.contextual else None))
             except ValueError as exc:
                 if self.copying or "read-only" not in str(exc):
                     raise
@@ -277,7 +283,7 @@ class Replay:
         step = MAX_SCORE_ROWS if not learner.copying else max(1, min(MAX_SCORE_ROWS, SCORE_BYTES // max(per_row, 1)))
         out = np.empty(len(chunk), dtype=np.int64)
         for i in range(0, len(chunk), step):
-            _, picks = learner.pick(min(step, len(chunk) - i), chunk.contexts[i:i + step])
+            _, picks = learner.pick(min(step, len(chunk) - i), chunk.contexts[i:i + step], final=True)
             out[i:i + step] = picks
         return out
 

@@ -77,6 +77,14 @@ class Policy:
         """The arm each repetition would commit to now (for best-arm identification)."""
         raise NotImplementedError
 
+    def exploit(self, state: State, context: Array | None) -> Array:
+        """What the policy would play with exploration switched off (its final policy when replaying logs): the
+        arm it would commit to where it can name one, otherwise what it would select."""
+        try:
+            return self.recommend(state)
+        except NotImplementedError:
+            return self.select(state, context)
+
 
 REGISTRY: dict[str, type[Policy]] = {}
 

@@ -40,6 +40,12 @@ def rank_one_update(inverse: Array, x: Array, weight: Array | float = 1.0) -> Ar
     return inverse - np.einsum("ni,nj->nij", ax, ax) * shrink[:, None, None]
 
 
+def greedy(state: State, context: Array | None) -> Array:
+    """The arm with the best predicted reward for the context, no exploration."""
+    assert context is not None
+    return argmax_random(np.einsum("rki,ri->rk", state.theta, context), state.rng)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class LinearPolicy(Policy):
     kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
@@ -47,6 +53,9 @@ class LinearPolicy(Policy):
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         return ridge_state(problem, rng, self.l2)
+
+    def exploit(self, state: State, context: Array | None) -> Array:
+        return greedy(state, context)
 
     def update(self, state: State, feedback: Feedback) -> None:
         s: Ridge = state  # type: ignore[assignment]
@@ -96,9 +105,8 @@ class EpsilonGreedyOracle(LinearPolicy):
     def select(self, state: State, context: Array | None) -> Array:
         assert context is not None
         s: Ridge = state  # type: ignore[assignment]
-        greedy = argmax_random(np.einsum("rki,ri->rk", s.theta, context), s.rng)
         explore = s.rng.random(s.R) < self.epsilon
-        return np.where(explore, random_arms(s.rng, s.K, s.R), greedy)
+        return np.where(explore, random_arms(s.rng, s.K, s.R), greedy(s, context))
 
 
 @register("logistic-ts")
@@ -115,6 +123,9 @@ class LogisticThompson(Policy):
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         return ridge_state(problem, rng, 1.0 / max(self.prior_var, 1e-9))
+
+    def exploit(self, state: State, context: Array | None) -> Array:
+        return greedy(state, context)
 
     def select(self, state: State, context: Array | None) -> Array:
         assert context is not None

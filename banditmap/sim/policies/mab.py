@@ -113,6 +113,9 @@ class UniformRandom(CountingPolicy):
     def select(self, state: State, context: Array | None) -> Array:
         return random_arms(state.rng, state.K, state.R)
 
+    def exploit(self, state: State, context: Array | None) -> Array:
+        return self.select(state, context)  # the baseline stays uniform: the reference every policy is held to
+
     def update(self, state: State, feedback: Feedback) -> None:
         if feedback.observed.ndim == 1:  # reward vectors (several objectives) are not averaged into one
             add_observations(state, feedback)  # type: ignore[arg-type]
