@@ -20,6 +20,7 @@ test: $(BIN)/python
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/python benchmarks/recommender.py
+	$(BIN)/python benchmarks/replay.py
 	$(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install --quiet -e . mabwiser
 	.venv-bench/bin/python benchmarks/simulator.py

@@ -128,7 +128,7 @@ def test_disagreeing_estimators_raise_a_warning() -> None:
         {"ips": e(0.10, 0.09, 0.11), "snips": e(0.1, 0.09, 0.11), "dm": e(0.20, 0.19, 0.21), "dr": e(0.1, 0.09, 0.11)},
         e(0.0, -0.01, 0.01), 5000.0, 2.0, 0.0, 0.0, (), 0.1)
     warnings = replay._warnings(result, info)
-    assert any("IPS (0.1000) and DM (0.2000) disagree" in w for w in warnings)
+    assert any("disagree beyond their intervals: IPS (0.1000) and DM (0.2000)" in w for w in warnings)
     assert not any("IPS (0.1000) and DR" in w for w in warnings)
 
 

@@ -367,12 +367,15 @@ def _warnings(result: CandidateResult, info: LogInfo) -> tuple[str, ...]:
     out = []
     final = result.final
     pairs = [("IPS", "ips"), ("DM", "dm"), ("DR", "dr")]
+    apart = []
     for i, (name_a, a) in enumerate(pairs):
         for name_b, b in pairs[i + 1:]:
             ea, eb = final[a], final[b]
             if ea.known and eb.known and np.isfinite(ea.low) and np.isfinite(eb.low) and not ea.overlaps(eb):
-                out.append(f"{name_a} ({ea.value:.4f}) and {name_b} ({eb.value:.4f}) disagree beyond their intervals "
-                           "for the final policy: the reward model may be biased or the weights too heavy")
+                apart.append(f"{name_a} ({ea.value:.4f}) and {name_b} ({eb.value:.4f})")
+    if apart:
+        out.append("the final policy's estimates disagree beyond their intervals: " + "; ".join(apart)
+                   + ". The reward model may be biased (DM) or the weights too heavy (IPS); DR is the safer read")
     if 0 < result.unsupported <= 0.05:
         out.append(f"the final policy picks actions the logs never contain in {result.unsupported:.1%} of rows; "
                    "those rewards are invisible to IPS and DR")
