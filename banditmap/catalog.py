@@ -120,7 +120,7 @@ def load_traits(doc: Document) -> tuple[tuple[Group, ...], tuple[Trait, ...], tu
 
 def _trait(doc: Document, path: PathKey, raw: Mapping[str, Any]) -> Trait:
     kind = raw["kind"]
-    choices = tuple(Choice(v["id"], v["meaning"]) for v in raw.get("values", []))
+    choices = tuple(Choice(v["id"], v["meaning"], v.get("source", "")) for v in raw.get("values", []))
     if kind == "choice":
         if not choices:
             raise doc.error(path + ("values",), "a choice trait needs a list of values")

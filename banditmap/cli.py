@@ -173,19 +173,45 @@ def find_algorithm(catalog: Any, algorithm_id: str) -> Any:
     return found
 
 
-@app.command(name="map", epilog="Examples:  banditmap map  |  banditmap map --usecase search-ranking")
+@app.command(name="map", epilog="Examples:  banditmap map  |  banditmap map --usecase search-ranking  |  "
+                                "banditmap map --format svg map.svg")
 @friendly
-def map_(profile: ProfileFile = None, usecase: UseCaseName = None, set_: Sets = None,
+def map_(path: Annotated[Optional[Path], typer.Argument(metavar="[FILE]",
+                                                        help="Picture to write (with --format svg or png).")] = None,
+         profile: ProfileFile = None, usecase: UseCaseName = None, set_: Sets = None,
+         fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT",
+                                          help="text (the terminal), svg or png.")] = "text",
          catalog_dirs: CatalogDirs = None) -> None:
     """Draw the decision map as a tree, with the algorithms built for each branch; a profile marks your path."""
     from banditmap.mapview import decision_map
     from banditmap.matching import shortlist
-    from banditmap.render import print_map
+    check_format(fmt, ("text", "svg", "png"))
+    if fmt != "text" and path is None:
+        raise BanditmapError(f"name the file to write, e.g. banditmap map --format {fmt} map.{fmt}", field="FILE")
+    if fmt == "text" and path is not None:
+        raise BanditmapError("a file is written with --format svg or png; text goes to the terminal", field="FILE")
+    if path is not None and path.suffix.lower() != f".{fmt}":
+        raise BanditmapError(f"expected a .{fmt} file name for --format {fmt}", source=str(path))
     catalog = load(catalog_dirs)
     result = None
     if profile or usecase or set_:
         result = shortlist(build_profile(catalog, profile, usecase, set_), catalog)
-    print_map(decision_map(catalog, result))
+    root = decision_map(catalog, result)
+    if fmt == "text":
+        from banditmap.render import print_map
+        print_map(root)
+        return
+    from banditmap import mapdraw
+    assert path is not None
+    if fmt == "svg":
+        from banditmap.questionnaire import write_atomic
+        try:
+            write_atomic(path, mapdraw.to_svg(root))
+        except OSError as exc:
+            raise BanditmapError(f"cannot write: {exc.strerror}", source=str(path)) from None
+    else:
+        mapdraw.to_png(root, path)
+    typer.echo(f"wrote the map to {path}", err=True)
 
 
 @app.command(epilog="Example:  banditmap usecases --format markdown")

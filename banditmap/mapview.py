@@ -14,6 +14,7 @@ class MapNode:
     selected: bool = False  # on the user's path (value) or on the shortlist (algorithm)
     ruled_out: bool = False
     children: tuple["MapNode", ...] = ()
+    source: str = ""  # where the decision point or branch comes from (drawn as a hover title in pictures)
 
 
 def decision_map(catalog: Catalog, result: Shortlist | None = None) -> MapNode:
@@ -33,9 +34,10 @@ def decision_map(catalog: Catalog, result: Shortlist | None = None) -> MapNode:
                     handled = sum(choice.id in a.handles[trait.id] for a in catalog.algorithms)
                     leaves = (MapNode(f"no specialist; {handled} algorithms handle it", "note"),)
                 values.append(MapNode(f"{choice.id}: {choice.meaning}", "value",
-                                      answers.get(trait.id) == choice.id, children=leaves))
+                                      answers.get(trait.id) == choice.id, children=leaves,
+                                      source=choice.source or trait.source or group.source))
             traits.append(MapNode(f"{trait.id}: {trait.question}", "trait", trait.id in answers,
-                                  children=tuple(values)))
-        groups.append(MapNode(group.title, "group", children=tuple(traits)))
+                                  children=tuple(values), source=trait.source or group.source))
+        groups.append(MapNode(group.title, "group", children=tuple(traits), source=group.source))
     title = "Map of bandits" + (f" for {result.profile.name}" if result and result.profile.name else "")
     return MapNode(title, "root", children=tuple(groups))

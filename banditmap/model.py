@@ -14,6 +14,7 @@ Answer = str | float
 class Choice:
     id: str
     meaning: str
+    source: str = ""  # where this branch of the map comes from
 
 
 @dataclass(frozen=True)

@@ -246,3 +246,51 @@ def test_catalog_stats_counts_branches(runner: CliRunner) -> None:
     assert "cts" in slate["specialists"] and "homepage-carousel" in slate["usecases"]
     table = runner.invoke(app, ["catalog", "stats"])
     assert "with a simulator" in table.output
+
+
+def test_map_as_svg_holds_every_branch_and_specialist(runner: CliRunner, tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+    catalog = load_catalog()
+    path = tmp_path / "map.svg"
+    result = runner.invoke(app, ["map", "--format", "svg", str(path), "--usecase", "search-ranking"])
+    assert result.exit_code == 0, result.output
+    root = ET.parse(path).getroot()  # well-formed XML
+    ns = "{http://www.w3.org/2000/svg}"
+
+    def label(t: ET.Element) -> str:  # the drawn text follows the hover <title>, when there is one
+        title = t.find(f"{ns}title")
+        return (title.tail if title is not None else t.text) or ""
+
+    texts = [label(t) for t in root.iter(f"{ns}text")]
+    words = {w.strip(" *") for t in texts for w in t.split(", ")}
+    for trait in catalog.choice_traits:
+        assert trait.id in texts
+        for choice in trait.choices:
+            assert choice.id in texts
+    for a in catalog.algorithms:
+        if any(a.prefers.values()):
+            assert a.id in words, a.id
+    shortlisted = [t for t in root.iter(f"{ns}text") if label(t).startswith("cascade-")]
+    assert shortlisted and all(t.get("fill") == "#1a7f37" for t in shortlisted)  # the user's path, in green
+    titles = {label(t): t.find(f"{ns}title").text for t in root.iter(f"{ns}text") if t.find(f"{ns}title") is not None}
+    ranking = next(c for c in catalog.trait("action_structure").choices if c.id == "ranking")
+    assert titles["ranking"].startswith(ranking.meaning)  # hover text: the branch's meaning and its source
+    assert "Liu & Li 2021" in titles["ranking"] and "Liu & Li 2021" in titles["Reward"]
+
+
+def test_map_picture_errors(runner: CliRunner, tmp_path: Path) -> None:
+    cases = [(["map", "--format", "svg"], "name the file to write"),
+             (["map", "--format", "svg", str(tmp_path / "map.png")], "expected a .svg file name"),
+             (["map", "--format", "gif", str(tmp_path / "map.gif")], "expected one of text, svg, png"),
+             (["map", str(tmp_path / "map.svg")], "a file is written with --format svg or png")]
+    for argv, needle in cases:
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 2 and needle in result.output, (argv, result.output)
+
+
+def test_map_as_png(runner: CliRunner, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "map.png"
+    result = runner.invoke(app, ["map", "--format", "png", str(path)])
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
