@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
+from banditmap import plotting
 from banditmap.errors import BanditmapError
 from banditmap.render import emit, print_table, to_csv, to_json, to_markdown
 from banditmap.sim.bench import BenchResult
@@ -103,12 +104,7 @@ def check_plot_path(path: Path) -> None:
 def plot(result: BenchResult, path: Path) -> None:
     """Mean cumulative regret with 95% bands, to PNG or SVG (needs the optional matplotlib)."""
     check_plot_path(path)
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise BanditmapError("plots need matplotlib: pip install 'banditmap[plot]'", field="--plot") from None
+    plt = plotting.pyplot()
     fig, ax = plt.subplots(figsize=(8, 5))
     for r in result.results:
         ax.plot(result.rounds, r.curve, label=r.name)
@@ -118,12 +114,7 @@ def plot(result: BenchResult, path: Path) -> None:
     ax.set_title(result.problem.describe(), fontsize=8)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    try:
-        fig.savefig(path)
-    except OSError as exc:
-        raise BanditmapError(f"cannot write: {exc.strerror}", source=str(path)) from None
-    finally:
-        plt.close(fig)
+    plotting.save(plt, fig, path)
 
 
 

@@ -33,6 +33,9 @@ Sets = Annotated[Optional[list[str]], typer.Option("--set", "-s", metavar="TRAIT
                                                    help="Set one trait; repeatable, applied last, later wins.")]
 Format = Annotated[str, typer.Option("--format", "-f", metavar="FORMAT",
                                      help="table, json, csv or markdown.")]
+Params = Annotated[Optional[list[str]], typer.Option("--param", metavar="ID.NAME=VALUE",
+                                                   help="Set a hyperparameter; repeatable.")]
+OutFile = Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Also write the JSON here.")]
 
 
 def friendly(command: F) -> F:
@@ -258,13 +261,12 @@ def bench(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of every random stream.")] = 0,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, max=64,
                                       help="Parallel processes (0 = one per core).")] = 0,
-    param: Annotated[Optional[list[str]], typer.Option("--param", metavar="ID.NAME=VALUE",
-                                                       help="Set a hyperparameter; repeatable.")] = None,
+    param: Params = None,
     baseline: Annotated[bool, typer.Option("--baseline/--no-baseline",
                                            help="Also race uniform random play.")] = True,
     plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE",
                                                  help="Write regret curves to a .png or .svg.")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Also write the JSON here.")] = None,
+    out: OutFile = None,
     fmt: Format = "table",
     catalog_dirs: CatalogDirs = None,
 ) -> None:
@@ -316,11 +318,10 @@ def replay(
         "--context-cols", metavar="PATTERN,...",
         help="Context columns, names or globs (default: user_feature_*, user-item_affinity_*, context_*).")] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the learners and the bootstrap.")] = 0,
-    param: Annotated[Optional[list[str]], typer.Option("--param", metavar="ID.NAME=VALUE",
-                                                       help="Set a hyperparameter; repeatable.")] = None,
+    param: Params = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE",
                                                  help="Write replayed reward over the log to a .png or .svg.")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Also write the JSON here.")] = None,
+    out: OutFile = None,
     fmt: Format = "table",
     catalog_dirs: CatalogDirs = None,
 ) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from banditmap.errors import BanditmapError
+from banditmap import plotting
 from banditmap.mapview import MapNode
 
 ROW = 18  # pixels per text line
@@ -137,13 +137,7 @@ def to_svg(root: MapNode) -> str:
 
 def to_png(root: MapNode, path: Path) -> None:
     """The same layout drawn with matplotlib (an optional extra)."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise BanditmapError("PNG maps need matplotlib: pip install 'banditmap[plot]' (SVG needs nothing)",
-                             field="--format") from None
+    plt = plotting.pyplot("--format")
     shape = layout(root)
     dpi = 100
     fig = plt.figure(figsize=(shape.width / dpi, shape.height / dpi), dpi=dpi)
@@ -157,9 +151,4 @@ def to_png(root: MapNode, path: Path) -> None:
         colour = SELECTED if p.selected else RULED_OUT if p.ruled_out else COLOURS.get(p.kind, "#333333")
         ax.text(p.x, p.y, p.text, color=colour, fontsize=FONT * 0.72, va="baseline",
                 fontweight="bold" if p.kind in ("root", "group") or p.selected else "normal")
-    try:
-        fig.savefig(path, dpi=dpi)
-    except OSError as exc:
-        raise BanditmapError(f"cannot write: {exc.strerror}", source=str(path)) from None
-    finally:
-        plt.close(fig)
+    plotting.save(plt, fig, path, dpi=dpi)

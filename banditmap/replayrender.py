@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any, TextIO
 
-from banditmap.errors import BanditmapError
+from banditmap import plotting
 from banditmap.ope.estimators import Estimate
 from banditmap.ope.replay import ReplayResult, verdict
 from banditmap.render import emit, print_table, to_csv, to_json, to_markdown
@@ -117,12 +117,7 @@ def render_replay(result: ReplayResult, fmt: str, file: TextIO | None = None) ->
 
 def plot(result: ReplayResult, path: Path) -> None:
     """Running replayed reward per decision along the log, next to the logging policy's (needs matplotlib)."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise BanditmapError("plots need matplotlib: pip install 'banditmap[plot]'", field="--plot") from None
+    plt = plotting.pyplot()
     fig, ax = plt.subplots(figsize=(8, 5))
     ax.plot(result.checkpoints, result.logging_curve, color="black", linestyle="--", label="logging policy")
     for r in result.results:
@@ -133,12 +128,7 @@ def plot(result: ReplayResult, path: Path) -> None:
     ax.set_title(title(result), fontsize=8)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    try:
-        fig.savefig(path)
-    except OSError as exc:
-        raise BanditmapError(f"cannot write: {exc.strerror}", source=str(path)) from None
-    finally:
-        plt.close(fig)
+    plotting.save(plt, fig, path)
 
 
 class ProgressBar:
