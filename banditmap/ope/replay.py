@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import time
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -83,7 +83,6 @@ class ReplayResult:
     logging_curve: tuple[float, ...]
     skipped: tuple[tuple[str, str], ...] = ()
     warnings: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def streams(seed: int, candidate_id: str) -> np.random.Generator:
@@ -98,13 +97,12 @@ class Learner:
         self.policy = candidate.policy
         self.contextual = "contextual" in self.policy.kinds
         kind = "contextual" if self.contextual else "arms"
-        self.problem = Problem(kind=kind, reward="binary" if info.binary else "continuous", n_arms=info.n_actions,
-                               n_features=info.features, slate_size=1,
-                               rounds=max(1, int(info.rows * _keep_rate(info))), reps=1, dynamics="stationary",
-                               delay="immediate", mean_delay=1, batch_size=1, constraint="none",
-                               objective="cumulative")
-        self.state = self.policy.init(self.problem, streams(seed, candidate.id))
-        self.per_rep = _per_rep_fields(self.policy, self.problem)
+        problem = Problem(kind=kind, reward="binary" if info.binary else "continuous", n_arms=info.n_actions,
+                          n_features=info.features, slate_size=1, rounds=max(1, int(info.rows * _keep_rate(info))),
+                          reps=1, dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1,
+                          constraint="none", objective="cumulative")
+        self.state = self.policy.init(problem, streams(seed, candidate.id))
+        self.per_rep = _per_rep_fields(self.policy, problem)
         self.copying = False  # True once select was seen to write into its state: broadcast views won't do
         self.kept = 0
         self.selections = 0
@@ -173,9 +171,8 @@ def _keep_rate(info: LogInfo) -> float:
 class Replay:
     """The three passes' shared state: learners, reward model, block sums and checkpoints."""
 
-    def __init__(self, store: LogStore, candidates: Sequence[Candidate], seed: int) -> None:
-        info = store.info
-        self.store, self.info, self.seed = store, info, seed
+    def __init__(self, info: LogInfo, candidates: Sequence[Candidate], seed: int) -> None:
+        self.info, self.seed = info, seed
         self.learners = [Learner(c, info, seed) for c in candidates]
         self.blocks = min(BLOCKS, info.rows)
         names = ("reward", "rows") + tuple(f"{c.id}:{k}" for c in candidates for k in ("kept_reward", "kept"))
@@ -187,11 +184,12 @@ class Replay:
         self.curves = np.full((len(candidates), len(self.checkpoints)), np.nan)
         self.logging_curve = np.zeros(len(self.checkpoints))
         self.earned = np.zeros(len(candidates))
+        self.reward_total = 0.0  # the logging policy's reward over the rows read so far
         self.supported = np.array(info.counts) > 0
 
     # --- pass 2: replay ---------------------------------------------------------------------------------------
 
-    def replay_chunk(self, chunk: Chunk, reward_total: float) -> float:
+    def replay_chunk(self, chunk: Chunk) -> None:
         n = len(chunk)
         rows = np.arange(chunk.start, chunk.start + n)
         block = block_of(rows, self.info.rows, self.blocks)
@@ -208,10 +206,11 @@ class Replay:
             self.sums.add(f"{learner.candidate.id}:kept", kept_block)
             self._checkpoint(index, rows[kept_rows], chunk.rewards[kept_rows], chunk.start, n)
             learner.seconds += time.perf_counter() - started
-        cumulative = reward_total + np.cumsum(chunk.rewards)
+        cumulative = self.reward_total + np.cumsum(chunk.rewards)
         at = (self.checkpoints > chunk.start) & (self.checkpoints <= chunk.start + n)
         self.logging_curve[at] = cumulative[self.checkpoints[at] - 1 - chunk.start] / self.checkpoints[at]
-        return float(cumulative[-1]) if n else reward_total
+        if n:
+            self.reward_total = float(cumulative[-1])
 
     def _replay_learner(self, learner: Learner, chunk: Chunk, accept: Array) -> Array:
         """Walk the chunk, returning the indices of the rows the learner kept."""
@@ -261,7 +260,7 @@ class Replay:
 
     # --- pass 3: score the final policies --------------------------------------------------------------------
 
-    def score_chunk(self, chunk: Chunk, scores: BlockSums, weights: dict[str, list[float]]) -> None:
+    def score_chunk(self, chunk: Chunk, scores: BlockSums, max_weight: dict[str, float]) -> None:
         n = len(chunk)
         rows = np.arange(chunk.start, chunk.start + n)
         block = block_of(rows, self.info.rows, self.blocks)
@@ -272,10 +271,9 @@ class Replay:
             key = learner.candidate.id
             for name in ("ips", "weight", "dm", "dr"):
                 scores.add(f"{key}:{name}", block, getattr(terms, name))
+            scores.add(f"{key}:weight_squared", block, terms.weight ** 2)
             scores.add(f"{key}:unsupported", block, (~self.supported[chosen]).astype(float))
-            stats = weights[key]
-            stats[0] += float((terms.weight ** 2).sum())
-            stats[1] = max(stats[1], float(terms.weight.max()))
+            max_weight[key] = max(max_weight[key], float(terms.weight.max()))
 
     def _frozen_choices(self, learner: Learner, chunk: Chunk) -> Array:
         per_row = sum(getattr(learner.state, name).nbytes for name in learner.per_rep
@@ -292,24 +290,24 @@ def evaluate(store: LogStore, candidates: Sequence[Candidate], seed: int = 0,
              progress: Progress | None = None, skipped: Sequence[tuple[str, str]] = ()) -> ReplayResult:
     """Replay every candidate on the log, then score its final policy; returns everything the report needs."""
     info = store.info
-    replay = Replay(store, candidates, seed)
-    reward_total = 0.0
+    replay = Replay(info, candidates, seed)
     for chunk in store.chunks():
-        reward_total = replay.replay_chunk(chunk, reward_total)
+        replay.replay_chunk(chunk)
         if progress is not None:
             progress("replay", chunk.start + len(chunk), info.rows)
     replay.model.fit()
-    names = tuple(f"{c.id}:{k}" for c in candidates for k in ("ips", "weight", "dm", "dr", "unsupported"))
+    names = tuple(f"{c.id}:{k}" for c in candidates
+                  for k in ("ips", "weight", "weight_squared", "dm", "dr", "unsupported"))
     scores = BlockSums(replay.blocks, names)
-    weights = {c.id: [0.0, 0.0] for c in candidates}
+    max_weight = {c.id: 0.0 for c in candidates}
     for chunk in store.chunks():
-        replay.score_chunk(chunk, scores, weights)
+        replay.score_chunk(chunk, scores, max_weight)
         if progress is not None:
             progress("score", chunk.start + len(chunk), info.rows)
-    return summarise(replay, scores, weights, tuple(skipped))
+    return summarise(replay, scores, max_weight, tuple(skipped))
 
 
-def summarise(replay: Replay, scores: BlockSums, weights: dict[str, list[float]],
+def summarise(replay: Replay, scores: BlockSums, max_weight: dict[str, float],
               skipped: tuple[tuple[str, str], ...]) -> ReplayResult:
     info, sums = replay.info, replay.sums.sums
     boot = Resampler.make(replay.blocks, replay.seed)
@@ -325,7 +323,7 @@ def summarise(replay: Replay, scores: BlockSums, weights: dict[str, list[float]]
             final[name], drafts[name] = boot.ratio(scores.sums[f"{key}:{name}"], rows)
         final["snips"], _ = boot.ratio(scores.sums[f"{key}:ips"], scores.sums[f"{key}:weight"])
         weight_sum = scores.total(f"{key}:weight")
-        ess = effective_sample_size(weight_sum, weights[key][0])
+        ess = effective_sample_size(weight_sum, scores.total(f"{key}:weight_squared"))
         unsupported = scores.total(f"{key}:unsupported") / info.rows
         stalled = learner.unsupported / max(learner.selections, 1)
         problem = _problem(learner, info, unsupported, stalled)
@@ -335,7 +333,7 @@ def summarise(replay: Replay, scores: BlockSums, weights: dict[str, list[float]]
             replayed_gain=interval(replayed.value - logging.value, replayed_draws - logging_draws)
             if learner.kept else UNKNOWN,
             final=final, final_gain=interval(final["dr"].value - logging.value, drafts["dr"] - logging_draws),
-            ess=ess, max_weight=weights[key][1], unsupported=unsupported, stalled=stalled,
+            ess=ess, max_weight=max_weight[key], unsupported=unsupported, stalled=stalled,
             curve=tuple(float(v) for v in replay.curves[index]), seconds=learner.seconds, problem=problem)
         results.append(replace(result, warnings=_warnings(result, info)))
     results.sort(key=lambda r: (not r.evaluable, -(r.replayed.value if r.replayed.known else -np.inf)))

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from banditmap.errors import BanditmapError
 from banditmap.model import Answer, Catalog, Profile
 from banditmap.ope.logs import LogInfo
 from banditmap.ope.replay import Candidate
-from banditmap.sim.bench import parse_params, specs
+from banditmap.sim.bench import BASELINE_NAME, Usable, parse_params, pick, specs
 from banditmap.sim.policies import REGISTRY
 
 REPLAYABLE = frozenset({"arms", "contextual"})  # one action per logged decision, scalar rewards
-BASELINE = ("uniform-random", "Uniform random (baseline)")
+BASELINE = ("uniform-random", BASELINE_NAME)
 
 
 def profile_from_log(info: LogInfo) -> dict[str, Answer]:
@@ -24,45 +23,23 @@ def profile_from_log(info: LogInfo) -> dict[str, Answer]:
             "action_structure": "single"}
 
 
-def replayable(simulator: str | None) -> bool:
-    return bool(simulator) and bool(REGISTRY[simulator].kinds & REPLAYABLE)  # type: ignore[index]
+def why_not(simulator: str) -> str | None:
+    if REGISTRY[simulator].kinds & REPLAYABLE:
+        return None
+    return "its decisions are lists, pairs, prices or budgets; replay evaluates single-action decisions"
+
+
+USABLE = Usable(why_not, "no implementation to replay yet",
+                "none of the shortlisted algorithms can be replayed on single-action logs", "replay")
 
 
 def choose(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, top: int,
            params: Sequence[str] = ()) -> tuple[list[Candidate], list[tuple[str, str]]]:
-    """Candidates to replay (configured with the catalog's defaults and --param), and those left out, with why."""
-    from banditmap.matching import shortlist
-    chosen: list[tuple[str, str, str]] = []
-    skipped: list[tuple[str, str]] = []
-    if requested:
-        for algorithm_id in requested:
-            if algorithm_id == BASELINE[0]:
-                continue
-            algorithm = catalog.algorithm(algorithm_id)
-            if algorithm is None:
-                raise BanditmapError("unknown algorithm id; see `banditmap catalog list`", field=algorithm_id)
-            if not algorithm.simulator:
-                raise BanditmapError("has no implementation to replay yet; see `banditmap catalog list` for those "
-                                     "that do", field=algorithm_id)
-            if not replayable(algorithm.simulator):
-                raise BanditmapError("chooses lists, pairs, prices or budgets; replay evaluates single-action "
-                                     "decisions", field=algorithm_id)
-            chosen.append((algorithm.id, algorithm.name, algorithm.simulator))
-    else:
-        for match in shortlist(profile, catalog).ranked:
-            a = match.algorithm
-            if len(chosen) >= top:
-                break
-            if not a.simulator:
-                skipped.append((a.id, "no implementation to replay yet"))
-            elif not replayable(a.simulator):
-                skipped.append((a.id, "its decisions are not single actions, which these logs record"))
-            else:
-                chosen.append((a.id, a.name, a.simulator))
-        if not chosen:
-            raise BanditmapError("none of the shortlisted algorithms can be replayed on single-action logs; name "
-                                 "some with --algorithms", field="replay")
-    chosen.append((BASELINE[0], BASELINE[1], BASELINE[0]))
+    """Candidates to replay (configured with the catalog's defaults and --param), and those left out, with why.
+    The uniform random policy is always among them, as the reference."""
+    chosen, skipped = pick(catalog, profile, requested, top, USABLE)
+    if not any(c[0] == BASELINE[0] for c in chosen):
+        chosen.append(BASELINE + (BASELINE[0],))
     runs = specs(catalog, chosen, parse_params(list(params)))
     return [Candidate(r.id, r.name, r.policy) for r in runs], skipped
 

@@ -71,40 +71,64 @@ class BenchResult:
         return line
 
 
-def choose(catalog: Catalog, profile: Profile, problem: Problem, requested: Sequence[str] | None, top: int,
-           baseline: bool) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
-    """(catalog id, name, simulator id) to race, and (id, reason) for shortlisted algorithms left out."""
+@dataclass(frozen=True)
+class Usable:
+    """What a command can run, and the words it uses for what it cannot."""
+
+    why_not: Callable[[str], str | None]  # why a simulator cannot be used here; None when it can
+    no_simulator: str  # e.g. "no simulator yet"
+    none_left: str  # the error when no shortlisted algorithm is usable
+    command: str
+
+
+def pick(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, top: int,
+         usable: Usable) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """(catalog id, name, simulator id) for the named algorithms (each checked) or the first `top` usable ones of
+    the profile's shortlist, and (id, reason) for shortlisted algorithms left out. Baselines pass by their id."""
     from banditmap.matching import shortlist
     chosen: list[tuple[str, str, str]] = []
     skipped: list[tuple[str, str]] = []
     if requested:
         for algorithm_id in requested:
             if algorithm_id in REGISTRY and algorithm_id.startswith("uniform-random"):
-                chosen.append((algorithm_id, BASELINE_NAME, algorithm_id))
-                continue
-            algorithm = catalog.algorithm(algorithm_id)
-            if algorithm is None:
-                raise BanditmapError("unknown algorithm id; see `banditmap catalog list`", field=algorithm_id)
-            if not algorithm.simulator:
-                raise BanditmapError("has no simulator yet; see `banditmap catalog list` for those that do",
-                                     field=algorithm_id)
-            if problem.kind not in REGISTRY[algorithm.simulator].kinds:
-                raise BanditmapError(f"its simulator does not run on {problem.kind} problems", field=algorithm_id)
-            chosen.append((algorithm.id, algorithm.name, algorithm.simulator))
-    else:
-        for match in shortlist(profile, catalog).ranked:
-            a = match.algorithm
-            if len(chosen) >= top:
-                break
-            if not a.simulator:
-                skipped.append((a.id, "no simulator yet"))
-            elif problem.kind not in REGISTRY[a.simulator].kinds:
-                skipped.append((a.id, f"its simulator does not run on {problem.kind} problems"))
+                entry = (algorithm_id, BASELINE_NAME, algorithm_id)
             else:
-                chosen.append((a.id, a.name, a.simulator))
-        if not chosen:
-            raise BanditmapError("none of the shortlisted algorithms has a simulator for this problem yet; "
-                                 "name some with --algorithms", field="bench")
+                algorithm = catalog.algorithm(algorithm_id)
+                if algorithm is None:
+                    raise BanditmapError("unknown algorithm id; see `banditmap catalog list`", field=algorithm_id)
+                if not algorithm.simulator:
+                    raise BanditmapError(f"has {usable.no_simulator}; see `banditmap catalog list` for those that "
+                                         "do", field=algorithm_id)
+                entry = (algorithm.id, algorithm.name, algorithm.simulator)
+            reason = usable.why_not(entry[2])
+            if reason:
+                raise BanditmapError(reason, field=algorithm_id)
+            chosen.append(entry)
+        return chosen, skipped
+    for match in shortlist(profile, catalog).ranked:
+        a = match.algorithm
+        if len(chosen) >= top:
+            break
+        reason = usable.why_not(a.simulator) if a.simulator else usable.no_simulator
+        if reason:
+            skipped.append((a.id, reason))
+        else:
+            chosen.append((a.id, a.name, a.simulator))  # type: ignore[arg-type]
+    if not chosen:
+        raise BanditmapError(usable.none_left + "; name some with --algorithms", field=usable.command)
+    return chosen, skipped
+
+
+def choose(catalog: Catalog, profile: Profile, problem: Problem, requested: Sequence[str] | None, top: int,
+           baseline: bool) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """(catalog id, name, simulator id) to race, and (id, reason) for shortlisted algorithms left out."""
+    def why_not(simulator: str) -> str | None:
+        runs = problem.kind in REGISTRY[simulator].kinds
+        return None if runs else f"its simulator does not run on {problem.kind} problems"
+
+    chosen, skipped = pick(catalog, profile, requested, top, Usable(
+        why_not, "no simulator yet", "none of the shortlisted algorithms has a simulator for this problem yet",
+        "bench"))
     if baseline and problem.kind in BASELINES and not any(c[2] == BASELINES[problem.kind] for c in chosen):
         chosen.append((BASELINES[problem.kind], BASELINE_NAME, BASELINES[problem.kind]))
     return chosen, skipped
