@@ -184,6 +184,8 @@ def map_(path: Annotated[Optional[Path], typer.Argument(metavar="[FILE]",
          profile: ProfileFile = None, usecase: UseCaseName = None, set_: Sets = None,
          fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT",
                                           help="text (the terminal), svg or png.")] = "text",
+         sources: Annotated[bool, typer.Option("--sources", help="Say where each decision point and branch comes "
+                                               "from (text format; pictures show it as hover text).")] = False,
          catalog_dirs: CatalogDirs = None) -> None:
     """Draw the decision map as a tree, with the algorithms built for each branch; a profile marks your path."""
     from banditmap.mapview import decision_map
@@ -202,7 +204,7 @@ def map_(path: Annotated[Optional[Path], typer.Argument(metavar="[FILE]",
     root = decision_map(catalog, result)
     if fmt == "text":
         from banditmap.render import print_map
-        print_map(root)
+        print_map(root, sources=sources)
         return
     from banditmap import mapdraw
     assert path is not None

@@ -207,8 +207,10 @@ def render_shortlist(result: Shortlist, fmt: str, explain: bool, file: TextIO | 
         print_table(shortlist_title(result), header, rows, file, shortlist_footer(result) or None)
 
 
-def print_map(root: Any, file: TextIO | None = None) -> None:
-    """Draw a MapNode tree; the user's branches and shortlisted algorithms in bold green, ruled out struck."""
+def print_map(root: Any, file: TextIO | None = None, sources: bool = False) -> None:
+    """Draw a MapNode tree; the user's branches and shortlisted algorithms in bold green, ruled out struck.
+
+    With `sources`, each decision point and branch says where it comes from (paper, book or extension)."""
     from rich.tree import Tree
     con = console(file)
 
@@ -229,9 +231,15 @@ def print_map(root: Any, file: TextIO | None = None) -> None:
             return f"[dim]{text}[/]"
         return text
 
+    def labelled(node: Any) -> str:
+        if sources and node.source and node.kind in ("group", "trait", "value"):
+            from rich.markup import escape
+            return f"{label(node)}\n[dim]source: {escape(node.source)}[/]"
+        return label(node)
+
     def grow(tree: Any, node: Any) -> None:
         for child in node.children:
-            grow(tree.add(label(child)), child)
+            grow(tree.add(labelled(child)), child)
 
     tree = Tree(label(root), guide_style="dim")
     grow(tree, root)

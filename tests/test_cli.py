@@ -278,6 +278,15 @@ def test_map_as_svg_holds_every_branch_and_specialist(runner: CliRunner, tmp_pat
     assert "Liu & Li 2021" in titles["ranking"] and "Liu & Li 2021" in titles["Reward"]
 
 
+def test_map_in_the_terminal_can_say_where_each_branch_comes_from(runner: CliRunner) -> None:
+    plain = runner.invoke(app, ["map"])
+    sourced = runner.invoke(app, ["map", "--sources"])
+    assert plain.exit_code == 0 and sourced.exit_code == 0
+    assert "source:" not in plain.output
+    assert "source: Liu & Li 2021 (arXiv 2107.00680), action: continuous actions such as prices" in sourced.output
+    assert sourced.output.count("source:") > 40
+
+
 def test_map_picture_errors(runner: CliRunner, tmp_path: Path) -> None:
     cases = [(["map", "--format", "svg"], "name the file to write"),
              (["map", "--format", "svg", str(tmp_path / "map.png")], "expected a .svg file name"),
