@@ -223,7 +223,8 @@ def _algorithm(doc: Document, path: PathKey, raw: Mapping[str, Any], traits: tup
         hyperparameters=tuple(Hyperparameter(h["name"], h["default"], h["meaning"])
                               for h in raw["hyperparameters"]),
         cost=Cost(raw["cost"]["decision"], raw["cost"]["memory"]),
-        implementations=tuple(Implementation(i["library"], i["name"]) for i in raw["implementations"]),
+        implementations=() if raw["implementations"] == schema.NONE_KNOWN else tuple(
+            Implementation(i["library"], i["name"], i["version"], i["grade"]) for i in raw["implementations"]),
         caveats=tuple(raw["caveats"]), simulator=raw["simulator"], source=f"{doc.source}:{doc.line_of(path)}",
         why={t: " ".join(text.split()) for t, text in raw.get("why", {}).items()},
     )

@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from banditmap.model import Algorithm, Catalog
-
-NONE_KNOWN = "none known"
-
+from banditmap.model import Catalog
 
 @dataclass(frozen=True)
 class Branch:
@@ -16,7 +13,7 @@ class Branch:
 
     trait: str
     value: str
-    source: str  # where the paper's map has this branch (the trait's source)
+    source: str  # where this branch comes from (the paper's map, the textbook or a named extension)
     specialists: tuple[str, ...]  # entries built for this branch (prefers it)
     handlers: int  # entries that handle it at all
     usecases: tuple[str, ...]  # shipped use cases on this branch
@@ -27,7 +24,8 @@ class Coverage:
     algorithms: int
     usecases: int
     simulated: tuple[str, ...]
-    implemented: tuple[str, ...]  # entries with a named production-grade implementation
+    implemented: tuple[str, ...]  # entries with an implementation named (production or reference code)
+    production: tuple[str, ...]  # entries with a production-grade implementation
     maturity: tuple[tuple[str, int], ...]
     families: tuple[tuple[str, int], ...]
     branches: tuple[Branch, ...]
@@ -38,10 +36,6 @@ class Coverage:
         return tuple(b for b in self.branches if b.handlers < 2)
 
 
-def has_implementation(algorithm: Algorithm) -> bool:
-    return any(i.library.strip().lower() != NONE_KNOWN for i in algorithm.implementations)
-
-
 def coverage(catalog: Catalog) -> Coverage:
     algorithms = catalog.algorithms
     group_sources = {g.id: g.source for g in catalog.groups}
@@ -49,14 +43,16 @@ def coverage(catalog: Catalog) -> Coverage:
     for trait in catalog.choice_traits:
         for choice in trait.choices:
             branches.append(Branch(
-                trait=trait.id, value=choice.id, source=trait.source or group_sources.get(trait.group, ""),
+                trait=trait.id, value=choice.id,
+                source=choice.source or trait.source or group_sources.get(trait.group, ""),
                 specialists=tuple(a.id for a in algorithms if choice.id in a.prefers.get(trait.id, ())),
                 handlers=sum(choice.id in a.handles[trait.id] for a in algorithms),
                 usecases=tuple(u.id for u in catalog.usecases if u.answers.get(trait.id) == choice.id)))
     return Coverage(
         algorithms=len(algorithms), usecases=len(catalog.usecases),
         simulated=tuple(a.id for a in algorithms if a.simulator),
-        implemented=tuple(a.id for a in algorithms if has_implementation(a)),
+        implemented=tuple(a.id for a in algorithms if a.implementations),
+        production=tuple(a.id for a in algorithms if any(i.grade == "production" for i in a.implementations)),
         maturity=tuple(sorted(Counter(a.maturity for a in algorithms).items())),
         families=tuple(sorted(Counter(a.family for a in algorithms).items(), key=lambda kv: (-kv[1], kv[0]))),
         branches=tuple(branches))

@@ -118,8 +118,15 @@ class Cost:
 
 @dataclass(frozen=True)
 class Implementation:
+    """Where running code for an algorithm lives: an import path or command-line options, in a checked version."""
+
     library: str
-    name: str
+    name: str  # dotted import path (Python libraries) or options (Vowpal Wabbit)
+    version: str  # the library version in which the name was checked
+    grade: str  # "production" (maintained, used in production systems) or "reference" (research code)
+
+    def describe(self) -> str:
+        return f"{self.library} {self.version}: {self.name}"
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,7 @@ class Algorithm:
     references: tuple[Reference, ...]
     hyperparameters: tuple[Hyperparameter, ...]
     cost: Cost
-    implementations: tuple[Implementation, ...]
+    implementations: tuple[Implementation, ...]  # empty when the catalog says `none known`
     caveats: tuple[str, ...]
     simulator: str | None
     source: str = ""

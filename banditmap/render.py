@@ -60,7 +60,8 @@ def algorithm_dict(a: Algorithm) -> dict[str, Any]:
         "hyperparameters": [{"name": h.name, "default": h.default, "meaning": h.meaning}
                             for h in a.hyperparameters],
         "cost": {"decision": a.cost.decision, "memory": a.cost.memory},
-        "implementations": [{"library": i.library, "name": i.name} for i in a.implementations],
+        "implementations": [{"library": i.library, "name": i.name, "version": i.version, "grade": i.grade}
+                            for i in a.implementations],
         "caveats": list(a.caveats),
         "simulator": a.simulator,
         **({"why": dict(a.why)} if a.why else {}),
@@ -110,7 +111,7 @@ def compare_rows(algorithms: Sequence[Algorithm], catalog: Catalog) -> tuple[lis
         ["hyperparameters", *("; ".join(f"{h.name}={h.default}" for h in a.hyperparameters) or "-"
                               for a in algorithms)],
         ["references", *("; ".join(r.cite() for r in a.references) for a in algorithms)],
-        ["implementations", *("; ".join(f"{i.library}: {i.name}" for i in a.implementations)
+        ["implementations", *("; ".join(i.describe() for i in a.implementations) or "none known"
                               for a in algorithms)],
         ["caveats", *("; ".join(a.caveats) or "-" for a in algorithms)],
         ["why", *("; ".join(f"{t}: {text}" for t, text in a.why.items()) or "-" for a in algorithms)],
@@ -298,7 +299,8 @@ STATS_SCHEMA = "banditmap.stats/1"
 
 def coverage_dict(c: Any) -> dict[str, Any]:
     return {"schema": STATS_SCHEMA, "algorithms": c.algorithms, "usecases": c.usecases,
-            "simulated": list(c.simulated), "implemented": list(c.implemented), "maturity": dict(c.maturity),
+            "simulated": list(c.simulated), "implemented": list(c.implemented),
+            "production": list(c.production), "maturity": dict(c.maturity),
             "families": dict(c.families),
             "branches": [{"trait": b.trait, "value": b.value, "source": b.source, "specialists": list(b.specialists),
                           "handlers": b.handlers, "usecases": list(b.usecases)} for b in c.branches]}
@@ -315,7 +317,7 @@ def coverage_summary(c: Any) -> str:
     maturity = ", ".join(f"{n} {m}" for m, n in c.maturity)
     thin = c.thin_branches
     line = (f"{c.algorithms} algorithms ({maturity}), {c.usecases} use cases; {len(c.simulated)} with a simulator, "
-            f"{len(c.implemented)} with a production implementation named.")
+            f"{len(c.implemented)} with an implementation named, {len(c.production)} of them production-grade.")
     if thin:
         line += " Branches with fewer than two entries: " + ", ".join(f"{b.trait}={b.value}" for b in thin) + "."
     return line

@@ -14,6 +14,8 @@ TRAIT_ID = {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"}
 TEXT = {"type": "string", "minLength": 1}
 NUMBER_OR_NULL = {"type": ["number", "null"]}
 CONDITION = {"type": "object", "additionalProperties": {"type": "array", "items": TEXT, "minItems": 1}}
+NONE_KNOWN = "none known"
+VERSION = r"^\d+(\.\d+)*$"
 BOUND = {"type": "object", "additionalProperties": False,
          "properties": {"min": {"type": "number"}, "max": {"type": "number"}, "at_most": TRAIT_ID}}
 
@@ -92,9 +94,11 @@ def algorithm_schema(choice_traits: dict[str, tuple[str, ...]], number_traits: I
                                "meaning": TEXT}}},
             "cost": {"type": "object", "additionalProperties": False, "required": ["decision", "memory"],
                      "properties": {"decision": TEXT, "memory": TEXT}},
-            "implementations": {"type": "array", "items": {
-                "type": "object", "additionalProperties": False, "required": ["library", "name"],
-                "properties": {"library": TEXT, "name": TEXT}}},
+            "implementations": {"anyOf": [{"const": NONE_KNOWN}, {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["library", "name", "version", "grade"],
+                "properties": {"library": TEXT, "name": TEXT, "version": {"type": "string", "pattern": VERSION},
+                               "grade": {"enum": ["production", "reference"]}}}}]},
             "caveats": {"type": "array", "items": TEXT},
             "simulator": {"type": ["string", "null"]},
             "why": {"type": "object", "additionalProperties": False,

@@ -144,7 +144,7 @@ algorithms:
       - {{authors: [A. Author], year: 2020, title: Internal note, venue: Internal, arxiv: "2001.00001"}}
     hyperparameters: []
     cost: {{decision: "O(K)", memory: "O(K)"}}
-    implementations: []
+    implementations: none known
     caveats: []
     simulator: null
 """
