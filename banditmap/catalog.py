@@ -219,7 +219,7 @@ def _algorithm(doc: Document, path: PathKey, raw: Mapping[str, Any], traits: tup
         id=raw["id"], name=raw["name"], family=raw["family"], summary=" ".join(raw["summary"].split()),
         maturity=raw["maturity"], handles=handles, prefers=prefers, suits=suits,
         references=tuple(Reference(tuple(r["authors"]), r["year"], r["title"], r["venue"], r.get("doi"),
-                                   r.get("arxiv")) for r in raw["references"]),
+                                   r.get("arxiv"), r.get("url")) for r in raw["references"]),
         hyperparameters=tuple(Hyperparameter(h["name"], h["default"], h["meaning"])
                               for h in raw["hyperparameters"]),
         cost=Cost(raw["cost"]["decision"], raw["cost"]["memory"]),

@@ -94,12 +94,22 @@ class Reference:
     venue: str
     doi: str | None = None
     arxiv: str | None = None
+    url: str | None = None  # a stable page of the paper, for venues that give neither DOI nor arXiv id
+
+    @property
+    def link(self) -> str:
+        """Where the paper can be read: its DOI, else its arXiv page, else its stable URL."""
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        if self.arxiv:
+            return f"https://arxiv.org/abs/{self.arxiv}"
+        return self.url or ""
 
     def cite(self) -> str:
         first = self.authors[0].split()[-1] if self.authors else "?"
         etal = " et al." if len(self.authors) > 2 else (f" and {self.authors[1].split()[-1]}"
                                                        if len(self.authors) == 2 else "")
-        ident = f"doi:{self.doi}" if self.doi else f"arXiv:{self.arxiv}"
+        ident = f"doi:{self.doi}" if self.doi else (f"arXiv:{self.arxiv}" if self.arxiv else self.url)
         return f"{first}{etal} ({self.year}). {self.title}. {self.venue}. {ident}"
 
 

@@ -55,7 +55,8 @@ def algorithm_dict(a: Algorithm) -> dict[str, Any]:
         "suits": {t: {k: v for k, v in (("min", b.minimum), ("max", b.maximum)) if v is not None}
                   for t, b in a.suits.items()},
         "references": [{"authors": list(r.authors), "year": r.year, "title": r.title, "venue": r.venue,
-                        **({"doi": r.doi} if r.doi else {}), **({"arxiv": r.arxiv} if r.arxiv else {})}
+                        **({"doi": r.doi} if r.doi else {}), **({"arxiv": r.arxiv} if r.arxiv else {}),
+                        **({"url": r.url} if r.url else {}), "link": r.link}
                        for r in a.references],
         "hyperparameters": [{"name": h.name, "default": h.default, "meaning": h.meaning}
                             for h in a.hyperparameters],

@@ -55,13 +55,14 @@ TRAITS_SCHEMA: Schema = {
 
 REFERENCE = {
     "type": "object", "additionalProperties": False, "required": ["authors", "year", "title", "venue"],
-    "anyOf": [{"required": ["doi"]}, {"required": ["arxiv"]}],
+    "anyOf": [{"required": ["doi"]}, {"required": ["arxiv"]}, {"required": ["url"]}],
     "properties": {
         "authors": {"type": "array", "minItems": 1, "items": TEXT},
         "year": {"type": "integer", "minimum": 1900, "maximum": 2100},
         "title": TEXT, "venue": TEXT,
         "doi": {"type": "string", "pattern": r"^10\.\d{4,9}/\S+$"},
         "arxiv": {"type": "string", "pattern": r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$"},
+        "url": {"type": "string", "pattern": r"^https://[a-z0-9.-]+\.[a-z]{2,}/\S*$"},
     },
 }
 

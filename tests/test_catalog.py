@@ -38,11 +38,20 @@ def test_ids_and_references_are_well_formed(catalog: Catalog) -> None:
         assert KEBAB.match(algorithm.id)
         for ref in algorithm.references:
             assert ref.authors and 1900 <= ref.year <= 2030 and ref.title and ref.venue
-            assert ref.doi or ref.arxiv
+            assert all(re.match(r"^[A-Z][\w.'-]*( [\w.'-]+)+$", name) for name in ref.authors), ref.authors
+            assert ref.doi or ref.arxiv or ref.url
             if ref.doi:
                 assert re.match(r"^10\.\d{4,9}/\S+$", ref.doi)
+                assert ref.link == f"https://doi.org/{ref.doi}"
             if ref.arxiv:
                 assert re.match(r"^\d{4}\.\d{4,5}$", ref.arxiv)
+                # new-style arXiv ids start with the year and month of submission: never after publication + 1
+                assert 2007 <= 2000 + int(ref.arxiv[:2]) <= ref.year + 1 and 1 <= int(ref.arxiv[2:4]) <= 12
+            if not (ref.doi or ref.arxiv):
+                assert re.match(r"^https://[a-z0-9.-]+\.[a-z]{2,}/\S+$", ref.url or ""), ref.url
+            assert ref.link.startswith("https://")
+            # the venue names the conference with its year, or the journal with its volume
+            assert re.search(r"\b(19|20)\d\d\)$|\d+(\(\d+([-/]\d+)?\))?$|arXiv preprint", ref.venue), ref.venue
 
 
 def test_no_two_entries_are_identical_in_every_trait(catalog: Catalog) -> None:

@@ -143,6 +143,17 @@ def test_every_simulated_algorithm_beats_random_play(simulator: str) -> None:
     assert learner.final_regret.mean() < 0.75 * baseline.final_regret.mean(), simulator
 
 
+def test_moss_beats_ucb1_with_many_arms_and_a_short_horizon() -> None:
+    """Audibert and Bubeck's point: with K large relative to n, dropping the bonus of arms played n/K times pays."""
+    rng = np.random.default_rng(3)
+    means = list(rng.uniform(0.05, 0.5, 200))
+    means[7] = 0.6
+    problem = arms_problem(200, 4000, 20)
+    moss = race_one("moss", problem, environment=fixed_arms(means))
+    ucb1 = race_one("ucb1", problem, environment=fixed_arms(means))
+    assert moss.final_regret.mean() < 0.8 * ucb1.final_regret.mean()
+
+
 @pytest.mark.parametrize("simulator", sorted(BEST_ARM))
 def test_best_arm_identification_names_the_best_arm(simulator: str) -> None:
     problem = arms_problem(4, 2000, 40, objective="best_arm")

@@ -165,6 +165,19 @@ class KLUCB(CountingPolicy):
         return np.argmax(untried_first(s, index + s.jitter), axis=1)
 
 
+@register("moss")
+@dataclass(frozen=True)
+class MOSS(CountingPolicy):
+    """Audibert and Bubeck (2009): mean + sqrt(max(log(n / (K T_a)), 0) / T_a), n the horizon; an arm played more
+    than n / K times has no bonus left."""
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: ArmStats = state  # type: ignore[assignment]
+        n = np.maximum(s.counts, 1)
+        bonus = np.sqrt(np.maximum(np.log(max(s.horizon, 2) / (s.K * n)), 0.0) / n)
+        return np.argmax(untried_first(s, s.means + bonus + s.jitter), axis=1)
+
+
 @register("thompson-beta")
 @dataclass(frozen=True)
 class ThompsonBeta(CountingPolicy):
