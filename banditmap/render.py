@@ -114,8 +114,8 @@ def compare_rows(algorithms: Sequence[Algorithm], catalog: Catalog) -> tuple[lis
         ["references", *("; ".join(r.cite() for r in a.references) for a in algorithms)],
         ["implementations", *("; ".join(i.describe() for i in a.implementations) or "none known"
                               for a in algorithms)],
-        ["caveats", *("; ".join(a.caveats) or "-" for a in algorithms)],
-        ["why", *("; ".join(f"{t}: {text}" for t, text in a.why.items()) or "-" for a in algorithms)],
+        ["caveats", *(" ".join(a.caveats) or "-" for a in algorithms)],
+        ["why", *(" ".join(f"{t}: {text}" for t, text in a.why.items()) or "-" for a in algorithms)],
         ["simulator", *(a.simulator or "-" for a in algorithms)],
     ]
     return header, rows
