@@ -187,3 +187,23 @@ def test_every_decision_point_and_branch_says_where_it_comes_from(catalog: Catal
             # a branch either comes from the paper's map or says it extends it, and where from
             assert "Liu & Li 2021" in choice.source or "Lattimore & Szepesvari" in choice.source \
                 or choice.source.startswith("banditmap extension"), f"{trait.id}={choice.id}"
+
+
+def test_cost_is_big_o_per_decision_and_memory_and_maturity_is_backed(catalog: Catalog) -> None:
+    for algorithm in catalog.algorithms:
+        assert re.search(r"O\(.+\)", algorithm.cost.decision), algorithm.id
+        assert re.search(r"O\(.+\)", algorithm.cost.memory), algorithm.id
+        if algorithm.maturity == "production":  # battle-tested: running code someone can use, or a documented deployment
+            documented = {"mvt-ts"}  # Hill et al. (2017) report it live on Amazon pages; no public library
+            assert algorithm.implementations or algorithm.id in documented, algorithm.id
+
+
+def test_implementations_name_a_checked_version_and_grade(catalog: Catalog) -> None:
+    for algorithm in catalog.algorithms:
+        for impl in algorithm.implementations:
+            assert re.match(r"^\d+(\.\d+)+$", impl.version), (algorithm.id, impl)
+            assert impl.grade in ("production", "reference")
+            if impl.library == "Vowpal Wabbit":
+                assert impl.name.startswith("--"), impl.name
+            else:
+                assert re.match(r"^[A-Za-z_]\w*(\.\w+)+(\(.*\))?$", impl.name), impl.name
