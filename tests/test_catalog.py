@@ -207,3 +207,8 @@ def test_implementations_name_a_checked_version_and_grade(catalog: Catalog) -> N
                 assert impl.name.startswith("--"), impl.name
             else:
                 assert re.match(r"^[A-Za-z_]\w*(\.\w+)+(\(.*\))?$", impl.name), impl.name
+
+
+def test_every_use_case_says_where_it_comes_from_and_why_its_traits(catalog: Catalog) -> None:
+    for usecase in catalog.usecases:
+        assert len(usecase.description.split()) >= 50, usecase.id  # a paragraph, not a title
