@@ -68,6 +68,11 @@ def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv", "
     return fmt
 
 
+def comma_list(text: str) -> list[str]:
+    """The non-empty, stripped items of a comma-separated option value."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def load(dirs: list[Path] | None) -> Any:
     from banditmap.catalog import load_catalog
     return load_catalog(dirs or [])
@@ -282,7 +287,7 @@ def bench(
     catalog = load(catalog_dirs)
     chosen_profile = build_profile(catalog, profile, usecase, set_, required="bench")
     problem = problem_from_answers(chosen_profile.answers, rounds, reps)
-    requested = [a.strip() for a in algorithms.split(",") if a.strip()] if algorithms else None
+    requested = comma_list(algorithms) if algorithms else None
     chosen, skipped = bench_mod.choose(catalog, chosen_profile, problem, requested, top, baseline)
     specs = bench_mod.specs(catalog, chosen, bench_mod.parse_params(param or []))
     with benchrender.ProgressBars([(s.id, s.name) for s in specs], problem.rounds) as bars:
@@ -336,9 +341,9 @@ def replay(
         benchrender.check_plot_path(plot)
     catalog = load(catalog_dirs)
     chosen_profile = build_profile(catalog, profile, usecase, set_)
-    patterns = tuple(c.strip() for c in context_cols.split(",") if c.strip()) if context_cols is not None else None
+    patterns = tuple(comma_list(context_cols)) if context_cols is not None else None
     columns = Columns(action_col, reward_col, propensity_col, position_col, patterns)
-    requested = [a.strip() for a in algorithms.split(",") if a.strip()] if algorithms else None
+    requested = comma_list(algorithms) if algorithms else None
     with replayrender.ProgressBar() as bar:
         result = replay_file(catalog, chosen_profile, logs_path, columns, requested, top, param or [], seed, bar)
     replayrender.render_replay(result, fmt)

@@ -13,6 +13,7 @@ from banditmap.cli import app
 from banditmap.ope import estimators, logs, replay, synthetic
 from banditmap.ope.estimators import Resampler, RewardModel, block_of, policy_terms
 from banditmap.sim.policies import Feedback, build
+from banditmap.sim.runner import RunSpec
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -28,8 +29,8 @@ def write(tmp_path: Path, env: synthetic.LogEnvironment, rows: int, seed: int = 
     return path
 
 
-def candidates(*ids: str) -> list[replay.Candidate]:
-    return [replay.Candidate(i, i, build(i, {}, i)) for i in ids]
+def candidates(*ids: str) -> list[RunSpec]:
+    return [RunSpec(i, i, build(i, {}, i)) for i in ids]
 
 
 # --- estimators -------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import copy
 import time
 import zlib
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -30,21 +30,14 @@ from banditmap.ope.estimators import (BLOCKS, UNKNOWN, BlockSums, Estimate, Resa
 from banditmap.ope.logs import Chunk, LogInfo, LogStore
 from banditmap.sim.policies import Feedback, Policy, State
 from banditmap.sim.problem import Problem
+from banditmap.sim.runner import Progress, RunSpec
 
 Array = np.ndarray
-Progress = Callable[[str, int, int], None]
 MIN_KEPT = 100  # fewer kept rounds than this and a learner's replayed reward says nothing
 CHECKPOINTS = 200
 MAX_SCORE_ROWS = 4096  # rows scored at once by a frozen final policy
 SCORE_BYTES = 2 ** 26  # memory for a frozen policy's state broadcast over those rows (when it must be copied)
 ESS_WARNING = 0.01  # an effective sample size under 1% of the rows makes an estimate fragile
-
-
-@dataclass(frozen=True)
-class Candidate:
-    id: str
-    name: str
-    policy: Policy
 
 
 @dataclass(frozen=True)
@@ -92,7 +85,7 @@ def streams(seed: int, candidate_id: str) -> np.random.Generator:
 class Learner:
     """One candidate being replayed: its state (one repetition), and what it has earned so far."""
 
-    def __init__(self, candidate: Candidate, info: LogInfo, seed: int) -> None:
+    def __init__(self, candidate: RunSpec, info: LogInfo, seed: int) -> None:
         self.candidate = candidate
         self.policy = candidate.policy
         self.contextual = "contextual" in self.policy.kinds
@@ -171,7 +164,7 @@ def _keep_rate(info: LogInfo) -> float:
 class Replay:
     """The three passes' shared state: learners, reward model, block sums and checkpoints."""
 
-    def __init__(self, info: LogInfo, candidates: Sequence[Candidate], seed: int) -> None:
+    def __init__(self, info: LogInfo, candidates: Sequence[RunSpec], seed: int) -> None:
         self.info, self.seed = info, seed
         self.learners = [Learner(c, info, seed) for c in candidates]
         self.blocks = min(BLOCKS, info.rows)
@@ -286,7 +279,7 @@ class Replay:
         return out
 
 
-def evaluate(store: LogStore, candidates: Sequence[Candidate], seed: int = 0,
+def evaluate(store: LogStore, candidates: Sequence[RunSpec], seed: int = 0,
              progress: Progress | None = None, skipped: Sequence[tuple[str, str]] = ()) -> ReplayResult:
     """Replay every candidate on the log, then score its final policy; returns everything the report needs."""
     info = store.info

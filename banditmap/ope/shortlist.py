@@ -7,8 +7,8 @@ from typing import Any, Mapping, Sequence
 
 from banditmap.model import Answer, Catalog, Profile
 from banditmap.ope.logs import LogInfo
-from banditmap.ope.replay import Candidate
 from banditmap.sim.bench import BASELINE_NAME, Usable, parse_params, pick, specs
+from banditmap.sim.runner import RunSpec
 from banditmap.sim.policies import REGISTRY
 
 REPLAYABLE = frozenset({"arms", "contextual"})  # one action per logged decision, scalar rewards
@@ -34,14 +34,13 @@ USABLE = Usable(why_not, "no implementation to replay yet",
 
 
 def choose(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, top: int,
-           params: Sequence[str] = ()) -> tuple[list[Candidate], list[tuple[str, str]]]:
+           params: Sequence[str] = ()) -> tuple[list[RunSpec], list[tuple[str, str]]]:
     """Candidates to replay (configured with the catalog's defaults and --param), and those left out, with why.
     The uniform random policy is always among them, as the reference."""
     chosen, skipped = pick(catalog, profile, requested, top, USABLE)
     if not any(c[0] == BASELINE[0] for c in chosen):
         chosen.append(BASELINE + (BASELINE[0],))
-    runs = specs(catalog, chosen, parse_params(list(params)))
-    return [Candidate(r.id, r.name, r.policy) for r in runs], skipped
+    return specs(catalog, chosen, parse_params(list(params))), skipped
 
 
 def merged_answers(base: Mapping[str, Any], info: LogInfo) -> dict[str, Any]:
