@@ -214,7 +214,7 @@ def map_(path: Annotated[Optional[Path], typer.Argument(metavar="[FILE]",
     from banditmap import mapdraw
     assert path is not None
     if fmt == "svg":
-        from banditmap.questionnaire import write_atomic
+        from banditmap.files import write_atomic
         try:
             write_atomic(path, mapdraw.to_svg(root))
         except OSError as exc:
@@ -294,7 +294,7 @@ def bench(
         result = bench_mod.race(specs, problem, seed, jobs, bars, skipped)
     benchrender.render_bench(result, fmt)
     if out is not None:
-        from banditmap.questionnaire import write_atomic
+        from banditmap.files import write_atomic
         write_atomic(out, benchrender.to_json(benchrender.bench_dict(result)))
     if plot is not None:
         benchrender.plot(result, plot)
@@ -348,7 +348,7 @@ def replay(
         result = replay_file(catalog, chosen_profile, logs_path, columns, requested, top, param or [], seed, bar)
     replayrender.render_replay(result, fmt)
     if out is not None:
-        from banditmap.questionnaire import write_atomic
+        from banditmap.files import write_atomic
         write_atomic(out, replayrender.to_json(replayrender.replay_dict(result)))
     if plot is not None:
         replayrender.plot(result, plot)

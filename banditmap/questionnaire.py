@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -11,6 +9,7 @@ from typing import Callable, Protocol
 import yaml
 
 from banditmap.errors import BanditmapError
+from banditmap.files import write_atomic
 from banditmap.model import Answer, Catalog, Trait
 from banditmap.profiles import check_answers, first_violation, parse_value
 from banditmap.yamlio import Document, load_file
@@ -135,19 +134,6 @@ def progress_yaml(progress: Progress, catalog: Catalog, complete: bool) -> str:
     if not complete and progress.left_unanswered:
         body["left_unanswered"] = list(progress.left_unanswered)
     return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so an interruption never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_progress(path: Path, catalog: Catalog) -> Progress:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import sys
 from typing import Any, Iterable, Sequence, TextIO
@@ -69,8 +70,37 @@ def algorithm_dict(a: Algorithm) -> dict[str, Any]:
     }
 
 
+def strict(data: Any) -> tuple[Any, list[str]]:
+    """`data` with every non-finite number (NaN, infinity) replaced by null, and the paths where that happened:
+    JSON has no such numbers, and a reader must not take a missing value for a measured one."""
+    nulled: list[str] = []
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            nulled.append(path or "(top)")
+            return None
+        if isinstance(value, dict):
+            return {k: walk(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    return walk(data, ""), nulled
+
+
 def to_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """Strict JSON (RFC 8259): non-finite numbers become null, and a top-level mapping gets a note naming them."""
+    clean, nulled = strict(data)
+    if nulled and isinstance(clean, dict):
+        shown = ", ".join(nulled[:10]) + (f" and {len(nulled) - 10} more" if len(nulled) > 10 else "")
+        clean["notes"] = list(clean.get("notes") or []) + [
+            f"{len(nulled)} value(s) could not be computed (not a finite number) and are null: {shown}"]
+    return json.dumps(clean, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def json_line(data: Any) -> str:
+    """One strict JSON line (non-finite numbers as null)."""
+    return json.dumps(strict(data)[0], ensure_ascii=False, allow_nan=False) + "\n"
 
 
 # --- tables shared by csv, markdown and the terminal ----------------------------------------------------------
@@ -279,7 +309,7 @@ def batch_lines(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_csv: 
     """Batch rows as CSV lines (no header) or JSON lines."""
     if as_csv:
         return to_csv(columns, [["" if r[c] is None else r[c] for c in columns] for r in rows]).split("\n", 1)[1]
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return "".join(json_line(r) for r in rows)
 
 
 def render_listing(fmt: str, title: str, header: Sequence[str], rows: Sequence[Sequence[str]], data: Any,
