@@ -8,11 +8,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from banditmap.errors import BanditmapError
+from banditmap.errors import BanditmapError, one_line, shown
 from banditmap.matching import ScoreTable, rank, score_table
 from banditmap.model import Algorithm, Catalog, Profile
 from banditmap.profiles import check_answers
-from banditmap.yamlio import Document, load_text
+from banditmap.yamlio import Document, has_control, load_text
 
 CASE_KEYS = ("id", "name", "usecase", "profile")
 
@@ -48,13 +48,21 @@ def sniff(text: str, name: str) -> str:
 
 
 def read_cases(text: str, source: str) -> Iterator[Case]:
+    """The cases of a batch, each with the line it starts on; a case id met twice becomes that case's error."""
     fmt = sniff(text, source)
-    if fmt == "jsonl":
-        yield from _jsonl_cases(text)
-    elif fmt == "csv":
-        yield from _csv_cases(text, source)
-    else:
-        yield from _yaml_cases(text, source)
+    cases = _jsonl_cases(text) if fmt == "jsonl" else _csv_cases(text, source) if fmt == "csv" else \
+        _yaml_cases(text, source)
+    first_line: dict[str, int | None] = {}
+    for case in cases:
+        if isinstance(case.data, dict) and case.data.get("id") not in (None, ""):
+            if case.label in first_line:
+                seen = first_line[case.label]
+                yield Case(case.label, case.line, BanditmapError(
+                    f"case id {shown(case.label)} appears twice" + (f" (first on line {seen})" if seen else "")
+                    + "; expected every case to have its own id", field="id"))
+                continue
+            first_line[case.label] = case.line
+        yield case
 
 
 def _jsonl_cases(text: str) -> Iterator[Case]:
@@ -66,19 +74,46 @@ def _jsonl_cases(text: str) -> Iterator[Case]:
         except json.JSONDecodeError as exc:
             yield Case(f"line {number}", number, BanditmapError(f"not valid JSON: {exc.msg}"))
             continue
-        yield Case(_label(data, f"line {number}"), number, data)
+        except RecursionError:
+            yield Case(f"line {number}", number, BanditmapError("nested too deeply; expected a flat JSON object "
+                                                                "of trait: value"))
+            continue
+        yield Case(_label(data, f"line {number}"), number, _plain_text(data))
 
 
 def _csv_cases(text: str, source: str) -> Iterator[Case]:
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "id" not in reader.fieldnames:
+    """CSV rows as cases, each numbered by the physical line it starts on (a quoted cell may span lines)."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise BanditmapError(f"not a CSV table: {exc}", source=source, line=reader.line_num or 1) from None
+    if not header or "id" not in header:
         raise BanditmapError("expected a header row with an id column and one column per trait", source=source,
                              line=1)
-    for row in reader:
-        data = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
-        if None in row:
-            data = BanditmapError("more cells than header columns")
-        yield Case(_label(row, f"row {reader.line_num}"), reader.line_num, data)
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:
+            yield Case(f"row {start}", start, BanditmapError(f"not a CSV row: {exc}"))
+            return
+        if cells is None:
+            return
+        if not cells:
+            continue  # a blank line
+        row = dict(zip(header, cells))
+        data: Any = {k: v for k, v in row.items() if v != ""}
+        if len(cells) > len(header):
+            data = BanditmapError(f"{len(cells)} cells, more than the header's {len(header)} columns")
+        yield Case(_label(row, f"row {start}"), start, _plain_text(data))
+
+
+def _plain_text(data: Any) -> Any:
+    """A case whose text holds control characters (terminal escapes) becomes an error, as in YAML files."""
+    if isinstance(data, dict) and any(isinstance(v, str) and has_control(v) for v in [*data, *data.values()]):
+        return BanditmapError("control characters (such as terminal escapes) are not allowed in text")
+    return data
 
 
 def _yaml_cases(text: str, source: str) -> Iterator[Case]:
@@ -90,8 +125,8 @@ def _yaml_cases(text: str, source: str) -> Iterator[Case]:
 
 
 def _label(data: Any, fallback: str) -> str:
-    if isinstance(data, dict) and data.get("id") not in (None, ""):
-        return str(data["id"])
+    if isinstance(data, dict) and data.get("id") not in (None, "") and not isinstance(data["id"], (dict, list)):
+        return one_line(str(data["id"]))[:200]
     return fallback
 
 

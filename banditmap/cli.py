@@ -10,7 +10,7 @@ from typing import Annotated, Any, Callable, Optional, TypeVar
 import typer
 
 from banditmap import __version__
-from banditmap.errors import BanditmapError
+from banditmap.errors import BanditmapError, shown
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,7 +64,7 @@ def root(version: Annotated[bool, typer.Option("--version", callback=version_cal
 
 def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv", "markdown")) -> str:
     if fmt not in allowed:
-        raise BanditmapError(f"expected one of {', '.join(allowed)}, got {fmt!r}", field="--format")
+        raise BanditmapError(f"expected one of {', '.join(allowed)}, got {shown(fmt)}", field="--format")
     return fmt
 
 
@@ -141,12 +141,19 @@ def run_batch(catalog: Any, batch: str, fmt: str, top: int | None) -> int:
     """Stream one output row per case and rank; invalid cases go to stderr too. Status 1 if any case failed."""
     from banditmap import batch as batch_mod
     from banditmap.render import batch_header, batch_lines
-    from banditmap.yamlio import read_text
+    from banditmap.yamlio import MAX_BATCH_BYTES, decode, read_text
     if fmt not in ("table", "json", "csv"):
         raise BanditmapError("batch output is JSON lines (json) or csv", field="--format")
     as_csv = fmt == "csv"
     source = "<stdin>" if batch == "-" else batch
-    text = sys.stdin.read() if batch == "-" else read_text(Path(batch))
+    if batch == "-":
+        raw = sys.stdin.buffer.read(MAX_BATCH_BYTES + 1)
+        if len(raw) > MAX_BATCH_BYTES:
+            raise BanditmapError(f"more than {MAX_BATCH_BYTES // 2**20} MiB on standard input; split the batch",
+                                 source=source)
+        text = decode(raw, source)
+    else:
+        text = read_text(Path(batch), MAX_BATCH_BYTES)
     failed = 0
     sys.stdout.write(batch_header(batch_mod.BATCH_COLUMNS, as_csv))
     for item in batch_mod.run_batch(text, source, catalog, top):
@@ -371,7 +378,7 @@ def make_logs(
     """Write logged feedback from a known synthetic environment shaped like your use case (to try `replay`)."""
     from banditmap.ope import synthetic
     if logging not in synthetic.LOGGING:
-        raise BanditmapError(f"expected one of {', '.join(synthetic.LOGGING)}, got {logging!r}", field="--logging")
+        raise BanditmapError(f"expected one of {', '.join(synthetic.LOGGING)}, got {shown(logging)}", field="--logging")
     catalog = load(catalog_dirs)
     env = synthetic.environment_for(build_profile(catalog, profile, usecase, set_).answers, seed)
     synthetic.write_csv(path, env, synthetic.LoggingPolicy(logging), rows, seed, positions)
@@ -468,12 +475,16 @@ def catalog_schema(kind: Annotated[str, typer.Option("--kind", "-k",
                "usecase": lambda: catalog_mod.usecase_schema(catalog.traits),
                "profile": lambda: catalog_mod.answers_schema(catalog.traits)}
     if kind not in schemas:
-        raise BanditmapError(f"expected one of {', '.join(schemas)}, got {kind!r}", field="--kind")
+        raise BanditmapError(f"expected one of {', '.join(schemas)}, got {shown(kind)}", field="--kind")
     emit(to_json(schemas[kind]()))
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage errors become one line on stderr with status 2, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or pipe that cannot show some character (an ASCII locale) gets an escape, not a crash.
+        if hasattr(stream, "reconfigure") and (stream.encoding or "").lower().replace("-", "") != "utf8":
+            stream.reconfigure(errors="backslashreplace")
     try:
         code = app(args=argv, prog_name="banditmap", standalone_mode=False)
     except (typer.Abort, KeyboardInterrupt):

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from banditmap.errors import BanditmapError
+from banditmap.errors import BanditmapError, shown
 from banditmap.model import Answer, Bound, Profile, Rule, Trait
 from banditmap.yamlio import Document, PathKey, load_file
 
@@ -38,7 +38,7 @@ def parse_assignment(text: str) -> tuple[str, str]:
     """`trait=value` -> (trait, value), as typed after --set."""
     trait, sep, value = text.partition("=")
     if not sep or not trait.strip() or not value.strip():
-        raise BanditmapError(f"expected trait=value, got {text!r}", source="--set")
+        raise BanditmapError(f"expected trait=value, got {shown(text)}", source="--set")
     return trait.strip(), value.strip()
 
 
@@ -84,35 +84,43 @@ def parse_value(trait: Trait, value: Any, fail: Any) -> Answer:
     if trait.is_choice:
         text = str(value).strip() if not isinstance(value, bool) else str(value).lower()
         if text not in trait.values:
-            raise fail(f"{value!r} is not a value of {trait.id}; expected one of {', '.join(trait.values)}")
+            raise fail(f"{shown(value)} is not a value of {trait.id}; expected one of {', '.join(trait.values)}")
         return text
     number = _number(value)
-    if number is None:
-        raise fail(f"expected a number for {trait.id}, got {value!r}")
-    if trait.integer:
-        if not float(number).is_integer():
-            raise fail(f"expected a whole number for {trait.id}, got {value!r}")
-        number = int(number)
+    if number is None or math.isnan(number):
+        raise fail(f"expected a number for {trait.id}, got {shown(value)}")
     low = trait.minimum if trait.minimum is not None else -math.inf
     high = trait.maximum if trait.maximum is not None else math.inf
+    if math.isinf(number):
+        raise fail(f"expected {trait.id} between {low:g} and {high:g}, got a number too large to use")
+    if trait.integer:
+        if not float(number).is_integer():
+            raise fail(f"expected a whole number for {trait.id}, got {shown(value)}")
+        number = int(number)
     if not low <= number <= high:
         raise fail(f"expected {trait.id} between {low:g} and {high:g}, got {number:g}")
     return number
 
 
 def _number(value: Any) -> float | None:
+    """A number as written in a file or typed: ASCII digits only (a superscript or another script's digits is
+    not a number here), NaN and infinities kept so the caller can say what is wrong; None for anything else."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        number: float = value
-    else:
-        try:
-            number = float(str(value).replace("_", "").strip())
-        except ValueError:
-            return None
-        if number.is_integer() and abs(number) < 2**53:
-            number = int(number)
-    return number if math.isfinite(number) else None
+    if isinstance(value, int):
+        return value if abs(value) < 10**18 else (math.inf if value > 0 else -math.inf)
+    if isinstance(value, float):
+        return value
+    text = str(value).replace("_", "").strip()
+    if not text.isascii() or len(text) > 400:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if number.is_integer() and abs(number) < 2**53:
+        return int(number)
+    return number
 
 
 def first_violation(answers: Mapping[str, Answer], rules: tuple[Rule, ...]) -> tuple[str, str] | None:

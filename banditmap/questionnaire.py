@@ -54,7 +54,7 @@ def interpret(trait: Trait, reply: str) -> Answer | None:
     text = reply.strip()
     if text == "":
         return trait.default
-    if trait.is_choice and text.isdigit() and 1 <= int(text) <= len(trait.choices):
+    if trait.is_choice and text.isascii() and text.isdigit() and len(text) < 6 and 1 <= int(text) <= len(trait.choices):
         return trait.choices[int(text) - 1].id
     return parse_value(trait, text, BanditmapError)
 

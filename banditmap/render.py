@@ -95,12 +95,17 @@ def to_json(data: Any) -> str:
         shown = ", ".join(nulled[:10]) + (f" and {len(nulled) - 10} more" if len(nulled) > 10 else "")
         clean["notes"] = list(clean.get("notes") or []) + [
             f"{len(nulled)} value(s) could not be computed (not a finite number) and are null: {shown}"]
-    return json.dumps(clean, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(clean, indent=2, ensure_ascii=not utf8_output(), allow_nan=False) + "\n"
 
 
 def json_line(data: Any) -> str:
     """One strict JSON line (non-finite numbers as null)."""
-    return json.dumps(strict(data)[0], ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(strict(data)[0], ensure_ascii=not utf8_output(), allow_nan=False) + "\n"
+
+
+def utf8_output() -> bool:
+    """Whether standard output takes any character; if not, JSON escapes non-ASCII text and stays valid."""
+    return (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "") == "utf8"
 
 
 # --- tables shared by csv, markdown and the terminal ----------------------------------------------------------

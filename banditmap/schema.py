@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
+from banditmap.errors import shown
 from banditmap.yamlio import Document, PathKey
 
 Schema = dict[str, Any]
@@ -183,7 +184,7 @@ def problems(value: Any, schema: Schema, path: PathKey = ()) -> list[tuple[PathK
         if len(value) < schema.get("minLength", 0):
             found.append((path, "expected a non-empty text"))
         if "pattern" in schema and not re.search(schema["pattern"], value):
-            found.append((path, f"expected text matching {schema['pattern']}, got {value!r}"))
+            found.append((path, f"expected text matching {schema['pattern']}, got {shown(value)}"))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
             found.append((path, f"expected a number >= {schema['minimum']:g}, got {value:g}"))
