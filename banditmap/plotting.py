@@ -19,11 +19,16 @@ def pyplot(field: str = "--plot") -> Any:
     return plt
 
 
+def require(field: str = "--plot") -> None:
+    """Refuse, before any work, a picture that needs matplotlib when it is not installed."""
+    import importlib.util
+    if importlib.util.find_spec("matplotlib") is None:
+        raise BanditmapError("plots need matplotlib: pip install 'banditmap[plot]'", field=field)
+
+
 def save(plt: Any, fig: Any, path: Path, **options: Any) -> None:
-    """Write the figure, turning an unwritable path into a user error, and free it."""
+    """Write the figure and free it; the caller (banditmap.files) turns an OSError into one line."""
     try:
         fig.savefig(path, **options)
-    except OSError as exc:
-        raise BanditmapError(f"cannot write: {exc.strerror}", source=str(path)) from None
     finally:
         plt.close(fig)

@@ -10,7 +10,7 @@ from banditmap.errors import BanditmapError, shown
 from banditmap.model import Answer, Bound, Profile, Rule, Trait
 from banditmap.yamlio import Document, PathKey, load_file
 
-PROFILE_KEYS = ("id", "name", "description", "profile")
+PROFILE_KEYS = ("id", "name", "description", "profile", "left_unanswered")
 
 
 def answers_in(doc: Document) -> PathKey:

@@ -11,10 +11,12 @@ import yaml
 from banditmap.errors import BanditmapError
 from banditmap.files import write_atomic
 from banditmap.model import Answer, Catalog, Trait
-from banditmap.profiles import check_answers, first_violation, parse_value
+from banditmap.profiles import answers_in, check_answers, first_violation, parse_value
 from banditmap.yamlio import Document, load_file
 
 HELP, SKIP = "?", "-"
+PARTIAL_MARK = "# Unfinished answers of `banditmap ask`"  # first line of a file that ask may replace and remove
+PARTIAL_SUFFIX = ".partial.yaml"
 
 
 class Prompter(Protocol):
@@ -129,7 +131,7 @@ def progress_yaml(progress: Progress, catalog: Catalog, complete: bool) -> str:
     order = [t.id for t in catalog.traits]
     answers = {k: progress.answers[k] for k in order if k in progress.answers}
     header = ("# banditmap profile, written by `banditmap ask`.\n" if complete else
-              "# Unfinished answers of `banditmap ask`; continue with: banditmap ask --resume THIS_FILE\n")
+              PARTIAL_MARK + "; continue with: banditmap ask --resume THIS_FILE\n")
     body: dict[str, object] = {"profile": answers}
     if not complete and progress.left_unanswered:
         body["left_unanswered"] = list(progress.left_unanswered)
@@ -137,17 +139,16 @@ def progress_yaml(progress: Progress, catalog: Catalog, complete: bool) -> str:
 
 
 def read_progress(path: Path, catalog: Catalog) -> Progress:
-    """Load an unfinished (or finished) answers file to resume from."""
+    """Load answers to resume from: a file of unfinished answers, or any profile (flat or under `profile:`)."""
     doc = load_file(path)
-    if not isinstance(doc.data, dict) or "profile" not in doc.data:
-        raise doc.error((), "expected a file written by banditmap ask (with a profile: mapping)")
-    left = doc.data.get("left_unanswered") or []
+    where = answers_in(doc)
+    left = doc.data.get("left_unanswered") or [] if where else []
     known = {t.id for t in catalog.traits}
-    if not isinstance(left, list) or any(item not in known for item in left):
+    if not isinstance(left, list) or any(not isinstance(item, str) or item not in known for item in left):
         raise doc.error(("left_unanswered",), "expected a list of trait ids")
-    answers_only = Document(doc.source, {"profile": doc.data["profile"]}, doc.lines)
-    answers = check_answers(answers_only, ("profile",), catalog.traits, catalog.rules)
-    return Progress(dict(answers), [str(item) for item in left])
+    data = {k: v for k, v in doc.data.items() if k != "left_unanswered"}
+    answers = check_answers(Document(doc.source, data, doc.lines), where, catalog.traits, catalog.rules)
+    return Progress(dict(answers), list(left))
 
 
 # --- the interactive session ----------------------------------------------------------------------------------
@@ -180,13 +181,34 @@ class ConsolePrompter:
         self.stdout.write(text + "\n")
 
 
+def is_partial(path: Path) -> bool:
+    """True for a file of unfinished answers written by ask (which ask may update and remove when done)."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return handle.readline().startswith(PARTIAL_MARK)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def progress_path(save: Path | None, resume: Path | None) -> Path:
-    """Where unfinished answers are kept: the resumed file, or next to --save, or in the working folder."""
+    """Where unfinished answers are kept: the resumed file if ask wrote it, else a file beside --save, beside
+    the resumed profile (which is never changed), or in the working folder."""
     if resume is not None:
-        return resume
+        return resume if is_partial(resume) else resume.with_name(resume.name + PARTIAL_SUFFIX)
     if save is not None:
-        return save.with_name(save.name + ".partial.yaml")
-    return Path("banditmap-answers.partial.yaml")
+        return save.with_name(save.name + PARTIAL_SUFFIX)
+    return Path("banditmap-answers" + PARTIAL_SUFFIX)
+
+
+def final_path(save: Path | None, resume: Path | None) -> Path:
+    """Where the finished profile goes: --save, else beside the resumed file, else the working folder; an
+    existing file is never replaced unasked (a free name such as `stem-2.yaml` is taken instead)."""
+    if save is not None:
+        return save
+    if resume is not None:
+        base = resume.name[:-len(PARTIAL_SUFFIX)] if resume.name.endswith(PARTIAL_SUFFIX) else resume.name
+        return free_path(resume.with_name(base or "banditmap-profile.yaml"))
+    return free_path(Path("banditmap-profile.yaml"))
 
 
 def free_path(path: Path) -> Path:
@@ -198,16 +220,26 @@ def free_path(path: Path) -> Path:
     return candidate
 
 
-def run_questionnaire(catalog: Catalog, save: Path | None, resume: Path | None, top: int | None) -> int:
-    """The whole `ask` session; returns the exit status. Answers are written after every reply."""
+def run_questionnaire(catalog: Catalog, save: Path | None, resume: Path | None, top: int | None,
+                      force: bool = False) -> int:
+    """The whole `ask` session; returns the exit status. Answers are written after every reply, to a file of
+    unfinished answers beside the target, and the finished profile replaces nothing the user did not name."""
     import sys
 
+    from banditmap.files import check_destination
     from banditmap.matching import shortlist
     from banditmap.model import Profile
     from banditmap.render import print_table, render_shortlist
 
+    if save is not None:
+        check_destination(save, "--save", force=force)
     progress = read_progress(resume, catalog) if resume else Progress()
     keep = progress_path(save, resume)
+    if keep != resume:
+        if keep.exists() and not force:
+            raise BanditmapError(f"unfinished answers of an earlier `ask` are kept here; continue with: banditmap "
+                                 f"ask --resume {keep} (or pass --force to start over)", source=str(keep))
+        check_destination(keep, "--save", force=True)
     io = ConsolePrompter()
     if io.piped and not resume and sys.stdin.readable() and _stdin_empty(io):
         raise BanditmapError("ask needs a terminal, or answers piped on standard input (one per line)",
@@ -231,9 +263,11 @@ def run_questionnaire(catalog: Catalog, save: Path | None, resume: Path | None, 
         else:
             io.say("\nStopped before the first answer; nothing to keep.")
         return 130 if not io.piped else 1
-    target = save if save is not None else free_path(Path("banditmap-profile.yaml"))
+    target = final_path(save, resume)
+    if save is not None and not force and target.exists():  # appeared while the questions were answered
+        target = free_path(target)
     write_atomic(target, progress_yaml(progress, catalog, complete=True))
-    if keep.exists() and keep != target:
+    if keep != target and is_partial(keep):
         keep.unlink()
     profile = Profile(progress.answers, target.stem, str(target))
     io.say("")
