@@ -15,7 +15,7 @@ import numpy as np
 
 from banditmap.sim import oracles
 from banditmap.sim.environments import item_revenues
-from banditmap.sim.policies.base import Array, Feedback, Policy, State, register
+from banditmap.sim.policies.base import WIDTH, Array, Feedback, Policy, State, hyperparameter, register
 from banditmap.sim.problem import Problem
 
 ASSORTMENT = frozenset({"assortment"})
@@ -87,7 +87,7 @@ class MNLUCB(EpochPolicy):
     them offering the item (Agrawal et al. 2019), capped at 1, the no-purchase weight the model assumes no item
     exceeds. `scale` multiplies both terms (1 is the paper's constants, which explore for a long time)."""
 
-    scale: float = 1.0
+    scale: float = hyperparameter(1.0, WIDTH)
 
     def weights(self, s: Epochs, rows: Array) -> Array:
         n = s.epochs[rows]

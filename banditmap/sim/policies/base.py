@@ -9,12 +9,13 @@ none) go through the same code as immediate feedback.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar, Iterator, TypeVar
 
 import numpy as np
 
-from banditmap.errors import BanditmapError
+from banditmap.errors import BanditmapError, shown
 from banditmap.sim.problem import Problem
 
 Array = np.ndarray
@@ -64,6 +65,14 @@ class State:
 class Policy:
     kinds: ClassVar[frozenset[str]] = frozenset({"arms"})
 
+    def __post_init__(self) -> None:
+        """A policy checks its own hyperparameters, however it was made (`build` says where a bad value came from)."""
+        for name, domain in domains(type(self)).items():
+            value = getattr(self, name)
+            if value not in domain:
+                raise BanditmapError(f"expected {domain.describe()}, got {shown(value)}",
+                                     field=f"{type(self).__name__}.{name}")
+
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         return State(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds)
 
@@ -90,7 +99,12 @@ REGISTRY: dict[str, type[Policy]] = {}
 
 
 def register(*ids: str) -> Any:
+    """Class decorator: file the policy under the catalog's simulator ids. A hyperparameter without a domain
+    is a programming error caught at import, so no policy can take values it was never meant for."""
     def decorate(cls: type[Policy]) -> type[Policy]:
+        for f in dataclasses.fields(cls):
+            if not isinstance(f.metadata.get("domain"), Domain):
+                raise TypeError(f"{cls.__name__}.{f.name} has no domain; declare it with hyperparameter()")
         for simulator_id in ids:
             REGISTRY[simulator_id] = cls
         return cls
@@ -101,36 +115,99 @@ def hyperparameter_names(cls: type[Policy]) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)]
 
 
-def build(simulator_id: str, params: dict[str, Any], where: str) -> Policy:
-    """Instantiate a registered policy with hyperparameters; unknown names or bad values are user errors."""
+def domains(cls: type[Policy]) -> dict[str, Domain]:
+    """Each hyperparameter of a policy class and the values it may take."""
+    return {f.name: f.metadata["domain"] for f in dataclasses.fields(cls)}
+
+
+def build(simulator_id: str, params: dict[str, Any], where: str, source: str | None = None) -> Policy:
+    """Instantiate a registered policy with hyperparameters; unknown names or values outside their domain are
+    user errors naming `where.name` (and `source`, the file they came from, when there is one)."""
     cls = REGISTRY.get(simulator_id)
     if cls is None:
-        raise BanditmapError(f"no simulator {simulator_id!r}", field=where)
-    names = hyperparameter_names(cls)
+        raise BanditmapError(f"no simulator {shown(simulator_id)}; expected one of {', '.join(sorted(REGISTRY))}",
+                             source=source, field=where)
+    allowed = domains(cls)
     clean: dict[str, Any] = {}
     for name, value in params.items():
-        if name not in names:
-            raise BanditmapError(f"unknown hyperparameter {name!r}; expected one of {', '.join(names) or 'none'}",
+        if name not in allowed:
+            expected = f"expected one of {', '.join(allowed)}" if allowed else "it has none"
+            raise BanditmapError(f"unknown hyperparameter {shown(name)}; {expected}", source=source,
                                  field=f"{where}.{name}")
-        field_type = next(f for f in dataclasses.fields(cls) if f.name == name).type
-        clean[name] = _coerce(value, str(field_type), f"{where}.{name}")
+        clean[name] = allowed[name].parse(value, f"{where}.{name}", source)
     return cls(**clean)
 
 
-def _coerce(value: Any, type_name: str, where: str) -> Any:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BanditmapError(f"expected a number, got {value!r}", field=where) from None
-    if not np.isfinite(number):
-        raise BanditmapError(f"expected a finite number, got {value!r}", field=where)
-    if type_name == "int":
-        if not number.is_integer() or number < 1:
-            raise BanditmapError(f"expected a positive whole number, got {value!r}", field=where)
-        return int(number)
-    if number < 0:
-        raise BanditmapError(f"expected a number >= 0, got {value!r}", field=where)
-    return number
+# Exploration constants, prior scales and variances beyond these bounds change nothing a race can show (a bonus
+# of 1e3 already dwarfs every reward in [0, 1]) and only overflow or underflow the arithmetic.
+WIDEST = 1e6
+NARROWEST = 1e-6
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values a hyperparameter may take: a range (each end open or closed), whole numbers only or not, and why
+    it ends where it does when that is not obvious."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+    whole: bool = False
+    why: str = ""
+
+    def __contains__(self, value: object) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return False
+        if self.whole and not float(value).is_integer():
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+    def describe(self) -> str:
+        """E.g. "a number > 0 and <= 1", "a whole number from 1 to 1000"."""
+        kind = "a whole number" if self.whole else "a number"
+        if not self.low_open and not self.high_open:
+            text = f"{kind} from {self.low:g} to {self.high:g}"
+        else:
+            text = (f"{kind} {'>' if self.low_open else '>='} {self.low:g} and "
+                    f"{'<' if self.high_open else '<='} {self.high:g}")
+        return text + (f" ({self.why})" if self.why else "")
+
+    def parse(self, value: Any, where: str, source: str | None = None) -> float | int:
+        """A value typed by the user (text) or read from a catalog (a number), checked against the domain."""
+        number: float | None = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value) if abs(value) < 1e308 else math.inf
+        elif isinstance(value, str) and value.strip().isascii():  # float() also reads other scripts' digits
+            try:
+                number = float(value)
+            except ValueError:
+                number = None
+        if number is None or number not in self:
+            raise BanditmapError(f"expected {self.describe()}, got {shown(value)}", source=source, field=where)
+        return int(number) if self.whole else number
+
+
+T = TypeVar("T", int, float)
+
+
+def hyperparameter(default: T, domain: Domain) -> T:
+    """A policy field with its default and domain; `build` and the policy itself check values against it."""
+    if default not in domain:
+        raise TypeError(f"default {default!r} outside its domain {domain.describe()}")
+    return dataclasses.field(default=default, metadata={"domain": domain})  # type: ignore[no-any-return]
+
+
+SHARE = Domain(0.0, 1.0)  # a probability or a share that may be 0 or 1
+RATE = Domain(0.0, 1.0, low_open=True)  # a probability, learning rate or discount that must not be 0
+WIDTH = Domain(0.0, WIDEST, why="wider bounds only overflow")  # an exploration constant; 0 is greedy
+SCALE = Domain(NARROWEST, WIDEST, why="more extreme values only overflow")  # a prior, variance or regulariser
+
+
+def whole(low: int, high: int, why: str = "") -> Domain:
+    return Domain(low, high, whole=True, why=why)
 
 
 def scatter_add(target: Array, index: tuple[Array, ...], values: Array | float, unique: bool) -> None:

@@ -13,7 +13,8 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim import oracles
-from banditmap.sim.policies.base import Array, Feedback, Policy, State, register, scatter_add
+from banditmap.sim.policies.base import (RATE, WIDTH, Array, Feedback, Policy, State, hyperparameter, register,
+                                         scatter_add)
 from banditmap.sim.policies.mab import ArmStats, add_observations, arm_stats
 from banditmap.sim.problem import Problem
 
@@ -78,7 +79,7 @@ class UCBBwK(BudgetPolicy):
     """Solves the budget LP with upper bounds on rewards and lower bounds on costs and plays a draw from its
     solution (Agrawal and Devanur 2014), at the rate of budget left per round left."""
 
-    alpha: float = 1.0
+    alpha: float = hyperparameter(1.0, WIDTH)
 
     def select(self, state: State, context: Array | None) -> Array:
         s: Spending = state  # type: ignore[assignment]
@@ -93,7 +94,7 @@ class PrimalDualBwK(BudgetPolicy):
     spends budget / horizon of it); a price per resource grows multiplicatively with the (lower-bound) spend of
     each decision, and the arm with the best upper-bound reward per priced lower-bound cost is played."""
 
-    eta: float = 0.1
+    eta: float = hyperparameter(0.1, RATE)
 
     def select(self, state: State, context: Array | None) -> Array:
         s: Spending = state  # type: ignore[assignment]

@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim.environments import active_features, component_pairs
-from banditmap.sim.policies.base import Array, Feedback, Policy, State, random_arms, register
+from banditmap.sim.policies.base import Array, Feedback, Policy, State, hyperparameter, random_arms, register, whole
 from banditmap.sim.problem import Problem
 
 COMBINATION = frozenset({"combination"})
@@ -53,7 +53,7 @@ class MultivariateThompson(Policy):
     component at a time, the best final page played."""
 
     kinds: ClassVar[frozenset[str]] = COMBINATION
-    climbs: int = 10
+    climbs: int = hyperparameter(10, whole(1, 100, "each climb scores every value of every component"))
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         V, D = problem.n_arms, problem.slate_size

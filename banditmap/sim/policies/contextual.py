@@ -7,7 +7,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import Array, Feedback, Policy, State, argmax_random, random_arms, register
+from banditmap.sim.policies.base import (SCALE, SHARE, WIDTH, Array, Feedback, Policy, State, argmax_random,
+                                         hyperparameter, random_arms, register)
 from banditmap.sim.problem import Problem
 
 
@@ -20,7 +21,7 @@ class Ridge(State):
 
 def ridge_state(problem: Problem, rng: np.random.Generator, l2: float) -> Ridge:
     R, K, d = problem.reps, problem.n_arms, problem.n_features
-    inverse = np.broadcast_to(np.eye(d) / max(l2, 1e-9), (R, K, d, d)).copy()
+    inverse = np.broadcast_to(np.eye(d) / l2, (R, K, d, d)).copy()
     return Ridge(rng, R, K, problem.slate_size, problem.rounds, inverse=inverse, target=np.zeros((R, K, d)),
                  theta=np.zeros((R, K, d)))
 
@@ -40,6 +41,11 @@ def rank_one_update(inverse: Array, x: Array, weight: Array | float = 1.0) -> Ar
     return inverse - np.einsum("ni,nj->nij", ax, ax) * shrink[:, None, None]
 
 
+def sigmoid(z: Array) -> Array:
+    """1 / (1 + exp(-z)), without overflow where a wide prior lets |z| grow past 700 (exact below 500)."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))
+
+
 def greedy(state: State, context: Array | None) -> Array:
     """The arm with the best predicted reward for the context, no exploration."""
     assert context is not None
@@ -49,7 +55,7 @@ def greedy(state: State, context: Array | None) -> Array:
 @dataclass(frozen=True)
 class LinearPolicy(Policy):
     kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
-    l2: float = 1.0
+    l2: float = hyperparameter(1.0, SCALE)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         return ridge_state(problem, rng, self.l2)
@@ -72,7 +78,7 @@ class LinearPolicy(Policy):
 @register("linucb")
 @dataclass(frozen=True)
 class LinUCB(LinearPolicy):
-    alpha: float = 1.0
+    alpha: float = hyperparameter(1.0, WIDTH)
 
     def select(self, state: State, context: Array | None) -> Array:
         assert context is not None
@@ -86,7 +92,7 @@ class LinearThompson(LinearPolicy):
     """Samples each arm's predicted reward x^T theta from N(x^T theta_hat, v^2 x^T A^-1 x), which is exactly the
     distribution of x^T theta for theta drawn from the arm's Gaussian posterior."""
 
-    v: float = 1.0
+    v: float = hyperparameter(1.0, WIDTH)
 
     def select(self, state: State, context: Array | None) -> Array:
         assert context is not None
@@ -100,7 +106,7 @@ class EpsilonGreedyOracle(LinearPolicy):
     """The greedy action of a ridge-regression reward model, or with probability epsilon a random action: the
     simplest regression-oracle method (the oracle here is per-arm ridge regression)."""
 
-    epsilon: float = 0.05
+    epsilon: float = hyperparameter(0.05, SHARE)
 
     def select(self, state: State, context: Array | None) -> Array:
         assert context is not None
@@ -118,11 +124,11 @@ class LogisticThompson(Policy):
     x^T theta from the posterior, its spread inflated by `scale` (Kveton et al. 2020 study that inflation)."""
 
     kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
-    prior_var: float = 1.0
-    scale: float = 1.0
+    prior_var: float = hyperparameter(1.0, SCALE)
+    scale: float = hyperparameter(1.0, WIDTH)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        return ridge_state(problem, rng, 1.0 / max(self.prior_var, 1e-9))
+        return ridge_state(problem, rng, 1.0 / self.prior_var)
 
     def exploit(self, state: State, context: Array | None) -> Array:
         return greedy(state, context)
@@ -140,7 +146,7 @@ class LogisticThompson(Policy):
             reps, arms = feedback.reps[layer], feedback.actions[layer]
             x, r = feedback.contexts[layer], rewards[layer]
             theta = s.theta[reps, arms]
-            p = 1.0 / (1.0 + np.exp(-np.einsum("ni,ni->n", theta, x)))
+            p = sigmoid(np.einsum("ni,ni->n", theta, x))
             inv = rank_one_update(s.inverse[reps, arms], x, np.maximum(p * (1 - p), 1e-6))
             s.inverse[reps, arms] = inv
             s.theta[reps, arms] = theta + np.einsum("nij,nj->ni", inv, x) * (r - p)[:, None]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from banditmap.sim.policies.base import Array, Feedback, State, argmax_random, register
+from banditmap.sim.policies.base import WIDTH, Array, Feedback, State, argmax_random, hyperparameter, register, whole
 from banditmap.sim.policies.mab import ArmStats, CountingPolicy, arm_stats, ucb_index, untried_first
 from banditmap.sim.problem import Problem
 
@@ -50,7 +50,7 @@ class QueuedUCB(CountingPolicy):
     queue of its arm is empty the decision is played for real, and its reward joins the queue when it arrives.
     The base thus runs as if feedback were immediate, on a slightly older sample."""
 
-    alpha: float = 2.0
+    alpha: float = hyperparameter(2.0, WIDTH)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         R, K = problem.reps, problem.n_arms
@@ -97,7 +97,7 @@ class DelayedConversionsUCB(CountingPolicy):
     tau(min(s, window)), so conversions / sum of tau over plays estimates the conversion rate without the
     downward bias of counting pending conversions as failures; the bonus is Hoeffding's on that sum."""
 
-    window: int = 1000
+    window: int = hyperparameter(1000, whole(1, 10_000_000))
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         R, K = problem.reps, problem.n_arms

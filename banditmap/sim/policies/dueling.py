@@ -8,7 +8,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import Array, Feedback, Policy, State, argmax_random, random_arms, register
+from banditmap.sim.policies.base import (WIDEST, WIDTH, Array, Domain, Feedback, Policy, State, argmax_random,
+                                         hyperparameter, random_arms, register)
 from banditmap.sim.problem import Problem
 
 DUELING = frozenset({"dueling"})
@@ -62,7 +63,7 @@ class RUCB(DuelingPolicy):
     at least 1/2; the champion is drawn from them (the previous champion kept with probability 1/2), and duels
     the option with the highest optimistic preference over it."""
 
-    alpha: float = 0.51
+    alpha: float = hyperparameter(0.51, Domain(0.5, WIDEST, low_open=True, why="the analysis needs more than 1/2"))
 
     def select(self, state: State, context: Array | None) -> Array:
         s: Duels = state  # type: ignore[assignment]
@@ -91,7 +92,7 @@ class DoubleThompson(DuelingPolicy):
     sample among the options with the best optimistic Copeland score; the second maximises a fresh sample of
     the preference over the first, among options not yet known to lose to it."""
 
-    alpha: float = 0.5
+    alpha: float = hyperparameter(0.5, WIDTH)
 
     def select(self, state: State, context: Array | None) -> Array:
         s: Duels = state  # type: ignore[assignment]

@@ -8,8 +8,8 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim.problem import Problem
-from banditmap.sim.policies.base import (Array, Feedback, Policy, State, register, scatter_add,
-                                         top_k)
+from banditmap.sim.policies.base import (WIDTH, Array, Feedback, Policy, State, hyperparameter, register,
+                                         scatter_add, top_k)
 from banditmap.sim.policies.mab import ArmStats, arm_stats, kl_index, ucb_index
 
 
@@ -53,7 +53,7 @@ class CascadePolicy(ItemPolicy):
 @register("cascade-ucb")
 @dataclass(frozen=True)
 class CascadeUCB(CascadePolicy):
-    alpha: float = 1.5
+    alpha: float = hyperparameter(1.5, WIDTH)
 
     def index(self, s: ArmStats) -> Array:
         return ucb_index(s, self.alpha)
@@ -83,7 +83,7 @@ class SlatePolicy(ItemPolicy):
 @register("cucb")
 @dataclass(frozen=True)
 class CombinatorialUCB(SlatePolicy):
-    alpha: float = 1.5
+    alpha: float = hyperparameter(1.5, WIDTH)
 
     def index(self, s: ArmStats) -> Array:
         return ucb_index(s, self.alpha)
@@ -120,7 +120,7 @@ class RankedUCB(Policy):
     reference that cascade-aware learning must beat."""
 
     kinds: ClassVar[frozenset[str]] = frozenset({"cascade"})
-    alpha: float = 1.5
+    alpha: float = hyperparameter(1.5, WIDTH)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         R, K, k = problem.reps, problem.n_arms, problem.slate_size

@@ -7,8 +7,9 @@ from typing import Any, Callable, ClassVar, TypeVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import (Array, Feedback, Policy, State, argmax_random, kl_upper_bound,
-                                         random_arms, register, scatter_add)
+from banditmap.sim.policies.base import (RATE, SCALE, SHARE, WIDEST, WIDTH, Array, Domain, Feedback, Policy, State,
+                                         argmax_random, hyperparameter, kl_upper_bound, random_arms, register,
+                                         scatter_add, whole)
 from banditmap.sim.problem import Problem
 
 ARMS = frozenset({"arms"})
@@ -124,7 +125,7 @@ class UniformRandom(CountingPolicy):
 @register("epsilon-greedy")
 @dataclass(frozen=True)
 class EpsilonGreedy(CountingPolicy):
-    epsilon: float = 0.1
+    epsilon: float = hyperparameter(0.1, SHARE)
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]
@@ -136,10 +137,10 @@ class EpsilonGreedy(CountingPolicy):
 @register("softmax")
 @dataclass(frozen=True)
 class Softmax(CountingPolicy):
-    tau: float = 0.1
+    tau: float = hyperparameter(0.1, SCALE)
 
     def select(self, state: State, context: Array | None) -> Array:
-        logits = state.means / max(self.tau, 1e-9)  # type: ignore[attr-defined]
+        logits = state.means / self.tau  # type: ignore[attr-defined]
         gumbel = -np.log(-np.log(state.rng.random(logits.shape)))  # Gumbel-max draws from the softmax
         return np.argmax(untried_first(state, logits + gumbel), axis=1)  # type: ignore[arg-type]
 
@@ -147,7 +148,7 @@ class Softmax(CountingPolicy):
 @register("ucb1")
 @dataclass(frozen=True)
 class UCB1(CountingPolicy):
-    alpha: float = 2.0
+    alpha: float = hyperparameter(2.0, WIDTH)
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]
@@ -157,11 +158,16 @@ class UCB1(CountingPolicy):
 @register("kl-ucb")
 @dataclass(frozen=True)
 class KLUCB(CountingPolicy):
-    c: float = 0.0
+    c: float = hyperparameter(0.0, WIDTH)
+
+    def exploration(self, t: Array) -> Array:
+        """log t + c log log t (Garivier and Cappe 2011), the log log term held at 0 while log t < 1 so that the
+        budget never goes negative in the first rounds."""
+        return np.log(t) + self.c * np.log(np.maximum(np.log(t), 1.0))
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]
-        index = kl_index(s, lambda t: np.log(t) + self.c * np.log(np.maximum(np.log(t), 1e-9)))
+        index = kl_index(s, self.exploration)
         return np.argmax(untried_first(s, index + s.jitter), axis=1)
 
 
@@ -183,8 +189,8 @@ class MOSS(CountingPolicy):
 class ThompsonBeta(CountingPolicy):
     """Beta-Bernoulli posterior per arm; a reward in [0, 1] counts as a success with that probability."""
 
-    alpha0: float = 1.0
-    beta0: float = 1.0
+    alpha0: float = hyperparameter(1.0, SCALE)
+    beta0: float = hyperparameter(1.0, SCALE)
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]
@@ -200,9 +206,9 @@ class ThompsonBeta(CountingPolicy):
 @register("thompson-gaussian")
 @dataclass(frozen=True)
 class ThompsonGaussian(CountingPolicy):
-    prior_mean: float = 0.0
-    prior_var: float = 1.0
-    noise_var: float = 1.0
+    prior_mean: float = hyperparameter(0.0, Domain(-WIDEST, WIDEST))
+    prior_var: float = hyperparameter(1.0, SCALE)
+    noise_var: float = hyperparameter(1.0, SCALE)
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]
@@ -217,8 +223,8 @@ class RobustUCB(CountingPolicy):
     """Truncated-mean UCB (Bubeck, Cesa-Bianchi and Lugosi 2013): the s-th sample of an arm is dropped when it
     exceeds (u s / log(1/delta))^(1/(1+epsilon)), with delta = 1/T^2 fixed from the horizon."""
 
-    moment_bound: float = 1.0
-    epsilon: float = 1.0
+    moment_bound: float = hyperparameter(1.0, SCALE)
+    epsilon: float = hyperparameter(1.0, RATE)
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]
@@ -253,7 +259,7 @@ class EXP3(Policy):
     """Exponential weights with importance-weighted reward estimates (rewards in [0, 1])."""
 
     kinds: ClassVar[frozenset[str]] = ARMS
-    gamma: float = 0.1
+    gamma: float = hyperparameter(0.1, RATE)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         R, K = problem.reps, problem.n_arms
@@ -287,7 +293,7 @@ class EXP3(Policy):
 class EXP3S(EXP3):
     """EXP3 with weight sharing: each update mixes alpha/K of the total weight into every arm (tracks switches)."""
 
-    alpha: float = 0.001
+    alpha: float = hyperparameter(0.001, SHARE)
 
     def update(self, state: State, feedback: Feedback) -> None:
         super().update(state, feedback)
@@ -308,7 +314,7 @@ class Elimination(ArmStats):
 class SuccessiveElimination(CountingPolicy):
     """Round-robin over the surviving arms; an arm goes when its upper bound falls below the best lower bound."""
 
-    delta: float = 0.05
+    delta: float = hyperparameter(0.05, Domain(0.0, 1.0, low_open=True, high_open=True))
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         return arm_stats(problem, rng, Elimination, active=np.ones((problem.reps, problem.n_arms), dtype=bool))
@@ -337,8 +343,8 @@ class TopTwoThompson(CountingPolicy):
     """With probability beta play the posterior sample's best arm, otherwise the best arm of a fresh sample that
     differs from it (up to `resamples` fresh samples, then the second best of the last one)."""
 
-    beta: float = 0.5
-    resamples: int = 10
+    beta: float = hyperparameter(0.5, SHARE)
+    resamples: int = hyperparameter(10, whole(1, 100, "each is a posterior draw of every arm"))
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]

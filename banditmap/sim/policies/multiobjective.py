@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import Array, Feedback, Policy, State, argmax_random, register
+from banditmap.sim.policies.base import Array, Feedback, Policy, State, argmax_random, hyperparameter, register, whole
 from banditmap.sim.problem import Problem
 
 MULTI = frozenset({"multi"})
@@ -70,7 +70,7 @@ class ScalarizedUCB(Policy):
     statistics learn from the decisions it made)."""
 
     kinds: ClassVar[frozenset[str]] = MULTI
-    weights: int = 11
+    weights: int = hyperparameter(11, whole(1, 100, "each weighting keeps its own statistics"))
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         R, K, D = problem.reps, problem.n_arms, problem.objectives

@@ -7,7 +7,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import Array, Feedback, Policy, State, argmax_random, register, scatter_add
+from banditmap.sim.policies.base import (RATE, WIDTH, Array, Feedback, Policy, State, argmax_random, hyperparameter,
+                                         register, scatter_add, whole)
 from banditmap.sim.policies.mab import ARMS, ArmStats, arm_stats
 from banditmap.sim.problem import Problem
 
@@ -26,8 +27,8 @@ class SlidingWindowUCB(Policy):
     """UCB on the last `window` observations of each repetition (Garivier and Moulines 2011)."""
 
     kinds: ClassVar[frozenset[str]] = ARMS
-    window: int = 1000
-    c: float = 0.6
+    window: int = hyperparameter(1000, whole(1, 10_000_000))
+    c: float = hyperparameter(0.6, WIDTH)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         R, w = problem.reps, self.window
@@ -64,7 +65,7 @@ class Discounted(Policy):
     """Shared part: every decision multiplies all counts and sums by gamma before new rewards are added."""
 
     kinds: ClassVar[frozenset[str]] = ARMS
-    gamma: float = 0.99
+    gamma: float = hyperparameter(0.99, RATE)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         return arm_stats(problem, rng)
@@ -91,7 +92,7 @@ class Discounted(Policy):
 @register("discounted-ucb")
 @dataclass(frozen=True)
 class DiscountedUCB(Discounted):
-    c: float = 0.6
+    c: float = hyperparameter(0.6, WIDTH)
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]

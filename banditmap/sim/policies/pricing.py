@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim.environments import Pricing
-from banditmap.sim.policies.base import Array, Feedback, Policy, State, register
+from banditmap.sim.policies.base import WIDTH, Array, Feedback, Policy, State, hyperparameter, register, whole
 from banditmap.sim.policies.mab import ArmStats, add_observations, arm_stats, ucb_index, untried_first
 from banditmap.sim.problem import Problem
 
@@ -26,8 +26,8 @@ class DiscretisedUCB(Policy):
     """UCB1 on the revenue of `grid` evenly spaced prices (Kleinberg and Leighton 2003)."""
 
     kinds: ClassVar[frozenset[str]] = PRICING
-    grid: int = 20
-    alpha: float = 2.0
+    grid: int = hyperparameter(20, whole(2, 1000, "a race of a few thousand rounds cannot try more prices"))
+    alpha: float = hyperparameter(2.0, WIDTH)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         return arm_stats(problem, rng, Grid, self.grid, prices=np.linspace(Pricing.LOW, Pricing.HIGH, self.grid))

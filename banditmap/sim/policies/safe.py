@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import Array, State, argmax_random, register
+from banditmap.sim.policies.base import SHARE, Array, State, argmax_random, hyperparameter, register
 from banditmap.sim.policies.contextual import LinearPolicy, Ridge, mean_and_width
 from banditmap.sim.policies.mab import ArmStats, CountingPolicy, untried_first
 from banditmap.sim.problem import Problem
@@ -22,7 +22,7 @@ class ConservativeUCB(CountingPolicy):
     sum_{i != 0} n_i L_i + L_J + (n_0 - (1 - alpha)(t + 1)) B_0 >= 0, with L lower confidence bounds and B_0 the
     baseline's upper bound while its coefficient is negative (its lower bound otherwise)."""
 
-    alpha: float = 0.1
+    alpha: float = hyperparameter(0.1, SHARE)
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]
@@ -55,7 +55,7 @@ class ConservativeLinUCB(LinearPolicy):
     (1 - alpha) x an upper bound of what the baseline arm would have earned on every context seen so far."""
 
     kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
-    alpha: float = 0.1
+    alpha: float = hyperparameter(0.1, SHARE)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         base: Ridge = super().init(problem, rng)  # type: ignore[assignment]
