@@ -23,9 +23,11 @@ def estimate_dict(e: Estimate) -> dict[str, float | None]:
     return {"value": _number(e.value), "low": _number(e.low), "high": _number(e.high)}
 
 
-def replay_dict(result: ReplayResult) -> dict[str, Any]:
+def replay_dict(result: ReplayResult, timings: bool = True) -> dict[str, Any]:
+    """The replay as JSON-ready data. Wall-clock figures are the only part that differs between two runs with one
+    seed: they sit apart, under "timing", and `timings=False` leaves them out."""
     info = result.info
-    return {
+    data: dict[str, Any] = {
         "schema": REPLAY_SCHEMA, "seed": result.seed, "method": result.method,
         "log": {"path": info.path, "rows": info.rows, "actions": list(info.actions), "action_counts": list(info.counts),
                 "columns": {"action": info.action_col, "reward": info.reward_col, "propensity": info.propensity_col,
@@ -42,7 +44,7 @@ def replay_dict(result: ReplayResult) -> dict[str, Any]:
             "final_gain_dr": estimate_dict(r.final_gain),
             "diagnostics": {"effective_sample_size": _number(r.ess), "max_weight": _number(r.max_weight),
                             "unsupported_share": _number(r.unsupported), "stalled_share": _number(r.stalled)},
-            "warnings": list(r.warnings), "seconds": round(r.seconds, 3),
+            "warnings": list(r.warnings),
         } for r in result.results],
         "checkpoints": list(result.checkpoints),
         "curves": {"logging": [_number(v) for v in result.logging_curve],
@@ -51,6 +53,9 @@ def replay_dict(result: ReplayResult) -> dict[str, Any]:
         "warnings": list(result.warnings),
         "verdict": list(verdict(result)),
     }
+    if timings:
+        data["timing"] = {"replay_seconds": {r.id: round(r.seconds, 3) for r in result.results}}
+    return data
 
 
 def _cell(e: Estimate, sign: str = "") -> str:
@@ -93,9 +98,11 @@ def notes(result: ReplayResult) -> list[str]:
     return out
 
 
-def render_replay(result: ReplayResult, fmt: str, file: TextIO | None = None) -> None:
+def render_replay(result: ReplayResult, fmt: str, file: TextIO | None = None, timings: bool = True) -> None:
+    """Print the replay in a format; the table, CSV and Markdown forms hold no wall-clock figure, JSON holds them
+    under "timing" unless `timings` is False."""
     if fmt == "json":
-        emit(to_json(replay_dict(result)), file)
+        emit(to_json(replay_dict(result, timings)), file)
         return
     header, rows = replay_rows(result)
     if fmt == "csv":

@@ -8,14 +8,14 @@ features, as in the dataset's CSV files.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from banditmap.errors import BanditmapError
+from banditmap.errors import BanditmapError, shown
+from banditmap.files import write_via
 
 Array = np.ndarray
 LOGGING = ("uniform", "softmax")
@@ -126,38 +126,95 @@ def generate(env: LogEnvironment, logging: LoggingPolicy, rows: int, rng: np.ran
     return Log(contexts, actions, rewards, probs[np.arange(rows), actions], pos, expected)
 
 
+LOG_SUFFIXES = (".csv", ".parquet", ".pq")
+Cells = list[list[str]]  # one list of cell texts per column
+
+
+def write_log(path: Path, env: LogEnvironment, logging: LoggingPolicy, rows: int, seed: int,
+              positions: int = 0, obd_layout: bool = False) -> None:
+    """Write a generated log as CSV (.csv) or Parquet (.parquet, .pq), chunk by chunk, to a temporary file beside
+    `path` that is renamed into place: an interruption or an error leaves nothing behind. Both formats hold the
+    same values (Parquet stores the numbers the CSV text reads as), so a replay gives the same answer on either."""
+    suffix = path.suffix.lower()
+    if suffix not in LOG_SUFFIXES:
+        raise BanditmapError(f"expected a file name ending in .csv, .parquet or .pq, got {shown(path.name)}",
+                             source=str(path), field="FILE")
+    if suffix == ".csv":
+        write_csv(path, env, logging, rows, seed, positions, obd_layout)
+        return
+    try:
+        import pyarrow  # noqa: F401  (checked before any work)
+    except ImportError:
+        raise BanditmapError("writing Parquet needs pyarrow: pip install 'banditmap[parquet]' (or write a .csv file)",
+                             source=str(path), field="FILE") from None
+    header = _header(env, positions, obd_layout)
+    chunks = _chunks(env, logging, rows, seed, positions, obd_layout)
+    text = {"timestamp", "user_feature_0", "user_feature_1"} if obd_layout else set()  # the dataset's text columns
+    write_via(path, lambda tmp: _write_parquet(tmp, header, chunks, text))
+
+
 def write_csv(path: Path, env: LogEnvironment, logging: LoggingPolicy, rows: int, seed: int,
               positions: int = 0, obd_layout: bool = False) -> None:
-    """Write a log in chunks to a temporary file, then move it into place: an interruption leaves no half file."""
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 9])))
+    """Write a generated log as CSV whatever the file name's suffix, atomically (see write_log)."""
+    header = _header(env, positions, obd_layout)
+    chunks = _chunks(env, logging, rows, seed, positions, obd_layout)
+    write_via(path, lambda tmp: _write_csv(tmp, header, chunks))
+
+
+def _header(env: LogEnvironment, positions: int, obd_layout: bool) -> list[str]:
     d = env.n_features
-    reward = "click" if env.binary else "reward"
-    header = ["item_id", reward, "propensity_score"] + (["position"] if positions else [])
+    header = ["item_id", "click" if env.binary else "reward", "propensity_score"] + (["position"] if positions else [])
     if obd_layout:
-        header = ["", "timestamp"] + header + [f"user_feature_{j}" for j in range(min(d, 2))] + \
-                 [f"user-item_affinity_{j}" for j in range(max(d - 2, 0))]
-    else:
-        header += [f"user_feature_{j}" for j in range(d)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+        return ["", "timestamp"] + header + [f"user_feature_{j}" for j in range(min(d, 2))] + \
+            [f"user-item_affinity_{j}" for j in range(max(d - 2, 0))]
+    return header + [f"user_feature_{j}" for j in range(d)]
+
+
+def _chunks(env: LogEnvironment, logging: LoggingPolicy, rows: int, seed: int, positions: int,
+            obd_layout: bool) -> Iterator[Cells]:
+    """The log's cells, WRITE_ROWS rows at a time, drawn from one seeded generator whatever the file format."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 9])))
+    for start in range(0, rows, WRITE_ROWS):
+        log = generate(env, logging, min(WRITE_ROWS, rows - start), rng, positions)
+        yield _cells(log, start, env.binary, obd_layout)
+
+
+def _write_csv(tmp: Path, header: list[str], chunks: Iterator[Cells]) -> None:
+    with open(tmp, "w", encoding="utf-8", newline="") as out:
+        out.write(",".join(header) + "\n")
+        for columns in chunks:
+            out.write("".join(",".join(row) + "\n" for row in zip(*columns, strict=True)))
+
+
+WHOLE_COLUMNS = ("", "item_id", "click", "position")  # integers; other numbers are floats
+
+
+def _write_parquet(tmp: Path, header: list[str], chunks: Iterator[Cells], text: set[str]) -> None:
+    """One row group per chunk; columns typed as the CSV text reads: integers, floats, and the `text` columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    writer = None
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as out:
-            out.write(",".join(header) + "\n")
-            for start in range(0, rows, WRITE_ROWS):
-                log = generate(env, logging, min(WRITE_ROWS, rows - start), rng, positions)
-                out.write(_lines(log, start, env.binary, obd_layout))
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise BanditmapError(f"cannot write: {exc.strerror}", source=str(path)) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        for columns in chunks:
+            table = pa.table({name: _typed(name, cells, name in text)
+                              for name, cells in zip(header, columns, strict=True)})
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
-def _lines(log: Log, start: int, binary: bool, obd_layout: bool) -> str:
+def _typed(name: str, cells: list[str], text: bool) -> Array:
+    if text:
+        return np.array(cells, dtype=object)
+    return np.array(cells, dtype=np.int64 if name in WHOLE_COLUMNS else np.float64)
+
+
+def _cells(log: Log, start: int, binary: bool, obd_layout: bool) -> Cells:
     n = len(log.actions)
-    columns: list[list[str]] = []
+    columns: Cells = []
     if obd_layout:
         columns.append([str(start + i) for i in range(n)])
         columns.append([f"2019-11-24 00:{(start + i) // 60 % 60:02d}:{(start + i) % 60:02d}+00:00" for i in range(n)])
@@ -175,7 +232,7 @@ def _lines(log: Log, start: int, binary: bool, obd_layout: bool) -> str:
         first = min(x.shape[1], 2)
     for j in range(first, x.shape[1]):
         columns.append([f"{v:.5f}" for v in x[:, j]])
-    return "".join(",".join(row) + "\n" for row in zip(*columns, strict=True))
+    return columns
 
 
 def policy_value(env: LogEnvironment, choose: Chooser, rows: int, rng: np.random.Generator) -> float:
