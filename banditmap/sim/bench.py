@@ -10,9 +10,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from banditmap.errors import BanditmapError
-from banditmap.model import Catalog, Profile
-from banditmap.sim import stats
+from banditmap.errors import BanditmapError, shown
+from banditmap.model import Algorithm, Catalog, Profile
+from banditmap.sim import known_simulators, stats
 from banditmap.sim.environments import make_environment
 from banditmap.sim.policies import REGISTRY, build
 from banditmap.sim.problem import Problem
@@ -24,6 +24,8 @@ BASELINES = {"arms": "uniform-random", "contextual": "uniform-random", "budget":
              "dueling": "uniform-random-pair", "assortment": "uniform-random-assortment",
              "combination": "uniform-random-combination"}
 BASELINE_NAME = "Uniform random (baseline)"
+NO_INTERVAL = ("one repetition gives no confidence interval (at least 2 repetitions are needed to estimate the "
+               "spread), so intervals are shown as n/a")
 
 
 @dataclass(frozen=True)
@@ -32,14 +34,14 @@ class AlgorithmResult:
     name: str
     params: Mapping[str, Any]
     regret: float
-    regret_ci: float
+    regret_ci: float | None  # half-width of the 95% interval; None with a single repetition
     last_reward: float
-    last_reward_ci: float
+    last_reward_ci: float | None
     optimal_share: float
-    us_per_decision: float
+    us_per_decision: float  # wall-clock: differs from run to run, unlike everything else here
     gap_to_best: float  # mean paired difference of final regret with the best algorithm
-    gap_ci: float
-    tied_with_best: bool  # the paired 95% interval of the gap includes zero
+    gap_ci: float | None
+    tied_with_best: bool  # the paired 95% interval of the gap includes zero (False when there is no interval)
     curve: tuple[float, ...]
     curve_low: tuple[float, ...]
     curve_high: tuple[float, ...]
@@ -58,12 +60,25 @@ class BenchResult:
     skipped: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        """What a reader of the results must know about the race itself (the problem's notes are its own)."""
+        if self.problem.reps < 2:
+            return (NO_INTERVAL,)
+        return ()
+
+    @property
     def verdict(self) -> str:
         best = self.results[0]
-        tied = [r.name for r in self.results[1:] if r.tied_with_best]
+        if best.regret_ci is None:
+            return (f"{best.name} has the lowest regret ({best.regret:.1f} after {self.problem.rounds} rounds, one "
+                    "repetition). One repetition gives no confidence interval, so this ranking may be luck: race "
+                    "at least 2 repetitions for a verdict.")
         line = (f"{best.name} has the lowest regret ({best.regret:.1f} +/- {best.regret_ci:.1f} after "
                 f"{self.problem.rounds} rounds, {self.problem.reps} repetitions).")
-        if tied:
+        tied = [r.name for r in self.results[1:] if r.tied_with_best]
+        if len(self.results) == 1:
+            line += " It raced alone: there is nothing to compare it with."
+        elif tied:
             line += " Statistically indistinguishable from it (paired 95% interval of the difference includes 0): "
             line += ", ".join(tied) + "."
         else:
@@ -88,14 +103,20 @@ def pick(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, to
     from banditmap.matching import shortlist
     chosen: list[tuple[str, str, str]] = []
     skipped: list[tuple[str, str]] = []
-    if requested:
+    if requested is not None:
+        if not requested:
+            raise BanditmapError("expected at least one algorithm id", field="--algorithms")
         for algorithm_id in requested:
+            if requested.count(algorithm_id) > 1:
+                raise BanditmapError(f"{shown(algorithm_id)} is named twice; an algorithm raced against itself "
+                                     "tells nothing", field="--algorithms")
             if algorithm_id in REGISTRY and algorithm_id.startswith("uniform-random"):
                 entry = (algorithm_id, BASELINE_NAME, algorithm_id)
             else:
                 algorithm = catalog.algorithm(algorithm_id)
                 if algorithm is None:
                     raise BanditmapError("unknown algorithm id; see `banditmap catalog list`", field=algorithm_id)
+                check_simulator(algorithm)
                 if not algorithm.simulator:
                     raise BanditmapError(f"has {usable.no_simulator}; see `banditmap catalog list` for those that "
                                          "do", field=algorithm_id)
@@ -109,6 +130,7 @@ def pick(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, to
         a = match.algorithm
         if len(chosen) >= top:
             break
+        check_simulator(a)
         reason = usable.why_not(a.simulator) if a.simulator else usable.no_simulator
         if reason:
             skipped.append((a.id, reason))
@@ -117,6 +139,14 @@ def pick(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, to
     if not chosen:
         raise BanditmapError(usable.none_left + "; name some with --algorithms", field=usable.command)
     return chosen, skipped
+
+
+def check_simulator(algorithm: Algorithm) -> None:
+    """Refuse a catalog entry whose `simulator` names no registered policy (a user catalog's typo)."""
+    if algorithm.simulator and algorithm.simulator not in REGISTRY:
+        raise BanditmapError(f"algorithm {shown(algorithm.id)} names simulator {shown(algorithm.simulator)}, which "
+                             f"does not exist; expected one of {', '.join(known_simulators())}",
+                             source=algorithm.source or None, field="simulator")
 
 
 def choose(catalog: Catalog, profile: Profile, problem: Problem, requested: Sequence[str] | None, top: int,
@@ -134,33 +164,41 @@ def choose(catalog: Catalog, profile: Profile, problem: Problem, requested: Sequ
     return chosen, skipped
 
 
+MAX_KEY = 100  # characters of `id.name`; longer is no id of ours, and is not echoed whole in an error
+
+
 def parse_params(items: Sequence[str]) -> dict[str, dict[str, str]]:
-    """`id.name=value` options, as typed after --param."""
+    """`id.name=value` options, as typed after --param (values are checked when the policies are built)."""
     out: dict[str, dict[str, str]] = {}
     for item in items:
         key, sep, value = item.partition("=")
         algorithm_id, dot, name = key.strip().rpartition(".")
-        if not sep or not dot or not algorithm_id or not name or not value.strip():
-            raise BanditmapError(f"expected id.name=value, got {item!r}", field="--param")
-        out.setdefault(algorithm_id, {})[name] = value.strip()
+        if (not sep or not dot or not algorithm_id.strip() or not name.strip() or not value.strip()
+                or len(key) > MAX_KEY):
+            raise BanditmapError(f"expected id.name=value, got {shown(item)}", field="--param")
+        out.setdefault(algorithm_id.strip(), {})[name.strip()] = value.strip()
     return out
 
 
-def specs(catalog: Catalog, chosen: list[tuple[str, str, str]], overrides: Mapping[str, Mapping[str, str]]) -> list[RunSpec]:
-    """Policies configured with the catalog's defaults, then the user's --param values."""
-    ids = {c[0] for c in chosen}
-    for algorithm_id in overrides:
+def specs(catalog: Catalog, chosen: list[tuple[str, str, str]],
+          overrides: Mapping[str, Mapping[str, str]]) -> list[RunSpec]:
+    """Policies configured with the catalog's defaults, then the user's --param values, each checked against its
+    domain; a bad default names the catalog file, a bad --param value the option."""
+    ids = [c[0] for c in chosen]
+    for algorithm_id, values in overrides.items():
         if algorithm_id not in ids:
-            raise BanditmapError("--param names an algorithm that is not in this race (" + ", ".join(sorted(ids))
-                                 + ")", field=algorithm_id)
+            raise BanditmapError(f"names an algorithm that is not in this race ({', '.join(ids)})",
+                                 field=f"--param {algorithm_id}.{next(iter(values))}")
     out = []
     for algorithm_id, name, simulator in chosen:
         algorithm = catalog.algorithm(algorithm_id)
-        params: dict[str, Any] = {}
+        defaults: dict[str, Any] = {}
         if algorithm is not None:
-            params.update({h.name: h.default for h in algorithm.hyperparameters if h.default is not None})
-        params.update(overrides.get(algorithm_id, {}))
-        out.append(RunSpec(algorithm_id, name, build(simulator, params, algorithm_id)))
+            defaults = {h.name: h.default for h in algorithm.hyperparameters if h.default is not None}
+        policy = build(simulator, defaults, "hyperparameters", (algorithm.source or None) if algorithm else None)
+        if algorithm_id in overrides:
+            policy = build(simulator, {**defaults, **overrides[algorithm_id]}, f"--param {algorithm_id}")
+        out.append(RunSpec(algorithm_id, name, policy))
     return out
 
 
@@ -225,7 +263,7 @@ def summarise(runs: Sequence[Run], specs_: Sequence[RunSpec], problem: Problem, 
             id=r.id, name=r.name, params=params[r.id], regret=regret, regret_ci=regret_ci, last_reward=last,
             last_reward_ci=last_ci, optimal_share=float(r.optimal.mean()),
             us_per_decision=r.seconds / (problem.rounds * problem.reps) * 1e6,
-            gap_to_best=gap, gap_ci=gap_ci, tied_with_best=r is not best and gap - gap_ci <= 0,
+            gap_to_best=gap, gap_ci=gap_ci, tied_with_best=r is not best and gap_ci is not None and gap - gap_ci <= 0,
             curve=tuple(np.round(mean, 4).tolist()), curve_low=tuple(np.round(low, 4).tolist()),
             curve_high=tuple(np.round(high, 4).tolist()),
             identified=None if r.identified is None else float(r.identified.mean()),

@@ -62,7 +62,11 @@ class Problem:
             parts.append(f"{self.constraint} constraint")
         if self.objective == "best_arm":
             parts.append("best-arm identification")
-        return ", ".join(parts) + f"; {self.rounds} rounds x {self.reps} repetitions"
+        return ", ".join(parts) + f"; {plural(self.rounds, 'round')} x {plural(self.reps, 'repetition')}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _int(answers: Mapping[str, Answer], key: str, default: int) -> int:
@@ -94,8 +98,12 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
         kind = "arms"
     default_arms = {"pricing": 20, "cascade": 20, "slate": 20, "assortment": 15, "combination": 81}.get(kind, 10)
     n_arms = _int(answers, "n_actions", default_arms)
+    if n_arms < 2:
+        raise BanditmapError(f"a race needs at least 2 actions, got {n_arms}: with one there is nothing to learn",
+                             field="n_actions")
+    slate = list_length(kind, answers, n_arms, notes)
     if kind == "combination":
-        n_arms = combination_values(n_arms, _int(answers, "slate_size", 4), notes)
+        n_arms = combination_values(n_arms, slate, notes)
     caps = {"contextual": MAX_CONTEXTUAL_ARMS, "dueling": MAX_DUELING_ARMS, "budget": MAX_BUDGET_ARMS}
     cap = caps.get(kind, MAX_ARMS)
     if n_arms > cap:
@@ -107,10 +115,12 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
         n_features = MAX_FEATURES
     horizon = _int(answers, "horizon", 10_000)
     chosen_rounds = rounds if rounds is not None else min(horizon, 10_000)
-    slate = _int(answers, "slate_size", 4 if kind == "combination" else 3)
-    slate = max(2, min(slate, n_arms - 1 if kind in ("cascade", "slate", "assortment") else slate))
-    if kind == "combination":
-        slate = min(slate, MAX_COMPONENTS)
+    if kind in LISTS and slate >= n_arms:  # the actions were scaled down under the list's length
+        notes.append(f"lists of {slate} items cut to {n_arms - 1} to leave a choice among the {n_arms} simulated")
+        slate = n_arms - 1
+    if chosen_rounds < n_arms and kind in ("arms", "contextual", "budget", "multi"):
+        notes.append(f"{plural(chosen_rounds, 'round')} cannot try each of the {n_arms} actions once: the race says "
+                     "little about learning")
     dynamics = str(answers.get("environment", "stationary"))
     if kind not in ("arms", "contextual") and dynamics != "stationary":
         notes.append(f"{dynamics} rewards are simulated for single-item problems only; this race is stationary")
@@ -134,6 +144,33 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
         budget_rate=BUDGET_RATE if kind == "budget" else 0.0, objectives=2 if kind == "multi" else 1)
     check_size(problem)
     return problem
+
+
+LISTS = ("cascade", "slate", "assortment")
+
+
+def list_length(kind: str, answers: Mapping[str, Answer], n_actions: int, notes: list[str]) -> int:
+    """Items per list (components of a page for combinations). A list of every action leaves nothing to choose:
+    refused when asked for, cut with a note when it is the default (down to 2 items, as the profile rules ask)."""
+    asked = answers.get("slate_size")
+    if kind == "combination":
+        components = _int(answers, "slate_size", 4)
+        simulated = max(2, min(components, MAX_COMPONENTS))
+        if simulated != components:
+            notes.append(f"{plural(components, 'page component')} simulated as {simulated} (at least 2, so that they can "
+                         f"interact; at most {MAX_COMPONENTS}, so that every page can be scored)")
+        return simulated
+    length = _int(answers, "slate_size", 3)
+    if kind not in LISTS or length < n_actions:
+        return length
+    if isinstance(asked, (int, float)):
+        raise BanditmapError(f"a list of {length} items out of {n_actions} actions leaves nothing to choose; "
+                             "expected fewer items than actions", field="slate_size")
+    if n_actions < 3:
+        raise BanditmapError(f"a list of at least 2 items out of {n_actions} actions leaves nothing to choose; "
+                             "expected at least 3 actions", field="n_actions")
+    notes.append(f"lists of {length} items (the default) cut to {n_actions - 1}, one fewer than the actions")
+    return n_actions - 1
 
 
 def combination_values(n_actions: int, components: int, notes: list[str]) -> int:

@@ -9,12 +9,13 @@ import numpy as np
 Z95 = 1.959963984540054
 
 
-def mean_ci(values: np.ndarray) -> tuple[float, float]:
-    """Mean and the half-width of its normal-approximation 95% confidence interval over repetitions."""
+def mean_ci(values: np.ndarray) -> tuple[float, float | None]:
+    """Mean and the half-width of its normal-approximation 95% confidence interval over repetitions; None for
+    the half-width when one repetition gives no spread to estimate it from."""
     n = len(values)
     mean = float(values.mean())
     if n < 2:
-        return mean, math.inf
+        return mean, None
     return mean, float(Z95 * values.std(ddof=1) / math.sqrt(n))
 
 
@@ -27,6 +28,6 @@ def curve_band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, mean - half, mean + half
 
 
-def paired_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+def paired_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float | None]:
     """Mean and 95% half-width of a - b over repetitions that shared their environment draws."""
     return mean_ci(a - b)

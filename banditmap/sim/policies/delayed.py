@@ -104,7 +104,8 @@ class DelayedConversionsUCB(CountingPolicy):
         q = 1.0 - 1.0 / problem.mean_delay if problem.delay == "delayed" else 0.0
         zeros = np.zeros((R, K))
         return arm_stats(problem, rng, Conversions, q=q, window=self.window,
-                         recent=np.full((R, self.window), -1, dtype=np.int64), in_window=zeros.copy(),
+                         recent=np.full((R, min(self.window, problem.rounds)), -1, dtype=np.int64),
+                         in_window=zeros.copy(),
                          decay=zeros.copy(), old=zeros.copy(), conversions=zeros.copy())
 
     def select(self, state: State, context: Array | None) -> Array:
@@ -120,7 +121,7 @@ class DelayedConversionsUCB(CountingPolicy):
         s.counts[rows, choice] += 1  # plays, counted when made: conversions may never come
         # age every play by one round, let the play `window` rounds ago leave the window, and add this one
         s.decay *= s.q
-        slot = s.t % s.window
+        slot = s.t % s.recent.shape[1]  # the ring is no longer than the run: a window past it never fills
         leaving = s.recent[:, slot]
         gone = np.flatnonzero(leaving >= 0)
         s.in_window[gone, leaving[gone]] -= 1

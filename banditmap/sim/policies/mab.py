@@ -344,7 +344,7 @@ class TopTwoThompson(CountingPolicy):
     differs from it (up to `resamples` fresh samples, then the second best of the last one)."""
 
     beta: float = hyperparameter(0.5, SHARE)
-    resamples: int = hyperparameter(10, whole(1, 100, "each is a posterior draw of every arm"))
+    resamples: int = hyperparameter(10, whole(1, 30, "each is a posterior draw of every arm, held at once"))
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]

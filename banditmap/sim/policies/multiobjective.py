@@ -70,7 +70,7 @@ class ScalarizedUCB(Policy):
     statistics learn from the decisions it made)."""
 
     kinds: ClassVar[frozenset[str]] = MULTI
-    weights: int = hyperparameter(11, whole(1, 100, "each weighting keeps its own statistics"))
+    weights: int = hyperparameter(11, whole(1, 16, "each weighting keeps statistics of every arm"))
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         R, K, D = problem.reps, problem.n_arms, problem.objectives

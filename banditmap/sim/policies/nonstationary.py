@@ -31,7 +31,7 @@ class SlidingWindowUCB(Policy):
     c: float = hyperparameter(0.6, WIDTH)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        R, w = problem.reps, self.window
+        R, w = problem.reps, min(self.window, problem.rounds)  # a run never holds more observations than rounds
         return arm_stats(problem, rng, Window, ring_arm=np.zeros((R, w), dtype=np.int64), ring_reward=np.zeros((R, w)),
                          filled=np.zeros((R, w), dtype=bool), cursor=np.zeros(R, dtype=np.int64))
 
@@ -53,7 +53,7 @@ class SlidingWindowUCB(Policy):
             s.ring_arm[reps, slot], s.ring_reward[reps, slot], s.filled[reps, slot] = arms, rewards, True
             s.counts[reps, arms] += 1
             s.sums[reps, arms] += rewards
-            s.cursor[reps] = (slot + 1) % self.window
+            s.cursor[reps] = (slot + 1) % s.ring_arm.shape[1]
         s.means = s.sums / np.maximum(s.counts, 1)
 
     def recommend(self, state: State) -> Array:
