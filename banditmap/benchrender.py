@@ -15,22 +15,39 @@ BENCH_SCHEMA = "banditmap.bench/1"
 MARKS = "ox+*#@%&=~"
 
 
-def bench_dict(result: BenchResult) -> dict[str, Any]:
-    return {
+TIMED = ("us_per_decision",)  # the wall-clock fields of an AlgorithmResult
+
+
+def bench_dict(result: BenchResult, timings: bool = True) -> dict[str, Any]:
+    """The result as plain data. Everything but "timing" is a function of the seed and the inputs; wall-clock
+    figures sit under "timing" only, and only when `timings` is on, so two runs compare byte for byte without."""
+    out: dict[str, Any] = {
         "schema": BENCH_SCHEMA,
         "seed": result.seed,
         "problem": dataclasses.asdict(result.problem),
         "environment": dict(result.environment),
         "rounds": list(result.rounds),
         "verdict": result.verdict,
+        "notes": list(result.notes),
         "skipped": [{"id": i, "reason": why} for i, why in result.skipped],
-        "algorithms": [{**{k: v for k, v in dataclasses.asdict(r).items() if not k.startswith("curve")},
+        "algorithms": [{**{k: v for k, v in dataclasses.asdict(r).items()
+                           if not k.startswith("curve") and k not in TIMED},
                         "curve": list(r.curve), "curve_low": list(r.curve_low), "curve_high": list(r.curve_high)}
                        for r in result.results],
     }
+    if timings:
+        out["timing"] = {"about": "wall-clock time on this machine; differs from run to run",
+                         "us_per_decision": {r.id: r.us_per_decision for r in result.results}}
+    return out
 
 
-def bench_rows(result: BenchResult) -> tuple[list[str], list[list[str]]]:
+def interval(value: float, half_width: float | None, digits: int, sign: str = "") -> str:
+    """"mean +/- half-width", with n/a where there is no interval (a single repetition)."""
+    spread = "n/a" if half_width is None else f"{half_width:.{digits}f}"
+    return f"{value:{sign}.{digits}f} +/- {spread}"
+
+
+def bench_rows(result: BenchResult, timings: bool = True) -> tuple[list[str], list[list[str]]]:
     best_arm = result.problem.objective == "best_arm" and result.results[0].identified is not None
     header = ["rank", "id", "regret (95% CI)", "reward/round, last 10%", "optimal", "us/decision", "vs best"]
     if best_arm:
@@ -40,15 +57,19 @@ def bench_rows(result: BenchResult) -> tuple[list[str], list[list[str]]]:
         header.insert(5, "under baseline")
     rows = []
     for i, r in enumerate(result.results, 1):
-        vs = "best" if i == 1 else (f"+{r.gap_to_best:.1f} +/- {r.gap_ci:.1f}" +
-                                    (" (tie)" if r.tied_with_best else ""))
-        row = [str(i), r.id, f"{r.regret:.1f} +/- {r.regret_ci:.1f}", f"{r.last_reward:.4f} +/- {r.last_reward_ci:.4f}",
+        vs = "best" if i == 1 else (interval(r.gap_to_best, r.gap_ci, 1, "+") + (" (tie)" if r.tied_with_best else ""))
+        row = [str(i), r.id, interval(r.regret, r.regret_ci, 1), interval(r.last_reward, r.last_reward_ci, 4),
                f"{100 * r.optimal_share:.1f}%", f"{r.us_per_decision:.2f}", vs]
         if best_arm:
             row.insert(5, f"{100 * (r.identified or 0):.0f}%")
         if safety:
             row.insert(5, f"{100 * (r.below_baseline or 0):.1f}%")
         rows.append(row)
+    if not timings:
+        column = header.index("us/decision")
+        header.pop(column)
+        for row in rows:
+            row.pop(column)
     return header, rows
 
 
@@ -77,22 +98,25 @@ def text_curves(result: BenchResult, width: int = 64, height: int = 14) -> str:
     return "Cumulative regret (mean over repetitions)\n" + "\n".join(lines) + "\n" + legend + "\n"
 
 
-def render_bench(result: BenchResult, fmt: str, file: TextIO | None = None) -> None:
+def render_bench(result: BenchResult, fmt: str, file: TextIO | None = None, timings: bool = True) -> None:
+    """Print in one format; with `timings` off no wall-clock figure appears, so the output depends on the seed
+    and the inputs alone."""
     if fmt == "json":
-        emit(to_json(bench_dict(result)), file)
+        emit(to_json(bench_dict(result, timings)), file)
         return
-    header, rows = bench_rows(result)
+    header, rows = bench_rows(result, timings)
     if fmt == "csv":
         emit(to_csv(header, rows), file)
         return
+    notes = (list(result.problem.notes) + list(result.notes)
+             + [f"{i} not raced: {why}" for i, why in result.skipped])
+    noted = "Notes: " + "; ".join(notes) + "\n" if notes else ""
     if fmt == "markdown":
-        emit(f"**{result.problem.describe()}**\n\n" + to_markdown(header, rows) + f"\n{result.verdict}\n", file)
+        emit(f"**{result.problem.describe()}**\n\n" + to_markdown(header, rows) + f"\n{result.verdict}\n"
+             + ("\n" + noted if noted else ""), file)
         return
-    notes = list(result.problem.notes) + [f"{i} not raced: {why}" for i, why in result.skipped]
     print_table(result.problem.describe(), header, rows, file)
-    emit("\n" + text_curves(result) + "\n" + result.verdict + "\n", file)
-    if notes:
-        emit("Notes: " + "; ".join(notes) + "\n", file)
+    emit("\n" + text_curves(result) + "\n" + result.verdict + "\n" + noted, file)
 
 
 def check_plot_path(path: Path) -> None:
@@ -131,8 +155,9 @@ class ProgressBars:
             return
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-        self.progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
-                                 TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.progress = Progress(TextColumn("{task.description:<28}"), BarColumn(),
+                                 TextColumn("{task.percentage:>5.1f}%"), TimeRemainingColumn(),
+                                 console=Console(stderr=True), transient=True)
         self.overall = self.progress.add_task("all algorithms", total=rounds * len(names))
         self.tasks = {i: self.progress.add_task(i, total=rounds) for i, _ in names}
 
