@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterator, TypeVar
 
@@ -157,7 +158,7 @@ class Domain:
     why: str = ""
 
     def __contains__(self, value: object) -> bool:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             return False
         if self.whole and not float(value).is_integer():
             return False
@@ -178,7 +179,7 @@ class Domain:
     def parse(self, value: Any, where: str, source: str | None = None) -> float | int:
         """A value typed by the user (text) or read from a catalog (a number), checked against the domain."""
         number: float | None = None
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
             number = float(value) if abs(value) < 1e308 else math.inf
         elif isinstance(value, str) and value.strip().isascii():  # float() also reads other scripts' digits
             try:
@@ -197,7 +198,7 @@ def hyperparameter(default: T, domain: Domain) -> T:
     """A policy field with its default and domain; `build` and the policy itself check values against it."""
     if default not in domain:
         raise TypeError(f"default {default!r} outside its domain {domain.describe()}")
-    return dataclasses.field(default=default, metadata={"domain": domain})  # type: ignore[no-any-return]
+    return dataclasses.field(default=default, metadata={"domain": domain})
 
 
 SHARE = Domain(0.0, 1.0)  # a probability or a share that may be 0 or 1
