@@ -9,8 +9,9 @@ from typing import Annotated, Any, Callable, Optional, TypeVar
 
 import typer
 
-from banditmap import __version__
+from banditmap import __version__, plotting
 from banditmap.errors import BanditmapError, shown
+from banditmap.files import Outputs, check_destination, write_atomic, write_via
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,6 +37,9 @@ Format = Annotated[str, typer.Option("--format", "-f", metavar="FORMAT",
 Params = Annotated[Optional[list[str]], typer.Option("--param", metavar="ID.NAME=VALUE",
                                                    help="Set a hyperparameter; repeatable.")]
 OutFile = Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Also write the JSON here.")]
+Force = Annotated[bool, typer.Option("--force", help="Replace files that exist already (never done unasked).")]
+NoTimings = Annotated[bool, typer.Option("--no-timings", help="Leave wall-clock figures out, so two runs with "
+                                         "one seed give the same output byte for byte.")]
 
 
 def friendly(command: F) -> F:
@@ -66,6 +70,17 @@ def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv", "
     if fmt not in allowed:
         raise BanditmapError(f"expected one of {', '.join(allowed)}, got {shown(fmt)}", field="--format")
     return fmt
+
+
+def check_outputs(out: Path | None, plot: Path | None, force: bool) -> None:
+    """Refuse unwritable --out and --plot destinations (and a plot without matplotlib) before any work."""
+    if out is not None:
+        check_destination(out, "--out", force=force)
+    if plot is not None:
+        check_destination(plot, "--plot", force=force, suffixes=(".png", ".svg"))
+        plotting.require("--plot")
+        if out is not None and out.resolve() == plot.resolve():
+            raise BanditmapError("--out and --plot name the same file", source=str(out), field="--plot")
 
 
 def comma_list(text: str) -> list[str]:
@@ -122,22 +137,28 @@ def recommend(
     batch: Annotated[Optional[str], typer.Option("--batch", metavar="FILE",
                                                  help="Many cases: YAML list, JSON lines or CSV; - for stdin. "
                                                       "Prints JSON lines (or CSV with --format csv).")] = None,
+    no_compose: Annotated[bool, typer.Option("--no-compose", help="Only catalog entries, no base algorithm "
+                                             "wrapped by adapters.")] = False,
     catalog_dirs: CatalogDirs = None,
 ) -> None:
-    """Rank the catalog's algorithms for a use case, with the reasons for each."""
+    """Rank the catalog's algorithms, and algorithms composed with adapters, for a use case, with the reasons."""
     check_format(fmt)
     catalog = load(catalog_dirs)
     if batch is not None:
         if profile or usecase or set_:
             raise BanditmapError("--batch cannot be combined with --profile, --usecase or --set", field="--batch")
-        raise typer.Exit(run_batch(catalog, batch, fmt, top or None))
+        raise typer.Exit(run_batch(catalog, batch, fmt, top or None, not no_compose))
     from banditmap.matching import shortlist
     from banditmap.render import render_shortlist
     chosen = build_profile(catalog, profile, usecase, set_, required="recommend")
-    render_shortlist(shortlist(chosen, catalog, top or None), fmt, explain)
+    result = shortlist(chosen, catalog, top or None, compose=not no_compose)
+    render_shortlist(result, fmt, explain)
+    if not result.exact:
+        typer.echo("banditmap: warning: no algorithm or composition handles every answer; these are the nearest "
+                   "candidates, each with the answers it misses", err=True)
 
 
-def run_batch(catalog: Any, batch: str, fmt: str, top: int | None) -> int:
+def run_batch(catalog: Any, batch: str, fmt: str, top: int | None, compose: bool = True) -> int:
     """Stream one output row per case and rank; invalid cases go to stderr too. Status 1 if any case failed."""
     from banditmap import batch as batch_mod
     from banditmap.render import batch_header, batch_lines
@@ -156,7 +177,7 @@ def run_batch(catalog: Any, batch: str, fmt: str, top: int | None) -> int:
         text = read_text(Path(batch), MAX_BATCH_BYTES)
     failed = 0
     sys.stdout.write(batch_header(batch_mod.BATCH_COLUMNS, as_csv))
-    for item in batch_mod.run_batch(text, source, catalog, top):
+    for item in batch_mod.run_batch(text, source, catalog, top, compose):
         if item.error:
             failed += 1
             typer.echo(f"banditmap: error: {item.error}", err=True)
@@ -198,7 +219,7 @@ def map_(path: Annotated[Optional[Path], typer.Argument(metavar="[FILE]",
                                           help="text (the terminal), svg or png.")] = "text",
          sources: Annotated[bool, typer.Option("--sources", help="Say where each decision point and branch comes "
                                                "from (text format; pictures show it as hover text).")] = False,
-         catalog_dirs: CatalogDirs = None) -> None:
+         force: Force = False, catalog_dirs: CatalogDirs = None) -> None:
     """Draw the decision map as a tree, with the algorithms built for each branch; a profile marks your path."""
     from banditmap.mapview import decision_map
     from banditmap.matching import shortlist
@@ -207,8 +228,10 @@ def map_(path: Annotated[Optional[Path], typer.Argument(metavar="[FILE]",
         raise BanditmapError(f"name the file to write, e.g. banditmap map --format {fmt} map.{fmt}", field="FILE")
     if fmt == "text" and path is not None:
         raise BanditmapError("a file is written with --format svg or png; text goes to the terminal", field="FILE")
-    if path is not None and path.suffix.lower() != f".{fmt}":
-        raise BanditmapError(f"expected a .{fmt} file name for --format {fmt}", source=str(path))
+    if path is not None:
+        check_destination(path, "FILE", force=force, suffixes=(f".{fmt}",))
+    if fmt == "png":
+        plotting.require("--format")
     catalog = load(catalog_dirs)
     result = None
     if profile or usecase or set_:
@@ -221,13 +244,9 @@ def map_(path: Annotated[Optional[Path], typer.Argument(metavar="[FILE]",
     from banditmap import mapdraw
     assert path is not None
     if fmt == "svg":
-        from banditmap.files import write_atomic
-        try:
-            write_atomic(path, mapdraw.to_svg(root))
-        except OSError as exc:
-            raise BanditmapError(f"cannot write: {exc.strerror}", source=str(path)) from None
+        write_atomic(path, mapdraw.to_svg(root))
     else:
-        mapdraw.to_png(root, path)
+        write_via(path, lambda tmp: mapdraw.to_png(root, tmp))
     typer.echo(f"wrote the map to {path}", err=True)
 
 
@@ -252,10 +271,12 @@ def ask(save: Annotated[Optional[Path], typer.Option("--save", metavar="FILE",
         resume: Annotated[Optional[Path], typer.Option("--resume", metavar="FILE",
                                                        help="Continue an interrupted questionnaire.")] = None,
         top: Annotated[int, typer.Option("--top", "-n", min=0, help="How many to list (0 = all).")] = 5,
+        force: Annotated[bool, typer.Option("--force", help="Replace the --save file if it exists, and start over "
+                                            "although unfinished answers are kept for it.")] = False,
         catalog_dirs: CatalogDirs = None) -> None:
     """Answer the decision points one by one (? shows help), then see your shortlist."""
     from banditmap.questionnaire import run_questionnaire
-    raise typer.Exit(run_questionnaire(load(catalog_dirs), save, resume, top or None))
+    raise typer.Exit(run_questionnaire(load(catalog_dirs), save, resume, top or None, force))
 
 
 @app.command(epilog="Examples:  banditmap bench --usecase homepage-banner  |  banditmap bench --usecase "
@@ -281,6 +302,8 @@ def bench(
     plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE",
                                                  help="Write regret curves to a .png or .svg.")] = None,
     out: OutFile = None,
+    force: Force = False,
+    no_timings: NoTimings = False,
     fmt: Format = "table",
     catalog_dirs: CatalogDirs = None,
 ) -> None:
@@ -289,8 +312,7 @@ def bench(
     from banditmap.sim import bench as bench_mod
     from banditmap.sim.problem import problem_from_answers
     check_format(fmt)
-    if plot is not None:
-        benchrender.check_plot_path(plot)
+    check_outputs(out, plot, force)
     catalog = load(catalog_dirs)
     chosen_profile = build_profile(catalog, profile, usecase, set_, required="bench")
     problem = problem_from_answers(chosen_profile.answers, rounds, reps)
@@ -299,12 +321,12 @@ def bench(
     specs = bench_mod.specs(catalog, chosen, bench_mod.parse_params(param or []))
     with benchrender.ProgressBars([(s.id, s.name) for s in specs], problem.rounds) as bars:
         result = bench_mod.race(specs, problem, seed, jobs, bars, skipped)
-    benchrender.render_bench(result, fmt)
-    if out is not None:
-        from banditmap.files import write_atomic
-        write_atomic(out, benchrender.to_json(benchrender.bench_dict(result)))
-    if plot is not None:
-        benchrender.plot(result, plot)
+    benchrender.render_bench(result, fmt, timings=not no_timings)
+    with Outputs() as outputs:
+        if out is not None:
+            outputs.add_text(out, benchrender.to_json(benchrender.bench_dict(result, timings=not no_timings)))
+        if plot is not None:
+            outputs.add(plot, lambda tmp: benchrender.plot(result, tmp))
 
 
 @app.command(epilog="Examples:  banditmap replay logs.csv --usecase homepage-banner  |  banditmap replay "
@@ -336,16 +358,17 @@ def replay(
     plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE",
                                                  help="Write replayed reward over the log to a .png or .svg.")] = None,
     out: OutFile = None,
+    force: Force = False,
+    no_timings: NoTimings = False,
     fmt: Format = "table",
     catalog_dirs: CatalogDirs = None,
 ) -> None:
     """Evaluate the shortlist on your own logs: replayed reward, off-policy estimates, diagnostics, a verdict."""
-    from banditmap import benchrender, replayrender
+    from banditmap import replayrender
     from banditmap.ope.api import replay_file
     from banditmap.ope.logs import Columns
     check_format(fmt)
-    if plot is not None:
-        benchrender.check_plot_path(plot)
+    check_outputs(out, plot, force)
     catalog = load(catalog_dirs)
     chosen_profile = build_profile(catalog, profile, usecase, set_)
     patterns = tuple(comma_list(context_cols)) if context_cols is not None else None
@@ -353,12 +376,12 @@ def replay(
     requested = comma_list(algorithms) if algorithms else None
     with replayrender.ProgressBar() as bar:
         result = replay_file(catalog, chosen_profile, logs_path, columns, requested, top, param or [], seed, bar)
-    replayrender.render_replay(result, fmt)
-    if out is not None:
-        from banditmap.files import write_atomic
-        write_atomic(out, replayrender.to_json(replayrender.replay_dict(result)))
-    if plot is not None:
-        replayrender.plot(result, plot)
+    replayrender.render_replay(result, fmt, timings=not no_timings)
+    with Outputs() as outputs:
+        if out is not None:
+            outputs.add_text(out, replayrender.to_json(replayrender.replay_dict(result, timings=not no_timings)))
+        if plot is not None:
+            outputs.add(plot, lambda tmp: replayrender.plot(result, tmp))
 
 
 @app.command(name="make-logs", epilog="Example:  banditmap make-logs logs.csv --usecase homepage-banner "
@@ -373,15 +396,17 @@ def make_logs(
     positions: Annotated[int, typer.Option("--positions", min=0, max=100,
                                            help="Add a position column with this many positions.")] = 0,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the environment and the log.")] = 0,
+    force: Force = False,
     catalog_dirs: CatalogDirs = None,
 ) -> None:
     """Write logged feedback from a known synthetic environment shaped like your use case (to try `replay`)."""
     from banditmap.ope import synthetic
     if logging not in synthetic.LOGGING:
         raise BanditmapError(f"expected one of {', '.join(synthetic.LOGGING)}, got {shown(logging)}", field="--logging")
+    check_destination(path, "FILE", force=force, suffixes=(".csv", ".parquet", ".pq"))
     catalog = load(catalog_dirs)
     env = synthetic.environment_for(build_profile(catalog, profile, usecase, set_).answers, seed)
-    synthetic.write_csv(path, env, synthetic.LoggingPolicy(logging), rows, seed, positions)
+    synthetic.write_log(path, env, synthetic.LoggingPolicy(logging), rows, seed, positions)
     typer.echo(f"wrote {rows:,} logged decisions ({env.n_actions} actions, {env.n_features} features, {logging} "
                f"logging) to {path}", err=True)
 
@@ -463,14 +488,15 @@ def catalog_validate(paths: Annotated[Optional[list[Path]], typer.Argument(
 @catalog_app.command("schema", epilog="Example:  banditmap catalog schema --kind algorithms > algorithms.schema.json")
 @friendly
 def catalog_schema(kind: Annotated[str, typer.Option("--kind", "-k",
-                                                     help="algorithms, traits, usecase or profile.")] = "algorithms",
+                                                     help="algorithms, adapters, traits, usecase or profile.")] = "algorithms",
                    catalog_dirs: CatalogDirs = None) -> None:
     """Print a JSON Schema for catalog files, so editors can check YAML as you type."""
     from banditmap import catalog as catalog_mod
     from banditmap.render import emit, to_json
     from banditmap.schema import TRAITS_SCHEMA
     catalog = load(catalog_dirs)
-    schemas = {"algorithms": lambda: catalog_mod.algorithm_schema(catalog.traits),
+    schemas = {"algorithms": lambda: catalog_mod.algorithm_schema(catalog.traits, catalog.capabilities),
+               "adapters": lambda: catalog_mod.adapter_schema(catalog.traits, catalog.capabilities),
                "traits": lambda: TRAITS_SCHEMA,
                "usecase": lambda: catalog_mod.usecase_schema(catalog.traits),
                "profile": lambda: catalog_mod.answers_schema(catalog.traits)}

@@ -134,9 +134,15 @@ class Terminal:
         self.read_until("Answer (")
         os.write(self.fd, raw)
 
-    def wait(self, timeout: float = 20.0) -> int:
+    def wait(self, timeout: float = 20.0, again: bytes = b"") -> int:
+        """The exit status; `again` is sent every few seconds meanwhile, as a user presses Ctrl-C again when a
+        busy machine delays the first one (readline may take a signal only at its next read)."""
         deadline = time.monotonic() + timeout
+        resend = time.monotonic() + 3
         while time.monotonic() < deadline:
+            if again and time.monotonic() > resend:
+                os.write(self.fd, again)
+                resend = time.monotonic() + 3
             try:
                 if select.select([self.fd], [], [], 0.1)[0]:
                     self.seen += os.read(self.fd, 4096).decode("utf-8", "replace")
@@ -159,18 +165,18 @@ def test_ctrl_c_then_end_of_input_then_resume_loses_nothing(tmp_path: Path) -> N
     first.answer("2")  # reward_type: continuous
     first.answer("delayed")
     first.send(b"\x03")  # Ctrl-C at the third question
-    assert first.wait() == 130
+    assert first.wait(again=b"\x03") == 130
     assert "Traceback" not in first.seen and "continue with: banditmap ask --resume" in first.seen
     assert yaml.safe_load(partial.read_text())["profile"] == {"reward_type": "continuous",
                                                                "feedback_delay": "delayed"}
 
     second = Terminal(["--resume", str(partial), "--save", str(target)], tmp_path)
-    second.answer("")  # objective: the default
+    second.answer("")  # the next question (delay_bound): its default
     second.send(b"\x04")  # Ctrl-D: end of input at the next question
     assert second.wait() == 130
     assert "Traceback" not in second.seen
     kept = yaml.safe_load(partial.read_text())["profile"]
-    assert kept == {"reward_type": "continuous", "feedback_delay": "delayed", "objective": "cumulative"}
+    assert kept == {"reward_type": "continuous", "feedback_delay": "delayed", "delay_bound": "bounded"}
 
     third = Terminal(["--resume", str(partial), "--save", str(target)], tmp_path)
     while third.read_until("Answer (", "Saved to") == "Answer (":

@@ -68,7 +68,7 @@ def test_bench_named_algorithms_params_and_formats(runner: CliRunner) -> None:
     (["--set", "n_actions=5", "--algorithms", "ucb1", "--param", "kl-ucb.c=1"], "not in this race"),
     (["--set", "n_actions=5", "--rounds", "10000000", "--reps", "100000"], "would need about"),
     (["--rounds", "10"], "say what the problem is"),
-    (["--usecase", "homepage-banner", "--plot", "out.pdf", *SMALL], "expected a .png or .svg"),
+    (["--usecase", "homepage-banner", "--plot", "out.pdf", *SMALL], "ending in .png or .svg"),
 ])
 def test_bench_bad_input_is_one_line(runner: CliRunner, args: list[str], needle: str) -> None:
     result = bench(runner, *args)
