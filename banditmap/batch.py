@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from banditmap.errors import BanditmapError, one_line, shown
-from banditmap.matching import ScoreTable, rank, score_table
-from banditmap.model import Algorithm, Catalog, Profile
+from banditmap.matching import Ranked, ScoreTable, rank, score_table
+from banditmap.model import Catalog, Profile
 from banditmap.profiles import check_answers
 from banditmap.yamlio import Document, has_control, load_text
 
@@ -29,8 +29,9 @@ class Case:
 @dataclass(frozen=True)
 class CaseResult:
     case_id: str
-    ranked: tuple[tuple[Algorithm, float], ...]
+    ranked: tuple[Ranked, ...]
     error: str | None
+    exact: bool = True  # False: nothing handles every answer, `ranked` holds the nearest candidates
 
 
 def sniff(text: str, name: str) -> str:
@@ -130,7 +131,8 @@ def _label(data: Any, fallback: str) -> str:
     return fallback
 
 
-def run_case(case: Case, catalog: Catalog, table: ScoreTable, source: str, top: int | None) -> CaseResult:
+def run_case(case: Case, catalog: Catalog, table: ScoreTable, source: str, top: int | None,
+             compose: bool = True) -> CaseResult:
     """Validate and match one case; a BanditmapError becomes this case's error, naming its id and field."""
     try:
         profile = case_profile(case, catalog, source)
@@ -138,7 +140,8 @@ def run_case(case: Case, catalog: Catalog, table: ScoreTable, source: str, top: 
         where = f"{source}" + (f":{exc.line or case.line}" if (exc.line or case.line) else "")
         field = f"{exc.field}: " if exc.field else ""
         return CaseResult(case.label, (), f"{where}: case {case.label}: {field}{exc.message}")
-    return CaseResult(case.label, tuple(rank(profile.answers, table, top)), None)
+    ranked, exact = rank(profile.answers, table, top, compose)
+    return CaseResult(case.label, tuple(ranked), None, exact)
 
 
 def case_profile(case: Case, catalog: Catalog, source: str) -> Profile:
@@ -166,21 +169,24 @@ def case_profile(case: Case, catalog: Catalog, source: str) -> Profile:
     return Profile(checked, str(data.get("name") or data["id"]), source)
 
 
-def run_batch(text: str, source: str, catalog: Catalog, top: int | None) -> Iterator[CaseResult]:
+def run_batch(text: str, source: str, catalog: Catalog, top: int | None,
+              compose: bool = True) -> Iterator[CaseResult]:
     table = score_table(catalog)
     for case in read_cases(text, source):
-        yield run_case(case, catalog, table, source, top)
+        yield run_case(case, catalog, table, source, top, compose)
 
 
 def result_rows(item: CaseResult) -> list[dict[str, Any]]:
-    """One row per case and rank (or one error row), as printed in JSON lines and CSV."""
+    """One row per case and rank (or one error row), as printed in JSON lines and CSV. `id` is the candidate
+    (`ucb1+sliding-window` for a composition), `components` its parts, base first; `exact` is false for the
+    nearest candidates of a case nothing handles whole, and `missed` names the answers each one misses."""
     if item.error is not None:
-        return [{"case": item.case_id, "rank": None, "id": None, "name": None, "score": None, "error": item.error}]
-    if not item.ranked:
-        return [{"case": item.case_id, "rank": None, "id": None, "name": None, "score": None,
-                 "error": "no algorithm handles every answer"}]
-    return [{"case": item.case_id, "rank": position, "id": algorithm.id, "name": algorithm.name,
-             "score": score, "error": None} for position, (algorithm, score) in enumerate(item.ranked, 1)]
+        return [{"case": item.case_id, "rank": None, "id": None, "name": None, "score": None, "exact": None,
+                 "components": None, "missed": None, "error": item.error}]
+    return [{"case": item.case_id, "rank": position, "id": r.id,
+             "name": " + ".join([r.algorithm.name, *(a.name for a in r.adapters)]), "score": r.score,
+             "exact": item.exact, "components": [r.algorithm.id, *(a.id for a in r.adapters)],
+             "missed": list(r.missed), "error": None} for position, r in enumerate(item.ranked, 1)]
 
 
-BATCH_COLUMNS = ("case", "rank", "id", "name", "score", "error")
+BATCH_COLUMNS = ("case", "rank", "id", "name", "score", "exact", "components", "missed", "error")

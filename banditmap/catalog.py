@@ -8,8 +8,8 @@ from typing import Any, Iterable, Mapping
 
 from banditmap import schema
 from banditmap.errors import BanditmapError
-from banditmap.model import (Algorithm, Bound, Catalog, Choice, Condition, Cost, Group, Hyperparameter,
-                             Implementation, Reference, Rule, Trait, UseCase)
+from banditmap.model import (Adapter, Algorithm, Bound, Capability, Catalog, Choice, Condition, Cost, Group,
+                             Hyperparameter, Implementation, Lift, Reference, Rule, Trait, UseCase)
 from banditmap.profiles import check_answers
 from banditmap.yamlio import Document, PathKey, load_file
 
@@ -54,7 +54,7 @@ def catalog_files(dirs: list[Path]) -> list[Path]:
     for d in dirs:
         if (d / "traits.yaml").is_file():
             out.append(d / "traits.yaml")
-        out += files(d / "algorithms") + files(d / "usecases")
+        out += files(d / "algorithms") + files(d / "adapters") + files(d / "usecases")
     return out
 
 
@@ -66,15 +66,25 @@ def _load_dirs(dirs: list[Path]) -> Catalog:
     traits_file = next((d / "traits.yaml" for d in reversed(dirs) if (d / "traits.yaml").is_file()), None)
     if traits_file is None:
         raise BanditmapError("no traits.yaml in any catalog folder", source=str(dirs[0]))
-    groups, traits, rules = load_traits(load_file(traits_file))
+    traits_doc = load_file(traits_file)
+    groups, traits, rules = load_traits(traits_doc)
+    capabilities = load_capabilities(traits_doc)
     algorithms: dict[str, Algorithm] = {}
+    adapters: dict[str, Adapter] = {}
     usecases: dict[str, UseCase] = {}
     for d in dirs:
-        algorithms.update(_unique(load_algorithms(files(d / "algorithms"), traits), "algorithm"))
+        algorithms.update(_unique(load_algorithms(files(d / "algorithms"), traits, capabilities), "algorithm"))
+        adapters.update(_unique(load_adapters(files(d / "adapters"), traits, capabilities), "adapter"))
         usecases.update(_unique([load_usecase(load_file(f), traits, rules) for f in files(d / "usecases")],
                                 "use case"))
+    clash = sorted(set(algorithms) & set(adapters))
+    if clash:
+        raise BanditmapError(f"id {clash[0]!r} names both an algorithm and an adapter; expected distinct ids",
+                             source=adapters[clash[0]].source, field="id")
+    check_requirements(adapters.values(), algorithms.values())
     return Catalog(groups, traits, rules, tuple(sorted(algorithms.values(), key=lambda a: a.id)),
-                   tuple(sorted(usecases.values(), key=lambda u: u.id)), tuple(str(d) for d in dirs))
+                   tuple(sorted(usecases.values(), key=lambda u: u.id)), tuple(str(d) for d in dirs),
+                   tuple(sorted(adapters.values(), key=lambda a: a.id)), capabilities)
 
 
 def files(folder: Path) -> list[Path]:
@@ -138,12 +148,29 @@ def _trait(doc: Document, path: PathKey, raw: Mapping[str, Any]) -> Trait:
         default = raw.get("default")
         if default is not None and not isinstance(default, (int, float)):
             raise doc.error(path + ("default",), "expected a number")
+    unstated = raw.get("unstated")
+    if unstated is not None:
+        if kind != "choice":
+            raise doc.error(path + ("unstated",), "applies to choice traits only")
+        unstated = tuple(c.id for c in choices) if unstated == "any" else tuple(unstated)
+        stray = [v for v in unstated if v not in {c.id for c in choices}]
+        if stray:
+            raise doc.error(path + ("unstated",), f"{stray[0]!r} is not a value of {raw['id']}; expected one of "
+                            + ", ".join(c.id for c in choices))
     return Trait(
         id=raw["id"], group=raw["group"], kind=kind, question=raw["question"], help=raw["help"].strip(),
         choices=choices, default=default, ask_if=_conditions(raw.get("ask_if", {})),
         minimum=raw.get("min"), maximum=raw.get("max"), integer=raw.get("integer", False),
-        source=raw.get("source", ""),
+        source=raw.get("source", ""), unstated=unstated,
     )
+
+
+def load_capabilities(doc: Document) -> tuple[Capability, ...]:
+    """The capabilities adapters may require of a base (`policy` is always there: every algorithm is one)."""
+    found = tuple(Capability(c["id"], c["meaning"]) for c in doc.data.get("capabilities", []))
+    if "policy" not in {c.id for c in found}:
+        found = (Capability("policy", "chooses one action per decision and learns from its reward"), *found)
+    return found
 
 
 def _conditions(raw: Mapping[str, list[str]]) -> tuple[Condition, ...]:
@@ -186,13 +213,21 @@ def _rule(doc: Document, path: PathKey, raw: Mapping[str, Any], by_id: Mapping[s
 
 # --- algorithms -----------------------------------------------------------------------------------------------
 
-def algorithm_schema(traits: tuple[Trait, ...]) -> schema.Schema:
+def algorithm_schema(traits: tuple[Trait, ...], capabilities: tuple[Capability, ...] = ()) -> schema.Schema:
     return schema.algorithm_schema({t.id: t.values for t in traits if t.is_choice},
-                                   [t.id for t in traits if not t.is_choice])
+                                   [t.id for t in traits if not t.is_choice],
+                                   [t.id for t in traits if t.is_choice and t.unstated is None],
+                                   [c.id for c in capabilities] or ["policy"])
 
 
-def load_algorithms(paths: list[Path], traits: tuple[Trait, ...]) -> list[Algorithm]:
-    file_schema = algorithm_schema(traits)
+def adapter_schema(traits: tuple[Trait, ...], capabilities: tuple[Capability, ...] = ()) -> schema.Schema:
+    return schema.adapter_schema({t.id: t.values for t in traits if t.is_choice},
+                                 [c.id for c in capabilities] or ["policy"])
+
+
+def load_algorithms(paths: list[Path], traits: tuple[Trait, ...],
+                    capabilities: tuple[Capability, ...] = ()) -> list[Algorithm]:
+    file_schema = algorithm_schema(traits, capabilities)
     out: list[Algorithm] = []
     for path in paths:
         doc = load_file(path)
@@ -207,7 +242,8 @@ def _values(raw: Any, trait: Trait) -> tuple[str, ...]:
 
 def _algorithm(doc: Document, path: PathKey, raw: Mapping[str, Any], traits: tuple[Trait, ...]) -> Algorithm:
     by_id = {t.id: t for t in traits}
-    handles = {t: _values(v, by_id[t]) for t, v in raw["handles"].items()}
+    handles = {t.id: t.unstated for t in traits if t.is_choice and t.unstated is not None}
+    handles.update({t: _values(v, by_id[t]) for t, v in raw["handles"].items()})
     prefers = {t: _values(v, by_id[t]) for t, v in raw.get("prefers", {}).items()}
     for trait_id, values in prefers.items():
         stray = [v for v in values if v not in handles[trait_id]]
@@ -227,7 +263,58 @@ def _algorithm(doc: Document, path: PathKey, raw: Mapping[str, Any], traits: tup
             Implementation(i["library"], i["name"], i["version"], i["grade"]) for i in raw["implementations"]),
         caveats=tuple(raw["caveats"]), simulator=raw["simulator"], source=f"{doc.source}:{doc.line_of(path)}",
         why={t: " ".join(text.split()) for t, text in raw.get("why", {}).items()},
+        provides=tuple(dict.fromkeys(["policy", *raw.get("provides", [])])),
     )
+
+
+# --- adapters -------------------------------------------------------------------------------------------------
+
+def load_adapters(paths: list[Path], traits: tuple[Trait, ...],
+                  capabilities: tuple[Capability, ...] = ()) -> list[Adapter]:
+    file_schema = adapter_schema(traits, capabilities)
+    out: list[Adapter] = []
+    for path in paths:
+        doc = load_file(path)
+        schema.check(doc, file_schema)
+        out += [_adapter(doc, ("adapters", i), raw, traits) for i, raw in enumerate(doc.data["adapters"])]
+    return out
+
+
+def _adapter(doc: Document, path: PathKey, raw: Mapping[str, Any], traits: tuple[Trait, ...]) -> Adapter:
+    by_id = {t.id: t for t in traits}
+    lifts = {t: Lift(tuple(v["base"]), tuple(v["gives"])) for t, v in raw["lifts"].items()}
+    for trait_id, lift in lifts.items():
+        if not set(lift.gives) - set(lift.base):
+            raise doc.error(path + ("lifts", trait_id, "gives"),
+                            "gives nothing the base must not already handle; expected a value outside base")
+        if trait_id not in raw["why"]:
+            raise doc.error(path + ("why",), f"expected a why for the lifted trait {trait_id}: what the paper shows")
+    restricts = {t: _values(v, by_id[t]) for t, v in raw.get("restricts", {}).items()}
+    for trait_id in restricts:
+        if trait_id in lifts:
+            raise doc.error(path + ("restricts", trait_id), "a lifted trait cannot also be restricted")
+    return Adapter(
+        id=raw["id"], name=raw["name"], summary=" ".join(raw["summary"].split()), lifts=lifts, restricts=restricts,
+        requires=tuple(raw["requires"]), keeps=tuple(raw.get("keeps", ())), penalty=float(raw.get("penalty", 2)),
+        why={t: " ".join(text.split()) for t, text in raw["why"].items()},
+        references=tuple(Reference(tuple(r["authors"]), r["year"], r["title"], r["venue"], r.get("doi"),
+                                   r.get("arxiv"), r.get("url")) for r in raw["references"]),
+        cost=Cost(raw["cost"]["decision"], raw["cost"]["memory"]),
+        implementations=() if raw["implementations"] == schema.NONE_KNOWN else tuple(
+            Implementation(i["library"], i["name"], i["version"], i["grade"]) for i in raw["implementations"]),
+        caveats=tuple(raw["caveats"]), simulator=raw["simulator"], source=f"{doc.source}:{doc.line_of(path)}",
+    )
+
+
+def check_requirements(adapters: Iterable[Adapter], algorithms: Iterable[Algorithm]) -> None:
+    """An adapter whose `requires` no algorithm of the catalog provides could never be used: refuse it."""
+    provided = [set(a.provides) for a in algorithms]
+    for adapter in adapters:
+        if not any(set(adapter.requires) <= p for p in provided):
+            file, _, line = adapter.source.rpartition(":")
+            raise BanditmapError(f"no algorithm in the catalog provides all of {', '.join(adapter.requires)}; "
+                                 "expected capabilities some algorithm lists under provides", source=file,
+                                 line=int(line) if line.isdigit() else None, field=f"{adapter.id}.requires")
 
 
 # --- use cases ------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ class MapNode:
 
 def decision_map(catalog: Catalog, result: Shortlist | None = None) -> MapNode:
     """Leaves are the algorithms built for a branch (its `prefers`); with a shortlist, the user's path is marked."""
-    kept = {m.algorithm.id for m in result.ranked} if result else set()
+    kept = {m.algorithm.id for m in result.ranked if not m.composed} if result and result.exact else set()
     out = {m.algorithm.id for m in result.excluded} if result else set()
     answers = result.profile.answers if result else {}
     groups = []

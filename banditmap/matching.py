@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
-from banditmap.model import Algorithm, Answer, Bound, Catalog, Match, Profile, Reason, Shortlist, Trait
+from banditmap.compose import best_chain, wrap
+from banditmap.model import Adapter, Algorithm, Answer, Bound, Catalog, Match, Profile, Reason, Shortlist, Trait
 
 HANDLED = 1.0
 PREFERRED = 3.0
@@ -14,14 +15,41 @@ UNSUITED = -2.0
 MATURITY = {"production": 1.0, "studied": 0.5, "research": 0.0}
 
 
-def shortlist(profile: Profile, catalog: Catalog, top: int | None = None) -> Shortlist:
-    """Rank every algorithm for `profile`; ties are broken by id so the result is deterministic."""
+NEAREST = 5  # nearest candidates shown when nothing handles every answer
+
+
+def shortlist(profile: Profile, catalog: Catalog, top: int | None = None, compose: bool = True) -> Shortlist:
+    """Rank every algorithm, and (with `compose`) every base lifted by adapters to handle all answers, for
+    `profile`; an exact entry ranks above a composition of equal score, then ids break ties. When nothing
+    handles every answer, the nearest candidates (fewest missed answers) are ranked instead, with exact=False."""
     matches = [score(algorithm, profile, catalog.traits) for algorithm in catalog.algorithms]
-    kept = sorted((m for m in matches if m.kept), key=lambda m: (-m.score, m.algorithm.id))
-    excluded = sorted((m for m in matches if not m.kept), key=lambda m: (len(m.ruled_out), m.algorithm.id))
+    kept = [m for m in matches if m.kept]
+    if compose:
+        for m in matches:
+            chain = None if m.kept else best_chain(m.algorithm, profile.answers, catalog)
+            if chain:
+                kept.append(score_composed(m.algorithm, chain, profile, catalog.traits))
+    kept.sort(key=order)
+    lifted = {m.algorithm.id for m in kept}
+    excluded = sorted((m for m in matches if m.algorithm.id not in lifted),
+                      key=lambda m: (len(m.ruled_out), m.algorithm.id))
     unanswered = tuple(t.id for t in catalog.traits if t.id not in profile.answers
                        and all(c.holds(profile.answers) for c in t.ask_if))
+    if not kept:
+        near = sorted(excluded, key=lambda m: (len(m.ruled_out), -partial_score(m), m.algorithm.id))
+        near = near[:top or NEAREST]
+        return Shortlist(profile, tuple(near), tuple(excluded), unanswered, 0, exact=False)
     return Shortlist(profile, tuple(kept[:top] if top else kept), tuple(excluded), unanswered, len(kept))
+
+
+def order(match: Match) -> tuple[float, bool, str]:
+    """Best score first; at equal score an entry alone before a composition; then ids."""
+    return (-match.score, match.composed, match.id)
+
+
+def partial_score(match: Match) -> float:
+    """The points a ruled-out candidate earns on the answers it does handle (to order nearest candidates)."""
+    return sum(r.points for r in match.reasons)
 
 
 def score(algorithm: Algorithm, profile: Profile, traits: tuple[Trait, ...]) -> Match:
@@ -40,6 +68,34 @@ def score(algorithm: Algorithm, profile: Profile, traits: tuple[Trait, ...]) -> 
                           f"maturity: {algorithm.maturity}"))
     total = sum(r.points for r in reasons) if not ruled_out else 0.0
     return Match(algorithm, total, tuple(reasons), tuple(ruled_out))
+
+
+def score_composed(base: Algorithm, chain: tuple[Adapter, ...], profile: Profile,
+                   traits: tuple[Trait, ...]) -> Match:
+    """Score a composition like an entry: the base's points where it handles an answer, HANDLED for each answer
+    an adapter lifts (naming the adapter and its paper), minus each adapter's penalty."""
+    composed = wrap(base, chain)
+    assert composed is not None
+    reasons: list[Reason] = []
+    for trait in traits:
+        value = profile.answers.get(trait.id)
+        if value is None:
+            continue
+        if not trait.is_choice:
+            if trait.id in base.suits:
+                reasons.append(suitability(trait.id, value, base.suits[trait.id]))
+        elif str(value) in base.handles.get(trait.id, ()):
+            reasons.append(fit(base, trait, str(value)))
+        else:
+            adapter = composed.lifted[trait.id]
+            cited = f" ({adapter.references[0].short()})" if adapter.references else ""
+            reasons.append(Reason(trait.id, value, HANDLED, f"+ {adapter.name}{cited} for {trait.id}={value}"))
+    reasons.append(Reason("maturity", base.maturity, MATURITY[base.maturity], f"maturity: {base.maturity}"))
+    for adapter in chain:
+        reasons.append(Reason("adapter", adapter.id, -adapter.penalty,
+                              f"wrapped by {adapter.name}: -{adapter.penalty:g} (a reduction, not a method built "
+                              "for the whole problem)"))
+    return Match(base, sum(r.points for r in reasons), tuple(reasons), (), chain)
 
 
 def rule_out(algorithm: Algorithm, trait: Trait, value: str) -> Reason | None:
@@ -79,6 +135,31 @@ class ScoreTable:
     suits: tuple[tuple[str, int, Bound], ...]  # (number trait, algorithm index, suited range)
     base: tuple[float, ...]  # maturity points
     everyone: int
+    catalog: Catalog | None = None  # for compositions
+    chains: dict[tuple[int, tuple[tuple[str, str], ...]], tuple[Adapter, ...] | None] = field(
+        default_factory=dict, compare=False, repr=False)  # best chains found so far, by base and answers
+
+    def chain(self, i: int, answers: Mapping[str, Answer]) -> tuple[Adapter, ...] | None:
+        assert self.catalog is not None
+        key = (i, tuple(sorted((t, str(v)) for t, v in answers.items() if isinstance(v, str))))
+        if key not in self.chains:
+            self.chains[key] = best_chain(self.algorithms[i], answers, self.catalog)
+        return self.chains[key]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One row of a fast ranking: a candidate (an entry or a composition) and its score; `missed` names the
+    answers a nearest candidate does not handle."""
+
+    algorithm: Algorithm
+    score: float
+    adapters: tuple[Adapter, ...] = ()
+    missed: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return "+".join([self.algorithm.id, *(a.id for a in self.adapters)])
 
 
 def score_table(catalog: Catalog) -> ScoreTable:
@@ -97,23 +178,40 @@ def score_table(catalog: Catalog) -> ScoreTable:
             points[(trait.id, value)] = tuple(row)
     suits = tuple((t, i, b) for i, a in enumerate(algorithms) for t, b in a.suits.items())
     base = tuple(MATURITY[a.maturity] for a in algorithms)
-    return ScoreTable(algorithms, handled, points, suits, base, (1 << len(algorithms)) - 1)
+    return ScoreTable(algorithms, handled, points, suits, base, (1 << len(algorithms)) - 1, catalog)
 
 
-def rank(answers: Mapping[str, Answer], table: ScoreTable, top: int | None = None) -> list[tuple[Algorithm, float]]:
-    """Kept algorithms with their scores, best first, ties by id: the ranking of `shortlist`, without reasons."""
+def rank(answers: Mapping[str, Answer], table: ScoreTable, top: int | None = None,
+         compose: bool = True) -> tuple[list[Ranked], bool]:
+    """The ranking of `shortlist` without reasons: kept entries and compositions with their scores, best first,
+    and True; or, when nothing handles every answer, the nearest candidates and False."""
     kept = table.everyone
     rows = [table.base]
+    masks: list[tuple[str, int]] = []
     for key in answers.items():
-        mask = table.handled.get(key)  # type: ignore[arg-type]
+        mask = table.handled.get(key)  # type: ignore[arg-type]  # number answers are not keys
         if mask is not None:
             kept &= mask
             rows.append(table.points[key])  # type: ignore[index]
+            masks.append((f"{key[0]}={key[1]}", mask))
     totals = [sum(column) for column in zip(*rows, strict=True)]
     for trait_id, i, bound in table.suits:
         value = answers.get(trait_id)
         if value is not None and not isinstance(value, str):
             totals[i] += suitability(trait_id, value, bound).points
-    ranked = sorted(((-totals[i], a.id, a) for i, a in enumerate(table.algorithms) if kept >> i & 1))
-    chosen = ranked[:top] if top else ranked
-    return [(a, -negative) for negative, _, a in chosen]
+    found = [Ranked(a, totals[i]) for i, a in enumerate(table.algorithms) if kept >> i & 1]
+    if compose and table.catalog is not None and table.catalog.adapters:
+        for i, a in enumerate(table.algorithms):
+            if kept >> i & 1:
+                continue
+            chain = table.chain(i, answers)
+            if chain:
+                lifted = sum(1 for _, mask in masks if not mask >> i & 1)
+                found.append(Ranked(a, totals[i] + HANDLED * lifted - sum(c.penalty for c in chain), chain))
+    if found:
+        ordered = sorted(found, key=lambda r: (-r.score, bool(r.adapters), r.id))
+        return (ordered[:top] if top else ordered), True
+    near = [Ranked(a, totals[i], (), tuple(text for text, mask in masks if not mask >> i & 1))
+            for i, a in enumerate(table.algorithms)]
+    near.sort(key=lambda r: (len(r.missed), -r.score, r.id))
+    return near[:top or NEAREST], False

@@ -47,6 +47,7 @@ class Trait:
     maximum: float | None = None
     integer: bool = False
     source: str = ""
+    unstated: tuple[str, ...] | None = None  # values an entry that does not state this trait is taken to handle
 
     @property
     def is_choice(self) -> bool:
@@ -105,6 +106,13 @@ class Reference:
             return f"https://arxiv.org/abs/{self.arxiv}"
         return self.url or ""
 
+    def short(self) -> str:
+        """`Garivier & Moulines 2011`, `Joulani et al. 2013`."""
+        names = [a.split()[-1] for a in self.authors] or ["?"]
+        lead = names[0] if len(names) == 1 else f"{names[0]} & {names[1]}" if len(names) == 2 else \
+            f"{names[0]} et al."
+        return f"{lead} {self.year}"
+
     def cite(self) -> str:
         first = self.authors[0].split()[-1] if self.authors else "?"
         etal = " et al." if len(self.authors) > 2 else (f" and {self.authors[1].split()[-1]}"
@@ -157,6 +165,48 @@ class Algorithm:
     simulator: str | None
     source: str = ""
     why: Mapping[str, str] = field(default_factory=dict)  # per trait: why the handles/prefers claim holds
+    provides: tuple[str, ...] = ("policy",)  # capabilities an adapter may require of its base
+
+
+@dataclass(frozen=True)
+class Capability:
+    """Something a base algorithm is, which an adapter may require (an index policy, confidence bounds...)."""
+
+    id: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Lift:
+    """An adapter's effect on one trait: a base handling every value of `base` then handles `gives` too."""
+
+    base: tuple[str, ...]
+    gives: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """A reduction that wraps a base algorithm and lifts it to trait values it cannot serve alone."""
+
+    id: str
+    name: str
+    summary: str
+    lifts: Mapping[str, Lift]
+    restricts: Mapping[str, tuple[str, ...]]  # the composition handles only these values of these traits
+    requires: tuple[str, ...]  # capabilities the wrapped algorithm must have
+    keeps: tuple[str, ...]  # capabilities the composition still has (besides policy)
+    penalty: float  # points a composition loses for using this adapter
+    why: Mapping[str, str]
+    references: tuple[Reference, ...]
+    cost: Cost
+    implementations: tuple[Implementation, ...]
+    caveats: tuple[str, ...]
+    simulator: str | None
+    source: str = ""
+
+    @property
+    def family(self) -> str:
+        return "adapter"
 
 
 @dataclass(frozen=True)
@@ -178,6 +228,8 @@ class Catalog:
     algorithms: tuple[Algorithm, ...]
     usecases: tuple[UseCase, ...]
     sources: tuple[str, ...] = ()
+    adapters: tuple[Adapter, ...] = ()
+    capabilities: tuple[Capability, ...] = ()
 
     def trait(self, trait_id: str) -> Trait | None:
         return next((t for t in self.traits if t.id == trait_id), None)
@@ -187,6 +239,9 @@ class Catalog:
 
     def usecase(self, usecase_id: str) -> UseCase | None:
         return next((u for u in self.usecases if u.id == usecase_id), None)
+
+    def adapter(self, adapter_id: str) -> Adapter | None:
+        return next((a for a in self.adapters if a.id == adapter_id), None)
 
     @property
     def choice_traits(self) -> tuple[Trait, ...]:
@@ -217,14 +272,30 @@ class Reason:
 
 @dataclass(frozen=True)
 class Match:
+    """How one candidate fits a profile: a catalog entry alone, or composed with adapters (innermost first)."""
+
     algorithm: Algorithm
     score: float
     reasons: tuple[Reason, ...]  # what earned (or cost) points
-    ruled_out: tuple[Reason, ...]  # hard mismatches; empty when the algorithm is kept
+    ruled_out: tuple[Reason, ...]  # hard mismatches; empty when the candidate is kept
+    adapters: tuple[Adapter, ...] = ()
 
     @property
     def kept(self) -> bool:
         return not self.ruled_out
+
+    @property
+    def composed(self) -> bool:
+        return bool(self.adapters)
+
+    @property
+    def id(self) -> str:
+        """`ucb1`, or `ucb1+sliding-window+delay-queue` for a composition (base first, innermost adapter next)."""
+        return "+".join([self.algorithm.id, *(a.id for a in self.adapters)])
+
+    @property
+    def name(self) -> str:
+        return " + ".join([self.algorithm.name, *(a.name for a in self.adapters)])
 
 
 @dataclass(frozen=True)
@@ -233,4 +304,5 @@ class Shortlist:
     ranked: tuple[Match, ...]
     excluded: tuple[Match, ...]
     unanswered: tuple[str, ...]
-    kept_total: int = 0  # kept algorithms before --top cut the list
+    kept_total: int = 0  # kept candidates before --top cut the list
+    exact: bool = True  # False when nothing handles every answer and `ranked` holds the nearest candidates

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Sequence, TextIO
 from banditmap.model import Algorithm, Catalog, Match, Reason, Shortlist
 
 FORMATS = ("table", "json", "csv", "markdown")
-SHORTLIST_SCHEMA = "banditmap.shortlist/1"
+SHORTLIST_SCHEMA = "banditmap.shortlist/2"
 COMPARE_SCHEMA = "banditmap.compare/1"
 CATALOG_SCHEMA = "banditmap.catalog/1"
 
@@ -24,16 +24,32 @@ def reason_dict(reason: Reason) -> dict[str, Any]:
     return {"trait": reason.trait, "value": reason.value, "points": reason.points, "text": reason.text}
 
 
-def match_dict(match: Match, rank: int | None) -> dict[str, Any]:
+def match_dict(match: Match, rank: int | None, nearest: bool = False) -> dict[str, Any]:
+    """A candidate: an entry or a composition (`components`, base first, then adapters innermost first). A kept
+    one has its score and reasons; a nearest one (`nearest`) its partial score and the answers it `missed`."""
     a = match.algorithm
-    out: dict[str, Any] = {"rank": rank, "id": a.id, "name": a.name, "family": a.family, "maturity": a.maturity}
+    out: dict[str, Any] = {"rank": rank, "id": match.id, "name": match.name, "family": a.family,
+                           "maturity": a.maturity, "components": components(match)}
     if match.kept:
         out["score"] = match.score
         out["reasons"] = [reason_dict(r) for r in match.reasons]
+    elif nearest:
+        out["score"] = sum(r.points for r in match.reasons)
+        out["reasons"] = [reason_dict(r) for r in match.reasons]
+        out["missed"] = [reason_dict(r) for r in match.ruled_out]
     else:
         out["ruled_out"] = [reason_dict(r) for r in match.ruled_out]
     out["simulator"] = a.simulator
     return out
+
+
+def components(match: Match) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = [{"kind": "algorithm", "id": match.algorithm.id, "name": match.algorithm.name}]
+    for adapter in match.adapters:
+        parts.append({"kind": "adapter", "id": adapter.id, "name": adapter.name,
+                      "references": [r.short() for r in adapter.references],
+                      "lifts": {t: list(lift.gives) for t, lift in adapter.lifts.items()}})
+    return parts
 
 
 def shortlist_dict(result: Shortlist) -> dict[str, Any]:
@@ -42,8 +58,9 @@ def shortlist_dict(result: Shortlist) -> dict[str, Any]:
         "profile": {"name": result.profile.name, "source": result.profile.source,
                     "answers": dict(result.profile.answers)},
         "unanswered": list(result.unanswered),
+        "exact": result.exact,
         "kept_total": result.kept_total,
-        "shortlist": [match_dict(m, i) for i, m in enumerate(result.ranked, 1)],
+        "shortlist": [match_dict(m, i, nearest=not result.exact) for i, m in enumerate(result.ranked, 1)],
         "ruled_out": [match_dict(m, None) for m in result.excluded],
     }
 
@@ -112,8 +129,13 @@ def utf8_output() -> bool:
 
 def shortlist_rows(result: Shortlist, explain: bool) -> tuple[list[str], list[list[str]]]:
     header = ["rank", "id", "name", "score", "maturity", "why"]
-    rows = [[str(i), m.algorithm.id, m.algorithm.name, f"{m.score:g}", m.algorithm.maturity, why_kept(m)]
-            for i, m in enumerate(result.ranked, 1)]
+    if result.exact:
+        rows = [[str(i), m.id, m.name, f"{m.score:g}", m.algorithm.maturity, why_kept(m)]
+                for i, m in enumerate(result.ranked, 1)]
+    else:
+        rows = [[f"~{i}", m.id, m.name, f"{sum(r.points for r in m.reasons):g}", m.algorithm.maturity,
+                 "misses " + ", ".join(f"{r.trait}={r.value}" for r in m.ruled_out) + "; " + why_kept(m)]
+                for i, m in enumerate(result.ranked, 1)]
     if explain:
         rows += [["-", m.algorithm.id, m.algorithm.name, "ruled out", m.algorithm.maturity,
                   "; ".join(r.text for r in m.ruled_out)] for m in result.excluded]
@@ -122,9 +144,9 @@ def shortlist_rows(result: Shortlist, explain: bool) -> tuple[list[str], list[li
 
 def why_kept(match: Match) -> str:
     """What sets the algorithm apart (what it is built for, number fits), then how many answers it merely handles."""
-    special = [r.text for r in match.reasons if r.trait != "maturity" and r.points != 1]
+    special = [r.text for r in match.reasons if r.trait not in ("maturity", "adapter") and r.points != 1]
     special += [r.text for r in match.reasons
-                if r.trait != "maturity" and r.points == 1 and not r.text.startswith("handles ")]
+                if r.trait not in ("maturity", "adapter") and r.points == 1 and not r.text.startswith("handles ")]
     handled = sum(1 for r in match.reasons if r.text.startswith("handles "))
     if handled:
         plural = "answer" if handled == 1 else "answers"
@@ -215,6 +237,9 @@ def print_table(title: str, header: Sequence[str], rows: Iterable[Sequence[str]]
 
 def shortlist_title(result: Shortlist) -> str:
     name = result.profile.name or "your profile"
+    if not result.exact:
+        return (f"No candidate handles every answer of {name}: the {len(result.ranked)} nearest, fewest missed "
+                "answers first")
     shown = f"top {len(result.ranked)} of " if len(result.ranked) < result.kept_total else ""
     return f"Shortlist for {name}: {shown}{result.kept_total} kept, {len(result.excluded)} ruled out"
 
@@ -239,8 +264,6 @@ def render_shortlist(result: Shortlist, fmt: str, explain: bool, file: TextIO | 
     elif fmt == "markdown":
         emit(f"**{shortlist_title(result)}**\n\n" + to_markdown(header, rows), file)
     else:
-        if not result.ranked:
-            rows = rows or [["-", "-", "no algorithm handles every answer; see --explain", "", "", ""]]
         print_table(shortlist_title(result), header, rows, file, shortlist_footer(result) or None)
 
 
@@ -310,10 +333,22 @@ def batch_header(columns: Sequence[str], as_csv: bool) -> str:
     return to_csv(columns, []) if as_csv else ""
 
 
+LIST_JOINERS = {"components": " + "}  # how a list-valued column reads in one CSV cell (default "; ")
+
+
+def csv_cell(column: str, value: Any) -> Any:
+    """A JSON value as one CSV cell: lists joined, booleans as true/false, null as empty."""
+    if isinstance(value, list):
+        return LIST_JOINERS.get(column, "; ").join(map(str, value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
 def batch_lines(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_csv: bool) -> str:
     """Batch rows as CSV lines (no header) or JSON lines."""
     if as_csv:
-        return to_csv(columns, [["" if r[c] is None else r[c] for c in columns] for r in rows]).split("\n", 1)[1]
+        return to_csv(columns, [[csv_cell(c, r[c]) for c in columns] for r in rows]).split("\n", 1)[1]
     return "".join(json_line(r) for r in rows)
 
 

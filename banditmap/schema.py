@@ -42,8 +42,12 @@ TRAITS_SCHEMA: Schema = {
                     "properties": {"id": TRAIT_ID, "meaning": TEXT, "source": TEXT}}},
                 "default": {"type": ["string", "number", "null"]},
                 "ask_if": CONDITION,
+                "unstated": {"anyOf": [{"const": "any"}, {"type": "array", "minItems": 1, "items": TEXT}]},
                 "min": {"type": "number"}, "max": {"type": "number"}, "integer": {"type": "boolean"},
             }}},
+        "capabilities": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["id", "meaning"],
+            "properties": {"id": ID, "meaning": TEXT}}},
         "rules": {"type": "array", "items": {
             "type": "object", "additionalProperties": False, "required": ["when", "require", "why"],
             "properties": {
@@ -73,9 +77,12 @@ def _value_list(values: Iterable[str]) -> Schema:
                       {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(values)}}]}
 
 
-def algorithm_schema(choice_traits: dict[str, tuple[str, ...]], number_traits: Iterable[str]) -> Schema:
-    """Schema of an algorithm file; the trait vocabulary fixes which keys and values `handles` may hold."""
-    handles = {"type": "object", "additionalProperties": False, "required": list(choice_traits),
+def algorithm_schema(choice_traits: dict[str, tuple[str, ...]], number_traits: Iterable[str],
+                     required: Iterable[str] | None = None, capabilities: Iterable[str] = ("policy",)) -> Schema:
+    """Schema of an algorithm file; the trait vocabulary fixes which keys and values `handles` may hold, and
+    which traits it must state (`required`: those without an `unstated` default)."""
+    handles = {"type": "object", "additionalProperties": False,
+               "required": list(choice_traits if required is None else required),
                "properties": {t: _value_list(v) for t, v in choice_traits.items()}}
     prefers = {"type": "object", "additionalProperties": False,
                "properties": {t: _value_list(v) for t, v in choice_traits.items()}}
@@ -105,6 +112,7 @@ def algorithm_schema(choice_traits: dict[str, tuple[str, ...]], number_traits: I
             "simulator": {"type": ["string", "null"]},
             "why": {"type": "object", "additionalProperties": False,
                     "properties": {t: TEXT for t in choice_traits}},
+            "provides": capability_list(capabilities),
         },
     }
     return {
@@ -112,6 +120,46 @@ def algorithm_schema(choice_traits: dict[str, tuple[str, ...]], number_traits: I
         "title": "banditmap algorithm file (catalog/algorithms/*.yaml)",
         "type": "object", "additionalProperties": False, "required": ["algorithms"],
         "properties": {"algorithms": {"type": "array", "minItems": 1, "items": entry}},
+    }
+
+
+def capability_list(capabilities: Iterable[str]) -> Schema:
+    return {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(capabilities)}}
+
+
+def adapter_schema(choice_traits: dict[str, tuple[str, ...]], capabilities: Iterable[str]) -> Schema:
+    """Schema of an adapter file: a reduction that lifts a base algorithm to values of traits it cannot serve."""
+    entry_schema = algorithm_schema(choice_traits, ())["properties"]["algorithms"]["items"]["properties"]
+    lift = {t: {"type": "object", "additionalProperties": False, "required": ["base", "gives"],
+                "properties": {"base": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(v)}},
+                               "gives": {"type": "array", "minItems": 1, "uniqueItems": True,
+                                         "items": {"enum": list(v)}}}}
+            for t, v in choice_traits.items()}
+    entry = {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "name", "summary", "lifts", "requires", "why", "references", "cost", "implementations",
+                     "caveats", "simulator"],
+        "properties": {
+            "id": ID, "name": TEXT, "summary": TEXT,
+            "lifts": {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": lift},
+            "restricts": {"type": "object", "additionalProperties": False,
+                          "properties": {t: _value_list(v) for t, v in choice_traits.items()}},
+            "requires": capability_list(capabilities),
+            "keeps": {"type": "array", "uniqueItems": True, "items": {"enum": list(capabilities)}},
+            "penalty": {"type": "number", "minimum": 0, "maximum": 20},
+            "why": entry_schema["why"],
+            "references": entry_schema["references"],
+            "cost": entry_schema["cost"],
+            "implementations": entry_schema["implementations"],
+            "caveats": entry_schema["caveats"],
+            "simulator": entry_schema["simulator"],
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "banditmap adapter file (catalog/adapters/*.yaml)",
+        "type": "object", "additionalProperties": False, "required": ["adapters"],
+        "properties": {"adapters": {"type": "array", "minItems": 1, "items": entry}},
     }
 
 

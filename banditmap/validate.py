@@ -14,13 +14,15 @@ def validate_paths(paths: list[Path], extra_dirs: list[Path]) -> list[str]:
     base = catalog_mod.load_catalog(extra_dirs)
     if not paths:
         return [f"ok: {src}" for src in base.sources] + [
-            f"{len(base.algorithms)} algorithms, {len(base.usecases)} use cases, {len(base.traits)} traits"]
+            f"{len(base.algorithms)} algorithms, {len(base.adapters)} adapters, {len(base.usecases)} use cases, "
+            f"{len(base.traits)} traits"]
     lines = []
     for path in paths:
         if path.is_dir():
             merged = catalog_mod.load_dirs([catalog_mod.builtin_dir(), *extra_dirs, path])
             own = sum(1 for a in merged.algorithms if a.source.startswith(str(path)))
-            lines.append(f"ok: {path} ({own} algorithms)")
+            adapters = sum(1 for a in merged.adapters if a.source.startswith(str(path)))
+            lines.append(f"ok: {path} ({own} algorithms" + (f", {adapters} adapters)" if adapters else ")"))
         else:
             lines.append(f"ok: {path} ({validate_file(path, base)})")
     return lines
@@ -32,10 +34,14 @@ def validate_file(path: Path, base: catalog_mod.Catalog) -> str:
         return f"{len(traits)} traits, {len(rules)} rules"
     doc = load_file(path)
     if isinstance(doc.data, dict) and "algorithms" in doc.data:
-        found = catalog_mod.load_algorithms([path], base.traits)
+        found = catalog_mod.load_algorithms([path], base.traits, base.capabilities)
         return f"{len(found)} algorithms"
+    if isinstance(doc.data, dict) and "adapters" in doc.data:
+        adapters = catalog_mod.load_adapters([path], base.traits, base.capabilities)
+        catalog_mod.check_requirements(adapters, base.algorithms)
+        return f"{len(adapters)} adapters"
     if isinstance(doc.data, dict) and "profile" in doc.data:
         catalog_mod.load_usecase(doc, base.traits, base.rules)
         return "use case"
-    raise BanditmapError("not a catalog file: expected traits.yaml, a mapping with algorithms:, or a use case "
-                         "with profile:", source=str(path))
+    raise BanditmapError("not a catalog file: expected traits.yaml, a mapping with algorithms: or adapters:, or a "
+                         "use case with profile:", source=str(path))

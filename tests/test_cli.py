@@ -33,7 +33,7 @@ def test_recommend_json_is_golden(runner: CliRunner) -> None:
     result = run(runner, "recommend", "--usecase", "homepage-banner", "--format", "json", "--top", "5")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["schema"] == "banditmap.shortlist/1"
+    assert data["schema"] == "banditmap.shortlist/2" and data["exact"] is True
     assert [m["rank"] for m in data["shortlist"]] == [1, 2, 3, 4, 5]
     assert all(m["reasons"] for m in data["shortlist"]) and all(m["ruled_out"] for m in data["ruled_out"])
     golden("recommend-homepage-banner.json", result.output)
@@ -155,6 +155,7 @@ def test_exported_schema_accepts_the_shipped_catalog(runner: CliRunner) -> None:
     from banditmap.catalog import builtin_dir
     root = builtin_dir()
     for kind, files in (("algorithms", sorted((root / "algorithms").glob("*.yaml"))),
+                        ("adapters", sorted((root / "adapters").glob("*.yaml"))),
                         ("traits", [root / "traits.yaml"]),
                         ("usecase", sorted((root / "usecases").glob("*.yaml")))):
         schema = json.loads(run(runner, "catalog", "schema", "--kind", kind).output)
@@ -289,7 +290,7 @@ def test_map_in_the_terminal_can_say_where_each_branch_comes_from(runner: CliRun
 
 def test_map_picture_errors(runner: CliRunner, tmp_path: Path) -> None:
     cases = [(["map", "--format", "svg"], "name the file to write"),
-             (["map", "--format", "svg", str(tmp_path / "map.png")], "expected a .svg file name"),
+             (["map", "--format", "svg", str(tmp_path / "map.png")], "expected a file name ending in .svg"),
              (["map", "--format", "gif", str(tmp_path / "map.gif")], "expected one of text, svg, png"),
              (["map", str(tmp_path / "map.svg")], "a file is written with --format svg or png")]
     for argv, needle in cases:

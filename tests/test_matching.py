@@ -22,18 +22,28 @@ def profiles(draw: st.DrawFn) -> Profile:
 
 @settings(max_examples=300, deadline=None)
 @given(profiles())
-def test_no_shortlisted_algorithm_violates_a_hard_constraint(profile: Profile) -> None:
+def test_no_shortlisted_candidate_violates_a_hard_constraint(profile: Profile) -> None:
+    from banditmap.compose import wrap
     result = shortlist(profile, CATALOG)
     for match in result.ranked:
-        for trait_id, value in profile.answers.items():
-            assert value in match.algorithm.handles[trait_id]
+        composed = wrap(match.algorithm, match.adapters)
+        assert composed is not None
+        missed = {t for t, v in profile.answers.items() if v not in composed.handles[t]}
+        if result.exact:
+            assert not missed and not match.ruled_out
+        else:  # a nearest candidate names exactly the answers it misses
+            assert missed and {r.trait for r in match.ruled_out} == missed
 
 
 @settings(max_examples=200, deadline=None)
 @given(profiles())
 def test_every_algorithm_is_either_kept_or_ruled_out_with_every_reason(profile: Profile) -> None:
-    result = shortlist(profile, CATALOG)
-    assert len(result.ranked) + len(result.excluded) == len(CATALOG.algorithms)
+    result = shortlist(profile, CATALOG, top=None)
+    if result.exact:
+        assert len({m.algorithm.id for m in result.ranked}) == len(result.ranked)  # one candidate per base
+        assert len(result.ranked) + len(result.excluded) == len(CATALOG.algorithms)
+    else:
+        assert len(result.excluded) == len(CATALOG.algorithms)
     for match in result.excluded:
         violated = {t for t, v in profile.answers.items() if v not in match.algorithm.handles[t]}
         assert {r.trait for r in match.ruled_out} == violated
@@ -43,18 +53,22 @@ def test_every_algorithm_is_either_kept_or_ruled_out_with_every_reason(profile: 
 @given(profiles(), st.sampled_from([t.id for t in CATALOG.choice_traits]))
 def test_unanswering_a_trait_never_shrinks_the_shortlist(profile: Profile, trait_id: str) -> None:
     fewer = Profile({k: v for k, v in profile.answers.items() if k != trait_id})
-    kept = {m.algorithm.id for m in shortlist(profile, CATALOG).ranked}
-    kept_fewer = {m.algorithm.id for m in shortlist(fewer, CATALOG).ranked}
-    assert kept <= kept_fewer
+    full, less = shortlist(profile, CATALOG), shortlist(fewer, CATALOG)
+    if full.exact:
+        assert less.exact
+        assert {m.algorithm.id for m in full.ranked} <= {m.algorithm.id for m in less.ranked}
+        exact_full = {m.id for m in full.ranked if not m.composed}
+        assert exact_full <= {m.id for m in less.ranked if not m.composed}
 
 
 @settings(max_examples=100, deadline=None)
 @given(profiles())
 def test_ranking_is_deterministic_and_sorted(profile: Profile) -> None:
     first, second = shortlist(profile, CATALOG), shortlist(profile, CATALOG)
-    assert [m.algorithm.id for m in first.ranked] == [m.algorithm.id for m in second.ranked]
-    keys = [(-m.score, m.algorithm.id) for m in first.ranked]
-    assert keys == sorted(keys)
+    assert [m.id for m in first.ranked] == [m.id for m in second.ranked]
+    if first.exact:
+        keys = [(-m.score, m.composed, m.id) for m in first.ranked]
+        assert keys == sorted(keys)
 
 
 def test_empty_profile_keeps_everything(catalog: Catalog) -> None:
@@ -105,5 +119,10 @@ def test_fast_ranking_agrees_with_the_explained_shortlist(profile: Profile, top:
     if n_actions is not None:
         answers["n_actions"] = n_actions
     full = shortlist(Profile(answers), CATALOG, top)
-    fast = rank(answers, score_table(CATALOG), top)
-    assert [(m.algorithm.id, m.score) for m in full.ranked] == [(a.id, s) for a, s in fast]
+    fast, exact = rank(answers, score_table(CATALOG), top)
+    assert exact == full.exact
+    if exact:
+        assert [(m.id, m.score) for m in full.ranked] == [(r.id, r.score) for r in fast]
+    else:
+        assert [(m.id, sum(r.points for r in m.reasons)) for m in full.ranked] == [(r.id, r.score) for r in fast]
+        assert [[f"{r.trait}={r.value}" for r in m.ruled_out] for m in full.ranked] == [list(r.missed) for r in fast]

@@ -49,7 +49,7 @@ def test_help_defaults_skips_and_retries(catalog: Catalog) -> None:
     reward = catalog.trait("reward_type")
     assert reward.help in io.said
     assert progress.answers == {"reward_type": "binary", "feedback_delay": "delayed"}
-    assert progress.left_unanswered == ["objective"]
+    assert progress.left_unanswered == ["delay_bound"]
     assert any("'lots' is not a value of feedback_delay" in s for s in io.said)
 
 
