@@ -6,12 +6,14 @@ from pathlib import Path
 
 from banditmap import catalog as catalog_mod
 from banditmap.errors import BanditmapError
+from banditmap.sim.bench import check_simulator
 from banditmap.yamlio import load_file
 
 
 def validate_paths(paths: list[Path], extra_dirs: list[Path]) -> list[str]:
     """One line per checked path; the first problem raises a BanditmapError naming file, line and field."""
     base = catalog_mod.load_catalog(extra_dirs)
+    check_simulators(base)
     if not paths:
         return [f"ok: {src}" for src in base.sources] + [
             f"{len(base.algorithms)} algorithms, {len(base.adapters)} adapters, {len(base.usecases)} use cases, "
@@ -20,12 +22,19 @@ def validate_paths(paths: list[Path], extra_dirs: list[Path]) -> list[str]:
     for path in paths:
         if path.is_dir():
             merged = catalog_mod.load_dirs([catalog_mod.builtin_dir(), *extra_dirs, path])
+            check_simulators(merged)
             own = sum(1 for a in merged.algorithms if a.source.startswith(str(path)))
             adapters = sum(1 for a in merged.adapters if a.source.startswith(str(path)))
             lines.append(f"ok: {path} ({own} algorithms" + (f", {adapters} adapters)" if adapters else ")"))
         else:
             lines.append(f"ok: {path} ({validate_file(path, base)})")
     return lines
+
+
+def check_simulators(catalog: catalog_mod.Catalog) -> None:
+    """Every `simulator` an entry names must be a registered policy."""
+    for algorithm in catalog.algorithms:
+        check_simulator(algorithm)
 
 
 def validate_file(path: Path, base: catalog_mod.Catalog) -> str:
@@ -35,6 +44,8 @@ def validate_file(path: Path, base: catalog_mod.Catalog) -> str:
     doc = load_file(path)
     if isinstance(doc.data, dict) and "algorithms" in doc.data:
         found = catalog_mod.load_algorithms([path], base.traits, base.capabilities)
+        for algorithm in found:
+            check_simulator(algorithm)
         return f"{len(found)} algorithms"
     if isinstance(doc.data, dict) and "adapters" in doc.data:
         adapters = catalog_mod.load_adapters([path], base.traits, base.capabilities)

@@ -307,3 +307,16 @@ def test_terminal_escapes_in_a_user_catalog_are_refused_by_validate(tmp_path: Pa
     target.write_text(yaml.safe_dump({**data, "algorithms": [entry]}, allow_unicode=True))
     line = refusal(invoke(["catalog", "validate", str(folder)]), str(target))
     assert "control characters" in line and "\x1b" not in line
+
+
+def test_a_user_entry_naming_no_simulator_is_one_line(tmp_path: Path) -> None:
+    name, data = first_algorithm()
+    entry = {**data["algorithms"][0], "id": "my-algo", "simulator": "no-such-policy"}
+    folder = tmp_path / "cat"
+    (folder / "algorithms").mkdir(parents=True)
+    target = folder / "algorithms" / name
+    target.write_text(yaml.safe_dump({"algorithms": [entry]}))
+    for args in (["catalog", "validate", str(folder)], ["catalog", "validate", str(target)],
+                 ["bench", "--catalog", str(folder), "--set", "n_actions=3", "-a", "my-algo", "--rounds", "20"]):
+        line = refusal(invoke(args), str(target), "simulator")
+        assert "no-such-policy" in line and "does not exist" in line

@@ -126,11 +126,19 @@ def pick(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, to
                 raise BanditmapError(reason, field=algorithm_id)
             chosen.append(entry)
         return chosen, skipped
-    for match in shortlist(profile, catalog).ranked:
+    result = shortlist(profile, catalog)
+    for match in result.ranked:
         a = match.algorithm
         if len(chosen) >= top:
             break
         check_simulator(a)
+        if not result.exact:
+            missed = ", ".join(f"{r.trait}={r.value}" for r in match.ruled_out)
+            skipped.append((match.id, f"a nearest candidate only: it misses {missed}"))
+            continue
+        if match.composed:
+            skipped.append((match.id, "a composition: adapters are not simulated yet"))
+            continue
         reason = usable.why_not(a.simulator) if a.simulator else usable.no_simulator
         if reason:
             skipped.append((a.id, reason))
