@@ -11,7 +11,7 @@ from banditmap.errors import BanditmapError
 from banditmap.render import emit, print_table, to_csv, to_json, to_markdown
 from banditmap.sim.bench import BenchResult
 
-BENCH_SCHEMA = "banditmap.bench/1"
+BENCH_SCHEMA = "banditmap.bench/2"
 MARKS = "ox+*#@%&=~"
 
 

@@ -33,7 +33,7 @@ def test_bench_json_is_complete_and_reproducible(runner: CliRunner, tmp_path: Pa
                   "--out", str(out_file))
     assert first.exit_code == 0, first.output
     data = json.loads(first.output)
-    assert data["schema"] == "banditmap.bench/1" and data["seed"] == 5
+    assert data["schema"] == "banditmap.bench/2" and data["seed"] == 5
     assert data["problem"]["kind"] == "cascade" and data["environment"]["list_length"] == 10
     for algorithm in data["algorithms"]:
         assert len(algorithm["curve"]) == len(data["rounds"]) == len(algorithm["curve_high"])
