@@ -8,7 +8,7 @@ handles every answer, preferring the smallest total penalty, then adapter ids: p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import permutations
+from itertools import combinations, permutations
 from typing import Iterable, Mapping
 
 from banditmap.model import Adapter, Algorithm, Answer, Catalog, Trait
@@ -52,28 +52,42 @@ def missing(handles: Mapping[str, tuple[str, ...]], answers: Mapping[str, Answer
             if t.is_choice and t.id in answers and str(answers[t.id]) not in handles.get(t.id, ())]
 
 
+def candidate_chains(base: Algorithm, gaps: tuple[tuple[str, str], ...], adapters: Iterable[Adapter],
+                     max_adapters: int = MAX_ADAPTERS) -> list[tuple[tuple[Adapter, ...], Composed]]:
+    """Every chain of at most `max_adapters` distinct adapters that can wrap `base` and lifts all of `gaps`, in
+    the order a profile should try them: fewest adapters, least penalty, then ids. Whether a chain suits a
+    profile then depends only on the values its adapters restrict (see `best_chain`)."""
+    useful = [a for a in adapters if any(t in a.lifts and v in a.lifts[t].gives for t, v in gaps)]
+    covers = [frozenset(i for i, (t, v) in enumerate(gaps) if t in a.lifts and v in a.lifts[t].gives)
+              for a in useful]
+    if frozenset().union(*covers) != frozenset(range(len(gaps))):
+        return []  # some answer no adapter lifts
+    found: list[tuple[tuple[Adapter, ...], Composed]] = []
+    for length in range(1, min(max_adapters, len(useful)) + 1):
+        for chosen in combinations(range(len(useful)), length):
+            if len(frozenset().union(*(covers[i] for i in chosen))) < len(gaps):
+                continue  # these adapters together leave an answer unlifted
+            for chain in permutations([useful[i] for i in chosen]):
+                composed = wrap(base, chain)
+                if composed is not None and all(v in composed.handles.get(t, ()) for t, v in gaps):
+                    found.append((chain, composed))
+    found.sort(key=lambda item: (len(item[0]), sum(a.penalty for a in item[0]), [a.id for a in item[0]]))
+    return found
+
+
 def best_chain(base: Algorithm, answers: Mapping[str, Answer], catalog: Catalog,
-               max_adapters: int = MAX_ADAPTERS) -> tuple[Adapter, ...] | None:
+               candidates: list[tuple[tuple[Adapter, ...], Composed]] | None = None,
+               gaps: tuple[tuple[str, str], ...] | None = None) -> tuple[Adapter, ...] | None:
     """The shortest valid chain of adapters making `base` handle every answer: () when it does alone, None when
-    no chain of at most `max_adapters` does. Among chains of one length: least penalty, then ids."""
-    gaps = missing(base.handles, answers, catalog.traits)
+    no chain of at most MAX_ADAPTERS does. Among chains of one length: least penalty, then ids. The base's
+    `gaps` (from `missing`) and its `candidates` (from `candidate_chains` for them) may be given when known."""
+    gaps = tuple(missing(base.handles, answers, catalog.traits)) if gaps is None else gaps
     if not gaps:
         return ()
-    useful = [a for a in catalog.adapters
-              if any(t in a.lifts and v in a.lifts[t].gives for t, v in gaps)]
-    if not all(any(t in a.lifts and v in a.lifts[t].gives for a in useful) for t, v in gaps):
-        return None  # some answer no adapter can lift
-    for length in range(1, min(max_adapters, len(useful)) + 1):
-        found = [chain for chain in permutations(useful, length) if _handles_all(base, chain, answers, catalog)]
-        if found:
-            return min(found, key=lambda c: (sum(a.penalty for a in c), [a.id for a in c]))
+    for chain, composed in candidate_chains(base, gaps, catalog.adapters) if candidates is None else candidates:
+        if all(str(v) in composed.handles.get(t, ()) for t, v in answers.items() if isinstance(v, str)):
+            return chain
     return None
-
-
-def _handles_all(base: Algorithm, chain: tuple[Adapter, ...], answers: Mapping[str, Answer],
-                 catalog: Catalog) -> bool:
-    composed = wrap(base, chain)
-    return composed is not None and not missing(composed.handles, answers, catalog.traits)
 
 
 def parse_composite(text: str, catalog: Catalog) -> tuple[Algorithm | None, tuple[Adapter | None, ...]]:

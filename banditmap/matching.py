@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping
 
-from banditmap.compose import best_chain, wrap
+from banditmap.compose import Composed, best_chain, candidate_chains, wrap
 from banditmap.model import Adapter, Algorithm, Answer, Bound, Catalog, Match, Profile, Reason, Shortlist, Trait
 
 HANDLED = 1.0
@@ -136,15 +137,37 @@ class ScoreTable:
     base: tuple[float, ...]  # maturity points
     everyone: int
     catalog: Catalog | None = None  # for compositions
-    chains: dict[tuple[int, tuple[tuple[str, str], ...]], tuple[Adapter, ...] | None] = field(
-        default_factory=dict, compare=False, repr=False)  # best chains found so far, by base and answers
+    chains: dict[tuple[int, tuple[tuple[str, str], ...]], list[tuple[tuple[Adapter, ...], Composed]]] = field(
+        default_factory=dict, compare=False, repr=False)  # candidate chains found so far, by base and gaps
 
-    def chain(self, i: int, answers: Mapping[str, Answer]) -> tuple[Adapter, ...] | None:
+    def chain(self, i: int, answers: Mapping[str, Answer],
+              gaps: tuple[tuple[str, str], ...]) -> tuple[Adapter, ...] | None:
+        """The best chain for base i: its candidate chains for these gaps are found once and remembered; the
+        first whose restrictions keep every answer wins."""
         assert self.catalog is not None
-        key = (i, tuple(sorted((t, str(v)) for t, v in answers.items() if isinstance(v, str))))
+        if any(gap not in self.lifted_values for gap in gaps):
+            return None  # an answer no adapter lifts: no composition, without searching
+        key = (i, gaps)
         if key not in self.chains:
-            self.chains[key] = best_chain(self.algorithms[i], answers, self.catalog)
-        return self.chains[key]
+            self.chains[key] = candidate_chains(self.algorithms[i], gaps, self.adapters)
+        return best_chain(self.algorithms[i], answers, self.catalog, self.chains[key], gaps)
+
+    @cached_property
+    def trait_order(self) -> dict[str, int]:
+        assert self.catalog is not None
+        return {t.id: i for i, t in enumerate(self.catalog.traits)}
+
+    @cached_property
+    def adapter_traits(self) -> tuple[str, ...]:
+        return tuple(sorted({t for a in self.adapters for t in (*a.lifts, *a.restricts)}))
+
+    @cached_property
+    def lifted_values(self) -> frozenset[tuple[str, str]]:
+        return frozenset((t, v) for a in self.adapters for t, lift in a.lifts.items() for v in lift.gives)
+
+    @property
+    def adapters(self) -> tuple[Adapter, ...]:
+        return self.catalog.adapters if self.catalog is not None else ()
 
 
 @dataclass(frozen=True)
@@ -157,7 +180,7 @@ class Ranked:
     adapters: tuple[Adapter, ...] = ()
     missed: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def id(self) -> str:
         return "+".join([self.algorithm.id, *(a.id for a in self.adapters)])
 
@@ -187,31 +210,39 @@ def rank(answers: Mapping[str, Answer], table: ScoreTable, top: int | None = Non
     and True; or, when nothing handles every answer, the nearest candidates and False."""
     kept = table.everyone
     rows = [table.base]
-    masks: list[tuple[str, int]] = []
+    masks: list[tuple[tuple[str, str], int]] = []
     for key in answers.items():
         mask = table.handled.get(key)  # type: ignore[arg-type]  # number answers are not keys
         if mask is not None:
             kept &= mask
             rows.append(table.points[key])  # type: ignore[index]
-            masks.append((f"{key[0]}={key[1]}", mask))
+            masks.append(((key[0], str(key[1])), mask))
     totals = [sum(column) for column in zip(*rows, strict=True)]
     for trait_id, i, bound in table.suits:
         value = answers.get(trait_id)
         if value is not None and not isinstance(value, str):
             totals[i] += suitability(trait_id, value, bound).points
     found = [Ranked(a, totals[i]) for i, a in enumerate(table.algorithms) if kept >> i & 1]
-    if compose and table.catalog is not None and table.catalog.adapters:
+    masks.sort(key=lambda item: table.trait_order[item[0][0]])  # gaps in the vocabulary's order, so chains
+    # found for one profile serve the next, and nearest candidates name their misses as `shortlist` does
+    gaps: list[list[tuple[str, str]]] = [[] for _ in table.algorithms]
+    for key, mask in masks:  # the answers each algorithm misses, one set bit of the complement at a time
+        missed = table.everyone & ~mask
+        while missed:
+            low = missed & -missed
+            gaps[low.bit_length() - 1].append(key)
+            missed ^= low
+    if compose and table.adapters:
         for i, a in enumerate(table.algorithms):
-            if kept >> i & 1:
-                continue
-            chain = table.chain(i, answers)
-            if chain:
-                lifted = sum(1 for _, mask in masks if not mask >> i & 1)
-                found.append(Ranked(a, totals[i] + HANDLED * lifted - sum(c.penalty for c in chain), chain))
+            if gaps[i]:
+                chain = table.chain(i, answers, tuple(gaps[i]))
+                if chain:
+                    found.append(Ranked(a, totals[i] + HANDLED * len(gaps[i]) - sum(c.penalty for c in chain),
+                                        chain))
     if found:
         ordered = sorted(found, key=lambda r: (-r.score, bool(r.adapters), r.id))
         return (ordered[:top] if top else ordered), True
-    near = [Ranked(a, totals[i], (), tuple(text for text, mask in masks if not mask >> i & 1))
-            for i, a in enumerate(table.algorithms)]
-    near.sort(key=lambda r: (len(r.missed), -r.score, r.id))
-    return near[:top or NEAREST], False
+    nearest = sorted(range(len(table.algorithms)),
+                     key=lambda i: (len(gaps[i]), -totals[i], table.algorithms[i].id))[:top or NEAREST]
+    return [Ranked(table.algorithms[i], totals[i], (), tuple(f"{t}={v}" for t, v in gaps[i]))
+            for i in nearest], False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,10 +55,11 @@ MAX_STRING = 20_000  # characters of one string value
 def has_control(text: str) -> bool:
     """True when text holds a control character other than newline and tab (terminal escapes among them) or a
     bidirectional override, which could rewrite what a terminal shows."""
-    return any((unicodedata.category(ch) == "Cc" and ch not in "\n\t") or ch in _BIDI for ch in text)
+    return _CONTROL.search(text) is not None
 
 
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Unicode's control characters (category Cc) but tab and newline, and the bidirectional overrides and isolates
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def read_text(path: Path, limit: int = MAX_YAML_BYTES) -> str:
