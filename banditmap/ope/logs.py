@@ -1,20 +1,35 @@
 """Reads logged bandit feedback (CSV, or Parquet with pyarrow) in chunks: checks every value, maps action labels
 to indices, and keeps the parsed chunks in a temporary folder, so every later pass reads arrays with memory
-bounded by one chunk, whatever the length of the file."""
+bounded by one chunk, whatever the length of the file.
+
+A bad value is refused with one BanditmapError naming the file, the place and the column: in a CSV file the
+physical line a row starts on (the header is line 1; a quoted field may span lines), in a Parquet table the row,
+counting from 1. Limits, and why:
+- rewards within +-MAX_REWARD: larger ones make sums over a long log and their bootstrap lose all precision;
+- propensities of at least MIN_PROPENSITY: a smaller one gives an importance weight over 1 / MIN_PROPENSITY, which
+  lets one row outweigh any log and leaves every estimate meaningless;
+- numeric context values within +-MAX_CONTEXT: standardising squares them, and larger squares overflow;
+- used values of at most MAX_FIELD characters and lines of at most MAX_LINE characters, so a corrupt file cannot
+  exhaust memory;
+- UTF-8 text without NUL characters; labels (actions, positions, categories) without control characters.
+"""
 
 from __future__ import annotations
 
+import bisect
 import csv
 import fnmatch
 import itertools
+import math
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterator, Mapping, Sequence
+from typing import IO, Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from banditmap.errors import BanditmapError
+from banditmap.errors import BanditmapError, shown
 
 Array = np.ndarray
 
@@ -29,6 +44,11 @@ CHUNK_ROWS = 65_536
 MAX_CATEGORIES = 50  # a categorical feature keeps its 49 first-seen values; the rest share one "other" column
 MAX_FEATURES = 32  # encoded contexts wider than this are reduced by a seeded random projection
 NEAR_ZERO = 0.01  # a propensity under 1% of uniform play (1 / actions) counts as near zero
+MAX_REWARD = 1e12
+MIN_PROPENSITY = 1e-12
+MAX_CONTEXT = 1e100
+MAX_FIELD = 200
+MAX_LINE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -88,26 +108,60 @@ class Chunk:
         return len(self.actions)
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where the rows of a chunk are in the file: the physical line each starts on in a CSV file (header = line 1),
+    or its row in a Parquet table (counting from 1)."""
+
+    source: str
+    numbers: Array  # (n,) int64, one per row of the chunk
+    unit: str = "line"  # or "row"
+
+    def refuse(self, offset: int, message: str, column: str | None = None) -> BanditmapError:
+        number = int(self.numbers[offset])
+        if self.unit == "row":
+            return BanditmapError(f"row {number}: {message}", source=self.source, field=column)
+        return BanditmapError(message, source=self.source, line=number, field=column)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # control characters, bidi overrides
+
+
 class Labels:
-    """First-seen codes for labels met chunk by chunk, reordered (numerically when they are numbers) at the end."""
+    """First-seen codes for labels met chunk by chunk, reordered (numerically when they are numbers) at the end.
+    Each new label is checked once, when it is first met: not empty, no control characters, and for actions and
+    positions (`missing_words`) not a word for a missing value."""
 
-    def __init__(self, limit: int | None = None) -> None:
+    def __init__(self, what: str, limit: int | None = None, missing_words: bool = False) -> None:
         self.codes: dict[str, int] = {}
-        self.limit = limit
+        self.what, self.limit, self.missing_words = what, limit, missing_words
 
-    def encode(self, values: Array) -> Array:
+    def encode(self, values: Array, place: Place, column: str) -> Array:
         uniques, inverse = np.unique(values, return_inverse=True)
+        inverse = inverse.reshape(-1)
         mapped = np.empty(len(uniques), dtype=np.int64)
         for i, label in enumerate(uniques.tolist()):
             key = label_text(label)
             code = self.codes.get(key)
             if code is None:
+                problem = self._problem(key)
+                if problem:
+                    raise place.refuse(int(np.argmax(inverse == i)), f"expected {self.what}, got {problem}", column)
                 if self.limit is not None and len(self.codes) >= self.limit - 1:
                     code = self.limit - 1  # "other"
                 else:
                     code = self.codes[key] = len(self.codes)
             mapped[i] = code
-        return mapped[inverse.reshape(-1)]
+        return mapped[inverse]
+
+    def _problem(self, key: str) -> str:
+        if not key:
+            return "an empty field"
+        if _CONTROL.search(key):
+            return f"{shown(key)}, which holds control characters"
+        if self.missing_words and _is_number(key) and not math.isfinite(float(key)):
+            return f"{shown(key)}, a missing value"
+        return ""
 
     def order(self) -> tuple[tuple[str, ...], Array]:
         """Labels sorted (as numbers when all are), and the map from first-seen code to sorted index."""
@@ -128,6 +182,9 @@ def label_text(value: Any) -> str:
 
 
 def _is_number(text: str) -> bool:
+    """A plain number: ASCII, as Python reads it, without the digit-group underscores Python also accepts."""
+    if not text.isascii() or "_" in text:
+        return False
     try:
         float(text)
     except ValueError:
@@ -189,10 +246,16 @@ def read_logs(path: Path, columns: Columns = Columns(), n_actions: int | None = 
         raise BanditmapError("no such file", source=str(path))
     if path.is_dir():
         raise BanditmapError("is a folder; expected a CSV or Parquet file of logged decisions", source=str(path))
+    if not path.is_file():
+        raise BanditmapError("is not a regular file; expected a CSV or Parquet file of logged decisions",
+                             source=str(path))
     reader = _parquet_batches if path.suffix.lower() in (".parquet", ".pq") else _csv_batches
     folder = tempfile.TemporaryDirectory(prefix="banditmap-replay-")
     try:
         return _first_pass(path, reader, columns, n_actions, chunk_rows, folder, seed)
+    except OSError as exc:
+        folder.cleanup()
+        raise BanditmapError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
     except BaseException:
         folder.cleanup()
         raise
@@ -212,14 +275,19 @@ class _Resolved:
             self.context)
 
 
+ROLES = (("action", "--action-col"), ("reward", "--reward-col"), ("propensity", "--propensity-col"),
+         ("position", "--position-col"))
+
+
 def resolve(header: Sequence[str], columns: Columns, source: str) -> _Resolved:
-    """Find the columns to use, by the user's names or the defaults; one clear error for a missing one."""
+    """Find the columns to use, by the user's names or the defaults; one clear error for a missing column, a column
+    given two roles, or a column name that appears twice."""
     present = list(header)
 
     def one(given: str | None, defaults: tuple[str, ...], option: str, required: bool = True) -> str | None:
         if given is not None:
             if given not in present:
-                raise BanditmapError(f"no column {given!r}; the file has: {_listing(present)}", source=source,
+                raise BanditmapError(f"no column {shown(given)}; the file has: {_listing(present)}", source=source,
                                      field=option)
             return given
         for name in defaults:
@@ -230,192 +298,405 @@ def resolve(header: Sequence[str], columns: Columns, source: str) -> _Resolved:
         raise BanditmapError(f"no column named {' or '.join(repr(d) for d in defaults)}; the file has: "
                              f"{_listing(present)}; name yours with {option}", source=source, field=option)
 
-    action = one(columns.action, DEFAULT_ACTION, "--action-col")
-    reward = one(columns.reward, DEFAULT_REWARD, "--reward-col")
-    propensity = one(columns.propensity, DEFAULT_PROPENSITY, "--propensity-col")
-    position = one(columns.position, DEFAULT_POSITION, "--position-col", required=False)
-    taken = {action, reward, propensity, position}
-    patterns = columns.context if columns.context is not None else DEFAULT_CONTEXT
-    context: list[str] = []
-    for pattern in patterns:
-        matched = [c for c in present if fnmatch.fnmatchcase(c, pattern) and c not in taken and c not in context]
-        if not matched and columns.context is not None:
-            raise BanditmapError(f"no column matches {pattern!r}; the file has: {_listing(present)}", source=source,
-                                 field="--context-cols")
-        context += matched
+    found = {"action": one(columns.action, DEFAULT_ACTION, "--action-col"),
+             "reward": one(columns.reward, DEFAULT_REWARD, "--reward-col"),
+             "propensity": one(columns.propensity, DEFAULT_PROPENSITY, "--propensity-col"),
+             "position": one(columns.position, DEFAULT_POSITION, "--position-col", required=False)}
+    _one_role_each(found, source)
+    taken = set(found.values())
+    context = _context_columns(present, columns.context, taken, found, source)
+    action, reward, propensity = found["action"], found["reward"], found["propensity"]
     assert action and reward and propensity
-    return _Resolved(action, reward, propensity, position, tuple(context))
+    resolved = _Resolved(action, reward, propensity, found["position"], tuple(context))
+    for name in resolved.names:
+        if present.count(name) > 1:
+            raise BanditmapError(f"the file has {present.count(name)} columns named {shown(name)}; expected one",
+                                 source=source, field=name)
+        if _CONTROL.search(name):
+            raise BanditmapError(f"the column name {shown(name)} holds control characters; expected plain text",
+                                 source=source)
+    return resolved
 
 
-def _listing(names: Sequence[str], limit: int = 12) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+def _one_role_each(found: Mapping[str, str | None], source: str) -> None:
+    """The same column may not be, say, both the action and the reward."""
+    seen: dict[str, tuple[str, str]] = {}
+    for role, option in ROLES:
+        name = found[role]
+        if name is None:
+            continue
+        if name in seen:
+            first_role, first_option = seen[name]
+            raise BanditmapError(f"{first_option} and {option} both name the column {shown(name)}; the {first_role} "
+                                 f"and the {role} need a column each", source=source, field=option)
+        seen[name] = (role, option)
 
 
-# --- readers: each yields (first line number, {column: values}) per chunk ------------------------------------
+def _context_columns(present: list[str], patterns: tuple[str, ...] | None, taken: set[str | None],
+                     found: Mapping[str, str | None], source: str) -> list[str]:
+    """Columns matching the context patterns, other than the action, reward, propensity and position columns. A
+    pattern the user gave must match a column of its own; naming a role column as context is refused."""
+    explicit = patterns is not None
+    context: list[str] = []
+    for pattern in patterns if patterns is not None else DEFAULT_CONTEXT:
+        matches = [c for c in present if fnmatch.fnmatchcase(c, pattern)]
+        free = [c for c in matches if c not in taken and c not in context]
+        if explicit and not free:
+            roles = [f"the {role} column ({option})" for role, option in ROLES if found[role] in matches]
+            if roles:
+                raise BanditmapError(f"{shown(pattern)} names {' and '.join(roles)}; a column has one role",
+                                     source=source, field="--context-cols")
+            if not matches:
+                raise BanditmapError(f"no column matches {shown(pattern)}; the file has: {_listing(present)}",
+                                     source=source, field="--context-cols")
+        context += free
+    return context
 
-Batch = tuple[int, dict[str, Array]]
+
+def _listing(names: Sequence[str], limit: int = 120) -> str:
+    """Column names for a message, cut to about `limit` characters."""
+    listed: list[str] = []
+    for name in names:
+        if listed and sum(len(n) + 2 for n in listed) + len(shown(name, 30)) > limit:
+            return ", ".join(listed) + f" and {len(names) - len(listed)} more"
+        listed.append(shown(name, 30))
+    return ", ".join(listed)
+
+
+# --- readers: each yields (where the rows are, {column: values}) per chunk -----------------------------------
+
+Batch = tuple[Place, dict[str, Array]]
+Reader = Callable[[Path, Columns, int, set[str]], tuple[_Resolved, Iterator[Batch]]]
+
+
+class _Lines:
+    """The physical lines of a text file, read with their numbers and checked: UTF-8, no NUL characters, at most
+    MAX_LINE characters (so no corrupt file can make one line exhaust memory)."""
+
+    _BAD = re.compile("[\x00\udc80-\udcff]")  # NUL, or a byte that is not UTF-8 (kept by surrogateescape)
+
+    def __init__(self, path: Path) -> None:
+        self.source = str(path)
+        self.handle: IO[str] = open(path, encoding="utf-8", errors="surrogateescape", newline="")
+        self.next = 1  # number of the next line
+
+    def take(self, n: int) -> list[str]:
+        read = self.handle.readline
+        lines = list(itertools.islice(iter(lambda: read(MAX_LINE + 1), ""), n))
+        self._check(lines)
+        self.next += len(lines)
+        return lines
+
+    def more(self) -> Iterator[str]:
+        """Further lines one by one, for a quoted field that runs past the end of a chunk."""
+        while lines := self.take(1):
+            yield lines[0]
+
+    def _check(self, lines: list[str]) -> None:
+        text = "".join(lines)
+        bad = self._BAD.search(text)
+        if bad:
+            ends = list(itertools.accumulate(map(len, lines)))
+            line = self.next + bisect.bisect_right(ends, bad.start())
+            char = bad.group()
+            if char == "\x00":
+                raise BanditmapError("a NUL character: not a text table; expected a CSV file", source=self.source,
+                                     line=line)
+            raise BanditmapError(f"byte 0x{ord(char) - 0xDC00:02x} is not UTF-8; expected a CSV file in UTF-8 "
+                                 "(re-save it as UTF-8)", source=self.source, line=line)
+        if max(map(len, lines), default=0) > MAX_LINE:
+            offset = next(i for i, line in enumerate(lines) if len(line) > MAX_LINE)
+            raise BanditmapError(f"longer than {MAX_LINE:,} characters; expected one decision per line",
+                                 source=self.source, line=self.next + offset)
+
+    def close(self) -> None:
+        self.handle.close()
 
 
 def _csv_batches(path: Path, wanted: Columns, chunk_rows: int, numeric_hint: set[str]
                  ) -> tuple[_Resolved, Iterator[Batch]]:
-    handle = open(path, encoding="utf-8", newline="")
+    source = str(path)
+    lines = _Lines(path)
     try:
-        first = handle.readline()
-    except UnicodeDecodeError:
-        handle.close()
-        raise BanditmapError("not a text table; expected a CSV file with a header row", source=str(path)) from None
-    if not first.strip():
-        handle.close()
-        raise BanditmapError("the file is empty; expected a header row and logged decisions", source=str(path))
-    header = [h.strip() for h in next(csv.reader([first]))]
-    if len(header) < 3:
-        handle.close()
-        raise BanditmapError(f"the header has {len(header)} column(s); expected a comma-separated table with at "
-                             "least an action, a reward and a propensity column", source=str(path))
-    resolved = resolve(header, wanted, str(path))
-    index = {name: header.index(name) for name in resolved.names}
-    return resolved, _csv_chunks(handle, path, header, index, chunk_rows, numeric_hint)
-
-
-def _csv_chunks(handle: IO[str], path: Path, header: list[str], index: dict[str, int], chunk_rows: int,
-                numeric_hint: set[str]) -> Iterator[Batch]:
-    line = 2
-    with handle:
-        while True:
-            try:
-                lines = list(itertools.islice(handle, chunk_rows))
-            except UnicodeDecodeError:
-                raise BanditmapError("not a text table; expected a CSV file", source=str(path), line=line) from None
-            if not lines:
-                return
-            yield line, _parse_lines(lines, path, header, index, line, numeric_hint)
-            line += len(lines)
-
-
-def _parse_lines(lines: list[str], path: Path, header: list[str], index: dict[str, int], line: int,
-                 numeric_hint: set[str]) -> dict[str, Array]:
-    """Numbers-only chunks go through NumPy's C parser; anything else (or any error) through the csv module,
-    which also finds the first bad row for the message."""
-    if numeric_hint and set(index) <= numeric_hint and all(ln.strip() for ln in lines):
+        taken = lines.take(1)
+        if not taken:
+            raise BanditmapError("the file is empty; expected a header row and logged decisions", source=source)
+        first = taken[0].removeprefix("\ufeff")  # a byte order mark, as some spreadsheets write
+        if not first.strip():
+            raise BanditmapError("a blank line; expected a header row naming the columns", source=source, line=1)
         try:
-            names = list(index)
-            table = np.loadtxt(lines, delimiter=",", usecols=[index[n] for n in names], dtype=np.float64, ndmin=2,
-                               quotechar='"')
-            if table.shape == (len(lines), len(names)):
-                return {n: table[:, j] for j, n in enumerate(names)}
+            header = [h.strip() for h in next(csv.reader([first], strict=True))]
+        except csv.Error as exc:
+            raise BanditmapError(f"the header is not a CSV row ({exc})", source=source, line=1) from None
+        if len(header) < 3:
+            raise BanditmapError(f"the header has {len(header)} column(s); expected a comma-separated table with "
+                                 "at least an action, a reward and a propensity column", source=source, line=1)
+        resolved = resolve(header, wanted, source)
+    except BaseException:
+        lines.close()
+        raise
+    index = {name: header.index(name) for name in resolved.names}
+    return resolved, _csv_chunks(lines, len(header), index, chunk_rows, numeric_hint)
+
+
+def _csv_chunks(lines: _Lines, width: int, index: dict[str, int], chunk_rows: int,
+                numeric_hint: set[str]) -> Iterator[Batch]:
+    try:
+        while True:
+            start = lines.next
+            chunk = lines.take(chunk_rows)
+            if not chunk:
+                return
+            fast = _fast_parse(chunk, width, index, numeric_hint, start, lines.source)
+            yield fast if fast is not None else _csv_parse(chunk, start, lines, width, index)
+    finally:
+        lines.close()
+
+
+def _fast_parse(chunk: list[str], width: int, index: dict[str, int], numeric_hint: set[str], start: int,
+                source: str) -> Batch | None:
+    """A chunk without quotes whose every line has the header's number of fields, its number columns read by
+    NumPy's C parser; None for any other chunk (or any value NumPy will not read), which then goes through the csv
+    module, which also finds the bad row for the message."""
+    if not numeric_hint or any(line.count(",") != width - 1 or '"' in line for line in chunk):
+        return None
+    place = Place(source, np.arange(start, start + len(chunk)))
+    names = [n for n in index if n in numeric_hint]
+    data: dict[str, Array] = {}
+    if names:
+        try:
+            table = np.loadtxt(chunk, delimiter=",", usecols=[index[n] for n in names], dtype=np.float64, ndmin=2,
+                               comments=None)
         except ValueError:
-            pass
-    rows = list(csv.reader(lines))
-    for offset, row in enumerate(rows):
-        if len(row) != len(header):
-            raise BanditmapError(f"has {len(row)} fields, the header has {len(header)}; expected a comma-separated "
-                                 "table with one decision per line", source=str(path), line=line + offset)
-    by_column = list(zip(*rows, strict=True))
-    return {name: np.array(by_column[i], dtype=str) for name, i in index.items()}
+            return None
+        if table.shape != (len(chunk), len(names)):
+            return None
+        data = {n: table[:, j] for j, n in enumerate(names)}
+    for name in index:
+        if name not in data:
+            i = index[name]
+            data[name] = _texts([line.split(",", i + 1)[i].strip() for line in chunk], place, name)
+    return place, data
+
+
+def _csv_parse(chunk: list[str], start: int, lines: _Lines, width: int, index: dict[str, int]) -> Batch:
+    """Rows by the csv module (strict quoting), each numbered by the line it starts on; a quoted field that runs
+    past the chunk's last line takes the lines it needs from the file."""
+    reader = csv.reader(itertools.chain(chunk, lines.more()), strict=True)
+    starts: list[int] = []
+    rows: list[list[str]] = []
+    while reader.line_num < len(chunk):
+        at = start + reader.line_num
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise BanditmapError(_csv_problem(str(exc)), source=lines.source, line=at) from None
+        if len(row) != width:
+            raise BanditmapError(f"has {len(row)} fields, the header has {width}; expected a comma-separated "
+                                 "table with one decision per line", source=lines.source, line=at)
+        starts.append(at)
+        rows.append(row)
+    place = Place(lines.source, np.array(starts, dtype=np.int64))
+    return place, {name: _texts([row[i] for row in rows], place, name) for name, i in index.items()}
+
+
+def _csv_problem(message: str) -> str:
+    if "unexpected end of data" in message:
+        return "a quoted field starting on this line is never closed; expected a closing '\"'"
+    if "field larger than field limit" in message:
+        return f"a field longer than {csv.field_size_limit():,} characters (an unclosed quote?); expected short values"
+    return f"not a valid CSV row ({message})"
+
+
+def _texts(values: list[str], place: Place, column: str) -> Array:
+    """Cell texts as a NumPy array, refusing a cell too long to be a number or a label (NumPy pads every text to
+    the longest, so one huge cell would take memory for all)."""
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    if len(lengths) and lengths.max() > MAX_FIELD:
+        offset = int(np.argmax(lengths > MAX_FIELD))
+        raise place.refuse(offset, f"a value of {lengths[offset]:,} characters, {shown(values[offset], 20)}; "
+                                   f"expected a number or a label of at most {MAX_FIELD} characters", column)
+    return np.array(values, dtype=str)
 
 
 def _parquet_batches(path: Path, wanted: Columns, chunk_rows: int, numeric_hint: set[str]
                      ) -> tuple[_Resolved, Iterator[Batch]]:
+    source = str(path)
     try:
         import pyarrow.parquet as pq
     except ImportError:
         raise BanditmapError("reading Parquet needs pyarrow: pip install 'banditmap[parquet]'",
-                             source=str(path)) from None
+                             source=source) from None
     try:
         handle = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
-        raise BanditmapError(f"not a Parquet table ({exc}); expected a Parquet or CSV file", source=str(path)) \
-            from None
-    resolved = resolve(handle.schema_arrow.names, wanted, str(path))
+        raise BanditmapError(f"not a Parquet table ({shown(exc, 120)}); expected a Parquet or CSV file",
+                             source=source) from None
+    schema = handle.schema_arrow
+    resolved = resolve(schema.names, wanted, source)
+    for name in resolved.names:
+        _check_parquet_type(schema.field(name).type, source, name)
 
     def batches() -> Iterator[Batch]:
-        line = 1
-        for batch in handle.iter_batches(batch_size=chunk_rows, columns=resolved.names):
-            data = {name: batch.column(name).to_numpy(zero_copy_only=False) for name in resolved.names}
-            yield line, {k: (v if v.dtype.kind in "fiub" else v.astype(str)) for k, v in data.items()}
-            line += batch.num_rows
+        row = 1
+        chunks = handle.iter_batches(batch_size=chunk_rows, columns=resolved.names)
+        while True:
+            try:
+                batch = next(chunks, None)
+            except Exception as exc:  # a damaged file is found as it is read
+                raise BanditmapError(f"cannot read the table after row {row - 1} ({shown(exc, 120)})",
+                                     source=source) from None
+            if batch is None:
+                return
+            place = Place(source, np.arange(row, row + batch.num_rows), "row")
+            yield place, {name: _parquet_values(batch.column(name), place, name) for name in resolved.names}
+            row += batch.num_rows
     return resolved, batches()
+
+
+def _check_parquet_type(kind: Any, source: str, name: str) -> None:
+    """One number or one text per cell: lists, structs, maps, binary and temporal columns are refused."""
+    import pyarrow as pa
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    plain = (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+             or pa.types.is_decimal(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)
+             or pa.types.is_null(kind))  # a column of nulls only: refused at its first row
+    if not plain:
+        raise BanditmapError(f"holds {shown(kind, 40)} values; expected one number or text per row (integers, "
+                             "floats, booleans, decimals or strings)", source=source, field=name)
+
+
+def _parquet_values(column: Any, place: Place, name: str) -> Array:
+    """A Parquet column as NumPy numbers or texts; a null (missing value) is refused with its row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    if column.null_count:
+        nulls = column.is_null().to_numpy(zero_copy_only=False)
+        raise place.refuse(int(np.argmax(nulls)), "expected a value, got null (a missing value)", name)
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        lengths = pc.utf8_length(column).to_numpy(zero_copy_only=False)
+        if len(lengths) and lengths.max() > MAX_FIELD:
+            offset = int(np.argmax(lengths > MAX_FIELD))
+            raise place.refuse(offset, f"a value of {lengths[offset]:,} characters; expected a number or a label "
+                                       f"of at most {MAX_FIELD} characters", name)
+    values = column.to_numpy(zero_copy_only=False)
+    return values if values.dtype.kind in "fiub" else values.astype(str)
 
 
 # --- the first pass -------------------------------------------------------------------------------------------
 
-def numbers(values: Array, source: str, column: str, line: int, expected: str = "a number") -> Array:
-    """Values as floats; a non-number, NaN or infinity is reported with its row."""
-    if values.dtype.kind in "fiub":
-        out = values.astype(np.float64)
-    else:
-        try:
-            out = values.astype(np.float64)
-        except ValueError:
-            for offset, text in enumerate(values.tolist()):
-                if not _is_number(text):
-                    raise BanditmapError(f"expected {expected}, got {text!r}", source=source, line=line + offset,
-                                         field=column) from None
-            raise
-    bad = ~np.isfinite(out)
-    if bad.any():
-        offset = int(np.argmax(bad))
-        raise BanditmapError(f"expected {expected}, got {float(out[offset])!r}", source=source, line=line + offset,
-                             field=column)
+def numbers(values: Array, place: Place, column: str, what: str = "a number", bound: float = math.inf,
+            why: str = "") -> Array:
+    """Values as floats; a non-number, NaN, infinity or a value beyond +-bound (refused for `why`) is reported with
+    its row."""
+    out, bad = _floats(values)
+    if bad >= 0:
+        text = str(values[bad]).strip()
+        raise place.refuse(bad, f"expected {what}, got {shown(text) if text else 'an empty field'}", column)
+    outside = ~(np.abs(out) <= bound)  # NaN too
+    if outside.any():
+        offset = int(np.argmax(outside))
+        value = float(out[offset])
+        if math.isfinite(value) and math.isfinite(bound):
+            raise place.refuse(offset, f"expected {what} between {-bound:g} and {bound:g}, got {value!r}: {why}",
+                               column)
+        raise place.refuse(offset, f"expected {what}, got {value!r}", column)
     return out
 
 
+def _floats(values: Array) -> tuple[Array, int]:
+    """Values as floats, and the offset of the first that is not a plain number (-1 when all are)."""
+    if values.dtype.kind in "fiub":
+        return values.astype(np.float64), -1
+    texts = np.ascontiguousarray(values.astype(str))
+    if len(texts):  # non-ASCII digits and digit-group underscores, which NumPy would read, are not plain numbers
+        codes = texts.view(np.uint32).reshape(len(texts), -1)
+        strange = ((codes > 127) | (codes == ord("_"))).any(axis=1)
+        if strange.any():
+            return np.zeros(0), int(np.argmax(strange))
+    try:
+        return texts.astype(np.float64), -1
+    except ValueError:
+        return np.zeros(0), next((i for i, text in enumerate(texts.tolist()) if not _is_number(text)), 0)
+
+
 class _Accumulator:
-    """Running totals of the first pass."""
+    """Running totals of the first pass; context means and spreads are combined chunk by chunk (Chan, Golub and
+    LeVeque 1983), which neither cancels nor overflows."""
 
     def __init__(self, numeric: int) -> None:
         self.rows = 0
-        self.sum = np.zeros(numeric)
-        self.sumsq = np.zeros(numeric)
+        self.mean = np.zeros(numeric)
+        self.m2 = np.zeros(numeric)  # sum of squared deviations from the mean
         self.min_propensity = np.inf
         self.max_propensity = -np.inf
         self.reward_sum = 0.0
         self.binary = True
         self.action_counts: dict[int, int] = {}
 
+    def add(self, part: Mapping[str, Array], codes: Array) -> None:
+        n = len(codes)
+        table = part["numeric"]
+        if table.shape[1]:
+            mean = table.mean(axis=0)
+            delta = mean - self.mean
+            self.mean = self.mean + delta * (n / (self.rows + n))
+            self.m2 = self.m2 + ((table - mean) ** 2).sum(axis=0) + delta ** 2 * (self.rows * n / (self.rows + n))
+        self.rows += n
+        self.min_propensity = min(self.min_propensity, float(part["propensities"].min()))
+        self.max_propensity = max(self.max_propensity, float(part["propensities"].max()))
+        self.reward_sum += float(part["rewards"].sum())
+        self.binary = self.binary and bool(np.isin(part["rewards"], (0.0, 1.0)).all())
+        for code, count in zip(*np.unique(codes, return_counts=True), strict=True):
+            self.action_counts[int(code)] = self.action_counts.get(int(code), 0) + int(count)
 
-def _first_pass(path: Path, reader: Any, columns: Columns, n_actions: int | None, chunk_rows: int,
+    @property
+    def scale(self) -> Array:
+        scale = np.sqrt(self.m2 / self.rows)
+        return np.where(scale > 1e-12, scale, 1.0)
+
+
+def _first_pass(path: Path, reader: Reader, columns: Columns, n_actions: int | None, chunk_rows: int,
                 folder: tempfile.TemporaryDirectory[str], seed: int) -> LogStore:
     source = str(path)
     hint: set[str] = set()  # columns seen to hold only numbers: the CSV reader parses those chunks faster
     resolved, batches = reader(path, columns, chunk_rows, hint)
-    actions, positions = Labels(), Labels()
+    actions = Labels("an action label", missing_words=True)
+    positions = Labels("a position", missing_words=True)
     categorical: list[str] = []
     numeric: list[str] = list(resolved.context)
     category_labels: list[Labels] = []
     acc: _Accumulator | None = None
     n_chunks = 0
-    for line, data in batches:
+    for place, data in batches:
         if acc is None:  # the first chunk decides which context columns are numbers
-            numeric = [c for c in resolved.context if _all_numbers(data[c])]
+            numeric = [c for c in resolved.context if _floats(data[c])[1] < 0]
             categorical = [c for c in resolved.context if c not in numeric]
-            category_labels = [Labels(MAX_CATEGORIES) for _ in categorical]
+            category_labels = [Labels("a value", MAX_CATEGORIES) for _ in categorical]
             acc = _Accumulator(len(numeric))
-            hint.update(n for n in resolved.names if n not in categorical and _all_numbers(data[n]))
-        part = _check_chunk(data, resolved, numeric, categorical, source, line, n_actions)
-        codes = actions.encode(part["labels"])
+            hint.update([resolved.reward, resolved.propensity, *numeric])
+        part = _check_chunk(data, resolved, numeric, place, n_actions)
+        codes = actions.encode(part["labels"], place, resolved.action)
         stored = {
             "start": np.array(acc.rows),
             "actions": codes,
             "rewards": part["rewards"],
             "propensities": part["propensities"],
-            "positions": positions.encode(data[resolved.position]) if resolved.position else np.zeros(0, np.int64),
+            "positions": (positions.encode(data[resolved.position], place, resolved.position) if resolved.position
+                          else np.zeros(0, np.int64)),
             "numeric": part["numeric"],
-            "categorical": (np.stack([lab.encode(data[c]) for lab, c in zip(category_labels, categorical, strict=True)], axis=1)
+            "categorical": (np.stack([lab.encode(data[c], place, c)
+                                      for lab, c in zip(category_labels, categorical, strict=True)], axis=1)
                             if categorical else np.zeros((len(codes), 0), np.int64)),
         }
-        np.savez(Path(folder.name) / f"{n_chunks}.npz", **stored)
+        _save(Path(folder.name) / f"{n_chunks}.npz", stored)
         n_chunks += 1
-        acc.rows += len(codes)
-        acc.sum += part["numeric"].sum(axis=0)
-        acc.sumsq += (part["numeric"] ** 2).sum(axis=0)
-        acc.min_propensity = min(acc.min_propensity, float(part["propensities"].min()))
-        acc.max_propensity = max(acc.max_propensity, float(part["propensities"].max()))
-        acc.reward_sum += float(part["rewards"].sum())
-        acc.binary = acc.binary and bool(np.isin(part["rewards"], (0.0, 1.0)).all())
-        for code, count in zip(*np.unique(codes, return_counts=True), strict=True):
-            acc.action_counts[int(code)] = acc.action_counts.get(int(code), 0) + int(count)
+        acc.add(part, codes)
     if acc is None or acc.rows == 0:
         raise BanditmapError("no logged decisions after the header; expected one row per decision", source=source)
     labels, action_map = _action_order(actions, n_actions)
@@ -425,9 +706,6 @@ def _first_pass(path: Path, reader: Any, columns: Columns, n_actions: int | None
     threshold = NEAR_ZERO / len(labels)
     near_zero = _near_zero_share(folder, n_chunks, threshold) / acc.rows
     position_labels, position_map = positions.order() if resolved.position else ((), np.zeros(1, np.int64))
-    mean = acc.sum / acc.rows
-    scale = np.sqrt(np.maximum(acc.sumsq / acc.rows - mean ** 2, 0.0))
-    scale = np.where(scale > 1e-12, scale, 1.0)
     widths = tuple(len(lab.codes) + (1 if lab.limit and len(lab.codes) >= lab.limit - 1 else 0)
                    for lab in category_labels)
     raw_width = len(numeric) + sum(widths) + (len(position_labels) if len(position_labels) > 1 else 0)
@@ -443,57 +721,63 @@ def _first_pass(path: Path, reader: Any, columns: Columns, n_actions: int | None
         projected=projection is not None, min_propensity=acc.min_propensity, near_zero=near_zero,
         uniform=acc.max_propensity - acc.min_propensity <= 1e-9 * acc.max_propensity,
         mean_reward=acc.reward_sum / acc.rows, binary=acc.binary)
-    return LogStore(info, folder, n_chunks, action_map, position_map, mean, scale, widths, projection)
+    return LogStore(info, folder, n_chunks, action_map, position_map, acc.mean, acc.scale, widths, projection)
 
 
-def _all_numbers(values: Array) -> bool:
-    if values.dtype.kind in "fiub":
-        return True
+def _save(path: Path, arrays: Mapping[str, Array]) -> None:
     try:
-        values.astype(np.float64)
-    except ValueError:
-        return False
-    return True
+        np.savez(path, **arrays)
+    except OSError as exc:
+        raise BanditmapError(f"cannot keep the parsed log in the temporary folder ({exc.strerror or exc}); set "
+                             "TMPDIR to a folder with room", source=str(path.parent)) from None
 
 
-def _check_chunk(data: Mapping[str, Array], resolved: _Resolved, numeric: list[str], categorical: list[str],
-                 source: str, line: int, n_actions: int | None) -> dict[str, Array]:
-    rewards = numbers(data[resolved.reward], source, resolved.reward, line)
-    propensities = numbers(data[resolved.propensity], source, resolved.propensity, line,
-                           "a propensity in (0, 1]")
+def _check_chunk(data: Mapping[str, Array], resolved: _Resolved, numeric: list[str], place: Place,
+                 n_actions: int | None) -> dict[str, Array]:
+    rewards = numbers(data[resolved.reward], place, resolved.reward, bound=MAX_REWARD,
+                      why="sums of larger rewards over a long log lose all precision; rescale them")
+    propensities = numbers(data[resolved.propensity], place, resolved.propensity, "a propensity in (0, 1]")
     bad = (propensities <= 0) | (propensities > 1)
     if bad.any():
         offset = int(np.argmax(bad))
-        raise BanditmapError(f"expected a propensity in (0, 1], got {float(propensities[offset])!r}", source=source,
-                             line=line + offset, field=resolved.propensity)
-    raw_actions = data[resolved.action]
-    labels = np.array([label_text(v) for v in raw_actions.tolist()]) if raw_actions.dtype.kind == "f" \
-        else raw_actions.astype(str)
+        raise place.refuse(offset, f"expected a propensity in (0, 1], got {float(propensities[offset])!r}",
+                           resolved.propensity)
+    tiny = propensities < MIN_PROPENSITY
+    if tiny.any():
+        offset = int(np.argmax(tiny))
+        raise place.refuse(offset, f"expected a propensity of at least {MIN_PROPENSITY:g}, got "
+                                   f"{float(propensities[offset])!r}: its importance weight would let one row "
+                                   "outweigh the whole log", resolved.propensity)
+    labels = _action_labels(data[resolved.action], place, resolved.action)
     if n_actions is not None:
-        _check_action_set(labels, n_actions, source, resolved.action, line)
-    missing = np.char.str_len(labels) == 0
-    if missing.any():
-        offset = int(np.argmax(missing))
-        raise BanditmapError("expected an action label, got an empty field", source=source, line=line + offset,
-                             field=resolved.action)
-    table = (np.stack([numbers(data[c], source, c, line) for c in numeric], axis=1) if numeric
-             else np.zeros((len(rewards), 0)))
-    for c in categorical:
-        empty = np.char.str_len(data[c].astype(str)) == 0
-        if empty.any():
-            offset = int(np.argmax(empty))
-            raise BanditmapError("expected a value, got an empty field", source=source, line=line + offset, field=c)
+        _check_action_set(labels, n_actions, place, resolved.action)
+    table = (np.stack([numbers(data[c], place, c, bound=MAX_CONTEXT, why="standardising would overflow; rescale "
+                               "the column") for c in numeric], axis=1) if numeric else np.zeros((len(rewards), 0)))
     return {"rewards": rewards, "propensities": propensities, "labels": labels, "numeric": table}
 
 
-def _check_action_set(labels: Array, n_actions: int, source: str, column: str, line: int) -> None:
-    uniques = np.unique(labels).tolist()
-    if all(u.isdigit() and int(u) < n_actions for u in uniques):
+def _action_labels(values: Array, place: Place, column: str) -> Array:
+    """Action labels as text: a float 3.0 is the action "3"; NaN or infinity is a missing action, refused."""
+    if values.dtype.kind != "f":
+        return np.char.strip(values.astype(str))
+    finite = np.isfinite(values)
+    if not finite.all():
+        offset = int(np.argmax(~finite))
+        raise place.refuse(offset, f"expected an action label, got {float(values[offset])!r}, a missing value",
+                           column)
+    return np.array([label_text(v) for v in values.tolist()])
+
+
+def _check_action_set(labels: Array, n_actions: int, place: Place, column: str) -> None:
+    def known(label: str) -> bool:
+        return label.isascii() and label.isdigit() and int(label) < n_actions
+
+    if all(known(u) for u in np.unique(labels).tolist()):
         return
     for offset, label in enumerate(labels.tolist()):
-        if not (label.isdigit() and int(label) < n_actions):
-            raise BanditmapError(f"expected an action id from 0 to {n_actions - 1} (the profile's n_actions), "
-                                 f"got {label!r}", source=source, line=line + offset, field=column)
+        if not known(label):
+            raise place.refuse(offset, f"expected an action id from 0 to {n_actions - 1} (the profile's "
+                                       f"n_actions), got {shown(label)}", column)
 
 
 def _action_order(actions: Labels, n_actions: int | None) -> tuple[tuple[str, ...], Array]:
