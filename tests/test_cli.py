@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 
 from banditmap.catalog import load_catalog
 from banditmap.cli import app
+from banditmap.matching import shortlist
+from banditmap.model import Profile
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -129,7 +131,7 @@ def test_compare_in_every_format(runner: CliRunner) -> None:
 def test_catalog_commands(runner: CliRunner) -> None:
     listed = json.loads(run(runner, "catalog", "list", "--where", "action_structure=assortment",
                             "--format", "json").output)
-    assert {a["id"] for a in listed["algorithms"]} == {"mnl-ucb", "mnl-ts"}
+    assert {a["id"] for a in listed["algorithms"]} == {"mnl-ucb", "mnl-ts", "mnl-contextual-ucb", "mnl-contextual-ts"}
     assert "linucb" in run(runner, "catalog", "show", "linucb").output
     assert json.loads(run(runner, "catalog", "show", "linucb", "--format", "json").output)["id"] == "linucb"
     traits = json.loads(run(runner, "catalog", "traits", "--format", "json").output)
@@ -271,7 +273,8 @@ def test_map_as_svg_holds_every_branch_and_specialist(runner: CliRunner, tmp_pat
     for a in catalog.algorithms:
         if any(a.prefers.values()):
             assert a.id in words, a.id
-    shortlisted = [t for t in root.iter(f"{ns}text") if label(t).startswith("cascade-")]
+    kept = {m.algorithm.id for m in shortlist(Profile(catalog.usecase("search-ranking").answers), catalog).ranked}
+    shortlisted = [t for t in root.iter(f"{ns}text") if kept & {w.strip(" *") for w in label(t).split(", ")}]
     assert shortlisted and all(t.get("fill") == "#1a7f37" for t in shortlisted)  # the user's path, in green
     titles = {label(t): t.find(f"{ns}title").text for t in root.iter(f"{ns}text") if t.find(f"{ns}title") is not None}
     ranking = next(c for c in catalog.trait("action_structure").choices if c.id == "ranking")
