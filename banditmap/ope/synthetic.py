@@ -3,7 +3,7 @@
 The true value of any policy on such a log is known, which is what the estimator tests and the examples need.
 Columns follow the Open Bandit Dataset (item_id, click, propensity_score, user_feature_*); with `positions`, a
 position column too, and with `obd_layout` also its unnamed index and timestamp columns and categorical user
-features, as in the dataset's CSV files.
+features, as in the dataset's CSV files. `write_log` writes CSV or Parquet, chosen by the file name's suffix.
 """
 
 from __future__ import annotations
