@@ -32,6 +32,7 @@ class CaseResult:
     ranked: tuple[Ranked, ...]
     error: str | None
     exact: bool = True  # False: nothing handles every answer, `ranked` holds the nearest candidates
+    advice: str = ""  # an answer left the map: not a bandit problem, and what to do instead
 
 
 def sniff(text: str, name: str) -> str:
@@ -140,6 +141,9 @@ def run_case(case: Case, catalog: Catalog, table: ScoreTable, source: str, top: 
         where = f"{source}" + (f":{exc.line or case.line}" if (exc.line or case.line) else "")
         field = f"{exc.field}: " if exc.field else ""
         return CaseResult(case.label, (), f"{where}: case {case.label}: {field}{exc.message}")
+    advice = catalog.exit(profile.answers)
+    if advice:
+        return CaseResult(case.label, (), None, False, advice)
     ranked, exact = rank(profile.answers, table, top, compose)
     return CaseResult(case.label, tuple(ranked), None, exact)
 
@@ -179,14 +183,16 @@ def run_batch(text: str, source: str, catalog: Catalog, top: int | None,
 def result_rows(item: CaseResult) -> list[dict[str, Any]]:
     """One row per case and rank (or one error row), as printed in JSON lines and CSV. `id` is the candidate
     (`ucb1+sliding-window` for a composition), `components` its parts, base first; `exact` is false for the
-    nearest candidates of a case nothing handles whole, and `missed` names the answers each one misses."""
-    if item.error is not None:
-        return [{"case": item.case_id, "rank": None, "id": None, "name": None, "score": None, "exact": None,
-                 "components": None, "missed": None, "error": item.error}]
+    nearest candidates of a case nothing handles whole, and `missed` names the answers each one misses; `advice`
+    says what to do instead when an answer leaves the map (not a bandit problem)."""
+    if item.error is not None or item.advice:
+        return [{"case": item.case_id, "rank": None, "id": None, "name": None, "score": None,
+                 "exact": None if item.error else False, "components": None, "missed": None,
+                 "advice": item.advice or None, "error": item.error}]
     return [{"case": item.case_id, "rank": position, "id": r.id,
              "name": " + ".join([r.algorithm.name, *(a.name for a in r.adapters)]), "score": r.score,
              "exact": item.exact, "components": [r.algorithm.id, *(a.id for a in r.adapters)],
-             "missed": list(r.missed), "error": None} for position, r in enumerate(item.ranked, 1)]
+             "missed": list(r.missed), "advice": None, "error": None} for position, r in enumerate(item.ranked, 1)]
 
 
-BATCH_COLUMNS = ("case", "rank", "id", "name", "score", "exact", "components", "missed", "error")
+BATCH_COLUMNS = ("case", "rank", "id", "name", "score", "exact", "components", "missed", "advice", "error")

@@ -130,7 +130,8 @@ def load_traits(doc: Document) -> tuple[tuple[Group, ...], tuple[Trait, ...], tu
 
 def _trait(doc: Document, path: PathKey, raw: Mapping[str, Any]) -> Trait:
     kind = raw["kind"]
-    choices = tuple(Choice(v["id"], v["meaning"], v.get("source", "")) for v in raw.get("values", []))
+    choices = tuple(Choice(v["id"], v["meaning"], v.get("source", ""), " ".join(v.get("exit", "").split()))
+                    for v in raw.get("values", []))
     if kind == "choice":
         if not choices:
             raise doc.error(path + ("values",), "a choice trait needs a list of values")
@@ -142,6 +143,8 @@ def _trait(doc: Document, path: PathKey, raw: Mapping[str, Any]) -> Trait:
         default = raw.get("default")
         if default is not None and default not in {c.id for c in choices}:
             raise doc.error(path + ("default",), f"expected one of {', '.join(c.id for c in choices)}")
+        if default is not None and any(c.id == default and c.exit for c in choices):
+            raise doc.error(path + ("default",), "the default cannot be an answer that leaves the map")
     else:
         if choices:
             raise doc.error(path + ("values",), "a number trait has no values; use min and max")

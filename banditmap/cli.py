@@ -153,7 +153,7 @@ def recommend(
     chosen = build_profile(catalog, profile, usecase, set_, required="recommend")
     result = shortlist(chosen, catalog, top or None, compose=not no_compose)
     render_shortlist(result, fmt, explain)
-    if not result.exact:
+    if not result.exact and not result.advice:
         typer.echo("banditmap: warning: no algorithm or composition handles every answer; these are the nearest "
                    "candidates, each with the answers it misses", err=True)
 

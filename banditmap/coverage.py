@@ -17,6 +17,7 @@ class Branch:
     specialists: tuple[str, ...]  # entries built for this branch (prefers it)
     handlers: int  # entries that handle it at all
     usecases: tuple[str, ...]  # shipped use cases on this branch
+    exit: bool = False  # an answer that leaves the map (not a bandit problem): no entry is meant to handle it
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Coverage:
     @property
     def thin_branches(self) -> tuple[Branch, ...]:
         """Branches with fewer than two entries handling them: the map says little there."""
-        return tuple(b for b in self.branches if b.handlers < 2)
+        return tuple(b for b in self.branches if b.handlers < 2 and not b.exit)
 
 
 def coverage(catalog: Catalog) -> Coverage:
@@ -47,7 +48,8 @@ def coverage(catalog: Catalog) -> Coverage:
                 source=choice.source or trait.source or group_sources.get(trait.group, ""),
                 specialists=tuple(a.id for a in algorithms if choice.id in a.prefers.get(trait.id, ())),
                 handlers=sum(choice.id in a.handles[trait.id] for a in algorithms),
-                usecases=tuple(u.id for u in catalog.usecases if u.answers.get(trait.id) == choice.id)))
+                usecases=tuple(u.id for u in catalog.usecases if u.answers.get(trait.id) == choice.id),
+                exit=bool(choice.exit)))
     return Coverage(
         algorithms=len(algorithms), usecases=len(catalog.usecases),
         simulated=tuple(a.id for a in algorithms if a.simulator),

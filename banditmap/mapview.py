@@ -30,7 +30,9 @@ def decision_map(catalog: Catalog, result: Shortlist | None = None) -> MapNode:
             for choice in trait.choices:
                 specialists = [a for a in catalog.algorithms if choice.id in a.prefers.get(trait.id, ())]
                 leaves = tuple(MapNode(a.id, "algorithm", a.id in kept, a.id in out) for a in specialists)
-                if not leaves:
+                if choice.exit:
+                    leaves = (MapNode(f"not a bandit: {choice.exit}", "note"),)
+                elif not leaves:
                     handled = sum(choice.id in a.handles[trait.id] for a in catalog.algorithms)
                     leaves = (MapNode(f"no specialist; {handled} algorithms handle it", "note"),)
                 values.append(MapNode(f"{choice.id}: {choice.meaning}", "value",

@@ -23,6 +23,11 @@ def shortlist(profile: Profile, catalog: Catalog, top: int | None = None, compos
     """Rank every algorithm, and (with `compose`) every base lifted by adapters to handle all answers, for
     `profile`; an exact entry ranks above a composition of equal score, then ids break ties. When nothing
     handles every answer, the nearest candidates (fewest missed answers) are ranked instead, with exact=False."""
+    unanswered = tuple(t.id for t in catalog.traits if t.id not in profile.answers
+                       and all(c.holds(profile.answers) for c in t.ask_if))
+    advice = catalog.exit(profile.answers)
+    if advice:  # the map entry says this is not a bandit problem: say what to do instead, rank nothing
+        return Shortlist(profile, (), (), (), 0, exact=False, advice=advice)
     matches = [score(algorithm, profile, catalog.traits) for algorithm in catalog.algorithms]
     kept = [m for m in matches if m.kept]
     if compose:
@@ -34,8 +39,6 @@ def shortlist(profile: Profile, catalog: Catalog, top: int | None = None, compos
     lifted = {m.algorithm.id for m in kept}
     excluded = sorted((m for m in matches if m.algorithm.id not in lifted),
                       key=lambda m: (len(m.ruled_out), m.algorithm.id))
-    unanswered = tuple(t.id for t in catalog.traits if t.id not in profile.answers
-                       and all(c.holds(profile.answers) for c in t.ask_if))
     if not kept:
         near = sorted(excluded, key=lambda m: (len(m.ruled_out), -partial_score(m), m.algorithm.id))
         near = near[:top or NEAREST]

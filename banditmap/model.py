@@ -15,6 +15,7 @@ class Choice:
     id: str
     meaning: str
     source: str = ""  # where this branch of the map comes from
+    exit: str = ""  # for an answer that leaves the map (not a bandit problem): what to do instead, and why
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class Trait:
 
     def meaning(self, value: str) -> str:
         return next((c.meaning for c in self.choices if c.id == value), "")
+
+    def exit(self, value: object) -> str:
+        """What to do instead when `value` leaves the map, or ""."""
+        return next((c.exit for c in self.choices if c.id == value), "")
 
 
 @dataclass(frozen=True)
@@ -247,6 +252,10 @@ class Catalog:
     def choice_traits(self) -> tuple[Trait, ...]:
         return tuple(t for t in self.traits if t.is_choice)
 
+    def exit(self, answers: Mapping[str, Answer]) -> str:
+        """The advice of the first answer that leaves the map (this is not a bandit problem), or ""."""
+        return next((text for t in self.choice_traits if t.id in answers and (text := t.exit(answers[t.id]))), "")
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -306,3 +315,4 @@ class Shortlist:
     unanswered: tuple[str, ...]
     kept_total: int = 0  # kept candidates before --top cut the list
     exact: bool = True  # False when nothing handles every answer and `ranked` holds the nearest candidates
+    advice: str = ""  # set when an answer leaves the map: not a bandit problem, and what to do instead

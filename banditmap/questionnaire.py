@@ -14,7 +14,7 @@ from banditmap.model import Answer, Catalog, Trait
 from banditmap.profiles import answers_in, check_answers, first_violation, parse_value
 from banditmap.yamlio import Document, load_file
 
-HELP, SKIP = "?", "-"
+HELP, SKIP, BACK = "?", "-", "<"
 PARTIAL_MARK = "# Unfinished answers of `banditmap ask`"  # first line of a file that ask may replace and remove
 PARTIAL_SUFFIX = ".partial.yaml"
 
@@ -37,6 +37,10 @@ class Progress:
 
 class Interrupted(Exception):
     """The user stopped (Ctrl-C or end of input) before the last question."""
+
+
+class Back(Exception):
+    """The user asked to go back one question."""
 
 
 def skip_reason(trait: Trait, answers: dict[str, Answer]) -> str | None:
@@ -75,32 +79,54 @@ def question_text(trait: Trait, number: int, total: int, group_title: str) -> st
 def prompt_text(trait: Trait) -> str:
     kind = "number or name" if trait.is_choice else "a number"
     default = f" [{trait.default}]" if trait.default is not None else " [leave unanswered]"
-    return f"Answer ({kind}, ? for help, - to skip){default}: "
+    return f"Answer ({kind}, ? for help, - to skip, < to go back){default}: "
 
 
-def run(catalog: Catalog, progress: Progress, io: Prompter, save: Callable[[Progress], None]) -> Progress:
-    """Ask every pending question; `save` is called after each answer so nothing typed is lost."""
+def run(catalog: Catalog, progress: Progress, io: Prompter, save: Callable[[Progress], None],
+        standing: Callable[[Progress], str] | None = None) -> Progress:
+    """Ask every pending question; `save` is called after each answer so nothing typed is lost. `<` goes back
+    one question (its answer is taken back); `standing` says after each answer how many candidates remain. An
+    answer that leaves the map (not a bandit problem) ends the questions."""
     groups = {g.id: g.title for g in catalog.groups}
     total = len(catalog.traits)
-    for trait in catalog.traits:
+    asked = [t.id for t in catalog.traits if progress.done(t.id)]  # in the order they were answered
+    index = 0
+    while index < len(catalog.traits):
+        trait = catalog.traits[index]
+        index += 1
         if progress.done(trait.id):
             continue
         reason = skip_reason(trait, progress.answers)
         if reason:
             io.say(f"\nSkipped {trait.id}: {reason}.")
             continue
-        number = catalog.traits.index(trait) + 1
-        io.say(question_text(trait, number, total, groups.get(trait.group, trait.group)))
-        answer = ask_one(trait, catalog, progress, io)
+        io.say(question_text(trait, catalog.traits.index(trait) + 1, total, groups.get(trait.group, trait.group)))
+        try:
+            answer = ask_one(trait, catalog, progress, io, can_go_back=bool(asked))
+        except Back:
+            previous = asked.pop()
+            progress.answers.pop(previous, None)
+            if previous in progress.left_unanswered:
+                progress.left_unanswered.remove(previous)
+            index = next(i for i, t in enumerate(catalog.traits) if t.id == previous)
+            save(progress)
+            io.say(f"  Back to {previous}; its answer is taken back.")
+            continue
         if answer is None:
             progress.left_unanswered.append(trait.id)
         else:
             progress.answers[trait.id] = answer
+        asked.append(trait.id)
         save(progress)
+        if catalog.exit(progress.answers):
+            break
+        if standing is not None:
+            io.say(f"  {standing(progress)}")
     return progress
 
 
-def ask_one(trait: Trait, catalog: Catalog, progress: Progress, io: Prompter) -> Answer | None:
+def ask_one(trait: Trait, catalog: Catalog, progress: Progress, io: Prompter,
+            can_go_back: bool = False) -> Answer | None:
     while True:
         try:
             reply = io.ask(prompt_text(trait))
@@ -108,6 +134,11 @@ def ask_one(trait: Trait, catalog: Catalog, progress: Progress, io: Prompter) ->
             raise Interrupted from None
         if reply.strip() == HELP:
             io.say(trait.help)
+            continue
+        if reply.strip() == BACK:
+            if can_go_back:
+                raise Back
+            io.say("  This is the first question; there is nothing to go back to.")
             continue
         if reply.strip() == SKIP:
             return None
@@ -245,15 +276,23 @@ def run_questionnaire(catalog: Catalog, save: Path | None, resume: Path | None, 
         raise BanditmapError("ask needs a terminal, or answers piped on standard input (one per line)",
                              field="stdin")
     io.say("banditmap ask: answer each question by number or name; Enter takes the default, ? explains, "
-           "- leaves it unanswered.")
+           "- leaves it unanswered, < goes back one question.")
     if resume:
         io.say(f"Resuming {resume}: {len(progress.answers)} answers so far.")
 
     def persist(state: Progress) -> None:
         write_atomic(keep, progress_yaml(state, catalog, complete=False))
 
+    def standing(state: Progress) -> str:
+        result = shortlist(Profile(dict(state.answers)), catalog)
+        if not result.exact:
+            return "No candidate handles every answer so far; the nearest will be shown at the end."
+        composed = sum(1 for m in result.ranked if m.composed)
+        return (f"{result.kept_total} candidates still standing ({result.kept_total - composed} catalog entries, "
+                f"{composed} composed with adapters).")
+
     try:
-        run(catalog, progress, io, persist)
+        run(catalog, progress, io, persist, standing)
     except Interrupted:
         if progress.answers or progress.left_unanswered:
             persist(progress)
@@ -272,7 +311,8 @@ def run_questionnaire(catalog: Catalog, save: Path | None, resume: Path | None, 
     profile = Profile(progress.answers, target.stem, str(target))
     io.say("")
     print_table("Your answers", ["trait", "answer"],
-                [[t.id, str(progress.answers.get(t.id, "(unanswered)"))] for t in catalog.traits])
+                [[t.id, str(progress.answers.get(t.id, "(unanswered)"))] for t in catalog.traits
+                 if t.id in progress.answers or not catalog.exit(progress.answers)])
     render_shortlist(shortlist(profile, catalog, top), "table", explain=False)
     io.say(f"Saved to {target}; reuse with: banditmap recommend --profile {target}")
     return 0

@@ -59,6 +59,7 @@ def shortlist_dict(result: Shortlist) -> dict[str, Any]:
                     "answers": dict(result.profile.answers)},
         "unanswered": list(result.unanswered),
         "exact": result.exact,
+        "advice": result.advice or None,
         "kept_total": result.kept_total,
         "shortlist": [match_dict(m, i, nearest=not result.exact) for i, m in enumerate(result.ranked, 1)],
         "ruled_out": [match_dict(m, None) for m in result.excluded],
@@ -237,6 +238,8 @@ def print_table(title: str, header: Sequence[str], rows: Iterable[Sequence[str]]
 
 def shortlist_title(result: Shortlist) -> str:
     name = result.profile.name or "your profile"
+    if result.advice:
+        return f"A bandit is not the right formulation for {name}"
     if not result.exact:
         return (f"No candidate handles every answer of {name}: the {len(result.ranked)} nearest, fewest missed "
                 "answers first")
@@ -257,6 +260,10 @@ def emit(text: str, file: TextIO | None = None) -> None:
 def render_shortlist(result: Shortlist, fmt: str, explain: bool, file: TextIO | None = None) -> None:
     if fmt == "json":
         emit(to_json(shortlist_dict(result)), file)
+        return
+    if result.advice and fmt != "csv":
+        text = f"{shortlist_title(result)}\n\n{result.advice}\n"
+        emit(f"**{shortlist_title(result)}**\n\n{result.advice}\n" if fmt == "markdown" else text, file)
         return
     header, rows = shortlist_rows(result, explain)
     if fmt == "csv":

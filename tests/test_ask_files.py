@@ -28,7 +28,7 @@ def one_error_line(output: str) -> str:
 def test_a_new_session_refuses_to_overwrite_unfinished_answers(runner: CliRunner, tmp_path: Path) -> None:
     target = tmp_path / "s.yaml"
     partial = tmp_path / "s.yaml.partial.yaml"
-    first = runner.invoke(app, ["ask", "--save", str(target)], input="1\n2\n")
+    first = runner.invoke(app, ["ask", "--save", str(target)], input="\n1\n2\n")
     assert first.exit_code != 0 and partial.exists()
     kept = partial.read_bytes()
     again = runner.invoke(app, ["ask", "--save", str(target)], input="1\n")
@@ -36,9 +36,9 @@ def test_a_new_session_refuses_to_overwrite_unfinished_answers(runner: CliRunner
     line = one_error_line(again.output)
     assert str(partial) in line and "--resume" in line and "--force" in line
     assert partial.read_bytes() == kept and not target.exists()
-    restart = runner.invoke(app, ["ask", "--save", str(target), "--force"], input="2\n")
+    restart = runner.invoke(app, ["ask", "--save", str(target), "--force"], input="\n2\n")
     assert restart.exit_code != 0
-    assert yaml.safe_load(partial.read_text())["profile"] == {"reward_type": "continuous"}
+    assert yaml.safe_load(partial.read_text())["profile"] == {"formulation": "bandit", "reward_type": "continuous"}
 
 
 @pytest.mark.parametrize("text", ["n_actions: 5\n", "name: mine\nprofile:\n  n_actions: 5\n"])
@@ -58,10 +58,11 @@ def test_resuming_a_hand_written_profile_keeps_partial_answers_beside_it(runner:
                                                                          tmp_path: Path) -> None:
     mine = tmp_path / "mine.yaml"
     mine.write_text("n_actions: 5\n")
-    result = runner.invoke(app, ["ask", "--resume", str(mine)], input="2\n")
+    result = runner.invoke(app, ["ask", "--resume", str(mine)], input="\n2\n")
     assert result.exit_code != 0
     partial = tmp_path / "mine.yaml.partial.yaml"
-    assert yaml.safe_load(partial.read_text())["profile"] == {"reward_type": "continuous", "n_actions": 5}
+    assert yaml.safe_load(partial.read_text())["profile"] == {"formulation": "bandit", "reward_type": "continuous",
+                                                               "n_actions": 5}
     assert mine.read_text() == "n_actions: 5\n"
 
 
@@ -162,12 +163,13 @@ def test_ctrl_c_then_end_of_input_then_resume_loses_nothing(tmp_path: Path) -> N
     partial = tmp_path / "shop.yaml.partial.yaml"
 
     first = Terminal(["--save", str(target)], tmp_path)
+    first.answer("")  # formulation: a bandit
     first.answer("2")  # reward_type: continuous
     first.answer("delayed")
-    first.send(b"\x03")  # Ctrl-C at the third question
+    first.send(b"\x03")  # Ctrl-C at the fourth question
     assert first.wait(again=b"\x03") == 130
     assert "Traceback" not in first.seen and "continue with: banditmap ask --resume" in first.seen
-    assert yaml.safe_load(partial.read_text())["profile"] == {"reward_type": "continuous",
+    assert yaml.safe_load(partial.read_text())["profile"] == {"formulation": "bandit", "reward_type": "continuous",
                                                                "feedback_delay": "delayed"}
 
     second = Terminal(["--resume", str(partial), "--save", str(target)], tmp_path)
@@ -176,7 +178,8 @@ def test_ctrl_c_then_end_of_input_then_resume_loses_nothing(tmp_path: Path) -> N
     assert second.wait() == 130
     assert "Traceback" not in second.seen
     kept = yaml.safe_load(partial.read_text())["profile"]
-    assert kept == {"reward_type": "continuous", "feedback_delay": "delayed", "delay_bound": "bounded"}
+    assert kept == {"formulation": "bandit", "reward_type": "continuous", "feedback_delay": "delayed",
+                    "delay_bound": "bounded"}
 
     third = Terminal(["--resume", str(partial), "--save", str(target)], tmp_path)
     while third.read_until("Answer (", "Saved to") == "Answer (":

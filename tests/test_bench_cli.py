@@ -54,7 +54,7 @@ def test_bench_named_algorithms_params_and_formats(runner: CliRunner) -> None:
     data = json.loads(bench(runner, "--set", "n_actions=5", "--algorithms", "ucb1", "--param", "ucb1.alpha=0.5",
                             *SMALL, "--format", "json").output)
     assert data["algorithms"][0]["params"]["alpha"] == 0.5 or data["algorithms"][1]["params"]["alpha"] == 0.5
-    md = bench(runner, "--usecase", "page-variant-test", *SMALL, "--format", "markdown").output
+    md = bench(runner, "--usecase", "campaign-winner", *SMALL, "--format", "markdown").output
     assert "best arm found" in md and "| rank |" in md
 
 

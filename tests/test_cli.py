@@ -135,7 +135,7 @@ def test_catalog_commands(runner: CliRunner) -> None:
     assert "linucb" in run(runner, "catalog", "show", "linucb").output
     assert json.loads(run(runner, "catalog", "show", "linucb", "--format", "json").output)["id"] == "linucb"
     traits = json.loads(run(runner, "catalog", "traits", "--format", "json").output)
-    assert [t["id"] for t in traits][:2] == ["reward_type", "feedback_delay"]
+    assert [t["id"] for t in traits][:3] == ["formulation", "reward_type", "feedback_delay"]
     validated = run(runner, "catalog", "validate")
     assert validated.exit_code == 0 and "algorithms" in validated.output
 
@@ -234,8 +234,8 @@ def test_every_shipped_use_case_answer_is_golden(runner: CliRunner) -> None:
     for usecase in load_catalog().usecases:
         result = runner.invoke(app, ["recommend", "--usecase", usecase.id, "--format", "json", "--top", "0"])
         assert result.exit_code == 0, result.output
-        data = json.loads(result.output)
-        answers[usecase.id] = {"kept": [f"{m['id']} {m['score']}" for m in data["shortlist"]],
+        data = json.loads(result.stdout)
+        answers[usecase.id] = {"exact": data["exact"], "kept": [f"{m['id']} {m['score']}" for m in data["shortlist"]],
                                "ruled_out": len(data["ruled_out"])}
     golden("usecase-answers.json", json.dumps(answers, indent=1) + "\n")
 

@@ -149,7 +149,7 @@ def test_cli_shows_components_and_versioned_json(tmp_path: Path) -> None:
     assert all(len(m["components"]) == 1 for m in off["shortlist"])
     rows = runner.invoke(app, ["recommend", "--catalog", str(root), "--batch", "-", "--format", "csv"],
                          input="id,environment,feedback\nx,abrupt,pairwise\n").stdout.splitlines()
-    assert rows[0] == "case,rank,id,name,score,exact,components,missed,error"
+    assert rows[0] == "case,rank,id,name,score,exact,components,missed,advice,error"
     assert any("+" in row and ",true," in row for row in rows[1:])
 
 

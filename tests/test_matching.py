@@ -16,7 +16,7 @@ def profiles(draw: st.DrawFn) -> Profile:
     answers = {}
     for trait in CATALOG.choice_traits:
         if draw(st.booleans()):
-            answers[trait.id] = draw(st.sampled_from(trait.values))
+            answers[trait.id] = draw(st.sampled_from([c.id for c in trait.choices if not c.exit]))
     return Profile(answers)
 
 
@@ -128,3 +128,14 @@ def test_fast_ranking_agrees_with_the_explained_shortlist(profile: Profile, top:
     else:
         assert [(m.id, sum(r.points for r in m.reasons)) for m in full.ranked] == [(r.id, r.score) for r in fast]
         assert [[f"{r.trait}={r.value}" for r in m.ruled_out] for m in full.ranked] == [list(r.missed) for r in fast]
+
+
+def test_an_answer_that_leaves_the_map_gives_advice_not_a_shortlist(catalog: Catalog) -> None:
+    from banditmap.matching import rank, score_table
+    exits = [(t.id, c.id, c.exit) for t in catalog.choice_traits for c in t.choices if c.exit]
+    assert {v for _, v, _ in exits} >= {"full_information", "long_term"}  # Liu & Li 2021, section 2
+    for trait_id, value, advice in exits:
+        result = shortlist(Profile({trait_id: value, "reward_type": "binary"}), catalog)
+        assert result.advice == advice and not result.ranked and not result.exact
+    bandit = shortlist(Profile({"formulation": "bandit"}), catalog)
+    assert bandit.exact and not bandit.advice and len(bandit.ranked) == len(catalog.algorithms)

@@ -20,7 +20,7 @@ def test_numbers_and_choices_are_parsed(catalog: Catalog) -> None:
 
 @pytest.mark.parametrize("answers, needle", [
     ({"reward_type": "clicks"}, "'clicks' is not a value of reward_type; expected one of binary, continuous"),
-    ({"colour": "red"}, "colour: unknown trait; expected one of reward_type"),
+    ({"colour": "red"}, "colour: unknown trait; expected one of formulation, reward_type"),
     ({"n_actions": "lots"}, "expected a number for n_actions, got 'lots'"),
     ({"n_actions": "-3"}, "expected n_actions between 1 and 1e+09, got -3"),
     ({"n_actions": "2.5"}, "expected a whole number for n_actions"),

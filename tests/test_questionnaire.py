@@ -42,13 +42,13 @@ def test_questions_come_from_the_vocabulary_and_skips_say_why(catalog: Catalog) 
 
 
 def test_help_defaults_skips_and_retries(catalog: Catalog) -> None:
-    io = Scripted(["?", "", "lots", "delayed", "-"])
+    io = Scripted(["", "?", "", "lots", "delayed", "-"])
     progress = Progress()
     with pytest.raises(Interrupted):
         run(catalog, progress, io, lambda p: None)
     reward = catalog.trait("reward_type")
     assert reward.help in io.said
-    assert progress.answers == {"reward_type": "binary", "feedback_delay": "delayed"}
+    assert progress.answers == {"formulation": "bandit", "reward_type": "binary", "feedback_delay": "delayed"}
     assert progress.left_unanswered == ["delay_bound"]
     assert any("'lots' is not a value of feedback_delay" in s for s in io.said)
 
@@ -69,7 +69,7 @@ def test_interpret_by_number_name_and_default(catalog: Catalog) -> None:
     assert interpret(catalog.trait("n_actions"), "") is None
 
 
-ANSWERS = "\n".join(["2", "", "", "", "", "", "1", "8", "", "", "2", "16", "", "", "500000"]) + "\n"
+ANSWERS = "\n".join(["", "2", "", "", "", "", "", "1", "8", "", "", "2", "16", "", "", "", "500000"]) + "\n"
 
 
 def test_ask_piped_saves_a_profile_usable_by_recommend(runner: CliRunner, tmp_path: Path) -> None:
@@ -86,12 +86,12 @@ def test_ask_piped_saves_a_profile_usable_by_recommend(runner: CliRunner, tmp_pa
 
 def test_interrupted_ask_keeps_answers_and_resumes(runner: CliRunner, tmp_path: Path) -> None:
     target = tmp_path / "shop.yaml"
-    first = runner.invoke(app, ["ask", "--save", str(target)], input="2\n3\n")
+    first = runner.invoke(app, ["ask", "--save", str(target)], input="\n2\n3\n")
     partial = tmp_path / "shop.yaml.partial.yaml"
     assert first.exit_code != 0 and str(partial) in first.output
     kept = yaml.safe_load(partial.read_text())
-    assert kept["profile"] == {"reward_type": "continuous", "feedback_delay": "batched"}
-    rest = "\n".join(ANSWERS.splitlines()[2:]) + "\n"
+    assert kept["profile"] == {"formulation": "bandit", "reward_type": "continuous", "feedback_delay": "batched"}
+    rest = "\n" + "\n".join(ANSWERS.splitlines()[3:]) + "\n"  # one more question: update_batch, for batched
     second = runner.invoke(app, ["ask", "--resume", str(partial), "--save", str(target)], input=rest)
     assert second.exit_code == 0, second.output
     saved = yaml.safe_load(target.read_text())["profile"]
@@ -112,3 +112,23 @@ def test_ask_without_terminal_or_input_refuses(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "ask needs a terminal, or answers piped on standard input" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_back_takes_the_previous_answer_back_and_asks_it_again(catalog: Catalog) -> None:
+    io = Scripted(["<", "", "2", "<", "3", "delayed"])
+    progress = Progress()
+    saves: list[dict] = []
+    with pytest.raises(Interrupted):
+        run(catalog, progress, io, lambda p: saves.append(dict(p.answers)), lambda p: f"{len(p.answers)} so far")
+    assert "nothing to go back to" in " ".join(io.said)  # `<` at the first question
+    assert progress.answers == {"formulation": "bandit", "reward_type": "heavy_tailed", "feedback_delay": "delayed"}
+    assert {"formulation": "bandit"} in saves  # the answer taken back was saved as taken back
+    assert any("Back to reward_type" in s for s in io.said) and "  3 so far" in io.said
+
+
+def test_an_answer_leaving_the_map_ends_the_questions_with_advice(runner: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "p.yaml"
+    result = runner.invoke(app, ["ask", "--save", str(target)], input="long_term\n")
+    assert result.exit_code == 0, result.output
+    assert "reinforcement learning" in result.output and "Shortlist" not in result.output
+    assert yaml.safe_load(target.read_text())["profile"] == {"formulation": "long_term"}
