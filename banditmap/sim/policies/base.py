@@ -4,6 +4,11 @@ A policy is a frozen dataclass of hyperparameters. `init` makes its mutable stat
 returns one action per repetition (an (R,) array, or (R, k) for lists); `update` learns from a batch of
 observations given as flat arrays, so delayed and batched feedback (several observations for one repetition, or
 none) go through the same code as immediate feedback.
+
+Adapters (banditmap.sim.adapters) wrap a policy through this interface only, plus two capabilities a policy may
+`offer`, named as in the catalog: "arm-statistics" (`statistics`: the per-arm counts and sums it decides from,
+which a wrapper may rewrite) and "confidence-bounds" (`bounds`: a lower and an upper bound on each action's
+expected reward).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import dataclasses
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator, TypeVar
+from typing import Any, ClassVar, Iterator, Protocol, TypeVar
 
 import numpy as np
 
@@ -62,9 +67,26 @@ class State:
     aux: Array | None = None  # what `select` wants back with the feedback (reset every round)
 
 
+class Statistics(Protocol):
+    """Per-arm sample statistics a policy decides from (the "arm-statistics" capability): counts and sums (R, K)
+    that are additive over observations, means = sums / counts where counts > 0, and `touch(index)` to say which
+    entries changed (so that cached indices are recomputed)."""
+
+    counts: Array
+    sums: Array
+    means: Array
+
+    def touch(self, index: Any) -> None: ...
+
+
+ARM_STATISTICS = "arm-statistics"
+CONFIDENCE_BOUNDS = "confidence-bounds"
+
+
 @dataclass(frozen=True)
 class Policy:
     kinds: ClassVar[frozenset[str]] = frozenset({"arms"})
+    offers: ClassVar[frozenset[str]] = frozenset()  # ARM_STATISTICS, CONFIDENCE_BOUNDS: what adapters may use
 
     def __post_init__(self) -> None:
         """A policy checks its own hyperparameters, however it was made (`build` says where a bad value came from)."""
@@ -95,6 +117,15 @@ class Policy:
         except NotImplementedError:
             return self.select(state, context)
 
+    def statistics(self, state: State) -> Statistics:
+        """The per-arm statistics the policy decides from (policies offering ARM_STATISTICS)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no per-arm statistics")
+
+    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+        """Lower and upper confidence bounds (R, K) on each action's expected reward now, -inf and inf for an
+        action with no observation (policies offering CONFIDENCE_BOUNDS)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no confidence bounds")
+
 
 REGISTRY: dict[str, type[Policy]] = {}
 
@@ -104,7 +135,7 @@ def register(*ids: str) -> Any:
     is a programming error caught at import, so no policy can take values it was never meant for."""
     def decorate(cls: type[Policy]) -> type[Policy]:
         for f in dataclasses.fields(cls):
-            if not isinstance(f.metadata.get("domain"), Domain):
+            if not isinstance(f.metadata.get("domain"), Domain) and not f.metadata.get("wraps"):
                 raise TypeError(f"{cls.__name__}.{f.name} has no domain; declare it with hyperparameter()")
         for simulator_id in ids:
             REGISTRY[simulator_id] = cls
@@ -113,12 +144,12 @@ def register(*ids: str) -> Any:
 
 
 def hyperparameter_names(cls: type[Policy]) -> list[str]:
-    return [f.name for f in dataclasses.fields(cls)]
+    return list(domains(cls))
 
 
 def domains(cls: type[Policy]) -> dict[str, Domain]:
-    """Each hyperparameter of a policy class and the values it may take."""
-    return {f.name: f.metadata["domain"] for f in dataclasses.fields(cls)}
+    """Each hyperparameter of a policy class and the values it may take (the policy an adapter wraps is none)."""
+    return {f.name: f.metadata["domain"] for f in dataclasses.fields(cls) if not f.metadata.get("wraps")}
 
 
 def build(simulator_id: str, params: dict[str, Any], where: str, source: str | None = None) -> Policy:

@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import (SCALE, SHARE, WIDTH, Array, Feedback, Policy, State, argmax_random,
-                                         hyperparameter, random_arms, register)
+from banditmap.sim.policies.base import (CONFIDENCE_BOUNDS, SCALE, SHARE, WIDTH, Array, Feedback, Policy, State,
+                                         argmax_random, hyperparameter, random_arms, register)
 from banditmap.sim.problem import Problem
 
 
@@ -78,12 +78,18 @@ class LinearPolicy(Policy):
 @register("linucb")
 @dataclass(frozen=True)
 class LinUCB(LinearPolicy):
+    offers: ClassVar[frozenset[str]] = frozenset({CONFIDENCE_BOUNDS})
     alpha: float = hyperparameter(1.0, WIDTH)
 
     def select(self, state: State, context: Array | None) -> Array:
         assert context is not None
         mean, width = mean_and_width(state, context)  # type: ignore[arg-type]
         return argmax_random(mean + self.alpha * width, state.rng)
+
+    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+        assert context is not None
+        mean, width = mean_and_width(state, context)  # type: ignore[arg-type]
+        return mean - self.alpha * width, mean + self.alpha * width
 
 
 @register("lin-ts")

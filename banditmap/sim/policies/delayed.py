@@ -4,6 +4,7 @@ delay distribution and does not mistake a conversion still on its way for a fail
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -13,8 +14,8 @@ from banditmap.sim.problem import Problem
 
 
 @dataclass
-class Queues(ArmStats):
-    """The base algorithm's statistics plus, per arm, a FIFO of rewards that arrived but were not handed over."""
+class ArmQueues(State):
+    """Per repetition and arm, a FIFO of rewards that arrived but were not handed over to the learner."""
 
     buffer: Array = None  # type: ignore[assignment]  # (R, K, capacity)
     head: Array = None  # type: ignore[assignment]  # (R, K)
@@ -42,6 +43,17 @@ class Queues(ArmStats):
         self.head[:] = 0
 
 
+def empty_queues(R: int, K: int) -> dict[str, Array]:
+    """The arrays of ArmQueues for R repetitions and K arms, every queue empty."""
+    return {"buffer": np.zeros((R, K, 16)), "head": np.zeros((R, K), dtype=np.int64),
+            "size": np.zeros((R, K), dtype=np.int64)}
+
+
+@dataclass
+class Queues(ArmStats, ArmQueues):
+    """The base algorithm's statistics plus, per arm, a FIFO of rewards that arrived but were not handed over."""
+
+
 @register("delayed-ucb")
 @dataclass(frozen=True)
 class QueuedUCB(CountingPolicy):
@@ -53,9 +65,7 @@ class QueuedUCB(CountingPolicy):
     alpha: float = hyperparameter(2.0, WIDTH)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        R, K = problem.reps, problem.n_arms
-        return arm_stats(problem, rng, Queues, buffer=np.zeros((R, K, 16)), head=np.zeros((R, K), dtype=np.int64),
-                         size=np.zeros((R, K), dtype=np.int64))
+        return arm_stats(problem, rng, Queues, **empty_queues(problem.reps, problem.n_arms))
 
     def select(self, state: State, context: Array | None) -> Array:
         s: Queues = state  # type: ignore[assignment]
@@ -97,6 +107,7 @@ class DelayedConversionsUCB(CountingPolicy):
     tau(min(s, window)), so conversions / sum of tau over plays estimates the conversion rate without the
     downward bias of counting pending conversions as failures; the bonus is Hoeffding's on that sum."""
 
+    offers: ClassVar[frozenset[str]] = frozenset()  # its counts are plays and its means are re-weighted estimates
     window: int = hyperparameter(1000, whole(1, 10_000_000))
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:

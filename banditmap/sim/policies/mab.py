@@ -7,9 +7,9 @@ from typing import Any, Callable, ClassVar, TypeVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import (RATE, SCALE, SHARE, WIDEST, WIDTH, Array, Domain, Feedback, Policy, State,
-                                         argmax_random, hyperparameter, kl_upper_bound, random_arms, register,
-                                         scatter_add, whole)
+from banditmap.sim.policies.base import (ARM_STATISTICS, CONFIDENCE_BOUNDS, RATE, SCALE, SHARE, WIDEST, WIDTH, Array,
+                                         Domain, Feedback, Policy, State, Statistics, argmax_random, hyperparameter,
+                                         kl_upper_bound, random_arms, register, scatter_add, whole)
 from banditmap.sim.problem import Problem
 
 ARMS = frozenset({"arms"})
@@ -42,10 +42,15 @@ def arm_stats(problem: Problem, rng: np.random.Generator, cls: type[S] | None = 
                 sums=np.zeros((R, K)), means=np.zeros((R, K)), jitter=rng.random((R, K)) * 1e-9, **extra)
 
 
+def ucb_width(s: ArmStats, alpha: float) -> Array:
+    """sqrt(alpha log t / n), t the observations so far."""
+    t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2.0)
+    return np.sqrt(alpha * np.log(t) / np.maximum(s.counts, 1))
+
+
 def ucb_index(s: ArmStats, alpha: float) -> Array:
     """mean + sqrt(alpha log t / n), t the observations so far (UCB1 is alpha = 2)."""
-    t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2.0)
-    return s.means + np.sqrt(alpha * np.log(t) / np.maximum(s.counts, 1))
+    return s.means + ucb_width(s, alpha)
 
 
 def add_observations(state: ArmStats, feedback: Feedback, rewards: Array | None = None) -> None:
@@ -88,14 +93,28 @@ def untried_first(state: ArmStats, scores: Array) -> Array:
     return np.where(state.counts == 0, np.inf, scores)
 
 
+def around(s: ArmStats, width: Array, means: Array | None = None) -> tuple[Array, Array]:
+    """Confidence bounds mean -/+ width (R, K); -inf and inf for an arm not yet observed."""
+    centre = s.means if means is None else means
+    tried = s.counts > 0
+    return np.where(tried, centre - width, -np.inf), np.where(tried, centre + width, np.inf)
+
+
+BOTH = frozenset({ARM_STATISTICS, CONFIDENCE_BOUNDS})
+
+
 @dataclass(frozen=True)
 class CountingPolicy(Policy):
     """Shared plumbing of policies whose state is per-arm counts, sums and means."""
 
     kinds: ClassVar[frozenset[str]] = ARMS
+    offers: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS})
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         return arm_stats(problem, rng)
+
+    def statistics(self, state: State) -> Statistics:
+        return state  # type: ignore[return-value]  # an ArmStats
 
     def update(self, state: State, feedback: Feedback) -> None:
         add_observations(state, feedback)  # type: ignore[arg-type]
@@ -148,16 +167,22 @@ class Softmax(CountingPolicy):
 @register("ucb1")
 @dataclass(frozen=True)
 class UCB1(CountingPolicy):
+    offers: ClassVar[frozenset[str]] = BOTH
     alpha: float = hyperparameter(2.0, WIDTH)
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]
         return np.argmax(untried_first(s, ucb_index(s, self.alpha) + s.jitter), axis=1)
 
+    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+        s: ArmStats = state  # type: ignore[assignment]
+        return around(s, ucb_width(s, self.alpha))
+
 
 @register("kl-ucb")
 @dataclass(frozen=True)
 class KLUCB(CountingPolicy):
+    offers: ClassVar[frozenset[str]] = BOTH
     c: float = hyperparameter(0.0, WIDTH)
 
     def exploration(self, t: Array) -> Array:
@@ -169,6 +194,16 @@ class KLUCB(CountingPolicy):
         s: ArmStats = state  # type: ignore[assignment]
         index = kl_index(s, self.exploration)
         return np.argmax(untried_first(s, index + s.jitter), axis=1)
+
+    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+        """The KL upper bound, and the lower one by symmetry: kl(p, q) = kl(1 - p, 1 - q)."""
+        s: ArmStats = state  # type: ignore[assignment]
+        t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2.0)
+        budget = self.exploration(t) / np.maximum(s.counts, 1)
+        means = np.clip(s.means, 0.0, 1.0)
+        tried = s.counts > 0
+        return (np.where(tried, 1 - kl_upper_bound(1 - means, budget), -np.inf),
+                np.where(tried, kl_upper_bound(means, budget), np.inf))
 
 
 @register("moss")
@@ -223,16 +258,23 @@ class RobustUCB(CountingPolicy):
     """Truncated-mean UCB (Bubeck, Cesa-Bianchi and Lugosi 2013): the s-th sample of an arm is dropped when it
     exceeds (u s / log(1/delta))^(1/(1+epsilon)), with delta = 1/T^2 fixed from the horizon."""
 
+    offers: ClassVar[frozenset[str]] = BOTH
     moment_bound: float = hyperparameter(1.0, SCALE)
     epsilon: float = hyperparameter(1.0, RATE)
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: ArmStats = state  # type: ignore[assignment]
+    def width(self, s: ArmStats) -> Array:
         log_inv_delta = 2 * np.log(max(s.horizon, 2))
         e = self.epsilon
         n = np.maximum(s.counts, 1)
-        bonus = 4 * self.moment_bound ** (1 / (1 + e)) * (log_inv_delta / n) ** (e / (1 + e))
-        return argmax_random(untried_first(s, s.means + bonus), s.rng)
+        return 4 * self.moment_bound ** (1 / (1 + e)) * (log_inv_delta / n) ** (e / (1 + e))
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: ArmStats = state  # type: ignore[assignment]
+        return argmax_random(untried_first(s, s.means + self.width(s)), s.rng)
+
+    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+        s: ArmStats = state  # type: ignore[assignment]
+        return around(s, self.width(s))
 
     def update(self, state: State, feedback: Feedback) -> None:
         s: ArmStats = state  # type: ignore[assignment]
@@ -314,10 +356,19 @@ class Elimination(ArmStats):
 class SuccessiveElimination(CountingPolicy):
     """Round-robin over the surviving arms; an arm goes when its upper bound falls below the best lower bound."""
 
+    offers: ClassVar[frozenset[str]] = BOTH
     delta: float = hyperparameter(0.05, Domain(0.0, 1.0, low_open=True, high_open=True))
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         return arm_stats(problem, rng, Elimination, active=np.ones((problem.reps, problem.n_arms), dtype=bool))
+
+    def radius(self, s: ArmStats) -> Array:
+        n = np.maximum(s.counts, 1)
+        return np.sqrt(np.log(4 * s.K * n ** 2 / self.delta) / (2 * n))
+
+    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+        s: ArmStats = state  # type: ignore[assignment]
+        return around(s, self.radius(s))
 
     def select(self, state: State, context: Array | None) -> Array:
         s: Elimination = state  # type: ignore[assignment]
@@ -326,9 +377,7 @@ class SuccessiveElimination(CountingPolicy):
     def update(self, state: State, feedback: Feedback) -> None:
         s: Elimination = state  # type: ignore[assignment]
         add_observations(s, feedback)
-        n = np.maximum(s.counts, 1)
-        radius = np.sqrt(np.log(4 * s.K * n ** 2 / self.delta) / (2 * n))
-        radius = np.where(s.counts == 0, np.inf, radius)
+        radius = np.where(s.counts == 0, np.inf, self.radius(s))
         lower = np.where(s.active, s.means - radius, -np.inf).max(axis=1, keepdims=True)
         s.active &= (s.means + radius) >= lower
 

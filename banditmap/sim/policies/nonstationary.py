@@ -7,9 +7,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import (RATE, WIDTH, Array, Feedback, Policy, State, argmax_random, hyperparameter,
-                                         register, scatter_add, whole)
-from banditmap.sim.policies.mab import ARMS, ArmStats, arm_stats
+from banditmap.sim.policies.base import (ARM_STATISTICS, RATE, WIDTH, Array, Feedback, Policy, State, Statistics,
+                                         argmax_random, hyperparameter, register, scatter_add, whole)
+from banditmap.sim.policies.mab import ARMS, BOTH, ArmStats, arm_stats, around
 from banditmap.sim.problem import Problem
 
 
@@ -27,6 +27,7 @@ class SlidingWindowUCB(Policy):
     """UCB on the last `window` observations of each repetition (Garivier and Moulines 2011)."""
 
     kinds: ClassVar[frozenset[str]] = ARMS
+    offers: ClassVar[frozenset[str]] = BOTH
     window: int = hyperparameter(1000, whole(1, 10_000_000))
     c: float = hyperparameter(0.6, WIDTH)
 
@@ -35,11 +36,20 @@ class SlidingWindowUCB(Policy):
         return arm_stats(problem, rng, Window, ring_arm=np.zeros((R, w), dtype=np.int64), ring_reward=np.zeros((R, w)),
                          filled=np.zeros((R, w), dtype=bool), cursor=np.zeros(R, dtype=np.int64))
 
+    def bonus(self, s: ArmStats) -> Array:
+        horizon = np.minimum(s.counts.sum(axis=1, keepdims=True), self.window)
+        return np.sqrt(self.c * np.log(np.maximum(horizon, 2)) / np.maximum(s.counts, 1))
+
     def select(self, state: State, context: Array | None) -> Array:
         s: Window = state  # type: ignore[assignment]
-        horizon = np.minimum(s.counts.sum(axis=1, keepdims=True), self.window)
-        bonus = np.sqrt(self.c * np.log(np.maximum(horizon, 2)) / np.maximum(s.counts, 1))
-        return argmax_random(np.where(s.counts < 0.5, np.inf, s.means + bonus), s.rng)
+        return argmax_random(np.where(s.counts < 0.5, np.inf, s.means + self.bonus(s)), s.rng)
+
+    def statistics(self, state: State) -> Statistics:
+        return state  # type: ignore[return-value]  # a Window, whose counts and sums cover the window
+
+    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+        s: ArmStats = state  # type: ignore[assignment]
+        return around(s, self.bonus(s))
 
     def update(self, state: State, feedback: Feedback) -> None:
         s: Window = state  # type: ignore[assignment]
@@ -65,10 +75,14 @@ class Discounted(Policy):
     """Shared part: every decision multiplies all counts and sums by gamma before new rewards are added."""
 
     kinds: ClassVar[frozenset[str]] = ARMS
+    offers: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS})
     gamma: float = hyperparameter(0.99, RATE)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         return arm_stats(problem, rng)
+
+    def statistics(self, state: State) -> Statistics:
+        return state  # type: ignore[return-value]  # discounted counts and sums
 
     def discount(self, s: ArmStats) -> None:
         s.counts *= self.gamma
@@ -92,15 +106,22 @@ class Discounted(Policy):
 @register("discounted-ucb")
 @dataclass(frozen=True)
 class DiscountedUCB(Discounted):
+    offers: ClassVar[frozenset[str]] = BOTH
     c: float = hyperparameter(0.6, WIDTH)
+
+    def bonus(self, s: ArmStats) -> Array:
+        total = np.maximum(s.counts.sum(axis=1, keepdims=True), 2)
+        return 2 * np.sqrt(self.c * np.log(total) / np.maximum(s.counts, 1e-9))  # rewards in [0, 1]
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]
         self.discount(s)
-        total = np.maximum(s.counts.sum(axis=1, keepdims=True), 2)
-        bonus = 2 * np.sqrt(self.c * np.log(total) / np.maximum(s.counts, 1e-9))  # rewards in [0, 1]
         means = s.sums / np.maximum(s.counts, 1e-9)
-        return argmax_random(np.where(s.counts < 1e-6, np.inf, means + bonus), s.rng)
+        return argmax_random(np.where(s.counts < 1e-6, np.inf, means + self.bonus(s)), s.rng)
+
+    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+        s: ArmStats = state  # type: ignore[assignment]
+        return around(s, self.bonus(s), s.sums / np.maximum(s.counts, 1e-9))
 
 
 @register("discounted-ts")

@@ -9,9 +9,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import SHARE, Array, State, argmax_random, hyperparameter, register
+from banditmap.sim.policies.base import CONFIDENCE_BOUNDS, SHARE, Array, State, argmax_random, hyperparameter, register
 from banditmap.sim.policies.contextual import LinearPolicy, Ridge, mean_and_width
-from banditmap.sim.policies.mab import ArmStats, CountingPolicy, untried_first
+from banditmap.sim.policies.mab import BOTH, ArmStats, CountingPolicy, around, untried_first
 from banditmap.sim.problem import Problem
 
 
@@ -22,12 +22,20 @@ class ConservativeUCB(CountingPolicy):
     sum_{i != 0} n_i L_i + L_J + (n_0 - (1 - alpha)(t + 1)) B_0 >= 0, with L lower confidence bounds and B_0 the
     baseline's upper bound while its coefficient is negative (its lower bound otherwise)."""
 
+    offers: ClassVar[frozenset[str]] = BOTH
     alpha: float = hyperparameter(0.1, SHARE)
+
+    def width(self, s: ArmStats) -> Array:
+        return np.sqrt(2 * np.log(max(s.t, 1) + 1) / np.maximum(s.counts, 1))
+
+    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+        s: ArmStats = state  # type: ignore[assignment]
+        return around(s, self.width(s))
 
     def select(self, state: State, context: Array | None) -> Array:
         s: ArmStats = state  # type: ignore[assignment]
         t = max(s.t, 1)
-        width = np.sqrt(2 * np.log(t + 1) / np.maximum(s.counts, 1))
+        width = self.width(s)
         tried = s.counts > 0
         upper = np.where(tried, s.means + width, np.inf)
         lower = np.where(tried, np.maximum(s.means - width, 0.0), 0.0)
@@ -55,7 +63,13 @@ class ConservativeLinUCB(LinearPolicy):
     (1 - alpha) x an upper bound of what the baseline arm would have earned on every context seen so far."""
 
     kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
+    offers: ClassVar[frozenset[str]] = frozenset({CONFIDENCE_BOUNDS})
     alpha: float = hyperparameter(0.1, SHARE)
+
+    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+        assert context is not None
+        mean, width = mean_and_width(state, context)  # type: ignore[arg-type]
+        return mean - width, mean + width
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         base: Ridge = super().init(problem, rng)  # type: ignore[assignment]
