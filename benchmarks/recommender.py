@@ -42,7 +42,7 @@ def random_profiles(n: int, seed: int) -> list[dict[str, object]]:
             if rng.random() > 0.7:
                 continue
             if trait.is_choice:
-                answers[trait.id] = rng.choice(trait.values)
+                answers[trait.id] = rng.choice([c.id for c in trait.choices if not c.exit])  # bandit problems
             elif trait.id == "n_actions":
                 answers[trait.id] = rng.choice([3, 8, 40, 500, 20000])
             elif trait.id == "slate_size":
