@@ -32,9 +32,22 @@ class Coverage:
     branches: tuple[Branch, ...]
 
     @property
+    def preferences(self) -> tuple[str, ...]:
+        """Decision points none of whose answers rules out any entry: they rank candidates, never filter them."""
+        filtering = {b.trait for b in self.branches if b.handlers < self.algorithms or b.exit}
+        return tuple(dict.fromkeys(b.trait for b in self.branches if b.trait not in filtering))
+
+    @property
     def thin_branches(self) -> tuple[Branch, ...]:
         """Branches with fewer than two entries handling them: the map says little there."""
         return tuple(b for b in self.branches if b.handlers < 2 and not b.exit)
+
+
+def preferences(catalog: Catalog) -> frozenset[str]:
+    """The choice traits whose every answer is handled by every entry (asked to rank, not to rule out)."""
+    return frozenset(t.id for t in catalog.choice_traits
+                     if all(not c.exit and all(c.id in a.handles[t.id] for a in catalog.algorithms)
+                            for c in t.choices))
 
 
 def coverage(catalog: Catalog) -> Coverage:

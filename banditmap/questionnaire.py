@@ -65,8 +65,9 @@ def interpret(trait: Trait, reply: str) -> Answer | None:
     return parse_value(trait, text, BanditmapError)
 
 
-def question_text(trait: Trait, number: int, total: int, group_title: str) -> str:
-    lines = [f"\n[{number}/{total}] {group_title} · {trait.id}", trait.question]
+def question_text(trait: Trait, number: int, total: int, group_title: str, preference: bool = False) -> str:
+    kind = "  (a preference: it ranks the candidates, never rules one out)" if preference else ""
+    lines = [f"\n[{number}/{total}] {group_title} · {trait.id}{kind}", trait.question]
     for i, choice in enumerate(trait.choices, 1):
         lines.append(f"  {i}) {choice.id} - {choice.meaning}")
     if not trait.is_choice:
@@ -87,8 +88,10 @@ def run(catalog: Catalog, progress: Progress, io: Prompter, save: Callable[[Prog
     """Ask every pending question; `save` is called after each answer so nothing typed is lost. `<` goes back
     one question (its answer is taken back); `standing` says after each answer how many candidates remain. An
     answer that leaves the map (not a bandit problem) ends the questions."""
+    from banditmap.coverage import preferences
     groups = {g.id: g.title for g in catalog.groups}
     total = len(catalog.traits)
+    ranking_only = preferences(catalog)
     asked = [t.id for t in catalog.traits if progress.done(t.id)]  # in the order they were answered
     index = 0
     while index < len(catalog.traits):
@@ -100,7 +103,8 @@ def run(catalog: Catalog, progress: Progress, io: Prompter, save: Callable[[Prog
         if reason:
             io.say(f"\nSkipped {trait.id}: {reason}.")
             continue
-        io.say(question_text(trait, catalog.traits.index(trait) + 1, total, groups.get(trait.group, trait.group)))
+        io.say(question_text(trait, catalog.traits.index(trait) + 1, total, groups.get(trait.group, trait.group),
+                             trait.id in ranking_only))
         try:
             answer = ask_one(trait, catalog, progress, io, can_go_back=bool(asked))
         except Back:

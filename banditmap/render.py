@@ -380,8 +380,10 @@ def coverage_dict(c: Any) -> dict[str, Any]:
             "simulated": list(c.simulated), "implemented": list(c.implemented),
             "production": list(c.production), "maturity": dict(c.maturity),
             "families": dict(c.families),
+            "preferences": list(c.preferences),
             "branches": [{"trait": b.trait, "value": b.value, "source": b.source, "specialists": list(b.specialists),
-                          "handlers": b.handlers, "usecases": list(b.usecases)} for b in c.branches]}
+                          "handlers": b.handlers, "usecases": list(b.usecases), "exit": b.exit}
+                         for b in c.branches]}
 
 
 def coverage_rows(c: Any) -> tuple[list[str], list[list[str]]]:
@@ -398,4 +400,9 @@ def coverage_summary(c: Any) -> str:
             f"{len(c.implemented)} with an implementation named, {len(c.production)} of them production-grade.")
     if thin:
         line += " Branches with fewer than two entries: " + ", ".join(f"{b.trait}={b.value}" for b in thin) + "."
+    if c.preferences:
+        line += (" Decision points that rule nothing out (asked as preferences, to rank): "
+                 + ", ".join(c.preferences) + ".")
+    else:
+        line += " Every decision point rules out some entry for some answer."
     return line

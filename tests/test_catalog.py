@@ -212,3 +212,17 @@ def test_implementations_name_a_checked_version_and_grade(catalog: Catalog) -> N
 def test_every_use_case_says_where_it_comes_from_and_why_its_traits(catalog: Catalog) -> None:
     for usecase in catalog.usecases:
         assert len(usecase.description.split()) >= 50, usecase.id  # a paragraph, not a title
+
+
+def test_every_question_rules_something_out_or_is_presented_as_a_preference(catalog: Catalog) -> None:
+    from banditmap.coverage import coverage, preferences
+    from banditmap.questionnaire import question_text
+    ranking_only = preferences(catalog)
+    assert ranking_only == set(coverage(catalog).preferences)
+    for trait in catalog.choice_traits:
+        filters = any(c.exit or any(c.id not in a.handles[trait.id] for a in catalog.algorithms)
+                      for c in trait.choices)
+        assert filters != (trait.id in ranking_only), trait.id
+        text = question_text(trait, 1, 1, "g", trait.id in ranking_only)
+        assert ("a preference" in text) == (trait.id in ranking_only)
+    assert ranking_only <= {"logged_data"}  # the only question kept as a preference: having logs rules nothing out
