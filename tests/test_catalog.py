@@ -226,3 +226,22 @@ def test_every_question_rules_something_out_or_is_presented_as_a_preference(cata
         text = question_text(trait, 1, 1, "g", trait.id in ranking_only)
         assert ("a preference" in text) == (trait.id in ranking_only)
     assert ranking_only <= {"logged_data"}  # the only question kept as a preference: having logs rules nothing out
+
+
+def test_every_source_in_the_paper_names_its_section(catalog: Catalog) -> None:
+    """Each decision point and branch taken from Liu & Li 2021 says where in the paper (a section, and for the
+    reward map of section 3 the figure's node where the branch is one of its leaves)."""
+    sources = [g.source for g in catalog.groups] + [t.source for t in catalog.traits] + \
+        [c.source for t in catalog.traits for c in t.choices]
+    for source in sources:
+        if "Liu & Li 2021" in source:
+            assert re.search(r"sections? \d", source), source
+    leaves = {("reward_type", "binary"): 1, ("reward_type", "continuous"): 2, ("multi_objective", "yes"): 3,
+              ("constraints", "budget"): 4, ("delay_bound", "bounded"): 5, ("delay_bound", "indefinite"): 6,
+              ("environment", "adversarial"): 7, ("feedback", "pairwise"): 8, ("reward_granularity", "whole"): 9,
+              ("reward_granularity", "per_item"): 10}
+    for (trait_id, value), node in leaves.items():
+        trait = catalog.trait(trait_id)
+        assert trait is not None
+        choice = next(c for c in trait.choices if c.id == value)
+        assert f"Figure 1 node {node}" in choice.source, f"{trait_id}={value}"
