@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from banditmap.errors import BanditmapError
-from banditmap.ope import logs, replay, synthetic
+from banditmap.ope import logfiles, logs, replay, synthetic
 from banditmap.sim.policies import build
 from banditmap.sim.runner import RunSpec
 
@@ -155,13 +155,13 @@ def test_a_wide_row_past_the_default_chunk_is_refused(tmp_path: Path) -> None:
 def test_clean_numeric_chunks_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Only the first chunk (which decides which columns hold numbers) goes through the csv module."""
     slow: list[int] = []
-    original = logs._csv_parse
+    original = logfiles._csv_parse
 
-    def counted(*args: object) -> logs.Batch:
+    def counted(*args: object) -> logfiles.Batch:
         slow.append(args[1])
         return original(*args)  # type: ignore[arg-type]  # the real arguments, passed through
 
-    monkeypatch.setattr(logs, "_csv_parse", counted)
+    monkeypatch.setattr(logfiles, "_csv_parse", counted)
     path = tmp_path / "log.csv"
     path.write_text(HEADER + rows(1000))
     assert read(path, chunk_rows=100).rows == 1000
