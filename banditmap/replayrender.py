@@ -11,7 +11,7 @@ from banditmap.ope.estimators import Estimate
 from banditmap.ope.replay import ReplayResult, verdict
 from banditmap.render import emit, print_table, to_csv, to_json, to_markdown
 
-REPLAY_SCHEMA = "banditmap.replay/1"
+REPLAY_SCHEMA = "banditmap.replay/2"
 ESTIMATORS = ("ips", "snips", "dm", "dr")
 
 

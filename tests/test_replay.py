@@ -233,8 +233,11 @@ def test_replay_command_on_generated_logs(runner: CliRunner, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data == json.loads(out_file.read_text())
-    assert data["schema"] == "banditmap.replay/1" and data["log"]["rows"] == 20000
+    assert data["schema"] == "banditmap.replay/2" and data["log"]["rows"] == 20000
     assert len(data["candidates"]) == 4  # three shortlisted and the uniform baseline
+    # schema 2: wall-clock seconds sit under the top-level "timing", not in each candidate
+    assert set(data["timing"]["replay_seconds"]) == {c["id"] for c in data["candidates"]}
+    assert not any("seconds" in c for c in data["candidates"])
     assert data["log"]["columns"] == {"action": "item_id", "reward": "click", "propensity": "propensity_score",
                                       "position": None, "numeric": [], "categorical": []}
     for c in data["candidates"]:
