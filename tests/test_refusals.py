@@ -320,3 +320,31 @@ def test_a_user_entry_naming_no_simulator_is_one_line(tmp_path: Path) -> None:
                  ["bench", "--catalog", str(folder), "--set", "n_actions=3", "-a", "my-algo", "--rounds", "20"]):
         line = refusal(invoke(args), str(target), "simulator")
         assert "no-such-policy" in line and "does not exist" in line
+
+
+def test_replay_writes_nothing_when_it_fails_after_its_work(tmp_path: Path) -> None:
+    logs = tmp_path / "logs.csv"
+    assert invoke(["make-logs", str(logs), "--set", "n_actions=3", "--rows", "300"]).exit_code == 0
+    out = tmp_path / "replay.json"
+    for plot in (tmp_path / "nope" / "p.png", tmp_path / "p.gif", tmp_path):
+        result = invoke(["replay", str(logs), "-a", "ucb1", "--out", str(out), "--plot", str(plot)])
+        refusal(result, "--plot")
+        assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["logs.csv"]
+
+
+@pytest.mark.parametrize("args", [["usecases"], ["recommend", "--usecase", "homepage-banner", "--format", "json"],
+                                  ["map", "--sources"], ["catalog", "show", "ucb1"]])
+def test_an_ascii_only_stream_gets_escapes_not_a_traceback(tmp_path: Path, args: list[str]) -> None:
+    import os
+    import subprocess
+    import sys
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: Café ☕ shop\nprofile:\n  n_actions: 5\n", encoding="utf-8")
+    extra = ["--profile", str(profile)] if args[0] == "recommend" else []
+    env = dict(os.environ, PYTHONIOENCODING="ascii", PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    proc = subprocess.run([sys.executable, "-m", "banditmap", *args, *extra], capture_output=True, env=env,
+                          timeout=60)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr[-500:]
+    proc.stdout.decode("ascii")  # nothing but ASCII reached the stream
+    if "json" in args:
+        assert json.loads(proc.stdout)["profile"]["name"].endswith("Café ☕ shop")  # escaped, still valid JSON
