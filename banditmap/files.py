@@ -12,7 +12,7 @@ from typing import Callable
 
 from banditmap.errors import BanditmapError
 
-Writer = Callable[[Path], None]  # writes a whole file at the path it is given
+Writer = Callable[[Path], object]  # writes a whole file at the path it is given (its result is ignored)
 
 
 def check_destination(path: Path, option: str, *, force: bool = False, suffixes: tuple[str, ...] = ()) -> Path:
