@@ -225,7 +225,7 @@ def test_every_question_rules_something_out_or_is_presented_as_a_preference(cata
         assert filters != (trait.id in ranking_only), trait.id
         text = question_text(trait, 1, 1, "g", trait.id in ranking_only)
         assert ("a preference" in text) == (trait.id in ranking_only)
-    assert ranking_only <= {"logged_data"}  # the only question kept as a preference: having logs rules nothing out
+    assert ranking_only <= {"logged_data", "slate_effects", "action_features"}  # preferences by design
 
 
 def test_every_source_in_the_paper_names_its_section(catalog: Catalog) -> None:
