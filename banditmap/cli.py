@@ -388,7 +388,7 @@ def replay(
                                       "--rows 100000 --logging softmax")
 @friendly
 def make_logs(
-    path: Annotated[Path, typer.Argument(metavar="FILE", help="CSV file to write.")],
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="CSV (.csv) or Parquet (.parquet, .pq) file to write.")],
     profile: ProfileFile = None, usecase: UseCaseName = None, set_: Sets = None,
     rows: Annotated[int, typer.Option("--rows", min=1, max=100_000_000, help="Logged decisions.")] = 100_000,
     logging: Annotated[str, typer.Option("--logging", metavar="POLICY",
