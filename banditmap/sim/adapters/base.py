@@ -1,0 +1,153 @@
+"""What every adapter simulator shares: a policy that wraps another policy (any registered one, or another
+wrapper), talks to it only through the Policy interface and the capabilities it offers, and the registry from the
+catalog's adapter `simulator` ids to wrapper classes.
+
+A wrapper's state holds the base's state as `inner`. Wrappers that keep several instances of the base (one per
+position, two sparring partners, one per weight vector) give the base n x R repetitions, so the instances run
+vectorised in one state: instance i of repetition r is inner repetition i * R + r.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from banditmap.errors import BanditmapError, shown
+from banditmap.sim.policies.base import Array, Domain, Feedback, Policy, State, Statistics, domains
+from banditmap.sim.problem import Problem
+
+
+@dataclass
+class Wrapped(State):
+    inner: State = None  # type: ignore[assignment]  # the base's state
+
+
+def wrapped() -> Any:
+    """The field of a wrapper holding its base policy: not a hyperparameter, so it has no domain."""
+    return dataclasses.field(metadata={"wraps": True})
+
+
+@dataclass(frozen=True)
+class Wrapper(Policy):
+    """A policy around `base`. `lift` says on which problem kinds the composition runs given the base's kinds;
+    `needs` the capabilities of the base it uses; `keeps` those of the base it still offers. By default every
+    call goes through to the base, so a wrapper overrides only what its reduction changes."""
+
+    needs: ClassVar[frozenset[str]] = frozenset()
+    keeps: ClassVar[frozenset[str]] = frozenset()
+    base: Policy = wrapped()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # the composition's kinds and capabilities follow from its base: instance attributes shadow the class's
+        object.__setattr__(self, "kinds", self.lift(self.base.kinds))
+        object.__setattr__(self, "offers", self.base.offers & self.keeps)
+
+    @classmethod
+    def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
+        """The problem kinds the wrapper runs on around a base that runs on `base_kinds`."""
+        return base_kinds & frozenset({"arms"})
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        return Wrapped(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds,
+                       inner=self.base.init(problem, rng))
+
+    def ask(self, state: State, context: Array | None) -> Array:
+        """One decision of the base, counted in its own decision count as the runner counts the wrapper's."""
+        inner = state.inner  # type: ignore[attr-defined]
+        inner.aux = None
+        choice = self.base.select(inner, context)
+        inner.t += 1
+        return choice
+
+    def select(self, state: State, context: Array | None) -> Array:
+        choice = self.ask(state, context)
+        state.aux = state.inner.aux  # type: ignore[attr-defined]
+        return choice
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        self.base.update(state.inner, feedback)  # type: ignore[attr-defined]
+
+    def recommend(self, state: State) -> Array:
+        return self.base.recommend(state.inner)  # type: ignore[attr-defined]
+
+    def exploit(self, state: State, context: Array | None) -> Array:
+        return self.base.exploit(state.inner, context)  # type: ignore[attr-defined]
+
+    def statistics(self, state: State) -> Statistics:
+        return self.base.statistics(state.inner)  # type: ignore[attr-defined]
+
+    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+        return self.base.bounds(state.inner, context)  # type: ignore[attr-defined]
+
+
+def stacked(problem: Problem, copies: int, **changes: Any) -> Problem:
+    """The problem as seen by `copies` instances of a base held in one state (copies x R repetitions)."""
+    return replace(problem, reps=problem.reps * copies, **changes)
+
+
+def layer_feedback(feedback: Feedback, layer: Array, observed: Array | None = None) -> Feedback:
+    """The observations of one layer (each repetition at most once), optionally with other observed values."""
+    pick = (lambda a: None if a is None else a[layer])
+    return Feedback(feedback.reps[layer], feedback.actions[layer],
+                    feedback.observed[layer] if observed is None else observed, pick(feedback.contexts),
+                    pick(feedback.aux), unique=True, costs=pick(feedback.costs))
+
+
+ADAPTERS: dict[str, type[Wrapper]] = {}
+
+
+def register_adapter(*ids: str) -> Any:
+    """Class decorator: file the wrapper under the catalog's adapter simulator ids; every hyperparameter needs a
+    domain, as for policies."""
+    def decorate(cls: type[Wrapper]) -> type[Wrapper]:
+        for f in dataclasses.fields(cls):
+            if not isinstance(f.metadata.get("domain"), Domain) and not f.metadata.get("wraps"):
+                raise TypeError(f"{cls.__name__}.{f.name} has no domain; declare it with hyperparameter()")
+        for simulator_id in ids:
+            ADAPTERS[simulator_id] = cls
+        return cls
+    return decorate
+
+
+def build_wrapper(simulator_id: str, base: Policy, params: dict[str, Any], where: str,
+                  source: str | None = None) -> Wrapper:
+    """Wrap `base` with a registered adapter simulator and its hyperparameters, checked like a policy's."""
+    cls = ADAPTERS.get(simulator_id)
+    if cls is None:
+        raise BanditmapError(f"no adapter simulator {shown(simulator_id)}; expected one of "
+                             f"{', '.join(sorted(ADAPTERS))}", source=source, field=where)
+    allowed = domains(cls)
+    clean: dict[str, Any] = {}
+    for name, value in params.items():
+        if name not in allowed:
+            expected = f"expected one of {', '.join(allowed)}" if allowed else "it has none"
+            raise BanditmapError(f"unknown hyperparameter {shown(name)}; {expected}", source=source,
+                                 field=f"{where}.{name}")
+        clean[name] = allowed[name].parse(value, f"{where}.{name}", source)
+    return cls(base, **clean)
+
+
+def chain_kinds(base: type[Policy], chain: Sequence[type[Wrapper]]) -> frozenset[str]:
+    """The problem kinds a base class wrapped by `chain` (innermost first) runs on."""
+    kinds = base.kinds
+    for cls in chain:
+        kinds = cls.lift(kinds)
+    return kinds
+
+
+def chain_gap(base: type[Policy], chain: Sequence[type[Wrapper]]) -> str | None:
+    """Why the simulators cannot be composed in this order (a capability a wrapper needs that what it wraps does
+    not offer), or None."""
+    offers = base.offers
+    inside = base.__name__
+    for cls in chain:
+        missing = sorted(cls.needs - offers)
+        if missing:
+            return f"the simulator of {cls.__name__} needs {' and '.join(missing)}, which {inside} does not offer"
+        offers &= cls.keeps
+        inside = cls.__name__
+    return None

@@ -1,0 +1,187 @@
+"""Adapters that keep several instances of the base: one per position of a ranking (ranked bandits, Radlinski,
+Kleinberg and Joachims 2008), two sparring partners for duels (Ailon, Karnin and Joachims 2014), one per weight
+vector over several metrics (Drugan and Nowe 2013), or a fresh one per batch of rounds (Rexp3, Besbes, Gur and
+Zeevi 2014). The instances share one base state of n x R repetitions (instance i of repetition r is i * R + r)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from banditmap.sim.adapters.base import Wrapped, Wrapper, register_adapter, stacked
+from banditmap.sim.policies.base import SHARE, Array, Feedback, State, hyperparameter, random_arms, whole
+from banditmap.sim.problem import Problem
+
+
+def instance_aux(inner: State, copies: int, R: int) -> Array | None:
+    """What the base noted for each instance's decision, (R, copies), or None."""
+    return None if inner.aux is None else np.asarray(inner.aux).reshape(copies, R).T
+
+
+@dataclass
+class Positions(Wrapped):
+    wanted: Array = None  # type: ignore[assignment]  # (R, k) what each position's instance asked for last
+
+
+@register_adapter("ranked-bandits")
+@dataclass(frozen=True)
+class RankedBandits(Wrapper):
+    """Ranked bandits: the instance for position i picks an item for that slot; an item already shown higher up is
+    replaced by a random item not yet in the list. After the user scans the list, the instance of the clicked
+    position gets reward 1 if the item shown there was its own pick, and every other instance gets 0 (the first
+    click is what the paper rewards; a replaced pick earns 0). The list maximises the chance of at least one
+    click, reaching (1 - 1/e) of the best list for adversarial bases."""
+
+    @classmethod
+    def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
+        return frozenset({"cascade"}) if "arms" in base_kinds else frozenset()
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        k = problem.slate_size
+        inner = self.base.init(stacked(problem, k, kind="arms", slate_size=1), rng)
+        return Positions(rng, problem.reps, problem.n_arms, k, problem.rounds, inner=inner,
+                         wanted=np.zeros((problem.reps, k), dtype=np.int64))
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: Positions = state  # type: ignore[assignment]
+        wanted = self.ask(s, None).reshape(s.k, s.R).T  # (R, k)
+        shown = wanted.copy()
+        rows = np.arange(s.R)
+        for position in range(1, s.k):
+            above = shown[:, :position]
+            taken = (above == wanted[:, position:position + 1]).any(axis=1)
+            if taken.any():
+                scores = s.rng.random((s.R, s.K))
+                scores[rows[:, None], above] = -1.0  # never an item already in the list
+                shown[taken, position] = scores[taken].argmax(axis=1)
+        aux = instance_aux(s.inner, s.k, s.R)
+        s.aux = np.stack([wanted, np.full(wanted.shape, np.nan) if aux is None else aux], axis=2)
+        return shown
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        s: Positions = state  # type: ignore[assignment]
+        assert feedback.aux is not None
+        n, k = feedback.actions.shape
+        wanted = feedback.aux[:, :, 0].astype(np.int64)
+        clicked = np.arange(k)[None, :] == feedback.observed.astype(np.int64)[:, None]
+        rewards = (clicked & (feedback.actions == wanted)).astype(float)
+        reps = (np.arange(k)[None, :] * s.R + feedback.reps[:, None])  # each position's instance
+        aux = feedback.aux[:, :, 1]
+        self.base.update(s.inner, Feedback(reps.ravel(), wanted.ravel(), rewards.ravel(), None,
+                                           None if np.isnan(aux).all() else aux.ravel(), unique=feedback.unique))
+
+    def recommend(self, state: State) -> Array:
+        raise NotImplementedError
+
+
+@register_adapter("sparring")
+@dataclass(frozen=True)
+class Sparring(Wrapper):
+    """Sparring: a left and a right instance of the base each choose an option; the pair is compared, the left
+    instance gets reward 1 when its option wins and the right one 1 when its option wins. The paper conjectures,
+    and reports experiments showing, that both converge on the Condorcet winner."""
+
+    @classmethod
+    def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
+        return frozenset({"dueling"}) if "arms" in base_kinds else frozenset()
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        inner = self.base.init(stacked(problem, 2, kind="arms", slate_size=1), rng)
+        return Wrapped(rng, problem.reps, problem.n_arms, 2, problem.rounds, inner=inner)
+
+    def select(self, state: State, context: Array | None) -> Array:
+        picks = self.ask(state, None).reshape(2, state.R).T  # (R, 2): left, right
+        state.aux = instance_aux(state.inner, 2, state.R)  # type: ignore[attr-defined]
+        return picks
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        won = feedback.observed  # 1 when the first (left) option won
+        reps = np.concatenate([feedback.reps, feedback.reps + state.R])
+        aux = None if feedback.aux is None else np.concatenate([feedback.aux[:, 0], feedback.aux[:, 1]])
+        self.base.update(state.inner, Feedback(reps, feedback.actions.T.ravel(), np.concatenate([won, 1 - won]),
+                                               None, aux, unique=feedback.unique))
+
+    def recommend(self, state: State) -> Array:
+        raise NotImplementedError
+
+
+@dataclass
+class Weighted(Wrapped):
+    weights: Array = None  # type: ignore[assignment]  # (W, D) one weight vector per instance
+    drawn: Array = None  # type: ignore[assignment]  # (R,) the instance that decided last
+
+
+@register_adapter("scalarization")
+@dataclass(frozen=True)
+class Scalarization(Wrapper):
+    """Linear scalarisation (Drugan and Nowe 2013): the base learns from w . r, the weighted sum of the metrics.
+    With one weight vector, (weight, then 1 - weight shared by the other metrics); with `vectors` > 1, the first
+    metric's weight spreads evenly over [0, 1], one base instance per vector, and each decision is made by an
+    instance drawn at random, which spreads play over the Pareto front."""
+
+    weight: float = hyperparameter(0.5, SHARE)
+    vectors: int = hyperparameter(1, whole(1, 16, "each vector is a base instance per repetition"))
+
+    @classmethod
+    def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
+        return frozenset({"multi"}) if "arms" in base_kinds else frozenset()
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        D, W = max(problem.objectives, 1), self.vectors
+        first = np.array([self.weight]) if W == 1 else np.linspace(0.0, 1.0, W)
+        rest = (1 - first[:, None]) / max(D - 1, 1) * np.ones((W, D - 1))
+        weights = np.concatenate([first[:, None], rest], axis=1) if D > 1 else np.ones((W, 1))
+        inner = self.base.init(stacked(problem, W, kind="arms", objectives=1), rng)
+        return Weighted(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds, inner=inner,
+                        weights=weights, drawn=np.zeros(problem.reps, dtype=np.int64))
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: Weighted = state  # type: ignore[assignment]
+        W = len(s.weights)
+        picks = self.ask(s, None).reshape(W, s.R).T  # (R, W)
+        s.drawn = random_arms(s.rng, W, s.R) if W > 1 else np.zeros(s.R, dtype=np.int64)
+        rows = np.arange(s.R)
+        aux = instance_aux(s.inner, W, s.R)
+        s.aux = np.stack([s.drawn.astype(float), np.full(s.R, np.nan) if aux is None else aux[rows, s.drawn]],
+                         axis=1)
+        return picks[rows, s.drawn]
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        s: Weighted = state  # type: ignore[assignment]
+        assert feedback.aux is not None
+        drawn = feedback.aux[:, 0].astype(np.int64)
+        observed = feedback.observed.reshape(len(feedback.reps), -1)
+        rewards = (observed * s.weights[drawn][:, :observed.shape[1]]).sum(axis=1)
+        aux = feedback.aux[:, 1]
+        self.base.update(s.inner, Feedback(drawn * s.R + feedback.reps, feedback.actions, rewards, None,
+                                           None if np.isnan(aux).all() else aux, unique=feedback.unique))
+
+    def recommend(self, state: State) -> Array:
+        raise NotImplementedError
+
+
+@dataclass
+class Restarted(Wrapped):
+    problem: Problem | None = None  # what the base is started on again
+
+
+@register_adapter("restarts")
+@dataclass(frozen=True)
+class Restarts(Wrapper):
+    """Rexp3 (Besbes, Gur and Zeevi 2014): the base starts afresh every `batch` rounds, so within a batch it
+    competes with the best arm of that batch; the batch length trades relearning against drift."""
+
+    batch: int = hyperparameter(1000, whole(1, 10_000_000))
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        return Restarted(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds,
+                         inner=self.base.init(problem, rng), problem=problem)
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: Restarted = state  # type: ignore[assignment]
+        if s.t and s.t % self.batch == 0:
+            assert s.problem is not None
+            s.inner = self.base.init(s.problem, s.rng)  # feedback still on its way is given to the new instance
+        return super().select(s, context)

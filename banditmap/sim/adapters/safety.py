@@ -1,0 +1,70 @@
+"""Conservative exploration around any base with confidence bounds: the base's choice is played only while a
+pessimistic estimate of the reward earned stays above (1 - alpha) of what the default action (arm 0, today's
+policy in the simulator) would have earned (Wu, Shariff, Lattimore and Szepesvari 2016; Kazerouni et al. 2017)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from banditmap.sim.adapters.base import Wrapped, Wrapper, register_adapter
+from banditmap.sim.policies.base import ARM_STATISTICS, CONFIDENCE_BOUNDS, SHARE, Array, State, hyperparameter
+from banditmap.sim.problem import Problem
+
+DEFAULT = 0  # the simulator's environments make arm 0 the default action
+
+
+@dataclass
+class Budget(Wrapped):
+    plays: Array = None  # type: ignore[assignment]  # (R, K) decisions actually played, per arm
+    margin: Array = None  # type: ignore[assignment]  # (R,) pessimistic margin over the budget (with contexts)
+
+
+@register_adapter("conservative")
+@dataclass(frozen=True)
+class Conservative(Wrapper):
+    """Without contexts, Conservative UCB's check (Wu et al. 2016, unknown default reward): the base's choice J is
+    played when sum_{i != 0} n_i L_i + L_J + (n_0 - (1 - alpha)(t + 1)) B_0 >= 0, with n_i the plays so far, L the
+    base's lower bounds (at least 0: rewards are non-negative) and B_0 the default's upper bound while its
+    coefficient is negative, its lower bound otherwise. With contexts, the same budget is kept over the bounds each
+    play had when it was made (a margin that grows by L_J - (1 - alpha) U_0 for the base's plays and by alpha L_0
+    for the default's): valid for any base with confidence bounds, looser than Kazerouni et al.'s check over the
+    linear model's confidence set."""
+
+    needs: ClassVar[frozenset[str]] = frozenset({CONFIDENCE_BOUNDS})
+    keeps: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS, CONFIDENCE_BOUNDS})
+    alpha: float = hyperparameter(0.1, SHARE)
+
+    @classmethod
+    def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
+        return base_kinds & frozenset({"arms", "contextual"})
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        R = problem.reps
+        return Budget(rng, R, problem.n_arms, problem.slate_size, problem.rounds, inner=self.base.init(problem, rng),
+                      plays=np.zeros((R, problem.n_arms)), margin=np.zeros(R))
+
+    def select(self, state: State, context: Array | None) -> Array:
+        s: Budget = state  # type: ignore[assignment]
+        wanted = super().select(s, context)
+        lower, upper = self.bounds(s, context)
+        lower = np.where(np.isfinite(lower), np.maximum(lower, 0.0), 0.0)
+        rows = np.arange(s.R)
+        if context is None:
+            t = s.plays.sum(axis=1)
+            others = (np.delete(s.plays, DEFAULT, axis=1) * np.delete(lower, DEFAULT, axis=1)).sum(axis=1)
+            coefficient = s.plays[:, DEFAULT] - (1 - self.alpha) * (t + 1)
+            default = np.where(coefficient < 0, upper[:, DEFAULT], lower[:, DEFAULT])
+            with np.errstate(invalid="ignore"):  # an unknown default: -inf x ... is refused below
+                slack = others + lower[rows, wanted] + coefficient * default
+        else:
+            slack = s.margin + lower[rows, wanted] - (1 - self.alpha) * upper[:, DEFAULT]
+        safe = np.isfinite(slack) & (slack >= 0)
+        choice = np.where((wanted == DEFAULT) | safe, wanted, DEFAULT)
+        if context is not None:
+            s.margin += np.where(choice == DEFAULT, self.alpha * lower[:, DEFAULT],
+                                 lower[rows, choice] - (1 - self.alpha) * upper[:, DEFAULT])
+        s.plays[rows, choice] += 1
+        return choice
