@@ -1,6 +1,6 @@
 """Simulated policies; importing this package fills the registry."""
 
-from banditmap.sim.policies import (assortment, budget, combination, contextual, delayed,  # noqa: F401
+from banditmap.sim.policies import (adversarial, assortment, budget, combination, contextual, delayed,  # noqa: F401
                                     dueling, lists, mab, multiobjective, nonstationary, pricing,
                                     safe)
 from banditmap.sim.policies.base import REGISTRY, Feedback, Policy, State, build

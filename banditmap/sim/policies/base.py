@@ -5,10 +5,10 @@ returns one action per repetition (an (R,) array, or (R, k) for lists); `update`
 observations given as flat arrays, so delayed and batched feedback (several observations for one repetition, or
 none) go through the same code as immediate feedback.
 
-Adapters (banditmap.sim.adapters) wrap a policy through this interface only, plus two capabilities a policy may
-`offer`, named as in the catalog: "arm-statistics" (`statistics`: the per-arm counts and sums it decides from,
-which a wrapper may rewrite) and "confidence-bounds" (`bounds`: a lower and an upper bound on each action's
-expected reward).
+Adapters (banditmap.sim.adapters) wrap a policy through this interface only, plus what the policy `offers`, named
+as the catalog's capabilities: "arm-statistics" (`statistics`: the per-arm counts and sums it decides from, which
+a wrapper may rewrite), "confidence-bounds" (`bounds`: a lower and an upper bound on each action's expected
+reward), and two properties without a method, "adversarial" and "regression-oracle".
 """
 
 from __future__ import annotations
@@ -81,12 +81,14 @@ class Statistics(Protocol):
 
 ARM_STATISTICS = "arm-statistics"
 CONFIDENCE_BOUNDS = "confidence-bounds"
+ADVERSARIAL = "adversarial"  # low regret against an adaptive adversary: a property, no method
+REGRESSION_ORACLE = "regression-oracle"  # learns through an online regression model: a property, no method
 
 
 @dataclass(frozen=True)
 class Policy:
     kinds: ClassVar[frozenset[str]] = frozenset({"arms"})
-    offers: ClassVar[frozenset[str]] = frozenset()  # ARM_STATISTICS, CONFIDENCE_BOUNDS: what adapters may use
+    offers: ClassVar[frozenset[str]] = frozenset()  # the catalog's capabilities (besides policy) it backs
 
     def __post_init__(self) -> None:
         """A policy checks its own hyperparameters, however it was made (`build` says where a bad value came from)."""

@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import (CONFIDENCE_BOUNDS, SCALE, SHARE, WIDTH, Array, Feedback, Policy, State,
-                                         argmax_random, hyperparameter, random_arms, register)
+from banditmap.sim.policies.base import (CONFIDENCE_BOUNDS, REGRESSION_ORACLE, SCALE, SHARE, WIDTH, Array, Feedback,
+                                         Policy, State, argmax_random, hyperparameter, random_arms, register)
 from banditmap.sim.problem import Problem
 
 
@@ -112,6 +112,7 @@ class EpsilonGreedyOracle(LinearPolicy):
     """The greedy action of a ridge-regression reward model, or with probability epsilon a random action: the
     simplest regression-oracle method (the oracle here is per-arm ridge regression)."""
 
+    offers: ClassVar[frozenset[str]] = frozenset({REGRESSION_ORACLE})
     epsilon: float = hyperparameter(0.05, SHARE)
 
     def select(self, state: State, context: Array | None) -> Array:
