@@ -16,13 +16,36 @@ from banditmap.sim.problem import Problem
 
 
 def instance_aux(inner: State, copies: int, R: int) -> Array | None:
-    """What the base noted for each instance's decision, (R, copies), or None."""
-    return None if inner.aux is None else np.asarray(inner.aux).reshape(copies, R).T
+    """What the base noted for each instance's decision, (R, copies, ...), or None."""
+    if inner.aux is None:
+        return None
+    aux = np.asarray(inner.aux, dtype=float)
+    return np.moveaxis(aux.reshape((copies, R) + aux.shape[1:]), 0, 1)
+
+
+def pack(own: Array, noted: Array | None) -> Array:
+    """The wrapper's own note (R, c) and the base's notes (R, c, ...) as one float array (R, c, 1 + m), to travel
+    with the feedback."""
+    rest = np.zeros(own.shape + (0,)) if noted is None else noted.reshape(own.shape + (-1,))
+    return np.concatenate([own[..., None].astype(float), rest], axis=-1)
+
+
+def unpack(aux: Array, shape: tuple[int, ...] | None) -> tuple[Array, Array | None]:
+    """`pack` undone for N observations: the wrapper's notes (N, c) and the base's (N * c, *shape), or None."""
+    own = aux[..., 0]
+    if shape is None:
+        return own, None
+    return own, np.moveaxis(aux[..., 1:], 1, 0).reshape((-1,) + shape)
+
+
+def noted_shape(inner: State) -> tuple[int, ...] | None:
+    """The shape of what the base notes per decision, past the repetitions axis."""
+    return None if inner.aux is None else np.asarray(inner.aux).shape[1:]
 
 
 @dataclass
 class Positions(Wrapped):
-    wanted: Array = None  # type: ignore[assignment]  # (R, k) what each position's instance asked for last
+    noted: tuple[int, ...] | None = None  # the shape of what the base notes per decision
 
 
 @register_adapter("ranked-bandits")
@@ -41,8 +64,7 @@ class RankedBandits(Wrapper):
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
         k = problem.slate_size
         inner = self.base.init(stacked(problem, k, kind="arms", slate_size=1), rng)
-        return Positions(rng, problem.reps, problem.n_arms, k, problem.rounds, inner=inner,
-                         wanted=np.zeros((problem.reps, k), dtype=np.int64))
+        return Positions(rng, problem.reps, problem.n_arms, k, problem.rounds, inner=inner)
 
     def select(self, state: State, context: Array | None) -> Array:
         s: Positions = state  # type: ignore[assignment]
@@ -56,21 +78,21 @@ class RankedBandits(Wrapper):
                 scores = s.rng.random((s.R, s.K))
                 scores[rows[:, None], above] = -1.0  # never an item already in the list
                 shown[taken, position] = scores[taken].argmax(axis=1)
-        aux = instance_aux(s.inner, s.k, s.R)
-        s.aux = np.stack([wanted, np.full(wanted.shape, np.nan) if aux is None else aux], axis=2)
+        s.noted = noted_shape(s.inner)
+        s.aux = pack(wanted, instance_aux(s.inner, s.k, s.R))
         return shown
 
     def update(self, state: State, feedback: Feedback) -> None:
         s: Positions = state  # type: ignore[assignment]
         assert feedback.aux is not None
-        n, k = feedback.actions.shape
-        wanted = feedback.aux[:, :, 0].astype(np.int64)
+        k = feedback.actions.shape[1]
+        own, noted = unpack(feedback.aux, s.noted)
+        wanted = own.astype(np.int64)
         clicked = np.arange(k)[None, :] == feedback.observed.astype(np.int64)[:, None]
         rewards = (clicked & (feedback.actions == wanted)).astype(float)
-        reps = (np.arange(k)[None, :] * s.R + feedback.reps[:, None])  # each position's instance
-        aux = feedback.aux[:, :, 1]
-        self.base.update(s.inner, Feedback(reps.ravel(), wanted.ravel(), rewards.ravel(), None,
-                                           None if np.isnan(aux).all() else aux.ravel(), unique=feedback.unique))
+        reps = np.arange(k)[:, None] * s.R + feedback.reps[None, :]  # each position's instance, position first
+        self.base.update(s.inner, Feedback(reps.ravel(), wanted.T.ravel(), rewards.T.ravel(), None, noted,
+                                           unique=feedback.unique))
 
     def recommend(self, state: State) -> Array:
         raise NotImplementedError
@@ -99,7 +121,7 @@ class Sparring(Wrapper):
     def update(self, state: State, feedback: Feedback) -> None:
         won = feedback.observed  # 1 when the first (left) option won
         reps = np.concatenate([feedback.reps, feedback.reps + state.R])
-        aux = None if feedback.aux is None else np.concatenate([feedback.aux[:, 0], feedback.aux[:, 1]])
+        aux = None if feedback.aux is None else np.concatenate([feedback.aux[:, 0], feedback.aux[:, 1]])  # left first
         self.base.update(state.inner, Feedback(reps, feedback.actions.T.ravel(), np.concatenate([won, 1 - won]),
                                                None, aux, unique=feedback.unique))
 
@@ -110,7 +132,7 @@ class Sparring(Wrapper):
 @dataclass
 class Weighted(Wrapped):
     weights: Array = None  # type: ignore[assignment]  # (W, D) one weight vector per instance
-    drawn: Array = None  # type: ignore[assignment]  # (R,) the instance that decided last
+    noted: tuple[int, ...] | None = None  # the shape of what the base notes per decision
 
 
 @register_adapter("scalarization")
@@ -135,28 +157,28 @@ class Scalarization(Wrapper):
         weights = np.concatenate([first[:, None], rest], axis=1) if D > 1 else np.ones((W, 1))
         inner = self.base.init(stacked(problem, W, kind="arms", objectives=1), rng)
         return Weighted(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds, inner=inner,
-                        weights=weights, drawn=np.zeros(problem.reps, dtype=np.int64))
+                        weights=weights)
 
     def select(self, state: State, context: Array | None) -> Array:
         s: Weighted = state  # type: ignore[assignment]
         W = len(s.weights)
         picks = self.ask(s, None).reshape(W, s.R).T  # (R, W)
-        s.drawn = random_arms(s.rng, W, s.R) if W > 1 else np.zeros(s.R, dtype=np.int64)
+        drawn = random_arms(s.rng, W, s.R) if W > 1 else np.zeros(s.R, dtype=np.int64)
         rows = np.arange(s.R)
-        aux = instance_aux(s.inner, W, s.R)
-        s.aux = np.stack([s.drawn.astype(float), np.full(s.R, np.nan) if aux is None else aux[rows, s.drawn]],
-                         axis=1)
-        return picks[rows, s.drawn]
+        noted = instance_aux(s.inner, W, s.R)
+        s.noted = noted_shape(s.inner)
+        s.aux = pack(drawn[:, None], None if noted is None else noted[rows, drawn][:, None])
+        return picks[rows, drawn]
 
     def update(self, state: State, feedback: Feedback) -> None:
         s: Weighted = state  # type: ignore[assignment]
         assert feedback.aux is not None
-        drawn = feedback.aux[:, 0].astype(np.int64)
+        own, noted = unpack(feedback.aux, s.noted)
+        drawn = own[:, 0].astype(np.int64)
         observed = feedback.observed.reshape(len(feedback.reps), -1)
         rewards = (observed * s.weights[drawn][:, :observed.shape[1]]).sum(axis=1)
-        aux = feedback.aux[:, 1]
-        self.base.update(s.inner, Feedback(drawn * s.R + feedback.reps, feedback.actions, rewards, None,
-                                           None if np.isnan(aux).all() else aux, unique=feedback.unique))
+        self.base.update(s.inner, Feedback(drawn * s.R + feedback.reps, feedback.actions, rewards, None, noted,
+                                           unique=feedback.unique))
 
     def recommend(self, state: State) -> Array:
         raise NotImplementedError
