@@ -119,11 +119,19 @@ def fit(algorithm: Algorithm, trait: Trait, value: str) -> Reason:
 
 def suitability(trait_id: str, value: Answer, bound: Bound) -> Reason:
     number = float(value)
+    points = suited_points(number, bound)
+    if points == SUITED:
+        return Reason(trait_id, value, SUITED, f"{trait_id}={number:g} is in the range it suits")
     if bound.maximum is not None and number > bound.maximum:
         return Reason(trait_id, value, UNSUITED, f"{trait_id}={number:g} is above the {bound.maximum:g} it suits")
-    if bound.minimum is not None and number < bound.minimum:
-        return Reason(trait_id, value, UNSUITED, f"{trait_id}={number:g} is below the {bound.minimum:g} it needs")
-    return Reason(trait_id, value, SUITED, f"{trait_id}={number:g} is in the range it suits")
+    return Reason(trait_id, value, UNSUITED, f"{trait_id}={number:g} is below the {bound.minimum:g} it needs")
+
+
+def suited_points(number: float, bound: Bound) -> float:
+    """SUITED inside the range an algorithm suits, UNSUITED outside it."""
+    if (bound.maximum is not None and number > bound.maximum) or (bound.minimum is not None and number < bound.minimum):
+        return UNSUITED
+    return SUITED
 
 
 @dataclass(frozen=True)
@@ -188,6 +196,19 @@ class Ranked:
         return "+".join([self.algorithm.id, *(a.id for a in self.adapters)])
 
 
+def missed_answers(masks: list[tuple[tuple[str, str], int]], among: int, n: int) -> list[list[tuple[str, str]]]:
+    """For each algorithm whose bit is set in `among`, the answers it does not handle, in the order of `masks`
+    (one set bit of each mask's complement at a time)."""
+    gaps: list[list[tuple[str, str]]] = [[] for _ in range(n)]
+    for key, mask in masks:
+        missed = among & ~mask
+        while missed:
+            low = missed & -missed
+            gaps[low.bit_length() - 1].append(key)
+            missed ^= low
+    return gaps
+
+
 def score_table(catalog: Catalog) -> ScoreTable:
     algorithms = catalog.algorithms
     handled: dict[tuple[str, str], int] = {}
@@ -224,27 +245,26 @@ def rank(answers: Mapping[str, Answer], table: ScoreTable, top: int | None = Non
     for trait_id, i, bound in table.suits:
         value = answers.get(trait_id)
         if value is not None and not isinstance(value, str):
-            totals[i] += suitability(trait_id, value, bound).points
+            totals[i] += suited_points(float(value), bound)
     found = [Ranked(a, totals[i]) for i, a in enumerate(table.algorithms) if kept >> i & 1]
     masks.sort(key=lambda item: table.trait_order[item[0][0]])  # gaps in the vocabulary's order, so chains
     # found for one profile serve the next, and nearest candidates name their misses as `shortlist` does
-    gaps: list[list[tuple[str, str]]] = [[] for _ in table.algorithms]
-    for key, mask in masks:  # the answers each algorithm misses, one set bit of the complement at a time
-        missed = table.everyone & ~mask
-        while missed:
-            low = missed & -missed
-            gaps[low.bit_length() - 1].append(key)
-            missed ^= low
-    if compose and table.adapters:
-        for i, a in enumerate(table.algorithms):
-            if gaps[i]:
-                chain = table.chain(i, answers, tuple(gaps[i]))
-                if chain:
-                    found.append(Ranked(a, totals[i] + HANDLED * len(gaps[i]) - sum(c.penalty for c in chain),
-                                        chain))
+    composable = 0
+    if compose and table.adapters:  # bases that miss only answers some adapter lifts
+        composable = table.everyone & ~kept
+        for key, mask in masks:
+            if key not in table.lifted_values:
+                composable &= mask
+    gaps = missed_answers(masks, composable, len(table.algorithms))
+    for i, a in enumerate(table.algorithms):
+        if composable >> i & 1:
+            chain = table.chain(i, answers, tuple(gaps[i]))
+            if chain:
+                found.append(Ranked(a, totals[i] + HANDLED * len(gaps[i]) - sum(c.penalty for c in chain), chain))
     if found:
         ordered = sorted(found, key=lambda r: (-r.score, bool(r.adapters), r.id))
         return (ordered[:top] if top else ordered), True
+    gaps = missed_answers(masks, table.everyone, len(table.algorithms))
     nearest = sorted(range(len(table.algorithms)),
                      key=lambda i: (len(gaps[i]), -totals[i], table.algorithms[i].id))[:top or NEAREST]
     return [Ranked(table.algorithms[i], totals[i], (), tuple(f"{t}={v}" for t, v in gaps[i]))

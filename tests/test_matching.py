@@ -88,7 +88,7 @@ def test_number_outside_suited_range_costs_points(catalog: Catalog) -> None:
     score = {m.algorithm.id: m.score for m in small.ranked}
     score_large = {m.algorithm.id: m.score for m in large.ranked}
     assert score_large["toprank"] < score["toprank"]  # suits at most 1000 items
-    assert score_large["squarecb"] == score["squarecb"]  # states no range
+    assert score_large["sequential-halving"] == score["sequential-halving"]  # states no range
 
 
 def test_top_limits_the_list(catalog: Catalog) -> None:
