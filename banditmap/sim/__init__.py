@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 
-def known_simulators() -> tuple[str, ...]:
-    """The simulator ids a catalog entry may name, sorted. Importing this package runs nothing heavy; the policy
-    registry (and NumPy) is loaded on the first call."""
+def known_simulators(adapters: bool = False) -> tuple[str, ...]:
+    """The simulator ids an algorithm entry may name (an adapter entry with `adapters`), sorted. Importing this
+    package runs nothing heavy; the registries (and NumPy) are loaded on the first call."""
+    if adapters:
+        from banditmap.sim.adapters import ADAPTERS
+        return tuple(sorted(ADAPTERS))
     from banditmap.sim.policies import REGISTRY
     return tuple(sorted(REGISTRY))

@@ -1,4 +1,4 @@
-"""The quick-benchmark: picks the algorithms to race for a profile, runs them (in parallel if asked) and
+"""The quick-benchmark: races the candidates chosen for a profile (see candidates.py), in parallel if asked, and
 summarises who wins, by how much, and how sure we are."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from banditmap.errors import BanditmapError, shown
-from banditmap.model import Algorithm, Catalog, Profile
-from banditmap.sim import known_simulators, stats
+from banditmap.model import Catalog, Profile
+from banditmap.sim import stats
+from banditmap.sim.candidates import (BASELINE_NAME, Chosen, Usable, check_adapter_simulator,  # noqa: F401
+                                      check_catalog_simulators, check_simulator, parse_params, pick,
+                                      simulator_kinds, specs)
 from banditmap.sim.environments import make_environment
-from banditmap.sim.policies import REGISTRY, build
 from banditmap.sim.problem import Problem
 from banditmap.sim.runner import Run, RunSpec, run, streams
 
@@ -23,7 +24,6 @@ BASELINES = {"arms": "uniform-random", "contextual": "uniform-random", "budget":
              "pricing": "uniform-random-price", "cascade": "uniform-random-list", "slate": "uniform-random-list",
              "dueling": "uniform-random-pair", "assortment": "uniform-random-assortment",
              "combination": "uniform-random-combination"}
-BASELINE_NAME = "Uniform random (baseline)"
 NO_INTERVAL = ("one repetition gives no confidence interval (at least 2 repetitions are needed to estimate the "
                "spread), so intervals are shown as n/a")
 
@@ -86,128 +86,23 @@ class BenchResult:
         return line
 
 
-@dataclass(frozen=True)
-class Usable:
-    """What a command can run, and the words it uses for what it cannot."""
-
-    why_not: Callable[[str], str | None]  # why a simulator cannot be used here; None when it can
-    no_simulator: str  # e.g. "no simulator yet"
-    none_left: str  # the error when no shortlisted algorithm is usable
-    command: str
-
-
-def pick(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, top: int,
-         usable: Usable) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
-    """(catalog id, name, simulator id) for the named algorithms (each checked) or the first `top` usable ones of
-    the profile's shortlist, and (id, reason) for shortlisted algorithms left out. Baselines pass by their id."""
-    from banditmap.matching import shortlist
-    chosen: list[tuple[str, str, str]] = []
-    skipped: list[tuple[str, str]] = []
-    if requested is not None:
-        if not requested:
-            raise BanditmapError("expected at least one algorithm id", field="--algorithms")
-        for algorithm_id in requested:
-            if requested.count(algorithm_id) > 1:
-                raise BanditmapError(f"{shown(algorithm_id)} is named twice; an algorithm raced against itself "
-                                     "tells nothing", field="--algorithms")
-            if algorithm_id in REGISTRY and algorithm_id.startswith("uniform-random"):
-                entry = (algorithm_id, BASELINE_NAME, algorithm_id)
-            else:
-                algorithm = catalog.algorithm(algorithm_id)
-                if algorithm is None:
-                    raise BanditmapError("unknown algorithm id; see `banditmap catalog list`", field=algorithm_id)
-                check_simulator(algorithm)
-                if not algorithm.simulator:
-                    raise BanditmapError(f"has {usable.no_simulator}; see `banditmap catalog list` for those that "
-                                         "do", field=algorithm_id)
-                entry = (algorithm.id, algorithm.name, algorithm.simulator)
-            reason = usable.why_not(entry[2])
-            if reason:
-                raise BanditmapError(reason, field=algorithm_id)
-            chosen.append(entry)
-        return chosen, skipped
-    result = shortlist(profile, catalog)
-    for match in result.ranked:
-        a = match.algorithm
-        if len(chosen) >= top:
-            break
-        check_simulator(a)
-        if not result.exact:
-            missed = ", ".join(f"{r.trait}={r.value}" for r in match.ruled_out)
-            skipped.append((match.id, f"a nearest candidate only: it misses {missed}"))
-            continue
-        if match.composed:
-            skipped.append((match.id, "a composition: adapters are not simulated yet"))
-            continue
-        reason = usable.why_not(a.simulator) if a.simulator else usable.no_simulator
-        if reason:
-            skipped.append((a.id, reason))
-        else:
-            chosen.append((a.id, a.name, a.simulator))  # type: ignore[arg-type]
-    if not chosen:
-        raise BanditmapError(usable.none_left + "; name some with --algorithms", field=usable.command)
-    return chosen, skipped
-
-
-def check_simulator(algorithm: Algorithm) -> None:
-    """Refuse a catalog entry whose `simulator` names no registered policy (a user catalog's typo)."""
-    if algorithm.simulator and algorithm.simulator not in REGISTRY:
-        raise BanditmapError(f"algorithm {shown(algorithm.id)} names simulator {shown(algorithm.simulator)}, which "
-                             f"does not exist; expected one of {', '.join(known_simulators())}",
-                             source=algorithm.source or None, field="simulator")
-
-
 def choose(catalog: Catalog, profile: Profile, problem: Problem, requested: Sequence[str] | None, top: int,
-           baseline: bool) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
-    """(catalog id, name, simulator id) to race, and (id, reason) for shortlisted algorithms left out."""
+           baseline: bool) -> tuple[list[Chosen], list[tuple[str, str]]]:
+    """(candidate id, name, simulator) to race, and (id, reason) for shortlisted candidates left out. Compositions
+    race like entries: their simulator is the base's wrapped by each adapter's."""
     def why_not(simulator: str) -> str | None:
-        runs = problem.kind in REGISTRY[simulator].kinds
-        return None if runs else f"its simulator does not run on {problem.kind} problems"
+        kinds = simulator_kinds(simulator)
+        if problem.kind in kinds:
+            return None
+        where = f" (it runs on {' and '.join(sorted(kinds))} problems)" if kinds else ""
+        return f"its simulator does not run on {problem.kind} problems{where}"
 
     chosen, skipped = pick(catalog, profile, requested, top, Usable(
         why_not, "no simulator yet", "none of the shortlisted algorithms has a simulator for this problem yet",
-        "bench"))
+        "bench", compositions=True))
     if baseline and problem.kind in BASELINES and not any(c[2] == BASELINES[problem.kind] for c in chosen):
         chosen.append((BASELINES[problem.kind], BASELINE_NAME, BASELINES[problem.kind]))
     return chosen, skipped
-
-
-MAX_KEY = 100  # characters of `id.name`; longer is no id of ours, and is not echoed whole in an error
-
-
-def parse_params(items: Sequence[str]) -> dict[str, dict[str, str]]:
-    """`id.name=value` options, as typed after --param (values are checked when the policies are built)."""
-    out: dict[str, dict[str, str]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        algorithm_id, dot, name = key.strip().rpartition(".")
-        if (not sep or not dot or not algorithm_id.strip() or not name.strip() or not value.strip()
-                or len(key) > MAX_KEY):
-            raise BanditmapError(f"expected id.name=value, got {shown(item)}", field="--param")
-        out.setdefault(algorithm_id.strip(), {})[name.strip()] = value.strip()
-    return out
-
-
-def specs(catalog: Catalog, chosen: list[tuple[str, str, str]],
-          overrides: Mapping[str, Mapping[str, str]]) -> list[RunSpec]:
-    """Policies configured with the catalog's defaults, then the user's --param values, each checked against its
-    domain; a bad default names the catalog file, a bad --param value the option."""
-    ids = [c[0] for c in chosen]
-    for algorithm_id, values in overrides.items():
-        if algorithm_id not in ids:
-            raise BanditmapError(f"names an algorithm that is not in this race ({', '.join(ids)})",
-                                 field=f"--param {algorithm_id}.{next(iter(values))}")
-    out = []
-    for algorithm_id, name, simulator in chosen:
-        algorithm = catalog.algorithm(algorithm_id)
-        defaults: dict[str, Any] = {}
-        if algorithm is not None:
-            defaults = {h.name: h.default for h in algorithm.hyperparameters if h.default is not None}
-        policy = build(simulator, defaults, "hyperparameters", (algorithm.source or None) if algorithm else None)
-        if algorithm_id in overrides:
-            policy = build(simulator, {**defaults, **overrides[algorithm_id]}, f"--param {algorithm_id}")
-        out.append(RunSpec(algorithm_id, name, policy))
-    return out
 
 
 def race(specs_: Sequence[RunSpec], problem: Problem, seed: int, jobs: int = 1,
@@ -260,7 +155,7 @@ def _run_reporting(spec: RunSpec, problem: Problem, seed: int, queue: Any) -> Ru
 def summarise(runs: Sequence[Run], specs_: Sequence[RunSpec], problem: Problem, seed: int,
               environment: Mapping[str, Any], skipped: tuple[tuple[str, str], ...] = ()) -> BenchResult:
     best = min(runs, key=lambda r: r.final_regret.mean())
-    params = {s.id: {k: v for k, v in vars(s.policy).items()} for s in specs_}
+    params = {s.id: dict(s.params) if s.params is not None else dict(vars(s.policy)) for s in specs_}
     results = []
     for r in runs:
         regret, regret_ci = stats.mean_ci(r.final_regret)

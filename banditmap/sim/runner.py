@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -20,11 +20,13 @@ CHECKPOINTS = 200
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One algorithm to race: its catalog id, display name and configured policy."""
+    """One candidate to race: its id, display name and configured policy, and its hyperparameters as shown
+    (a composition's as `component.name`; None: the policy's own fields)."""
 
     id: str
     name: str
     policy: Policy
+    params: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
