@@ -297,6 +297,65 @@ def test_sparring_finds_the_condorcet_winner(base: str, share: float) -> None:
     assert result.final_regret.mean() < 0.3 * uniform.final_regret.mean()
 
 
+# --- scalarisation, robust means, best arm from counts, restarts ------------------------------------------------
+
+def test_scalarisation_reaches_the_pareto_front() -> None:
+    """Drugan and Nowe (2013): UCB1 on a weighted sum of the metrics plays Pareto-optimal arms."""
+    problem = problem_from_answers({"multi_objective": "yes", "n_actions": 6}, rounds=3000, reps=20)
+    fixed = race_one(wrapped("scalarization", "ucb1"), problem, 2)
+    spread = race_one(wrapped("scalarization", "ucb1", vectors=5), problem, 2)
+    uniform = race_one(build("uniform-random", {}, "u"), problem, 2)
+    # seed 2, 20 repetitions: Pareto regret 64 (one weight vector) and 137 (five), uniform play 344
+    assert fixed.final_regret.mean() < 0.3 * uniform.final_regret.mean()
+    assert spread.final_regret.mean() < 0.5 * uniform.final_regret.mean()
+
+
+def test_robust_means_around_ucb1_are_the_papers_robust_ucb() -> None:
+    """Bubeck, Cesa-Bianchi and Lugosi (2013): truncated means and their width replace UCB1's index, so the
+    composition plays like the catalog's robust-ucb, whatever the base's own bonus."""
+    problem = problem_from_answers({"reward_type": "heavy_tailed", "n_actions": 5}, rounds=3000, reps=20)
+    composed = [race_one(wrapped("robust-mean", base), problem, 2).final_regret.mean() for base in ("ucb1", "kl-ucb")]
+    native = race_one(build("robust-ucb", {}, "r"), problem, 2).final_regret.mean()
+    uniform = race_one(build("uniform-random", {}, "u"), problem, 2).final_regret.mean()
+    assert all(abs(c - native) <= 0.01 * native for c in composed) and native < 0.8 * uniform
+
+
+@pytest.mark.parametrize("base", ["ucb1", "thompson-beta"])
+def test_the_most_played_arm_is_named_as_the_best(base: str) -> None:
+    """Bubeck, Munos and Stoltz (2009): a regret minimiser's most played arm, after enough rounds, is the best."""
+    problem = problem_from_answers({"objective": "best_arm", "n_actions": 4}, rounds=2000, reps=40)
+    result = race_one(wrapped("best-arm-from-counts", base), problem, 2, bernoulli_arms([0.2, 0.35, 0.5, 0.7]))
+    assert result.identified is not None and result.identified.mean() >= 0.95  # seed 2: 100% for both
+
+
+def test_restarts_let_exponential_weights_follow_a_change() -> None:
+    """Besbes, Gur and Zeevi (2014): EXP3 restarted every batch competes with each batch's best arm."""
+    problem = problem_from_answers({"n_actions": 3, "environment": "abrupt"}, rounds=6000, reps=20)
+    world = bernoulli_arms([0.9, 0.5, 0.1], [0.3, 0.5, 0.1], at=3000)
+    results = [race_one(p, problem, 4, world) for p in (wrapped("restarts", "exp3", batch=1000),
+                                                        build("exp3", {}, "e"))]
+    after = [float(r.regret.mean(axis=0)[-1] - r.regret.mean(axis=0)[int(np.searchsorted(r.rounds, 3000))])
+             for r in results]
+    assert after[0] < 0.5 * after[1]  # seed 4, 20 repetitions: 152 against 596 after the change
+
+
+def test_an_adapter_naming_an_unknown_simulator_is_one_line(tmp_path: Any) -> None:
+    import yaml
+
+    from banditmap.catalog import builtin_dir
+    raw = yaml.safe_load((builtin_dir() / "adapters" / "reductions.yaml").read_text(encoding="utf-8"))
+    entry = next(a for a in raw["adapters"] if a["id"] == "discounting")
+    entry["simulator"] = "window-9000"
+    (tmp_path / "adapters").mkdir()
+    path = tmp_path / "adapters" / "mine.yaml"
+    path.write_text(yaml.safe_dump({"adapters": [entry]}, sort_keys=False), encoding="utf-8")
+    for args in (["-a", "ucb1+discounting"], ["--set", "environment=abrupt", "--top", "50"]):
+        out = bench("--catalog", str(tmp_path), "--set", "n_actions=4", *args, *SMALL)
+        assert out.exit_code == 2 and out.stderr.count("\n") == 1, out.output
+        assert str(path) in out.stderr and "simulator: adapter 'discounting' names simulator 'window-9000'" \
+            in out.stderr and "expected one of best-arm-from-counts" in out.stderr
+
+
 # --- compositions in the race -----------------------------------------------------------------------------------
 
 SMALL = ["--rounds", "300", "--reps", "4", "--no-timings", "--format", "json"]
