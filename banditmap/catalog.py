@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from banditmap import schema
 from banditmap.errors import BanditmapError
@@ -14,6 +14,7 @@ from banditmap.profiles import check_answers
 from banditmap.yamlio import Document, PathKey, load_file
 
 ENV_VAR = "BANDITMAP_CATALOG"
+T = TypeVar("T")
 
 
 def builtin_dir() -> Path:
@@ -230,13 +231,30 @@ def adapter_schema(traits: tuple[Trait, ...], capabilities: tuple[Capability, ..
 
 def load_algorithms(paths: list[Path], traits: tuple[Trait, ...],
                     capabilities: tuple[Capability, ...] = ()) -> list[Algorithm]:
-    file_schema = algorithm_schema(traits, capabilities)
-    out: list[Algorithm] = []
+    return _entries(paths, algorithm_schema(traits, capabilities), "algorithms",
+                    lambda doc, path, raw: _algorithm(doc, path, raw, traits))
+
+
+def _entries(paths: list[Path], file_schema: schema.Schema, key: str,
+             build: Callable[[Document, PathKey, Mapping[str, Any]], T]) -> list[T]:
+    """Every entry under `key` in these files, each file checked against its schema first."""
+    out: list[T] = []
     for path in paths:
         doc = load_file(path)
         schema.check(doc, file_schema)
-        out += [_algorithm(doc, ("algorithms", i), raw, traits) for i, raw in enumerate(doc.data["algorithms"])]
+        out += [build(doc, (key, i), raw) for i, raw in enumerate(doc.data[key])]
     return out
+
+
+def _references(raw: Mapping[str, Any]) -> tuple[Reference, ...]:
+    return tuple(Reference(tuple(r["authors"]), r["year"], r["title"], r["venue"], r.get("doi"), r.get("arxiv"),
+                           r.get("url")) for r in raw["references"])
+
+
+def _implementations(raw: Mapping[str, Any]) -> tuple[Implementation, ...]:
+    if raw["implementations"] == schema.NONE_KNOWN:
+        return ()
+    return tuple(Implementation(i["library"], i["name"], i["version"], i["grade"]) for i in raw["implementations"])
 
 
 def _values(raw: Any, trait: Trait) -> tuple[str, ...]:
@@ -257,13 +275,11 @@ def _algorithm(doc: Document, path: PathKey, raw: Mapping[str, Any], traits: tup
     return Algorithm(
         id=raw["id"], name=raw["name"], family=raw["family"], summary=" ".join(raw["summary"].split()),
         maturity=raw["maturity"], handles=handles, prefers=prefers, suits=suits,
-        references=tuple(Reference(tuple(r["authors"]), r["year"], r["title"], r["venue"], r.get("doi"),
-                                   r.get("arxiv"), r.get("url")) for r in raw["references"]),
+        references=_references(raw),
         hyperparameters=tuple(Hyperparameter(h["name"], h["default"], h["meaning"])
                               for h in raw["hyperparameters"]),
         cost=Cost(raw["cost"]["decision"], raw["cost"]["memory"]),
-        implementations=() if raw["implementations"] == schema.NONE_KNOWN else tuple(
-            Implementation(i["library"], i["name"], i["version"], i["grade"]) for i in raw["implementations"]),
+        implementations=_implementations(raw),
         caveats=tuple(raw["caveats"]), simulator=raw["simulator"], source=f"{doc.source}:{doc.line_of(path)}",
         why={t: " ".join(text.split()) for t, text in raw.get("why", {}).items()},
         provides=tuple(dict.fromkeys(["policy", *raw.get("provides", [])])),
@@ -274,13 +290,8 @@ def _algorithm(doc: Document, path: PathKey, raw: Mapping[str, Any], traits: tup
 
 def load_adapters(paths: list[Path], traits: tuple[Trait, ...],
                   capabilities: tuple[Capability, ...] = ()) -> list[Adapter]:
-    file_schema = adapter_schema(traits, capabilities)
-    out: list[Adapter] = []
-    for path in paths:
-        doc = load_file(path)
-        schema.check(doc, file_schema)
-        out += [_adapter(doc, ("adapters", i), raw, traits) for i, raw in enumerate(doc.data["adapters"])]
-    return out
+    return _entries(paths, adapter_schema(traits, capabilities), "adapters",
+                    lambda doc, path, raw: _adapter(doc, path, raw, traits))
 
 
 def _adapter(doc: Document, path: PathKey, raw: Mapping[str, Any], traits: tuple[Trait, ...]) -> Adapter:
@@ -300,11 +311,9 @@ def _adapter(doc: Document, path: PathKey, raw: Mapping[str, Any], traits: tuple
         id=raw["id"], name=raw["name"], summary=" ".join(raw["summary"].split()), lifts=lifts, restricts=restricts,
         requires=tuple(raw["requires"]), keeps=tuple(raw.get("keeps", ())), penalty=float(raw.get("penalty", 2)),
         why={t: " ".join(text.split()) for t, text in raw["why"].items()},
-        references=tuple(Reference(tuple(r["authors"]), r["year"], r["title"], r["venue"], r.get("doi"),
-                                   r.get("arxiv"), r.get("url")) for r in raw["references"]),
+        references=_references(raw),
         cost=Cost(raw["cost"]["decision"], raw["cost"]["memory"]),
-        implementations=() if raw["implementations"] == schema.NONE_KNOWN else tuple(
-            Implementation(i["library"], i["name"], i["version"], i["grade"]) for i in raw["implementations"]),
+        implementations=_implementations(raw),
         caveats=tuple(raw["caveats"]), simulator=raw["simulator"], source=f"{doc.source}:{doc.line_of(path)}",
     )
 

@@ -83,6 +83,16 @@ def check_outputs(out: Path | None, plot: Path | None, force: bool) -> None:
             raise BanditmapError("--out and --plot name the same file", source=str(out), field="--plot")
 
 
+def write_outputs(out: Path | None, json_text: Callable[[], str], plot: Path | None,
+                  draw: Callable[[Path], object]) -> None:
+    """Write --out (the JSON) and --plot (the picture) all or none, after the command's work succeeded."""
+    with Outputs() as outputs:
+        if out is not None:
+            outputs.add_text(out, json_text())
+        if plot is not None:
+            outputs.add(plot, draw)
+
+
 def comma_list(text: str) -> list[str]:
     """The non-empty, stripped items of a comma-separated option value."""
     return [item.strip() for item in text.split(",") if item.strip()]
@@ -322,11 +332,8 @@ def bench(
     with benchrender.ProgressBars([(s.id, s.name) for s in specs], problem.rounds) as bars:
         result = bench_mod.race(specs, problem, seed, jobs, bars, skipped)
     benchrender.render_bench(result, fmt, timings=not no_timings)
-    with Outputs() as outputs:
-        if out is not None:
-            outputs.add_text(out, benchrender.to_json(benchrender.bench_dict(result, timings=not no_timings)))
-        if plot is not None:
-            outputs.add(plot, lambda tmp: benchrender.plot(result, tmp))
+    write_outputs(out, lambda: benchrender.to_json(benchrender.bench_dict(result, timings=not no_timings)),
+                  plot, lambda tmp: benchrender.plot(result, tmp))
 
 
 @app.command(epilog="Examples:  banditmap replay logs.csv --usecase homepage-banner  |  banditmap replay "
@@ -377,11 +384,8 @@ def replay(
     with replayrender.ProgressBar() as bar:
         result = replay_file(catalog, chosen_profile, logs_path, columns, requested, top, param or [], seed, bar)
     replayrender.render_replay(result, fmt, timings=not no_timings)
-    with Outputs() as outputs:
-        if out is not None:
-            outputs.add_text(out, replayrender.to_json(replayrender.replay_dict(result, timings=not no_timings)))
-        if plot is not None:
-            outputs.add(plot, lambda tmp: replayrender.plot(result, tmp))
+    write_outputs(out, lambda: replayrender.to_json(replayrender.replay_dict(result, timings=not no_timings)),
+                  plot, lambda tmp: replayrender.plot(result, tmp))
 
 
 @app.command(name="make-logs", epilog="Example:  banditmap make-logs logs.csv --usecase homepage-banner "
