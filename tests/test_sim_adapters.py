@@ -142,6 +142,20 @@ def test_a_wrapper_refuses_hyperparameters_outside_their_domains() -> None:
         build_wrapper("window", build("ucb1", {}, "ucb1"), {}, "x")
 
 
+@pytest.mark.parametrize("adapter, native, answers", [
+    ("delay-queue", "delayed-ucb", {"feedback_delay": "delayed"}),
+    ("conservative", "conservative-ucb", {"constraints": "safety", "reward_type": "continuous"}),
+])
+def test_around_ucb1_a_wrapper_plays_like_the_hand_written_policy(adapter: str, native: str,
+                                                                   answers: dict[str, Any]) -> None:
+    """The catalog's delayed-ucb is QPM-D around UCB1 and conservative-ucb is Wu et al.'s check around UCB1,
+    written by hand: the generic wrappers around UCB1 must match them (seed 1: 78.2 and 78.2; 283.6 and 284.8)."""
+    problem = problem_from_answers({"n_actions": 5, **answers}, rounds=2000, reps=20)
+    composed = race_one(wrapped(adapter, "ucb1"), problem, 1).final_regret.mean()
+    written = race_one(build(native, {}, native), problem, 1).final_regret.mean()
+    assert abs(composed - written) <= 0.01 * written
+
+
 # --- the sliding window and discounting recover after an abrupt change where their base does not -------------
 # Garivier and Moulines (2011): the best arm (0.9) falls to 0.3 half-way, below an arm of 0.5. A base with its
 # whole history keeps trusting the old best arm; windowed or discounted statistics follow the change.
