@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 
 from banditmap.errors import BanditmapError, shown
+from banditmap.sim.policies import REGISTRY
 from banditmap.sim.policies.base import Array, Domain, Feedback, Policy, State, Statistics, domains
 from banditmap.sim.problem import Problem
 
@@ -140,14 +141,16 @@ def chain_kinds(base: type[Policy], chain: Sequence[type[Wrapper]]) -> frozenset
 
 
 def chain_gap(base: type[Policy], chain: Sequence[type[Wrapper]]) -> str | None:
-    """Why the simulators cannot be composed in this order (a capability a wrapper needs that what it wraps does
-    not offer), or None."""
+    """Why the simulators cannot be composed in this order (a capability a wrapper needs that the simulator it
+    wraps does not offer), or None."""
     offers = base.offers
-    inside = base.__name__
+    inside = [next((i for i, c in REGISTRY.items() if c is base), base.__name__)]
     for cls in chain:
+        name = next((i for i, c in ADAPTERS.items() if c is cls), cls.__name__)
         missing = sorted(cls.needs - offers)
         if missing:
-            return f"the simulator of {cls.__name__} needs {' and '.join(missing)}, which {inside} does not offer"
+            return (f"the {name} simulator needs {' and '.join(missing)}, which the {'+'.join(inside)} simulator "
+                    "does not offer")
         offers &= cls.keeps
-        inside = cls.__name__
+        inside.append(name)
     return None
