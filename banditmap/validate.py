@@ -6,7 +6,7 @@ from pathlib import Path
 
 from banditmap import catalog as catalog_mod
 from banditmap.errors import BanditmapError
-from banditmap.sim.bench import check_simulator
+from banditmap.sim.bench import check_adapter_simulator, check_catalog_simulators, check_simulator
 from banditmap.yamlio import load_file
 
 
@@ -32,9 +32,8 @@ def validate_paths(paths: list[Path], extra_dirs: list[Path]) -> list[str]:
 
 
 def check_simulators(catalog: catalog_mod.Catalog) -> None:
-    """Every `simulator` an entry names must be a registered policy."""
-    for algorithm in catalog.algorithms:
-        check_simulator(algorithm)
+    """Every `simulator` an algorithm or adapter names must be a registered policy or wrapper."""
+    check_catalog_simulators(catalog)
 
 
 def validate_file(path: Path, base: catalog_mod.Catalog) -> str:
@@ -50,6 +49,8 @@ def validate_file(path: Path, base: catalog_mod.Catalog) -> str:
     if isinstance(doc.data, dict) and "adapters" in doc.data:
         adapters = catalog_mod.load_adapters([path], base.traits, base.capabilities)
         catalog_mod.check_requirements(adapters, base.algorithms)
+        for adapter in adapters:
+            check_adapter_simulator(adapter)
         return f"{len(adapters)} adapters"
     if isinstance(doc.data, dict) and "profile" in doc.data:
         catalog_mod.load_usecase(doc, base.traits, base.rules)
