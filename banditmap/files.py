@@ -43,10 +43,20 @@ def check_destination(path: Path, option: str, *, force: bool = False, suffixes:
 
 
 def _temporary(path: Path) -> Path:
-    """A new empty file beside `path` that keeps its suffix (writers such as matplotlib go by the suffix)."""
+    """A new empty file beside `path` that keeps its suffix (writers such as matplotlib go by the suffix), with
+    the permissions a new file gets from the umask (or those of the file it replaces), not mkstemp's 0600."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
-    os.close(fd)
+    try:
+        os.fchmod(fd, path.stat().st_mode & 0o777 if path.is_file() else 0o666 & ~_umask())
+    finally:
+        os.close(fd)
     return Path(name)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _cannot_write(path: Path, exc: OSError) -> BanditmapError:

@@ -348,3 +348,15 @@ def test_an_ascii_only_stream_gets_escapes_not_a_traceback(tmp_path: Path, args:
     proc.stdout.decode("ascii")  # nothing but ASCII reached the stream
     if "json" in args:
         assert json.loads(proc.stdout)["profile"]["name"].endswith("Café ☕ shop")  # escaped, still valid JSON
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+    target = tmp_path / "map.svg"
+    assert invoke(["map", "--format", "svg", str(target)]).exit_code == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask  # as any new file, not a private temporary file
+    target.chmod(0o640)
+    assert invoke(["map", "--format", "svg", str(target), "--force"]).exit_code == 0
+    assert target.stat().st_mode & 0o777 == 0o640  # a replaced file keeps its permissions
