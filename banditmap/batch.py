@@ -145,7 +145,7 @@ def run_case(case: Case, catalog: Catalog, table: ScoreTable, source: str, top: 
     if advice:
         return CaseResult(case.label, (), None, False, advice)
     ranked, exact = rank(profile.answers, table, top, compose)
-    return CaseResult(case.label, tuple(ranked), None, exact)
+    return CaseResult(case.label, tuple(ranked), None, exact, "" if exact else catalog.frontier(profile.answers))
 
 
 def case_profile(case: Case, catalog: Catalog, source: str) -> Profile:
@@ -185,14 +185,15 @@ def result_rows(item: CaseResult) -> list[dict[str, Any]]:
     (`ucb1+sliding-window` for a composition), `components` its parts, base first; `exact` is false for the
     nearest candidates of a case nothing handles whole, and `missed` names the answers each one misses; `advice`
     says what to do instead when an answer leaves the map (not a bandit problem)."""
-    if item.error is not None or item.advice:
+    if item.error is not None or (item.advice and not item.ranked):
         return [{"case": item.case_id, "rank": None, "id": None, "name": None, "score": None,
                  "exact": None if item.error else False, "components": None, "missed": None,
                  "advice": item.advice or None, "error": item.error}]
     return [{"case": item.case_id, "rank": position, "id": r.id,
              "name": " + ".join([r.algorithm.name, *(a.name for a in r.adapters)]), "score": r.score,
              "exact": item.exact, "components": [r.algorithm.id, *(a.id for a in r.adapters)],
-             "missed": list(r.missed), "advice": None, "error": None} for position, r in enumerate(item.ranked, 1)]
+             "missed": list(r.missed), "advice": item.advice or None, "error": None}
+            for position, r in enumerate(item.ranked, 1)]
 
 
 BATCH_COLUMNS = ("case", "rank", "id", "name", "score", "exact", "components", "missed", "advice", "error")

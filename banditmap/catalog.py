@@ -131,7 +131,8 @@ def load_traits(doc: Document) -> tuple[tuple[Group, ...], tuple[Trait, ...], tu
 
 def _trait(doc: Document, path: PathKey, raw: Mapping[str, Any]) -> Trait:
     kind = raw["kind"]
-    choices = tuple(Choice(v["id"], v["meaning"], v.get("source", ""), " ".join(v.get("exit", "").split()))
+    choices = tuple(Choice(v["id"], v["meaning"], v.get("source", ""), " ".join(v.get("exit", "").split()),
+                           " ".join(v.get("frontier", "").split()), tuple(v.get("partly", ())))
                     for v in raw.get("values", []))
     if kind == "choice":
         if not choices:
@@ -144,6 +145,9 @@ def _trait(doc: Document, path: PathKey, raw: Mapping[str, Any]) -> Trait:
         default = raw.get("default")
         if default is not None and default not in {c.id for c in choices}:
             raise doc.error(path + ("default",), f"expected one of {', '.join(c.id for c in choices)}")
+        for c in choices:
+            if set(c.partly) - {x.id for x in choices}:
+                raise doc.error(path + ("values",), f"{c.id}: partly names a value {raw['id']} does not have")
         if default is not None and any(c.id == default and c.exit for c in choices):
             raise doc.error(path + ("default",), "the default cannot be an answer that leaves the map")
     else:

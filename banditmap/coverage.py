@@ -18,6 +18,7 @@ class Branch:
     handlers: int  # entries that handle it at all
     usecases: tuple[str, ...]  # shipped use cases on this branch
     exit: bool = False  # an answer that leaves the map (not a bandit problem): no entry is meant to handle it
+    frontier: bool = False  # an answer no known method handles (said so, with what to do meanwhile)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Coverage:
     @property
     def thin_branches(self) -> tuple[Branch, ...]:
         """Branches with fewer than two entries handling them: the map says little there."""
-        return tuple(b for b in self.branches if b.handlers < 2 and not b.exit)
+        return tuple(b for b in self.branches if b.handlers < 2 and not b.exit and not b.frontier)
 
 
 def preferences(catalog: Catalog) -> frozenset[str]:
@@ -62,7 +63,7 @@ def coverage(catalog: Catalog) -> Coverage:
                 specialists=tuple(a.id for a in algorithms if choice.id in a.prefers.get(trait.id, ())),
                 handlers=sum(choice.id in a.handles[trait.id] for a in algorithms),
                 usecases=tuple(u.id for u in catalog.usecases if u.answers.get(trait.id) == choice.id),
-                exit=bool(choice.exit)))
+                exit=bool(choice.exit), frontier=bool(choice.frontier)))
     return Coverage(
         algorithms=len(algorithms), usecases=len(catalog.usecases),
         simulated=tuple(a.id for a in algorithms if a.simulator),

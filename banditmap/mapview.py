@@ -32,6 +32,8 @@ def decision_map(catalog: Catalog, result: Shortlist | None = None) -> MapNode:
                 leaves = tuple(MapNode(a.id, "algorithm", a.id in kept, a.id in out) for a in specialists)
                 if choice.exit:
                     leaves = (MapNode(f"not a bandit: {choice.exit}", "note"),)
+                elif choice.frontier:
+                    leaves = (MapNode(f"no known method: {choice.frontier}", "note"),)
                 elif not leaves:
                     handled = sum(choice.id in a.handles[trait.id] for a in catalog.algorithms)
                     leaves = (MapNode(f"no specialist; {handled} algorithms handle it", "note"),)

@@ -40,9 +40,11 @@ def shortlist(profile: Profile, catalog: Catalog, top: int | None = None, compos
     excluded = sorted((m for m in matches if m.algorithm.id not in lifted),
                       key=lambda m: (len(m.ruled_out), m.algorithm.id))
     if not kept:
-        near = sorted(excluded, key=lambda m: (len(m.ruled_out), -partial_score(m), m.algorithm.id))
+        near = sorted(excluded, key=lambda m: (catalog.partial_misses(profile.answers, m.algorithm.handles),
+                                               -partial_score(m), m.algorithm.id))
         near = near[:top or NEAREST]
-        return Shortlist(profile, tuple(near), tuple(excluded), unanswered, 0, exact=False)
+        return Shortlist(profile, tuple(near), tuple(excluded), unanswered, 0, exact=False,
+                         frontier=catalog.frontier(profile.answers))
     return Shortlist(profile, tuple(kept[:top] if top else kept), tuple(excluded), unanswered, len(kept))
 
 
@@ -164,6 +166,12 @@ class ScoreTable:
         return best_chain(self.algorithms[i], answers, self.catalog, self.chains[key], gaps)
 
     @cached_property
+    def partly(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """Frontier answers, and the values of their trait that meet part of them."""
+        assert self.catalog is not None
+        return {(t.id, c.id): c.partly for t in self.catalog.choice_traits for c in t.choices if c.partly}
+
+    @cached_property
     def trait_order(self) -> dict[str, int]:
         assert self.catalog is not None
         return {t.id: i for i, t in enumerate(self.catalog.traits)}
@@ -194,6 +202,12 @@ class Ranked:
     @cached_property
     def id(self) -> str:
         return "+".join([self.algorithm.id, *(a.id for a in self.adapters)])
+
+
+def missed_weight(gaps: list[tuple[str, str]], i: int, table: ScoreTable) -> float:
+    """How much algorithm i misses: 1 per answer, a half for a frontier answer part of which it handles."""
+    return sum(0.5 if any(table.handled.get((t, p), 0) >> i & 1 for p in table.partly.get((t, v), ())) else 1.0
+               for t, v in gaps)
 
 
 def missed_answers(masks: list[tuple[tuple[str, str], int]], among: int, n: int) -> list[list[tuple[str, str]]]:
@@ -266,6 +280,6 @@ def rank(answers: Mapping[str, Answer], table: ScoreTable, top: int | None = Non
         return (ordered[:top] if top else ordered), True
     gaps = missed_answers(masks, table.everyone, len(table.algorithms))
     nearest = sorted(range(len(table.algorithms)),
-                     key=lambda i: (len(gaps[i]), -totals[i], table.algorithms[i].id))[:top or NEAREST]
+                     key=lambda i: (missed_weight(gaps[i], i, table), -totals[i], table.algorithms[i].id))[:top or NEAREST]
     return [Ranked(table.algorithms[i], totals[i], (), tuple(f"{t}={v}" for t, v in gaps[i]))
             for i in nearest], False

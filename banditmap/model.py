@@ -16,6 +16,8 @@ class Choice:
     meaning: str
     source: str = ""  # where this branch of the map comes from
     exit: str = ""  # for an answer that leaves the map (not a bandit problem): what to do instead, and why
+    frontier: str = ""  # for an answer no known method handles: why not, and what to do meanwhile
+    partly: tuple[str, ...] = ()  # for a frontier: values of the same trait that meet part of it
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,23 @@ class Catalog:
     def choice_traits(self) -> tuple[Trait, ...]:
         return tuple(t for t in self.traits if t.is_choice)
 
+    def partial_misses(self, answers: Mapping[str, Answer], handles: Mapping[str, tuple[str, ...]]) -> float:
+        """Answers missed by an entry with these `handles`, a frontier answer counting half when the entry
+        handles a value that meets part of it (a budget, for a budget and a safety baseline)."""
+        total = 0.0
+        for trait in self.choice_traits:
+            value = answers.get(trait.id)
+            if value is None or value in handles.get(trait.id, ()):
+                continue
+            partly = next((c.partly for c in trait.choices if c.id == value), ())
+            total += 0.5 if set(partly) & set(handles.get(trait.id, ())) else 1.0
+        return total
+
+    def frontier(self, answers: Mapping[str, Answer]) -> str:
+        """Why no known method handles one of these answers (the first such), or ""."""
+        return next((c.frontier for t in self.choice_traits if t.id in answers for c in t.choices
+                     if c.id == answers[t.id] and c.frontier), "")
+
     def exit(self, answers: Mapping[str, Answer]) -> str:
         """The advice of the first answer that leaves the map (this is not a bandit problem), or ""."""
         return next((text for t in self.choice_traits if t.id in answers and (text := t.exit(answers[t.id]))), "")
@@ -316,3 +335,4 @@ class Shortlist:
     kept_total: int = 0  # kept candidates before --top cut the list
     exact: bool = True  # False when nothing handles every answer and `ranked` holds the nearest candidates
     advice: str = ""  # set when an answer leaves the map: not a bandit problem, and what to do instead
+    frontier: str = ""  # set when an answer is one no known method handles: why, and what to do meanwhile

@@ -60,6 +60,7 @@ def shortlist_dict(result: Shortlist) -> dict[str, Any]:
         "unanswered": list(result.unanswered),
         "exact": result.exact,
         "advice": result.advice or None,
+        "frontier": result.frontier or None,
         "kept_total": result.kept_total,
         "shortlist": [match_dict(m, i, nearest=not result.exact) for i, m in enumerate(result.ranked, 1)],
         "ruled_out": [match_dict(m, None) for m in result.excluded],
@@ -248,9 +249,10 @@ def shortlist_title(result: Shortlist) -> str:
 
 
 def shortlist_footer(result: Shortlist) -> str:
-    if not result.unanswered:
-        return ""
-    return ("Unanswered (ruled nothing out): " + ", ".join(result.unanswered))
+    lines = [f"No known method: {result.frontier}"] if result.frontier else []
+    if result.unanswered:
+        lines.append("Unanswered (ruled nothing out): " + ", ".join(result.unanswered))
+    return "\n".join(lines)
 
 
 def emit(text: str, file: TextIO | None = None) -> None:

@@ -39,7 +39,8 @@ TRAITS_SCHEMA: Schema = {
                 "question": TEXT, "help": TEXT, "source": TEXT,
                 "values": {"type": "array", "minItems": 2, "items": {
                     "type": "object", "additionalProperties": False, "required": ["id", "meaning"],
-                    "properties": {"id": TRAIT_ID, "meaning": TEXT, "source": TEXT, "exit": TEXT}}},
+                    "properties": {"id": TRAIT_ID, "meaning": TEXT, "source": TEXT, "exit": TEXT,
+                                   "frontier": TEXT, "partly": {"type": "array", "items": TRAIT_ID}}}},
                 "default": {"type": ["string", "number", "null"]},
                 "ask_if": CONDITION,
                 "unstated": {"anyOf": [{"const": "any"}, {"type": "array", "minItems": 1, "items": TEXT}]},

@@ -19,7 +19,7 @@ def test_catalog_has_enough_algorithms_and_use_cases(catalog: Catalog) -> None:
 
 def test_every_value_of_every_trait_is_handled(catalog: Catalog) -> None:
     for trait in catalog.choice_traits:
-        for value in (c.id for c in trait.choices if not c.exit):  # an exit leaves the map: nothing handles it
+        for value in (c.id for c in trait.choices if not c.exit and not c.frontier):  # exits and frontiers: none
             handlers = [a.id for a in catalog.algorithms if value in a.handles[trait.id]]
             assert handlers, f"no algorithm handles {trait.id}={value}"
 
@@ -174,7 +174,9 @@ def test_every_branch_of_the_map_has_two_entries_and_a_use_case(catalog: Catalog
     from banditmap.coverage import coverage
     stats = coverage(catalog)
     assert stats.thin_branches == ()
-    assert [f"{b.trait}={b.value}" for b in stats.branches if not b.usecases and not b.exit] == []
+    assert [f"{b.trait}={b.value}" for b in stats.branches if not b.usecases and not b.exit and not b.frontier] == []
+    frontiers = [b for b in stats.branches if b.frontier]
+    assert all(b.handlers == 0 for b in frontiers)  # a frontier that some entry handles is no frontier
     assert set(stats.simulated) == {a.id for a in catalog.algorithms if a.simulator}
 
 

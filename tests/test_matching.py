@@ -139,3 +139,13 @@ def test_an_answer_that_leaves_the_map_gives_advice_not_a_shortlist(catalog: Cat
         assert result.advice == advice and not result.ranked and not result.exact
     bandit = shortlist(Profile({"formulation": "bandit"}), catalog)
     assert bandit.exact and not bandit.advice and len(bandit.ranked) == len(catalog.algorithms)
+
+
+def test_an_answer_no_known_method_handles_says_so_and_ranks_the_partial_handlers_first(catalog: Catalog) -> None:
+    from banditmap.matching import rank, score_table
+    answers = {"constraints": "budget_and_safety", "n_actions": 5, "action_space": "few"}
+    result = shortlist(Profile(answers), catalog)
+    assert not result.exact and "budget and a safety baseline" in result.frontier
+    assert all({"budget", "safety"} & set(m.algorithm.handles["constraints"]) for m in result.ranked)
+    fast, exact = rank(answers, score_table(catalog))
+    assert not exact and [r.id for r in fast] == [m.id for m in result.ranked]
