@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ bench: $(BIN)/python
 	$(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install --quiet -e . mabwiser
 	.venv-bench/bin/python benchmarks/simulator.py
+
+# The mutation score of the core modules (tools/mutation.py): slow, so not part of `make test` or CI. mutmut is
+# pinned because tests/mutation-equivalent.txt names mutants as this version numbers them.
+mutation: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]' 'mutmut==3.8.1'
+	$(BIN)/python tools/mutation.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,213 @@
+"""Mutation score of the core modules: mutmut over each module against the tests that exercise it.
+
+Each module is mutated in a scratch copy of the project (the work tree is never touched), against its own test
+selection, run fastest-first so that a caught mutant stops at the first test that fails. Equivalent mutants
+(changes that cannot alter behaviour) are listed with a reason in tests/mutation-equivalent.txt; each entry names
+the mutant and the line it writes, and an entry that no longer matches its mutant (the code moved on) is reported
+and excluded from nothing. The score is caught / (all mutants - equivalent ones); a timeout counts as caught.
+
+    python tools/mutation.py                        # every module below
+    python tools/mutation.py banditmap/matching.py  # some of them
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENT = ROOT / "tests" / "mutation-equivalent.txt"
+
+# module -> the tests that exercise it, in the order they should run (exact, fast tests first)
+MODULES: dict[str, tuple[str, ...]] = {
+    "banditmap/matching.py": ("tests/test_matching_exact.py", "tests/test_compose.py", "tests/test_matching.py"),
+    "banditmap/profiles.py": ("tests/test_profiles.py",),
+    "banditmap/compose.py": ("tests/test_compose.py", "tests/test_matching_exact.py", "tests/test_matching.py"),
+    "banditmap/ope/estimators.py": ("tests/test_estimators.py", "tests/test_replay.py"),
+    "banditmap/ope/replay.py": ("tests/test_replay_verdicts.py", "tests/test_replay.py"),
+    "banditmap/sim/stats.py": ("tests/test_sim.py", "tests/test_bench_cli.py"),
+}
+CAUGHT = {"killed", "timeout", "segfault", "caught by type check"}
+
+# Loaded by pytest in the scratch copy: tests run in the order of the module's selection, so a caught mutant
+# fails fast; hypothesis draws the same examples on every run, so a run can be repeated.
+ORDER_PLUGIN = '''
+from hypothesis import settings
+
+settings.register_profile("mutation", derandomize=True, database=None, print_blob=False)
+settings.load_profile("mutation")
+ORDER = {order!r}
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: ORDER.index(item.nodeid.split("::")[0]) if item.nodeid.split("::")[0] in ORDER
+               else len(ORDER))
+'''
+
+
+@dataclass
+class Entry:
+    """One reviewed equivalent mutant: its name, the line it writes, why it cannot change behaviour."""
+
+    name: str
+    line: str
+    reason: str
+    used: bool = False
+
+
+@dataclass
+class Outcome:
+    module: str
+    statuses: dict[str, str] = field(default_factory=dict)
+    equivalent: list[str] = field(default_factory=list)
+    survivors: list[tuple[str, str, str]] = field(default_factory=list)  # name, status, the changed line
+    stale: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return len(self.statuses) - len(self.equivalent)
+
+    @property
+    def caught(self) -> int:
+        return sum(s in CAUGHT for n, s in self.statuses.items() if n not in self.equivalent)
+
+    def line(self) -> str:
+        score = 100.0 * self.caught / self.total if self.total else 100.0
+        return (f"{self.module}: {self.caught}/{self.total} ({score:.1f}%)  "
+                f"[{len(self.equivalent)} equivalent excluded, {self.seconds / 60:.1f} min]")
+
+
+def read_equivalent(path: Path = EQUIVALENT) -> dict[str, Entry]:
+    """`mutant name | the line the mutant writes | reason`, one a line; # starts a comment."""
+    entries: dict[str, Entry] = {}
+    for number, raw in enumerate(path.read_text().splitlines(), 1):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        parts = [p.strip() for p in text.split(" | ")]
+        if len(parts) != 3 or not all(parts):
+            sys.exit(f"{path}:{number}: expected `mutant name | mutated line | reason`")
+        entries[parts[0]] = Entry(*parts)
+    return entries
+
+
+def scratch_copy(module: str, tests: tuple[str, ...], where: Path) -> Path:
+    work = where / module.replace("/", "_").removesuffix(".py")
+    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.pyc")
+    for name in ("banditmap", "catalog", "tests"):
+        shutil.copytree(ROOT / name, work / name, ignore=ignore)
+    shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+    (work / "_mutation_order.py").write_text(ORDER_PLUGIN.format(order=list(tests)))
+    lines = "\n    ".join
+    (work / "setup.cfg").write_text(f"""[mutmut]
+source_paths = banditmap
+only_mutate = {module}
+also_copy =
+    catalog
+    _mutation_order.py
+pytest_add_cli_args_test_selection =
+    {lines(tests)}
+pytest_add_cli_args =
+    -p
+    _mutation_order
+    -p
+    no:cacheprovider
+    -m
+    not slow
+timeout_multiplier = 3.0
+""")
+    return work
+
+
+def mutmut(work: Path, *args: str) -> str:
+    tool = Path(sys.executable).parent / "mutmut"
+    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
+    env.pop("BANDITMAP_CATALOG", None)
+    done = subprocess.run([str(tool), *args], cwd=work, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"mutmut {' '.join(args)} failed in {work}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def changed_line(work: Path, name: str) -> str:
+    """The line a mutant writes (the diff's added lines, joined), as `mutmut show` gives it."""
+    diff = mutmut(work, "show", name).splitlines()
+    added = [line[1:].strip() for line in diff if line.startswith("+") and not line.startswith("+++")]
+    return " ".join(added) if added else "(a line removed)"
+
+
+def run_module(module: str, tests: tuple[str, ...], where: Path, jobs: int, known: dict[str, Entry]) -> Outcome:
+    present = tuple(t for t in tests if (ROOT / t).exists())
+    if present != tests:
+        print(f"  {module}: not present, so not run: {', '.join(t for t in tests if t not in present)}")
+    work = scratch_copy(module, present, where)
+    started = time.monotonic()
+    log = mutmut(work, "run", "--max-children", str(jobs))
+    (work / "mutmut-run.log").write_text(log)
+    outcome = Outcome(module, seconds=time.monotonic() - started)
+    for line in mutmut(work, "results", "--all", "true").splitlines():
+        found = re.match(r"\s*(\S+): (.+)$", line)
+        if found:
+            outcome.statuses[found[1]] = found[2].strip()
+    prefix = module.removesuffix(".py").replace("/", ".") + "."
+    for name, entry in known.items():
+        if not name.startswith(prefix) or "." in name[len(prefix):]:
+            continue
+        entry.used = True
+        if name in outcome.statuses and changed_line(work, name) == entry.line:
+            outcome.equivalent.append(name)
+        else:
+            outcome.stale.append(name)
+    for name, status in sorted(outcome.statuses.items()):
+        if status not in CAUGHT and name not in outcome.equivalent:
+            outcome.survivors.append((name, status, changed_line(work, name)))
+    return outcome
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help=f"modules to mutate (default: all of {', '.join(MODULES)})")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="mutants tested at once")
+    parser.add_argument("--keep", type=Path, help="keep the scratch copies here (default: a temporary folder)")
+    args = parser.parse_args(argv)
+    unknown = [m for m in args.modules if m not in MODULES]
+    if unknown:
+        parser.error(f"not a core module: {', '.join(unknown)}; expected one of {', '.join(MODULES)}")
+    known = read_equivalent()
+    where = args.keep or Path(tempfile.mkdtemp(prefix="banditmap-mutation-"))
+    where.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    outcomes = []
+    try:
+        for module in args.modules or list(MODULES):
+            outcome = run_module(module, MODULES[module], where, args.jobs, known)
+            outcomes.append(outcome)
+            print(outcome.line(), flush=True)
+            for name, status, line in outcome.survivors:
+                print(f"    {status}: {name}: {line}")
+            for name in outcome.stale:
+                print(f"    stale entry in {EQUIVALENT.name} (no such mutant, or it now writes another line): {name}")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(where, ignore_errors=True)
+    print(f"mutation run: {(time.monotonic() - started) / 60:.1f} min on {args.jobs} workers")
+    if not args.modules:
+        orphans = [e.name for e in known.values() if not e.used]
+        for name in orphans:
+            print(f"stale entry in {EQUIVALENT.name} (names no core module): {name}")
+    else:
+        orphans = []
+    return 1 if orphans or any(o.stale for o in outcomes) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
