@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from banditmap.catalog import builtin_dir, load_dirs
 from banditmap.cli import app
-from banditmap.compose import best_chain, wrap
+from banditmap.compose import Composed, best_chain, candidate_chains, missing, parse_composite, wrap
 from banditmap.matching import HANDLED, rank, score_table, shortlist
-from banditmap.model import Catalog, Profile
+from banditmap.model import Adapter, Algorithm, Catalog, Choice, Cost, Lift, Profile, Trait
 
 REFERENCE = """
     references:
@@ -176,3 +176,112 @@ def test_catalog_validate_refuses_a_requirement_no_algorithm_meets(tmp_path: Pat
                                             "{environment: x.}", "[adversarial, regression-oracle]"))
     result = CliRunner().invoke(app, ["catalog", "validate", str(root)])
     assert result.exit_code == 2 and f"{path}:3: bad.requires: no algorithm" in result.stderr, result.stderr
+
+
+# --- exact chains on adapters built in the test ------------------------------------------------------------------
+
+def _algorithm(id_: str, handles: dict, provides: tuple[str, ...] = ("policy",)) -> Algorithm:
+    return Algorithm(id_, id_.title(), "family", "summary", "production", handles, {}, {}, (), (), COST, (), (), None,
+                     provides=provides)
+
+
+def _adapter(id_: str, lifts: dict, penalty: float = 1.0, requires: tuple[str, ...] = ("policy",),
+             keeps: tuple[str, ...] = (), restricts: dict | None = None) -> Adapter:
+    return Adapter(id_, id_.title(), "wraps", lifts, restricts or {}, requires, keeps, penalty, {}, (), COST, (), (),
+                   None)
+
+
+COST = Cost("O(1)", "O(K)")
+ENV = Trait("env", "g", "choice", "?", "", (Choice("stationary", ""), Choice("abrupt", ""), Choice("gradual", "")))
+DELAY = Trait("delay", "g", "choice", "?", "", (Choice("immediate", ""), Choice("delayed", "")))
+BOUND = Trait("bound", "g", "choice", "?", "", (Choice("bounded", ""), Choice("indefinite", "")))
+SIZE = Trait("size", "g", "number", "?", "", minimum=1)
+BASE = _algorithm("base", {"env": ("stationary",), "delay": ("immediate",), "bound": ("bounded", "indefinite")},
+                  provides=("policy", "stats", "bounds"))
+CHEAP = _adapter("cheap", {"env": Lift(("stationary",), ("abrupt", "gradual"))}, 1.0, ("policy", "stats"),
+                 keeps=("stats",))
+DEAR = _adapter("dear", {"env": Lift(("stationary",), ("abrupt",))}, 3.0)
+QUEUE = _adapter("queue", {"delay": Lift(("immediate",), ("delayed",))}, 1.0, restricts={"bound": ("bounded",)})
+BLIND = _adapter("blind", {"delay": Lift(("immediate",), ("delayed",))}, 0.5, ("policy", "oracle"))
+
+
+def _catalog(*adapters: Adapter) -> Catalog:
+    return Catalog((), (ENV, SIZE, DELAY, BOUND), (), (BASE,), (), adapters=adapters)
+
+
+def test_wrap_lifts_restricts_and_keeps_exactly() -> None:
+    composed = wrap(BASE, [CHEAP, QUEUE])
+    assert composed is not None
+    assert dict(composed.handles) == {"env": ("stationary", "abrupt", "gradual"), "delay": ("immediate", "delayed"),
+                                      "bound": ("bounded",)}
+    assert dict(composed.lifted) == {"env": CHEAP, "delay": QUEUE}
+    assert composed.provides == frozenset({"policy"})  # the queue keeps nothing
+    assert wrap(BASE, [CHEAP]).provides == frozenset({"policy", "stats"})  # type: ignore[union-attr]
+    assert wrap(BASE, []) == Composed(dict(BASE.handles), frozenset(BASE.provides), {})
+    again = wrap(BASE, [CHEAP, DEAR])  # a lift that gives a value already handled adds it once
+    assert again is not None and again.handles["env"] == ("stationary", "abrupt", "gradual")
+    assert dict(again.lifted) == {"env": DEAR}  # the outermost lift names the answer
+    assert dict(BASE.handles)["env"] == ("stationary",)  # the base itself is left as it was
+
+
+def test_wrap_refuses_what_an_adapter_cannot_wrap() -> None:
+    assert wrap(BASE, [BLIND]) is None  # requires an oracle the base does not offer
+    assert wrap(BASE, [QUEUE, CHEAP]) is None  # the queue keeps no statistics for the window inside it
+    assert wrap(BASE, [CHEAP, CHEAP]) is not None  # stats kept: it could wrap itself
+    gradual_only = _algorithm("gradual", {"env": ("gradual",), "delay": ("immediate",)}, ("policy", "stats"))
+    assert wrap(gradual_only, [CHEAP]) is None  # lifts only a base that handles stationary
+    nothing = _algorithm("nothing", {}, ("policy", "stats"))
+    assert wrap(nothing, [CHEAP]) is None
+    from_nothing = _adapter("any", {"env": Lift((), ("abrupt",))})
+    lifted = wrap(nothing, [from_nothing])
+    assert lifted is not None and lifted.handles["env"] == ("abrupt",)
+    restricted = wrap(nothing, [_adapter("r", {"env": Lift((), ("abrupt",))}, restricts={"bound": ("bounded",)})])
+    assert restricted is not None and restricted.handles["bound"] == ()  # restricted to what it never handled
+
+
+def test_missing_names_unhandled_choice_answers_in_the_traits_order() -> None:
+    answers = {"delay": "delayed", "size": 5, "env": "abrupt", "bound": "bounded"}
+    assert missing(BASE.handles, answers, _catalog().traits) == [("env", "abrupt"), ("delay", "delayed")]
+    assert missing({"env": ("abrupt",)}, answers, _catalog().traits) == [("delay", "delayed"), ("bound", "bounded")]
+    assert missing(BASE.handles, {"size": 5}, _catalog().traits) == []
+
+
+def test_candidate_chains_fewest_adapters_then_least_penalty_then_ids() -> None:
+    gaps = (("env", "abrupt"), ("delay", "delayed"))
+    adapters = (DEAR, QUEUE, CHEAP, BLIND)
+    found = candidate_chains(BASE, gaps, adapters)
+    assert [[a.id for a in chain] for chain, _ in found] == [
+        ["cheap", "queue"], ["dear", "queue"], ["queue", "dear"],  # penalty 2 then 4; the queue cannot wrap cheap
+        ["cheap", "dear", "queue"], ["cheap", "queue", "dear"]]  # three adapters, penalty 5
+    for chain, composed in found:
+        assert composed == wrap(BASE, chain)
+    assert [[a.id for a in c] for c, _ in candidate_chains(BASE, gaps, adapters, max_adapters=2)] == [
+        ["cheap", "queue"], ["dear", "queue"], ["queue", "dear"]]
+    assert candidate_chains(BASE, gaps, adapters, max_adapters=1) == []
+    assert candidate_chains(BASE, (("env", "abrupt"),), (QUEUE,)) == []  # nothing lifts the environment
+    assert [[a.id for a in c] for c, _ in candidate_chains(BASE, (("env", "gradual"),), adapters)] == [["cheap"]]
+    single = candidate_chains(BASE, (("env", "abrupt"),), adapters)
+    assert [([a.id for a in c], sum(a.penalty for a in c)) for c, _ in single] == [(["cheap"], 1.0), (["dear"], 3.0),
+                                                                                   (["cheap", "dear"], 4.0)]
+
+
+def test_best_chain_takes_the_first_candidate_whose_restrictions_keep_every_answer() -> None:
+    catalog = _catalog(DEAR, QUEUE, CHEAP)
+    assert best_chain(BASE, {"env": "stationary", "size": 3}, catalog) == ()
+    assert best_chain(BASE, {"env": "abrupt"}, catalog) == (CHEAP,)
+    assert best_chain(BASE, {"env": "abrupt", "delay": "delayed", "bound": "bounded"}, catalog) == (CHEAP, QUEUE)
+    assert best_chain(BASE, {"env": "abrupt", "delay": "delayed", "bound": "indefinite"}, catalog) is None
+    assert best_chain(BASE, {"delay": "delayed", "bound": "indefinite"}, _catalog(QUEUE)) is None
+    gaps = (("env", "abrupt"),)
+    only_dear = [(chain, composed) for chain, composed in candidate_chains(BASE, gaps, (DEAR, CHEAP))
+                 if chain == (DEAR,)]
+    assert best_chain(BASE, {"env": "abrupt"}, catalog, only_dear, gaps) == (DEAR,)  # the candidates given are used
+    assert best_chain(BASE, {"env": "abrupt"}, catalog, [], gaps) is None
+    assert best_chain(BASE, {"env": "abrupt"}, catalog, only_dear, ()) == ()  # no gaps: the base alone
+
+
+def test_parse_composite_names_the_base_and_its_adapters_innermost_first() -> None:
+    catalog = _catalog(CHEAP, QUEUE)
+    assert parse_composite("base", catalog) == (BASE, ())
+    assert parse_composite(" base + cheap+queue ", catalog) == (BASE, (CHEAP, QUEUE))
+    assert parse_composite("nope+cheap+nada", catalog) == (None, (CHEAP, None))
