@@ -94,7 +94,8 @@ def test_suited_minimum_and_maximum_are_inside_the_range() -> None:
     assert [suited_points(n, above_only) for n in (-1e9, 0, 50, 51)] == [1, 1, 1, -2]
     assert [suited_points(n, below_only) for n in (2, 3, 1e12)] == [-2, 1, 1]
     assert suited_points(7, Bound()) == 1
-    assert suitability("n_actions", 100, both) == Reason("n_actions", 100, 1.0, "n_actions=100 is in the range it suits")
+    assert suitability("n_actions", 100, both) == \
+        Reason("n_actions", 100, 1.0, "n_actions=100 is in the range it suits")
     assert suitability("n_actions", 10, both) == Reason("n_actions", 10, 1.0, "n_actions=10 is in the range it suits")
     assert suitability("n_actions", 101, both) == \
         Reason("n_actions", 101, -2.0, "n_actions=101 is above the 100 it suits")
