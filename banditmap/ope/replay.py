@@ -8,7 +8,9 @@ rounds look as if they were logged uniformly at random, so the learner's history
 
 Between two kept rounds the learner's state does not change, so its picks for the next stretch of rows are made
 at once: the state is broadcast over the stretch (one row per logged context), and the first kept row's copy of
-whatever `select` wrote becomes the learner's state. The policies are the simulator's, unchanged.
+whatever `select` wrote becomes the learner's state. The policies are the simulator's, unchanged; a composed
+candidate's adapters are the simulator's wrappers, whose states hold their base's state (`inner`), broadcast and
+kept the same way, layer by layer.
 
 After the log, each learner's final policy (exploration off: the arm it would commit to, or the action with the
 best predicted reward for the context) is scored on every row with IPS, self-normalised IPS, the direct method
@@ -82,6 +84,21 @@ def streams(seed: int, candidate_id: str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 3, zlib.crc32(candidate_id.encode())])))
 
 
+@dataclass
+class Layout:
+    """Which attributes of a state hold one row per repetition (`per_rep`, grown when `select` is seen to write
+    more), and the layouts of the states it holds by attribute (a wrapper's base state, `inner`)."""
+
+    per_rep: set[str]
+    nested: dict[str, Layout]
+
+    def row_bytes(self, state: State) -> int:
+        """Bytes of one repetition's rows of the state, its nested states included."""
+        own = sum(value.nbytes for name in self.per_rep
+                  if isinstance(value := getattr(state, name, None), np.ndarray))
+        return own + sum(layout.row_bytes(getattr(state, name)) for name, layout in self.nested.items())
+
+
 class Learner:
     """One candidate being replayed: its state (one repetition), and what it has earned so far."""
 
@@ -95,29 +112,40 @@ class Learner:
                           reps=1, dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1,
                           constraint="none", objective="cumulative")
         self.state = self.policy.init(problem, streams(seed, candidate.id))
-        self.per_rep = _per_rep_fields(self.policy, problem)
+        self.layout = _per_rep_fields(self.policy, problem)
         self.copying = False  # True once select was seen to write into its state: broadcast views won't do
         self.kept = 0
         self.selections = 0
         self.unsupported = 0
         self.gap = float(info.n_actions)  # rows per kept round, running estimate
         self.last = -1  # the last kept row
-        self.created: dict[str, Array] = {}  # the broadcast views handed to the last `select`
+        self.created: dict[str, Array] = {}  # the broadcast views handed to the last `select`, by dotted path
+        self.views: dict[str, State] = {}  # the nested state views handed to it, by dotted path
         self.seconds = 0.0
 
     def view(self, m: int) -> State:
         """The state broadcast over m rows (read-only views, or copies for policies that write in select)."""
-        view = copy.copy(self.state)
-        self.created = {}
-        for name in self.per_rep:
-            value = getattr(self.state, name, None)
+        self.created, self.views = {}, {}
+        return self._view(self.state, self.layout, m, "")
+
+    def _view(self, state: State, layout: Layout, m: int, path: str) -> State:
+        view = copy.copy(state)
+        for name in layout.per_rep:
+            value = getattr(state, name, None)
             if isinstance(value, np.ndarray):
                 wide = np.broadcast_to(value, (m,) + value.shape[1:])
                 if self.copying:
                     wide = wide.copy()
                 else:
-                    self.created[name] = wide
+                    self.created[path + name] = wide
                 setattr(view, name, wide)
+        for name, inner in layout.nested.items():
+            nested = self._view(getattr(state, name), inner, m, f"{path}{name}.")
+            self.views[path + name] = nested
+            setattr(view, name, nested)
+        for name, value in vars(state).items():
+            if isinstance(value, Problem):  # kept to start a base afresh: it must make m rows too
+                setattr(view, name, replace(value, reps=m))
         view.R = m
         view.aux = None
         return view
@@ -136,24 +164,55 @@ class Learner:
 
     def commit(self, view: State, row: int) -> None:
         """Make the picking row's copy of the state the learner's state."""
+        self._commit(self.state, view, self.layout, row, "")
+
+    def _commit(self, state: State, view: State, layout: Layout, row: int, path: str) -> None:
         for name, value in vars(view).items():
-            if name in ("R", "rng"):
+            if name in ("R", "rng") or isinstance(value, Problem):  # the state keeps its own problem
                 continue
-            if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == view.R:
-                self.per_rep.add(name)
-                if value is not self.created.get(name):  # written by select (or a copy): keep the row's
-                    setattr(self.state, name, np.array(value[row:row + 1]))
-            elif name not in self.per_rep:
-                setattr(self.state, name, value)
+            if name in layout.nested:
+                handed = self.views.get(path + name)
+                if handed is not None and value is handed:
+                    self._commit(getattr(state, name), handed, layout.nested[name], row, f"{path}{name}.")
+                else:  # select made a new one (a restart): the row's copy of it
+                    setattr(state, name, _one_row(value, view.R, row))
+            elif isinstance(value, np.ndarray) and value.ndim and value.shape[0] == view.R:
+                layout.per_rep.add(name)
+                if value is not self.created.get(path + name):  # written by select (or a copy): keep the row's
+                    setattr(state, name, np.array(value[row:row + 1]))
+            elif name not in layout.per_rep:
+                setattr(state, name, value)
 
 
-def _per_rep_fields(policy: Policy, problem: Problem) -> set[str]:
-    """Array attributes with one row per repetition: those whose first axis follows the number of repetitions."""
-    two = vars(policy.init(replace(problem, reps=2), np.random.default_rng(0)))
-    three = vars(policy.init(replace(problem, reps=3), np.random.default_rng(0)))
-    return {name for name, value in two.items()
-            if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == 2
-            and isinstance(three.get(name), np.ndarray) and three[name].shape[0] == 3}
+def _one_row(state: State, reps: int, row: int) -> State:
+    """A state made during `select` for `reps` rows, cut to the given row (its nested states too)."""
+    out = copy.copy(state)
+    for name, value in vars(state).items():
+        if isinstance(value, State):
+            setattr(out, name, _one_row(value, reps, row))
+        elif isinstance(value, Problem):
+            setattr(out, name, replace(value, reps=1))
+        elif isinstance(value, np.ndarray) and value.ndim and value.shape[0] == reps:
+            setattr(out, name, np.array(value[row:row + 1]))
+    out.R = 1
+    return out
+
+
+def _per_rep_fields(policy: Policy, problem: Problem) -> Layout:
+    """Array attributes with one row per repetition: those whose first axis follows the number of repetitions;
+    for a wrapper, the same for the states it holds."""
+    return _layout(policy.init(replace(problem, reps=2), np.random.default_rng(0)),
+                   policy.init(replace(problem, reps=3), np.random.default_rng(0)))
+
+
+def _layout(two: State, three: State) -> Layout:
+    other = vars(three)
+    per_rep = {name for name, value in vars(two).items()
+               if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == 2
+               and isinstance(other.get(name), np.ndarray) and other[name].shape[0] == 3}
+    nested = {name: _layout(value, other[name]) for name, value in vars(two).items()
+              if isinstance(value, State) and isinstance(other.get(name), State)}
+    return Layout(per_rep, nested)
 
 
 def _keep_rate(info: LogInfo) -> float:
@@ -269,8 +328,7 @@ class Replay:
             max_weight[key] = max(max_weight[key], float(terms.weight.max()))
 
     def _frozen_choices(self, learner: Learner, chunk: Chunk) -> Array:
-        per_row = sum(getattr(learner.state, name).nbytes for name in learner.per_rep
-                      if isinstance(getattr(learner.state, name, None), np.ndarray))
+        per_row = learner.layout.row_bytes(learner.state)
         step = MAX_SCORE_ROWS if not learner.copying else max(1, min(MAX_SCORE_ROWS, SCORE_BYTES // max(per_row, 1)))
         out = np.empty(len(chunk), dtype=np.int64)
         for i in range(0, len(chunk), step):

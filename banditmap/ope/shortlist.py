@@ -1,5 +1,6 @@
 """Which algorithms to replay: those named, or the recommender's shortlist for the profile (or for a profile
-read off the log itself), keeping those whose simulator makes single-action decisions."""
+read off the log itself), keeping those whose simulator makes single-action decisions; a composition is kept when
+its base does and no adapter around it turns a decision into a list, a pair or several rewards."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any, Mapping, Sequence
 
 from banditmap.model import Answer, Catalog, Profile
 from banditmap.ope.logs import LogInfo
-from banditmap.sim.bench import BASELINE_NAME, Usable, parse_params, pick, specs
-from banditmap.sim.runner import RunSpec
+from banditmap.sim.adapters import ADAPTERS, chain_kinds
+from banditmap.sim.candidates import BASELINE_NAME, Usable, parse_params, pick, simulator_kinds, specs
 from banditmap.sim.policies import REGISTRY
+from banditmap.sim.runner import RunSpec
 
 REPLAYABLE = frozenset({"arms", "contextual"})  # one action per logged decision, scalar rewards
 BASELINE = ("uniform-random", BASELINE_NAME)
@@ -23,14 +25,32 @@ def profile_from_log(info: LogInfo) -> dict[str, Answer]:
             "action_structure": "single"}
 
 
+# what an adapter makes of a single-action learner, by the problem kind it lifts it to
+MADE = {"cascade": "plays a ranked list", "slate": "plays a slate", "dueling": "plays a pair of actions to compare",
+        "multi": "learns from several rewards per decision"}
+
+
 def why_not(simulator: str) -> str | None:
-    if REGISTRY[simulator].kinds & REPLAYABLE:
+    """Why a policy id, or a composed `policy+adapter+...`, cannot be replayed on single-action logs, or None."""
+    if simulator_kinds(simulator) & REPLAYABLE:
         return None
-    return "its decisions are lists, pairs, prices or budgets; replay evaluates single-action decisions"
+    base, *adapters = simulator.split("+")
+    if not REGISTRY[base].kinds & REPLAYABLE:
+        whose = f"the {base} simulator's" if adapters else "its"
+        return f"{whose} decisions are lists, pairs, prices or budgets; replay evaluates single-action decisions"
+    chain = [ADAPTERS[a] for a in adapters]
+    lost = next(i for i in range(len(chain)) if not chain_kinds(REGISTRY[base], chain[:i + 1]) & REPLAYABLE)
+    adapter = chain[lost]
+    made = adapter.lift(chain_kinds(REGISTRY[base], chain[:lost])) or adapter.lift(frozenset({"arms"}))
+    if made <= REPLAYABLE:
+        return f"the {adapters[lost]} simulator wraps only bases that ignore the context"
+    what = " or ".join(MADE.get(kind, f"plays {kind} decisions") for kind in sorted(made - REPLAYABLE))
+    return f"its {adapters[lost]} adapter {what}; replay evaluates one action and one reward per logged decision"
 
 
 USABLE = Usable(why_not, "no implementation to replay yet",
-                "none of the shortlisted algorithms can be replayed on single-action logs", "replay")
+                "none of the shortlisted algorithms can be replayed on single-action logs", "replay",
+                compositions=True)
 
 
 def choose(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, top: int,
