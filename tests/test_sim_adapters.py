@@ -427,13 +427,12 @@ def test_bench_refuses_a_bad_composition_in_one_line(args: list[str], message: s
     assert out.exit_code == 2 and message in out.stderr and out.stderr.count("\n") == 1, out.stderr
 
 
-def test_nearest_candidates_stay_skipped_and_replay_skips_compositions() -> None:
+def test_nearest_candidates_stay_skipped_and_replay_takes_single_action_compositions() -> None:
     from banditmap.ope.shortlist import choose as replay_choose
     chosen, skipped = replay_choose(CATALOG, Profile({"constraints": "safety", "n_actions": 5}), None, 5)
-    assert all("+" not in s.id for s in chosen)
-    assert any("+" in i and "replay does not run adapters yet" in why for i, why in skipped)
-    with pytest.raises(BanditmapError, match="a composition; replay does not run adapters yet"):
-        replay_choose(CATALOG, Profile({}), ["ucb1+sliding-window"], 5)
+    assert any("+" in s.id for s in chosen)  # compositions such as ucb1+conservative are replayed
+    named, _ = replay_choose(CATALOG, Profile({}), ["ucb1+sliding-window"], 5)
+    assert [s.id for s in named if s.id != "uniform-random"] == ["ucb1+sliding-window"]
     nearest = Profile({"context": "nonlinear", "constraints": "budget", "action_structure": "ranking",
                        "environment": "adversarial", "feedback": "pairwise"})
     problem = problem_from_answers(dict(nearest.answers), rounds=50, reps=2)
