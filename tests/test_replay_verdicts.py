@@ -1,0 +1,399 @@
+"""Replay on small logs whose every number is worked out by hand: which rounds a learner keeps (on uniform logs,
+and after rejection sampling with the log's own coins), its replayed reward and curve, its final policy's IPS,
+SNIPS, DM and DR values on binary and continuous rewards, weights and effective sample size, the gains over the
+logging policy with their paired intervals; then the problems, warnings and the beat / tie / lose verdict at
+each boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from banditmap.ope import logs, replay
+from banditmap.ope.estimators import UNKNOWN, Estimate, Resampler, interval
+from banditmap.ope.logs import LogInfo
+from banditmap.ope.replay import (MIN_KEPT, CandidateResult, ReplayResult, _few, _keep_rate, _log_warnings,
+                                  _problem, _warnings, evaluate, verdict)
+from banditmap.sim.policies import Feedback, Policy, State
+from banditmap.sim.problem import Problem
+from banditmap.sim.runner import RunSpec
+
+Array = np.ndarray
+
+# The log: a four-row pattern repeated 50 times (200 rows, one bootstrap block per row), two actions.
+PATTERN_ACTIONS = (0, 0, 1, 1)
+PATTERN_REWARDS = (1.0, 0.0, 1.0, 1.0)  # binary; logging policy's mean reward 3/4
+CONTINUOUS_REWARDS = (3.0, 0.0, 5.0, 5.0)  # mean 13/4
+REPEATS = 50
+ROWS = 4 * REPEATS
+
+
+@dataclass
+class Counted(State):
+    pulls: Array | None = None  # (R,) rounds learned from
+    selects: Array | None = None  # (R,) written by select when COUNT is set
+    last: Array | None = None  # (R,) the last pick, set by select when NOTE is set
+
+
+@dataclass(frozen=True)
+class Fixed(Policy):
+    """Learns nothing: selects PLAYS while replayed, FINAL once frozen (the same unless told otherwise)."""
+
+    PLAYS: ClassVar[int] = 0
+    FINAL: ClassVar[int | None] = None
+    COUNT: ClassVar[bool] = False
+    NOTE: ClassVar[bool] = False
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        return Counted(rng, problem.reps, problem.n_arms, pulls=np.zeros(problem.reps, dtype=int),
+                       selects=np.zeros(problem.reps, dtype=int))
+
+    def select(self, state: State, context: Array | None) -> Array:
+        assert isinstance(state, Counted) and state.selects is not None
+        assert context is None if "contextual" not in self.kinds else context.shape == (state.R, 1)
+        if self.COUNT:
+            state.selects += 1  # writes into its state: the replay must hand it copies
+        picks = np.full(state.R, self.PLAYS)
+        if self.NOTE:
+            state.last = picks.copy()
+        return picks
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        assert isinstance(state, Counted) and state.pulls is not None
+        np.add.at(state.pulls, feedback.reps, 1)
+
+    def exploit(self, state: State, context: Array | None) -> Array:
+        return np.full(state.R, self.PLAYS if self.FINAL is None else self.FINAL)
+
+
+@dataclass(frozen=True)
+class Zero(Fixed):
+    pass
+
+
+@dataclass(frozen=True)
+class One(Fixed):
+    PLAYS = 1
+
+
+@dataclass(frozen=True)
+class ZeroThenOne(Fixed):
+    FINAL = 1
+
+
+@dataclass(frozen=True)
+class Counting(Fixed):
+    COUNT = True
+    NOTE = True
+
+
+@dataclass(frozen=True)
+class ContextualZero(Fixed):
+    kinds = frozenset({"contextual"})
+
+
+@dataclass(frozen=True)
+class Absent(Fixed):
+    """Plays an action the log never contains."""
+
+    PLAYS = 2
+
+
+def spec(cls: type[Fixed]) -> RunSpec:
+    return RunSpec(cls.__name__.lower(), cls.__name__, cls())
+
+
+def write_log(tmp_path: Path, rewards: tuple[float, ...] = PATTERN_REWARDS,
+              propensities: tuple[float, ...] = (0.5, 0.5, 0.5, 0.5)) -> Path:
+    path = tmp_path / "log.csv"
+    lines = ["action,reward,propensity"] + [f"{a},{r:g},{p:g}" for _ in range(REPEATS)
+                                             for a, r, p in zip(PATTERN_ACTIONS, rewards, propensities)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run(path: Path, *classes: type[Fixed], chunk_rows: int = logs.CHUNK_ROWS, n_actions: int | None = None,
+        seed: int = 0) -> ReplayResult:
+    with logs.read_logs(path, n_actions=n_actions, chunk_rows=chunk_rows) as store:
+        return evaluate(store, [spec(c) for c in classes], seed)
+
+
+def by_id(result: ReplayResult) -> dict[str, CandidateResult]:
+    return {r.id: r for r in result.results}
+
+
+# Cross-fitted reward model on this log (intercept only, ridge 1, offset 3/4): even rows are scored by the model
+# of odd rows (action 0 always 0, action 1 always 1) and odd rows by that of even rows (both actions always 1).
+C = 50 * (1 - 0.75) / 51  # 50 rewards of 1, centred, shrunk by the ridge
+D = 50 * (0 - 0.75) / 51
+
+
+def test_a_learner_keeps_the_rounds_where_it_matches_the_log(tmp_path: Path) -> None:
+    result = run(write_log(tmp_path), Zero, One, ZeroThenOne)
+    assert result.method == "replay" and result.seed == 0 and result.skipped == () and result.warnings == ()
+    assert result.logging.value == 0.75
+    zero, one, zero_then_one = (by_id(result)[i] for i in ("zero", "one", "zerothenone"))
+    assert (zero.kept, zero.selections, zero.replayed.value) == (100, 200, 0.5)  # rows 0 and 1 of each pattern
+    assert (one.kept, one.selections, one.replayed.value) == (100, 200, 1.0)
+    assert zero.evaluable and zero.problem == "" and not zero.contextual
+    assert (zero.unsupported, zero.stalled) == (0.0, 0.0)
+    assert [r.id for r in result.results] == ["one", "zero", "zerothenone"]  # best replayed reward first
+    assert zero.replayed_gain.value == pytest.approx(-0.25) and one.replayed_gain.value == pytest.approx(0.25)
+    assert zero_then_one.replayed.value == 0.5
+
+
+def test_the_final_policy_is_scored_by_ips_snips_dm_and_dr(tmp_path: Path) -> None:
+    result = run(write_log(tmp_path), Zero, ZeroThenOne)
+    zero, one = by_id(result)["zero"], by_id(result)["zerothenone"]
+    assert zero.final["ips"].value == pytest.approx(0.5)  # weight 2 on the 100 rows logged with action 0
+    assert zero.final["snips"].value == pytest.approx(0.5)
+    assert zero.final["dm"].value == pytest.approx(0.75 + (C + D) / 2)
+    assert zero.final["dr"].value == pytest.approx(0.5)
+    assert zero.final_gain.value == pytest.approx(0.5 - 0.75)
+    assert one.final["ips"].value == pytest.approx(1.0) and one.final["snips"].value == pytest.approx(1.0)
+    assert one.final["dm"].value == pytest.approx(0.75 + C) and one.final["dr"].value == pytest.approx(1.0)
+    assert one.final_gain.value == pytest.approx(0.25)
+    assert zero.max_weight == 2.0 and zero.ess == pytest.approx(200 ** 2 / (100 * 4))
+    assert zero.warnings == ()  # effective sample size 100: not under the 100 rows that warrant a warning
+    for r in (zero, one):
+        for name in ("ips", "snips", "dm", "dr"):  # (DM's interval is a point, up to rounding)
+            assert r.final[name].low - 1e-12 <= r.final[name].value <= r.final[name].high + 1e-12, (r.id, name)
+
+
+def test_gains_are_paired_with_the_logging_policy_over_the_same_bootstrap_draws(tmp_path: Path) -> None:
+    result = run(write_log(tmp_path), One, seed=4)
+    one = result.results[0]
+    rewards = np.tile(PATTERN_REWARDS, REPEATS)
+    kept = np.tile([0.0, 0.0, 1.0, 1.0], REPEATS)
+    boot = Resampler.make(ROWS, 4)  # one block per row
+    logging, logging_draws = boot.ratio(rewards, np.ones(ROWS))
+    replayed, replayed_draws = boot.ratio(rewards * kept, kept)
+    assert result.logging == logging and one.replayed == replayed
+    assert one.replayed_gain == interval(replayed.value - logging.value, replayed_draws - logging_draws)
+    predicted = 0.75 + C  # the model's prediction for action 1 on every row
+    dr, dr_draws = boot.ratio(predicted + 2 * kept * (rewards - predicted), np.ones(ROWS))
+    assert one.final_gain.value == pytest.approx(dr.value - logging.value)
+    gain = interval(0.0, dr_draws - logging_draws)
+    assert (one.final_gain.low, one.final_gain.high) == pytest.approx((gain.low, gain.high))
+    assert one.final_gain != run(write_log(tmp_path), One, seed=5).results[0].final_gain  # the seed draws it
+
+
+def test_curves_follow_the_running_means_whatever_the_chunks(tmp_path: Path) -> None:
+    path = write_log(tmp_path)
+    whole, chunked = run(path, Zero), run(path, Zero, chunk_rows=7)
+    assert whole.checkpoints == tuple(range(1, ROWS + 1))
+    assert whole.logging_curve[:5] == (1.0, 0.5, 2 / 3, 0.75, 0.8)
+    assert whole.results[0].curve[:6] == (1.0, 0.5, 0.5, 0.5, 2 / 3, 0.5)  # kept: rows 0, 1, 4, 5, ...
+    assert whole.results[0].curve[-1] == 0.5 and whole.logging_curve[-1] == 0.75
+    assert chunked.checkpoints == whole.checkpoints and chunked.logging_curve == pytest.approx(whole.logging_curve)
+    assert chunked.results[0].curve == pytest.approx(whole.results[0].curve)
+    assert (chunked.results[0].kept, chunked.results[0].selections) == (100, 200)
+    one = run(path, One, chunk_rows=7).results[0]
+    assert np.isnan(one.curve[0]) and np.isnan(one.curve[1]) and one.curve[2] == 1.0  # nothing kept before row 2
+
+
+def test_a_policy_that_writes_into_its_state_keeps_the_picking_rows_copy(tmp_path: Path) -> None:
+    path = write_log(tmp_path)
+    with logs.read_logs(path) as store:
+        rerun = replay.Replay(store.info, [spec(Counting)], 0)
+        for chunk in store.chunks():
+            rerun.replay_chunk(chunk)
+    learner = rerun.learners[0]
+    assert learner.copying and learner.kept == 100
+    assert learner.state.selects.tolist() == [100] and learner.state.pulls.tolist() == [100]  # type: ignore
+    assert learner.state.last.tolist() == [0] and "last" in learner.layout.per_rep  # type: ignore
+    assert learner.state.R == 1
+
+
+def test_a_contextual_learner_is_given_the_context(tmp_path: Path) -> None:
+    result = run(write_log(tmp_path), ContextualZero, Zero)
+    assert by_id(result)["contextualzero"].contextual and not by_id(result)["zero"].contextual
+    assert by_id(result)["contextualzero"].replayed == by_id(result)["zero"].replayed
+
+
+def test_rejection_sampling_keeps_a_matching_row_with_probability_p_min_over_p(tmp_path: Path) -> None:
+    path = write_log(tmp_path, propensities=(0.8, 0.8, 0.2, 0.2))  # action 0 logged 4 times as often
+    result = run(path, Zero, One, seed=3)
+    assert result.method == "rejection-sampling replay"
+    coins = np.random.Generator(np.random.PCG64(np.random.SeedSequence([3, 5]))).random(ROWS)
+    actions = np.tile(PATTERN_ACTIONS, REPEATS)
+    rewards = np.tile(PATTERN_REWARDS, REPEATS)
+    zero_kept = (actions == 0) & (coins < 0.25)
+    zero, one = by_id(result)["zero"], by_id(result)["one"]
+    assert zero.kept == zero_kept.sum() and 10 < zero.kept < 45  # about a quarter of 100
+    assert zero.replayed.value == pytest.approx(rewards[zero_kept].mean())
+    assert one.kept == 100 and one.replayed.value == 1.0  # the rarest action's rows are always kept
+    assert zero.max_weight == 1.25 and one.max_weight == 5.0
+    assert zero.final["ips"].value == pytest.approx(50 * 1.25 / ROWS)
+    assert zero.final["snips"].value == pytest.approx(0.5)
+    assert one.final["ips"].value == pytest.approx(100 * 5.0 / ROWS)
+    assert not zero.evaluable and "only" in zero.problem  # fewer than 100 kept rounds
+
+
+def test_continuous_rewards_are_not_clipped_to_zero_and_one(tmp_path: Path) -> None:
+    result = run(write_log(tmp_path, rewards=CONTINUOUS_REWARDS), Zero)
+    zero = result.results[0]
+    assert not result.info.binary and result.logging.value == 3.25
+    assert zero.replayed.value == 1.5 and zero.final["ips"].value == pytest.approx(1.5)
+    theta_even, theta_odd = 50 * (3 - 3.25) / 51, 50 * (0 - 3.25) / 51  # action 0's ridge fit on each fold
+    assert zero.final["dm"].value == pytest.approx(3.25 + (theta_even + theta_odd) / 2)
+    assert zero.final["dr"].value == pytest.approx(1.5)
+
+
+def test_a_learner_stuck_on_an_action_the_log_never_contains(tmp_path: Path) -> None:
+    result = run(write_log(tmp_path), Absent, Zero, n_actions=3)
+    absent = by_id(result)["absent"]
+    assert result.info.counts == (100, 100, 0)
+    assert (absent.kept, absent.selections, absent.stalled, absent.unsupported) == (0, 200, 1.0, 1.0)
+    assert absent.replayed == UNKNOWN or np.isnan(absent.replayed.value)
+    assert not absent.replayed_gain.known
+    assert absent.problem == ("it keeps choosing actions the logs never contain (actions 2); the logging policy "
+                              "never tried them, so no log can say what they earn")
+    assert [r.id for r in result.results] == ["zero", "absent"]  # unevaluable last
+    assert result.warnings == ("the logging policy never played actions 2: no policy that needs them can be "
+                               "evaluated",)
+
+
+# --- problems, warnings and verdicts, at their boundaries ---------------------------------------------------------
+
+def info(rows: int = 10_000, counts: tuple[int, ...] = (5000, 5000), uniform: bool = True, near_zero: float = 0.0,
+         projected: bool = False, min_propensity: float = 0.5) -> LogInfo:
+    actions = tuple(str(i) for i in range(len(counts)))
+    return LogInfo("x.csv", rows, actions, counts, "a", "r", "p", None, (), (), (), 1, projected, min_propensity,
+                   near_zero, uniform, 0.1, True)
+
+
+def candidate(name: str = "X", gain: Estimate = Estimate(0.0, -0.01, 0.01), problem: str = "", ess: float = 5000.0,
+              unsupported: float = 0.0, final: dict[str, Estimate] | None = None) -> CandidateResult:
+    same = Estimate(0.1, 0.09, 0.11)
+    return CandidateResult(name.lower(), name, False, 500, 5000, same, gain,
+                           final or {"ips": same, "snips": same, "dm": same, "dr": same}, gain, ess, 2.0,
+                           unsupported, 0.0, (), 0.1, problem)
+
+
+def test_keep_rate() -> None:
+    assert _keep_rate(info(counts=(1, 1, 1, 1))) == 0.25
+    assert _keep_rate(info(uniform=False, min_propensity=0.1)) == 0.1
+
+
+class Learned:
+    """What `_problem` reads of a learner."""
+
+    def __init__(self, kept: int) -> None:
+        self.kept = kept
+
+
+@pytest.mark.parametrize("kept, unsupported, stalled, start", [
+    (MIN_KEPT - 1, 0.0, 0.51, "it keeps choosing actions the logs never contain (actions 1)"),
+    (MIN_KEPT - 1, 0.0, 0.5, "only 99 logged rounds matched its choices (at least 100 needed); a longer log"),
+    (MIN_KEPT, 0.0, 0.9, ""),
+    (MIN_KEPT, 0.051, 0.0, "its final policy chooses actions the logs never contain (actions 1) in 5% of rows"),
+    (MIN_KEPT - 1, 0.06, 0.0, "its final policy chooses actions the logs never contain (actions 1) in 6% of rows"),
+    (MIN_KEPT, 0.05, 0.0, ""),
+])
+def test_problem_thresholds(kept: int, unsupported: float, stalled: float, start: str) -> None:
+    problem = _problem(Learned(kept), info(counts=(10, 0)), unsupported, stalled)  # type: ignore[arg-type]
+    assert problem.startswith(start) and bool(problem) == bool(start)
+    if "every" in problem:
+        assert problem.endswith("a longer log or a more exploratory logging policy is needed")
+    assert MIN_KEPT == 100
+
+
+def test_problem_messages_in_full() -> None:
+    assert _problem(Learned(99), info(), 0.0, 0.0) == (  # type: ignore[arg-type]
+        "only 99 logged rounds matched its choices (at least 100 needed); a longer log or a more exploratory "
+        "logging policy is needed")
+    assert _problem(Learned(100), info(counts=(1, 0)), 0.25, 0.0) == (  # type: ignore[arg-type]
+        "its final policy chooses actions the logs never contain (actions 1) in 25% of rows; their rewards "
+        "cannot be estimated from these logs")
+
+
+def test_few_names_five_labels_and_counts_the_rest() -> None:
+    assert _few(["a"]) == "actions a"
+    assert _few(list("abcde")) == "actions a, b, c, d, e"
+    assert _few(list("abcdefg")) == "actions a, b, c, d, e and 2 more"
+    assert _few(list("abc"), limit=2) == "actions a, b and 1 more"
+
+
+def test_warnings_at_their_thresholds() -> None:
+    assert _warnings(candidate(ess=200.0), info(rows=20_000)) == ()
+    low_ess = _warnings(candidate(ess=199.4), info(rows=20_000))
+    assert low_ess == ("effective sample size of the final policy's weights is 199 of 20000 rows: its IPS and DR "
+                       "estimates rest on few rows",)
+    assert _warnings(candidate(ess=99.0), info(rows=200))[0].startswith("effective sample size")
+    assert _warnings(candidate(ess=100.0), info(rows=200)) == ()
+    assert _warnings(candidate(unsupported=0.05), info()) == (
+        "the final policy picks actions the logs never contain in 5.0% of rows; those rewards are invisible to "
+        "IPS and DR",)
+    assert _warnings(candidate(unsupported=0.051), info()) == ()  # that is a problem, not a warning
+    assert _warnings(candidate(unsupported=0.0), info()) == ()
+
+
+def test_estimates_disagree_only_beyond_touching_intervals() -> None:
+    e = Estimate
+    touching = {"ips": e(0.10, 0.09, 0.11), "snips": e(0.1, 0.0, 1.0), "dm": e(0.12, 0.11, 0.13),
+                "dr": e(0.11, 0.11, 0.11)}
+    assert _warnings(candidate(final=touching), info()) == ()
+    apart = dict(touching, dr=e(0.2, 0.19, 0.21))
+    (warning,) = _warnings(candidate(final=apart), info())
+    assert warning == ("the final policy's estimates disagree beyond their intervals: IPS (0.1000) and DR (0.2000); "
+                       "DM (0.1200) and DR (0.2000). The reward model may be biased (DM) or the weights too heavy "
+                       "(IPS); DR is the safer read")
+    no_interval = dict(apart, dr=e(0.2, float("nan"), float("nan")))
+    assert _warnings(candidate(final=no_interval), info()) == ()
+    unknown = dict(apart, dr=UNKNOWN, ips=e(0.5, 0.49, 0.51))
+    assert _warnings(candidate(final=unknown), info())[0].endswith(
+        "IPS (0.5000) and DM (0.1200). The reward model may be biased (DM) or the weights too heavy (IPS); DR is "
+        "the safer read")
+
+
+def test_log_warnings() -> None:
+    assert _log_warnings(info()) == ()
+    assert _log_warnings(info(near_zero=0.0123, counts=(3, 0, 0), projected=True)) == (
+        "1.23% of rows have a propensity under 1% of uniform play: their importance weights are huge, and "
+        "rejection-sampling replay keeps few rows",
+        "the logging policy never played actions 1, 2: no policy that needs them can be evaluated",
+        "the context was reduced to 1 features by a random projection")
+
+
+def result_of(*candidates: CandidateResult) -> ReplayResult:
+    return ReplayResult(info(), "replay", 0, Estimate(0.5, 0.45, 0.55), tuple(candidates), (), ())
+
+
+def test_the_verdict_beats_ties_and_loses_at_zero() -> None:
+    lines = verdict(result_of(
+        candidate("Better", Estimate(0.1, 0.001, 0.2)), candidate("TouchesLow", Estimate(0.1, 0.0, 0.2)),
+        candidate("TouchesHigh", Estimate(-0.1, -0.2, 0.0)), candidate("Worse", Estimate(-0.1, -0.2, -0.001)),
+        candidate("Spread", Estimate(0.0, -0.2, 0.2)), candidate("Short", Estimate(0.1, float("nan"), float("nan"))),
+        candidate("Broken", problem="it cannot")))
+    assert lines == (
+        "The logging policy earned 0.5000 per decision (0.4500 to 0.5500, 95%).",
+        "Beat the logging policy with 95% confidence while learning: Better (+0.1000, +0.0010 to +0.2000).",
+        "Cannot be told apart from the logging policy: TouchesLow, TouchesHigh, Spread.",
+        "Earned less than the logging policy while learning: Worse.",
+        "Cannot be evaluated on these logs: Short: too few replayed rounds for an interval; Broken: it cannot.")
+
+
+def test_the_verdict_says_only_what_applies() -> None:
+    assert verdict(result_of()) == ("The logging policy earned 0.5000 per decision (0.4500 to 0.5500, 95%).",)
+    two = verdict(result_of(candidate("A", Estimate(0.2, 0.1, 0.3)), candidate("B", Estimate(0.3, 0.2, 0.4))))
+    assert two[1:] == ("Beat the logging policy with 95% confidence while learning: A (+0.2000, +0.1000 to "
+                       "+0.3000); B (+0.3000, +0.2000 to +0.4000).",)
+    worse = verdict(result_of(candidate("A", Estimate(-0.2, -0.3, -0.1)), candidate("B", Estimate(-0.2, -0.3, -0.1))))
+    assert worse[1:] == ("Earned less than the logging policy while learning: A, B.",)
+
+
+def test_the_verdict_on_a_replayed_log(tmp_path: Path) -> None:
+    result = run(write_log(tmp_path), One, Zero)
+    one, zero = by_id(result)["one"], by_id(result)["zero"]
+    assert one.replayed_gain.low > 0 > zero.replayed_gain.high  # 0.25 above and below, 100 rounds each
+    gain = one.replayed_gain
+    assert verdict(result)[1:] == (
+        f"Beat the logging policy with 95% confidence while learning: One (+0.2500, {gain.low:+.4f} to "
+        f"{gain.high:+.4f}).", "Earned less than the logging policy while learning: Zero.")
+    assert verdict(replace(result, results=(replace(one, problem="x"),)))[1:] == (
+        "Cannot be evaluated on these logs: One: x.",)
