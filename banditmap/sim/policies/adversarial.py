@@ -40,7 +40,7 @@ class EXP3P(Policy):
 
     def tuned(self, K: int, T: int) -> tuple[float, float]:
         gamma = self.gamma or min(0.6, 2 * math.sqrt(3 * K * math.log(K) / (5 * T)))
-        alpha = self.alpha or 2 * math.sqrt(math.log(K * T / self.delta))
+        alpha = self.alpha or 2 * math.sqrt(math.log(K * T) - math.log(self.delta))  # K T / delta overflows near 0
         return gamma, alpha
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:

@@ -364,7 +364,7 @@ class SuccessiveElimination(CountingPolicy):
 
     def radius(self, s: ArmStats) -> Array:
         n = np.maximum(s.counts, 1)
-        return np.sqrt(np.log(4 * s.K * n ** 2 / self.delta) / (2 * n))
+        return np.sqrt((np.log(4 * s.K * n ** 2) - np.log(self.delta)) / (2 * n))  # dividing overflows near delta = 0
 
     def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
         s: ArmStats = state  # type: ignore[assignment]
