@@ -130,6 +130,7 @@ class DelayedConversionsUCB(CountingPolicy):
         scores = np.minimum(rate, 1.0) + bonus
         choice = argmax_random(untried_first(s, scores), s.rng)
         s.counts[rows, choice] += 1  # plays, counted when made: conversions may never come
+        s.means[rows, choice] = s.conversions[rows, choice] / s.counts[rows, choice]
         # age every play by one round, let the play `window` rounds ago leave the window, and add this one
         s.decay *= s.q
         slot = s.t % s.recent.shape[1]  # the ring is no longer than the run: a window past it never fills
@@ -149,6 +150,7 @@ class DelayedConversionsUCB(CountingPolicy):
         s: Conversions = state  # type: ignore[assignment]
         assert feedback.aux is not None
         converted = (feedback.observed > 0) & (s.t - feedback.aux <= s.window)
-        np.add.at(s.conversions, (feedback.reps[converted], feedback.actions[converted]), 1.0)
+        index = (feedback.reps[converted], feedback.actions[converted])
+        np.add.at(s.conversions, index, 1.0)
         s.sums = s.conversions
-        s.means = s.conversions / np.maximum(s.counts, 1)
+        s.means[index] = s.conversions[index] / s.counts[index]  # played, so counted: at least 1
