@@ -93,7 +93,7 @@ LIMIT = Trait("limit", "g", "number", "?", "")
 TRAITS = (COLOUR, SIZE, RATE, LIMIT)
 RULES = (Rule((Condition("colour", ("red",)),), {}, {"size": Bound(2, 8, at_most="limit")}, "red needs room"),
          Rule((Condition("colour", ("true",)), Condition("size", (5,))), {"rate": ()}, {}, "never"),
-         Rule((Condition("colour", ("false",)),), {"colour": ("red",)}, {}, "false is not allowed"))
+         Rule((Condition("colour", ("false",)),), {"colour": ("red", "true")}, {}, "false is not allowed"))
 
 
 def refused(**answers: object) -> str:
@@ -128,7 +128,8 @@ def test_values_are_parsed_to_choice_ids_and_numbers() -> None:
      "p.yaml: size: size=6 contradicts colour=red: red needs room (expected size <= limit (5.5))"),
     ({"colour": "true", "size": 5, "rate": 1},
      "p.yaml: rate: rate=1 contradicts colour=true, size=5: never (expected )"),
-    ({"colour": "false"}, "p.yaml: colour: colour=false contradicts colour=false: false is not allowed (expected red)"),
+    ({"colour": "false"},
+     "p.yaml: colour: colour=false contradicts colour=false: false is not allowed (expected red or true)"),
     ({"shade": "x"}, "p.yaml: shade: unknown trait; expected one of colour, size, rate, limit"),
 ])
 def test_answers_are_refused_with_the_exact_message(answers: dict, message: str) -> None:
@@ -162,6 +163,7 @@ def test_numbers_as_written_in_a_file_or_typed() -> None:
     assert _number(10**18 - 1) == 10**18 - 1
     assert _number(10**18) == math.inf and _number(-10**18) == -math.inf and _number(-(10**18) + 1) == -(10**18) + 1
     assert _number(2.5) == 2.5 and _number(" 1_000 ") == 1000 and type(_number("1e3")) is int
+    assert _number("1__000") == 1000 and _number("1000_") == 1000  # underscores anywhere, as a reader may type
     assert _number("²") is None and _number("١") is None  # another script's digits are not numbers here
     assert _number("1" * 400) == float("1" * 400)  # 400 characters are read, 401 are not
     assert _number("1" * 401) is None and _number("12abc") is None
@@ -197,9 +199,13 @@ def test_profile_files_name_their_source_and_fall_back_to_the_file_name(tmp_path
     unnamed = tmp_path / "unnamed.yaml"
     unnamed.write_text("name:\nprofile:\n  size: 3\n")
     assert read_profile(unnamed, TRAITS, RULES) == Profile({"size": 3}, "unnamed", str(unnamed))
+    nameless = tmp_path / "nameless.yaml"
+    nameless.write_text("profile:\n  size: 3\n")
+    assert read_profile(nameless, TRAITS, RULES).name == "nameless"
     flat = tmp_path / "flat.yaml"
-    flat.write_text("size: 3\n")
-    assert read_profile(flat, TRAITS, RULES) == Profile({"size": 3}, "flat", str(flat))
+    flat.write_text("size: 3\nname: 4\n")  # a trait may be called name: in a flat file it is an answer
+    name = Trait("name", "g", "number", "?", "")
+    assert read_profile(flat, TRAITS + (name,), RULES) == Profile({"size": 3, "name": 4}, "flat", str(flat))
     for text, message in (("[1, 2]\n", ":1: expected a mapping of trait: value, got list"),
                           ("", ": the file is empty; expected a mapping of trait: value"),
                           ("profile: {}\ncolour: red\n", ":2: colour: unknown field; expected one of id, name, "
