@@ -64,7 +64,8 @@ class SlidingWindowUCB(Policy):
             s.counts[reps, arms] += 1
             s.sums[reps, arms] += rewards
             s.cursor[reps] = (slot + 1) % s.ring_arm.shape[1]
-        s.means = s.sums / np.maximum(s.counts, 1)
+        rows = np.unique(feedback.reps)  # only these repetitions' statistics changed
+        s.means[rows] = s.sums[rows] / np.maximum(s.counts[rows], 1)
 
     def recommend(self, state: State) -> Array:
         return argmax_random(state.means, state.rng)  # type: ignore[attr-defined]
