@@ -55,6 +55,12 @@ class DuelingPolicy(Policy):
         p, _, _ = self.bounds(s, 0.0)
         return argmax_random((p > 0.5).sum(axis=2) * 1.0, s.rng)  # the empirical Copeland winner
 
+    def exploit(self, state: State, context: Array | None) -> Array:
+        """The pair shown with exploration off: the recommended option against itself (R, 2), which costs no
+        regret when it is the best option."""
+        winner = self.recommend(state)
+        return np.stack([winner, winner], axis=1)
+
 
 @register("rucb")
 @dataclass(frozen=True)
