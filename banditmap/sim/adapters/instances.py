@@ -69,6 +69,18 @@ class RankedBandits(Wrapper):
     def select(self, state: State, context: Array | None) -> Array:
         s: Positions = state  # type: ignore[assignment]
         wanted = self.ask(s, None).reshape(s.k, s.R).T  # (R, k)
+        shown = self.distinct(s, wanted)
+        s.noted = noted_shape(s.inner)
+        s.aux = pack(wanted, instance_aux(s.inner, s.k, s.R))
+        return shown
+
+    def exploit(self, state: State, context: Array | None) -> Array:
+        """Every position's instance with exploration off, as a list of distinct items (R, k)."""
+        s: Positions = state  # type: ignore[assignment]
+        return self.distinct(s, self.base.exploit(s.inner, None).reshape(s.k, s.R).T)
+
+    def distinct(self, s: State, wanted: Array) -> Array:
+        """The list of the positions' picks (R, k), an item already shown higher up replaced at random."""
         shown = wanted.copy()
         rows = np.arange(s.R)
         for position in range(1, s.k):
@@ -78,8 +90,6 @@ class RankedBandits(Wrapper):
                 scores = s.rng.random((s.R, s.K))
                 scores[rows[:, None], above] = -1.0  # never an item already in the list
                 shown[taken, position] = scores[taken].argmax(axis=1)
-        s.noted = noted_shape(s.inner)
-        s.aux = pack(wanted, instance_aux(s.inner, s.k, s.R))
         return shown
 
     def update(self, state: State, feedback: Feedback) -> None:
@@ -117,6 +127,10 @@ class Sparring(Wrapper):
         picks = self.ask(state, None).reshape(2, state.R).T  # (R, 2): left, right
         state.aux = instance_aux(state.inner, 2, state.R)  # type: ignore[attr-defined]
         return picks
+
+    def exploit(self, state: State, context: Array | None) -> Array:
+        """Both partners with exploration off (R, 2)."""
+        return self.base.exploit(state.inner, None).reshape(2, state.R).T  # type: ignore[attr-defined]
 
     def update(self, state: State, feedback: Feedback) -> None:
         won = feedback.observed  # 1 when the first (left) option won
@@ -163,12 +177,23 @@ class Scalarization(Wrapper):
         s: Weighted = state  # type: ignore[assignment]
         W = len(s.weights)
         picks = self.ask(s, None).reshape(W, s.R).T  # (R, W)
-        drawn = random_arms(s.rng, W, s.R) if W > 1 else np.zeros(s.R, dtype=np.int64)
+        drawn = self.draw(s)
         rows = np.arange(s.R)
         noted = instance_aux(s.inner, W, s.R)
         s.noted = noted_shape(s.inner)
         s.aux = pack(drawn[:, None], None if noted is None else noted[rows, drawn][:, None])
         return picks[rows, drawn]
+
+    def exploit(self, state: State, context: Array | None) -> Array:
+        """The instance of a weight vector drawn as in `select`, with exploration off."""
+        s: Weighted = state  # type: ignore[assignment]
+        picks = self.base.exploit(s.inner, None).reshape(len(s.weights), s.R).T  # (R, W)
+        return picks[np.arange(s.R), self.draw(s)]
+
+    def draw(self, s: Weighted) -> Array:
+        """The weight vector each repetition decides with (R,)."""
+        W = len(s.weights)
+        return random_arms(s.rng, W, s.R) if W > 1 else np.zeros(s.R, dtype=np.int64)
 
     def update(self, state: State, feedback: Feedback) -> None:
         s: Weighted = state  # type: ignore[assignment]
