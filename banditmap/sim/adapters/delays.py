@@ -29,7 +29,9 @@ class DelayQueue(Wrapper):
     delay adds regret only through the rewards outstanding at a time.
 
     The base is asked for all repetitions at once, so a repetition that has its answer may be asked again while
-    another still consumes its queue; that extra answer is discarded (its draws and decision count remain)."""
+    another still consumes its queue; that extra answer is discarded, and what asking changed in that
+    repetition's rows of the base's state (a discount, a play counted when made) is undone (its draws and the
+    decision count remain)."""
 
     keeps: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS, CONFIDENCE_BOUNDS})
 
@@ -43,7 +45,11 @@ class DelayQueue(Wrapper):
         played = np.zeros(s.R, dtype=np.int64)
         deciding = np.ones(s.R, dtype=bool)
         while True:
+            answered = ~deciding
+            kept = rows_of(s.inner, answered) if answered.any() else []
             choice = self.ask(s, context)
+            for owner, name, rows_kept in kept:
+                getattr(owner, name)[np.tile(answered, owner.R // s.R)] = rows_kept
             served = deciding & (s.size[rows, choice] > 0)
             done = deciding & ~served
             played[done] = choice[done]
@@ -60,3 +66,15 @@ class DelayQueue(Wrapper):
         s: Queued = state  # type: ignore[assignment]
         for layer in feedback.layers():
             s.push(feedback.reps[layer], feedback.actions[layer], feedback.observed[layer])
+
+
+def rows_of(state: State, reps: Array) -> list[tuple[State, str, Array]]:
+    """A copy of some repetitions' rows (reps: a mask (R,)) of every per-repetition array of a state and of the
+    states nested in it, with where each came from; a nested state of n x R repetitions holds n rows of each."""
+    kept: list[tuple[State, str, Array]] = []
+    for name, value in vars(state).items():
+        if isinstance(value, State):
+            kept += rows_of(value, reps)
+        elif name != "aux" and isinstance(value, np.ndarray) and value.ndim and value.shape[0] == state.R:
+            kept.append((state, name, value[np.tile(reps, state.R // len(reps))].copy()))
+    return kept
