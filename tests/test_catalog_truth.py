@@ -60,3 +60,10 @@ def test_every_answer_beyond_the_default_rules_something_out(catalog: Catalog) -
     idle = [f"{t.id}={c.id}" for t in catalog.choice_traits if t.id not in ranking_only for c in t.choices
             if c.id != t.default and not c.exit and all(c.id in a.handles[t.id] for a in catalog.algorithms)]
     assert idle == []
+
+
+def test_every_contextual_entry_says_how_many_actions_it_suits(catalog: Catalog) -> None:
+    """Cost and regret of contextual methods grow with the number of actions: hundreds are not millions."""
+    silent = [a.id for a in catalog.algorithms if set(a.handles["context"]) & {"linear", "nonlinear"}
+              and "single" in a.handles["action_structure"] and "n_actions" not in a.suits]
+    assert silent == []
