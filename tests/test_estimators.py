@@ -4,6 +4,8 @@ its boundary and the effective sample size; with closed forms checked by hypothe
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -62,7 +64,7 @@ def test_streamed_chunks_add_up_to_the_whole_log() -> None:
     model.add(ROWS[4:], LOGGED[4:], REWARDS[4:], CONTEXTS[4:])
     model.fit()
     assert model.predict(ROWS, CONTEXTS).tolist() == PREDICTED.tolist()
-    with pytest.raises(AssertionError, match="fit"):
+    with pytest.raises(AssertionError, match=r"^fit\(\) first$"):
         RewardModel(2, 1, 0.5, 0.0, 1.0).predict(ROWS, CONTEXTS)
 
 
@@ -152,15 +154,20 @@ def test_the_bootstrap_resamples_blocks_with_replacement_from_its_seed() -> None
 
 
 def test_replicates_are_ratios_of_resampled_sums() -> None:
-    boot = Resampler(np.array([[1.0, 1.0, 1.0], [3.0, 0.0, 0.0], [0.0, 0.0, 3.0], [0.0, 3.0, 0.0]]))
-    numerator, denominator = np.array([1.0, 0.0, 2.0]), np.array([2.0, 0.0, 2.0])
-    draws = boot.replicates(numerator, denominator)
-    assert draws[:3].tolist() == [0.75, 0.5, 1.0] and np.isnan(draws[3])  # 0 / 0 is no replicate
-    estimate, same = boot.ratio(numerator, denominator)
-    assert estimate.value == 0.75 and np.array_equal(same, draws, equal_nan=True)
-    assert (estimate.low, estimate.high) == tuple(np.percentile([0.75, 0.5, 1.0], [2.5, 97.5]))
+    counts = [[1, 1, 1], [3, 0, 0], [0, 0, 3], [0, 3, 0], [0, 0, 0]]
+    boot = Resampler(np.array(counts, dtype=float))
+    numerator, denominator = np.array([1.0, 1.0, 2.0]), np.array([2.0, 0.0, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a replicate dividing by zero is expected, not warned about
+        draws = boot.replicates(numerator, denominator)
+        estimate, same = boot.ratio(numerator, denominator)
+    assert draws[:4].tolist() == [1.0, 0.5, 1.0, np.inf] and np.isnan(draws[4])
+    assert estimate.value == 1.0 and np.array_equal(same, draws, equal_nan=True)
+    assert (estimate.low, estimate.high) == tuple(np.percentile([1.0, 0.5, 1.0], [2.5, 97.5]))  # finite ones
     empty, _ = boot.ratio(numerator, np.zeros(3))
     assert np.isnan(empty.value) and np.isnan(empty.low) and np.isnan(empty.high)
+    small, _ = Resampler(np.ones((2, 1))).ratio(np.array([0.25]), np.array([0.5]))  # a denominator under 1 is fine
+    assert small.value == 0.5
 
 
 def test_the_interval_is_the_central_95_percent_of_finite_replicates() -> None:
@@ -189,3 +196,4 @@ def test_effective_sample_size() -> None:
     assert effective_sample_size(4.0, 4.0) == 4.0  # four rows of weight 1
     assert effective_sample_size(4.0, 8.0) == 2.0  # two rows of weight 2
     assert effective_sample_size(0.0, 0.0) == 0.0
+    assert effective_sample_size(0.5, 0.25) == 1.0  # one row of weight one half
