@@ -259,6 +259,7 @@ def test_candidate_chains_fewest_adapters_then_least_penalty_then_ids() -> None:
         ["cheap", "queue"], ["dear", "queue"], ["queue", "dear"]]
     assert candidate_chains(BASE, gaps, adapters, max_adapters=1) == []
     assert candidate_chains(BASE, (("env", "abrupt"),), (QUEUE,)) == []  # nothing lifts the environment
+    assert candidate_chains(BASE, (), adapters) == []  # nothing to lift: no chain
     assert [[a.id for a in c] for c, _ in candidate_chains(BASE, (("env", "gradual"),), adapters)] == [["cheap"]]
     single = candidate_chains(BASE, (("env", "abrupt"),), adapters)
     assert [([a.id for a in c], sum(a.penalty for a in c)) for c, _ in single] == [(["cheap"], 1.0), (["dear"], 3.0),
