@@ -162,6 +162,9 @@ def test_nearest_candidates_when_nothing_handles_every_answer() -> None:
     near = Shortlist(profile, (alpha, gamma, beta), (alpha, beta, gamma), unanswered, 0, exact=False,
                      frontier="no method yet")
     assert partial_score(alpha) == 2.0 and partial_score(gamma) == 1.0
+    assert alpha.ruled_out == (
+        Reason("structure", "combo", 0.0, "does not handle structure=combo (handles single, ranking)"),
+        Reason("env", "abrupt", 0.0, "does not handle env=abrupt (handles stationary)"))
     assert shortlist(profile, CATALOG) == near
     assert shortlist(profile, CATALOG, top=1) == Shortlist(profile, (alpha,), near.excluded, unanswered, 0,
                                                            exact=False, frontier="no method yet")
