@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from banditmap.cli import app
 from banditmap.ope import estimators, logs, replay, synthetic
 from banditmap.ope.estimators import Resampler, RewardModel, block_of, policy_terms
-from banditmap.sim.policies import Feedback, build
+from banditmap.sim.policies import Feedback, Policy, build
 from banditmap.sim.runner import RunSpec
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -135,10 +135,12 @@ def test_disagreeing_estimators_raise_a_warning() -> None:
 
 # --- replay of learners ------------------------------------------------------------------------------------------
 
-def online_reward(env: synthetic.LogEnvironment, policy_id: str, rounds: int, reps: int, seed: int) -> float:
-    """The learner's true expected reward per decision over a live run of `rounds` decisions."""
+def online_reward(env: synthetic.LogEnvironment, policy_id: str | Policy, rounds: int, reps: int,
+                  seed: int) -> float:
+    """The learner's true expected reward per decision over a live run of `rounds` decisions (a policy id, or a
+    policy already built, such as a composition)."""
     from banditmap.sim.problem import Problem
-    policy = build(policy_id, {}, policy_id)
+    policy = build(policy_id, {}, policy_id) if isinstance(policy_id, str) else policy_id
     contextual = "contextual" in policy.kinds
     problem = Problem("contextual" if contextual else "arms", "binary", env.n_actions, env.n_features + 1, 1,
                       rounds, reps, "stationary", "immediate", 1, 1, "none", "cumulative")

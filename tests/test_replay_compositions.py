@@ -21,6 +21,7 @@ from banditmap.sim.candidates import why_not_shortlisted
 from banditmap.sim.policies import Feedback, Policy, build
 from banditmap.sim.problem import Problem
 from banditmap.sim.runner import RunSpec
+from test_replay import online_reward
 
 COMPOSED = ("ucb1+sliding-window", "ucb1+delay-queue", "linucb+conservative")
 
@@ -43,28 +44,6 @@ def composed(candidate_id: str, **params: str) -> RunSpec:
     for adapter in adapters:
         policy = build_wrapper(adapter, policy, dict(params), adapter)
     return RunSpec(candidate_id, candidate_id, policy)
-
-
-def online_reward(env: synthetic.LogEnvironment, policy: Policy, rounds: int, reps: int, seed: int) -> float:
-    """The learner's true expected reward per decision over a live run of `rounds` decisions."""
-    contextual = "contextual" in policy.kinds
-    problem = Problem("contextual" if contextual else "arms", "binary", env.n_actions, env.n_features + 1, 1,
-                      rounds, reps, "stationary", "immediate", 1, 1, "none", "cumulative")
-    rng = np.random.default_rng(seed)
-    state = policy.init(problem, rng)
-    total = 0.0
-    everyone = np.arange(reps)
-    for _ in range(rounds):
-        x = env.contexts(reps, rng)
-        encoded = np.hstack([np.ones((reps, 1)), x])
-        state.aux = None
-        chosen = policy.select(state, encoded if contextual else None)
-        state.t += 1
-        means = env.expected(x)[everyone, chosen]
-        total += means.sum()
-        policy.update(state, Feedback(everyone, chosen, env.draw(means, rng), encoded if contextual else None,
-                                      state.aux, unique=True))
-    return total / (rounds * reps)
 
 
 def test_replay_recovers_each_composed_learners_online_reward(tmp_path: Path) -> None:

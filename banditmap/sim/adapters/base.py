@@ -17,7 +17,7 @@ import numpy as np
 
 from banditmap.errors import BanditmapError, shown
 from banditmap.sim.policies import REGISTRY
-from banditmap.sim.policies.base import Array, Domain, Feedback, Policy, State, Statistics, domains
+from banditmap.sim.policies.base import Array, Domain, Feedback, Policy, State, Statistics, check_domains, domains
 from banditmap.sim.problem import Problem
 
 
@@ -105,9 +105,7 @@ def register_adapter(*ids: str) -> Any:
     """Class decorator: file the wrapper under the catalog's adapter simulator ids; every hyperparameter needs a
     domain, as for policies."""
     def decorate(cls: type[Wrapper]) -> type[Wrapper]:
-        for f in dataclasses.fields(cls):
-            if not isinstance(f.metadata.get("domain"), Domain) and not f.metadata.get("wraps"):
-                raise TypeError(f"{cls.__name__}.{f.name} has no domain; declare it with hyperparameter()")
+        check_domains(cls)
         for simulator_id in ids:
             ADAPTERS[simulator_id] = cls
         return cls

@@ -136,13 +136,18 @@ def register(*ids: str) -> Any:
     """Class decorator: file the policy under the catalog's simulator ids. A hyperparameter without a domain
     is a programming error caught at import, so no policy can take values it was never meant for."""
     def decorate(cls: type[Policy]) -> type[Policy]:
-        for f in dataclasses.fields(cls):
-            if not isinstance(f.metadata.get("domain"), Domain) and not f.metadata.get("wraps"):
-                raise TypeError(f"{cls.__name__}.{f.name} has no domain; declare it with hyperparameter()")
+        check_domains(cls)
         for simulator_id in ids:
             REGISTRY[simulator_id] = cls
         return cls
     return decorate
+
+
+def check_domains(cls: type) -> None:
+    """Every field of a policy or wrapper is a hyperparameter with a domain, or the policy it wraps."""
+    for f in dataclasses.fields(cls):
+        if not isinstance(f.metadata.get("domain"), Domain) and not f.metadata.get("wraps"):
+            raise TypeError(f"{cls.__name__}.{f.name} has no domain; declare it with hyperparameter()")
 
 
 def hyperparameter_names(cls: type[Policy]) -> list[str]:
