@@ -17,7 +17,7 @@ import numpy as np
 
 from banditmap.errors import BanditmapError, shown
 from banditmap.sim.policies import REGISTRY
-from banditmap.sim.policies.base import Array, Domain, Feedback, Policy, State, Statistics, check_domains, domains
+from banditmap.sim.policies.base import Array, Feedback, Policy, State, Statistics, check_domains, domains
 from banditmap.sim.problem import Problem
 
 
