@@ -93,8 +93,10 @@ def read_equivalent(path: Path = EQUIVALENT) -> dict[str, Entry]:
         text = raw.strip()
         if not text or text.startswith("#"):
             continue
-        parts = [p.strip() for p in text.split(" | ")]
-        if len(parts) != 3 or not all(parts):
+        name, _, rest = text.partition(" | ")
+        line, _, reason = rest.rpartition(" | ")  # the mutated line may hold " | " itself; the reason may not
+        parts = [name.strip(), line.strip(), reason.strip()]
+        if not all(parts):
             sys.exit(f"{path}:{number}: expected `mutant name | mutated line | reason`")
         entries[parts[0]] = Entry(*parts)
     return entries
