@@ -256,6 +256,32 @@ def test_a_learner_stuck_on_an_action_the_log_never_contains(tmp_path: Path) -> 
     assert [r.id for r in result.results] == ["zero", "absent"]  # unevaluable last
     assert result.warnings == ("the logging policy never played actions 2: no policy that needs them can be "
                                "evaluated",)
+    assert absent.max_weight == 0.0 and absent.ess == 0.0
+    assert absent.warnings == (  # the model knows nothing of action 2: it predicts the log's mean reward
+        "the final policy's estimates disagree beyond their intervals: IPS (0.0000) and DM (0.7500); IPS (0.0000) and "
+        "DR (0.7500). The reward model may be biased (DM) or the weights too heavy (IPS); DR is the safer read",
+        "effective sample size of the final policy's weights is 0 of 200 rows: its IPS and DR estimates rest on few "
+        "rows")
+
+
+def test_unevaluable_learners_come_last_those_without_a_replayed_reward_after_the_others(tmp_path: Path) -> None:
+    path = write_log(tmp_path, propensities=(0.8, 0.8, 0.2, 0.2))
+    result = run(path, Absent, Zero, One, n_actions=3, seed=3)
+    assert [(r.id, r.evaluable) for r in result.results] == [("one", True), ("zero", False), ("absent", False)]
+
+
+def test_progress_is_reported_per_chunk_and_seed_zero_is_the_default(tmp_path: Path) -> None:
+    seen: list[tuple[str, int, int]] = []
+    with logs.read_logs(write_log(tmp_path), chunk_rows=64) as store:
+        result = evaluate(store, [spec(Zero)], progress=lambda *step: seen.append(step))
+    assert seen == [("replay", 64, 200), ("replay", 128, 200), ("replay", 192, 200), ("replay", 200, 200),
+                    ("score", 64, 200), ("score", 128, 200), ("score", 192, 200), ("score", 200, 200)]
+    assert result.seed == 0 and result.results[0].final_gain == run(write_log(tmp_path), Zero).results[0].final_gain
+
+
+def test_a_learner_that_writes_into_its_state_is_scored_from_copies(tmp_path: Path) -> None:
+    counting, zero = (run(write_log(tmp_path), Counting, Zero).results[i] for i in (0, 1))
+    assert counting.kept == zero.kept and counting.final == zero.final and counting.final_gain == zero.final_gain
 
 
 # --- problems, warnings and verdicts, at their boundaries ---------------------------------------------------------

@@ -32,7 +32,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     "banditmap/profiles.py": ("tests/test_profiles.py",),
     "banditmap/compose.py": ("tests/test_compose.py", "tests/test_matching_exact.py", "tests/test_matching.py"),
     "banditmap/ope/estimators.py": ("tests/test_estimators.py", "tests/test_replay.py"),
-    "banditmap/ope/replay.py": ("tests/test_replay_verdicts.py", "tests/test_replay.py"),
+    "banditmap/ope/replay.py": ("tests/test_replay_verdicts.py", "tests/test_replay_compositions.py",
+                                "tests/test_replay.py"),
     "banditmap/sim/stats.py": ("tests/test_sim.py", "tests/test_bench_cli.py"),
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on
@@ -42,7 +43,8 @@ DESELECT: dict[str, tuple[str, ...]] = {
         "test_replay_command_on_generated_logs",
         "test_replay_reads_the_open_bandit_dataset_layout_with_default_columns",
         "test_replay_without_a_profile_reads_the_problem_off_the_log", "test_plot_is_written", "test_other_bad_input",
-        "test_bad_algorithm_choices", "test_parquet_logs_when_pyarrow_is_installed")),
+        "test_bad_algorithm_choices", "test_parquet_logs_when_pyarrow_is_installed")) + (
+        "tests/test_replay_compositions.py::test_replay_command_runs_named_compositions",),
 }
 CAUGHT = {"killed", "timeout", "segfault", "caught by type check"}
 
