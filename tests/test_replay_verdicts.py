@@ -6,6 +6,7 @@ each boundary."""
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
@@ -421,3 +422,73 @@ def test_the_verdict_on_a_replayed_log(tmp_path: Path) -> None:
         f"{gain.high:+.4f}).", "Earned less than the logging policy while learning: Zero.")
     assert verdict(replace(result, results=(replace(one, problem="x"),)))[1:] == (
         "Cannot be evaluated on these logs: One: x.",)
+
+
+# --- the learner's problem, its random stream and its state's rows --------------------------------------------------
+
+@dataclass(frozen=True)
+class Recording(Fixed):
+    """Keeps the problem it was made for in its state."""
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        state = super().init(problem, rng)
+        state.problem = problem  # type: ignore[attr-defined]  # read back by the test
+        return state
+
+
+@dataclass(frozen=True)
+class ContextualRecording(Recording):
+    kinds = frozenset({"contextual"})
+
+
+def problem_of(path: Path, cls: type[Fixed]) -> Problem:
+    with logs.read_logs(path) as store:
+        return replay.Replay(store.info, [spec(cls)], 0).learners[0].state.problem  # type: ignore[attr-defined]
+
+
+def test_a_learner_is_made_for_the_log_it_replays(tmp_path: Path) -> None:
+    arms = Problem("arms", "binary", 2, 1, 1, ROWS // 2, 1, "stationary", "immediate", 1, 1, "none", "cumulative")
+    assert problem_of(write_log(tmp_path), Recording) == arms  # it keeps about one row in two
+    assert problem_of(write_log(tmp_path), ContextualRecording) == replace(arms, kind="contextual")
+    assert problem_of(write_log(tmp_path, rewards=CONTINUOUS_REWARDS), Recording) == replace(arms, reward="continuous")
+    rejection = write_log(tmp_path, propensities=(0.8, 0.8, 0.2, 0.2))
+    assert problem_of(rejection, Recording) == replace(arms, rounds=int(ROWS * 0.2))  # p_min of the rows kept
+    one_row = tmp_path / "one.csv"
+    one_row.write_text("action,reward,propensity\n0,1,0.5\n")
+    assert problem_of(one_row, Recording).rounds == 1
+
+
+def test_a_learners_random_stream_comes_from_the_seed_and_its_id() -> None:
+    expected = np.random.Generator(np.random.PCG64(np.random.SeedSequence([7, 3, zlib.crc32(b"ucb1")])))
+    assert replay.streams(7, "ucb1").random(3).tolist() == expected.random(3).tolist()
+
+
+def test_a_one_row_log_counts_its_one_selection(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("action,reward,propensity\n0,1,0.5\n")
+    absent = run(path, Absent, n_actions=3).results[0]
+    assert (absent.selections, absent.stalled, absent.kept) == (1, 1.0, 0)
+
+
+def test_one_row_of_a_state_made_during_select() -> None:
+    rng = np.random.default_rng(0)
+    made = Problem("arms", "binary", 2, 1, 1, 10, 3, "stationary", "immediate", 1, 1, "none", "cumulative")
+    inner = Counted(rng, 3, 2, pulls=np.array([1, 2, 3]))
+    inner.problem = made  # type: ignore[attr-defined]
+    outer = Counted(rng, 3, 2, pulls=np.array([4, 5, 6]), selects=np.arange(6).reshape(3, 2), last=np.array([9, 9]))
+    outer.inner = inner  # type: ignore[attr-defined]
+    cut = replay._one_row(outer, 3, 1)
+    assert cut.R == 1 and cut.pulls.tolist() == [5] and cut.selects.tolist() == [[2, 3]]  # type: ignore
+    assert cut.last is outer.last  # type: ignore[attr-defined]  # not one row per repetition: kept whole
+    cut_inner = cut.inner  # type: ignore[attr-defined]
+    assert cut_inner.R == 1 and cut_inner.pulls.tolist() == [2] and cut_inner.problem == replace(made, reps=1)
+    assert outer.R == 3 and outer.pulls.tolist() == [4, 5, 6] and inner.R == 3  # the state cut from is unchanged
+
+
+def test_row_bytes_of_a_state_and_the_states_it_holds() -> None:
+    rng = np.random.default_rng(0)
+    inner = Counted(rng, 1, 2, pulls=np.zeros(1), selects=np.zeros((1, 4)))
+    outer = Counted(rng, 1, 2, pulls=np.zeros((1, 3)))
+    outer.inner = inner  # type: ignore[attr-defined]
+    layout = replay.Layout({"pulls", "missing"}, {"inner": replay.Layout({"pulls", "selects"}, {})})
+    assert layout.row_bytes(outer) == 3 * 8 + (1 + 4) * 8
