@@ -136,7 +136,7 @@ pytest_add_cli_args =
     no:cacheprovider
     -m
     not slow
-timeout_multiplier = 3.0
+timeout_multiplier = 1.5
 """)
     return work
 
