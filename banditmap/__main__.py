@@ -1,3 +1,3 @@
-from banditmap.cli import main
+from banditmap.cli.app import main
 
 main()

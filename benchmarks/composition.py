@@ -12,10 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from banditmap.catalog import load_catalog  # noqa: E402
+from banditmap.catalog.loading import load_catalog  # noqa: E402
+from banditmap.catalog.profiles import first_violation  # noqa: E402
 from banditmap.model import Catalog  # noqa: E402
-from banditmap.matching import rank, score_table  # noqa: E402
-from banditmap.profiles import first_violation  # noqa: E402
+from banditmap.recommend.matching import rank, score_table  # noqa: E402
 
 PROFILES = 3000
 SKEWED = 0.7  # in the second sample, each trait keeps its default with this probability

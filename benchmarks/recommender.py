@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from banditmap.catalog import load_catalog
-from banditmap.profiles import first_violation
+from banditmap.catalog.loading import load_catalog
+from banditmap.catalog.profiles import first_violation
 
 
 def banditmap_cmd() -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from banditmap.catalog import load_catalog
+from banditmap.catalog.loading import load_catalog
 from banditmap.sim.environments import sigmoid
 from banditmap.sim.policies import build
 from banditmap.sim.problem import problem_from_answers

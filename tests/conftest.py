@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from banditmap.catalog import builtin_dir, load_catalog
+from banditmap.catalog.loading import builtin_dir, load_catalog
 from banditmap.model import Catalog
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from banditmap.cli import app
+from banditmap.cli.app import app
 
 ROOT = Path(__file__).resolve().parent.parent
 

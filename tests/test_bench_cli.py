@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from banditmap.cli import app
+from banditmap.cli.app import app
 
 SMALL = ["--rounds", "400", "--reps", "8", "--jobs", "1"]
 

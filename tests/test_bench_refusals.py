@@ -21,13 +21,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from banditmap.benchrender import bench_dict, render_bench
-from banditmap.catalog import builtin_dir
-from banditmap.cli import app
+from banditmap.catalog.loading import builtin_dir
+from banditmap.cli.app import app
 from banditmap.errors import BanditmapError
 from banditmap.model import Catalog
+from banditmap.recommend.candidates import parse_params, specs
+from banditmap.render.bench import bench_dict, render_bench
 from banditmap.sim import known_simulators
-from banditmap.sim.bench import choose, parse_params, race, specs
+from banditmap.sim.bench import race
 from banditmap.sim.policies import REGISTRY, build
 from banditmap.sim.policies.base import Domain, Policy, domains, hyperparameter, register
 from banditmap.sim.problem import Problem, problem_from_answers
@@ -211,7 +212,7 @@ def test_a_user_catalog_naming_an_unknown_simulator_is_one_line(user_catalog: Pa
 
 def test_replay_picks_through_the_same_check(catalog: Catalog) -> None:
     from banditmap.model import Profile
-    from banditmap.ope import shortlist
+    from banditmap.recommend import replay as shortlist
     broken = dataclasses.replace(catalog.algorithm("ucb1"), simulator="nope")
     patched = dataclasses.replace(catalog, algorithms=tuple(broken if a.id == "ucb1" else a
                                                             for a in catalog.algorithms))
@@ -314,7 +315,7 @@ def test_one_repetition_shows_no_interval_and_says_why() -> None:
 def small_race(jobs: int) -> Any:
     problem = problem_from_answers({"n_actions": 5}, rounds=150, reps=4)
     chosen = [(s, s, s) for s in ("ucb1", "thompson-beta", "exp3", "uniform-random")]
-    from banditmap.catalog import load_catalog
+    from banditmap.catalog.loading import load_catalog
     return race(specs(load_catalog(), chosen, {}), problem, seed=11, jobs=jobs)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from banditmap.catalog import load_catalog, load_dirs
+from banditmap.catalog.loading import load_catalog, load_dirs
 from banditmap.errors import BanditmapError
 from banditmap.model import Catalog
 
@@ -63,8 +63,8 @@ def test_no_two_entries_are_identical_in_every_trait(catalog: Catalog) -> None:
 
 
 def test_every_use_case_gets_a_shortlist(catalog: Catalog) -> None:
-    from banditmap.matching import shortlist
     from banditmap.model import Profile
+    from banditmap.recommend.matching import shortlist
     for usecase in catalog.usecases:
         assert shortlist(Profile(usecase.answers), catalog).ranked, usecase.id
 
@@ -171,7 +171,7 @@ def test_user_catalog_adds_and_overrides_by_id(user_catalog: Path, monkeypatch: 
 
 
 def test_every_branch_of_the_map_has_two_entries_and_a_use_case(catalog: Catalog) -> None:
-    from banditmap.coverage import coverage
+    from banditmap.recommend.coverage import coverage
     stats = coverage(catalog)
     assert stats.thin_branches == ()
     assert [f"{b.trait}={b.value}" for b in stats.branches if not b.usecases and not b.exit and not b.frontier] == []
@@ -217,8 +217,8 @@ def test_every_use_case_says_where_it_comes_from_and_why_its_traits(catalog: Cat
 
 
 def test_every_question_rules_something_out_or_is_presented_as_a_preference(catalog: Catalog) -> None:
-    from banditmap.coverage import coverage, preferences
-    from banditmap.questionnaire import question_text
+    from banditmap.cli.questionnaire import question_text
+    from banditmap.recommend.coverage import coverage, preferences
     ranking_only = preferences(catalog)
     assert ranking_only == set(coverage(catalog).preferences)
     for trait in catalog.choice_traits:

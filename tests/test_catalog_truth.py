@@ -55,7 +55,7 @@ def test_every_why_cites_its_source(catalog: Catalog) -> None:
 
 def test_every_answer_beyond_the_default_rules_something_out(catalog: Catalog) -> None:
     """An answer that every entry handles cannot change a shortlist; only a preference question may have one."""
-    from banditmap.coverage import preferences
+    from banditmap.recommend.coverage import preferences
     ranking_only = preferences(catalog)
     idle = [f"{t.id}={c.id}" for t in catalog.choice_traits if t.id not in ranking_only for c in t.choices
             if c.id != t.default and not c.exit and all(c.id in a.handles[t.id] for a in catalog.algorithms)]

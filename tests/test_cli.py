@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from banditmap.catalog import load_catalog
-from banditmap.cli import app
-from banditmap.matching import shortlist
+from banditmap.catalog.loading import load_catalog
+from banditmap.cli.app import app
 from banditmap.model import Profile
+from banditmap.recommend.matching import shortlist
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -141,7 +141,7 @@ def test_catalog_commands(runner: CliRunner) -> None:
 
 
 def test_catalog_validate_paths(runner: CliRunner, tmp_path: Path) -> None:
-    from banditmap.catalog import builtin_dir
+    from banditmap.catalog.loading import builtin_dir
     good = builtin_dir() / "algorithms" / "stochastic.yaml"
     assert run(runner, "catalog", "validate", str(good)).exit_code == 0
     bad = tmp_path / "bad.yaml"
@@ -154,7 +154,7 @@ def test_exported_schema_accepts_the_shipped_catalog(runner: CliRunner) -> None:
     import jsonschema
     import yaml
 
-    from banditmap.catalog import builtin_dir
+    from banditmap.catalog.loading import builtin_dir
     root = builtin_dir()
     for kind, files in (("algorithms", sorted((root / "algorithms").glob("*.yaml"))),
                         ("adapters", sorted((root / "adapters").glob("*.yaml"))),

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from banditmap.catalog import builtin_dir, load_dirs
-from banditmap.cli import app
-from banditmap.compose import Composed, best_chain, candidate_chains, missing, parse_composite, wrap
-from banditmap.matching import HANDLED, rank, score_table, shortlist
+from banditmap.catalog.loading import builtin_dir, load_dirs
+from banditmap.cli.app import app
 from banditmap.model import Adapter, Algorithm, Catalog, Choice, Cost, Lift, Profile, Trait
+from banditmap.recommend.compose import Composed, best_chain, candidate_chains, missing, parse_composite, wrap
+from banditmap.recommend.matching import HANDLED, rank, score_table, shortlist
 
 REFERENCE = """
     references:

@@ -18,7 +18,7 @@ def test_readme_examples_and_tables_are_current() -> None:
 def test_every_command_has_help_with_an_example() -> None:
     from typer.testing import CliRunner
 
-    from banditmap.cli import app
+    from banditmap.cli.app import app
     runner = CliRunner()
     commands = ["recommend", "compare", "map", "usecases", "ask", "bench", "replay", "make-logs",
                 "catalog list", "catalog show", "catalog traits", "catalog stats", "catalog validate",

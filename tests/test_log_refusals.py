@@ -94,7 +94,7 @@ def run_replay(path: Path, clock_step: float, monkeypatch: pytest.MonkeyPatch) -
 
 def test_one_seed_gives_the_same_output_byte_for_byte_apart_from_timings(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from banditmap.replayrender import render_replay, replay_dict
+    from banditmap.render.replay import render_replay, replay_dict
     path = tmp_path / "log.csv"
     synthetic.write_log(path, environment(3, 2), synthetic.LoggingPolicy("softmax"), 3000, seed=1)
     first, second = run_replay(path, 1.0, monkeypatch), run_replay(path, 7.0, monkeypatch)
@@ -372,7 +372,7 @@ def test_parquet_dictionary_and_integer_columns_are_read(tmp_path: Path) -> None
 
 def replay_fails(path: Path, tmp_path: Path, *args: str) -> str:
     """Run `banditmap replay`: exit status 2, one line on stderr, no traceback, and --out not written."""
-    from banditmap.cli import main
+    from banditmap.cli.app import main
     out = tmp_path / "out.json"
     err = io.StringIO()
     with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exit_info:
@@ -425,7 +425,7 @@ def extreme_log(path: Path, n: int = 3000) -> Path:
 
 @pytest.mark.parametrize("algorithms", ["ucb1,thompson-gaussian,exp3", "linucb,lin-ts,eps-greedy-oracle"])
 def test_extreme_accepted_values_give_finite_json_and_no_runtime_warning(tmp_path: Path, algorithms: str) -> None:
-    from banditmap.replayrender import replay_dict
+    from banditmap.render.replay import replay_dict
     path = extreme_log(tmp_path / "log.csv")
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -3,9 +3,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from banditmap.catalog import load_catalog
-from banditmap.matching import shortlist
+from banditmap.catalog.loading import load_catalog
 from banditmap.model import Catalog, Profile
+from banditmap.recommend.matching import shortlist
 
 CATALOG = load_catalog()
 
@@ -23,7 +23,7 @@ def profiles(draw: st.DrawFn) -> Profile:
 @settings(max_examples=300, deadline=None)
 @given(profiles())
 def test_no_shortlisted_candidate_violates_a_hard_constraint(profile: Profile) -> None:
-    from banditmap.compose import wrap
+    from banditmap.recommend.compose import wrap
     result = shortlist(profile, CATALOG)
     for match in result.ranked:
         composed = wrap(match.algorithm, match.adapters)
@@ -106,7 +106,7 @@ def test_use_cases_reach_the_right_branch(catalog: Catalog) -> None:
     assert "best_arm" in best_arm.algorithm.prefers["objective"]
     pricing = shortlist(Profile(catalog.usecase("dynamic-pricing").answers), catalog).ranked[0]
     assert "continuous" in pricing.algorithm.prefers["action_space"]
-    from banditmap.compose import wrap
+    from banditmap.recommend.compose import wrap
     budget = shortlist(Profile(catalog.usecase("ad-budget").answers), catalog).ranked
     assert all("budget" in wrap(m.algorithm, m.adapters).handles["constraints"] for m in budget)  # type: ignore[union-attr]
     assert "budget" in budget[0].algorithm.handles["constraints"]  # an entry built for budgets comes first
@@ -116,7 +116,7 @@ def test_use_cases_reach_the_right_branch(catalog: Catalog) -> None:
 @given(profiles(), st.sampled_from([None, 3]), st.sampled_from([None, 5, 60, 5000]))
 def test_fast_ranking_agrees_with_the_explained_shortlist(profile: Profile, top: int | None,
                                                          n_actions: int | None) -> None:
-    from banditmap.matching import rank, score_table
+    from banditmap.recommend.matching import rank, score_table
     answers = dict(profile.answers)
     if n_actions is not None:
         answers["n_actions"] = n_actions
@@ -131,7 +131,7 @@ def test_fast_ranking_agrees_with_the_explained_shortlist(profile: Profile, top:
 
 
 def test_an_answer_that_leaves_the_map_gives_advice_not_a_shortlist(catalog: Catalog) -> None:
-    from banditmap.matching import rank, score_table
+    from banditmap.recommend.matching import rank, score_table
     exits = [(t.id, c.id, c.exit) for t in catalog.choice_traits for c in t.choices if c.exit]
     assert {v for _, v, _ in exits} >= {"full_information", "long_term"}  # Liu & Li 2021, section 2
     for trait_id, value, advice in exits:
@@ -142,7 +142,7 @@ def test_an_answer_that_leaves_the_map_gives_advice_not_a_shortlist(catalog: Cat
 
 
 def test_an_answer_no_known_method_handles_says_so_and_ranks_the_partial_handlers_first(catalog: Catalog) -> None:
-    from banditmap.matching import rank, score_table
+    from banditmap.recommend.matching import rank, score_table
     answers = {"constraints": "budget_and_safety", "n_actions": 5, "action_space": "few"}
     result = shortlist(Profile(answers), catalog)
     assert not result.exact and "budget and a safety baseline" in result.frontier

@@ -4,10 +4,10 @@ composition's points, the nearest candidates' order, and the fast ranking giving
 
 from __future__ import annotations
 
-from banditmap.matching import (NEAREST, Ranked, missed_answers, missed_weight, order, partial_score, rank,
-                                score, score_table, shortlist, suitability, suited_points)
-from banditmap.model import (Adapter, Algorithm, Bound, Catalog, Choice, Condition, Cost, Lift, Match, Profile,
-                             Reason, Reference, Shortlist, Trait)
+from banditmap.model import (Adapter, Algorithm, Bound, Catalog, Choice, Condition, Cost, Lift, Match, Profile, Reason,
+                             Reference, Shortlist, Trait)
+from banditmap.recommend.matching import (NEAREST, Ranked, missed_answers, missed_weight, order, partial_score, rank,
+                                          score, score_table, shortlist, suitability, suited_points)
 
 COST = Cost("O(K)", "O(K)")
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pytest
 
-from banditmap.catalog import load_catalog
+from banditmap.catalog.loading import load_catalog
 from banditmap.errors import BanditmapError
 from banditmap.sim import environments as envs
 from banditmap.sim import oracles

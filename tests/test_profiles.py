@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from banditmap.catalog.profiles import (_number, check_answers, check_assignments, first_violation, parse_assignment,
+                                        parse_value, read_profile)
+from banditmap.catalog.yamlio import Document
 from banditmap.errors import BanditmapError
 from banditmap.model import Bound, Catalog, Choice, Condition, Profile, Rule, Trait
-from banditmap.profiles import (_number, check_answers, check_assignments, first_violation, parse_assignment,
-                                parse_value, read_profile)
-from banditmap.yamlio import Document
 
 
 def _check(catalog: Catalog, **answers: object) -> dict:

@@ -8,9 +8,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from banditmap.cli import app
+from banditmap.cli.app import app
+from banditmap.cli.questionnaire import Interrupted, Progress, interpret, run, skip_reason
 from banditmap.model import Catalog
-from banditmap.questionnaire import Interrupted, Progress, interpret, run, skip_reason
 
 
 class Scripted:

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from banditmap.catalog import builtin_dir
-from banditmap.cli import app
+from banditmap.catalog.loading import builtin_dir
+from banditmap.cli.app import app
 
 FAST = settings(max_examples=40, deadline=5000, suppress_health_check=[HealthCheck.function_scoped_fixture],
                 derandomize=True)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from banditmap.cli import app
+from banditmap.cli.app import app
 from banditmap.ope import estimators, logs, replay, synthetic
 from banditmap.ope.estimators import Resampler, RewardModel, block_of, policy_terms
 from banditmap.sim.policies import Feedback, Policy, build
@@ -293,9 +293,10 @@ def test_plot_is_written(runner: CliRunner, tmp_path: Path) -> None:
 # --- bad input ----------------------------------------------------------------------------------------------------
 
 def bad(runner: CliRunner, path: Path, *args: str) -> str:
-    from banditmap.cli import main
     import contextlib
     import io
+
+    from banditmap.cli.app import main
     err = io.StringIO()
     with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exit_info:
         main(["replay", str(path), "--algorithms", "ucb1", *args])

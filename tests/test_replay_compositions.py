@@ -10,18 +10,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_replay import online_reward
 from typer.testing import CliRunner
 
-from banditmap.cli import app
-from banditmap.matching import shortlist as ranked
+from banditmap.cli.app import app
 from banditmap.model import Catalog, Profile
-from banditmap.ope import logs, replay, shortlist, synthetic
+from banditmap.ope import logs, replay, synthetic
+from banditmap.recommend import replay as shortlist
+from banditmap.recommend.candidates import why_not_shortlisted
+from banditmap.recommend.matching import shortlist as ranked
 from banditmap.sim.adapters import build_wrapper
-from banditmap.sim.candidates import why_not_shortlisted
 from banditmap.sim.policies import Feedback, Policy, build
 from banditmap.sim.problem import Problem
 from banditmap.sim.runner import RunSpec
-from test_replay import online_reward
 
 COMPOSED = ("ucb1+sliding-window", "ucb1+delay-queue", "linucb+conservative")
 
@@ -186,7 +187,8 @@ def test_named_compositions_that_cannot_be_replayed_are_refused_in_one_line(tmp_
                                                                             expected: str) -> None:
     import contextlib
     import io
-    from banditmap.cli import main
+
+    from banditmap.cli.app import main
     _, path = write(tmp_path, 300, n_actions=3, n_features=0)
     err = io.StringIO()
     with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exit_info:

@@ -8,9 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from banditmap.catalog import load_catalog
+from banditmap.catalog.loading import load_catalog
+from banditmap.recommend.candidates import specs
 from banditmap.sim import environments as envs
-from banditmap.sim.bench import BASELINES, race, specs
+from banditmap.sim.bench import BASELINES, race
 from banditmap.sim.policies import REGISTRY, build
 from banditmap.sim.problem import Problem, problem_from_answers
 from banditmap.sim.runner import RunSpec, run

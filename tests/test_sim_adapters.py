@@ -11,14 +11,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from banditmap.catalog import load_catalog
-from banditmap.cli import app
+from banditmap.catalog.loading import load_catalog
+from banditmap.cli.app import app
 from banditmap.errors import BanditmapError
 from banditmap.model import Profile
+from banditmap.recommend.candidates import specs
+from banditmap.recommend.race import choose
 from banditmap.sim import environments as envs
 from banditmap.sim import known_simulators
 from banditmap.sim.adapters import ADAPTERS, build_wrapper, chain_gap, chain_kinds
-from banditmap.sim.bench import choose, race, specs
+from banditmap.sim.bench import race
 from banditmap.sim.policies import REGISTRY, Policy, build
 from banditmap.sim.problem import Problem, problem_from_answers
 from banditmap.sim.runner import Run, RunSpec, run, streams
@@ -356,7 +358,7 @@ def test_restarts_let_exponential_weights_follow_a_change() -> None:
 def test_an_adapter_naming_an_unknown_simulator_is_one_line(tmp_path: Any) -> None:
     import yaml
 
-    from banditmap.catalog import builtin_dir
+    from banditmap.catalog.loading import builtin_dir
     raw = yaml.safe_load((builtin_dir() / "adapters" / "reductions.yaml").read_text(encoding="utf-8"))
     entry = next(a for a in raw["adapters"] if a["id"] == "discounting")
     entry["simulator"] = "window-9000"
@@ -428,7 +430,7 @@ def test_bench_refuses_a_bad_composition_in_one_line(args: list[str], message: s
 
 
 def test_nearest_candidates_stay_skipped_and_replay_takes_single_action_compositions() -> None:
-    from banditmap.ope.shortlist import choose as replay_choose
+    from banditmap.recommend.replay import choose as replay_choose
     chosen, skipped = replay_choose(CATALOG, Profile({"constraints": "safety", "n_actions": 5}), None, 5)
     assert any("+" in s.id for s in chosen)  # compositions such as ucb1+conservative are replayed
     named, _ = replay_choose(CATALOG, Profile({}), ["ucb1+sliding-window"], 5)

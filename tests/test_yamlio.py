@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from banditmap.catalog.yamlio import format_path, load_text
 from banditmap.errors import BanditmapError
-from banditmap.yamlio import format_path, load_text
 
 
 def test_lines_are_recorded_for_nested_values() -> None:

@@ -19,7 +19,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from banditmap.catalog import builtin_dir, load_dirs
+from banditmap.catalog.loading import builtin_dir, load_dirs
 from banditmap.model import Implementation
 
 # catalog library name -> (distribution on PyPI, top-level package)

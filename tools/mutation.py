@@ -7,7 +7,7 @@ the mutant and the line it writes, and an entry that no longer matches its mutan
 and excluded from nothing. The score is caught / (all mutants - equivalent ones); a timeout counts as caught.
 
     python tools/mutation.py                        # every module below
-    python tools/mutation.py banditmap/matching.py  # some of them
+    python tools/mutation.py banditmap/recommend/matching.py  # some of them
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ EQUIVALENT = ROOT / "tests" / "mutation-equivalent.txt"
 
 # module -> the tests that exercise it, in the order they should run (exact, fast tests first)
 MODULES: dict[str, tuple[str, ...]] = {
-    "banditmap/matching.py": ("tests/test_matching_exact.py", "tests/test_compose.py", "tests/test_matching.py"),
-    "banditmap/profiles.py": ("tests/test_profiles.py",),
-    "banditmap/compose.py": ("tests/test_compose.py", "tests/test_matching_exact.py", "tests/test_matching.py"),
+    "banditmap/recommend/matching.py": ("tests/test_matching_exact.py", "tests/test_compose.py", "tests/test_matching.py"),
+    "banditmap/catalog/profiles.py": ("tests/test_profiles.py",),
+    "banditmap/recommend/compose.py": ("tests/test_compose.py", "tests/test_matching_exact.py", "tests/test_matching.py"),
     "banditmap/ope/estimators.py": ("tests/test_estimators.py", "tests/test_replay.py"),
     "banditmap/ope/replay.py": ("tests/test_replay_verdicts.py", "tests/test_replay_compositions.py",
                                 "tests/test_replay.py"),
-    "banditmap/sim/stats.py": ("tests/test_sim.py", "tests/test_bench_cli.py"),
+    "banditmap/sim/stats.py": ("tests/test_stats.py", "tests/test_sim.py", "tests/test_bench_cli.py"),
+    "banditmap/sim/policies/mab.py": ("tests/test_mab_indices.py", "tests/test_policy_contract.py", "tests/test_sim.py"),
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on
 # larger logs (seconds each, for every mutant they reach), and check the command and the log reader, not replay.

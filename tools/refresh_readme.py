@@ -65,7 +65,7 @@ def refresh(readme: str) -> str:
 def tables(readme: str) -> str:
     """The trait vocabulary and use-case tables, made anew from the catalog."""
     sys.path.insert(0, str(ROOT))
-    from banditmap.catalog import load_catalog
+    from banditmap.catalog.loading import load_catalog
     catalog = load_catalog()
     traits = ["| trait | group | values | default | question |", "|---|---|---|---|---|"]
     for t in catalog.traits:

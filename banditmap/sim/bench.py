@@ -1,5 +1,5 @@
-"""The quick-benchmark: races the candidates chosen for a profile (see candidates.py), in parallel if asked, and
-summarises who wins, by how much, and how sure we are."""
+"""The race: runs the configured policies it is given on one problem, in parallel if asked, and summarises who
+wins, by how much, and how sure we are. Which policies to race is the recommender's choice (recommend/race.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from banditmap.model import Catalog, Profile
 from banditmap.sim import stats
-from banditmap.sim.candidates import (BASELINE_NAME, Chosen, Usable, check_adapter_simulator,  # noqa: F401
-                                      check_catalog_simulators, check_simulator, parse_params, pick,
-                                      simulator_kinds, specs)
 from banditmap.sim.environments import make_environment
 from banditmap.sim.problem import Problem
 from banditmap.sim.runner import Run, RunSpec, run, streams
@@ -84,25 +80,6 @@ class BenchResult:
         else:
             line += " Every other algorithm is worse with 95% confidence (paired comparison)."
         return line
-
-
-def choose(catalog: Catalog, profile: Profile, problem: Problem, requested: Sequence[str] | None, top: int,
-           baseline: bool) -> tuple[list[Chosen], list[tuple[str, str]]]:
-    """(candidate id, name, simulator) to race, and (id, reason) for shortlisted candidates left out. Compositions
-    race like entries: their simulator is the base's wrapped by each adapter's."""
-    def why_not(simulator: str) -> str | None:
-        kinds = simulator_kinds(simulator)
-        if problem.kind in kinds:
-            return None
-        where = f" (it runs on {' and '.join(sorted(kinds))} problems)" if kinds else ""
-        return f"its simulator does not run on {problem.kind} problems{where}"
-
-    chosen, skipped = pick(catalog, profile, requested, top, Usable(
-        why_not, "no simulator yet", "none of the shortlisted algorithms has a simulator for this problem yet",
-        "bench", compositions=True))
-    if baseline and problem.kind in BASELINES and not any(c[2] == BASELINES[problem.kind] for c in chosen):
-        chosen.append((BASELINES[problem.kind], BASELINE_NAME, BASELINES[problem.kind]))
-    return chosen, skipped
 
 
 def race(specs_: Sequence[RunSpec], problem: Problem, seed: int, jobs: int = 1,

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from banditmap.sim import oracles
-from banditmap.sim.problem import Problem
+from banditmap.sim.problem import DEFAULT_ARM, PRICE_RANGE, Problem, active_features, component_pairs, item_revenues
 
 Array = np.ndarray
 DRIFT_EVERY = 10  # contextual parameters drift in steps every this many rounds (drawing them is costly)
@@ -82,12 +82,12 @@ class Arms(Environment):
         self.row_starts = self.rows * K  # row offsets into raveled (R, K) arrays
 
     def _make_baseline(self) -> None:
-        """Arm 0 is today's default: a decent arm (70th percentile of the arms), not the best."""
+        """DEFAULT_ARM is today's default: a decent arm (70th percentile of the arms), not the best."""
         order = np.argsort(self.logits, axis=1)
         pick = order[:, int(0.7 * (self.K - 1))]
         rows = np.arange(self.R)
-        first, chosen = self.logits[rows, 0].copy(), self.logits[rows, pick].copy()
-        self.logits[rows, 0], self.logits[rows, pick] = chosen, first
+        first, chosen = self.logits[rows, DEFAULT_ARM].copy(), self.logits[rows, pick].copy()
+        self.logits[rows, DEFAULT_ARM], self.logits[rows, pick] = chosen, first
 
     def means(self) -> Array:
         if self.problem.dynamics == "stationary":
@@ -142,7 +142,7 @@ class Arms(Environment):
             best = means.max(axis=1)
         if self.problem.dynamics == "adversarial":
             self.recent[rows, action] += 1
-        baseline = means[:, 0] if self.problem.constraint == "safety" else None
+        baseline = means[:, DEFAULT_ARM] if self.problem.constraint == "safety" else None
         return Outcome(self.draw(chosen), chosen, best, chosen >= best - 1e-12, baseline=baseline)
 
     def parameters(self) -> dict[str, Any]:
@@ -219,7 +219,7 @@ class Pricing(Environment):
     coarseness in regret.
     """
 
-    LOW, HIGH = 0.1, 1.0
+    LOW, HIGH = PRICE_RANGE
 
     def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
         super().__init__(problem, rng)
@@ -352,14 +352,6 @@ class Dueling(Environment):
 
 # --- assortments: a set of items offered, the customer picks one or none (multinomial logit) ------------------
 
-def item_revenues(problem: Problem) -> Array:
-    """Each item's revenue, known to the seller: 1 for a purchase when the reward is binary, otherwise prices
-    spread evenly over [0.2, 1] (which item is dear is fixed; how much customers like it is not)."""
-    if problem.reward == "binary":
-        return np.ones(problem.n_arms)
-    return np.linspace(0.2, 1.0, problem.n_arms)
-
-
 class Assortment(Environment):
     """N items with unknown preference weights v in [0.05, 1] (no purchase has weight 1); the policy offers at most
     k items (R, k), -1 for an empty slot, and observes the item bought or -1. The best assortment maximises the
@@ -391,21 +383,6 @@ class Assortment(Environment):
 
 
 # --- combinations: one value per page component, with interactions --------------------------------------------
-
-def component_pairs(components: int) -> Array:
-    """The pairs of components (P, 2) whose interactions the page model has. Features are laid out as one block
-    of values per component (main effects), then one values x values block per pair."""
-    return np.array([(a, b) for a in range(components) for b in range(a + 1, components)], dtype=np.int64)
-
-
-def active_features(choice: Array, values: int, pairs: Array) -> Array:
-    """Indices (N, D + P) of the features that a combination switches on (one-hot main effects and pairs)."""
-    D = choice.shape[1]
-    main = np.arange(D) * values + choice
-    block = D * values + np.arange(len(pairs)) * values * values
-    pair = block + choice[:, pairs[:, 0]] * values + choice[:, pairs[:, 1]]
-    return np.concatenate([main, pair], axis=1)
-
 
 class Combination(Environment):
     """D components with V values each (layout, headline, image, colour); a page is one value per component

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Mapping
 
+import numpy as np
+
 from banditmap.errors import BanditmapError
 from banditmap.model import Answer
 
@@ -18,6 +20,8 @@ MAX_COMPONENTS = 6  # a combination problem enumerates values ** components comb
 MAX_COMBINATIONS = 50_000
 BUDGET_RATE = 0.25  # a budget problem's budget is this share of the rounds: it runs out if spent carelessly
 SAFETY_ALPHA = 0.1  # a safety problem counts rounds whose running reward is below 90% of the baseline's
+PRICE_RANGE = (0.1, 1.0)  # the prices a pricing problem may charge
+DEFAULT_ARM = 0  # the action a safety problem calls today's default (its baseline)
 MEMORY_LIMIT = 4 * 2**30  # refuse a run whose arrays would need more than this
 
 
@@ -211,3 +215,28 @@ def check_size(problem: Problem) -> None:
         raise BanditmapError(f"this run would need about {need / 2**30:.1f} GiB of memory (limit "
                              f"{MEMORY_LIMIT / 2**30:.0f} GiB); use fewer rounds, repetitions or arms",
                              field="size")
+
+
+# Facts of a problem that both the simulated world and the policies know (never read off the world itself)
+
+def item_revenues(problem: Problem) -> np.ndarray:
+    """Each item's revenue, known to the seller: 1 for a purchase when the reward is binary, otherwise prices
+    spread evenly over [0.2, 1] (which item is dear is fixed; how much customers like it is not)."""
+    if problem.reward == "binary":
+        return np.ones(problem.n_arms)
+    return np.linspace(0.2, 1.0, problem.n_arms)
+
+
+def component_pairs(components: int) -> np.ndarray:
+    """The pairs of components (P, 2) whose interactions the page model has. Features are laid out as one block
+    of values per component (main effects), then one values x values block per pair."""
+    return np.array([(a, b) for a in range(components) for b in range(a + 1, components)], dtype=np.int64)
+
+
+def active_features(choice: np.ndarray, values: int, pairs: np.ndarray) -> np.ndarray:
+    """Indices (N, D + P) of the features that a combination switches on (one-hot main effects and pairs)."""
+    D = choice.shape[1]
+    main = np.arange(D) * values + choice
+    block = D * values + np.arange(len(pairs)) * values * values
+    pair = block + choice[:, pairs[:, 0]] * values + choice[:, pairs[:, 1]]
+    return np.concatenate([main, pair], axis=1)

@@ -11,9 +11,7 @@ import numpy as np
 
 from banditmap.sim.adapters.base import Wrapped, Wrapper, register_adapter
 from banditmap.sim.policies.base import ARM_STATISTICS, CONFIDENCE_BOUNDS, SHARE, Array, State, hyperparameter
-from banditmap.sim.problem import Problem
-
-DEFAULT = 0  # the simulator's environments make arm 0 the default action
+from banditmap.sim.problem import DEFAULT_ARM, Problem
 
 
 @dataclass
@@ -54,17 +52,17 @@ class Conservative(Wrapper):
         rows = np.arange(s.R)
         if context is None:
             t = s.plays.sum(axis=1)
-            others = (np.delete(s.plays, DEFAULT, axis=1) * np.delete(lower, DEFAULT, axis=1)).sum(axis=1)
-            coefficient = s.plays[:, DEFAULT] - (1 - self.alpha) * (t + 1)
-            default = np.where(coefficient < 0, upper[:, DEFAULT], lower[:, DEFAULT])
+            others = (np.delete(s.plays, DEFAULT_ARM, axis=1) * np.delete(lower, DEFAULT_ARM, axis=1)).sum(axis=1)
+            coefficient = s.plays[:, DEFAULT_ARM] - (1 - self.alpha) * (t + 1)
+            default = np.where(coefficient < 0, upper[:, DEFAULT_ARM], lower[:, DEFAULT_ARM])
             with np.errstate(invalid="ignore"):  # an unknown default: -inf x ... is refused below
                 slack = others + lower[rows, wanted] + coefficient * default
         else:
-            slack = s.margin + lower[rows, wanted] - (1 - self.alpha) * upper[:, DEFAULT]
+            slack = s.margin + lower[rows, wanted] - (1 - self.alpha) * upper[:, DEFAULT_ARM]
         safe = np.isfinite(slack) & (slack >= 0)
-        choice = np.where((wanted == DEFAULT) | safe, wanted, DEFAULT)
+        choice = np.where((wanted == DEFAULT_ARM) | safe, wanted, DEFAULT_ARM)
         if context is not None:
-            s.margin += np.where(choice == DEFAULT, self.alpha * lower[:, DEFAULT],
-                                 lower[rows, choice] - (1 - self.alpha) * upper[:, DEFAULT])
+            s.margin += np.where(choice == DEFAULT_ARM, self.alpha * lower[:, DEFAULT_ARM],
+                                 lower[rows, choice] - (1 - self.alpha) * upper[:, DEFAULT_ARM])
         s.plays[rows, choice] += 1
         return choice

@@ -14,9 +14,8 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim import oracles
-from banditmap.sim.environments import item_revenues
 from banditmap.sim.policies.base import WIDTH, Array, Feedback, Policy, State, hyperparameter, register
-from banditmap.sim.problem import Problem
+from banditmap.sim.problem import Problem, item_revenues
 
 ASSORTMENT = frozenset({"assortment"})
 

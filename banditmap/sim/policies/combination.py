@@ -7,9 +7,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.environments import active_features, component_pairs
 from banditmap.sim.policies.base import Array, Feedback, Policy, State, hyperparameter, random_arms, register, whole
-from banditmap.sim.problem import Problem
+from banditmap.sim.problem import Problem, active_features, component_pairs
 
 COMBINATION = frozenset({"combination"})
 NOISE = 1.0  # probit noise scale beta of the Bayesian probit model

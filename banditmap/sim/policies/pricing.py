@@ -7,10 +7,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.environments import Pricing
 from banditmap.sim.policies.base import WIDTH, Array, Feedback, Policy, State, hyperparameter, register, whole
 from banditmap.sim.policies.mab import ArmStats, add_observations, arm_stats, ucb_index, untried_first
-from banditmap.sim.problem import Problem
+from banditmap.sim.problem import PRICE_RANGE, Problem
 
 PRICING = frozenset({"pricing"})
 
@@ -30,7 +29,7 @@ class DiscretisedUCB(Policy):
     alpha: float = hyperparameter(2.0, WIDTH)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        return arm_stats(problem, rng, Grid, self.grid, prices=np.linspace(Pricing.LOW, Pricing.HIGH, self.grid))
+        return arm_stats(problem, rng, Grid, self.grid, prices=np.linspace(*PRICE_RANGE, self.grid))
 
     def select(self, state: State, context: Array | None) -> Array:
         s: Grid = state  # type: ignore[assignment]
@@ -56,7 +55,7 @@ class UniformPrice(Policy):
     kinds: ClassVar[frozenset[str]] = PRICING
 
     def select(self, state: State, context: Array | None) -> Array:
-        return Pricing.LOW + (Pricing.HIGH - Pricing.LOW) * state.rng.random(state.R)
+        return PRICE_RANGE[0] + (PRICE_RANGE[1] - PRICE_RANGE[0]) * state.rng.random(state.R)
 
     def update(self, state: State, feedback: Feedback) -> None:
         return None

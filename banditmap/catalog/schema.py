@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
+from banditmap.catalog.yamlio import Document, PathKey
 from banditmap.errors import shown
-from banditmap.yamlio import Document, PathKey
 
 Schema = dict[str, Any]
 

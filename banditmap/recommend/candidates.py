@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from banditmap.compose import parse_composite, wrap
+from banditmap.catalog.validate import check_adapter_simulator, check_simulator
 from banditmap.errors import BanditmapError, shown
 from banditmap.model import Adapter, Algorithm, Catalog, Match, Profile
-from banditmap.sim import known_simulators
+from banditmap.recommend.compose import parse_composite, wrap
 from banditmap.sim.adapters import ADAPTERS, build_wrapper, chain_gap, chain_kinds
 from banditmap.sim.policies import REGISTRY, Policy, build
 from banditmap.sim.policies.base import domains
@@ -38,7 +38,7 @@ def pick(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, to
          usable: Usable) -> tuple[list[Chosen], list[tuple[str, str]]]:
     """(id, name, simulator) for the named candidates (each checked) or the first `top` usable ones of the
     profile's shortlist, and (id, reason) for shortlisted candidates left out. Baselines pass by their id."""
-    from banditmap.matching import shortlist
+    from banditmap.recommend.matching import shortlist
     if requested is not None:
         if not requested:
             raise BanditmapError("expected at least one algorithm id", field="--algorithms")
@@ -160,30 +160,6 @@ def cannot_wrap(base: Algorithm, inside: Sequence[Adapter], adapter: Adapter) ->
             return (f"adapter {shown(adapter.id)} wraps only what handles {trait}={'/'.join(lift.base)}; {name} "
                     f"handles {trait}={'/'.join(current) or 'nothing'}")
     return f"adapter {shown(adapter.id)} cannot wrap {name}"
-
-
-def check_simulator(algorithm: Algorithm) -> None:
-    """Refuse a catalog entry whose `simulator` names no registered policy (a user catalog's typo)."""
-    if algorithm.simulator and algorithm.simulator not in REGISTRY:
-        raise BanditmapError(f"algorithm {shown(algorithm.id)} names simulator {shown(algorithm.simulator)}, which "
-                             f"does not exist; expected one of {', '.join(known_simulators())}",
-                             source=algorithm.source or None, field="simulator")
-
-
-def check_adapter_simulator(adapter: Adapter) -> None:
-    """Refuse an adapter entry whose `simulator` names no registered wrapper."""
-    if adapter.simulator and adapter.simulator not in ADAPTERS:
-        raise BanditmapError(f"adapter {shown(adapter.id)} names simulator {shown(adapter.simulator)}, which does "
-                             f"not exist; expected one of {', '.join(known_simulators(adapters=True))}",
-                             source=adapter.source or None, field="simulator")
-
-
-def check_catalog_simulators(catalog: Catalog) -> None:
-    """Every `simulator` an algorithm or adapter entry names must be registered."""
-    for algorithm in catalog.algorithms:
-        check_simulator(algorithm)
-    for adapter in catalog.adapters:
-        check_adapter_simulator(adapter)
 
 
 def simulator_kinds(simulator: str) -> frozenset[str]:

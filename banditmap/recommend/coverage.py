@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from banditmap.model import Catalog
 
+
 @dataclass(frozen=True)
 class Branch:
     """One value of one decision point, and the catalog entries behind it."""

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from banditmap import plotting
-from banditmap.mapview import MapNode
+from banditmap.recommend.mapview import MapNode
+from banditmap.render import plotting
 
 ROW = 18  # pixels per text line
 CHAR = 6.6  # average width of a character at FONT px

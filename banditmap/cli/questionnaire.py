@@ -8,11 +8,11 @@ from typing import Callable, Protocol
 
 import yaml
 
+from banditmap.catalog.profiles import answers_in, check_answers, first_violation, parse_value
+from banditmap.catalog.yamlio import Document, load_file
 from banditmap.errors import BanditmapError
 from banditmap.files import write_atomic
 from banditmap.model import Answer, Catalog, Trait
-from banditmap.profiles import answers_in, check_answers, first_violation, parse_value
-from banditmap.yamlio import Document, load_file
 
 HELP, SKIP, BACK = "?", "-", "<"
 PARTIAL_MARK = "# Unfinished answers of `banditmap ask`"  # first line of a file that ask may replace and remove
@@ -88,7 +88,7 @@ def run(catalog: Catalog, progress: Progress, io: Prompter, save: Callable[[Prog
     """Ask every pending question; `save` is called after each answer so nothing typed is lost. `<` goes back
     one question (its answer is taken back); `standing` says after each answer how many candidates remain. An
     answer that leaves the map (not a bandit problem) ends the questions."""
-    from banditmap.coverage import preferences
+    from banditmap.recommend.coverage import preferences
     groups = {g.id: g.title for g in catalog.groups}
     total = len(catalog.traits)
     ranking_only = preferences(catalog)
@@ -262,9 +262,9 @@ def run_questionnaire(catalog: Catalog, save: Path | None, resume: Path | None, 
     import sys
 
     from banditmap.files import check_destination
-    from banditmap.matching import shortlist
     from banditmap.model import Profile
-    from banditmap.render import print_table, render_shortlist
+    from banditmap.recommend.matching import shortlist
+    from banditmap.render.output import print_table, render_shortlist
 
     if save is not None:
         check_destination(save, "--save", force=force)

@@ -9,9 +9,10 @@ from typing import Annotated, Any, Callable, Optional, TypeVar
 
 import typer
 
-from banditmap import __version__, plotting
+from banditmap import __version__
 from banditmap.errors import BanditmapError, shown
 from banditmap.files import Outputs, check_destination, write_atomic, write_via
+from banditmap.render import plotting
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,7 +100,7 @@ def comma_list(text: str) -> list[str]:
 
 
 def load(dirs: list[Path] | None) -> Any:
-    from banditmap.catalog import load_catalog
+    from banditmap.catalog.loading import load_catalog
     return load_catalog(dirs or [])
 
 
@@ -109,8 +110,8 @@ def build_profile(catalog: Any, profile: Path | None, usecase: str | None, sets:
     if required and not (profile or usecase or sets):
         raise BanditmapError("say what the problem is: --profile FILE, --usecase NAME or --set trait=value "
                              "(or run `banditmap ask`)", field=required)
+    from banditmap.catalog.profiles import check_assignments, parse_assignment, read_profile
     from banditmap.model import Profile
-    from banditmap.profiles import check_assignments, parse_assignment, read_profile
     answers: dict[str, Any] = {}
     names: list[str] = []
     source = ""
@@ -158,8 +159,8 @@ def recommend(
         if profile or usecase or set_:
             raise BanditmapError("--batch cannot be combined with --profile, --usecase or --set", field="--batch")
         raise typer.Exit(run_batch(catalog, batch, fmt, top or None, not no_compose))
-    from banditmap.matching import shortlist
-    from banditmap.render import render_shortlist
+    from banditmap.recommend.matching import shortlist
+    from banditmap.render.output import render_shortlist
     chosen = build_profile(catalog, profile, usecase, set_, required="recommend")
     result = shortlist(chosen, catalog, top or None, compose=not no_compose)
     render_shortlist(result, fmt, explain)
@@ -170,9 +171,9 @@ def recommend(
 
 def run_batch(catalog: Any, batch: str, fmt: str, top: int | None, compose: bool = True) -> int:
     """Stream one output row per case and rank; invalid cases go to stderr too. Status 1 if any case failed."""
-    from banditmap import batch as batch_mod
-    from banditmap.render import batch_header, batch_lines
-    from banditmap.yamlio import MAX_BATCH_BYTES, decode, read_text
+    from banditmap.catalog.yamlio import MAX_BATCH_BYTES, decode, read_text
+    from banditmap.recommend import batch as batch_mod
+    from banditmap.render.output import batch_header, batch_lines
     if fmt not in ("table", "json", "csv"):
         raise BanditmapError("batch output is JSON lines (json) or csv", field="--format")
     as_csv = fmt == "csv"
@@ -200,7 +201,7 @@ def run_batch(catalog: Any, batch: str, fmt: str, top: int | None, compose: bool
 def compare(ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Algorithm ids to compare.")],
             fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> None:
     """Show algorithms side by side: traits handled (* = built for), cost, hyperparameters, references."""
-    from banditmap import render
+    from banditmap.render import output as render
     check_format(fmt)
     catalog = load(catalog_dirs)
     algorithms = [find_algorithm(catalog, i) for i in ids]
@@ -231,8 +232,8 @@ def map_(path: Annotated[Optional[Path], typer.Argument(metavar="[FILE]",
                                                "from (text format; pictures show it as hover text).")] = False,
          force: Force = False, catalog_dirs: CatalogDirs = None) -> None:
     """Draw the decision map as a tree, with the algorithms built for each branch; a profile marks your path."""
-    from banditmap.mapview import decision_map
-    from banditmap.matching import shortlist
+    from banditmap.recommend.mapview import decision_map
+    from banditmap.recommend.matching import shortlist
     check_format(fmt, ("text", "svg", "png"))
     if fmt != "text" and path is None:
         raise BanditmapError(f"name the file to write, e.g. banditmap map --format {fmt} map.{fmt}", field="FILE")
@@ -248,10 +249,10 @@ def map_(path: Annotated[Optional[Path], typer.Argument(metavar="[FILE]",
         result = shortlist(build_profile(catalog, profile, usecase, set_), catalog)
     root = decision_map(catalog, result)
     if fmt == "text":
-        from banditmap.render import print_map
+        from banditmap.render.output import print_map
         print_map(root, sources=sources)
         return
-    from banditmap import mapdraw
+    from banditmap.render import mapdraw
     assert path is not None
     if fmt == "svg":
         write_atomic(path, mapdraw.to_svg(root))
@@ -264,7 +265,7 @@ def map_(path: Annotated[Optional[Path], typer.Argument(metavar="[FILE]",
 @friendly
 def usecases(fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> None:
     """List the shipped e-commerce use cases, usable with --usecase."""
-    from banditmap import render
+    from banditmap.render import output as render
     check_format(fmt)
     catalog = load(catalog_dirs)
     data = [{"id": u.id, "name": u.name, "description": u.description, "profile": dict(u.answers)}
@@ -285,7 +286,7 @@ def ask(save: Annotated[Optional[Path], typer.Option("--save", metavar="FILE",
                                             "although unfinished answers are kept for it.")] = False,
         catalog_dirs: CatalogDirs = None) -> None:
     """Answer the decision points one by one (? shows help), then see your shortlist."""
-    from banditmap.questionnaire import run_questionnaire
+    from banditmap.cli.questionnaire import run_questionnaire
     raise typer.Exit(run_questionnaire(load(catalog_dirs), save, resume, top or None, force))
 
 
@@ -318,7 +319,8 @@ def bench(
     catalog_dirs: CatalogDirs = None,
 ) -> None:
     """Race the shortlist on a synthetic problem shaped like your use case: regret, confidence, a verdict."""
-    from banditmap import benchrender
+    from banditmap.recommend import candidates, race
+    from banditmap.render import bench as benchrender
     from banditmap.sim import bench as bench_mod
     from banditmap.sim.problem import problem_from_answers
     check_format(fmt)
@@ -327,8 +329,8 @@ def bench(
     chosen_profile = build_profile(catalog, profile, usecase, set_, required="bench")
     problem = problem_from_answers(chosen_profile.answers, rounds, reps)
     requested = comma_list(algorithms) if algorithms else None
-    chosen, skipped = bench_mod.choose(catalog, chosen_profile, problem, requested, top, baseline)
-    specs = bench_mod.specs(catalog, chosen, bench_mod.parse_params(param or []))
+    chosen, skipped = race.choose(catalog, chosen_profile, problem, requested, top, baseline)
+    specs = candidates.specs(catalog, chosen, candidates.parse_params(param or []))
     with benchrender.ProgressBars([(s.id, s.name) for s in specs], problem.rounds) as bars:
         result = bench_mod.race(specs, problem, seed, jobs, bars, skipped)
     benchrender.render_bench(result, fmt, timings=not no_timings)
@@ -371,9 +373,9 @@ def replay(
     catalog_dirs: CatalogDirs = None,
 ) -> None:
     """Evaluate the shortlist on your own logs: replayed reward, off-policy estimates, diagnostics, a verdict."""
-    from banditmap import replayrender
-    from banditmap.ope.api import replay_file
     from banditmap.ope.logs import Columns
+    from banditmap.recommend.replay import replay_file
+    from banditmap.render import replay as replayrender
     check_format(fmt)
     check_outputs(out, plot, force)
     catalog = load(catalog_dirs)
@@ -423,9 +425,9 @@ def catalog_list(where: Annotated[Optional[list[str]], typer.Option(
                      "--where", "-w", metavar="TRAIT=VALUE", help="Only algorithms handling this; repeatable.")] = None,
                  fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> None:
     """List the algorithms in the catalog."""
-    from banditmap import render
-    from banditmap.matching import rule_out
-    from banditmap.profiles import check_assignments, parse_assignment
+    from banditmap.catalog.profiles import check_assignments, parse_assignment
+    from banditmap.recommend.matching import rule_out
+    from banditmap.render import output as render
     check_format(fmt)
     catalog = load(catalog_dirs)
     filters = check_assignments([parse_assignment(w) for w in where or []], catalog.traits, (), source="--where")
@@ -442,7 +444,7 @@ def catalog_list(where: Annotated[Optional[list[str]], typer.Option(
 def catalog_show(algorithm_id: Annotated[str, typer.Argument(metavar="ID")], fmt: Format = "table",
                  catalog_dirs: CatalogDirs = None) -> None:
     """Everything the catalog says about one algorithm."""
-    from banditmap import render
+    from banditmap.render import output as render
     check_format(fmt)
     catalog = load(catalog_dirs)
     algorithm = find_algorithm(catalog, algorithm_id)
@@ -456,7 +458,7 @@ def catalog_show(algorithm_id: Annotated[str, typer.Argument(metavar="ID")], fmt
 @friendly
 def catalog_traits(fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> None:
     """The trait vocabulary: every decision point, its values and what they mean."""
-    from banditmap import render
+    from banditmap.render import output as render
     check_format(fmt)
     catalog = load(catalog_dirs)
     header, rows = render.trait_rows(catalog)
@@ -467,8 +469,8 @@ def catalog_traits(fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> N
 @friendly
 def catalog_stats(fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> None:
     """Coverage of the map: entries per branch, entries with a simulator or a production implementation."""
-    from banditmap import render
-    from banditmap.coverage import coverage
+    from banditmap.recommend.coverage import coverage
+    from banditmap.render import output as render
     check_format(fmt)
     stats = coverage(load(catalog_dirs))
     header, rows = render.coverage_rows(stats)
@@ -484,7 +486,7 @@ def catalog_validate(paths: Annotated[Optional[list[Path]], typer.Argument(
                          metavar="[PATH]...", help="Catalog folders or YAML files; default: the active catalog.")] = None,
                      catalog_dirs: CatalogDirs = None) -> None:
     """Check catalog files against the schema and the trait vocabulary."""
-    from banditmap.validate import validate_paths
+    from banditmap.catalog.validate import validate_paths
     for line in validate_paths(paths or [], catalog_dirs or []):
         typer.echo(line)
 
@@ -495,9 +497,9 @@ def catalog_schema(kind: Annotated[str, typer.Option("--kind", "-k",
                                                      help="algorithms, adapters, traits, usecase or profile.")] = "algorithms",
                    catalog_dirs: CatalogDirs = None) -> None:
     """Print a JSON Schema for catalog files, so editors can check YAML as you type."""
-    from banditmap import catalog as catalog_mod
-    from banditmap.render import emit, to_json
-    from banditmap.schema import TRAITS_SCHEMA
+    from banditmap.catalog import loading as catalog_mod
+    from banditmap.catalog.schema import TRAITS_SCHEMA
+    from banditmap.render.output import emit, to_json
     catalog = load(catalog_dirs)
     schemas = {"algorithms": lambda: catalog_mod.algorithm_schema(catalog.traits, catalog.capabilities),
                "adapters": lambda: catalog_mod.adapter_schema(catalog.traits, catalog.capabilities),

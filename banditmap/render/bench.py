@@ -6,9 +6,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from banditmap import plotting
 from banditmap.errors import BanditmapError
-from banditmap.render import emit, print_table, to_csv, to_json, to_markdown
+from banditmap.render import plotting
+from banditmap.render.output import emit, print_table, to_csv, to_json, to_markdown
 from banditmap.sim.bench import BenchResult
 
 BENCH_SCHEMA = "banditmap.bench/2"

@@ -8,11 +8,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from banditmap.catalog.profiles import check_answers
+from banditmap.catalog.yamlio import Document, has_control, load_text
 from banditmap.errors import BanditmapError, one_line, shown
-from banditmap.matching import Ranked, ScoreTable, rank, score_table
 from banditmap.model import Catalog, Profile
-from banditmap.profiles import check_answers
-from banditmap.yamlio import Document, has_control, load_text
+from banditmap.recommend.matching import Ranked, ScoreTable, rank, score_table
 
 CASE_KEYS = ("id", "name", "usecase", "profile")
 

@@ -6,21 +6,22 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
-from banditmap import schema
+from banditmap.catalog import schema
+from banditmap.catalog.profiles import check_answers
+from banditmap.catalog.yamlio import Document, PathKey, load_file
 from banditmap.errors import BanditmapError
 from banditmap.model import (Adapter, Algorithm, Bound, Capability, Catalog, Choice, Condition, Cost, Group,
                              Hyperparameter, Implementation, Lift, Reference, Rule, Trait, UseCase)
-from banditmap.profiles import check_answers
-from banditmap.yamlio import Document, PathKey, load_file
 
 ENV_VAR = "BANDITMAP_CATALOG"
+PACKAGE = Path(__file__).resolve().parent.parent  # the banditmap package
 T = TypeVar("T")
 
 
 def builtin_dir() -> Path:
     """The shipped catalog: inside the installed package, or at the top of a source checkout."""
-    packaged = Path(__file__).parent / "_catalog"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "catalog"
+    packaged = PACKAGE / "_catalog"
+    return packaged if packaged.is_dir() else PACKAGE.parent / "catalog"
 
 
 def catalog_dirs(extra: Iterable[Path] = ()) -> list[Path]:
@@ -39,7 +40,7 @@ def load_dirs(dirs: list[Path]) -> Catalog:
         if not d.is_dir():
             raise BanditmapError("catalog folder not found (expected a folder holding traits.yaml, "
                                  "algorithms/ or usecases/)", source=str(d))
-    from banditmap import cache
+    from banditmap.catalog import cache
     key = cache.fingerprint(catalog_files(dirs))
     cached = cache.read(key)
     if isinstance(cached, Catalog):

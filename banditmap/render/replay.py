@@ -6,10 +6,10 @@ import math
 from pathlib import Path
 from typing import Any, TextIO
 
-from banditmap import plotting
 from banditmap.ope.estimators import Estimate
 from banditmap.ope.replay import ReplayResult, verdict
-from banditmap.render import emit, print_table, to_csv, to_json, to_markdown
+from banditmap.render import plotting
+from banditmap.render.output import emit, print_table, to_csv, to_json, to_markdown
 
 REPLAY_SCHEMA = "banditmap.replay/2"
 ESTIMATORS = ("ips", "snips", "dm", "dr")

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Mapping
 
-from banditmap.compose import Composed, best_chain, candidate_chains, wrap
 from banditmap.model import Adapter, Algorithm, Answer, Bound, Catalog, Match, Profile, Reason, Shortlist, Trait
+from banditmap.recommend.compose import Composed, best_chain, candidate_chains, wrap
 
 HANDLED = 1.0
 PREFERRED = 3.0

@@ -6,9 +6,9 @@ import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from banditmap.catalog.yamlio import Document, PathKey, load_file
 from banditmap.errors import BanditmapError, shown
 from banditmap.model import Answer, Bound, Profile, Rule, Trait
-from banditmap.yamlio import Document, PathKey, load_file
 
 PROFILE_KEYS = ("id", "name", "description", "profile", "left_unanswered")
 

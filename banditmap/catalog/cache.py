@@ -22,14 +22,14 @@ def cache_dir() -> Path | None:
     return Path(base) / "banditmap"
 
 
-CODE = ("model.py", "catalog.py", "schema.py")  # the modules that decide what a cached catalog holds
+CODE = ("model.py", "catalog/loading.py", "catalog/schema.py")  # the modules that decide what a cached catalog holds
 
 
 def fingerprint(files: list[Path]) -> str:
     """A digest of the program version, the code that builds catalogs, and every file's path and contents; any
     edit to either gives a new key."""
     digest = hashlib.blake2b(__version__.encode(), digest_size=20)
-    here = Path(__file__).parent
+    here = Path(__file__).resolve().parent.parent
     for path in [here / name for name in CODE] + list(files):
         digest.update(str(path).encode() + b"\0")
         try:

@@ -4,12 +4,14 @@ its base does and no adapter around it turns a decision into a list, a pair or s
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from banditmap.model import Answer, Catalog, Profile
+from banditmap.ope import logs, replay
 from banditmap.ope.logs import LogInfo
+from banditmap.recommend.candidates import BASELINE_NAME, Usable, parse_params, pick, simulator_kinds, specs
 from banditmap.sim.adapters import ADAPTERS, chain_kinds
-from banditmap.sim.candidates import BASELINE_NAME, Usable, parse_params, pick, simulator_kinds, specs
 from banditmap.sim.policies import REGISTRY
 from banditmap.sim.runner import RunSpec
 
@@ -68,3 +70,21 @@ def merged_answers(base: Mapping[str, Any], info: LogInfo) -> dict[str, Any]:
     answers = profile_from_log(info)
     answers.update(base)
     return answers
+
+
+def replay_file(catalog: Catalog, profile: Profile, path: Path, columns: logs.Columns,
+                requested: Sequence[str] | None = None, top: int = 5, params: Sequence[str] = (), seed: int = 0,
+                progress: replay.Progress | None = None, chunk_rows: int = logs.CHUNK_ROWS) -> replay.ReplayResult:
+    """Evaluate the profile's shortlist (or the requested algorithms) on a log of single-action decisions.
+
+    A profile that gives `n_actions` fixes the action set: the log's actions must be ids 0..n_actions-1. Traits the
+    profile leaves open are read off the log (reward type, number of actions, whether there is context)."""
+    n_actions = profile.answers.get("n_actions")
+    if requested:  # named algorithms are checked before a long read, so a typo is reported at once
+        chosen, skipped = choose(catalog, profile, requested, top, params)
+    with logs.read_logs(path, columns, int(n_actions) if n_actions is not None else None, chunk_rows, seed) as store:
+        if not requested:
+            answers = merged_answers(profile.answers, store.info)
+            chosen, skipped = choose(catalog, Profile(answers, profile.name, profile.source), None, top,
+                                               params)
+        return replay.evaluate(store, chosen, seed, progress, skipped)

@@ -1,0 +1,1 @@
+"""The catalog: its schema, reading YAML safely, loading and validating entries, profiles in its vocabulary."""
