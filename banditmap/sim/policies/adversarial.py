@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import (ADVERSARIAL, WIDEST, Array, Domain, Feedback, Policy, State, argmax_random,
+from banditmap.sim.policies.base import (ADVERSARIAL, WIDEST, Array, Domain, Feedback, Policy, argmax_random,
                                          hyperparameter, register)
 from banditmap.sim.policies.mab import ARMS, Weights
 from banditmap.sim.problem import Problem
@@ -21,12 +21,13 @@ def draw(s: Weights, probs: Array) -> Array:
     """One arm per repetition from the rows of `probs` (R, K)."""
     cumulative = np.cumsum(probs, axis=1)
     pick = s.rng.random((s.R, 1)) * cumulative[:, -1:]
-    return np.minimum((cumulative < pick).sum(axis=1), s.K - 1)
+    draw: Array = np.minimum((cumulative < pick).sum(axis=1), s.K - 1)
+    return draw
 
 
 @register("exp3-p")
 @dataclass(frozen=True)
-class EXP3P(Policy):
+class EXP3P(Policy[Weights]):
     """EXP3.P: p = (1 - gamma) w / sum w + gamma / K; after each play every arm's weight grows by
     exp(gamma / (3K) (x_hat + alpha / (p sqrt(K T)))), x_hat the importance-weighted reward of the arm played,
     0 for the others. The theorem's values: alpha = 2 sqrt(ln(K T / delta)), gamma = min(3/5,
@@ -43,23 +44,21 @@ class EXP3P(Policy):
         alpha = self.alpha or 2 * math.sqrt(math.log(K * T) - math.log(self.delta))  # K T / delta overflows near 0
         return gamma, alpha
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Weights:
         R, K, T = problem.reps, problem.n_arms, max(problem.rounds, 1)
         gamma, alpha = self.tuned(K, T)
         start = alpha * gamma / 3 * math.sqrt(T / K)  # the same for every arm: only differences matter
         return Weights(rng, R, K, problem.slate_size, problem.rounds, log_w=np.full((R, K), start),
                        probs=np.full((R, K), 1.0 / K))
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Weights = state  # type: ignore[assignment]
+    def select(self, s: Weights, context: Array | None) -> Array:
         gamma, _ = self.tuned(s.K, max(s.horizon, 1))
         w = np.exp(s.log_w - s.log_w.max(axis=1, keepdims=True))
         s.probs = (1 - gamma) * w / w.sum(axis=1, keepdims=True) + gamma / s.K
         s.aux = s.probs.copy()  # (R, K): the bonus of every arm needs its probability at the decision
         return draw(s, s.probs)
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Weights = state  # type: ignore[assignment]
+    def update(self, s: Weights, feedback: Feedback) -> None:
         assert feedback.aux is not None
         gamma, alpha = self.tuned(s.K, max(s.horizon, 1))
         probs = feedback.aux  # (N, K)
@@ -69,13 +68,13 @@ class EXP3P(Policy):
         step = gamma / (3 * s.K) * (estimate + alpha / (probs * math.sqrt(s.K * max(s.horizon, 1))))
         np.add.at(s.log_w, feedback.reps, step)
 
-    def recommend(self, state: State) -> Array:
-        return argmax_random(state.log_w, state.rng)  # type: ignore[attr-defined]
+    def recommend(self, state: Weights) -> Array:
+        return argmax_random(state.log_w, state.rng)
 
 
 @register("exp3-ix")
 @dataclass(frozen=True)
-class EXP3IX(Policy):
+class EXP3IX(Policy[Weights]):
     """EXP3-IX: arms drawn from the normalised weights exp(-eta L), L the cumulative loss estimates; the loss
     1 - r of the arm played enters as (1 - r) / (p + gamma), an optimistic bias (implicit exploration) that keeps
     the estimates' variance in check without mixing in uniform play. Neu's tuning: eta = sqrt(2 ln K / (K T)),
@@ -90,25 +89,23 @@ class EXP3IX(Policy):
         eta = self.eta or math.sqrt(2 * math.log(K) / (K * T))
         return eta, self.gamma or eta / 2
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Weights:
         R, K = problem.reps, problem.n_arms
         return Weights(rng, R, K, problem.slate_size, problem.rounds, log_w=np.zeros((R, K)),
                        probs=np.full((R, K), 1.0 / K))
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Weights = state  # type: ignore[assignment]
+    def select(self, s: Weights, context: Array | None) -> Array:
         w = np.exp(s.log_w - s.log_w.max(axis=1, keepdims=True))
         s.probs = w / w.sum(axis=1, keepdims=True)
         actions = draw(s, s.probs)
         s.aux = s.probs[np.arange(s.R), actions]
         return actions
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Weights = state  # type: ignore[assignment]
+    def update(self, s: Weights, feedback: Feedback) -> None:
         assert feedback.aux is not None
         eta, gamma = self.tuned(s.K, max(s.horizon, 1))
         loss = (1 - np.clip(feedback.observed, 0.0, 1.0)) / (feedback.aux + gamma)
         np.add.at(s.log_w, (feedback.reps, feedback.actions), -eta * loss)
 
-    def recommend(self, state: State) -> Array:
-        return argmax_random(state.log_w, state.rng)  # type: ignore[attr-defined]
+    def recommend(self, state: Weights) -> Array:
+        return argmax_random(state.log_w, state.rng)

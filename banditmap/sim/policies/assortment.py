@@ -20,22 +20,22 @@ from banditmap.sim.problem import Problem, item_revenues
 ASSORTMENT = frozenset({"assortment"})
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Epochs(State):
-    revenue: Array = None  # type: ignore[assignment]  # (R, N) known revenue of each item
-    offered: Array = None  # type: ignore[assignment]  # (R, k) the assortment of the running epoch, -1 pads
-    fresh: Array = None  # type: ignore[assignment]  # (R,) bool: choose a new assortment before the next round
-    bought: Array = None  # type: ignore[assignment]  # (R, N) purchases in the running epoch
-    epochs: Array = None  # type: ignore[assignment]  # (R, N) finished epochs in which each item was offered
-    purchases: Array = None  # type: ignore[assignment]  # (R, N) purchases of each item in those epochs
-    finished: Array = None  # type: ignore[assignment]  # (R,) finished epochs
+    revenue: Array  # (R, N) known revenue of each item
+    offered: Array  # (R, k) the assortment of the running epoch, -1 pads
+    fresh: Array  # (R,) bool: choose a new assortment before the next round
+    bought: Array  # (R, N) purchases in the running epoch
+    epochs: Array  # (R, N) finished epochs in which each item was offered
+    purchases: Array  # (R, N) purchases of each item in those epochs
+    finished: Array  # (R,) finished epochs
 
 
 @dataclass(frozen=True)
-class EpochPolicy(Policy):
+class EpochPolicy(Policy[Epochs]):
     kinds: ClassVar[frozenset[str]] = ASSORTMENT
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Epochs:
         R, N, k = problem.reps, problem.n_arms, problem.slate_size
         zeros = np.zeros((R, N))
         return Epochs(rng, R, N, k, problem.rounds, revenue=np.broadcast_to(item_revenues(problem), (R, N)),
@@ -46,8 +46,7 @@ class EpochPolicy(Policy):
         """Preference weights to optimise with, for the given repetitions."""
         raise NotImplementedError
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Epochs = state  # type: ignore[assignment]
+    def select(self, s: Epochs, context: Array | None) -> Array:
         rows = np.flatnonzero(s.fresh)
         if len(rows):
             weights = self.weights(s, rows) + s.rng.random((len(rows), s.K)) * 1e-9
@@ -55,8 +54,7 @@ class EpochPolicy(Policy):
             s.fresh[rows] = False
         return s.offered.copy()
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Epochs = state  # type: ignore[assignment]
+    def update(self, s: Epochs, feedback: Feedback) -> None:
         for layer in feedback.layers():  # an epoch's end must be seen after its purchases
             reps, offered = feedback.reps[layer], feedback.actions[layer]
             choice = feedback.observed[layer].astype(np.int64)
@@ -73,8 +71,7 @@ class EpochPolicy(Policy):
                 s.finished[reps] += 1
                 s.fresh[reps] = True
 
-    def recommend(self, state: State) -> Array:
-        s: Epochs = state  # type: ignore[assignment]
+    def recommend(self, s: Epochs) -> Array:
         estimate = s.purchases / np.maximum(s.epochs, 1)
         return oracles.best_assortment(estimate, s.revenue, s.k)[0]
 
@@ -105,7 +102,8 @@ class MNLThompson(EpochPolicy):
 
     def weights(self, s: Epochs, rows: Array) -> Array:
         p = s.rng.beta(s.epochs[rows] + 1, s.purchases[rows] + 1)
-        return 1.0 / np.maximum(p, 1e-9) - 1.0
+        weights: Array = 1.0 / np.maximum(p, 1e-9) - 1.0
+        return weights
 
 
 @register("uniform-random-assortment")
@@ -113,6 +111,5 @@ class MNLThompson(EpochPolicy):
 class UniformAssortment(EpochPolicy):
     """The baseline for assortments: k distinct items at random every round."""
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Epochs = state  # type: ignore[assignment]
+    def select(self, s: Epochs, context: Array | None) -> Array:
         return np.argsort(s.rng.random((s.R, s.K)), axis=1)[:, : s.k]

@@ -17,7 +17,7 @@ import dataclasses
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator, Protocol, TypeVar
+from typing import Any, Callable, ClassVar, Generic, Iterator, Protocol, TypeVar
 
 import numpy as np
 
@@ -56,7 +56,8 @@ class Feedback:
 
 @dataclass
 class State:
-    """Mutable per-run state; policies add their own arrays as attributes of a subclass."""
+    """Mutable per-run state. A policy's state is a subclass declaring its own arrays as keyword-only fields
+    (`@dataclass(kw_only=True)`, so they may follow these defaults), each with its shape in a comment."""
 
     rng: np.random.Generator
     R: int
@@ -85,8 +86,14 @@ ADVERSARIAL = "adversarial"  # low regret against an adaptive adversary: a prope
 REGRESSION_ORACLE = "regression-oracle"  # learns through an online regression model: a property, no method
 
 
+S = TypeVar("S", bound=State)  # a policy's state
+
+
 @dataclass(frozen=True)
-class Policy:
+class Policy(Generic[S]):
+    """A policy: its hyperparameters as the frozen fields of a dataclass, its learning in a state of type S, which
+    `init` makes and every other method receives."""
+
     kinds: ClassVar[frozenset[str]] = frozenset({"arms"})
     offers: ClassVar[frozenset[str]] = frozenset()  # the catalog's capabilities (besides policy) it backs
 
@@ -98,20 +105,20 @@ class Policy:
                 raise BanditmapError(f"expected {domain.describe()}, got {shown(value)}",
                                      field=f"{type(self).__name__}.{name}")
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        return State(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds)
-
-    def select(self, state: State, context: Array | None) -> Array:
+    def init(self, problem: Problem, rng: np.random.Generator) -> S:
         raise NotImplementedError
 
-    def update(self, state: State, feedback: Feedback) -> None:
+    def select(self, state: S, context: Array | None) -> Array:
         raise NotImplementedError
 
-    def recommend(self, state: State) -> Array:
+    def update(self, state: S, feedback: Feedback) -> None:
+        raise NotImplementedError
+
+    def recommend(self, state: S) -> Array:
         """The arm each repetition would commit to now (for best-arm identification)."""
         raise NotImplementedError
 
-    def exploit(self, state: State, context: Array | None) -> Array:
+    def exploit(self, state: S, context: Array | None) -> Array:
         """What the policy would play with exploration switched off (its final policy when replaying logs): the
         arm it would commit to where it can name one, otherwise what it would select."""
         try:
@@ -119,23 +126,35 @@ class Policy:
         except NotImplementedError:
             return self.select(state, context)
 
-    def statistics(self, state: State) -> Statistics:
+    def statistics(self, state: S) -> Statistics:
         """The per-arm statistics the policy decides from (policies offering ARM_STATISTICS)."""
         raise NotImplementedError(f"{type(self).__name__} keeps no per-arm statistics")
 
-    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+    def bounds(self, state: S, context: Array | None) -> tuple[Array, Array]:
         """Lower and upper confidence bounds (R, K) on each action's expected reward now, -inf and inf for an
         action with no observation (policies offering CONFIDENCE_BOUNDS)."""
         raise NotImplementedError(f"{type(self).__name__} keeps no confidence bounds")
 
 
-REGISTRY: dict[str, type[Policy]] = {}
+@dataclass(frozen=True)
+class Memoryless(Policy[State]):
+    """A policy that learns nothing (the random baselines of some problem kinds): its state is the bare State."""
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        return State(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        return None
 
 
-def register(*ids: str) -> Any:
+REGISTRY: dict[str, type[Policy[Any]]] = {}
+P = TypeVar("P", bound=type[Policy[Any]])
+
+
+def register(*ids: str) -> Callable[[P], P]:
     """Class decorator: file the policy under the catalog's simulator ids. A hyperparameter without a domain
     is a programming error caught at import, so no policy can take values it was never meant for."""
-    def decorate(cls: type[Policy]) -> type[Policy]:
+    def decorate(cls: P) -> P:
         check_domains(cls)
         for simulator_id in ids:
             REGISTRY[simulator_id] = cls
@@ -150,31 +169,38 @@ def check_domains(cls: type) -> None:
             raise TypeError(f"{cls.__name__}.{f.name} has no domain; declare it with hyperparameter()")
 
 
-def hyperparameter_names(cls: type[Policy]) -> list[str]:
+def hyperparameter_names(cls: type[Policy[Any]]) -> list[str]:
     return list(domains(cls))
 
 
-def domains(cls: type[Policy]) -> dict[str, Domain]:
+def domains(cls: type[Policy[Any]]) -> dict[str, Domain]:
     """Each hyperparameter of a policy class and the values it may take (the policy an adapter wraps is none)."""
     return {f.name: f.metadata["domain"] for f in dataclasses.fields(cls) if not f.metadata.get("wraps")}
 
 
-def build(simulator_id: str, params: dict[str, Any], where: str, source: str | None = None) -> Policy:
+def build(simulator_id: str, params: dict[str, Any], where: str, source: str | None = None) -> Policy[Any]:
     """Instantiate a registered policy with hyperparameters; unknown names or values outside their domain are
     user errors naming `where.name` (and `source`, the file they came from, when there is one)."""
     cls = REGISTRY.get(simulator_id)
     if cls is None:
         raise BanditmapError(f"no simulator {shown(simulator_id)}; expected one of {', '.join(sorted(REGISTRY))}",
                              source=source, field=where)
+    return cls(**parse_hyperparameters(cls, params, where, source))
+
+
+def parse_hyperparameters(cls: type[Policy[Any]], params: dict[str, Any], where: str,
+                          source: str | None = None) -> dict[str, float | int]:
+    """The hyperparameters of a policy or wrapper class, each checked against its domain; unknown names or values
+    outside their domain are user errors naming `where.name` (and `source`)."""
     allowed = domains(cls)
-    clean: dict[str, Any] = {}
+    clean: dict[str, float | int] = {}
     for name, value in params.items():
         if name not in allowed:
             expected = f"expected one of {', '.join(allowed)}" if allowed else "it has none"
             raise BanditmapError(f"unknown hyperparameter {shown(name)}; {expected}", source=source,
                                  field=f"{where}.{name}")
         clean[name] = allowed[name].parse(value, f"{where}.{name}", source)
-    return cls(**clean)
+    return clean
 
 
 # Exploration constants, prior scales and variances beyond these bounds change nothing a race can show (a bonus
@@ -198,10 +224,11 @@ class Domain:
     def __contains__(self, value: object) -> bool:
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             return False
-        if self.whole and not float(value).is_integer():
+        number = float(value)  # finite; exact for every value near a domain's ends
+        if self.whole and not number.is_integer():
             return False
-        above = value > self.low if self.low_open else value >= self.low
-        below = value < self.high if self.high_open else value <= self.high
+        above = number > self.low if self.low_open else number >= self.low
+        below = number < self.high if self.high_open else number <= self.high
         return above and below
 
     def describe(self) -> str:
@@ -218,7 +245,10 @@ class Domain:
         """A value typed by the user (text) or read from a catalog (a number), checked against the domain."""
         number: float | None = None
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            number = float(value) if abs(value) < 1e308 else math.inf
+            try:
+                number = float(value)
+            except OverflowError:  # an integer beyond every float: outside every domain
+                number = math.inf
         elif isinstance(value, str) and value.strip().isascii():  # float() also reads other scripts' digits
             try:
                 number = float(value)
@@ -264,7 +294,8 @@ def random_arms(rng: np.random.Generator, n_arms: int, size: int) -> Array:
 
 def argmax_random(scores: Array, rng: np.random.Generator) -> Array:
     """Row-wise argmax with ties broken at random (a tiny random perturbation below any real difference)."""
-    return np.argmax(scores + rng.random(scores.shape) * 1e-9, axis=-1)
+    best: Array = np.argmax(scores + rng.random(scores.shape) * 1e-9, axis=-1)
+    return best
 
 
 def top_k(scores: Array, k: int, rng: np.random.Generator) -> Array:
@@ -290,7 +321,8 @@ def kl_bernoulli(p: Array, q: Array) -> Array:
     eps = 1e-12
     p = np.clip(p, eps, 1 - eps)
     q = np.clip(q, eps, 1 - eps)
-    return p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
+    kl: Array = p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
+    return kl
 
 
 def kl_upper_bound(mean: Array, budget: Array, halvings: int = 6, newton: int = 2) -> Array:
@@ -306,7 +338,8 @@ def kl_upper_bound(mean: Array, budget: Array, halvings: int = 6, newton: int = 
     entropy = p * np.log(p) + (1 - p) * np.log(1 - p)
 
     def f(q: Array) -> Array:
-        return entropy - p * np.log(q) - (1 - p) * np.log(1 - q) - budget
+        value: Array = entropy - p * np.log(q) - (1 - p) * np.log(1 - q) - budget
+        return value
 
     low, high = p, np.clip(p + np.sqrt(budget / 2), p, 1 - eps)
     for _ in range(halvings):
@@ -314,7 +347,7 @@ def kl_upper_bound(mean: Array, budget: Array, halvings: int = 6, newton: int = 
         above = f(mid) > 0
         high = np.where(above, mid, high)
         low = np.where(above, low, mid)
-    q = high
+    q: Array = high
     for _ in range(newton):
         slope = (q - p) / (q * (1 - q))
         q = np.clip(q - f(q) / np.maximum(slope, eps), low, high)

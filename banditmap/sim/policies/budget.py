@@ -13,7 +13,7 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim import oracles
-from banditmap.sim.policies.base import (RATE, WIDTH, Array, Feedback, Policy, State, hyperparameter, register,
+from banditmap.sim.policies.base import (RATE, WIDTH, Array, Feedback, Policy, hyperparameter, register,
                                          scatter_add)
 from banditmap.sim.policies.mab import ArmStats, add_observations, arm_stats
 from banditmap.sim.problem import Problem
@@ -21,11 +21,11 @@ from banditmap.sim.problem import Problem
 BUDGET = frozenset({"budget"})
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Spending(ArmStats):
-    cost_sums: Array = None  # type: ignore[assignment]  # (R, K)
-    spent: Array = None  # type: ignore[assignment]  # (R,)
-    budget: float = 0.0
+    cost_sums: Array  # (R, K) costs of each arm's plays
+    spent: Array  # (R,) budget spent
+    budget: float = 0.0  # the budget of each repetition
     prices: Array | None = None  # (R, 2) resource prices of the primal-dual policy: budget, time
 
 
@@ -33,18 +33,19 @@ def radius(mean: Array, n: Array, gamma: float) -> Array:
     """The confidence radius of Badanidiyuru et al. and Agrawal and Devanur: sqrt(gamma mean / n) + gamma / n,
     narrow for rare events such as clicks, where a Hoeffding radius would be needlessly wide."""
     n = np.maximum(n, 1)
-    return np.sqrt(gamma * np.maximum(mean, 0) / n) + gamma / n
+    radius: Array = np.sqrt(gamma * np.maximum(mean, 0) / n) + gamma / n
+    return radius
 
 
 @dataclass(frozen=True)
-class BudgetPolicy(Policy):
+class BudgetPolicy(Policy[Spending]):
     kinds: ClassVar[frozenset[str]] = BUDGET
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Spending:
         return arm_stats(problem, rng, Spending, cost_sums=np.zeros((problem.reps, problem.n_arms)),
                          spent=np.zeros(problem.reps), budget=problem.budget)
 
-    def bounds(self, s: Spending, gamma: float) -> tuple[Array, Array]:
+    def rate_bounds(self, s: Spending, gamma: float) -> tuple[Array, Array]:
         """Upper bounds on the reward rates and lower bounds on the cost rates (1 and 0 for untried arms)."""
         cost = s.cost_sums / np.maximum(s.counts, 1)
         upper = np.where(s.counts == 0, 1.0, np.minimum(s.means + radius(s.means, s.counts, gamma), 1.0))
@@ -58,8 +59,7 @@ class BudgetPolicy(Policy):
     def decide(self, s: Spending, chosen: Array) -> Array:
         return np.where(s.spent < s.budget, chosen, s.K)  # out of budget: the null action
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Spending = state  # type: ignore[assignment]
+    def update(self, s: Spending, feedback: Feedback) -> None:
         assert feedback.costs is not None
         acted = feedback.actions < s.K
         part = Feedback(feedback.reps[acted], feedback.actions[acted], feedback.observed[acted], None,
@@ -68,9 +68,9 @@ class BudgetPolicy(Policy):
         scatter_add(s.cost_sums, (part.reps, part.actions), feedback.costs[acted], feedback.unique)
         scatter_add(s.spent, (feedback.reps,), feedback.costs, feedback.unique)
 
-    def recommend(self, state: State) -> Array:
-        s: Spending = state  # type: ignore[assignment]
-        return np.argmax(s.means / np.maximum(s.cost_sums / np.maximum(s.counts, 1), 1e-3), axis=1)
+    def recommend(self, s: Spending) -> Array:
+        best: Array = np.argmax(s.means / np.maximum(s.cost_sums / np.maximum(s.counts, 1), 1e-3), axis=1)
+        return best
 
 
 @register("ucb-bwk")
@@ -81,9 +81,8 @@ class UCBBwK(BudgetPolicy):
 
     alpha: float = hyperparameter(1.0, WIDTH)
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Spending = state  # type: ignore[assignment]
-        upper, lower = self.bounds(s, self.alpha * np.log(s.K * s.horizon))
+    def select(self, s: Spending, context: Array | None) -> Array:
+        upper, lower = self.rate_bounds(s, self.alpha * np.log(s.K * s.horizon))
         return self.decide(s, oracles.budget_mix(upper + s.jitter, lower, self.rate(s)).draw(s.rng))
 
 
@@ -96,11 +95,10 @@ class PrimalDualBwK(BudgetPolicy):
 
     eta: float = hyperparameter(0.1, RATE)
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Spending = state  # type: ignore[assignment]
+    def select(self, s: Spending, context: Array | None) -> Array:
         if s.prices is None:
             s.prices = np.ones((s.R, 2))
-        upper, lower = self.bounds(s, np.log(s.K * s.horizon))
+        upper, lower = self.rate_bounds(s, np.log(s.K * s.horizon))
         time_cost = s.budget / max(s.horizon, 1)
         priced = lower * s.prices[:, :1] + time_cost * s.prices[:, 1:]
         chosen = np.argmax(upper / priced + s.jitter, axis=1)
@@ -119,8 +117,7 @@ class ThompsonBudget(BudgetPolicy):
     at the rate of budget left per round left, and play a draw from its solution. The arms are the candidate
     prices (or campaigns); a unit of inventory is one unit of cost."""
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Spending = state  # type: ignore[assignment]
+    def select(self, s: Spending, context: Array | None) -> Array:
         sums = np.clip(s.sums, 0, s.counts)
         reward = s.rng.beta(1 + sums, 1 + s.counts - sums)
         cost = s.rng.beta(1 + s.cost_sums, 1 + np.maximum(s.counts - s.cost_sums, 0))

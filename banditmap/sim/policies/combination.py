@@ -7,7 +7,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import Array, Feedback, Policy, State, hyperparameter, random_arms, register, whole
+from banditmap.sim.policies.base import (Array, Feedback, Memoryless, Policy, State, hyperparameter, random_arms,
+                                         register, whole)
 from banditmap.sim.problem import Problem, active_features, component_pairs
 
 COMBINATION = frozenset({"combination"})
@@ -16,12 +17,12 @@ PASSES = 3  # coordinate-ascent passes over the components per hill climb
 EXHAUSTIVE = 256  # with at most this many pages, every page is scored: the exact argmax the climbs approximate
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Probit(State):
     D: int = 0  # components
-    pairs: Array = None  # type: ignore[assignment]  # (P, 2) pairs of components
-    mean: Array = None  # type: ignore[assignment]  # (R, F) posterior means of the feature weights
-    var: Array = None  # type: ignore[assignment]  # (R, F) posterior variances
+    pairs: Array  # (P, 2) pairs of components
+    mean: Array  # (R, F) posterior means of the feature weights
+    var: Array  # (R, F) posterior variances
     pages: Array | None = None  # (M, D) every page, when there are few enough to score them all
     page_features: Array | None = None  # (M, D + P) their active features
 
@@ -33,7 +34,8 @@ def erfc(x: Array) -> Array:
     poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
         -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
     ans = t * np.exp(poly)
-    return np.where(x >= 0, ans, 2.0 - ans)
+    value: Array = np.where(x >= 0, ans, 2.0 - ans)
+    return value
 
 
 def probit_moments(t: Array) -> tuple[Array, Array]:
@@ -45,7 +47,7 @@ def probit_moments(t: Array) -> tuple[Array, Array]:
 
 @register("mvt-ts")
 @dataclass(frozen=True)
-class MultivariateThompson(Policy):
+class MultivariateThompson(Policy[Probit]):
     """Thompson sampling on a Bayesian linear probit model of main effects and pairwise interactions, with a
     factorised Gaussian posterior updated in closed form (Graepel et al. 2010), and a hill-climbing search for
     the best page under each posterior draw (Hill et al. 2017): `climbs` random starts, each improved one
@@ -54,7 +56,7 @@ class MultivariateThompson(Policy):
     kinds: ClassVar[frozenset[str]] = COMBINATION
     climbs: int = hyperparameter(10, whole(1, 100, "each climb scores every value of every component"))
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Probit:
         V, D = problem.n_arms, problem.slate_size
         pairs = component_pairs(D)
         size = D * V + len(pairs) * V * V
@@ -65,13 +67,11 @@ class MultivariateThompson(Policy):
             state.page_features = active_features(state.pages, V, pairs)
         return state
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Probit = state  # type: ignore[assignment]
+    def select(self, s: Probit, context: Array | None) -> Array:
         weights = s.mean + np.sqrt(s.var) * s.rng.standard_normal(s.mean.shape)
         return climb(weights, s, self.climbs)
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Probit = state  # type: ignore[assignment]
+    def update(self, s: Probit, feedback: Feedback) -> None:
         rewards = np.clip(feedback.observed, 0.0, 1.0)
         clicks = s.rng.random(rewards.shape) < rewards  # exact for 0/1 rewards
         for layer in feedback.layers():
@@ -85,8 +85,7 @@ class MultivariateThompson(Policy):
             s.mean[rows, active] = mean + (y * v / total)[:, None] * var
             s.var[rows, active] = var * (1 - (w / total ** 2)[:, None] * var)
 
-    def recommend(self, state: State) -> Array:
-        s: Probit = state  # type: ignore[assignment]
+    def recommend(self, s: Probit) -> Array:
         return climb(s.mean, s, self.climbs)
 
 
@@ -97,7 +96,8 @@ def climb(weights: Array, s: Probit, climbs: int) -> Array:
     R, V, D = s.R, s.K, s.D
     if s.pages is not None and s.page_features is not None:
         scores = weights[:, s.page_features].sum(axis=2)  # (R, M)
-        return s.pages[np.argmax(scores + s.rng.random(scores.shape) * 1e-9, axis=1)]
+        page: Array = s.pages[np.argmax(scores + s.rng.random(scores.shape) * 1e-9, axis=1)]
+        return page
     pages = np.minimum((s.rng.random((R, climbs, D)) * V).astype(np.int64), V - 1)
     rows = np.arange(R)[:, None, None]
     values = np.arange(V)
@@ -114,21 +114,16 @@ def climb(weights: Array, s: Probit, climbs: int) -> Array:
     flat = pages.reshape(R * climbs, D)
     totals = weights[np.repeat(np.arange(R), climbs)[:, None], active_features(flat, V, s.pairs)].sum(axis=1)
     best = totals.reshape(R, climbs).argmax(axis=1)
-    return pages[np.arange(R), best]
+    chosen: Array = pages[np.arange(R), best]
+    return chosen
 
 
 @register("uniform-random-combination")
 @dataclass(frozen=True)
-class UniformCombination(Policy):
+class UniformCombination(Memoryless):
     """The baseline for pages: every component's value at random."""
 
     kinds: ClassVar[frozenset[str]] = COMBINATION
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        return State(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds)
-
     def select(self, state: State, context: Array | None) -> Array:
         return random_arms(state.rng, state.K, state.R * state.k).reshape(state.R, state.k)
-
-    def update(self, state: State, feedback: Feedback) -> None:
-        return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 
@@ -12,11 +12,14 @@ from banditmap.sim.policies.base import (CONFIDENCE_BOUNDS, REGRESSION_ORACLE, S
 from banditmap.sim.problem import Problem
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Ridge(State):
-    inverse: Array = None  # type: ignore[assignment]  # (R, K, d, d), the inverse of l2*I + sum x x^T
-    target: Array = None  # type: ignore[assignment]  # (R, K, d), sum of reward * x
-    theta: Array = None  # type: ignore[assignment]  # (R, K, d), the ridge estimate inverse @ target
+    inverse: Array  # (R, K, d, d), the inverse of l2*I + sum x x^T
+    target: Array  # (R, K, d), sum of reward * x
+    theta: Array  # (R, K, d), the ridge estimate inverse @ target
+
+
+RS = TypeVar("RS", bound=Ridge)
 
 
 def ridge_state(problem: Problem, rng: np.random.Generator, l2: float) -> Ridge:
@@ -38,33 +41,33 @@ def rank_one_update(inverse: Array, x: Array, weight: Array | float = 1.0) -> Ar
     """(A + w x x^T)^-1 from A^-1 for a batch (n, d, d) of matrices, by the Sherman-Morrison formula."""
     ax = np.einsum("nij,nj->ni", inverse, x)
     shrink = weight / (1.0 + weight * np.einsum("ni,ni->n", x, ax))
-    return inverse - np.einsum("ni,nj->nij", ax, ax) * shrink[:, None, None]
+    updated: Array = inverse - np.einsum("ni,nj->nij", ax, ax) * shrink[:, None, None]
+    return updated
 
 
 def sigmoid(z: Array) -> Array:
     """1 / (1 + exp(-z)), without overflow where a wide prior lets |z| grow past 700 (exact below 500)."""
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))
+    p: Array = 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))
+    return p
 
 
-def greedy(state: State, context: Array | None) -> Array:
+def greedy(state: Ridge, context: Array | None) -> Array:
     """The arm with the best predicted reward for the context, no exploration."""
     assert context is not None
-    return argmax_random(np.einsum("rki,ri->rk", state.theta, context), state.rng)  # type: ignore[attr-defined]
+    return argmax_random(np.einsum("rki,ri->rk", state.theta, context), state.rng)
 
 
 @dataclass(frozen=True)
-class LinearPolicy(Policy):
+class LinearModel(Policy[RS]):
+    """Per-arm ridge regressions (in a state of type RS), regularised by l2, played greedily when exploiting."""
+
     kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
     l2: float = hyperparameter(1.0, SCALE)
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        return ridge_state(problem, rng, self.l2)
-
-    def exploit(self, state: State, context: Array | None) -> Array:
+    def exploit(self, state: RS, context: Array | None) -> Array:
         return greedy(state, context)
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Ridge = state  # type: ignore[assignment]
+    def update(self, s: RS, feedback: Feedback) -> None:
         assert feedback.contexts is not None
         for layer in feedback.layers():  # Sherman-Morrison needs one update per repetition at a time
             reps, arms = feedback.reps[layer], feedback.actions[layer]
@@ -75,20 +78,26 @@ class LinearPolicy(Policy):
             s.theta[reps, arms] = np.einsum("nij,nj->ni", inv, s.target[reps, arms])
 
 
+@dataclass(frozen=True)
+class LinearPolicy(LinearModel[Ridge]):
+    def init(self, problem: Problem, rng: np.random.Generator) -> Ridge:
+        return ridge_state(problem, rng, self.l2)
+
+
 @register("linucb")
 @dataclass(frozen=True)
 class LinUCB(LinearPolicy):
     offers: ClassVar[frozenset[str]] = frozenset({CONFIDENCE_BOUNDS})
     alpha: float = hyperparameter(1.0, WIDTH)
 
-    def select(self, state: State, context: Array | None) -> Array:
+    def select(self, state: Ridge, context: Array | None) -> Array:
         assert context is not None
-        mean, width = mean_and_width(state, context)  # type: ignore[arg-type]
+        mean, width = mean_and_width(state, context)
         return argmax_random(mean + self.alpha * width, state.rng)
 
-    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+    def bounds(self, state: Ridge, context: Array | None) -> tuple[Array, Array]:
         assert context is not None
-        mean, width = mean_and_width(state, context)  # type: ignore[arg-type]
+        mean, width = mean_and_width(state, context)
         return mean - self.alpha * width, mean + self.alpha * width
 
 
@@ -100,10 +109,11 @@ class LinearThompson(LinearPolicy):
 
     v: float = hyperparameter(1.0, WIDTH)
 
-    def select(self, state: State, context: Array | None) -> Array:
+    def select(self, state: Ridge, context: Array | None) -> Array:
         assert context is not None
-        mean, width = mean_and_width(state, context)  # type: ignore[arg-type]
-        return np.argmax(mean + self.v * width * state.rng.standard_normal(mean.shape), axis=1)
+        mean, width = mean_and_width(state, context)
+        choice: Array = np.argmax(mean + self.v * width * state.rng.standard_normal(mean.shape), axis=1)
+        return choice
 
 
 @register("eps-greedy-oracle")
@@ -115,16 +125,15 @@ class EpsilonGreedyOracle(LinearPolicy):
     offers: ClassVar[frozenset[str]] = frozenset({REGRESSION_ORACLE})
     epsilon: float = hyperparameter(0.05, SHARE)
 
-    def select(self, state: State, context: Array | None) -> Array:
+    def select(self, s: Ridge, context: Array | None) -> Array:
         assert context is not None
-        s: Ridge = state  # type: ignore[assignment]
         explore = s.rng.random(s.R) < self.epsilon
         return np.where(explore, random_arms(s.rng, s.K, s.R), greedy(s, context))
 
 
 @register("logistic-ts")
 @dataclass(frozen=True)
-class LogisticThompson(Policy):
+class LogisticThompson(Policy[Ridge]):
     """Thompson sampling on per-arm logistic regressions with a Laplace (Gaussian) posterior: the MAP estimate
     is tracked by one online Newton step per observation, theta += H^-1 x (r - sigmoid(x^T theta)), with the
     Hessian H = I / prior_var + sum p (1 - p) x x^T kept inverted by rank-one updates. Each decision samples
@@ -134,19 +143,19 @@ class LogisticThompson(Policy):
     prior_var: float = hyperparameter(1.0, SCALE)
     scale: float = hyperparameter(1.0, WIDTH)
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Ridge:
         return ridge_state(problem, rng, 1.0 / self.prior_var)
 
-    def exploit(self, state: State, context: Array | None) -> Array:
+    def exploit(self, state: Ridge, context: Array | None) -> Array:
         return greedy(state, context)
 
-    def select(self, state: State, context: Array | None) -> Array:
+    def select(self, state: Ridge, context: Array | None) -> Array:
         assert context is not None
-        mean, width = mean_and_width(state, context)  # type: ignore[arg-type]
-        return np.argmax(mean + self.scale * width * state.rng.standard_normal(mean.shape), axis=1)
+        mean, width = mean_and_width(state, context)
+        choice: Array = np.argmax(mean + self.scale * width * state.rng.standard_normal(mean.shape), axis=1)
+        return choice
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Ridge = state  # type: ignore[assignment]
+    def update(self, s: Ridge, feedback: Feedback) -> None:
         assert feedback.contexts is not None
         rewards = np.clip(feedback.observed, 0.0, 1.0)
         for layer in feedback.layers():

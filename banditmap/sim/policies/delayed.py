@@ -4,22 +4,22 @@ delay distribution and does not mistake a conversion still on its way for a fail
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypedDict
 
 import numpy as np
 
 from banditmap.sim.policies.base import WIDTH, Array, Feedback, State, argmax_random, hyperparameter, register, whole
-from banditmap.sim.policies.mab import ArmStats, CountingPolicy, arm_stats, ucb_index, untried_first
+from banditmap.sim.policies.mab import ArmStats, Counting, arm_stats, ucb_index, untried_first
 from banditmap.sim.problem import Problem
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ArmQueues(State):
     """Per repetition and arm, a FIFO of rewards that arrived but were not handed over to the learner."""
 
-    buffer: Array = None  # type: ignore[assignment]  # (R, K, capacity)
-    head: Array = None  # type: ignore[assignment]  # (R, K)
-    size: Array = None  # type: ignore[assignment]  # (R, K)
+    buffer: Array  # (R, K, capacity) each queue a ring, grown when one is full
+    head: Array  # (R, K) the slot of each queue's oldest reward
+    size: Array  # (R, K) rewards queued
 
     def push(self, reps: Array, arms: Array, rewards: Array) -> None:
         """Queue rewards; each repetition appears at most once in a call."""
@@ -30,7 +30,7 @@ class ArmQueues(State):
         self.size[reps, arms] += 1
 
     def pop(self, reps: Array, arms: Array) -> Array:
-        rewards = self.buffer[reps, arms, self.head[reps, arms]]
+        rewards: Array = self.buffer[reps, arms, self.head[reps, arms]]
         self.head[reps, arms] = (self.head[reps, arms] + 1) % self.buffer.shape[2]
         self.size[reps, arms] -= 1
         return rewards
@@ -43,20 +43,26 @@ class ArmQueues(State):
         self.head[:] = 0
 
 
-def empty_queues(R: int, K: int) -> dict[str, Array]:
+class QueueArrays(TypedDict):
+    buffer: Array
+    head: Array
+    size: Array
+
+
+def empty_queues(R: int, K: int) -> QueueArrays:
     """The arrays of ArmQueues for R repetitions and K arms, every queue empty."""
     return {"buffer": np.zeros((R, K, 16)), "head": np.zeros((R, K), dtype=np.int64),
             "size": np.zeros((R, K), dtype=np.int64)}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Queues(ArmStats, ArmQueues):
     """The base algorithm's statistics plus, per arm, a FIFO of rewards that arrived but were not handed over."""
 
 
 @register("delayed-ucb")
 @dataclass(frozen=True)
-class QueuedUCB(CountingPolicy):
+class QueuedUCB(Counting[Queues]):
     """Q-PAQ (Joulani, Gyorgy and Szepesvari 2013) around UCB1: the base algorithm always sees one reward per
     decision it made, taken in order from a queue of rewards already arrived for the arm it asks for. While the
     queue of its arm is empty the decision is played for real, and its reward joins the queue when it arrives.
@@ -64,14 +70,13 @@ class QueuedUCB(CountingPolicy):
 
     alpha: float = hyperparameter(2.0, WIDTH)
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Queues:
         return arm_stats(problem, rng, Queues, **empty_queues(problem.reps, problem.n_arms))
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Queues = state  # type: ignore[assignment]
+    def select(self, s: Queues, context: Array | None) -> Array:
         rows = np.arange(s.R)
         while True:
-            choice = np.argmax(untried_first(s, ucb_index(s, self.alpha) + s.jitter), axis=1)
+            choice: Array = np.argmax(untried_first(s, ucb_index(s, self.alpha) + s.jitter), axis=1)
             waiting = np.flatnonzero(s.size[rows, choice] > 0)
             if not len(waiting):
                 return choice
@@ -81,26 +86,25 @@ class QueuedUCB(CountingPolicy):
             s.sums[waiting, arms] += rewards
             s.means[waiting, arms] = s.sums[waiting, arms] / s.counts[waiting, arms]
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Queues = state  # type: ignore[assignment]
+    def update(self, s: Queues, feedback: Feedback) -> None:
         for layer in feedback.layers():
             s.push(feedback.reps[layer], feedback.actions[layer], feedback.observed[layer])
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Conversions(ArmStats):
     q: float = 0.0  # the probability that a conversion is still on its way one more round: 1 - 1 / mean delay
     window: int = 1
-    recent: Array = None  # type: ignore[assignment]  # (R, window) ring of the last plays
-    in_window: Array = None  # type: ignore[assignment]  # (R, K) plays at most `window` rounds old
-    decay: Array = None  # type: ignore[assignment]  # (R, K) sum of q ** age over those plays
-    old: Array = None  # type: ignore[assignment]  # (R, K) older plays
-    conversions: Array = None  # type: ignore[assignment]  # (R, K) conversions that arrived within the window
+    recent: Array  # (R, window) ring of the last plays
+    in_window: Array  # (R, K) plays at most `window` rounds old
+    decay: Array  # (R, K) sum of q ** age over those plays
+    old: Array  # (R, K) older plays
+    conversions: Array  # (R, K) conversions that arrived within the window
 
 
 @register("delayed-conversions-ucb")
 @dataclass(frozen=True)
-class DelayedConversionsUCB(CountingPolicy):
+class DelayedConversionsUCB(Counting[Conversions]):
     """The windowed estimator of Vernade, Cappe and Perchet (2017) with a UCB on it. Only conversions are ever
     seen (a failure is never reported), late by a delay with a known (here geometric) distribution, and those
     later than `window` rounds are discarded. A play s rounds ago has been revealed with probability
@@ -110,7 +114,7 @@ class DelayedConversionsUCB(CountingPolicy):
     offers: ClassVar[frozenset[str]] = frozenset()  # its counts are plays and its means are re-weighted estimates
     window: int = hyperparameter(1000, whole(1, 10_000_000))
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Conversions:
         R, K = problem.reps, problem.n_arms
         q = 1.0 - 1.0 / problem.mean_delay if problem.delay == "delayed" else 0.0
         zeros = np.zeros((R, K))
@@ -119,8 +123,7 @@ class DelayedConversionsUCB(CountingPolicy):
                          in_window=zeros.copy(),
                          decay=zeros.copy(), old=zeros.copy(), conversions=zeros.copy())
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Conversions = state  # type: ignore[assignment]
+    def select(self, s: Conversions, context: Array | None) -> Array:
         rows = np.arange(s.R)
         plays = s.in_window + s.old
         revealed = s.old * (1 - s.q ** s.window) + s.in_window - s.decay  # expected share of plays revealed
@@ -146,8 +149,7 @@ class DelayedConversionsUCB(CountingPolicy):
         s.aux = np.full(s.R, s.t)  # the round of the play, returned with its feedback
         return choice
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Conversions = state  # type: ignore[assignment]
+    def update(self, s: Conversions, feedback: Feedback) -> None:
         assert feedback.aux is not None
         converted = (feedback.observed > 0) & (s.t - feedback.aux <= s.window)
         index = (feedback.reps[converted], feedback.actions[converted])

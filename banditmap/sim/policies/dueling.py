@@ -15,22 +15,21 @@ from banditmap.sim.problem import Problem
 DUELING = frozenset({"dueling"})
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Duels(State):
-    wins: Array = None  # type: ignore[assignment]  # (R, K, K)
-    champion: Array = None  # type: ignore[assignment]  # (R,) RUCB's hypothesised best option, -1 for none
+    wins: Array  # (R, K, K) W[r, i, j]: duels option i won against j
+    champion: Array  # (R,) RUCB's hypothesised best option, -1 for none
 
 
 @dataclass(frozen=True)
-class DuelingPolicy(Policy):
+class DuelingPolicy(Policy[Duels]):
     kinds: ClassVar[frozenset[str]] = DUELING
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Duels:
         R, K = problem.reps, problem.n_arms
         return Duels(rng, R, K, 2, problem.rounds, wins=np.zeros((R, K, K)), champion=np.full(R, -1))
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Duels = state  # type: ignore[assignment]
+    def update(self, s: Duels, feedback: Feedback) -> None:
         first, second = feedback.actions[:, 0], feedback.actions[:, 1]
         won = feedback.observed
         real = first != second  # an option against itself teaches nothing
@@ -38,7 +37,7 @@ class DuelingPolicy(Policy):
         np.add.at(s.wins, (reps, first, second), won)
         np.add.at(s.wins, (reps, second, first), 1.0 - won)
 
-    def bounds(self, s: Duels, alpha: float) -> tuple[Array, Array, Array]:
+    def preferences(self, s: Duels, alpha: float) -> tuple[Array, Array, Array]:
         """Estimated preference P[i beats j], and its upper and lower confidence bounds (1 where untested, and
         1/2 on the diagonal)."""
         n = s.wins + s.wins.transpose(0, 2, 1)
@@ -50,12 +49,11 @@ class DuelingPolicy(Policy):
         eye = np.eye(s.K, dtype=bool)[None]
         return np.where(eye, 0.5, p), np.where(eye, 0.5, upper), np.where(eye, 0.5, lower)
 
-    def recommend(self, state: State) -> Array:
-        s: Duels = state  # type: ignore[assignment]
-        p, _, _ = self.bounds(s, 0.0)
+    def recommend(self, s: Duels) -> Array:
+        p, _, _ = self.preferences(s, 0.0)
         return argmax_random((p > 0.5).sum(axis=2) * 1.0, s.rng)  # the empirical Copeland winner
 
-    def exploit(self, state: State, context: Array | None) -> Array:
+    def exploit(self, state: Duels, context: Array | None) -> Array:
         """The pair shown with exploration off: the recommended option against itself (R, 2), which costs no
         regret when it is the best option."""
         winner = self.recommend(state)
@@ -71,10 +69,9 @@ class RUCB(DuelingPolicy):
 
     alpha: float = hyperparameter(0.51, Domain(0.5, WIDEST, low_open=True, why="the analysis needs more than 1/2"))
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Duels = state  # type: ignore[assignment]
-        _, upper, _ = self.bounds(s, self.alpha)
-        candidate = (upper >= 0.5).all(axis=2)  # (R, K)
+    def select(self, s: Duels, context: Array | None) -> Array:
+        _, upper, _ = self.preferences(s, self.alpha)
+        candidate: Array = np.all(upper >= 0.5, axis=2)  # (R, K)
         rows = np.arange(s.R)
         none = ~candidate.any(axis=1)
         keep = (s.champion >= 0) & candidate[rows, np.maximum(s.champion, 0)]
@@ -100,9 +97,8 @@ class DoubleThompson(DuelingPolicy):
 
     alpha: float = hyperparameter(0.5, WIDTH)
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Duels = state  # type: ignore[assignment]
-        _, upper, lower = self.bounds(s, self.alpha)
+    def select(self, s: Duels, context: Array | None) -> Array:
+        _, upper, lower = self.preferences(s, self.alpha)
         rows = np.arange(s.R)
         copeland_upper = (upper > 0.5).sum(axis=2)
         plausible = copeland_upper == copeland_upper.max(axis=1, keepdims=True)
@@ -129,7 +125,7 @@ class DoubleThompson(DuelingPolicy):
 class UniformPair(DuelingPolicy):
     """The baseline for duels: two distinct options at random."""
 
-    def select(self, state: State, context: Array | None) -> Array:
+    def select(self, state: Duels, context: Array | None) -> Array:
         first = random_arms(state.rng, state.K, state.R)
         second = (first + 1 + random_arms(state.rng, state.K - 1, state.R)) % state.K
         return np.stack([first, second], axis=1)

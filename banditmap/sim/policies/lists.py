@@ -8,25 +8,34 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim.problem import Problem
-from banditmap.sim.policies.base import (WIDTH, Array, Feedback, Policy, State, hyperparameter, register,
+from banditmap.sim.policies.base import (WIDTH, Array, Feedback, Policy, hyperparameter, register,
                                          scatter_add, top_k)
 from banditmap.sim.policies.mab import ArmStats, arm_stats, kl_index, ucb_index
 
 
 @dataclass(frozen=True)
-class ItemPolicy(Policy):
+class ItemPolicy(Policy[ArmStats]):
     """Keeps per-item counts and clicks; subclasses choose the index and how feedback maps to items."""
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> ArmStats:
         return arm_stats(problem, rng)
 
     def index(self, s: ArmStats) -> Array:
         raise NotImplementedError
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: ArmStats = state  # type: ignore[assignment]
+    def select(self, s: ArmStats, context: Array | None) -> Array:
         scores = np.where(s.counts == 0, np.inf, self.index(s))
         return top_k(scores, s.k, s.rng)
+
+
+@dataclass(frozen=True)
+class UCBItems(ItemPolicy):
+    """Items scored by UCB1's index, whatever feedback they learn from."""
+
+    alpha: float = hyperparameter(1.5, WIDTH)
+
+    def index(self, s: ArmStats) -> Array:
+        return ucb_index(s, self.alpha)
 
 
 @dataclass(frozen=True)
@@ -36,8 +45,7 @@ class CascadePolicy(ItemPolicy):
 
     kinds: ClassVar[frozenset[str]] = frozenset({"cascade"})
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: ArmStats = state  # type: ignore[assignment]
+    def update(self, s: ArmStats, feedback: Feedback) -> None:
         lists, clicks = feedback.actions, feedback.observed.astype(np.int64)
         positions = np.arange(lists.shape[1])[None, :]
         examined = positions <= clicks[:, None]
@@ -52,11 +60,8 @@ class CascadePolicy(ItemPolicy):
 
 @register("cascade-ucb")
 @dataclass(frozen=True)
-class CascadeUCB(CascadePolicy):
-    alpha: float = hyperparameter(1.5, WIDTH)
-
-    def index(self, s: ArmStats) -> Array:
-        return ucb_index(s, self.alpha)
+class CascadeUCB(UCBItems, CascadePolicy):
+    """CascadeUCB1 (Kveton et al. 2015)."""
 
 
 @register("cascade-klucb")
@@ -72,8 +77,7 @@ class SlatePolicy(ItemPolicy):
 
     kinds: ClassVar[frozenset[str]] = frozenset({"slate"})
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: ArmStats = state  # type: ignore[assignment]
+    def update(self, s: ArmStats, feedback: Feedback) -> None:
         reps = np.broadcast_to(feedback.reps[:, None], feedback.actions.shape)
         scatter_add(s.counts, (reps, feedback.actions), 1.0, feedback.unique)
         scatter_add(s.sums, (reps, feedback.actions), feedback.observed, feedback.unique)
@@ -82,18 +86,14 @@ class SlatePolicy(ItemPolicy):
 
 @register("cucb")
 @dataclass(frozen=True)
-class CombinatorialUCB(SlatePolicy):
-    alpha: float = hyperparameter(1.5, WIDTH)
-
-    def index(self, s: ArmStats) -> Array:
-        return ucb_index(s, self.alpha)
+class CombinatorialUCB(UCBItems, SlatePolicy):
+    """CUCB (Chen, Wang and Yuan 2013) for the top-k oracle."""
 
 
 @register("cts")
 @dataclass(frozen=True)
 class CombinatorialThompson(SlatePolicy):
-    def select(self, state: State, context: Array | None) -> Array:
-        s: ArmStats = state  # type: ignore[assignment]
+    def select(self, s: ArmStats, context: Array | None) -> Array:
         draws = s.rng.beta(1 + s.sums, 1 + np.maximum(s.counts - s.sums, 0))
         return top_k(draws, s.k, s.rng)
 
@@ -105,16 +105,16 @@ class UniformList(ItemPolicy):
 
     kinds: ClassVar[frozenset[str]] = frozenset({"cascade", "slate"})
 
-    def select(self, state: State, context: Array | None) -> Array:
+    def select(self, state: ArmStats, context: Array | None) -> Array:
         return top_k(state.rng.random((state.R, state.K)), state.k, state.rng)
 
-    def update(self, state: State, feedback: Feedback) -> None:
+    def update(self, state: ArmStats, feedback: Feedback) -> None:
         return None
 
 
 @register("ranked-ucb")
 @dataclass(frozen=True)
-class RankedUCB(Policy):
+class RankedUCB(Policy[ArmStats]):
     """One UCB1 per position, each rewarded by clicks at its own position, items kept distinct down the list
     (ranked bandits, Radlinski et al. 2008). It ignores that a click hides the positions below it; kept as the
     reference that cascade-aware learning must beat."""
@@ -122,13 +122,12 @@ class RankedUCB(Policy):
     kinds: ClassVar[frozenset[str]] = frozenset({"cascade"})
     alpha: float = hyperparameter(1.5, WIDTH)
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        R, K, k = problem.reps, problem.n_arms, problem.slate_size
+    def init(self, problem: Problem, rng: np.random.Generator) -> ArmStats:
+        R, K, k = problem.reps, problem.n_arms, problem.slate_size  # statistics per position: (R, k, K)
         return ArmStats(rng, R, K, k, problem.rounds, counts=np.zeros((R, k, K)), sums=np.zeros((R, k, K)),
                         means=np.zeros((R, k, K)), jitter=rng.random((R, k, K)) * 1e-9)
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: ArmStats = state  # type: ignore[assignment]
+    def select(self, s: ArmStats, context: Array | None) -> Array:
         t = np.maximum(s.counts.sum(axis=2, keepdims=True), 2)
         scores = s.means + np.sqrt(self.alpha * np.log(t) / np.maximum(s.counts, 1))
         scores = np.where(s.counts == 0, np.inf, scores) + s.jitter
@@ -141,8 +140,7 @@ class RankedUCB(Policy):
                 scores[rows, below, pick] = -np.inf
         return chosen
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: ArmStats = state  # type: ignore[assignment]
+    def update(self, s: ArmStats, feedback: Feedback) -> None:
         n, k = feedback.actions.shape
         positions = np.broadcast_to(np.arange(k)[None, :], (n, k))
         reps = np.broadcast_to(feedback.reps[:, None], (n, k))

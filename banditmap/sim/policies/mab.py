@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, TypeVar
+from typing import Any, Callable, ClassVar, TypeVar, overload
 
 import numpy as np
 
@@ -15,12 +15,12 @@ from banditmap.sim.problem import Problem
 ARMS = frozenset({"arms"})
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ArmStats(State):
-    counts: Array = None  # type: ignore[assignment]
-    sums: Array = None  # type: ignore[assignment]
-    means: Array = None  # type: ignore[assignment]  # kept up to date by add_observations
-    jitter: Array = None  # type: ignore[assignment]  # fixed tiny noise that breaks ties at random
+    counts: Array  # (R, K) observations per arm
+    sums: Array  # (R, K) their rewards
+    means: Array  # (R, K) sums / counts, kept up to date by add_observations
+    jitter: Array  # (R, K) fixed tiny noise that breaks ties at random
     index: Array | None = None  # cached KL index (see kl_index)
     index_t: Array | None = None  # the decision count the cached index was computed for, (R, 1)
     dirty: Array | None = None  # entries whose statistics changed since the index was computed
@@ -30,27 +30,35 @@ class ArmStats(State):
             self.dirty[index] = True
 
 
-S = TypeVar("S", bound="ArmStats")
+A = TypeVar("A", bound=ArmStats)
 
 
-def arm_stats(problem: Problem, rng: np.random.Generator, cls: type[S] | None = None, n_arms: int | None = None,
-              **extra: Any) -> S:
+@overload
+def arm_stats(problem: Problem, rng: np.random.Generator) -> ArmStats: ...
+@overload
+def arm_stats(problem: Problem, rng: np.random.Generator, cls: type[A], n_arms: int | None = None,
+              **extra: Any) -> A: ...
+
+
+def arm_stats(problem: Problem, rng: np.random.Generator, cls: type[ArmStats] = ArmStats,
+              n_arms: int | None = None, **extra: Any) -> ArmStats:
     """Fresh per-arm statistics for R repetitions (of class `cls`, with its `extra` arrays)."""
     R, K = problem.reps, n_arms or problem.n_arms
-    make = cls or ArmStats
-    return make(rng, R, K, problem.slate_size, problem.rounds, counts=np.zeros((R, K)),  # type: ignore[return-value]
+    return cls(rng, R, K, problem.slate_size, problem.rounds, counts=np.zeros((R, K)),
                 sums=np.zeros((R, K)), means=np.zeros((R, K)), jitter=rng.random((R, K)) * 1e-9, **extra)
 
 
 def ucb_width(s: ArmStats, alpha: float) -> Array:
     """sqrt(alpha log t / n), t the observations so far."""
     t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2.0)
-    return np.sqrt(alpha * np.log(t) / np.maximum(s.counts, 1))
+    width: Array = np.sqrt(alpha * np.log(t) / np.maximum(s.counts, 1))
+    return width
 
 
 def ucb_index(s: ArmStats, alpha: float) -> Array:
     """mean + sqrt(alpha log t / n), t the observations so far (UCB1 is alpha = 2)."""
-    return s.means + ucb_width(s, alpha)
+    index: Array = s.means + ucb_width(s, alpha)
+    return index
 
 
 def add_observations(state: ArmStats, feedback: Feedback, rewards: Array | None = None) -> None:
@@ -104,23 +112,28 @@ BOTH = frozenset({ARM_STATISTICS, CONFIDENCE_BOUNDS})
 
 
 @dataclass(frozen=True)
-class CountingPolicy(Policy):
-    """Shared plumbing of policies whose state is per-arm counts, sums and means."""
+class Counting(Policy[A]):
+    """Shared plumbing of policies whose state (of type A) is per-arm counts, sums and means."""
 
     kinds: ClassVar[frozenset[str]] = ARMS
     offers: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS})
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def statistics(self, state: A) -> Statistics:
+        return state
+
+    def update(self, state: A, feedback: Feedback) -> None:
+        add_observations(state, feedback)
+
+    def recommend(self, state: A) -> Array:
+        return argmax_random(state.means, state.rng)
+
+
+@dataclass(frozen=True)
+class CountingPolicy(Counting[ArmStats]):
+    """A policy whose state is per-arm statistics and nothing more."""
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> ArmStats:
         return arm_stats(problem, rng)
-
-    def statistics(self, state: State) -> Statistics:
-        return state  # type: ignore[return-value]  # an ArmStats
-
-    def update(self, state: State, feedback: Feedback) -> None:
-        add_observations(state, feedback)  # type: ignore[arg-type]
-
-    def recommend(self, state: State) -> Array:
-        return argmax_random(state.means, state.rng)  # type: ignore[attr-defined]
 
 
 @register("uniform-random")
@@ -130,15 +143,15 @@ class UniformRandom(CountingPolicy):
 
     kinds: ClassVar[frozenset[str]] = ARMS | {"contextual", "budget", "multi"}
 
-    def select(self, state: State, context: Array | None) -> Array:
+    def select(self, state: ArmStats, context: Array | None) -> Array:
         return random_arms(state.rng, state.K, state.R)
 
-    def exploit(self, state: State, context: Array | None) -> Array:
+    def exploit(self, state: ArmStats, context: Array | None) -> Array:
         return self.select(state, context)  # the baseline stays uniform: the reference every policy is held to
 
-    def update(self, state: State, feedback: Feedback) -> None:
+    def update(self, state: ArmStats, feedback: Feedback) -> None:
         if feedback.observed.ndim == 1:  # reward vectors (several objectives) are not averaged into one
-            add_observations(state, feedback)  # type: ignore[arg-type]
+            add_observations(state, feedback)
 
 
 @register("epsilon-greedy")
@@ -146,10 +159,9 @@ class UniformRandom(CountingPolicy):
 class EpsilonGreedy(CountingPolicy):
     epsilon: float = hyperparameter(0.1, SHARE)
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: ArmStats = state  # type: ignore[assignment]
+    def select(self, s: ArmStats, context: Array | None) -> Array:
         greedy = np.argmax(untried_first(s, s.means + s.jitter), axis=1)
-        explore = state.rng.random(state.R) < self.epsilon
+        explore = s.rng.random(s.R) < self.epsilon
         return np.where(explore, random_arms(s.rng, s.K, s.R), greedy)
 
 
@@ -158,10 +170,11 @@ class EpsilonGreedy(CountingPolicy):
 class Softmax(CountingPolicy):
     tau: float = hyperparameter(0.1, SCALE)
 
-    def select(self, state: State, context: Array | None) -> Array:
-        logits = state.means / self.tau  # type: ignore[attr-defined]
+    def select(self, state: ArmStats, context: Array | None) -> Array:
+        logits = state.means / self.tau
         gumbel = -np.log(-np.log(state.rng.random(logits.shape)))  # Gumbel-max draws from the softmax
-        return np.argmax(untried_first(state, logits + gumbel), axis=1)  # type: ignore[arg-type]
+        choice: Array = np.argmax(untried_first(state, logits + gumbel), axis=1)
+        return choice
 
 
 @register("ucb1")
@@ -170,12 +183,11 @@ class UCB1(CountingPolicy):
     offers: ClassVar[frozenset[str]] = BOTH
     alpha: float = hyperparameter(2.0, WIDTH)
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: ArmStats = state  # type: ignore[assignment]
-        return np.argmax(untried_first(s, ucb_index(s, self.alpha) + s.jitter), axis=1)
+    def select(self, s: ArmStats, context: Array | None) -> Array:
+        choice: Array = np.argmax(untried_first(s, ucb_index(s, self.alpha) + s.jitter), axis=1)
+        return choice
 
-    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
-        s: ArmStats = state  # type: ignore[assignment]
+    def bounds(self, s: ArmStats, context: Array | None) -> tuple[Array, Array]:
         return around(s, ucb_width(s, self.alpha))
 
 
@@ -188,16 +200,16 @@ class KLUCB(CountingPolicy):
     def exploration(self, t: Array) -> Array:
         """log t + c log log t (Garivier and Cappe 2011), the log log term held at 0 while log t < 1 so that the
         budget never goes negative in the first rounds."""
-        return np.log(t) + self.c * np.log(np.maximum(np.log(t), 1.0))
+        exploration: Array = np.log(t) + self.c * np.log(np.maximum(np.log(t), 1.0))
+        return exploration
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: ArmStats = state  # type: ignore[assignment]
+    def select(self, s: ArmStats, context: Array | None) -> Array:
         index = kl_index(s, self.exploration)
-        return np.argmax(untried_first(s, index + s.jitter), axis=1)
+        choice: Array = np.argmax(untried_first(s, index + s.jitter), axis=1)
+        return choice
 
-    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+    def bounds(self, s: ArmStats, context: Array | None) -> tuple[Array, Array]:
         """The KL upper bound, and the lower one by symmetry: kl(p, q) = kl(1 - p, 1 - q)."""
-        s: ArmStats = state  # type: ignore[assignment]
         t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2.0)
         budget = self.exploration(t) / np.maximum(s.counts, 1)
         means = np.clip(s.means, 0.0, 1.0)
@@ -212,11 +224,11 @@ class MOSS(CountingPolicy):
     """Audibert and Bubeck (2009): mean + sqrt(max(log(n / (K T_a)), 0) / T_a), n the horizon; an arm played more
     than n / K times has no bonus left."""
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: ArmStats = state  # type: ignore[assignment]
+    def select(self, s: ArmStats, context: Array | None) -> Array:
         n = np.maximum(s.counts, 1)
         bonus = np.sqrt(np.maximum(np.log(max(s.horizon, 2) / (s.K * n)), 0.0) / n)
-        return np.argmax(untried_first(s, s.means + bonus + s.jitter), axis=1)
+        choice: Array = np.argmax(untried_first(s, s.means + bonus + s.jitter), axis=1)
+        return choice
 
 
 @register("thompson-beta")
@@ -227,15 +239,15 @@ class ThompsonBeta(CountingPolicy):
     alpha0: float = hyperparameter(1.0, SCALE)
     beta0: float = hyperparameter(1.0, SCALE)
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: ArmStats = state  # type: ignore[assignment]
+    def select(self, s: ArmStats, context: Array | None) -> Array:
         success = s.sums
-        return np.argmax(s.rng.beta(self.alpha0 + success, self.beta0 + s.counts - success), axis=1)
+        choice: Array = np.argmax(s.rng.beta(self.alpha0 + success, self.beta0 + s.counts - success), axis=1)
+        return choice
 
-    def update(self, state: State, feedback: Feedback) -> None:
+    def update(self, state: ArmStats, feedback: Feedback) -> None:
         rewards = np.clip(feedback.observed, 0.0, 1.0)
         binary = (state.rng.random(rewards.shape) < rewards).astype(float)  # exact for 0/1 rewards
-        add_observations(state, feedback, binary)  # type: ignore[arg-type]
+        add_observations(state, feedback, binary)
 
 
 @register("thompson-gaussian")
@@ -245,11 +257,11 @@ class ThompsonGaussian(CountingPolicy):
     prior_var: float = hyperparameter(1.0, SCALE)
     noise_var: float = hyperparameter(1.0, SCALE)
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: ArmStats = state  # type: ignore[assignment]
+    def select(self, s: ArmStats, context: Array | None) -> Array:
         precision = 1.0 / self.prior_var + s.counts / self.noise_var
         mean = (self.prior_mean / self.prior_var + s.sums / self.noise_var) / precision
-        return np.argmax(mean + s.rng.standard_normal(mean.shape) / np.sqrt(precision), axis=1)
+        choice: Array = np.argmax(mean + s.rng.standard_normal(mean.shape) / np.sqrt(precision), axis=1)
+        return choice
 
 
 @register("robust-ucb")
@@ -266,18 +278,16 @@ class RobustUCB(CountingPolicy):
         log_inv_delta = 2 * np.log(max(s.horizon, 2))
         e = self.epsilon
         n = np.maximum(s.counts, 1)
-        return 4 * self.moment_bound ** (1 / (1 + e)) * (log_inv_delta / n) ** (e / (1 + e))
+        width: Array = 4 * self.moment_bound ** (1 / (1 + e)) * (log_inv_delta / n) ** (e / (1 + e))
+        return width
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: ArmStats = state  # type: ignore[assignment]
+    def select(self, s: ArmStats, context: Array | None) -> Array:
         return argmax_random(untried_first(s, s.means + self.width(s)), s.rng)
 
-    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
-        s: ArmStats = state  # type: ignore[assignment]
+    def bounds(self, s: ArmStats, context: Array | None) -> tuple[Array, Array]:
         return around(s, self.width(s))
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: ArmStats = state  # type: ignore[assignment]
+    def update(self, s: ArmStats, feedback: Feedback) -> None:
         log_inv_delta = 2 * np.log(max(s.horizon, 2))  # delta = 1 / T^2
         for layer in feedback.layers():
             reps, arms, rewards = feedback.reps[layer], feedback.actions[layer], feedback.observed[layer]
@@ -289,45 +299,45 @@ class RobustUCB(CountingPolicy):
             s.means[reps, arms] = s.sums[reps, arms] / s.counts[reps, arms]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Weights(State):
-    log_w: Array = None  # type: ignore[assignment]
-    probs: Array = None  # type: ignore[assignment]
+    log_w: Array  # (R, K) log weights, up to a constant per repetition
+    probs: Array  # (R, K) the distribution of the last decision
 
 
 @register("exp3")
 @dataclass(frozen=True)
-class EXP3(Policy):
+class EXP3(Policy[Weights]):
     """Exponential weights with importance-weighted reward estimates (rewards in [0, 1])."""
 
     kinds: ClassVar[frozenset[str]] = ARMS
     gamma: float = hyperparameter(0.1, RATE)
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Weights:
         R, K = problem.reps, problem.n_arms
         return Weights(rng, R, K, problem.slate_size, problem.rounds, log_w=np.zeros((R, K)),
                        probs=np.full((R, K), 1.0 / K))
 
     def _probs(self, s: Weights) -> Array:
         w = np.exp(s.log_w - s.log_w.max(axis=1, keepdims=True))
-        return (1 - self.gamma) * w / w.sum(axis=1, keepdims=True) + self.gamma / s.K
+        probs: Array = (1 - self.gamma) * w / w.sum(axis=1, keepdims=True) + self.gamma / s.K
+        return probs
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Weights = state  # type: ignore[assignment]
+    def select(self, s: Weights, context: Array | None) -> Array:
         s.probs = self._probs(s)
         cumulative = np.cumsum(s.probs, axis=1)
         draw = s.rng.random((s.R, 1)) * cumulative[:, -1:]
-        actions = np.minimum((cumulative < draw).sum(axis=1), s.K - 1)
+        actions: Array = np.minimum((cumulative < draw).sum(axis=1), s.K - 1)
         s.aux = s.probs[np.arange(s.R), actions]  # the propensity, returned with the feedback
         return actions
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Weights = state  # type: ignore[assignment]
+    def update(self, s: Weights, feedback: Feedback) -> None:
         estimate = np.clip(feedback.observed, 0.0, 1.0) / feedback.aux
         scatter_add(s.log_w, (feedback.reps, feedback.actions), self.gamma * estimate / s.K, feedback.unique)
 
-    def recommend(self, state: State) -> Array:
-        return np.argmax(state.log_w, axis=1)  # type: ignore[attr-defined]
+    def recommend(self, state: Weights) -> Array:
+        best: Array = np.argmax(state.log_w, axis=1)
+        return best
 
 
 @register("exp3-s")
@@ -337,52 +347,49 @@ class EXP3S(EXP3):
 
     alpha: float = hyperparameter(0.001, SHARE)
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        super().update(state, feedback)
-        s: Weights = state  # type: ignore[assignment]
+    def update(self, s: Weights, feedback: Feedback) -> None:
+        super().update(s, feedback)
         rows = np.unique(feedback.reps)
         w = np.exp(s.log_w[rows] - s.log_w[rows].max(axis=1, keepdims=True))
         shared = w + np.e * self.alpha / s.K * w.sum(axis=1, keepdims=True)
         s.log_w[rows] = np.log(shared)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Elimination(ArmStats):
-    active: Array = None  # type: ignore[assignment]
+    active: Array  # (R, K) bool: the arms not eliminated
 
 
 @register("successive-elimination")
 @dataclass(frozen=True)
-class SuccessiveElimination(CountingPolicy):
+class SuccessiveElimination(Counting[Elimination]):
     """Round-robin over the surviving arms; an arm goes when its upper bound falls below the best lower bound."""
 
     offers: ClassVar[frozenset[str]] = BOTH
     delta: float = hyperparameter(0.05, Domain(0.0, 1.0, low_open=True, high_open=True))
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Elimination:
         return arm_stats(problem, rng, Elimination, active=np.ones((problem.reps, problem.n_arms), dtype=bool))
 
     def radius(self, s: ArmStats) -> Array:
         n = np.maximum(s.counts, 1)
-        return np.sqrt((np.log(4 * s.K * n ** 2) - np.log(self.delta)) / (2 * n))  # dividing overflows near delta = 0
+        # log(4 K n^2) - log(delta), not log(4 K n^2 / delta): dividing overflows near delta = 0
+        radius: Array = np.sqrt((np.log(4 * s.K * n ** 2) - np.log(self.delta)) / (2 * n))
+        return radius
 
-    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
-        s: ArmStats = state  # type: ignore[assignment]
+    def bounds(self, s: ArmStats, context: Array | None) -> tuple[Array, Array]:
         return around(s, self.radius(s))
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Elimination = state  # type: ignore[assignment]
+    def select(self, s: Elimination, context: Array | None) -> Array:
         return argmax_random(np.where(s.active, -s.counts, -np.inf), s.rng)
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Elimination = state  # type: ignore[assignment]
+    def update(self, s: Elimination, feedback: Feedback) -> None:
         add_observations(s, feedback)
         radius = np.where(s.counts == 0, np.inf, self.radius(s))
         lower = np.where(s.active, s.means - radius, -np.inf).max(axis=1, keepdims=True)
         s.active &= (s.means + radius) >= lower
 
-    def recommend(self, state: State) -> Array:
-        s: Elimination = state  # type: ignore[assignment]
+    def recommend(self, s: Elimination) -> Array:
         return argmax_random(np.where(s.active, s.means, -np.inf), s.rng)
 
 
@@ -395,8 +402,7 @@ class TopTwoThompson(CountingPolicy):
     beta: float = hyperparameter(0.5, SHARE)
     resamples: int = hyperparameter(10, whole(1, 30, "each is a posterior draw of every arm, held at once"))
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: ArmStats = state  # type: ignore[assignment]
+    def select(self, s: ArmStats, context: Array | None) -> Array:
         success = np.clip(s.sums, 0, None)
         failure = np.clip(s.counts - s.sums, 0, None)
         draws = s.rng.beta(1 + success, 1 + failure, (self.resamples + 1, s.R, s.K))
@@ -408,9 +414,10 @@ class TopTwoThompson(CountingPolicy):
         last = draws[-1].copy()
         last[np.arange(s.R), leader] = -np.inf
         challenger = np.where(differs.any(axis=0), challenger, last.argmax(axis=1))
-        return np.where(s.rng.random(s.R) < self.beta, leader, challenger)
+        choice: Array = np.where(s.rng.random(s.R) < self.beta, leader, challenger)
+        return choice
 
-    def update(self, state: State, feedback: Feedback) -> None:
+    def update(self, state: ArmStats, feedback: Feedback) -> None:
         rewards = np.clip(feedback.observed, 0.0, 1.0)
         binary = (state.rng.random(rewards.shape) < rewards).astype(float)
-        add_observations(state, feedback, binary)  # type: ignore[arg-type]
+        add_observations(state, feedback, binary)

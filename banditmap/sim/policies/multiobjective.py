@@ -14,10 +14,10 @@ from banditmap.sim.problem import Problem
 MULTI = frozenset({"multi"})
 
 
-@dataclass
+@dataclass(kw_only=True)
 class VectorStats(State):
-    counts: Array = None  # type: ignore[assignment]  # (R, K) plays per arm (Pareto UCB), or (R, S, K) per weighting
-    sums: Array = None  # type: ignore[assignment]  # (R, K, D) summed reward vectors, or (R, S, K) scalarised sums
+    counts: Array  # (R, K) plays per arm (Pareto UCB), or (R, S, K) per weighting
+    sums: Array  # (R, K, D) summed reward vectors, or (R, S, K) scalarised sums
     weights: Array | None = None  # (S, D) the scalarisations
     chosen: Array | None = None  # (R,) the weighting used in the last decision
 
@@ -25,25 +25,24 @@ class VectorStats(State):
 def non_dominated(vectors: Array) -> Array:
     """(R, K) bool: arms whose vector (R, K, D) no other arm's vector dominates (>= everywhere, > somewhere)."""
     a, b = vectors[:, :, None, :], vectors[:, None, :, :]  # a: the arm tested, b: a possible dominator
-    dominated = ((b >= a).all(axis=3) & (b > a).any(axis=3)).any(axis=2)
+    dominated: Array = np.any(np.all(b >= a, axis=3) & np.any(b > a, axis=3), axis=2)
     return ~dominated
 
 
 @register("pareto-ucb")
 @dataclass(frozen=True)
-class ParetoUCB(Policy):
+class ParetoUCB(Policy[VectorStats]):
     """Pareto UCB1: a UCB vector per arm, mean + sqrt(2 ln(t (D K)^(1/4)) / n) in every objective; play uniformly
     at random among the arms whose optimistic vectors are not Pareto-dominated."""
 
     kinds: ClassVar[frozenset[str]] = MULTI
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> VectorStats:
         R, K = problem.reps, problem.n_arms
         return VectorStats(rng, R, K, 1, problem.rounds, counts=np.zeros((R, K)),
                            sums=np.zeros((R, K, problem.objectives)))
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: VectorStats = state  # type: ignore[assignment]
+    def select(self, s: VectorStats, context: Array | None) -> Array:
         D = s.sums.shape[2]
         n = np.maximum(s.counts, 1)[:, :, None]
         t = max(s.t, 2)
@@ -51,20 +50,18 @@ class ParetoUCB(Policy):
         upper = np.where(s.counts[:, :, None] == 0, np.inf, upper)
         return argmax_random(np.where(non_dominated(upper), 1.0, 0.0), s.rng)
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: VectorStats = state  # type: ignore[assignment]
+    def update(self, s: VectorStats, feedback: Feedback) -> None:
         np.add.at(s.counts, (feedback.reps, feedback.actions), 1.0)
         np.add.at(s.sums, (feedback.reps, feedback.actions), feedback.observed)
 
-    def recommend(self, state: State) -> Array:
-        s: VectorStats = state  # type: ignore[assignment]
+    def recommend(self, s: VectorStats) -> Array:
         means = s.sums / np.maximum(s.counts, 1)[:, :, None]
         return argmax_random(np.where(non_dominated(means), 1.0, 0.0), s.rng)
 
 
 @register("scalarized-ucb")
 @dataclass(frozen=True)
-class ScalarizedUCB(Policy):
+class ScalarizedUCB(Policy[VectorStats]):
     """Linear scalarised UCB1: `weights` weight vectors spread evenly over the simplex, one UCB1 per weighting on
     the weighted sum of the objectives; each round one weighting is drawn at random and its UCB1 decides (its
     statistics learn from the decisions it made)."""
@@ -72,13 +69,12 @@ class ScalarizedUCB(Policy):
     kinds: ClassVar[frozenset[str]] = MULTI
     weights: int = hyperparameter(11, whole(1, 16, "each weighting keeps statistics of every arm"))
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> VectorStats:
         R, K, D = problem.reps, problem.n_arms, problem.objectives
         return VectorStats(rng, R, K, 1, problem.rounds, counts=np.zeros((R, self.weights, K)),
                            sums=np.zeros((R, self.weights, K)), weights=simplex(self.weights, D))
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: VectorStats = state  # type: ignore[assignment]
+    def select(self, s: VectorStats, context: Array | None) -> Array:
         rows = np.arange(s.R)
         s.chosen = np.minimum((s.rng.random(s.R) * self.weights).astype(np.int64), self.weights - 1)
         counts, sums = s.counts[rows, s.chosen], s.sums[rows, s.chosen]  # (R, K)
@@ -87,8 +83,7 @@ class ScalarizedUCB(Policy):
         s.aux = s.chosen
         return argmax_random(np.where(counts == 0, np.inf, index), s.rng)
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: VectorStats = state  # type: ignore[assignment]
+    def update(self, s: VectorStats, feedback: Feedback) -> None:
         assert s.weights is not None and feedback.aux is not None
         scalar = np.einsum("nd,nd->n", feedback.observed, s.weights[feedback.aux])
         np.add.at(s.counts, (feedback.reps, feedback.aux, feedback.actions), 1.0)

@@ -9,8 +9,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import CONFIDENCE_BOUNDS, SHARE, Array, State, argmax_random, hyperparameter, register
-from banditmap.sim.policies.contextual import LinearPolicy, Ridge, mean_and_width
+from banditmap.sim.policies.base import CONFIDENCE_BOUNDS, SHARE, Array, argmax_random, hyperparameter, register
+from banditmap.sim.policies.contextual import LinearModel, Ridge, mean_and_width, ridge_state
 from banditmap.sim.policies.mab import BOTH, ArmStats, CountingPolicy, around, untried_first
 from banditmap.sim.problem import Problem
 
@@ -26,14 +26,13 @@ class ConservativeUCB(CountingPolicy):
     alpha: float = hyperparameter(0.1, SHARE)
 
     def width(self, s: ArmStats) -> Array:
-        return np.sqrt(2 * np.log(max(s.t, 1) + 1) / np.maximum(s.counts, 1))
+        width: Array = np.sqrt(2 * np.log(max(s.t, 1) + 1) / np.maximum(s.counts, 1))
+        return width
 
-    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
-        s: ArmStats = state  # type: ignore[assignment]
+    def bounds(self, s: ArmStats, context: Array | None) -> tuple[Array, Array]:
         return around(s, self.width(s))
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: ArmStats = state  # type: ignore[assignment]
+    def select(self, s: ArmStats, context: Array | None) -> Array:
         t = max(s.t, 1)
         width = self.width(s)
         tried = s.counts > 0
@@ -49,15 +48,15 @@ class ConservativeUCB(CountingPolicy):
         return np.where((best == 0) | safe, best, 0)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ConservativeRidge(Ridge):
-    played: Array = None  # type: ignore[assignment]  # (R, K, d) sum of the contexts each arm was played in
-    seen: Array = None  # type: ignore[assignment]  # (R, d) sum of every context so far
+    played: Array  # (R, K, d) sum of the contexts each arm was played in
+    seen: Array  # (R, d) sum of every context so far
 
 
 @register("conservative-linucb")
 @dataclass(frozen=True)
-class ConservativeLinUCB(LinearPolicy):
+class ConservativeLinUCB(LinearModel[ConservativeRidge]):
     """Conservative LinUCB (Kazerouni, Ghavamzadeh, Abbasi-Yadkori and Van Roy 2017) on per-arm ridge models:
     LinUCB's arm J is played when a lower bound of the reward earned so far plus J's lower bound now stays above
     (1 - alpha) x an upper bound of what the baseline arm would have earned on every context seen so far."""
@@ -66,21 +65,20 @@ class ConservativeLinUCB(LinearPolicy):
     offers: ClassVar[frozenset[str]] = frozenset({CONFIDENCE_BOUNDS})
     alpha: float = hyperparameter(0.1, SHARE)
 
-    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+    def bounds(self, state: ConservativeRidge, context: Array | None) -> tuple[Array, Array]:
         assert context is not None
-        mean, width = mean_and_width(state, context)  # type: ignore[arg-type]
+        mean, width = mean_and_width(state, context)
         return mean - width, mean + width
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        base: Ridge = super().init(problem, rng)  # type: ignore[assignment]
+    def init(self, problem: Problem, rng: np.random.Generator) -> ConservativeRidge:
+        base = ridge_state(problem, rng, self.l2)
         R, K, d = problem.reps, problem.n_arms, problem.n_features
         return ConservativeRidge(rng, R, K, problem.slate_size, problem.rounds, inverse=base.inverse,
                                  target=base.target, theta=base.theta, played=np.zeros((R, K, d)),
                                  seen=np.zeros((R, d)))
 
-    def select(self, state: State, context: Array | None) -> Array:
+    def select(self, s: ConservativeRidge, context: Array | None) -> Array:
         assert context is not None
-        s: ConservativeRidge = state  # type: ignore[assignment]
         mean, width = mean_and_width(s, context)
         best = argmax_random(mean + width, s.rng)
         rows = np.arange(s.R)
