@@ -11,19 +11,27 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Sequence
+from typing import Any, Callable, ClassVar, Generic, Sequence, TypeVar
 
 import numpy as np
 
 from banditmap.errors import BanditmapError, shown
 from banditmap.sim.policies import REGISTRY
-from banditmap.sim.policies.base import Array, Feedback, Policy, State, Statistics, check_domains, domains
+from banditmap.sim.policies.base import (Array, Feedback, Policy, State, Statistics, check_domains,
+                                         parse_hyperparameters)
 from banditmap.sim.problem import Problem
 
+Inner = TypeVar("Inner", bound=State)  # the base's state
 
-@dataclass
-class Wrapped(State):
-    inner: State = None  # type: ignore[assignment]  # the base's state
+
+@dataclass(kw_only=True)
+class Wrapped(State, Generic[Inner]):
+    """A wrapper's state: its own arrays (in a subclass) around the base's state."""
+
+    inner: Inner  # the base's state (of n x R repetitions for a wrapper keeping n instances)
+
+
+WS = TypeVar("WS", bound="Wrapped[Any]")  # a wrapper's state
 
 
 def wrapped() -> Any:
@@ -32,14 +40,15 @@ def wrapped() -> Any:
 
 
 @dataclass(frozen=True)
-class Wrapper(Policy):
-    """A policy around `base`. `lift` says on which problem kinds the composition runs given the base's kinds;
-    `needs` the capabilities of the base it uses; `keeps` those of the base it still offers. By default every
-    call goes through to the base, so a wrapper overrides only what its reduction changes."""
+class Wrapper(Policy[WS], Generic[WS, Inner]):
+    """A policy around `base`, keeping a state of type WS around the base's of type Inner. `lift` says on which
+    problem kinds the composition runs given the base's kinds; `needs` the capabilities of the base it uses;
+    `keeps` those of the base it still offers. By default every call goes through to the base, so a wrapper
+    overrides only what its reduction changes."""
 
     needs: ClassVar[frozenset[str]] = frozenset()
     keeps: ClassVar[frozenset[str]] = frozenset()
-    base: Policy = wrapped()
+    base: Policy[Inner] = wrapped()
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -52,37 +61,42 @@ class Wrapper(Policy):
         """The problem kinds the wrapper runs on around a base that runs on `base_kinds`."""
         return base_kinds & frozenset({"arms"})
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        return Wrapped(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds,
-                       inner=self.base.init(problem, rng))
-
-    def ask(self, state: State, context: Array | None) -> Array:
+    def ask(self, state: Wrapped[Inner], context: Array | None) -> Array:
         """One decision of the base, counted in its own decision count as the runner counts the wrapper's."""
-        inner = state.inner  # type: ignore[attr-defined]
+        inner = state.inner
         inner.aux = None
         choice = self.base.select(inner, context)
         inner.t += 1
         return choice
 
-    def select(self, state: State, context: Array | None) -> Array:
+    def select(self, state: WS, context: Array | None) -> Array:
         choice = self.ask(state, context)
-        state.aux = state.inner.aux  # type: ignore[attr-defined]
+        state.aux = state.inner.aux
         return choice
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        self.base.update(state.inner, feedback)  # type: ignore[attr-defined]
+    def update(self, state: WS, feedback: Feedback) -> None:
+        self.base.update(state.inner, feedback)
 
-    def recommend(self, state: State) -> Array:
-        return self.base.recommend(state.inner)  # type: ignore[attr-defined]
+    def recommend(self, state: WS) -> Array:
+        return self.base.recommend(state.inner)
 
-    def exploit(self, state: State, context: Array | None) -> Array:
-        return self.base.exploit(state.inner, context)  # type: ignore[attr-defined]
+    def exploit(self, state: WS, context: Array | None) -> Array:
+        return self.base.exploit(state.inner, context)
 
-    def statistics(self, state: State) -> Statistics:
-        return self.base.statistics(state.inner)  # type: ignore[attr-defined]
+    def statistics(self, state: WS) -> Statistics:
+        return self.base.statistics(state.inner)
 
-    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
-        return self.base.bounds(state.inner, context)  # type: ignore[attr-defined]
+    def bounds(self, state: WS, context: Array | None) -> tuple[Array, Array]:
+        return self.base.bounds(state.inner, context)
+
+
+@dataclass(frozen=True)
+class Passing(Wrapper[Wrapped[Inner], Inner]):
+    """A wrapper that keeps nothing of its own: its state is the base's and the runner's counts."""
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> Wrapped[Inner]:
+        return Wrapped(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds,
+                       inner=self.base.init(problem, rng))
 
 
 def stacked(problem: Problem, copies: int, **changes: Any) -> Problem:
@@ -92,19 +106,21 @@ def stacked(problem: Problem, copies: int, **changes: Any) -> Problem:
 
 def layer_feedback(feedback: Feedback, layer: Array, observed: Array | None = None) -> Feedback:
     """The observations of one layer (each repetition at most once), optionally with other observed values."""
-    pick = (lambda a: None if a is None else a[layer])
+    def pick(a: Array | None) -> Array | None:
+        return None if a is None else a[layer]
     return Feedback(feedback.reps[layer], feedback.actions[layer],
                     feedback.observed[layer] if observed is None else observed, pick(feedback.contexts),
                     pick(feedback.aux), unique=True, costs=pick(feedback.costs))
 
 
-ADAPTERS: dict[str, type[Wrapper]] = {}
+ADAPTERS: dict[str, type[Wrapper[Any, Any]]] = {}
+W = TypeVar("W", bound=type[Wrapper[Any, Any]])
 
 
-def register_adapter(*ids: str) -> Any:
+def register_adapter(*ids: str) -> Callable[[W], W]:
     """Class decorator: file the wrapper under the catalog's adapter simulator ids; every hyperparameter needs a
     domain, as for policies."""
-    def decorate(cls: type[Wrapper]) -> type[Wrapper]:
+    def decorate(cls: W) -> W:
         check_domains(cls)
         for simulator_id in ids:
             ADAPTERS[simulator_id] = cls
@@ -112,25 +128,17 @@ def register_adapter(*ids: str) -> Any:
     return decorate
 
 
-def build_wrapper(simulator_id: str, base: Policy, params: dict[str, Any], where: str,
-                  source: str | None = None) -> Wrapper:
+def build_wrapper(simulator_id: str, base: Policy[Any], params: dict[str, Any], where: str,
+                  source: str | None = None) -> Wrapper[Any, Any]:
     """Wrap `base` with a registered adapter simulator and its hyperparameters, checked like a policy's."""
     cls = ADAPTERS.get(simulator_id)
     if cls is None:
         raise BanditmapError(f"no adapter simulator {shown(simulator_id)}; expected one of "
                              f"{', '.join(sorted(ADAPTERS))}", source=source, field=where)
-    allowed = domains(cls)
-    clean: dict[str, Any] = {}
-    for name, value in params.items():
-        if name not in allowed:
-            expected = f"expected one of {', '.join(allowed)}" if allowed else "it has none"
-            raise BanditmapError(f"unknown hyperparameter {shown(name)}; {expected}", source=source,
-                                 field=f"{where}.{name}")
-        clean[name] = allowed[name].parse(value, f"{where}.{name}", source)
-    return cls(base, **clean)
+    return cls(base, **parse_hyperparameters(cls, params, where, source))
 
 
-def chain_kinds(base: type[Policy], chain: Sequence[type[Wrapper]]) -> frozenset[str]:
+def chain_kinds(base: type[Policy[Any]], chain: Sequence[type[Wrapper[Any, Any]]]) -> frozenset[str]:
     """The problem kinds a base class wrapped by `chain` (innermost first) runs on."""
     kinds = base.kinds
     for cls in chain:
@@ -138,7 +146,7 @@ def chain_kinds(base: type[Policy], chain: Sequence[type[Wrapper]]) -> frozenset
     return kinds
 
 
-def chain_gap(base: type[Policy], chain: Sequence[type[Wrapper]]) -> str | None:
+def chain_gap(base: type[Policy[Any]], chain: Sequence[type[Wrapper[Any, Any]]]) -> str | None:
     """Why the simulators cannot be composed in this order (a capability a wrapper needs that the simulator it
     wraps does not offer), or None."""
     offers = base.offers

@@ -8,20 +8,20 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.adapters.base import Wrapped, Wrapper, register_adapter
+from banditmap.sim.adapters.base import Inner, Wrapped, Wrapper, register_adapter
 from banditmap.sim.policies.base import ARM_STATISTICS, CONFIDENCE_BOUNDS, Array, Feedback, State
 from banditmap.sim.policies.delayed import ArmQueues, empty_queues
 from banditmap.sim.problem import Problem
 
 
-@dataclass
-class Queued(Wrapped, ArmQueues):
+@dataclass(kw_only=True)
+class Queued(Wrapped[Inner], ArmQueues):
     """The base's state and, per repetition and arm, the rewards that arrived but were not yet shown to it."""
 
 
 @register_adapter("delay-queue")
 @dataclass(frozen=True)
-class DelayQueue(Wrapper):
+class DelayQueue(Wrapper[Queued[Inner], Inner]):
     """QPM-D: rewards are queued per arm as they arrive, and the base never sees them directly. When the base asks
     for an arm whose queue holds a reward, the oldest one is handed to it as the outcome of that request and the
     base is asked again; only an arm with an empty queue is played for real. Every reward is handed over once, in
@@ -35,12 +35,11 @@ class DelayQueue(Wrapper):
 
     keeps: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS, CONFIDENCE_BOUNDS})
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Queued[Inner]:
         return Queued(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds,
                       inner=self.base.init(problem, rng), **empty_queues(problem.reps, problem.n_arms))
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Queued = state  # type: ignore[assignment]
+    def select(self, s: Queued[Inner], context: Array | None) -> Array:
         rows = np.arange(s.R)
         played = np.zeros(s.R, dtype=np.int64)
         deciding = np.ones(s.R, dtype=bool)
@@ -62,8 +61,7 @@ class DelayQueue(Wrapper):
             aux = None if s.inner.aux is None else np.asarray(s.inner.aux)[waiting]
             self.base.update(s.inner, Feedback(waiting, arms, s.pop(waiting, arms), None, aux, unique=True))
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Queued = state  # type: ignore[assignment]
+    def update(self, s: Queued[Inner], feedback: Feedback) -> None:
         for layer in feedback.layers():
             s.push(feedback.reps[layer], feedback.actions[layer], feedback.observed[layer])
 

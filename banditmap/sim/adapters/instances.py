@@ -6,11 +6,10 @@ Zeevi 2014). The instances share one base state of n x R repetitions (instance i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.adapters.base import Wrapped, Wrapper, register_adapter, stacked
+from banditmap.sim.adapters.base import Inner, Wrapped, Wrapper, register_adapter, stacked
 from banditmap.sim.policies.base import SHARE, Array, Feedback, State, hyperparameter, random_arms, whole
 from banditmap.sim.problem import Problem
 
@@ -43,14 +42,14 @@ def noted_shape(inner: State) -> tuple[int, ...] | None:
     return None if inner.aux is None else np.asarray(inner.aux).shape[1:]
 
 
-@dataclass
-class Positions(Wrapped):
+@dataclass(kw_only=True)
+class Positions(Wrapped[Inner]):
     noted: tuple[int, ...] | None = None  # the shape of what the base notes per decision
 
 
 @register_adapter("ranked-bandits")
 @dataclass(frozen=True)
-class RankedBandits(Wrapper):
+class RankedBandits(Wrapper[Positions[Inner], Inner]):
     """Ranked bandits: the instance for position i picks an item for that slot; an item already shown higher up is
     replaced by a random item not yet in the list. After the user scans the list, the instance of the clicked
     position gets reward 1 if the item shown there was its own pick, and every other instance gets 0 (the first
@@ -61,22 +60,20 @@ class RankedBandits(Wrapper):
     def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
         return frozenset({"cascade"}) if "arms" in base_kinds else frozenset()
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Positions[Inner]:
         k = problem.slate_size
         inner = self.base.init(stacked(problem, k, kind="arms", slate_size=1), rng)
         return Positions(rng, problem.reps, problem.n_arms, k, problem.rounds, inner=inner)
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Positions = state  # type: ignore[assignment]
+    def select(self, s: Positions[Inner], context: Array | None) -> Array:
         wanted = self.ask(s, None).reshape(s.k, s.R).T  # (R, k)
         shown = self.distinct(s, wanted)
         s.noted = noted_shape(s.inner)
         s.aux = pack(wanted, instance_aux(s.inner, s.k, s.R))
         return shown
 
-    def exploit(self, state: State, context: Array | None) -> Array:
+    def exploit(self, s: Positions[Inner], context: Array | None) -> Array:
         """Every position's instance with exploration off, as a list of distinct items (R, k)."""
-        s: Positions = state  # type: ignore[assignment]
         return self.distinct(s, self.base.exploit(s.inner, None).reshape(s.k, s.R).T)
 
     def distinct(self, s: State, wanted: Array) -> Array:
@@ -92,8 +89,7 @@ class RankedBandits(Wrapper):
                 shown[taken, position] = scores[taken].argmax(axis=1)
         return shown
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Positions = state  # type: ignore[assignment]
+    def update(self, s: Positions[Inner], feedback: Feedback) -> None:
         assert feedback.aux is not None
         k = feedback.actions.shape[1]
         own, noted = unpack(feedback.aux, s.noted)
@@ -104,13 +100,13 @@ class RankedBandits(Wrapper):
         self.base.update(s.inner, Feedback(reps.ravel(), wanted.T.ravel(), rewards.T.ravel(), None, noted,
                                            unique=feedback.unique))
 
-    def recommend(self, state: State) -> Array:
+    def recommend(self, state: Positions[Inner]) -> Array:
         raise NotImplementedError
 
 
 @register_adapter("sparring")
 @dataclass(frozen=True)
-class Sparring(Wrapper):
+class Sparring(Wrapper[Wrapped[Inner], Inner]):
     """Sparring: a left and a right instance of the base each choose an option; the pair is compared, the left
     instance gets reward 1 when its option wins and the right one 1 when its option wins. The paper conjectures,
     and reports experiments showing, that both converge on the Condorcet winner."""
@@ -119,39 +115,39 @@ class Sparring(Wrapper):
     def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
         return frozenset({"dueling"}) if "arms" in base_kinds else frozenset()
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Wrapped[Inner]:
         inner = self.base.init(stacked(problem, 2, kind="arms", slate_size=1), rng)
         return Wrapped(rng, problem.reps, problem.n_arms, 2, problem.rounds, inner=inner)
 
-    def select(self, state: State, context: Array | None) -> Array:
+    def select(self, state: Wrapped[Inner], context: Array | None) -> Array:
         picks = self.ask(state, None).reshape(2, state.R).T  # (R, 2): left, right
-        state.aux = instance_aux(state.inner, 2, state.R)  # type: ignore[attr-defined]
+        state.aux = instance_aux(state.inner, 2, state.R)
         return picks
 
-    def exploit(self, state: State, context: Array | None) -> Array:
+    def exploit(self, state: Wrapped[Inner], context: Array | None) -> Array:
         """Both partners with exploration off (R, 2)."""
-        return self.base.exploit(state.inner, None).reshape(2, state.R).T  # type: ignore[attr-defined]
+        return self.base.exploit(state.inner, None).reshape(2, state.R).T
 
-    def update(self, state: State, feedback: Feedback) -> None:
+    def update(self, state: Wrapped[Inner], feedback: Feedback) -> None:
         won = feedback.observed  # 1 when the first (left) option won
         reps = np.concatenate([feedback.reps, feedback.reps + state.R])
         aux = None if feedback.aux is None else np.concatenate([feedback.aux[:, 0], feedback.aux[:, 1]])  # left first
         self.base.update(state.inner, Feedback(reps, feedback.actions.T.ravel(), np.concatenate([won, 1 - won]),
                                                None, aux, unique=feedback.unique))
 
-    def recommend(self, state: State) -> Array:
+    def recommend(self, state: Wrapped[Inner]) -> Array:
         raise NotImplementedError
 
 
-@dataclass
-class Weighted(Wrapped):
-    weights: Array = None  # type: ignore[assignment]  # (W, D) one weight vector per instance
+@dataclass(kw_only=True)
+class Weighted(Wrapped[Inner]):
+    weights: Array  # (W, D) one weight vector per instance
     noted: tuple[int, ...] | None = None  # the shape of what the base notes per decision
 
 
 @register_adapter("scalarization")
 @dataclass(frozen=True)
-class Scalarization(Wrapper):
+class Scalarization(Wrapper[Weighted[Inner], Inner]):
     """Linear scalarisation (Drugan and Nowe 2013): the base learns from w . r, the weighted sum of the metrics.
     With one weight vector, (weight, then 1 - weight shared by the other metrics); with `vectors` > 1, the first
     metric's weight spreads evenly over [0, 1], one base instance per vector, and each decision is made by an
@@ -164,7 +160,7 @@ class Scalarization(Wrapper):
     def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
         return frozenset({"multi"}) if "arms" in base_kinds else frozenset()
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Weighted[Inner]:
         D, W = max(problem.objectives, 1), self.vectors
         first = np.array([self.weight]) if W == 1 else np.linspace(0.0, 1.0, W)
         rest = (1 - first[:, None]) / max(D - 1, 1) * np.ones((W, D - 1))
@@ -173,8 +169,7 @@ class Scalarization(Wrapper):
         return Weighted(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds, inner=inner,
                         weights=weights)
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Weighted = state  # type: ignore[assignment]
+    def select(self, s: Weighted[Inner], context: Array | None) -> Array:
         W = len(s.weights)
         picks = self.ask(s, None).reshape(W, s.R).T  # (R, W)
         drawn = self.draw(s)
@@ -182,21 +177,21 @@ class Scalarization(Wrapper):
         noted = instance_aux(s.inner, W, s.R)
         s.noted = noted_shape(s.inner)
         s.aux = pack(drawn[:, None], None if noted is None else noted[rows, drawn][:, None])
-        return picks[rows, drawn]
+        choice: Array = picks[rows, drawn]
+        return choice
 
-    def exploit(self, state: State, context: Array | None) -> Array:
+    def exploit(self, s: Weighted[Inner], context: Array | None) -> Array:
         """The instance of a weight vector drawn as in `select`, with exploration off."""
-        s: Weighted = state  # type: ignore[assignment]
         picks = self.base.exploit(s.inner, None).reshape(len(s.weights), s.R).T  # (R, W)
-        return picks[np.arange(s.R), self.draw(s)]
+        choice: Array = picks[np.arange(s.R), self.draw(s)]
+        return choice
 
-    def draw(self, s: Weighted) -> Array:
+    def draw(self, s: Weighted[Inner]) -> Array:
         """The weight vector each repetition decides with (R,)."""
         W = len(s.weights)
         return random_arms(s.rng, W, s.R) if W > 1 else np.zeros(s.R, dtype=np.int64)
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Weighted = state  # type: ignore[assignment]
+    def update(self, s: Weighted[Inner], feedback: Feedback) -> None:
         assert feedback.aux is not None
         own, noted = unpack(feedback.aux, s.noted)
         drawn = own[:, 0].astype(np.int64)
@@ -205,30 +200,28 @@ class Scalarization(Wrapper):
         self.base.update(s.inner, Feedback(drawn * s.R + feedback.reps, feedback.actions, rewards, None, noted,
                                            unique=feedback.unique))
 
-    def recommend(self, state: State) -> Array:
+    def recommend(self, state: Weighted[Inner]) -> Array:
         raise NotImplementedError
 
 
-@dataclass
-class Restarted(Wrapped):
-    problem: Problem | None = None  # what the base is started on again
+@dataclass(kw_only=True)
+class Restarted(Wrapped[Inner]):
+    problem: Problem  # what the base is started on again
 
 
 @register_adapter("restarts")
 @dataclass(frozen=True)
-class Restarts(Wrapper):
+class Restarts(Wrapper[Restarted[Inner], Inner]):
     """Rexp3 (Besbes, Gur and Zeevi 2014): the base starts afresh every `batch` rounds, so within a batch it
     competes with the best arm of that batch; the batch length trades relearning against drift."""
 
     batch: int = hyperparameter(1000, whole(1, 10_000_000))
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Restarted[Inner]:
         return Restarted(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds,
                          inner=self.base.init(problem, rng), problem=problem)
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Restarted = state  # type: ignore[assignment]
+    def select(self, s: Restarted[Inner], context: Array | None) -> Array:
         if s.t and s.t % self.batch == 0:
-            assert s.problem is not None
             s.inner = self.base.init(s.problem, s.rng)  # feedback still on its way is given to the new instance
         return super().select(s, context)

@@ -9,20 +9,20 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.adapters.base import Wrapped, Wrapper, register_adapter
-from banditmap.sim.policies.base import ARM_STATISTICS, CONFIDENCE_BOUNDS, SHARE, Array, State, hyperparameter
+from banditmap.sim.adapters.base import Inner, Wrapped, Wrapper, register_adapter
+from banditmap.sim.policies.base import ARM_STATISTICS, CONFIDENCE_BOUNDS, SHARE, Array, hyperparameter
 from banditmap.sim.problem import DEFAULT_ARM, Problem
 
 
-@dataclass
-class Budget(Wrapped):
-    plays: Array = None  # type: ignore[assignment]  # (R, K) decisions actually played, per arm
-    margin: Array = None  # type: ignore[assignment]  # (R,) pessimistic margin over the budget (with contexts)
+@dataclass(kw_only=True)
+class Budget(Wrapped[Inner]):
+    plays: Array  # (R, K) decisions actually played, per arm
+    margin: Array  # (R,) pessimistic margin over the budget (with contexts)
 
 
 @register_adapter("conservative")
 @dataclass(frozen=True)
-class Conservative(Wrapper):
+class Conservative(Wrapper[Budget[Inner], Inner]):
     """Without contexts, Conservative UCB's check (Wu et al. 2016, unknown default reward): the base's choice J is
     played when sum_{i != 0} n_i L_i + L_J + (n_0 - (1 - alpha)(t + 1)) B_0 >= 0, with n_i the plays so far, L the
     base's lower bounds (at least 0: rewards are non-negative) and B_0 the default's upper bound while its
@@ -39,13 +39,12 @@ class Conservative(Wrapper):
     def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
         return base_kinds & frozenset({"arms", "contextual"})
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Budget[Inner]:
         R = problem.reps
         return Budget(rng, R, problem.n_arms, problem.slate_size, problem.rounds, inner=self.base.init(problem, rng),
                       plays=np.zeros((R, problem.n_arms)), margin=np.zeros(R))
 
-    def select(self, state: State, context: Array | None) -> Array:
-        s: Budget = state  # type: ignore[assignment]
+    def select(self, s: Budget[Inner], context: Array | None) -> Array:
         wanted = super().select(s, context)
         lower, upper = self.bounds(s, context)
         lower = np.where(np.isfinite(lower), np.maximum(lower, 0.0), 0.0)

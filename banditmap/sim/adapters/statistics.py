@@ -15,15 +15,16 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.adapters.base import Wrapped, Wrapper, layer_feedback, register_adapter
+from banditmap.sim.adapters.base import WS, Inner, Passing, Wrapped, Wrapper, layer_feedback, register_adapter
 from banditmap.sim.policies.base import (ARM_STATISTICS, CONFIDENCE_BOUNDS, RATE, SCALE, Array, Feedback, State,
                                          Statistics, argmax_random, hyperparameter, whole)
+from banditmap.sim.policies.nonstationary import Ring, empty_ring
 from banditmap.sim.problem import Problem
 
 STATISTICS = frozenset({ARM_STATISTICS, CONFIDENCE_BOUNDS})
 
 
-def learn_and_measure(wrapper: Wrapper, state: State, feedback: Feedback, layer: Array,
+def learn_and_measure(wrapper: Wrapper[WS, Inner], state: WS, feedback: Feedback, layer: Array,
                       observed: Array | None = None) -> tuple[Array, Array, Array, Array]:
     """Feed one layer to the base; return its repetitions, arms, and what the base's count and sum of each
     (repetition, arm) grew by."""
@@ -31,7 +32,7 @@ def learn_and_measure(wrapper: Wrapper, state: State, feedback: Feedback, layer:
     stats = wrapper.statistics(state)
     index = (part.reps, part.actions)
     counts, sums = stats.counts[index].copy(), stats.sums[index].copy()
-    wrapper.base.update(state.inner, part)  # type: ignore[attr-defined]
+    wrapper.base.update(state.inner, part)
     stats = wrapper.statistics(state)  # a base may replace its arrays when it learns
     return part.reps, part.actions, stats.counts[index] - counts, stats.sums[index] - sums
 
@@ -48,21 +49,19 @@ def take_away(stats: Statistics, reps: Array, arms: Array, counts: Array, sums: 
     stats.touch(index)
 
 
-@dataclass
-class Window(Wrapped):
-    """The last `window` observations of each repetition: the arm, and what each added to the base's count and
-    sum (R, W), in a ring."""
+@dataclass(kw_only=True)
+class Window(Wrapped[Inner], Ring):
+    """The last `window` observations of each repetition in a ring: the arm, and what each added to the base's
+    count and sum."""
 
-    arm: Array = None  # type: ignore[assignment]
-    count: Array = None  # type: ignore[assignment]
-    total: Array = None  # type: ignore[assignment]
-    filled: Array = None  # type: ignore[assignment]
-    cursor: Array = None  # type: ignore[assignment]
+    arm: Array  # (R, W)
+    count: Array  # (R, W)
+    total: Array  # (R, W)
 
 
 @register_adapter("sliding-window")
 @dataclass(frozen=True)
-class SlidingWindow(Wrapper):
+class SlidingWindow(Wrapper[Window[Inner], Inner]):
     """Sliding window (Garivier and Moulines 2011): the base's counts and sums cover the last `window`
     observations only. An index built on them (UCB's mean and bonus, whose log t becomes log min(t, W)) follows
     the new means within about W rounds of an abrupt change."""
@@ -71,28 +70,25 @@ class SlidingWindow(Wrapper):
     keeps: ClassVar[frozenset[str]] = STATISTICS
     window: int = hyperparameter(1000, whole(1, 10_000_000))
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        R, w = problem.reps, min(self.window, problem.rounds)  # a run never holds more observations than rounds
-        return Window(rng, R, problem.n_arms, problem.slate_size, problem.rounds, inner=self.base.init(problem, rng),
-                      arm=np.zeros((R, w), dtype=np.int64), count=np.zeros((R, w)), total=np.zeros((R, w)),
-                      filled=np.zeros((R, w), dtype=bool), cursor=np.zeros(R, dtype=np.int64))
+    def init(self, problem: Problem, rng: np.random.Generator) -> Window[Inner]:
+        inner = self.base.init(problem, rng)
+        ring = empty_ring(problem, self.window)
+        shape = ring["filled"].shape
+        return Window(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds, inner=inner,
+                      arm=np.zeros(shape, dtype=np.int64), count=np.zeros(shape), total=np.zeros(shape), **ring)
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Window = state  # type: ignore[assignment]
+    def update(self, s: Window[Inner], feedback: Feedback) -> None:
         for layer in feedback.layers():
             reps, arms, counts, sums = learn_and_measure(self, s, feedback, layer)
-            slot = s.cursor[reps]
-            old = s.filled[reps, slot]
+            slot, old = s.turn(reps)
             leaving = reps[old], slot[old]
             take_away(self.statistics(s), leaving[0], s.arm[leaving], s.count[leaving], s.total[leaving])
             s.arm[reps, slot], s.count[reps, slot], s.total[reps, slot] = arms, counts, sums
-            s.filled[reps, slot] = True
-            s.cursor[reps] = (slot + 1) % s.arm.shape[1]
 
 
 @register_adapter("discounting")
 @dataclass(frozen=True)
-class Discounting(Wrapper):
+class Discounting(Passing[Inner]):
     """Discounting (Garivier and Moulines 2011): before every decision the base's counts and sums are multiplied
     by gamma, so an observation s rounds old weighs gamma ** s; means are unchanged, the bonus of an index built
     on the counts grows for arms not played lately."""
@@ -101,7 +97,7 @@ class Discounting(Wrapper):
     keeps: ClassVar[frozenset[str]] = STATISTICS
     gamma: float = hyperparameter(0.99, RATE)
 
-    def select(self, state: State, context: Array | None) -> Array:
+    def select(self, state: Wrapped[Inner], context: Array | None) -> Array:
         stats = self.statistics(state)
         stats.counts *= self.gamma
         stats.sums *= self.gamma
@@ -109,14 +105,14 @@ class Discounting(Wrapper):
         return super().select(state, context)
 
 
-@dataclass
-class Truncated(Wrapped):
-    seen: Array = None  # type: ignore[assignment]  # (R, K) rewards observed per arm, truncated or not
+@dataclass(kw_only=True)
+class Truncated(Wrapped[Inner]):
+    seen: Array  # (R, K) rewards observed per arm, truncated or not
 
 
 @register_adapter("robust-mean")
 @dataclass(frozen=True)
-class RobustMean(Wrapper):
+class RobustMean(Wrapper[Truncated[Inner], Inner]):
     """Robust UCB with the truncated empirical mean (Bubeck, Cesa-Bianchi and Lugosi 2013): the s-th reward of an
     arm reaches the base only if |r| <= (u s / log(1/delta))^(1/(1+epsilon)), else as 0, with delta = 1/T^2, so the
     base's means are truncated means; the index replaces the base's bonus by the estimator's confidence width
@@ -128,7 +124,7 @@ class RobustMean(Wrapper):
     moment_bound: float = hyperparameter(1.0, SCALE)
     epsilon: float = hyperparameter(1.0, RATE)
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+    def init(self, problem: Problem, rng: np.random.Generator) -> Truncated[Inner]:
         return Truncated(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds,
                          inner=self.base.init(problem, rng), seen=np.zeros((problem.reps, problem.n_arms)))
 
@@ -137,21 +133,22 @@ class RobustMean(Wrapper):
 
     def width(self, s: State, counts: Array) -> Array:
         e = self.epsilon
-        return 4 * self.moment_bound ** (1 / (1 + e)) * (self.log_inv_delta(s) / np.maximum(counts, 1)) ** (e / (1 + e))
+        width: Array = 4 * self.moment_bound ** (1 / (1 + e)) * (self.log_inv_delta(s) / np.maximum(counts, 1)) ** (
+            e / (1 + e))
+        return width
 
-    def bounds(self, state: State, context: Array | None) -> tuple[Array, Array]:
+    def bounds(self, state: Truncated[Inner], context: Array | None) -> tuple[Array, Array]:
         stats = self.statistics(state)
         width = self.width(state, stats.counts)
         tried = stats.counts > 0
         return (np.where(tried, stats.means - width, -np.inf), np.where(tried, stats.means + width, np.inf))
 
-    def select(self, state: State, context: Array | None) -> Array:
+    def select(self, state: Truncated[Inner], context: Array | None) -> Array:
         _, upper = self.bounds(state, context)
         state.aux = None
         return argmax_random(upper, state.rng)  # untried arms (an infinite bound) first
 
-    def update(self, state: State, feedback: Feedback) -> None:
-        s: Truncated = state  # type: ignore[assignment]
+    def update(self, s: Truncated[Inner], feedback: Feedback) -> None:
         for layer in feedback.layers():
             reps, arms, rewards = feedback.reps[layer], feedback.actions[layer], feedback.observed[layer]
             s.seen[reps, arms] += 1
@@ -162,11 +159,11 @@ class RobustMean(Wrapper):
 
 @register_adapter("best-arm-from-counts")
 @dataclass(frozen=True)
-class BestArmFromCounts(Wrapper):
+class BestArmFromCounts(Passing[Inner]):
     """The base plays as usual; asked for a best arm, the composition names the arm the base observed most
     often (Bubeck, Munos and Stoltz 2009 study this recommendation and bound its simple regret from below)."""
 
     needs: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS})
 
-    def recommend(self, state: State) -> Array:
+    def recommend(self, state: Wrapped[Inner]) -> Array:
         return argmax_random(self.statistics(state).counts, state.rng)
