@@ -39,7 +39,8 @@ UNKNOWN = Estimate(float("nan"), float("nan"), float("nan"))
 
 def block_of(rows: Array, total: int, blocks: int) -> Array:
     """The bootstrap block of each row index: contiguous, equally long stretches of the log."""
-    return np.minimum(rows * blocks // max(total, 1), blocks - 1)
+    block: Array = np.minimum(rows * blocks // max(total, 1), blocks - 1)
+    return block
 
 
 class RewardModel:
@@ -130,7 +131,8 @@ class Resampler:
 
     def replicates(self, numerator: Array, denominator: Array) -> Array:
         with np.errstate(invalid="ignore", divide="ignore"):
-            return (self.counts @ numerator) / (self.counts @ denominator)
+            ratios: Array = (self.counts @ numerator) / (self.counts @ denominator)
+        return ratios
 
     def ratio(self, numerator: Array, denominator: Array) -> tuple[Estimate, Array]:
         """The ratio of totals with its percentile interval, and the replicates (for paired differences)."""

@@ -383,7 +383,7 @@ def _parquet_values(column: Any, place: Place, name: str) -> Array:
             offset = int(np.argmax(lengths > MAX_FIELD))
             raise place.refuse(offset, f"a value of {lengths[offset]:,} characters; expected a number or a label "
                                        f"of at most {MAX_FIELD} characters", name)
-    values = column.to_numpy(zero_copy_only=False)
+    values: Array = column.to_numpy(zero_copy_only=False)  # pyarrow is untyped
     return values if values.dtype.kind in "fiub" else values.astype(str)
 
 

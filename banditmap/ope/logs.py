@@ -360,7 +360,8 @@ def _first_pass(path: Path, reader: Reader, columns: Columns, n_actions: int | N
 
 def _save(path: Path, arrays: Mapping[str, Array]) -> None:
     try:
-        np.savez(path, **arrays)
+        named: dict[str, Any] = dict(arrays)  # numpy's stub would check an array named allow_pickle as a bool
+        np.savez(path, **named)
     except OSError as exc:
         raise BanditmapError(f"cannot keep the parsed log in the temporary folder ({exc.strerror or exc}); set "
                              "TMPDIR to a folder with room", source=str(path.parent)) from None

@@ -23,7 +23,7 @@ import copy
 import time
 import zlib
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -198,7 +198,7 @@ def _one_row(state: State, reps: int, row: int) -> State:
     return out
 
 
-def _per_rep_fields(policy: Policy, problem: Problem) -> Layout:
+def _per_rep_fields(policy: Policy[Any], problem: Problem) -> Layout:
     """Array attributes with one row per repetition: those whose first axis follows the number of repetitions;
     for a wrapper, the same for the states it holds."""
     return _layout(policy.init(replace(problem, reps=2), np.random.default_rng(0)),

@@ -39,13 +39,13 @@ class LogEnvironment:
 
     @property
     def n_features(self) -> int:
-        return self.theta.shape[1]
+        return int(self.theta.shape[1])
 
     def contexts(self, n: int, rng: np.random.Generator) -> Array:
         return rng.standard_normal((n, self.n_features))
 
     def expected(self, contexts: Array) -> Array:
-        score = self.bias + contexts @ self.theta.T
+        score: Array = self.bias + contexts @ self.theta.T
         return 1.0 / (1.0 + np.exp(-score)) if self.binary else score
 
     def draw(self, means: Array, rng: np.random.Generator) -> Array:
@@ -99,7 +99,8 @@ class LoggingPolicy:
         floor = 0.2 / K  # every allowed action keeps a fifth of its uniform share: the policy still explores
         allowed = np.isfinite(logits)
         probs = np.where(allowed, np.maximum(probs, floor), 0.0)
-        return probs / probs.sum(axis=1, keepdims=True)
+        normalised: Array = probs / probs.sum(axis=1, keepdims=True)
+        return normalised
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,8 @@ def why_not_shortlisted(match: Match, usable: Usable) -> str | None:
         return usable.why_not(simulator) if simulator else usable.no_simulator
     if not usable.compositions:
         return f"a composition: {usable.command} does not run adapters yet"
-    missing = [c.id for c in (match.algorithm, *match.adapters) if not c.simulator]
+    chain: list[Algorithm | Adapter] = [match.algorithm, *match.adapters]
+    missing = [c.id for c in chain if not c.simulator]
     if missing:
         return f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} {usable.no_simulator}"
     return (chain_gap(REGISTRY[str(match.algorithm.simulator)], [ADAPTERS[str(a.simulator)] for a in match.adapters])
@@ -134,7 +135,8 @@ def named_composition(catalog: Catalog, text: str, usable: Usable) -> Chosen:
     check_simulator(base)
     for adapter in adapters:
         check_adapter_simulator(adapter)
-    missing = [c.id for c in (base, *adapters) if not c.simulator]
+    chain: list[Algorithm | Adapter] = [base, *adapters]
+    missing = [c.id for c in chain if not c.simulator]
     if missing:
         raise refuse(f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} {usable.no_simulator}")
     gap = chain_gap(REGISTRY[str(base.simulator)], [ADAPTERS[str(a.simulator)] for a in adapters])
@@ -220,17 +222,19 @@ def specs(catalog: Catalog, chosen: list[Chosen], overrides: Mapping[str, Mappin
             policy = configure(parts[candidate_id][0], own.get("", {}), f"--param {candidate_id}")
             out.append(RunSpec(candidate_id, name, policy))
             continue
-        policy, params = None, {}
+        composed: Policy[Any] | None = None
+        params: dict[str, Any] = {}
         for part in parts[candidate_id]:
             where = f"--param {candidate_id}.{part.id}"
-            policy = configure(part, own.get(part.id, {}), where, policy)
-            params.update({f"{part.id}.{n}": getattr(policy, n) for n in domains(type(policy))})
-        assert policy is not None
-        out.append(RunSpec(candidate_id, name, policy, params))
+            composed = configure(part, own.get(part.id, {}), where, composed)
+            params.update({f"{part.id}.{n}": getattr(composed, n) for n in domains(type(composed))})
+        assert composed is not None
+        out.append(RunSpec(candidate_id, name, composed, params))
     return out
 
 
-def configure(part: Component, values: Mapping[str, str], where: str, inner: Policy | None = None) -> Policy:
+def configure(part: Component, values: Mapping[str, str], where: str,
+              inner: Policy[Any] | None = None) -> Policy[Any]:
     if inner is not None:
         return build_wrapper(part.simulator, inner, dict(values), where)
     policy = build(part.simulator, dict(part.defaults), "hyperparameters", part.source)

@@ -13,7 +13,7 @@ from banditmap.ope.logs import LogInfo
 from banditmap.recommend.candidates import BASELINE_NAME, Usable, parse_params, pick, simulator_kinds, specs
 from banditmap.sim.adapters import ADAPTERS, chain_kinds
 from banditmap.sim.policies import REGISTRY
-from banditmap.sim.runner import RunSpec
+from banditmap.sim.runner import Progress, RunSpec
 
 REPLAYABLE = frozenset({"arms", "contextual"})  # one action per logged decision, scalar rewards
 BASELINE = ("uniform-random", BASELINE_NAME)
@@ -74,7 +74,7 @@ def merged_answers(base: Mapping[str, Any], info: LogInfo) -> dict[str, Any]:
 
 def replay_file(catalog: Catalog, profile: Profile, path: Path, columns: logs.Columns,
                 requested: Sequence[str] | None = None, top: int = 5, params: Sequence[str] = (), seed: int = 0,
-                progress: replay.Progress | None = None, chunk_rows: int = logs.CHUNK_ROWS) -> replay.ReplayResult:
+                progress: Progress | None = None, chunk_rows: int = logs.CHUNK_ROWS) -> replay.ReplayResult:
     """Evaluate the profile's shortlist (or the requested algorithms) on a log of single-action decisions.
 
     A profile that gives `n_actions` fixes the action set: the log's actions must be ids 0..n_actions-1. Traits the

@@ -33,7 +33,8 @@ class Outcome:
 
 
 def sigmoid(x: Array) -> Array:
-    return 1.0 / (1.0 + np.exp(-x))
+    p: Array = 1.0 / (1.0 + np.exp(-x))
+    return p
 
 
 class Environment:
@@ -183,7 +184,8 @@ class Contextual(Arms):
             score = np.einsum("rkd,rd->rk", self.theta, context)
         if self.problem.reward == "binary":
             return sigmoid(self.base + 1.5 * score)
-        return self.base + 0.3 * score
+        mean: Array = self.base + 0.3 * score
+        return mean
 
     def _move(self, t: int) -> None:
         """The per-arm parameters move like the arms' means do: a random walk, a rotation of the arms at change
@@ -429,7 +431,8 @@ def pareto_gaps(vectors: Array) -> Array:
     """(R, K): for arm a, max over arms b of min_d (mu_b,d - mu_a,d), at least 0: the lift a needs in every
     objective before no arm dominates it."""
     lifts = (vectors[:, None, :, :] - vectors[:, :, None, :]).min(axis=3)  # [r, a, b]
-    return np.clip(lifts, 0, None).max(axis=2)
+    gaps: Array = np.clip(lifts, 0, None).max(axis=2)
+    return gaps
 
 
 class MultiObjective(Arms):

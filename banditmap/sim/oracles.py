@@ -73,7 +73,8 @@ def assortment_revenue(weights: Array, revenue: Array, offered: Array) -> Array:
     idx = np.where(shown, offered, 0)
     v = np.where(shown, weights[rows, idx], 0.0)
     r = np.where(shown, revenue[rows, idx], 0.0)
-    return (v * r).sum(axis=1) / (1.0 + v.sum(axis=1))
+    revenue_rate: Array = (v * r).sum(axis=1) / (1.0 + v.sum(axis=1))
+    return revenue_rate
 
 
 def best_assortment(weights: Array, revenue: Array, size: int, iterations: int = 30) -> tuple[Array, Array]:

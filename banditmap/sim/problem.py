@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Mapping
 
@@ -180,7 +181,7 @@ def list_length(kind: str, answers: Mapping[str, Answer], n_actions: int, notes:
 def combination_values(n_actions: int, components: int, notes: list[str]) -> int:
     """Values per component such that values ** components is close to the number of combinations asked for."""
     components = max(2, min(components, MAX_COMPONENTS))
-    values = max(2, min(6, round(n_actions ** (1 / components))))
+    values = max(2, min(6, round(math.pow(n_actions, 1 / components))))
     while values > 2 and values ** components > MAX_COMBINATIONS:
         values -= 1
     if values ** components != n_actions:
