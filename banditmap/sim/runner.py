@@ -25,7 +25,7 @@ class RunSpec:
 
     id: str
     name: str
-    policy: Policy
+    policy: Policy[Any]
     params: Mapping[str, Any] | None = None
 
 
@@ -65,7 +65,7 @@ class Pending:
     """Observations not yet delivered to the policy, with the round at which each becomes visible."""
 
     def __init__(self) -> None:
-        self.parts: list[tuple[np.ndarray, ...]] = []
+        self.parts: list[tuple[np.ndarray | None, ...]] = []
 
     FIELDS = 7  # arrival, reps, actions, observed, contexts, aux, costs
 
@@ -79,13 +79,16 @@ class Pending:
             return None
         merged = tuple(np.concatenate([p[i] for p in self.parts]) if self.parts[0][i] is not None else None
                        for i in range(self.FIELDS))
-        ready = merged[0] <= now
+        arrival = merged[0]
+        assert arrival is not None
+        ready: np.ndarray = arrival <= now
         if not ready.any():
             self.parts = [merged]
             return None
         keep = ~ready
         self.parts = [tuple(None if a is None else a[keep] for a in merged)] if keep.any() else []
         _, reps, actions, observed, contexts, aux, costs = (None if a is None else a[ready] for a in merged)
+        assert reps is not None and actions is not None and observed is not None
         return Feedback(reps, actions, observed, contexts, aux, costs=costs)
 
 
