@@ -15,6 +15,7 @@ demo: $(BIN)/python
 
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/python
