@@ -253,7 +253,7 @@ def rank(answers: Mapping[str, Answer], table: ScoreTable, top: int | None = Non
         mask = table.handled.get(key)  # type: ignore[arg-type]  # number answers are not keys
         if mask is not None:
             kept &= mask
-            rows.append(table.points[key])  # type: ignore[index]
+            rows.append(table.points[key])  # type: ignore[index]  # as above: number answers are not keys
             masks.append(((key[0], str(key[1])), mask))
     totals = [sum(column) for column in zip(*rows, strict=True)]
     for trait_id, i, bound in table.suits:
