@@ -149,7 +149,7 @@ def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = 
     identified = simple = None
     if problem.objective == "best_arm" and problem.kind == "arms":
         guess = policy.recommend(state)
-        means = env.expected(context)  # type: ignore[attr-defined]
+        means = env.expected(context)  # type: ignore[attr-defined]  # an Arms world, or a test's stand-in
         best = means.max(axis=1)
         simple = best - means[reps, guess]
         identified = simple <= 1e-12
