@@ -17,8 +17,7 @@ import numpy as np
 
 from banditmap.errors import BanditmapError, shown
 from banditmap.sim.policies import REGISTRY
-from banditmap.sim.policies.base import (Array, Feedback, Policy, State, Statistics, check_domains,
-                                         parse_hyperparameters)
+from banditmap.sim.policies.base import Array, Feedback, Policy, State, Statistics, filing, parse_hyperparameters
 from banditmap.sim.problem import Problem
 
 Inner = TypeVar("Inner", bound=State)  # the base's state
@@ -120,12 +119,7 @@ W = TypeVar("W", bound=type[Wrapper[Any, Any]])
 def register_adapter(*ids: str) -> Callable[[W], W]:
     """Class decorator: file the wrapper under the catalog's adapter simulator ids; every hyperparameter needs a
     domain, as for policies."""
-    def decorate(cls: W) -> W:
-        check_domains(cls)
-        for simulator_id in ids:
-            ADAPTERS[simulator_id] = cls
-        return cls
-    return decorate
+    return filing(ADAPTERS, ids)
 
 
 def build_wrapper(simulator_id: str, base: Policy[Any], params: dict[str, Any], where: str,

@@ -154,10 +154,15 @@ P = TypeVar("P", bound=type[Policy[Any]])
 def register(*ids: str) -> Callable[[P], P]:
     """Class decorator: file the policy under the catalog's simulator ids. A hyperparameter without a domain
     is a programming error caught at import, so no policy can take values it was never meant for."""
+    return filing(REGISTRY, ids)
+
+
+def filing(registry: dict[str, Any], ids: tuple[str, ...]) -> Callable[[P], P]:
+    """A class decorator filing a policy or wrapper class in `registry` under `ids`, once its domains are checked."""
     def decorate(cls: P) -> P:
         check_domains(cls)
         for simulator_id in ids:
-            REGISTRY[simulator_id] = cls
+            registry[simulator_id] = cls
         return cls
     return decorate
 
