@@ -260,6 +260,16 @@ def test_kl_index_is_recomputed_where_statistics_change_and_everywhere_when_t_gr
     assert kl_index(s, policy.exploration) is third  # nothing changed: the cache is returned as it is
 
 
+def test_kl_index_holds_t_at_2_in_the_first_rounds() -> None:
+    policy = KLUCB()
+    s = state(policy, [[1, 1, 0]], [[1.0, 0.0, 0.0]])  # t = 2; with one observation t = 1 would give log 1 = 0
+    expected = [kl_upper_bound_of(1.0, math.log(2)), kl_upper_bound_of(0.0, math.log(2)),
+                kl_upper_bound_of(0.0, math.log(2))]
+    assert kl_index(s, policy.exploration)[0].tolist() == pytest.approx(expected, abs=1e-12)
+    s = state(policy, [[1, 0, 0]], [[0.5, 0.0, 0.0]])
+    assert kl_index(s, policy.exploration)[0, 0] == pytest.approx(kl_upper_bound_of(0.5, math.log(2)), abs=1e-12)
+
+
 def kl_upper_bound_of(mean: float, budget: float) -> float:
     from banditmap.sim.policies.base import kl_upper_bound
     return float(kl_upper_bound(np.array([mean]), np.array([budget]))[0])
@@ -375,9 +385,10 @@ def test_top_two_updates_turn_a_reward_into_a_bernoulli_trial() -> None:
     policy = TopTwoThompson()
     s = state(policy, [[0, 0]], [[0, 0]], seed=2)
     replay = copy.deepcopy(s.rng)
-    policy.update(s, feedback([0, 0, 0], [0, 1, 1], [0.6, 1.5, -0.5]))
-    trial = float(replay.random(3)[0] < 0.6)
-    assert s.counts.tolist() == [[1, 2]] and s.sums.tolist() == [[trial, 1]]
+    policy.update(s, feedback([0, 0, 0, 0], [0, 1, 1, 0], [0.6, 1.5, -0.5, 0.5]))
+    draws = replay.random(4)  # one uniform per observation
+    assert s.counts.tolist() == [[2, 2]]
+    assert s.sums.tolist() == [[float(draws[0] < 0.6) + float(draws[3] < 0.5), 1]]
 
 
 # --- epsilon-greedy, softmax, uniform ------------------------------------------------------------------------------
@@ -472,6 +483,9 @@ def test_robust_ucb_plays_the_highest_index_and_truncates_with_horizon_1_as_2() 
     assert policy.select(s, None)[0] == int(np.argmax(index)) == 0
     policy.update(s, feedback([0], [1], [1.7], unique=True))  # 5th sample: cut (5 / log 4)^(1/2) = 1.9 (1.5 for T=3)
     assert s.sums[0, 1] == pytest.approx(3.7)
+    cut = (1.0 * 6.0 / (2 * np.log(2))) ** (1 / 2)  # the 6th sample's cut, computed as the update does
+    policy.update(s, feedback([0], [1], [-cut], unique=True))  # a sample on the cut is kept (|X| <= cut)
+    assert s.sums[0, 1] == pytest.approx(3.7 - cut)
 
 
 # --- EXP3 and EXP3-S -----------------------------------------------------------------------------------------------
@@ -483,6 +497,9 @@ def test_exp3_probabilities_draw_and_update_by_hand() -> None:
     problem = problem_from_answers({"n_actions": 3}, rounds=10, reps=2)
     s: Any = policy.init(problem, np.random.default_rng(3))
     assert s.probs.tolist() == [[1 / 3] * 3] * 2 and s.log_w.tolist() == [[0.0] * 3] * 2
+    wide = problem_from_answers({"n_actions": 5}, rounds=12, reps=2)
+    fresh: Any = policy.init(wide, np.random.default_rng(3))
+    assert (fresh.R, fresh.K, fresh.k, fresh.horizon) == (2, 5, wide.slate_size, 12) and wide.slate_size != 5
     s.log_w[:] = np.log([[1.0, 2.0, 5.0], [3.0, 3.0, 3.0]])
     replay = copy.deepcopy(s.rng)
     actions = policy.select(s, None)
@@ -499,6 +516,8 @@ def test_exp3_probabilities_draw_and_update_by_hand() -> None:
     np.testing.assert_allclose(s.log_w, step)
     assert policy.recommend(s).tolist() == [2, 0]
     policy.update(s, feedback([1, 1], [1, 1], [1.0, 1.0], aux=np.array([0.5, 0.5])))  # twice in one update
+    assert s.log_w[1, 1] == pytest.approx(math.log(3) + 2 * 0.2 * 2 / 3)
+    policy.update(s, feedback([1], [1], [-4.0], unique=True, aux=np.array([0.5])))  # clipped to 0: no change
     assert s.log_w[1, 1] == pytest.approx(math.log(3) + 2 * 0.2 * 2 / 3)
 
 
@@ -526,6 +545,13 @@ def test_exp3s_shares_weight_after_each_update() -> None:
     assert s.log_w[1].tolist() == [0.0, 0.0, 0.0]
     probs = policy._probs(s)[0]
     assert probs.tolist() == pytest.approx((0.7 * shared / shared.sum() + 0.1).tolist())
+    # both repetitions at once: each shares its own total
+    s.log_w[:] = np.log([[1.0, 2.0, 4.0], [10.0, 20.0, 30.0]])
+    policy.update(s, feedback([0, 1], [0, 2], [1.0, 0.5], unique=True, aux=np.array([0.5, 0.25])))
+    for r, w in enumerate([np.array([math.exp(0.3 * 2 / 3), 2.0, 4.0]),
+                           np.array([10.0, 20.0, 30.0 * math.exp(0.3 * 2 / 3)])]):
+        shared = w + math.e * 0.05 / 3 * w.sum()
+        np.testing.assert_allclose(s.log_w[r] - s.log_w[r].max(), np.log(shared / shared.max()))
 
 
 @pytest.mark.parametrize("policy", [EXP3(gamma=0.2), EXP3S(gamma=0.2, alpha=0.01)], ids=["EXP3", "EXP3S"])
@@ -581,6 +607,32 @@ def test_successive_elimination_keeps_unplayed_arms_and_an_arm_on_the_edge() -> 
     s.means[0, :2] = top, (top - r) - r
     policy.update(s, feedback([0], [2], [0.0], unique=True))
     assert s.active.tolist() == [[True, True, False]]
+
+
+def test_successive_elimination_bounds_and_eliminations_per_repetition() -> None:
+    policy = SuccessiveElimination(delta=0.1)
+
+    def radius(n: int) -> float:
+        return math.sqrt(math.log(4 * 3 * n * n / 0.1) / (2 * n))
+
+    s = state(policy, [[1, 300, 300], [300, 300, 1]], [[-5.0, 30.0, 270.0], [135.0, 150.0, 0.0]])
+    low, high = policy.bounds(s, None)
+    assert high[0, 0] == pytest.approx(-5.0 + radius(1)) and low[1, 2] == pytest.approx(-radius(1))
+    # repetition 0: arm 0 (seen once, mean -5) and arm 1 (0.1) fall below arm 2's lower bound 0.9 - r(300);
+    # repetition 1: nothing is that far apart, though repetition 0's best lower bound would drop its arms 0 and 2
+    policy.update(s, feedback([0, 1], [2, 1], [0.9, 0.5], unique=True))
+    assert -5.0 + radius(1) < 0.9 - radius(301) and 0.1 + radius(300) < 0.9 - radius(301)
+    assert s.active.tolist() == [[False, False, True], [True, True, True]]
+    assert policy.recommend(s).tolist()[0] == 2
+    s.means[1] = [0.2, 0.4, 0.3]
+    assert policy.recommend(s).tolist()[1] == 1
+
+
+def test_successive_elimination_keeps_an_unplayed_arm_whatever_the_others_show() -> None:
+    policy = SuccessiveElimination(delta=0.1)
+    s = state(policy, [[500, 0]], [[2500.0, 0.0]])  # rewards of 5: the best lower bound is far above 1
+    policy.update(s, feedback([0], [0], [5.0], unique=True))
+    assert s.active.tolist() == [[True, True]]
 
 
 # --- seeded determinism ------------------------------------------------------------------------------------------
