@@ -26,7 +26,8 @@ from banditmap.cli.app import app
 from banditmap.errors import BanditmapError
 from banditmap.model import Catalog
 from banditmap.recommend.candidates import parse_params, specs
-from banditmap.render.bench import bench_dict, render_bench
+from banditmap.render.bench import bench_dict, bench_report
+from banditmap.render.report import print_report
 from banditmap.sim import known_simulators
 from banditmap.sim.bench import race
 from banditmap.sim.policies import REGISTRY, build
@@ -290,7 +291,7 @@ def one_rep() -> Any:
 
 def rendered(result: Any, fmt: str, timings: bool = True) -> str:
     out = io.StringIO()
-    render_bench(result, fmt, out, timings=timings)
+    print_report(bench_report(result, timings=timings), fmt, out)
     return out.getvalue()
 
 

@@ -9,7 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from banditmap.cli.app import app
-from banditmap.cli.questionnaire import Interrupted, Progress, interpret, run, skip_reason
+from banditmap.cli.questionnaire import AnswerSheet, Interrupted, interpret, run, skip_reason
 from banditmap.model import Catalog
 
 
@@ -32,7 +32,7 @@ class Scripted:
 def test_questions_come_from_the_vocabulary_and_skips_say_why(catalog: Catalog) -> None:
     saves: list[dict] = []
     io = Scripted(["1"] * 40)
-    result = run(catalog, Progress(), io, lambda p: saves.append(dict(p.answers)))
+    result = run(catalog, AnswerSheet(), io, lambda p: saves.append(dict(p.answers)))
     assert result.answers["reward_type"] == "binary" and result.answers["action_space"] == "few"
     assert "slate_size" not in result.answers and "n_features" not in result.answers
     assert any("Skipped slate_size: asked only when action_structure is slate" in s for s in io.said)
@@ -43,22 +43,22 @@ def test_questions_come_from_the_vocabulary_and_skips_say_why(catalog: Catalog) 
 
 def test_help_defaults_skips_and_retries(catalog: Catalog) -> None:
     io = Scripted(["", "?", "", "lots", "delayed", "-"])
-    progress = Progress()
+    sheet = AnswerSheet()
     with pytest.raises(Interrupted):
-        run(catalog, progress, io, lambda p: None)
+        run(catalog, sheet, io, lambda p: None)
     reward = catalog.trait("reward_type")
     assert reward.help in io.said
-    assert progress.answers == {"formulation": "bandit", "reward_type": "binary", "feedback_delay": "delayed"}
-    assert progress.left_unanswered == ["delay_bound"]
+    assert sheet.answers == {"formulation": "bandit", "reward_type": "binary", "feedback_delay": "delayed"}
+    assert sheet.left_unanswered == ["delay_bound"]
     assert any("'lots' is not a value of feedback_delay" in s for s in io.said)
 
 
 def test_contradicting_answer_is_asked_again(catalog: Catalog) -> None:
-    progress = Progress({"action_space": "few"}, [t.id for t in catalog.traits
+    sheet = AnswerSheet({"action_space": "few"}, [t.id for t in catalog.traits
                                                    if t.id not in ("action_space", "n_actions")])
     io = Scripted(["100000", "12"])
-    run(catalog, progress, io, lambda p: None)
-    assert progress.answers["n_actions"] == 12
+    run(catalog, sheet, io, lambda p: None)
+    assert sheet.answers["n_actions"] == 12
     assert any("contradicts action_space=few" in s for s in io.said)
 
 
@@ -116,12 +116,12 @@ def test_ask_without_terminal_or_input_refuses(tmp_path: Path) -> None:
 
 def test_back_takes_the_previous_answer_back_and_asks_it_again(catalog: Catalog) -> None:
     io = Scripted(["<", "", "2", "<", "3", "delayed"])
-    progress = Progress()
+    sheet = AnswerSheet()
     saves: list[dict] = []
     with pytest.raises(Interrupted):
-        run(catalog, progress, io, lambda p: saves.append(dict(p.answers)), lambda p: f"{len(p.answers)} so far")
+        run(catalog, sheet, io, lambda p: saves.append(dict(p.answers)), lambda p: f"{len(p.answers)} so far")
     assert "nothing to go back to" in " ".join(io.said)  # `<` at the first question
-    assert progress.answers == {"formulation": "bandit", "reward_type": "heavy_tailed", "feedback_delay": "delayed"}
+    assert sheet.answers == {"formulation": "bandit", "reward_type": "heavy_tailed", "feedback_delay": "delayed"}
     assert {"formulation": "bandit"} in saves  # the answer taken back was saved as taken back
     assert any("Back to reward_type" in s for s in io.said) and "  3 so far" in io.said
 

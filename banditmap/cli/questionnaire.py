@@ -25,7 +25,7 @@ class Prompter(Protocol):
 
 
 @dataclass
-class Progress:
+class AnswerSheet:
     """Answers so far and the questions deliberately left unanswered; saved after every answer."""
 
     answers: dict[str, Answer] = field(default_factory=dict)
@@ -51,8 +51,8 @@ def skip_reason(trait: Trait, answers: dict[str, Answer]) -> str | None:
     return "asked only when " + " and ".join(c.describe() for c in failing)
 
 
-def pending(catalog: Catalog, progress: Progress) -> list[Trait]:
-    return [t for t in catalog.traits if not progress.done(t.id)]
+def pending(catalog: Catalog, sheet: AnswerSheet) -> list[Trait]:
+    return [t for t in catalog.traits if not sheet.done(t.id)]
 
 
 def interpret(trait: Trait, reply: str) -> Answer | None:
@@ -83,8 +83,8 @@ def prompt_text(trait: Trait) -> str:
     return f"Answer ({kind}, ? for help, - to skip, < to go back){default}: "
 
 
-def run(catalog: Catalog, progress: Progress, io: Prompter, save: Callable[[Progress], None],
-        standing: Callable[[Progress], str] | None = None) -> Progress:
+def run(catalog: Catalog, sheet: AnswerSheet, io: Prompter, save: Callable[[AnswerSheet], None],
+        standing: Callable[[AnswerSheet], str] | None = None) -> AnswerSheet:
     """Ask every pending question; `save` is called after each answer so nothing typed is lost. `<` goes back
     one question (its answer is taken back); `standing` says after each answer how many candidates remain. An
     answer that leaves the map (not a bandit problem) ends the questions."""
@@ -92,44 +92,44 @@ def run(catalog: Catalog, progress: Progress, io: Prompter, save: Callable[[Prog
     groups = {g.id: g.title for g in catalog.groups}
     total = len(catalog.traits)
     ranking_only = preferences(catalog)
-    asked = [t.id for t in catalog.traits if progress.done(t.id)]  # in the order they were answered
+    asked = [t.id for t in catalog.traits if sheet.done(t.id)]  # in the order they were answered
     index = 0
     while index < len(catalog.traits):
         trait = catalog.traits[index]
         index += 1
-        if progress.done(trait.id):
+        if sheet.done(trait.id):
             continue
-        reason = skip_reason(trait, progress.answers)
+        reason = skip_reason(trait, sheet.answers)
         if reason:
             io.say(f"\nSkipped {trait.id}: {reason}.")
             continue
         io.say(question_text(trait, catalog.traits.index(trait) + 1, total, groups.get(trait.group, trait.group),
                              trait.id in ranking_only))
         try:
-            answer = ask_one(trait, catalog, progress, io, can_go_back=bool(asked))
+            answer = ask_one(trait, catalog, sheet, io, can_go_back=bool(asked))
         except Back:
             previous = asked.pop()
-            progress.answers.pop(previous, None)
-            if previous in progress.left_unanswered:
-                progress.left_unanswered.remove(previous)
+            sheet.answers.pop(previous, None)
+            if previous in sheet.left_unanswered:
+                sheet.left_unanswered.remove(previous)
             index = next(i for i, t in enumerate(catalog.traits) if t.id == previous)
-            save(progress)
+            save(sheet)
             io.say(f"  Back to {previous}; its answer is taken back.")
             continue
         if answer is None:
-            progress.left_unanswered.append(trait.id)
+            sheet.left_unanswered.append(trait.id)
         else:
-            progress.answers[trait.id] = answer
+            sheet.answers[trait.id] = answer
         asked.append(trait.id)
-        save(progress)
-        if catalog.exit(progress.answers):
+        save(sheet)
+        if catalog.exit(sheet.answers):
             break
         if standing is not None:
-            io.say(f"  {standing(progress)}")
-    return progress
+            io.say(f"  {standing(sheet)}")
+    return sheet
 
 
-def ask_one(trait: Trait, catalog: Catalog, progress: Progress, io: Prompter,
+def ask_one(trait: Trait, catalog: Catalog, sheet: AnswerSheet, io: Prompter,
             can_go_back: bool = False) -> Answer | None:
     while True:
         try:
@@ -153,7 +153,7 @@ def ask_one(trait: Trait, catalog: Catalog, progress: Progress, io: Prompter,
             continue
         if answer is None:
             return None
-        violation = first_violation({**progress.answers, trait.id: answer}, catalog.rules)
+        violation = first_violation({**sheet.answers, trait.id: answer}, catalog.rules)
         if violation is not None:
             io.say(f"  {violation[1]}")
             continue
@@ -162,18 +162,18 @@ def ask_one(trait: Trait, catalog: Catalog, progress: Progress, io: Prompter,
 
 # --- files ----------------------------------------------------------------------------------------------------
 
-def progress_yaml(progress: Progress, catalog: Catalog, complete: bool) -> str:
+def sheet_yaml(sheet: AnswerSheet, catalog: Catalog, complete: bool) -> str:
     order = [t.id for t in catalog.traits]
-    answers = {k: progress.answers[k] for k in order if k in progress.answers}
+    answers = {k: sheet.answers[k] for k in order if k in sheet.answers}
     header = ("# banditmap profile, written by `banditmap ask`.\n" if complete else
               PARTIAL_MARK + "; continue with: banditmap ask --resume THIS_FILE\n")
     body: dict[str, object] = {"profile": answers}
-    if not complete and progress.left_unanswered:
-        body["left_unanswered"] = list(progress.left_unanswered)
+    if not complete and sheet.left_unanswered:
+        body["left_unanswered"] = list(sheet.left_unanswered)
     return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
 
 
-def read_progress(path: Path, catalog: Catalog) -> Progress:
+def read_sheet(path: Path, catalog: Catalog) -> AnswerSheet:
     """Load answers to resume from: a file of unfinished answers, or any profile (flat or under `profile:`)."""
     doc = load_file(path)
     where = answers_in(doc)
@@ -183,7 +183,7 @@ def read_progress(path: Path, catalog: Catalog) -> Progress:
         raise doc.error(("left_unanswered",), "expected a list of trait ids")
     data = {k: v for k, v in doc.data.items() if k != "left_unanswered"}
     answers = check_answers(Document(doc.source, data, doc.lines), where, catalog.traits, catalog.rules)
-    return Progress(dict(answers), list(left))
+    return AnswerSheet(dict(answers), list(left))
 
 
 # --- the interactive session ----------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ def is_partial(path: Path) -> bool:
         return False
 
 
-def progress_path(save: Path | None, resume: Path | None) -> Path:
+def partial_path(save: Path | None, resume: Path | None) -> Path:
     """Where unfinished answers are kept: the resumed file if ask wrote it, else a file beside --save, beside
     the resumed profile (which is never changed), or in the working folder."""
     if resume is not None:
@@ -264,12 +264,13 @@ def run_questionnaire(catalog: Catalog, save: Path | None, resume: Path | None, 
     from banditmap.files import check_destination
     from banditmap.model import Profile
     from banditmap.recommend.matching import shortlist
-    from banditmap.render.output import print_table, render_shortlist
+    from banditmap.render.report import from_rows, print_report
+    from banditmap.render.shortlist import shortlist_report
 
     if save is not None:
         check_destination(save, "--save", force=force)
-    progress = read_progress(resume, catalog) if resume else Progress()
-    keep = progress_path(save, resume)
+    sheet = read_sheet(resume, catalog) if resume else AnswerSheet()
+    keep = partial_path(save, resume)
     if keep != resume:
         if keep.exists() and not force:
             raise BanditmapError(f"unfinished answers of an earlier `ask` are kept here; continue with: banditmap "
@@ -282,12 +283,12 @@ def run_questionnaire(catalog: Catalog, save: Path | None, resume: Path | None, 
     io.say("banditmap ask: answer each question by number or name; Enter takes the default, ? explains, "
            "- leaves it unanswered, < goes back one question.")
     if resume:
-        io.say(f"Resuming {resume}: {len(progress.answers)} answers so far.")
+        io.say(f"Resuming {resume}: {len(sheet.answers)} answers so far.")
 
-    def persist(state: Progress) -> None:
-        write_atomic(keep, progress_yaml(state, catalog, complete=False))
+    def persist(state: AnswerSheet) -> None:
+        write_atomic(keep, sheet_yaml(state, catalog, complete=False))
 
-    def standing(state: Progress) -> str:
+    def standing(state: AnswerSheet) -> str:
         result = shortlist(Profile(dict(state.answers)), catalog)
         if not result.exact:
             return "No candidate handles every answer so far; the nearest will be shown at the end."
@@ -296,11 +297,11 @@ def run_questionnaire(catalog: Catalog, save: Path | None, resume: Path | None, 
                 f"{composed} composed with adapters).")
 
     try:
-        run(catalog, progress, io, persist, standing)
+        run(catalog, sheet, io, persist, standing)
     except Interrupted:
-        if progress.answers or progress.left_unanswered:
-            persist(progress)
-            count = len(progress.answers)
+        if sheet.answers or sheet.left_unanswered:
+            persist(sheet)
+            count = len(sheet.answers)
             io.say(f"\nStopped. Your {count} {'answers are' if count != 1 else 'answer is'} kept in {keep}; "
                    f"continue with: banditmap ask --resume {keep}")
         else:
@@ -309,15 +310,15 @@ def run_questionnaire(catalog: Catalog, save: Path | None, resume: Path | None, 
     target = final_path(save, resume)
     if save is not None and not force and target.exists():  # appeared while the questions were answered
         target = free_path(target)
-    write_atomic(target, progress_yaml(progress, catalog, complete=True))
+    write_atomic(target, sheet_yaml(sheet, catalog, complete=True))
     if keep != target and is_partial(keep):
         keep.unlink()
-    profile = Profile(progress.answers, target.stem, str(target))
+    profile = Profile(sheet.answers, target.stem, str(target))
     io.say("")
-    print_table("Your answers", ["trait", "answer"],
-                [[t.id, str(progress.answers.get(t.id, "(unanswered)"))] for t in catalog.traits
-                 if t.id in progress.answers or not catalog.exit(progress.answers)])
-    render_shortlist(shortlist(profile, catalog, top), "table", explain=False)
+    print_report(from_rows("Your answers", ["trait", "answer"],
+                           [[t.id, str(sheet.answers.get(t.id, "(unanswered)"))] for t in catalog.traits
+                            if t.id in sheet.answers or not catalog.exit(sheet.answers)]))
+    print_report(shortlist_report(shortlist(profile, catalog, top)))
     io.say(f"Saved to {target}; reuse with: banditmap recommend --profile {target}")
     return 0
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator
 
-from banditmap.catalog.profiles import check_answers
-from banditmap.catalog.yamlio import Document, has_control, load_text
+from banditmap.catalog.yamlio import MAX_BATCH_BYTES, decode, has_control, load_text, read_text
 from banditmap.errors import BanditmapError, one_line, shown
 from banditmap.model import Catalog, Profile
 from banditmap.recommend.matching import Ranked, ScoreTable, rank, score_table
+from banditmap.recommend.profile import build_profile
 
 CASE_KEYS = ("id", "name", "usecase", "profile")
 
@@ -149,6 +151,7 @@ def run_case(case: Case, catalog: Catalog, table: ScoreTable, source: str, top: 
 
 
 def case_profile(case: Case, catalog: Catalog, source: str) -> Profile:
+    """A case's use case, then its answers under `profile:`, then its other fields as answers."""
     if isinstance(case.data, BanditmapError):
         raise case.data
     data = case.data
@@ -156,21 +159,30 @@ def case_profile(case: Case, catalog: Catalog, source: str) -> Profile:
         raise BanditmapError("expected a mapping with an id and trait answers")
     if data.get("id") in (None, ""):
         raise BanditmapError("every case needs an id", field="id")
-    answers: dict[str, Any] = {}
-    if data.get("usecase"):
-        usecase = catalog.usecase(str(data["usecase"]))
-        if usecase is None:
-            raise BanditmapError("unknown use case; expected one of "
-                                 + ", ".join(u.id for u in catalog.usecases), field="usecase")
-        answers.update(usecase.answers)
     nested = data.get("profile")
     if nested is not None and not isinstance(nested, dict):
         raise BanditmapError("expected a mapping of trait: value", field="profile")
-    answers.update(nested or {})
-    answers.update({k: v for k, v in data.items() if k not in CASE_KEYS})
-    doc = Document(source, answers, {})
-    checked = check_answers(doc, (), catalog.traits, catalog.rules)
-    return Profile(checked, str(data.get("name") or data["id"]), source)
+    answers = {**(nested or {}), **{k: v for k, v in data.items() if k not in CASE_KEYS}}
+    usecase = str(data["usecase"]) if data.get("usecase") else None
+    return build_profile(catalog, usecase, answers=answers, name=str(data.get("name") or data["id"]), source=source)
+
+
+def read_batch(batch: str) -> tuple[str, str]:
+    """The text of a batch file, or of standard input for `-`, within MAX_BATCH_BYTES, and its name in messages."""
+    if batch != "-":
+        return read_text(Path(batch), MAX_BATCH_BYTES), batch
+    raw = sys.stdin.buffer.read(MAX_BATCH_BYTES + 1)
+    if len(raw) > MAX_BATCH_BYTES:
+        raise BanditmapError(f"more than {MAX_BATCH_BYTES // 2**20} MiB on standard input; split the batch",
+                             source="<stdin>")
+    return decode(raw, "<stdin>"), "<stdin>"
+
+
+def recommend_batch(batch: str, catalog: Catalog, top: int | None, compose: bool = True) -> Iterator[CaseResult]:
+    """Read the batch now (a file that cannot be read fails before anything is printed), then rank its cases one
+    by one as they are asked for."""
+    text, source = read_batch(batch)
+    return run_batch(text, source, catalog, top, compose)
 
 
 def run_batch(text: str, source: str, catalog: Catalog, top: int | None,

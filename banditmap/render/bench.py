@@ -1,14 +1,14 @@
-"""Prints a BenchResult: summary table and verdict, a regret curve drawn in text, JSON, CSV, Markdown, plots."""
+"""A race as a report (summary table, regret curves drawn in text, the verdict, notes, its JSON shape) and as a plot."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any
 
 from banditmap.errors import BanditmapError
 from banditmap.render import plotting
-from banditmap.render.output import emit, print_table, to_csv, to_json, to_markdown
+from banditmap.render.report import Report, from_rows
 from banditmap.sim.bench import BenchResult
 
 BENCH_SCHEMA = "banditmap.bench/2"
@@ -98,25 +98,14 @@ def text_curves(result: BenchResult, width: int = 64, height: int = 14) -> str:
     return "Cumulative regret (mean over repetitions)\n" + "\n".join(lines) + "\n" + legend + "\n"
 
 
-def render_bench(result: BenchResult, fmt: str, file: TextIO | None = None, timings: bool = True) -> None:
-    """Print in one format; with `timings` off no wall-clock figure appears, so the output depends on the seed
+def bench_report(result: BenchResult, timings: bool = True) -> Report:
+    """The race as a report; with `timings` off no wall-clock figure appears, so the output depends on the seed
     and the inputs alone."""
-    if fmt == "json":
-        emit(to_json(bench_dict(result, timings)), file)
-        return
     header, rows = bench_rows(result, timings)
-    if fmt == "csv":
-        emit(to_csv(header, rows), file)
-        return
     notes = (list(result.problem.notes) + list(result.notes)
              + [f"{i} not raced: {why}" for i, why in result.skipped])
-    noted = "Notes: " + "; ".join(notes) + "\n" if notes else ""
-    if fmt == "markdown":
-        emit(f"**{result.problem.describe()}**\n\n" + to_markdown(header, rows) + f"\n{result.verdict}\n"
-             + ("\n" + noted if noted else ""), file)
-        return
-    print_table(result.problem.describe(), header, rows, file)
-    emit("\n" + text_curves(result) + "\n" + result.verdict + "\n" + noted, file)
+    return from_rows(result.problem.describe(), header, rows, bench_dict(result, timings),
+                     extras="\n" + text_curves(result), verdict=result.verdict, notes=tuple(notes))
 
 
 def check_plot_path(path: Path) -> None:
@@ -140,40 +129,3 @@ def plot(result: BenchResult, path: Path) -> None:
     fig.tight_layout()
     plotting.save(plt, fig, path)
 
-
-
-
-class ProgressBars:
-    """Rich progress bars on stderr, one per algorithm plus the whole race; silent when stderr is not a terminal."""
-
-    def __init__(self, names: Sequence[tuple[str, str]], rounds: int) -> None:
-        import sys
-        self.enabled = sys.stderr.isatty()
-        self.rounds = rounds
-        self.done: dict[str, int] = {}
-        if not self.enabled:
-            return
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-        self.progress = Progress(TextColumn("{task.description:<28}"), BarColumn(),
-                                 TextColumn("{task.percentage:>5.1f}%"), TimeRemainingColumn(),
-                                 console=Console(stderr=True), transient=True)
-        self.overall = self.progress.add_task("all algorithms", total=rounds * len(names))
-        self.tasks = {i: self.progress.add_task(i, total=rounds) for i, _ in names}
-
-    def __enter__(self) -> "ProgressBars":
-        if self.enabled:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.progress.stop()
-
-    def __call__(self, algorithm_id: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        previous = self.done.get(algorithm_id, 0)
-        self.done[algorithm_id] = done
-        self.progress.update(self.tasks[algorithm_id], completed=done)
-        self.progress.advance(self.overall, done - previous)

@@ -1,6 +1,7 @@
-"""Draws the decision map as a picture: a left-to-right tree laid out once, written as SVG (no dependency) or
-PNG (with the optional matplotlib). Decision points and branches carry their question, meaning and source as
-hover titles; the algorithms built for a branch are listed at its leaf, a few per line."""
+"""Draws the decision map: a tree in the terminal, or a picture, a left-to-right tree laid out once, written as SVG
+(no dependency) or PNG (with the optional matplotlib). In pictures, decision points and branches carry their
+question, meaning and source as hover titles; the algorithms built for a branch are listed at its leaf, a few per
+line."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from typing import TextIO
+
+from banditmap.files import write_atomic, write_via
 from banditmap.recommend.mapview import MapNode
 from banditmap.render import plotting
+from banditmap.render.report import console
 
 ROW = 18  # pixels per text line
 CHAR = 6.6  # average width of a character at FONT px
@@ -41,6 +46,57 @@ class Layout:
     edges: tuple[tuple[float, float, float, float], ...]  # x1, y1, x2, y2
     width: float
     height: float
+
+
+MAP_FORMATS = ("text", "svg", "png")
+
+
+def draw_map(root: MapNode, fmt: str, path: Path | None = None, sources: bool = False) -> None:
+    """The map as a tree on standard output (`text`, with `sources` saying where each decision point and branch
+    comes from), or as a picture written to `path` (`svg`, `png`)."""
+    if fmt == "text":
+        print_map(root, sources=sources)
+    elif fmt == "svg":
+        assert path is not None
+        write_atomic(path, to_svg(root))
+    else:
+        assert path is not None
+        write_via(path, lambda tmp: to_png(root, tmp))
+
+
+def print_map(root: MapNode, file: TextIO | None = None, sources: bool = False) -> None:
+    """A tree; the user's branches and shortlisted algorithms in bold green, ruled out ones dimmed."""
+    from rich.markup import escape as markup
+    from rich.tree import Tree
+
+    def label(node: MapNode) -> str:
+        text = markup(node.label)
+        if node.kind == "algorithm":
+            if node.selected:
+                return f"[bold green]{text} (shortlisted)[/]"
+            if node.ruled_out:
+                return f"[dim]{text} (ruled out)[/]"
+            return f"[cyan]{text}[/]"
+        if node.kind == "value" and node.selected:
+            return f"[bold green]{text}  <- you[/]"
+        if node.kind in ("root", "group"):
+            return f"[bold]{text}[/]"
+        if node.kind == "note":
+            return f"[dim]{text}[/]"
+        return text
+
+    def labelled(node: MapNode) -> str:
+        if sources and node.source and node.kind in ("group", "trait", "value"):
+            return f"{label(node)}\n[dim]source: {markup(node.source)}[/]"
+        return label(node)
+
+    def grow(tree: Tree, node: MapNode) -> None:
+        for child in node.children:
+            grow(tree.add(labelled(child)), child)
+
+    tree = Tree(label(root), guide_style="dim")
+    grow(tree, root)
+    console(file).print(tree)
 
 
 def short(node: MapNode) -> tuple[str, str]:
@@ -79,17 +135,17 @@ def layout(root: MapNode) -> Layout:
     def place(node: MapNode, depth: int) -> float:
         text, title = short(node)
         x = x_of[depth]
+        ys: list[float] = []
         if node.children and node.children[0].kind in ("algorithm", "note"):
-            ys = []
             for line, selected, ruled_out, kind in leaf_lines(node.children):
-                y = 24 + row[0] * ROW
+                y = 24.0 + row[0] * ROW
                 row[0] += 1
                 labels.append(Placed(line, x_of[depth + 1], y, kind, selected=selected, ruled_out=ruled_out))
                 ys.append(y)
         elif node.children:
             ys = [place(child, depth + 1) for child in node.children]
         else:
-            ys = [24 + row[0] * ROW]
+            ys = [24.0 + row[0] * ROW]
             row[0] += 1
         y = (min(ys) + max(ys)) / 2
         for child_y in ys if node.children else ():

@@ -1,15 +1,15 @@
-"""Prints a replay: a table (terminal, CSV, Markdown) or JSON, the verdict, warnings, and a plot on request."""
+"""A replay as a report (table, verdict, warnings, its JSON shape) and as a plot."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from banditmap.ope.estimators import Estimate
 from banditmap.ope.replay import ReplayResult, verdict
 from banditmap.render import plotting
-from banditmap.render.output import emit, print_table, to_csv, to_json, to_markdown
+from banditmap.render.report import Report, from_rows
 
 REPLAY_SCHEMA = "banditmap.replay/2"
 ESTIMATORS = ("ips", "snips", "dm", "dr")
@@ -98,28 +98,12 @@ def notes(result: ReplayResult) -> list[str]:
     return out
 
 
-def render_replay(result: ReplayResult, fmt: str, file: TextIO | None = None, timings: bool = True) -> None:
-    """Print the replay in a format; the table, CSV and Markdown forms hold no wall-clock figure, JSON holds them
-    under "timing" unless `timings` is False."""
-    if fmt == "json":
-        emit(to_json(replay_dict(result, timings)), file)
-        return
+def replay_report(result: ReplayResult, timings: bool = True) -> Report:
+    """The replay as a report; the table, CSV and Markdown forms hold no wall-clock figure, JSON holds them under
+    "timing" unless `timings` is False."""
     header, rows = replay_rows(result)
-    if fmt == "csv":
-        emit(to_csv(header, rows), file)
-        return
-    words = "\n".join(verdict(result))
-    warnings = notes(result)
-    if fmt == "markdown":
-        text = f"**{title(result)}**\n\n" + to_markdown(header, rows) + f"\n{words}\n"
-        if warnings:
-            text += "\nWarnings:\n" + "".join(f"- {w}\n" for w in warnings)
-        emit(text, file)
-        return
-    print_table(title(result), header, rows, file)
-    emit("\n" + words + "\n", file)
-    if warnings:
-        emit("Warnings:\n" + "".join(f"  - {w}\n" for w in warnings), file)
+    return from_rows(title(result), header, rows, replay_dict(result, timings), verdict="\n".join(verdict(result)),
+                     warnings=tuple(notes(result)))
 
 
 def plot(result: ReplayResult, path: Path) -> None:
@@ -137,33 +121,3 @@ def plot(result: ReplayResult, path: Path) -> None:
     fig.tight_layout()
     plotting.save(plt, fig, path)
 
-
-class ProgressBar:
-    """One rich progress bar per pass over the log, on stderr, only when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        import sys
-        self.enabled = sys.stderr.isatty()
-        self.tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> "ProgressBar":
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-            self.progress = Progress(TextColumn("{task.description:<24}"), BarColumn(),
-                                     TextColumn("{task.percentage:>5.1f}%"), TimeRemainingColumn(),
-                                     console=Console(stderr=True), transient=True)
-            self.progress.start()
-        return self
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        label = {"replay": "replaying learners", "score": "scoring final policies"}.get(stage, stage)
-        if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(label, total=total)
-        self.progress.update(self.tasks[stage], completed=done)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.progress.stop()

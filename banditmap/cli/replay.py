@@ -1,0 +1,87 @@
+"""`replay` evaluates the shortlist on the user's logs; `make-logs` writes logs from a known synthetic world."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from banditmap.cli.options import (CatalogDirs, Force, Format, NoTimings, OutFile, Params, ProfileFile, Sets,
+                                   UseCaseName, algorithms_option, comma_list, examples, finish_run, friendly, load,
+                                   plot_option, prepare_run, requested, seed_option, the_problem, top_option)
+from banditmap.errors import BanditmapError, shown
+from banditmap.files import check_destination
+
+app = typer.Typer()
+
+
+def column_option(name: str, what: str, default: str) -> Any:
+    return typer.Option(f"--{name}-col", metavar="NAME", help=f"{what} (default: {default}).")
+
+
+@app.command(epilog=examples("banditmap replay logs.csv --usecase homepage-banner",
+                             "banditmap replay open_bandit/random/all/all.csv --algorithms linucb,lin-ts "
+                             "--format json --out replay.json"))
+@friendly
+def replay(
+    logs_path: Annotated[Path, typer.Argument(metavar="LOGS", help="CSV (or Parquet) of logged decisions.")],
+    profile: ProfileFile = None, usecase: UseCaseName = None, set_: Sets = None,
+    algorithms: Annotated[Optional[str], algorithms_option("Replay")] = None,
+    top: Annotated[int, top_option("How many shortlisted algorithms to replay.", 1, 50)] = 5,
+    action_col: Annotated[Optional[str], column_option("action", "Action column", "item_id or action")] = None,
+    reward_col: Annotated[Optional[str], column_option("reward", "Reward column",
+                                                       "click, reward or conversion")] = None,
+    propensity_col: Annotated[Optional[str], column_option("propensity", "Logging propensity column",
+                                                           "propensity_score, pscore or propensity")] = None,
+    position_col: Annotated[Optional[str], column_option("position", "Position column of ranking logs",
+                                                         "position, if present")] = None,
+    context_cols: Annotated[Optional[str], typer.Option(
+        "--context-cols", metavar="PATTERN,...",
+        help="Context columns, names or globs (default: user_feature_*, user-item_affinity_*, context_*).")] = None,
+    seed: Annotated[int, seed_option("the learners and the bootstrap")] = 0,
+    param: Params = None,
+    plot: Annotated[Optional[Path], plot_option("replayed reward over the log")] = None,
+    out: OutFile = None, force: Force = False, no_timings: NoTimings = False, fmt: Format = "table",
+    catalog_dirs: CatalogDirs = None,
+) -> None:
+    """Evaluate the shortlist on your own logs: replayed reward, off-policy estimates, diagnostics, a verdict."""
+    from banditmap.ope.logs import Columns
+    from banditmap.recommend.replay import replay_file
+    from banditmap.render.progress import ProgressBars
+    from banditmap.render.replay import plot as draw
+    from banditmap.render.replay import replay_report
+    catalog = prepare_run(fmt, out, plot, force, catalog_dirs)
+    chosen_profile = the_problem(catalog, profile, usecase, set_)
+    patterns = tuple(comma_list(context_cols)) if context_cols is not None else None
+    columns = Columns(action_col, reward_col, propensity_col, position_col, patterns)
+    with ProgressBars(labels={"replay": "replaying learners", "score": "scoring final policies"}) as bars:
+        result = replay_file(catalog, chosen_profile, logs_path, columns, requested(algorithms), top, param or [],
+                             seed, bars)
+    finish_run(replay_report(result, timings=not no_timings), fmt, out, plot, lambda tmp: draw(result, tmp))
+
+
+@app.command(name="make-logs", epilog=examples("banditmap make-logs logs.csv --usecase homepage-banner "
+                                               "--rows 100000 --logging softmax"))
+@friendly
+def make_logs(
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="CSV (.csv) or Parquet (.parquet, .pq) file to write.")],
+    profile: ProfileFile = None, usecase: UseCaseName = None, set_: Sets = None,
+    rows: Annotated[int, typer.Option("--rows", min=1, max=100_000_000, help="Logged decisions.")] = 100_000,
+    logging: Annotated[str, typer.Option("--logging", metavar="POLICY",
+                                         help="uniform, or softmax (favours good actions).")] = "uniform",
+    positions: Annotated[int, typer.Option("--positions", min=0, max=100,
+                                           help="Add a position column with this many positions.")] = 0,
+    seed: Annotated[int, seed_option("the environment and the log")] = 0,
+    force: Force = False,
+    catalog_dirs: CatalogDirs = None,
+) -> None:
+    """Write logged feedback from a known synthetic environment shaped like your use case (to try `replay`)."""
+    from banditmap.ope import synthetic
+    if logging not in synthetic.LOGGING:
+        raise BanditmapError(f"expected one of {', '.join(synthetic.LOGGING)}, got {shown(logging)}", field="--logging")
+    check_destination(path, "FILE", force=force, suffixes=(".csv", ".parquet", ".pq"))
+    env = synthetic.environment_for(the_problem(load(catalog_dirs), profile, usecase, set_).answers, seed)
+    synthetic.write_log(path, env, synthetic.LoggingPolicy(logging), rows, seed, positions)
+    typer.echo(f"wrote {rows:,} logged decisions ({env.n_actions} actions, {env.n_features} features, {logging} "
+               f"logging) to {path}", err=True)
