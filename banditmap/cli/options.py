@@ -12,6 +12,7 @@ import typer
 from banditmap.errors import BanditmapError, shown
 from banditmap.files import Outputs, check_destination
 from banditmap.render import plotting
+from banditmap.render.report import FORMATS
 
 if TYPE_CHECKING:
     from banditmap.model import Algorithm, Catalog, Profile
@@ -47,8 +48,8 @@ def algorithms_option(verb: str) -> Any:
     return typer.Option("--algorithms", "-a", metavar="ID,ID,...", help=f"{verb} these instead of the shortlist.")
 
 
-def top_option(default_help: str = "How many to list (0 = all).", low: int = 0, high: int | None = None) -> Any:
-    return typer.Option("--top", "-n", min=low, max=high, help=default_help)
+def top_option(help_text: str = "How many to list (0 = all).", low: int = 0, high: int | None = None) -> Any:
+    return typer.Option("--top", "-n", min=low, max=high, help=help_text)
 
 
 def seed_option(what: str) -> Any:
@@ -71,7 +72,7 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv", "markdown")) -> str:
+def check_format(fmt: str, allowed: tuple[str, ...] = FORMATS) -> str:
     if fmt not in allowed:
         raise BanditmapError(f"expected one of {', '.join(allowed)}, got {shown(fmt)}", field="--format")
     return fmt
@@ -127,7 +128,8 @@ def prepare_run(fmt: str, out: Path | None, plot: Path | None, force: bool, dirs
     return load(dirs)
 
 
-def finish_run(report: Report, fmt: str, out: Path | None, plot: Path | None, draw: Callable[[Path], object]) -> None:
+def finish_run(report: Report, fmt: str, out: Path | None, plot: Path | None,
+               draw: Callable[[Path], object]) -> None:
     """Print the report, then write --out (its JSON) and --plot (the picture `draw` makes), all or none."""
     from banditmap.render.report import print_report, to_json
     print_report(report, fmt)
