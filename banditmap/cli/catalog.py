@@ -27,8 +27,9 @@ def catalog_list(where: Annotated[Optional[list[str]], typer.Option(
 
 @app.command("show", epilog=examples("banditmap catalog show linucb"))
 @friendly
-def catalog_show(algorithm_id: Annotated[str, typer.Argument(metavar="ID")], fmt: Format = "table",
-                 catalog_dirs: CatalogDirs = None) -> None:
+def catalog_show(algorithm_id: Annotated[str, typer.Argument(metavar="ID", help="An algorithm id; see `banditmap "
+                                                                                "catalog list`.")],
+                 fmt: Format = "table", catalog_dirs: CatalogDirs = None) -> None:
     """Everything the catalog says about one algorithm."""
     from banditmap.render.catalog import algorithm_report
     from banditmap.render.report import print_report
