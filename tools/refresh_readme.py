@@ -66,13 +66,11 @@ def tables(readme: str) -> str:
     """The trait vocabulary and use-case tables, made anew from the catalog."""
     sys.path.insert(0, str(ROOT))
     from banditmap.catalog.loading import load_catalog
+    from banditmap.render.catalog import trait_rows
+    from banditmap.render.report import to_markdown
     catalog = load_catalog()
-    traits = ["| trait | group | values | default | question |", "|---|---|---|---|---|"]
-    for t in catalog.traits:
-        values = ", ".join(t.values) if t.is_choice else f"number {t.minimum:g}..{t.maximum:g}"
-        default = "-" if t.default is None else str(t.default)
-        traits.append(f"| {t.id} | {t.group} | {values} | {default} | {t.question} |")
-    usecases = ["| id | name |", "|---|---|"] + [f"| {u.id} | {u.name} |" for u in catalog.usecases]
+    traits = to_markdown(*trait_rows(catalog)).splitlines()  # as `banditmap catalog traits --format markdown`
+    usecases = to_markdown(["id", "name"], [[u.id, u.name] for u in catalog.usecases]).splitlines()
     for header, rows in ((traits[0], traits), (usecases[0], usecases)):
         start = readme.index(header)
         end = start
