@@ -1,0 +1,474 @@
+"""The compiled race on K-armed problems: the environment, the counting policies' decisions, and the loop over
+every round of every repetition, in machine code and in parallel over repetitions.
+
+The environment, the feedback delays and the policy each draw from their own stream per repetition (rng.py),
+seeded by the runner from the race's seed (and the policy's id), so every policy meets the same instances and the
+same reward draws (common random numbers), and a repetition's numbers depend on nothing else: not on the number
+of repetitions, threads or processes. The same kernels serve the step-by-step loop of runner.py (for policies
+without a whole-race kernel, and for adapters around these ones) and the compiled race, which give the same
+numbers.
+
+A policy is a pair of compiled functions over per-arm counts, sums and means (R, K), each for one repetition r:
+`choose(params, counts, sums, means, aux, draws, r, t, horizon) -> arm` and `learn(params, counts, sums, means,
+aux, draws, r, arm, reward)`, `params` its hyperparameters as a float64 array and `aux` (R, K + 1) scratch of its
+own (e.g. a cache of indices). Ties are broken uniformly at random every
+round (`argmax`)."""
+
+from __future__ import annotations
+
+import functools
+import math
+import types
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+from banditmap.sim.kernels import rng
+
+BINARY, CONTINUOUS, HEAVY = 0, 1, 2  # reward kinds
+STATIONARY, DRIFTING, ABRUPT, ADVERSARIAL = 0, 1, 2, 3  # dynamics
+IMMEDIATE, DELAYED, BATCHED = 0, 1, 2  # feedback
+REWARDS = {"binary": BINARY, "continuous": CONTINUOUS, "heavy_tailed": HEAVY}
+DYNAMICS = {"stationary": STATIONARY, "drifting": DRIFTING, "abrupt": ABRUPT, "adversarial": ADVERSARIAL}
+FEEDBACK = {"immediate": IMMEDIATE, "delayed": DELAYED, "batched": BATCHED}
+SAFETY_DEFAULT = 0  # the arm a safety problem calls today's default
+
+
+# --- the environment ------------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@njit(cache=True)
+def draw_instance(logits: np.ndarray, env: np.ndarray, r: int, reward: int, safety: bool) -> None:
+    """Repetition r's arms: logits N(-2, 0.6) for click rates of a few percent to about 25%, otherwise means
+    uniform in [0.2, 0.8]; on a safety problem the default arm is a decent one (70th percentile), not the best."""
+    K = logits.shape[1]
+    for k in range(K):
+        if reward == BINARY:
+            logits[r, k] = -2.0 + 0.6 * rng.normal(env, r)
+        else:
+            logits[r, k] = 0.2 + 0.6 * rng.uniform(env, r)
+    if safety:
+        order = np.argsort(logits[r])
+        pick = order[int(0.7 * (K - 1))]
+        logits[r, SAFETY_DEFAULT], logits[r, pick] = logits[r, pick], logits[r, SAFETY_DEFAULT]
+
+
+@njit(cache=True)
+def expected(logits: np.ndarray, mu: np.ndarray, r: int, reward: int) -> float:
+    """Fill repetition r's expected rewards from its logits (the means themselves when rewards are not binary);
+    returns the best of them."""
+    top = -np.inf
+    for k in range(logits.shape[1]):
+        mu[r, k] = sigmoid(logits[r, k]) if reward == BINARY else logits[r, k]
+        top = max(top, mu[r, k])
+    return top
+
+
+@njit(cache=True)
+def move(logits: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int, T: int, reward: int,
+         dynamics: int) -> None:
+    """The arms' means before round t: a random walk, a rotation of the arms at a quarter, half and three quarters
+    of the run, or the arm played most in the last window trading its mean with the worst arm."""
+    K = logits.shape[1]
+    if dynamics == DRIFTING:
+        scale = (1.5 if reward == BINARY else 0.3) / math.sqrt(T)
+        for k in range(K):
+            logits[r, k] += scale * rng.normal(env, r)
+            if reward != BINARY:
+                logits[r, k] = min(max(logits[r, k], 0.0), 1.0)
+    elif dynamics == ABRUPT and (t == int(T * 0.25) or t == int(T * 0.5) or t == int(T * 0.75)):
+        shift = 1 + rng.below(env, r, K - 1)
+        rotated = np.empty(K)
+        for k in range(K):
+            rotated[k] = logits[r, (k + shift) % K]
+        logits[r, :] = rotated
+    elif dynamics == ADVERSARIAL and t > 0 and t % max(50, T // 20) == 0:
+        favourite = int(np.argmax(recent[r]))
+        worst = int(np.argmin(logits[r]))
+        logits[r, favourite], logits[r, worst] = logits[r, worst], logits[r, favourite]
+        recent[r, :] = 0.0
+
+
+@njit(cache=True)
+def draw_reward(mean: float, env: np.ndarray, r: int, reward: int) -> float:
+    """A reward with the given mean: Bernoulli, Gaussian noise (sd 0.1), or log-normal (sigma 1: rare orders
+    several times the average). Each kind draws the same number of values whatever the mean, so the draws stay
+    common to every policy."""
+    if reward == BINARY:
+        return 1.0 if rng.uniform(env, r) < mean else 0.0
+    if reward == CONTINUOUS:
+        return mean + 0.1 * rng.normal(env, r)
+    return mean * math.exp(-0.5 + rng.normal(env, r))
+
+
+# --- decisions ------------------------------------------------------------------------------------------------
+
+@njit(cache=True, inline="always")
+def consider(score: float, k: int, best: float, pick: int, ties: int, draws: np.ndarray,
+             r: int) -> tuple[float, int, int]:
+    """One step of an argmax over arms that breaks ties uniformly at random (reservoir sampling: a draw only when
+    there is a tie): returns the new (best score, its arm, how many arms share it)."""
+    if score > best or pick < 0:
+        return score, k, 1
+    if score == best:
+        ties += 1
+        if rng.uniform(draws, r) * ties < 1.0:
+            return best, k, ties
+    return best, pick, ties
+
+
+@njit(cache=True)
+def argmax(scores: np.ndarray, draws: np.ndarray, r: int) -> int:
+    """A best entry of scores (K,), ties broken uniformly at random."""
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(scores.shape[0]):
+        best, pick, ties = consider(scores[k], k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True)
+def greedy(means: np.ndarray, counts: np.ndarray, draws: np.ndarray, r: int) -> int:
+    """An untried arm (chosen uniformly among them), else a best mean, ties at random."""
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(means.shape[1]):
+        score = np.inf if counts[r, k] == 0.0 else means[r, k]
+        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True)
+def observations(counts: np.ndarray, r: int) -> float:
+    """t of the confidence widths: the observations so far, at least 2 (so log t > 0)."""
+    return max(float(counts[r].sum()), 2.0)
+
+
+@njit(cache=True)
+def learn_counts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+                 draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    counts[r, arm] += 1.0
+    sums[r, arm] += reward
+    means[r, arm] = sums[r, arm] / counts[r, arm]
+
+
+@njit(cache=True)
+def choose_uniform(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+                   draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    return rng.below(draws, r, counts.shape[1])
+
+
+@njit(cache=True)
+def choose_epsilon_greedy(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                          aux: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: epsilon. With probability epsilon a uniform arm, otherwise an untried arm or a best mean."""
+    if rng.uniform(draws, r) < params[0]:
+        return rng.below(draws, r, counts.shape[1])
+    return greedy(means, counts, draws, r)
+
+
+@njit(cache=True)
+def choose_softmax(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+                   draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: tau. Untried arms first, then an arm with probability proportional to exp(mean / tau) (Gumbel-max)."""
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(counts.shape[1]):
+        gumbel = -math.log(-math.log(1.0 - rng.uniform(draws, r) * (1.0 - 1e-16)))
+        score = np.inf if counts[r, k] == 0.0 else means[r, k] / params[0] + gumbel
+        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True)
+def choose_ucb1(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+                draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: alpha. Untried arms first, then a largest mean + sqrt(alpha log t / n) (UCB1 is alpha = 2; Auer,
+    Cesa-Bianchi & Fischer 2002)."""
+    width = params[0] * math.log(observations(counts, r))
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(counts.shape[1]):
+        n = counts[r, k]
+        score = np.inf if n == 0.0 else means[r, k] + math.sqrt(width / n)
+        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True)
+def kl_upper(mean: float, budget: float) -> float:
+    """The largest q >= mean with kl(mean, q) <= budget (Bernoulli KL): six halvings of the bracket between the
+    mean and Pinsker's bound mean + sqrt(budget / 2), then two Newton steps from its upper end (within 1e-3 of the
+    exact bound for budgets up to 0.2)."""
+    eps = 1e-9
+    p = min(max(mean, eps), 1.0 - eps)
+    entropy = p * math.log(p) + (1.0 - p) * math.log(1.0 - p)
+    low = p
+    high = min(max(p + math.sqrt(budget / 2.0), p), 1.0 - eps)
+    for _ in range(6):
+        middle = 0.5 * (low + high)
+        if entropy - p * math.log(middle) - (1.0 - p) * math.log(1.0 - middle) - budget > 0.0:
+            high = middle
+        else:
+            low = middle
+    q = high
+    for _ in range(2):
+        slope = max((q - p) / (q * (1.0 - q)), eps)
+        q = min(max(q - (entropy - p * math.log(q) - (1.0 - p) * math.log(1.0 - q) - budget) / slope, low), high)
+    return q
+
+
+REFRESH = 1.05  # KL-UCB recomputes every index once t has grown by 5% (log t then at most 0.05 short)
+
+
+@njit(cache=True)
+def choose_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+                  draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: c. Untried arms first, then a largest q with n kl(mean, q) <= log t + c log log t (Garivier & Cappe
+    2011), the log log term held at 0 while log t < 1. aux[r, :K] caches the indices, computed at t = aux[r, K];
+    an arm whose statistics changed has NaN there (see learn_kl_ucb)."""
+    K = counts.shape[1]
+    now = observations(counts, r)
+    stale = now > aux[r, K] * REFRESH
+    if stale:
+        aux[r, K] = now
+    log_t = math.log(aux[r, K])
+    exploration = log_t + params[0] * math.log(max(log_t, 1.0))
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(K):
+        n = counts[r, k]
+        if n == 0.0:
+            score = np.inf
+        else:
+            if stale or np.isnan(aux[r, k]):
+                aux[r, k] = kl_upper(means[r, k], exploration / n)
+            score = aux[r, k]
+        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True)
+def learn_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+                 draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    learn_counts(params, counts, sums, means, aux, draws, r, arm, reward)
+    aux[r, arm] = np.nan
+
+
+@njit(cache=True)
+def choose_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+                draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """Untried arms first, then a largest mean + sqrt(max(log(n / (K T_a)), 0) / T_a), n the horizon (Audibert &
+    Bubeck 2009)."""
+    K = counts.shape[1]
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(K):
+        n = counts[r, k]
+        score = np.inf if n == 0.0 else means[r, k] + math.sqrt(max(math.log(max(horizon, 2) / (K * n)), 0.0) / n)
+        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True)
+def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                         aux: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: alpha0, beta0. A largest draw from each arm's Beta(alpha0 + successes, beta0 + failures) (Thompson
+    1933; Agrawal & Goyal 2012)."""
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(counts.shape[1]):
+        score = rng.beta(draws, r, params[0] + sums[r, k], params[1] + counts[r, k] - sums[r, k])
+        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True)
+def learn_bernoulli_trial(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                          aux: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """A reward in [0, 1] counts as a success with that probability (exact for 0/1 rewards; Agrawal & Goyal 2012)."""
+    success = 1.0 if rng.uniform(draws, r) < min(max(reward, 0.0), 1.0) else 0.0
+    learn_counts(params, counts, sums, means, aux, draws, r, arm, success)
+
+
+@njit(cache=True)
+def choose_thompson_gaussian(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                             aux: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: prior mean, prior variance, noise variance. A largest draw from each arm's Gaussian posterior."""
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(counts.shape[1]):
+        precision = 1.0 / params[1] + counts[r, k] / params[2]
+        centre = (params[0] / params[1] + sums[r, k] / params[2]) / precision
+        score = centre + rng.normal(draws, r) / math.sqrt(precision)
+        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+    return pick
+
+
+# --- the race -------------------------------------------------------------------------------------------------
+
+def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, T: int, reward: int,
+         dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool, alpha: float, points: np.ndarray,
+         curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray,
+         below: np.ndarray) -> None:
+    """One policy's whole race over R = len(env) repetitions: env, delays and draws are the streams (R,) of the
+    environment, the feedback delays and the policy (advanced in place). Fills the regret curve at `points`
+    (1-based rounds) (R, P), the final regret, the mean expected reward over the last 10% of rounds, the share
+    of rounds with a best arm and, on safety problems, the share of rounds whose running reward fell below
+    (1 - alpha) times the default arm's (all (R,)). Every step draws from the streams in the order of the
+    step-by-step loop (`draw_instances`, `environment_step`, `step_choose`, `step_learn`), so both give the
+    same numbers."""
+    R = env.shape[0]
+    logits = np.empty((R, K))
+    mu = np.empty((R, K))  # the arms' expected rewards now
+    recent = np.zeros((R, K))
+    counts = np.zeros((R, K))
+    sums = np.zeros((R, K))
+    means = np.zeros((R, K))
+    aux = np.zeros((R, K + 1))
+    tail_start = T - max(1, T // 10)
+    for r in prange(R):
+        draw_instance(logits, env, r, reward, safety)
+        top = expected(logits, mu, r, reward)
+        queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward
+        queue_arm = np.empty(16, np.int64)
+        queue_reward = np.empty(16)
+        queued = 0
+        regret = 0.0
+        earned = 0.0
+        baseline = 0.0
+        column = 0
+        for t in range(T):
+            if dynamics != STATIONARY:
+                move(logits, recent, env, r, t, T, reward, dynamics)
+                top = expected(logits, mu, r, reward)
+            arm = choose(params, counts, sums, means, aux, draws, r, t, T)
+            value = mu[r, arm]
+            regret += top - value
+            if value >= top - 1e-12:
+                optimal[r] += 1.0
+            if t >= tail_start:
+                tail[r] += value
+            if safety:
+                earned += value
+                baseline += mu[r, SAFETY_DEFAULT]
+                if earned < (1.0 - alpha) * baseline:
+                    below[r] += 1.0
+            if dynamics == ADVERSARIAL:
+                recent[r, arm] += 1.0
+            observed = draw_reward(value, env, r, reward)
+            if column < points.shape[0] and points[column] == t + 1:
+                curve[r, column] = regret
+                column += 1
+            if feedback == IMMEDIATE:
+                learn(params, counts, sums, means, aux, draws, r, arm, observed)
+                continue
+            if queued == queue_at.shape[0]:  # grow the queue
+                queue_at = np.concatenate((queue_at, np.empty(queued, np.int64)))
+                queue_arm = np.concatenate((queue_arm, np.empty(queued, np.int64)))
+                queue_reward = np.concatenate((queue_reward, np.empty(queued)))
+            if feedback == DELAYED:
+                queue_at[queued] = t + rng.geometric(delays, r, 1.0 / mean_delay)
+            else:
+                queue_at[queued] = (t // batch + 1) * batch
+            queue_arm[queued] = arm
+            queue_reward[queued] = observed
+            queued += 1
+            i = 0
+            while i < queued:  # deliver what is visible at round t + 1, in the order it was queued
+                if queue_at[i] <= t + 1:
+                    learn(params, counts, sums, means, aux, draws, r, queue_arm[i], queue_reward[i])
+                    queued -= 1
+                    for j in range(i, queued):
+                        queue_at[j] = queue_at[j + 1]
+                        queue_arm[j] = queue_arm[j + 1]
+                        queue_reward[j] = queue_reward[j + 1]
+                else:
+                    i += 1
+        final[r] = regret
+        tail[r] /= T - tail_start
+        optimal[r] /= T
+        below[r] /= T
+
+
+# --- the same steps for all repetitions at once (the step-by-step loop of runner.py) ----------------------------
+
+@njit(cache=True)
+def draw_instances(logits: np.ndarray, mu: np.ndarray, env: np.ndarray, reward: int, safety: bool) -> np.ndarray:
+    """Every repetition's arms (R, K) and their best expected reward (R,)."""
+    top = np.empty(logits.shape[0])
+    for r in range(logits.shape[0]):
+        draw_instance(logits, env, r, reward, safety)
+        top[r] = expected(logits, mu, r, reward)
+    return top
+
+
+@njit(cache=True)
+def environment_step(logits: np.ndarray, mu: np.ndarray, top: np.ndarray, recent: np.ndarray, env: np.ndarray,
+                     t: int, T: int, reward: int, dynamics: int, actions: np.ndarray, value: np.ndarray,
+                     observed: np.ndarray) -> None:
+    """Round t for every repetition: move the arms, then the expected reward of each chosen arm (value) and the
+    reward drawn for it (observed), (R,) each; `top` is kept at the best expected reward."""
+    for r in range(logits.shape[0]):
+        if dynamics != STATIONARY:
+            move(logits, recent, env, r, t, T, reward, dynamics)
+            top[r] = expected(logits, mu, r, reward)
+        arm = actions[r]
+        value[r] = mu[r, arm]
+        if dynamics == ADVERSARIAL:
+            recent[r, arm] += 1.0
+        observed[r] = draw_reward(value[r], env, r, reward)
+
+
+@njit(cache=True)
+def delays_of(delays: np.ndarray, t: int, mean_delay: float) -> np.ndarray:
+    """The round at which each repetition's observation of round t arrives (geometric delays with the mean)."""
+    out = np.empty(delays.shape[0], np.int64)
+    for r in range(delays.shape[0]):
+        out[r] = t + rng.geometric(delays, r, 1.0 / mean_delay)
+    return out
+
+
+def step_choose_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                         aux: np.ndarray, draws: np.ndarray, t: int, horizon: int) -> np.ndarray:
+    actions = np.empty(counts.shape[0], np.int64)
+    for r in range(counts.shape[0]):
+        actions[r] = choose(params, counts, sums, means, aux, draws, r, t, horizon)
+    return actions
+
+
+def step_learn_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                        aux: np.ndarray, draws: np.ndarray, reps: np.ndarray, arms: np.ndarray,
+                        rewards: np.ndarray) -> None:
+    for i in range(reps.shape[0]):
+        learn(params, counts, sums, means, aux, draws, reps[i], arms[i], rewards[i])
+
+
+def choose(*args: Any) -> int:  # pragma: no cover - replaced in each policy's race by its own choose
+    raise NotImplementedError
+
+
+def learn(*args: Any) -> None:  # pragma: no cover - replaced in each policy's race by its own learn
+    raise NotImplementedError
+
+
+def bind(template: Any, name: str, parallel: bool = False, **kernels: Any) -> Any:
+    """`template` compiled with its free names (choose, learn) bound to the given kernels, under its own name, so
+    numba caches each binding on disk apart (a closure would not do: numba keys a cached closure by the identity
+    of what it closes over, which changes in every process)."""
+    scope = dict(globals(), **kernels)
+    function = types.FunctionType(template.__code__, scope, name)
+    function.__qualname__ = name
+    return njit(cache=True, parallel=parallel)(function)
+
+
+@functools.cache
+def make_race(choose_name: str, learn_name: str) -> Any:
+    """The whole race of one policy as one compiled function (compiled once, then cached on disk)."""
+    return bind(race, f"race_{choose_name}_{learn_name}", parallel=True, choose=globals()[choose_name],
+                learn=globals()[learn_name])
+
+
+@functools.cache
+def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
+    """One policy's decisions for all repetitions, and its learning from a batch of observations (flat arrays
+    reps, arms, rewards, learnt in their order)."""
+    return (bind(step_choose_template, f"step_{choose_name}", choose=globals()[choose_name]),
+            bind(step_learn_template, f"step_{learn_name}", learn=globals()[learn_name]))

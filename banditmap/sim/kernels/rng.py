@@ -1,0 +1,99 @@
+"""Random streams inside kernels: one 64-bit SplitMix64 state per stream, and the samplers the race needs.
+
+A stream is named by (seed, salt, repetition) only, so a repetition draws the same numbers whatever the number of
+repetitions, threads or processes around it: `stream_seeds` gives the starting states (R,), and each sampler takes
+the states array and the repetition's index, advancing that entry alone. SplitMix64 is the generator of Java's
+SplittableRandom (Steele, Lea & Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+TWO_PI = 6.283185307179586
+UNIT = 1.0 / 9007199254740992.0  # 2 ** -53
+
+
+@njit(cache=True, inline="always")
+def mix(z: np.uint64) -> np.uint64:
+    """SplitMix64's output function (a bijection of 64-bit words)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def stream_seeds(seed: int, salt: int, reps: int) -> np.ndarray:
+    """Starting states (reps,) uint64 of the streams (seed, salt, 0), (seed, salt, 1), ..."""
+    out = np.empty(reps, np.uint64)
+    base = mix(mix(np.uint64(seed) + GOLDEN) ^ (np.uint64(salt) * GOLDEN))
+    for r in range(reps):
+        out[r] = mix(base + np.uint64(r + 1) * GOLDEN)
+    return out
+
+
+@njit(cache=True, inline="always")
+def uniform(states: np.ndarray, r: int) -> float:
+    """A uniform draw in [0, 1) from repetition r's stream (53 random bits)."""
+    states[r] += GOLDEN
+    return float(mix(states[r]) >> np.uint64(11)) * UNIT
+
+
+@njit(cache=True, inline="always")
+def below(states: np.ndarray, r: int, n: int) -> int:
+    """A uniform integer in 0..n-1."""
+    return min(int(uniform(states, r) * n), n - 1)
+
+
+@njit(cache=True)
+def normal(states: np.ndarray, r: int) -> float:
+    """A standard normal draw (Box-Muller; 1 - u keeps the logarithm finite)."""
+    u = uniform(states, r)
+    v = uniform(states, r)
+    return math.sqrt(-2.0 * math.log(1.0 - u)) * math.cos(TWO_PI * v)
+
+
+@njit(cache=True)
+def gamma(states: np.ndarray, r: int, shape: float) -> float:
+    """A Gamma(shape, 1) draw by Marsaglia & Tsang's squeeze method ("A simple method for generating gamma
+    variables", ACM TOMS 26(3), 2000), with their boost U^(1/a) for shapes below 1."""
+    boost = 1.0
+    if shape < 1.0:
+        boost = (1.0 - uniform(states, r)) ** (1.0 / shape)
+        shape += 1.0
+    d = shape - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        x = normal(states, r)
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = 1.0 - uniform(states, r)
+        if u < 1.0 - 0.0331 * x * x * x * x or math.log(u) < 0.5 * x * x + d * (1.0 - v + math.log(v)):
+            return d * v * boost
+
+
+@njit(cache=True)
+def beta(states: np.ndarray, r: int, a: float, b: float) -> float:
+    """A Beta(a, b) draw as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b)."""
+    x = gamma(states, r, a)
+    y = gamma(states, r, b)
+    return x / (x + y)
+
+
+@njit(cache=True)
+def geometric(states: np.ndarray, r: int, p: float) -> int:
+    """The number of trials up to the first success, each succeeding with probability p (support 1, 2, ...)."""
+    if p >= 1.0:
+        return 1
+    return 1 + int(math.floor(math.log(1.0 - uniform(states, r)) / math.log1p(-p)))
+
+
+def states_from(generator: np.random.Generator, reps: int) -> np.ndarray:
+    """Starting states (reps,) uint64 of one stream per repetition, drawn from a NumPy generator: the r-th state
+    is the generator's r-th 64-bit output, so it does not depend on how many repetitions there are."""
+    return generator.integers(0, 2**64 - 1, reps, dtype=np.uint64, endpoint=True)
