@@ -35,8 +35,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "banditmap/ope/replay.py": ("tests/test_replay_verdicts.py", "tests/test_replay_compositions.py",
                                 "tests/test_replay.py"),
     "banditmap/sim/stats.py": ("tests/test_stats.py",),
-    "banditmap/sim/policies/mab.py": ("tests/test_mab_indices.py", "tests/test_policy_contract.py",
-                                      "tests/test_sim.py"),
+    "banditmap/sim/policies/mab.py": ("tests/test_mab_indices.py",),
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on
 # larger logs (seconds each, for every mutant they reach), and check the command and the log reader, not replay.
