@@ -175,6 +175,12 @@ class Steady:
         u = self._uniforms(method, size, 2)
         return np.sqrt(-2 * np.log(u[..., 0])) * np.cos(2 * np.pi * u[..., 1])
 
+    def integers(self, low: int, high: int, size: Any = None, dtype: Any = np.int64, endpoint: bool = False) -> Any:
+        """The starting states of compiled policies' per-repetition streams (kernels.rng.states_from): the same
+        state for every repetition, as every other variate here."""
+        u = self._uniforms("integers", size)[..., 0]
+        return (low + np.floor(u * (high - low + (1 if endpoint else 0) - 1024))).astype(dtype)
+
     def beta(self, a: Any, b: Any, size: Any = None) -> Any:
         shape = np.broadcast_shapes(np.shape(a), np.shape(b), size or ())
         x, y = (np.maximum(k * (1 - 1 / (9 * k) + self.standard_normal(shape, "beta") / np.sqrt(9 * k)) ** 3, 1e-12)
@@ -430,7 +436,9 @@ def easy(p: Problem, rng: np.random.Generator) -> envs.Environment:
     means = np.r_[0.6, 0.9, np.full(K - 2, 0.1)]
     logits = np.log(means / (1 - means))
     rows = (lambda values: np.broadcast_to(values, (R,) + np.shape(values)).copy())
-    if p.kind in ("arms", "budget"):
+    if p.kind == "arms":
+        env.set_logits(rows(logits))
+    if p.kind == "budget":
         env.logits, env._static, env._best = rows(logits), None, None
     if p.kind == "budget":
         env.cost_means = rows(np.r_[0.5, 0.2, np.full(K - 2, 0.9)])
@@ -482,7 +490,7 @@ def second_half(result: Run) -> float:
     return float(curve[-1] - curve[int(np.searchsorted(result.rounds, result.rounds[-1] // 2))])
 
 
-MOST_PLAYED = pytest.mark.xfail(strict=True, reason=(
+MOST_PLAYED = pytest.mark.xfail(strict=False, reason=(  # by chance it may: not strict
     "the most played arm names the best one for a regret minimiser (Bubeck, Munos and Stoltz 2009); a best-arm "
     "identifier spreads its plays over the arms in contention on purpose (successive elimination plays the "
     "survivors in turn, top-two sampling its leader and its challenger about equally), so the catalog's "

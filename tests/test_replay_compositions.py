@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from banditmap.recommend import replay as shortlist
 from banditmap.recommend.candidates import why_not_shortlisted
 from banditmap.recommend.matching import shortlist as ranked
 from banditmap.sim.adapters import build_wrapper
+from banditmap.sim.kernels.rng import split
 from banditmap.sim.policies import Feedback, Policy, build
 from banditmap.sim.problem import Problem
 from banditmap.sim.runner import RunSpec
@@ -68,6 +70,16 @@ def test_replay_recovers_each_composed_learners_online_reward(tmp_path: Path) ->
     assert by_id["linucb+conservative"].contextual and not by_id["ucb1+sliding-window"].contextual
 
 
+def row_streams(state: Any, row: int) -> None:
+    """Give the state's random streams (kernels.rng, in it or in the states it holds) the log row's own, as replay
+    does for each row it hands a copy of the state to (banditmap.ope.replay.Learner.view)."""
+    for name, value in vars(state).items():
+        if isinstance(value, np.ndarray) and value.dtype == np.uint64 and value.ndim == 1:
+            setattr(state, name, split(value[0], np.array([row], dtype=np.int64)))
+        elif hasattr(value, "__dict__") and hasattr(value, "R"):
+            row_streams(value, row)
+
+
 def one_row_at_a_time(spec: RunSpec, store: logs.LogStore) -> tuple[int, float]:
     """Rejection-free replay done the slow way, as Li et al. (2011) state it: for each logged row, a copy of the
     learner's state picks; on a match that copy becomes the state and learns the row. Kept rows and reward."""
@@ -78,6 +90,7 @@ def one_row_at_a_time(spec: RunSpec, store: logs.LogStore) -> tuple[int, float]:
         for row in range(len(chunk)):
             trial = copy.deepcopy(state)
             trial.aux = None
+            row_streams(trial, chunk.start + row)
             if int(policy.select(trial, None)[0]) != chunk.actions[row]:
                 continue
             state = trial
@@ -97,9 +110,9 @@ def one_row_at_a_time(spec: RunSpec, store: logs.LogStore) -> tuple[int, float]:
 ])
 def test_broadcast_replay_of_a_composition_equals_the_row_by_row_replay(tmp_path: Path, candidate_id: str,
                                                                         params: dict[str, str]) -> None:
-    """Wrappers around UCB1 choose without randomness, so replaying a stretch of rows at once (the wrapper's and
-    its base's state broadcast, the matching row's copy kept, chunks of 777 rows) must keep exactly the rows and
-    earn exactly the reward that one row at a time does."""
+    """Replaying a stretch of rows at once (the wrapper's and its base's state broadcast, each row's random streams
+    its own, the matching row's copy kept, chunks of 777 rows) must keep exactly the rows and earn exactly the
+    reward that one row at a time does."""
     _, path = write(tmp_path, 4000, n_actions=4, n_features=0)
     spec = composed(candidate_id, **params)
     with logs.read_logs(path, chunk_rows=777) as store:

@@ -128,7 +128,9 @@ BEST_ARM = {"successive-elimination", "top-two-ts"}
 NONSTATIONARY = {"sw-ucb", "discounted-ucb", "discounted-ts", "exp3-s"}
 # EXP3.P's tuning for high-probability bounds against adaptive adversaries explores far more than stochastic
 # problems need (measured: 0.88 of random play's regret at 3,000 rounds, 0.77 at 10,000, seed 2)
-SLOW = {"exp3-p": (10000, 0.85)}
+# Conservative UCB plays arm 0 until its confidence bounds show a better arm safe, which takes long on click rates
+# of a few percent (measured, seed 2, 5 arms: 0.82 of random play's regret at 3,000 rounds, 0.71 at 10,000)
+SLOW = {"exp3-p": (10000, 0.85), "conservative-ucb": (10000, 0.8)}
 
 
 @pytest.mark.parametrize("simulator", sorted(set(SIMULATED) - BEST_ARM))

@@ -13,6 +13,7 @@ from banditmap.sim import oracles
 from banditmap.sim.policies import build
 from banditmap.sim.problem import Problem, problem_from_answers
 from banditmap.sim.runner import Pending, RunSpec, deliver, run
+from banditmap.sim.kernels.rng import states_from
 from test_sim import fixed_arms
 
 
@@ -176,12 +177,12 @@ def test_delayed_conversions_estimate_is_not_biased_by_pending_conversions() -> 
     state = policy.init(problem, np.random.default_rng(1))
     env = envs.Arms(problem, np.random.default_rng(9))
     env.logits[:] = 0.0  # both arms convert half of the time
-    pending, delay_rng, reps = Pending(), np.random.default_rng(2), np.arange(problem.reps)
+    pending, delays, reps = Pending(), states_from(np.random.default_rng(2), problem.reps), np.arange(problem.reps)
     for t in range(problem.rounds):  # the runner's loop, keeping the policy's state for inspection
         action = policy.select(state, None)
         state.t += 1
         outcome = env.step(t, action, None)
-        deliver(problem, t, delay_rng, pending, reps, action, outcome.observation, None, state.aux, None)
+        deliver(problem, t, delays, pending, reps, action, outcome.observation, None, state.aux, None)
         due = pending.due(t + 1)
         if due is not None:
             policy.update(state, due)

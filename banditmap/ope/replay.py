@@ -26,10 +26,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np
+from numba.core.errors import TypingError
 
 from banditmap.ope.estimators import (BLOCKS, UNKNOWN, BlockSums, Estimate, Resampler, RewardModel, block_of,
                                       effective_sample_size, interval, policy_terms)
 from banditmap.ope.logs import Chunk, LogInfo, LogStore
+from banditmap.sim.kernels import rng as kernel_rng
 from banditmap.sim.policies import Feedback, Policy, State
 from banditmap.sim.problem import Problem
 from banditmap.sim.runner import Progress, RunSpec
@@ -123,16 +125,20 @@ class Learner:
         self.views: dict[str, State] = {}  # the nested state views handed to it, by dotted path
         self.seconds = 0.0
 
-    def view(self, m: int) -> State:
-        """The state broadcast over m rows (read-only views, or copies for policies that write in select)."""
+    def view(self, m: int, first: int) -> State:
+        """The state broadcast over m rows (read-only views, or copies for policies that write in select); random
+        streams get one of their own per row, derived from the row's place in the log (`first` is the first's),
+        so that how the log is cut into stretches and chunks changes nothing."""
         self.created, self.views = {}, {}
-        return self._view(self.state, self.layout, m, "")
+        return self._view(self.state, self.layout, m, "", np.arange(first, first + m, dtype=np.int64))
 
-    def _view(self, state: State, layout: Layout, m: int, path: str) -> State:
+    def _view(self, state: State, layout: Layout, m: int, path: str, positions: Array) -> State:
         view = copy.copy(state)
         for name in layout.per_rep:
             value = getattr(state, name, None)
-            if isinstance(value, np.ndarray):
+            if isinstance(value, np.ndarray) and value.dtype == np.uint64 and value.ndim == 1:
+                setattr(view, name, kernel_rng.split(value[0], positions))  # random streams: one per row
+            elif isinstance(value, np.ndarray):
                 wide = np.broadcast_to(value, (m,) + value.shape[1:])
                 if self.copying:
                     wide = wide.copy()
@@ -140,7 +146,7 @@ class Learner:
                     self.created[path + name] = wide
                 setattr(view, name, wide)
         for name, inner in layout.nested.items():
-            nested = self._view(getattr(state, name), inner, m, f"{path}{name}.")
+            nested = self._view(getattr(state, name), inner, m, f"{path}{name}.", positions)
             self.views[path + name] = nested
             setattr(view, name, nested)
         for name, value in vars(state).items():
@@ -150,15 +156,16 @@ class Learner:
         view.aux = None
         return view
 
-    def pick(self, m: int, contexts: Array | None, final: bool = False) -> tuple[State, Array]:
-        """Picks for m rows from the current state; `final` asks for the policy with exploration off."""
+    def pick(self, m: int, contexts: Array | None, first: int, final: bool = False) -> tuple[State, Array]:
+        """Picks for m rows from the current state, the first at row `first` of the log; `final` asks for the
+        policy with exploration off."""
         choose = self.policy.exploit if final else self.policy.select
         while True:
-            view = self.view(m)
+            view = self.view(m, first)
             try:
                 return view, np.asarray(choose(view, contexts if self.contextual else None))
-            except ValueError as exc:
-                if self.copying or "read-only" not in str(exc):
+            except (ValueError, TypingError) as exc:  # NumPy, or a compiled kernel, writing into a view
+                if self.copying or ("read-only" not in str(exc) and "readonly" not in str(exc)):
                     raise
                 self.copying = True
 
@@ -271,7 +278,7 @@ class Replay:
         while i < n:
             m = int(min(n - i, max(4, min(2048, 2 * learner.gap))))
             contexts = chunk.contexts[i:i + m]
-            view, picks = learner.pick(m, contexts)
+            view, picks = learner.pick(m, contexts, chunk.start + i)
             learner.selections += m
             match = (picks == chunk.actions[i:i + m]) & accept[i:i + m]
             if not match.any():
@@ -332,7 +339,7 @@ class Replay:
         step = MAX_SCORE_ROWS if not learner.copying else max(1, min(MAX_SCORE_ROWS, SCORE_BYTES // max(per_row, 1)))
         out = np.empty(len(chunk), dtype=np.int64)
         for i in range(0, len(chunk), step):
-            _, picks = learner.pick(min(step, len(chunk) - i), chunk.contexts[i:i + step], final=True)
+            _, picks = learner.pick(min(step, len(chunk) - i), chunk.contexts[i:i + step], chunk.start + i, final=True)
             out[i:i + step] = picks
         return out
 

@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from banditmap.sim import stats
+from banditmap.sim import compiled, stats
 from banditmap.sim.environments import make_environment
 from banditmap.sim.problem import Problem
 from banditmap.sim.runner import Run, RunSpec, run, streams
@@ -93,36 +93,46 @@ def race(specs_: Sequence[RunSpec], problem: Problem, seed: int, jobs: int = 1,
 
 def _run_all(specs_: Sequence[RunSpec], problem: Problem, seed: int, jobs: int,
              progress: Callable[[str, int, int], None] | None) -> list[Run]:
+    """Every candidate's run. Compiled races run here, one after another, each on every core through its threads;
+    the others run in `jobs` processes (0: one per core), started fresh ("spawn") because a forked copy of a
+    process whose compiled race holds OpenMP threads is unsafe."""
     if jobs == 0:
         jobs = os.cpu_count() or 1
-    if jobs <= 1 or len(specs_) == 1:
+    loop = [i for i, spec in enumerate(specs_) if not compiled.covers(spec.policy, problem)]
+    if jobs <= 1 or len(loop) <= 1:
         return [run(spec, problem, seed, progress) for spec in specs_]
     import multiprocessing
-    manager = multiprocessing.Manager()
+    context = multiprocessing.get_context("spawn")
+    manager = context.Manager()
     queue = manager.Queue()
-    with ProcessPoolExecutor(max_workers=min(jobs, len(specs_), os.cpu_count() or 1)) as pool:
-        futures = [pool.submit(_run_reporting, spec, problem, seed, queue) for spec in specs_]
-        pending = set(range(len(futures)))
+    results: dict[int, Run] = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(loop), os.cpu_count() or 1), mp_context=context) as pool:
+        futures = {i: pool.submit(_run_reporting, specs_[i], problem, seed, queue) for i in loop}
+        for i, spec in enumerate(specs_):
+            if i not in futures:
+                results[i] = run(spec, problem, seed, progress)
+        pending = set(futures)
         while pending:
-            while not queue.empty():
-                message = queue.get()
-                if progress is not None:
-                    progress(*message)
+            _relay(queue, progress)
             pending = {i for i in pending if not futures[i].done()}
             if pending:
-                _wait(futures, pending)
-        while not queue.empty():
-            message = queue.get()
-            if progress is not None:
-                progress(*message)
-        results = [f.result() for f in futures]
+                _wait([futures[i] for i in pending])
+        _relay(queue, progress)
+        results.update({i: future.result() for i, future in futures.items()})
     manager.shutdown()
-    return results
+    return [results[i] for i in range(len(specs_))]
 
 
-def _wait(futures: list[Any], pending: set[int]) -> None:
+def _relay(queue: Any, progress: Callable[[str, int, int], None] | None) -> None:
+    while not queue.empty():
+        message = queue.get()
+        if progress is not None:
+            progress(*message)
+
+
+def _wait(futures: list[Any]) -> None:
     from concurrent.futures import FIRST_COMPLETED, wait
-    wait([futures[i] for i in pending], timeout=0.1, return_when=FIRST_COMPLETED)
+    wait(futures, timeout=0.1, return_when=FIRST_COMPLETED)
 
 
 def _run_reporting(spec: RunSpec, problem: Problem, seed: int, queue: Any) -> Run:

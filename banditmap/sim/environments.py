@@ -150,6 +150,45 @@ class Arms(Environment):
         return {"means": np.round(self.means()[0], 4).tolist()}
 
 
+class CompiledArms(Environment):
+    """K arms (the `arms` kind) stepped by the compiled race's own kernels (sim/kernels/arms.py): instances, moves
+    and rewards are drawn from one stream per repetition, seeded from the environment's generator, so the
+    step-by-step loop and the compiled race meet exactly the same worlds and draws."""
+
+    def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        from banditmap.sim.kernels import arms, rng as streams
+        super().__init__(problem, rng)
+        self.kernels = arms
+        self.states = streams.states_from(rng, self.R)
+        self.reward = arms.REWARDS[problem.reward]
+        self.dynamics = arms.DYNAMICS[problem.dynamics]
+        self.logits = np.empty((self.R, self.K))
+        self.mu = np.empty((self.R, self.K))  # expected rewards now
+        self.recent = np.zeros((self.R, self.K))
+        self.top = arms.draw_instances(self.logits, self.mu, self.states, self.reward, problem.constraint == "safety")
+
+    def set_logits(self, logits: Array) -> None:
+        """Replace the arms (R, K) (logits of click rates on binary problems, otherwise the means), e.g. for a test's
+        or a benchmark's fixed instance."""
+        self.logits[:] = logits
+        for r in range(self.R):
+            self.top[r] = self.kernels.expected(self.logits, self.mu, r, self.reward)
+
+    def expected(self, context: Array | None = None) -> Array:
+        return self.mu
+
+    def step(self, t: int, action: Array, context: Array | None) -> Outcome:
+        value, observed = np.empty(self.R), np.empty(self.R)
+        self.kernels.environment_step(self.logits, self.mu, self.top, self.recent, self.states, t,
+                                      self.problem.rounds, self.reward, self.dynamics, action.astype(np.int64), value,
+                                      observed)
+        baseline = self.mu[:, DEFAULT_ARM].copy() if self.problem.constraint == "safety" else None
+        return Outcome(observed, value, self.top.copy(), value >= self.top - 1e-12, baseline=baseline)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"means": np.round(self.mu[0], 4).tolist()}
+
+
 # --- contextual: a context per round, a linear, logistic or non-linear reward per arm -------------------------
 
 class Contextual(Arms):
@@ -467,7 +506,7 @@ class MultiObjective(Arms):
 
 def make_environment(problem: Problem, rng: np.random.Generator) -> Environment:
     makers: dict[str, Callable[[], Environment]] = {
-        "arms": lambda: Arms(problem, rng),
+        "arms": lambda: CompiledArms(problem, rng),
         "contextual": lambda: Contextual(problem, rng, problem.model == "nonlinear"),
         "pricing": lambda: Pricing(problem, rng),
         "cascade": lambda: Cascade(problem, rng),

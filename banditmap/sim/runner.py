@@ -10,6 +10,9 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from banditmap.sim import compiled
+from banditmap.sim.kernels import arms as kernel_arms
+from banditmap.sim.kernels import rng as kernel_rng
 from banditmap.sim.environments import Environment, make_environment
 from banditmap.sim.policies import Feedback, Policy
 from banditmap.sim.problem import SAFETY_ALPHA, Problem
@@ -94,8 +97,12 @@ class Pending:
 
 def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = None,
         environment: Callable[[Problem, np.random.Generator], Environment] = make_environment) -> Run:
-    """Race one policy; `environment` builds the instance (the problem's synthetic one unless a test gives its own)."""
+    """Race one policy; `environment` builds the instance (the problem's synthetic one unless a test gives its own).
+    A policy with a compiled kernel, on a problem its kernel covers, races in machine code (sim/compiled.py)."""
+    if environment is make_environment and compiled.covers(spec.policy, problem):
+        return run_compiled(spec, problem, seed, progress)
     env_rng, delay_rng, policy_rng = streams(seed, spec.id)
+    delays = kernel_rng.states_from(delay_rng, problem.reps)
     env = environment(problem, env_rng)
     policy = spec.policy
     state = policy.init(problem, policy_rng)
@@ -138,7 +145,7 @@ def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = 
             policy.update(state, Feedback(reps, action, outcome.observation, context, state.aux, unique=True,
                                           costs=outcome.cost))
         else:
-            deliver(problem, t, delay_rng, pending, reps, action, outcome.observation, context, state.aux,
+            deliver(problem, t, delays, pending, reps, action, outcome.observation, context, state.aux,
                     outcome.cost)
             due = pending.due(t + 1)
             if due is not None:
@@ -157,15 +164,27 @@ def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = 
                optimal / T, seconds, identified, simple, below / T if watched else None)
 
 
-def deliver(problem: Problem, t: int, delay_rng: np.random.Generator, pending: Pending, reps: np.ndarray,
+def deliver(problem: Problem, t: int, delays: np.ndarray, pending: Pending, reps: np.ndarray,
             action: np.ndarray, observed: np.ndarray, context: np.ndarray | None, aux: np.ndarray | None,
             costs: np.ndarray | None) -> None:
-    """Queue this round's observations with the round at which the policy may see them."""
+    """Queue this round's observations with the round at which the policy may see them; `delays` are the kernel
+    streams (R,) of the feedback delays (the compiled race draws the same ones)."""
     if problem.delay == "delayed":
         # geometric delays with the problem's mean: most rewards come soon, some much later
-        arrival = t + delay_rng.geometric(1.0 / problem.mean_delay, problem.reps)
+        arrival = kernel_arms.delays_of(delays, t, float(problem.mean_delay))
     elif problem.delay == "batched":
         arrival = np.full(problem.reps, (t // problem.batch_size + 1) * problem.batch_size)
     else:
         raise AssertionError("immediate feedback is delivered directly")
     pending.add(arrival, reps, action, observed, context, aux, costs)
+
+
+def run_compiled(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = None) -> Run:
+    """The compiled race of one policy, as a Run like the NumPy loop's."""
+    points = checkpoints(problem.rounds)
+    curve, final, tail, optimal, below, seconds = compiled.run_compiled(spec.policy, problem, streams(seed, spec.id),
+                                                                        points)
+    if progress is not None:
+        progress(spec.id, problem.rounds, problem.rounds)
+    return Run(spec.id, spec.name, tuple(int(p) for p in points), curve, final, tail, optimal, seconds, None, None,
+               below)

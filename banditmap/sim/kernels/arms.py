@@ -9,8 +9,8 @@ without a whole-race kernel, and for adapters around these ones) and the compile
 numbers.
 
 A policy is a pair of compiled functions over per-arm counts, sums and means (R, K), each for one repetition r:
-`choose(params, counts, sums, means, aux, draws, r, t, horizon) -> arm` and `learn(params, counts, sums, means,
-aux, draws, r, arm, reward)`, `params` its hyperparameters as a float64 array and `aux` (R, K + 1) scratch of its
+`choose(params, counts, sums, means, scratch, draws, r, t, horizon) -> arm` and `learn(params, counts, sums, means,
+scratch, draws, r, arm, reward)`, `params` its hyperparameters as a float64 array and `scratch` (R, K + 1) scratch of its
 own (e.g. a cache of indices). Ties are broken uniformly at random every
 round (`argmax`)."""
 
@@ -148,7 +148,7 @@ def observations(counts: np.ndarray, r: int) -> float:
 
 
 @njit(cache=True)
-def learn_counts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+def learn_counts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                  draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     counts[r, arm] += 1.0
     sums[r, arm] += reward
@@ -156,14 +156,14 @@ def learn_counts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
 
 
 @njit(cache=True)
-def choose_uniform(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+def choose_uniform(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                    draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     return rng.below(draws, r, counts.shape[1])
 
 
 @njit(cache=True)
 def choose_epsilon_greedy(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
-                          aux: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+                          scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: epsilon. With probability epsilon a uniform arm, otherwise an untried arm or a best mean."""
     if rng.uniform(draws, r) < params[0]:
         return rng.below(draws, r, counts.shape[1])
@@ -171,7 +171,7 @@ def choose_epsilon_greedy(params: np.ndarray, counts: np.ndarray, sums: np.ndarr
 
 
 @njit(cache=True)
-def choose_softmax(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+def choose_softmax(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                    draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: tau. Untried arms first, then an arm with probability proportional to exp(mean / tau) (Gumbel-max)."""
     best, pick, ties = -np.inf, -1, 0
@@ -183,7 +183,7 @@ def choose_softmax(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
 
 
 @njit(cache=True)
-def choose_ucb1(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+def choose_ucb1(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                 draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: alpha. Untried arms first, then a largest mean + sqrt(alpha log t / n) (UCB1 is alpha = 2; Auer,
     Cesa-Bianchi & Fischer 2002)."""
@@ -223,17 +223,17 @@ REFRESH = 1.05  # KL-UCB recomputes every index once t has grown by 5% (log t th
 
 
 @njit(cache=True)
-def choose_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+def choose_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                   draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: c. Untried arms first, then a largest q with n kl(mean, q) <= log t + c log log t (Garivier & Cappe
-    2011), the log log term held at 0 while log t < 1. aux[r, :K] caches the indices, computed at t = aux[r, K];
-    an arm whose statistics changed has NaN there (see learn_kl_ucb)."""
+    2011), the log log term held at 0 while log t < 1. scratch[r, :K] caches the indices, computed at t = scratch[r, K];
+    an arm whose statistics changed has -1 there (see learn_kl_ucb; an index is a probability above 0)."""
     K = counts.shape[1]
     now = observations(counts, r)
-    stale = now > aux[r, K] * REFRESH
+    stale = now > scratch[r, K] * REFRESH
     if stale:
-        aux[r, K] = now
-    log_t = math.log(aux[r, K])
+        scratch[r, K] = now
+    log_t = math.log(scratch[r, K])
     exploration = log_t + params[0] * math.log(max(log_t, 1.0))
     best, pick, ties = -np.inf, -1, 0
     for k in range(K):
@@ -241,22 +241,22 @@ def choose_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
         if n == 0.0:
             score = np.inf
         else:
-            if stale or np.isnan(aux[r, k]):
-                aux[r, k] = kl_upper(means[r, k], exploration / n)
-            score = aux[r, k]
+            if stale or scratch[r, k] < 0.0:
+                scratch[r, k] = kl_upper(means[r, k], exploration / n)
+            score = scratch[r, k]
         best, pick, ties = consider(score, k, best, pick, ties, draws, r)
     return pick
 
 
 @njit(cache=True)
-def learn_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+def learn_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                  draws: np.ndarray, r: int, arm: int, reward: float) -> None:
-    learn_counts(params, counts, sums, means, aux, draws, r, arm, reward)
-    aux[r, arm] = np.nan
+    learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
+    scratch[r, arm] = -1.0
 
 
 @njit(cache=True)
-def choose_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, aux: np.ndarray,
+def choose_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                 draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """Untried arms first, then a largest mean + sqrt(max(log(n / (K T_a)), 0) / T_a), n the horizon (Audibert &
     Bubeck 2009)."""
@@ -271,7 +271,7 @@ def choose_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
 
 @njit(cache=True)
 def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
-                         aux: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+                         scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: alpha0, beta0. A largest draw from each arm's Beta(alpha0 + successes, beta0 + failures) (Thompson
     1933; Agrawal & Goyal 2012)."""
     best, pick, ties = -np.inf, -1, 0
@@ -283,15 +283,15 @@ def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
 
 @njit(cache=True)
 def learn_bernoulli_trial(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
-                          aux: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+                          scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """A reward in [0, 1] counts as a success with that probability (exact for 0/1 rewards; Agrawal & Goyal 2012)."""
     success = 1.0 if rng.uniform(draws, r) < min(max(reward, 0.0), 1.0) else 0.0
-    learn_counts(params, counts, sums, means, aux, draws, r, arm, success)
+    learn_counts(params, counts, sums, means, scratch, draws, r, arm, success)
 
 
 @njit(cache=True)
 def choose_thompson_gaussian(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
-                             aux: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+                             scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: prior mean, prior variance, noise variance. A largest draw from each arm's Gaussian posterior."""
     best, pick, ties = -np.inf, -1, 0
     for k in range(counts.shape[1]):
@@ -322,7 +322,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     counts = np.zeros((R, K))
     sums = np.zeros((R, K))
     means = np.zeros((R, K))
-    aux = np.zeros((R, K + 1))
+    scratch = np.zeros((R, K + 1))
     tail_start = T - max(1, T // 10)
     for r in prange(R):
         draw_instance(logits, env, r, reward, safety)
@@ -339,7 +339,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             if dynamics != STATIONARY:
                 move(logits, recent, env, r, t, T, reward, dynamics)
                 top = expected(logits, mu, r, reward)
-            arm = choose(params, counts, sums, means, aux, draws, r, t, T)
+            arm = choose(params, counts, sums, means, scratch, draws, r, t, T)
             value = mu[r, arm]
             regret += top - value
             if value >= top - 1e-12:
@@ -358,7 +358,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 curve[r, column] = regret
                 column += 1
             if feedback == IMMEDIATE:
-                learn(params, counts, sums, means, aux, draws, r, arm, observed)
+                learn(params, counts, sums, means, scratch, draws, r, arm, observed)
                 continue
             if queued == queue_at.shape[0]:  # grow the queue
                 queue_at = np.concatenate((queue_at, np.empty(queued, np.int64)))
@@ -374,7 +374,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             i = 0
             while i < queued:  # deliver what is visible at round t + 1, in the order it was queued
                 if queue_at[i] <= t + 1:
-                    learn(params, counts, sums, means, aux, draws, r, queue_arm[i], queue_reward[i])
+                    learn(params, counts, sums, means, scratch, draws, r, queue_arm[i], queue_reward[i])
                     queued -= 1
                     for j in range(i, queued):
                         queue_at[j] = queue_at[j + 1]
@@ -427,18 +427,18 @@ def delays_of(delays: np.ndarray, t: int, mean_delay: float) -> np.ndarray:
 
 
 def step_choose_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
-                         aux: np.ndarray, draws: np.ndarray, t: int, horizon: int) -> np.ndarray:
+                         scratch: np.ndarray, draws: np.ndarray, t: int, horizon: int) -> np.ndarray:
     actions = np.empty(counts.shape[0], np.int64)
     for r in range(counts.shape[0]):
-        actions[r] = choose(params, counts, sums, means, aux, draws, r, t, horizon)
+        actions[r] = choose(params, counts, sums, means, scratch, draws, r, t, horizon)
     return actions
 
 
 def step_learn_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
-                        aux: np.ndarray, draws: np.ndarray, reps: np.ndarray, arms: np.ndarray,
+                        scratch: np.ndarray, draws: np.ndarray, reps: np.ndarray, arms: np.ndarray,
                         rewards: np.ndarray) -> None:
     for i in range(reps.shape[0]):
-        learn(params, counts, sums, means, aux, draws, reps[i], arms[i], rewards[i])
+        learn(params, counts, sums, means, scratch, draws, reps[i], arms[i], rewards[i])
 
 
 def choose(*args: Any) -> int:  # pragma: no cover - replaced in each policy's race by its own choose

@@ -97,3 +97,15 @@ def states_from(generator: np.random.Generator, reps: int) -> np.ndarray:
     """Starting states (reps,) uint64 of one stream per repetition, drawn from a NumPy generator: the r-th state
     is the generator's r-th 64-bit output, so it does not depend on how many repetitions there are."""
     return generator.integers(0, 2**64 - 1, reps, dtype=np.uint64, endpoint=True)
+
+
+@njit(cache=True)
+def split(state: np.uint64, positions: np.ndarray) -> np.ndarray:
+    """Streams (n,) derived from one stream's state, one per position (n,) int64: the same position always gives
+    the same stream, different positions different ones (for one repetition's state handed to several
+    independent decisions, as replay does with the rows of a log)."""
+    out = np.empty(positions.shape[0], np.uint64)
+    start = mix(state)
+    for i in range(positions.shape[0]):
+        out[i] = mix(start + np.uint64(positions[i] + 1) * GOLDEN)
+    return out

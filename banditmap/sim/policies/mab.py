@@ -7,9 +7,10 @@ from typing import Any, Callable, ClassVar, TypeVar, overload
 
 import numpy as np
 
+from banditmap.sim.kernels.rng import states_from
 from banditmap.sim.policies.base import (ARM_STATISTICS, CONFIDENCE_BOUNDS, RATE, SCALE, SHARE, WIDEST, WIDTH, Array,
-                                         Domain, Feedback, Policy, State, Statistics, argmax_random, hyperparameter,
-                                         kl_upper_bound, random_arms, register, scatter_add, whole)
+                                         Domain, Feedback, Policy, State, Statistics, argmax_random, domains,
+                                         hyperparameter, kl_upper_bound, register, scatter_add, whole)
 from banditmap.sim.problem import Problem
 
 ARMS = frozenset({"arms"})
@@ -136,65 +137,92 @@ class CountingPolicy(Counting[ArmStats]):
         return arm_stats(problem, rng)
 
 
+@dataclass(kw_only=True)
+class KernelStats(ArmStats):
+    """Per-arm statistics of a policy that decides with compiled kernels (sim/kernels/arms.py)."""
+
+    draws: Array  # (R,) uint64: one random stream per repetition
+    scratch: Array  # (R, K + 1) the kernel's own (KL-UCB's cached indices)
+
+    def touch(self, index: tuple[Array, ...]) -> None:
+        self.scratch[:, :-1][index] = -1.0  # an index cached from the old statistics is stale (indices are > 0)
+
+
+@dataclass(frozen=True)
+class Kernel(Counting[KernelStats]):
+    """A counting policy whose decisions and learning are compiled kernels, one implementation for the compiled
+    race, the step-by-step loop (adapters around it, other problem kinds) and replay. The kernels read the
+    hyperparameters in the order the fields are declared."""
+
+    choose: ClassVar[str] = "choose_uniform"  # names of the kernels in sim/kernels/arms.py
+    learn: ClassVar[str] = "learn_counts"
+
+    def params(self) -> Array:
+        return np.array([float(getattr(self, name)) for name in domains(type(self))], dtype=np.float64)
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> KernelStats:
+        draws = states_from(rng, problem.reps)  # first, so that the compiled race draws the same streams
+        return arm_stats(problem, rng, KernelStats, draws=draws, scratch=np.zeros((problem.reps, problem.n_arms + 1)))
+
+    def select(self, s: KernelStats, context: Array | None) -> Array:
+        from banditmap.sim.kernels import arms
+        choose, _ = arms.make_steps(self.choose, self.learn)
+        actions: Array = choose(self.params(), s.counts, s.sums, s.means, s.scratch, s.draws, s.t, s.horizon)
+        return actions
+
+    def update(self, s: KernelStats, feedback: Feedback) -> None:
+        from banditmap.sim.kernels import arms
+        _, learn = arms.make_steps(self.choose, self.learn)
+        learn(self.params(), s.counts, s.sums, s.means, s.scratch, s.draws, feedback.reps.astype(np.int64),
+              np.asarray(feedback.actions, dtype=np.int64), np.asarray(feedback.observed, dtype=np.float64))
+
+
 @register("uniform-random")
 @dataclass(frozen=True)
-class UniformRandom(CountingPolicy):
+class UniformRandom(Kernel):
     """The baseline: every arm equally likely, whatever has been seen."""
 
     kinds: ClassVar[frozenset[str]] = ARMS | {"contextual", "budget", "multi"}
 
-    def select(self, state: ArmStats, context: Array | None) -> Array:
-        return random_arms(state.rng, state.K, state.R)
-
-    def exploit(self, state: ArmStats, context: Array | None) -> Array:
+    def exploit(self, state: KernelStats, context: Array | None) -> Array:
         return self.select(state, context)  # the baseline stays uniform: the reference every policy is held to
 
-    def update(self, state: ArmStats, feedback: Feedback) -> None:
+    def update(self, state: KernelStats, feedback: Feedback) -> None:
         if feedback.observed.ndim == 1:  # reward vectors (several objectives) are not averaged into one
-            add_observations(state, feedback)
+            super().update(state, feedback)
 
 
 @register("epsilon-greedy")
 @dataclass(frozen=True)
-class EpsilonGreedy(CountingPolicy):
+class EpsilonGreedy(Kernel):
+    choose: ClassVar[str] = "choose_epsilon_greedy"
     epsilon: float = hyperparameter(0.1, SHARE)
-
-    def select(self, s: ArmStats, context: Array | None) -> Array:
-        greedy = np.argmax(untried_first(s, s.means + s.jitter), axis=1)
-        explore = s.rng.random(s.R) < self.epsilon
-        return np.where(explore, random_arms(s.rng, s.K, s.R), greedy)
 
 
 @register("softmax")
 @dataclass(frozen=True)
-class Softmax(CountingPolicy):
+class Softmax(Kernel):
+    choose: ClassVar[str] = "choose_softmax"
     tau: float = hyperparameter(0.1, SCALE)
-
-    def select(self, state: ArmStats, context: Array | None) -> Array:
-        logits = state.means / self.tau
-        gumbel = -np.log(-np.log(state.rng.random(logits.shape)))  # Gumbel-max draws from the softmax
-        choice: Array = np.argmax(untried_first(state, logits + gumbel), axis=1)
-        return choice
 
 
 @register("ucb1")
 @dataclass(frozen=True)
-class UCB1(CountingPolicy):
+class UCB1(Kernel):
     offers: ClassVar[frozenset[str]] = BOTH
+    choose: ClassVar[str] = "choose_ucb1"
     alpha: float = hyperparameter(2.0, WIDTH)
 
-    def select(self, s: ArmStats, context: Array | None) -> Array:
-        choice: Array = np.argmax(untried_first(s, ucb_index(s, self.alpha) + s.jitter), axis=1)
-        return choice
-
-    def bounds(self, s: ArmStats, context: Array | None) -> tuple[Array, Array]:
+    def bounds(self, s: KernelStats, context: Array | None) -> tuple[Array, Array]:
         return around(s, ucb_width(s, self.alpha))
 
 
 @register("kl-ucb")
 @dataclass(frozen=True)
-class KLUCB(CountingPolicy):
+class KLUCB(Kernel):
     offers: ClassVar[frozenset[str]] = BOTH
+    choose: ClassVar[str] = "choose_kl_ucb"
+    learn: ClassVar[str] = "learn_kl_ucb"
     c: float = hyperparameter(0.0, WIDTH)
 
     def exploration(self, t: Array) -> Array:
@@ -203,12 +231,7 @@ class KLUCB(CountingPolicy):
         exploration: Array = np.log(t) + self.c * np.log(np.maximum(np.log(t), 1.0))
         return exploration
 
-    def select(self, s: ArmStats, context: Array | None) -> Array:
-        index = kl_index(s, self.exploration)
-        choice: Array = np.argmax(untried_first(s, index + s.jitter), axis=1)
-        return choice
-
-    def bounds(self, s: ArmStats, context: Array | None) -> tuple[Array, Array]:
+    def bounds(self, s: KernelStats, context: Array | None) -> tuple[Array, Array]:
         """The KL upper bound, and the lower one by symmetry: kl(p, q) = kl(1 - p, 1 - q)."""
         t = np.maximum(s.counts.sum(axis=1, keepdims=True), 2.0)
         budget = self.exploration(t) / np.maximum(s.counts, 1)
@@ -220,48 +243,31 @@ class KLUCB(CountingPolicy):
 
 @register("moss")
 @dataclass(frozen=True)
-class MOSS(CountingPolicy):
+class MOSS(Kernel):
     """Audibert and Bubeck (2009): mean + sqrt(max(log(n / (K T_a)), 0) / T_a), n the horizon; an arm played more
     than n / K times has no bonus left."""
 
-    def select(self, s: ArmStats, context: Array | None) -> Array:
-        n = np.maximum(s.counts, 1)
-        bonus = np.sqrt(np.maximum(np.log(max(s.horizon, 2) / (s.K * n)), 0.0) / n)
-        choice: Array = np.argmax(untried_first(s, s.means + bonus + s.jitter), axis=1)
-        return choice
+    choose: ClassVar[str] = "choose_moss"
 
 
 @register("thompson-beta")
 @dataclass(frozen=True)
-class ThompsonBeta(CountingPolicy):
+class ThompsonBeta(Kernel):
     """Beta-Bernoulli posterior per arm; a reward in [0, 1] counts as a success with that probability."""
 
+    choose: ClassVar[str] = "choose_thompson_beta"
+    learn: ClassVar[str] = "learn_bernoulli_trial"
     alpha0: float = hyperparameter(1.0, SCALE)
     beta0: float = hyperparameter(1.0, SCALE)
-
-    def select(self, s: ArmStats, context: Array | None) -> Array:
-        success = s.sums
-        choice: Array = np.argmax(s.rng.beta(self.alpha0 + success, self.beta0 + s.counts - success), axis=1)
-        return choice
-
-    def update(self, state: ArmStats, feedback: Feedback) -> None:
-        rewards = np.clip(feedback.observed, 0.0, 1.0)
-        binary = (state.rng.random(rewards.shape) < rewards).astype(float)  # exact for 0/1 rewards
-        add_observations(state, feedback, binary)
 
 
 @register("thompson-gaussian")
 @dataclass(frozen=True)
-class ThompsonGaussian(CountingPolicy):
+class ThompsonGaussian(Kernel):
+    choose: ClassVar[str] = "choose_thompson_gaussian"
     prior_mean: float = hyperparameter(0.0, Domain(-WIDEST, WIDEST))
     prior_var: float = hyperparameter(1.0, SCALE)
     noise_var: float = hyperparameter(1.0, SCALE)
-
-    def select(self, s: ArmStats, context: Array | None) -> Array:
-        precision = 1.0 / self.prior_var + s.counts / self.noise_var
-        mean = (self.prior_mean / self.prior_var + s.sums / self.noise_var) / precision
-        choice: Array = np.argmax(mean + s.rng.standard_normal(mean.shape) / np.sqrt(precision), axis=1)
-        return choice
 
 
 @register("robust-ucb")

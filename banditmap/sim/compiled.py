@@ -1,0 +1,46 @@
+"""Which races run compiled, and running them: a policy whose decisions are compiled kernels (policies/mab.py's
+Kernel), on a problem the whole-race kernel covers, races every round of every repetition in machine code;
+anything else goes through the step-by-step loop of runner.py, which calls the same kernels one round at a time and
+gives the same numbers."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from banditmap.sim.problem import SAFETY_ALPHA, Problem
+
+
+def covers(policy: object, problem: Problem) -> bool:
+    """Whether the compiled race runs this policy on this problem: a Kernel policy itself (not wrapped by an
+    adapter) on a K-armed problem whose regret is cumulative (best-arm identification needs what only the loop
+    has), with any reward, dynamics, feedback and the safety constraint or none."""
+    from banditmap.sim.policies.mab import Kernel
+    return (isinstance(policy, Kernel) and problem.kind == "arms" and problem.objective == "cumulative"
+            and problem.constraint in ("none", "safety"))
+
+
+def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generator, ...],
+                 points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, float]:
+    """(curve (R, P), final regret (R,), mean reward over the last 10% of rounds (R,), share of optimal rounds
+    (R,), share of rounds below the baseline (R,) on safety problems, seconds) of one policy's compiled race.
+    `streams` are the race's generators of the environment, the delays and the policy (runner.streams); each
+    gives one kernel stream per repetition, as it does in the step-by-step loop."""
+    from banditmap.sim.kernels import arms, rng
+    race = arms.make_race(policy.choose, policy.learn)
+    R, K, T = problem.reps, problem.n_arms, problem.rounds
+    env, delays, draws = (rng.states_from(generator, R) for generator in streams)
+    curve, final, tail, optimal, below = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R),
+                                          np.zeros(R))
+    settings = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], arms.FEEDBACK[problem.delay],
+                float(problem.mean_delay), max(problem.batch_size, 1), problem.constraint == "safety", SAFETY_ALPHA)
+    race(policy.params(), env[:1].copy(), delays[:1].copy(), draws[:1].copy(), K, 1, *settings,
+         points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
+         np.zeros(1))  # compiles, or loads the compiled race, outside the timing
+    started = time.perf_counter()
+    race(policy.params(), env, delays, draws, K, T, *settings, points.astype(np.int64), curve, final, tail, optimal,
+         below)
+    seconds = time.perf_counter() - started
+    return curve, final, tail, optimal, below if problem.constraint == "safety" else None, seconds

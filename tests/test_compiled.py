@@ -1,0 +1,61 @@
+"""The compiled race and the step-by-step loop are one implementation: a policy whose decisions are compiled
+kernels gives exactly the same run either way, on every kind of K-armed problem, so races that mix compiled and
+looped candidates keep their common random numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from banditmap.sim import compiled
+from banditmap.sim.environments import make_environment
+from banditmap.sim.policies import REGISTRY, build
+from banditmap.sim.policies.mab import Kernel
+from banditmap.sim.problem import problem_from_answers
+from banditmap.sim.runner import RunSpec, run
+
+KERNEL_POLICIES = sorted(i for i, cls in REGISTRY.items() if issubclass(cls, Kernel))
+PROBLEMS = {
+    "stationary": {"n_actions": 6},
+    "drifting-delayed": {"n_actions": 6, "environment": "drifting", "feedback_delay": "delayed",
+                         "reward_type": "continuous"},
+    "abrupt-batched": {"n_actions": 6, "environment": "abrupt", "feedback_delay": "batched"},
+    "adversarial-safety": {"n_actions": 6, "environment": "adversarial", "constraints": "safety"},
+    "heavy-tailed": {"n_actions": 6, "reward_type": "heavy_tailed"},
+}
+
+
+def looped(problem: Any, rng: np.random.Generator) -> Any:
+    """The problem's own world, given as if it were a test's, so that the runner takes the step-by-step loop."""
+    return make_environment(problem, rng)
+
+
+def test_the_kernel_policies_are_the_counting_ones():
+    assert KERNEL_POLICIES == ["epsilon-greedy", "kl-ucb", "moss", "softmax", "thompson-beta", "thompson-gaussian",
+                               "ucb1", "uniform-random"]
+
+
+@pytest.mark.parametrize("problem_name", sorted(PROBLEMS))
+@pytest.mark.parametrize("simulator", KERNEL_POLICIES)
+def test_the_compiled_race_gives_the_loops_numbers_exactly(simulator: str, problem_name: str):
+    problem = problem_from_answers(PROBLEMS[problem_name], rounds=600, reps=5)
+    spec = RunSpec(simulator, simulator, build(simulator, {}, simulator))
+    assert compiled.covers(spec.policy, problem)
+    fast, slow = run(spec, problem, 3), run(spec, problem, 3, environment=looped)
+    assert fast.rounds == slow.rounds
+    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert (a is None and b is None) or np.array_equal(a, b), name
+
+
+def test_what_the_compiled_race_does_not_cover_goes_through_the_loop():
+    from banditmap.sim.adapters import build_wrapper
+    problem = problem_from_answers({"n_actions": 4}, rounds=50, reps=2)
+    assert not compiled.covers(build_wrapper("sliding-window", build("ucb1", {}, "x"), {}, "x"), problem)
+    assert not compiled.covers(build("exp3", {}, "x"), problem)
+    best_arm = problem_from_answers({"n_actions": 4, "objective": "best_arm"}, rounds=50, reps=2)
+    assert not compiled.covers(build("ucb1", {}, "x"), best_arm)
+    contextual = problem_from_answers({"n_actions": 4, "context": "linear", "n_features": 3}, rounds=50, reps=2)
+    assert not compiled.covers(build("uniform-random", {}, "x"), contextual)
