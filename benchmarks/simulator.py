@@ -1,6 +1,6 @@
 """Quick-benchmark speed: `banditmap bench` on every shipped use case, and raw throughput against MABWiser.
 
-Targets on a 2-core machine: each default `bench --usecase` under 10 s; throughput (rounds x repetitions / wall
+Targets on a 2-core machine: each default `bench --usecase` under 2 s once its kernels are compiled; throughput (rounds x repetitions / wall
 seconds) for 10 Bernoulli arms, 10,000 rounds, 100 repetitions (epsilon-greedy, UCB1, Thompson sampling) and
 LinUCB with 20 arms and 10 features, compared with MABWiser's predict/partial_fit loop when mabwiser is
 installed (pip install mabwiser, in the benchmark's own environment; it is not a dependency of banditmap).
@@ -30,25 +30,76 @@ def banditmap_cmd() -> list[str]:
 
 
 def usecase_times() -> None:
+    """Each use case raced twice with a kernel cache that starts empty: the first run compiles what it needs
+    (and what no earlier use case compiled), the second finds it all cached, as every later run does."""
+    import os
+    import tempfile
     print("banditmap bench --usecase NAME (defaults: 5 algorithms + baseline, 10,000 rounds, 50 repetitions)")
-    for usecase in load_catalog().usecases:
-        start = time.perf_counter()
-        proc = subprocess.run([*banditmap_cmd(), "bench", "--usecase", usecase.id, "--format", "json"],
-                              capture_output=True, text=True)
-        seconds = time.perf_counter() - start
-        status = "ok" if proc.returncode == 0 else proc.stderr.strip().split(": ", 2)[-1][:70]
-        flag = "" if proc.returncode else (" (target < 10 s)" if seconds < 10 else " (OVER the 10 s target)")
-        print(f"  {usecase.id:24s} {seconds:6.2f} s  {status}{flag if proc.returncode == 0 else ''}")
+    print(f"  {'use case':24s} {'first run':>10s} {'again':>8s}")
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, BANDITMAP_KERNEL_CACHE=cache)
+        for usecase in load_catalog().usecases:
+            times = []
+            for _ in range(2):
+                start = time.perf_counter()
+                proc = subprocess.run([*banditmap_cmd(), "bench", "--usecase", usecase.id, "--format", "json"],
+                                      capture_output=True, text=True, env=env)
+                times.append(time.perf_counter() - start)
+            status = "ok" if proc.returncode == 0 else proc.stderr.strip().split(": ", 2)[-1][:70]
+            flag = ""
+            if proc.returncode == 0:
+                flag = (" (targets: first < 30 s, again < 2 s)" if times[0] < 30 and times[1] < 2
+                        else " (OVER a target: first < 30 s, again < 2 s)")
+            print(f"  {usecase.id:24s} {times[0]:8.2f} s {times[1]:6.2f} s  {status}{flag}")
 
 
 FIXED_MEANS = np.linspace(0.05, 0.3, 10)  # the same 10 Bernoulli arms for both libraries when comparing regret
 
 
 def fixed_arms(problem, rng):  # type: ignore[no-untyped-def]
-    from banditmap.sim.environments import Arms
-    env = Arms(problem, rng)
-    env.logits = np.broadcast_to(np.log(FIXED_MEANS / (1 - FIXED_MEANS)), (problem.reps, 10)).copy()
+    """The race's own K-armed world with fixed arms (given as a world, the run takes the step-by-step loop, whose
+    numbers are the compiled race's exactly: tests/test_compiled.py)."""
+    from banditmap.sim.environments import CompiledArms
+    env = CompiledArms(problem, rng)
+    env.set_logits(np.broadcast_to(np.log(FIXED_MEANS / (1 - FIXED_MEANS)), (problem.reps, 10)))
     return env
+
+
+def hand_written_rate(rounds: int, reps: int) -> float:
+    """Decisions per second of UCB1 written by hand as one numba kernel for this one policy (Bernoulli arms, no
+    checkpoints, no options): the ceiling a general race is measured against."""
+    import math
+
+    from numba import njit, prange
+
+    @njit(parallel=True)
+    def race(means: np.ndarray, T: int, seed: int, out: np.ndarray) -> None:
+        R, K = means.shape
+        for r in prange(R):
+            state = np.uint64(seed * 1000003 + r + 1)
+            n, s = np.zeros(K), np.zeros(K)
+            best, regret = means[r].max(), 0.0
+            for t in range(T):
+                arm, top = 0, -1.0
+                for k in range(K):
+                    v = np.inf if n[k] == 0 else s[k] / n[k] + math.sqrt(2.0 * math.log(max(t, 2)) / n[k])
+                    if v > top:
+                        arm, top = k, v
+                state += np.uint64(0x9E3779B97F4A7C15)
+                z = (state ^ (state >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+                z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+                u = float((z ^ (z >> np.uint64(31))) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+                n[arm] += 1.0
+                s[arm] += 1.0 if u < means[r, arm] else 0.0
+                regret += best - means[r, arm]
+            out[r] = regret
+
+    means = np.random.default_rng(0).uniform(0.05, 0.3, (reps, 10))
+    out = np.zeros(reps)
+    race(means, 10, 0, out)  # compile
+    start = time.perf_counter()
+    race(means, rounds, 0, out)
+    return rounds * reps / (time.perf_counter() - start)
 
 
 def ours(simulator: str, answers: dict, rounds: int, reps: int, fixed: bool = False) -> tuple[float, float]:
@@ -120,6 +171,9 @@ def throughput(mabwiser_decisions: int) -> None:
             line += (f"   MABWiser {their_rate:8,.0f}/s   ratio {rate / their_rate:6.0f}x"
                      f"   regret after 2,000 rounds: banditmap {short_regret:6.1f}, MABWiser {their_regret:6.1f}")
         print(line)
+    ours_rate, _ = ours("ucb1", {"n_actions": 10}, 10_000, 100)
+    print(f"  ucb1 hand-written single-policy kernel {hand_written_rate(10_000, 100):12,.0f}/s; the race's "
+          f"{ours_rate:,.0f}/s is {hand_written_rate(10_000, 100) / ours_rate:.1f}x slower (target: within 3x)")
 
 
 def main() -> None:
