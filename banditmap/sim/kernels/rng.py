@@ -88,8 +88,8 @@ def normal(states: np.ndarray, r: int) -> float:
         layer = int(word & np.uint64(127))
         value = np.int64(np.int32(np.uint32(word >> np.uint64(32))))
         if abs(value) < ZIG_K[layer]:
-            return value * ZIG_W[layer]
-        x = value * ZIG_W[layer]
+            return float(value * ZIG_W[layer])
+        x = float(value * ZIG_W[layer])
         if layer == 0:  # the tail beyond ZIG_R (Marsaglia 1964)
             while True:
                 x = -math.log(1.0 - uniform(states, r)) / ZIG_R
