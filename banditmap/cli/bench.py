@@ -38,17 +38,13 @@ def bench(
     catalog_dirs: CatalogDirs = None,
 ) -> None:
     """Race the shortlist on a synthetic problem shaped like your use case: regret, confidence, a verdict."""
-    from banditmap.recommend import candidates, race
+    from banditmap.recommend.race import RaceRequest, race_profile
     from banditmap.render.bench import bench_report
     from banditmap.render.bench import plot as draw
     from banditmap.render.progress import ProgressBars
-    from banditmap.sim import bench as bench_mod
-    from banditmap.sim.problem import problem_from_answers
     catalog = prepare_run(fmt, out, plot, force, catalog_dirs)
     chosen_profile = the_problem(catalog, profile, usecase, set_, required="bench")
-    problem = problem_from_answers(chosen_profile.answers, rounds, reps)
-    chosen, skipped = race.choose(catalog, chosen_profile, problem, requested(algorithms), top, baseline)
-    specs = candidates.specs(catalog, chosen, candidates.parse_params(param or []))
-    with ProgressBars([s.id for s in specs], problem.rounds, overall="all algorithms") as bars:
-        result = bench_mod.race(specs, problem, seed, jobs, bars, skipped)
+    request = RaceRequest(requested(algorithms), top, rounds, reps, baseline, param or [], seed, jobs)
+    result = race_profile(catalog, chosen_profile, request,
+                          lambda ids, rounds: ProgressBars(ids, rounds, overall="all algorithms"))
     finish_run(bench_report(result, timings=not no_timings), fmt, out, plot, lambda tmp: draw(result, tmp))

@@ -3,12 +3,44 @@ on that problem kind, and the problem kind's uniform random baseline."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 from banditmap.model import Catalog, Profile
-from banditmap.recommend.candidates import BASELINE_NAME, Chosen, Usable, pick, simulator_kinds
-from banditmap.sim.bench import BASELINES
-from banditmap.sim.problem import Problem
+from banditmap.recommend.candidates import BASELINE_NAME, Chosen, Usable, parse_params, pick, simulator_kinds, specs
+from banditmap.sim import bench
+from banditmap.sim.bench import BASELINES, BenchResult
+from banditmap.sim.problem import Problem, problem_from_answers
+from banditmap.sim.runner import Progress
+
+
+@dataclass(frozen=True)
+class RaceRequest:
+    """What a race of a profile's candidates is asked for: which (named, or the first `top` of the shortlist),
+    how long and how often, with which hyperparameters (`id.name=value`), seed and processes."""
+
+    requested: Sequence[str] | None = None
+    top: int = 5
+    rounds: int | None = None  # None: the profile's horizon, at most 10,000
+    reps: int = 50
+    baseline: bool = True
+    params: Sequence[str] = ()
+    seed: int = 0
+    jobs: int = 0
+
+
+def race_profile(catalog: Catalog, profile: Profile, request: RaceRequest,
+                 progress: Callable[[list[str], int], AbstractContextManager[Progress]] | None = None) -> BenchResult:
+    """The race for a profile as one call: its problem, its candidates configured, the race. `progress` makes
+    the progress report once the candidates' ids and the rounds are known (e.g. progress bars)."""
+    problem = problem_from_answers(profile.answers, request.rounds, request.reps)
+    chosen, skipped = choose(catalog, profile, problem, request.requested, request.top, request.baseline)
+    entrants = specs(catalog, chosen, parse_params(list(request.params)))
+    if progress is None:
+        return bench.race(entrants, problem, request.seed, request.jobs, None, skipped)
+    with progress([s.id for s in entrants], problem.rounds) as report:
+        return bench.race(entrants, problem, request.seed, request.jobs, report, skipped)
 
 
 def choose(catalog: Catalog, profile: Profile, problem: Problem, requested: Sequence[str] | None, top: int,
