@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar
 from banditmap.catalog import schema
 from banditmap.catalog.profiles import check_answers
 from banditmap.catalog.yamlio import Document, PathKey, load_file
-from banditmap.errors import BanditmapError
+from banditmap.errors import BanditmapError, shown
 from banditmap.model import (Adapter, Algorithm, Bound, Capability, Catalog, Choice, Condition, Cost, Group,
                              Hyperparameter, Implementation, Lift, Reference, Rule, Trait, UseCase)
 
@@ -352,3 +352,19 @@ def load_usecase(doc: Document, traits: tuple[Trait, ...], rules: tuple[Rule, ..
     answers = check_answers(doc, ("profile",), traits, rules)
     return UseCase(doc.data["id"], doc.data["name"], " ".join(doc.data["description"].split()), answers,
                    doc.source)
+
+
+SCHEMA_KINDS = ("algorithms", "adapters", "traits", "usecase", "profile")
+
+
+def file_schema(catalog: Catalog, kind: str) -> schema.Schema:
+    """The JSON Schema of one kind of catalog file (SCHEMA_KINDS), in this catalog's vocabulary."""
+    schemas: dict[str, Callable[[], schema.Schema]] = {
+        "algorithms": lambda: algorithm_schema(catalog.traits, catalog.capabilities),
+        "adapters": lambda: adapter_schema(catalog.traits, catalog.capabilities),
+        "traits": lambda: schema.TRAITS_SCHEMA,
+        "usecase": lambda: usecase_schema(catalog.traits),
+        "profile": lambda: answers_schema(catalog.traits)}
+    if kind not in schemas:
+        raise BanditmapError(f"expected one of {', '.join(SCHEMA_KINDS)}, got {shown(kind)}", field="--kind")
+    return schemas[kind]()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -78,18 +78,7 @@ def catalog_schema(kind: Annotated[str, typer.Option("--kind", "-k", help="algor
                                                      "or profile.")] = "algorithms",
                    catalog_dirs: CatalogDirs = None) -> None:
     """Print a JSON Schema for catalog files, so editors can check YAML as you type."""
-    from banditmap.catalog import loading
-    from banditmap.catalog.schema import TRAITS_SCHEMA
-    from banditmap.errors import BanditmapError, shown
+    from banditmap.catalog.loading import file_schema
     from banditmap.render.catalog import schema_report
     from banditmap.render.report import print_report
-    catalog = load(catalog_dirs)
-    schemas: dict[str, Callable[[], Any]] = {
-        "algorithms": lambda: loading.algorithm_schema(catalog.traits, catalog.capabilities),
-        "adapters": lambda: loading.adapter_schema(catalog.traits, catalog.capabilities),
-        "traits": lambda: TRAITS_SCHEMA,
-        "usecase": lambda: loading.usecase_schema(catalog.traits),
-        "profile": lambda: loading.answers_schema(catalog.traits)}
-    if kind not in schemas:
-        raise BanditmapError(f"expected one of {', '.join(schemas)}, got {shown(kind)}", field="--kind")
-    print_report(schema_report(kind, schemas[kind]()), "json")
+    print_report(schema_report(kind, file_schema(load(catalog_dirs), kind)), "json")

@@ -10,7 +10,6 @@ import typer
 from banditmap.cli.options import (CatalogDirs, Force, Format, NoTimings, OutFile, Params, ProfileFile, Sets,
                                    UseCaseName, algorithms_option, comma_list, examples, finish_run, friendly, load,
                                    plot_option, prepare_run, requested, seed_option, the_problem, top_option)
-from banditmap.errors import BanditmapError, shown
 from banditmap.files import check_destination
 
 app = typer.Typer()
@@ -78,10 +77,8 @@ def make_logs(
 ) -> None:
     """Write logged feedback from a known synthetic environment shaped like your use case (to try `replay`)."""
     from banditmap.ope import synthetic
-    if logging not in synthetic.LOGGING:
-        raise BanditmapError(f"expected one of {', '.join(synthetic.LOGGING)}, got {shown(logging)}", field="--logging")
     check_destination(path, "FILE", force=force, suffixes=(".csv", ".parquet", ".pq"))
-    env = synthetic.environment_for(the_problem(load(catalog_dirs), profile, usecase, set_).answers, seed)
-    synthetic.write_log(path, env, synthetic.LoggingPolicy(logging), rows, seed, positions)
+    answers = the_problem(load(catalog_dirs), profile, usecase, set_).answers
+    env = synthetic.make_logs(path, answers, logging, rows, seed, positions)
     typer.echo(f"wrote {rows:,} logged decisions ({env.n_actions} actions, {env.n_features} features, {logging} "
                f"logging) to {path}", err=True)

@@ -242,3 +242,13 @@ def policy_value(env: LogEnvironment, choose: Chooser, rows: int, rng: np.random
     chosen = choose(contexts)
     return float(env.expected(contexts)[np.arange(rows), chosen].mean())
 
+
+def make_logs(path: Path, answers: Mapping[str, Any], logging: str, rows: int, seed: int,
+              positions: int = 0) -> LogEnvironment:
+    """`make-logs` as one call: a log of `rows` decisions from an environment shaped like the answers, chosen by
+    the named logging policy (LOGGING), written to `path`; returns the environment (its sizes are reported)."""
+    if logging not in LOGGING:
+        raise BanditmapError(f"expected one of {', '.join(LOGGING)}, got {shown(logging)}", field="--logging")
+    env = environment_for(answers, seed)
+    write_log(path, env, LoggingPolicy(logging), rows, seed, positions)
+    return env
