@@ -6,6 +6,7 @@ the state's generator; exploration shares by their frequency over many seeded re
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 import math
 from typing import Any
 
@@ -25,6 +26,7 @@ from banditmap.sim.policies.mab import (
     REFRESH,
     UCB1,
     ArmStats,
+    CountingPolicy,
     Elimination,
     EpsilonGreedy,
     RobustUCB,
@@ -659,3 +661,83 @@ def test_the_same_seed_gives_the_same_choices(policy: Policyish) -> None:
             policy.update(s, Feedback(np.arange(5), a, r.astype(float), None, aux=s.aux, unique=True))
         runs.append(picks)
     assert runs[0] == runs[1] != runs[2]
+
+
+# --- the NumPy KL index (cascade KL-UCB's) and the kernel policies' plumbing ------------------------------------
+
+def test_numpy_kl_index_is_recomputed_where_statistics_change_and_everywhere_when_t_grows() -> None:
+    """kl_index (the item policies' KL-UCB) caches its index: an entry is recomputed when its statistics change,
+    every entry of every repetition when some repetition's t has grown by more than REFRESH since the last full
+    pass. Two repetitions with different t (60 and 30), so that t is counted per repetition."""
+    problem = problem_from_answers({"n_actions": 4}, rounds=100, reps=2)
+    s = arm_stats(problem, np.random.default_rng(0))
+    s.counts[:] = [[20, 20, 20, 0], [10, 10, 10, 0]]
+    s.sums[:] = [[10, 8, 4, 0], [1, 2, 3, 0]]
+    s.means[:] = s.sums / np.maximum(s.counts, 1)
+    first = kl_index(s, np.log).copy()
+    assert s.index_t is not None and s.dirty is not None
+    assert s.index_t.tolist() == [[60.0], [30.0]] and s.dirty.dtype == bool and not s.dirty.any()
+    np.testing.assert_allclose(first, [
+        [kl_upper_bound_of(m, math.log(60) / 20) for m in (0.5, 0.4, 0.2)] + [kl_upper_bound_of(0.0, math.log(60))],
+        [kl_upper_bound_of(m, math.log(30) / 10) for m in (0.1, 0.2, 0.3)] + [kl_upper_bound_of(0.0, math.log(30))]],
+        rtol=0, atol=1e-12)
+    add_observations(s, feedback([0], [1], [1.0], unique=True))  # t = 61 < 60 * 1.05: only (0, 1) is recomputed
+    assert s.dirty.tolist() == [[False, True, False, False], [False] * 4]
+    second = kl_index(s, np.log)
+    assert not s.dirty.any() and s.index_t.tolist() == [[60.0], [30.0]]
+    changed = first.copy()
+    changed[0, 1] = kl_upper_bound_of(9 / 21, math.log(60) / 21)  # with the t of the last full pass
+    np.testing.assert_allclose(second, changed, rtol=0, atol=1e-12)
+    assert second[0, 0] == first[0, 0] and second[1].tolist() == first[1].tolist()
+    add_observations(s, feedback([1], [3], [0.0], unique=True))  # repetition 1's t = 31: its arm 3 only
+    third = kl_index(s, np.log)
+    assert third[1, 3] == pytest.approx(kl_upper_bound_of(0.0, math.log(30)), abs=1e-12)
+    assert s.index_t.tolist() == [[60.0], [30.0]]
+    add_observations(s, feedback([1], [3], [1.0], unique=True))  # t = 32 > 30 * REFRESH: every entry anew
+    fourth = kl_index(s, np.log)
+    assert s.index_t.tolist() == [[61.0], [32.0]] and not s.dirty.any()
+    assert fourth[0, 1] == pytest.approx(kl_upper_bound_of(9 / 21, math.log(61) / 21), abs=1e-12)
+    assert fourth[1, 3] == pytest.approx(kl_upper_bound_of(0.5, math.log(32) / 2), abs=1e-12)
+    assert kl_index(s, np.log) is fourth  # nothing changed: the cache is returned as it is
+
+
+def test_numpy_kl_index_waits_until_t_exceeds_refresh_times_the_last_pass() -> None:
+    problem = problem_from_answers({"n_actions": 2}, rounds=100, reps=1)
+    s = arm_stats(problem, np.random.default_rng(0))
+    s.counts[:], s.sums[:] = [[30, 30]], [[15, 6]]
+    s.means[:] = s.sums / s.counts
+    kl_index(s, np.log)
+    add_observations(s, feedback([0, 0, 0], [0, 0, 0], [1.0, 1.0, 1.0]))  # t = 63 = 60 * REFRESH: not yet
+    index = kl_index(s, np.log)
+    assert s.index_t is not None and s.index_t.tolist() == [[60.0]] and 60 * REFRESH == 63
+    assert index[0, 0] == pytest.approx(kl_upper_bound_of(18 / 33, math.log(60) / 33), abs=1e-12)
+
+
+@dataclass(frozen=True)
+class MeansOnly(CountingPolicy):
+    """The counting policies' shared plumbing alone."""
+
+
+def test_the_shared_counting_update_adds_the_observations() -> None:
+    policy = MeansOnly()
+    s = state(policy, [[1, 0, 0]], [[0.5, 0, 0]])
+    policy.update(s, feedback([0, 0], [2, 2], [1.0, 0.0]))
+    assert s.counts.tolist() == [[1, 0, 2]] and s.sums.tolist() == [[0.5, 0, 1.0]]
+    assert s.means.tolist() == [[0.5, 0, 0.5]]
+
+
+def test_a_kernel_state_has_one_scratch_column_per_arm_and_one_for_t() -> None:
+    s = state(KLUCB(), [[0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0]])
+    assert s.scratch.shape == (2, 4) and s.draws.shape == (2,) and s.draws.dtype == np.uint64
+    s.scratch[:] = 0.5
+    s.touch((np.array([1]), np.array([2])))  # the last arm: its cached index goes stale, the cached t stays
+    assert s.scratch.tolist() == [[0.5] * 4, [0.5, 0.5, -1.0, 0.5]]
+
+
+def test_a_kernel_policy_learns_from_actions_of_any_integer_or_float_dtype() -> None:
+    """Feedback may carry actions as floats (a log's column) and rewards as integers: the kernels get int64 arms
+    and float64 rewards."""
+    policy = UCB1()
+    s = state(policy, [[0, 0, 0]], [[0, 0, 0]])
+    policy.update(s, Feedback(np.array([0, 0]), np.array([2.0, 1.0]), np.array([1, 0]), None, unique=False))
+    assert s.counts.tolist() == [[0, 1, 1]] and s.sums.tolist() == [[0, 0, 1]] and s.means.tolist() == [[0, 0, 1]]

@@ -13,6 +13,7 @@ and excluded from nothing. The score is caught / (all mutants - equivalent ones)
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import re
 import shutil
@@ -36,6 +37,18 @@ MODULES: dict[str, tuple[str, ...]] = {
                                 "tests/test_replay.py"),
     "banditmap/sim/stats.py": ("tests/test_stats.py",),
     "banditmap/sim/policies/mab.py": ("tests/test_mab_indices.py",),
+    "banditmap/sim/kernels/arms.py": ("tests/test_kernels_exact.py",),
+    "banditmap/sim/kernels/rng.py": ("tests/test_kernels_exact.py",),
+    "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py",),
+}
+# Environment of a module's test runs. The compiled kernels run as plain Python (NUMBA_DISABLE_JIT): compiling each
+# mutant would take minutes (their disk cache is keyed by a digest of the kernels' sources, so every mutant misses
+# it), and numba would refuse mutants it cannot type before a test could catch them.
+PLAIN_PYTHON = {"NUMBA_DISABLE_JIT": "1"}
+ENVIRONMENT: dict[str, dict[str, str]] = {
+    "banditmap/sim/kernels/arms.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/rng.py": PLAIN_PYTHON,
+    "banditmap/sim/compiled.py": PLAIN_PYTHON,
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on
 # larger logs (seconds each, for every mutant they reach), and check the command and the log reader, not replay.
@@ -50,11 +63,12 @@ DESELECT: dict[str, tuple[str, ...]] = {
 CAUGHT = {"killed", "timeout", "segfault", "caught by type check"}
 
 # Loaded by pytest in the scratch copy: tests run in the order of the module's selection, so a caught mutant
-# fails fast; hypothesis draws the same examples on every run, so a run can be repeated.
+# fails fast; hypothesis draws the same examples on every run, so a run can be repeated, and sets no deadline (the
+# first example of a run may compile kernels, and the machine is shared).
 ORDER_PLUGIN = '''
 from hypothesis import settings
 
-settings.register_profile("mutation", derandomize=True, database=None, print_blob=False)
+settings.register_profile("mutation", derandomize=True, database=None, print_blob=False, deadline=None)
 settings.load_profile("mutation")
 ORDER = {order!r}
 
@@ -63,6 +77,52 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: ORDER.index(item.nodeid.split("::")[0]) if item.nodeid.split("::")[0] in ORDER
                else len(ORDER))
 '''
+
+
+# In the scratch copy, a kernel's `@njit(...)` is applied after its definition instead (`f = njit(...)(f)`, the same
+# object under NUMBA_DISABLE_JIT): mutmut leaves decorated functions unmutated. And arms.bind, which compiles a race
+# template with its free names (choose, learn) bound to a policy's kernels by copying the template's code object,
+# instead binds them in the module's globals for the length of each call: mutmut's trampoline is a closure whose
+# code cannot be copied so, and it calls the template's original or mutated copy, which reads those globals.
+BIND = '''
+def bind(template, name, parallel=False, **kernels):  # pragma: no mutate block
+    scope = globals()
+
+    def bound(*args):
+        saved = {key: scope[key] for key in kernels}
+        scope.update(kernels)
+        try:
+            return template(*args)
+        finally:
+            scope.update(saved)
+
+    bound.__name__ = bound.__qualname__ = name
+    return bound
+'''
+
+
+def plain_python(source: str) -> str:
+    """The kernels' source as mutmut can mutate it and plain Python can run it (see BIND)."""
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    for node in reversed(tree.body):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        if node.name == "bind":
+            start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+            lines[start:node.end_lineno] = BIND.strip("\n").splitlines()
+            continue
+        jit = [d for d in node.decorator_list
+               if isinstance(d, ast.Call) and isinstance(d.func, ast.Name) and d.func.id == "njit"]
+        if not jit:
+            continue
+        if len(node.decorator_list) != 1:
+            sys.exit(f"{node.name}: a kernel with decorators besides njit is not handled")
+        decorator = ast.get_source_segment(source, jit[0])
+        assert node.end_lineno is not None and jit[0].end_lineno is not None
+        lines[node.end_lineno:node.end_lineno] = [f"{node.name} = {decorator}({node.name})"]
+        del lines[jit[0].lineno - 1:jit[0].end_lineno]
+    return "\n".join(lines) + "\n"
 
 
 @dataclass
@@ -120,6 +180,9 @@ def scratch_copy(module: str, tests: tuple[str, ...], where: Path) -> Path:
     for name in ("banditmap", "catalog", "tests"):
         shutil.copytree(ROOT / name, work / name, ignore=ignore)
     shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+    if module.startswith("banditmap/sim/kernels/"):
+        for kernel in (work / "banditmap" / "sim" / "kernels").glob("*.py"):
+            kernel.write_text(plain_python(kernel.read_text()))
     (work / "_mutation_order.py").write_text(ORDER_PLUGIN.format(order=list(tests)))
     lines = "\n    ".join
     (work / "setup.cfg").write_text(f"""[mutmut]
@@ -142,9 +205,9 @@ timeout_multiplier = 1.5
     return work
 
 
-def mutmut(work: Path, *args: str) -> str:
+def mutmut(work: Path, *args: str, extra: dict[str, str] | None = None) -> str:
     tool = Path(sys.executable).parent / "mutmut"
-    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", **(extra or {}))
     env.pop("BANDITMAP_CATALOG", None)
     done = subprocess.run([str(tool), *args], cwd=work, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -165,7 +228,7 @@ def run_module(module: str, tests: tuple[str, ...], where: Path, jobs: int, know
         print(f"  {module}: not present, so not run: {', '.join(t for t in tests if t not in present)}")
     work = scratch_copy(module, present, where)
     started = time.monotonic()
-    log = mutmut(work, "run", "--max-children", str(jobs))
+    log = mutmut(work, "run", "--max-children", str(jobs), extra=ENVIRONMENT.get(module))
     (work / "mutmut-run.log").write_text(log)
     outcome = Outcome(module, seconds=time.monotonic() - started)
     for line in mutmut(work, "results", "--all", "true").splitlines():
