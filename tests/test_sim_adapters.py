@@ -21,6 +21,7 @@ from banditmap.sim import environments as envs
 from banditmap.sim import known_simulators
 from banditmap.sim.adapters import ADAPTERS, build_wrapper, chain_gap, chain_kinds
 from banditmap.sim.bench import race
+from banditmap.sim.stats import paired_difference
 from banditmap.sim.policies import REGISTRY, Policy, build
 from banditmap.sim.problem import Problem, problem_from_answers
 from banditmap.sim.runner import Run, RunSpec, run, streams
@@ -151,12 +152,15 @@ def test_a_wrapper_refuses_hyperparameters_outside_their_domains() -> None:
 def test_around_ucb1_a_wrapper_plays_like_the_hand_written_policy(adapter: str, native: str,
                                                                    answers: dict[str, Any]) -> None:
     """The catalog's delayed-ucb is QPM-D around UCB1 and conservative-ucb is Wu et al.'s check around UCB1,
-    written by hand: the generic wrappers around UCB1 must match them (seed 1: 94.3 and 94.3; 273.1 and 276.7).
-    They decide alike but not draw for draw (UCB1 breaks its ties with its own stream), so they agree to 2%."""
-    problem = problem_from_answers({"n_actions": 5, **answers}, rounds=2000, reps=20)
-    composed = race_one(wrapped(adapter, "ucb1"), problem, 1).final_regret.mean()
-    written = race_one(build(native, {}, native), problem, 1).final_regret.mean()
-    assert abs(composed - written) <= 0.02 * written
+    written by hand: the generic wrappers around UCB1 must play like them. They decide alike but not draw for draw
+    (UCB1 breaks its ties with its own stream), so on the same worlds (60 repetitions, seed 1) the paired 95%
+    interval of the difference in final regret includes 0 and the means agree to 10%."""
+    problem = problem_from_answers({"n_actions": 5, **answers}, rounds=2000, reps=60)
+    composed = race_one(wrapped(adapter, "ucb1"), problem, 1).final_regret
+    written = race_one(build(native, {}, native), problem, 1).final_regret
+    gap, half_width = paired_difference(composed, written)
+    assert half_width is not None and abs(gap) <= half_width, (gap, half_width)
+    assert abs(composed.mean() - written.mean()) <= 0.1 * written.mean()
 
 
 # --- the sliding window and discounting recover after an abrupt change where their base does not -------------

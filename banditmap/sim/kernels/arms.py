@@ -449,11 +449,12 @@ def learn(*args: Any) -> None:  # pragma: no cover - replaced in each policy's r
     raise NotImplementedError
 
 
-def bind(template: Any, name: str, parallel: bool = False, **kernels: Any) -> Any:
+def bind(template: Any, name: str, parallel: bool = False, namespace: dict[str, Any] | None = None,
+         **kernels: Any) -> Any:
     """`template` compiled with its free names (choose, learn) bound to the given kernels, under its own name, so
     numba caches each binding on disk apart (a closure would not do: numba keys a cached closure by the identity
     of what it closes over, which changes in every process)."""
-    scope = dict(globals(), **kernels)
+    scope = dict(globals() if namespace is None else namespace, **kernels)  # the template module's names
     function = types.FunctionType(template.__code__, scope, name)
     function.__qualname__ = name
     return njit(cache=True, parallel=parallel)(function)

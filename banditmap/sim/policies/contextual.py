@@ -7,8 +7,10 @@ from typing import ClassVar, TypeVar
 
 import numpy as np
 
+from banditmap.sim.kernels.rng import states_from
 from banditmap.sim.policies.base import (CONFIDENCE_BOUNDS, REGRESSION_ORACLE, SCALE, SHARE, WIDTH, Array, Feedback,
-                                         Policy, State, argmax_random, hyperparameter, random_arms, register)
+                                         Policy, State, argmax_random, domains, hyperparameter, random_arms,
+                                         register)
 from banditmap.sim.problem import Problem
 
 
@@ -19,7 +21,15 @@ class Ridge(State):
     theta: Array  # (R, K, d), the ridge estimate inverse @ target
 
 
+@dataclass(kw_only=True)
+class KernelRidge(Ridge):
+    """A ridge state whose policy decides with compiled kernels (sim/kernels/linear.py)."""
+
+    draws: Array  # (R,) uint64: one random stream per repetition
+
+
 RS = TypeVar("RS", bound=Ridge)
+NO_STREAMS = np.zeros(0, dtype=np.uint64)  # what the ridge update kernel is given when it draws nothing
 
 
 def ridge_state(problem: Problem, rng: np.random.Generator, l2: float) -> Ridge:
@@ -68,14 +78,37 @@ class LinearModel(Policy[RS]):
         return greedy(state, context)
 
     def update(self, s: RS, feedback: Feedback) -> None:
+        """One Sherman-Morrison step per observation, in the feedback's order (compiled: sim/kernels/linear.py)."""
         assert feedback.contexts is not None
-        for layer in feedback.layers():  # Sherman-Morrison needs one update per repetition at a time
-            reps, arms = feedback.reps[layer], feedback.actions[layer]
-            x, r = feedback.contexts[layer], feedback.observed[layer]
-            inv = rank_one_update(s.inverse[reps, arms], x)
-            s.inverse[reps, arms] = inv
-            s.target[reps, arms] += r[:, None] * x
-            s.theta[reps, arms] = np.einsum("nij,nj->ni", inv, s.target[reps, arms])
+        from banditmap.sim.kernels import linear
+        _, learn = linear.make_steps("choose_linucb", "learn_ridge")
+        learn(np.zeros(0), s.inverse, s.target, s.theta, NO_STREAMS, feedback.reps.astype(np.int64),
+              np.asarray(feedback.actions, dtype=np.int64), np.asarray(feedback.contexts, dtype=np.float64),
+              np.asarray(feedback.observed, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class LinearKernel(LinearModel[KernelRidge]):
+    """A linear policy whose decisions are compiled kernels; they read l2 then the policy's own hyperparameters."""
+
+    choose: ClassVar[str] = "choose_linucb"
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> KernelRidge:
+        draws = states_from(rng, problem.reps)
+        base = ridge_state(problem, rng, self.l2)
+        return KernelRidge(rng, base.R, base.K, base.k, base.horizon, inverse=base.inverse, target=base.target,
+                           theta=base.theta, draws=draws)
+
+    def params(self) -> Array:
+        return np.array([float(getattr(self, name)) for name in domains(type(self))], dtype=np.float64)
+
+    def select(self, s: KernelRidge, context: Array | None) -> Array:
+        assert context is not None
+        from banditmap.sim.kernels import linear
+        choose, _ = linear.make_steps(self.choose, "learn_ridge")
+        actions: Array = choose(self.params(), s.inverse, s.target, s.theta, s.draws,
+                                np.asarray(context, dtype=np.float64))
+        return actions
 
 
 @dataclass(frozen=True)
@@ -86,16 +119,11 @@ class LinearPolicy(LinearModel[Ridge]):
 
 @register("linucb")
 @dataclass(frozen=True)
-class LinUCB(LinearPolicy):
+class LinUCB(LinearKernel):
     offers: ClassVar[frozenset[str]] = frozenset({CONFIDENCE_BOUNDS})
     alpha: float = hyperparameter(1.0, WIDTH)
 
-    def select(self, state: Ridge, context: Array | None) -> Array:
-        assert context is not None
-        mean, width = mean_and_width(state, context)
-        return argmax_random(mean + self.alpha * width, state.rng)
-
-    def bounds(self, state: Ridge, context: Array | None) -> tuple[Array, Array]:
+    def bounds(self, state: KernelRidge, context: Array | None) -> tuple[Array, Array]:
         assert context is not None
         mean, width = mean_and_width(state, context)
         return mean - self.alpha * width, mean + self.alpha * width
@@ -103,17 +131,12 @@ class LinUCB(LinearPolicy):
 
 @register("lin-ts")
 @dataclass(frozen=True)
-class LinearThompson(LinearPolicy):
+class LinearThompson(LinearKernel):
     """Samples each arm's predicted reward x^T theta from N(x^T theta_hat, v^2 x^T A^-1 x), which is exactly the
     distribution of x^T theta for theta drawn from the arm's Gaussian posterior."""
 
+    choose: ClassVar[str] = "choose_lin_ts"
     v: float = hyperparameter(1.0, WIDTH)
-
-    def select(self, state: Ridge, context: Array | None) -> Array:
-        assert context is not None
-        mean, width = mean_and_width(state, context)
-        choice: Array = np.argmax(mean + self.v * width * state.rng.standard_normal(mean.shape), axis=1)
-        return choice
 
 
 @register("eps-greedy-oracle")
