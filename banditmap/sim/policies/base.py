@@ -297,6 +297,13 @@ def random_arms(rng: np.random.Generator, n_arms: int, size: int) -> Array:
     return np.minimum((rng.random(size) * n_arms).astype(np.int64), n_arms - 1)
 
 
+def tie_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> Array:
+    """Tiny noise, drawn afresh each round, that breaks ties between equal scores uniformly at random (below any
+    real difference; a tie broken by noise drawn once per run would go to the same arm every round)."""
+    noise: Array = rng.random(shape) * 1e-9
+    return noise
+
+
 def argmax_random(scores: Array, rng: np.random.Generator) -> Array:
     """Row-wise argmax with ties broken at random (a tiny random perturbation below any real difference)."""
     best: Array = np.argmax(scores + rng.random(scores.shape) * 1e-9, axis=-1)

@@ -14,7 +14,7 @@ import numpy as np
 
 from banditmap.sim import oracles
 from banditmap.sim.policies.base import (RATE, WIDTH, Array, Feedback, Policy, hyperparameter, register,
-                                         scatter_add)
+                                         scatter_add, tie_noise)
 from banditmap.sim.policies.mab import ArmStats, add_observations, arm_stats
 from banditmap.sim.problem import Problem
 
@@ -83,7 +83,8 @@ class UCBBwK(BudgetPolicy):
 
     def select(self, s: Spending, context: Array | None) -> Array:
         upper, lower = self.rate_bounds(s, self.alpha * np.log(s.K * s.horizon))
-        return self.decide(s, oracles.budget_mix(upper + s.jitter, lower, self.rate(s)).draw(s.rng))
+        mix = oracles.budget_mix(upper + tie_noise(s.rng, upper.shape), lower, self.rate(s))
+        return self.decide(s, mix.draw(s.rng))
 
 
 @register("bwk-primal-dual")
@@ -101,7 +102,7 @@ class PrimalDualBwK(BudgetPolicy):
         upper, lower = self.rate_bounds(s, np.log(s.K * s.horizon))
         time_cost = s.budget / max(s.horizon, 1)
         priced = lower * s.prices[:, :1] + time_cost * s.prices[:, 1:]
-        chosen = np.argmax(upper / priced + s.jitter, axis=1)
+        chosen = np.argmax(upper / priced + tie_noise(s.rng, upper.shape), axis=1)
         rows = np.arange(s.R)
         s.prices[:, 0] *= (1 + self.eta) ** lower[rows, chosen]
         s.prices[:, 1] *= (1 + self.eta) ** time_cost

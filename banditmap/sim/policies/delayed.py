@@ -76,7 +76,7 @@ class QueuedUCB(Counting[Queues]):
     def select(self, s: Queues, context: Array | None) -> Array:
         rows = np.arange(s.R)
         while True:
-            choice: Array = np.argmax(untried_first(s, ucb_index(s, self.alpha) + s.jitter), axis=1)
+            choice: Array = argmax_random(untried_first(s, ucb_index(s, self.alpha)), s.rng)
             waiting = np.flatnonzero(s.size[rows, choice] > 0)
             if not len(waiting):
                 return choice

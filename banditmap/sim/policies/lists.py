@@ -9,7 +9,7 @@ import numpy as np
 
 from banditmap.sim.problem import Problem
 from banditmap.sim.policies.base import (WIDTH, Array, Feedback, Policy, hyperparameter, register,
-                                         scatter_add, top_k)
+                                         scatter_add, tie_noise, top_k)
 from banditmap.sim.policies.mab import ArmStats, arm_stats, kl_index, ucb_index
 
 
@@ -130,7 +130,7 @@ class RankedUCB(Policy[ArmStats]):
     def select(self, s: ArmStats, context: Array | None) -> Array:
         t = np.maximum(s.counts.sum(axis=2, keepdims=True), 2)
         scores = s.means + np.sqrt(self.alpha * np.log(t) / np.maximum(s.counts, 1))
-        scores = np.where(s.counts == 0, np.inf, scores) + s.jitter
+        scores = np.where(s.counts == 0, np.inf, scores) + tie_noise(s.rng, scores.shape)
         rows = np.arange(s.R)
         chosen = np.zeros((s.R, s.k), dtype=np.int64)
         for position in range(s.k):

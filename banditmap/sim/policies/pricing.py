@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim.policies.base import (WIDTH, Array, Feedback, Memoryless, Policy, State, hyperparameter, register,
-                                         whole)
+                                         tie_noise, whole)
 from banditmap.sim.policies.mab import ArmStats, add_observations, arm_stats, ucb_index, untried_first
 from banditmap.sim.problem import PRICE_RANGE, Problem
 
@@ -35,7 +35,8 @@ class DiscretisedUCB(Policy[Grid]):
         return arm_stats(problem, rng, Grid, self.grid, prices=np.linspace(*PRICE_RANGE, self.grid))
 
     def select(self, s: Grid, context: Array | None) -> Array:
-        index: Array = np.argmax(untried_first(s, ucb_index(s, self.alpha)) + s.jitter, axis=1)
+        index: Array = np.argmax(untried_first(s, ucb_index(s, self.alpha)) + tie_noise(s.rng, s.means.shape),
+                                 axis=1)
         s.aux = index  # the grid cell, returned with the feedback
         price: Array = s.prices[index]
         return price
@@ -46,7 +47,7 @@ class DiscretisedUCB(Policy[Grid]):
                                          unique=feedback.unique))
 
     def recommend(self, s: Grid) -> Array:
-        price: Array = s.prices[np.argmax(s.means + s.jitter, axis=1)]
+        price: Array = s.prices[np.argmax(s.means + tie_noise(s.rng, s.means.shape), axis=1)]
         return price
 
 
