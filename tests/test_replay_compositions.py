@@ -50,7 +50,7 @@ def composed(candidate_id: str, **params: str) -> RunSpec:
 
 
 def test_replay_recovers_each_composed_learners_online_reward(tmp_path: Path) -> None:
-    """Uniform logs of 30,000 rows (about 6,000 kept rounds each); the truth is a live run of 30 repetitions
+    """Uniform logs of 30,000 rows (about 3,000 kept rounds each in the first half, where learners learn); the truth is a live run of 30 repetitions
     (seed 5) for as many decisions as were kept. Same margins as for the plain learners in test_replay."""
     env, path = write(tmp_path, 30_000)
     with logs.read_logs(path) as store:
@@ -59,7 +59,7 @@ def test_replay_recovers_each_composed_learners_online_reward(tmp_path: Path) ->
     inside = 0
     for candidate_id in COMPOSED:
         r = by_id[candidate_id]
-        assert r.evaluable and r.kept > 5000, (candidate_id, r.kept)
+        assert r.evaluable and r.kept > 2500, (candidate_id, r.kept)
         truth = online_reward(env, composed(candidate_id).policy, r.kept, 30, seed=5)
         half = (r.replayed.high - r.replayed.low) / 2
         inside += r.replayed.low <= truth <= r.replayed.high
@@ -82,12 +82,14 @@ def row_streams(state: Any, row: int) -> None:
 
 def one_row_at_a_time(spec: RunSpec, store: logs.LogStore) -> tuple[int, float]:
     """Rejection-free replay done the slow way, as Li et al. (2011) state it: for each logged row, a copy of the
-    learner's state picks; on a match that copy becomes the state and learns the row. Kept rows and reward."""
+    learner's state picks; on a match that copy becomes the state and learns the row. Kept rows and reward, over
+    the rows learners learn on (the log but its held-out end)."""
+    learning = replay.learning_rows(store.info.rows, replay.HOLDOUT)
     learner = replay.Learner(spec, store.info, 0)  # only for its freshly made state
     policy, state = spec.policy, learner.state
     kept, earned = 0, 0.0
     for chunk in store.chunks():
-        for row in range(len(chunk)):
+        for row in range(max(0, min(len(chunk), learning - chunk.start))):
             trial = copy.deepcopy(state)
             trial.aux = None
             row_streams(trial, chunk.start + row)
@@ -119,7 +121,7 @@ def test_broadcast_replay_of_a_composition_equals_the_row_by_row_replay(tmp_path
         result = replay.evaluate(store, [spec], seed=0).results
         kept, earned = one_row_at_a_time(composed(candidate_id, **params), store)
     r = next(r for r in result if r.id == candidate_id)
-    assert kept > 800
+    assert kept > 400
     assert r.kept == kept and r.replayed.value == pytest.approx(earned / kept, abs=1e-12)
 
 
@@ -152,7 +154,7 @@ def test_replay_command_runs_named_compositions(runner: CliRunner, tmp_path: Pat
     assert by_id["ucb1+sliding-window"]["name"] == "UCB1 + Sliding window"
     assert set(data["timing"]["replay_seconds"]) == set(by_id) and set(by_id) <= set(data["curves"])
     for c in by_id.values():
-        assert c["replayed_rounds"] > 1000 and set(c["final_policy"]) == {"ips", "snips", "dm", "dr"}
+        assert c["replayed_rounds"] > 500 and set(c["final_policy"]) == {"ips", "snips", "dm", "dr"}
     assert by_id["linucb+conservative"]["contextual"]
 
 

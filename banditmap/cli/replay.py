@@ -39,6 +39,9 @@ def replay(
         "--context-cols", metavar="PATTERN,...",
         help="Context columns, names or globs (default: user_feature_*, user-item_affinity_*, context_*).")] = None,
     seed: Annotated[int, seed_option("the learners and the bootstrap")] = 0,
+    holdout: Annotated[float, typer.Option(
+        "--holdout", min=0.05, max=0.95, metavar="SHARE",
+        help="Share of the log, at its end, on which final policies are scored; learners learn on the rest.")] = 0.5,
     param: Params = None,
     plot: Annotated[Optional[Path], plot_option("replayed reward over the log")] = None,
     out: OutFile = None, force: Force = False, no_timings: NoTimings = False, fmt: Format = "table",
@@ -56,7 +59,7 @@ def replay(
     columns = Columns(action_col, reward_col, propensity_col, position_col, patterns)
     with ProgressBars(labels={"replay": "replaying learners", "score": "scoring final policies"}) as bars:
         result = replay_file(catalog, chosen_profile, logs_path, columns, requested(algorithms), top, param or [],
-                             seed, bars)
+                             seed, bars, holdout=holdout)
     finish_run(replay_report(result, timings=not no_timings), fmt, out, plot, lambda tmp: draw(result, tmp))
 
 

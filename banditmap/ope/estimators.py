@@ -153,3 +153,70 @@ def interval(value: float, draws: Array) -> Estimate:
 def effective_sample_size(weight_sum: float, weight_square_sum: float) -> float:
     """Kish's effective sample size of importance weights, (sum w)^2 / sum w^2."""
     return weight_sum ** 2 / weight_square_sum if weight_square_sum > 0 else 0.0
+
+
+# --- intervals for rates ----------------------------------------------------------------------------------------
+# The block bootstrap is valid for means of many rows that are not dominated by a few: continuous rewards, and
+# binary rewards with enough ones and zeros among the rows that carry weight. On rare events it collapses (no
+# click resampled is still no click: 0 +/- 0), so for binary rewards a rate's interval is Wilson's score interval
+# (it never has zero width and holds its level down to a handful of events), and an importance-weighted estimate's
+# interval is widened to at least Wilson's interval at its effective sample size (Korn and Graubard, Survey
+# Methodology 1998, who use the effective sample size in exact binomial intervals of weighted rare-event rates).
+
+Z95 = 1.959963984540054  # two-sided 95%
+Z80 = 0.8416212335729143  # one-sided 80% power
+RELATIVE_EFFECT = 0.1  # the difference to plan for when the observed one is zero: 10% of the logging rate
+
+
+def wilson(successes: float, n: float, z: float = Z95) -> Estimate:
+    """Wilson's score interval for a binomial proportion (Wilson, JASA 1927); unknown without rows. `n` may be an
+    effective sample size and `successes` a weighted count."""
+    if n <= 0:
+        return UNKNOWN
+    p = min(max(successes / n, 0.0), 1.0)
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return Estimate(successes / n, float(max(centre - half, 0.0)), float(min(centre + half, 1.0)))
+
+
+def newcombe(first: Estimate, second: Estimate) -> Estimate:
+    """The difference of two proportions, first minus second, with Newcombe's hybrid score interval built from
+    their Wilson intervals (Newcombe, Statistics in Medicine 1998, method 10). For two independent samples; when
+    the second rows hold the first (a learner's kept rows are rows of the log), their correlation is positive and
+    the interval is conservative."""
+    if not (first.known and second.known and np.isfinite(first.low) and np.isfinite(second.low)):
+        return UNKNOWN
+    d = first.value - second.value
+    low = d - np.hypot(first.value - first.low, second.high - second.value)
+    high = d + np.hypot(first.high - first.value, second.value - second.low)
+    return Estimate(d, float(low), float(high))
+
+
+def rows_needed(rate: float, other: float) -> float:
+    """Rows per group to tell proportions `rate` and `other` apart with a two-sided 5% test and 80% power:
+    n = [z_{a/2} sqrt(2 pbar qbar) + z_b sqrt(p1 q1 + p2 q2)]^2 / (p1 - p2)^2 (Fleiss, Levin and Paik,
+    Statistical Methods for Rates and Proportions, 3rd ed. 2003, eq. 4.14, without continuity correction);
+    infinity when the two are equal."""
+    if rate == other:
+        return float("inf")
+    mean = (rate + other) / 2
+    root = Z95 * np.sqrt(2 * mean * (1 - mean)) + Z80 * np.sqrt(rate * (1 - rate) + other * (1 - other))
+    return float(root ** 2 / (rate - other) ** 2)
+
+
+def rows_needed_normal(gain: Estimate, n: float) -> float:
+    """Rows to make a difference of `gain.value` significant at 5% with 80% power, from an interval measured on
+    `n` rows (its half-width shrinks as 1 / sqrt(rows)): the normal-approximation analogue of rows_needed."""
+    se = (gain.high - gain.low) / (2 * Z95)
+    if not (np.isfinite(se) and se > 0 and gain.value):
+        return float("inf")
+    return float(n * ((Z95 + Z80) * se / abs(gain.value)) ** 2)
+
+
+def hull(first: Estimate, second: Estimate) -> Estimate:
+    """The first estimate with the smallest interval holding both intervals."""
+    if not np.isfinite(second.low):
+        return first
+    if not np.isfinite(first.low):
+        return Estimate(first.value, second.low, second.high)
+    return Estimate(first.value, min(first.low, second.low), max(first.high, second.high))

@@ -12,9 +12,16 @@ whatever `select` wrote becomes the learner's state. The policies are the simula
 candidate's adapters are the simulator's wrappers, whose states hold their base's state (`inner`), broadcast and
 kept the same way, layer by layer.
 
-After the log, each learner's final policy (exploration off: the arm it would commit to, or the action with the
-best predicted reward for the context) is scored on every row with IPS, self-normalised IPS, the direct method
-and doubly robust estimates.
+The log is split in time: learners learn on its earlier part (the learning rows) and their final policies
+(exploration off: the arm each would commit to, or the action with the best predicted reward for the context) are
+scored on the later part only (the held-out rows), with IPS, self-normalised IPS, the direct method and doubly
+robust estimates, so a policy is never scored on the rows it learned from. The reward model of DM and DR is
+fitted on every row, cross-fitted on two folds, so no row is scored by a model that saw it.
+
+Intervals: for binary rewards the rates (replayed and logging rewards) get Wilson score intervals and their
+difference Newcombe's, which hold on rare events; the block bootstrap serves the estimates that are sums over many
+weighted rows (IPS, SNIPS, DM, DR, and every estimate of continuous rewards), widened for binary rewards to at
+least Wilson's interval at the weights' effective sample size (see estimators.py).
 """
 
 from __future__ import annotations
@@ -28,58 +35,24 @@ from typing import Any, Sequence
 import numpy as np
 from numba.core.errors import TypingError
 
-from banditmap.ope.estimators import (BLOCKS, UNKNOWN, BlockSums, Estimate, Resampler, RewardModel, block_of,
-                                      effective_sample_size, interval, policy_terms)
+from banditmap.ope.estimators import (BLOCKS, RELATIVE_EFFECT, UNKNOWN, BlockSums, Estimate, Resampler, RewardModel,
+                                      block_of, effective_sample_size, hull, interval, newcombe, policy_terms,
+                                      rows_needed, rows_needed_normal, wilson)
 from banditmap.ope.logs import Chunk, LogInfo, LogStore
+from banditmap.ope.results import (ESS_WARNING, MIN_KEPT, MIN_MATCHED, CandidateResult, Learned, ReplayResult,
+                                   log_warnings, problem, verdict, warnings)
 from banditmap.sim.kernels import rng as kernel_rng
 from banditmap.sim.policies import Feedback, Policy, State
 from banditmap.sim.problem import Problem
 from banditmap.sim.runner import Progress, RunSpec
 
+__all__ = ["ESS_WARNING", "MIN_KEPT", "CandidateResult", "ReplayResult", "evaluate", "verdict"]
+
 Array = np.ndarray
-MIN_KEPT = 100  # fewer kept rounds than this and a learner's replayed reward says nothing
 CHECKPOINTS = 200
 MAX_SCORE_ROWS = 4096  # rows scored at once by a frozen final policy
 SCORE_BYTES = 2 ** 26  # memory for a frozen policy's state broadcast over those rows (when it must be copied)
-ESS_WARNING = 0.01  # an effective sample size under 1% of the rows makes an estimate fragile
-
-
-@dataclass(frozen=True)
-class CandidateResult:
-    id: str
-    name: str
-    contextual: bool  # whether the learner saw the context
-    kept: int  # rounds the learner was evaluated on
-    selections: int  # rows the learner picked an action for
-    replayed: Estimate  # reward per decision while learning
-    replayed_gain: Estimate  # replayed minus the logging policy's reward, paired bootstrap
-    final: dict[str, Estimate]  # ips, snips, dm, dr of the learner's final policy
-    final_gain: Estimate  # dr minus the logging policy's reward, paired bootstrap
-    ess: float  # effective sample size of the final policy's importance weights
-    max_weight: float
-    unsupported: float  # share of rows where the final policy picks an action the logs never contain
-    stalled: float  # share of the learner's picks that were actions the logs never contain
-    curve: tuple[float, ...]  # running replayed reward at the checkpoints
-    seconds: float
-    problem: str = ""  # why it cannot be evaluated; empty when it can
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def evaluable(self) -> bool:
-        return not self.problem
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    info: LogInfo
-    method: str  # "replay" (uniform logs) or "rejection-sampling replay"
-    seed: int
-    logging: Estimate  # the logging policy's own reward per decision
-    results: tuple[CandidateResult, ...]  # best replayed reward first, unevaluable last
-    checkpoints: tuple[int, ...]  # log rows at which the curves are sampled
-    logging_curve: tuple[float, ...]
-    skipped: tuple[tuple[str, str], ...] = ()
-    warnings: tuple[str, ...] = ()
+HOLDOUT = 0.5  # share of the log, at its end, on which final policies are scored
 
 
 def streams(seed: int, candidate_id: str) -> np.random.Generator:
@@ -117,6 +90,8 @@ class Learner:
         self.layout = _per_rep_fields(self.policy, problem)
         self.copying = False  # True once select was seen to write into its state: broadcast views won't do
         self.kept = 0
+        self.matched = 0  # rows where its pick equalled the logged action, kept or not
+        self.expected_kept = 0.0  # sum of the acceptance probabilities of those rows
         self.selections = 0
         self.unsupported = 0
         self.gap = float(info.n_actions)  # rows per kept round, running estimate
@@ -227,26 +202,61 @@ def _keep_rate(info: LogInfo) -> float:
     return info.min_propensity if not info.uniform else 1.0 / info.n_actions
 
 
-class Replay:
-    """The three passes' shared state: learners, reward model, block sums and checkpoints."""
+def learning_rows(rows: int, holdout: float) -> int:
+    """Rows learners learn on: the log but its last `holdout` share (at least one row held out when it has two)."""
+    if rows < 2:
+        return rows
+    return int(min(max(round(rows * (1 - holdout)), 1), rows - 1))
 
-    def __init__(self, info: LogInfo, candidates: Sequence[RunSpec], seed: int) -> None:
+
+def _head(chunk: Chunk, n: int) -> Chunk:
+    return Chunk(chunk.start, chunk.actions[:n], chunk.rewards[:n], chunk.propensities[:n], chunk.contexts[:n])
+
+
+def _tail(chunk: Chunk, n: int) -> Chunk:
+    return Chunk(chunk.start + n, chunk.actions[n:], chunk.rewards[n:], chunk.propensities[n:], chunk.contexts[n:])
+
+
+class Replay:
+    """The passes' shared state: learners, reward model, block sums and checkpoints. Learners learn on rows
+    [0, split); final policies are scored on rows [split, rows)."""
+
+    def __init__(self, info: LogInfo, candidates: Sequence[RunSpec], seed: int, holdout: float = HOLDOUT) -> None:
         self.info, self.seed = info, seed
+        self.split = learning_rows(info.rows, holdout)
         self.learners = [Learner(c, info, seed) for c in candidates]
         self.blocks = min(BLOCKS, info.rows)
-        names = ("reward", "rows") + tuple(f"{c.id}:{k}" for c in candidates for k in ("kept_reward", "kept"))
+        names = ("reward", "rows", "heldout_reward", "heldout_rows") + tuple(
+            f"{c.id}:{k}" for c in candidates for k in ("kept_reward", "kept"))
         self.sums = BlockSums(self.blocks, names)
         rewards_low, rewards_high = (0.0, 1.0) if info.binary else (-np.inf, np.inf)
         self.model = RewardModel(info.n_actions, info.features, info.mean_reward, rewards_low, rewards_high)
         self.coins = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 5])))
-        self.checkpoints = np.unique(np.linspace(1, info.rows, min(info.rows, CHECKPOINTS)).round().astype(int))
+        self.checkpoints = np.unique(np.linspace(1, self.split, min(self.split, CHECKPOINTS)).round().astype(int))
         self.curves = np.full((len(candidates), len(self.checkpoints)), np.nan)
         self.logging_curve = np.zeros(len(self.checkpoints))
         self.earned = np.zeros(len(candidates))
-        self.reward_total = 0.0  # the logging policy's reward over the rows read so far
+        self.reward_total = 0.0  # the logging policy's reward over the learning rows read so far
+        self.reward_range = (np.inf, -np.inf)  # the smallest and largest logged reward
         self.supported = np.array(info.counts) > 0
 
-    # --- pass 2: replay ---------------------------------------------------------------------------------------
+    # --- pass 2: replay on the learning rows, and the reward model on all ---------------------------------------
+
+    def read_chunk(self, chunk: Chunk) -> None:
+        n = len(chunk)
+        rows = np.arange(chunk.start, chunk.start + n)
+        self.model.add(rows, chunk.actions, chunk.rewards, chunk.contexts)
+        if n:
+            self.reward_range = (min(self.reward_range[0], float(chunk.rewards.min())),
+                                 max(self.reward_range[1], float(chunk.rewards.max())))
+        learning = int(np.clip(self.split - chunk.start, 0, n))
+        held = _tail(chunk, learning)
+        if len(held):
+            block = block_of(np.arange(held.start, held.start + len(held)), self.info.rows, self.blocks)
+            self.sums.add("heldout_reward", block, held.rewards)
+            self.sums.add("heldout_rows", block)
+        if learning:
+            self.replay_chunk(_head(chunk, learning))
 
     def replay_chunk(self, chunk: Chunk) -> None:
         n = len(chunk)
@@ -254,12 +264,11 @@ class Replay:
         block = block_of(rows, self.info.rows, self.blocks)
         self.sums.add("reward", block, chunk.rewards)
         self.sums.add("rows", block)
-        self.model.add(rows, chunk.actions, chunk.rewards, chunk.contexts)
-        accept = np.ones(n, dtype=bool) if self.info.uniform else \
-            self.coins.random(n) < self.info.min_propensity / chunk.propensities
+        accept = np.ones(n) if self.info.uniform else np.minimum(self.info.min_propensity / chunk.propensities, 1.0)
+        coins = np.ones(n, dtype=bool) if self.info.uniform else self.coins.random(n) < accept
         for index, learner in enumerate(self.learners):
             started = time.perf_counter()
-            kept_rows = self._replay_learner(learner, chunk, accept)
+            kept_rows = self._replay_learner(learner, chunk, coins, accept)
             kept_block = block[kept_rows]
             self.sums.add(f"{learner.candidate.id}:kept_reward", kept_block, chunk.rewards[kept_rows])
             self.sums.add(f"{learner.candidate.id}:kept", kept_block)
@@ -271,8 +280,9 @@ class Replay:
         if n:
             self.reward_total = float(cumulative[-1])
 
-    def _replay_learner(self, learner: Learner, chunk: Chunk, accept: Array) -> Array:
-        """Walk the chunk, returning the indices of the rows the learner kept."""
+    def _replay_learner(self, learner: Learner, chunk: Chunk, coins: Array, accept: Array) -> Array:
+        """Walk the chunk, returning the indices of the rows the learner kept; `coins` says which rows rejection
+        sampling accepts, `accept` with which probability."""
         kept: list[int] = []
         i, n = 0, len(chunk)
         while i < n:
@@ -280,14 +290,19 @@ class Replay:
             contexts = chunk.contexts[i:i + m]
             view, picks = learner.pick(m, contexts, chunk.start + i)
             learner.selections += m
-            match = (picks == chunk.actions[i:i + m]) & accept[i:i + m]
+            same = picks == chunk.actions[i:i + m]
+            match = same & coins[i:i + m]
             if not match.any():
                 learner.unsupported += int((~self.supported[picks]).sum())
+                learner.matched += int(same.sum())
+                learner.expected_kept += float(accept[i:i + m][same].sum())
                 i += m
                 continue
             j = int(np.argmax(match))
             learner.selections -= m - j - 1
             learner.unsupported += int((~self.supported[picks[:j]]).sum())
+            learner.matched += int(same[:j + 1].sum())
+            learner.expected_kept += float(accept[i:i + j + 1][same[:j + 1]].sum())
             learner.commit(view, j)
             learner.state.t += 1
             row = i + j
@@ -317,10 +332,13 @@ class Replay:
         with np.errstate(invalid="ignore", divide="ignore"):
             self.curves[index, at] = np.where(counts > 0, sums / counts, np.nan)
 
-    # --- pass 3: score the final policies --------------------------------------------------------------------
+    # --- pass 3: score the final policies on the held-out rows -------------------------------------------------
 
     def score_chunk(self, chunk: Chunk, scores: BlockSums, max_weight: dict[str, float]) -> None:
+        chunk = _tail(chunk, int(np.clip(self.split - chunk.start, 0, len(chunk))))
         n = len(chunk)
+        if not n:
+            return
         rows = np.arange(chunk.start, chunk.start + n)
         block = block_of(rows, self.info.rows, self.blocks)
         predicted = self.model.predict(rows, chunk.contexts)
@@ -331,6 +349,7 @@ class Replay:
             for name in ("ips", "weight", "dm", "dr"):
                 scores.add(f"{key}:{name}", block, getattr(terms, name))
             scores.add(f"{key}:weight_squared", block, terms.weight ** 2)
+            scores.add(f"{key}:matched", block, (terms.weight > 0).astype(float))
             scores.add(f"{key}:unsupported", block, (~self.supported[chosen]).astype(float))
             max_weight[key] = max(max_weight[key], float(terms.weight.max()))
 
@@ -344,19 +363,22 @@ class Replay:
         return out
 
 
+SCORES = ("ips", "weight", "weight_squared", "dm", "dr", "matched", "unsupported")
+
+
 def evaluate(store: LogStore, candidates: Sequence[RunSpec], seed: int = 0,
-             progress: Progress | None = None, skipped: Sequence[tuple[str, str]] = ()) -> ReplayResult:
-    """Replay every candidate on the log, then score its final policy; returns everything the report needs."""
+             progress: Progress | None = None, skipped: Sequence[tuple[str, str]] = (),
+             holdout: float = HOLDOUT) -> ReplayResult:
+    """Replay every candidate on the log's learning rows, then score its final policy on the held-out rows (the
+    last `holdout` share of the log); returns everything the report needs."""
     info = store.info
-    replay = Replay(info, candidates, seed)
+    replay = Replay(info, candidates, seed, holdout)
     for chunk in store.chunks():
-        replay.replay_chunk(chunk)
+        replay.read_chunk(chunk)
         if progress is not None:
             progress("replay", chunk.start + len(chunk), info.rows)
     replay.model.fit()
-    names = tuple(f"{c.id}:{k}" for c in candidates
-                  for k in ("ips", "weight", "weight_squared", "dm", "dr", "unsupported"))
-    scores = BlockSums(replay.blocks, names)
+    scores = BlockSums(replay.blocks, tuple(f"{c.id}:{k}" for c in candidates for k in SCORES))
     max_weight = {c.id: 0.0 for c in candidates}
     for chunk in store.chunks():
         replay.score_chunk(chunk, scores, max_weight)
@@ -365,118 +387,92 @@ def evaluate(store: LogStore, candidates: Sequence[RunSpec], seed: int = 0,
     return summarise(replay, scores, max_weight, tuple(skipped))
 
 
+def _rate(boot: Resampler, rewards: Array, rows: Array, binary: bool) -> tuple[Estimate, Array]:
+    """A reward per decision with its interval (Wilson's for binary rewards), and its bootstrap replicates."""
+    estimate, draws = boot.ratio(rewards, rows)
+    return (wilson(float(rewards.sum()), float(rows.sum())) if binary else estimate), draws
+
+
+def _final(boot: Resampler, scores: BlockSums, key: str, rows: Array, binary: bool,
+           ess: float) -> tuple[dict[str, Estimate], Array]:
+    """IPS, SNIPS, DM and DR of a final policy on the held-out rows, and DR's replicates. For binary rewards the
+    weighted estimates' intervals are at least Wilson's at the effective sample size (rare events); DM's value
+    comes without an interval."""
+    final, draws = {}, {}
+    for name in ("ips", "dm", "dr"):
+        final[name], draws[name] = boot.ratio(scores.sums[f"{key}:{name}"], rows)
+    final["snips"], _ = boot.ratio(scores.sums[f"{key}:ips"], scores.sums[f"{key}:weight"])
+    # DM gets no interval: resampling rows around a reward model fitted once leaves out the model's own error
+    # (such intervals covered the truth in 4 of 40 seeds on 0.5% click rates); DR's interval is the one to read
+    final["dm"] = Estimate(final["dm"].value, float("nan"), float("nan"))
+    if binary:
+        for name in ("ips", "snips", "dr"):
+            e = final[name]
+            if e.known:
+                final[name] = hull(e, wilson(min(max(e.value, 0.0), 1.0) * ess, ess))
+    return final, draws["dr"]
+
+
+def _power(replayed: Estimate, gain: Estimate, logging: Estimate, kept: int, split: int,
+           binary: bool) -> tuple[float, float]:
+    """Learning rows a test of the observed difference (or of RELATIVE_EFFECT of the logging policy's reward when
+    none was observed) would need at 95% confidence and 80% power, and the difference planned for."""
+    if not (replayed.known and gain.known and kept):
+        return float("inf"), float("nan")
+    effect = gain.value if gain.value else RELATIVE_EFFECT * logging.value
+    keep = kept / max(split, 1)  # kept rounds per learning row
+    if binary:  # replayed rounds per group, then learning rows that keep that many
+        return rows_needed(logging.value, logging.value + effect) / keep, effect
+    scaled = Estimate(effect, gain.low - gain.value + effect, gain.high - gain.value + effect)
+    return rows_needed_normal(scaled, kept) / keep, effect
+
+
 def summarise(replay: Replay, scores: BlockSums, max_weight: dict[str, float],
               skipped: tuple[tuple[str, str], ...]) -> ReplayResult:
-    info, sums = replay.info, replay.sums.sums
+    info, sums, binary = replay.info, replay.sums.sums, replay.info.binary
     boot = Resampler.make(replay.blocks, replay.seed)
-    logging, logging_draws = boot.ratio(sums["reward"], sums["rows"])
-    rows = sums["rows"]
+    logging, logging_draws = _rate(boot, sums["reward"], sums["rows"], binary)
+    held, held_draws = _rate(boot, sums["heldout_reward"], sums["heldout_rows"], binary)
+    heldout_rows = info.rows - replay.split
+    reward_range = (0.0, 1.0) if binary else replay.reward_range
     results = []
     for index, learner in enumerate(replay.learners):
         key = learner.candidate.id
-        replayed, replayed_draws = boot.ratio(sums[f"{key}:kept_reward"], sums[f"{key}:kept"])
-        final = {}
-        drafts = {}
-        for name in ("ips", "dm", "dr"):
-            final[name], drafts[name] = boot.ratio(scores.sums[f"{key}:{name}"], rows)
-        final["snips"], _ = boot.ratio(scores.sums[f"{key}:ips"], scores.sums[f"{key}:weight"])
-        weight_sum = scores.total(f"{key}:weight")
-        ess = effective_sample_size(weight_sum, scores.total(f"{key}:weight_squared"))
-        unsupported = scores.total(f"{key}:unsupported") / info.rows
+        replayed, replayed_draws = _rate(boot, sums[f"{key}:kept_reward"], sums[f"{key}:kept"], binary)
+        gain = newcombe(replayed, logging) if binary else \
+            interval(replayed.value - logging.value, replayed_draws - logging_draws)
+        ess = effective_sample_size(scores.total(f"{key}:weight"), scores.total(f"{key}:weight_squared"))
+        final, dr_draws = _final(boot, scores, key, sums["heldout_rows"], binary, ess)
+        final_gain = interval(final["dr"].value - held.value, dr_draws - held_draws)
+        if binary:
+            final_gain = hull(final_gain, newcombe(final["dr"], held))
+        unsupported = scores.total(f"{key}:unsupported") / max(heldout_rows, 1)
         stalled = learner.unsupported / max(learner.selections, 1)
-        problem = _problem(learner, info, unsupported, stalled)
+        why, remedy = problem(Learned(learner.kept, learner.matched, learner.expected_kept, replay.split), info,
+                              unsupported, stalled)
+        final_problem = _final_problem(scores.total(f"{key}:matched"), heldout_rows)
+        if why or final_problem:
+            final, final_gain = {name: UNKNOWN for name in final}, UNKNOWN
+        if why or not learner.kept:
+            replayed, gain = UNKNOWN, UNKNOWN
+        needed, effect = _power(replayed, gain, logging, learner.kept, replay.split, binary)
         result = CandidateResult(
             id=key, name=learner.candidate.name, contextual=learner.contextual, kept=learner.kept,
-            selections=learner.selections, replayed=replayed if learner.kept else UNKNOWN,
-            replayed_gain=interval(replayed.value - logging.value, replayed_draws - logging_draws)
-            if learner.kept else UNKNOWN,
-            final=final, final_gain=interval(final["dr"].value - logging.value, drafts["dr"] - logging_draws),
+            selections=learner.selections, replayed=replayed, replayed_gain=gain, final=final, final_gain=final_gain,
             ess=ess, max_weight=max_weight[key], unsupported=unsupported, stalled=stalled,
-            curve=tuple(float(v) for v in replay.curves[index]), seconds=learner.seconds, problem=problem)
-        results.append(replace(result, warnings=_warnings(result, info)))
-    results.sort(key=lambda r: (not r.evaluable, -(r.replayed.value if r.replayed.known else -np.inf)))
+            curve=tuple(float(v) for v in replay.curves[index]), seconds=learner.seconds, problem=why,
+            matched=learner.matched, remedy=remedy, final_problem=final_problem, rows_needed=needed, effect=effect)
+        if not why:
+            result = replace(result, warnings=warnings(result, info, heldout_rows, reward_range))
+        results.append(result)
+    results.sort(key=lambda r: (not r.evaluable, -(r.replayed.value if r.replayed.known else -np.inf), -r.kept))
     return ReplayResult(info, "replay" if info.uniform else "rejection-sampling replay", replay.seed, logging,
                         tuple(results), tuple(int(c) for c in replay.checkpoints),
-                        tuple(float(v) for v in replay.logging_curve), skipped, _log_warnings(info))
+                        tuple(float(v) for v in replay.logging_curve), skipped, log_warnings(info), replay.split, held)
 
 
-def _problem(learner: Learner, info: LogInfo, unsupported: float, stalled: float) -> str:
-    never = [info.actions[a] for a in np.flatnonzero(np.array(info.counts) == 0)]
-    if learner.kept < MIN_KEPT and stalled > 0.5:
-        return (f"it keeps choosing actions the logs never contain ({_few(never)}); the logging policy never "
-                "tried them, so no log can say what they earn")
-    if unsupported > 0.05:
-        return (f"its final policy chooses actions the logs never contain ({_few(never)}) in "
-                f"{unsupported:.0%} of rows; their rewards cannot be estimated from these logs")
-    if learner.kept < MIN_KEPT:
-        return (f"only {learner.kept} logged rounds matched its choices (at least {MIN_KEPT} needed); "
-                "a longer log or a more exploratory logging policy is needed")
-    return ""
-
-
-def _few(labels: Sequence[str], limit: int = 5) -> str:
-    shown = ", ".join(labels[:limit])
-    return "actions " + shown + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
-
-
-def _warnings(result: CandidateResult, info: LogInfo) -> tuple[str, ...]:
-    out = []
-    final = result.final
-    pairs = [("IPS", "ips"), ("DM", "dm"), ("DR", "dr")]
-    apart = []
-    for i, (name_a, a) in enumerate(pairs):
-        for name_b, b in pairs[i + 1:]:
-            ea, eb = final[a], final[b]
-            if ea.known and eb.known and np.isfinite(ea.low) and np.isfinite(eb.low) and not ea.overlaps(eb):
-                apart.append(f"{name_a} ({ea.value:.4f}) and {name_b} ({eb.value:.4f})")
-    if apart:
-        out.append("the final policy's estimates disagree beyond their intervals: " + "; ".join(apart)
-                   + ". The reward model may be biased (DM) or the weights too heavy (IPS); DR is the safer read")
-    if 0 < result.unsupported <= 0.05:
-        out.append(f"the final policy picks actions the logs never contain in {result.unsupported:.1%} of rows; "
-                   "those rewards are invisible to IPS and DR")
-    if result.ess < max(100.0, ESS_WARNING * info.rows):
-        out.append(f"effective sample size of the final policy's weights is {result.ess:.0f} of {info.rows} rows: "
-                   "its IPS and DR estimates rest on few rows")
-    return tuple(out)
-
-
-def _log_warnings(info: LogInfo) -> tuple[str, ...]:
-    out = []
-    if info.near_zero > 0:
-        out.append(f"{info.near_zero:.2%} of rows have a propensity under 1% of uniform play: their importance "
-                   "weights are huge, and rejection-sampling replay keeps few rows")
-    never = [a for a, c in zip(info.actions, info.counts, strict=True) if c == 0]
-    if never:
-        out.append(f"the logging policy never played {_few(never)}: no policy that needs them can be evaluated")
-    if info.projected:
-        out.append(f"the context was reduced to {info.features} features by a random projection")
-    return tuple(out)
-
-
-def verdict(result: ReplayResult) -> tuple[str, ...]:
-    """Plain words: who beats the logging policy with confidence, who cannot be told apart, who cannot be judged."""
-    base = result.logging
-    lines = [f"The logging policy earned {base.value:.4f} per decision ({base.low:.4f} to {base.high:.4f}, 95%)."]
-    better, tied, worse, unknown = [], [], [], []
-    for r in result.results:
-        if not r.evaluable:
-            unknown.append(f"{r.name}: {r.problem}")
-        elif not np.isfinite(r.replayed_gain.low):
-            unknown.append(f"{r.name}: too few replayed rounds for an interval")
-        elif r.replayed_gain.low > 0:
-            better.append(f"{r.name} (+{r.replayed_gain.value:.4f}, {r.replayed_gain.low:+.4f} to "
-                          f"{r.replayed_gain.high:+.4f})")
-        elif r.replayed_gain.high < 0:
-            worse.append(r.name)
-        else:
-            tied.append(r.name)
-    if better:
-        lines.append("Beat the logging policy with 95% confidence while learning: " + "; ".join(better) + ".")
-    if tied:
-        lines.append("Cannot be told apart from the logging policy: " + ", ".join(tied) + ".")
-    if worse:
-        lines.append("Earned less than the logging policy while learning: " + ", ".join(worse) + ".")
-    if unknown:
-        lines.append("Cannot be evaluated on these logs: " + "; ".join(unknown) + ".")
-    return tuple(lines)
+def _final_problem(matched: float, heldout_rows: int) -> str:
+    if matched >= MIN_MATCHED:
+        return ""
+    return (f"only {matched:.0f} of the {heldout_rows} held-out rows match its final policy's choices (at least "
+            f"{MIN_MATCHED} needed) to score it")

@@ -11,12 +11,16 @@ from banditmap.ope.replay import ReplayResult, verdict
 from banditmap.render import plotting
 from banditmap.render.report import Report, from_rows
 
-REPLAY_SCHEMA = "banditmap.replay/2"
+REPLAY_SCHEMA = "banditmap.replay/3"
 ESTIMATORS = ("ips", "snips", "dm", "dr")
 
 
 def _number(x: float) -> float | None:
     return None if not math.isfinite(x) else round(x, 6)
+
+
+def _count(x: float) -> int | None:
+    return None if not math.isfinite(x) else int(math.ceil(x))
 
 
 def estimate_dict(e: Estimate) -> dict[str, float | None]:
@@ -35,12 +39,17 @@ def replay_dict(result: ReplayResult, timings: bool = True) -> dict[str, Any]:
                             "categorical": list(info.categorical)},
                 "features": info.features, "uniform_logging": info.uniform, "min_propensity": info.min_propensity,
                 "near_zero_share": info.near_zero, "binary_reward": info.binary},
+        "split": {"learning_rows": result.learning_rows, "heldout_rows": result.heldout_rows,
+                  "learning": [1, result.learning_rows], "heldout": [result.learning_rows + 1, info.rows]},
         "logging_policy": estimate_dict(result.logging),
+        "logging_policy_heldout": estimate_dict(result.logging_heldout),
         "candidates": [{
-            "id": r.id, "name": r.name, "evaluable": r.evaluable, "problem": r.problem, "contextual": r.contextual,
-            "replayed_rounds": r.kept, "replayed": estimate_dict(r.replayed),
-            "replayed_gain": estimate_dict(r.replayed_gain),
+            "id": r.id, "name": r.name, "evaluable": r.evaluable, "problem": r.problem, "remedy": r.remedy,
+            "contextual": r.contextual, "replayed_rounds": r.kept, "matched_rows": r.matched,
+            "replayed": estimate_dict(r.replayed), "replayed_gain": estimate_dict(r.replayed_gain),
+            "rows_needed": _count(r.rows_needed), "rows_needed_effect": _number(r.effect),
             "final_policy": {k: estimate_dict(r.final[k]) for k in ESTIMATORS},
+            "final_policy_problem": r.problem or r.final_problem,
             "final_gain_dr": estimate_dict(r.final_gain),
             "diagnostics": {"effective_sample_size": _number(r.ess), "max_weight": _number(r.max_weight),
                             "unsupported_share": _number(r.unsupported), "stalled_share": _number(r.stalled)},
@@ -59,23 +68,30 @@ def replay_dict(result: ReplayResult, timings: bool = True) -> dict[str, Any]:
 
 
 def _cell(e: Estimate, sign: str = "") -> str:
-    """Value +/- half the 95% interval's width (the JSON keeps both ends)."""
+    """Value +/- half the 95% interval's width, or both ends when the interval is lopsided (the JSON keeps both)."""
     if not e.known:
         return "-"
     if not math.isfinite(e.low):
         return f"{e.value:{sign}.4f}"
-    return f"{e.value:{sign}.4f} ±{(e.high - e.low) / 2:.4f}"
+    half = (e.high - e.low) / 2
+    if abs(e.low + half - e.value) > 0.1 * half:  # lopsided (a score interval near 0 or 1): both ends
+        return f"{e.value:{sign}.4f} ({e.low:{sign}.4f} to {e.high:{sign}.4f})"
+    return f"{e.value:{sign}.4f} ±{half:.4f}"
 
 
 def replay_rows(result: ReplayResult) -> tuple[list[str], list[list[str]]]:
-    header = ["algorithm", "rounds", "replayed reward", "vs logging", "final policy (DR)", "IPS", "SNIPS", "DM",
+    header = ["algorithm", "rounds", "replayed reward", "vs logging", "held-out DR", "IPS", "SNIPS", "DM",
               "ESS", "max w"]
-    rows = [["logging policy", str(result.info.rows), _cell(result.logging), "", "", "", "", "", "", ""]]
+    rows = [["logging policy", str(result.learning_rows), _cell(result.logging), "", _cell(result.logging_heldout),
+             "", "", "", "", ""]]
     for r in result.results:
-        versus = _cell(r.replayed_gain, "+")
-        rows.append([r.name if r.evaluable else f"{r.name} (not evaluable)", str(r.kept), _cell(r.replayed), versus,
-                     _cell(r.final["dr"]), _short(r.final["ips"]), _short(r.final["snips"]), _short(r.final["dm"]),
-                     f"{r.ess:.0f}", f"{r.max_weight:.1f}"])
+        if not r.evaluable:  # nothing is shown that cannot be trusted: the verdict says why
+            rows.append([f"{r.name} (not evaluable)", str(r.kept)] + ["-"] * 8)
+            continue
+        scored = not r.final_problem
+        rows.append([r.name, str(r.kept), _cell(r.replayed), _cell(r.replayed_gain, "+"), _cell(r.final["dr"]),
+                     _short(r.final["ips"]), _short(r.final["snips"]), _short(r.final["dm"]),
+                     f"{r.ess:.0f}" if scored else "-", f"{r.max_weight:.1f}" if scored else "-"])
     return header, rows
 
 
@@ -87,15 +103,22 @@ def title(result: ReplayResult) -> str:
     info = result.info
     context = f"{info.features - 1} context features" if info.has_context else "no context"
     logging = "uniform logging" if info.uniform else f"non-uniform logging (min propensity {info.min_propensity:.3g})"
-    return f"{info.path}: {info.rows:,} rows, {info.n_actions} actions, {context}, {logging}; {result.method}"
+    split = (f"learning on rows 1-{result.learning_rows:,}, final policies scored on rows "
+             f"{result.learning_rows + 1:,}-{info.rows:,} (last {result.heldout_rows / max(info.rows, 1):.0%})")
+    return (f"{info.path}: {info.rows:,} rows, {info.n_actions} actions, {context}, {logging}; {result.method}, "
+            + split)
 
 
-def notes(result: ReplayResult) -> list[str]:
+def warnings(result: ReplayResult) -> list[str]:
     out = list(result.warnings)
     for r in result.results:
         out += [f"{r.name}: {w}" for w in r.warnings]
-    out += [f"{i} not replayed: {why}" for i, why in result.skipped]
     return out
+
+
+def skipped(result: ReplayResult) -> list[str]:
+    """Algorithms left out, with why: notes, not warnings, since nothing about the log is wrong."""
+    return [f"{i} not replayed: {why}" for i, why in result.skipped]
 
 
 def replay_report(result: ReplayResult, timings: bool = True) -> Report:
@@ -103,7 +126,7 @@ def replay_report(result: ReplayResult, timings: bool = True) -> Report:
     "timing" unless `timings` is False."""
     header, rows = replay_rows(result)
     return from_rows(title(result), header, rows, replay_dict(result, timings), verdict="\n".join(verdict(result)),
-                     warnings=tuple(notes(result)))
+                     notes=tuple(skipped(result)), warnings=tuple(warnings(result)))
 
 
 def plot(result: ReplayResult, path: Path) -> None:
