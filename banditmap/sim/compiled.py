@@ -14,12 +14,17 @@ from banditmap.sim.problem import SAFETY_ALPHA, Problem
 
 
 def covers(policy: object, problem: Problem) -> bool:
-    """Whether the compiled race runs this policy on this problem: a Kernel policy itself (not wrapped by an
-    adapter) on a K-armed problem whose regret is cumulative (best-arm identification needs what only the loop
-    has), with any reward, dynamics, feedback and the safety constraint or none."""
+    """Whether the compiled race runs this policy on this problem: a policy itself (not wrapped by an adapter)
+    whose decisions are kernels, on a problem whose world is the kernels' and whose regret is cumulative
+    (best-arm identification needs what only the loop has), with any reward, dynamics, feedback and the safety
+    constraint or none: a counting policy on K arms, a linear policy on the linear contextual world."""
+    from banditmap.sim.policies.contextual import LinearKernel
     from banditmap.sim.policies.mab import Kernel
-    return (isinstance(policy, Kernel) and problem.kind == "arms" and problem.objective == "cumulative"
-            and problem.constraint in ("none", "safety"))
+    if problem.objective != "cumulative" or problem.constraint not in ("none", "safety"):
+        return False
+    if problem.kind == "arms":
+        return isinstance(policy, Kernel)
+    return problem.kind == "contextual" and problem.model == "linear" and isinstance(policy, LinearKernel)
 
 
 def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generator, ...],
@@ -28,19 +33,24 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
     (R,), share of rounds below the baseline (R,) on safety problems, seconds) of one policy's compiled race.
     `streams` are the race's generators of the environment, the delays and the policy (runner.streams); each
     gives one kernel stream per repetition, as it does in the step-by-step loop."""
-    from banditmap.sim.kernels import arms, rng
-    race = arms.make_race(policy.choose, policy.learn)
+    from banditmap.sim.kernels import arms, linear, rng
     R, K, T = problem.reps, problem.n_arms, problem.rounds
+    if problem.kind == "contextual":  # the linear race takes the features and the ridge's l2 after K
+        shape: tuple[Any, ...] = (K, problem.n_features, float(policy.l2))
+        race = linear.make_race(policy.choose, "learn_ridge")
+    else:
+        shape = (K,)
+        race = arms.make_race(policy.choose, policy.learn)
     env, delays, draws = (rng.states_from(generator, R) for generator in streams)
     curve, final, tail, optimal, below = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R),
                                           np.zeros(R))
     settings = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], arms.FEEDBACK[problem.delay],
                 float(problem.mean_delay), max(problem.batch_size, 1), problem.constraint == "safety", SAFETY_ALPHA)
-    race(policy.params(), env[:1].copy(), delays[:1].copy(), draws[:1].copy(), K, 1, *settings,
+    race(policy.params(), env[:1].copy(), delays[:1].copy(), draws[:1].copy(), *shape, 1, *settings,
          points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
          np.zeros(1))  # compiles, or loads the compiled race, outside the timing
     started = time.perf_counter()
-    race(policy.params(), env, delays, draws, K, T, *settings, points.astype(np.int64), curve, final, tail, optimal,
-         below)
+    race(policy.params(), env, delays, draws, *shape, T, *settings, points.astype(np.int64), curve, final, tail,
+         optimal, below)
     seconds = time.perf_counter() - started
     return curve, final, tail, optimal, below if problem.constraint == "safety" else None, seconds

@@ -189,6 +189,45 @@ class CompiledArms(Environment):
         return {"means": np.round(self.mu[0], 4).tolist()}
 
 
+class CompiledContextual(Environment):
+    """The linear contextual world (model linear) stepped by the compiled race's kernels (sim/kernels/linear.py):
+    per-arm parameters theta (R, K, d), a context per round, rewards sigmoid(-1.5 + 1.5 theta.x) or 0.5 + 0.3
+    theta.x, moving like environments.Contextual's; one stream per repetition, so the step-by-step loop and the
+    compiled race meet the same worlds and draws."""
+
+    def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        from banditmap.sim.kernels import arms, linear, rng as streams
+        super().__init__(problem, rng)
+        self.kernels = linear
+        self.d = problem.n_features
+        self.states = streams.states_from(rng, self.R)
+        self.reward = arms.REWARDS[problem.reward]
+        self.dynamics = arms.DYNAMICS[problem.dynamics]
+        self.theta = np.empty((self.R, self.K, self.d))
+        linear.draw_worlds(self.theta, self.states)
+        self.mu = np.empty((self.R, self.K))
+        self.top = np.empty(self.R)
+        self.recent = np.zeros((self.R, self.K))
+
+    def context(self, t: int) -> Array:
+        contexts: Array = self.kernels.draw_contexts(self.states, self.d)
+        return contexts
+
+    def expected(self, context: Array | None = None) -> Array:
+        return self.mu
+
+    def step(self, t: int, action: Array, context: Array | None) -> Outcome:
+        assert context is not None
+        value, observed = np.empty(self.R), np.empty(self.R)
+        self.kernels.world_step(self.theta, self.mu, self.top, self.recent, self.states, t, self.problem.rounds,
+                                self.reward, self.dynamics, context, action.astype(np.int64), value, observed)
+        baseline = self.mu[:, DEFAULT_ARM].copy() if self.problem.constraint == "safety" else None
+        return Outcome(observed, value, self.top.copy(), value >= self.top - 1e-12, baseline=baseline)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"features": self.d, "model": "linear"}
+
+
 # --- contextual: a context per round, a linear, logistic or non-linear reward per arm -------------------------
 
 class Contextual(Arms):
@@ -507,7 +546,8 @@ class MultiObjective(Arms):
 def make_environment(problem: Problem, rng: np.random.Generator) -> Environment:
     makers: dict[str, Callable[[], Environment]] = {
         "arms": lambda: CompiledArms(problem, rng),
-        "contextual": lambda: Contextual(problem, rng, problem.model == "nonlinear"),
+        "contextual": lambda: (Contextual(problem, rng, True) if problem.model == "nonlinear"
+                               else CompiledContextual(problem, rng)),
         "pricing": lambda: Pricing(problem, rng),
         "cascade": lambda: Cascade(problem, rng),
         "slate": lambda: Slate(problem, rng),

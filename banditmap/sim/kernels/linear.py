@@ -10,9 +10,9 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from banditmap.sim.kernels import rng
+from banditmap.sim.kernels import arms, rng
 from banditmap.sim.kernels.arms import bind, consider
 
 
@@ -112,3 +112,190 @@ def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
     return (bind(step_choose_template, f"linear_step_{choose_name}", choose=kernels[choose_name],
                  namespace=kernels),
             bind(step_learn_template, f"linear_step_{learn_name}", learn=kernels[learn_name], namespace=kernels))
+
+
+# --- the linear contextual world and the whole race of a linear policy ---------------------------------------
+
+DRIFT_EVERY = 10  # the world's parameters drift in steps every this many rounds (as environments.Contextual's)
+
+
+@njit(cache=True)
+def draw_world(theta: np.ndarray, env: np.ndarray, r: int) -> None:
+    """Repetition r's arms: parameters theta (K, d) with independent N(0, 1) entries."""
+    for k in range(theta.shape[1]):
+        for i in range(theta.shape[2]):
+            theta[r, k, i] = rng.normal(env, r)
+
+
+@njit(cache=True)
+def draw_context(x: np.ndarray, env: np.ndarray, r: int) -> None:
+    """The round's context (d,): N(0, 1/d) features, the first held at 1/sqrt(d) (an intercept)."""
+    d = x.shape[0]
+    scale = 1.0 / math.sqrt(d)
+    for i in range(d):
+        x[i] = rng.normal(env, r) * scale
+    x[0] = scale
+
+
+@njit(cache=True)
+def move_world(theta: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int, T: int,
+               dynamics: int) -> None:
+    """The parameters before round t's reward: a random walk in steps every DRIFT_EVERY rounds, a rotation of the
+    arms at a quarter, half and three quarters of the run, or the arm played most in the last window trading its
+    parameters with another arm."""
+    K, d = theta.shape[1], theta.shape[2]
+    if dynamics == arms.DRIFTING and t % DRIFT_EVERY == 0:
+        scale = math.sqrt(DRIFT_EVERY / T)
+        for k in range(K):
+            for i in range(d):
+                theta[r, k, i] += scale * rng.normal(env, r)
+    elif dynamics == arms.ABRUPT and (t == int(T * 0.25) or t == int(T * 0.5) or t == int(T * 0.75)):
+        shift = 1 + rng.below(env, r, K - 1)
+        rotated = np.empty((K, d))
+        for k in range(K):
+            rotated[k] = theta[r, (k + shift) % K]
+        theta[r] = rotated
+    elif dynamics == arms.ADVERSARIAL and t > 0 and t % max(50, T // 20) == 0:
+        favourite = int(np.argmax(recent[r]))
+        other = (favourite + 1 + rng.below(env, r, K - 1)) % K
+        for i in range(d):
+            theta[r, favourite, i], theta[r, other, i] = theta[r, other, i], theta[r, favourite, i]
+        recent[r, :] = 0.0
+
+
+@njit(cache=True)
+def expected_rewards(theta: np.ndarray, mu: np.ndarray, r: int, x: np.ndarray, reward: int) -> float:
+    """Every arm's expected reward in context x: sigmoid(-1.5 + 1.5 theta.x) for clicks, 0.5 + 0.3 theta.x
+    otherwise; returns the best."""
+    top = -np.inf
+    for k in range(theta.shape[1]):
+        score = 0.0
+        for i in range(x.shape[0]):
+            score += theta[r, k, i] * x[i]
+        mu[r, k] = arms.sigmoid(-1.5 + 1.5 * score) if reward == arms.BINARY else 0.5 + 0.3 * score
+        top = max(top, mu[r, k])
+    return top
+
+
+@njit(cache=True)
+def draw_worlds(theta: np.ndarray, env: np.ndarray) -> None:
+    for r in range(theta.shape[0]):
+        draw_world(theta, env, r)
+
+
+@njit(cache=True)
+def draw_contexts(env: np.ndarray, d: int) -> np.ndarray:
+    out = np.empty((env.shape[0], d))
+    for r in range(env.shape[0]):
+        draw_context(out[r], env, r)
+    return out
+
+
+@njit(cache=True)
+def world_step(theta: np.ndarray, mu: np.ndarray, top: np.ndarray, recent: np.ndarray, env: np.ndarray, t: int,
+               T: int, reward: int, dynamics: int, contexts: np.ndarray, actions: np.ndarray, value: np.ndarray,
+               observed: np.ndarray) -> None:
+    """Round t for every repetition, after its context was drawn and its action chosen."""
+    for r in range(theta.shape[0]):
+        if dynamics != arms.STATIONARY:
+            move_world(theta, recent, env, r, t, T, dynamics)
+        top[r] = expected_rewards(theta, mu, r, contexts[r], reward)
+        arm = actions[r]
+        value[r] = mu[r, arm]
+        if dynamics == arms.ADVERSARIAL:
+            recent[r, arm] += 1.0
+        observed[r] = arms.draw_reward(value[r], env, r, reward)
+
+
+def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, l2: float,
+         T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool,
+         alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray, tail: np.ndarray,
+         optimal: np.ndarray, below: np.ndarray) -> None:
+    """One linear policy's whole race on the linear contextual world, as arms.race on K arms (same streams, same
+    order of draws as the step-by-step loop: a context, the decision, the move, the reward)."""
+    R = env.shape[0]
+    theta_true = np.empty((R, K, d))
+    mu = np.empty((R, K))
+    recent = np.zeros((R, K))
+    inverse = np.zeros((R, K, d, d))
+    target = np.zeros((R, K, d))
+    theta = np.zeros((R, K, d))
+    tail_start = T - max(1, T // 10)
+    for r in prange(R):
+        for k in range(K):
+            for i in range(d):
+                inverse[r, k, i, i] = 1.0 / l2
+        draw_world(theta_true, env, r)
+        x = np.empty(d)
+        queue_at = np.empty(16, np.int64)
+        queue_arm = np.empty(16, np.int64)
+        queue_x = np.empty((16, d))
+        queue_reward = np.empty(16)
+        queued = 0
+        regret = 0.0
+        earned = 0.0
+        baseline = 0.0
+        column = 0
+        for t in range(T):
+            draw_context(x, env, r)
+            arm = choose(params, inverse, target, theta, draws, r, x)
+            if dynamics != arms.STATIONARY:
+                move_world(theta_true, recent, env, r, t, T, dynamics)
+            top = expected_rewards(theta_true, mu, r, x, reward)
+            value = mu[r, arm]
+            regret += top - value
+            if value >= top - 1e-12:
+                optimal[r] += 1.0
+            if t >= tail_start:
+                tail[r] += value
+            if safety:
+                earned += value
+                baseline += mu[r, arms.SAFETY_DEFAULT]
+                if earned < (1.0 - alpha) * baseline:
+                    below[r] += 1.0
+            if dynamics == arms.ADVERSARIAL:
+                recent[r, arm] += 1.0
+            observed = arms.draw_reward(value, env, r, reward)
+            if column < points.shape[0] and points[column] == t + 1:
+                curve[r, column] = regret
+                column += 1
+            if feedback == arms.IMMEDIATE:
+                learn(params, inverse, target, theta, draws, r, arm, x, observed)
+                continue
+            if queued == queue_at.shape[0]:
+                queue_at = np.concatenate((queue_at, np.empty(queued, np.int64)))
+                queue_arm = np.concatenate((queue_arm, np.empty(queued, np.int64)))
+                queue_x = np.concatenate((queue_x, np.empty((queued, d))))
+                queue_reward = np.concatenate((queue_reward, np.empty(queued)))
+            if feedback == arms.DELAYED:
+                queue_at[queued] = t + rng.geometric(delays, r, 1.0 / mean_delay)
+            else:
+                queue_at[queued] = (t // batch + 1) * batch
+            queue_arm[queued] = arm
+            queue_x[queued] = x
+            queue_reward[queued] = observed
+            queued += 1
+            i = 0
+            while i < queued:
+                if queue_at[i] <= t + 1:
+                    learn(params, inverse, target, theta, draws, r, queue_arm[i], queue_x[i], queue_reward[i])
+                    queued -= 1
+                    for j in range(i, queued):
+                        queue_at[j] = queue_at[j + 1]
+                        queue_arm[j] = queue_arm[j + 1]
+                        queue_x[j] = queue_x[j + 1]
+                        queue_reward[j] = queue_reward[j + 1]
+                else:
+                    i += 1
+        final[r] = regret
+        tail[r] /= T - tail_start
+        optimal[r] /= T
+        below[r] /= T
+
+
+@functools.cache
+def make_race(choose_name: str, learn_name: str) -> Any:
+    """A linear policy's whole race as one compiled function (compiled once, then cached on disk)."""
+    kernels = globals()
+    return bind(race, f"linear_race_{choose_name}_{learn_name}", parallel=True, choose=kernels[choose_name],
+                learn=kernels[learn_name], namespace=kernels)
