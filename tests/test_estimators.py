@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from banditmap.ope.estimators import (BLOCKS, BOOTSTRAP, FOLDS, UNKNOWN, BlockSums, Estimate, Resampler,
-                                      RewardModel, block_of, effective_sample_size, interval, policy_terms)
+from banditmap.ope.estimators import (BLOCKS, BOOTSTRAP, FOLDS, UNKNOWN, Z80, Z95, BlockSums, Estimate, Resampler,
+                                      RewardModel, block_of, effective_sample_size, hull, interval, newcombe,
+                                      policy_terms, rows_needed, rows_needed_normal, wilson)
 
 # The log: rows 0..5 (fold = row parity), intercept-only contexts, mean reward 0.5.
 ROWS = np.arange(6)
@@ -197,3 +198,73 @@ def test_effective_sample_size() -> None:
     assert effective_sample_size(4.0, 8.0) == 2.0  # two rows of weight 2
     assert effective_sample_size(0.0, 0.0) == 0.0
     assert effective_sample_size(0.5, 0.25) == 1.0  # one row of weight one half
+
+
+# --- score intervals for click rates, their difference, and the rows a test needs ----------------------------------
+
+def test_wilson_interval_by_hand() -> None:
+    # 8 of 20: the textbook Wilson interval 0.2188 to 0.6134 (z = 1.96)
+    estimate = wilson(8, 20)
+    assert estimate.value == 0.4 and estimate.low == pytest.approx(0.21881, abs=1e-5)
+    assert estimate.high == pytest.approx(0.61342, abs=1e-5)
+    z, n, p = Z95, 20, 0.4
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    assert (estimate.low, estimate.high) == pytest.approx((centre - half, centre + half), rel=1e-12)
+    one = wilson(1, 1)  # one row is enough for an interval: (1 / (1 + z^2), 1)
+    assert one.value == 1.0 and one.low == pytest.approx(1 / (1 + z * z), rel=1e-12) and one.high == 1.0
+    assert wilson(0, 5).low == 0.0 and wilson(0, 5).high == pytest.approx(z * z / (5 + z * z), rel=1e-12)
+    for empty in (wilson(0, 0), wilson(1, -2)):
+        assert np.isnan(empty.value) and np.isnan(empty.low) and np.isnan(empty.high)
+
+
+def test_wilson_of_a_weighted_count_above_n_reports_it_and_clips_the_interval() -> None:
+    estimate = wilson(12, 10)  # weighted successes over an effective sample size
+    assert estimate.value == pytest.approx(1.2) and estimate.high == pytest.approx(1.0)
+    assert estimate.low == pytest.approx(wilson(10, 10).low, rel=1e-12)  # the rate clipped to 1
+
+
+def test_newcombe_difference_by_hand() -> None:
+    # Newcombe (1998), example (a): 56/70 - 48/80 = 0.2, method 10: 0.0524 to 0.3339
+    first, second = wilson(56, 70), wilson(48, 80)
+    difference = newcombe(first, second)
+    assert difference.value == pytest.approx(0.2) and difference.low == pytest.approx(0.0524, abs=1e-4)
+    assert difference.high == pytest.approx(0.3339, abs=1e-4)
+    assert difference.low == pytest.approx(0.2 - np.hypot(0.8 - first.low, second.high - 0.6), rel=1e-12)
+    assert difference.high == pytest.approx(0.2 + np.hypot(first.high - 0.8, 0.6 - second.low), rel=1e-12)
+    reverse = newcombe(second, first)
+    assert (reverse.value, reverse.low, reverse.high) == pytest.approx((-0.2, -difference.high, -difference.low))
+    no_interval = Estimate(0.5, float("nan"), float("nan"))
+    for a, b in ((UNKNOWN, second), (first, UNKNOWN), (no_interval, second), (first, no_interval)):
+        assert np.isnan(newcombe(a, b).value)
+
+
+def test_rows_needed_by_fleiss() -> None:
+    # 10% against 20%, two-sided 5%, 80% power: 199 rows per group (the textbook figure, without correction)
+    assert rows_needed(0.1, 0.2) == pytest.approx(198.963, abs=1e-3) and rows_needed(0.2, 0.1) == rows_needed(0.1, 0.2)
+    p1, p2 = 0.5, 0.62
+    mean = (p1 + p2) / 2
+    root = Z95 * np.sqrt(2 * mean * (1 - mean)) + Z80 * np.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
+    assert rows_needed(p1, p2) == pytest.approx(root ** 2 / 0.12 ** 2, rel=1e-12)
+    assert rows_needed(0.3, 0.3) == float("inf")
+    assert (Z95, Z80) == pytest.approx((1.959964, 0.841621), abs=1e-6)
+
+
+def test_rows_needed_from_a_measured_interval() -> None:
+    # an interval of half-width 1.96 se on 1000 rows; a gain of (z95 + z80) se needs exactly those 1000 rows
+    se = 0.01
+    gain = Estimate((Z95 + Z80) * se, (Z95 + Z80) * se - Z95 * se, (Z95 + Z80) * se + Z95 * se)
+    assert rows_needed_normal(gain, 1000) == pytest.approx(1000, rel=1e-12)
+    smaller = Estimate(-gain.value / 2, -gain.value / 2 - Z95 * se, -gain.value / 2 + Z95 * se)
+    assert rows_needed_normal(smaller, 1000) == pytest.approx(4000, rel=1e-12)  # half the gain: four times the rows
+    wide = Estimate(0.5, -1.5, 2.5)  # se = 4 / 3.92 > 1
+    assert rows_needed_normal(wide, 10) == pytest.approx(10 * ((Z95 + Z80) * (4 / (2 * Z95)) / 0.5) ** 2)
+    for hopeless in (Estimate(0.0, -0.1, 0.1), Estimate(0.2, 0.2, 0.2), UNKNOWN, Estimate(0.2, float("nan"), 0.3)):
+        assert rows_needed_normal(hopeless, 1000) == float("inf")
+
+
+def test_hull_holds_both_intervals_around_the_first_value() -> None:
+    a, b = Estimate(0.5, 0.4, 0.6), Estimate(0.7, 0.3, 0.55)
+    assert hull(a, b) == Estimate(0.5, 0.3, 0.6) and hull(b, a) == Estimate(0.7, 0.3, 0.6)
+    assert hull(a, UNKNOWN) == a
+    assert hull(Estimate(0.5, float("nan"), float("nan")), b) == Estimate(0.5, 0.3, 0.55)
