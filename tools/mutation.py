@@ -82,11 +82,11 @@ def pytest_collection_modifyitems(items):
 # In the scratch copy, a kernel's `@njit(...)` is applied after its definition instead (`f = njit(...)(f)`, the same
 # object under NUMBA_DISABLE_JIT): mutmut leaves decorated functions unmutated. And arms.bind, which compiles a race
 # template with its free names (choose, learn) bound to a policy's kernels by copying the template's code object,
-# instead binds them in the module's globals for the length of each call: mutmut's trampoline is a closure whose
+# instead binds them in the template module's globals for the length of each call: mutmut's trampoline is a closure whose
 # code cannot be copied so, and it calls the template's original or mutated copy, which reads those globals.
 BIND = '''
-def bind(template, name, parallel=False, **kernels):  # pragma: no mutate block
-    scope = globals()
+def bind(template, name, parallel=False, namespace=None, **kernels):  # pragma: no mutate block
+    scope = globals() if namespace is None else namespace
 
     def bound(*args):
         saved = {key: scope[key] for key in kernels}
