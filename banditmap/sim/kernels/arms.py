@@ -10,9 +10,8 @@ numbers.
 
 A policy is a pair of compiled functions over per-arm counts, sums and means (R, K), each for one repetition r:
 `choose(params, counts, sums, means, scratch, draws, r, t, horizon) -> arm` and `learn(params, counts, sums, means,
-scratch, draws, r, arm, reward)`, `params` its hyperparameters as a float64 array and `scratch` (R, K + 1) scratch of its
-own (e.g. a cache of indices). Ties are broken uniformly at random every
-round (`argmax`)."""
+scratch, draws, r, arm, reward)`, `params` its hyperparameters as a float64 array and `scratch` (R, K + 1) its own
+working space (e.g. a cache of indices). Ties are broken uniformly at random every round (`consider`)."""
 
 from __future__ import annotations
 
@@ -304,6 +303,77 @@ def choose_thompson_gaussian(params: np.ndarray, counts: np.ndarray, sums: np.nd
 
 # --- the race -------------------------------------------------------------------------------------------------
 
+BOOKS = 6  # a repetition's running totals: regret, rounds with a best arm, tail reward, earned, default's, below
+
+
+@njit(cache=True, inline="always")
+def account(books: np.ndarray, value: float, top: float, default: float, t: int, tail_start: int, safety: bool,
+            alpha: float) -> None:
+    """Round t's share of a repetition's totals (books): regret, a best arm or not, the reward of the last 10% of
+    rounds and, on safety problems, whether the running reward fell below (1 - alpha) times the default arm's."""
+    books[0] += top - value
+    if value >= top - 1e-12:
+        books[1] += 1.0
+    if t >= tail_start:
+        books[2] += value
+    if safety:
+        books[3] += value
+        books[4] += default
+        if books[3] < (1.0 - alpha) * books[4]:
+            books[5] += 1.0
+
+
+@njit(cache=True, inline="always")
+def checkpoint(books: np.ndarray, points: np.ndarray, curve: np.ndarray, r: int, t: int, column: int) -> int:
+    """Record the regret after round t when t + 1 is the next of the curve's points; the next column."""
+    if column < points.shape[0] and points[column] == t + 1:
+        curve[r, column] = books[0]
+        return column + 1
+    return column
+
+
+@njit(cache=True)
+def settle(books: np.ndarray, r: int, T: int, tail_start: int, final: np.ndarray, tail: np.ndarray,
+           optimal: np.ndarray, below: np.ndarray) -> None:
+    final[r] = books[0]
+    optimal[r] = books[1] / T
+    tail[r] = books[2] / (T - tail_start)
+    below[r] = books[5] / T
+
+
+@njit(cache=True)
+def arrival(feedback: int, delays: np.ndarray, r: int, t: int, mean_delay: float, batch: int) -> int:
+    """The round at which round t's observation becomes visible: a geometric delay, or the end of its batch."""
+    if feedback == DELAYED:
+        return t + rng.geometric(delays, r, 1.0 / mean_delay)
+    return (t // batch + 1) * batch
+
+
+@njit(cache=True)
+def grow(queue: np.ndarray) -> np.ndarray:
+    """The queue's entries, with room for as many again."""
+    return np.concatenate((queue, np.empty_like(queue)))
+
+
+@njit(cache=True)
+def due(queue_at: np.ndarray, queued: int, now: int) -> int:
+    """The first queued entry visible at round `now`, or -1."""
+    for i in range(queued):
+        if queue_at[i] <= now:
+            return i
+    return -1
+
+
+@njit(cache=True)
+def drop(queue_at: np.ndarray, queue_arm: np.ndarray, queue_reward: np.ndarray, i: int, queued: int) -> int:
+    """Remove entry i, keeping the others in order; the new count."""
+    for j in range(i, queued - 1):
+        queue_at[j] = queue_at[j + 1]
+        queue_arm[j] = queue_arm[j + 1]
+        queue_reward[j] = queue_reward[j + 1]
+    return queued - 1
+
+
 def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, T: int, reward: int,
          dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool, alpha: float, points: np.ndarray,
          curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray,
@@ -331,9 +401,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         queue_arm = np.empty(16, np.int64)
         queue_reward = np.empty(16)
         queued = 0
-        regret = 0.0
-        earned = 0.0
-        baseline = 0.0
+        books = np.zeros(BOOKS)
         column = 0
         for t in range(T):
             if dynamics != STATIONARY:
@@ -341,51 +409,26 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 top = expected(logits, mu, r, reward)
             arm = choose(params, counts, sums, means, scratch, draws, r, t, T)
             value = mu[r, arm]
-            regret += top - value
-            if value >= top - 1e-12:
-                optimal[r] += 1.0
-            if t >= tail_start:
-                tail[r] += value
-            if safety:
-                earned += value
-                baseline += mu[r, SAFETY_DEFAULT]
-                if earned < (1.0 - alpha) * baseline:
-                    below[r] += 1.0
+            account(books, value, top, mu[r, SAFETY_DEFAULT], t, tail_start, safety, alpha)
             if dynamics == ADVERSARIAL:
                 recent[r, arm] += 1.0
             observed = draw_reward(value, env, r, reward)
-            if column < points.shape[0] and points[column] == t + 1:
-                curve[r, column] = regret
-                column += 1
+            column = checkpoint(books, points, curve, r, t, column)
             if feedback == IMMEDIATE:
                 learn(params, counts, sums, means, scratch, draws, r, arm, observed)
                 continue
             if queued == queue_at.shape[0]:  # grow the queue
-                queue_at = np.concatenate((queue_at, np.empty(queued, np.int64)))
-                queue_arm = np.concatenate((queue_arm, np.empty(queued, np.int64)))
-                queue_reward = np.concatenate((queue_reward, np.empty(queued)))
-            if feedback == DELAYED:
-                queue_at[queued] = t + rng.geometric(delays, r, 1.0 / mean_delay)
-            else:
-                queue_at[queued] = (t // batch + 1) * batch
+                queue_at, queue_arm, queue_reward = grow(queue_at), grow(queue_arm), grow(queue_reward)
+            queue_at[queued] = arrival(feedback, delays, r, t, mean_delay, batch)
             queue_arm[queued] = arm
             queue_reward[queued] = observed
             queued += 1
-            i = 0
-            while i < queued:  # deliver what is visible at round t + 1, in the order it was queued
-                if queue_at[i] <= t + 1:
-                    learn(params, counts, sums, means, scratch, draws, r, queue_arm[i], queue_reward[i])
-                    queued -= 1
-                    for j in range(i, queued):
-                        queue_at[j] = queue_at[j + 1]
-                        queue_arm[j] = queue_arm[j + 1]
-                        queue_reward[j] = queue_reward[j + 1]
-                else:
-                    i += 1
-        final[r] = regret
-        tail[r] /= T - tail_start
-        optimal[r] /= T
-        below[r] /= T
+            i = due(queue_at, queued, t + 1)
+            while i >= 0:  # deliver what is visible at round t + 1, in the order it was queued
+                learn(params, counts, sums, means, scratch, draws, r, queue_arm[i], queue_reward[i])
+                queued = drop(queue_at, queue_arm, queue_reward, i, queued)
+                i = due(queue_at, queued, t + 1)
+        settle(books, r, T, tail_start, final, tail, optimal, below)
 
 
 # --- the same steps for all repetitions at once (the step-by-step loop of runner.py) ----------------------------

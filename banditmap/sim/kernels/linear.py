@@ -227,14 +227,12 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 inverse[r, k, i, i] = 1.0 / l2
         draw_world(theta_true, env, r)
         x = np.empty(d)
-        queue_at = np.empty(16, np.int64)
+        queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, context
         queue_arm = np.empty(16, np.int64)
-        queue_x = np.empty((16, d))
         queue_reward = np.empty(16)
+        queue_x = np.empty((16, d))
         queued = 0
-        regret = 0.0
-        earned = 0.0
-        baseline = 0.0
+        books = np.zeros(arms.BOOKS)
         column = 0
         for t in range(T):
             draw_context(x, env, r)
@@ -243,54 +241,29 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 move_world(theta_true, recent, env, r, t, T, dynamics)
             top = expected_rewards(theta_true, mu, r, x, reward)
             value = mu[r, arm]
-            regret += top - value
-            if value >= top - 1e-12:
-                optimal[r] += 1.0
-            if t >= tail_start:
-                tail[r] += value
-            if safety:
-                earned += value
-                baseline += mu[r, arms.SAFETY_DEFAULT]
-                if earned < (1.0 - alpha) * baseline:
-                    below[r] += 1.0
+            arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
             if dynamics == arms.ADVERSARIAL:
                 recent[r, arm] += 1.0
             observed = arms.draw_reward(value, env, r, reward)
-            if column < points.shape[0] and points[column] == t + 1:
-                curve[r, column] = regret
-                column += 1
+            column = arms.checkpoint(books, points, curve, r, t, column)
             if feedback == arms.IMMEDIATE:
                 learn(params, inverse, target, theta, draws, r, arm, x, observed)
                 continue
             if queued == queue_at.shape[0]:
-                queue_at = np.concatenate((queue_at, np.empty(queued, np.int64)))
-                queue_arm = np.concatenate((queue_arm, np.empty(queued, np.int64)))
-                queue_x = np.concatenate((queue_x, np.empty((queued, d))))
-                queue_reward = np.concatenate((queue_reward, np.empty(queued)))
-            if feedback == arms.DELAYED:
-                queue_at[queued] = t + rng.geometric(delays, r, 1.0 / mean_delay)
-            else:
-                queue_at[queued] = (t // batch + 1) * batch
+                queue_at, queue_arm, queue_reward = arms.grow(queue_at), arms.grow(queue_arm), arms.grow(queue_reward)
+                queue_x = np.concatenate((queue_x, np.empty_like(queue_x)))
+            queue_at[queued] = arms.arrival(feedback, delays, r, t, mean_delay, batch)
             queue_arm[queued] = arm
-            queue_x[queued] = x
             queue_reward[queued] = observed
+            queue_x[queued] = x
             queued += 1
-            i = 0
-            while i < queued:
-                if queue_at[i] <= t + 1:
-                    learn(params, inverse, target, theta, draws, r, queue_arm[i], queue_x[i], queue_reward[i])
-                    queued -= 1
-                    for j in range(i, queued):
-                        queue_at[j] = queue_at[j + 1]
-                        queue_arm[j] = queue_arm[j + 1]
-                        queue_x[j] = queue_x[j + 1]
-                        queue_reward[j] = queue_reward[j + 1]
-                else:
-                    i += 1
-        final[r] = regret
-        tail[r] /= T - tail_start
-        optimal[r] /= T
-        below[r] /= T
+            i = arms.due(queue_at, queued, t + 1)
+            while i >= 0:
+                learn(params, inverse, target, theta, draws, r, queue_arm[i], queue_x[i], queue_reward[i])
+                queue_x[i:queued - 1] = queue_x[i + 1:queued].copy()
+                queued = arms.drop(queue_at, queue_arm, queue_reward, i, queued)
+                i = arms.due(queue_at, queued, t + 1)
+        arms.settle(books, r, T, tail_start, final, tail, optimal, below)
 
 
 @functools.cache
