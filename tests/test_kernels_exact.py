@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_mab_indices import kl
 
 from banditmap.sim import compiled
 from banditmap.sim.environments import make_environment
@@ -449,15 +450,6 @@ def test_ucb1_plays_the_largest_mean_plus_sqrt_alpha_log_t_over_n() -> None:
         assert choose("choose_ucb1", [alpha], counts, sums, two, r=1) == ucb1(counts, sums, alpha)
     assert choose("choose_ucb1", [2.0], [1, 0], [0.0, 0.0], s) == 1 and choose("choose_ucb1", [2.0], [1], [0.4], s) == 0
     assert s[0] == states(1)[0]  # no ties, no draws
-
-
-def kl(p: float, q: float) -> float:
-    out = 0.0
-    if p > 0:
-        out += p * math.log(p / q)
-    if p < 1:
-        out += (1 - p) * math.log((1 - p) / (1 - q))
-    return out
 
 
 def kl_upper(mean: float, budget: float) -> float:

@@ -64,11 +64,6 @@ def feedback(reps: list[int], actions: list[int], observed: list[float], unique:
     return Feedback(np.array(reps), np.array(actions), np.array(observed, float), None, aux=aux, unique=unique)
 
 
-def chosen_by(scores: np.ndarray, s: ArmStats) -> Any:
-    """The arm an index policy plays: the best score, ties broken by the state's fixed jitter, unplayed arms first."""
-    return np.argmax(np.where(s.counts == 0, np.inf, scores + s.jitter), axis=1)
-
-
 def plays_a_best(chosen: np.ndarray, scores: np.ndarray, counts: np.ndarray) -> bool:
     """Every repetition's choice is one of its best scores, unplayed arms first (a policy breaking ties at random
     may take any of them)."""

@@ -105,6 +105,10 @@ class Policy(Generic[S]):
                 raise BanditmapError(f"expected {domain.describe()}, got {shown(value)}",
                                      field=f"{type(self).__name__}.{name}")
 
+    def params(self) -> Array:
+        """The hyperparameters as float64 in the order the fields are declared: what a compiled kernel reads."""
+        return np.array([float(getattr(self, name)) for name in domains(type(self))], dtype=np.float64)
+
     def init(self, problem: Problem, rng: np.random.Generator) -> S:
         raise NotImplementedError
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from banditmap.sim.kernels.rng import states_from
 from banditmap.sim.policies.base import (CONFIDENCE_BOUNDS, REGRESSION_ORACLE, SCALE, SHARE, WIDTH, Array, Feedback,
-                                         Policy, State, argmax_random, domains, hyperparameter, random_arms,
+                                         Policy, State, argmax_random, hyperparameter, random_arms,
                                          register)
 from banditmap.sim.problem import Problem
 
@@ -98,9 +98,6 @@ class LinearKernel(LinearModel[KernelRidge]):
         base = ridge_state(problem, rng, self.l2)
         return KernelRidge(rng, base.R, base.K, base.k, base.horizon, inverse=base.inverse, target=base.target,
                            theta=base.theta, draws=draws)
-
-    def params(self) -> Array:
-        return np.array([float(getattr(self, name)) for name in domains(type(self))], dtype=np.float64)
 
     def select(self, s: KernelRidge, context: Array | None) -> Array:
         assert context is not None

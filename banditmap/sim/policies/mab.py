@@ -9,7 +9,7 @@ import numpy as np
 
 from banditmap.sim.kernels.rng import states_from
 from banditmap.sim.policies.base import (ARM_STATISTICS, CONFIDENCE_BOUNDS, RATE, SCALE, SHARE, WIDEST, WIDTH, Array,
-                                         Domain, Feedback, Policy, State, Statistics, argmax_random, domains,
+                                         Domain, Feedback, Policy, State, Statistics, argmax_random,
                                          hyperparameter, kl_upper_bound, register, scatter_add, whole)
 from banditmap.sim.problem import Problem
 
@@ -156,9 +156,6 @@ class Kernel(Counting[KernelStats]):
 
     choose: ClassVar[str] = "choose_uniform"  # names of the kernels in sim/kernels/arms.py
     learn: ClassVar[str] = "learn_counts"
-
-    def params(self) -> Array:
-        return np.array([float(getattr(self, name)) for name in domains(type(self))], dtype=np.float64)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> KernelStats:
         draws = states_from(rng, problem.reps)  # first, so that the compiled race draws the same streams
