@@ -83,3 +83,16 @@ def test_the_compiled_linear_race_gives_the_loops_numbers(simulator: str, proble
     for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
         a, b = getattr(fast, name), getattr(slow, name)
         assert (a is None and b is None) or np.allclose(a, b, rtol=1e-9, atol=1e-9), name
+
+
+def test_the_compiled_contextual_world_tells_the_expected_rewards_of_a_context_before_its_step():
+    # a caller may ask for the means under a context without stepping (e.g. a default arm's regret): they are the
+    # ones the step then pays out, not the last step's
+    problem = problem_from_answers({"context": "linear", "n_actions": 4, "n_features": 3}, rounds=10, reps=5)
+    env = make_environment(problem, np.random.default_rng(3))
+    for t in range(3):
+        x = env.context(t)
+        means = env.expected(x).copy()
+        outcome = env.step(t, np.zeros(problem.reps, np.int64), x)
+        np.testing.assert_allclose(means.max(axis=1), outcome.best)
+        np.testing.assert_allclose(means[:, 0], outcome.value)

@@ -214,7 +214,14 @@ class CompiledContextual(Environment):
         return contexts
 
     def expected(self, context: Array | None = None) -> Array:
-        return self.mu
+        """Expected rewards (R, K) of every arm under this context in the world as it stands now (before the move
+        of the next step); without a context, those of the last step."""
+        if context is None:
+            return self.mu
+        means = np.empty((self.R, self.K))
+        for r in range(self.R):
+            self.kernels.expected_rewards(self.theta, means, r, context[r], self.reward)
+        return means
 
     def step(self, t: int, action: Array, context: Array | None) -> Outcome:
         assert context is not None
