@@ -1,6 +1,6 @@
 """The package's folders are layers, and imports run one way: from the command line down to the model.
 
-    cli -> render -> recommend -> catalog -> ope -> sim -> base (model, errors, files)
+    cli -> render -> recommend -> catalog -> ope -> sim -> base (model, errors, files, executor)
 
 A module may import from its own layer and from any layer below it, never from one above. The engines (sim, ope)
 know nothing of the catalog or the recommender: they run what they are given. Lazy imports inside functions count
@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "banditmap"
 LAYERS = ("base", "sim", "ope", "catalog", "recommend", "render", "cli")
-BASE = {"banditmap", "banditmap.model", "banditmap.errors", "banditmap.files"}
+BASE = {"banditmap", "banditmap.model", "banditmap.errors", "banditmap.files", "banditmap.executor"}
 
 
 def layer(module: str) -> str:
