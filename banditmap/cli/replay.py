@@ -20,6 +20,7 @@ def column_option(name: str, what: str, default: str) -> Any:
 
 
 @app.command(epilog=examples("banditmap replay logs.csv --usecase homepage-banner",
+                             "banditmap replay --check logs.csv --effect 0.1",
                              "banditmap replay open_bandit/random/all/all.csv --algorithms linucb,lin-ts "
                              "--format json --out replay.json"))
 @friendly
@@ -42,6 +43,14 @@ def replay(
     holdout: Annotated[float, typer.Option(
         "--holdout", min=0.05, max=0.95, metavar="SHARE",
         help="Share of the log, at its end, on which final policies are scored; learners learn on the rest.")] = 0.5,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only lint the log (types, ranges, duplicate ids, propensities, support, power) and say "
+        "whether it can answer the question: exit 0 when it can, 1 when it cannot.")] = False,
+    effect: Annotated[float, typer.Option(
+        "--effect", min=0.001, max=10.0, metavar="SHARE",
+        help="With --check: the difference to tell, relative to the logging policy's reward.")] = 0.1,
+    id_col: Annotated[Optional[str], column_option("id", "With --check: decision id column",
+                                                   "decision_id, id or the unnamed index, if present")] = None,
     param: Params = None,
     plot: Annotated[Optional[Path], plot_option("replayed reward over the log")] = None,
     out: OutFile = None, force: Force = False, no_timings: NoTimings = False, fmt: Format = "table",
@@ -57,10 +66,26 @@ def replay(
     chosen_profile = the_problem(catalog, profile, usecase, set_)
     patterns = tuple(comma_list(context_cols)) if context_cols is not None else None
     columns = Columns(action_col, reward_col, propensity_col, position_col, patterns)
+    if check:
+        _check(logs_path, columns, chosen_profile.answers.get("n_actions"), effect, holdout, id_col, plot, fmt, out)
+        return
     with ProgressBars(labels={"replay": "replaying learners", "score": "scoring final policies"}) as bars:
         result = replay_file(catalog, chosen_profile, logs_path, columns, requested(algorithms), top, param or [],
                              seed, bars, holdout=holdout)
     finish_run(replay_report(result, timings=not no_timings), fmt, out, plot, lambda tmp: draw(result, tmp))
+
+
+def _check(path: Path, columns: Any, n_actions: Any, effect: float, holdout: float, id_col: str | None,
+           plot: Path | None, fmt: str, out: Path | None) -> None:
+    """`replay --check`: the lint's report, then exit 0 when the log can answer the question, 1 when it cannot."""
+    from banditmap.errors import BanditmapError
+    from banditmap.ope.check import check_file
+    from banditmap.render.logcheck import check_report
+    if plot is not None:
+        raise BanditmapError("--check draws nothing; leave out --plot", field="--plot")
+    result = check_file(path, columns, int(n_actions) if n_actions is not None else None, effect, holdout, id_col)
+    finish_run(check_report(result), fmt, out, None, lambda tmp: None)
+    raise typer.Exit(0 if result.answerable else 1)
 
 
 @app.command(name="make-logs", epilog=examples("banditmap make-logs logs.csv --usecase homepage-banner "
