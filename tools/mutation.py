@@ -8,17 +8,20 @@ and excluded from nothing. The score is caught / (all mutants - equivalent ones)
 
     python tools/mutation.py                        # every module below
     python tools/mutation.py banditmap/recommend/matching.py  # some of them
+    python tools/mutation.py --at HEAD              # as committed (others may be editing the work tree)
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -29,9 +32,11 @@ EQUIVALENT = ROOT / "tests" / "mutation-equivalent.txt"
 
 # module -> the tests that exercise it, in the order they should run (exact, fast tests first)
 MODULES: dict[str, tuple[str, ...]] = {
-    "banditmap/recommend/matching.py": ("tests/test_matching_exact.py", "tests/test_compose.py", "tests/test_matching.py"),
+    "banditmap/recommend/matching.py": ("tests/test_matching_exact.py", "tests/test_compose.py",
+                                        "tests/test_matching.py"),
     "banditmap/catalog/profiles.py": ("tests/test_profiles.py",),
-    "banditmap/recommend/compose.py": ("tests/test_compose.py", "tests/test_matching_exact.py", "tests/test_matching.py"),
+    "banditmap/recommend/compose.py": ("tests/test_compose.py", "tests/test_matching_exact.py",
+                                       "tests/test_matching.py"),
     "banditmap/ope/estimators.py": ("tests/test_estimators.py", "tests/test_replay.py"),
     "banditmap/ope/replay.py": ("tests/test_replay_verdicts.py", "tests/test_replay_compositions.py",
                                 "tests/test_replay.py"),
@@ -39,7 +44,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     "banditmap/sim/policies/mab.py": ("tests/test_mab_indices.py",),
     "banditmap/sim/kernels/arms.py": ("tests/test_kernels_exact.py",),
     "banditmap/sim/kernels/rng.py": ("tests/test_kernels_exact.py",),
+    "banditmap/sim/kernels/linear.py": ("tests/test_kernels_linear_exact.py",),
     "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py",),
+    **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)
+       for name in ("base", "delays", "instances", "safety", "statistics")},
 }
 # Environment of a module's test runs. The compiled kernels run as plain Python (NUMBA_DISABLE_JIT): compiling each
 # mutant would take minutes (their disk cache is keyed by a digest of the kernels' sources, so every mutant misses
@@ -48,6 +56,7 @@ PLAIN_PYTHON = {"NUMBA_DISABLE_JIT": "1"}
 ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/arms.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/rng.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/linear.py": PLAIN_PYTHON,
     "banditmap/sim/compiled.py": PLAIN_PYTHON,
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on
@@ -82,8 +91,8 @@ def pytest_collection_modifyitems(items):
 # In the scratch copy, a kernel's `@njit(...)` is applied after its definition instead (`f = njit(...)(f)`, the same
 # object under NUMBA_DISABLE_JIT): mutmut leaves decorated functions unmutated. And arms.bind, which compiles a race
 # template with its free names (choose, learn) bound to a policy's kernels by copying the template's code object,
-# instead binds them in the template module's globals for the length of each call: mutmut's trampoline is a closure whose
-# code cannot be copied so, and it calls the template's original or mutated copy, which reads those globals.
+# instead binds them in the template module's globals for the length of each call: mutmut's trampoline is a closure
+# whose code cannot be copied so, and it calls the template's original or mutated copy, which reads those globals.
 BIND = '''
 def bind(template, name, parallel=False, namespace=None, **kernels):  # pragma: no mutate block
     scope = globals() if namespace is None else namespace
@@ -170,16 +179,47 @@ def read_equivalent(path: Path = EQUIVALENT) -> dict[str, Entry]:
         parts = [name.strip(), line.strip(), reason.strip()]
         if not all(parts):
             sys.exit(f"{path}:{number}: expected `mutant name | mutated line | reason`")
-        entries[parts[0]] = Entry(*parts)
+        entries[parts[0]] = Entry(parts[0], parts[1], parts[2])
     return entries
 
 
-def scratch_copy(module: str, tests: tuple[str, ...], where: Path) -> Path:
+COPIED = ("banditmap", "catalog", "tests", "pyproject.toml")  # what a scratch copy holds of the project
+
+
+def copy_project(work: Path, at: str | None) -> None:
+    """The project's sources into `work`: from the work tree, or as committed at `at` (a commit or branch)."""
+    if at is None:
+        ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.pyc")
+        for name in COPIED[:-1]:
+            shutil.copytree(ROOT / name, work / name, ignore=ignore)
+        shutil.copy(ROOT / COPIED[-1], work / COPIED[-1])
+        return
+    done = subprocess.run(["git", "archive", "--format=tar", at, *COPIED], cwd=ROOT, capture_output=True)
+    if done.returncode != 0:
+        sys.exit(f"git archive {at}: {done.stderr.decode(errors='replace').strip()}")
+    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
+        archive.extractall(work, filter="data")
+
+
+def measured(at: str | None, modules: list[str]) -> str:
+    """Which state of the project a run measures: a commit, and the files it differs in from the work tree."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = git("rev-parse", "--short", at or "HEAD")
+    if at is not None:
+        return f"commit {commit} (as committed)"
+    changed = [p for p in git("status", "--porcelain", "--", *COPIED).splitlines()
+               if any(m in p for m in modules) or "tests/" in p]
+    return f"work tree at {commit}" + (f", uncommitted: {', '.join(c[3:] for c in changed)}" if changed else "")
+
+
+def scratch_copy(module: str, tests: tuple[str, ...], where: Path, at: str | None = None) -> Path:
     work = where / module.replace("/", "_").removesuffix(".py")
-    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.pyc")
-    for name in ("banditmap", "catalog", "tests"):
-        shutil.copytree(ROOT / name, work / name, ignore=ignore)
-    shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+    copy_project(work, at)
+    present = tuple(t for t in tests if (work / t).exists())
+    if present != tests:
+        print(f"  {module}: not present, so not run: {', '.join(t for t in tests if t not in present)}")
+        tests = present
     if module.startswith("banditmap/sim/kernels/"):
         for kernel in (work / "banditmap" / "sim" / "kernels").glob("*.py"):
             kernel.write_text(plain_python(kernel.read_text()))
@@ -222,11 +262,9 @@ def changed_line(work: Path, name: str) -> str:
     return " ".join(added) if added else "(a line removed)"
 
 
-def run_module(module: str, tests: tuple[str, ...], where: Path, jobs: int, known: dict[str, Entry]) -> Outcome:
-    present = tuple(t for t in tests if (ROOT / t).exists())
-    if present != tests:
-        print(f"  {module}: not present, so not run: {', '.join(t for t in tests if t not in present)}")
-    work = scratch_copy(module, present, where)
+def run_module(module: str, tests: tuple[str, ...], where: Path, jobs: int, known: dict[str, Entry],
+               at: str | None = None) -> Outcome:
+    work = scratch_copy(module, tests, where, at)
     started = time.monotonic()
     log = mutmut(work, "run", "--max-children", str(jobs), extra=ENVIRONMENT.get(module))
     (work / "mutmut-run.log").write_text(log)
@@ -255,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help=f"modules to mutate (default: all of {', '.join(MODULES)})")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="mutants tested at once")
     parser.add_argument("--keep", type=Path, help="keep the scratch copies here (default: a temporary folder)")
+    parser.add_argument("--at", metavar="COMMIT", help="mutate the project as committed at COMMIT (e.g. HEAD) "
+                        "instead of the work tree")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -264,9 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     where.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     outcomes = []
+    print(f"measuring the {measured(args.at, args.modules or list(MODULES))}", flush=True)
     try:
         for module in args.modules or list(MODULES):
-            outcome = run_module(module, MODULES[module], where, args.jobs, known)
+            outcome = run_module(module, MODULES[module], where, args.jobs, known, args.at)
             outcomes.append(outcome)
             print(outcome.line(), flush=True)
             for name, status, line in outcome.survivors:
