@@ -396,10 +396,11 @@ def test_a_3_round_linear_race_by_hand() -> None:
 
 
 @pytest.mark.parametrize("feedback,mean_delay,batch", [(arms.DELAYED, 3.0, 4), (arms.DELAYED, 1.0, 4),
-                                                       (arms.BATCHED, 3.0, 20)])
+                                                       (arms.BATCHED, 3.0, 20), (arms.BATCHED, 3.0, 16)])
 def test_a_linear_race_with_late_feedback_by_hand(feedback: int, mean_delay: float, batch: int) -> None:
     """Feedback after geometric delays (mean 3, or 1: the next round) or at the end of batches of 20 rounds (the
-    queue, 16 long at first, grows); each observation learnt with its own context, in the order queued."""
+    queue, 16 long at first, grows) or of 16 (it is full when they arrive); each observation learnt with its own
+    context, in the order queued."""
     for choose, params in (("choose_linucb", [1.0, 0.5]), ("choose_lin_ts", [1.0, 0.3])):
         got = linear_race(choose, params, 2, 3, 3, 25, arms.BINARY, feedback, True, mean_delay=mean_delay,
                           batch=batch)

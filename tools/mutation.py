@@ -42,7 +42,9 @@ MODULES: dict[str, tuple[str, ...]] = {
                                 "tests/test_replay.py"),
     "banditmap/sim/stats.py": ("tests/test_stats.py",),
     "banditmap/sim/policies/mab.py": ("tests/test_mab_indices.py",),
-    "banditmap/sim/kernels/arms.py": ("tests/test_kernels_exact.py",),
+    # arms.py's bookkeeping (account, due, drop...) also keeps the linear race's books
+    "banditmap/sim/kernels/arms.py": ("tests/test_kernels_exact.py", "tests/test_kernels_books_exact.py",
+                                      "tests/test_kernels_linear_exact.py"),
     "banditmap/sim/kernels/rng.py": ("tests/test_kernels_exact.py",),
     "banditmap/sim/kernels/linear.py": ("tests/test_kernels_linear_exact.py",),
     "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py",),
