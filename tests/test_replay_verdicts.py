@@ -342,8 +342,9 @@ def test_problem_messages_in_full() -> None:
         "rejection sampling kept 3 of the 800 learning rows that matched its choices (at least 100 needed): a "
         "matching row is kept with probability p_min / p, and the smallest logged propensity, p_min = 4.5e-05, "
         "makes that about 0.50% here",
-        "log with a policy whose propensities stay well above 4.5e-05 (more exploratory logging), drop the rows "
-        "with tiny propensities, or use a log of about 25,000 learning rows")
+        "importance-weighted replay (--replay-method weighted), log with a policy whose propensities stay well "
+        "above 4.5e-05 (more exploratory logging), drop the rows with tiny propensities, or use a log of about "
+        "25,000 learning rows")
     # on uniform logs, or when few rows matched at all, it is the matching that is short
     assert problem(learned(3, 99, 4.0), info(uniform=False), 0.0, 0.0)[0].startswith("only 99 of the 1000")
 

@@ -43,6 +43,13 @@ def replay(
     holdout: Annotated[float, typer.Option(
         "--holdout", min=0.05, max=0.95, metavar="SHARE",
         help="Share of the log, at its end, on which final policies are scored; learners learn on the rest.")] = 0.5,
+    replay_method: Annotated[str, typer.Option(
+        "--replay-method", metavar="METHOD",
+        help="On non-uniform logs: rejection (sampling at the smallest propensity), weighted (importance-weighted, "
+        "clipped), or auto: weighted when some propensity is under 1% of uniform play.")] = "auto",
+    clip: Annotated[float, typer.Option(
+        "--clip", min=1.0, max=1e6, metavar="W",
+        help="Largest importance weight of weighted replay, in units of uniform play (1 / (K p)).")] = 10.0,
     check: Annotated[bool, typer.Option(
         "--check", help="Only lint the log (types, ranges, duplicate ids, propensities, support, power) and say "
         "whether it can answer the question: exit 0 when it can, 1 when it cannot.")] = False,
@@ -66,12 +73,16 @@ def replay(
     chosen_profile = the_problem(catalog, profile, usecase, set_)
     patterns = tuple(comma_list(context_cols)) if context_cols is not None else None
     columns = Columns(action_col, reward_col, propensity_col, position_col, patterns)
+    if replay_method not in ("auto", "rejection", "weighted"):
+        from banditmap.errors import BanditmapError, shown
+        raise BanditmapError(f"expected auto, rejection or weighted, got {shown(replay_method)}",
+                             field="--replay-method")
     if check:
         _check(logs_path, columns, chosen_profile.answers.get("n_actions"), effect, holdout, id_col, plot, fmt, out)
         return
     with ProgressBars(labels={"replay": "replaying learners", "score": "scoring final policies"}) as bars:
         result = replay_file(catalog, chosen_profile, logs_path, columns, requested(algorithms), top, param or [],
-                             seed, bars, holdout=holdout)
+                             seed, bars, holdout=holdout, method=replay_method, clip=clip)
     finish_run(replay_report(result, timings=not no_timings), fmt, out, plot, lambda tmp: draw(result, tmp))
 
 

@@ -5,6 +5,12 @@ each logged context in turn, and only the rounds where its pick equals the logge
 them and they make its replayed reward. On logs from a non-uniform policy a matching round is kept with
 probability p_min / p (rejection sampling, Dudik, Erhan, Langford and Li, UAI 2012), which makes the kept
 rounds look as if they were logged uniformly at random, so the learner's history is distributed as in a live run.
+When the smallest propensity is tiny (a Bernoulli Thompson sampling log's 4.5e-05), rejection sampling keeps almost
+nothing; importance-weighted replay (method "weighted") keeps every matching round instead, and its replayed reward
+is the self-normalised average of the rewards weighted by w = 1 / (K p), clipped at `clip`. Its bias is stated, not
+hidden: clipping moves a self-normalised average by at most (clipped share of the weight mass) x (reward range),
+which widens its intervals; and the learner learns from the matching rows in the logging policy's proportions,
+not its own (rejection sampling has neither bias, at the cost of the rows it discards).
 
 Between two kept rounds the learner's state does not change, so its picks for the next stretch of rows are made
 at once: the state is broadcast over the stretch (one row per logged context), and the first kept row's copy of
@@ -53,6 +59,8 @@ CHECKPOINTS = 200
 MAX_SCORE_ROWS = 4096  # rows scored at once by a frozen final policy
 SCORE_BYTES = 2 ** 26  # memory for a frozen policy's state broadcast over those rows (when it must be copied)
 HOLDOUT = 0.5  # share of the log, at its end, on which final policies are scored
+CLIP = 10.0  # importance-weighted replay: largest weight, in units of uniform play (w = 1 / (K p))
+METHODS = ("auto", "rejection", "weighted")
 
 
 def streams(seed: int, candidate_id: str) -> np.random.Generator:
@@ -197,6 +205,21 @@ def _layout(two: State, three: State) -> Layout:
     return Layout(per_rep, nested)
 
 
+def replay_method(info: LogInfo, method: str) -> str:
+    """The method a replay uses: "uniform" on uniform logs; for "auto", importance weighting when some propensity is
+    under 1% of uniform play (rejection sampling would keep almost nothing), rejection sampling otherwise."""
+    if info.uniform:
+        return "uniform"
+    if method == "auto":
+        return "weighted" if info.near_zero > 0 else "rejection"
+    return method
+
+
+def method_name(method: str, clip: float) -> str:
+    return {"uniform": "replay", "rejection": "rejection-sampling replay"}.get(
+        method, f"importance-weighted replay (weights 1 / (K p) clipped at {clip:g})")
+
+
 def _keep_rate(info: LogInfo) -> float:
     """Expected share of rows a learner keeps: 1 / actions on uniform logs, less after rejection sampling."""
     return info.min_propensity if not info.uniform else 1.0 / info.n_actions
@@ -221,13 +244,15 @@ class Replay:
     """The passes' shared state: learners, reward model, block sums and checkpoints. Learners learn on rows
     [0, split); final policies are scored on rows [split, rows)."""
 
-    def __init__(self, info: LogInfo, candidates: Sequence[RunSpec], seed: int, holdout: float = HOLDOUT) -> None:
-        self.info, self.seed = info, seed
+    def __init__(self, info: LogInfo, candidates: Sequence[RunSpec], seed: int, holdout: float = HOLDOUT,
+                 method: str = "rejection", clip: float = CLIP) -> None:
+        self.info, self.seed, self.clip = info, seed, clip
+        self.method = replay_method(info, method)
         self.split = learning_rows(info.rows, holdout)
         self.learners = [Learner(c, info, seed) for c in candidates]
         self.blocks = min(BLOCKS, info.rows)
         names = ("reward", "rows", "heldout_reward", "heldout_rows") + tuple(
-            f"{c.id}:{k}" for c in candidates for k in ("kept_reward", "kept"))
+            f"{c.id}:{k}" for c in candidates for k in ("kept_reward", "kept", "kept_squared", "kept_raw"))
         self.sums = BlockSums(self.blocks, names)
         rewards_low, rewards_high = (0.0, 1.0) if info.binary else (-np.inf, np.inf)
         self.model = RewardModel(info.n_actions, info.features, info.mean_reward, rewards_low, rewards_high)
@@ -236,6 +261,7 @@ class Replay:
         self.curves = np.full((len(candidates), len(self.checkpoints)), np.nan)
         self.logging_curve = np.zeros(len(self.checkpoints))
         self.earned = np.zeros(len(candidates))
+        self.weight_sums = np.zeros(len(candidates))  # kept rounds, or their weights under importance weighting
         self.reward_total = 0.0  # the logging policy's reward over the learning rows read so far
         self.reward_range = (np.inf, -np.inf)  # the smallest and largest logged reward
         self.supported = np.array(info.counts) > 0
@@ -264,15 +290,23 @@ class Replay:
         block = block_of(rows, self.info.rows, self.blocks)
         self.sums.add("reward", block, chunk.rewards)
         self.sums.add("rows", block)
-        accept = np.ones(n) if self.info.uniform else np.minimum(self.info.min_propensity / chunk.propensities, 1.0)
-        coins = np.ones(n, dtype=bool) if self.info.uniform else self.coins.random(n) < accept
+        raw = 1.0 / (self.info.n_actions * chunk.propensities)  # importance weights against uniform play
+        weights = np.minimum(raw, self.clip) if self.method == "weighted" else np.ones(n)
+        if self.method == "rejection":
+            accept = np.minimum(self.info.min_propensity / chunk.propensities, 1.0)
+            coins = self.coins.random(n) < accept
+        else:
+            accept, coins = np.ones(n), np.ones(n, dtype=bool)
         for index, learner in enumerate(self.learners):
             started = time.perf_counter()
             kept_rows = self._replay_learner(learner, chunk, coins, accept)
-            kept_block = block[kept_rows]
-            self.sums.add(f"{learner.candidate.id}:kept_reward", kept_block, chunk.rewards[kept_rows])
-            self.sums.add(f"{learner.candidate.id}:kept", kept_block)
-            self._checkpoint(index, rows[kept_rows], chunk.rewards[kept_rows], chunk.start, n)
+            kept_block, w = block[kept_rows], weights[kept_rows]
+            key = learner.candidate.id
+            self.sums.add(f"{key}:kept_reward", kept_block, w * chunk.rewards[kept_rows])
+            self.sums.add(f"{key}:kept", kept_block, w)
+            self.sums.add(f"{key}:kept_squared", kept_block, w * w)
+            self.sums.add(f"{key}:kept_raw", kept_block, raw[kept_rows] if self.method == "weighted" else w)
+            self._checkpoint(index, rows[kept_rows], chunk.rewards[kept_rows], w, chunk.start, n)
             learner.seconds += time.perf_counter() - started
         cumulative = self.reward_total + np.cumsum(chunk.rewards)
         at = (self.checkpoints > chunk.start) & (self.checkpoints <= chunk.start + n)
@@ -317,18 +351,19 @@ class Replay:
             i = row + 1
         return np.array(kept, dtype=np.int64)
 
-    def _checkpoint(self, index: int, kept_rows: Array, kept_rewards: Array, start: int, n: int) -> None:
-        """Running replayed reward at the checkpoints that fall in this chunk."""
-        learner = self.learners[index]
-        before = learner.kept - len(kept_rows)
+    def _checkpoint(self, index: int, kept_rows: Array, kept_rewards: Array, weights: Array, start: int,
+                    n: int) -> None:
+        """Running replayed reward (weighted under importance weighting) at the checkpoints in this chunk."""
+        before = self.weight_sums[index]
         earned_before = self.earned[index]
-        self.earned[index] += kept_rewards.sum()
+        self.earned[index] += (weights * kept_rewards).sum()
+        self.weight_sums[index] += weights.sum()
         at = np.flatnonzero((self.checkpoints > start) & (self.checkpoints <= start + n))
         if not len(at):
             return
         upto = np.searchsorted(kept_rows, self.checkpoints[at] - 1, side="right")  # kept rows before each point
-        sums = earned_before + np.r_[0.0, np.cumsum(kept_rewards)][upto]
-        counts = before + upto
+        sums = earned_before + np.r_[0.0, np.cumsum(weights * kept_rewards)][upto]
+        counts = before + np.r_[0.0, np.cumsum(weights)][upto]
         with np.errstate(invalid="ignore", divide="ignore"):
             self.curves[index, at] = np.where(counts > 0, sums / counts, np.nan)
 
@@ -368,11 +403,12 @@ SCORES = ("ips", "weight", "weight_squared", "dm", "dr", "matched", "unsupported
 
 def evaluate(store: LogStore, candidates: Sequence[RunSpec], seed: int = 0,
              progress: Progress | None = None, skipped: Sequence[tuple[str, str]] = (),
-             holdout: float = HOLDOUT) -> ReplayResult:
+             holdout: float = HOLDOUT, method: str = "rejection", clip: float = CLIP) -> ReplayResult:
     """Replay every candidate on the log's learning rows, then score its final policy on the held-out rows (the
-    last `holdout` share of the log); returns everything the report needs."""
+    last `holdout` share of the log); returns everything the report needs. On non-uniform logs `method` chooses
+    rejection sampling or importance weighting (clipped at `clip`), or "auto" (see replay_method)."""
     info = store.info
-    replay = Replay(info, candidates, seed, holdout)
+    replay = Replay(info, candidates, seed, holdout, method, clip)
     for chunk in store.chunks():
         replay.read_chunk(chunk)
         if progress is not None:
@@ -441,6 +477,11 @@ def summarise(replay: Replay, scores: BlockSums, max_weight: dict[str, float],
         replayed, replayed_draws = _rate(boot, sums[f"{key}:kept_reward"], sums[f"{key}:kept"], binary)
         gain = newcombe(replayed, logging) if binary else \
             interval(replayed.value - logging.value, replayed_draws - logging_draws)
+        kept_ess = effective_sample_size(replay.sums.total(f"{key}:kept"), replay.sums.total(f"{key}:kept_squared"))
+        clipped = 1 - replay.sums.total(f"{key}:kept") / max(replay.sums.total(f"{key}:kept_raw"), 1e-300)
+        bound = max(clipped, 0.0) * (reward_range[1] - reward_range[0])
+        if replay.method == "weighted":
+            replayed, gain = _weighted(boot, replayed, replayed_draws, logging, logging_draws, kept_ess, bound, binary)
         ess = effective_sample_size(scores.total(f"{key}:weight"), scores.total(f"{key}:weight_squared"))
         final, dr_draws = _final(boot, scores, key, sums["heldout_rows"], binary, ess)
         final_gain = interval(final["dr"].value - held.value, dr_draws - held_draws)
@@ -448,27 +489,49 @@ def summarise(replay: Replay, scores: BlockSums, max_weight: dict[str, float],
             final_gain = hull(final_gain, newcombe(final["dr"], held))
         unsupported = scores.total(f"{key}:unsupported") / max(heldout_rows, 1)
         stalled = learner.unsupported / max(learner.selections, 1)
-        why, remedy = problem(Learned(learner.kept, learner.matched, learner.expected_kept, replay.split), info,
+        why, remedy = problem(Learned(learner.kept, learner.matched, learner.expected_kept, replay.split,
+                                      kept_ess if replay.method == "weighted" else float("inf")), info,
                               unsupported, stalled)
         final_problem = _final_problem(scores.total(f"{key}:matched"), heldout_rows)
         if why or final_problem:
             final, final_gain = {name: UNKNOWN for name in final}, UNKNOWN
         if why or not learner.kept:
             replayed, gain = UNKNOWN, UNKNOWN
-        needed, effect = _power(replayed, gain, logging, learner.kept, replay.split, binary)
+        effective = int(kept_ess) if replay.method == "weighted" else learner.kept
+        needed, effect = _power(replayed, gain, logging, effective, replay.split, binary)
         result = CandidateResult(
             id=key, name=learner.candidate.name, contextual=learner.contextual, kept=learner.kept,
             selections=learner.selections, replayed=replayed, replayed_gain=gain, final=final, final_gain=final_gain,
             ess=ess, max_weight=max_weight[key], unsupported=unsupported, stalled=stalled,
             curve=tuple(float(v) for v in replay.curves[index]), seconds=learner.seconds, problem=why,
-            matched=learner.matched, remedy=remedy, final_problem=final_problem, rows_needed=needed, effect=effect)
+            matched=learner.matched, remedy=remedy, final_problem=final_problem, rows_needed=needed, effect=effect,
+            replayed_ess=kept_ess, clipped_share=max(clipped, 0.0), bias_bound=bound)
         if not why:
             result = replace(result, warnings=warnings(result, info, heldout_rows, reward_range))
         results.append(result)
     results.sort(key=lambda r: (not r.evaluable, -(r.replayed.value if r.replayed.known else -np.inf), -r.kept))
-    return ReplayResult(info, "replay" if info.uniform else "rejection-sampling replay", replay.seed, logging,
+    return ReplayResult(info, method_name(replay.method, replay.clip), replay.seed, logging,
                         tuple(results), tuple(int(c) for c in replay.checkpoints),
-                        tuple(float(v) for v in replay.logging_curve), skipped, log_warnings(info), replay.split, held)
+                        tuple(float(v) for v in replay.logging_curve), skipped,
+                        log_warnings(info, replay.method == "weighted"), replay.split, held)
+
+
+def _weighted(boot: Resampler, replayed: Estimate, draws: Array, logging: Estimate, logging_draws: Array,
+              ess: float, bound: float, binary: bool) -> tuple[Estimate, Estimate]:
+    """An importance-weighted replayed reward and its gain over the logging policy: bootstrap intervals (at least
+    Wilson's and Newcombe's at the weights' effective sample size for binary rewards), widened on both sides by the
+    bound on the clipping bias."""
+    value = replayed.value
+    estimate = interval(value, draws)
+    gain = interval(value - logging.value, draws - logging_draws)
+    if binary and np.isfinite(value):
+        estimate = hull(estimate, wilson(min(max(value, 0.0), 1.0) * ess, ess))
+        gain = hull(gain, newcombe(estimate, logging))
+    return _widen(estimate, bound), _widen(gain, bound)
+
+
+def _widen(e: Estimate, by: float) -> Estimate:
+    return Estimate(e.value, e.low - by, e.high + by) if by > 0 else e
 
 
 def _final_problem(matched: float, heldout_rows: int) -> str:

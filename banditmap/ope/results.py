@@ -42,6 +42,9 @@ class CandidateResult:
     final_problem: str = ""  # why its final policy cannot be scored on the held-out rows; empty when it can
     rows_needed: float = float("inf")  # learning rows for a test of `effect` at 95% / 80% power
     effect: float = float("nan")  # the difference that rows_needed is planned for
+    replayed_ess: float = float("nan")  # effective sample size of the replayed rounds' weights (= kept unweighted)
+    clipped_share: float = 0.0  # share of the replay's importance weight mass removed by clipping
+    bias_bound: float = 0.0  # the largest shift clipping can cause in the replayed reward (in its intervals)
 
     @property
     def evaluable(self) -> bool:
@@ -75,6 +78,7 @@ class Learned:
     matched: int  # learning rows where its pick equalled the logged action
     expected_kept: float  # kept rows expected from the matched ones (sum of p_min / p over them)
     learning_rows: int
+    ess: float = float("inf")  # effective sample size of the kept rows' importance weights (weighted replay only)
 
 
 def problem(learned: Learned, info: LogInfo, unsupported: float, stalled: float) -> tuple[str, str]:
@@ -88,6 +92,11 @@ def problem(learned: Learned, info: LogInfo, unsupported: float, stalled: float)
         return (f"its final policy chooses actions the logs never contain ({few(never)}) in "
                 f"{unsupported:.0%} of rows; their rewards cannot be estimated from these logs",
                 "log with a policy that tries every action now and then")
+    if learned.kept >= MIN_KEPT and learned.ess < MIN_KEPT:
+        return (f"importance-weighted replay kept all {learned.kept} matching rounds, but their weights leave an "
+                f"effective {learned.ess:.0f} (at least {MIN_KEPT} needed): a few rows with tiny propensities carry "
+                "most of the weight",
+                "clip the weights harder (--clip, more bias, stated), or log with a more exploratory policy")
     if learned.kept >= MIN_KEPT:
         return "", ""
     rows = learned.learning_rows
@@ -97,9 +106,9 @@ def problem(learned: Learned, info: LogInfo, unsupported: float, stalled: float)
         return (f"rejection sampling kept {learned.kept} of the {learned.matched} learning rows that matched its "
                 f"choices (at least {MIN_KEPT} needed): a matching row is kept with probability p_min / p, and the "
                 f"smallest logged propensity, p_min = {info.min_propensity:.2g}, makes that about {rate:.2%} here",
-                f"log with a policy whose propensities stay well above {info.min_propensity:.2g} (more exploratory "
-                f"logging), drop the rows with tiny propensities, or use a log of about {_rows(longer)} learning "
-                "rows")
+                f"importance-weighted replay (--replay-method weighted), log with a policy whose propensities stay "
+                f"well above {info.min_propensity:.2g} (more exploratory logging), drop the rows with tiny "
+                f"propensities, or use a log of about {_rows(longer)} learning rows")
     longer = MIN_KEPT * rows / max(learned.matched, 1)
     return (f"only {learned.matched} of the {rows} learning rows matched its choices, {learned.kept} kept "
             f"(at least {MIN_KEPT} needed)",
@@ -131,6 +140,9 @@ def warnings(result: CandidateResult, info: LogInfo, heldout_rows: int,
         out.append(f"the direct method's estimate ({dm.value:.4f}) lies outside DR's interval ({dr.low:.4f} to "
                    f"{dr.high:.4f}): the reward model is off on the held-out rows (DR corrects it); DM has no "
                    "interval of its own")
+    if result.clipped_share > 0:
+        out.append(f"clipping removed {result.clipped_share:.1%} of its replay's weight mass: its replayed reward may "
+                   f"be off by up to {result.bias_bound:.4f} for that alone (its intervals are widened by that much)")
     low, high = reward_range
     outside = [f"{label} ({final[key].value:.4g})" for key, label in ESTIMATOR_NAMES
                if final[key].known and not low <= final[key].value <= high]
@@ -146,11 +158,16 @@ def warnings(result: CandidateResult, info: LogInfo, heldout_rows: int,
     return tuple(out)
 
 
-def log_warnings(info: LogInfo) -> tuple[str, ...]:
+def log_warnings(info: LogInfo, weighted: bool = False) -> tuple[str, ...]:
     out = []
     if info.near_zero > 0:
         out.append(f"{info.near_zero:.2%} of rows have a propensity under 1% of uniform play: their importance "
                    "weights are huge, and rejection-sampling replay keeps few rows")
+    if weighted:
+        out.append("importance-weighted replay: learners keep every matching row, so they learn from rows in the "
+                   "logging policy's proportions, not in their own (a bias no interval shows); the replayed reward "
+                   "weights rows by 1 / (K p), clipped, and each interval is widened by the most clipping can shift "
+                   "it")
     never = [a for a, c in zip(info.actions, info.counts, strict=True) if c == 0]
     if never:
         out.append(f"the logging policy never played {few(never)}: no policy that needs them can be evaluated")

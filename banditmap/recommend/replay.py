@@ -75,12 +75,15 @@ def merged_answers(base: Mapping[str, Any], info: LogInfo) -> dict[str, Any]:
 def replay_file(catalog: Catalog, profile: Profile, path: Path, columns: logs.Columns,
                 requested: Sequence[str] | None = None, top: int = 5, params: Sequence[str] = (), seed: int = 0,
                 progress: Progress | None = None, chunk_rows: int = logs.CHUNK_ROWS,
-                holdout: float = replay.HOLDOUT) -> replay.ReplayResult:
+                holdout: float = replay.HOLDOUT, method: str = "auto",
+                clip: float = replay.CLIP) -> replay.ReplayResult:
     """Evaluate the profile's shortlist (or the requested algorithms) on a log of single-action decisions.
 
     A profile that gives `n_actions` fixes the action set: the log's actions must be ids 0..n_actions-1. Traits the
     profile leaves open are read off the log (reward type, number of actions, whether there is context). Learners
-    learn on the log but its last `holdout` share, on which their final policies are scored."""
+    learn on the log but its last `holdout` share, on which their final policies are scored; on non-uniform logs
+    `method` is rejection sampling, importance weighting clipped at `clip`, or "auto" (weighting when propensities
+    near zero would leave rejection sampling almost nothing)."""
     n_actions = profile.answers.get("n_actions")
     if requested:  # named algorithms are checked before a long read, so a typo is reported at once
         chosen, skipped = choose(catalog, profile, requested, top, params)
@@ -89,4 +92,4 @@ def replay_file(catalog: Catalog, profile: Profile, path: Path, columns: logs.Co
             answers = merged_answers(profile.answers, store.info)
             chosen, skipped = choose(catalog, Profile(answers, profile.name, profile.source), None, top,
                                                params)
-        return replay.evaluate(store, chosen, seed, progress, skipped, holdout)
+        return replay.evaluate(store, chosen, seed, progress, skipped, holdout, method, clip)

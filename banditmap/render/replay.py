@@ -48,6 +48,8 @@ def replay_dict(result: ReplayResult, timings: bool = True) -> dict[str, Any]:
             "contextual": r.contextual, "replayed_rounds": r.kept, "matched_rows": r.matched,
             "replayed": estimate_dict(r.replayed), "replayed_gain": estimate_dict(r.replayed_gain),
             "rows_needed": _count(r.rows_needed), "rows_needed_effect": _number(r.effect),
+            "replayed_effective_rounds": _number(r.replayed_ess), "clipped_weight_share": _number(r.clipped_share),
+            "clipping_bias_bound": _number(r.bias_bound),
             "final_policy": {k: estimate_dict(r.final[k]) for k in ESTIMATORS},
             "final_policy_problem": r.problem or r.final_problem,
             "final_gain_dr": estimate_dict(r.final_gain),
