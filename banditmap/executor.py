@@ -11,15 +11,16 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence, TypeVar
 
-from banditmap.errors import BanditmapError, shown
+from banditmap.errors import BanditmapError, one_line, shown
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 SCHEDULER_VARIABLE = "BANDITMAP_DASK_SCHEDULER"
 INSTALL_DASK = "pip install 'banditmap[dask]'"
-CONNECT_SECONDS = 10  # how long to try reaching a Dask scheduler before saying it cannot be reached
+CONNECT_SECONDS: float = 10  # how long to try reaching a Dask scheduler before saying it cannot be reached
 ENGINES = ("local", "dask")
+NAME_LIMIT = 120  # characters of a task's name in an error
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,9 @@ def _ignore(index: int, result: object) -> None:
 
 def _labeller(tasks: list[T], name: Callable[[T], str] | None) -> Callable[[int], str]:
     def label(index: int) -> str:
-        what = name(tasks[index]) if name is not None else repr(tasks[index])
-        return f"task {index + 1} of {len(tasks)} ({shown(what, 120)})"
+        what = one_line(name(tasks[index]) if name is not None else repr(tasks[index]))
+        what = what if len(what) <= NAME_LIMIT else what[:NAME_LIMIT] + "..."
+        return f"task {index + 1} of {len(tasks)} ({what})"
     return label
 
 

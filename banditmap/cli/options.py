@@ -15,6 +15,7 @@ from banditmap.render import plotting
 from banditmap.render.report import FORMATS
 
 if TYPE_CHECKING:
+    from banditmap.executor import Engine
     from banditmap.model import Algorithm, Catalog, Profile
     from banditmap.render.report import Report
 
@@ -37,6 +38,20 @@ OutFile = Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="
 Force = Annotated[bool, typer.Option("--force", help="Replace files that exist already (never done unasked).")]
 NoTimings = Annotated[bool, typer.Option("--no-timings", help="Leave wall-clock figures out, so two runs with "
                                          "one seed give the same output byte for byte.")]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, max=64, help="Parallel processes (0 = one per core); "
+                                   "with --engine dask, the workers of a cluster started here.")]
+EngineKind = Annotated[str, typer.Option("--engine", metavar="local|dask",
+                                         help="Where runs go: local processes, or a Dask cluster (needs "
+                                              "banditmap[dask]). Results are the same on either.")]
+Scheduler = Annotated[Optional[str], typer.Option("--scheduler", metavar="tcp://HOST:PORT",
+                                                  help="The Dask scheduler for --engine dask (default: "
+                                                       "$BANDITMAP_DASK_SCHEDULER, else a cluster started here).")]
+
+
+def engine(kind: str, jobs: int, scheduler: str | None) -> Engine:
+    """The executor's engine that --engine, --jobs and --scheduler describe, checked."""
+    from banditmap.executor import engine_from_options
+    return engine_from_options(kind, jobs, scheduler)
 
 
 def examples(*commands: str) -> str:

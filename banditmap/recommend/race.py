@@ -4,9 +4,10 @@ on that problem kind, and the problem kind's uniform random baseline."""
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from banditmap.executor import Engine
 from banditmap.model import Catalog, Profile
 from banditmap.recommend.candidates import BASELINE_NAME, Chosen, Usable, parse_params, pick, simulator_kinds, specs
 from banditmap.sim import bench
@@ -18,7 +19,8 @@ from banditmap.sim.runner import Progress
 @dataclass(frozen=True)
 class RaceRequest:
     """What a race of a profile's candidates is asked for: which (named, or the first `top` of the shortlist),
-    how long and how often, with which hyperparameters (`id.name=value`), seed and processes."""
+    how long and how often, with which hyperparameters (`id.name=value`), seed and engine (local processes or a
+    Dask cluster)."""
 
     requested: Sequence[str] | None = None
     top: int = 5
@@ -27,7 +29,7 @@ class RaceRequest:
     baseline: bool = True
     params: Sequence[str] = ()
     seed: int = 0
-    jobs: int = 0
+    engine: Engine = field(default_factory=Engine)
 
 
 def race_profile(catalog: Catalog, profile: Profile, request: RaceRequest,
@@ -38,9 +40,9 @@ def race_profile(catalog: Catalog, profile: Profile, request: RaceRequest,
     chosen, skipped = choose(catalog, profile, problem, request.requested, request.top, request.baseline)
     entrants = specs(catalog, chosen, parse_params(list(request.params)))
     if progress is None:
-        return bench.race(entrants, problem, request.seed, request.jobs, None, skipped)
+        return bench.race(entrants, problem, request.seed, progress=None, skipped=skipped, engine=request.engine)
     with progress([s.id for s in entrants], problem.rounds) as report:
-        return bench.race(entrants, problem, request.seed, request.jobs, report, skipped)
+        return bench.race(entrants, problem, request.seed, progress=report, skipped=skipped, engine=request.engine)
 
 
 def choose(catalog: Catalog, profile: Profile, problem: Problem, requested: Sequence[str] | None, top: int,

@@ -1,15 +1,16 @@
-"""The race: runs the configured policies it is given on one problem, in parallel if asked, and summarises who
-wins, by how much, and how sure we are. Which policies to race is the recommender's choice (recommend/race.py)."""
+"""The race: runs the configured policies it is given on one problem, through the executor (local processes or a
+Dask cluster), and summarises who wins, by how much, and how sure we are. Which policies to race is the
+recommender's choice (recommend/race.py)."""
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from banditmap.executor import Engine, fan_out
 from banditmap.sim import compiled, stats
 from banditmap.sim.environments import make_environment
 from banditmap.sim.problem import Problem
@@ -84,59 +85,59 @@ class BenchResult:
 
 def race(specs_: Sequence[RunSpec], problem: Problem, seed: int, jobs: int = 1,
          progress: Callable[[str, int, int], None] | None = None,
-         skipped: Sequence[tuple[str, str]] = ()) -> BenchResult:
-    runs = _run_all(specs_, problem, seed, jobs, progress)
+         skipped: Sequence[tuple[str, str]] = (), engine: Engine | None = None) -> BenchResult:
+    """The race of `specs_` on `problem`, in `jobs` local processes or on `engine` when given."""
+    runs = run_all(specs_, problem, seed, engine or Engine("local", jobs), progress)
     env_rng, _, _ = streams(seed, "")
     environment = make_environment(problem, env_rng).parameters()
     return summarise(runs, specs_, problem, seed, environment, tuple(skipped))
 
 
-def _run_all(specs_: Sequence[RunSpec], problem: Problem, seed: int, jobs: int,
-             progress: Callable[[str, int, int], None] | None) -> list[Run]:
-    """Every candidate's run. Compiled races run here, one after another, each on every core through its threads;
-    the others run in `jobs` processes (0: one per core), started fresh ("spawn") because a forked copy of a
-    process whose compiled race holds OpenMP threads is unsafe."""
-    if jobs == 0:
-        jobs = os.cpu_count() or 1
-    loop = [i for i, spec in enumerate(specs_) if not compiled.covers(spec.policy, problem)]
-    if jobs <= 1 or len(loop) <= 1:
-        return [run(spec, problem, seed, progress) for spec in specs_]
-    import multiprocessing
-    context = multiprocessing.get_context("spawn")
-    manager = context.Manager()
-    queue = manager.Queue()
-    results: dict[int, Run] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, len(loop), os.cpu_count() or 1), mp_context=context) as pool:
-        futures = {i: pool.submit(_run_reporting, specs_[i], problem, seed, queue) for i in loop}
-        for i, spec in enumerate(specs_):
-            if i not in futures:
-                results[i] = run(spec, problem, seed, progress)
-        pending = set(futures)
-        while pending:
-            _relay(queue, progress)
-            pending = {i for i in pending if not futures[i].done()}
-            if pending:
-                _wait([futures[i] for i in pending])
-        _relay(queue, progress)
-        results.update({i: future.result() for i, future in futures.items()})
-    manager.shutdown()
-    return [results[i] for i in range(len(specs_))]
+@dataclass(frozen=True)
+class RunTask:
+    """One run as a task for the executor: it carries its own seed, so it gives the same numbers anywhere."""
+
+    spec: RunSpec
+    problem: Problem
+    seed: int
 
 
-def _relay(queue: Any, progress: Callable[[str, int, int], None] | None) -> None:
-    while not queue.empty():
-        message = queue.get()
+def run_task(task: RunTask) -> Run:
+    return run(task.spec, task.problem, task.seed)
+
+
+def run_all(specs_: Sequence[RunSpec], problem: Problem, seed: int, engine: Engine,
+            progress: Callable[[str, int, int], None] | None = None,
+            labels: Sequence[str] | None = None) -> list[Run]:
+    """Every spec's run, in order, through the executor; `progress(label, done, total)` hears of each (labels:
+    the specs' ids unless given). On a Dask cluster every run is a task. Locally, compiled races run here, one
+    after another, each on every core through its threads, with progress as they go; the others fan out to
+    `engine.jobs` processes and are reported as each finishes."""
+    names = list(labels) if labels is not None else [spec.id for spec in specs_]
+
+    def finished(index: int, result: Run) -> None:
         if progress is not None:
-            progress(*message)
+            progress(names[index], problem.rounds, problem.rounds)
+
+    tasks = [RunTask(spec, problem, seed) for spec in specs_]
+    if engine.kind == "dask":
+        return fan_out(run_task, tasks, engine, finished, name=lambda task: task.spec.id)
+    jobs = engine.jobs or os.cpu_count() or 1
+    loop = [i for i, spec in enumerate(specs_) if not compiled.covers(spec.policy, problem)]
+    here = range(len(specs_)) if jobs <= 1 or len(loop) <= 1 else [i for i in range(len(specs_)) if i not in loop]
+    runs = {i: run(specs_[i], problem, seed, _relabelled(progress, names[i])) for i in here}
+    if len(runs) < len(specs_):
+        pooled = fan_out(run_task, [tasks[i] for i in loop], engine, lambda n, r: finished(loop[n], r),
+                         name=lambda task: task.spec.id)
+        runs.update(zip(loop, pooled))
+    return [runs[i] for i in range(len(specs_))]
 
 
-def _wait(futures: list[Any]) -> None:
-    from concurrent.futures import FIRST_COMPLETED, wait
-    wait(futures, timeout=0.1, return_when=FIRST_COMPLETED)
-
-
-def _run_reporting(spec: RunSpec, problem: Problem, seed: int, queue: Any) -> Run:
-    return run(spec, problem, seed, lambda *message: queue.put(message))
+def _relabelled(progress: Callable[[str, int, int], None] | None,
+                label: str) -> Callable[[str, int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda _, done, total: progress(label, done, total)
 
 
 def summarise(runs: Sequence[Run], specs_: Sequence[RunSpec], problem: Problem, seed: int,
