@@ -73,7 +73,7 @@ def sweep_report(result: SweepResult, timings: bool = True) -> Report:
 
 def plot(result: SweepResult, path: Path) -> None:
     """Final regret with its 95% interval per setting, to PNG or SVG (needs the optional matplotlib): against
-    the value for one swept hyperparameter (a log axis for values spanning 100x or more), as bars for a grid."""
+    the value for one swept hyperparameter (a log axis for values spanning 10x or more), as bars for a grid."""
     check_plot_path(path)
     plt = plotting.pyplot()
     fig, ax = plt.subplots(figsize=(8, 5))
@@ -84,9 +84,9 @@ def plot(result: SweepResult, path: Path) -> None:
     if len(result.parameters) == 1:
         name = result.parameters[0]
         x = [float(s.values[name]) for s in result.settings]
-        ax.errorbar(x, regret, yerr=errors, fmt="-", color="tab:blue", capsize=3, zorder=1)
+        ax.errorbar(x, regret, yerr=errors, fmt="-", color="silver", ecolor="gray", capsize=3, zorder=1)
         ax.scatter(x, regret, c=colours, zorder=2)
-        if min(x) > 0 and max(x) / min(x) >= 100:
+        if min(x) > 0 and max(x) / min(x) >= 10:
             ax.set_xscale("log")
         ax.set_xlabel(name)
     else:
@@ -98,7 +98,8 @@ def plot(result: SweepResult, path: Path) -> None:
         ax.set_ylabel(f"cumulative regret after {result.problem.rounds} rounds")
     else:
         ax.set_xlabel(f"cumulative regret after {result.problem.rounds} rounds")
-    ax.set_title(f"{result.name}: green best, blue indistinguishable from it\n{result.problem.describe()}",
+    ax.set_title(f"{result.name}: green best, blue indistinguishable from it, gray worse\n"
+                 f"{result.problem.describe()}",
                  fontsize=8)
     fig.tight_layout()
     plotting.save(plt, fig, path)
