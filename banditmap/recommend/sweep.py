@@ -102,7 +102,9 @@ def grid(catalog: Catalog, profile: Profile, problem: Problem, options: Sequence
                              field="--sweep")
     settings = []
     for point in points:
-        setting = merged(overrides, {axis.owner: {axis.name: text} for axis, (text, _) in zip(axes, point)})
+        setting = merged(overrides, {})
+        for axis, (text, _) in zip(axes, point):
+            setting.setdefault(axis.owner, {})[axis.name] = text
         spec = specs(catalog, [chosen], setting)[0]
         settings.append(Setting(tuple((axis.param, value) for axis, (_, value) in zip(axes, point)), spec))
     swept = {axis.param for axis in axes}
