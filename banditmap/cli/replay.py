@@ -50,6 +50,10 @@ def replay(
     clip: Annotated[float, typer.Option(
         "--clip", min=1.0, max=1e6, metavar="W",
         help="Largest importance weight of weighted replay, in units of uniform play (1 / (K p)).")] = 10.0,
+    estimate_propensities: Annotated[bool, typer.Option(
+        "--estimate-propensities", help="Estimate the propensities from the logged actions and contexts (a "
+        "cross-fitted multinomial logistic model) instead of reading them; done anyway when the log has none."
+    )] = False,
     check: Annotated[bool, typer.Option(
         "--check", help="Only lint the log (types, ranges, duplicate ids, propensities, support, power) and say "
         "whether it can answer the question: exit 0 when it can, 1 when it cannot.")] = False,
@@ -78,23 +82,26 @@ def replay(
         raise BanditmapError(f"expected auto, rejection or weighted, got {shown(replay_method)}",
                              field="--replay-method")
     if check:
-        _check(logs_path, columns, chosen_profile.answers.get("n_actions"), effect, holdout, id_col, plot, fmt, out)
+        _check(logs_path, columns, chosen_profile.answers.get("n_actions"), effect, holdout, id_col, plot, fmt, out,
+               estimate_propensities)
         return
     with ProgressBars(labels={"replay": "replaying learners", "score": "scoring final policies"}) as bars:
         result = replay_file(catalog, chosen_profile, logs_path, columns, requested(algorithms), top, param or [],
-                             seed, bars, holdout=holdout, method=replay_method, clip=clip)
+                             seed, bars, holdout=holdout, method=replay_method, clip=clip,
+                             estimate_propensities=estimate_propensities)
     finish_run(replay_report(result, timings=not no_timings), fmt, out, plot, lambda tmp: draw(result, tmp))
 
 
 def _check(path: Path, columns: Any, n_actions: Any, effect: float, holdout: float, id_col: str | None,
-           plot: Path | None, fmt: str, out: Path | None) -> None:
+           plot: Path | None, fmt: str, out: Path | None, estimate: bool) -> None:
     """`replay --check`: the lint's report, then exit 0 when the log can answer the question, 1 when it cannot."""
     from banditmap.errors import BanditmapError
     from banditmap.ope.check import check_file
     from banditmap.render.logcheck import check_report
     if plot is not None:
         raise BanditmapError("--check draws nothing; leave out --plot", field="--plot")
-    result = check_file(path, columns, int(n_actions) if n_actions is not None else None, effect, holdout, id_col)
+    result = check_file(path, columns, int(n_actions) if n_actions is not None else None, effect, holdout, id_col,
+                        estimate=estimate)
     finish_run(check_report(result), fmt, out, None, lambda tmp: None)
     raise typer.Exit(0 if result.answerable else 1)
 

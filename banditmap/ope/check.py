@@ -73,9 +73,11 @@ class LogCheck:
 
 
 def check_file(path: Path, columns: Columns = Columns(), n_actions: int | None = None, effect: float = 0.1,
-               holdout: float = 0.5, id_col: str | None = None, chunk_rows: int = CHUNK_ROWS) -> LogCheck:
-    """Read and lint a log; a malformed one raises BanditmapError (file:line: field: expected)."""
-    with read_logs(path, columns, n_actions, chunk_rows) as store:
+               holdout: float = 0.5, id_col: str | None = None, chunk_rows: int = CHUNK_ROWS,
+               estimate: bool = False) -> LogCheck:
+    """Read and lint a log; a malformed one raises BanditmapError (file:line: field: expected). Without a
+    propensity column, or with `estimate`, the propensities are estimated and said to be."""
+    with read_logs(path, columns, n_actions, chunk_rows, estimate_propensities=estimate) as store:
         ids, found_id = _ids(path, columns, id_col, chunk_rows)
         return check_store(store, effect, holdout, ids, found_id)
 
@@ -115,7 +117,8 @@ def _columns(info: LogInfo) -> Finding:
     position = f", position {shown(info.position_col)} ({len(info.positions)} positions)" if info.position_col else ""
     return Finding(OK, "columns", f"{info.rows:,} rows: action {shown(info.action_col)} ({info.n_actions} actions), "
                                   f"reward {shown(info.reward_col)} ({'binary' if info.binary else 'continuous'}), "
-                                  f"propensity {shown(info.propensity_col)}{position}; {context}")
+                                  f"propensity {shown(info.propensity_col) if info.propensity_col else 'none'}"
+                                  f"{position}; {context}")
 
 
 def _id_finding(id_col: str | None, duplicates: int, first: tuple[int, int] | None, source: str) -> Finding:
@@ -125,8 +128,8 @@ def _id_finding(id_col: str | None, duplicates: int, first: tuple[int, int] | No
         return Finding(OK, "decision ids", f"every decision id in {shown(id_col)} is unique")
     assert first is not None
     return Finding(FAIL, "decision ids", f"{duplicates:,} rows repeat a decision id of {shown(id_col)}, first at "
-                                         f"{_at(source, first[1])} (already at {_at(source, first[0])}): those decisions would "
-                                         "count twice; drop the repeats")
+                                         f"{_at(source, first[1])} (already at {_at(source, first[0])}): those "
+                                         "decisions would count twice; drop the repeats")
 
 
 def _at(source: str, number: int) -> str:
@@ -165,6 +168,10 @@ def _propensities(info: LogInfo, means: Array, errors: Array) -> list[Finding]:
                                                  "large, or the logging policy never plays them in some contexts (no "
                                                  "support there)"))
     keep = 1.0 / info.n_actions if info.uniform else info.min_propensity
+    if info.estimated:
+        out.insert(0, Finding(WARN, "propensities", "ESTIMATED, NOT LOGGED: a cross-fitted multinomial logistic model "
+                                                    "of the action given the context; their consistency with the "
+                                                    "actions' frequencies holds by construction and proves nothing"))
     if not out:
         out.append(Finding(OK, "propensities", f"consistent with the logged actions' frequencies on every action "
                                                f"(mean of 1{{A = a}} / p within {CONSISTENCY_Z:g} standard errors of "

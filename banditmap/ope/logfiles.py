@@ -64,14 +64,14 @@ class Resolved:
 
     action: str
     reward: str
-    propensity: str
+    propensity: str | None  # None: the log has none, they are estimated
     position: str | None
     context: tuple[str, ...]
 
     @property
     def names(self) -> list[str]:
-        return [self.action, self.reward, self.propensity] + ([self.position] if self.position else []) + list(
-            self.context)
+        return [self.action, self.reward] + ([self.propensity] if self.propensity else []) + (
+            [self.position] if self.position else []) + list(self.context)
 
 
 ROLES = (("action", "--action-col"), ("reward", "--reward-col"), ("propensity", "--propensity-col"),
@@ -99,14 +99,14 @@ def resolve(header: Sequence[str], columns: Columns, source: str) -> Resolved:
 
     found = {"action": one(columns.action, DEFAULT_ACTION, "--action-col"),
              "reward": one(columns.reward, DEFAULT_REWARD, "--reward-col"),
-             "propensity": one(columns.propensity, DEFAULT_PROPENSITY, "--propensity-col"),
+             "propensity": one(columns.propensity, DEFAULT_PROPENSITY, "--propensity-col", required=False),
              "position": one(columns.position, DEFAULT_POSITION, "--position-col", required=False)}
     _one_role_each(found, source)
     taken = set(found.values())
     context = _context_columns(present, columns.context, taken, found, source)
-    action, reward, propensity = found["action"], found["reward"], found["propensity"]
-    assert action and reward and propensity
-    resolved = Resolved(action, reward, propensity, found["position"], tuple(context))
+    action, reward = found["action"], found["reward"]
+    assert action and reward
+    resolved = Resolved(action, reward, found["propensity"], found["position"], tuple(context))
     for name in resolved.names:
         if present.count(name) > 1:
             raise BanditmapError(f"the file has {present.count(name)} columns named {shown(name)}; expected one",

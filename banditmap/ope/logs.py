@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -51,7 +51,7 @@ class LogInfo:
     counts: tuple[int, ...]  # logged rows per action
     action_col: str
     reward_col: str
-    propensity_col: str
+    propensity_col: str | None  # None when the log has no propensity column
     position_col: str | None
     numeric: tuple[str, ...]  # numeric context columns
     categorical: tuple[str, ...]  # categorical context columns (one-hot encoded)
@@ -63,6 +63,8 @@ class LogInfo:
     uniform: bool  # every row has the same propensity: a uniformly random logging policy
     mean_reward: float
     binary: bool  # every reward is 0 or 1
+    estimated: bool = False  # propensities estimated by a cross-fitted multinomial logistic model, not logged
+    thin_share: float = 0.0  # with estimated propensities: share of rows where some action's is under NEAR_ZERO / K
 
     @property
     def n_actions(self) -> int:
@@ -201,8 +203,10 @@ class LogStore:
 
 
 def read_logs(path: Path, columns: Columns = Columns(), n_actions: int | None = None,
-              chunk_rows: int = CHUNK_ROWS, seed: int = 0) -> LogStore:
-    """Parse and check a whole log once. `n_actions` (from a profile) makes actions integers in [0, n_actions)."""
+              chunk_rows: int = CHUNK_ROWS, seed: int = 0, estimate_propensities: bool = False) -> LogStore:
+    """Parse and check a whole log once. `n_actions` (from a profile) makes actions integers in [0, n_actions).
+    Without a propensity column, or with `estimate_propensities`, the propensities are estimated
+    (banditmap.ope.propensity) and the logged ones, if any, are not used."""
     if not path.exists():
         raise BanditmapError("no such file", source=str(path))
     if path.is_dir():
@@ -213,7 +217,10 @@ def read_logs(path: Path, columns: Columns = Columns(), n_actions: int | None = 
     reader = reader_for(path)
     folder = tempfile.TemporaryDirectory(prefix="banditmap-replay-")
     try:
-        return _first_pass(path, reader, columns, n_actions, chunk_rows, folder, seed)
+        store = _first_pass(path, reader, columns, n_actions, chunk_rows, folder, seed)
+        if store.info.propensity_col is None or estimate_propensities:
+            store = estimated(store)
+        return store
     except OSError as exc:
         folder.cleanup()
         raise BanditmapError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
@@ -313,7 +320,7 @@ def _first_pass(path: Path, reader: Reader, columns: Columns, n_actions: int | N
             categorical = [c for c in resolved.context if c not in numeric]
             category_labels = [Labels("a value", MAX_CATEGORIES) for _ in categorical]
             acc = _Accumulator(len(numeric))
-            hint.update([resolved.reward, resolved.propensity, *numeric])
+            hint.update([resolved.reward, *([resolved.propensity] if resolved.propensity else []), *numeric])
         part = _check_chunk(data, resolved, numeric, place, n_actions)
         codes = actions.encode(part["labels"], place, resolved.action)
         stored = {
@@ -358,6 +365,39 @@ def _first_pass(path: Path, reader: Reader, columns: Columns, n_actions: int | N
     return LogStore(info, folder, n_chunks, action_map, position_map, acc.mean, acc.scale, widths, projection)
 
 
+def estimated(store: LogStore) -> LogStore:
+    """The store with its propensities replaced by a cross-fitted multinomial logistic model's (each chunk file
+    rewritten), and its LogInfo's propensity figures recomputed."""
+    from banditmap.ope import propensity
+    info = store.info
+    wanted = [propensity.sample_rows(info.rows, f) for f in range(propensity.FOLDS)]
+    picked: list[list[tuple[Array, Array]]] = [[] for _ in wanted]
+    for chunk in store.chunks():
+        rows = np.arange(chunk.start, chunk.start + len(chunk))
+        for f, sample in enumerate(wanted):
+            keep = np.isin(rows, sample, assume_unique=True)
+            picked[f].append((chunk.contexts[keep], chunk.actions[keep]))
+    model = propensity.fit([(np.concatenate([x for x, _ in p]), np.concatenate([a for _, a in p])) for p in picked],
+                           info.n_actions)
+    low, high, near, thin = np.inf, -np.inf, 0, 0
+    threshold = NEAR_ZERO / info.n_actions
+    for i in range(store.n_chunks):
+        file = Path(store.folder.name) / f"{i}.npz"
+        with np.load(file) as saved:
+            part = {k: saved[k] for k in saved.files}
+        chunk = store._encode(part)
+        rows = np.arange(chunk.start, chunk.start + len(chunk))
+        probs = model.probabilities(rows, chunk.contexts)
+        part["propensities"] = np.maximum(probs[np.arange(len(rows)), chunk.actions], propensity.FLOOR)
+        thin += int((probs.min(axis=1) < threshold).sum())
+        _save(file, part)
+        low, high = min(low, float(part["propensities"].min())), max(high, float(part["propensities"].max()))
+        near += int((part["propensities"] < threshold).sum())
+    store.info = replace(info, min_propensity=low, near_zero=near / info.rows, estimated=True,
+                         uniform=high - low <= 1e-9 * high, thin_share=thin / info.rows)
+    return store
+
+
 def _save(path: Path, arrays: Mapping[str, Array]) -> None:
     try:
         named: dict[str, Any] = dict(arrays)  # numpy's stub would check an array named allow_pickle as a bool
@@ -371,6 +411,10 @@ def _check_chunk(data: Mapping[str, Array], resolved: Resolved, numeric: list[st
                  n_actions: int | None) -> dict[str, Array]:
     rewards = numbers(data[resolved.reward], place, resolved.reward, bound=MAX_REWARD,
                       why="sums of larger rewards over a long log lose all precision; rescale them")
+    if resolved.propensity is None:  # estimated after the first pass
+        return {"rewards": rewards, "propensities": np.ones(len(rewards)),
+                "labels": _labels(data, resolved, place, n_actions),
+                "numeric": _numeric(data, numeric, place, len(rewards))}
     propensities = numbers(data[resolved.propensity], place, resolved.propensity, "a propensity in (0, 1]")
     bad = (propensities <= 0) | (propensities > 1)
     if bad.any():
@@ -383,12 +427,22 @@ def _check_chunk(data: Mapping[str, Array], resolved: Resolved, numeric: list[st
         raise place.refuse(offset, f"expected a propensity of at least {MIN_PROPENSITY:g}, got "
                                    f"{float(propensities[offset])!r}: its importance weight would let one row "
                                    "outweigh the whole log", resolved.propensity)
+    return {"rewards": rewards, "propensities": propensities, "labels": _labels(data, resolved, place, n_actions),
+            "numeric": _numeric(data, numeric, place, len(rewards))}
+
+
+def _labels(data: Mapping[str, Array], resolved: Resolved, place: Place, n_actions: int | None) -> Array:
     labels = _action_labels(data[resolved.action], place, resolved.action)
     if n_actions is not None:
         _check_action_set(labels, n_actions, place, resolved.action)
-    table = (np.stack([numbers(data[c], place, c, bound=MAX_CONTEXT, why="standardising would overflow; rescale "
-                               "the column") for c in numeric], axis=1) if numeric else np.zeros((len(rewards), 0)))
-    return {"rewards": rewards, "propensities": propensities, "labels": labels, "numeric": table}
+    return labels
+
+
+def _numeric(data: Mapping[str, Array], numeric: list[str], place: Place, n: int) -> Array:
+    if not numeric:
+        return np.zeros((n, 0))
+    return np.stack([numbers(data[c], place, c, bound=MAX_CONTEXT, why="standardising would overflow; rescale the "
+                             "column") for c in numeric], axis=1)
 
 
 def _action_labels(values: Array, place: Place, column: str) -> Array:

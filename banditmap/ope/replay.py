@@ -46,7 +46,7 @@ from banditmap.ope.estimators import (BLOCKS, RELATIVE_EFFECT, UNKNOWN, BlockSum
                                       rows_needed, rows_needed_normal, wilson)
 from banditmap.ope.logs import Chunk, LogInfo, LogStore
 from banditmap.ope.results import (ESS_WARNING, MIN_KEPT, MIN_MATCHED, CandidateResult, Learned, ReplayResult,
-                                   log_warnings, problem, verdict, warnings)
+                                   log_warnings, poor_overlap, problem, verdict, warnings)
 from banditmap.sim.kernels import rng as kernel_rng
 from banditmap.sim.policies import Feedback, Policy, State
 from banditmap.sim.problem import Problem
@@ -207,11 +207,13 @@ def _layout(two: State, three: State) -> Layout:
 
 def replay_method(info: LogInfo, method: str) -> str:
     """The method a replay uses: "uniform" on uniform logs; for "auto", importance weighting when some propensity is
-    under 1% of uniform play (rejection sampling would keep almost nothing), rejection sampling otherwise."""
+    under 1% of uniform play (rejection sampling would keep almost nothing) or the propensities are estimated (whose
+    smallest is the model's least reliable figure, and would set rejection sampling's rate), rejection sampling
+    otherwise."""
     if info.uniform:
         return "uniform"
     if method == "auto":
-        return "weighted" if info.near_zero > 0 else "rejection"
+        return "weighted" if info.near_zero > 0 or info.estimated else "rejection"
     return method
 
 
@@ -493,6 +495,8 @@ def summarise(replay: Replay, scores: BlockSums, max_weight: dict[str, float],
                                       kept_ess if replay.method == "weighted" else float("inf")), info,
                               unsupported, stalled)
         final_problem = _final_problem(scores.total(f"{key}:matched"), heldout_rows)
+        if poor_overlap(info):  # estimated propensities too small to weigh by: the direct method alone
+            final, final_gain = {**{name: UNKNOWN for name in final}, "dm": final["dm"]}, UNKNOWN
         if why or final_problem:
             final, final_gain = {name: UNKNOWN for name in final}, UNKNOWN
         if why or not learner.kept:

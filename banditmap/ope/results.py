@@ -11,6 +11,7 @@ import numpy as np
 
 from banditmap.ope.estimators import RELATIVE_EFFECT, Estimate
 from banditmap.ope.logs import LogInfo
+from banditmap.ope.propensity import POOR_OVERLAP
 
 MIN_KEPT = 100  # fewer kept rounds than this and a learner's replayed reward says nothing
 MIN_MATCHED = 10  # fewer held-out rows matching a final policy than this and its estimates say nothing
@@ -158,8 +159,26 @@ def warnings(result: CandidateResult, info: LogInfo, heldout_rows: int,
     return tuple(out)
 
 
+def poor_overlap(info: LogInfo) -> bool:
+    """Estimated propensities: on more than POOR_OVERLAP of the rows some action has an estimated probability under
+    1% of uniform play, so a policy that plays it there would be weighed by the model's tails: final policies are
+    scored by the direct method alone."""
+    return info.estimated and info.thin_share > POOR_OVERLAP
+
+
 def log_warnings(info: LogInfo, weighted: bool = False) -> tuple[str, ...]:
     out = []
+    if info.estimated:
+        source = "the log has no propensity column" if info.propensity_col is None else \
+            f"the logged {info.propensity_col!r} was set aside (--estimate-propensities)"
+        out.append(f"PROPENSITIES ESTIMATED, NOT LOGGED: {source}; they come from a multinomial logistic model of "
+                   "the logged action given the context, cross-fitted on two folds. Every importance-weighted figure "
+                   "(replay, IPS, SNIPS, DR) is only as right as that model: a logging policy that used anything "
+                   "the context columns do not hold makes them wrong")
+    if poor_overlap(info):
+        out.append(f"poor overlap: in {info.thin_share:.1%} of rows some action has an estimated propensity under "
+                   "1% of uniform play, so final policies are scored by the direct method (DM) alone, without IPS, SNIPS or DR; "
+                   "DM is only as right as its reward model")
     if info.near_zero > 0:
         out.append(f"{info.near_zero:.2%} of rows have a propensity under 1% of uniform play: their importance "
                    "weights are huge, and rejection-sampling replay keeps few rows")

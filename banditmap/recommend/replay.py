@@ -76,7 +76,7 @@ def replay_file(catalog: Catalog, profile: Profile, path: Path, columns: logs.Co
                 requested: Sequence[str] | None = None, top: int = 5, params: Sequence[str] = (), seed: int = 0,
                 progress: Progress | None = None, chunk_rows: int = logs.CHUNK_ROWS,
                 holdout: float = replay.HOLDOUT, method: str = "auto",
-                clip: float = replay.CLIP) -> replay.ReplayResult:
+                clip: float = replay.CLIP, estimate_propensities: bool = False) -> replay.ReplayResult:
     """Evaluate the profile's shortlist (or the requested algorithms) on a log of single-action decisions.
 
     A profile that gives `n_actions` fixes the action set: the log's actions must be ids 0..n_actions-1. Traits the
@@ -87,7 +87,8 @@ def replay_file(catalog: Catalog, profile: Profile, path: Path, columns: logs.Co
     n_actions = profile.answers.get("n_actions")
     if requested:  # named algorithms are checked before a long read, so a typo is reported at once
         chosen, skipped = choose(catalog, profile, requested, top, params)
-    with logs.read_logs(path, columns, int(n_actions) if n_actions is not None else None, chunk_rows, seed) as store:
+    with logs.read_logs(path, columns, int(n_actions) if n_actions is not None else None, chunk_rows, seed,
+                        estimate_propensities) as store:
         if not requested:
             answers = merged_answers(profile.answers, store.info)
             chosen, skipped = choose(catalog, Profile(answers, profile.name, profile.source), None, top,

@@ -20,7 +20,8 @@ def check_dict(check: LogCheck) -> dict[str, Any]:
     return {
         "schema": CHECK_SCHEMA, "answerable": check.answerable,
         "log": {"path": info.path, "rows": info.rows, "actions": list(info.actions),
-                "action_counts": list(info.counts), "binary_reward": info.binary, "mean_reward": _number(info.mean_reward),
+                "action_counts": list(info.counts), "binary_reward": info.binary,
+                "mean_reward": _number(info.mean_reward), "propensities_estimated": info.estimated,
                 "uniform_logging": info.uniform, "min_propensity": info.min_propensity, "id_column": check.id_col,
                 "duplicate_ids": check.duplicates},
         "findings": [{"status": f.status, "topic": f.topic, "text": f.text} for f in check.findings],

@@ -38,7 +38,8 @@ def replay_dict(result: ReplayResult, timings: bool = True) -> dict[str, Any]:
                             "position": info.position_col, "numeric": list(info.numeric),
                             "categorical": list(info.categorical)},
                 "features": info.features, "uniform_logging": info.uniform, "min_propensity": info.min_propensity,
-                "near_zero_share": info.near_zero, "binary_reward": info.binary},
+                "near_zero_share": info.near_zero, "binary_reward": info.binary,
+                "propensities_estimated": info.estimated},
         "split": {"learning_rows": result.learning_rows, "heldout_rows": result.heldout_rows,
                   "learning": [1, result.learning_rows], "heldout": [result.learning_rows + 1, info.rows]},
         "logging_policy": estimate_dict(result.logging),
@@ -105,6 +106,8 @@ def title(result: ReplayResult) -> str:
     info = result.info
     context = f"{info.features - 1} context features" if info.has_context else "no context"
     logging = "uniform logging" if info.uniform else f"non-uniform logging (min propensity {info.min_propensity:.3g})"
+    if info.estimated:
+        logging += ", PROPENSITIES ESTIMATED"
     split = (f"learning on rows 1-{result.learning_rows:,}, final policies scored on rows "
              f"{result.learning_rows + 1:,}-{info.rows:,} (last {result.heldout_rows / max(info.rows, 1):.0%})")
     return (f"{info.path}: {info.rows:,} rows, {info.n_actions} actions, {context}, {logging}; {result.method}, "
