@@ -69,6 +69,9 @@ def test_bench_named_algorithms_params_and_formats(runner: CliRunner) -> None:
     (["--set", "n_actions=5", "--rounds", "10000000", "--reps", "100000"], "would need about"),
     (["--rounds", "10"], "say what the problem is"),
     (["--usecase", "homepage-banner", "--plot", "out.pdf", *SMALL], "ending in .png or .svg"),
+    (["--set", "n_actions=5", "--engine", "spark"], "--engine: expected one of local, dask, got 'spark'"),
+    (["--set", "n_actions=5", "--scheduler", "tcp://127.0.0.1:8786"], "--scheduler: a scheduler is only used by "
+                                                                      "the dask engine"),
 ])
 def test_bench_bad_input_is_one_line(runner: CliRunner, args: list[str], needle: str) -> None:
     result = bench(runner, *args)
@@ -96,3 +99,24 @@ def test_bench_usage_errors_are_one_line(argv: list[str], needle: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "banditmap", "bench", "--usecase", "homepage-banner", *argv],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_runs_in_local_processes_report_progress_as_they_go_and_match_this_process() -> None:
+    """Two step-by-step policies (no compiled kernel for dueling problems) fan out to 2 spawned processes: the
+    same numbers as in this process, and each one's progress relayed round by round, then done."""
+    from banditmap.executor import Engine
+    from banditmap.sim.bench import run_all
+    from banditmap.sim.policies import REGISTRY
+    from banditmap.sim.problem import problem_from_answers
+    from banditmap.sim.runner import RunSpec
+    problem = problem_from_answers({"n_actions": 4, "feedback": "pairwise"}, rounds=300, reps=3)
+    assert problem.kind == "dueling"
+    entrants = [RunSpec(i, i, REGISTRY[i]()) for i in ("rucb", "double-ts")]
+    heard: list[tuple[str, int, int]] = []
+    pooled = run_all(entrants, problem, 5, Engine(jobs=2), lambda *message: heard.append(message), ["a", "b"])
+    here = run_all(entrants, problem, 5, Engine(jobs=1))
+    for one, other in zip(pooled, here):
+        assert one.id == other.id and (one.regret == other.regret).all()
+    for label in ("a", "b"):
+        mine = [done for name, done, total in heard if name == label and total == 300]
+        assert mine[-1] == 300 and any(done < 300 for done in mine), heard

@@ -5,7 +5,8 @@ recommender's choice (recommend/race.py)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -95,40 +96,49 @@ def race(specs_: Sequence[RunSpec], problem: Problem, seed: int, jobs: int = 1,
 
 @dataclass(frozen=True)
 class RunTask:
-    """One run as a task for the executor: it carries its own seed, so it gives the same numbers anywhere."""
+    """One run as a task for the executor: it carries its own seed, so it gives the same numbers anywhere. A task
+    in a local process may report its progress as (label, done, total) on `queue`."""
 
     spec: RunSpec
     problem: Problem
     seed: int
+    label: str = ""
+    queue: Any = None
 
 
 def run_task(task: RunTask) -> Run:
-    return run(task.spec, task.problem, task.seed)
+    queue = task.queue
+    if queue is None:
+        return run(task.spec, task.problem, task.seed)
+    return run(task.spec, task.problem, task.seed, lambda _, done, total: queue.put((task.label, done, total)))
 
 
 def run_all(specs_: Sequence[RunSpec], problem: Problem, seed: int, engine: Engine,
             progress: Callable[[str, int, int], None] | None = None,
             labels: Sequence[str] | None = None) -> list[Run]:
     """Every spec's run, in order, through the executor; `progress(label, done, total)` hears of each (labels:
-    the specs' ids unless given). On a Dask cluster every run is a task. Locally, compiled races run here, one
-    after another, each on every core through its threads, with progress as they go; the others fan out to
-    `engine.jobs` processes and are reported as each finishes."""
+    the specs' ids unless given). On a Dask cluster every run is a task, reported as it finishes. Locally,
+    compiled races run here, one after another, each on every core through its threads; the others fan out to
+    `engine.jobs` processes, started fresh ("spawn") because a forked copy of a process whose compiled race holds
+    OpenMP threads is unsafe; all report their progress as they go."""
     names = list(labels) if labels is not None else [spec.id for spec in specs_]
-
-    def finished(index: int, result: Run) -> None:
-        if progress is not None:
-            progress(names[index], problem.rounds, problem.rounds)
-
-    tasks = [RunTask(spec, problem, seed) for spec in specs_]
+    tasks = [RunTask(spec, problem, seed, names[i]) for i, spec in enumerate(specs_)]
     if engine.kind == "dask":
+        def finished(index: int, result: Run) -> None:
+            if progress is not None:
+                progress(names[index], problem.rounds, problem.rounds)
         return fan_out(run_task, tasks, engine, finished, name=lambda task: task.spec.id)
     jobs = engine.jobs or os.cpu_count() or 1
     loop = [i for i, spec in enumerate(specs_) if not compiled.covers(spec.policy, problem)]
     here = range(len(specs_)) if jobs <= 1 or len(loop) <= 1 else [i for i in range(len(specs_)) if i not in loop]
     runs = {i: run(specs_[i], problem, seed, _relabelled(progress, names[i])) for i in here}
     if len(runs) < len(specs_):
-        pooled = fan_out(run_task, [tasks[i] for i in loop], engine, lambda n, r: finished(loop[n], r),
-                         name=lambda task: task.spec.id)
+        with _Relay(progress) as queue:
+            def finished(n: int, result: Run) -> None:
+                if queue is not None:
+                    queue.put((names[loop[n]], problem.rounds, problem.rounds))
+            pooled = fan_out(run_task, [replace(tasks[i], queue=queue) for i in loop], engine, finished,
+                             name=lambda task: task.spec.id)
         runs.update(zip(loop, pooled))
     return [runs[i] for i in range(len(specs_))]
 
@@ -138,6 +148,38 @@ def _relabelled(progress: Callable[[str, int, int], None] | None,
     if progress is None:
         return None
     return lambda _, done, total: progress(label, done, total)
+
+
+class _Relay:
+    """A queue that processes report progress on, and a thread here that hands each report to `progress` (the
+    only caller of it while the queue is open); no queue without `progress`."""
+
+    def __init__(self, progress: Callable[[str, int, int], None] | None) -> None:
+        self.progress = progress
+        self.manager: Any = None
+        self.queue: Any = None
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> Any:
+        if self.progress is None:
+            return None
+        import multiprocessing
+        self.manager = multiprocessing.get_context("spawn").Manager()
+        self.queue = self.manager.Queue()
+        self.thread = threading.Thread(target=self._relay, daemon=True)
+        self.thread.start()
+        return self.queue
+
+    def _relay(self) -> None:
+        assert self.progress is not None
+        while (message := self.queue.get()) is not None:
+            self.progress(*message)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.manager.shutdown()
 
 
 def summarise(runs: Sequence[Run], specs_: Sequence[RunSpec], problem: Problem, seed: int,
