@@ -134,10 +134,10 @@ def run_all(specs_: Sequence[RunSpec], problem: Problem, seed: int, engine: Engi
     runs = {i: run(specs_[i], problem, seed, _relabelled(progress, names[i])) for i in here}
     if len(runs) < len(specs_):
         with _Relay(progress) as queue:
-            def finished(n: int, result: Run) -> None:
+            def relayed(n: int, result: Run) -> None:
                 if queue is not None:
                     queue.put((names[loop[n]], problem.rounds, problem.rounds))
-            pooled = fan_out(run_task, [replace(tasks[i], queue=queue) for i in loop], engine, finished,
+            pooled = fan_out(run_task, [replace(tasks[i], queue=queue) for i in loop], engine, relayed,
                              name=lambda task: task.spec.id)
         runs.update(zip(loop, pooled))
     return [runs[i] for i in range(len(specs_))]
