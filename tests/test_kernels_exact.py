@@ -606,8 +606,8 @@ def race(choose_name: str, learn_name: str, params: list[float], R: int, K: int,
          points: Any = None) -> tuple[np.ndarray, ...]:
     points = np.arange(1, T + 1) if points is None else np.asarray(points)
     out = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R), np.zeros(R))
-    arms.make_race(choose_name, learn_name)(np.array(params, float), states(R, 1), states(R, 2), states(R, 3), K, T,
-                                             reward, dynamics, feedback, 2.0, 2, safety, 0.1,
+    arms.make_race(choose_name, learn_name)(np.array(params, float), states(R, 1), states(R, 2), states(R, 3), K,
+                                             K + 1, T, reward, dynamics, feedback, 2.0, 2, safety, 0.1,
                                              points.astype(np.int64), *out)
     return out
 
@@ -706,7 +706,7 @@ def test_the_step_by_step_kernels_choose_and_learn_for_every_repetition() -> Non
     actions = step_choose(np.array([2.0]), counts, sums, means, np.zeros((2, 4)), states(2), 0, 10)
     assert actions.dtype == np.int64 and actions.tolist() == [2, ucb1([2, 2, 2], [0, 2, 1], 2.0)]
     step_learn(np.zeros(1), counts, sums, means, np.zeros((2, 4)), states(2), np.array([1, 0, 1]), np.array([0, 2, 0]),
-               np.array([1.0, 0.5, 0.0]))
+               np.array([1.0, 0.5, 0.0]), np.empty(0))
     assert counts.tolist() == [[1, 3, 1], [4, 2, 2]] and sums.tolist() == [[1, 1, 0.5], [1, 2, 1]]
 
 

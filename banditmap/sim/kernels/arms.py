@@ -10,8 +10,11 @@ numbers.
 
 A policy is a pair of compiled functions over per-arm counts, sums and means (R, K), each for one repetition r:
 `choose(params, counts, sums, means, scratch, draws, r, t, horizon) -> arm` and `learn(params, counts, sums, means,
-scratch, draws, r, arm, reward)`, `params` its hyperparameters as a float64 array and `scratch` (R, K + 1) its own
-working space (e.g. a cache of indices). Ties are broken uniformly at random every round (`consider`)."""
+scratch, draws, r, arm, reward)`, `params` its hyperparameters as a float64 array and `scratch` (R, W) its own
+working space, W >= K + 1 as the policy asks (columns :K a per-arm cache that a rewrite of the statistics marks
+stale with -1, e.g. KL-UCB's indices; column K its own). A policy with W > K + 1 may leave a note on its decision in
+column NOTE = K + 1 (e.g. the chosen arm's probability): it travels with the observation, late or not, and is put
+back there before `learn` reads it. Ties are broken uniformly at random every round (`consider`)."""
 
 from __future__ import annotations
 
@@ -374,17 +377,17 @@ def drop(queue_at: np.ndarray, queue_arm: np.ndarray, queue_reward: np.ndarray, 
     return queued - 1
 
 
-def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, T: int, reward: int,
-         dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool, alpha: float, points: np.ndarray,
-         curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray,
+def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, W: int, T: int,
+         reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool, alpha: float,
+         points: np.ndarray, curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray,
          below: np.ndarray) -> None:
     """One policy's whole race over R = len(env) repetitions: env, delays and draws are the streams (R,) of the
     environment, the feedback delays and the policy (advanced in place). Fills the regret curve at `points`
     (1-based rounds) (R, P), the final regret, the mean expected reward over the last 10% of rounds, the share
     of rounds with a best arm and, on safety problems, the share of rounds whose running reward fell below
-    (1 - alpha) times the default arm's (all (R,)). Every step draws from the streams in the order of the
-    step-by-step loop (`draw_instances`, `environment_step`, `step_choose`, `step_learn`), so both give the
-    same numbers."""
+    (1 - alpha) times the default arm's (all (R,)); W is the width of the policy's scratch. Every step draws
+    from the streams in the order of the step-by-step loop (`draw_instances`, `environment_step`, `step_choose`,
+    `step_learn`), so both give the same numbers."""
     R = env.shape[0]
     logits = np.empty((R, K))
     mu = np.empty((R, K))  # the arms' expected rewards now
@@ -392,7 +395,8 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     counts = np.zeros((R, K))
     sums = np.zeros((R, K))
     means = np.zeros((R, K))
-    scratch = np.zeros((R, K + 1))
+    scratch = np.zeros((R, W))
+    noted = W > K + 1  # the policy's note on a decision travels with its observation
     tail_start = T - max(1, T // 10)
     for r in prange(R):
         draw_instance(logits, env, r, reward, safety)
@@ -400,6 +404,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward
         queue_arm = np.empty(16, np.int64)
         queue_reward = np.empty(16)
+        queue_note = np.empty(16)
         queued = 0
         books = np.zeros(BOOKS)
         column = 0
@@ -419,12 +424,18 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 continue
             if queued == queue_at.shape[0]:  # grow the queue
                 queue_at, queue_arm, queue_reward = grow(queue_at), grow(queue_arm), grow(queue_reward)
+                queue_note = grow(queue_note)
             queue_at[queued] = arrival(feedback, delays, r, t, mean_delay, batch)
             queue_arm[queued] = arm
             queue_reward[queued] = observed
+            if noted:
+                queue_note[queued] = scratch[r, K + 1]
             queued += 1
             i = due(queue_at, queued, t + 1)
             while i >= 0:  # deliver what is visible at round t + 1, in the order it was queued
+                if noted:
+                    scratch[r, K + 1] = queue_note[i]
+                    queue_note[i:queued - 1] = queue_note[i + 1:queued].copy()
                 learn(params, counts, sums, means, scratch, draws, r, queue_arm[i], queue_reward[i])
                 queued = drop(queue_at, queue_arm, queue_reward, i, queued)
                 i = due(queue_at, queued, t + 1)
@@ -479,8 +490,10 @@ def step_choose_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
 
 def step_learn_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                         scratch: np.ndarray, draws: np.ndarray, reps: np.ndarray, arms: np.ndarray,
-                        rewards: np.ndarray) -> None:
+                        rewards: np.ndarray, notes: np.ndarray) -> None:
     for i in range(reps.shape[0]):
+        if notes.shape[0]:  # the notes (N,) of the decisions observed, put back where learn reads them
+            scratch[reps[i], counts.shape[1] + 1] = notes[i]
         learn(params, counts, sums, means, scratch, draws, reps[i], arms[i], rewards[i])
 
 
@@ -503,16 +516,24 @@ def bind(template: Any, name: str, parallel: bool = False, namespace: dict[str, 
     return njit(cache=True, parallel=parallel)(function)
 
 
+def kernel(name: str) -> Any:
+    """A policy's kernel by name: here, or among the other K-armed policies' (kernels/policies.py)."""
+    if name in globals():
+        return globals()[name]
+    from banditmap.sim.kernels import policies
+    return getattr(policies, name)
+
+
 @functools.cache
 def make_race(choose_name: str, learn_name: str) -> Any:
     """The whole race of one policy as one compiled function (compiled once, then cached on disk)."""
-    return bind(race, f"race_{choose_name}_{learn_name}", parallel=True, choose=globals()[choose_name],
-                learn=globals()[learn_name])
+    return bind(race, f"race_{choose_name}_{learn_name}", parallel=True, choose=kernel(choose_name),
+                learn=kernel(learn_name))
 
 
 @functools.cache
 def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
     """One policy's decisions for all repetitions, and its learning from a batch of observations (flat arrays
     reps, arms, rewards, learnt in their order)."""
-    return (bind(step_choose_template, f"step_{choose_name}", choose=globals()[choose_name]),
-            bind(step_learn_template, f"step_{learn_name}", learn=globals()[learn_name]))
+    return (bind(step_choose_template, f"step_{choose_name}", choose=kernel(choose_name)),
+            bind(step_learn_template, f"step_{learn_name}", learn=kernel(learn_name)))

@@ -1,5 +1,6 @@
 """Exponential weights with guarantees that hold with high probability, the kind reductions that feed their base
-constructed rewards rely on: EXP3.P (Auer, Cesa-Bianchi, Freund and Schapire 2002) and EXP3-IX (Neu 2015)."""
+constructed rewards rely on: EXP3.P (Auer, Cesa-Bianchi, Freund and Schapire 2002) and EXP3-IX (Neu 2015, its
+kernels in sim/kernels/policies.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from banditmap.sim.policies.base import (ADVERSARIAL, WIDEST, Array, Domain, Feedback, Policy, argmax_random,
                                          hyperparameter, register)
-from banditmap.sim.policies.mab import ARMS, Weights
+from banditmap.sim.policies.mab import ARMS, Kernel, KernelStats, Weights
 from banditmap.sim.problem import Problem
 
 TUNED = "0 sets it from K and the horizon as the analysis does"
@@ -74,38 +75,22 @@ class EXP3P(Policy[Weights]):
 
 @register("exp3-ix")
 @dataclass(frozen=True)
-class EXP3IX(Policy[Weights]):
+class EXP3IX(Kernel):
     """EXP3-IX: arms drawn from the normalised weights exp(-eta L), L the cumulative loss estimates; the loss
     1 - r of the arm played enters as (1 - r) / (p + gamma), an optimistic bias (implicit exploration) that keeps
     the estimates' variance in check without mixing in uniform play. Neu's tuning: eta = sqrt(2 ln K / (K T)),
-    gamma = eta / 2."""
+    gamma = eta / 2. Its kernels (sim/kernels/policies.py) keep the log weights in the scratch row, and the
+    probability of the arm played travels with its feedback."""
 
-    kinds: ClassVar[frozenset[str]] = ARMS
     offers: ClassVar[frozenset[str]] = frozenset({ADVERSARIAL})
+    choose: ClassVar[str] = "choose_exp3_ix"
+    learn: ClassVar[str] = "learn_exp3_ix"
     eta: float = hyperparameter(0.0, Domain(0.0, WIDEST, why=TUNED))
     gamma: float = hyperparameter(0.0, Domain(0.0, WIDEST, why=TUNED))
 
-    def tuned(self, K: int, T: int) -> tuple[float, float]:
-        eta = self.eta or math.sqrt(2 * math.log(K) / (K * T))
-        return eta, self.gamma or eta / 2
+    def width(self, problem: Problem) -> int:
+        """The note, eta and gamma as tuned, then the K log weights."""
+        return 2 * problem.n_arms + 4
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> Weights:
-        R, K = problem.reps, problem.n_arms
-        return Weights(rng, R, K, problem.slate_size, problem.rounds, log_w=np.zeros((R, K)),
-                       probs=np.full((R, K), 1.0 / K))
-
-    def select(self, s: Weights, context: Array | None) -> Array:
-        w = np.exp(s.log_w - s.log_w.max(axis=1, keepdims=True))
-        s.probs = w / w.sum(axis=1, keepdims=True)
-        actions = draw(s, s.probs)
-        s.aux = s.probs[np.arange(s.R), actions]
-        return actions
-
-    def update(self, s: Weights, feedback: Feedback) -> None:
-        assert feedback.aux is not None
-        eta, gamma = self.tuned(s.K, max(s.horizon, 1))
-        loss = (1 - np.clip(feedback.observed, 0.0, 1.0)) / (feedback.aux + gamma)
-        np.add.at(s.log_w, (feedback.reps, feedback.actions), -eta * loss)
-
-    def recommend(self, state: Weights) -> Array:
-        return argmax_random(state.log_w, state.rng)
+    def recommend(self, state: KernelStats) -> Array:
+        return argmax_random(state.scratch[:, state.K + 4:], state.rng)

@@ -1,5 +1,6 @@
-"""Policies built for feedback that arrives late: a queue-based reduction around UCB1, and a UCB that knows the
-delay distribution and does not mistake a conversion still on its way for a failure."""
+"""Policies built for feedback that arrives late: a queue-based reduction around UCB1 (its kernels in
+sim/kernels/policies.py), and a UCB that knows the delay distribution and does not mistake a conversion still on
+its way for a failure; the per-arm queues the delay-queue adapter keeps."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import ClassVar, TypedDict
 import numpy as np
 
 from banditmap.sim.policies.base import WIDTH, Array, Feedback, State, argmax_random, hyperparameter, register, whole
-from banditmap.sim.policies.mab import ArmStats, Counting, arm_stats, ucb_index, untried_first
+from banditmap.sim.policies.mab import ArmStats, Counting, Kernel, arm_stats, untried_first
 from banditmap.sim.problem import Problem
 
 
@@ -55,40 +56,26 @@ def empty_queues(R: int, K: int) -> QueueArrays:
             "size": np.zeros((R, K), dtype=np.int64)}
 
 
-@dataclass(kw_only=True)
-class Queues(ArmStats, ArmQueues):
-    """The base algorithm's statistics plus, per arm, a FIFO of rewards that arrived but were not handed over."""
+QUEUE_SLOTS = 2048  # rewards Q-PAQ's kernel holds back at once, over all arms, before handing them over at once
 
 
 @register("delayed-ucb")
 @dataclass(frozen=True)
-class QueuedUCB(Counting[Queues]):
+class QueuedUCB(Kernel):
     """Q-PAQ (Joulani, Gyorgy and Szepesvari 2013) around UCB1: the base algorithm always sees one reward per
     decision it made, taken in order from a queue of rewards already arrived for the arm it asks for. While the
     queue of its arm is empty the decision is played for real, and its reward joins the queue when it arrives.
-    The base thus runs as if feedback were immediate, on a slightly older sample."""
+    The base thus runs as if feedback were immediate, on a slightly older sample. Its kernels keep the queues in
+    the scratch row (sim/kernels/policies.py), at most QUEUE_SLOTS rewards (or one per round) at once: beyond
+    that the base learns a reward as it arrives."""
 
+    choose: ClassVar[str] = "choose_queued_ucb"
+    learn: ClassVar[str] = "learn_queued"
     alpha: float = hyperparameter(2.0, WIDTH)
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> Queues:
-        return arm_stats(problem, rng, Queues, **empty_queues(problem.reps, problem.n_arms))
-
-    def select(self, s: Queues, context: Array | None) -> Array:
-        rows = np.arange(s.R)
-        while True:
-            choice: Array = argmax_random(untried_first(s, ucb_index(s, self.alpha)), s.rng)
-            waiting = np.flatnonzero(s.size[rows, choice] > 0)
-            if not len(waiting):
-                return choice
-            arms = choice[waiting]
-            rewards = s.pop(waiting, arms)
-            s.counts[waiting, arms] += 1
-            s.sums[waiting, arms] += rewards
-            s.means[waiting, arms] = s.sums[waiting, arms] / s.counts[waiting, arms]
-
-    def update(self, s: Queues, feedback: Feedback) -> None:
-        for layer in feedback.layers():
-            s.push(feedback.reps[layer], feedback.actions[layer], feedback.observed[layer])
+    def width(self, problem: Problem) -> int:
+        """Each arm's first and last slot, the free list and the slots used, then each slot's reward and next."""
+        return 3 * problem.n_arms + 4 + 2 * min(QUEUE_SLOTS, max(problem.rounds, 1))
 
 
 @dataclass(kw_only=True)

@@ -142,10 +142,10 @@ class KernelStats(ArmStats):
     """Per-arm statistics of a policy that decides with compiled kernels (sim/kernels/arms.py)."""
 
     draws: Array  # (R,) uint64: one random stream per repetition
-    scratch: Array  # (R, K + 1) the kernel's own (KL-UCB's cached indices)
+    scratch: Array  # (R, W) the kernel's own (KL-UCB's cached indices; W = the policy's width)
 
     def touch(self, index: tuple[Array, ...]) -> None:
-        self.scratch[:, :-1][index] = -1.0  # an index cached from the old statistics is stale (indices are > 0)
+        self.scratch[:, :self.K][index] = -1.0  # an index cached from the old statistics is stale (indices are > 0)
 
 
 @dataclass(frozen=True)
@@ -154,24 +154,33 @@ class Kernel(Counting[KernelStats]):
     race, the step-by-step loop (adapters around it, other problem kinds) and replay. The kernels read the
     hyperparameters in the order the fields are declared."""
 
-    choose: ClassVar[str] = "choose_uniform"  # names of the kernels in sim/kernels/arms.py
+    choose: ClassVar[str] = "choose_uniform"  # names of the kernels in sim/kernels/arms.py or policies.py
     learn: ClassVar[str] = "learn_counts"
+
+    def width(self, problem: Problem) -> int:
+        """Columns of the kernels' scratch: a per-arm cache and one more, and what the policy keeps besides (a
+        width above K + 1 gives a note on each decision, which comes back with its observation as aux)."""
+        return problem.n_arms + 1
 
     def init(self, problem: Problem, rng: np.random.Generator) -> KernelStats:
         draws = states_from(rng, problem.reps)  # first, so that the compiled race draws the same streams
-        return arm_stats(problem, rng, KernelStats, draws=draws, scratch=np.zeros((problem.reps, problem.n_arms + 1)))
+        return arm_stats(problem, rng, KernelStats, draws=draws, scratch=np.zeros((problem.reps, self.width(problem))))
 
     def select(self, s: KernelStats, context: Array | None) -> Array:
         from banditmap.sim.kernels import arms
         choose, _ = arms.make_steps(self.choose, self.learn)
         actions: Array = choose(self.params(), s.counts, s.sums, s.means, s.scratch, s.draws, s.t, s.horizon)
+        if s.scratch.shape[1] > s.K + 1:
+            s.aux = s.scratch[:, s.K + 1].copy()  # each decision's note, returned with its feedback
         return actions
 
     def update(self, s: KernelStats, feedback: Feedback) -> None:
         from banditmap.sim.kernels import arms
         _, learn = arms.make_steps(self.choose, self.learn)
+        noted = s.scratch.shape[1] > s.K + 1 and feedback.aux is not None
+        notes = np.asarray(feedback.aux, dtype=np.float64) if noted else np.empty(0)
         learn(self.params(), s.counts, s.sums, s.means, s.scratch, s.draws, feedback.reps.astype(np.int64),
-              np.asarray(feedback.actions, dtype=np.int64), np.asarray(feedback.observed, dtype=np.float64))
+              np.asarray(feedback.actions, dtype=np.int64), np.asarray(feedback.observed, dtype=np.float64), notes)
 
 
 @register("uniform-random")

@@ -1,0 +1,203 @@
+"""Kernels of the K-armed policies beyond the counting ones of arms.py: statistics that forget (a sliding window,
+discounting), feedback that comes late (Q-PAQ's queues) and exponential weights (EXP3-IX).
+
+Each is a `choose`/`learn` pair with arms.py's signature, so the same whole-race kernel and step-by-step loop run
+them. What a policy keeps besides the per-arm counts, sums and means lives in its scratch row (R, W), after the
+columns arms.py reserves (a per-arm cache :K, column K, the note K + 1): the layout of each is given with it, and
+its width by the policy's `width` (policies/mab.py's Kernel and the classes built on it)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from banditmap.sim.kernels import rng
+from banditmap.sim.kernels.arms import choose_ucb1, consider, learn_counts
+
+# --- forgetting -------------------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def discount(gamma: float, counts: np.ndarray, sums: np.ndarray, r: int) -> None:
+    """Every arm's count and sum times gamma (their means are unchanged)."""
+    for k in range(counts.shape[1]):
+        counts[r, k] *= gamma
+        sums[r, k] *= gamma
+
+
+@njit(cache=True)
+def choose_discounted_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                          scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: gamma, c. Discount the statistics, then a largest mean + 2 sqrt(c log n / n_a) over discounted
+    counts, n their total (at least 2), an arm of count below 1e-6 first (Garivier & Moulines 2011)."""
+    discount(params[0], counts, sums, r)
+    log_total = math.log(max(counts[r].sum(), 2.0))
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(counts.shape[1]):
+        n = counts[r, k]
+        if n < 1e-6:
+            score = np.inf
+        else:
+            score = sums[r, k] / max(n, 1e-9) + 2.0 * math.sqrt(params[1] * log_total / max(n, 1e-9))
+        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True)
+def choose_discounted_ts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                         scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: gamma. Discount the statistics, then a largest draw from each arm's Beta(1 + successes,
+    1 + failures) over discounted counts (Raj & Kalyani 2017); learns through arms.learn_bernoulli_trial."""
+    discount(params[0], counts, sums, r)
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(counts.shape[1]):
+        score = rng.beta(draws, r, 1.0 + sums[r, k], 1.0 + max(counts[r, k] - sums[r, k], 0.0))
+        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+    return pick
+
+
+# sliding window: scratch[r, K + 2] the slot written next, then W slots of the arm observed + 1 (0: empty), then
+# W slots of its reward (W = the window, or the run when it is shorter)
+
+@njit(cache=True)
+def choose_sliding_window_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                              scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: window, c. A largest mean + sqrt(c log min(n, window) / n_a) over the last `window` observations,
+    n their number (log at least log 2), an arm absent from them first (Garivier & Moulines 2011)."""
+    log_horizon = math.log(max(min(counts[r].sum(), params[0]), 2.0))
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(counts.shape[1]):
+        n = counts[r, k]
+        score = np.inf if n < 0.5 else means[r, k] + math.sqrt(params[1] * log_horizon / max(n, 1.0))
+        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True)
+def learn_sliding_window(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                         scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """The observation takes the oldest slot of the window; the one it held leaves the statistics."""
+    K = counts.shape[1]
+    start = K + 3
+    W = (scratch.shape[1] - start) // 2
+    slot = int(scratch[r, K + 2])
+    old = int(scratch[r, start + slot]) - 1
+    if old >= 0:
+        counts[r, old] -= 1.0
+        sums[r, old] -= scratch[r, start + W + slot]
+        means[r, old] = sums[r, old] / max(counts[r, old], 1.0)
+    scratch[r, start + slot] = arm + 1.0
+    scratch[r, start + W + slot] = reward
+    counts[r, arm] += 1.0
+    sums[r, arm] += reward
+    means[r, arm] = sums[r, arm] / max(counts[r, arm], 1.0)
+    scratch[r, K + 2] = (slot + 1) % W
+
+
+# --- late feedback ----------------------------------------------------------------------------------------------
+
+# Q-PAQ's queues: per arm a FIFO of rewards arrived but not handed to the base, as linked lists in a pool of C
+# slots: scratch[r, K + 2 + a] the first slot of arm a's queue + 1 (0: empty), scratch[r, 2K + 2 + a] its last,
+# scratch[r, 3K + 2] the first free slot + 1, scratch[r, 3K + 3] the slots used so far, then C slots' rewards and C
+# slots' next slot + 1 (0: none).
+
+@njit(cache=True)
+def queue_layout(K: int, width: int) -> tuple[int, int, int, int, int, int]:
+    """(heads, tails, free, used, rewards, links): where each part of the queues starts; and the pool's size."""
+    pool = 3 * K + 4
+    capacity = (width - pool) // 2
+    return K + 2, 2 * K + 2, 3 * K + 2, 3 * K + 3, pool, capacity
+
+
+@njit(cache=True)
+def choose_queued_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                      scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: alpha. Q-PAQ around UCB1 (Joulani, Gyorgy & Szepesvari 2013): while UCB1 asks for an arm whose
+    queue holds a reward, the oldest one is handed to it as the outcome and it is asked again; an arm with an
+    empty queue is played for real."""
+    K = counts.shape[1]
+    heads, tails, free, _, rewards, capacity = queue_layout(K, scratch.shape[1])
+    links = rewards + capacity
+    while True:
+        arm = choose_ucb1(params, counts, sums, means, scratch, draws, r, t, horizon)
+        first = int(scratch[r, heads + arm]) - 1
+        if first < 0:
+            return arm
+        scratch[r, heads + arm] = scratch[r, links + first]
+        if scratch[r, heads + arm] == 0.0:
+            scratch[r, tails + arm] = 0.0
+        scratch[r, links + first] = scratch[r, free]  # the slot joins the free list
+        scratch[r, free] = first + 1.0
+        learn_counts(params, counts, sums, means, scratch, draws, r, arm, scratch[r, rewards + first])
+
+
+@njit(cache=True)
+def learn_queued(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                 draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """The reward joins its arm's queue; when all C slots are taken (more than C rewards waiting at once), the
+    base learns it at once instead."""
+    K = counts.shape[1]
+    heads, tails, free, used, rewards, capacity = queue_layout(K, scratch.shape[1])
+    links = rewards + capacity
+    slot = int(scratch[r, free]) - 1
+    if slot >= 0:
+        scratch[r, free] = scratch[r, links + slot]
+    elif scratch[r, used] < capacity:
+        slot = int(scratch[r, used])
+        scratch[r, used] += 1.0
+    else:
+        learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
+        return
+    scratch[r, rewards + slot] = reward
+    scratch[r, links + slot] = 0.0
+    last = int(scratch[r, tails + arm]) - 1
+    if last >= 0:
+        scratch[r, links + last] = slot + 1.0
+    else:
+        scratch[r, heads + arm] = slot + 1.0
+    scratch[r, tails + arm] = slot + 1.0
+
+
+# --- exponential weights ----------------------------------------------------------------------------------------
+
+# EXP3-IX: scratch[r, K + 1] the note (the chosen arm's probability), scratch[r, K + 2] and [K + 3] eta and gamma
+# as tuned for the run, then the K log weights (up to a constant).
+
+@njit(cache=True)
+def choose_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                   draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: eta, gamma (0: Neu's tuning, eta = sqrt(2 ln K / (K T)), gamma = eta / 2). An arm drawn with
+    probability proportional to exp(log weight); its probability is the decision's note."""
+    K = counts.shape[1]
+    eta = params[0] if params[0] > 0.0 else math.sqrt(2.0 * math.log(K) / (K * max(horizon, 1)))
+    scratch[r, K + 2] = eta
+    scratch[r, K + 3] = params[1] if params[1] > 0.0 else eta / 2.0
+    weights = K + 4
+    top = -np.inf
+    for k in range(K):
+        top = max(top, scratch[r, weights + k])
+    total = 0.0
+    for k in range(K):
+        total += math.exp(scratch[r, weights + k] - top)
+    target = rng.uniform(draws, r) * total
+    cumulative = 0.0
+    arm = K - 1
+    for k in range(K):
+        cumulative += math.exp(scratch[r, weights + k] - top)
+        if cumulative > target:
+            arm = k
+            break
+    scratch[r, K + 1] = math.exp(scratch[r, weights + arm] - top) / total
+    return int(arm)
+
+
+@njit(cache=True)
+def learn_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                  draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """The loss 1 - reward (reward clipped into [0, 1]) of the arm played enters its weight as eta (1 - r) / (p +
+    gamma), p its probability at the decision (Neu 2015); the counts are kept too."""
+    K = counts.shape[1]
+    loss = (1.0 - min(max(reward, 0.0), 1.0)) / (scratch[r, K + 1] + scratch[r, K + 3])
+    scratch[r, K + 4 + arm] -= scratch[r, K + 2] * loss
+    learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
