@@ -25,7 +25,7 @@ def column_option(name: str, what: str, default: str) -> Any:
                              "--format json --out replay.json"))
 @friendly
 def replay(
-    logs_path: Annotated[Path, typer.Argument(metavar="LOGS", help="CSV (or Parquet) of logged decisions.")],
+    logs_path: Annotated[Path, typer.Argument(metavar="LOGS", help="CSV or Parquet file of logged decisions, or a folder of Parquet files.")],
     profile: ProfileFile = None, usecase: UseCaseName = None, set_: Sets = None,
     algorithms: Annotated[Optional[str], algorithms_option("Replay")] = None,
     top: Annotated[int, top_option("How many shortlisted algorithms to replay.", 1, 50)] = 5,

@@ -134,6 +134,8 @@ def _id_finding(id_col: str | None, duplicates: int, first: tuple[int, int] | No
 
 def _at(source: str, number: int) -> str:
     """Where a row is: the line of a CSV file, the row of a Parquet table."""
+    if Path(source).is_dir():
+        return f"row {number} of the dataset"
     return f"row {number}" if source.lower().endswith((".parquet", ".pq")) else f"{source}:{number}"
 
 
@@ -252,9 +254,12 @@ def _ids(path: Path, columns: Columns, id_col: str | None, chunk_rows: int) -> t
     wanted = Columns(columns.action, columns.reward, columns.propensity, columns.position, (id_col,))
     _, batches = reader(path, wanted, chunk_rows, set())
     values, places = [], []
+    read = 0
     for place, data in batches:
         values.append(_id_texts(data[id_col], place, id_col))
-        places.append(place.numbers)
+        # a dataset's rows are numbered within each file: count them across the dataset instead
+        places.append(np.arange(read + 1, read + 1 + len(place.numbers)) if path.is_dir() else place.numbers)
+        read += len(place.numbers)
     return (np.concatenate(values), np.concatenate(places)), id_col
 
 
@@ -266,7 +271,10 @@ def _id_column(path: Path, columns: Columns) -> str | None:
 
 
 def _header(path: Path) -> list[str]:
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if path.is_dir():
+        from banditmap.ope.logfiles import parquet_files
+        path = parquet_files(path)[0]  # the reader has checked there is one
+    if path.suffix.lower() in (".parquet", ".pq") or path.is_dir():
         import pyarrow.parquet as pq
         return list(pq.read_schema(path).names)
     import csv

@@ -69,6 +69,11 @@ class RewardModel:
                 self.gram[f, a] += x.T @ x
                 self.target[f, a] += x.T @ centred[pick]
 
+    def merge(self, other: "RewardModel") -> None:
+        """Add the sums another model gathered on other rows (another partition of the same log)."""
+        self.gram += other.gram
+        self.target += other.target
+
     def fit(self) -> None:
         eye = np.eye(self.d) * self.l2
         self.theta = np.linalg.solve(self.gram + eye, self.target[..., None])[..., 0]  # (FOLDS, K, d)
@@ -116,6 +121,11 @@ class BlockSums:
 
     def total(self, name: str) -> float:
         return float(self.sums[name].sum())
+
+    def merge(self, other: "BlockSums") -> None:
+        """Add the sums gathered on other rows (another partition of the same log, with the same blocks)."""
+        for name, values in other.sums.items():
+            self.sums[name] += values
 
 
 @dataclass(frozen=True)

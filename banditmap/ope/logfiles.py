@@ -387,6 +387,72 @@ def _parquet_values(column: Any, place: Place, name: str) -> Array:
     return values if values.dtype.kind in "fiub" else values.astype(str)
 
 
+def parquet_files(folder: Path) -> list[Path]:
+    """The data files of a Parquet dataset folder as Spark and Dask write them (part-00000-....parquet, possibly
+    in key=value sub-folders), in path order, which is taken as time order; files whose name starts with "_" or
+    "." (_SUCCESS, _metadata, .crc checksums) are not data."""
+    def data(p: Path) -> bool:
+        parts = p.relative_to(folder).parts
+        return p.is_file() and not any(part.startswith(("_", ".")) for part in parts)
+    return sorted(p for p in folder.rglob("*") if data(p))
+
+
+def _dataset_batches(path: Path, wanted: Columns, chunk_rows: int, numeric_hint: set[str]
+                     ) -> tuple[Resolved, Iterator[Batch]]:
+    """A folder of Parquet files read lazily, file by file and batch by batch (pyarrow.dataset): one chunk in
+    memory at a time. Every file must hold the columns the first one resolved to, with plain types; a bad value is
+    reported as `FILE: row N`, counting rows within that file."""
+    source = str(path)
+    try:
+        import pyarrow.dataset as ds
+    except ImportError:
+        raise BanditmapError("reading a Parquet dataset needs pyarrow: pip install 'banditmap[parquet]'",
+                             source=source) from None
+    files = parquet_files(path)
+    if not files:
+        raise BanditmapError("a folder without data files; expected a CSV or Parquet file, or a folder of Parquet "
+                             "files (as Spark or Dask write them)", source=source)
+    try:
+        dataset = ds.dataset([str(f) for f in files], format="parquet")
+    except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
+        raise BanditmapError(f"not a Parquet dataset ({shown(exc, 120)}); expected a folder of Parquet files",
+                             source=source) from None
+    fragments = list(dataset.get_fragments())
+    resolved = resolve(fragments[0].physical_schema.names, wanted, str(files[0]))
+
+    def batches() -> Iterator[Batch]:
+        for fragment, file in zip(fragments, files, strict=True):
+            name = str(file)
+            schema = fragment.physical_schema
+            for column in resolved.names:
+                if column not in schema.names:
+                    raise BanditmapError(f"no column {shown(column)}, which {files[0].name} has; expected every file "
+                                         "of the dataset to hold the same columns", source=name, field=column)
+                _check_parquet_type(schema.field(column).type, name, column)
+            row = 1
+            try:
+                parts = fragment.to_batches(columns=resolved.names, batch_size=chunk_rows, use_threads=False)
+            except Exception as exc:
+                raise BanditmapError(f"cannot read the table ({shown(exc, 120)})", source=name) from None
+            while True:
+                try:
+                    batch = next(parts, None)
+                except Exception as exc:  # a damaged file is found as it is read
+                    raise BanditmapError(f"cannot read the table after row {row - 1} ({shown(exc, 120)})",
+                                         source=name) from None
+                if batch is None:
+                    break
+                if not batch.num_rows:
+                    continue
+                place = Place(name, np.arange(row, row + batch.num_rows), "row")
+                yield place, {c: _parquet_values(batch.column(c), place, c) for c in resolved.names}
+                row += batch.num_rows
+    return resolved, batches()
+
+
 def reader_for(path: Path) -> Reader:
-    """The reader for a file: Parquet by its suffix (.parquet, .pq), CSV otherwise."""
+    """The reader for a path: a folder of Parquet files, a Parquet file by its suffix (.parquet, .pq), CSV
+    otherwise."""
+    if path.is_dir():
+        return _dataset_batches
     return _parquet_batches if path.suffix.lower() in (".parquet", ".pq") else _csv_batches

@@ -1,4 +1,4 @@
-"""Reads logged bandit feedback (CSV, or Parquet with pyarrow) in chunks: checks every value, maps action labels
+"""Reads logged bandit feedback (CSV, or Parquet with pyarrow: a file or a dataset folder) in chunks: checks every value, maps action labels
 to indices, and keeps the parsed chunks in a temporary folder, so every later pass reads arrays with memory
 bounded by one chunk, whatever the length of the file. The file formats themselves (columns, CSV lines and
 quoting, Parquet types) are read by banditmap.ope.logfiles.
@@ -209,9 +209,7 @@ def read_logs(path: Path, columns: Columns = Columns(), n_actions: int | None = 
     (banditmap.ope.propensity) and the logged ones, if any, are not used."""
     if not path.exists():
         raise BanditmapError("no such file", source=str(path))
-    if path.is_dir():
-        raise BanditmapError("is a folder; expected a CSV or Parquet file of logged decisions", source=str(path))
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():
         raise BanditmapError("is not a regular file; expected a CSV or Parquet file of logged decisions",
                              source=str(path))
     reader = reader_for(path)
