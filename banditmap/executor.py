@@ -152,8 +152,8 @@ def _in_processes(fn: Callable[[T], R], tasks: list[T], workers: int, report: Ca
     if failure is not None:
         index, exc = failure
         if isinstance(exc, BrokenProcessPool):
-            raise BanditmapError(f"{label(index)} was lost: a worker process died (killed, or out of memory); the "
-                                 f"{len(results)} results finished before it were handed on", field="--engine")
+            raise BanditmapError(f"a worker process died (killed, or out of memory) with {label(index)} unfinished; "
+                                 f"the {len(results)} results finished before were handed on", field="--engine")
         raise _chained(_failure(index, exc, label), exc)
     return [results[i] for i in range(len(tasks))]
 
@@ -194,8 +194,7 @@ def _dask_failure(index: int, exc: BaseException, label: Callable[[int], str], f
     from distributed import KilledWorker
     if isinstance(exc, KilledWorker):
         return BanditmapError(f"{label(index)} was lost: its worker died each time it ran it (killed, or out of "
-                              f"memory); the {finished} results finished before it were handed on",
-                              field="--scheduler")
+                              f"memory); the {finished} results finished before were handed on", field="--scheduler")
     return _failure(index, exc, label)
 
 

@@ -6,6 +6,7 @@ it is used: worker processes import this module to find the tasks' functions, an
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Iterator
 
@@ -36,6 +37,12 @@ def fail_at_three(x: int) -> int:
     return x * x
 
 
+def die_at_three(x: int) -> int:
+    if x == 3:
+        os._exit(1)  # as a worker killed from outside, or out of memory
+    return x
+
+
 def refuse_two(x: int) -> int:
     if x == 2:
         raise BanditmapError("expected a number below 2", field="x")
@@ -45,7 +52,8 @@ def refuse_two(x: int) -> int:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+    import dask
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as local:
         yield local.scheduler_address
 
@@ -77,6 +85,14 @@ def test_in_processes_a_failed_task_is_named_and_the_others_finished_are_handed_
         fan_out(fail_at_three, list(range(6)), Engine(jobs=2), seen.__setitem__)
     assert 3 not in seen and all(seen[i] == i * i for i in seen)
     assert {0, 1, 2} <= set(seen)  # two workers, in order of submission: 0-2 started before 3 failed
+
+
+def test_a_killed_local_worker_is_one_line_and_what_finished_is_kept() -> None:
+    seen: dict[int, int] = {}
+    with pytest.raises(BanditmapError, match=r"^--engine: a worker process died \(killed, or out of memory\) with "
+                                             r"task \d of 5 \(\d\) unfinished; the \d results finished before"):
+        fan_out(die_at_three, list(range(5)), Engine(jobs=2), seen.__setitem__)
+    assert 3 not in seen and all(seen[i] == i for i in seen)  # the pool ends the other worker's task too
 
 
 def test_a_user_error_in_a_task_is_raised_as_it_is() -> None:
@@ -147,3 +163,13 @@ def test_a_sweep_on_dask_is_bit_identical_to_the_local_run(cluster: str) -> None
     assert local.exit_code == 0 and dask.exit_code == 0, local.output + dask.output
     assert dask.output == local.output
     assert [s["label"] for s in json.loads(local.output)["settings"]] == ["epsilon=0.05", "epsilon=0.2", "epsilon=0.6"]
+
+
+def test_a_task_that_kills_its_dask_worker_is_named(cluster: str) -> None:
+    """The cluster allows no retries, so the first death is final (last in this module: the nanny restarts the
+    worker meanwhile)."""
+    seen: dict[int, int] = {}
+    with pytest.raises(BanditmapError, match=r"^--scheduler: task 4 of 4 \(3\) was lost: its worker died each "
+                                             r"time it ran it"):
+        fan_out(die_at_three, [0, 1, 2, 3], Engine("dask", scheduler=cluster), seen.__setitem__)
+    assert seen == {0: 0, 1: 1, 2: 2} or set(seen) < {0, 1, 2}
