@@ -18,6 +18,7 @@ from banditmap.executor import Engine, TaskFailed, engine_from_options, fan_out
 
 RACE = ["bench", "--usecase", "homepage-banner", "--rounds", "300", "--reps", "6", "--seed", "11", "--no-timings",
         "--format", "json"]
+RACED = ["--algorithms", "thompson-beta,discounted-ts"]  # a compiled kernel and a step-by-step policy
 
 
 def invoke(*args: str) -> Any:
@@ -145,13 +146,14 @@ def test_the_scheduler_also_comes_from_the_environment(cluster: str, monkeypatch
 
 
 def test_a_race_on_dask_is_bit_identical_to_the_local_run(cluster: str) -> None:
-    """homepage-banner races compiled kernels and step-by-step policies: both kinds go to the cluster. (Local
-    processes against this process: tests/test_sim.py.)"""
-    local = invoke(*RACE, "--jobs", "1")
-    dask = invoke(*RACE, "--engine", "dask", "--scheduler", cluster)
+    """A compiled kernel, a step-by-step policy and the baseline all go to the cluster. (Local processes against
+    this process: tests/test_bench_cli.py.)"""
+    local = invoke(*RACE, *RACED, "--jobs", "1")
+    dask = invoke(*RACE, *RACED, "--engine", "dask", "--scheduler", cluster)
     assert local.exit_code == 0 and dask.exit_code == 0, local.output + dask.output
     assert dask.output == local.output
-    assert len(json.loads(local.output)["algorithms"]) == 6
+    assert [a["id"] for a in json.loads(local.output)["algorithms"]] == ["thompson-beta", "discounted-ts",
+                                                                         "uniform-random"]
 
 
 def test_a_sweep_on_dask_is_bit_identical_to_the_local_run(cluster: str) -> None:
