@@ -121,7 +121,8 @@ def _in_process(fn: Callable[[T], R], tasks: list[T], report: Callable[[int, R],
 def _in_processes(fn: Callable[[T], R], tasks: list[T], workers: int, report: Callable[[int, R], None],
                   label: Callable[[int], str]) -> list[R]:
     """Fresh ("spawn") processes: a forked copy of a process whose compiled race holds OpenMP threads is unsafe.
-    On a failure, tasks not yet started are cancelled and those running are let finish and handed on."""
+    When a task fails, tasks not yet started are cancelled and those running are let finish and handed on; when
+    this process is interrupted (Ctrl-C) or on_result raises, the workers are ended at once."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -148,6 +149,8 @@ def _in_processes(fn: Callable[[T], R], tasks: list[T], workers: int, report: Ca
         except BaseException:
             for future in pending:
                 future.cancel()
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()  # shutdown() would wait for the running tasks to finish
             raise
     if failure is not None:
         index, exc = failure

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -41,6 +42,11 @@ def fail_at_three(x: int) -> int:
 def die_at_three(x: int) -> int:
     if x == 3:
         os._exit(1)  # as a worker killed from outside, or out of memory
+    return x
+
+
+def nap(x: int) -> int:
+    time.sleep(x)
     return x
 
 
@@ -94,6 +100,18 @@ def test_a_killed_local_worker_is_one_line_and_what_finished_is_kept() -> None:
                                              r"task \d of 5 \(\d\) unfinished; the \d results finished before"):
         fan_out(die_at_three, list(range(5)), Engine(jobs=2), seen.__setitem__)
     assert 3 not in seen and all(seen[i] == i for i in seen)  # the pool ends the other worker's task too
+
+
+def test_when_handing_on_fails_the_workers_are_ended_at_once() -> None:
+    """Writing a result failed (a full disk, Ctrl-C): the error comes out as it is, without waiting 30 s for the
+    task still running."""
+    def full_disk(index: int, result: int) -> None:
+        raise OSError("No space left on device")
+
+    start = time.perf_counter()
+    with pytest.raises(OSError, match="No space left on device"):
+        fan_out(nap, [0, 30], Engine(jobs=2), full_disk)
+    assert time.perf_counter() - start < 10
 
 
 def test_a_user_error_in_a_task_is_raised_as_it_is() -> None:
