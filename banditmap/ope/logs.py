@@ -84,6 +84,7 @@ class Chunk:
     rewards: Array  # (n,)
     propensities: Array  # (n,)
     contexts: Array  # (n, d): intercept, standardised numbers, one-hot categories and positions
+    positions: Array | None = None  # (n,) int64 indices into LogInfo.positions, when the log has two or more
 
     def __len__(self) -> int:
         return len(self.actions)
@@ -187,8 +188,10 @@ class LogStore:
         contexts = np.hstack(blocks)
         if self.projection is not None:
             contexts = np.hstack([contexts[:, :1], contexts[:, 1:] @ self.projection])
+        positions = (self.position_map[part["positions"]]
+                     if self.info.position_col is not None and len(self.info.positions) > 1 else None)
         return Chunk(int(part["start"]), self.action_map[part["actions"]], part["rewards"], part["propensities"],
-                     contexts)
+                     contexts, positions)
 
     def close(self) -> None:
         if not self._closed:

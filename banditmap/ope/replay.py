@@ -44,6 +44,7 @@ from numba.core.errors import TypingError
 from banditmap.ope.estimators import (BLOCKS, RELATIVE_EFFECT, UNKNOWN, BlockSums, Estimate, Resampler, RewardModel,
                                       block_of, effective_sample_size, hull, interval, newcombe, policy_terms,
                                       rows_needed, rows_needed_normal, wilson)
+from banditmap.ope import positions
 from banditmap.ope.logs import Chunk, LogInfo, LogStore
 from banditmap.ope.results import (ESS_WARNING, MIN_KEPT, MIN_MATCHED, CandidateResult, Learned, ReplayResult,
                                    log_warnings, poor_overlap, problem, verdict, warnings)
@@ -235,11 +236,13 @@ def learning_rows(rows: int, holdout: float) -> int:
 
 
 def _head(chunk: Chunk, n: int) -> Chunk:
-    return Chunk(chunk.start, chunk.actions[:n], chunk.rewards[:n], chunk.propensities[:n], chunk.contexts[:n])
+    return Chunk(chunk.start, chunk.actions[:n], chunk.rewards[:n], chunk.propensities[:n], chunk.contexts[:n],
+                 None if chunk.positions is None else chunk.positions[:n])
 
 
 def _tail(chunk: Chunk, n: int) -> Chunk:
-    return Chunk(chunk.start + n, chunk.actions[n:], chunk.rewards[n:], chunk.propensities[n:], chunk.contexts[n:])
+    return Chunk(chunk.start + n, chunk.actions[n:], chunk.rewards[n:], chunk.propensities[n:], chunk.contexts[n:],
+                 None if chunk.positions is None else chunk.positions[n:])
 
 
 class Replay:
@@ -267,6 +270,7 @@ class Replay:
         self.reward_total = 0.0  # the logging policy's reward over the learning rows read so far
         self.reward_range = (np.inf, -np.inf)  # the smallest and largest logged reward
         self.supported = np.array(info.counts) > 0
+        self.n_positions = len(info.positions) if info.position_col is not None and len(info.positions) > 1 else 0
 
     # --- pass 2: replay on the learning rows, and the reward model on all ---------------------------------------
 
@@ -379,6 +383,7 @@ class Replay:
         rows = np.arange(chunk.start, chunk.start + n)
         block = block_of(rows, self.info.rows, self.blocks)
         predicted = self.model.predict(rows, chunk.contexts)
+        where = chunk.positions if chunk.positions is not None else np.zeros(n, dtype=np.int64)
         for learner in self.learners:
             chosen = self._frozen_choices(learner, chunk)
             terms = policy_terms(chosen, chunk.actions, chunk.rewards, chunk.propensities, predicted)
@@ -389,6 +394,15 @@ class Replay:
             scores.add(f"{key}:matched", block, (terms.weight > 0).astype(float))
             scores.add(f"{key}:unsupported", block, (~self.supported[chosen]).astype(float))
             max_weight[key] = max(max_weight[key], float(terms.weight.max()))
+            for k in range(self.n_positions):
+                at = where == k
+                scores.add(f"{key}:ips@{k}", block, terms.ips * at)
+                scores.add(f"{key}:w@{k}", block, terms.weight * at)
+                scores.add(f"{key}:w2@{k}", block, terms.weight ** 2 * at)
+        for k in range(self.n_positions):
+            at = where == k
+            scores.add(f"rows@{k}", block, at.astype(float))
+            scores.add(f"uniform@{k}", block, at * chunk.rewards / (self.info.n_actions * chunk.propensities))
 
     def _frozen_choices(self, learner: Learner, chunk: Chunk) -> Array:
         per_row = learner.layout.row_bytes(learner.state)
@@ -416,7 +430,9 @@ def evaluate(store: LogStore, candidates: Sequence[RunSpec], seed: int = 0,
         if progress is not None:
             progress("replay", chunk.start + len(chunk), info.rows)
     replay.model.fit()
-    scores = BlockSums(replay.blocks, tuple(f"{c.id}:{k}" for c in candidates for k in SCORES))
+    by_position = tuple(f"{name}@{k}" for k in range(replay.n_positions) for name in ("rows", "uniform")) + tuple(
+        f"{c.id}:{name}@{k}" for c in candidates for k in range(replay.n_positions) for name in ("ips", "w", "w2"))
+    scores = BlockSums(replay.blocks, tuple(f"{c.id}:{k}" for c in candidates for k in SCORES) + by_position)
     max_weight = {c.id: 0.0 for c in candidates}
     for chunk in store.chunks():
         replay.score_chunk(chunk, scores, max_weight)
@@ -473,6 +489,9 @@ def summarise(replay: Replay, scores: BlockSums, max_weight: dict[str, float],
     held, held_draws = _rate(boot, sums["heldout_reward"], sums["heldout_rows"], binary)
     heldout_rows = info.rows - replay.split
     reward_range = (0.0, 1.0) if binary else replay.reward_range
+    rows_at = [scores.sums[f"rows@{k}"] for k in range(replay.n_positions)]
+    ratio, ratio_draws = positions.examination(boot, [scores.sums[f"uniform@{k}"] for k in range(replay.n_positions)],
+                                               rows_at) if replay.n_positions else ((), np.zeros((0, 0)))
     results = []
     for index, learner in enumerate(replay.learners):
         key = learner.candidate.id
@@ -509,7 +528,11 @@ def summarise(replay: Replay, scores: BlockSums, max_weight: dict[str, float],
             ess=ess, max_weight=max_weight[key], unsupported=unsupported, stalled=stalled,
             curve=tuple(float(v) for v in replay.curves[index]), seconds=learner.seconds, problem=why,
             matched=learner.matched, remedy=remedy, final_problem=final_problem, rows_needed=needed, effect=effect,
-            replayed_ess=kept_ess, clipped_share=max(clipped, 0.0), bias_bound=bound)
+            replayed_ess=kept_ess, clipped_share=max(clipped, 0.0), bias_bound=bound,
+            positions=None if (why or final_problem or not replay.n_positions) else positions.estimates(
+                boot, [scores.sums[f"{key}:ips@{k}"] for k in range(replay.n_positions)], rows_at, ratio, ratio_draws,
+                [effective_sample_size(scores.total(f"{key}:w@{k}"), scores.total(f"{key}:w2@{k}"))
+                 for k in range(replay.n_positions)] if binary else None))
         if not why:
             result = replace(result, warnings=warnings(result, info, heldout_rows, reward_range))
         results.append(result)
@@ -517,7 +540,7 @@ def summarise(replay: Replay, scores: BlockSums, max_weight: dict[str, float],
     return ReplayResult(info, method_name(replay.method, replay.clip), replay.seed, logging,
                         tuple(results), tuple(int(c) for c in replay.checkpoints),
                         tuple(float(v) for v in replay.logging_curve), skipped,
-                        log_warnings(info, replay.method == "weighted"), replay.split, held)
+                        log_warnings(info, replay.method == "weighted"), replay.split, held, ratio)
 
 
 def _weighted(boot: Resampler, replayed: Estimate, draws: Array, logging: Estimate, logging_draws: Array,

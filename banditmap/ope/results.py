@@ -11,6 +11,7 @@ import numpy as np
 
 from banditmap.ope.estimators import RELATIVE_EFFECT, Estimate
 from banditmap.ope.logs import LogInfo
+from banditmap.ope.positions import PositionEstimates
 from banditmap.ope.propensity import POOR_OVERLAP
 
 MIN_KEPT = 100  # fewer kept rounds than this and a learner's replayed reward says nothing
@@ -46,6 +47,7 @@ class CandidateResult:
     replayed_ess: float = float("nan")  # effective sample size of the replayed rounds' weights (= kept unweighted)
     clipped_share: float = 0.0  # share of the replay's importance weight mass removed by clipping
     bias_bound: float = 0.0  # the largest shift clipping can cause in the replayed reward (in its intervals)
+    positions: PositionEstimates | None = None  # per-position IPS and the position-based model's top value
 
     @property
     def evaluable(self) -> bool:
@@ -65,6 +67,7 @@ class ReplayResult:
     warnings: tuple[str, ...] = ()
     learning_rows: int = 0  # learners learn on rows [0, learning_rows), final policies are scored on the rest
     logging_heldout: Estimate = Estimate(float("nan"), float("nan"), float("nan"))
+    examination: tuple[float, ...] = ()  # theta_k / theta_1 per position (position-based model), empty without
 
     @property
     def heldout_rows(self) -> int:

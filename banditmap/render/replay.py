@@ -39,7 +39,9 @@ def replay_dict(result: ReplayResult, timings: bool = True) -> dict[str, Any]:
                             "categorical": list(info.categorical)},
                 "features": info.features, "uniform_logging": info.uniform, "min_propensity": info.min_propensity,
                 "near_zero_share": info.near_zero, "binary_reward": info.binary,
-                "propensities_estimated": info.estimated},
+                "propensities_estimated": info.estimated,
+                "examination": ({p: _number(r) for p, r in zip(info.positions, result.examination, strict=True)}
+                                if result.examination else None)},
         "split": {"learning_rows": result.learning_rows, "heldout_rows": result.heldout_rows,
                   "learning": [1, result.learning_rows], "heldout": [result.learning_rows + 1, info.rows]},
         "logging_policy": estimate_dict(result.logging),
@@ -51,6 +53,9 @@ def replay_dict(result: ReplayResult, timings: bool = True) -> dict[str, Any]:
             "rows_needed": _count(r.rows_needed), "rows_needed_effect": _number(r.effect),
             "replayed_effective_rounds": _number(r.replayed_ess), "clipped_weight_share": _number(r.clipped_share),
             "clipping_bias_bound": _number(r.bias_bound),
+            "positions": None if r.positions is None else {
+                "ips": {p: estimate_dict(e) for p, e in zip(info.positions, r.positions.per_position, strict=True)},
+                "pbm_top": estimate_dict(r.positions.top)},
             "final_policy": {k: estimate_dict(r.final[k]) for k in ESTIMATORS},
             "final_policy_problem": r.problem or r.final_problem,
             "final_gain_dr": estimate_dict(r.final_gain),
@@ -131,7 +136,24 @@ def replay_report(result: ReplayResult, timings: bool = True) -> Report:
     "timing" unless `timings` is False."""
     header, rows = replay_rows(result)
     return from_rows(title(result), header, rows, replay_dict(result, timings), verdict="\n".join(verdict(result)),
-                     notes=tuple(skipped(result)), warnings=tuple(warnings(result)))
+                     notes=tuple(skipped(result)), warnings=tuple(warnings(result)), extras=by_position(result))
+
+
+def by_position(result: ReplayResult) -> str:
+    """The final policies' held-out IPS at each position, and their value at the first position under the
+    position-based click model, pooling every position's rows; empty for logs without positions."""
+    if not result.examination:
+        return ""
+    labels = result.info.positions
+    lines = ["Position-aware (held-out rows): IPS of each final policy at each position, and PBM, its value at "
+             f"position {labels[0]} under the position-based click model pooling every position "
+             "(examination relative to the first: "
+             + ", ".join(f"{p}: {r:.2f}" for p, r in zip(labels, result.examination, strict=True)) + ")"]
+    for r in result.results:
+        if r.positions is not None:
+            cells = [f"{p} {_cell(e)}" for p, e in zip(labels, r.positions.per_position, strict=True)]
+            lines.append(f"  {r.name}: " + "; ".join(cells) + f"; PBM {_cell(r.positions.top)}")
+    return "\n".join(lines) + "\n"
 
 
 def plot(result: ReplayResult, path: Path) -> None:
