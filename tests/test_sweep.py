@@ -61,6 +61,17 @@ def test_every_setting_of_a_grid_reaches_its_policy_and_whole_numbers_are_rounde
     assert [s.label for s in settings] == ["window=1", "window=2", "window=3"] and fixed == {"c": 0.8}
 
 
+def test_a_composition_sweeps_a_component_and_names_it_as_a_race_shows_it() -> None:
+    catalog = load_catalog([])
+    profile = build_profile(catalog, None, None, ["n_actions=5"])
+    problem = problem_from_answers(profile.answers, 100, 2)
+    settings, fixed = grid(catalog, profile, problem, ["ucb1+sliding-window.alpha=0.5,2"],
+                           ["ucb1+sliding-window.window=50"])
+    assert [s.label for s in settings] == ["ucb1.alpha=0.5", "ucb1.alpha=2"] and fixed == {"sliding-window.window": 50}
+    assert [s.spec.params for s in settings] == [{"ucb1.alpha": 0.5, "sliding-window.window": 50},
+                                                 {"ucb1.alpha": 2.0, "sliding-window.window": 50}]
+
+
 def test_a_setting_has_the_numbers_of_the_race_with_that_param_and_the_flat_optimum_is_the_paired_test() -> None:
     code, out = invoke(*SMALL, "--sweep", "epsilon-greedy.epsilon=0,0.2,1")
     assert code == 0, out

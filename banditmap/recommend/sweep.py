@@ -96,6 +96,7 @@ def grid(catalog: Catalog, profile: Profile, problem: Problem, options: Sequence
         if axis.name in overrides.get(axis.owner, {}):
             raise BanditmapError("is both swept and set with --param; leave one out", field=f"--sweep {axis.key}")
     values = [axis_values(catalog, chosen, overrides, base, axis) for axis in axes]
+    keys = [shown_key(base, axis) for axis in axes]
     points = list(itertools.product(*values))
     if len(points) > MAX_SETTINGS:
         raise BanditmapError(f"the grid has {len(points)} settings; at most {MAX_SETTINGS} are raced",
@@ -106,8 +107,8 @@ def grid(catalog: Catalog, profile: Profile, problem: Problem, options: Sequence
         for axis, (text, _) in zip(axes, point):
             setting.setdefault(axis.owner, {})[axis.name] = text
         spec = specs(catalog, [chosen], setting)[0]
-        settings.append(Setting(tuple((axis.param, value) for axis, (_, value) in zip(axes, point)), spec))
-    swept = {axis.param for axis in axes}
+        settings.append(Setting(tuple((key, value) for key, (_, value) in zip(keys, point)), spec))
+    swept = set(keys)
     fixed = {name: value for name, value in shown_params(base).items() if name not in swept}
     return settings, fixed
 
@@ -214,13 +215,18 @@ def shown_params(spec: RunSpec) -> dict[str, Value]:
     return {name: value for name, value in source.items() if isinstance(value, (int, float))}
 
 
-def value_of(spec: RunSpec, axis: Axis) -> Value:
-    """The swept hyperparameter's value in a configured candidate (in a composition, `id.name` names the one
-    component that has it)."""
+def shown_key(spec: RunSpec, axis: Axis) -> str:
+    """The swept hyperparameter as a race shows it: `name`, or `component.name` in a composition (where `id.name`
+    names the one component that has it)."""
     values = shown_params(spec)
     if axis.param in values:
-        return values[axis.param]
-    return next(value for key, value in values.items() if key.rpartition(".")[2] == axis.name)
+        return axis.param
+    return next(key for key in values if key.rpartition(".")[2] == axis.name)
+
+
+def value_of(spec: RunSpec, axis: Axis) -> Value:
+    """The swept hyperparameter's value in a configured candidate."""
+    return shown_params(spec)[shown_key(spec, axis)]
 
 
 def domain_of(policy: Any, name: str) -> Domain | None:

@@ -45,7 +45,7 @@ def sweep_dict(result: SweepResult, timings: bool = True) -> dict[str, Any]:
 
 
 def sweep_rows(result: SweepResult) -> tuple[list[str], list[list[str]]]:
-    header = ["setting", "regret (95% CI)", "", "reward/round, last 10%", "optimal", "vs best"]
+    header = ["setting", "regret (95% CI)", "regret bar", "reward/round, last 10%", "optimal", "vs best"]
     best = result.best
     top = max(max(s.regret for s in result.settings), 0.0) or 1.0
     rows = []
