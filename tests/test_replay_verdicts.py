@@ -526,3 +526,41 @@ def test_row_bytes_of_a_state_and_the_states_it_holds() -> None:
     outer.inner = inner  # type: ignore[attr-defined]
     layout = replay.Layout({"pulls", "missing"}, {"inner": replay.Layout({"pulls", "selects"}, {})})
     assert layout.row_bytes(outer) == 3 * 8 + (1 + 4) * 8
+
+
+def test_importance_weighted_replay_keeps_every_matching_row_and_weighs_it(tmp_path: Path) -> None:
+    """Action 0 logged with propensity 0.8 (weight 1 / (2 x 0.8) = 0.625), action 1 with 0.2 (weight 2.5, clipped
+    at 2): every matching learning row is kept, the replayed reward is the weighted mean, and clipping's share of
+    the weight mass bounds its bias, which widens the intervals."""
+    path = write_log(tmp_path, propensities=(0.8, 0.8, 0.2, 0.2))
+    with logs.read_logs(path) as store:
+        result = evaluate(store, [spec(Zero), spec(One)], 0, method="weighted", clip=2.0)
+    assert result.method == "importance-weighted replay (weights 1 / (K p) clipped at 2)"
+    zero, one = by_id(result)["zero"], by_id(result)["one"]
+    assert zero.kept == zero.matched == 100 and one.kept == one.matched == 100
+    assert zero.replayed.value == 0.5 and zero.clipped_share == 0 and zero.bias_bound == 0
+    assert zero.replayed_ess == pytest.approx(100)  # equal weights
+    assert one.replayed.value == 1.0 and one.clipped_share == pytest.approx(0.2) and one.bias_bound == pytest.approx(0.2)
+    assert one.replayed.low <= 0.8 and one.replayed.high >= 1.2  # widened by the bound on both sides
+    assert zero.curve[-1] == pytest.approx(0.5) and one.curve[-1] == pytest.approx(1.0)
+    assert any(w.startswith("clipping removed 20.0% of its replay's weight mass") for w in one.warnings)
+    rejection = run(path, Zero, One, seed=3)
+    assert rejection.method == "rejection-sampling replay" and by_id(rejection)["zero"].kept < 100
+
+
+def test_the_replay_method_auto_weighs_only_when_rejection_would_keep_almost_nothing() -> None:
+    from banditmap.ope.replay import replay_method
+    assert replay_method(info(counts=(1, 1)), "weighted") == "uniform"  # uniform logs: plain replay
+    skewed = info(uniform=False, min_propensity=0.2)
+    assert replay_method(skewed, "auto") == "rejection" and replay_method(skewed, "weighted") == "weighted"
+    assert replay_method(replace(skewed, near_zero=0.001), "auto") == "weighted"
+    assert replay_method(replace(skewed, estimated=True), "auto") == "weighted"
+    assert replay_method(replace(skewed, near_zero=0.001), "rejection") == "rejection"
+
+
+def test_weights_that_leave_too_few_effective_rounds_are_a_stated_reason() -> None:
+    assert problem(Learned(200, 200, 200.0, 1000, ess=99.6), info(uniform=False), 0.0, 0.0) == (
+        "importance-weighted replay kept all 200 matching rounds, but their weights leave an effective 100 (at least "
+        "100 needed): a few rows with tiny propensities carry most of the weight",
+        "clip the weights harder (--clip, more bias, stated), or log with a more exploratory policy")
+    assert problem(Learned(200, 200, 200.0, 1000, ess=100.0), info(uniform=False), 0.0, 0.0) == ("", "")
