@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from banditmap.catalog.loading import load_catalog
@@ -37,6 +39,17 @@ def test_values_from_lists_and_ranges(text: str, values: list[str]) -> None:
     axis = parse_sweep(f"epsilon-greedy.epsilon={text}")
     assert (axis.candidate, axis.name, list(axis.values), axis.ranged) == ("epsilon-greedy", "epsilon", values,
                                                                           ":" in text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab.=,:-+0123456789elog \x00\u0660", max_size=40))
+def test_any_text_is_read_or_refused_in_one_line(text: str) -> None:
+    try:
+        axis = parse_sweep(text)
+    except BanditmapError as exc:
+        assert exc.field is not None and exc.field.startswith("--sweep") and "\n" not in exc.render()
+    else:
+        assert axis.values and all(value.strip() == value and value for value in axis.values)
 
 
 def test_a_range_is_at_most_the_largest_grid() -> None:
