@@ -19,6 +19,7 @@ R = TypeVar("R")
 SCHEDULER_VARIABLE = "BANDITMAP_DASK_SCHEDULER"
 INSTALL_DASK = "pip install 'banditmap[dask]'"
 CONNECT_SECONDS: float = 10  # how long to try reaching a Dask scheduler before saying it cannot be reached
+WORKERS_SECONDS: float = 30  # how long to wait for a reached scheduler's first worker
 ENGINES = ("local", "dask")
 NAME_LIMIT = 120  # characters of a task's name in an error
 
@@ -198,6 +199,9 @@ def _dask_failure(index: int, exc: BaseException, label: Callable[[int], str], f
     if isinstance(exc, KilledWorker):
         return BanditmapError(f"{label(index)} was lost: its worker died each time it ran it (killed, or out of "
                               f"memory); the {finished} results finished before were handed on", field="--scheduler")
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "banditmap":
+        return BanditmapError(f"the Dask workers cannot import {exc.name} for {label(index)}: install banditmap "
+                              "(this version) where the workers run", field="--scheduler")
     return _failure(index, exc, label)
 
 
@@ -217,14 +221,21 @@ class _client:
             self.cluster = LocalCluster(n_workers=self.engine.jobs or os.cpu_count() or 1, threads_per_worker=1,
                                         processes=True, dashboard_address=None)
             address = self.cluster
+        where = "--scheduler" if self.engine.scheduler else f"${SCHEDULER_VARIABLE}"
         try:
             self.client = self.client_type(address, timeout=f"{CONNECT_SECONDS}s", set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
-            where = "--scheduler" if self.engine.scheduler else f"${SCHEDULER_VARIABLE}"
             self._close()
             raise BanditmapError(f"cannot reach the Dask scheduler at {shown(address)} within {CONNECT_SECONDS} s "
                                  f"({type(exc).__name__}); start one with `dask scheduler` and workers with "
                                  "`dask worker tcp://HOST:PORT`", field=where) from None
+        try:
+            self.client.wait_for_workers(1, timeout=WORKERS_SECONDS)
+        except TimeoutError:
+            self._close()
+            raise BanditmapError(f"the Dask scheduler at {shown(address)} has no workers (waited "
+                                 f"{WORKERS_SECONDS} s); start some with `dask worker {address}`",
+                                 field=where) from None
         return self.client
 
     def __exit__(self, *exc: object) -> None:

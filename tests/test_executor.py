@@ -148,6 +148,15 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(monkeypatch: pytest.Mon
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_a_scheduler_without_workers_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(executor, "WORKERS_SECONDS", 0.2)
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty:
+        with pytest.raises(BanditmapError, match=r"^--scheduler: the Dask scheduler at '.*' has no workers \(waited "
+                                                 r"0.2 s\); start some with `dask worker "):
+            fan_out(square, [1], Engine("dask", scheduler=empty.scheduler_address))
+
+
 def test_on_dask_results_come_in_order_and_a_failure_is_named(cluster: str) -> None:
     seen: dict[int, int] = {}
     engine = Engine("dask", scheduler=cluster)
@@ -193,3 +202,14 @@ def test_a_task_that_kills_its_dask_worker_is_named(cluster: str) -> None:
                                              r"time it ran it"):
         fan_out(die_at_three, [0, 1, 2, 3], Engine("dask", scheduler=cluster), seen.__setitem__)
     assert seen == {0: 0, 1: 1, 2: 2} or set(seen) < {0, 1, 2}
+
+
+def test_workers_without_banditmap_are_told_to_install_it() -> None:
+    pytest.importorskip("distributed")
+    missing = ModuleNotFoundError("No module named 'banditmap'", name="banditmap")
+    failure = executor._dask_failure(1, missing, lambda i: f"task {i + 1} of 2 (x)", 1)
+    assert isinstance(failure, BanditmapError)
+    assert failure.render() == ("--scheduler: the Dask workers cannot import banditmap for task 2 of 2 (x): install "
+                                "banditmap (this version) where the workers run")
+    other = executor._dask_failure(0, ModuleNotFoundError("No module named 'scipy'", name="scipy"), str, 0)
+    assert isinstance(other, TaskFailed)
