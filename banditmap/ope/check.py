@@ -124,10 +124,11 @@ def _columns(info: LogInfo) -> Finding:
 def _id_finding(id_col: str | None, duplicates: int, first: tuple[int, int] | None, source: str) -> Finding:
     if id_col is None:
         return Finding(OK, "decision ids", "no decision id column (--id-col): duplicates not checked")
+    column = shown(id_col) if id_col else "the unnamed index column"
     if not duplicates:
-        return Finding(OK, "decision ids", f"every decision id in {shown(id_col)} is unique")
+        return Finding(OK, "decision ids", f"every decision id in {column} is unique")
     assert first is not None
-    return Finding(FAIL, "decision ids", f"{duplicates:,} rows repeat a decision id of {shown(id_col)}, first at "
+    return Finding(FAIL, "decision ids", f"{duplicates:,} rows repeat a decision id of {column}, first at "
                                          f"{_at(source, first[1])} (already at {_at(source, first[0])}): those "
                                          "decisions would count twice; drop the repeats")
 
