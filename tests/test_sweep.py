@@ -90,6 +90,13 @@ def test_a_setting_has_the_numbers_of_the_race_with_that_param_and_the_flat_opti
     assert code == 0, out
     data = json.loads(out)
     assert data["schema"] == "banditmap.sweep/1" and "timing" not in data
+    assert list(data) == ["schema", "seed", "problem", "environment", "algorithm", "parameters", "fixed", "rounds",
+                          "verdict", "notes", "best", "flat", "settings"]
+    assert list(data["settings"][0]) == ["label", "regret", "regret_ci", "last_reward", "last_reward_ci",
+                                         "optimal_share", "gap_to_best", "gap_ci", "near_best", "values", "curve",
+                                         "curve_low", "curve_high"]
+    assert data["settings"][0]["values"] == {"epsilon": 0.0} and len(data["settings"][0]["curve"]) == len(
+        data["rounds"])
     assert data["algorithm"] == {"id": "epsilon-greedy", "name": "Epsilon-greedy"}
     assert data["parameters"] == ["epsilon"] and data["problem"]["reps"] == 8
     settings = {s["label"]: s for s in data["settings"]}
