@@ -14,7 +14,7 @@ import pytest
 
 from banditmap.errors import BanditmapError
 from banditmap.sim.adapters import ADAPTERS, build_wrapper, chain_gap, chain_kinds, register_adapter
-from banditmap.sim.adapters.base import Passing, Wrapped, Wrapper, layer_feedback, stacked
+from banditmap.sim.adapters.base import Wrapped, Wrapper, layer_feedback, stacked, wrapped
 from banditmap.sim.adapters.delays import DelayQueue, rows_of
 from banditmap.sim.adapters.instances import (RankedBandits, Restarts, Scalarization, Sparring, instance_aux,
                                               noted_shape, pack, unpack)
@@ -22,8 +22,8 @@ from banditmap.sim.adapters.safety import Conservative
 from banditmap.sim.adapters.statistics import (BestArmFromCounts, Discounting, RobustMean, SlidingWindow,
                                                learn_and_measure, take_away)
 from banditmap.sim.policies import REGISTRY
-from banditmap.sim.policies.base import (ADVERSARIAL, ARM_STATISTICS, CONFIDENCE_BOUNDS, Array, Feedback, Policy,
-                                         State, random_arms)
+from banditmap.sim.policies.base import (ADVERSARIAL, ARM_STATISTICS, CONFIDENCE_BOUNDS, SHARE, Array, Feedback,
+                                         Policy, State, check_domains, domains, hyperparameter, random_arms)
 from banditmap.sim.problem import Problem
 
 
@@ -37,7 +37,9 @@ class Book(State):
     scores: Array  # (R, K) each repetition plays its first best score
     asked: Array  # (R,) decisions asked of each repetition
     notes: bool = False  # whether select notes 10 x the arm + the repetition (aux)
+    shift: bool = False  # whether its t-th decision is the best arm + t (mod K)
     given: tuple[Array, Array] | None = None  # the bounds to report, when set
+    made_for: Problem | None = None  # the problem it was made for
     log: list[tuple[Any, ...]] = field(default_factory=list)
     touched: list[Any] = field(default_factory=list)
 
@@ -56,12 +58,12 @@ class Stub(Policy[Book]):
     def init(self, problem: Problem, rng: np.random.Generator) -> Book:
         R, K = problem.reps, problem.n_arms
         return Book(rng, R, K, problem.slate_size, problem.rounds, counts=np.zeros((R, K)), sums=np.zeros((R, K)),
-                    means=np.zeros((R, K)), scores=np.zeros((R, K)), asked=np.zeros(R))
+                    means=np.zeros((R, K)), scores=np.zeros((R, K)), asked=np.zeros(R), made_for=problem)
 
     def select(self, s: Book, context: Array | None) -> Array:
         s.log.append(("select", s.t, context, s.counts.tolist()))
         s.asked += 1
-        choice: Array = np.argmax(s.scores, axis=1)
+        choice: Array = (np.argmax(s.scores, axis=1) + (s.t if s.shift else 0)) % s.K
         if s.notes:
             s.aux = 10.0 * choice + np.arange(s.R)
         return choice
@@ -88,6 +90,7 @@ class Stub(Policy[Book]):
         return s
 
     def bounds(self, s: Book, context: Array | None) -> tuple[Array, Array]:
+        s.log.append(("bounds", context))
         if s.given is not None:
             return s.given
         width = 1 / np.sqrt(np.maximum(s.counts, 1))
@@ -98,6 +101,11 @@ class Stub(Policy[Book]):
 @dataclass(frozen=True)
 class ContextOnly(Stub):
     kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
+
+
+@dataclass(frozen=True)
+class CountsOnly(Stub):
+    offers: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS})
 
 
 def problem(kind: str = "arms", K: int = 3, R: int = 2, rounds: int = 10, k: int = 1,
@@ -145,6 +153,32 @@ def test_a_passing_wrapper_asks_its_base_for_one_decision_and_counts_it() -> Non
     assert s.aux is s.inner.aux and s.aux.tolist() == [10.0, 1.0]
 
 
+def sized(kind: str, k: int = 1, objectives: int = 1) -> Problem:
+    """A problem whose sizes all differ (2 repetitions, 3 arms, 7 rounds), so a size passed in the wrong place
+    shows."""
+    return Problem(kind, "binary", 3, 0, k, 7, 2, "stationary", "immediate", 1, 1, "none", "cumulative",
+                   objectives=objectives)
+
+
+@pytest.mark.parametrize("wrapper,p,k,inner", [
+    (DelayQueue(Stub()), sized("arms"), 1, sized("arms")),
+    (Conservative(Stub()), sized("arms"), 1, sized("arms")),
+    (SlidingWindow(Stub(), window=3), sized("arms"), 1, sized("arms")),
+    (Discounting(Stub()), sized("arms"), 1, sized("arms")),
+    (RobustMean(Stub()), sized("arms"), 1, sized("arms")),
+    (Restarts(Stub()), sized("arms"), 1, sized("arms")),
+    (RankedBandits(Stub()), sized("cascade", k=4), 4, stacked(sized("cascade", k=4), 4, kind="arms", slate_size=1)),
+    (Sparring(Stub()), sized("dueling", k=3), 2, stacked(sized("dueling", k=3), 2, kind="arms", slate_size=1)),
+    (Scalarization(Stub(), vectors=2), sized("multi", objectives=2), 1,
+     stacked(sized("multi", objectives=2), 2, kind="arms", objectives=1))], ids=lambda v: type(v).__name__)
+def test_a_wrappers_state_holds_the_problems_sizes_and_the_races_generator(wrapper: Wrapper[Any, Any], p: Problem,
+                                                                            k: int, inner: Problem) -> None:
+    generator = rng()
+    s = wrapper.init(p, generator)
+    assert (s.R, s.K, s.k, s.horizon, s.t) == (2, 3, k, 7, 0) and s.rng is generator
+    assert s.inner.rng is generator and s.inner.made_for == inner
+
+
 def test_every_other_call_goes_through_to_the_base() -> None:
     wrapper = Discounting(Stub(), gamma=0.5)
     s = wrapper.init(problem(), rng())
@@ -156,7 +190,8 @@ def test_every_other_call_goes_through_to_the_base() -> None:
     context = np.ones((2, 1))
     assert wrapper.exploit(s, context).tolist() == [1, 0] and s.inner.log[-1] == ("exploit", context)
     assert wrapper.statistics(s) is s.inner
-    lower, upper = wrapper.bounds(s, None)
+    lower, upper = wrapper.bounds(s, context)
+    assert s.inner.log[-1] == ("bounds", context)
     assert lower.tolist() == [[-0.5, -np.inf, -np.inf], [-np.inf, -np.inf, 0.0]]
     assert upper.tolist() == [[1.5, np.inf, np.inf], [np.inf, np.inf, 2.0]]
 
@@ -220,6 +255,20 @@ def test_a_chain_of_wrappers_runs_where_its_lifts_say_and_needs_what_its_inner_p
     assert ARM_STATISTICS not in exp3.offers and chain_gap(exp3, [Discounting]) == (
         "the discounting simulator needs arm-statistics, which the exp3 simulator does not offer")
     assert chain_gap(Stub, []) is None and chain_gap(Stub, [Needy]) is None
+    # what a wrapper keeps of its inner part's capabilities, never more than that part offers
+    assert chain_gap(CountsOnly, [Discounting, Conservative]) == (
+        "the conservative simulator needs confidence-bounds, which the CountsOnly+discounting simulator does not "
+        "offer")
+
+
+def test_the_field_holding_the_base_is_not_a_hyperparameter() -> None:
+    @dataclass(frozen=True)
+    class Holder(Policy[State]):
+        inner: Policy[Any] = wrapped()
+        alpha: float = hyperparameter(0.5, SHARE)
+
+    check_domains(Holder)
+    assert list(domains(Holder)) == ["alpha"] and Holder(Stub()).params().tolist() == [0.5]
 
 
 # --- delays.py: the delay queue ---------------------------------------------------------------------------------
@@ -228,15 +277,19 @@ def test_the_delay_queue_hands_queued_rewards_over_before_the_real_play() -> Non
     """Arm 1 of repetition 0 holds rewards 0.5 then 0.7, arm 2 of repetition 1 holds 0.9: the base asks for them,
     gets them in order and asks again, until it asks for an arm with an empty queue, which is played. Asking a
     repetition that already has its answer is undone in its rows of the base's state."""
-    wrapper = DelayQueue(Stub())
-    s = wrapper.init(problem(R=2, K=3), rng())
+    wrapper, generator = DelayQueue(Stub()), rng()
+    s = wrapper.init(problem(R=2, K=3, rounds=7), generator)
+    assert (s.R, s.K, s.k, s.horizon) == (2, 3, 1, 7) and s.rng is generator and s.inner.rng is generator
     assert (s.buffer.shape, s.head.tolist(), s.size.tolist()) == ((2, 3, 16), [[0] * 3] * 2, [[0] * 3] * 2)
     s.inner.scores[:] = [[0, 1, 0], [0, 0, 1]]
     s.inner.notes = True
     wrapper.update(s, Feedback(np.array([0, 0, 1]), np.array([1, 1, 2]), np.array([0.5, 0.7, 0.9]), None))
     assert s.inner.log == [] and s.size.tolist() == [[0, 2, 0], [0, 0, 1]]
     s.aux = np.ones(2)
-    assert wrapper.select(s, None).tolist() == [1, 2] and s.aux is None
+    context = np.ones((2, 1))
+    played = wrapper.select(s, context)
+    assert played.tolist() == [1, 2] and played.dtype == np.int64 and s.aux is None
+    assert [entry[2] is context for entry in s.inner.log if entry[0] == "select"] == [True] * 3
     assert updates(s.inner) == [([0, 1], [1, 2], [0.5, 0.9], [10.0, 21.0], True), ([0], [1], [0.7], [10.0], True)]
     assert s.inner.asked.tolist() == [3, 2] and s.inner.t == 3 and s.size.tolist() == [[0] * 3] * 2
     assert s.inner.counts.tolist() == [[0, 2, 0], [0, 0, 1]]
@@ -246,6 +299,30 @@ def test_the_delay_queue_hands_queued_rewards_over_before_the_real_play() -> Non
     s.inner.scores[1] = [1, 0, 0]
     assert wrapper.select(s, None).tolist() == [1, 0] and updates(s.inner)[-1] == ([1], [0], [0.25], None, True)
     assert s.inner.asked.tolist() == [5, 5]
+
+
+def test_the_delay_queue_plays_each_repetitions_first_answer_without_a_queued_reward() -> None:
+    """The stub's t-th decision is arm t (mod 3) everywhere: repetition 1 has nothing queued and plays arm 0 at
+    once (its answers 1 and 2 to the later asks are discarded); repetition 0 is handed its rewards of arms 0 and 1,
+    then plays arm 2."""
+    wrapper = DelayQueue(Stub())
+    s = wrapper.init(problem(R=2, K=3), rng())
+    s.inner.shift = True
+    wrapper.update(s, Feedback(np.array([0, 0]), np.array([1, 0]), np.array([0.6, 0.5]), None))
+    assert wrapper.select(s, None).tolist() == [2, 0]
+    assert updates(s.inner) == [([0], [0], [0.5], None, True), ([0], [1], [0.6], None, True)]
+
+
+def test_the_delay_queue_undoes_extra_asks_in_every_instance_of_a_nested_base() -> None:
+    """Around a base holding two instances per repetition (3 x 2 rows), asking repetitions 1 and 2 again is undone
+    in both their rows; repetition 0, handed a queued reward, was asked twice in both."""
+    wrapper = DelayQueue(Scalarization(Stub(), vectors=2))
+    s = wrapper.init(problem(R=3, K=3), rng())
+    assert s.inner.inner.R == 6 and s.inner.weights.shape == (2, 1)
+    s.inner.inner.scores[np.arange(6), [1, 2, 0, 1, 2, 0]] = 1.0  # both instances of a repetition agree
+    wrapper.update(s, Feedback(np.array([0]), np.array([1]), np.array([0.5]), None, unique=True))
+    assert wrapper.select(s, None).tolist() == [1, 2, 0]
+    assert s.inner.inner.asked.tolist() == [2, 1, 1, 2, 1, 1] and s.inner.inner.counts.sum() == 1
 
 
 @dataclass(kw_only=True)
@@ -334,6 +411,17 @@ def test_ranked_bandits_show_each_positions_pick_and_reward_the_first_click_on_i
         wrapper.recommend(s)
 
 
+def test_ranked_bandits_replace_every_repeated_pick_of_a_position() -> None:
+    """Both repetitions' second positions repeat their first pick: each is replaced by its own row's draw."""
+    for seed in range(5):
+        wrapper = RankedBandits(Stub())
+        s = wrapper.init(problem(kind="cascade", R=2, K=4, k=2), rng(seed))
+        s.inner.scores[np.arange(4), [3, 1, 3, 1]] = 1.0  # both positions of repetition 0 want 3, of 1 want 1
+        scores = rng(seed).random((2, 4))
+        scores[[0, 1], [3, 1]] = -1.0
+        assert wrapper.select(s, None).tolist() == [[3, int(scores[0].argmax())], [1, int(scores[1].argmax())]]
+
+
 def test_sparring_partners_choose_left_and_right_and_learn_who_won() -> None:
     wrapper = Sparring(Stub())
     s = wrapper.init(problem(kind="dueling", R=2, K=4, rounds=6), rng())
@@ -399,6 +487,18 @@ def test_scalarisation_weighs_the_metrics_and_draws_an_instance_per_decision() -
         wrapper.recommend(s)
 
 
+def test_scalarisation_draws_an_instance_only_when_it_has_several() -> None:
+    one = Scalarization(Stub())
+    s = one.init(problem(kind="multi", R=8), rng(4))
+    one.select(s, None)
+    assert s.rng.bit_generator.state == rng(4).bit_generator.state  # one weight vector: no draw
+    two = Scalarization(Stub(), vectors=2)
+    s = two.init(problem(kind="multi", R=8), rng(4))
+    s.inner.scores[8:, 1] = 1.0  # the second instance plays arm 1, the first arm 0
+    drawn = random_arms(rng(4), 2, 8)
+    assert two.select(s, None).tolist() == drawn.tolist() and set(drawn.tolist()) == {0, 1}
+
+
 def test_restarts_start_the_base_afresh_every_batch_of_rounds() -> None:
     wrapper, p = Restarts(Stub(), batch=3), problem(R=2, rounds=8)
     s = wrapper.init(p, rng())
@@ -408,7 +508,9 @@ def test_restarts_start_the_base_afresh_every_batch_of_rounds() -> None:
         s.t = t  # the runner's count of decisions
         if t == 4:
             wrapper.update(s, Feedback(np.array([0]), np.array([1]), np.array([1.0]), None, unique=True))
-        wrapper.select(s, None)
+        context = np.full((2, 1), float(t))
+        wrapper.select(s, context)
+        assert s.inner.log[-1][:3] == ("select", s.inner.t - 1, context)
         instances.append(s.inner)
     assert [i is instances[0] for i in instances] == [True, True, True, False, False, False, False, False]
     assert instances[3] is instances[5] and instances[6] is not instances[5] and instances[6] is instances[7]
@@ -453,23 +555,24 @@ def test_the_conservative_check_with_contexts_keeps_a_margin() -> None:
     """slack = margin + L_J - 0.9 U_0; the margin grows by L_J - 0.9 U_0 for the base's plays, by 0.1 L_0 for
     the default's."""
     wrapper = Conservative(Stub(), alpha=0.1)
-    s = wrapper.init(problem(R=4, K=2), rng())
+    s = wrapper.init(problem(R=5, K=2), rng())
     s.plays[:] = 50.0  # not read with contexts
-    s.margin[:] = [0.0, 0.2, 0.0, 1.0]
-    s.inner.given = (np.array([[0.3, 0.6], [0.3, 0.4], [-1.0, -np.inf], [0.5, 0.2]]),
-                     np.array([[0.5, 0.9], [0.5, 0.7], [0.8, 0.9], [1.0, 0.3]]))
+    s.margin[:] = [0.0, 0.2, 0.0, 1.0, 0.0]
+    s.inner.given = (np.array([[0.3, 0.6], [0.3, 0.4], [-1.0, -np.inf], [0.5, 0.2], [0.0, 0.5]]),
+                     np.array([[0.5, 0.9], [0.5, 0.7], [0.8, 0.9], [1.0, 0.3], [0.5, 0.6]]))
     s.inner.scores[:, 1] = 1.0  # the base wants arm 1 everywhere
-    context = np.ones((4, 2))
-    # 0.6 - 0.45 = 0.15; 0.2 + 0.4 - 0.45 = 0.15; 0 + 0 - 0.72 < 0; 1.0 + 0.2 - 0.9 = 0.3
-    assert wrapper.select(s, context).tolist() == [1, 1, 0, 1] and s.inner.log[0][2] is context
-    assert s.margin.tolist() == pytest.approx([0.15, 0.15, 0.0, 0.3], abs=1e-15)
-    assert s.plays.tolist() == [[50, 51], [50, 51], [51, 50], [50, 51]]
-    s.inner.given = (np.array([[0.3, 0.0], [0.3, 0.4], [0.2, 0.0], [0.5, 0.2]]),
-                     np.array([[0.5, 0.9], [0.5, 0.7], [0.8, 0.9], [1.0, 0.3]]))
+    context = np.ones((5, 2))
+    # 0.6 - 0.45 = 0.15; 0.2 + 0.4 - 0.45 = 0.15; 0 + 0 - 0.72 < 0; 1.0 + 0.2 - 0.9 = 0.3; 0.5 - 0.45 = 0.05
+    assert wrapper.select(s, context).tolist() == [1, 1, 0, 1, 1] and s.inner.log[0][2] is context
+    assert ("bounds", context) in s.inner.log
+    assert s.margin.tolist() == pytest.approx([0.15, 0.15, 0.0, 0.3, 0.05], abs=1e-15)
+    assert s.plays.tolist() == [[50, 51], [50, 51], [51, 50], [50, 51], [50, 51]]
+    s.inner.given = (np.array([[0.3, 0.0], [0.3, 0.4], [0.2, 0.0], [0.5, 0.2], [0.0, 0.5]]),
+                     np.array([[0.5, 0.9], [0.5, 0.7], [0.8, 0.9], [1.0, 0.3], [0.5, 0.6]]))
     s.inner.scores[3] = [1.0, 0.0]
     # 0.15 + 0 - 0.45 < 0: the default, margin + 0.03; 0.15 + 0.4 - 0.45 = 0.1; -0.72: default, + 0.02
-    assert wrapper.select(s, context).tolist() == [0, 1, 0, 0]
-    assert s.margin.tolist() == pytest.approx([0.18, 0.1, 0.02, 0.35], abs=1e-15)
+    assert wrapper.select(s, context).tolist() == [0, 1, 0, 0, 1]
+    assert s.margin.tolist() == pytest.approx([0.18, 0.1, 0.02, 0.35, 0.1], abs=1e-15)
 
 
 # --- statistics.py: rewriting the base's per-arm statistics -------------------------------------------------------
@@ -521,7 +624,8 @@ def test_discounting_shrinks_the_counts_and_sums_before_each_decision() -> None:
     s = wrapper.init(problem(R=2, K=2), rng())
     s.inner.counts[:], s.inner.sums[:] = [[4.0, 2.0], [1.0, 0.0]], [[2.0, 1.0], [0.5, 0.0]]
     s.inner.scores[:] = [[0, 1], [1, 0]]
-    assert wrapper.select(s, None).tolist() == [1, 0] and s.inner.t == 1
+    context = np.ones((2, 1))
+    assert wrapper.select(s, context).tolist() == [1, 0] and s.inner.t == 1 and s.inner.log[0][2] is context
     assert s.inner.log[0][3] == [[2.0, 1.0], [0.5, 0.0]]  # the base decided on the discounted counts
     assert s.inner.sums.tolist() == [[1.0, 0.5], [0.25, 0.0]]
     assert s.inner.touched == [(slice(None), slice(None))]
@@ -553,6 +657,7 @@ def test_robust_ucb_truncates_rewards_and_plays_the_truncated_mean_plus_its_widt
     assert upper[0].tolist() == pytest.approx([np.inf, mean + width[2], np.inf], rel=1e-14)
     assert lower[0].tolist() == pytest.approx([-np.inf, mean - width[2], -np.inf], rel=1e-14)
     assert wrapper.width(s, np.array([0.0, 2.0])).tolist() == pytest.approx([width[0], width[1]], rel=1e-14)
+    assert upper[1].tolist() == pytest.approx([np.inf, -0.3 + width[0], np.inf], rel=1e-14)  # one reward: tried
     s.inner.counts[1] = [1, 1, 2]
     s.inner.sums[1] = [0.9, 0.0, 1.0]
     s.inner.means[1] = [0.9, 0.0, 0.5]

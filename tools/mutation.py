@@ -24,6 +24,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -276,17 +277,20 @@ def run_module(module: str, tests: tuple[str, ...], where: Path, jobs: int, know
         if found:
             outcome.statuses[found[1]] = found[2].strip()
     prefix = module.removesuffix(".py").replace("/", ".") + "."
-    for name, entry in known.items():
-        if not name.startswith(prefix) or "." in name[len(prefix):]:
-            continue
+    listed = {name: entry for name, entry in known.items()
+              if name.startswith(prefix) and "." not in name[len(prefix):]}
+    shown = {name for name, status in outcome.statuses.items() if name in listed or status not in CAUGHT}
+    with ThreadPoolExecutor(max(jobs, 1)) as pool:  # one `mutmut show` each, a second or two apiece
+        lines = dict(zip(sorted(shown), pool.map(lambda name: changed_line(work, name), sorted(shown))))
+    for name, entry in listed.items():
         entry.used = True
-        if name in outcome.statuses and changed_line(work, name) == entry.line:
+        if name in outcome.statuses and lines[name] == entry.line:
             outcome.equivalent.append(name)
         else:
             outcome.stale.append(name)
     for name, status in sorted(outcome.statuses.items()):
         if status not in CAUGHT and name not in outcome.equivalent:
-            outcome.survivors.append((name, status, changed_line(work, name)))
+            outcome.survivors.append((name, status, lines[name]))
     return outcome
 
 
