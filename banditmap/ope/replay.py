@@ -71,6 +71,7 @@ class Layout:
 
     per_rep: set[str]
     nested: dict[str, Layout]
+    problems: tuple[str, ...] | None = None  # attributes holding a Problem, found on the first view
 
     def row_bytes(self, state: State) -> int:
         """Bytes of one repetition's rows of the state, its nested states included."""
@@ -103,6 +104,7 @@ class Learner:
         self.last = -1  # the last kept row
         self.created: dict[str, Array] = {}  # the broadcast views handed to the last `select`, by dotted path
         self.views: dict[str, State] = {}  # the nested state views handed to it, by dotted path
+        self.wide: dict[str, tuple[Array, Array]] = {}  # by dotted path: a state array and a long broadcast of it
         self.seconds = 0.0
 
     def view(self, m: int, first: int) -> State:
@@ -119,22 +121,32 @@ class Learner:
             if isinstance(value, np.ndarray) and value.dtype == np.uint64 and value.ndim == 1:
                 setattr(view, name, kernel_rng.split(value[0], positions))  # random streams: one per row
             elif isinstance(value, np.ndarray):
-                wide = np.broadcast_to(value, (m,) + value.shape[1:])
                 if self.copying:
-                    wide = wide.copy()
+                    wide = np.broadcast_to(value, (m,) + value.shape[1:]).copy()
                 else:
+                    wide = self._broadcast(path + name, value, m)
                     self.created[path + name] = wide
                 setattr(view, name, wide)
         for name, inner in layout.nested.items():
             nested = self._view(getattr(state, name), inner, m, f"{path}{name}.", positions)
             self.views[path + name] = nested
             setattr(view, name, nested)
-        for name, value in vars(state).items():
-            if isinstance(value, Problem):  # kept to start a base afresh: it must make m rows too
-                setattr(view, name, replace(value, reps=m))
+        if layout.problems is None:
+            layout.problems = tuple(name for name, value in vars(state).items() if isinstance(value, Problem))
+        for name in layout.problems:  # kept to start a base afresh: it must make m rows too
+            setattr(view, name, replace(getattr(state, name), reps=m))
         view.R = m
         view.aux = None
         return view
+
+    def _broadcast(self, key: str, value: Array, m: int) -> Array:
+        """A read-only view of `value` repeated over m rows: the first m rows of a longer broadcast kept while the
+        state holds the same array (in-place updates show through it), since making one costs more than a pick."""
+        kept = self.wide.get(key)
+        if kept is None or kept[0] is not value or len(kept[1]) < m:
+            kept = (value, np.broadcast_to(value, (max(m, MAX_SCORE_ROWS),) + value.shape[1:]))
+            self.wide[key] = kept
+        return kept[1][:m]
 
     def pick(self, m: int, contexts: Array | None, first: int, final: bool = False) -> tuple[State, Array]:
         """Picks for m rows from the current state, the first at row `first` of the log; `final` asks for the
