@@ -98,3 +98,18 @@ def test_poor_overlap_leaves_final_policies_to_the_direct_method(tmp_path: Path,
         assert final["ips"]["value"] is None and final["dr"]["value"] is None and final["snips"]["value"] is None
         assert final["dm"]["value"] is not None or not c["evaluable"]
     assert any(w.startswith("poor overlap: in ") for w in data["warnings"])
+
+
+def test_doubted_propensities_are_set_aside_unread(tmp_path: Path) -> None:
+    """With --estimate-propensities the logged column is not read: a value that would be refused (0) is no bar."""
+    full, _ = write(tmp_path, synthetic.LoggingPolicy("uniform"), rows=400)
+    lines = full.read_text().splitlines()
+    cells = lines[5].split(",")
+    cells[2] = "0"
+    lines[5] = ",".join(cells)
+    full.write_text("\n".join(lines) + "\n")
+    with pytest.raises(logs.BanditmapError, match="expected a propensity in"):
+        logs.read_logs(full)
+    with logs.read_logs(full, estimate_propensities=True) as store:
+        assert store.info.estimated and store.info.propensity_col == "propensity_score"
+        assert all((c.propensities > 0).all() for c in store.chunks())

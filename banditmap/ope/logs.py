@@ -218,7 +218,7 @@ def read_logs(path: Path, columns: Columns = Columns(), n_actions: int | None = 
     reader = reader_for(path)
     folder = tempfile.TemporaryDirectory(prefix="banditmap-replay-")
     try:
-        store = _first_pass(path, reader, columns, n_actions, chunk_rows, folder, seed)
+        store = _first_pass(path, reader, columns, n_actions, chunk_rows, folder, seed, estimate_propensities)
         if store.info.propensity_col is None or estimate_propensities:
             store = estimated(store)
         return store
@@ -304,10 +304,13 @@ class _Accumulator:
 
 
 def _first_pass(path: Path, reader: Reader, columns: Columns, n_actions: int | None, chunk_rows: int,
-                folder: tempfile.TemporaryDirectory[str], seed: int) -> LogStore:
+                folder: tempfile.TemporaryDirectory[str], seed: int, set_aside: bool = False) -> LogStore:
     source = str(path)
     hint: set[str] = set()  # columns seen to hold only numbers: the CSV reader parses those chunks faster
     resolved, batches = reader(path, columns, chunk_rows, hint)
+    logged_propensity = resolved.propensity
+    if set_aside:  # the logged propensities are doubted: not read, so not checked either
+        resolved.propensity = None
     actions = Labels("an action label", missing_words=True)
     positions = Labels("a position", missing_words=True)
     categorical: list[str] = []
@@ -357,7 +360,7 @@ def _first_pass(path: Path, reader: Reader, columns: Columns, n_actions: int | N
         projection = rng.standard_normal((raw_width, MAX_FEATURES - 1)) / np.sqrt(MAX_FEATURES - 1)
     info = LogInfo(
         path=source, rows=acc.rows, actions=labels, counts=tuple(int(c) for c in counts),
-        action_col=resolved.action, reward_col=resolved.reward, propensity_col=resolved.propensity,
+        action_col=resolved.action, reward_col=resolved.reward, propensity_col=logged_propensity,
         position_col=resolved.position, numeric=tuple(numeric), categorical=tuple(categorical),
         positions=position_labels, features=1 + (min(raw_width, MAX_FEATURES - 1)),
         projected=projection is not None, min_propensity=acc.min_propensity, near_zero=near_zero,
