@@ -305,6 +305,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"not a core module: {', '.join(unknown)}; expected one of {', '.join(MODULES)}")
+    if args.at is not None:  # fixed once: a branch or HEAD may move while the run goes on
+        done = subprocess.run(["git", "rev-parse", "--verify", f"{args.at}^{{commit}}"], cwd=ROOT,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            parser.error(f"--at {args.at}: not a commit")
+        args.at = done.stdout.strip()
     known = read_equivalent()
     where = args.keep or Path(tempfile.mkdtemp(prefix="banditmap-mutation-"))
     where.mkdir(parents=True, exist_ok=True)
