@@ -45,6 +45,7 @@ class Stream:
     def __init__(self, state: Any) -> None:
         self.state = int(state)
         self.paths: set[str] = set()  # which branches of the samplers were taken
+        self.spare = 0.0  # the uniform the last normal draw's word carries
 
     def bits(self) -> int:
         self.state = (self.state + GOLDEN) % M
@@ -62,6 +63,7 @@ class Stream:
             word = self.bits()
             layer, value = word & 127, (word >> 32) - (1 << 32 if word >> 63 else 0)
             x = value * float(rng.ZIG_W[layer])
+            self.spare = (((word >> 7) & 0x1FFFFFF) + 0.5) * 2.0**-25  # the accepted word's unused bits 7..31
             if abs(value) < rng.ZIG_K[layer]:
                 self.paths.add("normal: box")
                 return x
@@ -80,7 +82,8 @@ class Stream:
             self.paths.add("normal: rejected")
 
     def gamma(self, shape: float) -> float:
-        """Marsaglia & Tsang (2000): d = a - 1/3, c = 1/sqrt(9d), v = (1 + c x)^3, boosted by U^(1/a) below 1."""
+        """Marsaglia & Tsang (2000): d = a - 1/3, c = 1/sqrt(9d), v = (1 + c x)^3, boosted by U^(1/a) below 1; the
+        acceptance test's uniform from bits 7..31 of the normal's word."""
         boost = 1.0
         if shape < 1:
             boost = (1.0 - self.uniform()) ** (1 / shape)
@@ -94,7 +97,7 @@ class Stream:
                 self.paths.add("gamma: v <= 0")
                 continue
             v = v**3
-            u = 1.0 - self.uniform()
+            u = self.spare  # the uniform of the normal's word
             if u < 1 - 0.0331 * x**4:
                 self.paths.add("gamma: squeeze")
                 return d * v * boost
@@ -585,6 +588,30 @@ def test_thompson_beta_and_gaussian_replayed() -> None:
         assert pick == int(np.argmax(draws))
         picks.add(pick)
     assert picks == {0, 1, 2}
+
+
+def test_thompson_beta_keeps_each_arms_gamma_constants_until_its_counts_change() -> None:
+    # with 2K + 2 scratch columns the draws are the uncached ones (same stream), c = 1 / sqrt(9 d) kept per arm
+    s, plain = states(30), states(30)
+    counts, sums = np.array([[4.0, 10, 0]] * 30), np.array([[3.0, 4, 0]] * 30)
+    means = np.zeros((30, 3))
+    kept = np.zeros((30, 8))
+    for r in range(30):
+        ref = Stream(plain[r])
+        draws = [ref.beta(2.0 + w, 0.5 + n - w) for n, w in zip([4, 10, 0], [3, 4, 0])]
+        arm = arms.choose_thompson_beta(np.array([2.0, 0.5]), counts, sums, means, kept, s, r, 0, 10)
+        assert arm == int(np.argmax(draws)) and int(s[r]) == ref.state
+    c = lambda shape: 1 / math.sqrt(9 * (shape - 1 / 3))  # noqa: E731
+    # arm 2's failure shape 0.5 is below 1: drawn without constants (boosted), none kept
+    assert kept[0].tolist() == [c(5.0), c(6.0), 0.0, 0.0, 0.0, c(1.5), c(6.5), 0.0]
+    kept[0, 0] = 0.25  # a kept constant is used as it is ...
+    before = int(s[0])
+    arms.choose_thompson_beta(np.array([2.0, 0.5]), counts, sums, means, kept, s, 0, 0, 10)
+    assert kept[0, 0] == 0.25 and int(s[0]) != before
+    arms.learn_thompson_beta(np.array([2.0, 0.5]), counts, sums, means, kept, s, 0, 0, 1.0)  # ... until it learns
+    assert kept[0, 0] == -1.0 and kept[0, 1] == c(6.0)
+    arms.choose_thompson_beta(np.array([2.0, 0.5]), counts, sums, means, kept, s, 0, 0, 10)
+    assert kept[0, 0] == pytest.approx(c(2.0 + sums[0, 0])) and kept[0, 5] == pytest.approx(c(0.5 + 5 - sums[0, 0]))
 
 
 def test_a_reward_counts_as_a_success_with_its_probability() -> None:

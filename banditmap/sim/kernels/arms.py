@@ -275,10 +275,22 @@ def choose_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
 def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                          scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: alpha0, beta0. A largest draw from each arm's Beta(alpha0 + successes, beta0 + failures) (Thompson
-    1933; Agrawal & Goyal 2012)."""
+    1933; Agrawal & Goyal 2012), as X / (X + Y) of two Gamma draws. With a scratch of 2K + 2 columns, each arm's
+    c = 1 / sqrt(9 d) of both Gamma shapes (at least 1) is kept until its counts change (scratch[r, k] and
+    scratch[r, K + 2 + k]; 0 or -1: stale), the same draws without a square root and a division each."""
+    K = counts.shape[1]
+    cached = scratch.shape[1] >= 2 * K + 2
     best, pick, ties = -np.inf, -1, 0
-    for k in range(counts.shape[1]):
-        score = rng.beta(draws, r, params[0] + sums[r, k], params[1] + counts[r, k] - sums[r, k])
+    for k in range(K):
+        a, b = params[0] + sums[r, k], params[1] + counts[r, k] - sums[r, k]
+        if cached and a >= 1.0 and b >= 1.0:
+            if scratch[r, k] <= 0.0:
+                scratch[r, k] = 1.0 / math.sqrt(9.0 * (a - 1.0 / 3.0))
+                scratch[r, K + 2 + k] = 1.0 / math.sqrt(9.0 * (b - 1.0 / 3.0))
+            x = rng.gamma_from(draws, r, a - 1.0 / 3.0, scratch[r, k])
+            score = x / (x + rng.gamma_from(draws, r, b - 1.0 / 3.0, scratch[r, K + 2 + k]))
+        else:
+            score = rng.beta(draws, r, a, b)
         best, pick, ties = consider(score, k, best, pick, ties, draws, r)
     return pick
 
@@ -289,6 +301,14 @@ def learn_bernoulli_trial(params: np.ndarray, counts: np.ndarray, sums: np.ndarr
     """A reward in [0, 1] counts as a success with that probability (exact for 0/1 rewards; Agrawal & Goyal 2012)."""
     success = 1.0 if rng.uniform(draws, r) < min(max(reward, 0.0), 1.0) else 0.0
     learn_counts(params, counts, sums, means, scratch, draws, r, arm, success)
+
+
+@njit(cache=True)
+def learn_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                        scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """A Bernoulli trial (learn_bernoulli_trial); the arm's kept Gamma constants are stale."""
+    learn_bernoulli_trial(params, counts, sums, means, scratch, draws, r, arm, reward)
+    scratch[r, arm] = -1.0
 
 
 @njit(cache=True)

@@ -162,9 +162,15 @@ class Kernel(Counting[KernelStats]):
         width above K + 1 gives a note on each decision, which comes back with its observation as aux)."""
         return problem.n_arms + 1
 
+    def start(self, problem: Problem) -> Array:
+        """A repetition's scratch row (width(problem),) before the first round: zeros, or facts of the problem a
+        policy's kernels read (e.g. the delay distribution)."""
+        return np.zeros(self.width(problem))
+
     def init(self, problem: Problem, rng: np.random.Generator) -> KernelStats:
         draws = states_from(rng, problem.reps)  # first, so that the compiled race draws the same streams
-        return arm_stats(problem, rng, KernelStats, draws=draws, scratch=np.zeros((problem.reps, self.width(problem))))
+        scratch = np.tile(self.start(problem), (problem.reps, 1))
+        return arm_stats(problem, rng, KernelStats, draws=draws, scratch=scratch)
 
     def select(self, s: KernelStats, context: Array | None) -> Array:
         from banditmap.sim.kernels import arms
@@ -262,9 +268,13 @@ class ThompsonBeta(Kernel):
     """Beta-Bernoulli posterior per arm; a reward in [0, 1] counts as a success with that probability."""
 
     choose: ClassVar[str] = "choose_thompson_beta"
-    learn: ClassVar[str] = "learn_bernoulli_trial"
+    learn: ClassVar[str] = "learn_thompson_beta"
     alpha0: float = hyperparameter(1.0, SCALE)
     beta0: float = hyperparameter(1.0, SCALE)
+
+    def width(self, problem: Problem) -> int:
+        """Each arm's Gamma constants for its successes (:K) and failures (K + 2 on), kept between draws."""
+        return 2 * problem.n_arms + 2
 
 
 @register("thompson-gaussian")
