@@ -41,8 +41,8 @@ NoTimings = Annotated[bool, typer.Option("--no-timings", help="Leave wall-clock 
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, max=64, help="Parallel processes (0 = one per core); "
                                    "with --engine dask, the workers of a cluster started here.")]
 EngineKind = Annotated[str, typer.Option("--engine", metavar="local|dask",
-                                         help="Where runs go: local processes, or a Dask cluster (needs "
-                                              "banditmap[dask]). Results are the same on either.")]
+                                         help="Where runs go: local processes, or a Dask cluster (needs the "
+                                              "optional dask extra). Results are the same on either.")]
 Scheduler = Annotated[Optional[str], typer.Option("--scheduler", metavar="tcp://HOST:PORT",
                                                   help="The Dask scheduler for --engine dask (default: "
                                                        "$BANDITMAP_DASK_SCHEDULER, else a cluster started here).")]
