@@ -60,8 +60,9 @@ def refuse_two(x: int) -> int:
 def cluster() -> Iterator[str]:
     distributed = pytest.importorskip("distributed")
     import dask
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as local:
+    no_retries = dask.config.set({"distributed.scheduler.allowed-failures": 0})  # a killed worker's task fails
+    with no_retries, distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                              dashboard_address=None) as local:
         yield local.scheduler_address
 
 
