@@ -19,7 +19,7 @@ from banditmap.executor import Engine, TaskFailed, engine_from_options, fan_out
 
 RACE = ["bench", "--usecase", "homepage-banner", "--rounds", "300", "--reps", "6", "--seed", "11", "--no-timings",
         "--format", "json"]
-RACED = ["--algorithms", "thompson-beta,discounted-ts"]  # a compiled kernel and a step-by-step policy
+RACED = ["--algorithms", "thompson-beta,ucb1+sliding-window"]  # a compiled kernel and a step-by-step composition
 
 
 def invoke(*args: str) -> Any:
@@ -174,13 +174,20 @@ def test_the_scheduler_also_comes_from_the_environment(cluster: str, monkeypatch
 
 
 def test_a_race_on_dask_is_bit_identical_to_the_local_run(cluster: str) -> None:
-    """A compiled kernel, a step-by-step policy and the baseline all go to the cluster. (Local processes against
-    this process: tests/test_bench_cli.py.)"""
+    """A compiled kernel, a step-by-step composition and the baseline all go to the cluster. (Local processes
+    against this process: tests/test_bench_cli.py.)"""
+    from banditmap.sim import compiled
+    from banditmap.sim.adapters import build_wrapper
+    from banditmap.sim.policies import REGISTRY
+    from banditmap.sim.problem import problem_from_answers
+    problem = problem_from_answers({"n_actions": 6}, rounds=300, reps=6)
+    wrapped = build_wrapper("sliding-window", REGISTRY["ucb1"](), {}, "test")
+    assert compiled.covers(REGISTRY["thompson-beta"](), problem) and not compiled.covers(wrapped, problem)
     local = invoke(*RACE, *RACED, "--jobs", "1")
     dask = invoke(*RACE, *RACED, "--engine", "dask", "--scheduler", cluster)
     assert local.exit_code == 0 and dask.exit_code == 0, local.output + dask.output
     assert dask.output == local.output
-    assert [a["id"] for a in json.loads(local.output)["algorithms"]] == ["thompson-beta", "discounted-ts",
+    assert [a["id"] for a in json.loads(local.output)["algorithms"]] == ["thompson-beta", "ucb1+sliding-window",
                                                                          "uniform-random"]
 
 
@@ -196,8 +203,8 @@ def test_a_sweep_on_dask_is_bit_identical_to_the_local_run(cluster: str) -> None
 
 
 def test_a_task_that_kills_its_dask_worker_is_named(cluster: str) -> None:
-    """The cluster allows no retries, so the first death is final (last in this module: the nanny restarts the
-    worker meanwhile)."""
+    """The cluster allows no retries, so the first death is final (the last test on the cluster: its nanny
+    restarts the worker meanwhile)."""
     seen: dict[int, int] = {}
     with pytest.raises(BanditmapError, match=r"^--scheduler: task 4 of 4 \(3\) was lost: its worker died each "
                                              r"time it ran it"):
