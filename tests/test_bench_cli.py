@@ -112,6 +112,8 @@ def test_runs_in_local_processes_report_progress_as_they_go_and_match_this_proce
     problem = problem_from_answers({"n_actions": 4, "feedback": "pairwise"}, rounds=300, reps=3)
     assert problem.kind == "dueling"
     entrants = [RunSpec(i, i, REGISTRY[i]()) for i in ("rucb", "double-ts")]
+    from banditmap.sim import compiled
+    assert not any(compiled.covers(s.policy, problem) for s in entrants), "pick policies without a kernel"
     heard: list[tuple[str, int, int]] = []
     pooled = run_all(entrants, problem, 5, Engine(jobs=2), lambda *message: heard.append(message), ["a", "b"])
     here = run_all(entrants, problem, 5, Engine(jobs=1))
