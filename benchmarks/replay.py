@@ -39,17 +39,21 @@ def main() -> None:
         subprocess.run(banditmap_cmd() + ["make-logs", str(log), "--rows", str(args.rows), "--logging", args.logging,
                                           *profile], check=True, stderr=subprocess.DEVNULL)
         made = time.perf_counter() - started
+        made_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        made_cpu = made_usage.ru_utime + made_usage.ru_stime
         size = log.stat().st_size
         started = time.perf_counter()
         done = subprocess.run(banditmap_cmd() + ["replay", str(log), "--algorithms", args.algorithms,
                                                  "--format", "json"], check=True, capture_output=True, text=True)
         seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB -> MiB (Linux)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # make-logs and replay, both finished
+    peak = children.ru_maxrss / 1024  # KiB -> MiB (Linux)
+    cpu = children.ru_utime + children.ru_stime - made_cpu  # replay's CPU time: steadier than wall time under load
     data = json.loads(done.stdout)
     print(f"log: {args.rows:,} rows, {args.actions} actions, {args.features} features, {args.logging} logging, "
           f"{size / 2**20:.0f} MiB of CSV (written in {made:.1f} s)")
     print(f"replay of {len(data['candidates'])} policies ({args.algorithms} + uniform baseline): {seconds:.1f} s wall, "
-          f"{args.rows / seconds:,.0f} rows/s, peak memory {peak:.0f} MiB")
+          f"{args.rows / seconds:,.0f} rows/s, {cpu:.1f} s CPU, peak memory {peak:.0f} MiB")
     for c in data["candidates"]:
         replayed = "-" if c["replayed"] is None else f"{c['replayed']['value']:.4f}"
         final = c["final_policy"] and c["final_policy"]["dr"]["value"]
