@@ -614,6 +614,52 @@ def test_thompson_beta_keeps_each_arms_gamma_constants_until_its_counts_change()
     assert kept[0, 0] == pytest.approx(c(2.0 + sums[0, 0])) and kept[0, 5] == pytest.approx(c(0.5 + 5 - sums[0, 0]))
 
 
+def test_forgetting_queued_and_weighted_kernels_by_hand() -> None:
+    from banditmap.sim.kernels import policies as kernels
+    s = states(1)
+    counts, sums, means = np.array([[4.0, 2.0, 0.0]]), np.array([[2.0, 1.5, 0.0]]), np.zeros((1, 3))
+    # discounting: counts and sums times gamma, then the untried arm (count below 1e-6) first
+    assert kernels.choose_discounted_ucb(np.array([0.5, 0.6]), counts, sums, means, np.zeros((1, 4)), s, 0, 0, 9) == 2
+    assert counts.tolist() == [[2.0, 1.0, 0.0]] and sums.tolist() == [[1.0, 0.75, 0.0]]
+    counts[0, 2], sums[0, 2] = 1.0, 0.1  # mean + 2 sqrt(c log n / n_a), n = 4 counts, discounted by 0.5 first
+    bonus = lambda n: 2 * math.sqrt(0.6 * math.log(2.0) / n)  # noqa: E731
+    scores = [0.5 + bonus(1.0), 0.75 + bonus(0.5), 0.1 + bonus(0.5)]
+    pick = kernels.choose_discounted_ucb(np.array([0.5, 0.6]), counts, sums, means, np.zeros((1, 4)), s, 0, 0, 9)
+    assert pick == int(np.argmax(scores))
+    # a window of 2 observations: the third pushes out the first
+    counts, sums, means = np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((1, 2))
+    ring = np.zeros((1, 2 + 3 + 4))
+    for arm, reward in ((0, 1.0), (1, 0.5), (1, 0.25)):
+        kernels.learn_sliding_window(np.array([2.0, 0.6]), counts, sums, means, ring, s, 0, arm, reward)
+    assert counts.tolist() == [[0.0, 2.0]] and sums.tolist() == [[0.0, 0.75]] and means.tolist() == [[0.0, 0.375]]
+    assert ring[0, 4:].tolist() == [1.0, 2.0, 2.0, 0.25, 0.5]  # the cursor, the slots' arms + 1, their rewards
+    assert kernels.choose_sliding_window_ucb(np.array([2.0, 0.6]), counts, sums, means, ring, s, 0, 3, 9) == 0
+    # Q-PAQ: rewards wait in their arm's queue, oldest first, and are handed to UCB1 when it asks for the arm
+    K = 2
+    counts, sums, means = np.array([[1000.0, 1.0]]), np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]])
+    queues = np.zeros((1, 3 * K + 4 + 2 * 3))
+    for reward in (0.0, 1.0, 0.5, 0.25):  # the fourth finds the 3 slots taken: learnt at once
+        kernels.learn_queued(np.array([2.0]), counts, sums, means, queues, s, 0, 1, reward)
+    assert counts.tolist() == [[1000.0, 2.0]] and sums.tolist() == [[0.0, 1.25]]
+    arm = kernels.choose_queued_ucb(np.array([2.0]), counts, sums, means, queues, s, 0, 0, 9)
+    assert arm == 1 and counts.tolist() == [[1000.0, 5.0]] and sums.tolist() == [[0.0, 2.75]]  # three handed over
+    assert queues[0, K + 2:3 * K + 4].tolist() == [0.0, 0.0, 0.0, 0.0, 3.0, 3.0]  # empty; slot 3 freed last
+    # EXP3-IX: an arm by its weight; its probability is the note; the loss (1 - r) / (p + gamma) times eta
+    weights = np.zeros((1, 2 * K + 4))
+    weights[0, K + 4:] = [0.0, math.log(3.0)]
+    ref = Stream(s[0])
+    expected = 0 if ref.uniform() * 4.0 < 1.0 else 1
+    arm = kernels.choose_exp3_ix(np.array([0.5, 0.1]), counts, sums, means, weights, s, 0, 0, 100)
+    assert arm == expected and weights[0, K + 1] == pytest.approx([0.25, 0.75][arm])
+    assert weights[0, K + 2:K + 4].tolist() == [0.5, 0.1]
+    kernels.learn_exp3_ix(np.array([0.5, 0.1]), counts, sums, means, weights, s, 0, arm, 0.2)
+    assert weights[0, K + 4 + arm] == pytest.approx([0.0, math.log(3.0)][arm] - 0.5 * 0.8 / ([0.25, 0.75][arm] + 0.1))
+    tuned = np.zeros((1, 2 * K + 4))
+    kernels.choose_exp3_ix(np.array([0.0, 0.0]), counts, sums, means, tuned, s, 0, 0, 100)
+    eta = math.sqrt(2 * math.log(2) / (2 * 100))
+    assert tuned[0, K + 2:K + 4].tolist() == pytest.approx([eta, eta / 2], rel=1e-12)
+
+
 def test_a_reward_counts_as_a_success_with_its_probability() -> None:
     s = states(2)
     ref = Stream(s[1])
@@ -634,7 +680,7 @@ def race(choose_name: str, learn_name: str, params: list[float], R: int, K: int,
     points = np.arange(1, T + 1) if points is None else np.asarray(points)
     out = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R), np.zeros(R))
     arms.make_race(choose_name, learn_name)(np.array(params, float), states(R, 1), states(R, 2), states(R, 3), K,
-                                             K + 1, T, reward, dynamics, feedback, 2.0, 2, safety, 0.1,
+                                             np.zeros(K + 1), T, reward, dynamics, feedback, 2.0, 2, safety, 0.1,
                                              points.astype(np.int64), *out)
     return out
 

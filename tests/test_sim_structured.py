@@ -11,6 +11,7 @@ import pytest
 from banditmap.sim import environments as envs
 from banditmap.sim import oracles
 from banditmap.sim.policies import build
+from banditmap.sim.policies.delayed import conversion_books
 from banditmap.sim.problem import Problem, problem_from_answers
 from banditmap.sim.runner import Pending, RunSpec, deliver, run
 from banditmap.sim.kernels.rng import states_from
@@ -186,9 +187,11 @@ def test_delayed_conversions_estimate_is_not_biased_by_pending_conversions() -> 
         due = pending.due(t + 1)
         if due is not None:
             policy.update(state, due)
-    revealed = state.old * (1 - state.q ** state.window) + state.in_window - state.decay
-    corrected = state.conversions.sum() / revealed.sum()
-    naive = state.conversions.sum() / state.counts.sum()
+    books = conversion_books(state)
+    assert books["q"].tolist() == [0.999] * 20 and books["q_window"][0] == pytest.approx(0.999 ** 5000)
+    revealed = books["old"] * (1 - books["q_window"][:, None]) + books["in_window"] - books["decay"]
+    corrected = state.sums.sum() / revealed.sum()
+    naive = state.sums.sum() / state.counts.sum()
     assert abs(corrected - 0.5) < 0.03
     assert naive < 0.4
 

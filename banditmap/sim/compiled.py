@@ -39,7 +39,7 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         shape: tuple[Any, ...] = (K, problem.n_features, float(policy.l2))
         race = linear.make_race(policy.choose, "learn_ridge")
     else:
-        shape = (K, policy.width(problem))
+        shape = (K, policy.start(problem))
         race = arms.make_race(policy.choose, policy.learn)
     env, delays, draws = (rng.states_from(generator, R) for generator in streams)
     curve, final, tail, optimal, below = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R),

@@ -201,3 +201,60 @@ def learn_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
     loss = (1.0 - min(max(reward, 0.0), 1.0)) / (scratch[r, K + 1] + scratch[r, K + 3])
     scratch[r, K + 4 + arm] -= scratch[r, K + 2] * loss
     learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
+
+
+# Delayed conversions: scratch[r, K + 1] the note (the round of the play), [K + 2] the decisions made, [K + 3] q,
+# [K + 4] q^window, [K + 5] q^(window + 1) (set by the policy's start row), then per arm the plays within the
+# window, the sum of q^age over them and the older plays (K each), then a ring of the last plays' arm + 1 (0:
+# none), as long as the window or the run.
+
+@njit(cache=True)
+def choose_delayed_conversions(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                               scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: window. Vernade, Cappe & Perchet (2017): a largest min(rate, 1) + sqrt(2 n log t) / revealed, n
+    the arm's plays, revealed = old (1 - q^window) + in window - decay the plays' expected share revealed, rate
+    the conversions in time over it; an arm never played first. The play is counted when made, every play ages
+    by a round, and the play `window` rounds ago leaves the window."""
+    K = counts.shape[1]
+    q, q_window, q_after = scratch[r, K + 3], scratch[r, K + 4], scratch[r, K + 5]
+    in_window, decay, old = K + 6, 2 * K + 6, 3 * K + 6
+    ring = 4 * K + 6
+    log_t = math.log(max(t, 2))
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(K):
+        revealed = max(scratch[r, old + k] * (1.0 - q_window) + scratch[r, in_window + k] - scratch[r, decay + k],
+                       1e-9)
+        plays = scratch[r, in_window + k] + scratch[r, old + k]
+        score = np.inf
+        if counts[r, k] != 0.0:
+            score = min(sums[r, k] / revealed, 1.0) + math.sqrt(2.0 * plays * log_t) / revealed
+        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+    counts[r, pick] += 1.0
+    means[r, pick] = sums[r, pick] / counts[r, pick]
+    for k in range(K):
+        scratch[r, decay + k] *= q
+    slot = ring + t % (scratch.shape[1] - ring)
+    leaving = int(scratch[r, slot]) - 1
+    if leaving >= 0:
+        scratch[r, in_window + leaving] -= 1.0
+        scratch[r, decay + leaving] -= q_after
+        scratch[r, old + leaving] += 1.0
+    for k in range(K):
+        scratch[r, decay + k] = max(scratch[r, decay + k], 0.0)
+    scratch[r, slot] = pick + 1.0
+    scratch[r, in_window + pick] += 1.0
+    scratch[r, decay + pick] += q
+    scratch[r, K + 1] = t
+    scratch[r, K + 2] = t + 1.0
+    return pick
+
+
+@njit(cache=True)
+def learn_conversions(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                      scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """A conversion (reward > 0) of a play at most `window` rounds before the decisions made so far counts; the
+    play itself was counted when made."""
+    K = counts.shape[1]
+    if reward > 0.0 and scratch[r, K + 2] - scratch[r, K + 1] <= params[0]:
+        sums[r, arm] += 1.0
+        means[r, arm] = sums[r, arm] / counts[r, arm]

@@ -9,8 +9,8 @@ from typing import ClassVar, TypedDict
 
 import numpy as np
 
-from banditmap.sim.policies.base import WIDTH, Array, Feedback, State, argmax_random, hyperparameter, register, whole
-from banditmap.sim.policies.mab import ArmStats, Counting, Kernel, arm_stats, untried_first
+from banditmap.sim.policies.base import WIDTH, Array, State, hyperparameter, register, whole
+from banditmap.sim.policies.mab import Kernel, KernelStats
 from banditmap.sim.problem import Problem
 
 
@@ -78,68 +78,40 @@ class QueuedUCB(Kernel):
         return 3 * problem.n_arms + 4 + 2 * min(QUEUE_SLOTS, max(problem.rounds, 1))
 
 
-@dataclass(kw_only=True)
-class Conversions(ArmStats):
-    q: float = 0.0  # the probability that a conversion is still on its way one more round: 1 - 1 / mean delay
-    window: int = 1
-    recent: Array  # (R, window) ring of the last plays
-    in_window: Array  # (R, K) plays at most `window` rounds old
-    decay: Array  # (R, K) sum of q ** age over those plays
-    old: Array  # (R, K) older plays
-    conversions: Array  # (R, K) conversions that arrived within the window
-
-
 @register("delayed-conversions-ucb")
 @dataclass(frozen=True)
-class DelayedConversionsUCB(Counting[Conversions]):
+class DelayedConversionsUCB(Kernel):
     """The windowed estimator of Vernade, Cappe and Perchet (2017) with a UCB on it. Only conversions are ever
     seen (a failure is never reported), late by a delay with a known (here geometric) distribution, and those
     later than `window` rounds are discarded. A play s rounds ago has been revealed with probability
     tau(min(s, window)), so conversions / sum of tau over plays estimates the conversion rate without the
-    downward bias of counting pending conversions as failures; the bonus is Hoeffding's on that sum."""
+    downward bias of counting pending conversions as failures; the bonus is Hoeffding's on that sum. Its counts
+    are plays, its sums the conversions in time; its kernels (sim/kernels/policies.py) keep the rest in the
+    scratch row (`conversion_books` reads it), and the round of each play travels with its feedback."""
 
     offers: ClassVar[frozenset[str]] = frozenset()  # its counts are plays and its means are re-weighted estimates
+    choose: ClassVar[str] = "choose_delayed_conversions"
+    learn: ClassVar[str] = "learn_conversions"
     window: int = hyperparameter(1000, whole(1, 10_000_000))
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> Conversions:
-        R, K = problem.reps, problem.n_arms
+    def width(self, problem: Problem) -> int:
+        """The decisions made, q and two of its powers, the plays in the window, their decay and the older plays
+        per arm, and a ring of the last plays (no longer than the run)."""
+        return 4 * problem.n_arms + 6 + min(self.window, problem.rounds)
+
+    def start(self, problem: Problem) -> Array:
+        """q, the probability that a conversion is still on its way one more round (1 - 1 / mean delay; 0 when
+        feedback is not delayed), and q^window and q^(window + 1)."""
+        row = super().start(problem)
+        K = problem.n_arms
         q = 1.0 - 1.0 / problem.mean_delay if problem.delay == "delayed" else 0.0
-        zeros = np.zeros((R, K))
-        return arm_stats(problem, rng, Conversions, q=q, window=self.window,
-                         recent=np.full((R, min(self.window, problem.rounds)), -1, dtype=np.int64),
-                         in_window=zeros.copy(),
-                         decay=zeros.copy(), old=zeros.copy(), conversions=zeros.copy())
+        row[K + 3:K + 6] = q, q ** self.window, q ** (self.window + 1)
+        return row
 
-    def select(self, s: Conversions, context: Array | None) -> Array:
-        rows = np.arange(s.R)
-        plays = s.in_window + s.old
-        revealed = s.old * (1 - s.q ** s.window) + s.in_window - s.decay  # expected share of plays revealed
-        rate = s.conversions / np.maximum(revealed, 1e-9)
-        t = max(s.t, 2)
-        bonus = np.sqrt(2 * plays * np.log(t)) / np.maximum(revealed, 1e-9)
-        scores = np.minimum(rate, 1.0) + bonus
-        choice = argmax_random(untried_first(s, scores), s.rng)
-        s.counts[rows, choice] += 1  # plays, counted when made: conversions may never come
-        s.means[rows, choice] = s.conversions[rows, choice] / s.counts[rows, choice]
-        # age every play by one round, let the play `window` rounds ago leave the window, and add this one
-        s.decay *= s.q
-        slot = s.t % s.recent.shape[1]  # the ring is no longer than the run: a window past it never fills
-        leaving = s.recent[:, slot]
-        gone = np.flatnonzero(leaving >= 0)
-        s.in_window[gone, leaving[gone]] -= 1
-        s.decay[gone, leaving[gone]] -= s.q ** (s.window + 1)
-        s.old[gone, leaving[gone]] += 1
-        np.maximum(s.decay, 0.0, out=s.decay)
-        s.recent[:, slot] = choice
-        s.in_window[rows, choice] += 1
-        s.decay[rows, choice] += s.q
-        s.aux = np.full(s.R, s.t)  # the round of the play, returned with its feedback
-        return choice
 
-    def update(self, s: Conversions, feedback: Feedback) -> None:
-        assert feedback.aux is not None
-        converted = (feedback.observed > 0) & (s.t - feedback.aux <= s.window)
-        index = (feedback.reps[converted], feedback.actions[converted])
-        np.add.at(s.conversions, index, 1.0)
-        s.sums = s.conversions
-        s.means[index] = s.conversions[index] / s.counts[index]  # played, so counted: at least 1
+def conversion_books(s: KernelStats) -> dict[str, Array]:
+    """What the conversions kernels keep in a state's scratch: q (R,), and per arm (R, K) the plays within the
+    window, the sum of q^age over them, and the older plays."""
+    K = s.K
+    return {"q": s.scratch[:, K + 3], "q_window": s.scratch[:, K + 4], "in_window": s.scratch[:, K + 6:2 * K + 6],
+            "decay": s.scratch[:, 2 * K + 6:3 * K + 6], "old": s.scratch[:, 3 * K + 6:4 * K + 6]}
