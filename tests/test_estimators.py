@@ -268,3 +268,20 @@ def test_hull_holds_both_intervals_around_the_first_value() -> None:
     assert hull(a, b) == Estimate(0.5, 0.3, 0.6) and hull(b, a) == Estimate(0.7, 0.3, 0.6)
     assert hull(a, UNKNOWN) == a
     assert hull(Estimate(0.5, float("nan"), float("nan")), b) == Estimate(0.5, 0.3, 0.55)
+
+
+def test_the_estimators_sums_merge_across_partitions() -> None:
+    rng = np.random.default_rng(0)
+    rows = np.arange(1000)
+    actions, rewards, contexts = rng.integers(0, 3, 1000), rng.random(1000), rng.standard_normal((1000, 2))
+    whole, parts = RewardModel(3, 2, 0.5, 0, 1), [RewardModel(3, 2, 0.5, 0, 1) for _ in range(2)]
+    whole.add(rows, actions, rewards, contexts)
+    sums, halves = BlockSums(10, ("r",)), [BlockSums(10, ("r",)) for _ in range(2)]
+    sums.add("r", block_of(rows, 1000, 10), rewards)
+    for part, half, pick in zip(parts, halves, (rows < 400, rows >= 400)):
+        part.add(rows[pick], actions[pick], rewards[pick], contexts[pick])
+        half.add("r", block_of(rows[pick], 1000, 10), rewards[pick])
+    parts[0].merge(parts[1])
+    halves[0].merge(halves[1])
+    assert np.allclose(parts[0].gram, whole.gram) and np.allclose(parts[0].target, whole.target)
+    assert np.allclose(halves[0].sums["r"], sums.sums["r"])

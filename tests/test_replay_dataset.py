@@ -1,6 +1,6 @@
 """Parquet datasets (a folder of part files, as Spark and Dask write them) read lazily file by file: the same
-chunks, and the same replay, as the single file they were cut from; bad values named by file and row; and the
-estimators' sums merge across partitions to what one pass over the whole log gathers."""
+chunks, and the same replay, as the single file they were cut from; bad values named by file and row (the
+estimators' sums merging across partitions is tested in test_estimators.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 from banditmap.cli.app import app
 from banditmap.errors import BanditmapError
 from banditmap.ope import logs, synthetic
-from banditmap.ope.estimators import BlockSums, RewardModel, block_of
 
 pq = pytest.importorskip("pyarrow.parquet")
 
@@ -83,19 +82,3 @@ def test_a_file_without_a_column_and_an_empty_folder_are_refused(tmp_path: Path)
     with pytest.raises(BanditmapError, match="a folder without data files"):
         logs.read_logs(empty)
 
-
-def test_the_estimators_sums_merge_across_partitions() -> None:
-    rng = np.random.default_rng(0)
-    rows = np.arange(1000)
-    actions, rewards, contexts = rng.integers(0, 3, 1000), rng.random(1000), rng.standard_normal((1000, 2))
-    whole, parts = RewardModel(3, 2, 0.5, 0, 1), [RewardModel(3, 2, 0.5, 0, 1) for _ in range(2)]
-    whole.add(rows, actions, rewards, contexts)
-    sums, halves = BlockSums(10, ("r",)), [BlockSums(10, ("r",)) for _ in range(2)]
-    sums.add("r", block_of(rows, 1000, 10), rewards)
-    for part, half, pick in zip(parts, halves, (rows < 400, rows >= 400)):
-        part.add(rows[pick], actions[pick], rewards[pick], contexts[pick])
-        half.add("r", block_of(rows[pick], 1000, 10), rewards[pick])
-    parts[0].merge(parts[1])
-    halves[0].merge(halves[1])
-    assert np.allclose(parts[0].gram, whole.gram) and np.allclose(parts[0].target, whole.target)
-    assert np.allclose(halves[0].sums["r"], sums.sums["r"])
