@@ -10,6 +10,7 @@ Run: python benchmarks/simulator.py [--skip-usecases] [--mabwiser-decisions 3000
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -51,6 +52,37 @@ def usecase_times() -> None:
                 flag = (" (targets: first < 30 s, again < 2 s)" if times[0] < 30 and times[1] < 2
                         else " (OVER a target: first < 30 s, again < 2 s)")
             print(f"  {usecase.id:24s} {times[0]:8.2f} s {times[1]:6.2f} s  {status}{flag}")
+            if proc.returncode == 0 and times[1] >= 2:
+                print(f"  {'':24s} slowest: {slowest(json.loads(proc.stdout))}")
+
+
+def slowest(result: dict) -> str:  # type: ignore[type-arg]
+    """The candidates of a raced use case that took longest, with their seconds and whether they raced compiled
+    (a policy with kernels on a problem the whole-race kernel covers) or in the step-by-step loop."""
+    from banditmap.sim import compiled
+    from banditmap.sim.problem import Problem
+    problem = Problem(**{**result["problem"], "notes": tuple(result["problem"]["notes"])})
+    decisions = problem.rounds * problem.reps
+    spent = sorted(result["timing"]["us_per_decision"].items(), key=lambda item: -item[1])[:3]
+    parts = []
+    for algorithm, us in spent:
+        try:
+            policy = compose_policy(algorithm)
+            how = "compiled" if compiled.covers(policy, problem) else "loop"
+        except Exception:  # an id this benchmark cannot rebuild: say so rather than guess
+            how = "?"
+        parts.append(f"{algorithm} {us * decisions / 1e6:.2f} s ({how})")
+    return ", ".join(parts)
+
+
+def compose_policy(algorithm: str) -> object:
+    """A candidate's policy from its id (`base+adapter+...`, default hyperparameters)."""
+    from banditmap.sim.adapters import build_wrapper
+    base, *adapters = algorithm.split("+")
+    policy = build(base, {}, base)
+    for adapter in adapters:
+        policy = build_wrapper(adapter, policy, {}, adapter)
+    return policy
 
 
 FIXED_MEANS = np.linspace(0.05, 0.3, 10)  # the same 10 Bernoulli arms for both libraries when comparing regret
