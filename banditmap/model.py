@@ -226,6 +226,40 @@ class UseCase:
 
 
 @dataclass(frozen=True)
+class Standing:
+    """How one candidate (an entry or a composition) fared in one class of simulated problems: each problem is a
+    random instance raced by every candidate of the class on the same draws."""
+
+    candidate: str
+    problems: int  # problem instances it raced in this class
+    ratio: float  # geometric mean over problems of (regret + 1) / (the best candidate's regret + 1); 1 = always best
+    within: float  # share of problems where its regret was within 10% of the best's (on regret + 1)
+    rank: float  # mean rank among the class's candidates (1 = best)
+    ratio_low: float  # first quartile of that ratio over problems
+    ratio_high: float  # third quartile
+
+
+@dataclass(frozen=True)
+class EvidenceClass:
+    """One class of problems in the evidence: the problem signature it stands for and how its candidates fared."""
+
+    key: str  # e.g. arms/binary/stationary/delayed/none/cumulative (sim.problem's signature)
+    description: str
+    answers: Mapping[str, Answer]  # the grid's answers the class was raced from
+    problems: int  # instances per candidate (sizes x instances)
+    standings: Mapping[str, Standing]  # by candidate id
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Races over a grid of problem classes (banditmap evidence build), as read from an evidence file."""
+
+    source: str
+    provenance: Mapping[str, object]
+    classes: Mapping[str, EvidenceClass]
+
+
+@dataclass(frozen=True)
 class Catalog:
     """Everything loaded from one or more catalog folders, merged by id."""
 
@@ -237,6 +271,7 @@ class Catalog:
     sources: tuple[str, ...] = ()
     adapters: tuple[Adapter, ...] = ()
     capabilities: tuple[Capability, ...] = ()
+    evidence: Evidence | None = None  # races over a grid of problem classes, if the catalog has them
 
     def trait(self, trait_id: str) -> Trait | None:
         return next((t for t in self.traits if t.id == trait_id), None)
@@ -307,6 +342,7 @@ class Match:
     reasons: tuple[Reason, ...]  # what earned (or cost) points
     ruled_out: tuple[Reason, ...]  # hard mismatches; empty when the candidate is kept
     adapters: tuple[Adapter, ...] = ()
+    standing: Standing | None = None  # how it fared in simulated problems of the profile's class
 
     @property
     def kept(self) -> bool:
@@ -336,3 +372,5 @@ class Shortlist:
     exact: bool = True  # False when nothing handles every answer and `ranked` holds the nearest candidates
     advice: str = ""  # set when an answer leaves the map: not a bandit problem, and what to do instead
     frontier: str = ""  # set when an answer is one no known method handles: why, and what to do meanwhile
+    evidence: EvidenceClass | None = None  # the simulated problems like this profile's, when the catalog has them
+    evidence_note: str = ""  # what the evidence did to the order, or why there was none

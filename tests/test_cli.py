@@ -35,7 +35,7 @@ def test_recommend_json_is_golden(runner: CliRunner) -> None:
     result = run(runner, "recommend", "--usecase", "homepage-banner", "--format", "json", "--top", "5")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["schema"] == "banditmap.shortlist/2" and data["exact"] is True
+    assert data["schema"] == "banditmap.shortlist/3" and data["exact"] is True
     assert [m["rank"] for m in data["shortlist"]] == [1, 2, 3, 4, 5]
     assert all(m["reasons"] for m in data["shortlist"]) and all(m["ruled_out"] for m in data["ruled_out"])
     golden("recommend-homepage-banner.json", result.output)
@@ -72,7 +72,11 @@ def test_profile_file(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text("profile:\n  context: linear\n  n_features: 20\n  reward_type: binary\n")
     data = json.loads(run(runner, "recommend", "-p", str(path), "--format", "json").output)
-    assert data["shortlist"][0]["id"] in ("logistic-ts", "glm-ucb")
+    assert data["profile"]["answers"] == {"context": "linear", "n_features": 20, "reward_type": "binary"}
+    # the trait fit prefers the logistic models for clicks; the evidence of the linear contextual class (where
+    # LinUCB had the lowest regret) puts LinUCB first
+    assert data["evidence"]["class"] == "contextual/linear/binary/stationary/immediate/none/cumulative"
+    assert [c["id"] for c in data["shortlist"][:1]] == ["linucb"]
 
 
 @pytest.mark.parametrize("args, needle", [

@@ -141,7 +141,7 @@ def test_cli_shows_components_and_versioned_json(tmp_path: Path) -> None:
     args = ["recommend", "--catalog", str(root), "--set", "environment=abrupt", "--set", "feedback=pairwise",
             "--format", "json", "--top", "0"]
     data = json.loads(runner.invoke(app, args).stdout)
-    assert data["schema"] == "banditmap.shortlist/2" and data["exact"] is True
+    assert data["schema"] == "banditmap.shortlist/3" and data["exact"] is True
     composed = [m for m in data["shortlist"] if len(m["components"]) > 1]
     assert composed and all(m["id"] == "+".join(c["id"] for c in m["components"]) for m in composed)
     assert composed[0]["components"][1]["kind"] == "adapter"

@@ -53,7 +53,7 @@ def test_readme_examples_and_tables_are_current() -> None:
 def test_the_commands_are_the_ones_documented() -> None:
     assert set(COMMANDS) == {"recommend", "compare", "map", "usecases", "ask", "bench", "replay", "make-logs",
                              "catalog list", "catalog show", "catalog traits", "catalog stats", "catalog validate",
-                             "catalog schema"}
+                             "catalog schema", "evidence build", "evidence show"}
 
 
 @pytest.mark.parametrize("name", COMMANDS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from banditmap.model import (Adapter, Algorithm, Bound, Catalog, Choice, Condition, Cost, Lift, Match, Profile, Reason,
                              Reference, Shortlist, Trait)
+from banditmap.recommend.evidence import NO_EVIDENCE
 from banditmap.recommend.matching import (NEAREST, Ranked, missed_answers, missed_weight, order, partial_score, rank,
                                           score, score_table, shortlist, suitability, suited_points)
 
@@ -74,10 +75,12 @@ def test_a_score_adds_preferred_handled_suited_unsuited_and_maturity_points() ->
     assert score(ALPHA, profile, TRAITS) == alpha
     assert score(BETA, profile, TRAITS) == beta  # ruled out: no points, whatever its reasons add up to
     assert partial_score(beta) == 1.5
-    expected = Shortlist(profile, (alpha, gamma), (beta,), ("formulation", "env", "delay"), 2)
+    expected = Shortlist(profile, (alpha, gamma), (beta,), ("formulation", "env", "delay"), 2,
+                         evidence_note=NO_EVIDENCE)
     assert shortlist(profile, CATALOG) == expected
     assert shortlist(profile, CATALOG, compose=False) == expected
-    assert shortlist(profile, CATALOG, top=1) == Shortlist(profile, (alpha,), (beta,), expected.unanswered, 2)
+    assert shortlist(profile, CATALOG, top=1) == Shortlist(profile, (alpha,), (beta,), expected.unanswered, 2,
+                                                           evidence_note=NO_EVIDENCE)
 
 
 def test_a_trait_an_entry_does_not_state_is_one_it_does_not_handle() -> None:
@@ -118,7 +121,8 @@ def test_a_composition_earns_its_base_points_one_per_lifted_answer_less_each_pen
     ), (), (WIN,))
     gamma_win = Match(GAMMA, 1.0, alpha_win.reasons[:3] + (MATURITY["gamma"], alpha_win.reasons[4]), (), (WIN,))
     unanswered = ("formulation", "n_actions", "delay")
-    assert shortlist(profile, CATALOG) == Shortlist(profile, (alpha_win, gamma_win), (beta,), unanswered, 2)
+    assert shortlist(profile, CATALOG) == Shortlist(profile, (alpha_win, gamma_win), (beta,), unanswered, 2,
+                                                    evidence_note=NO_EVIDENCE)
     alpha, gamma = score(ALPHA, profile, TRAITS), score(GAMMA, profile, TRAITS)
     assert [partial_score(m) for m in (alpha, beta, gamma)] == [3.0, 2.5, 2.0]  # each misses one answer
     assert shortlist(profile, CATALOG, compose=False) == Shortlist(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from banditmap.catalog import schema
+from banditmap.catalog.evidence import evidence_file, load_evidence
 from banditmap.catalog.profiles import check_answers
 from banditmap.catalog.yamlio import Document, PathKey, load_file
 from banditmap.errors import BanditmapError, shown
@@ -57,6 +58,8 @@ def catalog_files(dirs: list[Path]) -> list[Path]:
         if (d / "traits.yaml").is_file():
             out.append(d / "traits.yaml")
         out += files(d / "algorithms") + files(d / "adapters") + files(d / "usecases")
+        if evidence_file(d).is_file():
+            out.append(evidence_file(d))
     return out
 
 
@@ -84,9 +87,11 @@ def _load_dirs(dirs: list[Path]) -> Catalog:
         raise BanditmapError(f"id {clash[0]!r} names both an algorithm and an adapter; expected distinct ids",
                              source=adapters[clash[0]].source, field="id")
     check_requirements(adapters.values(), algorithms.values())
+    found = [evidence_file(d) for d in dirs if evidence_file(d).is_file()]
+    evidence = load_evidence(found[-1]) if found else None  # a later folder's evidence replaces an earlier one's
     return Catalog(groups, traits, rules, tuple(sorted(algorithms.values(), key=lambda a: a.id)),
                    tuple(sorted(usecases.values(), key=lambda u: u.id)), tuple(str(d) for d in dirs),
-                   tuple(sorted(adapters.values(), key=lambda a: a.id)), capabilities)
+                   tuple(sorted(adapters.values(), key=lambda a: a.id)), capabilities, evidence)
 
 
 def files(folder: Path) -> list[Path]:

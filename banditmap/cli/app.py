@@ -10,6 +10,7 @@ import typer
 from banditmap import __version__
 from banditmap.cli.bench import app as bench_app
 from banditmap.cli.catalog import app as catalog_app
+from banditmap.cli.evidence import app as evidence_app
 from banditmap.cli.map import app as map_app
 from banditmap.cli.recommend import app as recommend_app
 from banditmap.cli.replay import app as replay_app
@@ -23,6 +24,7 @@ app = typer.Typer(
 for commands in (recommend_app, map_app, bench_app, replay_app):
     app.add_typer(commands)  # nameless: their commands sit at the top level
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(evidence_app, name="evidence")
 
 
 def version_callback(value: bool) -> None:

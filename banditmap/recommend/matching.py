@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Mapping
 
-from banditmap.model import Adapter, Algorithm, Answer, Bound, Catalog, Match, Profile, Reason, Shortlist, Trait
+from banditmap.model import (Adapter, Algorithm, Answer, Bound, Catalog, EvidenceClass, Match, Profile, Reason,
+                             Shortlist, Standing, Trait)
 from banditmap.recommend.compose import Composed, best_chain, candidate_chains, wrap
+from banditmap.recommend.evidence import evidence_class, judge, note
 
 HANDLED = 1.0
 PREFERRED = 3.0
@@ -28,13 +30,14 @@ def shortlist(profile: Profile, catalog: Catalog, top: int | None = None, compos
     advice = catalog.exit(profile.answers)
     if advice:  # the map entry says this is not a bandit problem: say what to do instead, rank nothing
         return Shortlist(profile, (), (), (), 0, exact=False, advice=advice)
-    matches = [score(algorithm, profile, catalog.traits) for algorithm in catalog.algorithms]
+    evidence = evidence_class(catalog, profile.answers)
+    matches = [score(algorithm, profile, catalog.traits, evidence) for algorithm in catalog.algorithms]
     kept = [m for m in matches if m.kept]
     if compose:
         for m in matches:
             chain = None if m.kept else best_chain(m.algorithm, profile.answers, catalog)
             if chain:
-                kept.append(score_composed(m.algorithm, chain, profile, catalog.traits))
+                kept.append(score_composed(m.algorithm, chain, profile, catalog.traits, evidence))
     kept.sort(key=order)
     lifted = {m.algorithm.id for m in kept}
     excluded = sorted((m for m in matches if m.algorithm.id not in lifted),
@@ -45,7 +48,8 @@ def shortlist(profile: Profile, catalog: Catalog, top: int | None = None, compos
         near = near[:top or NEAREST]
         return Shortlist(profile, tuple(near), tuple(excluded), unanswered, 0, exact=False,
                          frontier=catalog.frontier(profile.answers))
-    return Shortlist(profile, tuple(kept[:top] if top else kept), tuple(excluded), unanswered, len(kept))
+    return Shortlist(profile, tuple(kept[:top] if top else kept), tuple(excluded), unanswered, len(kept),
+                     evidence=evidence, evidence_note=note(catalog, profile.answers, evidence))
 
 
 def order(match: Match) -> tuple[float, bool, str]:
@@ -58,7 +62,10 @@ def partial_score(match: Match) -> float:
     return sum(r.points for r in match.reasons)
 
 
-def score(algorithm: Algorithm, profile: Profile, traits: tuple[Trait, ...]) -> Match:
+def score(algorithm: Algorithm, profile: Profile, traits: tuple[Trait, ...],
+          evidence: EvidenceClass | None = None) -> Match:
+    """Hard rule-outs, points per answer and for maturity, and, for a kept entry whose profile's class has
+    evidence, the evidence's points (recommend/evidence.py)."""
     reasons: list[Reason] = []
     ruled_out: list[Reason] = []
     for trait in traits:
@@ -72,12 +79,17 @@ def score(algorithm: Algorithm, profile: Profile, traits: tuple[Trait, ...]) -> 
             reasons.append(suitability(trait.id, value, algorithm.suits[trait.id]))
     reasons.append(Reason("maturity", algorithm.maturity, MATURITY[algorithm.maturity],
                           f"maturity: {algorithm.maturity}"))
+    standing = None
+    if evidence is not None and not ruled_out:
+        judged = judge(algorithm.id, evidence)
+        reasons.append(judged.reason)
+        standing = judged.standing
     total = sum(r.points for r in reasons) if not ruled_out else 0.0
-    return Match(algorithm, total, tuple(reasons), tuple(ruled_out))
+    return Match(algorithm, total, tuple(reasons), tuple(ruled_out), standing=standing)
 
 
 def score_composed(base: Algorithm, chain: tuple[Adapter, ...], profile: Profile,
-                   traits: tuple[Trait, ...]) -> Match:
+                   traits: tuple[Trait, ...], evidence: EvidenceClass | None = None) -> Match:
     """Score a composition like an entry: the base's points where it handles an answer, HANDLED for each answer
     an adapter lifts (naming the adapter and its paper), minus each adapter's penalty."""
     composed = wrap(base, chain)
@@ -101,7 +113,12 @@ def score_composed(base: Algorithm, chain: tuple[Adapter, ...], profile: Profile
         reasons.append(Reason("adapter", adapter.id, -adapter.penalty,
                               f"wrapped by {adapter.name}: -{adapter.penalty:g} (a reduction, not a method built "
                               "for the whole problem)"))
-    return Match(base, sum(r.points for r in reasons), tuple(reasons), (), chain)
+    standing: Standing | None = None
+    if evidence is not None:
+        judged = judge("+".join([base.id, *(a.id for a in chain)]), evidence)
+        reasons.append(judged.reason)
+        standing = judged.standing
+    return Match(base, sum(r.points for r in reasons), tuple(reasons), (), chain, standing)
 
 
 def rule_out(algorithm: Algorithm, trait: Trait, value: str) -> Reason | None:
@@ -260,6 +277,7 @@ def rank(answers: Mapping[str, Answer], table: ScoreTable, top: int | None = Non
         value = answers.get(trait_id)
         if value is not None and not isinstance(value, str):
             totals[i] += suited_points(float(value), bound)
+    evidence = evidence_class(table.catalog, answers) if table.catalog is not None else None
     found = [Ranked(a, totals[i]) for i, a in enumerate(table.algorithms) if kept >> i & 1]
     masks.sort(key=lambda item: table.trait_order[item[0][0]])  # gaps in the vocabulary's order, so chains
     # found for one profile serve the next, and nearest candidates name their misses as `shortlist` does
@@ -275,6 +293,8 @@ def rank(answers: Mapping[str, Answer], table: ScoreTable, top: int | None = Non
             chain = table.chain(i, answers, tuple(gaps[i]))
             if chain:
                 found.append(Ranked(a, totals[i] + HANDLED * len(gaps[i]) - sum(c.penalty for c in chain), chain))
+    if evidence is not None:
+        found = [Ranked(r.algorithm, r.score + judge(r.id, evidence).points, r.adapters) for r in found]
     if found:
         ordered = sorted(found, key=lambda r: (-r.score, bool(r.adapters), r.id))
         return (ordered[:top] if top else ordered), True

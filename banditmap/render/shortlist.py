@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from banditmap.model import Match, Reason, Shortlist
+from banditmap.model import EvidenceClass, Match, Reason, Shortlist, Standing
 from banditmap.render.report import Report, from_rows
 
-SHORTLIST_SCHEMA = "banditmap.shortlist/2"
+SHORTLIST_SCHEMA = "banditmap.shortlist/3"
 
 
 def shortlist_report(result: Shortlist, explain: bool = False) -> Report:
@@ -32,6 +32,7 @@ def match_dict(match: Match, rank: int | None, nearest: bool = False) -> dict[st
     if match.kept:
         out["score"] = match.score
         out["reasons"] = [reason_dict(r) for r in match.reasons]
+        out["evidence"] = standing_dict(match.standing)
     elif nearest:
         out["score"] = sum(r.points for r in match.reasons)
         out["reasons"] = [reason_dict(r) for r in match.reasons]
@@ -40,6 +41,20 @@ def match_dict(match: Match, rank: int | None, nearest: bool = False) -> dict[st
         out["ruled_out"] = [reason_dict(r) for r in match.ruled_out]
     out["simulator"] = a.simulator
     return out
+
+
+def standing_dict(standing: Standing | None) -> dict[str, Any] | None:
+    """How a candidate fared in the simulated problems of the profile's class (None: not raced there)."""
+    if standing is None:
+        return None
+    return {"problems": standing.problems, "ratio": standing.ratio, "within_10_percent": standing.within,
+            "mean_rank": standing.rank, "ratio_quartiles": [standing.ratio_low, standing.ratio_high]}
+
+
+def evidence_dict(evidence: EvidenceClass | None, note: str) -> dict[str, Any]:
+    return {"class": evidence.key if evidence else None, "description": evidence.description if evidence else None,
+            "problems": evidence.problems if evidence else 0, "candidates": len(evidence.standings) if evidence else 0,
+            "note": note or None}
 
 
 def components(match: Match) -> list[dict[str, Any]]:
@@ -61,6 +76,7 @@ def shortlist_dict(result: Shortlist) -> dict[str, Any]:
         "advice": result.advice or None,
         "frontier": result.frontier or None,
         "kept_total": result.kept_total,
+        "evidence": evidence_dict(result.evidence, result.evidence_note),
         "shortlist": [match_dict(m, i, nearest=not result.exact) for i, m in enumerate(result.ranked, 1)],
         "ruled_out": [match_dict(m, None) for m in result.excluded],
     }
@@ -110,4 +126,6 @@ def shortlist_footer(result: Shortlist) -> str:
     lines = [f"No known method: {result.frontier}"] if result.frontier else []
     if result.unanswered:
         lines.append("Unanswered (ruled nothing out): " + ", ".join(result.unanswered))
+    if result.evidence_note:
+        lines.append(result.evidence_note)
     return "\n".join(lines)
