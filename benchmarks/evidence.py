@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from banditmap.catalog.loading import load_catalog  # noqa: E402
+from banditmap.errors import BanditmapError  # noqa: E402
 from banditmap.model import Catalog, Profile  # noqa: E402
 from banditmap.recommend.race import RaceRequest, choose, race_profile  # noqa: E402
 from banditmap.sim.bench import BASELINES  # noqa: E402
@@ -57,7 +58,12 @@ def main(names: list[str]) -> None:
     rows = []
     for case in cases:
         started = time.perf_counter()
-        result = race_profile(catalog, Profile(case.answers, case.id), RaceRequest())
+        try:
+            result = race_profile(catalog, Profile(case.answers, case.id), RaceRequest())
+        except BanditmapError as exc:
+            print(f"{case.id:<26} {0:>5}  not raced: {exc.message}")
+            rows.append((0, False, float("nan"), False, float("nan")))
+            continue
         baseline = BASELINES.get(result.problem.kind)
         race = [r.id for r in result.results if r.id != baseline]
         with_ev = recommended_order(catalog, dict(case.answers), race)

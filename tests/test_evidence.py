@@ -266,3 +266,12 @@ def test_a_malformed_evidence_file_is_one_line(tmp_path, capsys):
     assert code.value.code == 2
     assert capsys.readouterr().err.strip().endswith(
         "bad.json: classes.k.candidates.a: expected ratio >= 1, within between 0 and 1, rank >= 1")
+
+
+def test_a_profiles_class_reads_only_the_choices_that_make_its_problem(catalog):
+    # sizes never change a class; the reduced key gives the class of the problem a race would build
+    from banditmap.recommend.evidence import signature
+    for case in catalog.usecases:
+        assert class_of(case.answers) == signature(problem_from_answers(case.answers)), case.id
+    assert class_of({**ANSWERS, "n_actions": 1}) == class_of(ANSWERS)  # too few actions to race, same class
+    assert class_of({"action_structure": "ranking"}) == "cascade/binary/stationary/immediate/none/cumulative"

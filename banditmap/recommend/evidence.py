@@ -48,9 +48,14 @@ def describe(problem: Problem) -> str:
     return ", ".join(words)
 
 
+CLASS_TRAITS = ("feedback", "action_space", "action_structure", "constraints", "context", "multi_objective",
+                "reward_type", "environment", "feedback_delay", "objective")  # what a problem's signature reads
+
+
 def class_of(answers: Mapping[str, Answer]) -> str | None:
-    """The class key of a profile's problem, or None when no race could be built for it."""
-    return _class_of(tuple(sorted(answers.items())))
+    """The class key of a profile's problem, or None when no race could be built for it. Only the choices that
+    decide the signature count (sizes never change a class), so a batch of profiles shares a handful of keys."""
+    return _class_of(tuple((t, answers[t]) for t in CLASS_TRAITS if t in answers))
 
 
 @functools.lru_cache(maxsize=4096)
