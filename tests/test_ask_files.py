@@ -105,6 +105,9 @@ class Terminal:
         env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(ROOT), COLUMNS="120")
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: the pseudo-terminal is its controlling terminal
+            # as at a keyboard: Ctrl-C interrupts, even when the suite itself was started in the background
+            # (a shell starts background jobs with SIGINT ignored, and a program inherits that)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.chdir(cwd)
             os.execve(sys.executable, [sys.executable, "-m", "banditmap", "ask", *args], env)
         self.seen = ""
