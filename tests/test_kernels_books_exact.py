@@ -5,12 +5,19 @@ as plain Python (NUMBA_DISABLE_JIT=1), as the mutation run does (tools/mutation.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
+import pytest
 from test_kernels_exact import Stream, divide_by_zero_raises, states  # noqa: F401 (an autouse fixture)
 
+from banditmap.sim import compiled
+from banditmap.sim.environments import make_environment
 from banditmap.sim.kernels import arms
+from banditmap.sim.policies import build
+from banditmap.sim.problem import problem_from_answers
+from banditmap.sim.runner import RunSpec, run
 
 
 def test_a_rounds_regret_best_arm_and_tail_reward() -> None:
@@ -72,3 +79,20 @@ def test_the_queue_grows_and_finds_the_first_visible_entry() -> None:
     assert arms.grow(np.array([0.5, 0.25]))[:2].tolist() == [0.5, 0.25]
     assert arms.due(at, 3, 2) == -1 and arms.due(at, 3, 3) == 1 and arms.due(at, 3, 5) == 0
     assert arms.due(at, 1, 4) == -1  # entries past the count are not looked at
+
+
+@pytest.mark.parametrize("delay", ["delayed", "batched"])
+def test_a_noting_policys_race_with_late_feedback_gives_the_step_by_step_loops_numbers(delay: str) -> None:
+    """EXP3-IX notes each decision's probability (its scratch column K + 1, a kernel of kernels/policies.py): with
+    late feedback the note travels with its observation, in the race's queue (full when a batch of 16 arrives) as
+    in the loop's batches, and is put back before learning."""
+    answers = {"n_actions": 3, "reward_type": "continuous", "feedback_delay": delay}
+    problem = dataclasses.replace(problem_from_answers(answers, rounds=120, reps=2), mean_delay=6, batch_size=16)
+    spec = RunSpec("exp3-ix", "exp3-ix", build("exp3-ix", {}, "exp3-ix"))
+    assert compiled.covers(spec.policy, problem) and problem.delay == delay
+    fast = run(spec, problem, 4)
+    slow = run(spec, problem, 4, environment=lambda p, g: make_environment(p, g))
+    for name in ("regret", "final_regret", "last_reward", "optimal"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+    now = run(spec, dataclasses.replace(problem, delay="immediate"), 4)
+    assert fast.final_regret.tolist() != now.final_regret.tolist()  # the feedback was late
