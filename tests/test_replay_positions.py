@@ -4,37 +4,19 @@ recovered, each position's IPS covers theta_k gamma_a, and the pooled top-positi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from banditmap.ope import logs
 from banditmap.ope.replay import ReplayResult, evaluate
 from banditmap.render.replay import by_position, replay_dict
-from banditmap.sim.policies import Feedback, Policy, State
-from banditmap.sim.problem import Problem
 from banditmap.sim.runner import RunSpec
+from stubs import Zero
 
 Array = np.ndarray
 THETA = np.array([1.0, 0.6, 0.3])  # examination of positions 1, 2, 3
 GAMMA = np.array([0.3, 0.2, 0.1])  # attraction of actions 0, 1, 2
-
-
-@dataclass(frozen=True)
-class Zero(Policy[Any]):
-    def init(self, problem: Problem, rng: np.random.Generator) -> State:
-        return State(rng=rng, R=problem.reps, K=problem.n_arms)
-
-    def select(self, state: State, context: Array | None) -> Array:
-        return np.zeros(state.R, dtype=np.int64)
-
-    def update(self, state: State, feedback: Feedback) -> None:
-        pass
-
-    def exploit(self, state: State, context: Array | None) -> Array:
-        return np.zeros(state.R, dtype=np.int64)
 
 
 def ranking_log(path: Path, rows: int, seed: int) -> Path:

@@ -338,21 +338,27 @@ def _parquet_batches(path: Path, wanted: Columns, chunk_rows: int, numeric_hint:
     for name in resolved.names:
         _check_parquet_type(schema.field(name).type, source, name)
 
-    def batches() -> Iterator[Batch]:
-        row = 1
-        chunks = handle.iter_batches(batch_size=chunk_rows, columns=resolved.names)
-        while True:
-            try:
-                batch = next(chunks, None)
-            except Exception as exc:  # a damaged file is found as it is read
-                raise BanditmapError(f"cannot read the table after row {row - 1} ({shown(exc, 120)})",
-                                     source=source) from None
-            if batch is None:
-                return
-            place = Place(source, np.arange(row, row + batch.num_rows), "row")
-            yield place, {name: _parquet_values(batch.column(name), place, name) for name in resolved.names}
-            row += batch.num_rows
-    return resolved, batches()
+    chunks = handle.iter_batches(batch_size=chunk_rows, columns=resolved.names)
+    return resolved, _arrow_batches(chunks, source, resolved.names)
+
+
+def _arrow_batches(chunks: Iterator[Any], source: str, names: Sequence[str]) -> Iterator[Batch]:
+    """A Parquet file's record batches as (place, values by column), its rows numbered from 1 and empty batches
+    skipped; a damaged file is found as it is read, and named with the last row read before it."""
+    row = 1
+    while True:
+        try:
+            batch = next(chunks, None)
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise BanditmapError(f"cannot read the table after row {row - 1} ({shown(exc, 120)})",
+                                 source=source) from None
+        if batch is None:
+            return
+        if not batch.num_rows:
+            continue
+        place = Place(source, np.arange(row, row + batch.num_rows), "row")
+        yield place, {name: _parquet_values(batch.column(name), place, name) for name in names}
+        row += batch.num_rows
 
 
 def _check_parquet_type(kind: Any, source: str, name: str) -> None:
@@ -429,24 +435,11 @@ def _dataset_batches(path: Path, wanted: Columns, chunk_rows: int, numeric_hint:
                     raise BanditmapError(f"no column {shown(column)}, which {files[0].name} has; expected every file "
                                          "of the dataset to hold the same columns", source=name, field=column)
                 _check_parquet_type(schema.field(column).type, name, column)
-            row = 1
             try:
                 parts = fragment.to_batches(columns=resolved.names, batch_size=chunk_rows, use_threads=False)
             except Exception as exc:
                 raise BanditmapError(f"cannot read the table ({shown(exc, 120)})", source=name) from None
-            while True:
-                try:
-                    batch = next(parts, None)
-                except Exception as exc:  # a damaged file is found as it is read
-                    raise BanditmapError(f"cannot read the table after row {row - 1} ({shown(exc, 120)})",
-                                         source=name) from None
-                if batch is None:
-                    break
-                if not batch.num_rows:
-                    continue
-                place = Place(name, np.arange(row, row + batch.num_rows), "row")
-                yield place, {c: _parquet_values(batch.column(c), place, c) for c in resolved.names}
-                row += batch.num_rows
+            yield from _arrow_batches(iter(parts), name, resolved.names)
     return resolved, batches()
 
 
