@@ -102,6 +102,12 @@ def evidence_class(catalog: Catalog, answers: Mapping[str, Answer]) -> EvidenceC
     return catalog.evidence.classes.get(key) if key is not None else None
 
 
+def points_for(candidate: str, cls: EvidenceClass) -> float:
+    """The points `judge` gives, without the words (the batch ranking needs only the number)."""
+    standing = cls.standings.get(candidate)
+    return neutral(cls) if standing is None else points_of(standing)
+
+
 def judge(candidate: str, cls: EvidenceClass) -> Judged:
     standing = cls.standings.get(candidate)
     if standing is None:

@@ -9,7 +9,7 @@ from typing import Mapping
 from banditmap.model import (Adapter, Algorithm, Answer, Bound, Catalog, EvidenceClass, Match, Profile, Reason,
                              Shortlist, Standing, Trait)
 from banditmap.recommend.compose import Composed, best_chain, candidate_chains, wrap
-from banditmap.recommend.evidence import evidence_class, judge, note
+from banditmap.recommend.evidence import evidence_class, judge, note, points_for
 
 HANDLED = 1.0
 PREFERRED = 3.0
@@ -189,6 +189,17 @@ class ScoreTable:
         return {(t.id, c.id): c.partly for t in self.catalog.choice_traits for c in t.choices if c.partly}
 
     @cached_property
+    def partly_handled(self) -> dict[tuple[str, str], int]:
+        """For each frontier answer, bit i set when algorithm i handles a value that meets part of it."""
+        out: dict[tuple[str, str], int] = {}
+        for (trait_id, value), parts in self.partly.items():
+            mask = 0
+            for part in parts:
+                mask |= self.handled.get((trait_id, part), 0)
+            out[(trait_id, value)] = mask
+        return out
+
+    @cached_property
     def trait_order(self) -> dict[str, int]:
         assert self.catalog is not None
         return {t.id: i for i, t in enumerate(self.catalog.traits)}
@@ -223,8 +234,8 @@ class Ranked:
 
 def missed_weight(gaps: list[tuple[str, str]], i: int, table: ScoreTable) -> float:
     """How much algorithm i misses: 1 per answer, a half for a frontier answer part of which it handles."""
-    return sum(0.5 if any(table.handled.get((t, p), 0) >> i & 1 for p in table.partly.get((t, v), ())) else 1.0
-               for t, v in gaps)
+    partly = table.partly_handled
+    return sum(0.5 if partly.get(gap, 0) >> i & 1 else 1.0 for gap in gaps)
 
 
 def missed_answers(masks: list[tuple[tuple[str, str], int]], among: int, n: int) -> list[list[tuple[str, str]]]:
@@ -294,7 +305,7 @@ def rank(answers: Mapping[str, Answer], table: ScoreTable, top: int | None = Non
             if chain:
                 found.append(Ranked(a, totals[i] + HANDLED * len(gaps[i]) - sum(c.penalty for c in chain), chain))
     if evidence is not None:
-        found = [Ranked(r.algorithm, r.score + judge(r.id, evidence).points, r.adapters) for r in found]
+        found = [Ranked(r.algorithm, r.score + points_for(r.id, evidence), r.adapters) for r in found]
     if found:
         ordered = sorted(found, key=lambda r: (-r.score, bool(r.adapters), r.id))
         return (ordered[:top] if top else ordered), True

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Mapping
-
-import numpy as np
+from typing import TYPE_CHECKING, Mapping
 
 from banditmap.errors import BanditmapError
 from banditmap.model import Answer
+
+if TYPE_CHECKING:  # NumPy is imported where it is used: the recommender reads a problem's class without it
+    import numpy as np
 
 KINDS = ("arms", "contextual", "budget", "multi", "cascade", "slate", "pricing", "dueling", "assortment", "combination")
 MAX_ARMS = 1000  # beyond this a few-thousand-round race says nothing; the problem is scaled down and says so
@@ -223,6 +224,7 @@ def check_size(problem: Problem) -> None:
 def item_revenues(problem: Problem) -> np.ndarray:
     """Each item's revenue, known to the seller: 1 for a purchase when the reward is binary, otherwise prices
     spread evenly over [0.2, 1] (which item is dear is fixed; how much customers like it is not)."""
+    import numpy as np
     if problem.reward == "binary":
         return np.ones(problem.n_arms)
     return np.linspace(0.2, 1.0, problem.n_arms)
@@ -231,11 +233,13 @@ def item_revenues(problem: Problem) -> np.ndarray:
 def component_pairs(components: int) -> np.ndarray:
     """The pairs of components (P, 2) whose interactions the page model has. Features are laid out as one block
     of values per component (main effects), then one values x values block per pair."""
+    import numpy as np
     return np.array([(a, b) for a in range(components) for b in range(a + 1, components)], dtype=np.int64)
 
 
 def active_features(choice: np.ndarray, values: int, pairs: np.ndarray) -> np.ndarray:
     """Indices (N, D + P) of the features that a combination switches on (one-hot main effects and pairs)."""
+    import numpy as np
     D = choice.shape[1]
     main = np.arange(D) * values + choice
     block = D * values + np.arange(len(pairs)) * values * values
