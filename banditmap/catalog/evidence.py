@@ -80,18 +80,14 @@ def load_grid(path: Path, catalog: Catalog) -> Grid:
 
 
 def _integer(doc: Document, path: PathKey, low: int, high: int) -> int:
-    value: Any = doc.data
-    for key in path:
-        value = value[key]
+    value = doc.at(path)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise doc.error(path, f"expected a whole number from {low:,} to {high:,}, got {shown(value)}")
     return value
 
 
 def _sizes(doc: Document, path: PathKey, catalog: Catalog) -> tuple[Mapping[str, Answer], ...]:
-    raw: Any = doc.data
-    for key in path:
-        raw = raw[key]
+    raw = doc.at(path)
     if not isinstance(raw, list) or not raw:
         raise doc.error(path, "expected a non-empty list of sizes, e.g. [{n_actions: 5}, {n_actions: 20}]")
     numbers = {t.id for t in catalog.traits if not t.is_choice}

@@ -55,9 +55,7 @@ def check_assignments(pairs: Iterable[tuple[str, str]], traits: tuple[Trait, ...
 def check_answers(doc: Document, where: PathKey, traits: tuple[Trait, ...],
                   rules: tuple[Rule, ...]) -> dict[str, Answer]:
     """Validate the answers found at `where` in `doc`: known traits, allowed values, ranges, then rules."""
-    raw = doc.data
-    for key in where:
-        raw = raw[key]
+    raw = doc.at(where)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

@@ -30,6 +30,13 @@ class Document:
                 return None
             path = path[:-1]
 
+    def at(self, path: PathKey) -> Any:
+        """The value at `path` (keys and list indices from the top)."""
+        value = self.data
+        for key in path:
+            value = value[key]
+        return value
+
     def error(self, path: PathKey, message: str) -> BanditmapError:
         return BanditmapError(message, source=self.source, line=self.line_of(path), field=format_path(path) or None)
 
