@@ -146,11 +146,8 @@ def test_the_build_races_every_class_candidate_on_shared_problems_and_resumes(ca
 
 
 def partial_lines(catalog, grid, the_plan):
-    header = {"grid_digest": grid.digest, "banditmap": building.__version__, "rounds": grid.rounds,
-              "instances": grid.instances}
     rows = [building.race_task(t) for t in the_plan.tasks]
-    return [json.dumps(header)] + [json.dumps({"cell": o.cell, "candidate": o.candidate, "regret": list(o.regret),
-                                               "refused": o.refused}) for o in rows]
+    return [json.dumps(building.resume_header(grid))] + [building.outcome_line(o).rstrip("\n") for o in rows]
 
 
 def test_a_file_in_the_way_of_the_resume_log_is_never_overwritten(catalog, tmp_path):

@@ -197,7 +197,18 @@ def partial_path(out: Path) -> Path:
     return out.with_name(out.name + ".partial")
 
 
-def provenance(grid: Grid, engine: Engine) -> dict[str, Any]:
+def resume_header(grid: Grid) -> dict[str, Any]:
+    """The first line of a build's partial file: what its races depend on, so a resume never mixes two builds."""
+    return {"grid_digest": grid.digest, "banditmap": __version__, "rounds": grid.rounds, "instances": grid.instances}
+
+
+def outcome_line(outcome: Outcome) -> str:
+    """A finished race as one line of the partial file (what _read_partial reads back)."""
+    return json.dumps({"cell": outcome.cell, "candidate": outcome.candidate, "regret": list(outcome.regret),
+                       "refused": outcome.refused}) + "\n"
+
+
+def provenance(grid: Grid) -> dict[str, Any]:
     """What the file was built from; nothing that differs between engines or runs (no times, no hosts)."""
     return {"banditmap": __version__, "grid": Path(grid.source).name, "grid_digest": grid.digest,
             "rounds": grid.rounds, "instances": grid.instances,
@@ -213,8 +224,7 @@ def build(catalog: Catalog, grid: Grid, out: Path, engine: Engine, resume: bool 
     started = time.perf_counter()
     the_plan = plan(catalog, grid)
     partial = partial_path(out)
-    header = {"grid_digest": grid.digest, "banditmap": __version__, "rounds": grid.rounds,
-              "instances": grid.instances}
+    header = resume_header(grid)
     done = _read_partial(partial, header)  # refuses a file in the way that no build wrote
     if not resume:
         done = {}
@@ -227,15 +237,14 @@ def build(catalog: Catalog, grid: Grid, out: Path, engine: Engine, resume: bool 
         progress(resumed, total)
     with partial.open("a", encoding="utf-8") as log:
         def record(index: int, outcome: Outcome) -> None:
-            log.write(json.dumps({"cell": outcome.cell, "candidate": outcome.candidate,
-                                  "regret": list(outcome.regret), "refused": outcome.refused}) + "\n")
+            log.write(outcome_line(outcome))
             log.flush()
             done[(outcome.cell, outcome.candidate)] = outcome
             if progress is not None:
                 progress(len(done), total)
         fan_out(race_task, todo, engine, record, name=task_name)
     outcomes = [done[(t.cell, t.candidate)] for t in the_plan.tasks]
-    evidence = Evidence(str(out), provenance(grid, engine), standings(the_plan, outcomes))
+    evidence = Evidence(str(out), provenance(grid), standings(the_plan, outcomes))
     write_atomic(out, json.dumps(evidence_dict(evidence), indent=1, sort_keys=False) + "\n")
     partial.unlink(missing_ok=True)
     refused = tuple((the_plan.cells[o.cell].key, o.candidate, o.refused) for o in outcomes if o.refused)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from banditmap.catalog.evidence import evidence_dict
-from banditmap.model import Evidence, EvidenceClass
+from banditmap.model import Evidence, EvidenceClass, Standing
 from banditmap.recommend.build import BuildResult
 from banditmap.recommend.evidence import points_of
 from banditmap.render.report import Report, from_rows
@@ -18,8 +18,7 @@ def classes_report(evidence: Evidence) -> Report:
     header = ["class", "problems", "candidates", "best (ratio)", "runner-up (ratio)"]
     rows = []
     for key, cls in sorted(evidence.classes.items()):
-        ranked = sorted(cls.standings.values(), key=lambda s: (s.ratio, s.candidate))
-        best = [f"{s.candidate} ({s.ratio:.2f})" for s in ranked[:2]] + ["", ""]
+        best = [f"{s.candidate} ({s.ratio:.2f})" for s in by_ratio(cls)[:2]] + ["", ""]
         rows.append([key, str(cls.problems), str(len(cls.standings)), best[0], best[1]])
     return from_rows(f"Evidence: {len(evidence.classes)} classes of simulated problems ({evidence.source})", header,
                      rows, {"schema": EVIDENCE_SHOW_SCHEMA, **evidence_dict(evidence)},
@@ -30,15 +29,19 @@ def class_report(evidence: Evidence, cls: EvidenceClass) -> Report:
     """A class's candidates, lowest regret ratio first, with the points the ranking gives them."""
     header = ["rank", "candidate", "ratio (geo. mean)", "ratio quartiles", "within 10% of best", "mean rank",
               "points"]
-    ranked = sorted(cls.standings.values(), key=lambda s: (s.ratio, s.candidate))
     rows = [[str(i), s.candidate, f"{s.ratio:.3f}", f"{s.ratio_low:.2f} - {s.ratio_high:.2f}", f"{s.within:.0%}",
-             f"{s.rank:.1f}", f"{points_of(s):g}"] for i, s in enumerate(ranked, 1)]
+             f"{s.rank:.1f}", f"{points_of(s):g}"] for i, s in enumerate(by_ratio(cls), 1)]
     data: dict[str, Any] = {"schema": EVIDENCE_SHOW_SCHEMA, "provenance": dict(evidence.provenance),
                             "class": cls.key, **evidence_dict(evidence)["classes"][cls.key]}
     return from_rows(f"{cls.key}: {cls.description}; {cls.problems} problems per candidate", header, rows, data,
                      footer="ratio: (regret + 1) / (best regret + 1) on the same problem; 1 = always the best. "
                             "Points: what the ranking adds (8 / ratio).",
                      notes=provenance_notes(evidence))
+
+
+def by_ratio(cls: EvidenceClass) -> list[Standing]:
+    """A class's candidates, lowest regret ratio first, ids breaking ties."""
+    return sorted(cls.standings.values(), key=lambda s: (s.ratio, s.candidate))
 
 
 def provenance_notes(evidence: Evidence) -> tuple[str, ...]:
