@@ -81,10 +81,10 @@ def kl(p: float, q: float) -> float:
     return out
 
 
-def kl_bound(p: float, budget: float) -> float:
-    """max{q >= p : kl(p, q) <= budget}, by bisection to 1e-12."""
+def kl_bound(p: float, budget: float, tolerance: float = 1e-12) -> float:
+    """max{q >= p : kl(p, q) <= budget}, by bisection to `tolerance`."""
     low, high = p, 1.0
-    while high - low > 1e-12:
+    while high - low > tolerance:
         mid = (low + high) / 2
         low, high = (mid, high) if kl(p, mid) <= budget else (low, mid)
     return low
