@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import Mapping, Sequence
 
 Answer = str | float
 """A profile's answer: a choice trait's value id, or a number."""
@@ -354,12 +354,20 @@ class Match:
 
     @property
     def id(self) -> str:
-        """`ucb1`, or `ucb1+sliding-window+delay-queue` for a composition (base first, innermost adapter next)."""
-        return "+".join([self.algorithm.id, *(a.id for a in self.adapters)])
+        return composite_id(self.algorithm, self.adapters)
 
     @property
     def name(self) -> str:
-        return " + ".join([self.algorithm.name, *(a.name for a in self.adapters)])
+        return composite_name(self.algorithm, self.adapters)
+
+
+def composite_id(algorithm: Algorithm, adapters: Sequence[Adapter] = ()) -> str:
+    """`ucb1`, or `ucb1+sliding-window+delay-queue` for a composition (base first, innermost adapter next)."""
+    return "+".join([algorithm.id, *(a.id for a in adapters)])
+
+
+def composite_name(algorithm: Algorithm, adapters: Sequence[Adapter] = ()) -> str:
+    return " + ".join([algorithm.name, *(a.name for a in adapters)])
 
 
 @dataclass(frozen=True)

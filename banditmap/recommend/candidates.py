@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from banditmap.catalog.validate import check_adapter_simulator, check_simulator
 from banditmap.errors import BanditmapError, shown
-from banditmap.model import Adapter, Algorithm, Catalog, Match, Profile
+from banditmap.model import Adapter, Algorithm, Catalog, Match, Profile, composite_id, composite_name
 from banditmap.recommend.compose import parse_composite, wrap
 from banditmap.sim.adapters import ADAPTERS, build_wrapper, chain_gap, chain_kinds
 from banditmap.sim.policies import REGISTRY, Policy, build
@@ -142,8 +142,7 @@ def named_composition(catalog: Catalog, text: str, usable: Usable) -> Chosen:
     gap = chain_gap(REGISTRY[str(base.simulator)], [ADAPTERS[str(a.simulator)] for a in adapters])
     if gap:
         raise refuse(gap)
-    return ("+".join([base.id, *(a.id for a in adapters)]), " + ".join([base.name, *(a.name for a in adapters)]),
-            simulator_of(base, adapters))
+    return composite_id(base, adapters), composite_name(base, adapters), simulator_of(base, adapters)
 
 
 def cannot_wrap(base: Algorithm, inside: Sequence[Adapter], adapter: Adapter) -> str:
@@ -151,7 +150,7 @@ def cannot_wrap(base: Algorithm, inside: Sequence[Adapter], adapter: Adapter) ->
     its lift starts from, that the inner composition lacks."""
     inner = wrap(base, inside)
     assert inner is not None
-    name = "+".join([base.id, *(a.id for a in inside)])
+    name = composite_id(base, inside)
     lacking = sorted(set(adapter.requires) - inner.provides)
     if lacking:
         return (f"adapter {shown(adapter.id)} requires {', '.join(lacking)}, which {name} does not provide "

@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Mapping
 
 from banditmap.model import (Adapter, Algorithm, Answer, Bound, Catalog, EvidenceClass, Match, Profile, Reason,
-                             Shortlist, Standing, Trait)
+                             Shortlist, Standing, Trait, composite_id)
 from banditmap.recommend.compose import Composed, best_chain, candidate_chains, wrap
 from banditmap.recommend.evidence import evidence_class, judge, note, points_for
 
@@ -79,11 +79,7 @@ def score(algorithm: Algorithm, profile: Profile, traits: tuple[Trait, ...],
             reasons.append(suitability(trait.id, value, algorithm.suits[trait.id]))
     reasons.append(Reason("maturity", algorithm.maturity, MATURITY[algorithm.maturity],
                           f"maturity: {algorithm.maturity}"))
-    standing = None
-    if evidence is not None and not ruled_out:
-        judged = judge(algorithm.id, evidence)
-        reasons.append(judged.reason)
-        standing = judged.standing
+    standing = weigh_evidence(algorithm.id, evidence, reasons) if not ruled_out else None
     total = sum(r.points for r in reasons) if not ruled_out else 0.0
     return Match(algorithm, total, tuple(reasons), tuple(ruled_out), standing=standing)
 
@@ -113,12 +109,17 @@ def score_composed(base: Algorithm, chain: tuple[Adapter, ...], profile: Profile
         reasons.append(Reason("adapter", adapter.id, -adapter.penalty,
                               f"wrapped by {adapter.name}: -{adapter.penalty:g} (a reduction, not a method built "
                               "for the whole problem)"))
-    standing: Standing | None = None
-    if evidence is not None:
-        judged = judge("+".join([base.id, *(a.id for a in chain)]), evidence)
-        reasons.append(judged.reason)
-        standing = judged.standing
+    standing = weigh_evidence(composite_id(base, chain), evidence, reasons)
     return Match(base, sum(r.points for r in reasons), tuple(reasons), (), chain, standing)
+
+
+def weigh_evidence(candidate: str, evidence: EvidenceClass | None, reasons: list[Reason]) -> Standing | None:
+    """Add the evidence's reason (and points) for a kept candidate to `reasons`; its standing, if it raced."""
+    if evidence is None:
+        return None
+    judged = judge(candidate, evidence)
+    reasons.append(judged.reason)
+    return judged.standing
 
 
 def rule_out(algorithm: Algorithm, trait: Trait, value: str) -> Reason | None:
@@ -229,7 +230,7 @@ class Ranked:
 
     @cached_property
     def id(self) -> str:
-        return "+".join([self.algorithm.id, *(a.id for a in self.adapters)])
+        return composite_id(self.algorithm, self.adapters)
 
 
 def missed_weight(gaps: list[tuple[str, str]], i: int, table: ScoreTable) -> float:
