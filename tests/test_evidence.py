@@ -183,20 +183,23 @@ def test_the_ranking_adds_eight_over_the_ratio_and_the_median_for_candidates_not
     key = class_of(ANSWERS)
     assert key == "arms/binary/abrupt/immediate/none/cumulative"
     plain = shortlist(Profile(ANSWERS), dataclasses.replace(catalog, evidence=None))
-    ratios = {"sw-ucb": 1.0, "discounted-ts": 4.0, "exp3-s": 2.0}
+    ratios = {"sw-ucb": 1.0, "discounted-ts": 4.0, "exp3-s": 2.0, "ucb1+discounting": 2.0}
     judged = shortlist(Profile(ANSWERS), with_evidence(catalog, ratios, key))
     before = {m.id: m.score for m in plain.ranked}
     after = {m.id: m for m in judged.ranked}
     assert after["sw-ucb"].score == pytest.approx(before["sw-ucb"] + EVIDENCE_WEIGHT)
     assert after["discounted-ts"].score == pytest.approx(before["discounted-ts"] + 2.0)
     assert after["exp3-s"].score == pytest.approx(before["exp3-s"] + 4.0)
+    assert after["ucb1+discounting"].score == pytest.approx(before["ucb1+discounting"] + 4.0)  # compositions too
+    assert after["ucb1+discounting"].standing.ratio == 2.0
     not_raced = next(m for m in judged.ranked if m.id not in ratios)
-    assert not_raced.score == pytest.approx(before[not_raced.id] + 4.0)  # the median of 8, 4 and 2
+    assert not_raced.score == pytest.approx(before[not_raced.id] + 4.0)  # the median of 8, 4, 4 and 2
     assert not_raced.standing is None and after["sw-ucb"].standing.ratio == 1.0
     assert next(r.text for r in after["sw-ucb"].reasons if r.trait == "evidence") == (
         "evidence: regret 1x the best's in 40 simulated problems like yours (geometric mean), within 10% of it in "
-        "50%, mean rank 2.0 of 3: +8")
+        "50%, mean rank 2.0 of 4: +8")
     assert judged.ranked[0].id == "sw-ucb"
+    assert judged.evidence is not None and judged.evidence.key == key and plain.evidence is None
     assert judged.evidence_note == ("Order: trait fit plus up to 8 points of evidence from 40 simulated problems "
                                     "like yours (words: banditmap evidence show --class " + key + ").")
     assert plain.evidence_note.startswith("Order: trait fit only")
@@ -204,7 +207,8 @@ def test_the_ranking_adds_eight_over_the_ratio_and_the_median_for_candidates_not
 
 def test_batch_ranks_with_the_same_evidence_points_as_the_shortlist(catalog):
     key = class_of(ANSWERS)
-    judged_catalog = with_evidence(catalog, {"sw-ucb": 1.0, "discounted-ts": 4.0, "exp3-s": 2.0}, key)
+    judged_catalog = with_evidence(catalog, {"sw-ucb": 1.0, "discounted-ts": 4.0, "exp3-s": 2.0,
+                                             "ucb1+discounting": 2.0}, key)
     full = shortlist(Profile(ANSWERS), judged_catalog)
     fast, exact = rank(ANSWERS, score_table(judged_catalog))
     assert exact
