@@ -33,7 +33,7 @@ def test_bench_json_is_complete_and_reproducible(runner: CliRunner, tmp_path: Pa
                   "--out", str(out_file))
     assert first.exit_code == 0, first.output
     data = json.loads(first.output)
-    assert data["schema"] == "banditmap.bench/2" and data["seed"] == 5
+    assert data["schema"] == "banditmap.bench/3" and data["seed"] == 5
     assert data["problem"]["kind"] == "cascade" and data["environment"]["list_length"] == 10
     for algorithm in data["algorithms"]:
         assert len(algorithm["curve"]) == len(data["rounds"]) == len(algorithm["curve_high"])
@@ -56,6 +56,45 @@ def test_bench_named_algorithms_params_and_formats(runner: CliRunner) -> None:
     assert data["algorithms"][0]["params"]["alpha"] == 0.5 or data["algorithms"][1]["params"]["alpha"] == 0.5
     md = bench(runner, "--usecase", "campaign-winner", *SMALL, "--format", "markdown").output
     assert "best arm found" in md and "| rank |" in md
+
+
+def test_nearest_candidates_top_up_a_race_and_are_marked_everywhere(runner: CliRunner) -> None:
+    """homepage-carousel has no exact candidate: its race is the nearest candidates whose simulator runs on slates,
+    each marked with the answer it misses in the table, CSV, Markdown and JSON, and in the notes."""
+    data = json.loads(bench(runner, "--usecase", "homepage-carousel", *SMALL, "--format", "json").output)
+    candidates = [a for a in data["algorithms"] if a["exact"] is not None]
+    assert candidates and all(not a["exact"] and a["misses"] for a in candidates)
+    assert all("arm_churn=dynamic" in a["misses"] for a in candidates)
+    assert [a["exact"] for a in data["algorithms"] if a["id"] == "uniform-random-list"] == [None]
+    assert any("nearest candidates raced" in note and "in this simulation" in note for note in data["notes"])
+    csv_lines = bench(runner, "--usecase", "homepage-carousel", *SMALL, "--format", "csv").output.splitlines()
+    assert csv_lines[0].startswith("rank,id,answers handled,") and "nearest: misses arm_churn=dynamic" in csv_lines[1]
+    md = bench(runner, "--usecase", "homepage-carousel", *SMALL, "--format", "markdown").output
+    assert "| answers handled |" in md and "(a nearest candidate: it misses arm_churn=dynamic)" in md
+
+
+def test_exact_candidates_come_first_and_named_ones_are_never_marked(runner: CliRunner) -> None:
+    """email-campaign has one exact candidate that races: it keeps its place before the nearest ones; a race of
+    named algorithms is what was named, unmarked, and a use case with 3 exact candidates is not topped up."""
+    from banditmap.catalog.loading import load_catalog
+    from banditmap.model import Profile
+    from banditmap.recommend.race import choose_lineup
+    from banditmap.sim.problem import problem_from_answers
+    catalog = load_catalog()
+    case = next(u for u in catalog.usecases if u.id == "email-campaign")
+    problem = problem_from_answers(dict(case.answers), 400, 8)
+    lineup = choose_lineup(catalog, Profile(case.answers), problem, None, 5, True)
+    ids = [c[0] for c in lineup.chosen]
+    assert ids[0] == "delayed-conversions-ucb" and "delayed-conversions-ucb" not in lineup.misses
+    assert len(ids) == 6 and set(ids[1:5]) == set(lineup.misses) and ids[5] == "uniform-random"
+    exact_only = choose_lineup(catalog, Profile(case.answers), problem, None, 5, True, least=0)
+    assert [c[0] for c in exact_only.chosen] == ["delayed-conversions-ucb", "uniform-random"] and not exact_only.misses
+    named = json.loads(bench(runner, "--usecase", "email-campaign", "--algorithms", "ucb1,thompson-beta", *SMALL,
+                             "--format", "json").output)
+    assert all(a["misses"] == [] for a in named["algorithms"]) and not any("nearest" in n for n in named["notes"])
+    banner = choose_lineup(catalog, Profile(next(u for u in catalog.usecases if u.id == "homepage-banner").answers),
+                           problem, None, 5, True)
+    assert not banner.misses
 
 
 @pytest.mark.parametrize("args, needle", [

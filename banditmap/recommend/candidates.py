@@ -34,10 +34,29 @@ class Usable:
     compositions: bool = False  # whether `why_not` also judges composed simulators (`policy+adapter+...`)
 
 
+@dataclass(frozen=True)
+class Lineup:
+    """The candidates chosen, the shortlisted ones left out with why, and for each nearest candidate chosen (one
+    that does not handle every answer) the answers it misses, as `trait=value`."""
+
+    chosen: tuple[Chosen, ...]
+    skipped: tuple[tuple[str, str], ...]
+    misses: Mapping[str, tuple[str, ...]]
+
+
 def pick(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, top: int,
          usable: Usable) -> tuple[list[Chosen], list[tuple[str, str]]]:
     """(id, name, simulator) for the named candidates (each checked) or the first `top` usable ones of the
     profile's shortlist, and (id, reason) for shortlisted candidates left out. Baselines pass by their id."""
+    lineup = line_up(catalog, profile, requested, top, usable)
+    return list(lineup.chosen), list(lineup.skipped)
+
+
+def line_up(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, top: int, usable: Usable,
+            least: int = 0) -> Lineup:
+    """As `pick`; and when fewer than `least` exact candidates are usable (none at all when nothing handles every
+    answer), the nearest usable candidates (fewest missed answers first, the shortlist's order) fill the lineup
+    up to `top`, each with the answers it misses. The named candidates are taken as they are."""
     from banditmap.recommend.matching import shortlist
     if requested is not None:
         if not requested:
@@ -46,7 +65,7 @@ def pick(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, to
             if requested.count(candidate_id) > 1:
                 raise BanditmapError(f"{shown(candidate_id)} is named twice; an algorithm raced against itself "
                                      "tells nothing", field="--algorithms")
-        return [named(catalog, candidate_id, usable) for candidate_id in requested], []
+        return Lineup(tuple(named(catalog, candidate_id, usable) for candidate_id in requested), (), {})
     result = shortlist(profile, catalog)
     chosen: list[Chosen] = []
     skipped: list[tuple[str, str]] = []
@@ -57,17 +76,43 @@ def pick(catalog: Catalog, profile: Profile, requested: Sequence[str] | None, to
         for adapter in match.adapters:
             check_adapter_simulator(adapter)
         if not result.exact:
-            missed = ", ".join(f"{r.trait}={r.value}" for r in match.ruled_out)
-            skipped.append((match.id, f"a nearest candidate only: it misses {missed}"))
+            if not least:
+                skipped.append((match.id, f"a nearest candidate only: it misses {', '.join(misses(match))}"))
             continue
         reason = why_not_shortlisted(match, usable)
         if reason:
             skipped.append((match.id, reason))
         else:
             chosen.append((match.id, match.name, simulator_of(match.algorithm, match.adapters)))
+    missed: dict[str, tuple[str, ...]] = {}
+    if len(chosen) < least:
+        shortlisted = {m.id for m in result.ranked}
+        for match in nearest(catalog, profile, result.excluded):
+            if len(chosen) >= top:
+                break
+            check_simulator(match.algorithm)
+            reason = why_not_shortlisted(match, usable)
+            if reason is None:
+                chosen.append((match.id, match.name, simulator_of(match.algorithm, match.adapters)))
+                missed[match.id] = misses(match)
+            elif match.id in shortlisted:
+                skipped.append((match.id, f"a nearest candidate (it misses {', '.join(misses(match))}): {reason}"))
     if not chosen:
         raise BanditmapError(usable.none_left + "; name some with --algorithms", field=usable.command)
-    return chosen, skipped
+    return Lineup(tuple(chosen), tuple(skipped), missed)
+
+
+def nearest(catalog: Catalog, profile: Profile, excluded: Sequence[Match]) -> list[Match]:
+    """Candidates that miss some answer, nearest first: the order of the shortlist's nearest candidates (fewest
+    missed answers, a partly handled one counting half; then the points earned on the answers handled; then ids)."""
+    from banditmap.recommend.matching import partial_score
+    return sorted(excluded, key=lambda m: (catalog.partial_misses(profile.answers, m.algorithm.handles),
+                                           -partial_score(m), m.algorithm.id))
+
+
+def misses(match: Match) -> tuple[str, ...]:
+    """The answers a candidate does not handle, as `trait=value`."""
+    return tuple(f"{r.trait}={r.value}" for r in match.ruled_out)
 
 
 def simulator_of(base: Algorithm, adapters: Sequence[Adapter]) -> str:

@@ -9,9 +9,9 @@ from typing import Any
 from banditmap.errors import BanditmapError
 from banditmap.render import plotting
 from banditmap.render.report import Report, from_rows
-from banditmap.sim.bench import BenchResult
+from banditmap.sim.bench import BASELINES, BenchResult
 
-BENCH_SCHEMA = "banditmap.bench/2"
+BENCH_SCHEMA = "banditmap.bench/3"  # 3: "exact" and "misses" per algorithm
 MARKS = "ox+*#@%&=~"
 
 
@@ -32,6 +32,8 @@ def bench_dict(result: BenchResult, timings: bool = True) -> dict[str, Any]:
         "skipped": [{"id": i, "reason": why} for i, why in result.skipped],
         "algorithms": [{**{k: v for k, v in dataclasses.asdict(r).items()
                            if not k.startswith("curve") and k not in TIMED},
+                        "exact": None if baseline(r.id) else r.id not in result.misses,
+                        "misses": list(result.misses.get(r.id, ())),
                         "curve": list(r.curve), "curve_low": list(r.curve_low), "curve_high": list(r.curve_high)}
                        for r in result.results],
     }
@@ -55,6 +57,9 @@ def bench_rows(result: BenchResult, timings: bool = True) -> tuple[list[str], li
     safety = result.results[0].below_baseline is not None
     if safety:
         header.insert(5, "under baseline")
+    marked = bool(result.misses)
+    if marked:
+        header.insert(2, "answers handled")
     rows = []
     for i, r in enumerate(result.results, 1):
         vs = "best" if i == 1 else (interval(r.gap_to_best, r.gap_ci, 1, "+") + (" (tie)" if r.tied_with_best else ""))
@@ -64,6 +69,8 @@ def bench_rows(result: BenchResult, timings: bool = True) -> tuple[list[str], li
             row.insert(5, f"{100 * (r.identified or 0):.0f}%")
         if safety:
             row.insert(5, f"{100 * (r.below_baseline or 0):.1f}%")
+        if marked:
+            row.insert(2, handled(result, r.id))
         rows.append(row)
     if not timings:
         column = header.index("us/decision")
@@ -71,6 +78,19 @@ def bench_rows(result: BenchResult, timings: bool = True) -> tuple[list[str], li
         for row in rows:
             row.pop(column)
     return header, rows
+
+
+def baseline(candidate_id: str) -> bool:
+    return candidate_id in BASELINES.values()
+
+
+def handled(result: BenchResult, candidate_id: str) -> str:
+    """"all", "nearest: misses trait=value" for a nearest candidate, or "baseline"."""
+    if baseline(candidate_id):
+        return "baseline"
+    if candidate_id not in result.misses:
+        return "all"
+    return "nearest: misses " + ", ".join(result.misses[candidate_id])
 
 
 def text_curves(result: BenchResult, width: int = 64, height: int = 14) -> str:

@@ -56,24 +56,36 @@ class BenchResult:
     results: tuple[AlgorithmResult, ...]  # best first (lowest mean regret)
     environment: Mapping[str, Any]
     skipped: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    misses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # nearest candidates: the answers missed
 
     @property
     def notes(self) -> tuple[str, ...]:
         """What a reader of the results must know about the race itself (the problem's notes are its own)."""
-        if self.problem.reps < 2:
-            return (NO_INTERVAL,)
-        return ()
+        notes = [NO_INTERVAL] if self.problem.reps < 2 else []
+        nearest = [r for r in self.results if r.id in self.misses]
+        if nearest:
+            missed = "; ".join(f"{r.id} misses {', '.join(self.misses[r.id])}" for r in nearest)
+            notes.append(f"nearest candidates raced, as too few candidates that handle every answer could: "
+                         f"{missed}. The race measures what missing that answer costs in this simulation, only as "
+                         "far as the simulated problem models it (see the notes above)")
+        return tuple(notes)
+
+    def nearest(self, result: AlgorithmResult) -> str:
+        """" (a nearest candidate: it misses trait=value)" for a nearest candidate, else ""."""
+        if result.id not in self.misses:
+            return ""
+        return f" (a nearest candidate: it misses {', '.join(self.misses[result.id])})"
 
     @property
     def verdict(self) -> str:
         best = self.results[0]
         if best.regret_ci is None:
-            return (f"{best.name} has the lowest regret ({best.regret:.1f} after {self.problem.rounds} rounds, one "
+            return (f"{best.name}{self.nearest(best)} has the lowest regret ({best.regret:.1f} after {self.problem.rounds} rounds, one "
                     "repetition). One repetition gives no confidence interval, so this ranking may be luck: race "
                     "at least 2 repetitions for a verdict.")
-        line = (f"{best.name} has the lowest regret ({best.regret:.1f} +/- {best.regret_ci:.1f} after "
+        line = (f"{best.name}{self.nearest(best)} has the lowest regret ({best.regret:.1f} +/- {best.regret_ci:.1f} after "
                 f"{self.problem.rounds} rounds, {self.problem.reps} repetitions).")
-        tied = [r.name for r in self.results[1:] if r.tied_with_best]
+        tied = [r.name + self.nearest(r) for r in self.results[1:] if r.tied_with_best]
         if len(self.results) == 1:
             line += " It raced alone: there is nothing to compare it with."
         elif tied:
@@ -86,12 +98,15 @@ class BenchResult:
 
 def race(specs_: Sequence[RunSpec], problem: Problem, seed: int, jobs: int = 1,
          progress: Callable[[str, int, int], None] | None = None,
-         skipped: Sequence[tuple[str, str]] = (), engine: Engine | None = None) -> BenchResult:
-    """The race of `specs_` on `problem`, in `jobs` local processes or on `engine` when given."""
+         skipped: Sequence[tuple[str, str]] = (), engine: Engine | None = None,
+         misses: Mapping[str, tuple[str, ...]] | None = None) -> BenchResult:
+    """The race of `specs_` on `problem`, in `jobs` local processes or on `engine` when given; `misses` marks the
+    nearest candidates (those that do not handle every answer) with the answers each misses."""
     runs = run_all(specs_, problem, seed, engine or Engine("local", jobs), progress)
     env_rng, _, _ = streams(seed, "")
     environment = make_environment(problem, env_rng).parameters()
-    return summarise(runs, specs_, problem, seed, environment, tuple(skipped))
+    result = summarise(runs, specs_, problem, seed, environment, tuple(skipped))
+    return replace(result, misses=dict(misses or {}))
 
 
 @dataclass(frozen=True)
