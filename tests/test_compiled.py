@@ -54,7 +54,7 @@ def test_the_compiled_race_gives_the_loops_numbers_exactly(simulator: str, probl
 def test_what_the_compiled_race_does_not_cover_goes_through_the_loop():
     from banditmap.sim.adapters import build_wrapper
     problem = problem_from_answers({"n_actions": 4}, rounds=50, reps=2)
-    assert not compiled.covers(build_wrapper("sliding-window", build("ucb1", {}, "x"), {}, "x"), problem)
+    assert not compiled.covers(build_wrapper("conservative", build("ucb1", {}, "x"), {}, "x"), problem)
     assert not compiled.covers(build("exp3", {}, "x"), problem)
     best_arm = problem_from_answers({"n_actions": 4, "objective": "best_arm"}, rounds=50, reps=2)
     assert not compiled.covers(build("ucb1", {}, "x"), best_arm)

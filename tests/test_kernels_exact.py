@@ -608,6 +608,7 @@ def test_thompson_beta_keeps_each_arms_gamma_constants_until_its_counts_change()
 
 def test_forgetting_queued_and_weighted_kernels_by_hand() -> None:
     from banditmap.sim.kernels import policies as kernels
+    from banditmap.sim.kernels import wrappers
     s = states(1)
     counts, sums, means = np.array([[4.0, 2.0, 0.0]]), np.array([[2.0, 1.5, 0.0]]), np.zeros((1, 3))
     # discounting: counts and sums times gamma, then the untried arm (count below 1e-6) first
@@ -629,11 +630,13 @@ def test_forgetting_queued_and_weighted_kernels_by_hand() -> None:
     # Q-PAQ: rewards wait in their arm's queue, oldest first, and are handed to UCB1 when it asks for the arm
     K = 2
     counts, sums, means = np.array([[1000.0, 1.0]]), np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]])
-    queues = np.zeros((1, 3 * K + 4 + 2 * 3))
+    queues = np.concatenate([np.zeros(K + 2), wrappers.queue_region(K, 3)])[None, :]
+    choose_queued, learn_queued = (arms.kernel(f"queue_{part}<choose_ucb1|learn_counts>")
+                                   for part in ("choose", "learn"))
     for reward in (0.0, 1.0, 0.5, 0.25):  # the fourth finds the 3 slots taken: learnt at once
-        kernels.learn_queued(np.array([2.0]), counts, sums, means, queues, s, 0, 1, reward)
+        learn_queued(np.array([2.0]), counts, sums, means, queues, s, 0, 1, reward)
     assert counts.tolist() == [[1000.0, 2.0]] and sums.tolist() == [[0.0, 1.25]]
-    arm = kernels.choose_queued_ucb(np.array([2.0]), counts, sums, means, queues, s, 0, 0, 9)
+    arm = choose_queued(np.array([2.0]), counts, sums, means, queues, s, 0, 0, 9)
     assert arm == 1 and counts.tolist() == [[1000.0, 5.0]] and sums.tolist() == [[0.0, 2.75]]  # three handed over
     assert queues[0, K + 2:3 * K + 4].tolist() == [0.0, 0.0, 0.0, 0.0, 3.0, 3.0]  # empty; slot 3 freed last
     # EXP3-IX: an arm by its weight; its probability is the note; the loss (1 - r) / (p + gamma) times eta
@@ -792,7 +795,37 @@ def test_which_races_run_compiled() -> None:
     assert not compiled.covers(ucb, budget) and not compiled.covers(ucb, best_arm)
     assert not compiled.covers(build("uniform-random", {}, "x"), contextual)
     assert not compiled.covers(build("exp3", {}, "x"), arms_problem)
-    assert not compiled.covers(build_wrapper("sliding-window", ucb, {}, "x"), arms_problem)
+    window = build_wrapper("sliding-window", ucb, {}, "x")
+    assert compiled.covers(window, arms_problem) and compiled.covers(build_wrapper("delay-queue", window, {}, "x"),
+                                                                     arms_problem)
+    assert not compiled.covers(build_wrapper("conservative", ucb, {}, "x"), safety)
+    assert not compiled.covers(build_wrapper("delay-queue", build("exp3", {}, "x"), {}, "x"), arms_problem)
+    assert not compiled.covers(build_wrapper("best-arm-from-counts", ucb, {}, "x"), best_arm)
+
+
+@pytest.mark.parametrize("chain,answers", [
+    (("kl-ucb", "delay-queue"), {"feedback_delay": "delayed"}),
+    (("thompson-beta", "discounting", "delay-queue"), {"feedback_delay": "delayed", "environment": "abrupt"}),
+    (("ucb1", "sliding-window"), {"environment": "abrupt"}),
+    (("exp3-ix", "delay-queue"), {"feedback_delay": "delayed"}),
+    (("epsilon-greedy", "sliding-window", "delay-queue"), {"feedback_delay": "batched"}),
+])
+def test_a_compiled_composition_gives_the_step_by_step_loops_numbers(chain: tuple[str, ...],
+                                                                     answers: dict[str, str]) -> None:
+    """The adapters' kernels (sim/kernels/wrappers.py) around a base's kernels make the same decisions as the
+    Python wrappers around the same base in the step-by-step loop, nested too, with notes (EXP3-IX's
+    probability) travelling through them."""
+    from banditmap.sim.adapters import build_wrapper
+    problem = problem_from_answers({"n_actions": 4, **answers}, rounds=300, reps=3)
+    policy = build(chain[0], {}, "x")
+    for adapter in chain[1:]:
+        policy = build_wrapper(adapter, policy, {"window": 40} if adapter == "sliding-window" else {}, "x")
+    spec = RunSpec("+".join(chain), "composition", policy)
+    assert compiled.covers(policy, problem)
+    fast = run(spec, problem, 3)
+    slow = run(spec, problem, 3, environment=lambda p, g: make_environment(p, g))
+    np.testing.assert_allclose(fast.regret, slow.regret, rtol=1e-9, atol=1e-9)
+    assert fast.final_regret.tolist() == pytest.approx(slow.final_regret.tolist())
 
 
 @pytest.mark.parametrize("policy,params", [("linucb", {"l2": 2.0}), ("lin-ts", {})])

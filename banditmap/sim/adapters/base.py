@@ -47,6 +47,7 @@ class Wrapper(Policy[WS], Generic[WS, Inner]):
 
     needs: ClassVar[frozenset[str]] = frozenset()
     keeps: ClassVar[frozenset[str]] = frozenset()
+    kernels: ClassVar[str | None] = None  # its templates in sim/kernels/wrappers.py (`queue`: queue_choose, ...)
     base: Policy[Inner] = wrapped()
 
     def __post_init__(self) -> None:
@@ -54,6 +55,11 @@ class Wrapper(Policy[WS], Generic[WS, Inner]):
         # the composition's kinds and capabilities follow from its base: instance attributes shadow the class's
         object.__setattr__(self, "kinds", self.lift(self.base.kinds))
         object.__setattr__(self, "offers", self.base.offers & self.keeps)
+
+    def region(self, problem: Problem) -> Array:
+        """Its own columns of a compiled composition's scratch row before the first round (wrappers with
+        `kernels`), the last holding their number."""
+        raise NotImplementedError(f"{type(self).__name__} has no compiled form")
 
     @classmethod
     def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:

@@ -10,7 +10,7 @@ import numpy as np
 
 from banditmap.sim.adapters.base import Inner, Wrapped, Wrapper, register_adapter
 from banditmap.sim.policies.base import ARM_STATISTICS, CONFIDENCE_BOUNDS, Array, Feedback, State
-from banditmap.sim.policies.delayed import ArmQueues, empty_queues
+from banditmap.sim.policies.delayed import QUEUE_SLOTS, ArmQueues, empty_queues
 from banditmap.sim.problem import Problem
 
 
@@ -34,6 +34,11 @@ class DelayQueue(Wrapper[Queued[Inner], Inner]):
     decision count remain)."""
 
     keeps: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS, CONFIDENCE_BOUNDS})
+    kernels: ClassVar[str | None] = "queue"
+
+    def region(self, problem: Problem) -> Array:
+        from banditmap.sim.kernels.wrappers import queue_region
+        return queue_region(problem.n_arms, min(QUEUE_SLOTS, max(problem.rounds, 1)))
 
     def init(self, problem: Problem, rng: np.random.Generator) -> Queued[Inner]:
         return Queued(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds,

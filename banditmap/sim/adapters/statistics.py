@@ -68,7 +68,12 @@ class SlidingWindow(Wrapper[Window[Inner], Inner]):
 
     needs: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS})
     keeps: ClassVar[frozenset[str]] = STATISTICS
+    kernels: ClassVar[str | None] = "window"
     window: int = hyperparameter(1000, whole(1, 10_000_000))
+
+    def region(self, problem: Problem) -> Array:
+        from banditmap.sim.kernels.wrappers import window_region
+        return window_region(min(self.window, problem.rounds))
 
     def init(self, problem: Problem, rng: np.random.Generator) -> Window[Inner]:
         inner = self.base.init(problem, rng)
@@ -95,7 +100,11 @@ class Discounting(Passing[Inner]):
 
     needs: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS})
     keeps: ClassVar[frozenset[str]] = STATISTICS
+    kernels: ClassVar[str | None] = "discount"
     gamma: float = hyperparameter(0.99, RATE)
+
+    def region(self, problem: Problem) -> Array:
+        return np.ones(1)  # nothing of its own but the count
 
     def select(self, state: Wrapped[Inner], context: Array | None) -> Array:
         stats = self.statistics(state)
@@ -121,8 +130,13 @@ class RobustMean(Wrapper[Truncated[Inner], Inner]):
 
     needs: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS})
     keeps: ClassVar[frozenset[str]] = STATISTICS
+    kernels: ClassVar[str | None] = "robust"
     moment_bound: float = hyperparameter(1.0, SCALE)
     epsilon: float = hyperparameter(1.0, RATE)
+
+    def region(self, problem: Problem) -> Array:
+        from banditmap.sim.kernels.wrappers import robust_region
+        return robust_region(problem.n_arms, problem.rounds)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> Truncated[Inner]:
         return Truncated(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds,

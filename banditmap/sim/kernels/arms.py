@@ -538,17 +538,29 @@ def bind(template: Any, name: str, parallel: bool = False, namespace: dict[str, 
 
 
 def kernel(name: str) -> Any:
-    """A policy's kernel by name: here, or among the other K-armed policies' (kernels/policies.py)."""
+    """A policy's kernel by name: here, among the other K-armed policies' (kernels/policies.py), or an adapter's
+    template bound to a base's kernels (`queue_choose<choose_kl_ucb|learn_kl_ucb>`, kernels/wrappers.py)."""
+    if "<" in name:
+        from banditmap.sim.kernels import wrappers
+        return wrappers.composite(name)
     if name in globals():
         return globals()[name]
     from banditmap.sim.kernels import policies
     return getattr(policies, name)
 
 
+def named(prefix: str, *names: str) -> str:
+    """The name a binding is compiled and cached under: the kernels' names joined, or their digest when one is a
+    composite's (not an identifier)."""
+    from banditmap.sim.kernels import wrappers
+    joined = "_".join((prefix, *names))
+    return joined if joined.isidentifier() else wrappers.symbol(f"{prefix}<{'|'.join(names)}>")
+
+
 @functools.cache
 def make_race(choose_name: str, learn_name: str) -> Any:
     """The whole race of one policy as one compiled function (compiled once, then cached on disk)."""
-    return bind(race, f"race_{choose_name}_{learn_name}", parallel=True, choose=kernel(choose_name),
+    return bind(race, named("race", choose_name, learn_name), parallel=True, choose=kernel(choose_name),
                 learn=kernel(learn_name))
 
 
@@ -556,5 +568,5 @@ def make_race(choose_name: str, learn_name: str) -> Any:
 def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
     """One policy's decisions for all repetitions, and its learning from a batch of observations (flat arrays
     reps, arms, rewards, learnt in their order)."""
-    return (bind(step_choose_template, f"step_{choose_name}", choose=kernel(choose_name)),
-            bind(step_learn_template, f"step_{learn_name}", learn=kernel(learn_name)))
+    return (bind(step_choose_template, named("step", choose_name), choose=kernel(choose_name)),
+            bind(step_learn_template, named("step", learn_name), learn=kernel(learn_name)))

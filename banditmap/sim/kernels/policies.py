@@ -1,5 +1,5 @@
 """Kernels of the K-armed policies beyond the counting ones of arms.py: statistics that forget (a sliding window,
-discounting), feedback that comes late (Q-PAQ's queues) and exponential weights (EXP3-IX).
+discounting) and exponential weights (EXP3-IX); the delay queue is the delay-queue adapter's (wrappers.py).
 
 Each is a `choose`/`learn` pair with arms.py's signature, so the same whole-race kernel and step-by-step loop run
 them. What a policy keeps besides the per-arm counts, sums and means lives in its scratch row (R, W), after the
@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 
 from banditmap.sim.kernels import rng
-from banditmap.sim.kernels.arms import choose_ucb1, consider, learn_counts
+from banditmap.sim.kernels.arms import consider, learn_counts
 
 # --- forgetting -------------------------------------------------------------------------------------------------
 
@@ -93,70 +93,6 @@ def learn_sliding_window(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
     sums[r, arm] += reward
     means[r, arm] = sums[r, arm] / max(counts[r, arm], 1.0)
     scratch[r, K + 2] = (slot + 1) % W
-
-
-# --- late feedback ----------------------------------------------------------------------------------------------
-
-# Q-PAQ's queues: per arm a FIFO of rewards arrived but not handed to the base, as linked lists in a pool of C
-# slots: scratch[r, K + 2 + a] the first slot of arm a's queue + 1 (0: empty), scratch[r, 2K + 2 + a] its last,
-# scratch[r, 3K + 2] the first free slot + 1, scratch[r, 3K + 3] the slots used so far, then C slots' rewards and C
-# slots' next slot + 1 (0: none).
-
-@njit(cache=True)
-def queue_layout(K: int, width: int) -> tuple[int, int, int, int, int, int]:
-    """(heads, tails, free, used, rewards, links): where each part of the queues starts; and the pool's size."""
-    pool = 3 * K + 4
-    capacity = (width - pool) // 2
-    return K + 2, 2 * K + 2, 3 * K + 2, 3 * K + 3, pool, capacity
-
-
-@njit(cache=True)
-def choose_queued_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
-                      scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
-    """params: alpha. Q-PAQ around UCB1 (Joulani, Gyorgy & Szepesvari 2013): while UCB1 asks for an arm whose
-    queue holds a reward, the oldest one is handed to it as the outcome and it is asked again; an arm with an
-    empty queue is played for real."""
-    K = counts.shape[1]
-    heads, tails, free, _, rewards, capacity = queue_layout(K, scratch.shape[1])
-    links = rewards + capacity
-    while True:
-        arm = choose_ucb1(params, counts, sums, means, scratch, draws, r, t, horizon)
-        first = int(scratch[r, heads + arm]) - 1
-        if first < 0:
-            return arm
-        scratch[r, heads + arm] = scratch[r, links + first]
-        if scratch[r, heads + arm] == 0.0:
-            scratch[r, tails + arm] = 0.0
-        scratch[r, links + first] = scratch[r, free]  # the slot joins the free list
-        scratch[r, free] = first + 1.0
-        learn_counts(params, counts, sums, means, scratch, draws, r, arm, scratch[r, rewards + first])
-
-
-@njit(cache=True)
-def learn_queued(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
-                 draws: np.ndarray, r: int, arm: int, reward: float) -> None:
-    """The reward joins its arm's queue; when all C slots are taken (more than C rewards waiting at once), the
-    base learns it at once instead."""
-    K = counts.shape[1]
-    heads, tails, free, used, rewards, capacity = queue_layout(K, scratch.shape[1])
-    links = rewards + capacity
-    slot = int(scratch[r, free]) - 1
-    if slot >= 0:
-        scratch[r, free] = scratch[r, links + slot]
-    elif scratch[r, used] < capacity:
-        slot = int(scratch[r, used])
-        scratch[r, used] += 1.0
-    else:
-        learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
-        return
-    scratch[r, rewards + slot] = reward
-    scratch[r, links + slot] = 0.0
-    last = int(scratch[r, tails + arm]) - 1
-    if last >= 0:
-        scratch[r, links + last] = slot + 1.0
-    else:
-        scratch[r, heads + arm] = slot + 1.0
-    scratch[r, tails + arm] = slot + 1.0
 
 
 # --- exponential weights ----------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def empty_queues(R: int, K: int) -> QueueArrays:
             "size": np.zeros((R, K), dtype=np.int64)}
 
 
-QUEUE_SLOTS = 2048  # rewards Q-PAQ's kernel holds back at once, over all arms, before handing them over at once
+QUEUE_SLOTS = 2048  # rewards a compiled delay queue holds back at once, over all arms, before handing them over at once
 
 
 @register("delayed-ucb")
@@ -65,17 +65,23 @@ class QueuedUCB(Kernel):
     """Q-PAQ (Joulani, Gyorgy and Szepesvari 2013) around UCB1: the base algorithm always sees one reward per
     decision it made, taken in order from a queue of rewards already arrived for the arm it asks for. While the
     queue of its arm is empty the decision is played for real, and its reward joins the queue when it arrives.
-    The base thus runs as if feedback were immediate, on a slightly older sample. Its kernels keep the queues in
-    the scratch row (sim/kernels/policies.py), at most QUEUE_SLOTS rewards (or one per round) at once: beyond
-    that the base learns a reward as it arrives."""
+    The base thus runs as if feedback were immediate, on a slightly older sample. Its kernels are the delay-queue
+    adapter's compiled around UCB1's (sim/kernels/wrappers.py), the queues in the scratch row, at most
+    QUEUE_SLOTS rewards (or one per round) at once: beyond that the base learns a reward as it arrives."""
 
-    choose: ClassVar[str] = "choose_queued_ucb"
-    learn: ClassVar[str] = "learn_queued"
+    choose: ClassVar[str] = "queue_choose<choose_ucb1|learn_counts>"
+    learn: ClassVar[str] = "queue_learn<choose_ucb1|learn_counts>"
     alpha: float = hyperparameter(2.0, WIDTH)
 
     def width(self, problem: Problem) -> int:
-        """Each arm's first and last slot, the free list and the slots used, then each slot's reward and next."""
-        return 3 * problem.n_arms + 4 + 2 * min(QUEUE_SLOTS, max(problem.rounds, 1))
+        """UCB1's columns and the unused note, then the queues' (each arm's first and last slot, the free list,
+        the slots used, each slot's reward and next, their count)."""
+        return problem.n_arms + 2 + 2 * problem.n_arms + 3 + 2 * min(QUEUE_SLOTS, max(problem.rounds, 1))
+
+    def start(self, problem: Problem) -> Array:
+        from banditmap.sim.kernels.wrappers import queue_region
+        region = queue_region(problem.n_arms, min(QUEUE_SLOTS, max(problem.rounds, 1)))
+        return np.concatenate([np.zeros(problem.n_arms + 2), region])
 
 
 @register("delayed-conversions-ucb")

@@ -1,0 +1,238 @@
+"""Adapters compiled around any counting kernel: the delay queue (Q-PAQ/QPM-D, Joulani, Gyorgy & Szepesvari 2013),
+discounting and a sliding window (Garivier & Moulines 2011) and the truncated mean (Bubeck, Cesa-Bianchi & Lugosi
+2013), each a `choose`/`learn` pair with arms.py's signature around a base pair, so a composition such as
+`kl-ucb+delay-queue` races in the whole-race kernel like a policy of its own.
+
+A template's free names `base_choose` and `base_learn` are bound to the base's kernels (`composite`, by name, so
+each binding is compiled once and cached on disk like the races). The composition's scratch row is the base's
+followed by the adapter's own columns, whose last holds their number: the adapter finds its part at the end and
+hands the base the row without it (a view), so adapters nest. Its hyperparameters follow the base's in `params`
+and it hands the base the others. A base whose row is K + 1 wide is given one more column first, so that the
+race's note column (K + 1) is never the adapter's.
+
+The Python wrappers of sim/adapters/ run the same reductions around any policy (and these kernels' bases when a
+problem needs the step-by-step loop); policies/mab.py's `kernel_form` says which compositions race here."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from banditmap.sim.kernels.arms import consider
+
+
+@njit(cache=True, inline="always")
+def own(scratch: np.ndarray, r: int) -> int:
+    """Where the adapter's own columns start in the scratch row (their number is in the row's last column)."""
+    width: int = scratch.shape[1]
+    return width - int(scratch[r, width - 1])
+
+
+def base_choose(*args: Any) -> int:  # pragma: no cover - bound to the base's choose in each composite
+    raise NotImplementedError
+
+
+def base_learn(*args: Any) -> None:  # pragma: no cover - bound to the base's learn in each composite
+    raise NotImplementedError
+
+
+# --- the delay queue -----------------------------------------------------------------------------------------
+# Own columns from o: each arm's first queued slot + 1 (0: empty) (K), its last (K), the first free slot + 1, the
+# slots used so far, then C slots' rewards and C slots' next slot + 1 (0: none), then the count of own columns.
+
+def queue_choose(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                 draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """While the base asks for an arm whose queue holds a reward, the oldest one is handed to it as the outcome
+    of that request and it is asked again; an arm with an empty queue is played for real."""
+    K = counts.shape[1]
+    o = own(scratch, r)
+    inner = scratch[:, :o]
+    heads, tails, free, rewards = o, o + K, o + 2 * K, o + 2 * K + 2
+    links = rewards + (scratch.shape[1] - 1 - rewards) // 2
+    while True:
+        arm = base_choose(params, counts, sums, means, inner, draws, r, t, horizon)
+        first = int(scratch[r, heads + arm]) - 1
+        if first < 0:
+            return arm
+        scratch[r, heads + arm] = scratch[r, links + first]
+        if scratch[r, heads + arm] == 0.0:
+            scratch[r, tails + arm] = 0.0
+        scratch[r, links + first] = scratch[r, free]  # the slot joins the free list
+        scratch[r, free] = first + 1.0
+        base_learn(params, counts, sums, means, inner, draws, r, arm, scratch[r, rewards + first])
+
+
+def queue_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """The reward joins its arm's queue; when every slot is taken, the base learns it at once instead."""
+    K = counts.shape[1]
+    o = own(scratch, r)
+    tails, free, used, rewards = o + K, o + 2 * K, o + 2 * K + 1, o + 2 * K + 2
+    capacity = (scratch.shape[1] - 1 - rewards) // 2
+    links = rewards + capacity
+    slot = int(scratch[r, free]) - 1
+    if slot >= 0:
+        scratch[r, free] = scratch[r, links + slot]
+    elif scratch[r, used] < capacity:
+        slot = int(scratch[r, used])
+        scratch[r, used] += 1.0
+    else:
+        base_learn(params, counts, sums, means, scratch[:, :o], draws, r, arm, reward)
+        return
+    scratch[r, rewards + slot] = reward
+    scratch[r, links + slot] = 0.0
+    last = int(scratch[r, tails + arm]) - 1
+    if last >= 0:
+        scratch[r, links + last] = slot + 1.0
+    else:
+        scratch[r, o + arm] = slot + 1.0
+    scratch[r, tails + arm] = slot + 1.0
+
+
+def queue_region(K: int, slots: int) -> np.ndarray:
+    """The delay queue's own columns before the first round, for `slots` rewards held at once."""
+    region = np.zeros(2 * K + 2 + 2 * slots + 1)
+    region[-1] = region.shape[0]
+    return region
+
+
+# --- discounting ---------------------------------------------------------------------------------------------
+# params: ..., gamma. Own columns: their count only.
+
+def discount_choose(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                    scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """Before every decision the base's counts and sums are multiplied by gamma (their means are unchanged) and
+    its per-arm cache is stale; then the base decides."""
+    n = params.shape[0] - 1
+    gamma = params[n]
+    K = counts.shape[1]
+    for k in range(K):
+        counts[r, k] *= gamma
+        sums[r, k] *= gamma
+        scratch[r, k] = -1.0
+    return base_choose(params[:n], counts, sums, means, scratch[:, :own(scratch, r)], draws, r, t, horizon)
+
+
+def discount_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                   scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    base_learn(params[:params.shape[0] - 1], counts, sums, means, scratch[:, :own(scratch, r)], draws, r, arm, reward)
+
+
+# --- the sliding window --------------------------------------------------------------------------------------
+# params: ..., window. Own columns from o: the slot written next, then W slots of the arm observed + 1 (0: empty),
+# W of what the observation added to its count and W to its sum, then the count of own columns.
+
+def window_choose(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                  draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    n = params.shape[0] - 1
+    return base_choose(params[:n], counts, sums, means, scratch[:, :own(scratch, r)], draws, r, t, horizon)
+
+
+def window_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                 draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """The base learns the observation as usual; what it added to the arm's count and sum takes the oldest slot
+    of the window, and what the slot held leaves the statistics (never below zero)."""
+    o = own(scratch, r)
+    W = (scratch.shape[1] - o - 2) // 3
+    count, total = counts[r, arm], sums[r, arm]
+    base_learn(params[:params.shape[0] - 1], counts, sums, means, scratch[:, :o], draws, r, arm, reward)
+    added, gained = counts[r, arm] - count, sums[r, arm] - total
+    slot = int(scratch[r, o])
+    old = int(scratch[r, o + 1 + slot]) - 1
+    if old >= 0:
+        counts[r, old] -= scratch[r, o + 1 + W + slot]
+        sums[r, old] -= scratch[r, o + 1 + 2 * W + slot]
+        if counts[r, old] <= 1e-12:
+            counts[r, old], sums[r, old] = 0.0, 0.0
+        means[r, old] = sums[r, old] / max(counts[r, old], 1e-12)
+        scratch[r, old] = -1.0
+    scratch[r, o + 1 + slot] = arm + 1.0
+    scratch[r, o + 1 + W + slot] = added
+    scratch[r, o + 1 + 2 * W + slot] = gained
+    scratch[r, o] = (slot + 1) % W
+
+
+def window_region(slots: int) -> np.ndarray:
+    region = np.zeros(3 * slots + 2)
+    region[-1] = region.shape[0]
+    return region
+
+
+# --- truncated means -----------------------------------------------------------------------------------------
+# params: ..., moment bound u, epsilon. Own columns from o: log(1/delta) with delta = 1/T^2, then each arm's
+# rewards seen (K), then the count of own columns.
+
+def robust_choose(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                  draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """A largest truncated mean + 4 u^(1/(1+e)) (log(1/delta) / n)^(e/(1+e)), an untried arm first: the base's
+    statistics with the estimator's own confidence width (the base's index is not used)."""
+    n = params.shape[0] - 2
+    u, e = params[n], params[n + 1]
+    log_inv_delta = scratch[r, own(scratch, r)]
+    scale = 4.0 * u ** (1.0 / (1.0 + e))
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(counts.shape[1]):
+        c = counts[r, k]
+        score = np.inf if c <= 0.0 else means[r, k] + scale * (log_inv_delta / max(c, 1.0)) ** (e / (1.0 + e))
+        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+    return pick
+
+
+def robust_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                 draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """The s-th reward of an arm reaches the base only if |r| <= (u s / log(1/delta))^(1/(1+e)), else as 0."""
+    n = params.shape[0] - 2
+    u, e = params[n], params[n + 1]
+    o = own(scratch, r)
+    scratch[r, o + 1 + arm] += 1.0
+    threshold = (u * scratch[r, o + 1 + arm] / scratch[r, o]) ** (1.0 / (1.0 + e))
+    kept = reward if abs(reward) <= threshold else 0.0
+    base_learn(params[:n], counts, sums, means, scratch[:, :o], draws, r, arm, kept)
+
+
+def robust_region(K: int, horizon: int) -> np.ndarray:
+    region = np.zeros(K + 2)
+    region[0] = 2.0 * np.log(max(horizon, 2))
+    region[-1] = region.shape[0]
+    return region
+
+
+TEMPLATES = {name: globals()[name] for name in (
+    "queue_choose", "queue_learn", "discount_choose", "discount_learn", "window_choose", "window_learn",
+    "robust_choose", "robust_learn")}
+
+
+def composite_name(template: str, base_choose_name: str, base_learn_name: str) -> str:
+    """The name of a template bound to a base's kernels, e.g. `queue_choose<choose_kl_ucb|learn_kl_ucb>`."""
+    return f"{template}<{base_choose_name}|{base_learn_name}>"
+
+
+def symbol(name: str) -> str:
+    """A Python identifier for a kernel's name (a composite's is hashed, so nested ones stay short)."""
+    if name.isidentifier():
+        return name
+    return f"{name[:name.index('<')]}_{hashlib.blake2b(name.encode(), digest_size=8).hexdigest()}"
+
+
+def split(name: str) -> tuple[str, str, str]:
+    """(template, base choose, base learn) of a composite name."""
+    template, inner = name[:name.index("<")], name[name.index("<") + 1:-1]
+    depth = 0
+    for i, char in enumerate(inner):
+        depth += (char == "<") - (char == ">")
+        if char == "|" and depth == 0:
+            return template, inner[:i], inner[i + 1:]
+    raise ValueError(f"not a composite kernel name: {name}")
+
+
+@functools.cache
+def composite(name: str) -> Any:
+    """The compiled kernel of a composite name, its base's kernels resolved by name (arms.kernel)."""
+    from banditmap.sim.kernels import arms
+    template, choose_name, learn_name = split(name)
+    return arms.bind(TEMPLATES[template], symbol(name), namespace=globals(), base_choose=arms.kernel(choose_name),
+                     base_learn=arms.kernel(learn_name))
