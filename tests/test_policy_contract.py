@@ -287,7 +287,7 @@ def test_an_update_leaves_the_repetitions_it_is_not_about_alone(subject: str, ki
 TIE_BREAKERS = {"ucb1", "kl-ucb", "moss", "robust-ucb", "successive-elimination", "delayed-ucb",
                 "delayed-conversions-ucb", "sw-ucb", "discounted-ucb", "linucb", "conservative-ucb",
                 "conservative-linucb", "cascade-ucb", "cascade-klucb", "cucb", "ranked-ucb", "discretized-ucb-pricing",
-                "mnl-ucb", "bwk-primal-dual"}
+                "mnl-ucb", "bwk-primal-dual", "lucb", "d-linucb", "sw-linucb"}
 
 
 @pytest.mark.parametrize("subject, kind", CASES, ids=IDS)

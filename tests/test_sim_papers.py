@@ -1,0 +1,61 @@
+"""Behaviour each newer simulated policy owes its paper: LUCB stops with the best arm at the stated confidence,
+D-LinUCB and SW-LinUCB recover after the parameter jumps where LinUCB does not."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from banditmap.sim.policies import Feedback, build
+from banditmap.sim.problem import problem_from_answers
+
+
+def test_lucb_stops_with_the_best_arm_at_the_stated_confidence_and_samples_the_contenders() -> None:
+    """Kalyanakrishnan et al. (2012): with probability at least 1 - delta the arm named at stopping is the best.
+    300 repetitions of Bernoulli arms (0.3, 0.45, 0.6, 0.2), delta = 0.1, seed 7: every repetition stops, at most
+    10% name a wrong arm (LUCB's bounds are conservative: none does here), and the two contenders (the leader and
+    its closest challenger) get most of the samples."""
+    means = np.array([0.3, 0.45, 0.6, 0.2])
+    R, K = 300, len(means)
+    problem = problem_from_answers({"n_actions": K, "objective": "best_arm"}, rounds=20_000, reps=R)
+    policy = build("lucb", {"delta": 0.1}, "test")
+    rng = np.random.default_rng(7)
+    state = policy.init(problem, rng)
+    stopped_at = np.full(R, -1)
+    counts_at_stop = np.zeros((R, K))
+    for t in range(problem.rounds):
+        arms = policy.select(state, None)
+        newly = state.stopped & (stopped_at < 0)
+        stopped_at[newly], counts_at_stop[newly] = t, state.counts[newly]
+        if state.stopped.all():
+            break
+        rewards = (rng.random(R) < means[arms]).astype(float)
+        policy.update(state, Feedback(np.arange(R), arms, rewards, None, unique=True))
+    assert state.stopped.all(), int((~state.stopped).sum())
+    wrong = float((policy.recommend(state) != 2).mean())
+    assert wrong <= 0.1, wrong
+    share = counts_at_stop / counts_at_stop.sum(axis=1, keepdims=True)
+    assert share[:, [1, 2]].sum(axis=1).mean() > 0.6 and share[:, 3].mean() < share[:, 1].mean()
+
+
+def last_quarter_regret(policy_id: str, environment: str, **params: float) -> np.ndarray:
+    """Regret per repetition over the last quarter of 4,000 rounds (after the last change point of an abrupt
+    world), 20 repetitions, 5 arms, 5 features, seed 0."""
+    from banditmap.sim.runner import RunSpec, run
+    problem = problem_from_answers({"context": "linear", "environment": environment, "n_actions": 5,
+                                    "n_features": 5}, rounds=4000, reps=20)
+    result = run(RunSpec(policy_id, policy_id, build(policy_id, dict(params), "test")), problem, 0)
+    at = int(np.searchsorted(result.rounds, 3000))
+    quarter: np.ndarray = result.regret[:, -1] - result.regret[:, at]
+    return quarter
+
+
+def test_forgetting_linucbs_recover_after_a_change_where_linucb_does_not() -> None:
+    """Russac et al. (2019) and Cheung et al. (2019): forgetting (discounted, or a window) tracks a parameter that
+    jumps, where LinUCB's estimate mixes every regime it has seen. In the abrupt contextual world (the arms' parameters
+    rotate at 25%, 50% and 75% of the run) each has at most 80% of LinUCB's regret after the last change; in a
+    stationary world the forgetting costs regret instead, as both papers say (B_T = 0)."""
+    linucb = last_quarter_regret("linucb", "abrupt")
+    for policy_id in ("d-linucb", "sw-linucb"):
+        forgetting = last_quarter_regret(policy_id, "abrupt")
+        assert forgetting.mean() < 0.8 * linucb.mean(), (policy_id, forgetting.mean(), linucb.mean())
+        assert last_quarter_regret(policy_id, "stationary").mean() > last_quarter_regret("linucb", "stationary").mean()
