@@ -236,13 +236,13 @@ def test_replay_command_on_generated_logs(runner: CliRunner, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data == json.loads(out_file.read_text())
-    assert data["schema"] == "banditmap.replay/3" and data["log"]["rows"] == 20000
+    assert data["schema"] == "banditmap.replay/4" and data["log"]["rows"] == 20000
     assert len(data["candidates"]) == 4  # three shortlisted and the uniform baseline
     # schema 2: wall-clock seconds sit under the top-level "timing", not in each candidate
     assert set(data["timing"]["replay_seconds"]) == {c["id"] for c in data["candidates"]}
     assert not any("seconds" in c for c in data["candidates"])
     assert data["log"]["columns"] == {"action": "item_id", "reward": "click", "propensity": "propensity_score",
-                                      "position": None, "numeric": [], "categorical": []}
+                                      "position": None, "slate": None, "numeric": [], "categorical": []}
     for c in data["candidates"]:
         assert c["replayed_rounds"] > 1000 and set(c["final_policy"]) == {"ips", "snips", "dm", "dr"}
         assert len(data["curves"][c["id"]]) == len(data["checkpoints"])

@@ -197,7 +197,7 @@ def test_a_learner_that_cannot_be_evaluated_shows_no_figure_and_says_why_and_wha
     from banditmap.render.replay import replay_dict, replay_rows
     data = replay_dict(result, timings=False)
     (candidate,) = data["candidates"]
-    assert data["schema"] == "banditmap.replay/3"
+    assert data["schema"] == "banditmap.replay/4"
     assert all(v is None for e in candidate["final_policy"].values() for v in e.values())
     assert candidate["replayed"]["value"] is None and candidate["final_policy_problem"] == r.problem
     _, rows = replay_rows(result)

@@ -36,6 +36,9 @@ def replay(
                                                            "propensity_score, pscore or propensity")] = None,
     position_col: Annotated[Optional[str], column_option("position", "Position column of ranking logs",
                                                          "position, if present")] = None,
+    slate_col: Annotated[Optional[str], column_option("slate", "Slate id column of slate logs (one row per slot; "
+                                                      "slates are scored by the pseudoinverse estimator)",
+                                                      "slate_id, if present")] = None,
     context_cols: Annotated[Optional[str], typer.Option(
         "--context-cols", metavar="PATTERN,...",
         help="Context columns, names or globs (default: user_feature_*, user-item_affinity_*, context_*).")] = None,
@@ -76,7 +79,7 @@ def replay(
     catalog = prepare_run(fmt, out, plot, force, catalog_dirs)
     chosen_profile = the_problem(catalog, profile, usecase, set_)
     patterns = tuple(comma_list(context_cols)) if context_cols is not None else None
-    columns = Columns(action_col, reward_col, propensity_col, position_col, patterns)
+    columns = Columns(action_col, reward_col, propensity_col, position_col, patterns, slate_col)
     if replay_method not in ("auto", "rejection", "weighted"):
         from banditmap.errors import BanditmapError, shown
         raise BanditmapError(f"expected auto, rejection or weighted, got {shown(replay_method)}",
@@ -117,6 +120,9 @@ def make_logs(
                                          help="uniform, or softmax (favours good actions).")] = "uniform",
     positions: Annotated[int, typer.Option("--positions", min=0, max=100,
                                            help="Add a position column with this many positions.")] = 0,
+    slate: Annotated[int, typer.Option("--slate", min=0, max=100, metavar="L",
+                                       help="Write slates of L slots, one row per slot (slate_id, position), with an "
+                                       "additive slate reward.")] = 0,
     seed: Annotated[int, seed_option("the environment and the log")] = 0,
     force: Force = False,
     catalog_dirs: CatalogDirs = None,
@@ -125,6 +131,7 @@ def make_logs(
     from banditmap.ope import synthetic
     check_destination(path, "FILE", force=force, suffixes=(".csv", ".parquet", ".pq"))
     answers = the_problem(load(catalog_dirs), profile, usecase, set_).answers
-    env = synthetic.make_logs(path, answers, logging, rows, seed, positions)
-    typer.echo(f"wrote {rows:,} logged decisions ({env.n_actions} actions, {env.n_features} features, {logging} "
+    env = synthetic.make_logs(path, answers, logging, rows, seed, positions, slate)
+    what = f"slates of {slate} slots, one row per slot" if slate else "logged decisions"
+    typer.echo(f"wrote {rows:,} {what} ({env.n_actions} actions, {env.n_features} features, {logging} "
                f"logging) to {path}", err=True)

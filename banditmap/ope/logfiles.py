@@ -21,8 +21,9 @@ Array = np.ndarray
 # feedback dictionaries (action, reward, pscore, position, context).
 DEFAULT_ACTION = ("item_id", "action")
 DEFAULT_REWARD = ("click", "reward", "conversion")
-DEFAULT_PROPENSITY = ("propensity_score", "pscore", "propensity")
+DEFAULT_PROPENSITY = ("propensity_score", "pscore_item_position", "pscore", "propensity")
 DEFAULT_POSITION = ("position",)
+DEFAULT_SLATE = ("slate_id",)  # as Open Bandit Pipeline names it in slate feedback (one row per slot)
 DEFAULT_CONTEXT = ("user_feature_*", "user-item_affinity_*", "context_*")
 MAX_FIELD = 200  # characters in a used value
 MAX_LINE = 1 << 20  # characters in a CSV line
@@ -37,6 +38,7 @@ class Columns:
     propensity: str | None = None
     position: str | None = None
     context: tuple[str, ...] | None = None  # names or glob patterns
+    slate: str | None = None  # the slate (decision) id of slate logs: one row per slot
 
 
 @dataclass(frozen=True)
@@ -67,15 +69,16 @@ class Resolved:
     propensity: str | None  # None: the log has none, they are estimated
     position: str | None
     context: tuple[str, ...]
+    slate: str | None = None
 
     @property
     def names(self) -> list[str]:
         return [self.action, self.reward] + ([self.propensity] if self.propensity else []) + (
-            [self.position] if self.position else []) + list(self.context)
+            [self.position] if self.position else []) + ([self.slate] if self.slate else []) + list(self.context)
 
 
 ROLES = (("action", "--action-col"), ("reward", "--reward-col"), ("propensity", "--propensity-col"),
-         ("position", "--position-col"))
+         ("position", "--position-col"), ("slate", "--slate-col"))
 
 
 def resolve(header: Sequence[str], columns: Columns, source: str) -> Resolved:
@@ -100,13 +103,14 @@ def resolve(header: Sequence[str], columns: Columns, source: str) -> Resolved:
     found = {"action": one(columns.action, DEFAULT_ACTION, "--action-col"),
              "reward": one(columns.reward, DEFAULT_REWARD, "--reward-col"),
              "propensity": one(columns.propensity, DEFAULT_PROPENSITY, "--propensity-col", required=False),
-             "position": one(columns.position, DEFAULT_POSITION, "--position-col", required=False)}
+             "position": one(columns.position, DEFAULT_POSITION, "--position-col", required=False),
+             "slate": one(columns.slate, DEFAULT_SLATE, "--slate-col", required=False)}
     _one_role_each(found, source)
     taken = set(found.values())
     context = _context_columns(present, columns.context, taken, found, source)
     action, reward = found["action"], found["reward"]
     assert action and reward
-    resolved = Resolved(action, reward, found["propensity"], found["position"], tuple(context))
+    resolved = Resolved(action, reward, found["propensity"], found["position"], tuple(context), found["slate"])
     for name in resolved.names:
         if present.count(name) > 1:
             raise BanditmapError(f"the file has {present.count(name)} columns named {shown(name)}; expected one",

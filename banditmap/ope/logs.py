@@ -27,6 +27,7 @@ import numpy as np
 
 from banditmap.errors import BanditmapError, shown
 from banditmap.ope.logfiles import CONTROL, Place, Reader, Resolved, reader_for
+from banditmap.ope.slatelogs import SlateFacts, SlateReader
 # Re-exported: callers name the columns and the reader's limits through this module.
 from banditmap.ope.logfiles import MAX_FIELD as MAX_FIELD, MAX_LINE as MAX_LINE, Columns as Columns
 
@@ -65,6 +66,8 @@ class LogInfo:
     binary: bool  # every reward is 0 or 1
     estimated: bool = False  # propensities estimated by a cross-fitted multinomial logistic model, not logged
     thin_share: float = 0.0  # with estimated propensities: share of rows where some action's is under NEAR_ZERO / K
+    slate_col: str | None = None  # slate logs: the slate id column (one row per slot)
+    slate: SlateFacts | None = None  # slate logs: slots per slate, slates, how the slots were filled
 
     @property
     def n_actions(self) -> int:
@@ -85,6 +88,7 @@ class Chunk:
     propensities: Array  # (n,)
     contexts: Array  # (n, d): intercept, standardised numbers, one-hot categories and positions
     positions: Array | None = None  # (n,) int64 indices into LogInfo.positions, when the log has two or more
+    slates: Array | None = None  # (n,) int64 slate numbers, in log order, for slate logs
 
     def __len__(self) -> int:
         return len(self.actions)
@@ -191,7 +195,7 @@ class LogStore:
         positions = (self.position_map[part["positions"]]
                      if self.info.position_col is not None and len(self.info.positions) > 1 else None)
         return Chunk(int(part["start"]), self.action_map[part["actions"]], part["rewards"], part["propensities"],
-                     contexts, positions)
+                     contexts, positions, part["slates"] if "slates" in part else None)
 
     def close(self) -> None:
         if not self._closed:
@@ -318,6 +322,7 @@ def _first_pass(path: Path, reader: Reader, columns: Columns, n_actions: int | N
     category_labels: list[Labels] = []
     acc: _Accumulator | None = None
     n_chunks = 0
+    slates = _slate_reader(source, resolved)
     for place, data in batches:
         if acc is None:  # the first chunk decides which context columns are numbers
             numeric = [c for c in resolved.context if _floats(data[c])[1] < 0]
@@ -339,6 +344,9 @@ def _first_pass(path: Path, reader: Reader, columns: Columns, n_actions: int | N
                                       for lab, c in zip(category_labels, categorical, strict=True)], axis=1)
                             if categorical else np.zeros((len(codes), 0), np.int64)),
         }
+        if slates is not None and resolved.slate is not None:
+            stored["slates"] = slates.add(place, data[resolved.slate], stored["positions"], codes,
+                                          part["propensities"])
         _save(Path(folder.name) / f"{n_chunks}.npz", stored)
         n_chunks += 1
         acc.add(part, codes)
@@ -366,7 +374,21 @@ def _first_pass(path: Path, reader: Reader, columns: Columns, n_actions: int | N
         projected=projection is not None, min_propensity=acc.min_propensity, near_zero=near_zero,
         uniform=acc.max_propensity - acc.min_propensity <= 1e-9 * acc.max_propensity,
         mean_reward=acc.reward_sum / acc.rows, binary=acc.binary)
+    if slates is not None:
+        info = replace(info, slate_col=resolved.slate, slate=slates.finish(
+            len(position_labels), len(labels), None if resolved.propensity is None else acc.min_propensity,
+            info.uniform))
     return LogStore(info, folder, n_chunks, action_map, position_map, acc.mean, acc.scale, widths, projection)
+
+
+def _slate_reader(source: str, resolved: Resolved) -> SlateReader | None:
+    """The slate id column's reader for slate logs, which need a position column too."""
+    if resolved.slate is None:
+        return None
+    if resolved.position is None:
+        raise BanditmapError(f"a slate log (slate id column {shown(resolved.slate)}) needs a position column: one row "
+                             "per slot; name it with --position-col", source=source, field="--slate-col")
+    return SlateReader(source, resolved.slate, resolved.position, resolved.propensity)
 
 
 def estimated(store: LogStore) -> LogStore:

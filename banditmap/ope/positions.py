@@ -10,9 +10,9 @@ are the ratios of any one policy's per-position IPS values; banditmap takes the 
 row counts, with weight 1 / (K p)), whose estimate uses every row. The top-position value of pi pooled over all
 positions is then sum_k (theta_1 / theta_k) S_k / n, S_k the IPS sum of pi's rows at position k.
 
-Slates (several items per decision, one reward for the whole list) need the pseudoinverse estimator of
-Swaminathan, Krishnamurthy, Agarwal, Dudík, Langford, Jose and Zitouni (NeurIPS 2017); replay does not evaluate
-slate policies (its learners choose one item per logged row), so it is not used here.
+Slates (several items per decision, one reward for the whole list, a slate id column) are scored by the
+pseudoinverse estimator of Swaminathan, Krishnamurthy, Agarwal, Dudík, Langford, Jose and Zitouni (NeurIPS 2017),
+in slates.py.
 
 Every figure is a ratio of per-block sums (see estimators.py), so the bootstrap resamples them all together.
 """

@@ -245,12 +245,14 @@ def learning_rows(rows: int, holdout: float) -> int:
 
 def _head(chunk: Chunk, n: int) -> Chunk:
     return Chunk(chunk.start, chunk.actions[:n], chunk.rewards[:n], chunk.propensities[:n], chunk.contexts[:n],
-                 None if chunk.positions is None else chunk.positions[:n])
+                 None if chunk.positions is None else chunk.positions[:n],
+                 None if chunk.slates is None else chunk.slates[:n])
 
 
 def _tail(chunk: Chunk, n: int) -> Chunk:
     return Chunk(chunk.start + n, chunk.actions[n:], chunk.rewards[n:], chunk.propensities[n:], chunk.contexts[n:],
-                 None if chunk.positions is None else chunk.positions[n:])
+                 None if chunk.positions is None else chunk.positions[n:],
+                 None if chunk.slates is None else chunk.slates[n:])
 
 
 class Replay:
@@ -442,9 +444,14 @@ def evaluate(store: LogStore, candidates: Sequence[RunSpec], seed: int = 0,
         f"{c.id}:{name}@{k}" for c in candidates for k in range(replay.n_positions) for name in ("ips", "w", "w2"))
     scores = BlockSums(replay.blocks, tuple(f"{c.id}:{k}" for c in candidates for k in SCORES) + by_position)
     max_weight = {c.id: 0.0 for c in candidates}
-    for chunk in store.chunks():
+    from banditmap.ope import slates  # slate logs: PI over the held-out slates, in the same pass
+    slate_scorer = slates.Scorer(replay) if info.slate is not None else None
+    for index, chunk in enumerate(store.chunks()):
         replay.score_chunk(chunk, scores, max_weight)
+        if slate_scorer is not None:
+            slate_scorer.add(chunk, last=index == store.n_chunks - 1)
         if progress is not None:
             progress("score", chunk.start + len(chunk), info.rows)
     from banditmap.ope.summary import summarise  # it reads a Replay: imported here, not at the top
-    return summarise(replay, scores, max_weight, tuple(skipped))
+    result = summarise(replay, scores, max_weight, tuple(skipped))
+    return result if slate_scorer is None else slate_scorer.finish(result)

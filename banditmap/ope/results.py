@@ -13,6 +13,7 @@ from banditmap.ope.estimators import RELATIVE_EFFECT, Estimate
 from banditmap.ope.logs import LogInfo
 from banditmap.ope.positions import PositionEstimates
 from banditmap.ope.propensity import POOR_OVERLAP
+from banditmap.ope.slates import SlateResults
 
 MIN_KEPT = 100  # fewer kept rounds than this and a learner's replayed reward says nothing
 MIN_MATCHED = 10  # fewer held-out rows matching a final policy than this and its estimates say nothing
@@ -68,6 +69,7 @@ class ReplayResult:
     learning_rows: int = 0  # learners learn on rows [0, learning_rows), final policies are scored on the rest
     logging_heldout: Estimate = Estimate(float("nan"), float("nan"), float("nan"))
     examination: tuple[float, ...] = ()  # theta_k / theta_1 per position (position-based model), empty without
+    slates: SlateResults | None = None  # slate logs: final policies' slates scored by PI on the held-out slates
 
     @property
     def heldout_rows(self) -> int:

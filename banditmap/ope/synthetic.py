@@ -187,7 +187,7 @@ def _write_csv(tmp: Path, header: list[str], chunks: Iterator[Cells]) -> None:
             out.write("".join(",".join(row) + "\n" for row in zip(*columns, strict=True)))
 
 
-WHOLE_COLUMNS = ("", "item_id", "click", "position")  # integers; other numbers are floats
+WHOLE_COLUMNS = ("", "item_id", "click", "position", "slate_id")  # integers; other numbers are floats
 
 
 def _write_parquet(tmp: Path, header: list[str], chunks: Iterator[Cells], text: set[str]) -> None:
@@ -244,11 +244,23 @@ def policy_value(env: LogEnvironment, choose: Chooser, rows: int, rng: np.random
 
 
 def make_logs(path: Path, answers: Mapping[str, Any], logging: str, rows: int, seed: int,
-              positions: int = 0) -> LogEnvironment:
+              positions: int = 0, slate: int = 0) -> LogEnvironment:
     """`make-logs` as one call: a log of `rows` decisions from an environment shaped like the answers, chosen by
-    the named logging policy (LOGGING), written to `path`; returns the environment (its sizes are reported)."""
+    the named logging policy (LOGGING), written to `path`; returns the environment (its sizes are reported). With
+    `slate` L, each decision is a slate of L slots written as L rows (see slatelogs.write_slate_log)."""
     if logging not in LOGGING:
         raise BanditmapError(f"expected one of {', '.join(LOGGING)}, got {shown(logging)}", field="--logging")
+    if positions and slate:
+        raise BanditmapError("a slate log has its own position column; give --slate or --positions, not both",
+                             field="--slate")
     env = environment_for(answers, seed)
+    if slate:
+        from banditmap.ope import slateworld
+        if slate > env.n_actions:
+            raise BanditmapError(f"expected at most {env.n_actions} slots (the use case's actions), got {slate}",
+                                 field="--slate")
+        slateworld.write_slate_log(path, slateworld.SlateWorld.around(env, slate), LoggingPolicy(logging), rows,
+                                   seed)
+        return env
     write_log(path, env, LoggingPolicy(logging), rows, seed, positions)
     return env

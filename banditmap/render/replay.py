@@ -10,8 +10,9 @@ from banditmap.ope.estimators import Estimate
 from banditmap.ope.replay import ReplayResult, verdict
 from banditmap.render import plotting
 from banditmap.render.report import Report, from_rows
+from banditmap.render.slates import by_slate, slate_dict, slate_warnings
 
-REPLAY_SCHEMA = "banditmap.replay/3"
+REPLAY_SCHEMA = "banditmap.replay/4"
 ESTIMATORS = ("ips", "snips", "dm", "dr")
 
 
@@ -35,7 +36,7 @@ def replay_dict(result: ReplayResult, timings: bool = True) -> dict[str, Any]:
         "schema": REPLAY_SCHEMA, "seed": result.seed, "method": result.method,
         "log": {"path": info.path, "rows": info.rows, "actions": list(info.actions), "action_counts": list(info.counts),
                 "columns": {"action": info.action_col, "reward": info.reward_col, "propensity": info.propensity_col,
-                            "position": info.position_col, "numeric": list(info.numeric),
+                            "position": info.position_col, "slate": info.slate_col, "numeric": list(info.numeric),
                             "categorical": list(info.categorical)},
                 "features": info.features, "uniform_logging": info.uniform, "min_propensity": info.min_propensity,
                 "near_zero_share": info.near_zero, "binary_reward": info.binary,
@@ -67,6 +68,7 @@ def replay_dict(result: ReplayResult, timings: bool = True) -> dict[str, Any]:
         "curves": {"logging": [_number(v) for v in result.logging_curve],
                    **{r.id: [_number(v) for v in r.curve] for r in result.results}},
         "skipped": [{"id": i, "reason": why} for i, why in result.skipped],
+        "slates": slate_dict(result),
         "warnings": list(result.warnings),
         "verdict": list(verdict(result)),
     }
@@ -123,7 +125,7 @@ def warnings(result: ReplayResult) -> list[str]:
     out = list(result.warnings)
     for r in result.results:
         out += [f"{r.name}: {w}" for w in r.warnings]
-    return out
+    return out + slate_warnings(result.slates)
 
 
 def skipped(result: ReplayResult) -> list[str]:
@@ -136,7 +138,8 @@ def replay_report(result: ReplayResult, timings: bool = True) -> Report:
     "timing" unless `timings` is False."""
     header, rows = replay_rows(result)
     return from_rows(title(result), header, rows, replay_dict(result, timings), verdict="\n".join(verdict(result)),
-                     notes=tuple(skipped(result)), warnings=tuple(warnings(result)), extras=by_position(result))
+                     notes=tuple(skipped(result)), warnings=tuple(warnings(result)),
+                     extras=by_position(result) + by_slate(result, _cell))
 
 
 def by_position(result: ReplayResult) -> str:
