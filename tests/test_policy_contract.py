@@ -128,7 +128,8 @@ class Watched(envs.Environment):
 # --- state ----------------------------------------------------------------------------------------------------
 
 SHARED = {("Probit", "pairs"), ("Probit", "pages"), ("Probit", "page_features"), ("VectorStats", "weights"),
-          ("Weighted", "weights"), ("Grid", "prices")}  # arrays of the problem, not of each repetition
+          ("Weighted", "weights"), ("Grid", "prices"),
+          ("Posterior", "prices")}  # arrays of the problem, not of each repetition
 
 
 def arrays(state: State, path: str = "") -> Iterator[tuple[str, State, np.ndarray]]:
@@ -287,7 +288,7 @@ def test_an_update_leaves_the_repetitions_it_is_not_about_alone(subject: str, ki
 TIE_BREAKERS = {"ucb1", "kl-ucb", "moss", "robust-ucb", "successive-elimination", "delayed-ucb",
                 "delayed-conversions-ucb", "sw-ucb", "discounted-ucb", "linucb", "conservative-ucb",
                 "conservative-linucb", "cascade-ucb", "cascade-klucb", "cucb", "ranked-ucb", "discretized-ucb-pricing",
-                "mnl-ucb", "bwk-primal-dual", "lucb", "d-linucb", "sw-linucb"}
+                "mnl-ucb", "bwk-primal-dual", "lucb", "d-linucb", "sw-linucb", "pbm-ucb"}
 
 
 @pytest.mark.parametrize("subject, kind", CASES, ids=IDS)

@@ -90,6 +90,23 @@ class CombinatorialUCB(UCBItems, SlatePolicy):
     """CUCB (Chen, Wang and Yuan 2013) for the top-k oracle."""
 
 
+@register("pbm-ucb")
+@dataclass(frozen=True)
+class PositionBasedUCB(SlatePolicy):
+    """PBM-UCB (Lagree, Vernade & Cappe, NeurIPS 2016) shows the k items of highest index
+    S/N~ + sqrt(N delta_t / (2 N~^2)), delta_t = (1 + epsilon) log t, where S counts an item's clicks, N its displays
+    and N~ its displays weighted by the examination probability of the position each was in. The simulated slate
+    examines every position (probability 1), where N~ = N and the index is S/N + sqrt(delta_t / (2N)); the position
+    bias the method corrects for is not simulated, so this races its special case."""
+
+    epsilon: float = hyperparameter(0.0, WIDTH)
+
+    def index(self, s: ArmStats) -> Array:
+        t = np.maximum(s.counts.sum(axis=1, keepdims=True) / s.k, 2.0)
+        index: Array = s.means + np.sqrt((1 + self.epsilon) * np.log(t) / (2 * np.maximum(s.counts, 1)))
+        return index
+
+
 @register("cts")
 @dataclass(frozen=True)
 class CombinatorialThompson(SlatePolicy):

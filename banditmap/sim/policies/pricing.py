@@ -1,4 +1,5 @@
-"""Policies for a continuous price: a grid of candidate prices explored with UCB, and the random baseline."""
+"""Policies for a continuous price: a grid of candidate prices explored with UCB or with a Gaussian process
+(GP-UCB), and the random baseline."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import (WIDTH, Array, Feedback, Memoryless, Policy, State, hyperparameter, register,
-                                         tie_noise, whole)
+from banditmap.sim.policies.base import (SCALE, WIDTH, Array, Domain, Feedback, Memoryless, Policy, State,
+                                         hyperparameter, register, tie_noise, whole)
 from banditmap.sim.policies.mab import ArmStats, add_observations, arm_stats, ucb_index, untried_first
 from banditmap.sim.problem import PRICE_RANGE, Problem
 
@@ -48,6 +49,61 @@ class DiscretisedUCB(Policy[Grid]):
 
     def recommend(self, s: Grid) -> Array:
         price: Array = s.prices[np.argmax(s.means + tie_noise(s.rng, s.means.shape), axis=1)]
+        return price
+
+
+@dataclass(kw_only=True)
+class Posterior(State):
+    """A Gaussian-process posterior on the grid's prices."""
+
+    prices: Array  # (G,) the candidate prices, the same for every repetition
+    mean: Array  # (R, G) posterior mean revenue at each price
+    cov: Array  # (R, G, G) posterior covariance
+
+
+@register("gp-ucb")
+@dataclass(frozen=True)
+class GPUCB(Policy[Posterior]):
+    """GP-UCB (Srinivas, Krause, Kakade & Seeger, ICML 2010) on `grid` evenly spaced prices, a finite set of
+    candidates: the revenue is modelled as a Gaussian process with a squared-exponential kernel (signal variance
+    1/4, for revenue in [0, 1]; length scale `lengthscale` x the price range) and Gaussian noise of standard
+    deviation `noise`; each decision plays the price of highest posterior mean + beta x posterior standard deviation,
+    and each observation updates the posterior exactly (a rank-one step of the grid's covariance)."""
+
+    kinds: ClassVar[frozenset[str]] = PRICING
+    beta: float = hyperparameter(2.0, WIDTH)
+    lengthscale: float = hyperparameter(0.1, Domain(0.001, 10.0, why="a share of the price range"))
+    noise: float = hyperparameter(0.5, SCALE)
+    grid: int = hyperparameter(50, whole(2, 500, "the posterior covariance holds grid^2 numbers per repetition"))
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> Posterior:
+        low, high = PRICE_RANGE
+        prices = np.linspace(low, high, self.grid)
+        gap = (prices[:, None] - prices[None, :]) / ((high - low) * self.lengthscale)
+        prior = 0.25 * np.exp(-0.5 * gap ** 2)
+        R = problem.reps
+        return Posterior(rng, R, self.grid, problem.slate_size, problem.rounds, prices=prices,
+                         mean=np.zeros((R, self.grid)), cov=np.broadcast_to(prior, (R, self.grid, self.grid)).copy())
+
+    def select(self, s: Posterior, context: Array | None) -> Array:
+        spread = np.sqrt(np.maximum(np.diagonal(s.cov, axis1=1, axis2=2), 0.0))
+        index: Array = np.argmax(s.mean + self.beta * spread + tie_noise(s.rng, s.mean.shape), axis=1)
+        s.aux = index  # the grid cell, returned with the feedback
+        price: Array = s.prices[index]
+        return price
+
+    def update(self, s: Posterior, feedback: Feedback) -> None:
+        assert feedback.aux is not None
+        cells = np.asarray(feedback.aux, dtype=np.int64)
+        for layer in feedback.layers():
+            reps, cell, y = feedback.reps[layer], cells[layer], feedback.observed[layer]
+            column = s.cov[reps, :, cell]  # (n, G) covariance of every price with the one observed
+            gain = column / (column[np.arange(len(reps)), cell] + self.noise ** 2)[:, None]
+            s.mean[reps] += gain * (y - s.mean[reps, cell])[:, None]
+            s.cov[reps] -= gain[:, :, None] * column[:, None, :]
+
+    def recommend(self, s: Posterior) -> Array:
+        price: Array = s.prices[np.argmax(s.mean + tie_noise(s.rng, s.mean.shape), axis=1)]
         return price
 
 
