@@ -1,9 +1,9 @@
 """Does the ranking agree with the race? For every shipped use case, `bench` with default settings (the top 5
 simulated candidates of the shortlist, 10,000 rounds at most, 50 repetitions, seed 0) against the recommended
 order of the same candidates (when fewer than 3 exact candidates can race, the nearest ones top the race up,
-after the exact ones in the recommended order): whether the recommender's first is in the race's top 2, and the Kendall rank
-correlation (tau-b) between the two orders. Printed with the catalog's evidence (the shipped file) and without it
-(trait fit alone), so the evidence's effect is measured side by side on the same races.
+after the exact ones in the recommended order): whether the recommender's first is in the race's top 2, and the
+Kendall rank correlation (tau-b) between the two orders. Printed with the catalog's evidence (the shipped file)
+and without it (trait fit alone), so the evidence's effect is measured side by side on the same races.
 
     python benchmarks/evidence.py [USECASE ...]
 """
@@ -73,7 +73,8 @@ def main(names: list[str]) -> None:
         row = (len(race), with_ev[0] in race[:2], kendall_tau_b(with_ev, race), without[0] in race[:2],
                kendall_tau_b(without, race), near)
         rows.append(row)
-        print(f"{case.id:<26} {row[0]:>5} {row[0] - near:>5} {near:>4}  {str(row[1]):>14} {row[2]:>6.2f}   {str(row[3]):>22} {row[4]:>6.2f}  "
+        print(f"{case.id:<26} {row[0]:>5} {row[0] - near:>5} {near:>4}  {str(row[1]):>14} {row[2]:>6.2f}   "
+              f"{str(row[3]):>22} {row[4]:>6.2f}  "
               f"{time.perf_counter() - started:7.1f}")
     several = [r for r in rows if r[0] >= 3]
     for label, top, tau in (("with evidence", 1, 2), ("trait fit alone", 3, 4)):

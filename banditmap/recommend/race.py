@@ -10,8 +10,8 @@ from typing import Callable, Sequence
 
 from banditmap.executor import Engine
 from banditmap.model import Catalog, Profile
-from banditmap.recommend.candidates import (BASELINE_NAME, Chosen, Lineup, Usable, line_up, parse_params, simulator_kinds,
-                                           specs)
+from banditmap.recommend.candidates import (BASELINE_NAME, Chosen, Lineup, Usable, line_up, parse_params,
+                                           simulator_kinds, specs)
 from banditmap.sim import bench
 from banditmap.sim.bench import BASELINES, BenchResult
 from banditmap.sim.problem import Problem, problem_from_answers

@@ -80,11 +80,11 @@ class BenchResult:
     def verdict(self) -> str:
         best = self.results[0]
         if best.regret_ci is None:
-            return (f"{best.name}{self.nearest(best)} has the lowest regret ({best.regret:.1f} after {self.problem.rounds} rounds, one "
-                    "repetition). One repetition gives no confidence interval, so this ranking may be luck: race "
-                    "at least 2 repetitions for a verdict.")
-        line = (f"{best.name}{self.nearest(best)} has the lowest regret ({best.regret:.1f} +/- {best.regret_ci:.1f} after "
-                f"{self.problem.rounds} rounds, {self.problem.reps} repetitions).")
+            return (f"{best.name}{self.nearest(best)} has the lowest regret ({best.regret:.1f} after "
+                    f"{self.problem.rounds} rounds, one repetition). One repetition gives no confidence interval, so "
+                    "this ranking may be luck: race at least 2 repetitions for a verdict.")
+        line = (f"{best.name}{self.nearest(best)} has the lowest regret ({best.regret:.1f} +/- {best.regret_ci:.1f} "
+                f"after {self.problem.rounds} rounds, {self.problem.reps} repetitions).")
         tied = [r.name + self.nearest(r) for r in self.results[1:] if r.tied_with_best]
         if len(self.results) == 1:
             line += " It raced alone: there is nothing to compare it with."
