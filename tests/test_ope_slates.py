@@ -61,6 +61,8 @@ def test_the_independent_closed_form_is_the_pseudoinverse(items: int, slots: int
     exact = slates.pseudoinverse_weights(support, probabilities, target, support, items)
     closed = slates.independent_weights(target[np.arange(slots), support], mu[np.arange(slots), support])
     np.testing.assert_allclose(closed, exact, atol=1e-9)
+    own = slates.independent_weights(mu[np.arange(slots), support], mu[np.arange(slots), support])
+    np.testing.assert_allclose(own, 1.0)  # the logging policy's own weight: its PI value is the mean reward
 
 
 @pytest.mark.parametrize("items, slots", [(4, 2), (3, 3), (5, 3), (6, 2)])
@@ -257,7 +259,7 @@ def test_make_logs_writes_a_slate_log_that_replay_scores(tmp_path: Path) -> None
                                "3"])
     assert made.exit_code == 0, made.output
     assert path.read_text().splitlines()[0].startswith("slate_id,item_id,position,click,propensity_score")
-    out = runner.invoke(app, ["replay", str(path), "--usecase", "homepage-banner", "--algorithms", "ucb1,lin-ts",
+    out = runner.invoke(app, ["replay", str(path), "--usecase", "homepage-banner", "--algorithms", "ucb1,linucb,lin-ts",
                               "--format", "json", "--no-timings"])
     assert out.exit_code == 0, out.output
     import json
@@ -265,6 +267,16 @@ def test_make_logs_writes_a_slate_log_that_replay_scores(tmp_path: Path) -> None
     assert data["schema"] == "banditmap.replay/4" and data["log"]["columns"]["slate"] == "slate_id"
     part = data["slates"]
     assert part["slots"] == 3 and part["logging_form"] == "uniform" and "linearity" in part["assumption"]
-    assert {p["id"] for p in part["policies"]} >= {"ucb1", "lin-ts", "uniform random"}
-    for p in part["policies"]:
-        assert p["problem"] or p["value"]["low"] <= p["value"]["value"] <= p["value"]["high"]
+    assert {p["id"] for p in part["policies"]} == {"ucb1", "linucb", "lin-ts", "uniform random"}
+    for p in part["policies"]:  # means (UCB1), bounds (LinUCB) and ridge predictions (lin-ts) all rank
+        assert not p["problem"] and p["value"]["low"] <= p["value"]["value"] <= p["value"]["high"]
+        assert p["standing"] in ("better", "worse", "cannot tell")
+    assert data["verdict"][-1].startswith("Slates (PI on the 1,000 held-out slates")
+
+
+def test_slates_are_not_scored_with_estimated_propensities(tmp_path: Path) -> None:
+    path = tmp_path / "slates.csv"
+    slateworld.write_slate_log(path, world(0), LoggingPolicy("uniform"), 300, 0)
+    with logs.read_logs(path, estimate_propensities=True) as store:
+        result = evaluate(store, [RunSpec("fixed", "fixed", Fixed())], 0)
+    assert result.slates is not None and "estimated" in result.slates.problem and not result.slates.policies

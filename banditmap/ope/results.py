@@ -13,7 +13,7 @@ from banditmap.ope.estimators import RELATIVE_EFFECT, Estimate
 from banditmap.ope.logs import LogInfo
 from banditmap.ope.positions import PositionEstimates
 from banditmap.ope.propensity import POOR_OVERLAP
-from banditmap.ope.slates import SlateResults
+from banditmap.ope.slates import SlateResults, standing
 
 MIN_KEPT = 100  # fewer kept rounds than this and a learner's replayed reward says nothing
 MIN_MATCHED = 10  # fewer held-out rows matching a final policy than this and its estimates say nothing
@@ -237,4 +237,21 @@ def verdict(result: ReplayResult) -> tuple[str, ...]:
                      + "; ".join(worse) + ".")
     if unknown:
         lines.append("Cannot be evaluated on these logs: " + "; ".join(unknown) + ".")
-    return tuple(lines)
+    return tuple(lines) + slate_verdict(result.slates)
+
+
+def slate_verdict(slates: SlateResults | None) -> tuple[str, ...]:
+    """One line on the slate policies scored by PI: who is better or worse than the logging policy with 95%
+    confidence on the held-out slates, and who cannot be told apart."""
+    if slates is None or not slates.policies:
+        return ()
+    groups: dict[str, list[str]] = {"better": [], "cannot tell": [], "worse": []}
+    for p in slates.policies:
+        if standing(p):
+            groups[standing(p)].append(f"{p.name} ({p.gain.value:+.4f}, {p.gain.low:+.4f} to {p.gain.high:+.4f})")
+    words = {"better": "better than the logging policy with 95% confidence",
+             "cannot tell": "cannot tell from the logging policy",
+             "worse": "worse than the logging policy with 95% confidence"}
+    parts = [f"{words[k]}: " + "; ".join(v) for k, v in groups.items() if v]
+    return (f"Slates (PI on the {slates.slates:,} held-out slates, reward per slate, assuming it is a sum of "
+            "per-slot contributions): " + "; ".join(parts) + ".",) if parts else ()

@@ -33,6 +33,7 @@ class SlateFacts:
     slates: int
     repeats: bool  # some slate shows one item in two slots: slots were filled with replacement
     form: str  # "uniform" (uniformly random without replacement) or "independent" (slots filled independently)
+    items: int = 0  # uniform form: the items drawn from, 1 / propensity (some may never appear in the log)
 
 
 class SlateReader:
@@ -127,7 +128,8 @@ class SlateReader:
         if propensity is not None and self.propensity_column is not None:
             self._check_propensities(n_positions, n_items, propensity, uniform)
         form = "uniform" if uniform and not self.repeats and propensity is not None else "independent"
-        return SlateFacts(n_positions, len(self.ids), self.repeats, form)
+        items = max(int(round(1 / propensity)), n_positions) if form == "uniform" and propensity else 0
+        return SlateFacts(n_positions, len(self.ids), self.repeats, form, items)
 
     def _check_propensities(self, n_positions: int, n_items: int, propensity: float, uniform: bool) -> None:
         hint = ("; give each slot's probability of showing its item (Open Bandit Pipeline's pscore_item_position) "

@@ -141,7 +141,8 @@ class Scorer:
         from banditmap.sim.policies.mab import UniformRandom
         info = replay.info
         assert info.slate is not None
-        self.replay, self.facts, self.items = replay, info.slate, info.n_actions
+        # uniform slates are drawn from 1 / propensity items, some perhaps never logged; otherwise the log's
+        self.replay, self.facts, self.items = replay, info.slate, info.slate.items or info.n_actions
         self.learners = [learner for learner in replay.learners if not isinstance(learner.policy, UniformRandom)]
         self.keys = [learner.candidate.id for learner in self.learners] + ["uniform random"]
         self.sums = BlockSums(replay.blocks, ("slates", "reward") + tuple(
