@@ -129,7 +129,7 @@ class Watched(envs.Environment):
 
 SHARED = {("Probit", "pairs"), ("Probit", "pages"), ("Probit", "page_features"), ("VectorStats", "weights"),
           ("Weighted", "weights"), ("Grid", "prices"),
-          ("Posterior", "prices")}  # arrays of the problem, not of each repetition
+          ("Posterior", "prices"), ("Zoom", "prices")}  # arrays of the problem, not of each repetition
 
 
 def arrays(state: State, path: str = "") -> Iterator[tuple[str, State, np.ndarray]]:

@@ -1,5 +1,6 @@
 """Behaviour each newer simulated policy owes its paper: LUCB stops with the best arm at the stated confidence,
-D-LinUCB and SW-LinUCB recover after the parameter jumps where LinUCB does not."""
+D-LinUCB and SW-LinUCB recover after the parameter jumps where LinUCB does not, PBM-UCB's index and slate, GP-UCB's
+exact posterior, and zooming's resolution near the best price."""
 
 from __future__ import annotations
 
@@ -109,3 +110,28 @@ def test_gp_ucb_posterior_is_exact_gaussian_process_regression_and_it_learns_the
     regret = {i: run(RunSpec(i, i, build(i, {}, "test")), problem, 0).final_regret.mean() for i in ids}
     assert regret["gp-ucb"] < 0.25 * regret["uniform-random-price"], regret
     assert regret["gp-ucb"] < regret["discretized-ucb-pricing"], regret
+
+
+def test_zooming_puts_an_active_price_closer_to_the_best_one_than_an_even_grid_would() -> None:
+    """Kleinberg, Slivkins & Upfal (2008): the zooming algorithm spends its resolution where the reward is high. In
+    the simulated pricing world (5,000 rounds, 20 repetitions, seed 3), the active price nearest the best one is
+    closer than half the spacing of an even grid of as many prices in at least 90% of repetitions, the price it
+    played most earns within 2% of the best revenue (median), and it has less regret than UCB1 on a fixed grid."""
+    from banditmap.sim import environments as envs
+    from banditmap.sim.runner import RunSpec, run
+    problem = problem_from_answers({"action_space": "continuous"}, rounds=5000, reps=20)
+    policy = build("zooming", {}, "test")
+    rng = np.random.default_rng(3)
+    world = envs.Pricing(problem, rng)
+    state = policy.init(problem, rng)
+    for t in range(problem.rounds):
+        price = policy.select(state, None)
+        observed = world.step(t, price, None).observation
+        policy.update(state, Feedback(np.arange(problem.reps), price, observed, None, aux=state.aux, unique=True))
+    nearest = np.where(state.active, np.abs(state.prices[None, :] - world.best_price[:, None]), np.inf).min(axis=1)
+    assert np.mean(nearest < 0.9 / (2 * state.active.sum(axis=1))) >= 0.9
+    played = state.prices[state.counts.argmax(axis=1)]
+    assert np.median(1 - played * world.buy(played[:, None])[:, 0] / world.best) < 0.02
+    ids = ("zooming", "discretized-ucb-pricing")
+    regret = {i: run(RunSpec(i, i, build(i, {}, "test")), problem, 0).final_regret.mean() for i in ids}
+    assert regret["zooming"] < regret["discretized-ucb-pricing"], regret

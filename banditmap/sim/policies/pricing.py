@@ -1,5 +1,5 @@
 """Policies for a continuous price: a grid of candidate prices explored with UCB or with a Gaussian process
-(GP-UCB), and the random baseline."""
+(GP-UCB), prices activated where they are needed (zooming), and the random baseline."""
 
 from __future__ import annotations
 
@@ -104,6 +104,71 @@ class GPUCB(Policy[Posterior]):
 
     def recommend(self, s: Posterior) -> Array:
         price: Array = s.prices[np.argmax(s.mean + tie_noise(s.rng, s.mean.shape), axis=1)]
+        return price
+
+
+@dataclass(kw_only=True)
+class Zoom(ArmStats):
+    """Per-price statistics of a fine grid standing in for the continuum (K is its size), and which are active."""
+
+    prices: Array  # (K,) the candidate prices, the same for every repetition
+    active: Array  # (R, K) bool: the price has been activated
+
+
+@register("zooming")
+@dataclass(frozen=True)
+class Zooming(Policy[Zoom]):
+    """The zooming algorithm (Kleinberg, Slivkins & Upfal, STOC 2008) for a revenue that is `lipschitz`-Lipschitz
+    in the price, in its known-horizon form: an active price x has confidence radius r(x) = sqrt(2 ln T / (n(x) + 1))
+    after n(x) plays and covers the prices within r(x) / lipschitz of it; when some price is covered by no active
+    one, one such price (at random) is activated and played, otherwise the active price of highest index
+    mean + 2 r(x) is. The continuum is stood in for by `points` evenly spaced prices, activated one at a time."""
+
+    kinds: ClassVar[frozenset[str]] = PRICING
+    lipschitz: float = hyperparameter(1.0, SCALE)
+    points: int = hyperparameter(200, whole(2, 10_000, "a grid finer than the race's rounds is never covered"))
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> Zoom:
+        return arm_stats(problem, rng, Zoom, self.points, prices=np.linspace(*PRICE_RANGE, self.points),
+                         active=np.zeros((problem.reps, self.points), dtype=bool))
+
+    def radius(self, s: Zoom) -> Array:
+        radius: Array = np.sqrt(2 * np.log(max(s.horizon, 2)) / (s.counts + 1))
+        return radius
+
+    def uncovered(self, s: Zoom) -> Array:
+        """(R, K) bool: the prices no active price covers, from each active price's interval of grid cells."""
+        step = (PRICE_RANGE[1] - PRICE_RANGE[0]) / max(s.K - 1, 1)
+        reach = self.radius(s) / self.lipschitz / step  # in grid cells
+        reps, cells = np.nonzero(s.active)
+        lo = np.clip(np.ceil(cells - reach[reps, cells] - 1e-9), 0, s.K).astype(np.int64)
+        hi = np.clip(np.floor(cells + reach[reps, cells] + 1e-9) + 1, 0, s.K).astype(np.int64)
+        marks = np.zeros((s.R, s.K + 1))
+        np.add.at(marks, (reps, lo), 1.0)
+        np.add.at(marks, (reps, hi), -1.0)
+        uncovered: Array = np.cumsum(marks, axis=1)[:, :s.K] < 0.5
+        return uncovered
+
+    def select(self, s: Zoom, context: Array | None) -> Array:
+        uncovered = self.uncovered(s)
+        fresh = np.argmax(uncovered + s.rng.random(uncovered.shape) * 0.5, axis=1)  # a random uncovered price
+        scores = np.where(s.active, s.means + 2 * self.radius(s), -np.inf)
+        best = np.argmax(scores + tie_noise(s.rng, scores.shape), axis=1)
+        activating = uncovered.any(axis=1)
+        index: Array = np.where(activating, fresh, best)
+        s.active[np.arange(s.R)[activating], fresh[activating]] = True
+        s.aux = index  # the grid cell, returned with the feedback
+        price: Array = s.prices[index]
+        return price
+
+    def update(self, state: Zoom, feedback: Feedback) -> None:
+        assert feedback.aux is not None
+        add_observations(state, Feedback(feedback.reps, feedback.aux, feedback.observed, None,
+                                         unique=feedback.unique))
+
+    def recommend(self, s: Zoom) -> Array:
+        price: Array = s.prices[np.argmax(np.where(s.active, s.means, -np.inf) + tie_noise(s.rng, s.means.shape),
+                                          axis=1)]
         return price
 
 
