@@ -9,10 +9,10 @@ q_pi(x) . phi_x, q_pi(x) = E_pi[1_s | x] its slot-item marginals (L, m), and PI 
 
     V_PI = (1 / n) sum_i r_i q_pi(x_i)^T Gamma_mu(x_i)^+ 1_{s_i},    Gamma_mu(x) = E_mu[1_s 1_s^T | x],
 
-which the paper shows unbiased under linearity when pi is absolutely continuous with respect to the logging policy
-mu (q_pi(x) in the range of Gamma_mu(x): mu logs every slot-item pair pi may use). `pseudoinverse_weights` computes
-the weight q^T Gamma^+ 1_s from a logging distribution given slate by slate (small cases, tests). A log holds each
-slot's propensity only, so replay uses two closed forms, each tested against the pseudoinverse:
+which the paper shows unbiased under linearity and absolute continuity (mu(s | x) > 0 wherever pi(s | x) > 0).
+`pseudoinverse_weights` computes the weight q^T Gamma^+ 1_s from a logging distribution given slate by slate (the
+general case, cheap for small slate spaces: tests). A log holds each slot's propensity, not the distribution of
+whole slates, so replay uses two closed forms, each tested against the pseudoinverse:
 - slots filled independently (mu a product over slots, the paper's example): w = sum_j q(j, s_j) / mu(s_j | j) - L + 1;
 - uniformly at random without replacement (derived here): Gamma = I / m + (J_L - I_L) (x) (J_m - I_m) / (m (m - 1)),
   whose eigenspaces give w = 1 + (m - 1)(D - Q / L) + (m - 1)(m Q - L^2) / (L (m - L)), the last term absent when
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 Array = np.ndarray
 STEP = 4096  # slates ranked at once by a frozen final policy
 ASSUMPTION = ("PI assumes the slate's expected reward is the sum of per-slot contributions (linearity) and that the "
-              "logging policy can show every item a scored policy puts in a slot; unbiased under both, "
+              "logging policy could have shown every slate a scored policy shows; unbiased under both, "
               "biased when a slot's reward depends on the other slots' items")
 FORMS = {"independent": "slots filled independently (w = sum_j pi_j / mu_j - L + 1)",
          "uniform": "uniformly random slates without replacement (closed form of the pseudoinverse)"}
@@ -243,6 +243,8 @@ class Scorer:
                 rate = wilson(min(max(value.value / size, 0.0), 1.0) * ess * size, ess * size)
                 value = hull(value, _times(rate, size))
                 gain = hull(gain, _times(newcombe(rate, clicks), size))
+            if binary:  # a slate of L clicks or none earns between 0 and L: the interval need not reach outside
+                value = Estimate(value.value, max(value.low, 0.0), min(value.high, float(size)))
             unsupported = self.sums.total(f"{key}:unsupported") / max(slates, 1)
             policies.append(SlatePolicy(key, name, value, gain, ess, unsupported))
         out = SlateResults(self.facts.size, self.items, slates, self.facts.form, logging, tuple(policies),
