@@ -794,12 +794,12 @@ def test_which_races_run_compiled() -> None:
     assert compiled.covers(ucb, arms_problem) and compiled.covers(ucb, safety)
     assert not compiled.covers(ucb, budget) and not compiled.covers(ucb, best_arm)
     assert not compiled.covers(build("uniform-random", {}, "x"), contextual)
-    assert not compiled.covers(build("exp3", {}, "x"), arms_problem)
+    assert not compiled.covers(build("exp3-p", {}, "x"), arms_problem)
     window = build_wrapper("sliding-window", ucb, {}, "x")
     assert compiled.covers(window, arms_problem) and compiled.covers(build_wrapper("delay-queue", window, {}, "x"),
                                                                      arms_problem)
     assert not compiled.covers(build_wrapper("conservative", ucb, {}, "x"), safety)
-    assert not compiled.covers(build_wrapper("delay-queue", build("exp3", {}, "x"), {}, "x"), arms_problem)
+    assert not compiled.covers(build_wrapper("delay-queue", build("exp3-p", {}, "x"), {}, "x"), arms_problem)
     assert not compiled.covers(build_wrapper("best-arm-from-counts", ucb, {}, "x"), best_arm)
 
 

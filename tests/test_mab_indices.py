@@ -494,81 +494,77 @@ def test_robust_ucb_plays_the_highest_index_and_truncates_with_horizon_1_as_2() 
 
 # --- EXP3 and EXP3-S -----------------------------------------------------------------------------------------------
 
+def exp3_state(policy: Policyish, log_w: list[list[float]], rounds: int = 10) -> Any:
+    """A state of EXP3's kernels with the given log weights: their columns K + 2 onwards of the scratch row."""
+    problem = problem_from_answers({"n_actions": len(log_w[0])}, rounds=rounds, reps=len(log_w))
+    s: Any = policy.init(problem, np.random.default_rng(3))
+    assert s.scratch.shape == (len(log_w), 2 * s.K + 2) and not s.scratch.any()  # equal weights at first
+    s.scratch[:, s.K + 2:] = log_w
+    return s
+
+
 def test_exp3_probabilities_draw_and_update_by_hand() -> None:
     # Auer, Cesa-Bianchi, Freund and Schapire (2002), Exp3: p_i = (1 - gamma) w_i / sum_j w_j + gamma / K;
     # the played arm's weight is multiplied by exp(gamma x / (p_i K))
     policy = EXP3(gamma=0.2)
-    problem = problem_from_answers({"n_actions": 3}, rounds=10, reps=2)
-    s: Any = policy.init(problem, np.random.default_rng(3))
-    assert s.probs.tolist() == [[1 / 3] * 3] * 2 and s.log_w.tolist() == [[0.0] * 3] * 2
-    wide = problem_from_answers({"n_actions": 5}, rounds=12, reps=2)
-    fresh: Any = policy.init(wide, np.random.default_rng(3))
-    assert (fresh.R, fresh.K, fresh.k, fresh.horizon) == (2, 5, wide.slate_size, 12) and wide.slate_size != 5
-    s.log_w[:] = np.log([[1.0, 2.0, 5.0], [3.0, 3.0, 3.0]])
-    replay = copy.deepcopy(s.rng)
+    s = exp3_state(policy, np.log([[1.0, 2.0, 5.0], [3.0, 3.0, 3.0]]).tolist())
     actions = policy.select(s, None)
     probs = 0.8 * np.array([[1, 2, 5], [3, 3, 3]]) / np.array([[8], [9]]) + 0.2 / 3
-    np.testing.assert_allclose(s.probs, probs)
-    draw = replay.random((2, 1))
-    expected = [int(np.searchsorted(np.cumsum(p), u[0] * np.cumsum(p)[-1], side="right")) for p, u in zip(probs, draw)]
-    assert actions.tolist() == expected and s.aux.tolist() == pytest.approx(probs[[0, 1], expected].tolist())
-    before = s.log_w.copy()
+    assert s.aux.tolist() == pytest.approx(probs[[0, 1], actions].tolist())  # the note: the arm's probability
+    before = s.scratch[:, 5:].copy()
     policy.update(s, feedback([0, 1], [2, 0], [0.5, 3.0], unique=True, aux=np.array([0.5, 0.25])))
     step = before.copy()
     step[0, 2] += 0.2 * (0.5 / 0.5) / 3
     step[1, 0] += 0.2 * (1.0 / 0.25) / 3  # a reward is clipped into [0, 1]
-    np.testing.assert_allclose(s.log_w, step)
+    np.testing.assert_allclose(s.scratch[:, 5:], step)
     assert policy.recommend(s).tolist() == [2, 0]
     policy.update(s, feedback([1, 1], [1, 1], [1.0, 1.0], aux=np.array([0.5, 0.5])))  # twice in one update
-    assert s.log_w[1, 1] == pytest.approx(math.log(3) + 2 * 0.2 * 2 / 3)
+    assert s.scratch[1, 6] == pytest.approx(math.log(3) + 2 * 0.2 * 2 / 3)
     policy.update(s, feedback([1], [1], [-4.0], unique=True, aux=np.array([0.5])))  # clipped to 0: no change
-    assert s.log_w[1, 1] == pytest.approx(math.log(3) + 2 * 0.2 * 2 / 3)
+    assert s.scratch[1, 6] == pytest.approx(math.log(3) + 2 * 0.2 * 2 / 3)
 
 
 def test_exp3_draws_every_arm_by_its_probability() -> None:
-    """20,000 seeded repetitions (seed 14), including the last arm and arms of tiny weight."""
+    """20,000 seeded repetitions (seed 3), including the last arm and arms of tiny weight."""
     policy = EXP3(gamma=0.1)
-    problem = problem_from_answers({"n_actions": 3}, rounds=10, reps=20_000)
-    s: Any = policy.init(problem, np.random.default_rng(14))
-    s.log_w[:] = np.log([1.0, 6.0, 3.0])
-    share = np.bincount(policy.select(s, None), minlength=3) / 20_000
-    assert share == pytest.approx(0.9 * np.array([0.1, 0.6, 0.3]) + 0.1 / 3, abs=0.01)
+    s = exp3_state(policy, [np.log([1.0, 6.0, 3.0]).tolist()] * 20_000)
+    chosen = policy.select(s, None)
+    probs = 0.9 * np.array([0.1, 0.6, 0.3]) + 0.1 / 3
+    assert np.bincount(chosen, minlength=3) / 20_000 == pytest.approx(probs, abs=0.01)
+    assert s.aux == pytest.approx(probs[chosen])
 
 
 def test_exp3s_shares_weight_after_each_update() -> None:
     # Exp3.S (Auer et al. 2002): w_i <- w_i exp(gamma x_hat_i / K) + (e alpha / K) sum_j w_j, here summed over the
     # weights after the exponential step, and only in repetitions that received feedback
     policy = EXP3S(gamma=0.3, alpha=0.05)
-    problem = problem_from_answers({"n_actions": 3}, rounds=10, reps=2)
-    s: Any = policy.init(problem, np.random.default_rng(0))
-    s.log_w[:] = np.log([[1.0, 2.0, 4.0], [1.0, 1.0, 1.0]])
+    s = exp3_state(policy, np.log([[1.0, 2.0, 4.0], [1.0, 1.0, 1.0]]).tolist())
     policy.update(s, feedback([0], [0], [1.0], unique=True, aux=np.array([0.5])))
     w = np.array([1.0 * math.exp(0.3 * 2 / 3), 2.0, 4.0])
     shared = w + math.e * 0.05 / 3 * w.sum()
-    assert (s.log_w[0] - s.log_w[0].max()).tolist() == pytest.approx(np.log(shared / shared.max()).tolist())
-    assert s.log_w[1].tolist() == [0.0, 0.0, 0.0]
-    probs = policy._probs(s)[0]
-    assert probs.tolist() == pytest.approx((0.7 * shared / shared.sum() + 0.1).tolist())
+    log_w = s.scratch[:, 5:]
+    assert (log_w[0] - log_w[0].max()).tolist() == pytest.approx(np.log(shared / shared.max()).tolist())
+    assert log_w[1].tolist() == [0.0, 0.0, 0.0]
     # both repetitions at once: each shares its own total
-    s.log_w[:] = np.log([[1.0, 2.0, 4.0], [10.0, 20.0, 30.0]])
+    log_w[:] = np.log([[1.0, 2.0, 4.0], [10.0, 20.0, 30.0]])
     policy.update(s, feedback([0, 1], [0, 2], [1.0, 0.5], unique=True, aux=np.array([0.5, 0.25])))
     for r, w in enumerate([np.array([math.exp(0.3 * 2 / 3), 2.0, 4.0]),
                            np.array([10.0, 20.0, 30.0 * math.exp(0.3 * 2 / 3)])]):
         shared = w + math.e * 0.05 / 3 * w.sum()
-        np.testing.assert_allclose(s.log_w[r] - s.log_w[r].max(), np.log(shared / shared.max()))
+        np.testing.assert_allclose(log_w[r] - log_w[r].max(), np.log(shared / shared.max()))
 
 
 @pytest.mark.parametrize("policy", [EXP3(gamma=0.2), EXP3S(gamma=0.2, alpha=0.01)], ids=["EXP3", "EXP3S"])
 def test_exp3_weights_far_from_zero_stay_finite(policy: Policyish) -> None:
     # probabilities depend on the weights' ratios only: they are computed from log-weights shifted per repetition
-    problem = problem_from_answers({"n_actions": 3}, rounds=10, reps=2)
-    s: Any = policy.init(problem, np.random.default_rng(1))
-    s.log_w[:] = [[800.0, 801.0, 799.0], [-800.0, -801.0, -799.0]]
+    s = exp3_state(policy, [[800.0, 801.0, 799.0], [-800.0, -801.0, -799.0]] * 10_000)
     ratios = np.array([[1.0, math.e, 1 / math.e], [1.0, 1 / math.e, math.e]])
-    np.testing.assert_allclose(policy._probs(s), 0.8 * ratios / ratios.sum(axis=1, keepdims=True) + 0.2 / 3)
+    probs = 0.8 * ratios / ratios.sum(axis=1, keepdims=True) + 0.2 / 3
+    chosen = policy.select(s, None)
+    assert s.aux == pytest.approx(np.tile(probs, (10_000, 1))[np.arange(20_000), chosen])
     policy.update(s, feedback([0, 1], [0, 0], [0.0, 0.0], unique=True, aux=np.array([0.5, 0.5])))
-    assert np.isfinite(s.log_w).all() and np.isfinite(policy._probs(s)).all()
-    assert policy.recommend(s).tolist() == [1, 2]
+    assert np.isfinite(s.scratch).all() and np.isfinite(s.aux).all()
+    assert policy.recommend(s)[:2].tolist() == [1, 2]
 
 
 # --- successive elimination ----------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Kernels of the K-armed policies beyond the counting ones of arms.py: statistics that forget (a sliding window,
-discounting) and exponential weights (EXP3-IX); the delay queue is the delay-queue adapter's (wrappers.py).
+discounting) and exponential weights (EXP3, EXP3-S, EXP3-IX); the delay queue is the delay-queue adapter's (wrappers.py).
 
 Each is a `choose`/`learn` pair with arms.py's signature, so the same whole-race kernel and step-by-step loop run
 them. What a policy keeps besides the per-arm counts, sums and means lives in its scratch row (R, W), after the
@@ -137,6 +137,63 @@ def learn_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
     loss = (1.0 - min(max(reward, 0.0), 1.0)) / (scratch[r, K + 1] + scratch[r, K + 3])
     scratch[r, K + 4 + arm] -= scratch[r, K + 2] * loss
     learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
+
+
+# EXP3 and EXP3-S: scratch[r, K + 1] the note (the chosen arm's probability), then the K log weights (up to a
+# constant).
+
+@njit(cache=True)
+def choose_exp3(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: gamma (EXP3-S: then alpha). An arm drawn with probability (1 - gamma) w / sum w + gamma / K (Auer,
+    Cesa-Bianchi, Freund & Schapire 2002); its probability is the decision's note."""
+    K = counts.shape[1]
+    gamma = params[0]
+    top = -np.inf
+    for k in range(K):
+        top = max(top, scratch[r, K + 2 + k])
+    total = 0.0
+    for k in range(K):
+        total += math.exp(scratch[r, K + 2 + k] - top)
+    target = rng.uniform(draws, r)
+    cumulative = 0.0
+    arm, chance = K - 1, 0.0
+    for k in range(K):
+        chance = (1.0 - gamma) * math.exp(scratch[r, K + 2 + k] - top) / total + gamma / K
+        cumulative += chance
+        if cumulative > target:
+            arm = k
+            break
+    scratch[r, K + 1] = chance
+    return int(arm)
+
+
+@njit(cache=True)
+def learn_exp3(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+               draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """The arm played gains gamma x / K in log weight, x = r / p its importance-weighted reward (r clipped into
+    [0, 1], p its probability at the decision); the counts are kept too."""
+    K = counts.shape[1]
+    scratch[r, K + 2 + arm] += params[0] * min(max(reward, 0.0), 1.0) / scratch[r, K + 1] / K
+    learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
+
+
+@njit(cache=True)
+def learn_exp3_s(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                 draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """EXP3's step, then weight sharing: every weight w_i becomes w_i + (e alpha / K) sum_j w_j, the sum over the
+    weights after the step (Exp3.S, Auer et al. 2002), so an arm left behind can come back after a switch."""
+    learn_exp3(params, counts, sums, means, scratch, draws, r, arm, reward)
+    K = counts.shape[1]
+    top = -np.inf
+    for k in range(K):
+        top = max(top, scratch[r, K + 2 + k])
+    total = 0.0
+    for k in range(K):
+        total += math.exp(scratch[r, K + 2 + k] - top)
+    shared = math.e * params[1] / K * total
+    for k in range(K):
+        scratch[r, K + 2 + k] = math.log(math.exp(scratch[r, K + 2 + k] - top) + shared)
 
 
 # Delayed conversions: scratch[r, K + 1] the note (the round of the play), [K + 2] the decisions made, [K + 3] q,

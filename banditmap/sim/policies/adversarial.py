@@ -10,12 +10,18 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import (ADVERSARIAL, WIDEST, Array, Domain, Feedback, Policy, argmax_random,
+from banditmap.sim.policies.base import (ADVERSARIAL, WIDEST, Array, Domain, Feedback, Policy, State, argmax_random,
                                          hyperparameter, register)
-from banditmap.sim.policies.mab import ARMS, Kernel, KernelStats, Weights
+from banditmap.sim.policies.mab import ARMS, Kernel, KernelStats
 from banditmap.sim.problem import Problem
 
 TUNED = "0 sets it from K and the horizon as the analysis does"
+
+
+@dataclass(kw_only=True)
+class Weights(State):
+    log_w: Array  # (R, K) log weights, up to a constant per repetition
+    probs: Array  # (R, K) the distribution of the last decision
 
 
 def draw(s: Weights, probs: Array) -> Array:

@@ -321,45 +321,23 @@ class RobustUCB(CountingPolicy):
             s.means[reps, arms] = s.sums[reps, arms] / s.counts[reps, arms]
 
 
-@dataclass(kw_only=True)
-class Weights(State):
-    log_w: Array  # (R, K) log weights, up to a constant per repetition
-    probs: Array  # (R, K) the distribution of the last decision
-
-
 @register("exp3")
 @dataclass(frozen=True)
-class EXP3(Policy[Weights]):
-    """Exponential weights with importance-weighted reward estimates (rewards in [0, 1])."""
+class EXP3(Kernel):
+    """Exponential weights with importance-weighted reward estimates (rewards in [0, 1]; Auer, Cesa-Bianchi,
+    Freund and Schapire 2002). Its kernels (sim/kernels/policies.py) keep the log weights in the scratch row, and
+    the probability of the arm played travels with its feedback."""
 
-    kinds: ClassVar[frozenset[str]] = ARMS
+    choose: ClassVar[str] = "choose_exp3"
+    learn: ClassVar[str] = "learn_exp3"
     gamma: float = hyperparameter(0.1, RATE)
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> Weights:
-        R, K = problem.reps, problem.n_arms
-        return Weights(rng, R, K, problem.slate_size, problem.rounds, log_w=np.zeros((R, K)),
-                       probs=np.full((R, K), 1.0 / K))
+    def width(self, problem: Problem) -> int:
+        """The note, then the K log weights."""
+        return 2 * problem.n_arms + 2
 
-    def _probs(self, s: Weights) -> Array:
-        w = np.exp(s.log_w - s.log_w.max(axis=1, keepdims=True))
-        probs: Array = (1 - self.gamma) * w / w.sum(axis=1, keepdims=True) + self.gamma / s.K
-        return probs
-
-    def select(self, s: Weights, context: Array | None) -> Array:
-        s.probs = self._probs(s)
-        cumulative = np.cumsum(s.probs, axis=1)
-        draw = s.rng.random((s.R, 1)) * cumulative[:, -1:]
-        actions: Array = np.minimum((cumulative < draw).sum(axis=1), s.K - 1)
-        s.aux = s.probs[np.arange(s.R), actions]  # the propensity, returned with the feedback
-        return actions
-
-    def update(self, s: Weights, feedback: Feedback) -> None:
-        estimate = np.clip(feedback.observed, 0.0, 1.0) / feedback.aux
-        scatter_add(s.log_w, (feedback.reps, feedback.actions), self.gamma * estimate / s.K, feedback.unique)
-
-    def recommend(self, state: Weights) -> Array:
-        best: Array = np.argmax(state.log_w, axis=1)
-        return best
+    def recommend(self, state: KernelStats) -> Array:
+        return argmax_random(state.scratch[:, state.K + 2:], state.rng)
 
 
 @register("exp3-s")
@@ -367,14 +345,8 @@ class EXP3(Policy[Weights]):
 class EXP3S(EXP3):
     """EXP3 with weight sharing: each update mixes alpha/K of the total weight into every arm (tracks switches)."""
 
+    learn: ClassVar[str] = "learn_exp3_s"
     alpha: float = hyperparameter(0.001, SHARE)
-
-    def update(self, s: Weights, feedback: Feedback) -> None:
-        super().update(s, feedback)
-        rows = np.unique(feedback.reps)
-        w = np.exp(s.log_w[rows] - s.log_w[rows].max(axis=1, keepdims=True))
-        shared = w + np.e * self.alpha / s.K * w.sum(axis=1, keepdims=True)
-        s.log_w[rows] = np.log(shared)
 
 
 @dataclass(kw_only=True)
