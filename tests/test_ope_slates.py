@@ -216,9 +216,9 @@ GOOD = ["a,0,1,0,0.25", "a,1,2,1,0.25", "b,2,1,0,0.25", "b,3,2,0,0.25"]
 
 
 @pytest.mark.parametrize("rows, line, field, words", [
-    (GOOD[:3] + ["b,3,1,0,0.25"], 5, "position", "a second row at this row's position"),
-    (GOOD[:1] + GOOD[2:], 2, "position", "slate 'a' has 1 (a slot is missing)"),
-    (GOOD[:1] + GOOD[2:3] + GOOD[1:2] + GOOD[3:], 4, "slate_id", "appears again here"),
+    (GOOD[:3] + ["b,3,1,0,0.25"], 5, "position", "already has a row at its position"),
+    (GOOD[:1] + GOOD[2:], 2, "position", "the slate starting here has 1 (a slot is missing)"),
+    (GOOD[:1] + GOOD[2:3] + GOOD[1:2] + GOOD[3:], 4, "slate_id", "this slate id was met before"),
     ([r.replace("0.25", "0.0625") for r in GOOD], 2, "propensity_score", "the whole slate's probability"),
     (["a,0,1,0,0.3", "a,1,2,1,0.3", "b,2,1,0,0.1", "b,3,2,0,0.1"], 2, "propensity_score", "one value"),
     (["a,0,1,0,0.25", "a,1,2,1,0.25", ",2,1,0,0.25", ",3,2,0,0.25"], 4, "slate_id", "expected a slate id"),
@@ -288,3 +288,19 @@ def test_a_slate_log_needs_a_position_column(tmp_path: Path) -> None:
     with pytest.raises(BanditmapError) as caught:
         logs.read_logs(path).close()
     assert str(caught.value).startswith(f"{path}: --slate-col: a slate log") and "position column" in str(caught.value)
+
+
+def test_how_the_log_is_cut_into_chunks_changes_nothing(tmp_path: Path) -> None:
+    """Slates cut by a chunk's end (7 rows a chunk, 3 slots a slate) are numbered, checked and scored whole."""
+    path = tmp_path / "slates.csv"
+    slateworld.write_slate_log(path, world(4), LoggingPolicy("softmax"), 500, 4)
+    found = []
+    for chunk_rows in (7, 100_000):
+        with logs.read_logs(path, chunk_rows=chunk_rows) as store:
+            assert store.info.slate is not None and store.info.slate.slates == 500
+            found.append(evaluate(store, [RunSpec("fixed", "fixed", Fixed())], 0, method="weighted").slates)
+    first, second = found
+    assert first is not None and second is not None and first.slates == second.slates > 0
+    for one, other in zip(first.policies, second.policies, strict=True):
+        assert (one.id, one.value.value, one.gain.low) == (other.id, pytest.approx(other.value.value),
+                                                           pytest.approx(other.gain.low))

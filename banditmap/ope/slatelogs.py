@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from banditmap.errors import BanditmapError, shown
+from banditmap.errors import BanditmapError
 from banditmap.ope.logfiles import Place
 
 Array = np.ndarray
@@ -38,15 +38,17 @@ class SlateFacts:
 
 class SlateReader:
     """Reads the slate id column chunk by chunk: numbers each row's slate, and checks each slate once all its rows
-    are in (the last slate of a chunk is carried to the next)."""
+    are in (the last slate of a chunk is carried to the next). Memory per slate: a hash of its id, its first line
+    and its size (16 bytes), so that logs of many millions of slates can be read."""
 
     def __init__(self, source: str, column: str, position_column: str, propensity_column: str | None) -> None:
         self.source, self.column = source, column
         self.position_column, self.propensity_column = position_column, propensity_column
-        self.ids: list[str] = []  # slate ids by slate number
-        self.known: set[str] = set()
-        self.sizes: list[int] = []  # rows per slate
-        self.first: list[int] = []  # the line (or Parquet row) of each slate's first row
+        self.count = 0  # slates so far
+        self.last: str | None = None  # the id of the last slate read
+        self.hashes: list[Array] = []  # per chunk, hashes of the ids of the slates that start in it
+        self.first: list[Array] = []  # per chunk, the line (or Parquet row) of each of those slates' first row
+        self.sizes: list[Array] = []  # per chunk, rows of each of those slates
         self.unit = "line"
         self.repeats = False
         self.varied = False  # some slate's rows carry different propensities
@@ -57,34 +59,32 @@ class SlateReader:
         label in every chunk."""
         self.unit = place.unit
         labels = _texts(ids)
+        n = len(labels)
+        if not n:
+            return np.zeros(0, dtype=np.int64)
         empty = np.char.str_len(labels) == 0
         if empty.any():
             raise place.refuse(int(np.argmax(empty)), "expected a slate id, got an empty field", self.column)
-        n = len(labels)
         change = np.ones(n, dtype=bool)
         change[1:] = labels[1:] != labels[:-1]
-        if self.ids:
-            change[0] = labels[0] != self.ids[-1]
+        change[0] = labels[0] != self.last
         starts = np.flatnonzero(change)
-        for offset, label in zip(starts.tolist(), labels[starts].tolist(), strict=True):
-            if label in self.known:
-                raise place.refuse(offset, f"expected the rows of slate {shown(label)} together, one row per slot "
-                                           "one after another; it appears again here after other slates",
-                                   self.column)
-            self.known.add(label)
-            self.ids.append(label)
-        number = len(self.ids) - len(starts) - 1 + np.cumsum(change)
-        counts = np.bincount(number - number[0], minlength=int(number[-1] - number[0]) + 1) if n else np.zeros(0, int)
-        if n and not change[0]:
-            self.sizes[-1] += int(counts[0])
+        number = self.count - 1 + np.cumsum(change)
+        counts = np.bincount(number - number[0])
+        if not change[0]:  # the chunk goes on with the last chunk's last slate
+            self.sizes[-1][-1] += counts[0]
             counts = counts[1:]
-        self.sizes.extend(counts.tolist())
-        self.first.extend(place.numbers[starts].tolist())
+        if len(starts):
+            self.hashes.append(np.fromiter((hash(label) for label in labels[starts].tolist()), np.int64, len(starts)))
+            self.first.append(np.asarray(place.numbers[starts], dtype=np.int64))
+            self.sizes.append(counts.astype(np.int64))
+        self.count += len(starts)
+        self.last = str(labels[-1])
         rows = {"slate": number, "position": positions, "item": items, "propensity": propensities,
                 "where": place.numbers}
         if self.carry:
             rows = {k: np.concatenate([self.carry[k], v]) for k, v in rows.items()}
-        done = rows["slate"] < number[-1] if n else np.zeros(0, dtype=bool)
+        done = rows["slate"] < number[-1]
         self._check({k: v[done] for k, v in rows.items()})
         self.carry = {k: v[~done] for k, v in rows.items()}
         return number
@@ -104,46 +104,53 @@ class SlateReader:
             if name == "item":
                 self.repeats = True
                 continue
-            k = int(np.argmax(twice))
-            label = self.ids[int(slate[order][k])]
             raise Place(self.source, where[order], self.unit).refuse(
-                k + 1, f"expected one row per position in each slate; slate {shown(label)} has a second row at this "
-                       "row's position", self.position_column)
+                int(np.argmax(twice)) + 1, "expected one row per position in each slate; this row's slate already "
+                                           "has a row at its position", self.position_column)
 
     def finish(self, n_positions: int, n_items: int, propensity: float | None, uniform: bool) -> SlateFacts:
-        """Check the last slate, that every slate fills every position, and that the propensities can be per-slot;
-        `propensity` is the smallest logged one (None when they are estimated)."""
+        """Check the last slate, that no slate's rows are apart, that every slate fills every position, and that the
+        propensities can be per-slot; `propensity` is the smallest logged one (None when they are estimated)."""
         self._check(self.carry)
         self.carry = {}
+        hashes, first, sizes = (np.concatenate(parts) if parts else np.zeros(0, np.int64)
+                                for parts in (self.hashes, self.first, self.sizes))
+        order = np.argsort(hashes, kind="stable")  # equal ids: the earlier slate first
+        again = order[1:][hashes[order][1:] == hashes[order][:-1]]
+        if len(again):
+            raise self._refuse(int(first[again.min()]), "expected the rows of a slate together, one row per slot one "
+                                                        "after another; this slate id was met before, ahead of other "
+                                                        "slates", self.column)
         if n_positions < 2:
-            raise self._refuse(0, f"expected slates of at least two slots, one row per position; the log has "
-                                  f"{n_positions} position", self.position_column)
-        sizes = np.array(self.sizes)
+            raise self._refuse(int(first[0]), f"expected slates of at least two slots, one row per position; the log "
+                                              f"has {n_positions} position", self.position_column)
         short = np.flatnonzero(sizes != n_positions)
         if len(short):
             k = int(short[0])
-            raise self._refuse(k, f"expected one row for each of the log's {n_positions} positions in every slate; "
-                                  f"slate {shown(self.ids[k])} has {sizes[k]} (a slot is missing)",
-                               self.position_column)
+            raise self._refuse(int(first[k]), f"expected one row for each of the log's {n_positions} positions in "
+                                              f"every slate; the slate starting here has {sizes[k]} (a slot is "
+                                              "missing)", self.position_column)
         if propensity is not None and self.propensity_column is not None:
-            self._check_propensities(n_positions, n_items, propensity, uniform)
+            self._check_propensities(n_positions, n_items, propensity, uniform, int(first[0]))
         form = "uniform" if uniform and not self.repeats and propensity is not None else "independent"
         items = max(int(round(1 / propensity)), n_positions) if form == "uniform" and propensity else 0
-        return SlateFacts(n_positions, len(self.ids), self.repeats, form, items)
+        return SlateFacts(n_positions, self.count, self.repeats, form, items)
 
-    def _check_propensities(self, n_positions: int, n_items: int, propensity: float, uniform: bool) -> None:
+    def _check_propensities(self, n_positions: int, n_items: int, propensity: float, uniform: bool,
+                            line: int) -> None:
         hint = ("; give each slot's probability of showing its item (Open Bandit Pipeline's pscore_item_position) "
                 "with --propensity-col")
         if uniform and not 0.5 <= propensity * n_items <= 1 + 1e-6:
-            raise self._refuse(0, f"expected each slot's own probability of its item, about 1/{n_items} = "
-                                  f"{1 / n_items:.4g} when {n_items} items are logged uniformly, got {propensity:.4g} "
-                                  "on every row (the whole slate's probability?)" + hint, self.propensity_column)
+            raise self._refuse(line, f"expected each slot's own probability of its item, about 1/{n_items} = "
+                                     f"{1 / n_items:.4g} when {n_items} items are logged uniformly, got "
+                                     f"{propensity:.4g} on every row (the whole slate's probability?)" + hint,
+                               self.propensity_column)
         if not uniform and not self.varied and n_positions > 1:
-            raise self._refuse(0, "expected each slot's own probability of its item; every slate's rows carry one "
-                                  "value, as the whole slate's probability would" + hint, self.propensity_column)
+            raise self._refuse(line, "expected each slot's own probability of its item; every slate's rows carry one "
+                                     "value, as the whole slate's probability would" + hint, self.propensity_column)
 
-    def _refuse(self, slate: int, message: str, column: str | None) -> BanditmapError:
-        return Place(self.source, np.array([self.first[slate]]), self.unit).refuse(0, message, column)
+    def _refuse(self, line: int, message: str, column: str | None) -> BanditmapError:
+        return Place(self.source, np.array([line]), self.unit).refuse(0, message, column)
 
 
 def _texts(values: Array) -> Array:
