@@ -272,6 +272,10 @@ def test_make_logs_writes_a_slate_log_that_replay_scores(tmp_path: Path) -> None
         assert not p["problem"] and p["value"]["low"] <= p["value"]["value"] <= p["value"]["high"]
         assert p["standing"] in ("better", "worse", "cannot tell")
     assert data["verdict"][-1].startswith("Slates (PI on the 1,000 held-out slates")
+    table = runner.invoke(app, ["replay", str(path), "--usecase", "homepage-banner", "--algorithms", "ucb1"])
+    assert table.exit_code == 0, table.output
+    assert "Slates (pseudoinverse estimator, held-out slates): 1,000 slates of 3 slots" in table.stdout
+    assert "fills the 3 slots with its 3 best items" in table.stdout and "(linearity)" in table.stdout
 
 
 def test_slates_are_not_scored_with_estimated_propensities(tmp_path: Path) -> None:
