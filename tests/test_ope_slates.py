@@ -308,3 +308,19 @@ def test_how_the_log_is_cut_into_chunks_changes_nothing(tmp_path: Path) -> None:
     for one, other in zip(first.policies, second.policies, strict=True):
         assert (one.id, one.value.value, one.gain.low) == (other.id, pytest.approx(other.value.value),
                                                            pytest.approx(other.gain.low))
+
+
+def test_a_skewed_log_without_repeated_items_is_warned_about(tmp_path: Path) -> None:
+    """Per-slot propensities of a ranking drawn without replacement are not those of independent slots: the closed
+    form may be biased, and the report says so."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for slate in range(400):
+        items = rng.permutation(4)[:2]
+        rows += [f"{slate},{a},{j + 1},{int(rng.random() < 0.3)},{0.2 + 0.1 * a}" for j, a in enumerate(items)]
+    path = tmp_path / "ranked.csv"
+    path.write_text(HEADER + "".join(r + "\n" for r in rows))
+    with logs.read_logs(path) as store:
+        result = evaluate(store, [RunSpec("fixed", "fixed", Fixed())], 0, method="weighted")
+    assert result.slates is not None and result.slates.form == "independent"
+    assert any("drew a ranking without replacement" in w for w in result.slates.warnings)
