@@ -238,9 +238,9 @@ def test_the_cli_refuses_a_malformed_slate_log_with_one_line(tmp_path: Path) -> 
     path = tmp_path / "bad.csv"
     path.write_text(HEADER + "".join(r + "\n" for r in GOOD[:3] + ["b,3,1,0,0.25"]))
     out = CliRunner().invoke(app, ["replay", str(path), "--algorithms", "ucb1"])
-    assert out.exit_code == 2
-    assert out.stderr.strip().splitlines()[-1].startswith(f"error: {path}:5: position: ") or \
-        f"{path}:5: position: " in out.stderr, out.stderr
+    assert out.exit_code == 2 and out.stdout == ""
+    assert out.stderr.splitlines() == [f"banditmap: error: {path}:5: position: expected one row per position in each "
+                                       "slate; this row's slate already has a row at its position"], out.stderr
 
 
 def test_a_well_formed_slate_log_reads(tmp_path: Path) -> None:
