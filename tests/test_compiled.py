@@ -35,7 +35,7 @@ def looped(problem: Any, rng: np.random.Generator) -> Any:
 def test_the_kernel_policies_are_the_counting_forgetting_queued_and_weighted_ones():
     assert KERNEL_POLICIES == ["delayed-conversions-ucb", "delayed-ucb", "discounted-ts", "discounted-ucb",
                                "epsilon-greedy", "exp3", "exp3-ix", "exp3-s", "kl-ucb", "moss", "softmax", "sw-ucb",
-                               "thompson-beta", "thompson-gaussian", "ucb1", "uniform-random"]
+                               "thompson-beta", "thompson-gaussian", "top-two-ts", "ucb1", "uniform-random"]
 
 
 @pytest.mark.parametrize("problem_name", sorted(PROBLEMS))
@@ -57,7 +57,7 @@ def test_what_the_compiled_race_does_not_cover_goes_through_the_loop():
     assert not compiled.covers(build_wrapper("conservative", build("ucb1", {}, "x"), {}, "x"), problem)
     assert not compiled.covers(build("exp3-p", {}, "x"), problem)
     best_arm = problem_from_answers({"n_actions": 4, "objective": "best_arm"}, rounds=50, reps=2)
-    assert not compiled.covers(build("ucb1", {}, "x"), best_arm)
+    assert not compiled.covers(build("successive-elimination", {}, "x"), best_arm)
     contextual = problem_from_answers({"n_actions": 4, "context": "linear", "n_features": 3}, rounds=50, reps=2)
     assert not compiled.covers(build("uniform-random", {}, "x"), contextual)
 

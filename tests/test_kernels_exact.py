@@ -655,6 +655,36 @@ def test_forgetting_queued_and_weighted_kernels_by_hand() -> None:
     assert tuned[0, K + 2:K + 4].tolist() == pytest.approx([eta, eta / 2], rel=1e-12)
 
 
+def test_top_two_thompson_by_replaying_its_draws() -> None:
+    # Russo (2016): with probability beta the posterior sample's best arm, else the best of a fresh sample that
+    # differs (here up to 4 fresh samples, then the best but the leader of the last one); Beta(1 + s, 1 + f)
+    from banditmap.sim.kernels import policies as kernels
+    counts = np.array([[10.0, 10, 10], [50, 2, 2], [8, 8, 0]])
+    sums = np.array([[9.0, 5, 1], [49, 0, 0], [8, 4, 0]])
+    s = states(3)
+    replays = [Stream(x) for x in s]
+    for _ in range(30):
+        expected = []
+        for r, ref in enumerate(replays):
+            def sample(ref: Stream = ref, r: int = r) -> np.ndarray:
+                return np.array([ref.beta(1 + sums[r, k], 1 + counts[r, k] - sums[r, k]) for k in range(3)])
+            leader = int(np.argmax(sample()))
+            if ref.uniform() < 0.3:
+                expected.append(leader)
+                continue
+            for _ in range(4):
+                draw = sample()
+                if int(np.argmax(draw)) != leader:
+                    expected.append(int(np.argmax(draw)))
+                    break
+            else:
+                draw[leader] = -np.inf
+                expected.append(int(np.argmax(draw)))
+        chosen = [kernels.choose_top_two_ts(np.array([0.3, 4.0]), counts, sums, counts * 0, np.zeros((3, 4)), s, r,
+                                            0, 100) for r in range(3)]
+        assert chosen == expected
+
+
 def test_a_reward_counts_as_a_success_with_its_probability() -> None:
     s = states(2)
     ref = Stream(s[1])
@@ -674,9 +704,15 @@ def race(choose_name: str, learn_name: str, params: list[float], R: int, K: int,
          points: Any = None) -> tuple[np.ndarray, ...]:
     points = np.arange(1, T + 1) if points is None else np.asarray(points)
     out = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R), np.zeros(R))
+    counts, sums, means, scratch, mu = (np.full((R, K), np.nan), np.full((R, K), np.nan), np.full((R, K), np.nan),
+                                        np.full((R, K + 1), np.nan), np.full((R, K), np.nan))
     arms.make_race(choose_name, learn_name)(np.array(params, float), states(R, 1), states(R, 2), states(R, 3), K,
                                              np.zeros(K + 1), T, reward, dynamics, feedback, 2.0, 2, safety, 0.1,
-                                             points.astype(np.int64), *out)
+                                             points.astype(np.int64), *out, counts, sums, means, scratch, mu)
+    # the statistics after the last round: every observation learnt (all of them when feedback is immediate)
+    assert (counts.sum(axis=1) == T).all() if feedback == arms.IMMEDIATE else (counts.sum(axis=1) <= T).all()
+    np.testing.assert_allclose(means, np.where(counts > 0, sums / np.maximum(counts, 1), 0.0))
+    assert np.isfinite(scratch).all() and np.isfinite(mu).all()
     return out
 
 
@@ -792,7 +828,7 @@ def test_which_races_run_compiled() -> None:
     assert not compiled.covers(build_wrapper("sliding-window", linucb, {}, "x"), contextual)
     ucb = build("ucb1", {}, "x")
     assert compiled.covers(ucb, arms_problem) and compiled.covers(ucb, safety)
-    assert not compiled.covers(ucb, budget) and not compiled.covers(ucb, best_arm)
+    assert not compiled.covers(ucb, budget) and compiled.covers(ucb, best_arm)
     assert not compiled.covers(build("uniform-random", {}, "x"), contextual)
     assert not compiled.covers(build("exp3-p", {}, "x"), arms_problem)
     window = build_wrapper("sliding-window", ucb, {}, "x")
@@ -800,7 +836,29 @@ def test_which_races_run_compiled() -> None:
                                                                      arms_problem)
     assert not compiled.covers(build_wrapper("conservative", ucb, {}, "x"), safety)
     assert not compiled.covers(build_wrapper("delay-queue", build("exp3-p", {}, "x"), {}, "x"), arms_problem)
-    assert not compiled.covers(build_wrapper("best-arm-from-counts", ucb, {}, "x"), best_arm)
+    assert compiled.covers(build_wrapper("best-arm-from-counts", window, {}, "x"), best_arm)
+    assert not compiled.covers(build_wrapper("best-arm-from-counts", build("exp3-p", {}, "x"), {}, "x"), best_arm)
+
+
+@pytest.mark.parametrize("chain", [("ucb1",), ("top-two-ts",), ("exp3",), ("kl-ucb", "best-arm-from-counts"),
+                                   ("thompson-beta", "discounting", "best-arm-from-counts")])
+def test_a_compiled_best_arm_race_names_the_arm_the_policy_would(chain: tuple[str, ...]) -> None:
+    """On a best-arm problem the compiled race leaves the policy's statistics as they are after the last round,
+    and the policy's own `recommend` names its arm from them: the same decisions, statistics and named arms as
+    the step-by-step loop (whose ties in the naming are broken by another stream)."""
+    from banditmap.sim.adapters import build_wrapper
+    problem = problem_from_answers({"n_actions": 5, "objective": "best_arm"}, rounds=400, reps=6)
+    policy = build(chain[0], {}, "x")
+    for adapter in chain[1:]:
+        policy = build_wrapper(adapter, policy, {}, "x")
+    spec = RunSpec("+".join(chain), "best arm", policy)
+    assert compiled.covers(policy, problem)
+    fast = run(spec, problem, 2)
+    slow = run(spec, problem, 2, environment=lambda p, g: make_environment(p, g))
+    np.testing.assert_array_equal(fast.regret, slow.regret)
+    assert fast.identified is not None and slow.identified is not None and fast.simple_regret is not None
+    assert fast.identified.tolist() == slow.identified.tolist()
+    assert fast.simple_regret.tolist() == pytest.approx(np.asarray(slow.simple_regret).tolist())
 
 
 @pytest.mark.parametrize("chain,answers", [

@@ -352,27 +352,6 @@ def test_gaussian_posterior_by_hand() -> None:
         assert policy.select(s, None).tolist() == [expected]
 
 
-def test_top_two_thompson_by_replaying_its_draws() -> None:
-    # Russo (2016): with probability beta the posterior sample's best arm, else the best of a fresh sample that differs
-    policy = TopTwoThompson(beta=0.3, resamples=4)
-    counts, sums = [[10, 10, 10], [50, 2, 2], [8, 8, 0]], [[9, 5, 1], [49, 0, 0], [8, 4, 0]]
-    s = state(policy, counts, sums, seed=11)
-    replay = copy.deepcopy(s.rng)
-    c, m = np.array(counts, float), np.array(sums, float)
-    for _ in range(30):
-        draws = replay.beta(1 + m, 1 + c - m, (5, 3, 3))
-        best = draws.argmax(axis=2)
-        expected = []
-        for r in range(3):
-            leader = best[0, r]
-            fresh = [b for b in best[1:, r] if b != leader]
-            last = draws[-1, r].copy()
-            last[leader] = -np.inf
-            expected.append((leader, fresh[0] if fresh else int(np.argmax(last))))
-        leads = replay.random(3) < 0.3
-        assert policy.select(s, None).tolist() == [lead if x else ch for (lead, ch), x in zip(expected, leads)]
-
-
 def test_top_two_thompson_challenger_shares() -> None:
     """4,000 seeded repetitions (seed 6): an arm that wins every draw is played with probability beta, the rest goes
     to the second best (every fresh sample names the leader, so the second best of the last draw); sums outside
@@ -384,16 +363,6 @@ def test_top_two_thompson_challenger_shares() -> None:
     s = state(policy, [[400, 400, 400]] * 4000, [[-50, 450, 200]] * 4000, seed=6)  # clipped: 0 and 400 successes
     picks = policy.select(s, None)
     assert 0.67 < (picks == 1).mean() < 0.73 and 0.27 < (picks == 2).mean() < 0.33
-
-
-def test_top_two_updates_turn_a_reward_into_a_bernoulli_trial() -> None:
-    policy = TopTwoThompson()
-    s = state(policy, [[0, 0]], [[0, 0]], seed=2)
-    replay = copy.deepcopy(s.rng)
-    policy.update(s, feedback([0, 0, 0, 0], [0, 1, 1, 0], [0.6, 1.5, -0.5, 0.77]))
-    draws = replay.random(4)  # one uniform per observation: 0.81, 0.09, 0.60, 0.73 with this seed
-    assert draws[3] < 0.77 < draws[0]  # so the 4th trial succeeds and would fail on the 1st draw
-    assert s.counts.tolist() == [[2, 2]] and s.sums.tolist() == [[0 + 1, 1]]
 
 
 # --- epsilon-greedy, softmax, uniform ------------------------------------------------------------------------------

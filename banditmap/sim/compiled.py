@@ -32,9 +32,11 @@ def kernel_form(policy: object, problem: Problem) -> KernelForm | None:
     from banditmap.sim.policies.mab import Kernel
     if isinstance(policy, Kernel):
         return KernelForm(policy.choose, policy.learn, policy.params(), policy.start(problem))
-    if not isinstance(policy, Wrapper) or policy.kernels is None:
+    if not isinstance(policy, Wrapper) or (policy.kernels is None and not policy.decides_as_base):
         return None
     inner = kernel_form(policy.base, problem)
+    if policy.kernels is None or inner is None:  # a wrapper deciding as its base decides as its base's kernels
+        return inner
     if inner is None:
         return None
     from banditmap.sim.kernels.wrappers import composite_name
@@ -47,26 +49,51 @@ def kernel_form(policy: object, problem: Problem) -> KernelForm | None:
 
 def covers(policy: object, problem: Problem) -> bool:
     """Whether the compiled race runs this policy on this problem: a policy whose decisions are kernels, or such
-    a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels' and whose
-    regret is cumulative (best-arm identification needs what only the loop has), with any reward, dynamics,
-    feedback and the safety constraint or none: a counting policy on K arms, a linear policy on the linear
-    contextual world."""
+    a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
+    reward, dynamics, feedback and the safety constraint or none: a counting policy on K arms (its regret
+    cumulative or, with the arm it names at the end, simple), a linear policy on the linear contextual world
+    (cumulative regret)."""
     from banditmap.sim.policies.contextual import LinearKernel
-    if problem.objective != "cumulative" or problem.constraint not in ("none", "safety"):
+    if problem.constraint not in ("none", "safety"):
         return False
     if problem.kind == "arms":
-        return kernel_form(policy, problem) is not None
-    return problem.kind == "contextual" and problem.model == "linear" and isinstance(policy, LinearKernel)
+        return problem.objective in ("cumulative", "best_arm") and kernel_form(policy, problem) is not None
+    return (problem.kind == "contextual" and problem.model == "linear" and problem.objective == "cumulative"
+            and isinstance(policy, LinearKernel))
+
+
+@dataclass(frozen=True)
+class CompiledRun:
+    """What one policy's compiled race gives: the regret curve (R, P), final regret, the mean reward over the
+    last 10% of rounds and the share of optimal rounds (R,) each, the share of rounds below the baseline (R,) on
+    safety problems, its seconds, and on K arms the policy's statistics (counts, sums, means (R, K), scratch
+    (R, W)) and the arms' expected rewards (R, K) after the last round."""
+
+    curve: np.ndarray
+    final: np.ndarray
+    tail: np.ndarray
+    optimal: np.ndarray
+    below: np.ndarray | None
+    seconds: float
+    counts: np.ndarray | None = None
+    sums: np.ndarray | None = None
+    means: np.ndarray | None = None
+    scratch: np.ndarray | None = None
+    mu: np.ndarray | None = None
 
 
 def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generator, ...],
-                 points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, float]:
-    """(curve (R, P), final regret (R,), mean reward over the last 10% of rounds (R,), share of optimal rounds
-    (R,), share of rounds below the baseline (R,) on safety problems, seconds) of one policy's compiled race.
-    `streams` are the race's generators of the environment, the delays and the policy (runner.streams); each
-    gives one kernel stream per repetition, as it does in the step-by-step loop."""
+                 points: np.ndarray) -> CompiledRun:
+    """One policy's compiled race. `streams` are the race's generators of the environment, the delays and the
+    policy (runner.streams); each gives one kernel stream per repetition, as it does in the step-by-step loop."""
     from banditmap.sim.kernels import arms, linear, rng
     R, K, T = problem.reps, problem.n_arms, problem.rounds
+    env, delays, draws = (rng.states_from(generator, R) for generator in streams)
+    curve, final, tail, optimal, below = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R),
+                                          np.zeros(R))
+    settings = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], arms.FEEDBACK[problem.delay],
+                float(problem.mean_delay), max(problem.batch_size, 1), problem.constraint == "safety", SAFETY_ALPHA)
+    kept: tuple[np.ndarray, ...] = ()
     if problem.kind == "contextual":  # the linear race takes the features and the ridge's l2 after K
         shape: tuple[Any, ...] = (K, problem.n_features, float(policy.l2))
         race = linear.make_race(policy.choose, "learn_ridge")
@@ -77,16 +104,14 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         shape = (K, form.start)
         race = arms.make_race(form.choose, form.learn)
         params = form.params
-    env, delays, draws = (rng.states_from(generator, R) for generator in streams)
-    curve, final, tail, optimal, below = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R),
-                                          np.zeros(R))
-    settings = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], arms.FEEDBACK[problem.delay],
-                float(problem.mean_delay), max(problem.batch_size, 1), problem.constraint == "safety", SAFETY_ALPHA)
+        kept = (np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, form.start.shape[0])),
+                np.zeros((R, K)))
     race(params, env[:1].copy(), delays[:1].copy(), draws[:1].copy(), *shape, 1, *settings,
          points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
-         np.zeros(1))  # compiles, or loads the compiled race, outside the timing
+         np.zeros(1), *(a[:1].copy() for a in kept))  # compiles, or loads the compiled race, outside the timing
     started = time.perf_counter()
     race(params, env, delays, draws, *shape, T, *settings, points.astype(np.int64), curve, final, tail,
-         optimal, below)
+         optimal, below, *kept)
     seconds = time.perf_counter() - started
-    return curve, final, tail, optimal, below if problem.constraint == "safety" else None, seconds
+    return CompiledRun(curve, final, tail, optimal, below if problem.constraint == "safety" else None, seconds,
+                       *kept)

@@ -180,11 +180,33 @@ def deliver(problem: Problem, t: int, delays: np.ndarray, pending: Pending, reps
 
 
 def run_compiled(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = None) -> Run:
-    """The compiled race of one policy, as a Run like the NumPy loop's."""
+    """The compiled race of one policy, as a Run like the NumPy loop's; on a best-arm problem, the arm the policy
+    names at the end is asked of its `recommend` on a state holding the race's final statistics."""
     points = checkpoints(problem.rounds)
-    curve, final, tail, optimal, below, seconds = compiled.run_compiled(spec.policy, problem, streams(seed, spec.id),
-                                                                        points)
+    result = compiled.run_compiled(spec.policy, problem, streams(seed, spec.id), points)
     if progress is not None:
         progress(spec.id, problem.rounds, problem.rounds)
-    return Run(spec.id, spec.name, tuple(int(p) for p in points), curve, final, tail, optimal, seconds, None, None,
-               below)
+    identified = simple = None
+    if problem.objective == "best_arm":
+        assert result.mu is not None
+        guess = spec.policy.recommend(final_state(spec, problem, seed, result))
+        best = result.mu.max(axis=1)
+        simple = best - result.mu[np.arange(problem.reps), guess]
+        identified = simple <= 1e-12
+    return Run(spec.id, spec.name, tuple(int(p) for p in points), result.curve, result.final, result.tail,
+               result.optimal, result.seconds, identified, simple, result.below)
+
+
+def final_state(spec: RunSpec, problem: Problem, seed: int, result: compiled.CompiledRun) -> Any:
+    """The policy's state (a wrapper's around its base's) with the base's statistics and scratch as the compiled
+    race left them; its generator (for ties) derives from the seed and the policy's id, as the race's do."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 3, zlib.crc32(spec.id.encode())])))
+    state = spec.policy.init(problem, rng)
+    base = state
+    while hasattr(base, "inner"):
+        base = base.inner
+    assert result.counts is not None and result.sums is not None and result.means is not None
+    assert result.scratch is not None
+    base.counts[:], base.sums[:], base.means[:] = result.counts, result.sums, result.means
+    base.scratch[:] = result.scratch[:, :base.scratch.shape[1]]
+    return state

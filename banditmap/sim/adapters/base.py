@@ -48,6 +48,7 @@ class Wrapper(Policy[WS], Generic[WS, Inner]):
     needs: ClassVar[frozenset[str]] = frozenset()
     keeps: ClassVar[frozenset[str]] = frozenset()
     kernels: ClassVar[str | None] = None  # its templates in sim/kernels/wrappers.py (`queue`: queue_choose, ...)
+    decides_as_base: ClassVar[bool] = False  # it changes no decision or learning, only what it reports
     base: Policy[Inner] = wrapped()
 
     def __post_init__(self) -> None:

@@ -178,6 +178,7 @@ class BestArmFromCounts(Passing[Inner]):
     often (Bubeck, Munos and Stoltz 2009 study this recommendation and bound its simple regret from below)."""
 
     needs: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS})
+    decides_as_base: ClassVar[bool] = True
 
     def recommend(self, state: Wrapped[Inner]) -> Array:
         return argmax_random(self.statistics(state).counts, state.rng)

@@ -400,26 +400,27 @@ def drop(queue_at: np.ndarray, queue_arm: np.ndarray, queue_reward: np.ndarray, 
 def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, start: np.ndarray,
          T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool, alpha: float,
          points: np.ndarray, curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray,
-         below: np.ndarray) -> None:
+         below: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+         mu: np.ndarray) -> None:
     """One policy's whole race over R = len(env) repetitions: env, delays and draws are the streams (R,) of the
     environment, the feedback delays and the policy (advanced in place). Fills the regret curve at `points`
     (1-based rounds) (R, P), the final regret, the mean expected reward over the last 10% of rounds, the share
     of rounds with a best arm and, on safety problems, the share of rounds whose running reward fell below
     (1 - alpha) times the default arm's (all (R,)); `start` is the policy's scratch row (W,) before round 0.
+    The policy's counts, sums and means (R, K), its scratch (R, W) and the arms' expected rewards (R, K) are left
+    as they are after the last round (e.g. for the arm a policy would name as best).
     Every step draws from the streams in the order of the step-by-step loop (`draw_instances`,
     `environment_step`, `step_choose`, `step_learn`), so both give the same numbers."""
     R = env.shape[0]
     logits = np.empty((R, K))
-    mu = np.empty((R, K))  # the arms' expected rewards now
     recent = np.zeros((R, K))
-    counts = np.zeros((R, K))
-    sums = np.zeros((R, K))
-    means = np.zeros((R, K))
-    scratch = np.empty((R, start.shape[0]))
     noted = start.shape[0] > K + 1  # the policy's note on a decision travels with its observation
     tail_start = T - max(1, T // 10)
     for r in prange(R):
         scratch[r] = start
+        counts[r] = 0.0
+        sums[r] = 0.0
+        means[r] = 0.0
         draw_instance(logits, env, r, reward, safety)
         top = expected(logits, mu, r, reward)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward

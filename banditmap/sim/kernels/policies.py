@@ -1,5 +1,6 @@
 """Kernels of the K-armed policies beyond the counting ones of arms.py: statistics that forget (a sliding window,
-discounting) and exponential weights (EXP3, EXP3-S, EXP3-IX); the delay queue is the delay-queue adapter's (wrappers.py).
+discounting), top-two Thompson sampling for best-arm identification and exponential weights (EXP3, EXP3-S,
+EXP3-IX); the delay queue is the delay-queue adapter's (wrappers.py).
 
 Each is a `choose`/`learn` pair with arms.py's signature, so the same whole-race kernel and step-by-step loop run
 them. What a policy keeps besides the per-arm counts, sums and means lives in its scratch row (R, W), after the
@@ -137,6 +138,41 @@ def learn_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
     loss = (1.0 - min(max(reward, 0.0), 1.0)) / (scratch[r, K + 1] + scratch[r, K + 3])
     scratch[r, K + 4 + arm] -= scratch[r, K + 2] * loss
     learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
+
+
+# --- best-arm identification ------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def posterior_sample(counts: np.ndarray, sums: np.ndarray, draws: np.ndarray, r: int,
+                     leader: int) -> tuple[int, int]:
+    """One draw from every arm's Beta(1 + successes, 1 + failures) posterior (sums and failures clipped at 0):
+    the arm with the largest draw, and the largest apart from `leader`."""
+    best, runner_up = -1, -1
+    top, second = -np.inf, -np.inf
+    for k in range(counts.shape[1]):
+        x = rng.beta(draws, r, 1.0 + max(sums[r, k], 0.0), 1.0 + max(counts[r, k] - sums[r, k], 0.0))
+        if x > top:
+            top, best = x, k
+        if k != leader and x > second:
+            second, runner_up = x, k
+    return best, runner_up
+
+
+@njit(cache=True)
+def choose_top_two_ts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                      scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: beta, resamples. Top-two Thompson sampling (Russo 2016): the best arm of a posterior sample with
+    probability beta, otherwise the best arm of a fresh sample that differs from it (up to `resamples` fresh
+    samples, then the best but the leader of the last one)."""
+    leader, _ = posterior_sample(counts, sums, draws, r, -1)
+    if rng.uniform(draws, r) < params[0]:
+        return leader
+    challenger = leader
+    for _ in range(int(params[1])):
+        best, challenger = posterior_sample(counts, sums, draws, r, leader)
+        if best != leader:
+            return best
+    return challenger
 
 
 # EXP3 and EXP3-S: scratch[r, K + 1] the note (the chosen arm's probability), then the K log weights (up to a

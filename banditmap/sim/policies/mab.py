@@ -389,29 +389,12 @@ class SuccessiveElimination(Counting[Elimination]):
 
 @register("top-two-ts")
 @dataclass(frozen=True)
-class TopTwoThompson(CountingPolicy):
+class TopTwoThompson(Kernel):
     """With probability beta play the posterior sample's best arm, otherwise the best arm of a fresh sample that
-    differs from it (up to `resamples` fresh samples, then the second best of the last one)."""
+    differs from it (up to `resamples` fresh samples, then the second best of the last one); a reward in [0, 1]
+    counts as a success with that probability. Its kernel is in sim/kernels/policies.py."""
 
+    choose: ClassVar[str] = "choose_top_two_ts"
+    learn: ClassVar[str] = "learn_bernoulli_trial"
     beta: float = hyperparameter(0.5, SHARE)
-    resamples: int = hyperparameter(10, whole(1, 30, "each is a posterior draw of every arm, held at once"))
-
-    def select(self, s: ArmStats, context: Array | None) -> Array:
-        success = np.clip(s.sums, 0, None)
-        failure = np.clip(s.counts - s.sums, 0, None)
-        draws = s.rng.beta(1 + success, 1 + failure, (self.resamples + 1, s.R, s.K))
-        best = draws.argmax(axis=2)  # (M + 1, R)
-        leader = best[0]
-        differs = best[1:] != leader
-        first = differs.argmax(axis=0)  # the first fresh sample whose best arm is not the leader
-        challenger = best[1:][first, np.arange(s.R)]
-        last = draws[-1].copy()
-        last[np.arange(s.R), leader] = -np.inf
-        challenger = np.where(differs.any(axis=0), challenger, last.argmax(axis=1))
-        choice: Array = np.where(s.rng.random(s.R) < self.beta, leader, challenger)
-        return choice
-
-    def update(self, state: ArmStats, feedback: Feedback) -> None:
-        rewards = np.clip(feedback.observed, 0.0, 1.0)
-        binary = (state.rng.random(rewards.shape) < rewards).astype(float)
-        add_observations(state, feedback, binary)
+    resamples: int = hyperparameter(10, whole(1, 30, "each is a posterior draw of every arm"))
