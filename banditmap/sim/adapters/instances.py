@@ -77,16 +77,17 @@ class RankedBandits(Wrapper[Positions[Inner], Inner]):
         return self.distinct(s, self.base.exploit(s.inner, None).reshape(s.k, s.R).T)
 
     def distinct(self, s: State, wanted: Array) -> Array:
-        """The list of the positions' picks (R, k), an item already shown higher up replaced at random."""
+        """The list of the positions' picks (R, k), an item already shown higher up replaced by one drawn
+        uniformly among those not yet in the list (draws of any item, repeated until one is not: only the rows
+        whose pick was taken draw)."""
         shown = wanted.copy()
-        rows = np.arange(s.R)
         for position in range(1, s.k):
             above = shown[:, :position]
-            taken = (above == wanted[:, position:position + 1]).any(axis=1)
-            if taken.any():
-                scores = s.rng.random((s.R, s.K))
-                scores[rows[:, None], above] = -1.0  # never an item already in the list
-                shown[taken, position] = scores[taken].argmax(axis=1)
+            rows = np.flatnonzero((above == wanted[:, position:position + 1]).any(axis=1))
+            while rows.size:
+                items = s.rng.integers(0, s.K, rows.size)
+                shown[rows, position] = items
+                rows = rows[(above[rows] == items[:, None]).any(axis=1)]
         return shown
 
     def update(self, s: Positions[Inner], feedback: Feedback) -> None:
