@@ -150,6 +150,16 @@ def beta(states: np.ndarray, r: int, a: float, b: float) -> float:
 
 
 @njit(cache=True)
+def beta_rows(states: np.ndarray, reps: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Beta(a[i, j], b[i, j]) draws (N, M), row i's from repetition reps[i]'s stream."""
+    out = np.empty(a.shape)
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[i, j] = beta(states, reps[i], a[i, j], b[i, j])
+    return out
+
+
+@njit(cache=True)
 def geometric(states: np.ndarray, r: int, p: float) -> int:
     """The number of trials up to the first success, each succeeding with probability p (support 1, 2, ...)."""
     if p >= 1.0:

@@ -101,7 +101,7 @@ class MNLThompson(EpochPolicy):
     Beta(n + 1, purchases + 1) after n epochs; a draw p gives the weight 1 / p - 1."""
 
     def weights(self, s: Epochs, rows: Array) -> Array:
-        p = s.rng.beta(s.epochs[rows] + 1, s.purchases[rows] + 1)
+        p = s.beta(s.epochs[rows] + 1, s.purchases[rows] + 1, rows)
         weights: Array = 1.0 / np.maximum(p, 1e-9) - 1.0
         return weights
 

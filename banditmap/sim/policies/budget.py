@@ -120,6 +120,6 @@ class ThompsonBudget(BudgetPolicy):
 
     def select(self, s: Spending, context: Array | None) -> Array:
         sums = np.clip(s.sums, 0, s.counts)
-        reward = s.rng.beta(1 + sums, 1 + s.counts - sums)
-        cost = s.rng.beta(1 + s.cost_sums, 1 + np.maximum(s.counts - s.cost_sums, 0))
+        reward = s.beta(1 + sums, 1 + s.counts - sums)
+        cost = s.beta(1 + s.cost_sums, 1 + np.maximum(s.counts - s.cost_sums, 0))
         return self.decide(s, oracles.budget_mix(reward, cost, self.rate(s)).draw(s.rng))

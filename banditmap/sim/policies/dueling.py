@@ -105,7 +105,7 @@ class DoubleThompson(DuelingPolicy):
         theta = self._sample(s)
         copeland = (theta > 0.5).sum(axis=2) * 1.0
         first = argmax_random(np.where(plausible, copeland, -np.inf), s.rng)
-        second_draw = s.rng.beta(s.wins[rows, :, first] + 1, s.wins[rows, first, :] + 1)  # P[j beats first]
+        second_draw = s.beta(s.wins[rows, :, first] + 1, s.wins[rows, first, :] + 1)  # P[j beats first]
         second_draw[rows, first] = 0.5
         allowed = lower[rows, :, first] <= 0.5
         second = argmax_random(np.where(allowed, second_draw, -np.inf), s.rng)
@@ -113,7 +113,7 @@ class DoubleThompson(DuelingPolicy):
 
     def _sample(self, s: Duels) -> Array:
         """One posterior draw of the whole preference matrix: Beta draws above the diagonal, mirrored below."""
-        draw = s.rng.beta(s.wins + 1, s.wins.transpose(0, 2, 1) + 1)
+        draw = s.beta(s.wins + 1, s.wins.transpose(0, 2, 1) + 1)
         upper = np.triu(np.ones((s.K, s.K), dtype=bool), 1)[None]
         theta = np.where(upper, draw, 1 - draw.transpose(0, 2, 1))
         eye = np.eye(s.K, dtype=bool)[None]

@@ -8,8 +8,8 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim.problem import Problem
-from banditmap.sim.policies.base import (WIDTH, Array, Feedback, Policy, hyperparameter, register,
-                                         scatter_add, tie_noise, top_k)
+from banditmap.sim.policies.base import (NARROWEST, WIDTH, Array, Domain, Feedback, Policy, hyperparameter,
+                                         register, scatter_add, tie_noise, top_k)
 from banditmap.sim.policies.mab import ArmStats, arm_stats, kl_index, ucb_index
 
 
@@ -95,15 +95,20 @@ class CombinatorialUCB(UCBItems, SlatePolicy):
 class PositionBasedUCB(SlatePolicy):
     """PBM-UCB (Lagree, Vernade & Cappe, NeurIPS 2016) shows the k items of highest index
     S/N~ + sqrt(N delta_t / (2 N~^2)), delta_t = (1 + epsilon) log t, where S counts an item's clicks, N its displays
-    and N~ its displays weighted by the examination probability of the position each was in. The simulated slate
-    examines every position (probability 1), where N~ = N and the index is S/N + sqrt(delta_t / (2N)); the position
-    bias the method corrects for is not simulated, so this races its special case."""
+    and N~ its displays weighted by the examination probability of the position each was in. Here every position has
+    the same probability `examination`, so N~ = examination x N; the simulated slate examines every position, which
+    its default 1 says, and the index is then S/N + sqrt(delta_t / (2N)). The position bias the method corrects for
+    is not simulated, so this races its special case."""
 
     epsilon: float = hyperparameter(0.0, WIDTH)
+    examination: float = hyperparameter(1.0, Domain(NARROWEST, 1.0, why="a position never examined teaches nothing"))
 
     def index(self, s: ArmStats) -> Array:
         t = np.maximum(s.counts.sum(axis=1, keepdims=True) / s.k, 2.0)
-        index: Array = s.means + np.sqrt((1 + self.epsilon) * np.log(t) / (2 * np.maximum(s.counts, 1)))
+        shown = np.maximum(s.counts, 1)
+        weighted = self.examination * shown
+        index: Array = (s.sums / weighted
+                        + np.sqrt(shown * (1 + self.epsilon) * np.log(t) / (2 * weighted ** 2)))
         return index
 
 
@@ -111,7 +116,7 @@ class PositionBasedUCB(SlatePolicy):
 @dataclass(frozen=True)
 class CombinatorialThompson(SlatePolicy):
     def select(self, s: ArmStats, context: Array | None) -> Array:
-        draws = s.rng.beta(1 + s.sums, 1 + np.maximum(s.counts - s.sums, 0))
+        draws = s.beta(1 + s.sums, 1 + np.maximum(s.counts - s.sums, 0))
         return top_k(draws, s.k, s.rng)
 
 

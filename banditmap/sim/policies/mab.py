@@ -328,6 +328,7 @@ class EXP3(Kernel):
     Freund and Schapire 2002). Its kernels (sim/kernels/policies.py) keep the log weights in the scratch row, and
     the probability of the arm played travels with its feedback."""
 
+    offers: ClassVar[frozenset[str]] = frozenset()  # it decides from its weights, not from its counts
     choose: ClassVar[str] = "choose_exp3"
     learn: ClassVar[str] = "learn_exp3"
     gamma: float = hyperparameter(0.1, RATE)
