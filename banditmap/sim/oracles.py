@@ -84,17 +84,9 @@ def best_assortment(weights: Array, revenue: Array, size: int, iterations: int =
     best S is the `size` items with the largest positive v_i (r_i - z), and the right-hand side falls as z
     grows, so bisection on z finds it (Rusmevichientong, Shen and Shmoys 2010).
     """
-    R, K = weights.shape
-    size = min(size, K)
-    low, high = np.zeros(R), revenue.max(axis=1).astype(float)
-    for _ in range(iterations):
-        z = (low + high) / 2
-        gain = weights * (revenue - z[:, None])
-        top = np.partition(gain, K - size, axis=1)[:, K - size:]
-        above = np.maximum(top, 0.0).sum(axis=1) > z
-        low, high = np.where(above, z, low), np.where(above, high, z)
-    gain = weights * (revenue - low[:, None])
-    order = np.argsort(-gain, axis=1)[:, :size]
-    chosen = np.where(np.take_along_axis(gain, order, axis=1) > 0, order, -1)
-    chosen[:, 0] = order[:, 0]  # never offer an empty assortment
+    from banditmap.sim.kernels.assortment import best_sets
+    size = min(size, weights.shape[1])
+    chosen = best_sets(np.ascontiguousarray(weights, dtype=np.float64),
+                       np.ascontiguousarray(np.broadcast_to(revenue, weights.shape), dtype=np.float64), size,
+                       iterations)
     return chosen, assortment_revenue(weights, revenue, chosen)
