@@ -7,7 +7,7 @@ from __future__ import annotations
 from banditmap.model import (Adapter, Algorithm, Bound, Catalog, Choice, Condition, Cost, Lift, Match, Profile, Reason,
                              Reference, Shortlist, Trait)
 from banditmap.recommend.evidence import NO_EVIDENCE
-from banditmap.recommend.matching import (NEAREST, Ranked, missed_answers, missed_weight, order, partial_score, rank,
+from banditmap.recommend.matching import (NEAREST, Ranked, missed_answers, missed_weights, order, partial_score, rank,
                                           score, score_table, shortlist, suitability, suited_points)
 
 COST = Cost("O(K)", "O(K)")
@@ -247,6 +247,7 @@ def test_missed_answers_and_their_weight() -> None:
     assert missed_answers([(("env", "abrupt"), 0b0110)], 0b1001, 4) == [[("env", "abrupt")], [], [],
                                                                        [("env", "abrupt")]]
     table = score_table(CATALOG)
-    gaps = [("structure", "combo"), ("env", "abrupt")]
-    assert [missed_weight(gaps, i, table) for i in range(3)] == [1.5, 2.0, 1.5]  # beta handles no ranking
-    assert missed_weight([], 0, table) == 0.0
+    masks = [(("structure", "combo"), 0b000), (("env", "abrupt"), 0b000)]
+    assert missed_weights(masks, table) == [1.5, 2.0, 1.5]  # beta handles no ranking
+    assert missed_weights([(("env", "abrupt"), 0b010)], table) == [1.0, 0.0, 1.0]
+    assert missed_weights([], table) == [0.0, 0.0, 0.0]

@@ -233,10 +233,47 @@ class Ranked:
         return composite_id(self.algorithm, self.adapters)
 
 
-def missed_weight(gaps: list[tuple[str, str]], i: int, table: ScoreTable) -> float:
-    """How much algorithm i misses: 1 per answer, a half for a frontier answer part of which it handles."""
-    partly = table.partly_handled
-    return sum(0.5 if partly.get(gap, 0) >> i & 1 else 1.0 for gap in gaps)
+def missed_halves(masks: list[tuple[tuple[str, str], int]], table: ScoreTable) -> list[int]:
+    """How much each algorithm misses of the answers (`masks`: each answer with the algorithms handling it), in
+    half answers: 2 per answer, 1 for a frontier answer part of which it handles; bit-sliced: bit i of entry j is
+    bit j of algorithm i's count, so one answer is added for every algorithm at once."""
+    levels: list[int] = []
+
+    def add(level: int, bits: int) -> None:
+        while bits:
+            while len(levels) <= level:
+                levels.append(0)
+            levels[level], bits = levels[level] ^ bits, levels[level] & bits
+            level += 1
+
+    for key, mask in masks:
+        missed = table.everyone & ~mask
+        half = table.partly_handled.get(key, 0) & missed
+        add(0, half)
+        add(1, missed & ~half)
+    return levels
+
+
+def missed_weights(masks: list[tuple[tuple[str, str], int]], table: ScoreTable) -> list[float]:
+    """How much each algorithm misses: 1 per answer, a half for a frontier answer part of which it handles."""
+    levels = missed_halves(masks, table)
+    return [sum((level >> i & 1) << j for j, level in enumerate(levels)) / 2 for i in range(len(table.algorithms))]
+
+
+def nearest(masks: list[tuple[tuple[str, str], int]], table: ScoreTable, totals: list[float],
+            count: int) -> list[int]:
+    """The `count` algorithms that miss least (missed_weights), then of highest score, then by id."""
+    levels = missed_halves(masks, table)
+    chosen: list[int] = []
+    for halves in range(1 << len(levels)):
+        group = table.everyone
+        for j, level in enumerate(levels):
+            group &= level if halves >> j & 1 else ~level
+        members = [i for i in range(len(table.algorithms)) if group >> i & 1]
+        chosen += sorted(members, key=lambda i: (-totals[i], table.algorithms[i].id))
+        if len(chosen) >= count:
+            break
+    return chosen[:count]
 
 
 def missed_answers(masks: list[tuple[tuple[str, str], int]], among: int, n: int) -> list[list[tuple[str, str]]]:
@@ -310,8 +347,7 @@ def rank(answers: Mapping[str, Answer], table: ScoreTable, top: int | None = Non
     if found:
         ordered = sorted(found, key=lambda r: (-r.score, bool(r.adapters), r.id))
         return (ordered[:top] if top else ordered), True
-    gaps = missed_answers(masks, table.everyone, len(table.algorithms))
-    nearest = sorted(range(len(table.algorithms)),
-                     key=lambda i: (missed_weight(gaps[i], i, table), -totals[i], table.algorithms[i].id))[:top or NEAREST]
+    closest = nearest(masks, table, totals, top or NEAREST)
+    gaps = missed_answers(masks, sum(1 << i for i in closest), len(table.algorithms))
     return [Ranked(table.algorithms[i], totals[i], (), tuple(f"{t}={v}" for t, v in gaps[i]))
-            for i in nearest], False
+            for i in closest], False
