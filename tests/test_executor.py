@@ -202,6 +202,25 @@ def test_a_sweep_on_dask_is_bit_identical_to_the_local_run(cluster: str) -> None
     assert [s["label"] for s in json.loads(local.output)["settings"]] == ["epsilon=0.05", "epsilon=0.2", "epsilon=0.6"]
 
 
+def test_a_replay_and_its_sweep_on_dask_are_bit_identical_to_the_local_runs(cluster: str, tmp_path: Any) -> None:
+    """Each learner a task: one pass in this process (--jobs 1), two local processes and the cluster's two workers
+    print the same JSON, for a replay of three learners (importance-weighted, on a non-uniform log) and a sweep."""
+    logs = str(tmp_path / "logs.csv")
+    made = invoke("make-logs", logs, "--set", "n_actions=4", "--set", "context=linear", "--set", "n_features=3",
+                  "--set", "reward_type=binary", "--rows", "3000", "--logging", "softmax", "--seed", "4")
+    assert made.exit_code == 0, made.output
+    common = ["replay", logs, "--set", "n_actions=4", "--replay-method", "weighted", "--seed", "3", "--no-timings",
+              "--format", "json"]
+    for what in (["--algorithms", "linucb,epsilon-greedy,thompson-beta"],
+                 ["--sweep", "epsilon-greedy.epsilon=0.05,0.3"]):
+        one = invoke(*common, *what, "--jobs", "1")
+        two = invoke(*common, *what, "--jobs", "2")
+        dask = invoke(*common, *what, "--engine", "dask", "--scheduler", cluster)
+        assert one.exit_code == two.exit_code == dask.exit_code == 0, one.output + two.output + dask.output
+        assert one.output == two.output == dask.output
+    assert [s["label"] for s in json.loads(one.output)["settings"]] == ["epsilon=0.05", "epsilon=0.3"]
+
+
 def test_a_task_that_kills_its_dask_worker_is_named(cluster: str) -> None:
     """The cluster allows no retries, so the first death is final (the last test on the cluster: its nanny
     restarts the worker meanwhile)."""

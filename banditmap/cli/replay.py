@@ -7,12 +7,21 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from banditmap.cli.options import (CatalogDirs, Force, Format, NoTimings, OutFile, Params, ProfileFile, Sets,
-                                   UseCaseName, algorithms_option, comma_list, examples, finish_run, friendly, load,
-                                   plot_option, prepare_run, requested, seed_option, the_problem, top_option)
+from banditmap.cli.options import (CatalogDirs, EngineKind, Force, Format, NoTimings, OutFile, Params,
+                                   ProfileFile, Scheduler, Sets, UseCaseName, algorithms_option, comma_list, engine,
+                                   examples, finish_run, friendly, load, plot_option, prepare_run, requested,
+                                   seed_option, the_problem, top_option)
 from banditmap.files import check_destination
 
 app = typer.Typer()
+
+ReplayJobs = Annotated[int, typer.Option("--jobs", "-j", min=0, max=64, help="Parallel processes, one learner each "
+                                         "(0 = one per core; default 1: every learner in one pass over the log in "
+                                         "this process, the fastest on a few cores); with --engine dask, the workers "
+                                         "of a cluster started here.")]
+Sweeps = Annotated[Optional[list[str]], typer.Option(
+    "--sweep", metavar="ALGO.PARAM=VALUES", help="Replay one algorithm's settings instead of the shortlist: "
+    "V1,V2,..., lo:hi:n (linear) or lo:hi:n:log; repeat for a grid.")]
 
 
 def column_option(name: str, what: str, default: str) -> Any:
@@ -22,7 +31,9 @@ def column_option(name: str, what: str, default: str) -> Any:
 @app.command(epilog=examples("banditmap replay logs.csv --usecase homepage-banner",
                              "banditmap replay --check logs.csv --effect 0.1",
                              "banditmap replay open_bandit/random/all/all.csv --algorithms linucb,lin-ts "
-                             "--format json --out replay.json"))
+                             "--format json --out replay.json",
+                             "banditmap replay logs.csv --usecase homepage-banner "
+                             "--sweep epsilon-greedy.epsilon=0.01:0.5:8:log --jobs 0"))
 @friendly
 def replay(
     logs_path: Annotated[Path, typer.Argument(metavar="LOGS", help="CSV or Parquet file of logged decisions, or a folder of Parquet files.")],
@@ -66,6 +77,8 @@ def replay(
     id_col: Annotated[Optional[str], column_option("id", "With --check: decision id column",
                                                    "decision_id, id or the unnamed index, if present")] = None,
     param: Params = None,
+    jobs: ReplayJobs = 1, engine_kind: EngineKind = "local", scheduler: Scheduler = None,
+    sweep: Sweeps = None,
     plot: Annotated[Optional[Path], plot_option("replayed reward over the log")] = None,
     out: OutFile = None, force: Force = False, no_timings: NoTimings = False, fmt: Format = "table",
     catalog_dirs: CatalogDirs = None,
@@ -76,6 +89,11 @@ def replay(
     from banditmap.render.progress import ProgressBars
     from banditmap.render.replay import plot as draw
     from banditmap.render.replay import replay_report
+    where = engine(engine_kind, jobs, scheduler)
+    if sweep and (algorithms or check):
+        from banditmap.errors import BanditmapError
+        raise BanditmapError("a sweep replays the settings of the algorithm it names; leave out "
+                             + ("--algorithms" if algorithms else "--check"), field="--sweep")
     catalog = prepare_run(fmt, out, plot, force, catalog_dirs)
     chosen_profile = the_problem(catalog, profile, usecase, set_)
     patterns = tuple(comma_list(context_cols)) if context_cols is not None else None
@@ -88,10 +106,21 @@ def replay(
         _check(logs_path, columns, chosen_profile.answers.get("n_actions"), effect, holdout, id_col, plot, fmt, out,
                estimate_propensities)
         return
-    with ProgressBars(labels={"replay": "replaying learners", "score": "scoring final policies"}) as bars:
+    labels = {"replay": "replaying learners", "score": "scoring final policies"}
+    if sweep:
+        from banditmap.recommend.replaysweep import sweep_file
+        from banditmap.render import replaysweep as sweep_render
+        with ProgressBars(labels=labels) as bars:
+            swept = sweep_file(catalog, chosen_profile, logs_path, columns, sweep, param or [], seed, bars,
+                               holdout=holdout, method=replay_method, clip=clip,
+                               estimate_propensities=estimate_propensities, engine=where)
+        finish_run(sweep_render.replay_sweep_report(swept, timings=not no_timings), fmt, out, plot,
+                   lambda tmp: sweep_render.replay_plot(swept, tmp))
+        return
+    with ProgressBars(labels=labels) as bars:
         result = replay_file(catalog, chosen_profile, logs_path, columns, requested(algorithms), top, param or [],
                              seed, bars, holdout=holdout, method=replay_method, clip=clip,
-                             estimate_propensities=estimate_propensities)
+                             estimate_propensities=estimate_propensities, engine=where)
     finish_run(replay_report(result, timings=not no_timings), fmt, out, plot, lambda tmp: draw(result, tmp))
 
 

@@ -160,12 +160,14 @@ def _is_number(text: str) -> bool:
     return True
 
 
-@dataclass
-class LogStore:
-    """The parsed chunks of one log on disk, and the encoding that turns them into learner-ready arrays."""
+@dataclass(frozen=True)
+class ChunkFiles:
+    """The parsed chunks of one log as any process reads them: the folder they are kept in (on a file system this
+    process shares), their number and the encoding that turns them into learner-ready arrays. Small and picklable,
+    so a task sent to a worker carries it instead of the rows; the worker reads one chunk at a time."""
 
     info: LogInfo
-    folder: tempfile.TemporaryDirectory[str]
+    folder: str
     n_chunks: int
     action_map: Array
     position_map: Array
@@ -173,14 +175,17 @@ class LogStore:
     scale: Array
     categories: tuple[int, ...]  # one-hot width of each categorical column
     projection: Array | None = None
-    _closed: bool = field(default=False, repr=False)
 
     def chunks(self) -> Iterator[Chunk]:
+        if not Path(self.folder).is_dir():
+            raise BanditmapError(f"the parsed log is kept in {self.folder} on the machine that runs banditmap, and "
+                                 "this worker cannot read it: run the workers there, or set TMPDIR to a folder they "
+                                 "share", source=self.info.path, field="--scheduler")
         for i in range(self.n_chunks):
-            with np.load(Path(self.folder.name) / f"{i}.npz") as part:
-                yield self._encode({k: part[k] for k in part.files})
+            with np.load(Path(self.folder) / f"{i}.npz") as part:
+                yield self.encode({k: part[k] for k in part.files})
 
-    def _encode(self, part: Mapping[str, Array]) -> Chunk:
+    def encode(self, part: Mapping[str, Array]) -> Chunk:
         n = len(part["actions"])
         blocks = [np.ones((n, 1))]
         if part["numeric"].shape[1]:
@@ -196,6 +201,33 @@ class LogStore:
                      if self.info.position_col is not None and len(self.info.positions) > 1 else None)
         return Chunk(int(part["start"]), self.action_map[part["actions"]], part["rewards"], part["propensities"],
                      contexts, positions, part["slates"] if "slates" in part else None)
+
+
+@dataclass
+class LogStore:
+    """The parsed chunks of one log on disk, and the encoding that turns them into learner-ready arrays."""
+
+    info: LogInfo
+    folder: tempfile.TemporaryDirectory[str]
+    n_chunks: int
+    action_map: Array
+    position_map: Array
+    mean: Array
+    scale: Array
+    categories: tuple[int, ...]  # one-hot width of each categorical column
+    projection: Array | None = None
+    _closed: bool = field(default=False, repr=False)
+
+    def files(self) -> ChunkFiles:
+        """What a worker process needs to read the chunks itself."""
+        return ChunkFiles(self.info, self.folder.name, self.n_chunks, self.action_map, self.position_map, self.mean,
+                          self.scale, self.categories, self.projection)
+
+    def chunks(self) -> Iterator[Chunk]:
+        return self.files().chunks()
+
+    def _encode(self, part: Mapping[str, Array]) -> Chunk:
+        return self.files().encode(part)
 
     def close(self) -> None:
         if not self._closed:

@@ -41,6 +41,7 @@ from typing import Any, Sequence
 import numpy as np
 from numba.core.errors import TypingError
 
+from banditmap.executor import Engine
 from banditmap.ope.estimators import BLOCKS, BlockSums, RewardModel, block_of, policy_terms
 from banditmap.ope.logs import Chunk, LogInfo, LogStore
 from banditmap.ope.results import ESS_WARNING, MIN_KEPT, CandidateResult, ReplayResult, verdict
@@ -83,7 +84,7 @@ class Layout:
 class Learner:
     """One candidate being replayed: its state (one repetition), and what it has earned so far."""
 
-    def __init__(self, candidate: RunSpec, info: LogInfo, seed: int) -> None:
+    def __init__(self, candidate: RunSpec, info: LogInfo, seed: int, stream: str | None = None) -> None:
         self.candidate = candidate
         self.policy = candidate.policy
         self.contextual = "contextual" in self.policy.kinds
@@ -92,7 +93,8 @@ class Learner:
                           n_features=info.features, slate_size=1, rounds=max(1, int(info.rows * _keep_rate(info))),
                           reps=1, dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1,
                           constraint="none", objective="cumulative")
-        self.state = self.policy.init(problem, streams(seed, candidate.id))
+        self.stream = candidate.id if stream is None else stream  # whose random numbers it draws
+        self.state = self.policy.init(problem, streams(seed, self.stream))
         self.layout = _per_rep_fields(self.policy, problem)
         self.copying = False  # True once select was seen to write into its state: broadcast views won't do
         self.kept = 0
@@ -257,14 +259,18 @@ def _tail(chunk: Chunk, n: int) -> Chunk:
 
 class Replay:
     """The passes' shared state: learners, reward model, block sums and checkpoints. Learners learn on rows
-    [0, split); final policies are scored on rows [split, rows)."""
+    [0, split); final policies are scored on rows [split, rows). The passes' `shared` part (the reward model, the
+    logging policy's sums and curve) and their learners' part can be made apart, by different processes: each
+    learner's figures depend on the log, the seed and its stream id only (`streams`: the candidates' ids unless
+    given, as a sweep gives every setting the algorithm's, for common random numbers)."""
 
     def __init__(self, info: LogInfo, candidates: Sequence[RunSpec], seed: int, holdout: float = HOLDOUT,
-                 method: str = "rejection", clip: float = CLIP) -> None:
+                 method: str = "rejection", clip: float = CLIP, streams: Sequence[str] | None = None) -> None:
         self.info, self.seed, self.clip = info, seed, clip
         self.method = replay_method(info, method)
         self.split = learning_rows(info.rows, holdout)
-        self.learners = [Learner(c, info, seed) for c in candidates]
+        ids = [c.id for c in candidates] if streams is None else list(streams)
+        self.learners = [Learner(c, info, seed, stream) for c, stream in zip(candidates, ids, strict=True)]
         self.blocks = min(BLOCKS, info.rows)
         names = ("reward", "rows", "heldout_reward", "heldout_rows") + tuple(
             f"{c.id}:{k}" for c in candidates for k in ("kept_reward", "kept", "kept_squared", "kept_raw"))
@@ -284,33 +290,42 @@ class Replay:
 
     # --- pass 2: replay on the learning rows, and the reward model on all ---------------------------------------
 
-    def read_chunk(self, chunk: Chunk) -> None:
+    def read_chunk(self, chunk: Chunk, shared: bool = True) -> None:
+        """One chunk of pass 2: the learners replayed on its learning rows, and when `shared` the reward model and
+        the logging policy's sums too."""
         n = len(chunk)
         rows = np.arange(chunk.start, chunk.start + n)
-        self.model.add(rows, chunk.actions, chunk.rewards, chunk.contexts)
-        if n:
-            self.reward_range = (min(self.reward_range[0], float(chunk.rewards.min())),
-                                 max(self.reward_range[1], float(chunk.rewards.max())))
         learning = int(np.clip(self.split - chunk.start, 0, n))
-        held = _tail(chunk, learning)
-        if len(held):
-            block = block_of(np.arange(held.start, held.start + len(held)), self.info.rows, self.blocks)
-            self.sums.add("heldout_reward", block, held.rewards)
-            self.sums.add("heldout_rows", block)
+        if shared:
+            self.model.add(rows, chunk.actions, chunk.rewards, chunk.contexts)
+            if n:
+                self.reward_range = (min(self.reward_range[0], float(chunk.rewards.min())),
+                                     max(self.reward_range[1], float(chunk.rewards.max())))
+            held = _tail(chunk, learning)
+            if len(held):
+                block = block_of(np.arange(held.start, held.start + len(held)), self.info.rows, self.blocks)
+                self.sums.add("heldout_reward", block, held.rewards)
+                self.sums.add("heldout_rows", block)
         if learning:
-            self.replay_chunk(_head(chunk, learning))
+            self.replay_chunk(_head(chunk, learning), shared)
 
-    def replay_chunk(self, chunk: Chunk) -> None:
+    def replay_chunk(self, chunk: Chunk, shared: bool = True) -> None:
         n = len(chunk)
         rows = np.arange(chunk.start, chunk.start + n)
         block = block_of(rows, self.info.rows, self.blocks)
-        self.sums.add("reward", block, chunk.rewards)
-        self.sums.add("rows", block)
+        if shared:
+            self.sums.add("reward", block, chunk.rewards)
+            self.sums.add("rows", block)
+            cumulative = self.reward_total + np.cumsum(chunk.rewards)
+            at = (self.checkpoints > chunk.start) & (self.checkpoints <= chunk.start + n)
+            self.logging_curve[at] = cumulative[self.checkpoints[at] - 1 - chunk.start] / self.checkpoints[at]
+            if n:
+                self.reward_total = float(cumulative[-1])
         raw = 1.0 / (self.info.n_actions * chunk.propensities)  # importance weights against uniform play
         weights = np.minimum(raw, self.clip) if self.method == "weighted" else np.ones(n)
         if self.method == "rejection":
             accept = np.minimum(self.info.min_propensity / chunk.propensities, 1.0)
-            coins = self.coins.random(n) < accept
+            coins = self.coins.random(n) < accept  # drawn by whoever reads the chunk: every learner sees the same
         else:
             accept, coins = np.ones(n), np.ones(n, dtype=bool)
         for index, learner in enumerate(self.learners):
@@ -324,11 +339,6 @@ class Replay:
             self.sums.add(f"{key}:kept_raw", kept_block, raw[kept_rows] if self.method == "weighted" else w)
             self._checkpoint(index, rows[kept_rows], chunk.rewards[kept_rows], w, chunk.start, n)
             learner.seconds += time.perf_counter() - started
-        cumulative = self.reward_total + np.cumsum(chunk.rewards)
-        at = (self.checkpoints > chunk.start) & (self.checkpoints <= chunk.start + n)
-        self.logging_curve[at] = cumulative[self.checkpoints[at] - 1 - chunk.start] / self.checkpoints[at]
-        if n:
-            self.reward_total = float(cumulative[-1])
 
     def _replay_learner(self, learner: Learner, chunk: Chunk, coins: Array, accept: Array) -> Array:
         """Walk the chunk, returning the indices of the rows the learner kept; `coins` says which rows rejection
@@ -385,14 +395,16 @@ class Replay:
 
     # --- pass 3: score the final policies on the held-out rows -------------------------------------------------
 
-    def score_chunk(self, chunk: Chunk, scores: BlockSums, max_weight: dict[str, float]) -> None:
+    def score_chunk(self, chunk: Chunk, scores: BlockSums, max_weight: dict[str, float], shared: bool = True) -> None:
+        """One chunk of pass 3: the learners' final policies scored on its held-out rows, and when `shared` the
+        per-position sums of the logging policy too."""
         chunk = _tail(chunk, int(np.clip(self.split - chunk.start, 0, len(chunk))))
         n = len(chunk)
         if not n:
             return
         rows = np.arange(chunk.start, chunk.start + n)
         block = block_of(rows, self.info.rows, self.blocks)
-        predicted = self.model.predict(rows, chunk.contexts)
+        predicted = self.model.predict(rows, chunk.contexts) if self.learners else np.zeros((0, self.info.n_actions))
         where = chunk.positions if chunk.positions is not None else np.zeros(n, dtype=np.int64)
         for learner in self.learners:
             chosen = self._frozen_choices(learner, chunk)
@@ -409,7 +421,7 @@ class Replay:
                 scores.add(f"{key}:ips@{k}", block, terms.ips * at)
                 scores.add(f"{key}:w@{k}", block, terms.weight * at)
                 scores.add(f"{key}:w2@{k}", block, terms.weight ** 2 * at)
-        for k in range(self.n_positions):
+        for k in range(self.n_positions if shared else 0):
             at = where == k
             scores.add(f"rows@{k}", block, at.astype(float))
             scores.add(f"uniform@{k}", block, at * chunk.rewards / (self.info.n_actions * chunk.propensities))
@@ -429,12 +441,20 @@ SCORES = ("ips", "weight", "weight_squared", "dm", "dr", "matched", "unsupported
 
 def evaluate(store: LogStore, candidates: Sequence[RunSpec], seed: int = 0,
              progress: Progress | None = None, skipped: Sequence[tuple[str, str]] = (),
-             holdout: float = HOLDOUT, method: str = "rejection", clip: float = CLIP) -> ReplayResult:
+             holdout: float = HOLDOUT, method: str = "rejection", clip: float = CLIP, engine: Engine | None = None,
+             streams: Sequence[str] | None = None) -> ReplayResult:
     """Replay every candidate on the log's learning rows, then score its final policy on the held-out rows (the
     last `holdout` share of the log); returns everything the report needs. On non-uniform logs `method` chooses
-    rejection sampling or importance weighting (clipped at `clip`), or "auto" (see replay_method)."""
+    rejection sampling or importance weighting (clipped at `clip`), or "auto" (see replay_method). With an
+    `engine`, every learner is a task of the executor (ope/tasks.py), with the same results; without, or with one
+    local job (which reads the log once instead of once per learner: faster on few cores), or on slate logs (whose
+    scorer reads every learner at once), all learn in one pass in this process. `streams`: the learners' random
+    stream ids (default their ids)."""
     info = store.info
-    replay = Replay(info, candidates, seed, holdout, method, clip)
+    if engine is not None and info.slate is None and not (engine.kind == "local" and engine.jobs == 1):
+        from banditmap.ope.tasks import evaluate_apart
+        return evaluate_apart(store, candidates, seed, progress, skipped, holdout, method, clip, engine, streams)
+    replay = Replay(info, candidates, seed, holdout, method, clip, streams)
     for chunk in store.chunks():
         replay.read_chunk(chunk)
         if progress is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from banditmap.executor import Engine
 from banditmap.model import Answer, Catalog, Profile
 from banditmap.ope import logs, replay
 from banditmap.ope.logs import LogInfo
@@ -76,14 +77,16 @@ def replay_file(catalog: Catalog, profile: Profile, path: Path, columns: logs.Co
                 requested: Sequence[str] | None = None, top: int = 5, params: Sequence[str] = (), seed: int = 0,
                 progress: Progress | None = None, chunk_rows: int = logs.CHUNK_ROWS,
                 holdout: float = replay.HOLDOUT, method: str = "auto",
-                clip: float = replay.CLIP, estimate_propensities: bool = False) -> replay.ReplayResult:
+                clip: float = replay.CLIP, estimate_propensities: bool = False,
+                engine: Engine | None = None) -> replay.ReplayResult:
     """Evaluate the profile's shortlist (or the requested algorithms) on a log of single-action decisions.
 
     A profile that gives `n_actions` fixes the action set: the log's actions must be ids 0..n_actions-1. Traits the
     profile leaves open are read off the log (reward type, number of actions, whether there is context). Learners
     learn on the log but its last `holdout` share, on which their final policies are scored; on non-uniform logs
     `method` is rejection sampling, importance weighting clipped at `clip`, or "auto" (weighting when propensities
-    near zero would leave rejection sampling almost nothing)."""
+    near zero would leave rejection sampling almost nothing). With an `engine`, each learner is a task of the
+    executor (the same results whatever the engine); without, all learn in one pass in this process."""
     n_actions = profile.answers.get("n_actions")
     if requested:  # named algorithms are checked before a long read, so a typo is reported at once
         chosen, skipped = choose(catalog, profile, requested, top, params)
@@ -93,4 +96,4 @@ def replay_file(catalog: Catalog, profile: Profile, path: Path, columns: logs.Co
             answers = merged_answers(profile.answers, store.info)
             chosen, skipped = choose(catalog, Profile(answers, profile.name, profile.source), None, top,
                                                params)
-        return replay.evaluate(store, chosen, seed, progress, skipped, holdout, method, clip)
+        return replay.evaluate(store, chosen, seed, progress, skipped, holdout, method, clip, engine)

@@ -78,6 +78,14 @@ def grid(catalog: Catalog, profile: Profile, problem: Problem, options: Sequence
          params: Sequence[str]) -> tuple[list[Setting], dict[str, Value]]:
     """Every setting of the grid the --sweep options span (the first option varies slowest), and the
     algorithm's hyperparameters that stay fixed."""
+    return settings_grid(catalog, options, params,
+                         lambda candidate, key: the_algorithm(catalog, profile, problem, candidate, key))
+
+
+def settings_grid(catalog: Catalog, options: Sequence[str], params: Sequence[str],
+                  check: Callable[[str, str], Chosen]) -> tuple[list[Setting], dict[str, Value]]:
+    """As `grid`, for any command: `check(candidate, key)` is the swept candidate as that command accepts it (its
+    refusal names the --sweep option `key`), e.g. one bench can race or one replay can replay."""
     axes = [parse_sweep(option) for option in options]
     if not axes:
         raise BanditmapError("expected at least one ALGO.PARAM=VALUES", field="--sweep")
@@ -89,7 +97,7 @@ def grid(catalog: Catalog, profile: Profile, problem: Problem, options: Sequence
     for first, second in itertools.combinations(axes, 2):
         if first.key == second.key:
             raise BanditmapError("is swept twice; give all its values in one --sweep", field=f"--sweep {first.key}")
-    chosen = the_algorithm(catalog, profile, problem, candidate, axes[0].key)
+    chosen = check(candidate, axes[0].key)
     overrides = parse_params(list(params))
     base = specs(catalog, [chosen], overrides)[0]  # --param values checked on their own, named as --param
     for axis in axes:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from banditmap.render import plotting
 from banditmap.render.bench import check_plot_path, interval
 from banditmap.render.report import Report, from_rows
-from banditmap.sim.sweep import SweepResult
+from banditmap.sim.sweep import SweepResult, Value
 
 SWEEP_SCHEMA = "banditmap.sweep/1"
 BAR = 20  # characters of the longest regret bar
@@ -74,32 +74,41 @@ def sweep_report(result: SweepResult, timings: bool = True) -> Report:
 def plot(result: SweepResult, path: Path) -> None:
     """Final regret with its 95% interval per setting, to PNG or SVG (needs the optional matplotlib): against
     the value for one swept hyperparameter (a log axis for values spanning 10x or more), as bars for a grid."""
+    colours = ["tab:green" if s is result.best else "tab:blue" if s.near_best else "tab:gray"
+               for s in result.settings]
+    draw(path, result.parameters, [(s.label, s.values, s.regret, s.regret_ci or 0.0, s.regret_ci or 0.0, colour)
+                                   for s, colour in zip(result.settings, colours, strict=True)],
+         f"cumulative regret after {result.problem.rounds} rounds",
+         f"{result.name}: green best, blue indistinguishable from it, gray worse\n{result.problem.describe()}")
+
+
+Point = tuple[str, Mapping[str, Value], float, float, float, str]  # label, values, y, below, above, colour
+
+
+def draw(path: Path, parameters: Sequence[str], points: Sequence[Point], measure: str, heading: str) -> None:
+    """A sensitivity plot: each setting's figure with its interval (`below` and `above` it), against the value
+    for one swept hyperparameter (a log axis for values spanning 10x or more), as bars for a grid."""
     check_plot_path(path)
     plt = plotting.pyplot()
     fig, ax = plt.subplots(figsize=(8, 5))
-    regret = [s.regret for s in result.settings]
-    errors = [s.regret_ci or 0.0 for s in result.settings]
-    colours = ["tab:green" if s is result.best else "tab:blue" if s.near_best else "tab:gray"
-               for s in result.settings]
-    if len(result.parameters) == 1:
-        name = result.parameters[0]
-        x = [float(s.values[name]) for s in result.settings]
-        ax.errorbar(x, regret, yerr=errors, fmt="-", color="silver", ecolor="gray", capsize=3, zorder=1)
-        ax.scatter(x, regret, c=colours, zorder=2)
-        if min(x) > 0 and max(x) / min(x) >= 10:
+    y = [p[2] for p in points]
+    errors = [[p[3] for p in points], [p[4] for p in points]]
+    colours = [p[5] for p in points]
+    if len(parameters) == 1:
+        name = parameters[0]
+        x = [float(p[1][name]) for p in points]
+        ax.errorbar(x, y, yerr=errors, fmt="-", color="silver", ecolor="gray", capsize=3, zorder=1)
+        ax.scatter(x, y, c=colours, zorder=2)
+        if x and min(x) > 0 and max(x) / min(x) >= 10:
             ax.set_xscale("log")
         ax.set_xlabel(name)
+        ax.set_ylabel(measure)
     else:
-        labels = [s.label for s in result.settings]
-        ax.barh(range(len(labels)), regret, xerr=errors, color=colours, capsize=3)
+        labels = [p[0] for p in points]
+        ax.barh(range(len(labels)), y, xerr=errors, color=colours, capsize=3)
         ax.set_yticks(range(len(labels)), labels, fontsize=7)
         ax.invert_yaxis()
-    if len(result.parameters) == 1:
-        ax.set_ylabel(f"cumulative regret after {result.problem.rounds} rounds")
-    else:
-        ax.set_xlabel(f"cumulative regret after {result.problem.rounds} rounds")
-    ax.set_title(f"{result.name}: green best, blue indistinguishable from it, gray worse\n"
-                 f"{result.problem.describe()}",
-                 fontsize=8)
+        ax.set_xlabel(measure)
+    ax.set_title(heading, fontsize=8)
     fig.tight_layout()
     plotting.save(plt, fig, path)
