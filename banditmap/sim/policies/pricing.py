@@ -8,8 +8,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import (SCALE, WIDTH, Array, Domain, Feedback, Memoryless, Policy, State,
-                                         hyperparameter, register, tie_noise, whole)
+from banditmap.sim.policies.base import (CONFIDENCE_BOUNDS, SCALE, WIDTH, Array, Domain, Feedback, Memoryless, Policy,
+                                         State, hyperparameter, register, tie_noise, whole)
 from banditmap.sim.policies.mab import ArmStats, add_observations, arm_stats, ucb_index, untried_first
 from banditmap.sim.problem import PRICE_RANGE, Problem
 
@@ -71,6 +71,7 @@ class GPUCB(Policy[Posterior]):
     and each observation updates the posterior exactly (a rank-one step of the grid's covariance)."""
 
     kinds: ClassVar[frozenset[str]] = PRICING
+    offers: ClassVar[frozenset[str]] = frozenset({CONFIDENCE_BOUNDS})
     beta: float = hyperparameter(2.0, WIDTH)
     lengthscale: float = hyperparameter(0.1, Domain(0.001, 10.0, why="a share of the price range"))
     noise: float = hyperparameter(0.5, SCALE)
@@ -85,9 +86,13 @@ class GPUCB(Policy[Posterior]):
         return Posterior(rng, R, self.grid, problem.slate_size, problem.rounds, prices=prices,
                          mean=np.zeros((R, self.grid)), cov=np.broadcast_to(prior, (R, self.grid, self.grid)).copy())
 
+    def bounds(self, s: Posterior, context: Array | None) -> tuple[Array, Array]:
+        """Posterior mean -/+ beta x standard deviation (R, G) of each grid price's revenue."""
+        spread = self.beta * np.sqrt(np.maximum(np.diagonal(s.cov, axis1=1, axis2=2), 0.0))
+        return s.mean - spread, s.mean + spread
+
     def select(self, s: Posterior, context: Array | None) -> Array:
-        spread = np.sqrt(np.maximum(np.diagonal(s.cov, axis1=1, axis2=2), 0.0))
-        index: Array = np.argmax(s.mean + self.beta * spread + tie_noise(s.rng, s.mean.shape), axis=1)
+        index: Array = np.argmax(self.bounds(s, context)[1] + tie_noise(s.rng, s.mean.shape), axis=1)
         s.aux = index  # the grid cell, returned with the feedback
         price: Array = s.prices[index]
         return price
