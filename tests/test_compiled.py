@@ -34,8 +34,9 @@ def looped(problem: Any, rng: np.random.Generator) -> Any:
 
 def test_the_kernel_policies_are_the_counting_forgetting_queued_and_weighted_ones():
     assert KERNEL_POLICIES == ["delayed-conversions-ucb", "delayed-ucb", "discounted-ts", "discounted-ucb",
-                               "epsilon-greedy", "exp3", "exp3-ix", "exp3-s", "kl-ucb", "moss", "softmax", "sw-ucb",
-                               "thompson-beta", "thompson-gaussian", "top-two-ts", "ucb1", "uniform-random"]
+                               "epsilon-greedy", "exp3", "exp3-ix", "exp3-s", "kl-ucb", "moss", "robust-ucb", "softmax",
+                               "sw-ucb", "thompson-beta", "thompson-gaussian", "top-two-ts", "ucb1",
+                               "uniform-random"]
 
 
 @pytest.mark.parametrize("problem_name", sorted(PROBLEMS))

@@ -19,7 +19,7 @@ from banditmap.executor import Engine, TaskFailed, engine_from_options, fan_out
 
 RACE = ["bench", "--usecase", "homepage-banner", "--rounds", "300", "--reps", "6", "--seed", "11", "--no-timings",
         "--format", "json"]
-RACED = ["--algorithms", "thompson-beta,ucb1+sliding-window"]  # a compiled kernel and a step-by-step composition
+RACED = ["--algorithms", "thompson-beta,exp3-p+restarts"]  # a compiled kernel and a step-by-step composition
 
 
 def invoke(*args: str) -> Any:
@@ -181,13 +181,13 @@ def test_a_race_on_dask_is_bit_identical_to_the_local_run(cluster: str) -> None:
     from banditmap.sim.policies import REGISTRY
     from banditmap.sim.problem import problem_from_answers
     problem = problem_from_answers({"n_actions": 6}, rounds=300, reps=6)
-    wrapped = build_wrapper("sliding-window", REGISTRY["ucb1"](), {}, "test")
+    wrapped = build_wrapper("restarts", REGISTRY["exp3-p"](), {}, "test")
     assert compiled.covers(REGISTRY["thompson-beta"](), problem) and not compiled.covers(wrapped, problem)
     local = invoke(*RACE, *RACED, "--jobs", "1")
     dask = invoke(*RACE, *RACED, "--engine", "dask", "--scheduler", cluster)
     assert local.exit_code == 0 and dask.exit_code == 0, local.output + dask.output
     assert dask.output == local.output
-    assert [a["id"] for a in json.loads(local.output)["algorithms"]] == ["thompson-beta", "ucb1+sliding-window",
+    assert [a["id"] for a in json.loads(local.output)["algorithms"]] == ["thompson-beta", "exp3-p+restarts",
                                                                          "uniform-random"]
 
 

@@ -123,7 +123,7 @@ def test_arm_stats_start_empty_with_a_tiny_fixed_jitter() -> None:
 
 
 def test_add_observations_counts_sums_means_and_marks_entries() -> None:
-    s = state(RobustUCB(), [[0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0]])
+    s = state(SuccessiveElimination(), [[0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0]])  # per-arm NumPy statistics
     s.dirty = np.zeros((2, 3), bool)
     add_observations(s, feedback([0, 1, 0, 0], [2, 0, 2, 1], [1.0, 0.25, 0.5, 0.0]))  # repetition 0 plays arm 2 twice
     assert s.counts.tolist() == [[0, 1, 2], [1, 0, 0]]
@@ -438,7 +438,7 @@ def test_robust_ucb_width_and_truncation_by_hand() -> None:
     policy.update(s, feedback([0], [0], [0.47], unique=True))  # just over the first cut: dropped
     assert s.counts[0, 0] == 1 and s.sums[0, 0] == 0.0
     width = [4 * 2.0 ** (1 / 1.5) * (log_inv_delta / n) ** (0.5 / 1.5) for n in (1, 3, 1)]
-    assert policy.width(s)[0].tolist() == pytest.approx(width)
+    assert policy.confidence(s)[0].tolist() == pytest.approx(width)
     low, high = policy.bounds(s, None)
     np.testing.assert_allclose(high[0], [width[0], -0.4 / 3 + width[1], math.inf])
     np.testing.assert_allclose(low[0], [-width[0], -0.4 / 3 - width[1], -math.inf])
@@ -450,9 +450,11 @@ def test_robust_ucb_width_and_truncation_by_hand() -> None:
 def test_robust_ucb_plays_the_highest_index_and_truncates_with_horizon_1_as_2() -> None:
     policy = RobustUCB()
     s = state(policy, [[1, 4, 9]], [[0.0, 2.0, 8.0]], horizon=1)
+    assert s.scratch[0, 5:].tolist() == [2 * math.log(2), 0.0, 0.0, 0.0, 5.0]  # log(1/delta), samples seen, width
+    s.scratch[0, 6:9] = [1, 4, 9]  # the samples seen so far, as the counts say
     log_inv_delta = 2 * math.log(2)
     index = [m + 4 * (log_inv_delta / n) ** 0.5 for m, n in ((0.0, 1), (0.5, 4), (8 / 9, 9))]
-    assert policy.width(s)[0].tolist() == pytest.approx([i - m for i, m in zip(index, (0.0, 0.5, 8 / 9))])
+    assert policy.confidence(s)[0].tolist() == pytest.approx([i - m for i, m in zip(index, (0.0, 0.5, 8 / 9))])
     assert policy.select(s, None)[0] == int(np.argmax(index)) == 0
     policy.update(s, feedback([0], [1], [1.7], unique=True))  # 5th sample: cut (5 / log 4)^(1/2) = 1.9 (1.5 for T=3)
     assert s.sums[0, 1] == pytest.approx(3.7)

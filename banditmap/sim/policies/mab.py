@@ -288,37 +288,36 @@ class ThompsonGaussian(Kernel):
 
 @register("robust-ucb")
 @dataclass(frozen=True)
-class RobustUCB(CountingPolicy):
+class RobustUCB(Kernel):
     """Truncated-mean UCB (Bubeck, Cesa-Bianchi and Lugosi 2013): the s-th sample of an arm is dropped when it
-    exceeds (u s / log(1/delta))^(1/(1+epsilon)), with delta = 1/T^2 fixed from the horizon."""
+    exceeds (u s / log(1/delta))^(1/(1+epsilon)), with delta = 1/T^2 fixed from the horizon. Its kernels are the
+    robust-mean adapter's (sim/kernels/wrappers.py) around plain counting, so the estimator is written once."""
 
     offers: ClassVar[frozenset[str]] = BOTH
+    choose: ClassVar[str] = "robust_choose<choose_uniform|learn_counts>"
+    learn: ClassVar[str] = "robust_learn<choose_uniform|learn_counts>"
     moment_bound: float = hyperparameter(1.0, SCALE)
     epsilon: float = hyperparameter(1.0, RATE)
 
-    def width(self, s: ArmStats) -> Array:
+    def width(self, problem: Problem) -> int:
+        """Plain counting's columns and the unused note, then log(1/delta), each arm's samples seen and their
+        count."""
+        return 2 * problem.n_arms + 4
+
+    def start(self, problem: Problem) -> Array:
+        from banditmap.sim.kernels.wrappers import robust_region
+        return np.concatenate([np.zeros(problem.n_arms + 2), robust_region(problem.n_arms, problem.rounds)])
+
+    def confidence(self, s: ArmStats) -> Array:
+        """The estimator's confidence width 4 u^(1/(1+e)) (log(1/delta) / n)^(e/(1+e)) (R, K)."""
         log_inv_delta = 2 * np.log(max(s.horizon, 2))
         e = self.epsilon
         n = np.maximum(s.counts, 1)
         width: Array = 4 * self.moment_bound ** (1 / (1 + e)) * (log_inv_delta / n) ** (e / (1 + e))
         return width
 
-    def select(self, s: ArmStats, context: Array | None) -> Array:
-        return argmax_random(untried_first(s, s.means + self.width(s)), s.rng)
-
-    def bounds(self, s: ArmStats, context: Array | None) -> tuple[Array, Array]:
-        return around(s, self.width(s))
-
-    def update(self, s: ArmStats, feedback: Feedback) -> None:
-        log_inv_delta = 2 * np.log(max(s.horizon, 2))  # delta = 1 / T^2
-        for layer in feedback.layers():
-            reps, arms, rewards = feedback.reps[layer], feedback.actions[layer], feedback.observed[layer]
-            index = s.counts[reps, arms] + 1
-            threshold = (self.moment_bound * index / log_inv_delta) ** (1 / (1 + self.epsilon))
-            kept = np.where(np.abs(rewards) <= threshold, rewards, 0.0)
-            s.counts[reps, arms] += 1
-            s.sums[reps, arms] += kept
-            s.means[reps, arms] = s.sums[reps, arms] / s.counts[reps, arms]
+    def bounds(self, s: KernelStats, context: Array | None) -> tuple[Array, Array]:
+        return around(s, self.confidence(s))
 
 
 @register("exp3")
