@@ -98,6 +98,18 @@ def learn_sliding_window(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
 
 # --- exponential weights ----------------------------------------------------------------------------------------
 
+@njit(cache=True, inline="always")
+def weights_total(scratch: np.ndarray, r: int, start: int, K: int) -> tuple[float, float]:
+    """(the largest of the K log weights from column `start`, the sum of exp(log weight - largest))."""
+    top = -np.inf
+    for k in range(K):
+        top = max(top, scratch[r, start + k])
+    total = 0.0
+    for k in range(K):
+        total += math.exp(scratch[r, start + k] - top)
+    return top, total
+
+
 # EXP3-IX: scratch[r, K + 1] the note (the chosen arm's probability), scratch[r, K + 2] and [K + 3] eta and gamma
 # as tuned for the run, then the K log weights (up to a constant).
 
@@ -111,12 +123,7 @@ def choose_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
     scratch[r, K + 2] = eta
     scratch[r, K + 3] = params[1] if params[1] > 0.0 else eta / 2.0
     weights = K + 4
-    top = -np.inf
-    for k in range(K):
-        top = max(top, scratch[r, weights + k])
-    total = 0.0
-    for k in range(K):
-        total += math.exp(scratch[r, weights + k] - top)
+    top, total = weights_total(scratch, r, weights, K)
     target = rng.uniform(draws, r) * total
     cumulative = 0.0
     arm = K - 1
@@ -185,12 +192,7 @@ def choose_exp3(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
     Cesa-Bianchi, Freund & Schapire 2002); its probability is the decision's note."""
     K = counts.shape[1]
     gamma = params[0]
-    top = -np.inf
-    for k in range(K):
-        top = max(top, scratch[r, K + 2 + k])
-    total = 0.0
-    for k in range(K):
-        total += math.exp(scratch[r, K + 2 + k] - top)
+    top, total = weights_total(scratch, r, K + 2, K)
     target = rng.uniform(draws, r)
     cumulative = 0.0
     arm, chance = K - 1, 0.0
@@ -221,12 +223,7 @@ def learn_exp3_s(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
     weights after the step (Exp3.S, Auer et al. 2002), so an arm left behind can come back after a switch."""
     learn_exp3(params, counts, sums, means, scratch, draws, r, arm, reward)
     K = counts.shape[1]
-    top = -np.inf
-    for k in range(K):
-        top = max(top, scratch[r, K + 2 + k])
-    total = 0.0
-    for k in range(K):
-        total += math.exp(scratch[r, K + 2 + k] - top)
+    top, total = weights_total(scratch, r, K + 2, K)
     shared = math.e * params[1] / K * total
     for k in range(K):
         scratch[r, K + 2 + k] = math.log(math.exp(scratch[r, K + 2 + k] - top) + shared)
