@@ -10,7 +10,7 @@ from typing import ClassVar, TypeVar
 import numpy as np
 
 from banditmap.sim.policies.base import (CONFIDENCE_BOUNDS, SCALE, WIDTH, Array, Domain, Feedback, Policy,
-                                         State, argmax_random, hyperparameter, register, whole)
+                                         State, argmax_random, hyperparameter, register, scatter_add, whole)
 from banditmap.sim.problem import Problem
 
 NORM = 1.0  # S, the bound on a parameter's norm in the confidence width (the contexts here have norm about 1)
@@ -97,25 +97,27 @@ class DLinUCB(MovingLinUCB[Discounted]):
         return Discounted(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds, gram=gram,
                           target=target, squared=gram.copy(), discounted_to=np.zeros(problem.reps, dtype=np.int64))
 
-    def discounted(self, s: Discounted, reps: Array) -> tuple[Array, Array, Array]:
-        """V, V~ and b of repetitions `reps` discounted up to now."""
+    def discounted(self, s: Discounted, reps: Array | slice) -> tuple[Array, Array, Array]:
+        """V, V~ and b of repetitions `reps` (indices, or a slice: every repetition) discounted up to now: the
+        ridge's share is added on the diagonal only."""
         d = s.target.shape[-1]
         steps = (s.t - s.discounted_to[reps]).astype(float)
         keep, keep2 = self.gamma ** steps, self.gamma ** (2 * steps)
-        ridge = self.lambda_reg * np.eye(d)
-        gram = keep[:, None, None, None] * s.gram[reps] + (1 - keep)[:, None, None, None] * ridge
-        squared = keep2[:, None, None, None] * s.squared[reps] + (1 - keep2)[:, None, None, None] * ridge
+        diagonal = np.arange(d)
+        gram = keep[:, None, None, None] * s.gram[reps]
+        gram[..., diagonal, diagonal] += ((1 - keep) * self.lambda_reg)[:, None, None]
+        squared = keep2[:, None, None, None] * s.squared[reps]
+        squared[..., diagonal, diagonal] += ((1 - keep2) * self.lambda_reg)[:, None, None]
         return gram, squared, keep[:, None, None] * s.target[reps]
 
     def bounds(self, s: Discounted, context: Array | None) -> tuple[Array, Array]:
-        everyone = np.arange(s.R)
-        gram, squared, target = self.discounted(s, everyone)
+        gram, squared, target = self.discounted(s, slice(None))
         now = Discounted(s.rng, s.R, s.K, s.k, s.horizon, s.t, gram=gram, target=target, squared=squared,
                          discounted_to=np.full(s.R, s.t))
         return super().bounds(now, context)
 
     def exploit(self, s: Discounted, context: Array | None) -> Array:
-        gram, squared, target = self.discounted(s, np.arange(s.R))
+        gram, squared, target = self.discounted(s, slice(None))
         now = Discounted(s.rng, s.R, s.K, s.k, s.horizon, s.t, gram=gram, target=target, squared=squared,
                          discounted_to=np.full(s.R, s.t))
         return super().exploit(now, context)
@@ -139,9 +141,10 @@ class DLinUCB(MovingLinUCB[Discounted]):
         s.discounted_to[reps] = s.t
         x, r = feedback.contexts, feedback.observed
         outer = np.einsum("ni,nj->nij", x, x)
-        np.add.at(s.gram, (feedback.reps, feedback.actions), outer)
-        np.add.at(s.squared, (feedback.reps, feedback.actions), outer)
-        np.add.at(s.target, (feedback.reps, feedback.actions), r[:, None] * x)
+        index = (feedback.reps, feedback.actions)
+        scatter_add(s.gram, index, outer, feedback.unique)
+        scatter_add(s.squared, index, outer, feedback.unique)
+        scatter_add(s.target, index, r[:, None] * x, feedback.unique)
 
 
 @dataclass(kw_only=True)
