@@ -9,6 +9,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from banditmap.catalog.evidence import evidence_dict, load_evidence, load_grid
@@ -103,6 +104,15 @@ def test_standings_compare_each_instance_with_its_best(catalog, tmp_path):
     assert (a.within, b.within) == (0.75, 0.5)
     assert (a.rank, b.rank) == (1.375, 1.625)  # ranks 1, 2, 1.5 (tied), 1 and 2, 1, 1.5, 2
     assert (a.ratio_low, a.ratio_high) == (1.0, 1.25)
+
+
+def test_a_negative_best_regret_raises_every_regret_before_the_ratio() -> None:
+    """A budget world's benchmark is an expected value, which a policy can beat by chance: its regret is then
+    negative, and the ratios are taken after raising every regret by it (the best stays 1, the order stays)."""
+    from banditmap.recommend.build import relative
+    ratio = relative(np.array([[-3.0, 4.0], [1.0, 0.0], [-1.0, 9.0]]))
+    assert ratio[:, 0].tolist() == [1.0, 5.0, 3.0] and ratio[:, 1].tolist() == [5.0, 1.0, 10.0]
+    assert np.isfinite(np.log(ratio)).all()
 
 
 def test_a_candidate_refused_on_one_size_has_no_standing(catalog, tmp_path):

@@ -124,6 +124,16 @@ def measured(result: Run, problem: Problem) -> np.ndarray:
     return result.final_regret
 
 
+def relative(regret: np.ndarray) -> np.ndarray:
+    """Each candidate's (regret + 1) / (best regret + 1) on each instance (regret (candidates, instances)); where
+    the best regret is negative (a benchmark beaten by chance: the budget worlds' is an expected value), both are
+    first raised by it, so the best's ratio stays 1 and the others' stay above."""
+    best = regret.min(axis=0)
+    shift = np.maximum(-best, 0.0)
+    ratio: np.ndarray = (regret + shift + 1.0) / (best + shift + 1.0)
+    return ratio
+
+
 def average_ranks(values: np.ndarray) -> np.ndarray:
     """1 for the lowest; tied values share the mean of the ranks they span (so ids never break a tie)."""
     order = values.argsort(kind="stable")
@@ -159,8 +169,7 @@ def standings(plan_: Plan, outcomes: Sequence[Outcome]) -> dict[str, EvidenceCla
         ratios, ranks = [], []
         for i in cells:
             regret = np.array([by_cell[i][c] for c in candidates])  # (candidates, instances)
-            ratio = (regret + 1.0) / (regret.min(axis=0) + 1.0)
-            ratios.append(ratio)
+            ratios.append(relative(regret))
             ranks.append(np.apply_along_axis(average_ranks, 0, regret))
         ratio = np.concatenate(ratios, axis=1)
         rank = np.concatenate(ranks, axis=1)
@@ -214,7 +223,8 @@ def provenance(grid: Grid) -> dict[str, Any]:
             "rounds": grid.rounds, "instances": grid.instances,
             "seeds": "per class and size: the first 4 bytes of sha256(class key | size)",
             "regret": ("final cumulative regret of each instance (best-arm identification: simple regret x rounds); "
-                       "ratio = (regret + 1) / (best regret + 1)")}
+                       "ratio = (regret + 1) / (best regret + 1), both raised by -best regret "
+                       "when the best regret is negative")}
 
 
 def build(catalog: Catalog, grid: Grid, out: Path, engine: Engine, resume: bool = True,
