@@ -161,3 +161,35 @@ def test_runs_in_local_processes_report_progress_as_they_go_and_match_this_proce
     for label in ("a", "b"):
         mine = [done for name, done, total in heard if name == label and total == 300]
         assert mine[-1] == 300 and any(done < 300 for done in mine), heard
+
+
+def test_a_best_arm_race_ranks_by_the_arm_each_names_not_by_what_it_earned_while_testing() -> None:
+    """Two tests of 100 rounds: `a` earns more while testing (lower cumulative regret) but names a worse arm in
+    two of three repetitions; `b` explores more and names the best arm every time. The race ranks `b` first, by
+    simple regret x rounds (what the evidence compares too), and its verdict says so."""
+    import numpy as np
+
+    from banditmap.sim.bench import measured, summarise
+    from banditmap.sim.policies import build
+    from banditmap.sim.problem import problem_from_answers
+    from banditmap.sim.runner import Run, RunSpec
+
+    problem = problem_from_answers({"n_actions": 3, "objective": "best_arm"}, rounds=100, reps=3)
+
+    def test_run(name: str, regret: list[float], simple: list[float]) -> Run:
+        final = np.array(regret)
+        return Run(name, name, (100,), final[:, None], final, np.zeros(3), np.zeros(3), 0.1,
+                   np.array(simple) == 0.0, np.array(simple))
+
+    a, b = test_run("a", [5.0, 6.0, 7.0], [0.0, 0.2, 0.1]), test_run("b", [20.0, 21.0, 25.0], [0.0, 0.0, 0.0])
+    assert measured(a, problem).tolist() == [0.0, 20.0, 10.0] and measured(b, problem).tolist() == [0.0] * 3
+    specs = [RunSpec(n, n, build("ucb1", {}, n)) for n in ("a", "b")]
+    result = summarise([a, b], specs, problem, 0, {})
+    assert [r.id for r in result.results] == ["b", "a"]
+    assert result.results[1].gap_to_best == pytest.approx(10.0) and result.results[0].identified == 1.0
+    assert result.verdict.startswith("b names the best arm most reliably: in 100% of 3 repetitions after 100 "
+                                     "rounds, simple regret 0.0000")
+    assert result.results[1].tied_with_best  # differences 0, 20, 10: three repetitions cannot tell them apart
+    assert result.verdict.endswith("(paired 95% interval of the difference includes 0): a.")
+    cumulative = problem_from_answers({"n_actions": 3}, rounds=100, reps=3)
+    assert [r.id for r in summarise([a, b], specs, cumulative, 0, {}).results] == ["a", "b"]

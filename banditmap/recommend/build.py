@@ -21,8 +21,9 @@ from banditmap.executor import Engine, fan_out
 from banditmap.files import write_atomic
 from banditmap.model import Answer, Catalog, Evidence, EvidenceClass, Profile, Standing
 from banditmap.recommend.evidence import describe, signature
+from banditmap.sim.bench import measured
 from banditmap.sim.problem import Problem, problem_from_answers
-from banditmap.sim.runner import Run, RunSpec, run
+from banditmap.sim.runner import RunSpec, run
 
 WITHIN = 1.1  # "within 10% of the best": (regret + 1) at most 1.1 x (best regret + 1)
 MAX_CANDIDATES = 100  # every usable candidate of a class's shortlist races
@@ -112,16 +113,6 @@ def race_task(task: Task) -> Outcome:
     except BanditmapError as exc:
         return Outcome(task.cell, task.candidate, refused=exc.message)
     return Outcome(task.cell, task.candidate, tuple(float(x) for x in measured(result, task.problem)))
-
-
-def measured(result: Run, problem: Problem) -> np.ndarray:
-    """What a class compares: the final cumulative regret; for best-arm identification, the regret of committing
-    to the arm it names for as many rounds as the test took (simple regret x rounds), since a test is judged by
-    its answer, not by what it earned while testing."""
-    if problem.objective == "best_arm" and result.simple_regret is not None:
-        out: np.ndarray = result.simple_regret * problem.rounds
-        return out
-    return result.final_regret
 
 
 def relative(regret: np.ndarray) -> np.ndarray:

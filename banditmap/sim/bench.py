@@ -37,7 +37,7 @@ class AlgorithmResult:
     last_reward_ci: float | None
     optimal_share: float
     us_per_decision: float  # wall-clock: differs from run to run, unlike everything else here
-    gap_to_best: float  # mean paired difference of final regret with the best algorithm
+    gap_to_best: float  # mean paired difference with the best of what the race compares (bench.measured)
     gap_ci: float | None
     tied_with_best: bool  # the paired 95% interval of the gap includes zero (False when there is no interval)
     curve: tuple[float, ...]
@@ -53,7 +53,7 @@ class BenchResult:
     problem: Problem
     seed: int
     rounds: tuple[int, ...]
-    results: tuple[AlgorithmResult, ...]  # best first (lowest mean regret)
+    results: tuple[AlgorithmResult, ...]  # best first: lowest mean regret (best-arm: simple regret x rounds)
     environment: Mapping[str, Any]
     skipped: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     misses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # nearest candidates: the answers missed
@@ -79,6 +79,8 @@ class BenchResult:
     @property
     def verdict(self) -> str:
         best = self.results[0]
+        if self.problem.objective == "best_arm" and best.simple_regret is not None:
+            return self.test_verdict()
         if best.regret_ci is None:
             return (f"{best.name}{self.nearest(best)} has the lowest regret ({best.regret:.1f} after "
                     f"{self.problem.rounds} rounds, one repetition). One repetition gives no confidence interval, so "
@@ -93,6 +95,26 @@ class BenchResult:
             line += ", ".join(tied) + "."
         else:
             line += " Every other algorithm is worse with 95% confidence (paired comparison)."
+        return line
+
+    def test_verdict(self) -> str:
+        """The verdict of a best-arm race: ranked by the arm each names at the end (simple regret), not by what
+        it earned while testing."""
+        best = self.results[0]
+        line = (f"{best.name}{self.nearest(best)} names the best arm most reliably: in "
+                f"{100 * (best.identified or 0):.0f}% of {self.problem.reps} repetitions after {self.problem.rounds} "
+                f"rounds, simple regret {best.simple_regret:.4f} (the expected reward given up per round by "
+                "committing to the arm it names).")
+        tied = [r.name + self.nearest(r) for r in self.results[1:] if r.tied_with_best]
+        if len(self.results) == 1:
+            line += " It raced alone: there is nothing to compare it with."
+        elif self.problem.reps < 2:
+            line += " One repetition gives no confidence interval: race at least 2 repetitions for a verdict."
+        elif tied:
+            line += " Statistically indistinguishable from it (paired 95% interval of the difference includes 0): "
+            line += ", ".join(tied) + "."
+        else:
+            line += " Every other algorithm names a worse arm with 95% confidence (paired comparison)."
         return line
 
 
@@ -197,15 +219,27 @@ class _Relay:
             self.manager.shutdown()
 
 
+def measured(run: Run, problem: Problem) -> np.ndarray:
+    """What a race compares, per repetition: the final cumulative regret; for best-arm identification, the regret
+    of committing to the arm it names for as many rounds as the test took (simple regret x rounds), since a test
+    is judged by its answer, not by what it earned while testing."""
+    if problem.objective == "best_arm" and run.simple_regret is not None:
+        out: np.ndarray = run.simple_regret * problem.rounds
+        return out
+    return run.final_regret
+
+
 def summarise(runs: Sequence[Run], specs_: Sequence[RunSpec], problem: Problem, seed: int,
               environment: Mapping[str, Any], skipped: tuple[tuple[str, str], ...] = ()) -> BenchResult:
-    best = min(runs, key=lambda r: r.final_regret.mean())
+    """The runs ranked by what the race compares (`measured`), the best first, each with its gap to the best."""
+    values = {r.id: measured(r, problem) for r in runs}
+    best = min(runs, key=lambda r: (values[r.id].mean(), r.id))
     params = {s.id: dict(s.params) if s.params is not None else dict(vars(s.policy)) for s in specs_}
     results = []
     for r in runs:
         regret, regret_ci = stats.mean_ci(r.final_regret)
         last, last_ci = stats.mean_ci(r.last_reward)
-        gap, gap_ci = stats.paired_difference(r.final_regret, best.final_regret)
+        gap, gap_ci = stats.paired_difference(values[r.id], values[best.id])
         mean, low, high = stats.curve_band(r.regret)
         results.append(AlgorithmResult(
             id=r.id, name=r.name, params=params[r.id], regret=regret, regret_ci=regret_ci, last_reward=last,
@@ -217,5 +251,5 @@ def summarise(runs: Sequence[Run], specs_: Sequence[RunSpec], problem: Problem, 
             identified=None if r.identified is None else float(r.identified.mean()),
             simple_regret=None if r.simple_regret is None else float(r.simple_regret.mean()),
             below_baseline=None if r.below_baseline is None else float(r.below_baseline.mean())))
-    results.sort(key=lambda a: (a.regret, a.id))
+    results.sort(key=lambda a: (float(values[a.id].mean()), a.id))
     return BenchResult(problem, seed, runs[0].rounds, tuple(results), environment, skipped)
