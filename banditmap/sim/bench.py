@@ -85,37 +85,30 @@ class BenchResult:
             return (f"{best.name}{self.nearest(best)} has the lowest regret ({best.regret:.1f} after "
                     f"{self.problem.rounds} rounds, one repetition). One repetition gives no confidence interval, so "
                     "this ranking may be luck: race at least 2 repetitions for a verdict.")
-        line = (f"{best.name}{self.nearest(best)} has the lowest regret ({best.regret:.1f} +/- {best.regret_ci:.1f} "
-                f"after {self.problem.rounds} rounds, {self.problem.reps} repetitions).")
+        return self.compared(f"{best.name}{self.nearest(best)} has the lowest regret ({best.regret:.1f} +/- "
+                             f"{best.regret_ci:.1f} after {self.problem.rounds} rounds, {self.problem.reps} "
+                             "repetitions).", "is worse")
+
+    def compared(self, line: str, worse: str) -> str:
+        """The verdict's first sentence, then how the others compare with the leader (paired comparisons)."""
         tied = [r.name + self.nearest(r) for r in self.results[1:] if r.tied_with_best]
         if len(self.results) == 1:
-            line += " It raced alone: there is nothing to compare it with."
-        elif tied:
-            line += " Statistically indistinguishable from it (paired 95% interval of the difference includes 0): "
-            line += ", ".join(tied) + "."
-        else:
-            line += " Every other algorithm is worse with 95% confidence (paired comparison)."
-        return line
+            return line + " It raced alone: there is nothing to compare it with."
+        if self.problem.reps < 2:
+            return line + " One repetition gives no confidence interval: race at least 2 repetitions for a verdict."
+        if tied:
+            return (line + " Statistically indistinguishable from it (paired 95% interval of the difference includes "
+                    "0): " + ", ".join(tied) + ".")
+        return line + f" Every other algorithm {worse} with 95% confidence (paired comparison)."
 
     def test_verdict(self) -> str:
         """The verdict of a best-arm race: ranked by the arm each names at the end (simple regret), not by what
         it earned while testing."""
         best = self.results[0]
-        line = (f"{best.name}{self.nearest(best)} names the best arm most reliably: in "
-                f"{100 * (best.identified or 0):.0f}% of {self.problem.reps} repetitions after {self.problem.rounds} "
-                f"rounds, simple regret {best.simple_regret:.4f} (the expected reward given up per round by "
-                "committing to the arm it names).")
-        tied = [r.name + self.nearest(r) for r in self.results[1:] if r.tied_with_best]
-        if len(self.results) == 1:
-            line += " It raced alone: there is nothing to compare it with."
-        elif self.problem.reps < 2:
-            line += " One repetition gives no confidence interval: race at least 2 repetitions for a verdict."
-        elif tied:
-            line += " Statistically indistinguishable from it (paired 95% interval of the difference includes 0): "
-            line += ", ".join(tied) + "."
-        else:
-            line += " Every other algorithm names a worse arm with 95% confidence (paired comparison)."
-        return line
+        return self.compared(f"{best.name}{self.nearest(best)} names the best arm most reliably: in "
+                             f"{100 * (best.identified or 0):.0f}% of {self.problem.reps} repetitions after "
+                             f"{self.problem.rounds} rounds, simple regret {best.simple_regret:.4f} (the expected "
+                             "reward given up per round by committing to the arm it names).", "names a worse arm")
 
 
 def race(specs_: Sequence[RunSpec], problem: Problem, seed: int, jobs: int = 1,
