@@ -197,8 +197,9 @@ def _on_dask(fn: Callable[[T], R], tasks: list[T], engine: Engine, report: Calla
 def _dask_failure(index: int, exc: BaseException, label: Callable[[int], str], finished: int) -> Exception:
     from distributed import KilledWorker
     if isinstance(exc, KilledWorker):
-        return BanditmapError(f"{label(index)} was lost: its worker died each time it ran it (killed, or out of "
-                              f"memory); the {finished} results finished before were handed on", field="--scheduler")
+        return BanditmapError(f"{label(index)} was lost: the worker it was on died (killed, or out of memory, while "
+                              f"running it or another task given to the same worker); the {finished} results "
+                              "finished before were handed on", field="--scheduler")
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "banditmap":
         return BanditmapError(f"the Dask workers cannot import {exc.name} for {label(index)}: install banditmap "
                               "(this version) where the workers run", field="--scheduler")

@@ -223,10 +223,13 @@ def test_a_replay_and_its_sweep_on_dask_are_bit_identical_to_the_local_runs(clus
 
 def test_a_task_that_kills_its_dask_worker_is_named(cluster: str) -> None:
     """The cluster allows no retries, so the first death is final (the last test on the cluster: its nanny
-    restarts the worker meanwhile)."""
+    restarts the worker meanwhile). The scheduler may have given the dying worker another task too (task 3 here),
+    and which of the two it reports lost first varies from run to run: the message names the one reported and
+    does not say which of them killed the worker."""
     seen: dict[int, int] = {}
-    with pytest.raises(BanditmapError, match=r"^--scheduler: task 4 of 4 \(3\) was lost: its worker died each "
-                                             r"time it ran it"):
+    with pytest.raises(BanditmapError, match=r"^--scheduler: task (4 of 4 \(3\)|3 of 4 \(2\)) was lost: the worker "
+                                             r"it was on died \(killed, or out of memory, while running it or "
+                                             r"another task given to the same worker\)"):
         fan_out(die_at_three, [0, 1, 2, 3], Engine("dask", scheduler=cluster), seen.__setitem__)
     assert seen == {0: 0, 1: 1, 2: 2} or set(seen) < {0, 1, 2}
 
