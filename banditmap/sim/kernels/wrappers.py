@@ -11,7 +11,7 @@ and it hands the base the others. A base whose row is K + 1 wide is given one mo
 race's note column (K + 1) is never the adapter's.
 
 The Python wrappers of sim/adapters/ run the same reductions around any policy (and these kernels' bases when a
-problem needs the step-by-step loop); policies/mab.py's `kernel_form` says which compositions race here."""
+problem needs the step-by-step loop); sim/compiled.py's `kernel_form` says which compositions race here."""
 
 from __future__ import annotations
 
