@@ -675,3 +675,23 @@ def test_the_most_played_arm_is_named_as_the_best() -> None:
     s.inner.scores[:] = [[0, 0, 1], [1, 0, 0]]
     assert wrapper.select(s, None).tolist() == [2, 0]  # it plays as its base
 
+
+
+def test_each_compiled_adapter_keeps_its_own_columns_with_their_count_last() -> None:
+    """The columns a compiled composition adds after its base's scratch row (sim/kernels/wrappers.py), as each
+    wrapper gives them: zeros but what the kernels start from, and their number last, which is how a template
+    finds its part of a nested composition's row."""
+    from banditmap.sim.policies.delayed import QUEUE_SLOTS
+    short, long = problem(K=3, rounds=10), problem(K=3, rounds=5000)
+    queue = DelayQueue(Stub()).region(short)  # heads, tails (K each), free, used, 10 slots' rewards and links
+    assert queue.shape == (2 * 3 + 2 + 2 * 10 + 1,) and queue[-1] == 29 and not queue[:-1].any()
+    assert DelayQueue(Stub()).region(long).shape == (2 * 3 + 2 + 2 * min(QUEUE_SLOTS, 5000) + 1,)
+    window = SlidingWindow(Stub(), window=4).region(long)  # the cursor, 4 slots' arm, count and sum, the count
+    assert window.tolist() == [0.0] * 13 + [14.0]
+    assert SlidingWindow(Stub(), window=1000).region(short).shape == (3 * 10 + 2,)  # no longer than the run
+    assert Discounting(Stub()).region(short).tolist() == [1.0]
+    robust = RobustMean(Stub()).region(short)  # log(1/delta) with delta = 1/T^2, each arm's samples seen
+    assert robust.tolist() == [pytest.approx(2 * np.log(10)), 0.0, 0.0, 0.0, 5.0]
+    assert RobustMean(Stub()).region(problem(K=3, rounds=1))[0] == pytest.approx(2 * np.log(2))
+    with pytest.raises(NotImplementedError, match="^Sparring has no compiled form$"):
+        Sparring(Stub()).region(short)
