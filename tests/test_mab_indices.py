@@ -5,7 +5,6 @@ the state's generator; exploration shares by their frequency over many seeded re
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 import math
 from typing import Any
@@ -703,3 +702,35 @@ def test_a_kernel_policy_learns_from_actions_of_any_integer_or_float_dtype() -> 
     s = state(policy, [[0, 0, 0]], [[0, 0, 0]])
     policy.update(s, Feedback(np.array([0, 0]), np.array([2.0, 1.0]), np.array([1, 0]), None, unique=False))
     assert s.counts.tolist() == [[0, 1, 1]] and s.sums.tolist() == [[0, 0, 1]] and s.means.tolist() == [[0, 0, 1]]
+
+
+def test_a_kernel_policy_notes_its_decisions_only_when_its_row_has_room_past_k() -> None:
+    """A scratch row of K + 2 columns has a note column (K + 1): select hands it back as aux and update puts the
+    notes it receives there before learning. A row of K + 1 columns (KL-UCB) has none: notes handed to it are
+    ignored, never written past its row (where the next repetition's cached index begins)."""
+    from dataclasses import dataclass as frozen_dataclass
+
+    from banditmap.sim.policies.base import SHARE, hyperparameter
+    from banditmap.sim.policies.mab import Kernel
+
+    @frozen_dataclass(frozen=True)
+    class Noting(Kernel):
+        choose = "choose_epsilon_greedy"  # a class attribute, as Kernel's ClassVar
+        epsilon: float = hyperparameter(0.0, SHARE)  # greedy: the best mean
+
+        def width(self, problem: Any) -> int:
+            return problem.n_arms + 2
+
+    s = state(Noting(), [[1, 2, 3], [3, 2, 1]], [[1, 1, 1], [1, 1, 1]])
+    s.scratch[:, 4] = [0.25, 0.5]
+    assert Noting().select(s, None).tolist() == [0, 2] and s.aux.tolist() == [0.25, 0.5]
+    Noting().update(s, feedback([1, 0], [1, 2], [1.0, 0.0], unique=True, aux=np.array([0.75, 0.125])))
+    assert s.scratch[:, 4].tolist() == [0.125, 0.75] and s.counts.tolist() == [[1, 2, 4], [3, 3, 1]]
+    policy = KLUCB()
+    kl = state(policy, [[4, 4, 4], [4, 4, 4]], [[1, 2, 3], [3, 2, 1]])
+    assert kl.scratch.shape == (2, 4)
+    policy.select(kl, None)  # caches every index
+    cached = kl.scratch.copy()
+    assert kl.aux is None and (cached[:, :3] > 0).all()
+    policy.update(kl, feedback([0], [0], [1.0], unique=True, aux=np.array([9.0])))
+    assert kl.scratch[1].tolist() == cached[1].tolist() and kl.scratch[0, 0] == -1.0  # its own arm's is stale

@@ -131,7 +131,6 @@ def test_fast_ranking_agrees_with_the_explained_shortlist(profile: Profile, top:
 
 
 def test_an_answer_that_leaves_the_map_gives_advice_not_a_shortlist(catalog: Catalog) -> None:
-    from banditmap.recommend.matching import rank, score_table
     exits = [(t.id, c.id, c.exit) for t in catalog.choice_traits for c in t.choices if c.exit]
     assert {v for _, v, _ in exits} >= {"full_information", "long_term"}  # Liu & Li 2021, section 2
     for trait_id, value, advice in exits:

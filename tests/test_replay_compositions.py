@@ -23,7 +23,6 @@ from banditmap.recommend.matching import shortlist as ranked
 from banditmap.sim.adapters import build_wrapper
 from banditmap.sim.kernels.rng import split
 from banditmap.sim.policies import Feedback, Policy, build
-from banditmap.sim.problem import Problem
 from banditmap.sim.runner import RunSpec
 
 COMPOSED = ("ucb1+sliding-window", "ucb1+delay-queue", "linucb+conservative")
