@@ -37,14 +37,11 @@ def kernel_form(policy: object, problem: Problem) -> KernelForm | None:
     inner = kernel_form(policy.base, problem)
     if policy.kernels is None or inner is None:  # a wrapper deciding as its base decides as its base's kernels
         return inner
-    if inner is None:
-        return None
-    from banditmap.sim.kernels.wrappers import composite_name
-    start = inner.start if inner.start.shape[0] > problem.n_arms + 1 else np.append(inner.start, 0.0)
+    from banditmap.sim.kernels.wrappers import composed_row, composite_name
     return KernelForm(composite_name(f"{policy.kernels}_choose", inner.choose, inner.learn),
                       composite_name(f"{policy.kernels}_learn", inner.choose, inner.learn),
                       np.concatenate([inner.params, policy.params()]),
-                      np.concatenate([start, policy.region(problem)]))
+                      composed_row(inner.start, problem.n_arms, policy.region(problem)))
 
 
 def covers(policy: object, problem: Problem) -> bool:

@@ -206,6 +206,12 @@ TEMPLATES = {name: globals()[name] for name in (
     "robust_choose", "robust_learn")}
 
 
+def composed_row(base: np.ndarray, K: int, region: np.ndarray) -> np.ndarray:
+    """A composition's scratch row before the first round: the base's (given one more column when it is K + 1
+    wide, so that the race's note column K + 1 is never the adapter's), then the adapter's own columns."""
+    return np.concatenate([base if base.shape[0] > K + 1 else np.append(base, 0.0), region])
+
+
 def composite_name(template: str, base_choose_name: str, base_learn_name: str) -> str:
     """The name of a template bound to a base's kernels, e.g. `queue_choose<choose_kl_ucb|learn_kl_ucb>`."""
     return f"{template}<{base_choose_name}|{base_learn_name}>"

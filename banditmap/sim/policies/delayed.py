@@ -73,15 +73,11 @@ class QueuedUCB(Kernel):
     learn: ClassVar[str] = "queue_learn<choose_ucb1|learn_counts>"
     alpha: float = hyperparameter(2.0, WIDTH)
 
-    def width(self, problem: Problem) -> int:
-        """UCB1's columns and the unused note, then the queues' (each arm's first and last slot, the free list,
-        the slots used, each slot's reward and next, their count)."""
-        return problem.n_arms + 2 + 2 * problem.n_arms + 3 + 2 * min(QUEUE_SLOTS, max(problem.rounds, 1))
-
     def start(self, problem: Problem) -> Array:
-        from banditmap.sim.kernels.wrappers import queue_region
-        region = queue_region(problem.n_arms, min(QUEUE_SLOTS, max(problem.rounds, 1)))
-        return np.concatenate([np.zeros(problem.n_arms + 2), region])
+        """UCB1's row, then the queues' columns (wrappers.queue_region)."""
+        from banditmap.sim.kernels.wrappers import composed_row, queue_region
+        K = problem.n_arms
+        return composed_row(np.zeros(K + 1), K, queue_region(K, min(QUEUE_SLOTS, max(problem.rounds, 1))))
 
 
 @register("delayed-conversions-ucb")

@@ -158,8 +158,9 @@ class Kernel(Counting[KernelStats]):
     learn: ClassVar[str] = "learn_counts"
 
     def width(self, problem: Problem) -> int:
-        """Columns of the kernels' scratch: a per-arm cache and one more, and what the policy keeps besides (a
-        width above K + 1 gives a note on each decision, which comes back with its observation as aux)."""
+        """Columns of the kernels' scratch row as the default `start` makes it: a per-arm cache and one more, and
+        what the policy keeps besides (a row wider than K + 1 gives a note on each decision, which comes back with
+        its observation as aux)."""
         return problem.n_arms + 1
 
     def start(self, problem: Problem) -> Array:
@@ -299,14 +300,11 @@ class RobustUCB(Kernel):
     moment_bound: float = hyperparameter(1.0, SCALE)
     epsilon: float = hyperparameter(1.0, RATE)
 
-    def width(self, problem: Problem) -> int:
-        """Plain counting's columns and the unused note, then log(1/delta), each arm's samples seen and their
-        count."""
-        return 2 * problem.n_arms + 4
-
     def start(self, problem: Problem) -> Array:
-        from banditmap.sim.kernels.wrappers import robust_region
-        return np.concatenate([np.zeros(problem.n_arms + 2), robust_region(problem.n_arms, problem.rounds)])
+        """Plain counting's row, then the truncated means' columns (wrappers.robust_region)."""
+        from banditmap.sim.kernels.wrappers import composed_row, robust_region
+        K = problem.n_arms
+        return composed_row(np.zeros(K + 1), K, robust_region(K, problem.rounds))
 
     def confidence(self, s: ArmStats) -> Array:
         """The estimator's confidence width 4 u^(1/(1+e)) (log(1/delta) / n)^(e/(1+e)) (R, K)."""
