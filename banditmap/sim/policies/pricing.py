@@ -23,6 +23,25 @@ class Grid(ArmStats):
     prices: Array  # (K,) the candidate prices, the same for every repetition
 
 
+def best_cells(s: State, scores: Array) -> Array:
+    """Each repetition's grid cell of highest score (R,), ties broken at random."""
+    cells: Array = np.argmax(scores + tie_noise(s.rng, scores.shape), axis=1)
+    return cells
+
+
+def played(s: State, prices: Array, cells: Array) -> Array:
+    """The prices of the grid cells played; each cell is returned with its feedback (aux)."""
+    s.aux = cells
+    price: Array = prices[cells]
+    return price
+
+
+def learn_cells(state: ArmStats, feedback: Feedback) -> None:
+    """Each observation counts for the grid cell it was played at (returned as aux), not for its price."""
+    assert feedback.aux is not None
+    add_observations(state, Feedback(feedback.reps, feedback.aux, feedback.observed, None, unique=feedback.unique))
+
+
 @register("discretized-ucb-pricing")
 @dataclass(frozen=True)
 class DiscretisedUCB(Policy[Grid]):
@@ -36,19 +55,13 @@ class DiscretisedUCB(Policy[Grid]):
         return arm_stats(problem, rng, Grid, self.grid, prices=np.linspace(*PRICE_RANGE, self.grid))
 
     def select(self, s: Grid, context: Array | None) -> Array:
-        index: Array = np.argmax(untried_first(s, ucb_index(s, self.alpha)) + tie_noise(s.rng, s.means.shape),
-                                 axis=1)
-        s.aux = index  # the grid cell, returned with the feedback
-        price: Array = s.prices[index]
-        return price
+        return played(s, s.prices, best_cells(s, untried_first(s, ucb_index(s, self.alpha))))
 
     def update(self, state: Grid, feedback: Feedback) -> None:
-        assert feedback.aux is not None
-        add_observations(state, Feedback(feedback.reps, feedback.aux, feedback.observed, None,
-                                         unique=feedback.unique))
+        learn_cells(state, feedback)
 
     def recommend(self, s: Grid) -> Array:
-        price: Array = s.prices[np.argmax(s.means + tie_noise(s.rng, s.means.shape), axis=1)]
+        price: Array = s.prices[best_cells(s, s.means)]
         return price
 
 
@@ -92,10 +105,7 @@ class GPUCB(Policy[Posterior]):
         return s.mean - spread, s.mean + spread
 
     def select(self, s: Posterior, context: Array | None) -> Array:
-        index: Array = np.argmax(self.bounds(s, context)[1] + tie_noise(s.rng, s.mean.shape), axis=1)
-        s.aux = index  # the grid cell, returned with the feedback
-        price: Array = s.prices[index]
-        return price
+        return played(s, s.prices, best_cells(s, self.bounds(s, context)[1]))
 
     def update(self, s: Posterior, feedback: Feedback) -> None:
         assert feedback.aux is not None
@@ -108,7 +118,7 @@ class GPUCB(Policy[Posterior]):
             s.cov[reps] -= gain[:, :, None] * column[:, None, :]
 
     def recommend(self, s: Posterior) -> Array:
-        price: Array = s.prices[np.argmax(s.mean + tie_noise(s.rng, s.mean.shape), axis=1)]
+        price: Array = s.prices[best_cells(s, s.mean)]
         return price
 
 
@@ -157,23 +167,16 @@ class Zooming(Policy[Zoom]):
     def select(self, s: Zoom, context: Array | None) -> Array:
         uncovered = self.uncovered(s)
         fresh = np.argmax(uncovered + s.rng.random(uncovered.shape) * 0.5, axis=1)  # a random uncovered price
-        scores = np.where(s.active, s.means + 2 * self.radius(s), -np.inf)
-        best = np.argmax(scores + tie_noise(s.rng, scores.shape), axis=1)
+        best = best_cells(s, np.where(s.active, s.means + 2 * self.radius(s), -np.inf))
         activating = uncovered.any(axis=1)
-        index: Array = np.where(activating, fresh, best)
         s.active[np.arange(s.R)[activating], fresh[activating]] = True
-        s.aux = index  # the grid cell, returned with the feedback
-        price: Array = s.prices[index]
-        return price
+        return played(s, s.prices, np.where(activating, fresh, best))
 
     def update(self, state: Zoom, feedback: Feedback) -> None:
-        assert feedback.aux is not None
-        add_observations(state, Feedback(feedback.reps, feedback.aux, feedback.observed, None,
-                                         unique=feedback.unique))
+        learn_cells(state, feedback)
 
     def recommend(self, s: Zoom) -> Array:
-        price: Array = s.prices[np.argmax(np.where(s.active, s.means, -np.inf) + tie_noise(s.rng, s.means.shape),
-                                          axis=1)]
+        price: Array = s.prices[best_cells(s, np.where(s.active, s.means, -np.inf))]
         return price
 
 
