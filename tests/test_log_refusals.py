@@ -431,7 +431,7 @@ def test_extreme_accepted_values_give_finite_json_and_no_runtime_warning(tmp_pat
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with logs.read_logs(path) as store:
-            assert np.isfinite(store.mean).all() and np.isfinite(store.scale).all()
+            assert np.isfinite(store.files.mean).all() and np.isfinite(store.files.scale).all()
             for chunk in store.chunks():
                 assert np.isfinite(chunk.contexts).all()
             result = replay.evaluate(store, [RunSpec(i, i, build(i, {}, i)) for i in algorithms.split(",")], seed=0)
@@ -530,7 +530,7 @@ def check_outcome(path: Path, chunk_rows: int, columns: logs.Columns = logs.Colu
         with logs.read_logs(path, columns, chunk_rows=chunk_rows) as store:
             info = store.info
             assert np.isfinite([info.mean_reward, info.min_propensity, info.near_zero]).all()
-            assert np.isfinite(store.mean).all() and np.isfinite(store.scale).all()
+            assert np.isfinite(store.files.mean).all() and np.isfinite(store.files.scale).all()
             for chunk in store.chunks():
                 assert (np.abs(chunk.rewards) <= logs.MAX_REWARD).all()
                 assert ((chunk.propensities >= logs.MIN_PROPENSITY) & (chunk.propensities <= 1)).all()

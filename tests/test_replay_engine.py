@@ -53,7 +53,7 @@ def test_a_worker_that_cannot_read_the_parsed_log_says_so_in_one_line(tmp_path: 
     path = tmp_path / "logs.csv"
     make_logs(path, CONTEXT, "uniform", 200, 1)
     with logs.read_logs(path) as store:
-        files = store.files()
+        files = store.files
     with pytest.raises(BanditmapError) as raised:  # the folder is gone, as on a worker of another machine
         next(files.chunks())
     assert raised.value.field == "--scheduler" and "cannot read it" in raised.value.render()
@@ -64,6 +64,6 @@ def test_the_parsed_chunks_read_by_a_worker_are_the_stores(tmp_path: Path) -> No
     path = tmp_path / "logs.csv"
     make_logs(path, CONTEXT, "softmax", 1000, 1, 2)
     with logs.read_logs(path, chunk_rows=300) as store:
-        for here, there in zip(store.chunks(), store.files().chunks(), strict=True):
+        for here, there in zip(store.chunks(), store.files.chunks(), strict=True):
             assert here.start == there.start and np.array_equal(here.contexts, there.contexts)
             assert np.array_equal(here.actions, there.actions)

@@ -205,29 +205,23 @@ class ChunkFiles:
 
 @dataclass
 class LogStore:
-    """The parsed chunks of one log on disk, and the encoding that turns them into learner-ready arrays."""
+    """The parsed chunks of one log on disk, in a folder removed on close, and what reads them (`files`: the
+    encoding that turns them into learner-ready arrays, small enough to hand to a worker process)."""
 
-    info: LogInfo
+    files: ChunkFiles
     folder: tempfile.TemporaryDirectory[str]
-    n_chunks: int
-    action_map: Array
-    position_map: Array
-    mean: Array
-    scale: Array
-    categories: tuple[int, ...]  # one-hot width of each categorical column
-    projection: Array | None = None
     _closed: bool = field(default=False, repr=False)
 
-    def files(self) -> ChunkFiles:
-        """What a worker process needs to read the chunks itself."""
-        return ChunkFiles(self.info, self.folder.name, self.n_chunks, self.action_map, self.position_map, self.mean,
-                          self.scale, self.categories, self.projection)
+    @property
+    def info(self) -> LogInfo:
+        return self.files.info
+
+    @property
+    def n_chunks(self) -> int:
+        return self.files.n_chunks
 
     def chunks(self) -> Iterator[Chunk]:
-        return self.files().chunks()
-
-    def _encode(self, part: Mapping[str, Array]) -> Chunk:
-        return self.files().encode(part)
+        return self.files.chunks()
 
     def close(self) -> None:
         if not self._closed:
@@ -410,7 +404,8 @@ def _first_pass(path: Path, reader: Reader, columns: Columns, n_actions: int | N
         info = replace(info, slate_col=resolved.slate, slate=slates.finish(
             len(position_labels), len(labels), None if resolved.propensity is None else acc.min_propensity,
             info.uniform))
-    return LogStore(info, folder, n_chunks, action_map, position_map, acc.mean, acc.scale, widths, projection)
+    return LogStore(ChunkFiles(info, folder.name, n_chunks, action_map, position_map, acc.mean, acc.scale, widths,
+                               projection), folder)
 
 
 def _slate_reader(source: str, resolved: Resolved) -> SlateReader | None:
@@ -443,7 +438,7 @@ def estimated(store: LogStore) -> LogStore:
         file = Path(store.folder.name) / f"{i}.npz"
         with np.load(file) as saved:
             part = {k: saved[k] for k in saved.files}
-        chunk = store._encode(part)
+        chunk = store.files.encode(part)
         rows = np.arange(chunk.start, chunk.start + len(chunk))
         probs = model.probabilities(rows, chunk.contexts)
         part["propensities"] = np.maximum(probs[np.arange(len(rows)), chunk.actions], propensity.FLOOR)
@@ -451,8 +446,9 @@ def estimated(store: LogStore) -> LogStore:
         _save(file, part)
         low, high = min(low, float(part["propensities"].min())), max(high, float(part["propensities"].max()))
         near += int((part["propensities"] < threshold).sum())
-    store.info = replace(info, min_propensity=low, near_zero=near / info.rows, estimated=True,
-                         uniform=high - low <= 1e-9 * high, thin_share=thin / info.rows)
+    store.files = replace(store.files, info=replace(info, min_propensity=low, near_zero=near / info.rows,
+                                                    estimated=True, uniform=high - low <= 1e-9 * high,
+                                                    thin_share=thin / info.rows))
     return store
 
 

@@ -103,7 +103,7 @@ def evaluate_apart(store: LogStore, candidates: Sequence[RunSpec], seed: int, pr
     for chunk in store.chunks():
         replay.score_chunk(chunk, scores, {})
     replay.learners = learners
-    files = store.files()
+    files = store.files
     tasks = [LearnerTask(files, c, stream, seed, holdout, method, clip, replay.model)
              for c, stream in zip(candidates, [learner.stream for learner in learners], strict=True)]
     done = 0
