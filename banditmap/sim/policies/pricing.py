@@ -36,6 +36,12 @@ def played(s: State, prices: Array, cells: Array) -> Array:
     return price
 
 
+def best_price(s: State, prices: Array, scores: Array) -> Array:
+    """Each repetition's price of highest score (R,), the one it would name as best (ties broken at random)."""
+    price: Array = prices[best_cells(s, scores)]
+    return price
+
+
 def learn_cells(state: ArmStats, feedback: Feedback) -> None:
     """Each observation counts for the grid cell it was played at (returned as aux), not for its price."""
     assert feedback.aux is not None
@@ -61,8 +67,7 @@ class DiscretisedUCB(Policy[Grid]):
         learn_cells(state, feedback)
 
     def recommend(self, s: Grid) -> Array:
-        price: Array = s.prices[best_cells(s, s.means)]
-        return price
+        return best_price(s, s.prices, s.means)
 
 
 @dataclass(kw_only=True)
@@ -118,8 +123,7 @@ class GPUCB(Policy[Posterior]):
             s.cov[reps] -= gain[:, :, None] * column[:, None, :]
 
     def recommend(self, s: Posterior) -> Array:
-        price: Array = s.prices[best_cells(s, s.mean)]
-        return price
+        return best_price(s, s.prices, s.mean)
 
 
 @dataclass(kw_only=True)
@@ -176,8 +180,7 @@ class Zooming(Policy[Zoom]):
         learn_cells(state, feedback)
 
     def recommend(self, s: Zoom) -> Array:
-        price: Array = s.prices[best_cells(s, np.where(s.active, s.means, -np.inf))]
-        return price
+        return best_price(s, s.prices, np.where(s.active, s.means, -np.inf))
 
 
 @register("uniform-random-price")
