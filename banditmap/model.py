@@ -130,6 +130,9 @@ class Reference:
 
 @dataclass(frozen=True)
 class Hyperparameter:
+    """A setting of an algorithm: its name as the paper or library spells it, the default there (None when the
+    source gives none) and what it controls."""
+
     name: str
     default: float | int | str | bool | None
     meaning: str
@@ -137,6 +140,8 @@ class Hyperparameter:
 
 @dataclass(frozen=True)
 class Cost:
+    """Big-O time per decision and memory, as text (`O(K)`, `O(d^2) per arm`)."""
+
     decision: str
     memory: str
 
@@ -156,6 +161,9 @@ class Implementation:
 
 @dataclass(frozen=True)
 class Algorithm:
+    """A catalog entry: the answers one algorithm can serve (handles) and is built for (prefers), per trait, with
+    the papers that show it."""
+
     id: str
     name: str
     family: str
@@ -176,19 +184,16 @@ class Algorithm:
 
 
 @dataclass(frozen=True)
-class Capability:
-    """Something a base algorithm is, which an adapter may require (an index policy, confidence bounds...)."""
-
-    id: str
-    meaning: str
-
-
-@dataclass(frozen=True)
 class Lift:
     """An adapter's effect on one trait: a base handling every value of `base` then handles `gives` too."""
 
     base: tuple[str, ...]
     gives: tuple[str, ...]
+
+    @property
+    def adds(self) -> frozenset[str]:
+        """The values the wrapped algorithm handles that its base need not."""
+        return frozenset(self.gives) - frozenset(self.base)
 
 
 @dataclass(frozen=True)
@@ -214,6 +219,14 @@ class Adapter:
     @property
     def family(self) -> str:
         return "adapter"
+
+
+@dataclass(frozen=True)
+class Capability:
+    """Something a base algorithm is, which an adapter may require (an index policy, confidence bounds...)."""
+
+    id: str
+    meaning: str
 
 
 @dataclass(frozen=True)

@@ -308,7 +308,7 @@ def _adapter(doc: Document, path: PathKey, raw: Mapping[str, Any], traits: tuple
     by_id = {t.id: t for t in traits}
     lifts = {t: Lift(tuple(v["base"]), tuple(v["gives"])) for t, v in raw["lifts"].items()}
     for trait_id, lift in lifts.items():
-        if not set(lift.gives) - set(lift.base):
+        if not lift.adds:
             raise doc.error(path + ("lifts", trait_id, "gives"),
                             "gives nothing the base must not already handle; expected a value outside base")
         if trait_id not in raw["why"]:

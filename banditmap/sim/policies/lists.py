@@ -61,12 +61,16 @@ class CascadePolicy(ItemPolicy):
 @register("cascade-ucb")
 @dataclass(frozen=True)
 class CascadeUCB(UCBItems, CascadePolicy):
-    """CascadeUCB1 (Kveton et al. 2015)."""
+    """CascadeUCB1 (Kveton et al. 2015): the k items of highest UCB1 index, learning from the items examined down to
+    the click."""
 
 
 @register("cascade-klucb")
 @dataclass(frozen=True)
 class CascadeKLUCB(CascadePolicy):
+    """CascadeKL-UCB (Kveton et al. 2015) in its simplest form: items scored by a KL upper confidence bound with
+    exploration log t."""
+
     def index(self, s: ArmStats) -> Array:
         return kl_index(s, np.log)
 
@@ -87,7 +91,8 @@ class SlatePolicy(ItemPolicy):
 @register("cucb")
 @dataclass(frozen=True)
 class CombinatorialUCB(UCBItems, SlatePolicy):
-    """CUCB (Chen, Wang and Yuan 2013) for the top-k oracle."""
+    """CUCB (Chen, Wang and Yuan 2013) with the top-k oracle: the k items of highest UCB1 index, learning from every
+    item shown (semi-bandit feedback)."""
 
 
 @register("pbm-ucb")

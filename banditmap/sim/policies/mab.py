@@ -222,6 +222,9 @@ class Softmax(Kernel):
 @register("ucb1")
 @dataclass(frozen=True)
 class UCB1(Kernel):
+    """UCB1 (Auer, Cesa-Bianchi & Fischer 2002): each arm's mean + sqrt(alpha log t / n), every arm once first;
+    the paper's index is alpha = 2."""
+
     offers: ClassVar[frozenset[str]] = BOTH
     choose: ClassVar[str] = "choose_ucb1"
     alpha: float = hyperparameter(2.0, WIDTH)

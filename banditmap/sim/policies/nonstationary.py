@@ -77,6 +77,9 @@ class Discounted(Kernel):
 @register("discounted-ucb")
 @dataclass(frozen=True)
 class DiscountedUCB(Discounted):
+    """Discounted UCB (Kocsis & Szepesvari 2006, analysed by Garivier & Moulines 2011): the discounted mean
+    + 2 sqrt(c log n / N), N an arm's discounted count and n their sum (the padding for rewards in [0, 1])."""
+
     offers: ClassVar[frozenset[str]] = BOTH
     choose: ClassVar[str] = "choose_discounted_ucb"
     c: float = hyperparameter(0.6, WIDTH)
