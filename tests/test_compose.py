@@ -117,7 +117,7 @@ def test_an_exact_entry_ranks_above_a_composition_of_equal_score(composed_catalo
 
 
 def test_nearest_candidates_when_nothing_fits(composed_catalog: Catalog) -> None:
-    answers = {"constraints": "budget", "feedback": "pairwise", "context": "nonlinear"}
+    answers = {"constraints": "budget", "feedback": "pairwise", "action_structure": "assortment"}
     result = shortlist(Profile(answers), composed_catalog)
     assert not result.exact and 0 < len(result.ranked) <= 5 and result.kept_total == 0
     misses = [len(m.ruled_out) for m in result.ranked]

@@ -496,8 +496,13 @@ MOST_PLAYED = pytest.mark.xfail(strict=False, reason=(  # by chance it may: not 
     "identifier spreads its plays over the arms in contention on purpose (successive elimination plays the "
     "survivors in turn, top-two sampling its leader and its challenger about equally), so the catalog's "
     "best-arm-from-counts names the best arm around it by chance"))
-@pytest.mark.parametrize("subject, kind", marked({s: MOST_PLAYED for s in SUBJECTS
-                                                  if identifies(s) and s.endswith("+best-arm-from-counts")}), ids=IDS)
+SAFE_DEFAULT = pytest.mark.xfail(strict=False, reason=(
+    "conservative UCB plays today's default action until its confidence bounds guarantee the baseline's budget; "
+    "with each of 625 pages as one arm (pages-as-arms), 300 rounds do not give it that confidence, so it keeps "
+    "the default page, which the easy problem makes a bad one"))
+@pytest.mark.parametrize("subject, kind", marked({
+    **{s: MOST_PLAYED for s in SUBJECTS if identifies(s) and s.endswith("+best-arm-from-counts")},
+    "conservative-ucb+pages-as-arms": SAFE_DEFAULT}), ids=IDS)
 def test_on_an_easy_problem_a_policy_beats_uniform_play(subject: str, kind: str) -> None:
     """Over the second half of 300 rounds (8 repetitions, seed 3) of the easy problem, less regret than uniform
     play; a policy for best-arm identification instead names the best arm in most repetitions."""

@@ -374,7 +374,7 @@ def test_an_adapter_naming_an_unknown_simulator_is_one_line(tmp_path: Any) -> No
         out = bench("--catalog", str(tmp_path), "--set", "n_actions=4", *args, *SMALL)
         assert out.exit_code == 2 and out.stderr.count("\n") == 1, out.output
         assert str(path) in out.stderr and "simulator: adapter 'discounting' names simulator 'window-9000'" \
-            in out.stderr and "expected one of best-arm-from-counts" in out.stderr
+            in out.stderr and "expected one of assortment-as-slate, best-arm-from-counts" in out.stderr
 
 
 # --- compositions in the race -----------------------------------------------------------------------------------

@@ -32,6 +32,9 @@ class Usable:
     none_left: str  # the error when no shortlisted algorithm is usable
     command: str
     compositions: bool = False  # whether `why_not` also judges composed simulators (`policy+adapter+...`)
+    # for a nearest candidate whose simulator cannot run here: a view that lets it (sim/adapters/views.py), as
+    # (simulator with the view, how it runs), or None
+    view: Callable[[str], tuple[str, str] | None] = lambda simulator: None
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,13 @@ def line_up(catalog: Catalog, profile: Profile, requested: Sequence[str] | None,
                 break
             check_simulator(match.algorithm)
             reason = why_not_shortlisted(match, usable)
+            seen = None if reason is None or not match.algorithm.simulator else usable.view(
+                simulator_of(match.algorithm, match.adapters))
             if reason is None:
                 chosen.append((match.id, match.name, simulator_of(match.algorithm, match.adapters)))
+                missed[match.id] = misses(match)
+            elif seen is not None:
+                chosen.append((match.id, f"{match.name}, {seen[1]}", seen[0]))
                 missed[match.id] = misses(match)
             elif match.id in shortlisted:
                 skipped.append((match.id, f"a nearest candidate (it misses {', '.join(misses(match))}): {reason}"))
@@ -246,7 +254,8 @@ def components(catalog: Catalog, chosen: Chosen) -> list[Component]:
     candidate_id, _, simulator = chosen
     ids, simulators = candidate_id.split("+"), simulator.split("+")
     parts = []
-    for i, (part_id, part_simulator) in enumerate(zip(ids, simulators)):
+    for i, part_simulator in enumerate(simulators):
+        part_id = ids[i] if i < len(ids) else part_simulator  # a view the race runs it through (sim/adapters/views)
         entry = catalog.algorithm(part_id) if i == 0 else None
         defaults = {h.name: h.default for h in entry.hyperparameters if h.default is not None} if entry else {}
         parts.append(Component(part_id, part_simulator, defaults, (entry.source or None) if entry else None, i > 0))
@@ -271,7 +280,8 @@ def specs(catalog: Catalog, chosen: list[Chosen], overrides: Mapping[str, Mappin
         for part in parts[candidate_id]:
             where = f"--param {candidate_id}.{part.id}"
             composed = configure(part, own.get(part.id, {}), where, composed)
-            params.update({f"{part.id}.{n}": getattr(composed, n) for n in domains(type(composed))})
+            prefix = f"{part.id}." if "+" in candidate_id else ""  # a lone entry run through a view: its own names
+            params.update({prefix + n: getattr(composed, n) for n in domains(type(composed))})
         assert composed is not None
         out.append(RunSpec(candidate_id, name, composed, params))
     return out

@@ -13,6 +13,7 @@ from banditmap.model import Catalog, Profile
 from banditmap.recommend.candidates import (BASELINE_NAME, Chosen, Lineup, Usable, line_up, parse_params,
                                            simulator_kinds, specs)
 from banditmap.sim import bench
+from banditmap.sim.adapters import views
 from banditmap.sim.bench import BASELINES, BenchResult
 from banditmap.sim.problem import Problem, problem_from_answers
 from banditmap.sim.runner import Progress
@@ -71,9 +72,17 @@ def choose_lineup(catalog: Catalog, profile: Profile, problem: Problem, requeste
         where = f" (it runs on {' and '.join(sorted(kinds))} problems)" if kinds else ""
         return f"its simulator does not run on {problem.kind} problems{where}"
 
+    def view(simulator: str) -> tuple[str, str] | None:
+        kinds = simulator_kinds(simulator)
+        if problem.kind == "combination" and "arms" in kinds and views.pages(problem) <= views.MAX_PAGES:
+            return f"{simulator}+pages-as-arms", "each page as one arm"
+        if problem.kind == "assortment" and "slate" in kinds:
+            return f"{simulator}+assortment-as-slate", "the assortment offered as a slate"
+        return None
+
     lineup = line_up(catalog, profile, requested, top, Usable(
         why_not, "no simulator yet", "none of the shortlisted algorithms has a simulator for this problem yet",
-        "bench", compositions=True), least)
+        "bench", compositions=True, view=view), least)
     chosen = list(lineup.chosen)
     if baseline and problem.kind in BASELINES and not any(c[2] == BASELINES[problem.kind] for c in chosen):
         chosen.append((BASELINES[problem.kind], BASELINE_NAME, BASELINES[problem.kind]))

@@ -1,0 +1,79 @@
+"""The views that let a nearest candidate race on a problem kind it was not built for (sim/adapters/views.py):
+each page as one arm, an assortment offered as a slate; and the race's lineup, which runs them for nearest
+candidates only and says so in the candidate's name."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from banditmap.catalog.loading import load_catalog
+from banditmap.model import Profile
+from banditmap.recommend.race import RaceRequest, choose_lineup, race_profile
+from banditmap.sim.adapters.views import MAX_PAGES, AssortmentAsSlate, PagesAsArms, pages
+from banditmap.sim.policies import REGISTRY
+from banditmap.sim.policies.base import Feedback
+from banditmap.sim.problem import problem_from_answers
+
+
+def combination(values: int, components: int, reps: int = 4) -> Any:
+    return problem_from_answers({"action_structure": "combination", "n_actions": values ** components,
+                                 "slate_size": components}, rounds=50, reps=reps)
+
+
+def test_each_page_is_the_arm_its_values_spell_in_base_v() -> None:
+    problem = combination(3, 2)
+    assert (problem.n_arms, problem.slate_size, pages(problem)) == (3, 2, 9)
+    view = PagesAsArms(REGISTRY["ucb1"]())
+    state = view.init(problem, np.random.default_rng(0))
+    assert state.inner.K == 9 and state.inner.k == 1
+    assert view.page(state, np.array([0, 1, 5, 8])).tolist() == [[0, 0], [0, 1], [1, 2], [2, 2]]
+    # the reward of page (1, 2) is arm 5's, and only repetition 2 learns it
+    view.update(state, Feedback(np.array([2]), np.array([[1, 2]]), np.array([1.0]), None, unique=True))
+    assert state.inner.counts[2].tolist() == [0, 0, 0, 0, 0, 1, 0, 0, 0] and state.inner.counts.sum() == 1
+    # UCB1 tries every arm once, so nine decisions show every page exactly once per repetition
+    fresh = view.init(problem, np.random.default_rng(1))
+    seen = []
+    for _ in range(9):
+        played = view.select(fresh, None)
+        seen.append(played)
+        arms = played[:, 0] * 3 + played[:, 1]
+        view.update(fresh, Feedback(np.arange(4), played, np.zeros(4), None, unique=True))
+        assert (fresh.inner.counts[np.arange(4), arms] >= 1).all()
+    assert all(len({tuple(p[r]) for p in seen}) == 9 for r in range(4))
+
+
+def test_the_item_bought_earns_its_revenue_and_the_others_offered_nothing() -> None:
+    problem = problem_from_answers({"action_structure": "assortment", "n_actions": 5, "slate_size": 2,
+                                    "reward_type": "continuous"}, rounds=20, reps=3)
+    view = AssortmentAsSlate(REGISTRY["cucb"]())
+    state = view.init(problem, np.random.default_rng(0))
+    revenue = np.linspace(0.2, 1.0, 5)  # the continuous reward's item revenues (sim/problem.item_revenues)
+    assert np.allclose(state.revenue[1], revenue) and state.revenue.shape == (3, 5)
+    offered = np.array([[0, 4], [1, 2], [3, 0]])
+    view.update(state, Feedback(np.arange(3), offered, np.array([4, -1, 0]), None, unique=True))
+    inner = state.inner
+    assert np.allclose(inner.sums[0], [0, 0, 0, 0, 1.0]) and np.allclose(inner.sums[2], [0.2, 0, 0, 0, 0])
+    assert inner.sums[1].sum() == 0 and inner.counts.sum() == 6  # every offered item counted once
+    assert view.select(state, None).shape == (3, 2)
+
+
+def test_a_view_runs_only_for_a_nearest_candidate_that_would_not_race_otherwise() -> None:
+    catalog = load_catalog()
+    layout = next(u for u in catalog.usecases if u.id == "page-layout")
+    profile = Profile(layout.answers)
+    problem = problem_from_answers(layout.answers, 200, 4)
+    lineup = choose_lineup(catalog, profile, problem, None, 5, True)
+    exact = [c for c in lineup.chosen if c[0] not in lineup.misses and not c[0].startswith("uniform")]
+    viewed = [c for c in lineup.chosen if c[2].endswith("+pages-as-arms")]
+    assert exact and all("+" not in c[2] for c in exact)  # the exact candidate races as it is
+    assert viewed and all(c[0] in lineup.misses and c[1].endswith(", each page as one arm") for c in viewed)
+    assert all("action_structure=combination" in lineup.misses[c[0]] for c in viewed)
+    result = race_profile(catalog, profile, RaceRequest(rounds=200, reps=4))
+    assert {r.id for r in result.results} >= {c[0] for c in viewed}
+    # a page space too large to give every page an arm is left to the candidates built for it
+    wide = replace(problem, n_arms=6, slate_size=4)
+    assert pages(wide) > MAX_PAGES
+    assert not any(c[2].endswith("+pages-as-arms") for c in choose_lineup(catalog, profile, wide, None, 5, True).chosen)
