@@ -21,7 +21,8 @@ MAX_PAGES = 1000  # a page per arm: beyond this a K-armed race of a few thousand
 
 def pages(problem: Problem) -> int:
     """How many pages a combination problem has: values ** components."""
-    return int(problem.n_arms) ** int(problem.slate_size)
+    count: int = problem.n_arms ** problem.slate_size
+    return count
 
 
 def radix(s: Wrapped[Inner]) -> Array:
