@@ -26,6 +26,7 @@ from banditmap.model import Implementation
 PYTHON_LIBRARIES = {
     "MABWiser": ("mabwiser", "mabwiser"),
     "Open Bandit Pipeline": ("obp", "obp"),
+    "PyXAB": ("PyXAB", "PyXAB"),
     "SMPyBandits": ("SMPyBandits", "SMPyBandits"),
     "contextualbandits": ("contextualbandits", "contextualbandits"),
 }
