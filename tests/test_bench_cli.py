@@ -193,3 +193,14 @@ def test_a_best_arm_race_ranks_by_the_arm_each_names_not_by_what_it_earned_while
     assert result.verdict.endswith("(paired 95% interval of the difference includes 0): a.")
     cumulative = problem_from_answers({"n_actions": 3}, rounds=100, reps=3)
     assert [r.id for r in summarise([a, b], specs, cumulative, 0, {}).results] == ["a", "b"]
+
+
+def test_a_race_says_when_the_answer_its_nearest_candidates_miss_is_not_simulated(runner: CliRunner) -> None:
+    """email-campaign's conversions may never come (delay_bound=indefinite), which the simulator does not model:
+    its nearest candidates miss exactly that answer, so the race says it cannot show what missing it costs."""
+    data = json.loads(bench(runner, "--usecase", "email-campaign", *SMALL, "--format", "json").output)
+    assert any("delay_bound=indefinite" in a["misses"] for a in data["algorithms"])
+    problem_notes = data["problem"]["notes"]
+    assert any("conversions that may never come are not simulated" in n for n in problem_notes), problem_notes
+    immediate = json.loads(bench(runner, "--usecase", "homepage-banner", *SMALL, "--format", "json").output)
+    assert not any("never come" in n for n in immediate["problem"]["notes"])

@@ -57,6 +57,8 @@ class BenchResult:
     environment: Mapping[str, Any]
     skipped: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     misses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # nearest candidates: the answers missed
+    # per candidate, what the race compares (`measured`) in each repetition, for paired comparisons of any two
+    measured: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -245,4 +247,5 @@ def summarise(runs: Sequence[Run], specs_: Sequence[RunSpec], problem: Problem, 
             simple_regret=None if r.simple_regret is None else float(r.simple_regret.mean()),
             below_baseline=None if r.below_baseline is None else float(r.below_baseline.mean())))
     results.sort(key=lambda a: (float(values[a.id].mean()), a.id))
-    return BenchResult(problem, seed, runs[0].rounds, tuple(results), environment, skipped)
+    return BenchResult(problem, seed, runs[0].rounds, tuple(results), environment, skipped,
+                       measured={k: tuple(v.tolist()) for k, v in values.items()})

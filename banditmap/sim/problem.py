@@ -140,6 +140,9 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
         notes.append(f"several objectives are simulated for single-item problems; this {kind} race uses one")
     if answers.get("arm_churn") == "dynamic":
         notes.append("arms that come and go not simulated yet: the race ignores it")
+    if answers.get("feedback_delay") == "delayed" and answers.get("delay_bound") == "indefinite":
+        notes.append("conversions that may never come are not simulated: every reward, a failure too, arrives after "
+                     "its delay, so the race cannot show what ignoring censored conversions costs")
     problem = Problem(
         kind=kind, reward=str(answers.get("reward_type", "binary")), n_arms=max(n_arms, 2),
         n_features=max(n_features, 1), slate_size=slate, rounds=chosen_rounds, reps=reps if reps is not None else 50,
