@@ -51,6 +51,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py",),
     **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)
        for name in ("base", "delays", "instances", "safety", "statistics")},
+    "banditmap/sim/adapters/views.py": ("tests/test_sim_views.py",),
 }
 # Environment of a module's test runs. The compiled kernels run as plain Python (NUMBA_DISABLE_JIT): compiling each
 # mutant would take minutes (their disk cache is keyed by a digest of the kernels' sources, so every mutant misses
