@@ -8,8 +8,10 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import pytest
 
 from banditmap.catalog.loading import load_catalog
+from banditmap.errors import BanditmapError
 from banditmap.model import Profile
 from banditmap.recommend.race import RaceRequest, choose_lineup, race_profile
 from banditmap.sim.adapters.views import MAX_PAGES, AssortmentAsSlate, PagesAsArms, pages
@@ -77,3 +79,14 @@ def test_a_view_runs_only_for_a_nearest_candidate_that_would_not_race_otherwise(
     wide = replace(problem, n_arms=6, slate_size=4)
     assert pages(wide) > MAX_PAGES
     assert not any(c[2].endswith("+pages-as-arms") for c in choose_lineup(catalog, profile, wide, None, 5, True).chosen)
+
+
+def test_a_named_candidate_races_through_a_view_and_one_without_any_is_refused() -> None:
+    catalog = load_catalog()
+    layout = next(u for u in catalog.usecases if u.id == "page-layout")
+    problem = problem_from_answers(layout.answers, 200, 4)
+    lineup = choose_lineup(catalog, Profile(layout.answers), problem, ["mvt-ts", "ucb1"], 5, False)
+    assert lineup.chosen == (("mvt-ts", catalog.algorithm("mvt-ts").name, "mvt-ts"),  # type: ignore[union-attr]
+                             ("ucb1", "UCB1, each page as one arm", "ucb1+pages-as-arms"))
+    with pytest.raises(BanditmapError, match="does not run on combination problems"):
+        choose_lineup(catalog, Profile(layout.answers), problem, ["linucb"], 5, False)

@@ -32,8 +32,8 @@ class Usable:
     none_left: str  # the error when no shortlisted algorithm is usable
     command: str
     compositions: bool = False  # whether `why_not` also judges composed simulators (`policy+adapter+...`)
-    # for a nearest candidate whose simulator cannot run here: a view that lets it (sim/adapters/views.py), as
-    # (simulator with the view, how it runs), or None
+    # for a candidate (nearest, or named) whose simulator cannot run here: a view that lets it, as (simulator with
+    # the view, how it runs), or None (sim/adapters/views.py)
     view: Callable[[str], tuple[str, str] | None] = lambda simulator: None
 
 
@@ -159,7 +159,10 @@ def named(catalog: Catalog, candidate_id: str, usable: Usable) -> Chosen:
         entry = (algorithm.id, algorithm.name, algorithm.simulator)
     reason = usable.why_not(entry[2])
     if reason:
-        raise BanditmapError(reason, field=candidate_id)
+        seen = usable.view(entry[2])
+        if seen is None:
+            raise BanditmapError(reason, field=candidate_id)
+        return entry[0], f"{entry[1]}, {seen[1]}", seen[0]
     return entry
 
 
