@@ -4,8 +4,8 @@ candidates only and says so in the candidate's name."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -16,8 +16,8 @@ from banditmap.model import Profile
 from banditmap.recommend.race import RaceRequest, choose_lineup, race_profile
 from banditmap.sim.adapters.views import MAX_PAGES, AssortmentAsSlate, PagesAsArms, pages
 from banditmap.sim.policies import REGISTRY
-from banditmap.sim.policies.base import Feedback
-from banditmap.sim.problem import problem_from_answers
+from banditmap.sim.policies.base import Array, Feedback, Policy, State
+from banditmap.sim.problem import Problem, problem_from_answers
 
 
 def combination(values: int, components: int, reps: int = 4) -> Any:
@@ -90,3 +90,82 @@ def test_a_named_candidate_races_through_a_view_and_one_without_any_is_refused()
                              ("ucb1", "UCB1, each page as one arm", "ucb1+pages-as-arms"))
     with pytest.raises(BanditmapError, match="does not run on combination problems"):
         choose_lineup(catalog, Profile(layout.answers), problem, ["linucb"], 5, False)
+
+
+@dataclass(kw_only=True)
+class Tape(State):
+    """The probe's state: the problem it was made for, what it is to play, and every feedback it got."""
+
+    made_for: Problem
+    plays: Array  # (R,) arms, or (R, k) slates, to play, exploit and recommend
+    got: list[Feedback] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Probe(Policy[Tape]):
+    """Plays what its tape says, notes 10 x its play + 1 for each repetition, and keeps every feedback."""
+
+    kinds: ClassVar[frozenset[str]] = frozenset({"arms", "slate"})
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> Tape:
+        plays = (np.arange(problem.reps) % problem.n_arms if problem.slate_size == 1
+                 else np.tile(np.arange(problem.slate_size), (problem.reps, 1)))
+        return Tape(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds, made_for=problem,
+                    plays=plays)
+
+    def select(self, s: Tape, context: Array | None) -> Array:
+        s.aux = 10.0 * s.plays + 1
+        return s.plays
+
+    def update(self, s: Tape, feedback: Feedback) -> None:
+        s.got.append(feedback)
+
+    def exploit(self, s: Tape, context: Array | None) -> Array:
+        return s.plays[::-1].copy()
+
+    def recommend(self, s: Tape) -> Array:
+        return s.plays[::-1].copy()
+
+
+def test_a_view_runs_on_the_kind_it_stands_in_for_and_hands_its_base_the_problem_it_knows() -> None:
+    assert PagesAsArms.lift(frozenset({"arms", "contextual"})) == frozenset({"combination"})
+    assert PagesAsArms.lift(frozenset({"slate"})) == frozenset()
+    assert AssortmentAsSlate.lift(frozenset({"slate", "cascade"})) == frozenset({"assortment"})
+    assert AssortmentAsSlate.lift(frozenset({"arms"})) == frozenset()
+    problem = combination(3, 2, reps=4)
+    generator = np.random.default_rng(5)
+    s = PagesAsArms(Probe()).init(problem, generator)
+    inner = s.inner.made_for
+    assert (inner.kind, inner.n_arms, inner.slate_size, inner.reps, inner.rounds) == ("arms", 9, 1, 4, 50)
+    assert (s.rng, s.R, s.K, s.k, s.horizon) == (generator, 4, 3, 2, 50)
+    shop = problem_from_answers({"action_structure": "assortment", "n_actions": 6, "slate_size": 2}, rounds=30, reps=3)
+    o = AssortmentAsSlate(Probe()).init(shop, generator)
+    made = o.inner.made_for
+    assert (made.kind, made.n_arms, made.slate_size, made.reps) == ("slate", 6, 2, 3)
+    assert (o.rng, o.R, o.K, o.k, o.horizon) == (generator, 3, 6, 2, 30)
+
+
+def test_a_view_passes_its_base_notes_and_feedback_through_and_shows_its_answers_in_the_kind_s_terms() -> None:
+    view = PagesAsArms(Probe())
+    s = view.init(combination(3, 2, reps=4), np.random.default_rng(0))
+    played = view.select(s, None)  # arms 0, 1, 2, 3 of 9
+    assert played.tolist() == [[0, 0], [0, 1], [0, 2], [1, 0]] and s.aux.tolist() == [1.0, 11.0, 21.0, 31.0]
+    assert view.exploit(s, None).tolist() == [[1, 0], [0, 2], [0, 1], [0, 0]]
+    assert view.recommend(s).tolist() == [[1, 0], [0, 2], [0, 1], [0, 0]]
+    notes = np.array([7.0, 8.0])
+    view.update(s, Feedback(np.array([1, 3]), np.array([[2, 1], [1, 0]]), np.array([1.0, 0.0]), None, notes,
+                            unique=True))
+    got = s.inner.got[-1]
+    assert got.actions.tolist() == [7, 3] and got.aux is notes and got.unique and got.contexts is None
+    assert got.reps.tolist() == [1, 3] and got.observed.tolist() == [1.0, 0.0]
+    view.update(s, Feedback(np.array([1, 1]), np.array([[2, 2], [0, 0]]), np.array([0.0, 1.0]), None, unique=False))
+    assert s.inner.got[-1].unique is False and s.inner.got[-1].actions.tolist() == [8, 0]
+    shelf = AssortmentAsSlate(Probe())
+    o = shelf.init(problem_from_answers({"action_structure": "assortment", "n_actions": 6, "slate_size": 2,
+                                         "reward_type": "continuous"}, rounds=30, reps=3), np.random.default_rng(0))
+    assert shelf.select(o, None).tolist() == [[0, 1]] * 3 and o.aux.tolist() == [[1.0, 11.0]] * 3
+    shelf.update(o, Feedback(np.array([0, 2]), np.array([[0, 5], [3, 4]]), np.array([5.0, -1.0]), None, notes,
+                             unique=False))
+    got = o.inner.got[-1]
+    assert got.aux is notes and got.unique is False and got.actions.tolist() == [[0, 5], [3, 4]]
+    assert np.allclose(got.observed, [[0.0, 1.0], [0.0, 0.0]])  # item 5's revenue is 1 (the dearest of six)
