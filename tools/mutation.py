@@ -48,6 +48,10 @@ MODULES: dict[str, tuple[str, ...]] = {
                                       "tests/test_kernels_linear_exact.py"),
     "banditmap/sim/kernels/rng.py": ("tests/test_kernels_exact.py",),
     "banditmap/sim/kernels/linear.py": ("tests/test_kernels_linear_exact.py",),
+    # the compiled policies beyond counting ones (forgetting, delays, exponential weights, top-two sampling) and
+    # the compiled forms of the adapters
+    "banditmap/sim/kernels/policies.py": ("tests/test_kernels_exact.py", "tests/test_kernels_books_exact.py"),
+    "banditmap/sim/kernels/wrappers.py": ("tests/test_kernels_exact.py", "tests/test_kernels_books_exact.py"),
     "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py",),
     **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)
        for name in ("base", "delays", "instances", "safety", "statistics")},
@@ -61,6 +65,8 @@ ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/arms.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/rng.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/linear.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/policies.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/wrappers.py": PLAIN_PYTHON,
     "banditmap/sim/compiled.py": PLAIN_PYTHON,
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on
