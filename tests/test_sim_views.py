@@ -169,3 +169,5 @@ def test_a_view_passes_its_base_notes_and_feedback_through_and_shows_its_answers
     got = o.inner.got[-1]
     assert got.aux is notes and got.unique is False and got.actions.tolist() == [[0, 5], [3, 4]]
     assert np.allclose(got.observed, [[0.0, 1.0], [0.0, 0.0]])  # item 5's revenue is 1 (the dearest of six)
+    shelf.update(o, Feedback(np.array([1]), np.array([[2, 3]]), np.array([2]), None, unique=True))
+    assert o.inner.got[-1].unique is True and np.allclose(o.inner.got[-1].observed, [[0.52, 0.0]])
