@@ -93,3 +93,14 @@ def test_help_shows_the_examples() -> None:
     from typer.testing import CliRunner
     result = CliRunner().invoke(app, ["catalog", "show", "--help"])
     assert result.exit_code == 0 and "Example:  banditmap catalog show linucb" in result.output
+
+
+def test_the_catalog_counts_the_readme_quotes_are_current() -> None:
+    """The hand-kept `catalog validate` and `catalog stats` example (its paths differ by machine, so it is not
+    re-run) quotes the shipped catalog's counts."""
+    from banditmap.catalog.loading import load_catalog
+    catalog = load_catalog()
+    counts = (f"{len(catalog.algorithms)} algorithms, {len(catalog.adapters)} adapters, {len(catalog.usecases)} use "
+              f"cases, {len(catalog.traits)} traits")
+    assert counts in README, f"README should say: {counts}"
+    assert f"\n{len(catalog.algorithms)} algorithms (" in README and f"{len(catalog.usecases)} use cases;" in README
