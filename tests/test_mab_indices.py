@@ -734,3 +734,14 @@ def test_a_kernel_policy_notes_its_decisions_only_when_its_row_has_room_past_k()
     assert kl.aux is None and (cached[:, :3] > 0).all()
     policy.update(kl, feedback([0], [0], [1.0], unique=True, aux=np.array([9.0])))
     assert kl.scratch[1].tolist() == cached[1].tolist() and kl.scratch[0, 0] == -1.0  # its own arm's is stale
+
+
+def test_thompson_beta_keeps_each_arms_gamma_constants_in_a_row_of_2k_plus_2() -> None:
+    """Its row: the successes' Gamma constants of the K arms (:K), the race's columns K and K + 1, then the
+    failures' constants (K + 2 on); a decision fills both for every arm, the last arm's in the row's last column."""
+    policy = ThompsonBeta()
+    s = state(policy, [[3, 1, 2], [0, 4, 1]], [[1, 1, 0], [0, 2, 1]])
+    assert s.scratch.shape == (2, 2 * 3 + 2)
+    s.scratch[:] = 0.0
+    policy.select(s, None)
+    assert (s.scratch[:, :3] != 0).all() and (s.scratch[:, 5:] != 0).all()
