@@ -58,3 +58,24 @@ def test_each_adapters_own_columns_end_with_their_number() -> None:
     scratch = np.zeros((2, 10))
     scratch[1, -1] = 6.0
     assert wrappers.own(scratch, 1) == 4 and wrappers.own(np.full((1, 5), 5.0), 0) == 0
+
+
+@pytest.mark.parametrize("margin", [1e-3, -1e-3])
+def test_the_truncated_mean_index_by_hand_at_a_margin_either_way(margin: float) -> None:
+    """Robust UCB's choice (the robust-mean kernels around plain counting): the largest mean +
+    4 u^(1/(1+e)) (log(1/delta) / n)^(e/(1+e)), delta = 1/T^2. Two tried arms are set 0.001 apart on that index, one
+    way then the other, and a third, worse, arm is there too; any other width would move the gap by more."""
+    from banditmap.sim.policies.mab import RobustUCB
+    from banditmap.sim.problem import problem_from_answers
+    u, e, T = 2.0, 0.5, 100
+    policy = RobustUCB(moment_bound=u, epsilon=e)
+    problem = problem_from_answers({"n_actions": 3}, rounds=T, reps=2)
+    s = policy.init(problem, np.random.default_rng(0))
+    width = lambda n: 4 * u ** (1 / (1 + e)) * (2 * math.log(T) / n) ** (e / (1 + e))  # noqa: E731
+    counts = np.array([[4.0, 9.0, 30.0]] * 2)
+    means = np.array([[0.2, 0.2 + width(4) - width(9) + margin, 0.1]] * 2)
+    s.counts[:], s.means[:], s.sums[:] = counts, means, counts * means
+    chosen = policy.select(s, None)
+    assert chosen.tolist() == [1 if margin > 0 else 0] * 2
+    s.counts[1, 2] = 0.0  # an untried arm first
+    assert policy.select(s, None)[1] == 2
