@@ -187,6 +187,28 @@ def test_normal_gamma_and_beta_draws_replayed_through_every_branch() -> None:
     assert {"normal: box", "normal: wedge", "normal: rejected", "gamma: squeeze", "gamma: log test"} <= seen
 
 
+def test_each_normal_hands_back_the_spare_uniform_its_word_carries() -> None:
+    """bits 7..31 of the accepted word, as (k + 0.5) 2^-25: strictly inside (0, 1), exact."""
+    s = states(20, seed=5)
+    for r in range(20):
+        ref = Stream(s[r])
+        for _ in range(10):
+            x, spare = rng.normal_and_uniform(s, r)
+            assert x == pytest.approx(ref.normal(), rel=1e-13, abs=1e-15) and spare == ref.spare
+            assert 0.0 < spare < 1.0
+
+
+def test_beta_rows_draw_each_row_from_its_own_repetitions_stream() -> None:
+    """Row i's draws come from stream reps[i], in column order: replayed one by one."""
+    s = states(4, seed=6)
+    replays = {r: Stream(s[r]) for r in (1, 3)}
+    a, b = np.array([[1.0, 2.5, 0.4], [3.0, 0.7, 1.0]]), np.array([[2.0, 1.0, 0.9], [1.5, 4.0, 1.0]])
+    out = rng.beta_rows(s, np.array([3, 1]), a, b)
+    expected = [[replays[r].beta(a[i, j], b[i, j]) for j in range(3)] for i, r in enumerate((3, 1))]
+    assert out.shape == (2, 3) and np.allclose(out, expected, rtol=1e-12, atol=0)
+    assert int(s[0]) == int(states(4, seed=6)[0]) and int(s[2]) == int(states(4, seed=6)[2])  # untouched
+
+
 def test_normal_tail_and_gamma_rejection_replayed() -> None:
     """The rare branches: the normal's tail beyond r (the base layer, 1 word in 128 that is not accepted at
     once), and a gamma proposal with v <= 0 (x below -1/c: likely at a small shape, d = 0.72)."""
