@@ -50,7 +50,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     "banditmap/sim/kernels/linear.py": ("tests/test_kernels_linear_exact.py",),
     # the compiled policies beyond counting ones (forgetting, delays, exponential weights, top-two sampling) and
     # the compiled forms of the adapters
-    "banditmap/sim/kernels/policies.py": ("tests/test_kernels_exact.py", "tests/test_kernels_books_exact.py"),
+    "banditmap/sim/kernels/policies.py": ("tests/test_kernels_policies_exact.py", "tests/test_kernels_exact.py",
+                                          "tests/test_kernels_books_exact.py"),
     "banditmap/sim/kernels/wrappers.py": ("tests/test_kernels_wrappers_exact.py", "tests/test_kernels_exact.py",
                                           "tests/test_kernels_books_exact.py", "tests/test_mab_indices.py"),
     "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py",),
