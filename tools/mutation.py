@@ -39,8 +39,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     "banditmap/recommend/compose.py": ("tests/test_compose.py", "tests/test_matching_exact.py",
                                        "tests/test_matching.py"),
     "banditmap/ope/estimators.py": ("tests/test_estimators.py", "tests/test_replay.py"),
-    "banditmap/ope/replay.py": ("tests/test_replay_verdicts.py", "tests/test_replay_compositions.py",
-                                "tests/test_replay.py"),
+    # the weighted, per-position and estimated-propensity tests reach the branches replay.py gained with them
+    "banditmap/ope/replay.py": ("tests/test_replay_verdicts.py", "tests/test_replay_weighted.py",
+                                "tests/test_replay_positions.py", "tests/test_replay_propensities.py",
+                                "tests/test_replay_compositions.py", "tests/test_replay.py"),
     "banditmap/sim/stats.py": ("tests/test_stats.py",),
     "banditmap/sim/policies/mab.py": ("tests/test_mab_indices.py",),
     # arms.py's bookkeeping (account, due, drop...) also keeps the linear race's books
