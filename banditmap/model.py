@@ -11,13 +11,26 @@ Answer = str | float
 
 
 @dataclass(frozen=True)
-class Choice:
+class Term:
+    """A named value of the catalog's vocabulary and what it means."""
+
     id: str
     meaning: str
+
+
+@dataclass(frozen=True)
+class Choice(Term):
+    """One answer to a choice trait: a value of the map, where it comes from, and whether it leaves the map."""
+
     source: str = ""  # where this branch of the map comes from
     exit: str = ""  # for an answer that leaves the map (not a bandit problem): what to do instead, and why
     frontier: str = ""  # for an answer no known method handles: why not, and what to do meanwhile
     partly: tuple[str, ...] = ()  # for a frontier: values of the same trait that meet part of it
+
+
+@dataclass(frozen=True)
+class Capability(Term):
+    """Something a base algorithm is, which an adapter may require (an index policy, confidence bounds...)."""
 
 
 @dataclass(frozen=True)
@@ -222,15 +235,10 @@ class Adapter:
 
 
 @dataclass(frozen=True)
-class Capability:
-    """Something a base algorithm is, which an adapter may require (an index policy, confidence bounds...)."""
-
-    id: str
-    meaning: str
-
-
-@dataclass(frozen=True)
 class UseCase:
+    """A shipped example problem: a retailer's situation in words and the questionnaire's answers for it, read from
+    the catalog's `usecases/` folder (`source` names the file)."""
+
     id: str
     name: str
     description: str
