@@ -60,6 +60,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)
        for name in ("base", "delays", "instances", "safety", "statistics")},
     "banditmap/sim/adapters/views.py": ("tests/test_sim_views.py",),
+    # the race's policies beyond the K-armed indices: each module against its own exact tests
+    **{f"banditmap/sim/policies/{name}.py": (f"tests/test_policies_{name}_exact.py",)
+       for name in ("contextual", "forgetting", "lists", "pricing", "nonstationary", "bestarm", "delayed",
+                    "adversarial", "budget", "dueling", "assortment", "combination", "multiobjective", "safe")},
 }
 # Environment of a module's test runs. The compiled kernels run as plain Python (NUMBA_DISABLE_JIT): compiling each
 # mutant would take minutes (their disk cache is keyed by a digest of the kernels' sources, so every mutant misses
@@ -235,6 +239,8 @@ def scratch_copy(module: str, tests: tuple[str, ...], where: Path, at: str | Non
     work = where / module.replace("/", "_").removesuffix(".py")
     copy_project(work, at)
     present = tuple(t for t in tests if (work / t).exists())
+    if not present:  # mutmut would run the whole suite instead, and call slow timeouts caught
+        sys.exit(f"{module}: none of its tests is present ({', '.join(tests)}): nothing to measure it against")
     if present != tests:
         print(f"  {module}: not present, so not run: {', '.join(t for t in tests if t not in present)}")
         tests = present
