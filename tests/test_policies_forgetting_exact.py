@@ -1,0 +1,363 @@
+"""D-LinUCB and SW-LinUCB (banditmap.sim.policies.forgetting) checked against their papers' definitions: the
+statistics an update leaves are compared with the weighted sums the papers define (lambda I plus gamma^(t - s)
+x x^T over the observations, or the plain sum over the last `window` of them), and the bounds with x^T theta plus or
+minus alpha * beta_t * width written out from the formulas, on a few hand-made observations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from banditmap.errors import BanditmapError
+from banditmap.sim.policies import Feedback
+from banditmap.sim.policies.base import CONFIDENCE_BOUNDS, REGISTRY
+from banditmap.sim.policies.forgetting import DLinUCB, SWLinUCB, solved
+from banditmap.sim.problem import Problem
+
+
+def problem(arms: int = 2, features: int = 2, reps: int = 2, rounds: int = 50) -> Problem:
+    return Problem(kind="contextual", reward="continuous", n_arms=arms, n_features=features, slate_size=1,
+                   rounds=rounds, reps=reps, dynamics="abrupt", delay="immediate", mean_delay=1, batch_size=1,
+                   constraint="none", objective="cumulative")
+
+
+def feedback(reps: list[int], actions: list[int], rewards: list[float], xs: list[list[float]],
+             unique: bool = False) -> Feedback:
+    return Feedback(np.array(reps), np.array(actions), np.array(rewards, float), np.array(xs, float), unique=unique)
+
+
+def weighted(obs: list[tuple[int, int, list[float], float]], t: int, lam: float, gamma: float, K: int, d: int,
+             power: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The paper's V (power 1) or V~ (power 2) and b at decision t: lambda I + sum gamma^(power (t - s)) x x^T and
+    sum gamma^(t - s) r x over one repetition's observations (s, arm, x, r)."""
+    V = np.array([np.eye(d) * lam for _ in range(K)])
+    b = np.zeros((K, d))
+    for s, arm, x, r in obs:
+        v = np.array(x, float)
+        V[arm] += gamma ** (power * (t - s)) * np.outer(v, v)
+        b[arm] += gamma ** (t - s) * r * v
+    return V, b
+
+
+# --- the policies' declarations -----------------------------------------------------------------------------------
+
+def test_registered_contextual_policies_offering_bounds_with_their_defaults() -> None:
+    assert REGISTRY["d-linucb"] is DLinUCB and REGISTRY["sw-linucb"] is SWLinUCB
+    for cls in (DLinUCB, SWLinUCB):
+        assert cls.kinds == frozenset({"contextual"})
+        assert cls.offers == frozenset({CONFIDENCE_BOUNDS})
+    d = DLinUCB()
+    assert (d.lambda_reg, d.delta, d.alpha, d.gamma) == (0.1, 0.01, 1.0, 0.999)
+    assert SWLinUCB().window == 1000
+    assert list(DLinUCB(lambda_reg=0.5, delta=0.1, alpha=2.0, gamma=0.9).params()) == [0.5, 0.1, 2.0, 0.9]
+
+
+@pytest.mark.parametrize("field, value", [("gamma", 0.0), ("gamma", 1.0), ("delta", 0.0), ("delta", 1.0),
+                                          ("lambda_reg", 0.0), ("alpha", -0.1)])
+def test_d_linucb_refuses_values_outside_its_domains(field: str, value: float) -> None:
+    with pytest.raises(BanditmapError, match=f"DLinUCB.{field}"):
+        DLinUCB(**{field: value})
+
+
+def test_the_domains_say_why_they_end() -> None:
+    with pytest.raises(BanditmapError, match=r"a number > 0 and < 1 \(1 never forgets: that is LinUCB\)"):
+        DLinUCB(gamma=1.0)
+    with pytest.raises(BanditmapError, match=r"a whole number from 1 to 100000 \(the window's observations are kept"):
+        SWLinUCB(window=0)
+    for bad in (100_001, 2.5):
+        with pytest.raises(BanditmapError):
+            SWLinUCB(window=bad)
+    assert SWLinUCB(window=100_000).window == 100_000 and SWLinUCB(window=1).window == 1
+    assert DLinUCB(gamma=1e-9, delta=1 - 1e-9, alpha=0.0).alpha == 0.0
+
+
+# --- the shared solve ---------------------------------------------------------------------------------------------
+
+def test_solved_gives_theta_and_the_inverse_times_x_for_every_arm() -> None:
+    s = DLinUCB().init(problem(arms=2, features=2, reps=1), np.random.default_rng(0))
+    s.gram[0, 0] = [[2.0, 0.0], [0.0, 4.0]]
+    s.gram[0, 1] = [[2.0, 1.0], [1.0, 1.0]]  # inverse [[1, -1], [-1, 2]]
+    s.target[0, 0] = [1.0, 2.0]
+    s.target[0, 1] = [1.0, 1.0]
+    theta, inverse_x = solved(s, np.array([[1.0, 3.0]]))
+    np.testing.assert_allclose(theta, [[[0.5, 0.5], [0.0, 1.0]]], atol=1e-15)
+    np.testing.assert_allclose(inverse_x, [[[0.5, 0.75], [-2.0, 5.0]]], atol=1e-15)
+
+
+# --- D-LinUCB -----------------------------------------------------------------------------------------------------
+
+def test_d_linucb_starts_from_the_ridge_alone() -> None:
+    s = DLinUCB(lambda_reg=0.25).init(problem(arms=3, features=2, reps=2, rounds=7), np.random.default_rng(0))
+    assert (s.R, s.K, s.k, s.horizon, s.t) == (2, 3, 1, 7, 0)
+    assert s.gram.shape == s.squared.shape == (2, 3, 2, 2)
+    assert np.array_equal(s.gram, np.broadcast_to(np.eye(2) * 0.25, (2, 3, 2, 2)))
+    assert np.array_equal(s.squared, s.gram) and s.squared is not s.gram
+    assert np.array_equal(s.target, np.zeros((2, 3, 2)))
+    assert s.discounted_to.dtype == np.int64 and s.discounted_to.tolist() == [0, 0]
+    s.gram[0, 0, 0, 0] = 9.0  # each arm's matrices are its own
+    assert s.gram[1, 2, 0, 0] == 0.25 and s.squared[0, 0, 0, 0] == 0.25
+
+
+def test_d_linucb_beta_by_hand() -> None:
+    policy = DLinUCB(lambda_reg=0.5, delta=0.1, gamma=0.9)
+    s = policy.init(problem(features=2), np.random.default_rng(0))
+    # t = 0: nothing grown, beta = sqrt(lambda) S + sigma sqrt(2 ln(1/delta))
+    assert policy.beta(s) == pytest.approx(math.sqrt(0.5) + 0.5 * math.sqrt(2 * math.log(10)), rel=1e-14)
+    s.t = 3
+    grown = (1 - 0.81 ** 3) / (2 * 0.5 * (1 - 0.81))  # (1 - gamma^(2t)) / (d lambda (1 - gamma^2))
+    expected = math.sqrt(0.5) * 1.0 + 0.5 * math.sqrt(2 * math.log(10) + 2 * math.log(1 + grown))
+    assert policy.beta(s) == pytest.approx(expected, rel=1e-14)
+    s1 = DLinUCB(lambda_reg=2.0, delta=0.5, gamma=0.5).init(problem(features=1), np.random.default_rng(0))
+    s1.t = 2
+    grown = (1 - 0.25 ** 2) / (1 * 2.0 * 0.75)
+    expected = math.sqrt(2.0) + 0.5 * math.sqrt(2 * math.log(2) + math.log(1 + grown))
+    assert DLinUCB(lambda_reg=2.0, delta=0.5, gamma=0.5).beta(s1) == pytest.approx(expected, rel=1e-14)
+
+
+def test_d_linucb_updates_discount_each_repetition_to_its_own_arrival() -> None:
+    lam, gamma = 0.5, 0.8
+    policy = DLinUCB(lambda_reg=lam, gamma=gamma)
+    s = policy.init(problem(arms=2, features=2, reps=3), np.random.default_rng(0))
+    history: dict[int, list[tuple[int, int, list[float], float]]] = {0: [], 1: [], 2: []}
+    steps = [
+        (0, feedback([0], [1], [1.0], [[1.0, 0.0]], unique=True)),
+        (2, feedback([0, 1], [1, 0], [0.5, 0.25], [[0.6, 0.8], [1.0, 1.0]], unique=True)),
+        # two observations of repetition 0 and arm 0 in one batch (delayed feedback): both count
+        (5, feedback([0, 0, 1], [0, 0, 1], [1.0, 0.75, 0.1], [[0.0, 1.0], [0.5, -1.0], [-1.0, 2.0]])),
+    ]
+    untouched = s.gram[2].copy()
+    for t, fb in steps:
+        s.t = t
+        policy.update(s, fb)
+        for rep, arm, x, r in zip(fb.reps, fb.actions, fb.contexts, fb.observed):
+            history[int(rep)].append((t, int(arm), list(x), float(r)))
+        for rep in {int(r) for r in fb.reps}:
+            V, b = weighted(history[rep], t, lam, gamma, 2, 2)
+            V2, _ = weighted(history[rep], t, lam, gamma, 2, 2, power=2)
+            np.testing.assert_allclose(s.gram[rep], V, rtol=1e-13, atol=1e-15)
+            np.testing.assert_allclose(s.squared[rep], V2, rtol=1e-13, atol=1e-15)
+            np.testing.assert_allclose(s.target[rep], b, rtol=1e-13, atol=1e-15)
+            assert s.discounted_to[rep] == t
+    assert s.discounted_to.tolist() == [5, 5, 0]
+    assert np.array_equal(s.gram[2], untouched)  # a repetition without feedback is not discounted
+
+
+def test_d_linucb_batch_with_three_observations_of_one_arm() -> None:
+    policy = DLinUCB(lambda_reg=1.0, gamma=0.5)
+    s = policy.init(problem(arms=2, features=1, reps=1), np.random.default_rng(0))
+    policy.update(s, feedback([0, 0, 0], [1, 1, 1], [1.0, 0.5, 0.25], [[1.0], [2.0], [3.0]]))
+    assert s.gram[0, 1, 0, 0] == 1.0 + 1 + 4 + 9 and s.squared[0, 1, 0, 0] == 15.0
+    assert s.target[0, 1, 0] == 1.0 + 1.0 + 0.75
+    assert s.gram[0, 0, 0, 0] == 1.0 and s.target[0, 0, 0] == 0.0
+    s.t = 2
+    policy.update(s, feedback([0], [0], [1.0], [[2.0]], unique=True))
+    # arm 1: V = 0.25 * 15 + 0.75 * 1, V~ = 0.0625 * 15 + 0.9375, b = 0.25 * 2.75; arm 0: 1 + 4, b = 2
+    assert s.gram[0, 1, 0, 0] == pytest.approx(4.5, rel=1e-15)
+    assert s.squared[0, 1, 0, 0] == pytest.approx(1.875, rel=1e-15)
+    assert s.target[0, 1, 0] == pytest.approx(0.6875, rel=1e-15)
+    assert (s.gram[0, 0, 0, 0], s.squared[0, 0, 0, 0], s.target[0, 0, 0]) == (5.0, 5.0, 2.0)
+
+
+def test_d_linucb_bounds_discount_a_copy_up_to_now() -> None:
+    lam, gamma, delta, alpha = 0.5, 0.8, 0.1, 0.7
+    policy = DLinUCB(lambda_reg=lam, gamma=gamma, delta=delta, alpha=alpha)
+    s = policy.init(problem(arms=2, features=2, reps=2), np.random.default_rng(0))
+    obs = {0: [(0, 1, [1.0, 0.0], 1.0), (1, 0, [0.6, 0.8], 0.5), (1, 1, [0.0, 1.0], 0.2)],
+           1: [(0, 0, [1.0, 1.0], 0.9)]}
+    for t in (0, 1):
+        s.t = t
+        for rep in (0, 1):
+            here = [o for o in obs[rep] if o[0] == t]
+            if here:
+                policy.update(s, feedback([rep] * len(here), [o[1] for o in here], [o[3] for o in here],
+                                          [o[2] for o in here]))
+    s.t = 4
+    before = (s.gram.copy(), s.squared.copy(), s.target.copy(), s.discounted_to.copy())
+    x = np.array([[0.3, 0.9], [1.0, -0.5]])
+    low, high = policy.bounds(s, x)
+    g2 = gamma ** 2
+    beta = math.sqrt(lam) + 0.5 * math.sqrt(2 * math.log(1 / delta)
+                                            + 2 * math.log(1 + (1 - g2 ** 4) / (2 * lam * (1 - g2))))
+    for rep in (0, 1):
+        V, b = weighted(obs[rep], 4, lam, gamma, 2, 2)
+        V2, _ = weighted(obs[rep], 4, lam, gamma, 2, 2, power=2)
+        for arm in (0, 1):
+            inv = np.linalg.inv(V[arm])
+            mean = x[rep] @ inv @ b[arm]
+            width = alpha * beta * math.sqrt(x[rep] @ inv @ V2[arm] @ inv @ x[rep])
+            assert low[rep, arm] == pytest.approx(mean - width, rel=1e-12)
+            assert high[rep, arm] == pytest.approx(mean + width, rel=1e-12)
+    for kept, now in zip(before, (s.gram, s.squared, s.target, s.discounted_to)):
+        assert np.array_equal(kept, now)  # bounds discount a copy
+    assert s.t == 4
+    chosen = policy.select(s, x)
+    assert chosen.tolist() == np.argmax(high, axis=1).tolist()
+
+
+def test_d_linucb_selects_the_upper_bound_and_exploits_the_mean() -> None:
+    """One arm well known at a middling mean, one seen once at a high reward: optimism picks the unknown arm
+    where exploitation (the discounted ridge estimate) picks the known one, whose mean the discount leaves higher."""
+    policy = DLinUCB(lambda_reg=1.0, gamma=0.5, alpha=1.0, delta=0.5)
+    s = policy.init(problem(arms=2, features=1, reps=1), np.random.default_rng(3))
+    policy.update(s, feedback([0] * 5, [0] * 5, [0.6] * 5, [[1.0]] * 5))
+    s.t = 1
+    policy.update(s, feedback([0], [1], [1.0], [[1.0]], unique=True))
+    s.t = 2
+    # at t = 2, before the next observation: arm 0 V = 0.25 * 6 + 0.75 = 2.25, b = 0.75, V~ = 6/16 + 15/16 = 21/16
+    policy.update(s, feedback([0], [0], [1.0], [[1.0]], unique=True))
+    # arm 0 at t=2: V = 3.25, b = 1.75, mean 7/13; V~ = 21/16 + 1 = 37/16
+    # arm 1 at t=2: V = 1.5, b = 0.5, mean 1/3; V~ = 0.25 * 2 + 0.75 = 1.25
+    low, high = policy.bounds(s, np.array([[1.0]]))
+    grown = (1 - 0.25 ** 2) / (1 * 1.0 * 0.75)
+    beta = 1.0 + 0.5 * math.sqrt(2 * math.log(2) + math.log(1 + grown))
+    w0, w1 = beta * math.sqrt(37 / 16) / 3.25, beta * math.sqrt(1.25) / 1.5
+    assert low[0].tolist() == pytest.approx([7 / 13 - w0, 1 / 3 - w1], rel=1e-12)
+    assert high[0].tolist() == pytest.approx([7 / 13 + w0, 1 / 3 + w1], rel=1e-12)
+    assert 1 / 3 + w1 > 7 / 13 + w0
+    assert policy.select(s, np.array([[1.0]])).tolist() == [1]
+    assert policy.exploit(s, np.array([[1.0]])).tolist() == [0]
+    s.t = 30  # thirty rounds later the estimates have faded to nothing but the ridge: arm 0's is still the higher
+    assert policy.exploit(s, np.array([[1.0]])).tolist() == [0]
+
+
+def test_d_linucb_exploit_reads_the_discounted_estimate() -> None:
+    """Arm 0 was seen long ago with a high reward, arm 1 recently with a lower one: undiscounted, arm 0's ridge
+    estimate is higher; discounted up to now, arm 1's is."""
+    policy = DLinUCB(lambda_reg=1.0, gamma=0.5)
+    s = policy.init(problem(arms=2, features=1, reps=1, rounds=20), np.random.default_rng(0))
+    policy.update(s, feedback([0] * 4, [0] * 4, [1.0] * 4, [[1.0]] * 4))  # arm 0: V = 5, b = 4, mean 0.8
+    s.t = 3
+    policy.update(s, feedback([0], [1], [0.7], [[1.0]], unique=True))  # arm 1: V = 2, b = 0.7, mean 0.35
+    # at t = 3 arm 0 is V = 1/8 * 5 + 7/8 = 1.5, b = 0.5: mean 1/3 < 0.35
+    assert policy.exploit(s, np.array([[1.0]])).tolist() == [1]
+    s.t = 4  # arm 0: V = 1.25, b = 0.25, mean 0.2; arm 1: V = 1.5, b = 0.35, mean 0.2333
+    assert policy.exploit(s, np.array([[1.0]])).tolist() == [1]
+
+
+# --- SW-LinUCB ----------------------------------------------------------------------------------------------------
+
+def test_sw_linucb_window_is_cut_to_the_run() -> None:
+    s = SWLinUCB(window=3, lambda_reg=0.2).init(problem(arms=2, features=2, reps=2, rounds=50),
+                                                np.random.default_rng(0))
+    assert (s.R, s.K, s.k, s.horizon) == (2, 2, 1, 50)
+    assert s.arms.shape == (2, 3) and s.arms.dtype == np.int64 and (s.arms == -1).all()
+    assert s.xs.shape == (2, 3, 2) and not s.xs.any()
+    assert s.rewards.shape == (2, 3) and not s.rewards.any()
+    assert s.cursor.dtype == np.int64 and s.cursor.tolist() == [0, 0]
+    assert np.array_equal(s.gram, np.broadcast_to(np.eye(2) * 0.2, (2, 2, 2, 2)))
+    assert np.array_equal(s.target, np.zeros((2, 2, 2)))
+    short = SWLinUCB(window=100).init(problem(arms=2, features=2, reps=1, rounds=5), np.random.default_rng(0))
+    assert short.arms.shape == (1, 5) and short.xs.shape == (1, 5, 2) and short.rewards.shape == (1, 5)
+
+
+def test_sw_linucb_beta_by_hand() -> None:
+    policy = SWLinUCB(lambda_reg=0.5, delta=0.1, window=4)
+    s = policy.init(problem(features=2), np.random.default_rng(0))
+    # sqrt(lambda) S + sigma sqrt(d ln((1 + window / lambda) / delta))
+    expected = math.sqrt(0.5) * 1.0 + 0.5 * math.sqrt(2 * math.log((1 + 4 / 0.5) / 0.1))
+    assert policy.beta(s) == pytest.approx(expected, rel=1e-14)
+    s.t = 40  # no dependence on time
+    assert policy.beta(s) == pytest.approx(expected, rel=1e-14)
+    s3 = SWLinUCB(lambda_reg=2.0, delta=0.5, window=6).init(problem(features=3), np.random.default_rng(0))
+    assert SWLinUCB(lambda_reg=2.0, delta=0.5, window=6).beta(s3) == pytest.approx(
+        math.sqrt(2.0) + 0.5 * math.sqrt(3 * math.log(4 / 0.5)), rel=1e-14)
+
+
+def sw_expected(obs: list[tuple[int, list[float], float]], window: int, lam: float, K: int, d: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """lambda I + sum x x^T and sum r x over the last `window` observations (arm, x, r) of one repetition."""
+    V = np.array([np.eye(d) * lam for _ in range(K)])
+    b = np.zeros((K, d))
+    for arm, x, r in obs[-window:]:
+        v = np.array(x, float)
+        V[arm] += np.outer(v, v)
+        b[arm] += r * v
+    return V, b
+
+
+def test_sw_linucb_keeps_the_last_window_observations() -> None:
+    lam, W = 0.5, 2
+    policy = SWLinUCB(lambda_reg=lam, window=W)
+    s = policy.init(problem(arms=2, features=2, reps=2), np.random.default_rng(0))
+    history: dict[int, list[tuple[int, list[float], float]]] = {0: [], 1: []}
+    batches = [
+        feedback([0], [1], [1.0], [[1.0, 0.0]], unique=True),
+        feedback([0, 1], [0, 1], [0.5, 0.25], [[0.6, 0.8], [1.0, 1.0]], unique=True),
+        feedback([0], [0], [0.3], [[0.0, 1.0]], unique=True),  # the first observation (arm 1) leaves
+        # three of repetition 0 and one of 1 in a batch: taken in order, so only the last two of 0 stay
+        feedback([0, 1, 0, 0], [1, 0, 0, 1], [0.9, 0.4, 0.1, 0.8], [[2.0, 1.0], [-1.0, 0.5], [1.0, 1.0], [0.5, 0.5]]),
+    ]
+    for fb in batches:
+        policy.update(s, fb)
+        for rep, arm, x, r in zip(fb.reps, fb.actions, fb.contexts, fb.observed):
+            history[int(rep)].append((int(arm), list(x), float(r)))
+        for rep in (0, 1):
+            V, b = sw_expected(history[rep], W, lam, 2, 2)
+            np.testing.assert_allclose(s.gram[rep], V, rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(s.target[rep], b, rtol=1e-12, atol=1e-14)
+            assert s.cursor[rep] == len(history[rep]) % W
+            kept = history[rep][-W:]
+            for i, (arm, x, r) in enumerate(kept):
+                slot = (len(history[rep]) - len(kept) + i) % W
+                assert s.arms[rep, slot] == arm and s.rewards[rep, slot] == r
+                assert s.xs[rep, slot].tolist() == x
+    assert s.arms.tolist() == [[0, 1], [1, 0]]
+
+
+def test_sw_linucb_window_of_one_replaces_each_observation() -> None:
+    policy = SWLinUCB(lambda_reg=1.0, window=1)
+    s = policy.init(problem(arms=2, features=1, reps=1), np.random.default_rng(0))
+    policy.update(s, feedback([0], [0], [0.5], [[2.0]], unique=True))
+    assert (s.gram[0, :, 0, 0].tolist(), s.target[0, :, 0].tolist()) == ([5.0, 1.0], [1.0, 0.0])
+    policy.update(s, feedback([0], [0], [0.25], [[3.0]], unique=True))
+    assert (s.gram[0, :, 0, 0].tolist(), s.target[0, :, 0].tolist()) == ([10.0, 1.0], [0.75, 0.0])
+    policy.update(s, feedback([0], [1], [1.0], [[1.0]], unique=True))
+    assert (s.gram[0, :, 0, 0].tolist(), s.target[0, :, 0].tolist()) == ([1.0, 2.0], [0.0, 1.0])
+    assert s.cursor.tolist() == [0] and s.arms.tolist() == [[1]]
+
+
+def test_sw_linucb_bounds_by_hand() -> None:
+    """d = 1, lambda = 1, window 3: arm 0 seen twice at x = 1 (rewards 1 and 0.5), arm 1 once at x = 2 (reward 1).
+    V = 3 and 5, theta = 0.5 and 0.4; at x = 1 the means are 0.5 and 0.4, widths alpha beta sqrt(1/3), sqrt(1/5)."""
+    alpha, delta = 0.5, 0.2
+    policy = SWLinUCB(lambda_reg=1.0, window=3, alpha=alpha, delta=delta)
+    s = policy.init(problem(arms=2, features=1, reps=1), np.random.default_rng(0))
+    policy.update(s, feedback([0, 0, 0], [0, 0, 1], [1.0, 0.5, 1.0], [[1.0], [1.0], [2.0]]))
+    beta = 1.0 + 0.5 * math.sqrt(math.log(1 + 3) - math.log(0.2))
+    low, high = policy.bounds(s, np.array([[1.0]]))
+    w0, w1 = alpha * beta * math.sqrt(1 / 3), alpha * beta * math.sqrt(1 / 5)
+    assert low[0].tolist() == pytest.approx([0.5 - w0, 0.4 - w1], rel=1e-13)
+    assert high[0].tolist() == pytest.approx([0.5 + w0, 0.4 + w1], rel=1e-13)
+    assert policy.select(s, np.array([[1.0]])).tolist() == [0]
+    low, high = policy.bounds(s, np.array([[-2.0]]))  # x = -2: means -1 and -0.8, widths sqrt(4/3), sqrt(4/5)
+    w0, w1 = alpha * beta * math.sqrt(4 / 3), alpha * beta * math.sqrt(4 / 5)
+    assert high[0].tolist() == pytest.approx([-1 + w0, -0.8 + w1], rel=1e-13)
+    assert low[0].tolist() == pytest.approx([-1 - w0, -0.8 - w1], rel=1e-13)
+    assert policy.exploit(s, np.array([[-2.0]])).tolist() == [1]
+    assert policy.exploit(s, np.array([[1.0]])).tolist() == [0]
+
+
+def test_sw_linucb_optimism_and_exploitation_part() -> None:
+    """Arm 0 seen 8 times at 0.5, arm 1 once at 0.45: exploitation plays arm 0, optimism the wider arm 1."""
+    policy = SWLinUCB(lambda_reg=0.01, window=20)
+    s = policy.init(problem(arms=2, features=1, reps=1), np.random.default_rng(0))
+    policy.update(s, feedback([0] * 9, [0] * 8 + [1], [0.5] * 8 + [0.45], [[1.0]] * 9))
+    x = np.array([[1.0]])
+    low, high = policy.bounds(s, x)
+    assert high[0, 1] > high[0, 0] and low[0, 1] < low[0, 0]
+    assert policy.select(s, x).tolist() == [1]
+    assert policy.exploit(s, x).tolist() == [0]
+
+
+def test_ties_go_either_way() -> None:
+    """With nothing learnt every arm's bounds are equal: each repetition picks one at random, and over 64
+    repetitions each of the three arms is picked (the chance one is never picked is below 3 (2/3)^64 < 1e-10)."""
+    for policy in (DLinUCB(), SWLinUCB()):
+        s = policy.init(problem(arms=3, features=2, reps=64), np.random.default_rng(5))
+        x = np.tile([0.6, 0.8], (64, 1))
+        low, high = policy.bounds(s, x)
+        assert np.all(high == high[:, :1]) and np.all(low == -high)
+        assert set(policy.select(s, x).tolist()) == {0, 1, 2}
+        assert set(policy.exploit(s, x).tolist()) == {0, 1, 2}
