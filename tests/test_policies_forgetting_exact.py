@@ -277,8 +277,9 @@ def sw_expected(obs: list[tuple[int, list[float], float]], window: int, lam: flo
     return V, b
 
 
-def test_sw_linucb_keeps_the_last_window_observations() -> None:
-    lam, W = 0.5, 2
+@pytest.mark.parametrize("W", [2, 3])
+def test_sw_linucb_keeps_the_last_window_observations(W: int) -> None:
+    lam = 0.5
     policy = SWLinUCB(lambda_reg=lam, window=W)
     s = policy.init(problem(arms=2, features=2, reps=2), np.random.default_rng(0))
     history: dict[int, list[tuple[int, list[float], float]]] = {0: [], 1: []}
@@ -303,7 +304,7 @@ def test_sw_linucb_keeps_the_last_window_observations() -> None:
                 slot = (len(history[rep]) - len(kept) + i) % W
                 assert s.arms[rep, slot] == arm and s.rewards[rep, slot] == r
                 assert s.xs[rep, slot].tolist() == x
-    assert s.arms.tolist() == [[0, 1], [1, 0]]
+    assert s.arms.tolist() == ([[0, 1], [1, 0]] if W == 2 else [[1, 0, 1], [1, 0, -1]])
 
 
 def test_sw_linucb_window_of_one_replaces_each_observation() -> None:
