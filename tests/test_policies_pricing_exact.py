@@ -308,3 +308,54 @@ def test_uniform_price_draws_in_the_price_range() -> None:
     s = UniformPrice().init(problem(reps=5), np.random.default_rng(9))
     u = np.random.default_rng(9).random(5)
     assert UniformPrice().select(s, None).tolist() == pytest.approx((0.1 + 0.9 * u).tolist(), abs=1e-15)
+
+
+def test_gp_ucb_reads_cells_noted_as_floats() -> None:
+    """The cells come back as aux, which a log or a queue may hold as float64: 1.0 is cell 1."""
+    policy = GPUCB(grid=3, lengthscale=0.5, noise=0.5)
+    s = policy.init(problem(), np.random.default_rng(0))
+    policy.update(s, Feedback(np.array([0]), np.array([0.55]), np.array([0.8]), None, aux=np.array([1.0]),
+                              unique=True))
+    assert s.mean[0, 1] == pytest.approx(0.4, rel=1e-14) and s.cov[0, 1, 1] == pytest.approx(0.125, rel=1e-14)
+
+
+def test_zooming_fresh_price_is_the_uncovered_one_with_the_largest_uniform() -> None:
+    """lipschitz 10, 11 prices, horizon 100: price 5 active after 3 plays covers prices 4 to 6 (1.69 cells), so 8
+    prices are uncovered. Each of 200 repetitions activates the uncovered price of largest uniform (replayed) and
+    never a covered one, however large its uniform."""
+    policy = Zooming(points=11, lipschitz=10.0)
+    s = zoom_state(policy, reps=200, seed=6)
+    s.active[:, 5] = True
+    s.counts[:, 5] = 3
+    ref = np.random.default_rng(6)
+    ref.random((200, 11))  # the statistics' jitter
+    u = ref.random((200, 11))
+    u[:, 4:7] = -1.0
+    chosen = policy.select(s, None)
+    assert s.aux is not None and s.aux.tolist() == u.argmax(axis=1).tolist()
+    assert chosen.tolist() == pytest.approx((0.1 + 0.09 * u.argmax(axis=1)).tolist(), abs=1e-15)
+
+
+def test_zooming_index_is_mean_plus_twice_the_radius() -> None:
+    """lipschitz 1: every active price covers the whole grid. Price 2 (8 plays, mean 0.5) and price 7 (9 plays, mean
+    0.63), horizon 100: 0.5 + 2 sqrt(9.21 / 9) = 2.523 < 0.63 + 2 sqrt(9.21 / 10) = 2.549: price 7 is played (with
+    3 radii price 2 would be)."""
+    policy = Zooming(points=11, lipschitz=1.0)
+    for seed in range(4):
+        s = zoom_state(policy, reps=1, seed=seed)
+        s.active[0, [2, 7]] = True
+        s.counts[0, [2, 7]] = [8, 9]
+        s.means[0, [2, 7]] = [0.5, 0.63]
+        assert not policy.uncovered(s).any()
+        assert policy.select(s, None).tolist() == pytest.approx([0.73], abs=1e-15)
+        assert s.active.sum() == 2
+
+
+def test_zooming_on_two_prices_steps_the_whole_range() -> None:
+    """Two prices 0.9 apart, lipschitz 4, horizon 100: price 0 never played reaches sqrt(9.21) / 4 / 0.9 = 0.84 of
+    the one step to price 1, which stays uncovered."""
+    policy = Zooming(points=2, lipschitz=4.0)
+    s = zoom_state(policy, reps=1)
+    s.active[0, 0] = True
+    assert policy.uncovered(s).tolist() == [[False, True]]
+    assert Zooming(points=2, lipschitz=3.0).uncovered(s).tolist() == [[False, False]]  # 1.12 steps
