@@ -359,3 +359,20 @@ def test_zooming_on_two_prices_steps_the_whole_range() -> None:
     s.active[0, 0] = True
     assert policy.uncovered(s).tolist() == [[False, True]]
     assert Zooming(points=2, lipschitz=3.0).uncovered(s).tolist() == [[False, False]]  # 1.12 steps
+
+
+def test_zooming_fresh_price_among_two_uncovered_ones() -> None:
+    """lipschitz 10: price 2 never played covers prices 0 to 5 (3.37 cells), price 9 after 3 plays 8 to 10 (1.69
+    cells): only prices 6 and 7 are uncovered, and each of 300 repetitions activates the one of larger uniform,
+    even when a covered price drew a larger one still."""
+    policy = Zooming(points=11, lipschitz=10.0)
+    s = zoom_state(policy, reps=300, seed=2)
+    s.active[:, [2, 9]] = True
+    s.counts[:, 9] = 3
+    ref = np.random.default_rng(2)
+    ref.random((300, 11))  # the statistics' jitter
+    u = ref.random((300, 11))
+    assert (u.max(axis=1) > 0.5 + u[:, 6:8].max(axis=1)).sum() > 20  # covered prices that drew far larger ones
+    policy.select(s, None)
+    assert s.aux is not None and s.aux.tolist() == (6 + u[:, 6:8].argmax(axis=1)).tolist()
+    assert s.active[:, 6:8].sum(axis=1).tolist() == [1] * 300
