@@ -165,6 +165,10 @@ def test_recommend_takes_the_best_reward_per_cost_with_costs_floored_at_a_thousa
     # row 0: arm 0 has 2 plays, cost 0.5 each: 0.3 / 0.5 = 0.6 loses to arm 2 (0.4 / 0.5 = 0.8)
     s = spending(policy, [[2, 0, 1]], [[0.6, 0, 0.4]], [[1.0, 0, 0.5]])
     assert policy.recommend(s).tolist() == [2]
+    # the cost rate is the cost sum over the plays: arm 0 (2 plays, mean 0.6, cost rate 0.25: 2.4) beats arm 1
+    # (1 play, 0.5 / 0.5 = 1.0)
+    s = spending(policy, [[2, 1]], [[1.2, 0.5]], [[0.5, 0.5]])
+    assert policy.recommend(s).tolist() == [0]
 
 
 # --- UCB-BwK ------------------------------------------------------------------------------------------------------
@@ -268,6 +272,22 @@ def test_primal_dual_prices_weigh_lower_cost_and_time(monkeypatch: pytest.Monkey
     row0 = np.array([0.2 * 1.25 ** 0.5, 0.8 * 1.25 ** 0.5])
     row1 = np.array([0.8 * 1.25 ** 0.0, 0.2 * 1.25 ** 0.5])
     assert close(s.prices, [(row0 / row0.sum()).tolist(), (row1 / row1.sum()).tolist()])
+
+
+def test_primal_dual_prices_with_three_arms(monkeypatch: pytest.MonkeyPatch) -> None:
+    fixed_bounds(monkeypatch, [[0.9, 0.6, 0.3]], [[0.5, 0.0, 0.25]])
+    policy = PrimalDualBwK(eta=0.25)
+    s = spending(policy, [[0, 0, 0]], [[0, 0, 0]], [[0, 0, 0]], rounds=10, rate=0.5)
+    s.prices = np.array([[0.2, 0.8]])
+    # priced = 0.2 lower + 0.4 = [0.5, 0.4, 0.45] -> [1.8, 1.5, 0.67]: arm 0
+    assert policy.select(s, None).tolist() == [0]
+
+
+def test_primal_dual_decides_from_the_real_bounds() -> None:
+    policy = PrimalDualBwK()
+    # arm 0 untried: upper 1, lower 0, priced at the time cost 0.5 only: 2; arm 1's mean is 0.1 over 10^6 plays
+    s = spending(policy, [[0, 10**6]] * 3, [[0, 10**5]] * 3, [[0, 0]] * 3, rounds=10, rate=0.5)
+    assert policy.select(s, None).tolist() == [0, 0, 0]
 
 
 def test_primal_dual_time_cost_of_a_one_round_run_is_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
