@@ -114,8 +114,11 @@ def test_sigmoid_by_hand_and_without_overflow() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         far = sigmoid(np.array([-1000.0, -500.0, 499.0, 800.0]))
-    assert far.tolist() == pytest.approx([1 / (1 + math.exp(500)), 1 / (1 + math.exp(500)), 1.0, 1.0], rel=1e-14)
-    assert sigmoid(np.array([-499.0]))[0] == pytest.approx(1 / (1 + math.exp(499)), rel=1e-14)
+    # the input is clipped to [-500, 500]: below -500 the value is that at -500 (about 7e-218), not smaller
+    assert far.tolist() == pytest.approx([1 / (1 + math.exp(500)), 1 / (1 + math.exp(500)), 1.0, 1.0], rel=1e-14,
+                                         abs=0.0)
+    assert sigmoid(np.array([-499.0, -500.5]))[0] == pytest.approx(1 / (1 + math.exp(499)), rel=1e-14, abs=0.0)
+    assert sigmoid(np.array([-500.5]))[0] == pytest.approx(1 / (1 + math.exp(500)), rel=1e-14, abs=0.0)
 
 
 def test_greedy_plays_the_best_prediction_with_random_ties() -> None:
