@@ -147,3 +147,12 @@ def test_discounted_ucb_total_is_floored_at_two() -> None:
 def test_discounted_policies_keep_the_default_scratch_row() -> None:
     for policy in (DiscountedUCB(), DiscountedThompson()):
         assert policy.width(problem(arms=5)) == 6
+
+
+def test_discounted_ucb_total_is_each_repetition_own() -> None:
+    """Two repetitions of two arms: discounted counts 3 + 1 (n = 4) and 10 + 10 (n = 20), each its own log n."""
+    policy = DiscountedUCB(c=0.6)
+    s = with_stats(policy, [[3.0, 1.0], [10.0, 10.0]], [[1.5, 1.0], [2.0, 8.0]])
+    bonus = policy.bonus(s)
+    assert bonus[0].tolist() == pytest.approx([2 * math.sqrt(0.6 * math.log(4) / n) for n in (3, 1)], rel=1e-14)
+    assert bonus[1].tolist() == pytest.approx([2 * math.sqrt(0.6 * math.log(20) / 10)] * 2, rel=1e-14)
