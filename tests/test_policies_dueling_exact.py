@@ -139,13 +139,14 @@ def test_rucb_champions_and_challengers() -> None:
         {(0, 2): DECISIVE},  # 4: champion 2 is no candidate any more
         {(0, 1): DECISIVE, (0, 2): DECISIVE},  # 5: 0 the lone candidate and champion already
         {(0, 1): DECISIVE},  # 6: champion 0 kept, 2 is the other candidate
+        *[{(2, 0): DECISIVE, (2, 1): DECISIVE}] * 3,  # 7-9: 2 the lone candidate and champion already
     ]
     s = duels(policy, rows, seed=4)
-    s.champion[:] = [-1, -1, 1, 2, 2, 0, 0]
+    s.champion[:] = [-1, -1, 1, 2, 2, 0, 0, 2, 2, 2]
     replay = copy.deepcopy(s.rng)
     chosen = policy.select(s, None)
-    n_other, n_any, u, arm, n_challenge = (replay.random((7, 3)), replay.random((7, 3)), replay.random(7),
-                                           replay.random(7), replay.random((7, 3)))
+    n_other, n_any, u, arm, n_challenge = (replay.random((10, 3)), replay.random((10, 3)), replay.random(10),
+                                           replay.random(10), replay.random((10, 3)))
 
     def best(row: np.ndarray, among: list[int]) -> int:
         return max(among, key=lambda i: row[i])
@@ -158,6 +159,7 @@ def test_rucb_champions_and_challengers() -> None:
         best(n_any[4], [0, 1]),
         0,
         0 if u[6] < 0.5 else 2,
+        2, 2, 2,  # kept whatever the coin says: there is no other candidate
     ]
     # the challenger has the highest upper bound on beating the champion (its own is 1/2)
     challenger = [
@@ -167,12 +169,14 @@ def test_rucb_champions_and_challengers() -> None:
         (champion[3] + 2) % 3,  # the one that beats the champion in the cycle
         1 if champion[4] == 0 else best(n_challenge[4], [0, 2]),  # 2's bound on beating 0 is 0.15
         0,
-        1 if champion[6] == 2 else best(n_challenge[6], [1, 2]),  # beating 0: 1 at 0.15, 2 at 1; beating 2: all
+        2 if champion[6] == 0 else best(n_challenge[6], [0, 1]),  # beating 0: 1 at 0.15, 2 at 1; beating 2: all
+        2, 2, 2,  # the others' bounds on beating 2 are 0.15
     ]
     assert chosen[:, 0].tolist() == champion
     assert chosen[:, 1].tolist() == challenger
     # the hypothesised best is kept while a candidate, set when a lone candidate, forgotten otherwise
-    assert s.champion.tolist() == [-1, 0, 1, -1, -1, 0, 0]
+    assert s.champion.tolist() == [-1, 0, 1, -1, -1, 0, 0, 2, 2, 2]
+    assert not (u[7:] < 0.5).all()  # the seed flips the coin against staying in one of them at least
 
 
 def test_rucb_keeps_its_champion_half_the_time() -> None:
@@ -186,6 +190,13 @@ def test_rucb_keeps_its_champion_half_the_time() -> None:
     assert chosen[:, 0].tolist() == expected
     assert 15 < sum(c == 1 for c in expected) < 45
     assert s.champion.tolist() == [1] * 60
+    # a champion 0 is kept too, and the other candidates are 1 and 2
+    s = duels(policy, [{}] * 60, seed=1)
+    s.champion[:] = 0
+    chosen = policy.select(s, None)
+    expected = [0 if u[r] < 0.5 else (1 if n_other[r, 1] > n_other[r, 2] else 2) for r in range(60)]
+    assert chosen[:, 0].tolist() == expected
+    assert s.champion.tolist() == [0] * 60
 
 
 def test_rucb_challenger_uses_the_column_of_the_champion() -> None:
@@ -219,15 +230,19 @@ def test_double_thompson_first_among_plausible_second_among_not_beaten() -> None
     rows = [
         {(0, 1): 2, (1, 0): 3, (0, 2): DECISIVE},  # A: 2 loses to 0 for sure: Copeland upper 1, not plausible
         {(0, 1): DECISIVE, (1, 2): DECISIVE, (2, 0): DECISIVE},  # B: a cycle: every option plausible
+        {(0, 1): DECISIVE, (1, 2): DECISIVE, (2, 0): DECISIVE},  # C: the same cycle
     ]
     s = duels(policy, rows)
     draws = iter([
         # theta above the diagonal: A: 1 beats 0 (0.3), 2 beats 0 (0.2) and 1 (0.4): Copeland 0, 1, 2 -> first 1
         # B: 0 beats 1 (0.9) and 2 (0.8), 1 and 2 even (0.5): Copeland 2, 0, 0 -> first 0
+        # C: 1 beats 0 (0.1) and 2 (0.8): first 1
         np.array([[[0.0, 0.3, 0.2], [0.0, 0.0, 0.4], [0.0, 0.0, 0.0]],
-                  [[0.0, 0.9, 0.8], [0.0, 0.0, 0.5], [0.0, 0.0, 0.0]]]),
+                  [[0.0, 0.9, 0.8], [0.0, 0.0, 0.5], [0.0, 0.0, 0.0]],
+                  [[0.0, 0.1, 0.5], [0.0, 0.0, 0.8], [0.0, 0.0, 0.0]]]),
         # P[j beats first]: A: [0.7, -, 0.6] -> 0; B: [-, 0.3, 0.9], but 2 beats 0 for sure: 0 against itself (1/2)
-        np.array([[0.7, 0.9, 0.6], [0.1, 0.3, 0.9]]),
+        # C: [0.95, -, 0.2], but 0 beats 1 for sure: 1 against itself
+        np.array([[0.7, 0.9, 0.6], [0.1, 0.3, 0.9], [0.95, 0.3, 0.2]]),
     ])
     asked: list[tuple[Any, Any]] = []
 
@@ -236,9 +251,33 @@ def test_double_thompson_first_among_plausible_second_among_not_beaten() -> None
         return next(draws).copy()
 
     s.beta = beta  # type: ignore[method-assign]
-    assert policy.select(s, None).tolist() == [[1, 0], [0, 0]]
+    assert policy.select(s, None).tolist() == [[1, 0], [0, 0], [1, 1]]
     # the second draw: Beta(W[j, first] + 1, W[first, j] + 1)
-    assert asked[1] == ([[3, 1, 1], [1, 1, 101]], [[4, 1, 1], [1, 101, 1]])
+    assert asked[1] == ([[3, 1, 1], [1, 1, 101], [101, 1, 1]], [[4, 1, 1], [1, 101, 1], [1, 1, 101]])
+
+
+def test_double_thompson_plausible_options_have_the_most_upper_bounds_above_half() -> None:
+    policy = DoubleThompson(alpha=0.0)  # the bounds are the estimates
+    # 0 and 1 even (1/2, not above), 0 beat 2; 1 and 2 never met: every option has one upper bound above 1/2
+    s = duels(policy, [{(0, 1): 1, (1, 0): 1, (0, 2): 1}])
+    draws = iter([np.array([[[0.0, 0.6, 0.1], [0.0, 0.0, 0.1], [0.0, 0.0, 0.0]]]),  # 2 beats 0 and 1: first 2
+                  np.array([[0.2, 0.3, 0.4]])])
+    s.beta = lambda a, b, reps=None: next(draws).copy()  # type: ignore[method-assign]
+    # second: 0 is known to beat 2 (lower bound 1), 1 draws 0.3, 2 against itself 1/2
+    assert policy.select(s, None).tolist() == [[2, 2]]
+
+
+def test_double_thompson_first_by_the_sample_copeland_score_above_half() -> None:
+    policy = DoubleThompson()
+    s = duels(policy, [{}] * 20, arms=4)
+    # 0 even with everyone (1/2 is not a win); 1 beats 2, 2 beats 3, 3 beats 1: 1, 2 and 3 score one each
+    draw = np.array([[0.0, 0.5, 0.5, 0.5], [0.0, 0.0, 0.8, 0.2], [0.0, 0.0, 0.0, 0.8], [0.0] * 4])
+    draws = iter([np.broadcast_to(draw, (20, 4, 4)).copy(), np.full((20, 4), 0.5)])
+    s.beta = lambda a, b, reps=None: next(draws).copy()  # type: ignore[method-assign]
+    replay = copy.deepcopy(s.rng)
+    chosen = policy.select(s, None)
+    noise = replay.random((20, 4))
+    assert chosen[:, 0].tolist() == (1 + np.argmax(noise[:, 1:], axis=1)).tolist()
 
 
 def test_double_thompson_first_ties_broken_by_noise() -> None:
