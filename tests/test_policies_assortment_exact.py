@@ -118,6 +118,17 @@ def test_select_optimises_fresh_rows_only_and_keeps_the_epochs_assortment(monkey
     assert ((extra >= 0) & (extra < 1e-9)).all()
 
 
+def test_select_asks_the_policys_own_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    optimiser = Optimiser([[[0, 2]]])
+    monkeypatch.setattr(module.oracles, "best_assortment", optimiser)
+    policy = MNLUCB()
+    s = policy.init(problem(items=3, k=2, reps=1), np.random.default_rng(0))
+    s.epochs[0] = [1, 0, 0]  # v = 0 after one epoch: the bonus 48 log(sqrt(3) + 1) alone, capped at 1
+    assert policy.select(s, None).tolist() == [[0, 2]]
+    extra = optimiser.calls[0][0] - 1.0
+    assert ((extra >= 0) & (extra < 1e-9)).all()
+
+
 def test_update_counts_purchases_until_a_customer_leaves() -> None:
     policy = MNLUCB()
     s = policy.init(problem(items=4, k=3, reps=3), np.random.default_rng(0))
