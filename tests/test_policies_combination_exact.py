@@ -148,8 +148,9 @@ def test_hill_climbs_follow_the_interactions_they_can_see() -> None:
     # it settles at (0, 0, 1)
     # row 1: component 0 prefers 2, 1 prefers 0 and 2 prefers 1 slightly; 10 for values 2 and 0 of components 1
     # and 2: (2, 2, 0) from a start with component 2 at 0, otherwise (2, 0, 1)
+    # (row 1's weights are ten times larger: its best climb is the best of all, found in each row apart)
     weights = np.array([weights_for(3, 3, [[0.1, 0, 0], [0.1, 0, 0], [0, 0.1, 0]], {(0, 1, 1, 2): 10.0}),
-                        weights_for(3, 3, [[0, 0, 0.1], [0.1, 0, 0], [0, 0.1, 0]], {(1, 2, 2, 0): 10.0})])
+                        10 * weights_for(3, 3, [[0, 0, 0.1], [0.1, 0, 0], [0, 0.1, 0]], {(1, 2, 2, 0): 10.0})])
     climbs = 3
     replay = copy.deepcopy(s.rng)
     starts = np.minimum((replay.random((2, climbs, 3)) * 3).astype(int), 2)
@@ -198,6 +199,15 @@ def test_recommend_climbs_on_the_posterior_means() -> None:
     s.var[:] = 100.0  # ignored
     assert policy.recommend(s).tolist() == [[2, 0]]
     assert policy.exploit(s, None).tolist() == [[2, 0]]
+    # a large page space: hill climbs (one start with component 1 at 2 reaches (1, 2, 1), see above)
+    policy = MultivariateThompson(climbs=3)
+    s = policy.init(problem(values=3, components=3, reps=1), np.random.default_rng(7))
+    s.pages = s.page_features = None
+    s.mean[0] = weights_for(3, 3, [[0.1, 0, 0], [0.1, 0, 0], [0, 0.1, 0]], {(0, 1, 1, 2): 10.0})
+    replay = copy.deepcopy(s.rng)
+    starts = np.minimum((replay.random((1, 3, 3)) * 3).astype(int), 2)
+    assert (starts[0, :, 1] == 2).any()
+    assert policy.recommend(s).tolist() == [[1, 2, 1]]
 
 
 # --- the posterior update -----------------------------------------------------------------------------------------
@@ -218,6 +228,20 @@ def test_update_moves_the_active_features_by_the_probit_moments() -> None:
         expected_mean[row, active] = sign * step
         expected_var[row, active] = shrink
     assert close(s.mean, expected_mean, 1e-6) and close(s.var, expected_var, 1e-6)
+
+
+def test_update_sums_each_repetitions_own_means() -> None:
+    policy = MultivariateThompson()
+    s = policy.init(problem(values=3, components=2, reps=2), np.random.default_rng(0))
+    s.mean[0, [1, 5, 11]] = 0.1
+    s.mean[1, [0, 3, 6]] = -0.2
+    policy.update(s, Feedback(np.array([0, 1]), np.array([[1, 2], [0, 0]]), np.array([1.0, 1.0]), None, unique=True))
+    v0, w0 = moments(0.3 / 2)
+    v1, w1 = moments(-0.6 / 2)
+    assert close(s.mean[0, [1, 5, 11]], [0.1 + v0 / 2] * 3, 1e-6)
+    assert close(s.var[0, [1, 5, 11]], [1 - w0 / 4] * 3, 1e-6)
+    assert close(s.mean[1, [0, 3, 6]], [-0.2 + v1 / 2] * 3, 1e-6)
+    assert close(s.var[1, [0, 3, 6]], [1 - w1 / 4] * 3, 1e-6)
 
 
 def test_update_learns_a_repetitions_observations_in_turn() -> None:
