@@ -106,6 +106,26 @@ def test_conservative_ucb_baseline_bound_decides() -> None:
     assert policy.select(s, None).tolist() == [1, 0]
 
 
+def test_conservative_ucb_tight_constraints() -> None:
+    policy = ConservativeUCB(alpha=0.1)
+    s = stats(policy, [[8, 2, 0], [8, 100, 0], [1, 100, 1]], [[0, 0.8, 0], [0, 0.2196, 0], [0, 0.8, 0.1]], 9)
+    # row 0: the untried arm 2 first (lower bound 0); n_0 - 9 = -1, B_0 = w(8) = 0.76, arm 1's L = 0: slack -0.76
+    # row 1: arm 2 again; 100 L_1 = 100 (0.2196 - w(100)) = 0.50 < w(8): the baseline
+    # row 2: arm 2 (0.1 + w(1) beats the baseline's w(1)); 100 L_1 = 58.5 > 8 w(1) = 17.2: arm 2
+    assert 0 < 100 * (0.2196 - w(100)) < w(8) and 0.2196 + w(100) < 100 * (0.2196 - w(100))
+    assert policy.select(s, None).tolist() == [0, 0, 2]
+
+
+def test_conservative_ucb_counts_the_best_arms_lower_bound_once_more() -> None:
+    policy = ConservativeUCB(alpha=0.1)  # t = 1: (1 - alpha)(t + 1) = 1.8, widths sqrt(2 log 2 / n)
+    s = stats(policy, [[1, 4, 100]], [[0, 0.85, 0]], 1)
+    v = lambda n: math.sqrt(2 * math.log(2) / n)
+    # arm 1 (0.85 + v(4) > v(1)); n_0 - 1.8 = -0.8 with B_0 = v(1): 4 L_1 + L_1 - 0.8 v(1) > 0 > 3 L_1 - 0.8 v(1)
+    low = 0.85 - v(4)
+    assert 5 * low > 0.8 * v(1) > 3 * low and 0.85 + v(4) > v(1)
+    assert policy.select(s, None).tolist() == [1]
+
+
 def test_conservative_ucb_plays_at_zero_slack_from_t_one() -> None:
     policy = ConservativeUCB(alpha=0.5)
     # t = 0 counts as 1: (1 - 1/2)(1 + 1) = 1 = n_0, so the baseline's coefficient is 0; the untried arm's lower
@@ -161,6 +181,33 @@ def test_conservative_linucb_constraint_on_earned_and_baseline() -> None:
     assert policy.select(s, context).tolist() == [1, 0, 1]
     assert close(s.seen, [[4.0, 0.0]] * 3)
     assert close(s.played, [[[2, 0], [3, 0], [1, 0]], [[1, 0], [0, 0], [0, 0]], [[0, 0], [3, 0], [0, 0]]])
+
+
+def test_conservative_linucb_picks_by_upper_bound_and_subtracts_earned_spread() -> None:
+    policy = ConservativeLinUCB(alpha=0.5)
+    s = ridge(policy, 2)
+    s.theta[:] = [[0.5, 0.0], [0.9, 0.0], [0.3, 0.0]]
+    s.inverse[:] = [np.eye(2) * 0.25, np.eye(2) * 0.04, np.eye(2) * 0.01]
+    s.seen[:] = [3.0, 0.0]
+    # row 0: arm 2 is wide (width 0.7, mean 0.5): upper 1.2 beats arm 1's 1.1 though its lower bound is -0.2;
+    #   arm 1 played in (5, 0): earned 4.5 - 1 = 3.5; baseline -2: slack 3.5 - 0.2 - 2 = 1.3: arm 2
+    # row 1: arm 1 (upper 1.1) played in (1.7, 0): earned 1.53 - 0.34 = 1.19: slack 1.19 + 0.7 - 2 < 0: arm 0
+    s.theta[0, 2] = [0.5, 0.0]
+    s.inverse[0, 2] = np.eye(2) * 0.49
+    s.played[0, 1] = [5.0, 0.0]
+    s.played[1, 1] = [1.7, 0.0]
+    assert policy.select(s, np.array([[1.0, 0.0]] * 2)).tolist() == [2, 0]
+
+
+def test_conservative_linucb_plays_at_zero_slack() -> None:
+    policy = ConservativeLinUCB(alpha=0.5)
+    s = ridge(policy, 1)
+    s.theta[0] = [[0.25, 0.2], [0.5, 0.0], [0.0, 0.0]]
+    s.inverse[0] = [np.diag([0.25, 0.04]), np.eye(2) * 0.25, np.eye(2) * 0.01]
+    s.seen[0] = [3.0, 2.0]
+    s.played[0, 0] = [2.0, 1.0]  # half of what is seen after this context: c = 0, the baseline term 0
+    # context (1, 0): arm 1's upper bound 1.0 beats the baseline's 0.75; its lower bound 0: slack exactly 0
+    assert policy.select(s, np.array([[1.0, 0.0]])).tolist() == [1]
 
 
 def test_conservative_linucb_earned_uses_each_arms_own_estimate_and_spread() -> None:
