@@ -86,7 +86,7 @@ def test_init_starts_every_arm_at_the_same_weight() -> None:
     start = 1.5 * 0.3 / 3 * math.sqrt(100 / 4)
     assert close(s.log_w, [[start] * 4] * 2)
     assert close(s.probs, [[0.25] * 4] * 2)
-    assert (s.R, s.K, s.horizon) == (2, 4, 100)
+    assert (s.R, s.K, s.k, s.horizon, s.t) == (2, 4, 1, 100, 0)
     s = policy.init(problem(arms=4, reps=1, rounds=0), np.random.default_rng(0))
     assert close(s.log_w, [[1.5 * 0.3 / 3 * math.sqrt(1 / 4)] * 4])  # T counts at least one round
 
@@ -94,7 +94,8 @@ def test_init_starts_every_arm_at_the_same_weight() -> None:
 def test_select_mixes_normalised_weights_with_uniform_play() -> None:
     policy = EXP3P(gamma=0.2, alpha=1.0)
     s = policy.init(problem(arms=3, reps=2, rounds=10), np.random.default_rng(3))
-    s.log_w[:] = [[0.0, math.log(2), math.log(5)], [100.0, 100.0, 100.0 + math.log(3)]]
+    # row 1's log weights are large: only their differences matter, and each row is scaled by its own largest
+    s.log_w[:] = [[0.0, math.log(2), math.log(5)], [1000.0, 1000.0, 1000.0 + math.log(3)]]
     replay = copy.deepcopy(s.rng)
     chosen = policy.select(s, None)
     row0 = [0.8 * w / 8 + 0.2 / 3 for w in (1, 2, 5)]
@@ -148,6 +149,16 @@ def test_update_tunes_gamma_and_alpha_from_the_horizon() -> None:
     policy.update(s, Feedback(np.array([0]), np.array([0]), np.array([1.0]), None, aux=np.array([[0.5, 0.5]])))
     bonus = alpha / (0.5 * math.sqrt(100))
     assert close(s.log_w, [[gamma / 6 * (2 + bonus), gamma / 6 * bonus]])
+
+
+def test_update_of_a_one_round_run_tunes_for_one_round() -> None:
+    policy = EXP3P()
+    s = policy.init(problem(arms=2, reps=1, rounds=1), np.random.default_rng(0))
+    s.log_w[:] = 0.0
+    gamma, alpha = 0.6, 2 * math.sqrt(math.log(2 / 0.05))  # K T = 2
+    policy.update(s, Feedback(np.array([0]), np.array([1]), np.array([0.0]), None, aux=np.array([[0.5, 0.5]])))
+    bonus = alpha / (0.5 * math.sqrt(2))
+    assert close(s.log_w, [[gamma / 6 * bonus, gamma / 6 * bonus]])
 
 
 def test_recommend_is_the_heaviest_arm() -> None:
