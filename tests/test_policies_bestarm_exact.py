@@ -1,0 +1,137 @@
+"""LUCB1 of banditmap.sim.policies.bestarm checked by hand (Kalyanakrishnan, Tewari, Auer & Stone 2012): the
+radius beta(u, t) = sqrt(ln(k1 K t^4 / delta) / (2u)) with k1 = 5/4 and t the rounds of two samples, the first
+sample of every arm, the leader and the challenger with the highest upper bound, the stopping rule
+L(h) > U(l) - epsilon checked as a round begins, and the arm named once it fires; on three arms with given
+counts and means."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from banditmap.errors import BanditmapError
+from banditmap.sim.policies.base import ARM_STATISTICS, CONFIDENCE_BOUNDS, REGISTRY
+from banditmap.sim.policies.bestarm import K1, LUCB, Pairs
+from banditmap.sim.problem import Problem
+
+
+def problem(arms: int = 3, reps: int = 1) -> Problem:
+    return Problem(kind="arms", reward="binary", n_arms=arms, n_features=0, slate_size=1, rounds=100, reps=reps,
+                   dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1, constraint="none",
+                   objective="best_arm")
+
+
+def pairs(policy: LUCB, counts: Any, means: Any, seed: int = 0) -> Pairs:
+    c = np.atleast_2d(np.asarray(counts, float))
+    s = policy.init(problem(c.shape[1], c.shape[0]), np.random.default_rng(seed))
+    s.counts[:] = c
+    s.means[:] = np.atleast_2d(np.asarray(means, float))
+    s.sums[:] = s.counts * s.means
+    return s
+
+
+def close(actual: Any, expected: Any) -> bool:
+    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float), rtol=1e-12, atol=1e-15)
+    return True
+
+
+def beta(u: float, t: float, K: int = 3, delta: float = 0.05) -> float:
+    return math.sqrt(math.log(1.25 * K * t ** 4 / delta) / (2 * u))
+
+
+def test_registry_offers_and_hyperparameters() -> None:
+    assert REGISTRY["lucb"] is LUCB and K1 == 1.25
+    assert LUCB.offers == frozenset({ARM_STATISTICS, CONFIDENCE_BOUNDS})
+    assert (LUCB().delta, LUCB().epsilon) == (0.05, 0.0)
+    assert LUCB(epsilon=1.0).epsilon == 1.0
+    with pytest.raises(BanditmapError, match="LUCB.delta"):
+        LUCB(delta=1.0)
+    with pytest.raises(BanditmapError, match=r"LUCB.epsilon"):
+        LUCB(epsilon=1.5)
+
+
+def test_init_has_no_pair_no_stop_and_leader_zero() -> None:
+    s = LUCB().init(problem(arms=3, reps=2), np.random.default_rng(0))
+    assert s.challenger.tolist() == [-1, -1] and s.challenger.dtype == np.int64
+    assert s.stopped.tolist() == [False, False] and s.stopped.dtype == bool
+    assert s.leader.tolist() == [0, 0] and s.leader.dtype == np.int64
+    assert s.counts.shape == (2, 3) and not s.counts.any()
+
+
+def test_radius_counts_rounds_of_two_samples() -> None:
+    policy = LUCB(delta=0.1)
+    s = pairs(policy, [[4, 4, 8], [0, 1, 0], [0, 0, 0]], [[0.5] * 3] * 3)
+    # row 0: 16 samples, t = 8; row 1: 1 sample, t counts as 1; an unsampled arm's u counts as 1
+    assert close(policy.radius(s), [[beta(4, 8, delta=0.1), beta(4, 8, delta=0.1), beta(8, 8, delta=0.1)],
+                                    [beta(1, 1, delta=0.1)] * 3, [beta(1, 1, delta=0.1)] * 3])
+
+
+def test_radius_at_a_tiny_delta_does_not_overflow() -> None:
+    policy = LUCB(delta=1e-320)
+    s = pairs(policy, [[2, 2, 2]], [[0.5] * 3])
+    expected = math.sqrt((math.log(3.75) + 4 * math.log(3) - math.log(1e-320)) / 4)
+    assert close(policy.radius(s), [[expected] * 3])
+
+
+def test_bounds_are_the_means_plus_minus_the_radius() -> None:
+    policy = LUCB()
+    s = pairs(policy, [[0, 2, 4]], [[0.0, 0.5, 0.25]])
+    lower, upper = policy.bounds(s, None)
+    r2, r4 = beta(2, 3), beta(4, 3)
+    assert close(lower, [[-np.inf, 0.5 - r2, 0.25 - r4]]) and close(upper, [[np.inf, 0.5 + r2, 0.25 + r4]])
+
+
+def test_select_walks_through_exploration_pairs_and_stopping() -> None:
+    policy = LUCB()
+    s = pairs(policy, [[2, 0, 0], [10, 100, 5], [10, 10, 10], [10_000] * 3, [10, 10, 10], [0, 10, 10]],
+              [[0.5, 0, 0], [0.6, 0.55, 0.3], [0.2, 0.6, 0.5], [0.9, 0.5, 0.2], [0.6, 0.5, 0.2], [0, 0.5, 0.6]])
+    s.challenger[:] = [-1, -1, 0, -1, -1, 1]
+    s.stopped[4], s.leader[4] = True, 2
+    jitter = s.jitter.copy()
+    chosen = policy.select(s, None)
+    # row 0: arms 1 and 2 not sampled yet: the one with the larger jitter
+    # row 1: a round begins: leader 0 (mean 0.6); challenger 2, whose upper bound 0.3 + beta(5, 57.5) beats
+    #   arm 1's 0.55 + beta(100, 57.5); 0.6 - beta(10, 57.5) is far below: no stop, the leader first
+    # row 2: mid-pair: the challenger noted last time (arm 0)
+    # row 3: leader 0: 0.9 - beta(10^4, 1.5 10^4) > 0.5 + beta(10^4, 1.5 10^4): the rule fires, arm 0 named
+    # row 4: stopped before: the named arm 2
+    # row 5: arm 0 not sampled yet overrides the pair
+    assert 0.3 + beta(5, 57.5) > 0.55 + beta(100, 57.5) and 0.9 - beta(1e4, 1.5e4) > 0.5 + beta(1e4, 1.5e4)
+    assert chosen.tolist() == [1 if jitter[0, 1] > jitter[0, 2] else 2, 0, 0, 0, 2, 0]
+    assert s.challenger.tolist() == [-1, 2, -1, -1, -1, -1]
+    assert s.stopped.tolist() == [False, False, False, True, True, False]
+    assert s.leader.tolist() == [0, 0, 0, 0, 2, 0]
+    # the next decision: row 1 samples its challenger, row 3 keeps to its named arm
+    s.counts[1, 0] += 1
+    assert policy.select(s, None).tolist()[1:5] == [2, 1, 0, 2]
+    assert s.challenger.tolist()[1:4] == [-1, 2, -1]
+
+
+def test_stopping_rule_allows_epsilon() -> None:
+    counts, means = [[10_000] * 3], [[0.55, 0.5, 0.2]]
+    r = beta(1e4, 1.5e4)
+    assert 0.55 - r < 0.5 + r and 0.55 - r > 0.5 + r - 0.05
+    s = pairs(LUCB(), counts, means)
+    assert LUCB().select(s, None).tolist() == [0] and not s.stopped[0] and s.challenger[0] == 1
+    s = pairs(LUCB(epsilon=0.05), counts, means)
+    leader = LUCB(epsilon=0.05).select(s, None)
+    assert leader.tolist() == [0] and s.stopped[0] and s.challenger[0] == -1 and s.leader[0] == 0
+
+
+def test_stopping_rule_names_a_leader_other_than_arm_zero() -> None:
+    s = pairs(LUCB(), [[10_000] * 3], [[0.2, 0.5, 0.9]])
+    assert LUCB().select(s, None).tolist() == [2]
+    assert s.stopped.tolist() == [True] and s.leader.tolist() == [2]
+    s.counts[:] = 1  # whatever it learns later, it plays and recommends the named arm
+    s.means[:] = [[1.0, 0.0, 0.0]]
+    assert LUCB().select(s, None).tolist() == [2]
+    assert LUCB().recommend(s).tolist() == [2]
+
+
+def test_recommend_is_the_empirical_best_until_stopped() -> None:
+    s = pairs(LUCB(), [[5, 5, 5], [5, 5, 5]], [[0.1, 0.7, 0.3], [0.1, 0.7, 0.3]])
+    s.stopped[1], s.leader[1] = True, 2
+    assert LUCB().recommend(s).tolist() == [1, 2]
