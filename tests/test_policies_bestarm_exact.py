@@ -135,3 +135,40 @@ def test_recommend_is_the_empirical_best_until_stopped() -> None:
     s = pairs(LUCB(), [[5, 5, 5], [5, 5, 5]], [[0.1, 0.7, 0.3], [0.1, 0.7, 0.3]])
     s.stopped[1], s.leader[1] = True, 2
     assert LUCB().recommend(s).tolist() == [1, 2]
+
+
+def test_stopping_rule_is_strict() -> None:
+    s = pairs(LUCB(), [[10_000] * 3], [[0.55, 0.5, 0.2]])
+    lower, upper = LUCB().bounds(s, None)
+    gap = float(upper[0, 1] - lower[0, 0])  # exact (Sterbenz): the leader's lower bound is U(1) - gap exactly
+    assert upper[0, 1] - gap == lower[0, 0]
+    s = pairs(LUCB(epsilon=gap), [[10_000] * 3], [[0.55, 0.5, 0.2]])
+    LUCB(epsilon=gap).select(s, None)
+    assert not s.stopped[0]  # L(h) = U(l) - epsilon does not stop
+    wider = gap + 1e-12
+    s = pairs(LUCB(epsilon=wider), [[10_000] * 3], [[0.55, 0.5, 0.2]])
+    LUCB(epsilon=wider).select(s, None)
+    assert s.stopped[0]
+
+
+def test_ties_go_to_the_larger_jitter() -> None:
+    policy = LUCB()
+    # means tied between arms 0 and 1; the leader is the one with the larger jitter, the challenger the other
+    # (arm 2's upper bound is lower); recommend breaks the tie the same way
+    s = pairs(policy, [[10, 10, 10]] * 20, [[0.5, 0.5, 0.2]] * 20, seed=6)
+    jitter = s.jitter.copy()
+    leader = np.where(jitter[:, 0] > jitter[:, 1], 0, 1)
+    assert policy.recommend(s).tolist() == leader.tolist()
+    assert policy.select(s, None).tolist() == leader.tolist()
+    assert s.challenger.tolist() == (1 - leader).tolist()
+    assert set(leader.tolist()) == {0, 1}
+
+
+def test_challenger_ties_go_to_the_larger_jitter() -> None:
+    policy = LUCB()
+    # arm 0 leads; arms 1 and 2 have the same upper bound: the challenger is the one with the larger jitter
+    s = pairs(policy, [[10, 10, 10]] * 20, [[0.9, 0.3, 0.3]] * 20, seed=8)
+    jitter = s.jitter.copy()
+    assert policy.select(s, None).tolist() == [0] * 20
+    assert s.challenger.tolist() == np.where(jitter[:, 1] > jitter[:, 2], 1, 2).tolist()
+    assert set(s.challenger.tolist()) == {1, 2}
