@@ -104,6 +104,27 @@ def test_pareto_ucb_plays_untried_arms_and_chooses_among_the_front() -> None:
     assert set(chosen.tolist()) == {0, 3}
 
 
+def test_pareto_ucb_untried_arms_dominate_whatever_the_others_bounds() -> None:
+    # t = 20, K = 2, D = 2: r(n) = sqrt(2 ln(20 sqrt(2)) / n); an arm played twice with mean (1, 1) reaches
+    # 1 + r(2) = 2.83, above the r(1) = 2.59 an untried arm would have as a finite bound: untried means infinite
+    s = ParetoUCB().init(problem(arms=2, reps=5), np.random.default_rng(0))
+    s.counts[:] = [0, 2]
+    s.sums[:] = [[0, 0], [2, 2]]
+    s.t = 20
+    assert 1 + radius(2, 20, K=2) > radius(1, 20, K=2)
+    assert ParetoUCB().select(s, None).tolist() == [0] * 5
+
+
+def test_pareto_ucb_mean_and_radius_of_an_arm_played_once() -> None:
+    # arm 0 played once, mean (0.5, 0.5): 0.5 + r(1) = 3.08 dominates arm 1's 1 + r(2) = 2.83 (mean (1, 1))
+    s = ParetoUCB().init(problem(arms=2, reps=5), np.random.default_rng(0))
+    s.counts[:] = [1, 2]
+    s.sums[:] = [[0.5, 0.5], [2, 2]]
+    s.t = 20
+    assert 0.5 + radius(1, 20, K=2) > 1 + radius(2, 20, K=2) > 0.25 + radius(2, 20, K=2)
+    assert ParetoUCB().select(s, None).tolist() == [0] * 5
+
+
 def test_pareto_ucb_update_adds_counts_and_reward_vectors() -> None:
     policy = ParetoUCB()
     s = policy.init(problem(arms=2, reps=2), np.random.default_rng(0))
@@ -142,7 +163,7 @@ def test_scalarized_ucb_init() -> None:
     assert s.counts.shape == (2, 3, 4) and s.sums.shape == (2, 3, 4)
     assert not s.counts.any() and not s.sums.any()
     assert s.weights is not None and close(s.weights, [[0, 1], [0.5, 0.5], [1, 0]])
-    assert (s.R, s.K, s.k) == (2, 4, 1)
+    assert (s.R, s.K, s.k, s.horizon) == (2, 4, 1, 100)
 
 
 def test_scalarized_ucb_draws_a_weighting_and_follows_its_ucb1() -> None:
@@ -176,6 +197,25 @@ def test_scalarized_ucb_bonus_shrinks_with_plays() -> None:
     s.sums[:] = [[[0.1, 3.6]]]
     assert 0.1 + math.sqrt(2 * math.log(5)) > 0.9 + math.sqrt(2 * math.log(5) / 4)
     assert policy.select(s, None).tolist() == [0]
+
+
+def test_scalarized_ucb_index_of_an_arm_played_once() -> None:
+    policy = ScalarizedUCB(weights=1)
+    s = policy.init(problem(arms=2, reps=1), np.random.default_rng(0))
+    b1, b4 = math.sqrt(2 * math.log(5)), math.sqrt(2 * math.log(5) / 4)
+    mean = 0.9 + b4 - b1 + 0.002  # arm 0 (one play) just above arm 1 (four plays, mean 0.9); half of it below
+    s.counts[:] = [[[1, 4]]]
+    s.sums[:] = [[[mean, 3.6]]]
+    assert mean / 2 + b1 < 0.9 + b4
+    assert policy.select(s, None).tolist() == [0]
+
+
+def test_scalarized_ucb_plays_an_untried_arm_first() -> None:
+    policy = ScalarizedUCB(weights=1)
+    s = policy.init(problem(arms=2, reps=1), np.random.default_rng(0))
+    s.counts[:] = [[[1, 0]]]
+    s.sums[:] = [[[0.5, 0]]]  # 0.5 + sqrt(2 ln 2) would beat an untried arm's finite 0 + sqrt(2 ln 2)
+    assert policy.select(s, None).tolist() == [1]
 
 
 def test_scalarized_ucb_update_learns_the_weighted_sum_for_the_weighting_used() -> None:
