@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from banditmap.errors import BanditmapError
+from banditmap.sim import oracles
 from banditmap.sim.policies import Feedback
-from banditmap.sim.policies import assortment as module
 from banditmap.sim.policies.assortment import (
     ASSORTMENT,
     MNLUCB,
@@ -57,7 +57,8 @@ class Fixed(EpochPolicy):
     """An epoch policy whose weights are given (to check select's plumbing)."""
 
     def weights(self, s: Epochs, rows: np.ndarray) -> np.ndarray:
-        return np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8], [0.9, 1.0, 1.1, 1.2]])[rows]
+        given: np.ndarray = np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8], [0.9, 1.0, 1.1, 1.2]])[rows]
+        return given
 
 
 # --- declarations and state ---------------------------------------------------------------------------------------
@@ -92,7 +93,7 @@ def test_init_starts_fresh_with_no_epochs() -> None:
 
 def test_select_optimises_fresh_rows_only_and_keeps_the_epochs_assortment(monkeypatch: pytest.MonkeyPatch) -> None:
     optimiser = Optimiser([[[3, 1], [0, -1]], [[2, 0]]])
-    monkeypatch.setattr(module.oracles, "best_assortment", optimiser)
+    monkeypatch.setattr(oracles, "best_assortment", optimiser)
     policy = Fixed()
     s = policy.init(problem(items=4, k=2, reps=3, reward="continuous"), np.random.default_rng(1))
     s.fresh[:] = [True, False, True]
@@ -120,7 +121,7 @@ def test_select_optimises_fresh_rows_only_and_keeps_the_epochs_assortment(monkey
 
 def test_select_asks_the_policys_own_weights(monkeypatch: pytest.MonkeyPatch) -> None:
     optimiser = Optimiser([[[0, 2]]])
-    monkeypatch.setattr(module.oracles, "best_assortment", optimiser)
+    monkeypatch.setattr(oracles, "best_assortment", optimiser)
     policy = MNLUCB()
     s = policy.init(problem(items=3, k=2, reps=1), np.random.default_rng(0))
     s.epochs[0] = [1, 0, 0]  # v = 0 after one epoch: the bonus 48 log(sqrt(3) + 1) alone, capped at 1
@@ -166,7 +167,7 @@ def test_update_with_unique_feedback_buying_and_leaving_in_one_layer() -> None:
 
 def test_recommend_optimises_the_mean_purchases_per_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
     optimiser = Optimiser([[[1, 2]]])
-    monkeypatch.setattr(module.oracles, "best_assortment", optimiser)
+    monkeypatch.setattr(oracles, "best_assortment", optimiser)
     policy = MNLUCB()
     s = policy.init(problem(items=3, k=2, reps=1), np.random.default_rng(0))
     s.epochs[:] = [[0, 4, 1]]

@@ -17,7 +17,6 @@ import pytest
 from banditmap.errors import BanditmapError
 from banditmap.sim import oracles
 from banditmap.sim.policies import Feedback
-from banditmap.sim.policies import budget as module
 from banditmap.sim.policies.base import REGISTRY
 from banditmap.sim.policies.budget import (
     BUDGET,
@@ -189,7 +188,7 @@ real_mix = oracles.budget_mix
 
 def test_ucb_bwk_solves_the_lp_on_bounds_with_gamma_alpha_log_k_horizon(monkeypatch: pytest.MonkeyPatch) -> None:
     spy = Spy()
-    monkeypatch.setattr(module.oracles, "budget_mix", spy)
+    monkeypatch.setattr(oracles, "budget_mix", spy)
     gammas: list[float] = []
 
     def bounds(self: BudgetPolicy, s: Spending, gamma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -313,7 +312,7 @@ def test_primal_dual_breaks_ties_at_random(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_thompson_budget_draws_beta_posteriors_and_solves_the_lp_on_them(monkeypatch: pytest.MonkeyPatch) -> None:
     spy = Spy()
-    monkeypatch.setattr(module.oracles, "budget_mix", spy)
+    monkeypatch.setattr(oracles, "budget_mix", spy)
     policy = ThompsonBudget()
     # sums beyond the counts and below 0 are clipped into [0, counts]; costs beyond the counts leave b = 1
     s = spending(policy, [[4, 2, 3]] * 2, [[5, -1, 1]] * 2, [[1, 3, 0]] * 2, rounds=10, rate=0.5)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ def problem(arms: int = 3, reps: int = 1, rounds: int = 100) -> Problem:
                    objective="cumulative")
 
 
-def duels(policy: DuelingPolicy, wins: list[dict[tuple[int, int], float]], arms: int = 3, t: int = 100,
+def duels(policy: DuelingPolicy, wins: Sequence[Mapping[tuple[int, int], float]], arms: int = 3, t: int = 100,
           seed: int = 0) -> Duels:
     """A state whose repetition r has wins[r][(i, j)] duels of i won against j, after t decisions."""
     s = policy.init(problem(arms, len(wins)), np.random.default_rng(seed))

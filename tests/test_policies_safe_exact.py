@@ -119,7 +119,10 @@ def test_conservative_ucb_tight_constraints() -> None:
 def test_conservative_ucb_counts_the_best_arms_lower_bound_once_more() -> None:
     policy = ConservativeUCB(alpha=0.1)  # t = 1: (1 - alpha)(t + 1) = 1.8, widths sqrt(2 log 2 / n)
     s = stats(policy, [[1, 4, 100]], [[0, 0.85, 0]], 1)
-    v = lambda n: math.sqrt(2 * math.log(2) / n)
+
+    def v(n: float) -> float:
+        return math.sqrt(2 * math.log(2) / n)
+
     # arm 1 (0.85 + v(4) > v(1)); n_0 - 1.8 = -0.8 with B_0 = v(1): 4 L_1 + L_1 - 0.8 v(1) > 0 > 3 L_1 - 0.8 v(1)
     low = 0.85 - v(4)
     assert 5 * low > 0.8 * v(1) > 3 * low and 0.85 + v(4) > v(1)
