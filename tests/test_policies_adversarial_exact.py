@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
 
 import numpy as np
 import pytest
@@ -19,16 +18,11 @@ from banditmap.sim.policies.adversarial import EXP3IX, EXP3P, TUNED, Weights, dr
 from banditmap.sim.policies.base import ADVERSARIAL, REGISTRY
 from banditmap.sim.problem import Problem
 
+from stubs import close, small_problem
+
 
 def problem(arms: int = 3, reps: int = 1, rounds: int = 100) -> Problem:
-    return Problem(kind="arms", reward="binary", n_arms=arms, n_features=0, slate_size=1, rounds=rounds, reps=reps,
-                   dynamics="adversarial", delay="immediate", mean_delay=1, batch_size=1, constraint="none",
-                   objective="cumulative")
-
-
-def close(actual: Any, expected: Any) -> bool:
-    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float), rtol=1e-12, atol=1e-15)
-    return True
+    return small_problem("arms", n_arms=arms, rounds=rounds, reps=reps, dynamics="adversarial")
 
 
 def weights(R: int, K: int, seed: int = 0) -> Weights:

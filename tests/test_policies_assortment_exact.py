@@ -28,16 +28,11 @@ from banditmap.sim.policies.assortment import (
 from banditmap.sim.policies.base import REGISTRY
 from banditmap.sim.problem import Problem
 
+from stubs import close, small_problem
+
 
 def problem(items: int = 4, k: int = 2, reps: int = 2, reward: str = "binary") -> Problem:
-    return Problem(kind="assortment", reward=reward, n_arms=items, n_features=0, slate_size=k, rounds=50, reps=reps,
-                   dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1, constraint="none",
-                   objective="cumulative")
-
-
-def close(actual: Any, expected: Any) -> bool:
-    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float), rtol=1e-12, atol=1e-15)
-    return True
+    return small_problem("assortment", reward=reward, n_arms=items, slate_size=k, rounds=50, reps=reps)
 
 
 class Optimiser:

@@ -17,11 +17,11 @@ from banditmap.sim.policies.base import ARM_STATISTICS, CONFIDENCE_BOUNDS, REGIS
 from banditmap.sim.policies.bestarm import K1, LUCB, Pairs
 from banditmap.sim.problem import Problem
 
+from stubs import close, small_problem
+
 
 def problem(arms: int = 3, reps: int = 1) -> Problem:
-    return Problem(kind="arms", reward="binary", n_arms=arms, n_features=0, slate_size=1, rounds=100, reps=reps,
-                   dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1, constraint="none",
-                   objective="best_arm")
+    return small_problem("arms", n_arms=arms, reps=reps, objective="best_arm")
 
 
 def pairs(policy: LUCB, counts: Any, means: Any, seed: int = 0) -> Pairs:
@@ -31,11 +31,6 @@ def pairs(policy: LUCB, counts: Any, means: Any, seed: int = 0) -> Pairs:
     s.means[:] = np.atleast_2d(np.asarray(means, float))
     s.sums[:] = s.counts * s.means
     return s
-
-
-def close(actual: Any, expected: Any) -> bool:
-    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float), rtol=1e-12, atol=1e-15)
-    return True
 
 
 def beta(u: float, t: float, K: int = 3, delta: float = 0.05) -> float:

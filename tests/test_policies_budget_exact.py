@@ -29,16 +29,11 @@ from banditmap.sim.policies.budget import (
 )
 from banditmap.sim.problem import Problem
 
+from stubs import close, small_problem
+
 
 def problem(arms: int = 3, reps: int = 1, rounds: int = 10, rate: float = 0.5) -> Problem:
-    return Problem(kind="budget", reward="binary", n_arms=arms, n_features=0, slate_size=1, rounds=rounds, reps=reps,
-                   dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1, constraint="budget",
-                   objective="cumulative", budget_rate=rate)
-
-
-def close(actual: Any, expected: Any) -> bool:
-    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float), rtol=1e-12, atol=1e-15)
-    return True
+    return small_problem("budget", n_arms=arms, rounds=rounds, reps=reps, constraint="budget", budget_rate=rate)
 
 
 def spending(policy: BudgetPolicy, counts: Any, sums: Any, cost_sums: Any, rounds: int = 10, rate: float = 0.5,

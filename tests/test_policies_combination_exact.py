@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
 
 import numpy as np
 import pytest
@@ -31,16 +30,11 @@ from banditmap.sim.policies.combination import (
 )
 from banditmap.sim.problem import Problem
 
+from stubs import close, small_problem
+
 
 def problem(values: int = 3, components: int = 2, reps: int = 1) -> Problem:
-    return Problem(kind="combination", reward="binary", n_arms=values, n_features=0, slate_size=components,
-                   rounds=50, reps=reps, dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1,
-                   constraint="none", objective="cumulative")
-
-
-def close(actual: Any, expected: Any, rtol: float = 1e-12) -> bool:
-    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float), rtol=rtol, atol=1e-15)
-    return True
+    return small_problem("combination", n_arms=values, slate_size=components, rounds=50, reps=reps)
 
 
 def moments(t: float) -> tuple[float, float]:

@@ -31,11 +31,11 @@ from banditmap.sim.policies.contextual import (
 )
 from banditmap.sim.problem import Problem
 
+from stubs import small_problem
+
 
 def problem(arms: int = 3, features: int = 2, reps: int = 2, rounds: int = 40) -> Problem:
-    return Problem(kind="contextual", reward="binary", n_arms=arms, n_features=features, slate_size=1, rounds=rounds,
-                   reps=reps, dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1, constraint="none",
-                   objective="cumulative")
+    return small_problem("contextual", n_arms=arms, n_features=features, rounds=rounds, reps=reps)
 
 
 def feedback(reps: list[int], arms: list[int], rewards: list[float], xs: list[list[float]],

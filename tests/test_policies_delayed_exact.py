@@ -23,11 +23,11 @@ from banditmap.sim.policies.delayed import (
 )
 from banditmap.sim.problem import Problem
 
+from stubs import small_problem
+
 
 def problem(arms: int = 3, rounds: int = 5, delay: str = "delayed", mean_delay: int = 4, reps: int = 1) -> Problem:
-    return Problem(kind="arms", reward="binary", n_arms=arms, n_features=0, slate_size=1, rounds=rounds, reps=reps,
-                   dynamics="stationary", delay=delay, mean_delay=mean_delay, batch_size=1, constraint="none",
-                   objective="cumulative")
+    return small_problem("arms", n_arms=arms, rounds=rounds, reps=reps, delay=delay, mean_delay=mean_delay)
 
 
 def queues(R: int = 2, K: int = 2) -> ArmQueues:

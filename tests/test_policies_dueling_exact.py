@@ -27,11 +27,11 @@ from banditmap.sim.policies.dueling import (
 )
 from banditmap.sim.problem import Problem
 
+from stubs import close, small_problem
+
 
 def problem(arms: int = 3, reps: int = 1, rounds: int = 100) -> Problem:
-    return Problem(kind="dueling", reward="binary", n_arms=arms, n_features=0, slate_size=2, rounds=rounds, reps=reps,
-                   dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1, constraint="none",
-                   objective="cumulative")
+    return small_problem("dueling", n_arms=arms, slate_size=2, rounds=rounds, reps=reps)
 
 
 def duels(policy: DuelingPolicy, wins: Sequence[Mapping[tuple[int, int], float]], arms: int = 3, t: int = 100,
@@ -43,11 +43,6 @@ def duels(policy: DuelingPolicy, wins: Sequence[Mapping[tuple[int, int], float]]
             s.wins[r, i, j] = count
     s.t = t
     return s
-
-
-def close(actual: Any, expected: Any) -> bool:
-    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float), rtol=1e-12, atol=1e-15)
-    return True
 
 
 # --- declarations, state and learning -----------------------------------------------------------------------------

@@ -16,11 +16,12 @@ from banditmap.sim.policies.base import CONFIDENCE_BOUNDS, REGISTRY
 from banditmap.sim.policies.forgetting import DLinUCB, SWLinUCB, solved
 from banditmap.sim.problem import Problem
 
+from stubs import small_problem
+
 
 def problem(arms: int = 2, features: int = 2, reps: int = 2, rounds: int = 50) -> Problem:
-    return Problem(kind="contextual", reward="continuous", n_arms=arms, n_features=features, slate_size=1,
-                   rounds=rounds, reps=reps, dynamics="abrupt", delay="immediate", mean_delay=1, batch_size=1,
-                   constraint="none", objective="cumulative")
+    return small_problem("contextual", reward="continuous", n_arms=arms, n_features=features, rounds=rounds, reps=reps,
+                         dynamics="abrupt")
 
 
 def feedback(reps: list[int], actions: list[int], rewards: list[float], xs: list[list[float]],

@@ -27,11 +27,11 @@ from banditmap.sim.policies.lists import (
 )
 from banditmap.sim.problem import Problem
 
+from stubs import small_problem
+
 
 def problem(kind: str = "slate", arms: int = 4, k: int = 2, reps: int = 1, rounds: int = 100) -> Problem:
-    return Problem(kind=kind, reward="binary", n_arms=arms, n_features=1, slate_size=k, rounds=rounds, reps=reps,
-                   dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1, constraint="none",
-                   objective="cumulative")
+    return small_problem(kind, n_arms=arms, n_features=1, slate_size=k, rounds=rounds, reps=reps)
 
 
 def with_stats(policy, counts, sums, kind: str = "slate", k: int = 2, seed: int = 0):  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
 
 import numpy as np
 import pytest
@@ -25,16 +24,11 @@ from banditmap.sim.policies.multiobjective import (
 )
 from banditmap.sim.problem import Problem
 
+from stubs import close, small_problem
+
 
 def problem(arms: int = 3, reps: int = 1, objectives: int = 2) -> Problem:
-    return Problem(kind="multi", reward="binary", n_arms=arms, n_features=0, slate_size=1, rounds=100, reps=reps,
-                   dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1, constraint="none",
-                   objective="cumulative", objectives=objectives)
-
-
-def close(actual: Any, expected: Any) -> bool:
-    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float), rtol=1e-12, atol=1e-15)
-    return True
+    return small_problem("multi", n_arms=arms, reps=reps, objectives=objectives)
 
 
 def test_registry_kinds_and_hyperparameters() -> None:

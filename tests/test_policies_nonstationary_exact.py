@@ -22,11 +22,11 @@ from banditmap.sim.policies.nonstationary import (
 )
 from banditmap.sim.problem import Problem
 
+from stubs import small_problem
+
 
 def problem(arms: int = 3, reps: int = 1, rounds: int = 100) -> Problem:
-    return Problem(kind="arms", reward="binary", n_arms=arms, n_features=1, slate_size=1, rounds=rounds, reps=reps,
-                   dynamics="abrupt", delay="immediate", mean_delay=1, batch_size=1, constraint="none",
-                   objective="cumulative")
+    return small_problem("arms", n_arms=arms, n_features=1, rounds=rounds, reps=reps, dynamics="abrupt")
 
 
 def with_stats(policy, counts, sums):  # type: ignore[no-untyped-def]

@@ -27,11 +27,11 @@ from banditmap.sim.policies.pricing import (
 )
 from banditmap.sim.problem import Problem
 
+from stubs import small_problem
+
 
 def problem(reps: int = 1, rounds: int = 100) -> Problem:
-    return Problem(kind="pricing", reward="continuous", n_arms=20, n_features=1, slate_size=1, rounds=rounds,
-                   reps=reps, dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1, constraint="none",
-                   objective="cumulative")
+    return small_problem("pricing", reward="continuous", n_arms=20, n_features=1, rounds=rounds, reps=reps)
 
 
 def observed(reps: list[int], cells: list[int], rewards: list[float], prices: list[float] | None = None,

@@ -20,11 +20,11 @@ from banditmap.sim.policies.safe import (
 )
 from banditmap.sim.problem import Problem
 
+from stubs import close, small_problem
+
 
 def problem(arms: int = 3, reps: int = 1, kind: str = "arms", features: int = 0) -> Problem:
-    return Problem(kind=kind, reward="binary", n_arms=arms, n_features=features, slate_size=1, rounds=100, reps=reps,
-                   dynamics="stationary", delay="immediate", mean_delay=1, batch_size=1, constraint="safety",
-                   objective="cumulative")
+    return small_problem(kind, n_arms=arms, n_features=features, reps=reps, constraint="safety")
 
 
 def stats(policy: ConservativeUCB, counts: Any, means: Any, t: int, seed: int = 0) -> Any:
@@ -35,11 +35,6 @@ def stats(policy: ConservativeUCB, counts: Any, means: Any, t: int, seed: int = 
     s.sums[:] = s.counts * s.means
     s.t = t
     return s
-
-
-def close(actual: Any, expected: Any) -> bool:
-    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float), rtol=1e-12, atol=1e-15)
-    return True
 
 
 def test_registry_offers_and_hyperparameters() -> None:
