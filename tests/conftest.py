@@ -4,12 +4,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from banditmap.catalog.loading import builtin_dir, load_catalog
 from banditmap.model import Catalog
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# No per-example deadline: the first example of a test may compile a kernel or meet a busy machine (two cores shared
+# by the suite's workers), and a timing is not what these tests check. Built on whatever profile is already loaded
+# (the mutation run's, which also fixes the examples drawn).
+settings.register_profile("banditmap", parent=settings.default, deadline=None)
+settings.load_profile("banditmap")
 
 
 @pytest.fixture(scope="session")

@@ -322,9 +322,21 @@ def tie_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> Array:
     return noise
 
 
+def tie_broken(scores: Array, rng: np.random.Generator) -> Array:
+    """`scores` with ties broken uniformly at random, afresh each call: tiny noise below any real difference, and
+    infinite scores (an untried arm's index) made distinct values above every finite one, in random order (noise
+    added to an infinity leaves it infinite, and argmax would take the lowest index every time)."""
+    noise = rng.random(scores.shape)
+    noisy: Array = scores + noise * 1e-9
+    top = np.isposinf(noisy)
+    if top.any():
+        noisy = np.where(top, np.finfo(np.float64).max * (0.5 + 0.5 * noise), noisy)
+    return noisy
+
+
 def argmax_random(scores: Array, rng: np.random.Generator) -> Array:
-    """Row-wise argmax with ties broken at random (a tiny random perturbation below any real difference)."""
-    best: Array = np.argmax(scores + rng.random(scores.shape) * 1e-9, axis=-1)
+    """Row-wise argmax with ties broken at random, infinite scores included (tie_broken)."""
+    best: Array = np.argmax(tie_broken(scores, rng), axis=-1)
     return best
 
 
@@ -333,7 +345,7 @@ def top_k(scores: Array, k: int, rng: np.random.Generator) -> Array:
 
     For short lists, k passes of argmax are several times faster than a partial sort along rows.
     """
-    noisy = scores + rng.random(scores.shape) * 1e-9
+    noisy = tie_broken(scores, rng)
     if k <= 16:
         rows = np.arange(scores.shape[0])
         out = np.empty((scores.shape[0], k), dtype=np.int64)

@@ -9,7 +9,7 @@ import numpy as np
 
 from banditmap.sim.problem import Problem
 from banditmap.sim.policies.base import (NARROWEST, WIDTH, Array, Domain, Feedback, Policy, hyperparameter,
-                                         register, scatter_add, tie_noise, top_k)
+                                         register, scatter_add, tie_broken, top_k)
 from banditmap.sim.policies.mab import ArmStats, arm_stats, kl_index, ucb_index
 
 
@@ -157,7 +157,7 @@ class RankedUCB(Policy[ArmStats]):
     def select(self, s: ArmStats, context: Array | None) -> Array:
         t = np.maximum(s.counts.sum(axis=2, keepdims=True), 2)
         scores = s.means + np.sqrt(self.alpha * np.log(t) / np.maximum(s.counts, 1))
-        scores = np.where(s.counts == 0, np.inf, scores) + tie_noise(s.rng, scores.shape)
+        scores = tie_broken(np.where(s.counts == 0, np.inf, scores), s.rng)
         rows = np.arange(s.R)
         chosen = np.zeros((s.R, s.k), dtype=np.int64)
         for position in range(s.k):

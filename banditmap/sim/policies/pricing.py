@@ -9,7 +9,7 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim.policies.base import (CONFIDENCE_BOUNDS, SCALE, WIDTH, Array, Domain, Feedback, Memoryless, Policy,
-                                         State, hyperparameter, register, tie_noise, whole)
+                                         State, hyperparameter, register, tie_broken, whole)
 from banditmap.sim.policies.mab import ArmStats, add_observations, arm_stats, ucb_index, untried_first
 from banditmap.sim.problem import PRICE_RANGE, Problem
 
@@ -25,7 +25,7 @@ class Grid(ArmStats):
 
 def best_cells(s: State, scores: Array) -> Array:
     """Each repetition's grid cell of highest score (R,), ties broken at random."""
-    cells: Array = np.argmax(scores + tie_noise(s.rng, scores.shape), axis=1)
+    cells: Array = np.argmax(tie_broken(scores, s.rng), axis=1)
     return cells
 
 

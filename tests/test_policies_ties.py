@@ -1,0 +1,55 @@
+"""Ties between infinite scores (every untried arm's index) are broken uniformly at random each round, as ties
+between finite scores are: noise added to an infinity leaves it infinite, and argmax would take the lowest index."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from banditmap.sim.policies.base import argmax_random, tie_broken, top_k
+from banditmap.sim.policies.lists import CascadeUCB, RankedUCB
+
+from stubs import small_problem
+
+
+def shares(picks: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(picks.ravel(), minlength=n) / picks.size
+
+
+def test_untried_arms_are_chosen_uniformly():
+    rng = np.random.default_rng(1)
+    picks = argmax_random(np.full((4000, 4), np.inf), rng)
+    # each share 0.25; its standard deviation over 4,000 draws is 0.0068, so 0.04 is about 6 of them
+    assert np.all(np.abs(shares(picks, 4) - 0.25) < 0.04)
+
+
+def test_an_infinite_score_beats_every_finite_one_and_ties_only_with_infinities():
+    rng = np.random.default_rng(2)
+    scores = np.tile([np.inf, 1e300, np.inf, -np.inf], (2000, 1))
+    picks = argmax_random(scores, rng)
+    got = shares(picks, 4)
+    assert got[1] == got[3] == 0.0 and abs(got[0] - 0.5) < 0.05
+    noisy = tie_broken(np.array([[np.inf, 3.0, np.inf]]), rng)
+    assert np.isfinite(noisy).all() and noisy[0, 0] != noisy[0, 2] and min(noisy[0, 0], noisy[0, 2]) > 1e300
+    assert abs(noisy[0, 1] - 3.0) <= 1e-9
+
+
+def test_finite_scores_keep_their_order_and_their_stream():
+    scores = np.array([[0.2, 0.5, 0.1]])
+    a, b = np.random.default_rng(3), np.random.default_rng(3)
+    assert np.array_equal(tie_broken(scores, a), scores + b.random(scores.shape) * 1e-9)
+
+
+def test_top_k_orders_untried_items_at_random_then_the_best_tried():
+    rng = np.random.default_rng(4)
+    lists = top_k(np.tile([1.0, np.inf, 0.0, np.inf], (2000, 1)), 3, rng)
+    assert set(map(tuple, lists[:, :2].tolist())) == {(1, 3), (3, 1)}
+    assert (lists[:, 2] == 0).all()
+    assert abs((lists[:, 0] == 1).mean() - 0.5) < 0.05
+
+
+def test_list_policies_start_with_random_untried_items():
+    for policy, kind in ((CascadeUCB(), "cascade"), (RankedUCB(), "slate")):
+        problem = small_problem(kind, n_arms=4, slate_size=2, reps=2000)
+        state = policy.init(problem, np.random.default_rng(5))
+        first = policy.select(state, None)[:, 0]
+        assert np.all(np.abs(shares(first, 4) - 0.25) < 0.05), policy
