@@ -40,11 +40,23 @@ MODULES: dict[str, tuple[str, ...]] = {
                                        "tests/test_matching.py"),
     "banditmap/ope/estimators.py": ("tests/test_estimators.py", "tests/test_replay.py"),
     # the weighted, per-position and estimated-propensity tests reach the branches replay.py gained with them
-    "banditmap/ope/replay.py": ("tests/test_replay_verdicts.py", "tests/test_replay_weighted.py",
+    "banditmap/ope/replay.py": ("tests/test_replay_exact.py", "tests/test_replay_verdicts.py", "tests/test_replay_weighted.py",
                                 "tests/test_replay_positions.py", "tests/test_replay_propensities.py",
                                 "tests/test_replay_compositions.py", "tests/test_replay.py"),
+    # what replay's sums and findings say: verdicts, intervals, per-position and slate estimates, propensities,
+    # the log's lint
+    "banditmap/ope/results.py": ("tests/test_ope_results_exact.py", "tests/test_replay_verdicts.py"),
+    "banditmap/ope/summary.py": ("tests/test_ope_summary_exact.py", "tests/test_replay_verdicts.py"),
+    "banditmap/ope/positions.py": ("tests/test_ope_positions_exact.py", "tests/test_replay_positions.py"),
+    "banditmap/ope/propensity.py": ("tests/test_ope_propensity_exact.py", "tests/test_replay_propensities.py"),
+    "banditmap/ope/slates.py": ("tests/test_ope_slates_exact.py", "tests/test_ope_slates.py"),
+    "banditmap/ope/check.py": ("tests/test_ope_check_exact.py", "tests/test_replay_check.py"),
+    # what the ranking takes from the evidence
+    "banditmap/recommend/evidence.py": ("tests/test_evidence_exact.py", "tests/test_evidence.py"),
     "banditmap/sim/stats.py": ("tests/test_stats.py",),
     "banditmap/sim/policies/mab.py": ("tests/test_mab_indices.py",),
+    # what every policy shares: ties, the registry, hyperparameter domains
+    "banditmap/sim/policies/base.py": ("tests/test_policies_base_exact.py", "tests/test_policies_ties.py"),
     # arms.py's bookkeeping (account, due, drop...) also keeps the linear race's books
     "banditmap/sim/kernels/arms.py": ("tests/test_kernels_exact.py", "tests/test_kernels_books_exact.py",
                                       "tests/test_kernels_linear_exact.py"),
@@ -87,9 +99,10 @@ DESELECT: dict[str, tuple[str, ...]] = {
         "test_bad_algorithm_choices", "test_parquet_logs_when_pyarrow_is_installed")) + (
         "tests/test_replay_compositions.py::test_replay_command_runs_named_compositions",),
     # the evidence tests that race (a build, a Dask cluster) check the build, not the ranking's arithmetic
-    "banditmap/recommend/matching.py": tuple(f"tests/test_evidence.py::{name}" for name in (
+    **{module: tuple(f"tests/test_evidence.py::{name}" for name in (
         "test_the_build_races_every_class_candidate_on_shared_problems_and_resumes",
-        "test_a_dask_cluster_builds_the_same_file", "test_the_shipped_evidence_was_built_from_the_shipped_grid")),
+        "test_a_dask_cluster_builds_the_same_file", "test_the_shipped_evidence_was_built_from_the_shipped_grid"))
+       for module in ("banditmap/recommend/matching.py", "banditmap/recommend/evidence.py")},
 }
 CAUGHT = {"killed", "timeout", "segfault", "caught by type check"}
 
