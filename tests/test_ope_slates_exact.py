@@ -11,6 +11,7 @@ Uniform slates of m = 3 items in L = 2 slots: w = 1 + (m - 1)(D - Q / L) + (m - 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, ClassVar, cast
@@ -265,10 +266,11 @@ def learners() -> list[FakeLearner]:
 
 
 def scorer(binary: bool = False, form: str = "uniform", repeats: bool = False, counts: tuple[int, ...] = (3, 3, 2),
-           estimated: bool = False, items: int = 3, crew: list[FakeLearner] | None = None) -> Scorer:
+           estimated: bool = False, items: int = 3, crew: list[FakeLearner] | None = None, split: int = 4) -> Scorer:
     info = SimpleNamespace(slate=SlateFacts(size=2, slates=4, repeats=repeats, form=form, items=items),
                            n_actions=3, counts=counts, rows=8, estimated=estimated, binary=binary)
-    replay = SimpleNamespace(info=info, learners=learners() if crew is None else crew, blocks=4, split=4, seed=5)
+    replay = SimpleNamespace(info=info, learners=learners() if crew is None else crew, blocks=4, split=split,
+                             seed=5)
     return Scorer(cast(Any, replay))
 
 
@@ -314,7 +316,9 @@ def check_plain(out: Any, fixed: FakeLearner) -> None:
     close(bounds(out.logging), [1.5, *pct(1.5, 1.0)])
     assert [p.id for p in out.policies] == ["blind", "fixed", "ctx", "uniform random"]
     blind, fixed_policy, ctx, uniform = out.policies
-    assert blind.name == "name of blind" and "cannot rank" in blind.problem and blind.ess == blind.unsupported == 0
+    assert blind.name == "name of blind" and blind.ess == blind.unsupported == 0
+    assert blind.problem == ("its estimate of every item cannot be read (it keeps no per-item means, bounds or "
+                             "regression), so it cannot rank")
     assert not blind.value.known and not blind.gain.known
     # fixed: PI sum -1 x 1 + 5 x 2 = 9 over 2 slates; replicate 1: -1 x 1 x 2 / 2; gain replicates 3 and -2
     assert fixed_policy.name == "name of fixed" and fixed_policy.problem == ""
@@ -330,7 +334,7 @@ def check_plain(out: Any, fixed: FakeLearner) -> None:
     close(bounds(uniform.value), [1.5, *pct(1.5, 1.0)])
     close(bounds(uniform.gain), [0.0, 0.0, 0.0])
     close([uniform.ess, uniform.unsupported], [2.0, 0.0])
-    assert out.warnings == ()
+    assert out.warnings == () and "linearity" in out.assumption
     assert fixed.views[0][1] == 5  # the first held-out slate's slot-1 row
 
 
@@ -410,7 +414,10 @@ def test_unsupported_items_and_independent_slots_are_warned_about(monkeypatch: p
     out = finished(score, monkeypatch)
     _, fixed, ctx, uniform = out.policies
     assert [fixed.unsupported, ctx.unsupported, uniform.unsupported] == [1.0, 0.5, 0.0]
-    assert len(out.warnings) == 3 and "drew a ranking without replacement" in out.warnings[0]
+    assert len(out.warnings) == 3 and out.warnings[0] == (
+        "no slate repeats an item, yet PI's closed form here assumes each slot's item was drawn independently of the "
+        "others (per-slot propensities): if the logging policy drew a ranking without replacement, PI needs the "
+        "whole slate distribution, which the log does not hold, and the slate estimates may be biased")
     assert out.warnings[1] == ("name of fixed: 100.0% of its slates hold items the log never shows; their rewards "
                                "are invisible to PI")
     assert out.warnings[2].startswith("name of ctx: 50.0% of its slates")
@@ -434,7 +441,9 @@ def test_estimated_propensities_leave_slates_unscored(monkeypatch: pytest.Monkey
     out = score.finish(cast(Any, RESULT)).slates
     assert out is not None
     assert (out.size, out.items, out.slates, out.form, out.policies, out.warnings) == (2, 3, 0, "uniform", (), ())
-    assert not out.logging.known and "estimated" in out.problem
+    assert not out.logging.known and out.problem == (
+        "the propensities are estimated by a model of one action per row, not each slot's own logging probability, "
+        "so PI would weigh slates by the wrong numbers")
 
 
 def test_an_unreadable_learner_is_skipped_in_later_chunks_and_the_next_still_scored(
@@ -447,3 +456,48 @@ def test_an_unreadable_learner_is_skipped_in_later_chunks_and_the_next_still_sco
     assert crew[0].views == [(1, 5)]  # asked once, then known to be unreadable
     assert score.sums.total("fixed:w") == 4.0 and score.sums.total("ctx:w") == 4.0
     assert score.sums.total("blind:w") == 0.0
+
+
+def test_a_slate_is_the_best_items_first_unknown_estimates_last_ties_in_item_order() -> None:
+    score = scorer()
+    learner = FakeLearner(FakePolicy(means=np.array([np.nan, -np.inf, 1.0])), "n")
+    chosen = score._slates(cast(Any, learner), np.ones((2, 2)), 3)
+    # nan_to_num makes nan -inf and -inf the lowest finite number: an unknown estimate ranks below every other
+    assert chosen is not None and chosen.tolist() == [[2, 1], [2, 1]]
+    tied = FakeLearner(FakePolicy(means=np.array([0.0, 0.5, 0.5])), "t")
+    chosen = score._slates(cast(Any, tied), np.ones((1, 2)), 0)
+    assert chosen is not None and chosen.tolist() == [[1, 2]] and chosen.dtype == np.int64
+
+
+def test_infinite_bounds_make_no_warning() -> None:
+    policy = FakePolicy(low=np.array([-np.inf, 0.0]), high=np.array([np.inf, 1.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = item_scores(cast(Any, FakeLearner(policy, "w")), np.ones((1, 1)), 0)
+    assert out is not None and out.tolist() == [[-np.inf, 0.5]]
+
+
+def test_joined_chunks_keep_their_rows_in_order() -> None:
+    joined = slates._joined(chunk(2, 5), chunk(5, 8))
+    assert joined.start == 2 and joined.actions.tolist() == ACTIONS[2:].tolist()
+    assert joined.rewards.tolist() == REWARDS[2:].tolist() and joined.contexts.tolist() == CONTEXTS[2:].tolist()
+    assert joined.propensities.tolist() == [1 / 3] * 6
+    assert joined.positions is not None and joined.positions.tolist() == POSITIONS[2:].tolist()
+    assert joined.slates is not None and joined.slates.tolist() == SLATES[2:].tolist()
+    flat = Chunk(5, ACTIONS[5:], REWARDS[5:], REWARDS[5:], CONTEXTS[5:])
+    half = slates._joined(chunk(2, 5), flat)
+    assert half.positions is None and half.slates is None
+    assert slates._joined(flat, chunk(2, 5)).positions is None
+
+
+def test_a_single_held_out_slate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Split at row 6: slate 3 (0, 1) alone, reward 2, in block 3. Item 0 is never logged: fixed's one slate holds
+    it (a share of 1 of 1 slate); ctx shows (1, 2) there."""
+    score = scorer(counts=(0, 3, 3), split=6)
+    score.add(chunk(0, 8), last=True)
+    out = finished(score, monkeypatch)
+    assert out.slates == 1
+    close(bounds(out.logging), [2.0, 2.0, 2.0])  # replicate 1 holds no held-out slate: 0 / 0, left out
+    _, fixed, ctx, uniform = out.policies
+    assert [fixed.unsupported, ctx.unsupported, uniform.unsupported] == [1.0, 0.0, 0.0]
+    close([fixed.value.value, ctx.value.value, uniform.value.value], [10.0, -2.0, 2.0])
