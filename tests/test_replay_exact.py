@@ -1,0 +1,453 @@
+"""Replay's passes worked out by hand on a few rows: the final policies' per-row terms summed into their blocks (IPS,
+weights, DM, DR, matches, unsupported picks, per-position sums, the logging policy's per-position rows and uniform
+weights), the frozen policies' picks made in steps that fit the memory for copies, the broadcast kept while the
+state holds the same array, and evaluate's plumbing: which process replays, what the scorer and the summary get,
+progress, and the defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from types import SimpleNamespace
+from typing import Any, ClassVar, cast
+
+import numpy as np
+import pytest
+from stubs import close
+
+from banditmap.executor import Engine
+from banditmap.ope import replay as replay_module
+from banditmap.ope import slates, summary, tasks
+from banditmap.ope.estimators import BlockSums
+from banditmap.ope.logs import Chunk, LogInfo
+from banditmap.ope.replay import Learner, Replay, evaluate
+from banditmap.ope.slatelogs import SlateFacts
+from banditmap.sim.policies import Feedback, Policy, State
+from banditmap.sim.problem import Problem
+from banditmap.sim.runner import RunSpec
+
+Array = np.ndarray
+
+
+def log_info(**fields: Any) -> LogInfo:
+    """Eight rows, three actions (the third never logged), two positions, contexts (1, c); not uniform."""
+    base = LogInfo(
+        path="log.csv", rows=8, actions=("a", "b", "c"), counts=(4, 4, 0), action_col="action", reward_col="reward",
+        propensity_col="propensity", position_col="position", numeric=("c",), categorical=(), positions=("p0", "p1"),
+        features=2, projected=False, min_propensity=0.25, near_zero=0.0, uniform=False, mean_reward=0.5,
+        binary=False)
+    return replace(base, **fields)
+
+
+@dataclass(kw_only=True)
+class Marked(State):
+    marks: Array  # (R, WIDTH): one row per repetition, so a copying learner's copies cost WIDTH * itemsize a row
+
+
+@dataclass(frozen=True)
+class ByContext(Policy[Any]):
+    """Contextual: its final policy picks the action in the context's second entry; while learning, action 0."""
+
+    kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
+    WIDTH: ClassVar[int] = 3
+    DTYPE: ClassVar[type] = np.float64
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        return Marked(rng=rng, R=problem.reps, K=problem.n_arms,
+                      marks=np.zeros((problem.reps, self.WIDTH), dtype=self.DTYPE))
+
+    def select(self, state: State, context: Array | None) -> Array:
+        return np.zeros(state.R, dtype=np.int64)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        pass
+
+    def exploit(self, state: State, context: Array | None) -> Array:
+        assert context is not None and len(context) == state.R
+        return np.asarray(context[:, 1], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Narrow(ByContext):
+    """One byte a repetition."""
+
+    WIDTH = 1
+    DTYPE = np.bool_
+
+
+@dataclass(frozen=True)
+class One(Policy[Any]):
+    """Not contextual: learns nothing, plays action 2 while learning, and action 1 once frozen."""
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        return State(rng=rng, R=problem.reps, K=problem.n_arms)
+
+    def select(self, state: State, context: Array | None) -> Array:
+        return np.full(state.R, 2, dtype=np.int64)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        pass
+
+    def exploit(self, state: State, context: Array | None) -> Array:
+        assert context is None
+        return np.ones(state.R, dtype=np.int64)
+
+
+CTX = RunSpec("ctx", "by context", ByContext())
+ONE = RunSpec("one", "one", One())
+
+# Rows 0..7; learners learn on rows 0..3 (split 4), final policies are scored on rows 4..7; one block a row.
+# Row:          0    1    2    3    4     5    6    7
+ACTIONS = np.array([0, 1, 0, 1, 0, 1, 1, 0])
+REWARDS = np.array([9.0, 9.0, 9.0, 9.0, 2.0, 3.0, 5.0, 1.0])
+PROPENSITIES = np.array([0.5, 0.5, 0.5, 0.5, 0.25, 1.0, 1.0, 0.5])
+C = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 2.0, 1.0, 1.0])  # ctx's final pick: 0 (w 4), 2 (unsupported), 1 (w 1), 1
+POSITIONS = np.array([0, 1, 0, 1, 0, 1, 1, 0])
+# The reward model, set by hand: fold f's coefficients theta[f][action] on (1, c), plus the mean reward 0.5; row i
+# is predicted by fold (i + 1) % 2: rows 5 and 7 by fold 0 (c, 1, 2), rows 4 and 6 by fold 1 (3, 2c, 1 + c).
+THETA = np.array([[[0.0, 1.0], [1.0, 0.0], [2.0, 0.0]], [[3.0, 0.0], [0.0, 2.0], [1.0, 1.0]]])
+# predicted (+0.5): row 4 (c 0) [3.5, 0.5, 1.5]; row 5 (c 2) [2.5, 1.5, 2.5]; row 6 (c 1) [3.5, 2.5, 2.5];
+# row 7 (c 1) [1.5, 1.5, 2.5]
+
+
+def chunk(start: int, stop: int, positions: bool = True) -> Chunk:
+    part = slice(start, stop)
+    return Chunk(start, ACTIONS[part], REWARDS[part], PROPENSITIES[part], np.column_stack([np.ones(8), C])[part],
+                 POSITIONS[part] if positions else None)
+
+
+def fitted(candidates: list[RunSpec], **fields: Any) -> Replay:
+    out = Replay(log_info(**fields), candidates, seed=0)
+    out.model.theta = THETA.copy()
+    return out
+
+
+def score_names(candidates: list[RunSpec], positions: int = 2) -> tuple[str, ...]:
+    return tuple(f"{c.id}:{k}" for c in candidates for k in ("ips", "weight", "weight_squared", "dm", "dr", "matched",
+                                                              "unsupported")) + tuple(
+        f"{c.id}:{k}@{p}" for c in candidates for p in range(positions) for k in ("ips", "w", "w2")) + tuple(
+        f"{k}@{p}" for p in range(positions) for k in ("rows", "uniform"))
+
+
+def held(sums: BlockSums, name: str) -> list[float]:
+    """A sum's blocks: the first four (the learning rows) must be empty; the held-out rows 4..7 are returned."""
+    values = sums.sums[name]
+    assert values[:4].tolist() == [0.0] * 4, name
+    return list(values[4:])
+
+
+# What ctx's final policy earns on rows 4..7 (picks 0, 2, 1, 1 against logged 0, 1, 1, 0):
+CTX_TERMS = {
+    "ips": [8.0, 0.0, 5.0, 0.0],  # w r: 4 x 2, 0, 1 x 5, 0
+    "weight": [4.0, 0.0, 1.0, 0.0],
+    "weight_squared": [16.0, 0.0, 1.0, 0.0],
+    "dm": [3.5, 2.5, 2.5, 1.5],  # the predicted reward of its pick
+    "dr": [-2.5, 2.5, 5.0, 1.5],  # dm + w (r - predicted reward of the logged action): 3.5 + 4 (2 - 3.5), ...
+    "matched": [1.0, 0.0, 1.0, 0.0],  # row 6 matches with a weight of exactly 1 (propensity 1)
+    "unsupported": [0.0, 1.0, 0.0, 0.0],  # action 2 is never logged
+    "ips@0": [8.0, 0.0, 0.0, 0.0], "ips@1": [0.0, 0.0, 5.0, 0.0],
+    "w@0": [4.0, 0.0, 0.0, 0.0], "w@1": [0.0, 0.0, 1.0, 0.0],
+    "w2@0": [16.0, 0.0, 0.0, 0.0], "w2@1": [0.0, 0.0, 1.0, 0.0],
+}
+# one's final policy picks 1 everywhere: it matches rows 5 and 6 (propensity 1)
+ONE_TERMS = {
+    "ips": [0.0, 3.0, 5.0, 0.0], "weight": [0.0, 1.0, 1.0, 0.0], "weight_squared": [0.0, 1.0, 1.0, 0.0],
+    "dm": [0.5, 1.5, 2.5, 1.5], "dr": [0.5, 3.0, 5.0, 1.5], "matched": [0.0, 1.0, 1.0, 0.0],
+    "unsupported": [0.0] * 4,
+    "ips@0": [0.0] * 4, "ips@1": [0.0, 3.0, 5.0, 0.0], "w@0": [0.0] * 4, "w@1": [0.0, 1.0, 1.0, 0.0],
+    "w2@0": [0.0] * 4, "w2@1": [0.0, 1.0, 1.0, 0.0],
+}
+# the logging policy: rows at each position, and r / (K p) there (K = 3): 2 / 0.75, 3 / 3, 5 / 3, 1 / 1.5
+LOGGING = {"rows@0": [1.0, 0.0, 0.0, 1.0], "rows@1": [0.0, 1.0, 1.0, 0.0],
+           "uniform@0": [8 / 3, 0.0, 0.0, 2 / 3], "uniform@1": [0.0, 1.0, 5 / 3, 0.0]}
+
+
+def check_terms(sums: BlockSums, key: str, terms: dict[str, list[float]]) -> None:
+    for name, expected in terms.items():
+        assert close(held(sums, f"{key}:{name}"), expected), name
+
+
+def test_final_policies_are_scored_on_the_held_out_rows_of_a_chunk_by_hand() -> None:
+    replay = fitted([CTX, ONE])
+    assert replay.split == 4 and replay.blocks == 8 and replay.n_positions == 2
+    scores = BlockSums(8, score_names([CTX, ONE]))
+    max_weight = {"ctx": 0.0, "one": 7.0}
+    replay.score_chunk(chunk(2, 8), scores, max_weight)  # rows 2 and 3 are learning rows: not scored
+    check_terms(scores, "ctx", CTX_TERMS)
+    check_terms(scores, "one", ONE_TERMS)
+    for name, expected in LOGGING.items():  # `shared` by default
+        assert close(held(scores, name), expected), name
+    assert max_weight == {"ctx": 4.0, "one": 7.0}  # the largest weight so far
+
+
+def test_chunks_before_across_and_after_the_split_add_up_to_the_same_sums() -> None:
+    replay = fitted([CTX, ONE])
+    scores = BlockSums(8, score_names([CTX, ONE]))
+    max_weight = {"ctx": 0.0, "one": 0.0}
+    for start, stop in ((0, 3), (3, 5), (5, 6), (6, 6), (6, 8)):
+        replay.score_chunk(chunk(start, stop), scores, max_weight, shared=True)
+    check_terms(scores, "ctx", CTX_TERMS)
+    check_terms(scores, "one", ONE_TERMS)
+    for name, expected in LOGGING.items():
+        assert close(held(scores, name), expected), name
+    assert max_weight == {"ctx": 4.0, "one": 1.0}
+
+
+def test_a_learners_own_pass_leaves_the_logging_policys_position_sums_alone() -> None:
+    replay = fitted([CTX])
+    scores = BlockSums(8, score_names([CTX]))
+    replay.score_chunk(chunk(0, 8), scores, {"ctx": 0.0}, shared=False)
+    check_terms(scores, "ctx", CTX_TERMS)
+    for name in LOGGING:
+        assert scores.total(name) == 0.0, name
+
+
+def test_without_learners_only_the_logging_policys_sums_and_no_reward_model() -> None:
+    replay = Replay(log_info(), [], seed=0)  # the reward model is never fitted: not needed
+    scores = BlockSums(8, score_names([]))
+    replay.score_chunk(chunk(0, 8), scores, {})
+    for name, expected in LOGGING.items():
+        assert close(held(scores, name), expected), name
+
+
+def test_rows_without_positions_count_as_the_first_position() -> None:
+    replay = fitted([ONE])
+    scores = BlockSums(8, score_names([ONE]))
+    replay.score_chunk(chunk(0, 8, positions=False), scores, {"one": 0.0})
+    assert close(held(scores, "one:ips@0"), ONE_TERMS["ips"]) and close(held(scores, "one:w@0"), ONE_TERMS["weight"])
+    assert close(held(scores, "one:w2@0"), ONE_TERMS["weight_squared"])
+    assert scores.total("one:ips@1") == scores.total("one:w@1") == scores.total("one:w2@1") == 0.0
+    assert close(held(scores, "rows@0"), [1.0] * 4) and scores.total("rows@1") == 0.0
+    assert close(held(scores, "uniform@0"), [8 / 3, 1.0, 5 / 3, 2 / 3]) and scores.total("uniform@1") == 0.0
+
+
+def test_a_log_with_one_position_keeps_no_per_position_sums() -> None:
+    replay = fitted([CTX], positions=("p0",))
+    assert replay.n_positions == 0
+    scores = BlockSums(8, score_names([CTX], positions=0))  # a per-position sum would be a missing name
+    replay.score_chunk(chunk(0, 8), scores, {"ctx": 0.0})
+    assert close(held(scores, "ctx:ips"), CTX_TERMS["ips"])
+
+
+# --- the frozen policies' picks ----------------------------------------------------------------------------------
+
+def calls_of_pick(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, list[float], int, bool]]:
+    calls: list[tuple[int, list[float], int, bool]] = []
+    original = Learner.pick
+
+    def pick(self: Learner, m: int, contexts: Array | None, first: int, final: bool = False) -> tuple[State, Array]:
+        calls.append((m, [] if contexts is None else list(contexts[:, 1]), first, final))
+        return original(self, m, contexts, first, final)
+
+    monkeypatch.setattr(Learner, "pick", pick)
+    return calls
+
+
+FIVE = Chunk(10, np.zeros(5, dtype=np.int64), np.zeros(5), np.full(5, 0.5),
+             np.column_stack([np.ones(5), [2.0, 0.0, 1.0, 1.0, 2.0]]))
+
+
+@pytest.mark.parametrize("copying, budget, steps", [
+    (False, 60, ((4, 10), (1, 14))),  # views: MAX_SCORE_ROWS rows at once
+    (True, 60, ((2, 10), (2, 12), (1, 14))),  # copies of 24 bytes a row: 60 // 24 = 2 rows at once
+    (True, 1000, ((4, 10), (1, 14))),  # 41 rows would fit: at most MAX_SCORE_ROWS
+    (True, 20, ((1, 10), (1, 11), (1, 12), (1, 13), (1, 14))),  # not even one row fits: still one at a time
+])
+def test_frozen_picks_are_made_in_steps_that_fit_the_memory_for_copies(
+        monkeypatch: pytest.MonkeyPatch, copying: bool, budget: int, steps: tuple[tuple[int, int], ...]) -> None:
+    monkeypatch.setattr(replay_module, "MAX_SCORE_ROWS", 4)
+    monkeypatch.setattr(replay_module, "SCORE_BYTES", budget)
+    replay = Replay(log_info(), [CTX], seed=0)
+    (learner,) = replay.learners
+    assert learner.layout.row_bytes(learner.state) == 24
+    learner.copying = copying
+    calls = calls_of_pick(monkeypatch)
+    out = replay._frozen_choices(learner, FIVE)
+    assert out.dtype == np.int64 and out.tolist() == [2, 0, 1, 1, 2]  # exploit's picks, not select's (all 0)
+    contexts = [2.0, 0.0, 1.0, 1.0, 2.0]
+    assert calls == [(m, contexts[first - 10:first - 10 + m], first, True) for m, first in steps]
+
+
+def test_a_state_of_one_byte_a_row_is_copied_as_many_rows_as_the_budget_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(replay_module, "MAX_SCORE_ROWS", 4)
+    monkeypatch.setattr(replay_module, "SCORE_BYTES", 3)
+    replay = Replay(log_info(), [RunSpec("narrow", "narrow", Narrow())], seed=0)
+    (learner,) = replay.learners
+    assert learner.layout.row_bytes(learner.state) == 1
+    learner.copying = True
+    calls = calls_of_pick(monkeypatch)
+    assert replay._frozen_choices(learner, FIVE).tolist() == [2, 0, 1, 1, 2]
+    assert [(m, first) for m, _, first, _ in calls] == [(3, 10), (2, 13)]
+
+
+def test_a_non_contextual_final_policy_gets_no_contexts() -> None:
+    replay = Replay(log_info(), [ONE], seed=0)
+    assert replay._frozen_choices(replay.learners[0], FIVE).tolist() == [1] * 5
+    assert replay._frozen_choices(replay.learners[0], replace(FIVE, actions=np.zeros(0, dtype=np.int64),
+                                                              contexts=np.zeros((0, 2)))).tolist() == []
+
+
+# --- the broadcast kept while the state holds the same array -----------------------------------------------------
+
+def test_a_broadcast_is_kept_while_the_state_holds_the_same_array_and_made_anew_otherwise(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(replay_module, "MAX_SCORE_ROWS", 4)
+    learner = Learner(CTX, log_info(), seed=0)
+    value = np.array([[1.0, 2.0]])
+    first = learner._broadcast("marks", value, 3)
+    assert first.shape == (3, 2) and first.tolist() == [[1.0, 2.0]] * 3 and not first.flags.writeable
+    kept = learner.wide["marks"]
+    assert kept[0] is value and kept[1].shape == (4, 2)  # at least MAX_SCORE_ROWS rows
+    value[0, 1] = 5.0  # an in-place update shows through
+    assert learner._broadcast("marks", value, 4).tolist() == [[1.0, 5.0]] * 4
+    assert learner.wide["marks"] is kept  # the same array, rows enough: kept
+    other = np.array([[7.0, 8.0]])
+    assert learner._broadcast("marks", other, 2).tolist() == [[7.0, 8.0]] * 2  # another array: made anew
+    assert learner.wide["marks"][0] is other and learner.wide["marks"][1].shape == (4, 2)
+    again = learner.wide["marks"]
+    long = learner._broadcast("marks", other, 6)  # more rows than kept: longer
+    assert long.shape == (6, 2) and learner.wide["marks"] is not again and learner.wide["marks"][1].shape == (6, 2)
+    assert learner._broadcast("other", value, 1).tolist() == [[1.0, 5.0]]  # kept by key
+    assert learner.wide["marks"][0] is other
+
+
+# --- evaluate: which process replays, and what the summary and the slate scorer get -------------------------------
+
+class Store:
+    """A parsed log as evaluate reads it: its facts and its chunks, here rows [0, 3), [3, 5) and [5, 8)."""
+
+    def __init__(self, info: LogInfo, cuts: tuple[int, ...] = (0, 3, 5, 8)) -> None:
+        self.info = info
+        self.cuts = cuts
+        self.n_chunks = len(cuts) - 1
+
+    def chunks(self) -> list[Chunk]:
+        return [chunk(a, b) for a, b in zip(self.cuts[:-1], self.cuts[1:])]
+
+
+@dataclass
+class Summarised:
+    replay: Replay
+    scores: BlockSums
+    max_weight: dict[str, float]
+    skipped: Any
+
+
+def summaries(monkeypatch: pytest.MonkeyPatch) -> list[Summarised]:
+    made: list[Summarised] = []
+
+    def summarise(replay: Replay, scores: BlockSums, max_weight: dict[str, float], skipped: Any) -> Any:
+        made.append(Summarised(replay, scores, max_weight, skipped))
+        return SimpleNamespace(summary=len(made))
+
+    monkeypatch.setattr(summary, "summarise", summarise)
+    return made
+
+
+def apart(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    sent: list[tuple[Any, ...]] = []
+
+    def evaluate_apart(*args: Any) -> Any:
+        sent.append(args)
+        return "apart"
+
+    monkeypatch.setattr(tasks, "evaluate_apart", evaluate_apart)
+    return sent
+
+
+def test_evaluate_hands_the_summary_the_replay_its_block_sums_and_largest_weights(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    made = summaries(monkeypatch)
+    progress: list[tuple[str, int, int]] = []
+    store = Store(log_info())
+    result = evaluate(cast(Any, store), [CTX, ONE], 3, lambda *a: progress.append(a), [("x", "why")], holdout=0.25,
+                      method="weighted", clip=2.5, streams=["s1", "s2"])
+    assert result == SimpleNamespace(summary=1)
+    (done,) = made
+    replay = done.replay
+    assert replay.info is store.info and replay.seed == 3 and replay.clip == 2.5 and replay.method == "weighted"
+    assert replay.split == 6  # 8 rows, a quarter held out
+    assert [(le.candidate, le.stream) for le in replay.learners] == [(CTX, "s1"), (ONE, "s2")]
+    assert replay.model.theta is not None  # fitted before scoring
+    assert done.skipped == (("x", "why"),)
+    assert sorted(done.scores.sums) == sorted(score_names([CTX, ONE]))
+    assert all(len(v) == 8 for v in done.scores.sums.values())
+    # rows 6 and 7 held out: rows at each position, and every chunk's held-out rows scored
+    assert done.scores.sums["rows@0"].tolist() == [0.0] * 7 + [1.0]
+    assert done.scores.sums["rows@1"].tolist() == [0.0] * 6 + [1.0, 0.0]
+    assert done.scores.sums["one:matched"].tolist() == [0.0] * 6 + [1.0, 0.0]
+    assert done.max_weight == {"ctx": 1.0, "one": 1.0}
+    assert progress == [("replay", 3, 8), ("replay", 5, 8), ("replay", 8, 8),
+                        ("score", 3, 8), ("score", 5, 8), ("score", 8, 8)]
+
+
+def test_a_policy_that_matches_no_held_out_row_has_a_largest_weight_of_zero(monkeypatch: pytest.MonkeyPatch) -> None:
+    made = summaries(monkeypatch)
+    evaluate(cast(Any, Store(log_info())), [ONE], holdout=0.125)  # row 7 only, logged 0; one picks 1
+    assert made[0].max_weight == {"one": 0.0} and made[0].skipped == ()
+
+
+def test_evaluate_defaults_to_seed_0_rejection_sampling_and_half_the_log_held_out(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    made = summaries(monkeypatch)
+    evaluate(cast(Any, Store(log_info())), [ONE])
+    replay = made[0].replay
+    assert replay.seed == 0 and replay.method == "rejection" and replay.split == 4 and replay.clip == 10.0
+    assert replay.learners[0].stream == "one"
+    evaluate(cast(Any, Store(log_info(uniform=True))), [ONE])
+    assert made[1].replay.method == "uniform"
+
+
+@pytest.mark.parametrize("engine", [Engine("local", 2), Engine("local", 0), Engine("dask", 1)])
+def test_an_engine_with_more_than_this_process_replays_apart(monkeypatch: pytest.MonkeyPatch, engine: Engine) -> None:
+    made, sent = summaries(monkeypatch), apart(monkeypatch)
+    store = Store(log_info())
+    progress = print
+    out: Any = evaluate(cast(Any, store), [CTX], 4, progress, [("x", "y")], 0.3, "auto", 2.0, engine, ["s"])
+    assert out == "apart" and made == []
+    assert sent == [(store, [CTX], 4, progress, [("x", "y")], 0.3, "auto", 2.0, engine, ["s"])]
+
+
+@pytest.mark.parametrize("engine", [None, Engine("local", 1)])
+def test_no_engine_or_one_local_job_replays_in_this_process(monkeypatch: pytest.MonkeyPatch,
+                                                            engine: Engine | None) -> None:
+    made, sent = summaries(monkeypatch), apart(monkeypatch)
+    assert evaluate(cast(Any, Store(log_info())), [CTX], engine=engine) == SimpleNamespace(summary=1)
+    assert sent == [] and len(made) == 1
+
+
+class Scorer:
+    """slates.Scorer's stand-in: what it was made with, the chunks it was given and the result it finished."""
+
+    log: ClassVar[list[Any]] = []
+
+    def __init__(self, replay: Replay) -> None:
+        Scorer.log.append(("made", replay))
+
+    def add(self, chunk: Chunk, last: bool) -> None:
+        Scorer.log.append(("add", chunk.start, len(chunk), last))
+
+    def finish(self, result: Any) -> Any:
+        Scorer.log.append(("finish", result))
+        return "with slates"
+
+
+SLATE = SlateFacts(size=2, slates=4, repeats=False, form="uniform", items=3)
+
+
+def test_slate_logs_are_scored_in_this_process_by_the_slate_scorer_as_chunks_come(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    made, sent = summaries(monkeypatch), apart(monkeypatch)
+    monkeypatch.setattr(slates, "Scorer", Scorer)
+    Scorer.log = []
+    out: Any = evaluate(cast(Any, Store(log_info(slate=SLATE, slate_col="slate"))), [CTX], engine=Engine("local", 2))
+    assert sent == [] and out == "with slates"
+    assert Scorer.log == [("made", made[0].replay), ("add", 0, 3, False), ("add", 3, 2, False), ("add", 5, 3, True),
+                          ("finish", SimpleNamespace(summary=1))]
+
+
+def test_other_logs_have_no_slate_scorer(monkeypatch: pytest.MonkeyPatch) -> None:
+    summaries(monkeypatch)
+    monkeypatch.setattr(slates, "Scorer", Scorer)
+    Scorer.log = []
+    assert evaluate(cast(Any, Store(log_info())), [CTX]) == SimpleNamespace(summary=1)
+    assert Scorer.log == []
