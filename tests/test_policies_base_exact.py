@@ -535,3 +535,47 @@ def test_kl_upper_bound_is_near_the_exact_bound() -> None:
     assert kl_upper_bound(np.array([1.0]), np.array([0.5]))[0] == 1 - 1e-9
     assert kl_upper_bound(np.array([0.4]), np.array([0.0]))[0] == pytest.approx(0.4, abs=1e-15)
 
+
+
+def test_layers_keep_each_repetitions_arrival_order_in_long_feedback() -> None:
+    reps = np.random.default_rng(0).integers(0, 3, 60).tolist()  # long enough for an unstable sort to reorder
+    seen: dict[int, int] = {}
+    expected: list[list[int]] = []
+    for row, rep in sorted(enumerate(reps), key=lambda pair: (pair[1], pair[0])):
+        layer = seen.get(rep, 0)
+        seen[rep] = layer + 1
+        if layer == len(expected):
+            expected.append([])
+        expected[layer].append(row)
+    assert layers(reps) == expected and len(expected) == max(seen.values())
+
+
+@dataclass(frozen=True)
+class Contextual(Policy[State]):
+    def select(self, state: State, context: Array | None) -> Array:
+        assert context is not None
+        best: Array = np.argmax(context, axis=1)
+        return best
+
+
+def test_exploit_hands_select_the_context() -> None:
+    state = State(np.random.default_rng(0), 2, 3)
+    assert Contextual().exploit(state, np.array([[0.0, 2.0, 1.0], [3.0, 0.0, 1.0]])).tolist() == [1, 0]
+
+
+def test_top_k_of_a_long_row_is_its_sorted_head() -> None:
+    scores = np.random.default_rng(80).random((1, 1000))
+    expected = np.argsort(-replayed(scores, 0), axis=1)[:, :150]
+    assert top_k(scores, 150, np.random.default_rng(0)).tolist() == expected.tolist()
+
+
+def test_kl_upper_bound_keeps_the_lower_half_when_the_midpoint_is_the_root() -> None:
+    # the bracket [0.9, 1 - 1e-9] is clipped, so its midpoint does not depend on the budget; with the budget set
+    # to kl(0.9, midpoint) as the function computes it, f(midpoint) is exactly 0: not above the root, so the
+    # bracket's lower end moves up to the midpoint and a single halving leaves the upper end where it was
+    p = np.float64(0.9)
+    mid = (p + np.float64(1 - 1e-9)) / 2
+    entropy = p * np.log(p) + (1 - p) * np.log(1 - p)
+    budget = entropy - p * np.log(mid) - (1 - p) * np.log(1 - mid)
+    assert kl_upper_bound(np.array([0.9]), np.array([budget]), halvings=1, newton=0)[0] == 1 - 1e-9
+    assert abs(kl_upper_bound(np.array([0.9]), np.array([budget]))[0] - mid) < 1e-6
