@@ -13,7 +13,7 @@ import pytest
 from banditmap.errors import BanditmapError
 from banditmap.sim.policies import Feedback
 from banditmap.sim.policies.base import CONFIDENCE_BOUNDS, REGISTRY
-from banditmap.sim.policies.forgetting import DLinUCB, SWLinUCB, solved
+from banditmap.sim.policies.forgetting import NO_SQUARES, DLinUCB, SWLinUCB, estimates
 from banditmap.sim.problem import Problem
 
 from stubs import small_problem
@@ -74,17 +74,57 @@ def test_the_domains_say_why_they_end() -> None:
     assert DLinUCB(gamma=1e-9, delta=1 - 1e-9, alpha=0.0).alpha == 0.0
 
 
-# --- the shared solve ---------------------------------------------------------------------------------------------
+# --- the shared estimates (compiled: sim/kernels/linear.py's moving_ridge) ----------------------------------------
 
-def test_solved_gives_theta_and_the_inverse_times_x_for_every_arm() -> None:
+def test_estimates_give_the_ridge_mean_and_width_of_every_arm() -> None:
     s = DLinUCB().init(problem(arms=2, features=2, reps=1), np.random.default_rng(0))
     s.gram[0, 0] = [[2.0, 0.0], [0.0, 4.0]]
     s.gram[0, 1] = [[2.0, 1.0], [1.0, 1.0]]  # inverse [[1, -1], [-1, 2]]
     s.target[0, 0] = [1.0, 2.0]
     s.target[0, 1] = [1.0, 1.0]
-    theta, inverse_x = solved(s, np.array([[1.0, 3.0]]))
-    np.testing.assert_allclose(theta, [[[0.5, 0.5], [0.0, 1.0]]], atol=1e-15)
-    np.testing.assert_allclose(inverse_x, [[[0.5, 0.75], [-2.0, 5.0]]], atol=1e-15)
+    x, one = np.array([[1.0, 3.0]]), np.ones(1)
+    # theta (0.5, 0.5) and (0, 1); V^-1 x = (0.5, 0.75) and (-2, 5)
+    mean, width = estimates(s, x, one, one, NO_SQUARES, 0.1)
+    assert mean[0].tolist() == pytest.approx([2.0, 3.0], rel=1e-15)
+    assert width[0].tolist() == pytest.approx([math.sqrt(2.75), math.sqrt(13.0)], rel=1e-15)
+    squared = np.array([[np.eye(2), np.diag([1.0, 2.0])]])  # u^T V~ u: 0.25 + 0.5625, and 4 + 2 * 25
+    mean, width = estimates(s, x, one, one, squared, 0.1)
+    assert width[0].tolist() == pytest.approx([math.sqrt(0.8125), math.sqrt(54.0)], rel=1e-15)
+    # discounted by one half towards l2 = 2: arm 0's V = diag(1, 2) + I, b = (0.5, 1): theta (0.25, 1/3),
+    # V^-1 x = (0.5, 1); V~ discounted by a quarter: 0.25 I + 0.75 * 2 I
+    mean, width = estimates(s, x, np.array([0.5]), np.array([0.25]), squared, 2.0)
+    assert mean[0, 0] == pytest.approx(1.25, rel=1e-15)
+    assert width[0, 0] == pytest.approx(math.sqrt(1.75 * 1.25), rel=1e-15)
+    mean, width = estimates(s, x, np.array([0.5]), np.array([0.25]), NO_SQUARES, 2.0)
+    assert width[0, 0] == pytest.approx(math.sqrt(3.5), rel=1e-15)
+
+
+def test_estimates_solve_a_full_system_as_linear_algebra_does() -> None:
+    """Four features, correlated: the Cholesky solves agree with numpy's on theta, x^T V^-1 x and u^T V~ u."""
+    rng = np.random.default_rng(7)
+    s = DLinUCB().init(problem(arms=3, features=4, reps=2), rng)
+    for r in range(2):
+        for k in range(3):
+            a = rng.normal(size=(6, 4))
+            s.gram[r, k] = a.T @ a + 0.3 * np.eye(4)
+            s.target[r, k] = rng.normal(size=4)
+    squared = np.empty_like(s.gram)
+    for r in range(2):
+        for k in range(3):
+            a = rng.normal(size=(5, 4))
+            squared[r, k] = a.T @ a + np.eye(4)
+    x = rng.normal(size=(2, 4))
+    keep, keep2 = np.array([1.0, 0.6]), np.array([1.0, 0.36])
+    mean, width = estimates(s, x, keep, keep2, squared, 0.3)
+    plain = estimates(s, x, keep, keep2, NO_SQUARES, 0.3)[1]
+    for r in range(2):
+        for k in range(3):
+            V = keep[r] * s.gram[r, k] + (1 - keep[r]) * 0.3 * np.eye(4)
+            V2 = keep2[r] * squared[r, k] + (1 - keep2[r]) * 0.3 * np.eye(4)
+            u = np.linalg.solve(V, x[r])
+            assert mean[r, k] == pytest.approx(x[r] @ np.linalg.solve(V, keep[r] * s.target[r, k]), rel=1e-12)
+            assert width[r, k] == pytest.approx(math.sqrt(u @ V2 @ u), rel=1e-12)
+            assert plain[r, k] == pytest.approx(math.sqrt(x[r] @ u), rel=1e-12)
 
 
 # --- D-LinUCB -----------------------------------------------------------------------------------------------------

@@ -81,6 +81,96 @@ def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, the
         theta[r, arm, i] = total
 
 
+@njit(cache=True)
+def cholesky_solve(factor: np.ndarray, rhs: np.ndarray, out: np.ndarray) -> None:
+    """out = M^-1 rhs for M = L L^T, L the lower triangle of `factor` (forward then back substitution)."""
+    d = rhs.shape[0]
+    for i in range(d):
+        total = rhs[i]
+        for j in range(i):
+            total -= factor[i, j] * out[j]
+        out[i] = total / factor[i, i]
+    for i in range(d - 1, -1, -1):
+        total = out[i]
+        for j in range(i + 1, d):
+            total -= factor[j, i] * out[j]
+        out[i] = total / factor[i, i]
+
+
+@njit(cache=True)
+def moving_ridge(gram: np.ndarray, target: np.ndarray, squared: np.ndarray, keep: np.ndarray, keep2: np.ndarray,
+                 l2: float, contexts: np.ndarray, mean: np.ndarray, width: np.ndarray) -> None:
+    """Every arm's estimate and width for repetition r's context x = contexts[r], from its regression's sums
+    discounted by keep[r] (1: as they are): V = keep V_s + (1 - keep) l2 I, b = keep b_s, theta = V^-1 b,
+    mean x^T theta; the width is sqrt(u^T V~ u) with u = V^-1 x and V~ = keep2 V~_s + (1 - keep2) l2 I (D-LinUCB)
+    when `squared` holds V~ for every arm, else sqrt(x^T u) (an empty `squared`). V is factored by Cholesky (it is
+    l2 I plus a sum of outer products: symmetric positive definite)."""
+    R, K, d = target.shape
+    weighted = squared.shape[0] > 0
+    factor = np.empty((d, d))
+    b = np.empty(d)
+    theta = np.empty(d)
+    u = np.empty(d)
+    for r in range(R):
+        x = contexts[r]
+        a, ridge = keep[r], (1.0 - keep[r]) * l2
+        for k in range(K):
+            for i in range(d):  # the Cholesky factor of the discounted V, row by row
+                for j in range(i + 1):
+                    total = a * gram[r, k, i, j] + (ridge if i == j else 0.0)
+                    for m in range(j):
+                        total -= factor[i, m] * factor[j, m]
+                    factor[i, j] = math.sqrt(max(total, 1e-300)) if i == j else total / factor[j, j]
+                b[i] = a * target[r, k, i]
+            cholesky_solve(factor, b, theta)
+            cholesky_solve(factor, x, u)
+            estimate = 0.0
+            spread = 0.0
+            for i in range(d):
+                estimate += x[i] * theta[i]
+                if not weighted:
+                    spread += x[i] * u[i]
+            if weighted:
+                a2, ridge2 = keep2[r], (1.0 - keep2[r]) * l2
+                for i in range(d):
+                    row = 0.0
+                    for j in range(d):
+                        row += (a2 * squared[r, k, i, j] + (ridge2 if i == j else 0.0)) * u[j]
+                    spread += u[i] * row
+            mean[r, k] = estimate
+            width[r, k] = math.sqrt(max(spread, 0.0))
+
+
+@njit(cache=True)
+def learn_discounted(gram: np.ndarray, squared: np.ndarray, target: np.ndarray, discounted_to: np.ndarray, t: int,
+                     gamma: float, l2: float, reps: np.ndarray, actions: np.ndarray, contexts: np.ndarray,
+                     rewards: np.ndarray) -> None:
+    """D-LinUCB's learning, in place: a repetition with feedback first has every arm's V, V~ and b discounted from
+    its last update to decision t (V <- g^n V + (1 - g^n) l2 I, V~ with g^2n, b <- g^n b), then each observation
+    (in order) adds x x^T to its arm's V and V~ and reward x to its b."""
+    K, d = gram.shape[1], gram.shape[2]
+    for n in range(reps.shape[0]):
+        r = reps[n]
+        if discounted_to[r] != t:
+            steps = float(t - discounted_to[r])
+            keep, keep2 = gamma ** steps, gamma ** (2.0 * steps)
+            for k in range(K):
+                for i in range(d):
+                    for j in range(d):
+                        gram[r, k, i, j] *= keep
+                        squared[r, k, i, j] *= keep2
+                    gram[r, k, i, i] += (1.0 - keep) * l2
+                    squared[r, k, i, i] += (1.0 - keep2) * l2
+                    target[r, k, i] *= keep
+            discounted_to[r] = t
+        arm, x = actions[n], contexts[n]
+        for i in range(d):
+            for j in range(d):
+                gram[r, arm, i, j] += x[i] * x[j]
+                squared[r, arm, i, j] += x[i] * x[j]
+            target[r, arm, i] += rewards[n] * x[i]
+
+
 def choose(*args: Any) -> int:  # pragma: no cover - replaced in each binding by the policy's own choose
     raise NotImplementedError
 

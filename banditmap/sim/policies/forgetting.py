@@ -10,7 +10,7 @@ from typing import ClassVar, TypeVar
 import numpy as np
 
 from banditmap.sim.policies.base import (CONFIDENCE_BOUNDS, SCALE, WIDTH, Array, Domain, Feedback, Policy,
-                                         State, argmax_random, hyperparameter, register, scatter_add, whole)
+                                         State, argmax_random, hyperparameter, register, whole)
 from banditmap.sim.problem import Problem
 
 NORM = 1.0  # S, the bound on a parameter's norm in the confidence width (the contexts here have norm about 1)
@@ -26,12 +26,17 @@ class Gram(State):
 G = TypeVar("G", bound=Gram)
 
 
-def solved(s: Gram, x: Array) -> tuple[Array, Array]:
-    """The estimate theta = V^-1 b (R, K, d) and V^-1 x (R, K, d) for every arm, in one batched solve."""
-    R, K, d = s.target.shape
-    rhs = np.stack([s.target, np.broadcast_to(x[:, None, :], (R, K, d))], axis=-1)  # (R, K, d, 2)
-    both = np.linalg.solve(s.gram, rhs)
-    return both[..., 0], both[..., 1]
+def estimates(s: Gram, x: Array, keep: Array, keep2: Array, squared: Array, l2: float) -> tuple[Array, Array]:
+    """Every arm's estimate x^T theta and width (R, K) from its sums discounted by keep (compiled:
+    sim/kernels/linear.py's moving_ridge, one Cholesky factor per arm)."""
+    from banditmap.sim.kernels import linear
+    mean, width = np.empty((s.R, s.K)), np.empty((s.R, s.K))
+    linear.moving_ridge(s.gram, s.target, squared, np.asarray(keep, dtype=np.float64),
+                        np.asarray(keep2, dtype=np.float64), float(l2), np.asarray(x, dtype=np.float64), mean, width)
+    return mean, width
+
+
+NO_SQUARES = np.zeros((0, 0, 0, 0))  # the width is sqrt(x^T V^-1 x): no weighted Gram matrix
 
 
 @dataclass(frozen=True)
@@ -53,14 +58,14 @@ class MovingLinUCB(Policy[G]):
     def beta(self, s: G) -> float:
         raise NotImplementedError
 
-    def width(self, s: G, inverse_x: Array, x: Array) -> Array:
+    def estimates(self, s: G, context: Array) -> tuple[Array, Array]:
+        """Every arm's estimate x^T theta and the width of its confidence set before beta (R, K) each."""
         raise NotImplementedError
 
     def bounds(self, s: G, context: Array | None) -> tuple[Array, Array]:
         assert context is not None
-        theta, inverse_x = solved(s, context)
-        mean = np.einsum("rki,ri->rk", theta, context)
-        width = self.alpha * self.beta(s) * self.width(s, inverse_x, context)
+        mean, width = self.estimates(s, context)
+        width *= self.alpha * self.beta(s)
         return mean - width, mean + width
 
     def select(self, s: G, context: Array | None) -> Array:
@@ -68,8 +73,7 @@ class MovingLinUCB(Policy[G]):
 
     def exploit(self, s: G, context: Array | None) -> Array:
         assert context is not None
-        theta, _ = solved(s, context)
-        return argmax_random(np.einsum("rki,ri->rk", theta, context), s.rng)
+        return argmax_random(self.estimates(s, context)[0], s.rng)
 
 
 @dataclass(kw_only=True)
@@ -97,30 +101,11 @@ class DLinUCB(MovingLinUCB[Discounted]):
         return Discounted(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds, gram=gram,
                           target=target, squared=gram.copy(), discounted_to=np.zeros(problem.reps, dtype=np.int64))
 
-    def discounted(self, s: Discounted, reps: Array | slice) -> tuple[Array, Array, Array]:
-        """V, V~ and b of repetitions `reps` (indices, or a slice: every repetition) discounted up to now: the
-        ridge's share is added on the diagonal only."""
-        d = s.target.shape[-1]
-        steps = (s.t - s.discounted_to[reps]).astype(float)
-        keep, keep2 = self.gamma ** steps, self.gamma ** (2 * steps)
-        diagonal = np.arange(d)
-        gram = keep[:, None, None, None] * s.gram[reps]
-        gram[..., diagonal, diagonal] += ((1 - keep) * self.lambda_reg)[:, None, None]
-        squared = keep2[:, None, None, None] * s.squared[reps]
-        squared[..., diagonal, diagonal] += ((1 - keep2) * self.lambda_reg)[:, None, None]
-        return gram, squared, keep[:, None, None] * s.target[reps]
-
-    def bounds(self, s: Discounted, context: Array | None) -> tuple[Array, Array]:
-        gram, squared, target = self.discounted(s, slice(None))
-        now = Discounted(s.rng, s.R, s.K, s.k, s.horizon, s.t, gram=gram, target=target, squared=squared,
-                         discounted_to=np.full(s.R, s.t))
-        return super().bounds(now, context)
-
-    def exploit(self, s: Discounted, context: Array | None) -> Array:
-        gram, squared, target = self.discounted(s, slice(None))
-        now = Discounted(s.rng, s.R, s.K, s.k, s.horizon, s.t, gram=gram, target=target, squared=squared,
-                         discounted_to=np.full(s.R, s.t))
-        return super().exploit(now, context)
+    def estimates(self, s: Discounted, context: Array) -> tuple[Array, Array]:
+        """The statistics discounted up to now, on the fly (the state keeps them as of each repetition's last
+        update); the width sqrt(x^T V^-1 V~ V^-1 x)."""
+        steps = (s.t - s.discounted_to).astype(float)
+        return estimates(s, context, self.gamma ** steps, self.gamma ** (2 * steps), s.squared, self.lambda_reg)
 
     def beta(self, s: Discounted) -> float:
         d = s.target.shape[-1]
@@ -129,22 +114,13 @@ class DLinUCB(MovingLinUCB[Discounted]):
         return math.sqrt(self.lambda_reg) * NORM + NOISE * math.sqrt(2 * math.log(1 / self.delta)
                                                                      + d * math.log1p(grown))
 
-    def width(self, s: Discounted, inverse_x: Array, x: Array) -> Array:
-        spread = np.einsum("rki,rkij,rkj->rk", inverse_x, s.squared, inverse_x)
-        width: Array = np.sqrt(np.maximum(spread, 0.0))
-        return width
-
     def update(self, s: Discounted, feedback: Feedback) -> None:
         assert feedback.contexts is not None
-        reps = np.unique(feedback.reps)
-        s.gram[reps], s.squared[reps], s.target[reps] = self.discounted(s, reps)
-        s.discounted_to[reps] = s.t
-        x, r = feedback.contexts, feedback.observed
-        outer = np.einsum("ni,nj->nij", x, x)
-        index = (feedback.reps, feedback.actions)
-        scatter_add(s.gram, index, outer, feedback.unique)
-        scatter_add(s.squared, index, outer, feedback.unique)
-        scatter_add(s.target, index, r[:, None] * x, feedback.unique)
+        from banditmap.sim.kernels import linear
+        linear.learn_discounted(s.gram, s.squared, s.target, s.discounted_to, s.t, self.gamma, self.lambda_reg,
+                                feedback.reps.astype(np.int64), np.asarray(feedback.actions, dtype=np.int64),
+                                np.asarray(feedback.contexts, dtype=np.float64),
+                                np.asarray(feedback.observed, dtype=np.float64))
 
 
 @dataclass(kw_only=True)
@@ -176,9 +152,10 @@ class SWLinUCB(MovingLinUCB[Windowed]):
         return (math.sqrt(self.lambda_reg) * NORM
                 + NOISE * math.sqrt(d * (math.log1p(self.window / self.lambda_reg) - math.log(self.delta))))
 
-    def width(self, s: Windowed, inverse_x: Array, x: Array) -> Array:
-        width: Array = np.sqrt(np.maximum(np.einsum("rki,ri->rk", inverse_x, x), 0.0))
-        return width
+    def estimates(self, s: Windowed, context: Array) -> tuple[Array, Array]:
+        """The window's ridge regression; the width sqrt(x^T V^-1 x)."""
+        ones = np.ones(s.R)
+        return estimates(s, context, ones, ones, NO_SQUARES, self.lambda_reg)
 
     def update(self, s: Windowed, feedback: Feedback) -> None:
         assert feedback.contexts is not None
