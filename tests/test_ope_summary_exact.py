@@ -111,6 +111,9 @@ def test_rows_a_test_of_the_observed_rate_difference_needs() -> None:
     # no difference observed: plan for 10% of the logging rate, 0.5 against 0.55
     needed, effect = _power(E(0.5, 0.4, 0.6), E(0.0, -0.1, 0.1), E(0.5, 0.45, 0.55), 200, 1000, binary=True)
     assert close(needed, 1564.6720527749528 * 5) and effect == 0.05
+    # above a logging rate of 0.75: 0.75 against 0.825 (a difference planned upwards; 0.675 would need 570)
+    needed, effect = _power(E(0.75, 0.7, 0.8), E(0.0, -0.1, 0.1), E(0.75, 0.7, 0.8), 200, 1000, binary=True)
+    assert close(needed, 465.82766735360786 * 5, rtol=1e-9) and close(effect, 0.075)
     # no learning rows: as if one (every row kept)
     needed, _ = _power(E(0.6, 0.5, 0.7), E(0.1, -0.05, 0.25), E(0.5, 0.45, 0.55), 200, 0, binary=True)
     assert close(needed, 387.33851669903567 / 200)
@@ -375,10 +378,10 @@ def test_a_summary_of_importance_weighted_clicks_with_estimated_propensities() -
 
 def test_unsupported_choices_are_a_share_of_the_held_out_rows() -> None:
     """One held-out row, on which the final policy picks the action the log never contains."""
-    sums = sums_of(1, dict(reward=100, rows=200, heldout_reward=1, heldout_rows=1, **{"a:kept_reward": 50,
-                                                                                      "a:kept": 100,
-                                                                                      "a:kept_squared": 100,
-                                                                                      "a:kept_raw": 100}))
+    sums = sums_of(1, dict(reward=100, rows=200, heldout_reward=1, heldout_rows=1, **{"a:kept_reward": 0.1875,
+                                                                                      "a:kept": 0.375,
+                                                                                      "a:kept_squared": 0.140625,
+                                                                                      "a:kept_raw": 0.5}))
     scores = sums_of(1, {"a:ips": 0, "a:weight": 0, "a:weight_squared": 0, "a:dm": 0.5, "a:dr": 0.5,
                          "a:unsupported": 1, "a:matched": 0})
     result = summarise(replay_of(log_info(rows=201, counts=(201, 0)), sums, [learner("a", 100)], blocks=1), scores,
@@ -387,3 +390,5 @@ def test_unsupported_choices_are_a_share_of_the_held_out_rows() -> None:
     assert a.unsupported == 1.0 and a.problem == (
         "its final policy chooses actions the logs never contain (actions 1) in 100% of rows; their rewards cannot "
         "be estimated from these logs")
+    # weights of 0.375 kept of 0.5 before clipping (less than one row's worth): a quarter clipped
+    assert a.clipped_share == 0.25 and a.bias_bound == 0.25 and a.replayed_ess == 1.0
