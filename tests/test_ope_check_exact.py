@@ -6,6 +6,7 @@ and every word of each finding."""
 
 from __future__ import annotations
 
+import locale
 import math
 import warnings
 from collections.abc import Sequence
@@ -522,3 +523,83 @@ def test_a_log_with_enough_rows_can_answer(tmp_path: Path) -> None:
     result = check.check_file(path, effect=0.9, holdout=0.2)  # 32 learning rows: 16 for a replayed learner
     assert result.power.replay_rows == 16.0 and result.power.enough and result.answerable
     assert texts(result, "power")[0][0] == OK
+
+
+# --- what the first run left standing -------------------------------------------------------------------------
+
+def test_a_continuous_log_off_one_has_its_variance(tmp_path: Path) -> None:
+    # rewards 1, 3, 1, 3: mean 2, mean square 5, variance 5 - 4 = 1
+    path = write(tmp_path, "action,reward,propensity\na,1,0.5\nb,3,0.5\na,1,0.5\nb,3,0.5\n")
+    result = check.check_file(path, effect=0.5)
+    assert texts(result, "reward") == [(OK, "mean 2, standard deviation 1")]
+    assert result.power.needed == pytest.approx(2 * ZZ * 1.0 / 1.0 ** 2, rel=1e-12)  # 0.5 x 2 = 1 apart
+
+
+def test_a_rate_of_one_has_no_power_even_to_tell_a_lower_one() -> None:
+    assert math.isinf(power(effect=-0.1, mean_reward=1.0).needed)
+    assert math.isinf(power(effect=-0.1, mean_reward=0.0).needed)
+    assert power(effect=-0.5, mean_reward=0.5).needed == pytest.approx(binary_needed(0.5, 0.25), rel=1e-12)
+
+
+def test_an_action_logged_once_is_tested_and_counted() -> None:
+    assert lint([1.6, 1.0], [0.1, 0.1], counts=(1, 5)) == [high("a", "1.600", "0.100", 1, 2)]
+    assert lint([1.0, 1.6], [0.1, 0.1], counts=(0, 1))[0][1].endswith(
+        "on 1 of 1 actions; are they another policy's, or per slate instead of per position? Fix them, or drop the "
+        "column to have them estimated (--estimate-propensities)")
+
+
+def test_a_zero_standard_error_is_no_evidence_however_far_the_mean() -> None:
+    # an action logged on every row at one propensity: its weight never varies, so there is no error to measure
+    assert lint([7.0, 1.0], [0.0, 0.1]) == [CONSISTENT]
+
+
+def test_a_single_reward_event_is_rare_not_absent() -> None:
+    assert support((3, 4), [1, 0]) == [
+        (WARN, "2 logged actions have fewer than 5 reward events (a, b): their rewards are barely estimable")]
+
+
+def test_a_dataset_of_one_file_and_a_dataset_with_an_empty_file(tmp_path: Path) -> None:
+    one = tmp_path / "one"
+    one.mkdir()
+    parquet(one / "part-0.parquet", decision_id=[1.0, 1.0], action=["a", "b"], reward=[1, 0], propensity=[.5, .5])
+    result = check.check_file(one)
+    assert result.id_col == "decision_id" and result.duplicates == 1
+    assert "first at row 2 of the dataset (already at row 1 of the dataset)" in texts(result, "decision ids")[0][1]
+    gap = tmp_path / "gap"
+    gap.mkdir()
+    pq.write_table(pa.table({"decision_id": pa.array([], pa.float64()), "action": pa.array([], pa.string()),
+                             "reward": pa.array([], pa.int64()), "propensity": pa.array([], pa.float64())}),
+                   gap / "part-0.parquet")
+    parquet(gap / "part-1.parquet", decision_id=[1.0, 2.0, 1.0], action=["a", "b", "a"], reward=[1, 0, 1],
+            propensity=[.5, .5, .5])
+    for chunk_rows in (1, 100):
+        result = check.check_file(gap, chunk_rows=chunk_rows)
+        assert result.duplicates == 1 and result.info.rows == 3
+        assert "first at row 3 of the dataset (already at row 1 of the dataset)" in texts(result, "decision ids")[0][1]
+
+
+def test_ids_in_a_column_with_another_roles_default_name(tmp_path: Path) -> None:
+    """The user names a role's column (ps, slot) and takes the column with that role's default name as the ids."""
+    path = write(tmp_path, "action,reward,ps,propensity\na,1,0.5,0\nb,0,0.5,1\na,1,0.5,0\n")
+    result = check.check_file(path, Columns(propensity="ps"), id_col="propensity")
+    assert (result.id_col, result.duplicates) == ("propensity", 1)
+    assert f"first at {path}:4 (already at {path}:2)" in texts(result, "decision ids")[0][1]
+    path = write(tmp_path, "action,reward,propensity,slot,position\na,1,0.5,1,10\nb,0,0.5,2,11\na,0,0.5,1,12\n"
+                           "b,1,0.5,2,10\n", "slots.csv")
+    result = check.check_file(path, Columns(position="slot"), id_col="position")
+    assert (result.id_col, result.duplicates) == ("position", 1)
+    assert f"first at {path}:5 (already at {path}:2)" in texts(result, "decision ids")[0][1]
+
+
+def test_the_header_is_read_as_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    """Column names outside ASCII, read under an ASCII locale (as on a system whose default encoding is not
+    UTF-8): the id column is still found beside the action column the user named."""
+    path = tmp_path / "log.csv"
+    path.write_bytes("decision_id,ação,reward,propensity\n1,a,1,0.5\n1,b,0,0.5\n".encode())
+    before = locale.setlocale(locale.LC_CTYPE)
+    try:
+        locale.setlocale(locale.LC_CTYPE, "C")
+        result = check.check_file(path, Columns(action="ação"))
+    finally:
+        locale.setlocale(locale.LC_CTYPE, before)
+    assert (result.id_col, result.duplicates, result.info.action_col) == ("decision_id", 1, "ação")
