@@ -4,6 +4,7 @@ between finite scores are: noise added to an infinity leaves it infinite, and ar
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from banditmap.sim.policies.base import argmax_random, tie_broken, top_k
 from banditmap.sim.policies.lists import CascadeUCB, RankedUCB
@@ -53,3 +54,18 @@ def test_list_policies_start_with_random_untried_items():
         state = policy.init(problem, np.random.default_rng(5))
         first = policy.select(state, None)[:, 0]
         assert np.all(np.abs(shares(first, 4) - 0.25) < 0.05), policy
+
+
+@pytest.mark.parametrize("k", [3, 18])
+def test_top_k_never_repeats_a_column_when_few_are_above_minus_infinity(k: int) -> None:
+    """Fewer finite scores than k (both the argmax passes, k <= 16, and the partial sort): the finite columns come
+    first, best first, then the excluded (-inf) columns, each once, in random order."""
+    scores = np.full((1, k + 2), -np.inf)
+    scores[0, 1], scores[0, 4] = 0.5, 2.0
+    thirds = set()
+    for seed in range(40):
+        chosen = top_k(scores, k, np.random.default_rng(seed))[0].tolist()
+        assert chosen[:2] == [4, 1]
+        assert len(set(chosen)) == k and set(chosen) <= set(range(k + 2))
+        thirds.add(chosen[2])
+    assert len(thirds) >= 3  # the excluded columns' order is drawn afresh

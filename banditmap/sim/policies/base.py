@@ -326,12 +326,17 @@ def tie_broken(scores: Array, rng: np.random.Generator) -> Array:
     """`scores` with ties broken uniformly at random, afresh each call: tiny noise below any real difference, and
     infinite scores (an untried arm's index) made distinct values above every finite one, in random order (noise
     added to an infinity leaves it infinite, and argmax would take the lowest index every time)."""
+    return _tie_broken(scores, rng)[0]
+
+
+def _tie_broken(scores: Array, rng: np.random.Generator) -> tuple[Array, Array]:
+    """tie_broken's scores, and the uniform noise (same shape) that broke their ties."""
     noise = rng.random(scores.shape)
     noisy: Array = scores + noise * 1e-9
     top = np.isposinf(noisy)
     if top.any():
         noisy = np.where(top, np.finfo(np.float64).max * (0.5 + 0.5 * noise), noisy)
-    return noisy
+    return noisy, noise
 
 
 def argmax_random(scores: Array, rng: np.random.Generator) -> Array:
@@ -343,9 +348,14 @@ def argmax_random(scores: Array, rng: np.random.Generator) -> Array:
 def top_k(scores: Array, k: int, rng: np.random.Generator) -> Array:
     """The k best columns of each row, best first, ties at random.
 
-    For short lists, k passes of argmax are several times faster than a partial sort along rows.
+    For short lists, k passes of argmax are several times faster than a partial sort along rows. Scores of -inf (an
+    excluded column) are made distinct values below every finite one, in random order, so that a column taken
+    (marked -inf) is never taken again when fewer than k columns are above -inf.
     """
-    noisy = tie_broken(scores, rng)
+    noisy, noise = _tie_broken(scores, rng)
+    bottom = np.isneginf(noisy)
+    if bottom.any():
+        noisy = np.where(bottom, np.finfo(np.float64).min * (0.5 + 0.5 * noise), noisy)
     if k <= 16:
         rows = np.arange(scores.shape[0])
         out = np.empty((scores.shape[0], k), dtype=np.int64)
