@@ -183,7 +183,8 @@ def test_weighted_replay_of_clicks_is_at_least_wilson_and_newcombe_at_the_effect
 
 def test_widen() -> None:
     assert _widen(E(0.5, 0.4, 0.6), 0.125) == E(0.5, 0.275, 0.725)
-    assert _widen(E(0.5, 0.4, 0.6), 0.0) == E(0.5, 0.4, 0.6)
+    unclipped = E(0.5, 0.4, 0.6)
+    assert _widen(unclipped, 0.0) is unclipped  # no bound: the estimate as it is
     assert _widen(E(0.5, 0.4, 0.6), -0.1) == E(0.5, 0.4, 0.6)  # a negative bound narrows nothing
 
 
@@ -256,7 +257,9 @@ def test_a_summary_of_clicks() -> None:
     scores = sums_of(4, {"rows@0": 30, "rows@1": 20, "uniform@0": 15, "uniform@1": 5,
                          **{f"{k}:{n}": v for k in "aycz" for n, v in a_scores.items()}})
     learners = [learner("c", 99), learner("z", 150), learner("a", 120, seconds=1.5, unsupported=10), learner("y", 120)]
-    replay = replay_of(log_info(), sums, learners, n_positions=2)
+    # the stand-in's range of logged rewards (all clicks) is not read: clicks range over [0, 1], which a's estimates
+    # are inside
+    replay = replay_of(log_info(), sums, learners, n_positions=2, reward_range=(1.0, 1.0))
     result = summarise(replay, scores, {"a": 4.0, "y": 3.0, "z": 2.0, "c": 1.0}, (("q", "why not"),))
     logging, held = wilson(100, 200), wilson(80, 200)
     assert result.logging == logging and result.logging_heldout == held
@@ -352,8 +355,8 @@ def test_a_summary_of_importance_weighted_clicks_with_estimated_propensities() -
     a_scores = {"ips": 15, "weight": 25, "weight_squared": 50, "dm": 16, "dr": 17, "unsupported": 0, "matched": 25}
     scores = sums_of(4, {f"{k}:{n}": v for k in "ab" for n, v in a_scores.items()})
     info = log_info(uniform=False, estimated=True, thin_share=0.1)
-    result = summarise(replay_of(info, sums, [learner("a", 160), learner("b", 160)], method="weighted"), scores,
-                       {"a": 2.0, "b": 2.0}, ())
+    weighted = replay_of(info, sums, [learner("a", 160), learner("b", 160)], method="weighted", reward_range=(1.0, 1.0))
+    result = summarise(weighted, scores, {"a": 2.0, "b": 2.0}, ())  # clipping's bound on clicks: 0.2 x (1 - 0)
     assert result.method == "importance-weighted replay (weights 1 / (K p) clipped at 2)"
     logging = wilson(100, 200)
     assert result.warnings[-1].startswith("importance-weighted replay: learners keep every matching row")
