@@ -234,10 +234,10 @@ COUNTS = np.array([[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 2.0, 0.0]])
 BY_CONTEXT = np.array([[10.0, -20.0, 3.0], [-1.5, 4.0, 0.0]])
 
 
-def chunk(start: int, stop: int) -> Chunk:
+def chunk(start: int, stop: int, propensity: float = 1 / 3) -> Chunk:
     part = slice(start, stop)
-    return Chunk(start, ACTIONS[part], REWARDS[part], np.full(stop - start, 1 / 3), CONTEXTS[part], POSITIONS[part],
-                 SLATES[part])
+    return Chunk(start, ACTIONS[part], REWARDS[part], np.full(stop - start, propensity), CONTEXTS[part],
+                 POSITIONS[part], SLATES[part])
 
 
 @dataclass(frozen=True)
@@ -501,3 +501,69 @@ def test_a_single_held_out_slate(monkeypatch: pytest.MonkeyPatch) -> None:
     _, fixed, ctx, uniform = out.policies
     assert [fixed.unsupported, ctx.unsupported, uniform.unsupported] == [1.0, 0.0, 0.0]
     close([fixed.value.value, ctx.value.value, uniform.value.value], [10.0, -2.0, 2.0])
+
+
+def test_ties_among_many_items_keep_the_item_order() -> None:
+    """Twenty items with tied estimates: the two best are the lowest-numbered of the best, as a stable sort gives
+    (a quicksort of twenty would take items 0 and 14 here)."""
+    means = np.array([2, 1, 1, 0, 0, 0, 0, 0, 0, 2, 1, 2, 1, 1, 2, 2, 1, 1, 1, 2], dtype=float)
+    chosen = scorer()._slates(cast(Any, FakeLearner(FakePolicy(means=means), "m")), np.ones((1, 1)), 0)
+    assert chosen is not None and chosen.tolist() == [[0, 9]]
+
+
+def test_a_learner_whose_state_has_no_coefficients_has_no_scores() -> None:
+    class Bare(FakeLearner):
+        def view(self, m: int, first: int) -> Any:
+            return SimpleNamespace(m=m)  # no theta at all
+
+    assert item_scores(cast(Any, Bare(FakePolicy(), "bare", contextual=True)), np.ones((1, 2)), 0) is None
+
+
+def test_a_held_out_slate_starts_at_its_first_row_after_the_split() -> None:
+    """Split at row 5, inside slate 2 (rows 4, 5): slate 2 started before it and is not held out; slate 3 is."""
+    score = scorer(split=5)
+    score.add(chunk(0, 8), last=True)
+    assert score.sums.total("slates") == 1 and score.sums.total("reward") == 2.0
+
+
+def test_a_chunk_holding_part_of_one_slate_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    score = scorer()
+    score.add(chunk(4, 5), last=False)  # half of slate 2, already held out: nothing to score yet
+    assert score.sums.total("slates") == 0 and score.carry is not None and score.carry.start == 4
+    score.add(chunk(5, 8), last=True)
+    assert score.sums.total("slates") == 2
+    close(finished(score, monkeypatch).policies[1].value.value, 4.5)
+
+
+def test_an_empty_chunk_scores_nothing_even_when_every_row_is_held_out() -> None:
+    score = scorer(split=0)
+    score.add(chunk(0, 0), last=False)
+    assert score.carry is None and score.sums.total("slates") == 0
+    score.add(chunk(0, 8), last=True)
+    assert score.sums.total("slates") == 4
+
+
+def test_a_chunk_without_slates_or_positions_is_refused() -> None:
+    score = scorer(split=100)
+    bare = Chunk(0, ACTIONS[:2], REWARDS[:2], np.full(2, 1 / 3), CONTEXTS[:2], POSITIONS[:2], None)
+    with pytest.raises(AssertionError):
+        score.add(bare, last=True)
+    flat = Chunk(0, ACTIONS[:2], REWARDS[:2], np.full(2, 1 / 3), CONTEXTS[:2], None, SLATES[:2])
+    with pytest.raises(AssertionError):
+        score.add(flat, last=True)
+    with pytest.raises(AssertionError):
+        score._score(flat, 0, 2)
+    with pytest.raises(AssertionError):
+        score._score(bare, 0, 2)
+
+
+def test_uniform_slates_are_weighed_by_their_closed_form_not_the_rounded_propensities(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A uniform log whose propensity column is rounded (0.333 for 1/3): the uniform closed form reads only the
+    item count, so the weights are exactly those of 1/3 (independent slots would give 2 x (1/3) / 0.333 - 1)."""
+    score = scorer()
+    score.add(chunk(0, 8, propensity=0.333), last=True)
+    out = finished(score, monkeypatch)
+    _, fixed, ctx, uniform = out.policies
+    close([fixed.value.value, ctx.value.value, uniform.value.value], [4.5, 1.5, 1.5])
+    close([score.sums.total("uniform random:w"), score.sums.total("fixed:w")], [2.0, 4.0])
