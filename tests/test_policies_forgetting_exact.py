@@ -403,3 +403,31 @@ def test_ties_go_either_way() -> None:
         assert np.all(high == high[:, :1]) and np.all(low == -high)
         assert set(policy.select(s, x).tolist()) == {0, 1, 2}
         assert set(policy.exploit(s, x).tolist()) == {0, 1, 2}
+
+
+def test_sw_linucb_kept_factors_are_made_again_whenever_an_arm_changes() -> None:
+    """SW-LinUCB keeps each arm's Cholesky factor between rounds: after every update (observations arriving and
+    leaving the window, one arm or several) its estimates equal those made from fresh factors, to the last bit,
+    and only the arms whose sums changed are marked stale."""
+    policy = SWLinUCB(window=3, lambda_reg=0.5)
+    s = policy.init(problem(arms=3, features=2, reps=2), np.random.default_rng(0))
+    rng = np.random.default_rng(5)
+    x = np.array([[0.3, -1.0], [1.2, 0.4]])
+    ones = np.ones(2)
+    for t in range(8):
+        policy.bounds(s, x)
+        assert not s.stale.any()
+        arms = [t % 3, (2 * t) % 3]
+        policy.update(s, feedback([0, 1], arms, rng.random(2).tolist(), rng.normal(size=(2, 2)).tolist(),
+                                  unique=True))
+        assert s.stale[0, arms[0]] and s.stale[1, arms[1]]
+        kept = estimates(s, x, ones, ones, NO_SQUARES, 0.5, s.factors, s.thetas, s.stale)
+        fresh = estimates(s, x, ones, ones, NO_SQUARES, 0.5)
+        assert np.array_equal(kept[0], fresh[0]) and np.array_equal(kept[1], fresh[1])
+    assert s.stale.sum() == 0
+    s.t = 8
+    # repetition 1 played arms 0, 2, 1, 0, 2, 1, 0, 2 in slots 0, 1, 2, 0, ...: slot 2 holds round 5's arm 1, which
+    # leaves as arm 2 arrives
+    policy.update(s, feedback([1], [2], [1.0], [[1.0, 1.0]], unique=True))
+    assert s.stale[1].tolist() == [False, True, True]
+    assert not s.stale[0].any()

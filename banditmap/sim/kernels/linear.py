@@ -98,31 +98,54 @@ def cholesky_solve(factor: np.ndarray, rhs: np.ndarray, out: np.ndarray) -> None
 
 
 @njit(cache=True)
+def factorise(gram: np.ndarray, a: float, ridge: float, factor: np.ndarray) -> None:
+    """The lower Cholesky factor of a gram + ridge I, row by row (a gram is l2 I plus a sum of outer products:
+    symmetric positive definite)."""
+    d = gram.shape[0]
+    for i in range(d):
+        for j in range(i + 1):
+            total = a * gram[i, j] + (ridge if i == j else 0.0)
+            for m in range(j):
+                total -= factor[i, m] * factor[j, m]
+            factor[i, j] = math.sqrt(max(total, 1e-300)) if i == j else total / factor[j, j]
+
+
+@njit(cache=True)
 def moving_ridge(gram: np.ndarray, target: np.ndarray, squared: np.ndarray, keep: np.ndarray, keep2: np.ndarray,
-                 l2: float, contexts: np.ndarray, mean: np.ndarray, width: np.ndarray) -> None:
+                 l2: float, contexts: np.ndarray, factors: np.ndarray, thetas: np.ndarray, stale: np.ndarray,
+                 mean: np.ndarray, width: np.ndarray) -> None:
     """Every arm's estimate and width for repetition r's context x = contexts[r], from its regression's sums
     discounted by keep[r] (1: as they are): V = keep V_s + (1 - keep) l2 I, b = keep b_s, theta = V^-1 b,
     mean x^T theta; the width is sqrt(u^T V~ u) with u = V^-1 x and V~ = keep2 V~_s + (1 - keep2) l2 I (D-LinUCB)
-    when `squared` holds V~ for every arm, else sqrt(x^T u) (an empty `squared`). V is factored by Cholesky (it is
-    l2 I plus a sum of outer products: symmetric positive definite)."""
+    when `squared` holds V~ for every arm, else sqrt(x^T u) (an empty `squared`). V is solved through its Cholesky
+    factor: made afresh for every arm, or, when `factors` (R, K, d, d) keeps them and `thetas` (R, K, d) the
+    estimates (sums not discounted), made again only for the arms marked `stale` (their sums changed), which are
+    then marked fresh."""
     R, K, d = target.shape
     weighted = squared.shape[0] > 0
-    factor = np.empty((d, d))
+    cached = factors.shape[0] > 0
+    local = np.empty((d, d))
     b = np.empty(d)
-    theta = np.empty(d)
+    fresh = np.empty(d)
     u = np.empty(d)
     for r in range(R):
         x = contexts[r]
         a, ridge = keep[r], (1.0 - keep[r]) * l2
         for k in range(K):
-            for i in range(d):  # the Cholesky factor of the discounted V, row by row
-                for j in range(i + 1):
-                    total = a * gram[r, k, i, j] + (ridge if i == j else 0.0)
-                    for m in range(j):
-                        total -= factor[i, m] * factor[j, m]
-                    factor[i, j] = math.sqrt(max(total, 1e-300)) if i == j else total / factor[j, j]
-                b[i] = a * target[r, k, i]
-            cholesky_solve(factor, b, theta)
+            if cached:
+                factor, theta = factors[r, k], thetas[r, k]
+                if stale[r, k]:
+                    factorise(gram[r, k], a, ridge, factor)
+                    for i in range(d):
+                        b[i] = a * target[r, k, i]
+                    cholesky_solve(factor, b, theta)
+                    stale[r, k] = False
+            else:
+                factor, theta = local, fresh
+                factorise(gram[r, k], a, ridge, factor)
+                for i in range(d):
+                    b[i] = a * target[r, k, i]
+                cholesky_solve(factor, b, theta)
             cholesky_solve(factor, x, u)
             estimate = 0.0
             spread = 0.0

@@ -17,6 +17,12 @@ NORM = 1.0  # S, the bound on a parameter's norm in the confidence width (the co
 NOISE = 0.5  # sigma: rewards in [0, 1] are 1/2-sub-Gaussian
 
 
+NO_SQUARES = np.zeros((0, 0, 0, 0))  # the width is sqrt(x^T V^-1 x): no weighted Gram matrix
+NO_FACTORS = np.zeros((0, 0, 0, 0))  # each arm's Cholesky factor made afresh
+NO_THETAS = np.zeros((0, 0, 0))
+NO_STALE = np.zeros((0, 0), dtype=np.bool_)
+
+
 @dataclass(kw_only=True)
 class Gram(State):
     gram: Array  # (R, K, d, d) the regularised (weighted) Gram matrix V of each arm's regression
@@ -26,17 +32,19 @@ class Gram(State):
 G = TypeVar("G", bound=Gram)
 
 
-def estimates(s: Gram, x: Array, keep: Array, keep2: Array, squared: Array, l2: float) -> tuple[Array, Array]:
+def estimates(s: Gram, x: Array, keep: Array, keep2: Array, squared: Array, l2: float,
+              factors: Array = NO_FACTORS, thetas: Array = NO_THETAS, stale: Array = NO_STALE) -> tuple[Array, Array]:
     """Every arm's estimate x^T theta and width (R, K) from its sums discounted by keep (compiled:
-    sim/kernels/linear.py's moving_ridge, one Cholesky factor per arm)."""
+    sim/kernels/linear.py's moving_ridge, through each arm's Cholesky factor: kept in `factors`, with theta in
+    `thetas`, and made again where `stale` says, or made afresh)."""
     from banditmap.sim.kernels import linear
     mean, width = np.empty((s.R, s.K)), np.empty((s.R, s.K))
     linear.moving_ridge(s.gram, s.target, squared, np.asarray(keep, dtype=np.float64),
-                        np.asarray(keep2, dtype=np.float64), float(l2), np.asarray(x, dtype=np.float64), mean, width)
+                        np.asarray(keep2, dtype=np.float64), float(l2), np.asarray(x, dtype=np.float64), factors,
+                        thetas, stale, mean, width)
     return mean, width
 
 
-NO_SQUARES = np.zeros((0, 0, 0, 0))  # the width is sqrt(x^T V^-1 x): no weighted Gram matrix
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,9 @@ class Windowed(Gram):
     xs: Array  # (R, W, d) its context
     rewards: Array  # (R, W) its reward
     cursor: Array  # (R,) the slot written next (the oldest observation)
+    factors: Array  # (R, K, d, d) the Cholesky factor of each arm's V, kept between rounds
+    thetas: Array  # (R, K, d) each arm's estimate V^-1 b, kept with it
+    stale: Array  # (R, K) bool: whether V changed since its factor was made
 
 
 @register("sw-linucb")
@@ -145,7 +156,8 @@ class SWLinUCB(MovingLinUCB[Windowed]):
         gram, target = self.gram(problem)
         return Windowed(rng, R, problem.n_arms, problem.slate_size, problem.rounds, gram=gram, target=target,
                         arms=np.full((R, W), -1, dtype=np.int64), xs=np.zeros((R, W, d)), rewards=np.zeros((R, W)),
-                        cursor=np.zeros(R, dtype=np.int64))
+                        cursor=np.zeros(R, dtype=np.int64), factors=np.zeros_like(gram),
+                        thetas=np.zeros_like(target), stale=np.ones((R, problem.n_arms), dtype=np.bool_))
 
     def beta(self, s: Windowed) -> float:
         d = s.target.shape[-1]
@@ -155,7 +167,7 @@ class SWLinUCB(MovingLinUCB[Windowed]):
     def estimates(self, s: Windowed, context: Array) -> tuple[Array, Array]:
         """The window's ridge regression; the width sqrt(x^T V^-1 x)."""
         ones = np.ones(s.R)
-        return estimates(s, context, ones, ones, NO_SQUARES, self.lambda_reg)
+        return estimates(s, context, ones, ones, NO_SQUARES, self.lambda_reg, s.factors, s.thetas, s.stale)
 
     def update(self, s: Windowed, feedback: Feedback) -> None:
         assert feedback.contexts is not None
@@ -168,8 +180,10 @@ class SWLinUCB(MovingLinUCB[Windowed]):
             if full.any():  # the oldest observation leaves the window
                 gone, gone_arm, gone_x = reps[full], old_arm[full], s.xs[reps[full], slot[full]]
                 s.gram[gone, gone_arm] -= np.einsum("ni,nj->nij", gone_x, gone_x)
+                s.stale[gone, gone_arm] = True
                 s.target[gone, gone_arm] -= s.rewards[gone, slot[full], None] * gone_x
             s.gram[reps, arms] += np.einsum("ni,nj->nij", x, x)
+            s.stale[reps, arms] = True
             s.target[reps, arms] += r[:, None] * x
             s.arms[reps, slot], s.xs[reps, slot], s.rewards[reps, slot] = arms, x, r
             s.cursor[reps] = (slot + 1) % s.arms.shape[1]
