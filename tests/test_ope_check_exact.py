@@ -203,7 +203,7 @@ def test_ids_in_parquet_files_and_datasets_are_rows(tmp_path: Path) -> None:
     for name in ("log.parquet", "LOG.PQ"):
         path = parquet(tmp_path / name, decision_id=[1.0, 2.0, 1.0, 3.0], **common)
         assert texts(check.check_file(path), "decision ids") == [(FAIL, (
-            "1 rows repeat a decision id of 'decision_id', first at row 3 (already at row 1): those decisions would "
+            "1 row repeats a decision id of 'decision_id', first at row 3 (already at row 1): those decisions would "
             "count twice; drop the repeats"))]
     folder = tmp_path / "dataset"
     folder.mkdir()
@@ -369,7 +369,7 @@ def test_high_and_low_are_both_said_after_the_estimated_warning() -> None:
                            "context; their consistency with the actions' frequencies holds by construction and "
                            "proves nothing")
     assert found[1] == high("a", "1.600", "0.100", 1, 2)
-    assert found[2][1].startswith("1 actions are logged less often than their propensities say (action b: mean of "
+    assert found[2][1].startswith("1 action is logged less often than their propensities say (action b: mean of "
                                   "1{A = a} / p 0.400 ± 0.100)")
     assert lint([1.0, 1.0], [0.1, 0.1], estimated=True) == [found[0]]  # no "consistent": it would prove nothing
 
@@ -415,7 +415,7 @@ def test_five_reward_events_are_enough() -> None:
     assert support((9, 9), [5, 5]) == [(OK, "every action logged, 9 to 9 rows each")]
     assert support((9, 8, 0), [4, 5, 0]) == [
         (WARN, "1 of 3 actions never logged (c): no policy that plays them can be evaluated"),
-        (WARN, "1 logged actions have fewer than 5 reward events (a): their rewards are barely estimable")]
+        (WARN, "1 logged action has fewer than 5 reward events (a): their rewards are barely estimable")]
 
 
 def test_no_reward_event_at_all_fails_once() -> None:
