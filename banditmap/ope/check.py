@@ -128,7 +128,8 @@ def _id_finding(id_col: str | None, duplicates: int, first: tuple[int, int] | No
     if not duplicates:
         return Finding(OK, "decision ids", f"every decision id in {column} is unique")
     assert first is not None
-    return Finding(FAIL, "decision ids", f"{_count(duplicates, 'row repeats', 'rows repeat')} a decision id of {column}, first at "
+    repeat = _count(duplicates, "row repeats", "rows repeat")
+    return Finding(FAIL, "decision ids", f"{repeat} a decision id of {column}, first at "
                                          f"{_at(source, first[1])} (already at {_at(source, first[0])}): those "
                                          "decisions would count twice; drop the repeats")
 
@@ -165,7 +166,8 @@ def _propensities(info: LogInfo, means: Array, errors: Array) -> list[Finding]:
                                                  "have them estimated (--estimate-propensities)"))
     if low.any():
         a = int(np.argmin(np.where(low, means, np.inf)))
-        out.append(Finding(WARN, "propensities", f"{_count(int(low.sum()), 'action is', 'actions are')} logged less often than their "
+        actions = _count(int(low.sum()), "action is", "actions are")
+        out.append(Finding(WARN, "propensities", f"{actions} logged less often than their "
                                                  f"propensities say (action {info.actions[a]}: mean of 1{{A = a}} / p "
                                                  f"{means[a]:.3f} ± {errors[a]:.3f}): either the propensities are too "
                                                  "large, or the logging policy never plays them in some contexts (no "
@@ -202,7 +204,8 @@ def _support(info: LogInfo, events: Array) -> list[Finding]:
             out.append(Finding(FAIL, "support", "no reward event in the whole log: every policy scores 0"))
         rare = [info.actions[a] for a in np.flatnonzero((counts > 0) & (events < MIN_EVENTS))]
         if rare and events.sum() > 0:
-            out.append(Finding(WARN, "support", f"{_count(len(rare), 'logged action has', 'logged actions have')} fewer than {MIN_EVENTS} reward "
+            logged = _count(len(rare), "logged action has", "logged actions have")
+            out.append(Finding(WARN, "support", f"{logged} fewer than {MIN_EVENTS} reward "
                                                 f"events ({_few(rare)}): their rewards are barely estimable"))
     if not out:
         out.append(Finding(OK, "support", f"every action logged, {counts.min():,} to {counts.max():,} rows each"))
