@@ -69,3 +69,13 @@ def test_top_k_never_repeats_a_column_when_few_are_above_minus_infinity(k: int) 
         assert len(set(chosen)) == k and set(chosen) <= set(range(k + 2))
         thirds.add(chosen[2])
     assert len(thirds) >= 3  # the excluded columns' order is drawn afresh
+
+
+def test_top_k_argmax_passes_take_many_excluded_columns_once_each() -> None:
+    """The argmax passes (k <= 16) after the finite columns 0 and 1 are taken: the ten excluded columns are each
+    taken once (a taken column, marked -inf, must stay below every excluded one, whatever their random order)."""
+    scores = np.full((1, 12), -np.inf)
+    scores[0, 0], scores[0, 1] = 1.0, 0.5
+    for seed in range(20):
+        chosen = top_k(scores, 10, np.random.default_rng(seed))[0].tolist()
+        assert chosen[:2] == [0, 1] and len(set(chosen)) == 10
