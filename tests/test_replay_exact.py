@@ -6,6 +6,7 @@ progress, and the defaults."""
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any, ClassVar, cast
@@ -21,6 +22,7 @@ from banditmap.ope.estimators import BlockSums
 from banditmap.ope.logs import Chunk, LogInfo
 from banditmap.ope.replay import Learner, Replay, evaluate
 from banditmap.ope.slatelogs import SlateFacts
+from banditmap.sim.kernels import rng as kernel_rng
 from banditmap.sim.policies import Feedback, Policy, State
 from banditmap.sim.problem import Problem
 from banditmap.sim.runner import RunSpec
@@ -451,3 +453,194 @@ def test_other_logs_have_no_slate_scorer(monkeypatch: pytest.MonkeyPatch) -> Non
     Scorer.log = []
     assert evaluate(cast(Any, Store(log_info())), [CTX]) == SimpleNamespace(summary=1)
     assert Scorer.log == []
+
+
+# --- the small parts: cuts of a chunk, the split, the method, the layout of a state ------------------------------
+
+def test_a_chunks_head_and_tail_cut_every_column_and_keep_its_place() -> None:
+    whole = Chunk(7, np.array([0, 1, 2]), np.array([1.0, 2.0, 3.0]), np.array([0.1, 0.2, 0.3]),
+                  np.array([[1.0, 4.0], [1.0, 5.0], [1.0, 6.0]]), np.array([1, 0, 1]), np.array([9, 9, 10]))
+    head, tail = replay_module._head(whole, 2), replay_module._tail(whole, 2)
+    assert head.start == 7 and tail.start == 9
+    assert head.actions.tolist() == [0, 1] and tail.actions.tolist() == [2]
+    assert head.rewards.tolist() == [1.0, 2.0] and tail.rewards.tolist() == [3.0]
+    assert head.propensities.tolist() == [0.1, 0.2] and tail.propensities.tolist() == [0.3]
+    assert head.contexts.tolist() == [[1.0, 4.0], [1.0, 5.0]] and tail.contexts.tolist() == [[1.0, 6.0]]
+    assert head.positions is not None and head.positions.tolist() == [1, 0]
+    assert tail.positions is not None and tail.positions.tolist() == [1]
+    assert head.slates is not None and head.slates.tolist() == [9, 9]
+    assert tail.slates is not None and tail.slates.tolist() == [10]
+    bare = replace(whole, positions=None, slates=None)
+    for part in (replay_module._head(bare, 1), replay_module._tail(bare, 1)):
+        assert part.positions is None and part.slates is None
+
+
+@pytest.mark.parametrize("rows, holdout, learning", [
+    (0, 0.5, 0), (1, 0.5, 1),  # too short to hold a row out
+    (2, 0.5, 1), (2, 0.0, 1), (2, 1.0, 1),  # one row each way
+    (3, 0.5, 2), (8, 0.25, 6), (10, 0.0, 9), (10, 0.99, 1), (10, 1.0, 1)])
+def test_learning_rows_leave_at_least_one_row_each_way(rows: int, holdout: float, learning: int) -> None:
+    assert replay_module.learning_rows(rows, holdout) == learning
+
+
+def test_the_keep_rate_is_one_in_k_on_uniform_logs_and_the_smallest_propensity_otherwise() -> None:
+    assert replay_module._keep_rate(log_info(uniform=True, actions=("a", "b", "c", "d"))) == 0.25
+    assert replay_module._keep_rate(log_info(min_propensity=0.1)) == 0.1
+
+
+def test_a_learners_random_stream_is_the_seed_a_3_and_its_ids_checksum() -> None:
+    ours = replay_module.streams(7, "ucb")
+    spec = np.random.Generator(np.random.PCG64(np.random.SeedSequence([7, 3, zlib.crc32(b"ucb")])))
+    assert ours.random(3).tolist() == spec.random(3).tolist()
+    assert replay_module.streams(7, "ucb").random() != replay_module.streams(7, "ts").random()
+
+
+def test_method_names() -> None:
+    assert replay_module.method_name("uniform", 10.0) == "replay"
+    assert replay_module.method_name("rejection", 10.0) == "rejection-sampling replay"
+    assert replay_module.method_name("weighted", 2.5) == "importance-weighted replay (weights 1 / (K p) clipped at 2.5)"
+
+
+@pytest.mark.parametrize("fields, method, chosen", [
+    ({"uniform": True, "near_zero": 0.5}, "auto", "uniform"), ({"uniform": True}, "weighted", "uniform"),
+    ({}, "auto", "rejection"), ({"near_zero": 0.5}, "auto", "weighted"), ({"near_zero": 1.0}, "auto", "weighted"),
+    ({"estimated": True}, "auto", "weighted"), ({"near_zero": 0.5}, "rejection", "rejection"),
+    ({}, "weighted", "weighted")])
+def test_the_replay_method(fields: dict[str, Any], method: str, chosen: str) -> None:
+    assert replay_module.replay_method(log_info(**fields), method) == chosen
+
+
+@dataclass(kw_only=True)
+class Holder(State):
+    arms: Array  # (K,): not one row per repetition
+    wide: Array  # (R, 3)
+    inner: State | None = None
+
+
+def test_the_layout_of_a_state_and_the_bytes_of_one_repetition() -> None:
+    rng = np.random.default_rng(0)
+
+    def holder(reps: int, inner: State | None) -> Holder:
+        return Holder(rng=rng, R=reps, K=3, arms=np.zeros(3), wide=np.zeros((reps, 3)), inner=inner)
+
+    def base(reps: int) -> Marked:
+        return Marked(rng=rng, R=reps, K=3, marks=np.zeros((reps, 2), dtype=np.int32))
+
+    layout = replay_module._layout(holder(2, base(2)), holder(3, base(3)))
+    assert layout.per_rep == {"wide"} and set(layout.nested) == {"inner"}  # arms has K = 3 rows either way
+    assert layout.nested["inner"].per_rep == {"marks"} and layout.nested["inner"].nested == {}
+    one = holder(1, base(1))
+    assert layout.row_bytes(one) == 3 * 8 + 2 * 4
+    # a state held by the two-repetition state only is not nested
+    assert replay_module._layout(holder(2, base(2)), holder(3, None)).nested == {}
+
+
+@dataclass(frozen=True)
+class Drawing(ByContext):
+    """Draws from its generator when made: the layout is read off states made with the same generator each time."""
+
+    draws: ClassVar[list[float]] = []
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        Drawing.draws.append(float(rng.random()))
+        return super().init(problem, rng)
+
+
+def test_the_layout_is_read_off_states_of_two_and_three_repetitions_made_with_a_fixed_generator() -> None:
+    Drawing.draws = []
+    learner = Learner(RunSpec("drawing", "drawing", Drawing()), log_info(), seed=0)
+    first = float(np.random.default_rng(0).random())
+    assert Drawing.draws[1:] == [first, first]  # after the learner's own state: reps 2, then 3
+    assert learner.layout.per_rep == {"marks"}
+
+
+# --- a learner's views of its state, its picks, and what it keeps of a picking row ------------------------------
+
+@dataclass(kw_only=True)
+class Streamed(State):
+    marks: Array  # (R, 2)
+    draws: Array  # (R,) uint64: one random stream per repetition
+
+
+@dataclass(frozen=True)
+class Writer(Policy[Any]):
+    """Writes row r's number into its marks when it picks (as policies that note their picks do); plays action 1,
+    or action 2 once frozen. RAISE: what its select raises instead, when its marks cannot be written."""
+
+    RAISE: ClassVar[str] = ""
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        return Streamed(rng=rng, R=problem.reps, K=problem.n_arms, marks=np.zeros((problem.reps, 2)),
+                        draws=np.arange(problem.reps, dtype=np.uint64) + np.uint64(11))
+
+    def select(self, state: State, context: Array | None) -> Array:
+        assert isinstance(state, Streamed)
+        if self.RAISE and not state.marks.flags.writeable:
+            raise ValueError(self.RAISE)
+        state.marks[:, 0] += np.arange(state.R)
+        return np.ones(state.R, dtype=np.int64)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        pass
+
+    def exploit(self, state: State, context: Array | None) -> Array:
+        return np.full(state.R, 2, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Reader(Writer):
+    """Reads its state only."""
+
+    def select(self, state: State, context: Array | None) -> Array:
+        return np.ones(state.R, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Numba(Writer):
+    RAISE = "Cannot modify readonly array of type array(float64, 2d, A)"
+
+
+@dataclass(frozen=True)
+class Broken(Writer):
+    RAISE = "operands could not be broadcast together"
+
+
+def test_a_view_gives_each_row_the_random_stream_of_its_place_in_the_log() -> None:
+    learner = Learner(RunSpec("reader", "reader", Reader()), log_info(), seed=0)
+    view = learner.view(3, 5)
+    assert isinstance(view, Streamed) and view.R == 3 and view.aux is None
+    assert view.draws.tolist() == kernel_rng.split(np.uint64(11), np.array([5, 6, 7])).tolist()
+    assert view.marks.shape == (3, 2) and not view.marks.flags.writeable
+    assert learner.state.R == 1 and learner.state.draws.tolist() == [11]  # the state itself is left as it was
+
+
+def test_a_learner_picks_by_select_unless_frozen_and_keeps_arrays_select_did_not_write() -> None:
+    learner = Learner(RunSpec("reader", "reader", Reader()), log_info(), seed=0)
+    before = learner.state.marks
+    view, picks = learner.pick(3, None, 0)
+    assert picks.tolist() == [1, 1, 1] and learner.pick(2, None, 0, final=True)[1].tolist() == [2, 2]
+    view, picks = learner.pick(3, None, 0)
+    learner.commit(view, 2)
+    assert learner.state.marks is before and not learner.copying  # read through a view: nothing to copy back
+
+
+def test_a_learner_whose_select_writes_gets_copies_and_keeps_the_picking_rows_copy() -> None:
+    learner = Learner(RunSpec("writer", "writer", Writer()), log_info(), seed=0)
+    view, picks = learner.pick(3, None, 4)
+    assert learner.copying and picks.tolist() == [1, 1, 1]
+    learner.commit(view, 2)
+    assert isinstance(learner.state, Streamed) and learner.state.marks.tolist() == [[2.0, 0.0]]
+    # the random stream goes on from the picking row's: row 2 of a view from row 4 of the log
+    assert learner.state.draws.tolist() == kernel_rng.split(np.uint64(11), np.array([6])).tolist()
+
+
+def test_a_compiled_kernels_readonly_error_also_switches_to_copies() -> None:
+    learner = Learner(RunSpec("numba", "numba", Numba()), log_info(), seed=0)
+    assert learner.pick(2, None, 0)[1].tolist() == [1, 1] and learner.copying
+
+
+def test_other_errors_of_select_are_raised_and_change_nothing() -> None:
+    learner = Learner(RunSpec("broken", "broken", Broken()), log_info(), seed=0)
+    with pytest.raises(ValueError, match="could not be broadcast"):
+        learner.pick(2, None, 0)
+    assert not learner.copying
