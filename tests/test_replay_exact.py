@@ -484,7 +484,8 @@ def test_learning_rows_leave_at_least_one_row_each_way(rows: int, holdout: float
 
 
 def test_the_keep_rate_is_one_in_k_on_uniform_logs_and_the_smallest_propensity_otherwise() -> None:
-    assert replay_module._keep_rate(log_info(uniform=True, actions=("a", "b", "c", "d"))) == 0.25
+    # a uniform log's propensity may be under 1 / K (some actions never logged): the rate is still 1 / K
+    assert replay_module._keep_rate(log_info(uniform=True, actions=("a", "b", "c", "d"), min_propensity=0.2)) == 0.25
     assert replay_module._keep_rate(log_info(min_propensity=0.1)) == 0.1
 
 
@@ -644,3 +645,44 @@ def test_other_errors_of_select_are_raised_and_change_nothing() -> None:
     with pytest.raises(ValueError, match="could not be broadcast"):
         learner.pick(2, None, 0)
     assert not learner.copying
+
+
+# --- pass 2: a chunk's learning rows replayed, and the reward model and the logging policy's sums ----------------
+
+def test_a_chunk_across_the_split_feeds_the_model_and_sums_and_replays_its_learning_rows_only() -> None:
+    replay = Replay(log_info(), [ONE], seed=0)  # split 4; one plays 2 while learning, never logged: keeps nothing
+    replay.read_chunk(chunk(2, 8))  # `shared` by default
+    (learner,) = replay.learners
+    assert learner.selections == 2 and learner.kept == 0  # rows 2 and 3
+    assert replay.reward_range == (1.0, 9.0)
+    assert replay.sums.sums["reward"].tolist() == [0, 0, 9, 9, 0, 0, 0, 0]
+    assert replay.sums.sums["rows"].tolist() == [0, 0, 1, 1, 0, 0, 0, 0]
+    assert replay.sums.sums["heldout_reward"].tolist() == [0, 0, 0, 0, 2, 3, 5, 1]
+    assert replay.sums.sums["heldout_rows"].tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+    # the model's sums, fold row % 2, on x = (1, c) and r - 0.5: action 0 in fold 0 is rows 2 and 4 (c 0, r 9 and
+    # 2), action 1 in fold 1 rows 3 and 5 (c 1 and 2, r 9 and 3)
+    assert replay.model.gram[0, 0].tolist() == [[2, 0], [0, 0]] and replay.model.target[0, 0].tolist() == [10, 0]
+    assert replay.model.gram[1, 1].tolist() == [[2, 3], [3, 5]] and replay.model.target[1, 1].tolist() == [11, 13.5]
+    assert replay.model.gram.sum() == 2 + 2 + 3 + 3 + 5 + (1 + 1 + 1 + 1) + (1 + 1 + 1 + 1)  # rows 6 and 7 too
+    replay.read_chunk(chunk(0, 2))  # before the split: learning rows only
+    assert replay.reward_range == (1.0, 9.0) and learner.selections == 4
+    assert replay.sums.sums["reward"].tolist() == [9, 9, 9, 9, 0, 0, 0, 0]
+    assert replay.sums.total("heldout_rows") == 4
+
+
+def test_a_chunk_after_the_split_is_held_out_whole() -> None:
+    replay = Replay(log_info(), [ONE], seed=0)
+    replay.read_chunk(chunk(5, 8), shared=True)
+    assert replay.learners[0].selections == 0 and replay.sums.total("rows") == 0
+    assert replay.sums.sums["heldout_reward"].tolist() == [0, 0, 0, 0, 0, 3, 5, 1]
+    assert replay.reward_range == (1.0, 5.0)
+
+
+def test_a_learners_own_pass_replays_without_the_shared_sums() -> None:
+    replay = Replay(log_info(), [ONE], seed=0)
+    replay.read_chunk(chunk(2, 8), shared=False)
+    assert replay.learners[0].selections == 2
+    assert replay.reward_range == (np.inf, -np.inf) and replay.reward_total == 0.0
+    for name in ("reward", "rows", "heldout_reward", "heldout_rows"):
+        assert replay.sums.total(name) == 0.0, name
+    assert not replay.model.gram.any() and not replay.model.target.any()
