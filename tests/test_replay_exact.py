@@ -686,3 +686,74 @@ def test_a_learners_own_pass_replays_without_the_shared_sums() -> None:
     for name in ("reward", "rows", "heldout_reward", "heldout_rows"):
         assert replay.sums.total(name) == 0.0, name
     assert not replay.model.gram.any() and not replay.model.target.any()
+
+
+# --- what a learner and a replay start from ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Told(ByContext):
+    """Notes the problems it is made for."""
+
+    problems: ClassVar[list[Problem]] = []
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        Told.problems.append(problem)
+        return super().init(problem, rng)
+
+
+@dataclass(frozen=True)
+class ToldArms(Told):
+    kinds: ClassVar[frozenset[str]] = frozenset({"arms"})
+
+
+@pytest.mark.parametrize("policy, fields, kind, reward, rounds", [
+    (Told(), {}, "contextual", "continuous", 2),  # 8 rows x a keep rate of 0.25
+    (ToldArms(), {"binary": True, "min_propensity": 0.1}, "arms", "binary", 1),  # 0.8 rounds: at least one
+    (ToldArms(), {"rows": 80, "min_propensity": 0.1}, "arms", "continuous", 8)])
+def test_a_learner_is_made_for_one_repetition_of_the_logs_problem(policy: Told, fields: dict[str, Any], kind: str,
+                                                                   reward: str, rounds: int) -> None:
+    Told.problems = []
+    learner = Learner(RunSpec("told", "told", policy), log_info(**fields), seed=4, stream="shared")
+    assert Told.problems[0] == Problem(
+        kind=kind, reward=reward, n_arms=3, n_features=2, slate_size=1, rounds=rounds, reps=1, dynamics="stationary",
+        delay="immediate", mean_delay=1, batch_size=1, constraint="none", objective="cumulative")
+    assert [p.reps for p in Told.problems] == [1, 2, 3]  # the state, then the layout's two
+    assert learner.contextual == (kind == "contextual") and learner.stream == "shared"
+    assert learner.state.rng.random() == replay_module.streams(4, "shared").random()
+    assert learner.copying is False and learner.gap == 3.0 and learner.last == -1
+    assert (learner.kept, learner.matched, learner.selections, learner.unsupported) == (0, 0, 0, 0)
+    assert learner.expected_kept == 0.0 and learner.seconds == 0.0
+    assert learner.created == {} and learner.views == {} and learner.wide == {}
+
+
+def test_a_learner_draws_from_its_own_ids_stream_unless_given_one() -> None:
+    learner = Learner(CTX, log_info(), seed=4)
+    assert learner.stream == "ctx" and learner.state.rng.random() == replay_module.streams(4, "ctx").random()
+
+
+def test_what_a_replay_starts_from() -> None:
+    replay = Replay(log_info(counts=(1, 4, 0)), [CTX, ONE], seed=6)
+    assert replay.method == "rejection" and replay.clip == 10.0 and replay.seed == 6
+    assert [le.stream for le in replay.learners] == ["ctx", "one"]
+    assert replay.checkpoints.tolist() == [1, 2, 3, 4] and replay.curves.shape == (2, 4)
+    assert np.isnan(replay.curves).all() and replay.logging_curve.tolist() == [0.0] * 4
+    assert replay.earned.tolist() == [0.0, 0.0] and replay.weight_sums.tolist() == [0.0, 0.0]
+    assert replay.reward_total == 0.0 and replay.reward_range == (np.inf, -np.inf)
+    assert replay.supported.tolist() == [True, True, False]  # an action logged once is supported
+    assert replay.coins.random() == np.random.Generator(np.random.PCG64(np.random.SeedSequence([6, 5]))).random()
+    assert (replay.model.low, replay.model.high, replay.model.offset) == (-np.inf, np.inf, 0.5)
+    binary = Replay(log_info(binary=True), [], seed=0)
+    assert (binary.model.low, binary.model.high) == (0.0, 1.0)
+
+
+def test_a_replay_needs_a_stream_for_each_candidate() -> None:
+    with pytest.raises(ValueError):
+        Replay(log_info(), [CTX, ONE], seed=0, streams=["only one"])
+
+
+@pytest.mark.parametrize("rows, checkpoints", [
+    (200, list(range(1, 101))),  # split 100: every learning row
+    (1000, [int(v) for v in np.linspace(1, 500, 200).round()])])  # split 500: 200 points from the first row
+def test_checkpoints_are_every_learning_row_up_to_200_points(rows: int, checkpoints: list[int]) -> None:
+    assert Replay(log_info(rows=rows), [], seed=0).checkpoints.tolist() == checkpoints
+    assert checkpoints[0] == 1 and checkpoints[-1] == rows // 2 and len(checkpoints) == min(rows // 2, 200)
