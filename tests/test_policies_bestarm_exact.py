@@ -85,9 +85,8 @@ def test_select_walks_through_exploration_pairs_and_stopping() -> None:
               [[0.5, 0, 0], [0.6, 0.55, 0.3], [0.2, 0.6, 0.5], [0.9, 0.5, 0.2], [0.6, 0.5, 0.2], [0, 0.5, 0.6]])
     s.challenger[:] = [-1, -1, 0, -1, -1, 1]
     s.stopped[4], s.leader[4] = True, 2
-    jitter = s.jitter.copy()
     chosen = policy.select(s, None)
-    # row 0: arms 1 and 2 not sampled yet: the one with the larger jitter
+    # row 0: arms 1 and 2 not sampled yet: one of them at random
     # row 1: a round begins: leader 0 (mean 0.6); challenger 2, whose upper bound 0.3 + beta(5, 57.5) beats
     #   arm 1's 0.55 + beta(100, 57.5); 0.6 - beta(10, 57.5) is far below: no stop, the leader first
     # row 2: mid-pair: the challenger noted last time (arm 0)
@@ -95,7 +94,7 @@ def test_select_walks_through_exploration_pairs_and_stopping() -> None:
     # row 4: stopped before: the named arm 2
     # row 5: arm 0 not sampled yet overrides the pair
     assert 0.3 + beta(5, 57.5) > 0.55 + beta(100, 57.5) and 0.9 - beta(1e4, 1.5e4) > 0.5 + beta(1e4, 1.5e4)
-    assert chosen.tolist() == [1 if jitter[0, 1] > jitter[0, 2] else 2, 0, 0, 0, 2, 0]
+    assert chosen[0] in (1, 2) and chosen.tolist()[1:] == [0, 0, 0, 2, 0]
     assert s.challenger.tolist() == [-1, 2, -1, -1, -1, -1]
     assert s.stopped.tolist() == [False, False, False, True, True, False]
     assert s.leader.tolist() == [0, 0, 0, 0, 2, 0]
@@ -146,24 +145,32 @@ def test_stopping_rule_is_strict() -> None:
     assert s.stopped[0]
 
 
-def test_ties_go_to_the_larger_jitter() -> None:
+def test_leader_ties_are_broken_afresh_at_each_decision() -> None:
     policy = LUCB()
-    # means tied between arms 0 and 1; the leader is the one with the larger jitter, the challenger the other
-    # (arm 2's upper bound is lower); recommend breaks the tie the same way
-    s = pairs(policy, [[10, 10, 10]] * 20, [[0.5, 0.5, 0.2]] * 20, seed=6)
-    jitter = s.jitter.copy()
-    leader = np.where(jitter[:, 0] > jitter[:, 1], 0, 1)
-    assert policy.recommend(s).tolist() == leader.tolist()
-    assert policy.select(s, None).tolist() == leader.tolist()
-    assert s.challenger.tolist() == (1 - leader).tolist()
-    assert set(leader.tolist()) == {0, 1}
+    # means tied between arms 0 and 1: the leader is either, drawn afresh at each decision, and the challenger the
+    # other (arm 2's upper bound is lower); recommend draws its own
+    s = pairs(policy, [[10, 10, 10]] * 40, [[0.5, 0.5, 0.2]] * 40, seed=6)
+    firsts = policy.select(s, None)
+    assert set(firsts.tolist()) == {0, 1}
+    assert s.challenger.tolist() == (1 - firsts).tolist()
+    s.challenger[:] = -1
+    seconds = policy.select(s, None)
+    assert set(seconds.tolist()) == {0, 1} and (firsts != seconds).any() and (firsts == seconds).any()
+    named = [policy.recommend(s) for _ in range(2)]
+    assert set(named[0].tolist()) == {0, 1} and (named[0] != named[1]).any()
 
 
-def test_challenger_ties_go_to_the_larger_jitter() -> None:
+def test_challenger_and_first_sample_ties_are_broken_afresh() -> None:
     policy = LUCB()
-    # arm 0 leads; arms 1 and 2 have the same upper bound: the challenger is the one with the larger jitter
-    s = pairs(policy, [[10, 10, 10]] * 20, [[0.9, 0.3, 0.3]] * 20, seed=8)
-    jitter = s.jitter.copy()
-    assert policy.select(s, None).tolist() == [0] * 20
-    assert s.challenger.tolist() == np.where(jitter[:, 1] > jitter[:, 2], 1, 2).tolist()
-    assert set(s.challenger.tolist()) == {1, 2}
+    # arm 0 leads; arms 1 and 2 have the same upper bound: the challenger is either, drawn afresh
+    s = pairs(policy, [[10, 10, 10]] * 40, [[0.9, 0.3, 0.3]] * 40, seed=8)
+    assert policy.select(s, None).tolist() == [0] * 40
+    first = s.challenger.copy()
+    assert set(first.tolist()) == {1, 2}
+    s.challenger[:] = -1
+    policy.select(s, None)
+    assert set(s.challenger.tolist()) == {1, 2} and (s.challenger != first).any()
+    # arms 1 and 2 not sampled yet: either, drawn afresh
+    s = pairs(policy, [[3, 0, 0]] * 40, [[0.5, 0, 0]] * 40, seed=9)
+    picks = [policy.select(s, None) for _ in range(2)]
+    assert set(picks[0].tolist()) == {1, 2} and (picks[0] != picks[1]).any()

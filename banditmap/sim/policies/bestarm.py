@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim.policies.base import Array, Domain, hyperparameter, register
+from banditmap.sim.policies.base import Array, Domain, argmax_random, hyperparameter, register, tie_broken
 from banditmap.sim.policies.mab import BOTH, ArmStats, Counting, arm_stats, around
 from banditmap.sim.problem import Problem
 
@@ -31,7 +31,8 @@ class LUCB(Counting[Pairs]):
     bound less epsilon, L(h) > U(l) - epsilon, and names h. Bounds are Hoeffding's, mean +/- beta(u, t) with
     beta(u, t) = sqrt(ln(k1 K t^4 / delta) / (2u)) for an arm sampled u times in round t, k1 = 5/4.
 
-    One decision here is one sample, so a round's pair takes two decisions: the leader, then the challenger.
+    One decision here is one sample, so a round's pair takes two decisions: the leader, then the challenger. Ties
+    (between leaders, challengers, arms not sampled yet) are broken at random afresh at each decision.
     After stopping it plays the arm it named until the run ends (a test is over; its traffic goes to the answer)."""
 
     offers: ClassVar[frozenset[str]] = BOTH
@@ -57,8 +58,8 @@ class LUCB(Counting[Pairs]):
     def select(self, s: Pairs, context: Array | None) -> Array:
         rows = np.arange(s.R)
         lower, upper = self.bounds(s, context)
-        leader = np.argmax(s.means + s.jitter, axis=1)
-        others = upper + s.jitter
+        leader = argmax_random(s.means, s.rng)
+        others = tie_broken(upper, s.rng)
         others[rows, leader] = -np.inf
         challenger = np.argmax(others, axis=1)
         exploring = (s.counts == 0).any(axis=1)
@@ -68,11 +69,11 @@ class LUCB(Counting[Pairs]):
         s.stopped |= fires
         starting &= ~fires
         choice = np.where(starting, leader, s.challenger)
-        choice = np.where(exploring, np.argmax((s.counts == 0) + s.jitter, axis=1), choice)
+        choice = np.where(exploring, argmax_random((s.counts == 0) * 1.0, s.rng), choice)
         choice = np.where(s.stopped, s.leader, choice)
         s.challenger = np.where(starting, challenger, -1)
         return choice
 
     def recommend(self, s: Pairs) -> Array:
-        best: Array = np.where(s.stopped, s.leader, np.argmax(s.means + s.jitter, axis=1))
+        best: Array = np.where(s.stopped, s.leader, argmax_random(s.means, s.rng))
         return best
