@@ -198,6 +198,8 @@ def test_ips_and_dr_disagree_only_when_both_are_known_with_intervals() -> None:
     assert warned(cand(final=dict(apart, ips=E(0.1, NAN, 0.15)))) == ()
     assert warned(cand(final=dict(apart, dr=E(NAN, 0.4, 0.6), dm=E(0.1, NAN, NAN)))) == ()
     assert warned(cand(final=dict(apart, dr=E(0.5, NAN, 0.6)))) == ()
+    assert warned(cand(final=dict(apart, ips=E(0.1, 0.05, NAN)))) == ()  # an interval without an upper end
+    assert warned(cand(final=dict(apart, dr=E(0.5, 0.4, NAN)))) == ()
     assert warned(cand(final=dict(apart, dr=E(0.5, 0.15, 0.6)))) == ()  # touching
     assert warned(cand(final=dict(apart, ips=E(0.7, 0.6, 0.8)))) == ()  # touching from above
     assert warned(cand(final=dict(apart, ips=E(0.7, 0.61, 0.8)))) == (DISAGREE.format(0.7, 0.5),)
@@ -211,6 +213,7 @@ def test_dm_outside_drs_interval() -> None:
     assert warned(cand(final=finals(dm=E(NAN, NAN, NAN)))) == ()
     assert warned(cand(final=finals(dm=E(0.9, NAN, NAN), dr=E(0.5, NAN, 0.6)))) == ()
     assert warned(cand(final=finals(dm=E(0.9, NAN, NAN), dr=E(NAN, 0.4, 0.6)))) == ()
+    assert warned(cand(final=finals(dm=E(0.9, NAN, NAN), dr=E(0.5, 0.4, NAN)))) == ()
 
 
 def test_estimates_outside_the_rewards_range() -> None:

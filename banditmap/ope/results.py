@@ -139,10 +139,10 @@ def warnings(result: CandidateResult, info: LogInfo, heldout_rows: int,
     if result.final_problem:
         out.append(f"its final policy is not scored: {result.final_problem}")
     ips, dm, dr = final["ips"], final["dm"], final["dr"]
-    if ips.known and dr.known and np.isfinite(ips.low) and np.isfinite(dr.low) and not ips.overlaps(dr):
+    if ips.known and dr.known and np.isfinite([ips.low, ips.high, dr.low, dr.high]).all() and not ips.overlaps(dr):
         out.append(f"the final policy's IPS ({ips.value:.4f}) and DR ({dr.value:.4f}) estimates disagree beyond their "
                    "intervals: the importance weights may be too heavy; DR is the safer read")
-    if dm.known and dr.known and np.isfinite(dr.low) and not dr.low <= dm.value <= dr.high:
+    if dm.known and dr.known and np.isfinite([dr.low, dr.high]).all() and not dr.low <= dm.value <= dr.high:
         out.append(f"the direct method's estimate ({dm.value:.4f}) lies outside DR's interval ({dr.low:.4f} to "
                    f"{dr.high:.4f}): the reward model is off on the held-out rows (DR corrects it); DM has no "
                    "interval of its own")
