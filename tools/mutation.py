@@ -61,7 +61,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     "banditmap/sim/kernels/arms.py": ("tests/test_kernels_exact.py", "tests/test_kernels_books_exact.py",
                                       "tests/test_kernels_linear_exact.py"),
     "banditmap/sim/kernels/rng.py": ("tests/test_kernels_exact.py",),
-    "banditmap/sim/kernels/linear.py": ("tests/test_kernels_linear_exact.py",),
+    # linear.py also holds the forgetting linear policies' ridge kernels (moving_ridge, learn_discounted)
+    "banditmap/sim/kernels/linear.py": ("tests/test_kernels_linear_exact.py", "tests/test_policies_forgetting_exact.py"),
     # the compiled policies beyond counting ones (forgetting, delays, exponential weights, top-two sampling) and
     # the compiled forms of the adapters
     "banditmap/sim/kernels/policies.py": ("tests/test_kernels_policies_exact.py", "tests/test_kernels_exact.py",
