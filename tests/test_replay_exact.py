@@ -757,3 +757,98 @@ def test_a_replay_needs_a_stream_for_each_candidate() -> None:
 def test_checkpoints_are_every_learning_row_up_to_200_points(rows: int, checkpoints: list[int]) -> None:
     assert Replay(log_info(rows=rows), [], seed=0).checkpoints.tolist() == checkpoints
     assert checkpoints[0] == 1 and checkpoints[-1] == rows // 2 and len(checkpoints) == min(rows // 2, 200)
+
+
+# --- pass 2 by hand: which rows a learner keeps, their weights, its curve ------------------------------------------
+
+def learning_chunk(start: int, stop: int, propensities: tuple[float, ...]) -> Chunk:
+    """Rows 0..3 of a learning stretch: actions 0, 1, 0, 0, rewards 1, 0, 3, 2."""
+    part = slice(start, stop)
+    return Chunk(start, np.array([0, 1, 0, 0])[part], np.array([1.0, 0.0, 3.0, 2.0])[part],
+                 np.array(propensities)[part], np.column_stack([np.ones(4), np.zeros(4)])[part])
+
+
+@dataclass(frozen=True)
+class PlaysZero(Reader):
+    """Plays action 0 while learning; counts the rounds it learns from in its state."""
+
+    def select(self, state: State, context: Array | None) -> Array:
+        return np.zeros(state.R, dtype=np.int64)
+
+
+PLAYS_ZERO = RunSpec("zero", "zero", PlaysZero())
+
+
+@pytest.mark.filterwarnings("error")  # no warning for a checkpoint before the first kept row
+@pytest.mark.parametrize("cuts", [((0, 4),), ((0, 2), (2, 4)), ((0, 1), (1, 3), (3, 4))])
+def test_weighted_replay_keeps_every_matching_row_with_its_clipped_weight(cuts: tuple[tuple[int, int], ...]) -> None:
+    # K = 3: raw weights 1 / (3 p) = 2/3, 4/3, 10/3, 1; clipped at 2: 2/3, 4/3, 2, 1
+    propensities = (0.5, 0.25, 0.1, 1 / 3)
+    replay = Replay(log_info(), [ONE, PLAYS_ZERO], seed=0, method="weighted", clip=2.0)
+    assert replay.checkpoints.tolist() == [1, 2, 3, 4]
+    for start, stop in cuts:
+        replay.replay_chunk(learning_chunk(start, stop, propensities))
+    zero = replay.learners[1]
+    assert (zero.kept, zero.matched, zero.selections, zero.unsupported, zero.last) == (3, 3, 4, 0, 3)
+    assert zero.expected_kept == 3.0 and zero.state.t == 3
+    assert close(replay.sums.sums["zero:kept_reward"][:4], [2 / 3, 0.0, 6.0, 2.0])
+    assert close(replay.sums.sums["zero:kept"][:4], [2 / 3, 0.0, 2.0, 1.0])
+    assert close(replay.sums.sums["zero:kept_squared"][:4], [4 / 9, 0.0, 4.0, 1.0])
+    assert close(replay.sums.sums["zero:kept_raw"][:4], [2 / 3, 0.0, 10 / 3, 1.0])  # unclipped
+    assert close(replay.earned, [0.0, 26 / 3]) and close(replay.weight_sums, [0.0, 11 / 3])
+    # the running weighted mean after rows 0, 1, 2, 3
+    assert close(replay.curves[1], [1.0, 1.0, (2 / 3 + 6) / (2 / 3 + 2), (26 / 3) / (11 / 3)])
+    assert np.isnan(replay.curves[0]).all()  # one plays 2: it keeps nothing
+    one = replay.learners[0]
+    assert (one.kept, one.matched, one.selections, one.unsupported) == (0, 0, 4, 4)  # action 2: never logged
+    assert replay.logging_curve.tolist() == [1.0, 0.5, 4 / 3, 1.5] and replay.reward_total == 6.0
+    assert replay.sums.sums["reward"][:4].tolist() == [1.0, 0.0, 3.0, 2.0]
+    assert replay.sums.sums["rows"][:4].tolist() == [1.0, 1.0, 1.0, 1.0]
+    assert zero.seconds > 0.0 and one.seconds > 0.0
+
+
+def test_a_learners_stretches_grow_with_the_rows_between_its_kept_rounds() -> None:
+    replay = Replay(log_info(), [PLAYS_ZERO], seed=0, method="weighted")
+    replay.replay_chunk(learning_chunk(0, 4, (0.5, 0.25, 0.1, 1 / 3)))
+    # gap 3; after row 0: 3 + (0 + 1 - 3) / 20; after row 2: + (2 - 2.9) / 20; after row 3: + (1 - 2.855) / 20
+    assert close(replay.learners[0].gap, 2.855 + (1 - 2.855) * 0.05)
+
+
+def test_rejection_sampling_keeps_a_matching_row_with_probability_p_min_over_p() -> None:
+    # p_min 0.001: rows 0 and 2 (p 0.001) are accepted surely, rows 1 and 3 (p 0.9) with probability 1 / 900
+    propensities = (0.001, 0.9, 0.001, 0.9)
+    coins = np.random.Generator(np.random.PCG64(np.random.SeedSequence([0, 5]))).random(4)
+    assert coins[1] > 0.002 and coins[3] > 0.002  # this seed's draws reject rows 1 and 3
+    replay = Replay(log_info(min_propensity=0.001), [PLAYS_ZERO], seed=0, method="rejection")
+    chunk4 = learning_chunk(0, 4, propensities)
+    chunk4.actions = np.zeros(4, dtype=np.int64)  # every row matches
+    replay.replay_chunk(chunk4)
+    (zero,) = replay.learners
+    assert (zero.kept, zero.matched, zero.selections) == (2, 4, 4)
+    assert close(zero.expected_kept, 2 + 2 / 900)
+    assert replay.sums.sums["zero:kept"][:4].tolist() == [1.0, 0.0, 1.0, 0.0]  # weights 1
+    assert replay.sums.sums["zero:kept_raw"][:4].tolist() == [1.0, 0.0, 1.0, 0.0]
+    assert replay.sums.sums["zero:kept_squared"][:4].tolist() == [1.0, 0.0, 1.0, 0.0]
+    assert replay.sums.sums["zero:kept_reward"][:4].tolist() == [1.0, 0.0, 3.0, 0.0]
+    assert close(replay.curves[0], [1.0, 1.0, 2.0, 2.0])
+    assert replay.coins.random() == np.random.Generator(np.random.PCG64(np.random.SeedSequence([0, 5]))).random(5)[4]
+
+
+def test_replay_on_a_uniform_log_keeps_every_matching_row_with_weight_one() -> None:
+    replay = Replay(log_info(uniform=True, min_propensity=1 / 3), [PLAYS_ZERO], seed=0, method="rejection")
+    first = replay.coins.bit_generator.state
+    replay.replay_chunk(learning_chunk(0, 4, (1 / 3,) * 4))
+    assert replay.coins.bit_generator.state == first  # no coins drawn
+    (zero,) = replay.learners
+    assert (zero.kept, zero.matched, zero.expected_kept) == (3, 3, 3.0)
+    assert replay.sums.sums["zero:kept"][:4].tolist() == [1.0, 0.0, 1.0, 1.0]
+    assert replay.sums.sums["zero:kept_raw"][:4].tolist() == [1.0, 0.0, 1.0, 1.0]
+    assert close(replay.curves[0], [1.0, 1.0, 2.0, 2.0])
+
+
+def test_a_learners_own_pass_keeps_its_own_sums_only() -> None:
+    replay = Replay(log_info(), [PLAYS_ZERO], seed=0, method="weighted")
+    replay.replay_chunk(learning_chunk(0, 4, (0.5, 0.25, 0.1, 1 / 3)), shared=False)
+    assert replay.learners[0].kept == 3 and replay.sums.total("zero:kept") > 0
+    assert replay.sums.total("reward") == replay.sums.total("rows") == replay.reward_total == 0.0
+    assert replay.logging_curve.tolist() == [0.0] * 4
