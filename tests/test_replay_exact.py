@@ -6,6 +6,7 @@ progress, and the defaults."""
 
 from __future__ import annotations
 
+import warnings
 import zlib
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
@@ -779,15 +780,16 @@ class PlaysZero(Reader):
 PLAYS_ZERO = RunSpec("zero", "zero", PlaysZero())
 
 
-@pytest.mark.filterwarnings("error")  # no warning for a checkpoint before the first kept row
 @pytest.mark.parametrize("cuts", [((0, 4),), ((0, 2), (2, 4)), ((0, 1), (1, 3), (3, 4))])
 def test_weighted_replay_keeps_every_matching_row_with_its_clipped_weight(cuts: tuple[tuple[int, int], ...]) -> None:
     # K = 3: raw weights 1 / (3 p) = 2/3, 4/3, 10/3, 1; clipped at 2: 2/3, 4/3, 2, 1
     propensities = (0.5, 0.25, 0.1, 1 / 3)
     replay = Replay(log_info(), [ONE, PLAYS_ZERO], seed=0, method="weighted", clip=2.0)
     assert replay.checkpoints.tolist() == [1, 2, 3, 4]
-    for start, stop in cuts:
-        replay.replay_chunk(learning_chunk(start, stop, propensities))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning for a checkpoint before the first kept row
+        for start, stop in cuts:
+            replay.replay_chunk(learning_chunk(start, stop, propensities))
     zero = replay.learners[1]
     assert (zero.kept, zero.matched, zero.selections, zero.unsupported, zero.last) == (3, 3, 4, 0, 3)
     assert zero.expected_kept == 3.0 and zero.state.t == 3
@@ -852,3 +854,94 @@ def test_a_learners_own_pass_keeps_its_own_sums_only() -> None:
     assert replay.learners[0].kept == 3 and replay.sums.total("zero:kept") > 0
     assert replay.sums.total("reward") == replay.sums.total("rows") == replay.reward_total == 0.0
     assert replay.logging_curve.tolist() == [0.0] * 4
+
+
+@dataclass(frozen=True)
+class Script(Policy[Any]):
+    """Contextual: plays the action in its context's second entry, notes 100 + the row's place in the view as aux;
+    its selects (rows, contexts, the first row's random stream) and updates are noted."""
+
+    kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
+    selects: ClassVar[list[tuple[int, list[float], int]]] = []
+    updates: ClassVar[list[Feedback]] = []
+    states: ClassVar[list[State]] = []
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        return Streamed(rng=rng, R=problem.reps, K=problem.n_arms, marks=np.zeros((problem.reps, 2)),
+                        draws=np.arange(problem.reps, dtype=np.uint64) + np.uint64(11))
+
+    def select(self, state: State, context: Array | None) -> Array:
+        assert isinstance(state, Streamed) and context is not None and len(context) == state.R
+        Script.selects.append((state.R, list(context[:, 1]), int(state.draws[0])))
+        state.aux = np.arange(state.R) + 100.0
+        return np.asarray(context[:, 1], dtype=np.int64)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        Script.updates.append(feedback)
+        Script.states.append(state)
+
+
+SCRIPT = RunSpec("script", "script", Script())
+# Ten learning rows: the learner plays 2 (never logged), 1 or 0; the logged action is 0 but at row 8
+PLAYS = [2.0, 1.0, 2.0, 1.0, 1.0, 1.0, 2.0, 0.0, 2.0, 0.0]
+TEN = Chunk(20, np.array([0, 0, 0, 0, 0, 0, 0, 0, 1, 0]), np.arange(10.0) / 10, np.full(10, 0.5),
+            np.column_stack([np.ones(10), PLAYS]))
+
+
+def test_a_learner_picks_stretch_by_stretch_and_learns_from_the_first_match_of_each() -> None:
+    Script.selects, Script.updates, Script.states = [], [], []
+    replay = Replay(log_info(rows=40), [SCRIPT], seed=0, method="weighted")
+    replay.replay_chunk(TEN)
+    (learner,) = replay.learners
+    # gap 3: a stretch of 6 rows (20..25) without a match; then 4 rows (26..29) matching at 27; gap 3 + (27 + 1 -
+    # 3) / 20 = 4.25: 8 rows, cut at the chunk's end (28, 29), matching at 29
+    after_27 = kernel_rng.split(np.uint64(11), np.array([27]))[0]
+    assert Script.selects == [(6, PLAYS[:6], int(kernel_rng.split(np.uint64(11), np.array([20]))[0])),
+                              (4, PLAYS[6:], int(kernel_rng.split(np.uint64(11), np.array([26]))[0])),
+                              (2, PLAYS[8:], int(kernel_rng.split(after_27, np.array([28]))[0]))]
+    assert (learner.kept, learner.matched, learner.selections, learner.last) == (2, 2, 10, 29)
+    assert learner.unsupported == 4  # rows 20, 22, 26 and 28 play action 2
+    first, second = Script.updates
+    for feedback, row, aux in ((first, 7, 101.0), (second, 9, 101.0)):
+        assert feedback.reps.dtype == np.int64 and feedback.reps.tolist() == [0]
+        assert feedback.actions.tolist() == [0] and feedback.observed.tolist() == [row / 10]
+        assert feedback.contexts is not None and feedback.contexts.tolist() == [[1.0, 0.0]]
+        assert feedback.aux is not None and feedback.aux.tolist() == [aux] and feedback.unique is True
+    assert close(learner.gap, 4.25 + (29 - 27 - 4.25) * 0.05)
+    assert Script.states[0] is learner.state and Script.states[1] is learner.state  # it learns in its own state
+
+
+def test_a_learners_seconds_add_up_over_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([10.0, 11.0, 20.0, 23.0])
+    monkeypatch.setattr(replay_module, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    replay = Replay(log_info(), [PLAYS_ZERO], seed=0, method="weighted")
+    replay.replay_chunk(learning_chunk(0, 2, (0.5,) * 4))
+    replay.replay_chunk(learning_chunk(2, 4, (0.5,) * 4))
+    assert replay.learners[0].seconds == 1.0 + 3.0
+
+
+def test_a_learner_that_notes_nothing_hands_no_aux_and_gets_no_contexts() -> None:
+    replay = Replay(log_info(), [PLAYS_ZERO], seed=0, method="weighted")
+    seen: list[Feedback] = []
+    replay.learners[0].policy = cast(Any, SimpleNamespace(
+        select=PlaysZero().select, update=lambda state, feedback: seen.append(feedback)))
+    replay.replay_chunk(learning_chunk(0, 4, (0.5, 0.25, 0.1, 1 / 3)))
+    assert len(seen) == 3 and all(f.aux is None and f.contexts is None for f in seen)
+
+
+@pytest.mark.parametrize("actions, stretches", [
+    (2, [4, 4, 2]),  # 2 x gap 2 is 4: at least 4 rows
+    (1100, [2048, 52])])  # 2 x gap 1100: at most 2048 rows
+def test_a_stretch_is_twice_the_gap_between_kept_rows_from_4_to_2048(actions: int, stretches: list[int]) -> None:
+    sizes: list[int] = []
+    labels = tuple(str(a) for a in range(actions))
+    replay = Replay(log_info(actions=labels, counts=(1,) * actions), [ONE], seed=0, method="weighted")
+
+    def select(state: State, context: Array | None) -> Array:
+        sizes.append(state.R)
+        return np.ones(state.R, dtype=np.int64)
+
+    replay.learners[0].policy = cast(Any, SimpleNamespace(select=select, update=None))
+    n = sum(stretches)
+    replay.replay_chunk(Chunk(0, np.zeros(n, dtype=np.int64), np.zeros(n), np.full(n, 0.5), np.ones((n, 2))))
+    assert sizes == stretches and replay.learners[0].selections == n
