@@ -945,3 +945,112 @@ def test_a_stretch_is_twice_the_gap_between_kept_rows_from_4_to_2048(actions: in
     n = sum(stretches)
     replay.replay_chunk(Chunk(0, np.zeros(n, dtype=np.int64), np.zeros(n), np.full(n, 0.5), np.ones((n, 2))))
     assert sizes == stretches and replay.learners[0].selections == n
+
+
+# --- a wrapper's state: the base's state inside, broadcast and kept layer by layer -------------------------------
+
+@dataclass(kw_only=True)
+class Outer(State):
+    inner: State  # the base's state
+    base_problem: Problem  # kept to start the base afresh
+    seen: Array  # (R,)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Wrapper(Policy[Any]):
+    """Around Writer: makes it pick (writing its marks), notes a word, swaps in a generator of its own; RESTART starts
+    the base afresh (its second marks column 50 + the row) before it picks."""
+
+    RESTART: ClassVar[bool] = False
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> State:
+        return Outer(rng=rng, R=problem.reps, K=problem.n_arms, inner=Writer().init(problem, rng), base_problem=problem,
+                     seen=np.zeros(problem.reps))
+
+    def select(self, state: State, context: Array | None) -> Array:
+        assert isinstance(state, Outer) and state.base_problem.reps == state.R == state.inner.R
+        if self.RESTART:
+            fresh = Writer().init(state.base_problem, np.random.default_rng(1))
+            assert isinstance(fresh, Streamed)
+            fresh.marks[:, 1] = np.arange(state.R) + 50.0
+            state.inner = fresh
+        state.note = "picked"
+        state.rng = np.random.default_rng(99)
+        return Writer().select(state.inner, context)
+
+    def update(self, state: State, feedback: Feedback) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Restarting(Wrapper):
+    RESTART = True
+
+
+def test_a_wrappers_view_holds_a_view_of_its_bases_state_and_a_problem_of_as_many_rows() -> None:
+    learner = Learner(RunSpec("wrapper", "wrapper", Wrapper()), log_info(), seed=0)
+    assert learner.layout.per_rep == {"seen"} and set(learner.layout.nested) == {"inner"}
+    assert learner.layout.nested["inner"].per_rep == {"marks", "draws"}
+    view = learner.view(3, 5)
+    assert isinstance(view, Outer) and isinstance(view.inner, Streamed)
+    assert view.R == view.inner.R == 3 and view.base_problem.reps == 3 and learner.layout.problems == ("base_problem",)
+    assert view.inner is learner.views["inner"] and view.inner.marks.shape == (3, 2)
+    assert learner.created["inner.marks"] is view.inner.marks and learner.created["seen"] is view.seen
+    assert view.inner.draws.tolist() == kernel_rng.split(np.uint64(11), np.array([5, 6, 7])).tolist()
+    assert isinstance(learner.state, Outer) and learner.state.base_problem.reps == 1 and learner.state.R == 1
+
+
+def test_a_wrapper_keeps_the_picking_rows_copy_layer_by_layer() -> None:
+    learner = Learner(RunSpec("wrapper", "wrapper", Wrapper()), log_info(), seed=0)
+    state = learner.state
+    assert isinstance(state, Outer)
+    inner, rng, seen = state.inner, state.rng, state.seen
+    view, picks = learner.pick(3, None, 5)
+    assert learner.copying and picks.tolist() == [1, 1, 1]
+    learner.commit(view, 1)
+    assert learner.state is state and state.inner is inner  # the same states, updated in place
+    assert isinstance(inner, Streamed) and inner.marks.tolist() == [[1.0, 0.0]] and inner.R == 1
+    assert inner.draws.tolist() == kernel_rng.split(np.uint64(11), np.array([6])).tolist()
+    assert state.R == 1 and state.rng is rng and state.note == "picked" and state.base_problem.reps == 1
+    assert state.seen.tolist() == [0.0] and state.seen is not seen  # copied: the row's copy kept
+
+
+def test_a_base_started_afresh_during_select_is_kept_cut_to_the_picking_row() -> None:
+    learner = Learner(RunSpec("restarting", "restarting", Restarting()), log_info(), seed=0)
+    state = learner.state
+    assert isinstance(state, Outer)
+    old = state.inner
+    view, _ = learner.pick(3, None, 5)
+    learner.commit(view, 2)
+    fresh = state.inner
+    assert fresh is not old and isinstance(fresh, Streamed) and fresh.R == 1
+    assert fresh.marks.tolist() == [[2.0, 52.0]] and fresh.draws.tolist() == [13]
+
+
+@dataclass(frozen=True)
+class Forgetful(Wrapper):
+    """Notes an array of its own in its base's state in its first round; starts the base afresh in its second."""
+
+    def select(self, state: State, context: Array | None) -> Array:
+        assert isinstance(state, Outer)
+        if state.t == 0:
+            vars(state.inner)["extra"] = np.arange(state.R) + 7.0
+        elif state.t == 1:
+            state.inner = Writer().init(state.base_problem, np.random.default_rng(1))
+        return np.ones(state.R, dtype=np.int64)
+
+
+def test_an_array_a_base_state_no_longer_holds_is_left_out_of_its_views() -> None:
+    learner = Learner(RunSpec("forgetful", "forgetful", Forgetful()), log_info(), seed=0)
+    state = learner.state
+    assert isinstance(state, Outer)
+    for first, row in ((0, 1), (2, 0)):
+        view, _ = learner.pick(2, None, first)
+        learner.commit(view, row)
+        state.t += 1
+        if first == 0:
+            assert vars(state.inner)["extra"].tolist() == [8.0]
+    assert "extra" in learner.layout.nested["inner"].per_rep and "extra" not in vars(state.inner)
+    view, picks = learner.pick(2, None, 4)
+    assert isinstance(view, Outer) and picks.tolist() == [1, 1] and "extra" not in vars(view.inner)
