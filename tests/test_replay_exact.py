@@ -1054,3 +1054,14 @@ def test_an_array_a_base_state_no_longer_holds_is_left_out_of_its_views() -> Non
     assert "extra" in learner.layout.nested["inner"].per_rep and "extra" not in vars(state.inner)
     view, picks = learner.pick(2, None, 4)
     assert isinstance(view, Outer) and picks.tolist() == [1, 1] and "extra" not in vars(view.inner)
+
+
+def test_rejection_sampling_keeps_a_row_only_when_its_draw_is_under_the_acceptance_probability() -> None:
+    draw = float(np.random.Generator(np.random.PCG64(np.random.SeedSequence([0, 5]))).random())
+    # p_min equal to the first coin's draw, and a row logged with propensity 1: accepted with probability `draw`,
+    # and this draw is not under it
+    replay = Replay(log_info(min_propensity=draw), [PLAYS_ZERO], seed=0, method="rejection")
+    one_row = Chunk(0, np.zeros(1, dtype=np.int64), np.ones(1), np.ones(1), np.ones((1, 2)))
+    replay.replay_chunk(one_row)
+    (zero,) = replay.learners
+    assert (zero.kept, zero.matched) == (0, 1) and zero.expected_kept == draw
