@@ -431,3 +431,12 @@ def test_sw_linucb_kept_factors_are_made_again_whenever_an_arm_changes() -> None
     policy.update(s, feedback([1], [2], [1.0], [[1.0, 1.0]], unique=True))
     assert s.stale[1].tolist() == [False, True, True]
     assert not s.stale[0].any()
+
+
+def test_sw_linucb_keeps_factors_with_a_single_repetition() -> None:
+    policy = SWLinUCB(window=2)
+    s = policy.init(problem(arms=2, features=2, reps=1), np.random.default_rng(0))
+    assert s.stale.tolist() == [[True, True]]
+    policy.bounds(s, np.array([[1.0, 0.5]]))
+    assert s.stale.tolist() == [[False, False]]
+    assert np.allclose(s.factors[0, 1], np.sqrt(0.1) * np.eye(2))  # the ridge alone: sqrt(lambda) I
