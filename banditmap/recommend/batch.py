@@ -202,7 +202,7 @@ def result_rows(item: CaseResult) -> list[dict[str, Any]]:
                  "exact": None if item.error else False, "components": None, "missed": None,
                  "advice": item.advice or None, "error": item.error}]
     return [{"case": item.case_id, "rank": position, "id": r.id,
-             "name": " + ".join([r.algorithm.name, *(a.name for a in r.adapters)]), "score": r.score,
+             "name": " + ".join([r.algorithm.name, *(a.name for a in r.adapters)]), "score": round(r.score, 2),
              "exact": item.exact, "components": [r.algorithm.id, *(a.id for a in r.adapters)],
              "missed": list(r.missed), "advice": item.advice or None, "error": None}
             for position, r in enumerate(item.ranked, 1)]

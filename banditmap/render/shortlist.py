@@ -30,11 +30,11 @@ def match_dict(match: Match, rank: int | None, nearest: bool = False) -> dict[st
     out: dict[str, Any] = {"rank": rank, "id": match.id, "name": match.name, "family": a.family,
                            "maturity": a.maturity, "components": components(match)}
     if match.kept:
-        out["score"] = match.score
+        out["score"] = round(match.score, 2)  # points have two decimals; their float sum may not
         out["reasons"] = [reason_dict(r) for r in match.reasons]
         out["evidence"] = standing_dict(match.standing)
     elif nearest:
-        out["score"] = sum(r.points for r in match.reasons)
+        out["score"] = round(sum(r.points for r in match.reasons), 2)
         out["reasons"] = [reason_dict(r) for r in match.reasons]
         out["missed"] = [reason_dict(r) for r in match.ruled_out]
     else:
