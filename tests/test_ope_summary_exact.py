@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from banditmap.ope.estimators import BlockSums, Estimate, Resampler, hull, newcombe, rows_needed, wilson
+from banditmap.ope.estimators import BlockSums, Estimate, Resampler, hull, newcombe, wilson
 from banditmap.ope.logs import LogInfo
 from banditmap.ope.positions import PositionEstimates
 from banditmap.ope.results import CandidateResult, ReplayResult
