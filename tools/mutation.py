@@ -40,9 +40,10 @@ MODULES: dict[str, tuple[str, ...]] = {
                                        "tests/test_matching.py"),
     "banditmap/ope/estimators.py": ("tests/test_estimators.py", "tests/test_replay.py"),
     # the weighted, per-position and estimated-propensity tests reach the branches replay.py gained with them
-    "banditmap/ope/replay.py": ("tests/test_replay_exact.py", "tests/test_replay_verdicts.py", "tests/test_replay_weighted.py",
-                                "tests/test_replay_positions.py", "tests/test_replay_propensities.py",
-                                "tests/test_replay_compositions.py", "tests/test_replay.py"),
+    "banditmap/ope/replay.py": ("tests/test_replay_exact.py", "tests/test_replay_verdicts.py",
+                                "tests/test_replay_weighted.py", "tests/test_replay_positions.py",
+                                "tests/test_replay_propensities.py", "tests/test_replay_compositions.py",
+                                "tests/test_replay.py"),
     # what replay's sums and findings say: verdicts, intervals, per-position and slate estimates, propensities,
     # the log's lint
     "banditmap/ope/results.py": ("tests/test_ope_results_exact.py", "tests/test_replay_verdicts.py"),
@@ -62,7 +63,8 @@ MODULES: dict[str, tuple[str, ...]] = {
                                       "tests/test_kernels_linear_exact.py"),
     "banditmap/sim/kernels/rng.py": ("tests/test_kernels_exact.py",),
     # linear.py also holds the forgetting linear policies' ridge kernels (moving_ridge, learn_discounted)
-    "banditmap/sim/kernels/linear.py": ("tests/test_kernels_linear_exact.py", "tests/test_policies_forgetting_exact.py"),
+    "banditmap/sim/kernels/linear.py": ("tests/test_kernels_linear_exact.py",
+                                        "tests/test_policies_forgetting_exact.py"),
     # the compiled policies beyond counting ones (forgetting, delays, exponential weights, top-two sampling) and
     # the compiled forms of the adapters
     "banditmap/sim/kernels/policies.py": ("tests/test_kernels_policies_exact.py", "tests/test_kernels_exact.py",

@@ -133,15 +133,11 @@ def moving_ridge(gram: np.ndarray, target: np.ndarray, squared: np.ndarray, keep
         a, ridge = keep[r], (1.0 - keep[r]) * l2
         for k in range(K):
             if cached:
-                factor, theta = factors[r, k], thetas[r, k]
-                if stale[r, k]:
-                    factorise(gram[r, k], a, ridge, factor)
-                    for i in range(d):
-                        b[i] = a * target[r, k, i]
-                    cholesky_solve(factor, b, theta)
-                    stale[r, k] = False
+                factor, theta, solve = factors[r, k], thetas[r, k], stale[r, k]
+                stale[r, k] = False
             else:
-                factor, theta = local, fresh
+                factor, theta, solve = local, fresh, True
+            if solve:
                 factorise(gram[r, k], a, ridge, factor)
                 for i in range(d):
                     b[i] = a * target[r, k, i]
