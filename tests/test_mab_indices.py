@@ -551,6 +551,8 @@ def test_successive_elimination_radius_plays_and_eliminates_by_hand() -> None:
     policy = SuccessiveElimination(delta=0.1)
     s = state(policy, [[0, 0, 0]], [[0, 0, 0]])
     assert active(s) == [[True, True, True]]
+    # its scratch row: the cache, column K and the note unused (0), then 1 for each surviving arm
+    assert policy.start(problem_from_answers({"n_actions": 4}, rounds=9, reps=1)).tolist() == [0.0] * 6 + [1.0] * 4
     def radius(n: int) -> float:
         return math.sqrt(math.log(4 * 3 * n * n / 0.1) / (2 * n))
 

@@ -141,7 +141,14 @@ def test_stopping_rule_names_a_leader_other_than_arm_zero() -> None:
 def test_recommend_is_the_empirical_best_until_stopped() -> None:
     s = pairs(LUCB(), [[5, 5, 5], [5, 5, 5]], [[0.1, 0.7, 0.3], [0.1, 0.7, 0.3]])
     s.scratch[1, 6:8] = 1, 2
-    assert LUCB().recommend(s).tolist() == [1, 2]
+    named = LUCB().recommend(s)
+    assert named.tolist() == [1, 2] and named.dtype == np.int64
+    # five arms: the stopped flag in column K + 3 and the named arm in K + 4, arm 0 named too
+    s = pairs(LUCB(), [[5] * 5] * 3, [[0.1, 0.7, 0.3, 0.2, 0.0]] * 3)
+    s.scratch[0, 8:10] = 1, 0  # stopped, arm 0 named although arm 1 leads now
+    s.scratch[1, 8:10] = 0, 3  # not stopped: whatever the named column holds, the empirical best
+    s.scratch[2, 8:10] = 1, 4
+    assert LUCB().recommend(s).tolist() == [0, 1, 4]
 
 
 def test_stopping_rule_is_strict() -> None:

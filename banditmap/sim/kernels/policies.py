@@ -110,8 +110,29 @@ def weights_total(scratch: np.ndarray, r: int, start: int, K: int) -> tuple[floa
     return top, total
 
 
-# EXP3-IX: scratch[r, K + 1] the note (the chosen arm's probability), scratch[r, K + 2] and [K + 3] eta and gamma
-# as tuned for the run, then the K log weights (up to a constant).
+# EXP3-IX: scratch[r, :K] each arm's exp(log weight - top), top (scratch[r, K]) the largest log weight when they
+# were computed; scratch[r, K + 1] the note (the chosen arm's probability), scratch[r, K + 2] and [K + 3] eta and
+# gamma as tuned for the run, then the K log weights (up to a constant).
+
+@njit(cache=True)
+def exp_weights(scratch: np.ndarray, r: int, start: int, K: int) -> float:
+    """The sum of the K weights exp(log weight - top) kept in scratch[r, :K]. They are computed afresh (top the
+    largest log weight then) when one is not positive (a row never computed, an entry an adapter marked stale with
+    -1, a weight that underflowed) or their sum has fallen below 1e-150; otherwise the learner keeps the weight of
+    the arm it updates current, so a decision takes K additions instead of K exponentials."""
+    total = 0.0
+    for k in range(K):
+        if scratch[r, k] <= 0.0:
+            total = 0.0
+            break
+        total += scratch[r, k]
+    if total < 1e-150:
+        top, total = weights_total(scratch, r, start, K)
+        scratch[r, K] = top
+        for k in range(K):
+            scratch[r, k] = math.exp(scratch[r, start + k] - top)
+    return total
+
 
 @njit(cache=True)
 def choose_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
@@ -122,17 +143,16 @@ def choose_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
     eta = params[0] if params[0] > 0.0 else math.sqrt(2.0 * math.log(K) / (K * max(horizon, 1)))
     scratch[r, K + 2] = eta
     scratch[r, K + 3] = params[1] if params[1] > 0.0 else eta / 2.0
-    weights = K + 4
-    top, total = weights_total(scratch, r, weights, K)
+    total = exp_weights(scratch, r, K + 4, K)
     target = rng.uniform(draws, r) * total
     cumulative = 0.0
     arm = K - 1
     for k in range(K):
-        cumulative += math.exp(scratch[r, weights + k] - top)
+        cumulative += scratch[r, k]
         if cumulative > target:
             arm = k
             break
-    scratch[r, K + 1] = math.exp(scratch[r, weights + arm] - top) / total
+    scratch[r, K + 1] = scratch[r, arm] / total
     return int(arm)
 
 
@@ -144,6 +164,8 @@ def learn_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
     K = counts.shape[1]
     loss = (1.0 - min(max(reward, 0.0), 1.0)) / (scratch[r, K + 1] + scratch[r, K + 3])
     scratch[r, K + 4 + arm] -= scratch[r, K + 2] * loss
+    if scratch[r, arm] > 0.0:  # its kept weight follows (a loss only lowers it: top stays an upper bound)
+        scratch[r, arm] = math.exp(scratch[r, K + 4 + arm] - scratch[r, K])
     learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
 
 
