@@ -101,21 +101,6 @@ def test_the_compiled_contextual_world_tells_the_expected_rewards_of_a_context_b
         np.testing.assert_allclose(means[:, 0], outcome.value)
 
 
-def test_by_repetitions_runs_each_repetition_once_in_contiguous_blocks(monkeypatch: pytest.MonkeyPatch):
-    seen: list[slice] = []
-    monkeypatch.setattr(compiled, "threads", lambda: 3)
-    compiled.by_repetitions(seen.append, 7)
-    assert sorted((s.start, s.stop) for s in seen) == [(0, 2), (2, 4), (4, 7)]
-    seen.clear()
-    monkeypatch.setattr(compiled, "threads", lambda: 8)  # more threads than repetitions: one each
-    compiled.by_repetitions(seen.append, 3)
-    assert sorted((s.start, s.stop) for s in seen) == [(0, 1), (1, 2), (2, 3)]
-    seen.clear()
-    monkeypatch.setattr(compiled, "threads", lambda: 1)
-    compiled.by_repetitions(seen.append, 7)
-    assert seen == [slice(0, 7)]
-
-
 @pytest.mark.parametrize("simulator", ["thompson-beta", "linucb"])
 def test_a_race_gives_the_same_numbers_in_one_thread_or_several(simulator: str, monkeypatch: pytest.MonkeyPatch):
     answers = {"n_actions": 5} if simulator != "linucb" else CONTEXTUAL["stationary"]
