@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -934,12 +935,19 @@ def test_by_repetitions_runs_each_repetition_once_in_contiguous_blocks(monkeypat
     assert sorted((s.start, s.stop) for s in seen) == [(0, 1), (1, 2), (2, 3)]
     seen.clear()
     monkeypatch.setattr(compiled, "threads", lambda: 1)
-    compiled.by_repetitions(seen.append, 7)
-    assert seen == [slice(0, 7)]
+    callers: list[threading.Thread] = []
+    compiled.by_repetitions(lambda rows: (seen.append(rows), callers.append(threading.current_thread())), 7)
+    assert seen == [slice(0, 7)] and callers == [threading.current_thread()]  # one block: no pool
     monkeypatch.setattr(compiled, "threads", lambda: 2)
-    done: list[int] = []
-    compiled.by_repetitions(lambda rows: done.extend(range(rows.start, rows.stop)), 5)
-    assert sorted(done) == [0, 1, 2, 3, 4]
+    seen.clear()
+    callers.clear()
+    compiled.by_repetitions(lambda rows: (seen.append(rows), callers.append(threading.current_thread())), 5)
+    assert sorted((s.start, s.stop) for s in seen) == [(0, 2), (2, 5)]
+    assert threading.current_thread() not in callers  # blocks run in the pool's threads
     monkeypatch.undo()
     import numba
     assert compiled.threads() == numba.get_num_threads() >= 1
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 1)  # one numba thread: one block
+    assert compiled.threads() == 1
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 0)
+    assert compiled.threads() == 1

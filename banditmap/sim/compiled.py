@@ -96,7 +96,7 @@ def by_repetitions(run: Callable[[slice], None], R: int) -> None:
     if blocks <= 1:
         run(slice(0, R))
         return
-    edges = np.linspace(0, R, blocks + 1).astype(int)
+    edges = np.linspace(0, R, blocks + 1)
     with ThreadPoolExecutor(blocks) as pool:
         for done in [pool.submit(run, slice(int(a), int(b))) for a, b in zip(edges[:-1], edges[1:])]:
             done.result()
