@@ -172,8 +172,69 @@ def test_ucb_on_the_grid_tries_untried_prices_then_the_highest_index() -> None:
     assert pricing.choose_grid_ucb(np.array([3.0, 2.0]), prices, stats, nothing, streams(1), 0, 0, 9) == (1, 0.55)
     stats[0, pricing.COUNTS, 2] = 0.0
     assert pricing.choose_grid_ucb(np.array([3.0, 2.0]), prices, stats, nothing, streams(1), 0, 0, 9) == (2, 1.0)
+    assert pricing.choose_grid_ucb(np.array([3.0, 0.0]), prices, stats, nothing, streams(1), 0, 0, 9) == (2, 1.0)
     pricing.learn_cell(np.zeros(2), prices, stats, nothing, streams(1), 0, 2, 0.4)
     assert stats[0, :, 2].tolist() == [1.0, 0.4, 0.4]
+
+
+def test_ucb_on_the_grid_counts_every_observation_in_log_t() -> None:
+    """alpha 2, counts 1 and 4 (t = 5): mean m + sqrt(2 ln 5) against 0.5 + sqrt(2 ln 5 / 4), equal at m = 0.5 -
+    sqrt(2 ln 5) / 2: a hair above it plays price 0, a hair below price 1 (t of 4, 6 or 2 would move the line)."""
+    prices = np.array([0.1, 1.0])
+    line = 0.5 - math.sqrt(2 * math.log(5)) / 2
+    for shift, cell in ((1e-9, 0), (-1e-9, 1)):
+        stats = np.zeros((1, 3, 2))
+        stats[0, pricing.COUNTS] = [1, 4]
+        stats[0, pricing.MEANS] = [line + shift, 0.5]
+        assert pricing.choose_grid_ucb(np.array([2.0, 2.0]), prices, stats, np.zeros((1, 0, 0)), streams(1), 0, 0,
+                                       9)[0] == cell
+
+
+def zoom(active: dict[int, tuple[float, float]], points: int = 5, reps: int = 1, r: int = 0) -> np.ndarray:
+    """Zooming's statistics (reps, 5, points) with the given prices of repetition r active: {cell: (plays, mean)}."""
+    stats = np.zeros((reps, 5, points))
+    for cell, (plays, mean) in active.items():
+        stats[r, pricing.ACTIVE, cell] = 1.0
+        stats[r, pricing.COUNTS, cell], stats[r, pricing.MEANS, cell] = plays, mean
+        stats[r, pricing.SUMS, cell] = plays * mean
+    return stats
+
+
+def test_zooming_activates_the_one_uncovered_price() -> None:
+    """5 prices, lipschitz 2, horizon 10: price 0 after 3 plays covers 0 to 2 (2.38 cells), price 4 after 30 plays
+    only itself (sqrt(4.61 / 31) / 2 / 0.225 = 0.86 cells): price 3 alone is uncovered, and is activated."""
+    prices = np.linspace(0.1, 1.0, 5)
+    stats = zoom({0: (3.0, 0.9), 4: (30.0, 0.9)})
+    assert pricing.cover(np.array([2.0, 5.0]), prices, stats, 0, 10) == 1
+    assert pricing.choose_zooming(np.array([2.0, 5.0]), prices, stats, np.zeros((1, 0, 0)), streams(1), 0, 0,
+                                  10) == (3, prices[3])
+    assert stats[0, pricing.ACTIVE].tolist() == [1, 0, 0, 1, 1]
+
+
+def test_zooming_radius_at_horizon_2_is_that_of_ln_2() -> None:
+    """Horizon 2 (2 ln 2 = 1.39): price 5 of 11 unplayed, lipschitz 1.3 / 0.18, reaches 1.18 / 7.22 / 0.09 = 1.81
+    cells (4 to 6; ln 3 would reach 2.28). Every price covered (lipschitz 0.1), the index of price 1 never played,
+    m + 2 sqrt(1.39), equals that of price 3 after 3 plays, 0.5 + sqrt(1.39), at m = 0.5 - sqrt(2 ln 2)."""
+    stats = zoom({5: (0.0, 0.0)}, points=11)
+    assert pricing.cover(np.array([1.3 / 0.18, 11.0]), np.linspace(0.1, 1.0, 11), stats, 0, 2) == 8
+    assert stats[0, pricing.COVERED].tolist() == [0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0]
+    prices = np.linspace(0.1, 1.0, 5)
+    line = 0.5 - math.sqrt(2 * math.log(2))
+    for shift, cell in ((1e-9, 1), (-1e-9, 3)):
+        stats = zoom({1: (0.0, line + shift), 3: (3.0, 0.5)})
+        assert pricing.choose_zooming(np.array([0.1, 5.0]), prices, stats, np.zeros((1, 0, 0)), streams(1), 0, 0,
+                                      2) == (cell, prices[cell])
+
+
+def test_zooming_breaks_a_tie_of_indices_from_the_repetitions_stream() -> None:
+    """Prices 1 and 3 of repetition 1 active, each after 2 plays of mean 0.4, everything covered: price 3 when
+    repetition 1's next uniform is below 1/2 (the reservoir's second candidate), else price 1."""
+    prices = np.linspace(0.1, 1.0, 5)
+    for salt in range(6):
+        stats, draws = zoom({1: (2.0, 0.4), 3: (2.0, 0.4)}, reps=2, r=1), streams(2, salt)
+        expected = 3 if next_uniforms(draws, 1, 1)[0] < 0.5 else 1
+        assert pricing.choose_zooming(np.array([0.1, 5.0]), prices, stats, np.zeros((2, 0, 0)), draws, 1, 0,
+                                      10)[0] == expected
 
 
 # --- the race -----------------------------------------------------------------------------------------------------
@@ -202,12 +263,12 @@ def test_the_race_gives_the_step_by_step_loops_numbers(delay: str) -> None:
 
 def test_the_race_leaves_the_policys_statistics_as_the_step_kernels_do() -> None:
     """The race kernel called directly, and the same rounds stepped by hand with draw_markets, the policy's step
-    kernels and market_step: the same books and the same posterior after the last round (GP-UCB, 30 rounds)."""
+    kernels and market_step: the same books and the same posterior after the last round (GP-UCB, 15 rounds)."""
     policy = build("gp-ucb", {"grid": 6}, "x")
-    R, T = 2, 30
+    R, T = 2, 15
     prices, params = policy.prices(), policy.params()
     start, start_cov = policy.start(prices)
-    points = np.array([10, 30])
+    points = np.array([10, 15])
     curve, final, tail, optimal = np.zeros((R, 2)), np.zeros(R), np.zeros(R), np.zeros(R)
     stats, cov = np.zeros((R, 2, 6)), np.zeros((R, 6, 6))
     race = pricing.make_race("choose_gp_ucb", "learn_gp")
@@ -231,6 +292,7 @@ def test_the_race_leaves_the_policys_statistics_as_the_step_kernels_do() -> None
             assert curve[:, 0].tolist() == regret.tolist()
     assert final.tolist() == regret.tolist() and curve[:, 1].tolist() == regret.tolist()
     assert optimal.tolist() == (hits / T).tolist()
+    assert tail.tolist() == value.tolist()  # 15 rounds: the last 10% is the last round
     assert np.array_equal(stats[:, 0], mine[:, 0]) and np.array_equal(cov, my_cov)
 
 
