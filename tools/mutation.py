@@ -72,6 +72,8 @@ MODULES: dict[str, tuple[str, ...]] = {
                                           "tests/test_mab_indices.py"),
     "banditmap/sim/kernels/wrappers.py": ("tests/test_kernels_wrappers_exact.py", "tests/test_kernels_exact.py",
                                           "tests/test_kernels_books_exact.py", "tests/test_mab_indices.py"),
+    # the pricing world, the continuous-price policies' kernels and their whole race
+    "banditmap/sim/kernels/pricing.py": ("tests/test_kernels_pricing_exact.py", "tests/test_policies_pricing_exact.py"),
     "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py",),
     **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)
        for name in ("base", "delays", "instances", "safety", "statistics")},
@@ -93,6 +95,7 @@ ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/linear.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/policies.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/wrappers.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/pricing.py": PLAIN_PYTHON,
     "banditmap/sim/compiled.py": PLAIN_PYTHON,
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on

@@ -51,8 +51,11 @@ def covers(policy: object, problem: Problem) -> bool:
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
     reward, dynamics, feedback and the safety constraint or none: a counting policy on K arms (its regret
     cumulative or, with the arm it names at the end, simple), a linear policy on the linear contextual world
-    (cumulative regret)."""
+    (cumulative regret), a pricing policy on the pricing world (which has no constraint to keep)."""
     from banditmap.sim.policies.contextual import LinearKernel
+    from banditmap.sim.policies.pricing import PriceKernel
+    if problem.kind == "pricing":
+        return isinstance(policy, PriceKernel)
     if problem.constraint not in ("none", "safety"):
         return False
     if problem.kind == "arms":
@@ -109,6 +112,8 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
     from banditmap.sim.kernels import arms, linear, rng
     R, K, T = problem.reps, problem.n_arms, problem.rounds
     env, delays, draws = (rng.states_from(generator, R) for generator in streams)
+    if problem.kind == "pricing":
+        return run_pricing(policy, problem, (env, delays, draws), points)
     curve, final, tail, optimal, below = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R),
                                           np.zeros(R))
     settings = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], arms.FEEDBACK[problem.delay],
@@ -140,3 +145,27 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
     seconds = time.perf_counter() - started
     return CompiledRun(curve, final, tail, optimal, below if problem.constraint == "safety" else None, seconds,
                        *kept)
+
+
+def run_pricing(policy: Any, problem: Problem, streams: tuple[np.ndarray, ...], points: np.ndarray) -> CompiledRun:
+    """A pricing policy's compiled race (sim/kernels/pricing.py), from the kernel streams (R,) of the market, the
+    delays and the policy; its statistics after the last round are not kept (a pricing race names no best arm)."""
+    from banditmap.sim.kernels import arms, pricing
+    R, T = problem.reps, problem.rounds
+    env, delays, draws = streams
+    race = pricing.make_race(policy.choose, policy.learn)
+    params, prices = policy.params(), policy.prices()
+    start, start_cov = policy.start(prices)
+    settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
+    curve, final, tail, optimal = np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R)
+
+    def books(reps: int) -> tuple[np.ndarray, ...]:
+        return np.zeros((reps,) + start.shape), np.zeros((reps,) + start_cov.shape)
+
+    race(params, prices, start, start_cov, env[:1].copy(), delays[:1].copy(), draws[:1].copy(), 1, *settings,
+         points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
+         *books(1))  # compiles, or loads the compiled race, outside the timing
+    started = time.perf_counter()
+    race(params, prices, start, start_cov, env, delays, draws, T, *settings, points.astype(np.int64), curve, final,
+         tail, optimal, *books(R))
+    return CompiledRun(curve, final, tail, optimal, None, time.perf_counter() - started)
