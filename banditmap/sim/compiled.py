@@ -165,7 +165,12 @@ def run_pricing(policy: Any, problem: Problem, streams: tuple[np.ndarray, ...], 
     race(params, prices, start, start_cov, env[:1].copy(), delays[:1].copy(), draws[:1].copy(), 1, *settings,
          points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
          *books(1))  # compiles, or loads the compiled race, outside the timing
+    at, kept = points.astype(np.int64), books(R)
+
+    def block(rows: slice) -> None:
+        race(params, prices, start, start_cov, env[rows], delays[rows], draws[rows], T, *settings, at, curve[rows],
+             final[rows], tail[rows], optimal[rows], *(a[rows] for a in kept))
+
     started = time.perf_counter()
-    race(params, prices, start, start_cov, env, delays, draws, T, *settings, points.astype(np.int64), curve, final,
-         tail, optimal, *books(R))
+    by_repetitions(block, R)
     return CompiledRun(curve, final, tail, optimal, None, time.perf_counter() - started)

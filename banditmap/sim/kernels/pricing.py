@@ -1,6 +1,6 @@
 """The compiled race on pricing problems: the market (a logistic demand curve per repetition), the continuous-price
-policies' decisions and learning, and the loop over every round of every repetition, in machine code and in
-parallel over repetitions.
+policies' decisions and learning, and the loop over every round of every repetition, in machine code, run by
+threads over blocks of repetitions.
 
 As in arms.py, the market, the feedback delays and the policy each draw from their own stream per repetition
 (rng.py), so every policy meets the same demand curves and purchase draws, a repetition's numbers depend on
@@ -21,7 +21,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from banditmap.sim.kernels import arms, rng
 from banditmap.sim.kernels.arms import bind, consider
@@ -270,7 +270,7 @@ def race(params: np.ndarray, prices: np.ndarray, start: np.ndarray, start_cov: n
     R = env.shape[0]
     slope, pivot, best, best_price = np.empty(R), np.empty(R), np.empty(R), np.empty(R)
     tail_start = T - max(1, T // 10)
-    for r in prange(R):
+    for r in range(R):
         stats[r] = start
         cov[r] = start_cov
         draw_market(slope, pivot, best, best_price, env, r)
@@ -306,9 +306,10 @@ def race(params: np.ndarray, prices: np.ndarray, start: np.ndarray, start_cov: n
 
 @functools.cache
 def make_race(choose_name: str, learn_name: str) -> Any:
-    """A pricing policy's whole race as one compiled function (compiled once, then cached on disk)."""
+    """A pricing policy's whole race as one compiled function (compiled once, then cached on disk), for any block
+    of repetitions (compiled.by_repetitions runs blocks in threads)."""
     kernels = globals()
-    return bind(race, f"pricing_race_{choose_name}_{learn_name}", parallel=True, choose=kernels[choose_name],
+    return bind(race, f"pricing_race_{choose_name}_{learn_name}", nogil=True, choose=kernels[choose_name],
                 learn=kernels[learn_name], namespace=kernels)
 
 
