@@ -49,8 +49,12 @@ def covers(policy: object, problem: Problem) -> bool:
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
     reward, dynamics, feedback and the safety constraint or none: a counting policy on K arms (its regret
     cumulative or, with the arm it names at the end, simple), a linear policy on the linear contextual world
-    (cumulative regret)."""
+    (cumulative regret), a list policy (policies/lists.py) on the cascade or slate world it is made for, with any
+    feedback."""
     from banditmap.sim.policies.contextual import LinearKernel
+    from banditmap.sim.policies.lists import ListKernel
+    if problem.kind in ("cascade", "slate"):  # their worlds ignore dynamics, reward kinds and constraints
+        return isinstance(policy, ListKernel) and problem.kind in policy.kinds
     if problem.constraint not in ("none", "safety"):
         return False
     if problem.kind == "arms":
@@ -88,6 +92,8 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
     env, delays, draws = (rng.states_from(generator, R) for generator in streams)
     curve, final, tail, optimal, below = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R),
                                           np.zeros(R))
+    if problem.kind in ("cascade", "slate"):
+        return run_list_race(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
     settings = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], arms.FEEDBACK[problem.delay],
                 float(problem.mean_delay), max(problem.batch_size, 1), problem.constraint == "safety", SAFETY_ALPHA)
     kept: tuple[np.ndarray, ...] = ()
@@ -112,3 +118,22 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
     seconds = time.perf_counter() - started
     return CompiledRun(curve, final, tail, optimal, below if problem.constraint == "safety" else None, seconds,
                        *kept)
+
+
+def run_list_race(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray],
+                  points: np.ndarray, out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> CompiledRun:
+    """A list policy's compiled race on the cascade or slate world (sim/kernels/lists.py), from the streams' states
+    (R,) each, into the curve, final regret, tail and optimal share `out`."""
+    from banditmap.sim.kernels import arms, lists
+    race = lists.make_race(policy.choose, policy.learn)
+    shape = (problem.n_arms, problem.slate_size, policy.start(problem), policy.columns(problem),
+             lists.WORLDS[problem.kind])
+    settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
+    env, delays, draws = states
+    race(policy.params(), env[:1].copy(), delays[:1].copy(), draws[:1].copy(), *shape, 1, *settings,
+         points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1))  # compiles or loads
+    started = time.perf_counter()
+    race(policy.params(), env, delays, draws, *shape, problem.rounds, *settings, points.astype(np.int64), *out)
+    seconds = time.perf_counter() - started
+    curve, final, tail, optimal = out
+    return CompiledRun(curve, final, tail, optimal, None, seconds)
