@@ -114,7 +114,7 @@ def ranks_above(score: float, key: float, board: np.ndarray, slot: int, draws: n
     return key > board[1, slot], key
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def offer(score: float, item: int, items: np.ndarray, board: np.ndarray, filled: int, draws: np.ndarray,
           r: int) -> int:
     """Offer an item to the list being built, items[:filled] best first with their scores board[0] and tie keys
@@ -122,6 +122,8 @@ def offer(score: float, item: int, items: np.ndarray, board: np.ndarray, filled:
     then by a key drawn uniformly the first time the item ties (lazily, so a round without ties draws nothing):
     tied items, an untried item's infinite scores among them, come in uniformly random order."""
     k = items.shape[0]
+    if filled == k and score < board[0, k - 1]:  # most items, once the list is full: below its last
+        return filled
     key = -1.0
     if filled == k:
         above, key = ranks_above(score, key, board, k - 1, draws, r)
