@@ -97,7 +97,7 @@ def test_item_policies_start_with_empty_statistics_of_their_list_length() -> Non
         assert (s.R, s.K, s.k, s.horizon, s.t) == (2, 5, 3, 9, 0)
         assert s.counts.shape == s.sums.shape == s.means.shape == (2, 5) and policy.columns(p) == 5
         assert not s.counts.any() and not s.sums.any() and not s.means.any() and not s.scratch.any()
-        assert s.scratch.shape == (2, 11 if isinstance(policy, CombinatorialThompson) else 6)
+        assert s.scratch.shape == (2, 11 if isinstance(policy, (CombinatorialThompson, PositionBasedUCB)) else 6)
         # the streams are the generator's first two 64-bit outputs, as the compiled race draws them
         assert s.draws.tolist() == np.random.default_rng(0).integers(0, 2**64 - 1, 2, np.uint64, endpoint=True).tolist()
 

@@ -116,19 +116,19 @@ def ranks_above(score: float, key: float, board: np.ndarray, slot: int, draws: n
 
 @njit(cache=True, inline="always")
 def offer(score: float, item: int, items: np.ndarray, board: np.ndarray, filled: int, draws: np.ndarray,
-          r: int) -> int:
+          r: int) -> tuple[int, float]:
     """Offer an item to the list being built, items[:filled] best first with their scores board[0] and tie keys
-    board[1]: it takes its place if it ranks among the k best. Returns the new length. Items are ranked by score,
-    then by a key drawn uniformly the first time the item ties (lazily, so a round without ties draws nothing):
-    tied items, an untried item's infinite scores among them, come in uniformly random order."""
+    board[1]: it takes its place if it ranks among the k best. Returns the new length and the floor, the score an
+    item must reach to be offered next (the last item's once the list is full, else -inf), which the caller checks
+    first: most items, once the list is full, take that one comparison. Items are ranked by score, then by a key
+    drawn uniformly the first time the item ties (lazily, so a round without ties draws nothing): tied items, an
+    untried item's infinite scores among them, come in uniformly random order."""
     k = items.shape[0]
-    if filled == k and score < board[0, k - 1]:  # most items, once the list is full: below its last
-        return filled
     key = -1.0
     if filled == k:
         above, key = ranks_above(score, key, board, k - 1, draws, r)
         if not above:
-            return filled
+            return filled, board[0, k - 1]
         slot = k - 1
     else:
         slot = filled
@@ -144,7 +144,7 @@ def offer(score: float, item: int, items: np.ndarray, board: np.ndarray, filled:
     items[slot] = item
     board[0, slot] = score
     board[1, slot] = key
-    return filled
+    return filled, board[0, k - 1] if filled == k else -np.inf
 
 
 @njit(cache=True)
@@ -176,13 +176,21 @@ def choose_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, m
                      scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
                      board: np.ndarray) -> None:
     """params: alpha. Untried items first, then the k largest mean + sqrt(alpha log t / n), t the items'
-    observations so far (UCB1's index, alpha = 2 in Auer et al. 2002; CascadeUCB1 and CUCB with the top-k oracle)."""
-    width = params[0] * math.log(observations(counts, r))
-    filled = 0
+    observations so far (UCB1's index, alpha = 2 in Auer et al. 2002; CascadeUCB1 and CUCB with the top-k oracle),
+    computed as mean + sqrt(alpha log t) / sqrt(n) with each item's 1 / sqrt(n) kept in scratch[r, i] until its
+    statistics change (0 or -1: stale), so that an item's index takes a multiplication, not a division and a root."""
+    root = math.sqrt(params[0] * math.log(observations(counts, r)))
+    filled, floor = 0, -np.inf
     for i in range(counts.shape[1]):
         n = counts[r, i]
-        score = np.inf if n == 0.0 else means[r, i] + math.sqrt(width / n)
-        filled = offer(score, i, items, board, filled, draws, r)
+        if n == 0.0:
+            score = np.inf
+        else:
+            if scratch[r, i] <= 0.0:
+                scratch[r, i] = 1.0 / math.sqrt(n)
+            score = means[r, i] + root * scratch[r, i]
+        if score >= floor:
+            filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
 @njit(cache=True)
@@ -198,7 +206,7 @@ def choose_kl_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray
     if stale:
         scratch[r, K] = now
     exploration = math.log(scratch[r, K])
-    filled = 0
+    filled, floor = 0, -np.inf
     for i in range(K):
         n = counts[r, i]
         if n == 0.0:
@@ -207,7 +215,8 @@ def choose_kl_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray
             if stale or scratch[r, i] < 0.0:
                 scratch[r, i] = arms.kl_upper(means[r, i], exploration / n)
             score = scratch[r, i]
-        filled = offer(score, i, items, board, filled, draws, r)
+        if score >= floor:
+            filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
 @njit(cache=True)
@@ -215,18 +224,23 @@ def choose_pbm_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
                    draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray, board: np.ndarray) -> None:
     """params: epsilon, examination. Untried items first, then the k largest S/N~ + sqrt(N delta_t / (2 N~^2)),
     delta_t = (1 + epsilon) log t, t = the displays so far / k (at least 2), N~ = examination x N (PBM-UCB, Lagree,
-    Vernade & Cappe 2016, every position examined with the same probability)."""
-    k = items.shape[0]
-    delta = (1.0 + params[0]) * math.log(max(float(counts[r].sum()) / k, 2.0))
-    filled = 0
-    for i in range(counts.shape[1]):
+    Vernade & Cappe 2016, every position examined with the same probability). The index is computed as
+    S/N~ + sqrt(delta_t) / (examination sqrt(2N)), each item's S/N~ and 1 / (examination sqrt(2N)) kept in
+    scratch[r, i] and scratch[r, K + 1 + i] until its statistics change (scratch[r, i] -1: stale)."""
+    K, k = counts.shape[1], items.shape[0]
+    root = math.sqrt((1.0 + params[0]) * math.log(max(float(counts[r].sum()) / k, 2.0)))
+    filled, floor = 0, -np.inf
+    for i in range(K):
         n = counts[r, i]
         if n == 0.0:
             score = np.inf
         else:
-            weighted = params[1] * n
-            score = sums[r, i] / weighted + math.sqrt(n * delta / (2.0 * weighted ** 2))
-        filled = offer(score, i, items, board, filled, draws, r)
+            if scratch[r, i] < 0.0 or scratch[r, K + 1 + i] == 0.0:
+                scratch[r, i] = sums[r, i] / (params[1] * n)
+                scratch[r, K + 1 + i] = 1.0 / (params[1] * math.sqrt(2.0 * n))
+            score = scratch[r, i] + root * scratch[r, K + 1 + i]
+        if score >= floor:
+            filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
 @njit(cache=True)
@@ -237,7 +251,7 @@ def choose_cts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: 
     shapes (at least 1) is kept until its statistics change (scratch[r, i] and scratch[r, K + 1 + i]; 0 or -1:
     stale), as arms.choose_thompson_beta keeps them."""
     K = counts.shape[1]
-    filled = 0
+    filled, floor = 0, -np.inf
     for i in range(K):
         a, b = 1.0 + sums[r, i], 1.0 + max(counts[r, i] - sums[r, i], 0.0)
         if a >= 1.0:
@@ -248,7 +262,8 @@ def choose_cts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: 
             score = x / (x + rng.gamma_from(draws, r, b - 1.0 / 3.0, scratch[r, K + 1 + i]))
         else:
             score = rng.beta(draws, r, a, b)
-        filled = offer(score, i, items, board, filled, draws, r)
+        if score >= floor:
+            filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
 @njit(cache=True)

@@ -136,6 +136,10 @@ class PositionBasedUCB(ListKernel):
     epsilon: float = hyperparameter(0.0, WIDTH)
     examination: float = hyperparameter(1.0, Domain(NARROWEST, 1.0, why="a position never examined teaches nothing"))
 
+    def width(self, problem: Problem) -> int:
+        """Each item's S/N~ (:K) and 1 / (examination sqrt(2N)) (K + 1 on), kept between decisions."""
+        return 2 * problem.n_arms + 1
+
 
 @register("cts")
 @dataclass(frozen=True)
