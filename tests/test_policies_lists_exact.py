@@ -106,7 +106,8 @@ def test_item_policies_start_with_empty_statistics_of_their_list_length() -> Non
 
 def test_ucb_items_index_and_list_by_hand() -> None:
     """counts 4, 1, 0, 2 and sums 3, 0, 0, 2: t = 7, index mean + sqrt(1.5 ln 7 / n); the untried item first, then
-    item 3 (1 + sqrt(1.5 ln 7 / 2) = 2.21), item 1 (sqrt(1.5 ln 7) = 1.71), item 0 (0.75 + sqrt(1.5 ln 7 / 4) = 1.60)."""
+    item 3 (1 + sqrt(1.5 ln 7 / 2) = 2.21), item 1 (sqrt(1.5 ln 7) = 1.71), item 0 (0.75 + sqrt(1.5 ln 7 / 4) =
+    1.60)."""
     for policy in (CombinatorialUCB(), CascadeUCB()):
         s = with_stats(policy, [[4, 1, 0, 2]], [[3, 0, 0, 2]], k=3)
         assert policy.select(s, None).tolist() == [[2, 3, 1]]
