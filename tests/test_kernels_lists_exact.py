@@ -342,6 +342,40 @@ def test_ranked_ucb_by_hand() -> None:
     assert items.tolist() == [3, 0]
 
 
+@pytest.mark.parametrize("kernel, params", [("choose_ucb_items", [1.5]), ("choose_kl_ucb_items", []),
+                                            ("choose_pbm_ucb", [0.0, 1.0]), ("choose_ranked_ucb", [1.5])])
+def test_items_tied_at_the_floor_each_take_the_place(kernel: str, params: list[float]) -> None:
+    """Three items with the same statistics, lists of 1: the first fills the list, the other two meet its score
+    (the floor) and each takes the place with its tie's chance, so over 40 repetitions each of the three comes."""
+    R = 40
+    counts, sums, means = stats([[2, 2, 2]] * R, [[1, 1, 1]] * R)
+    scratch = np.zeros((R, 7))
+    env = states(R)
+    chosen = []
+    for r in range(R):
+        items, space = board(1)
+        getattr(lists, kernel)(np.array(params), counts, sums, means, scratch, env, r, 0, 10, items, space)
+        chosen.append(int(items[0]))
+    assert set(chosen) == {0, 1, 2}
+
+
+def test_ranked_ucb_ts_are_each_positions_observations() -> None:
+    """Lists of 1, so one position: item 0 seen once without a click, item 1 clicked 2 times in 4 (t = 5): item 0
+    leads when sqrt(alpha ln t) > 1 (0 + x against 0.5 + x / 2): at alpha 0.6 not (0.97), at 0.65 it does (1.05); had t
+    been 6 or 4, each would turn. Counts 1 and 1.5 (t = 2.5, below 3): item 0 leads at alpha 7.5 only if
+    sqrt(alpha ln t) (1 - 1 / sqrt(1.5)) > 0.5 (alpha ln t > 7.43): not at t = 2.5 (6.87), it would at t = 3."""
+    for alpha, want in ((0.6, 1), (0.65, 0)):
+        counts, sums, means = stats([[1, 4]], [[0, 2]])
+        items, space = board(1)
+        lists.choose_ranked_ucb(np.array([alpha]), counts, sums, means, np.zeros((1, 3)), states(1), 0, 0, 10, items,
+                                space)
+        assert items.tolist() == [want]
+    counts, sums, means = stats([[1, 1.5]], [[0, 0.75]])
+    items, space = board(1)
+    lists.choose_ranked_ucb(np.array([7.5]), counts, sums, means, np.zeros((1, 3)), states(1), 0, 0, 10, items, space)
+    assert items.tolist() == [1]
+
+
 # --- learning -----------------------------------------------------------------------------------------------------
 
 def test_the_cascade_learns_down_to_the_click() -> None:
@@ -476,10 +510,10 @@ POLICIES = {"cascade": ["cascade-ucb", "cascade-klucb", "ranked-ucb", "uniform-r
 @pytest.mark.parametrize("kind", ["cascade", "slate"])
 def test_the_race_gives_the_step_by_step_loops_numbers(kind: str, feedback: str) -> None:
     """Every list policy, same seed: the whole race and the loop (runner.py with the same worlds given as a test's)
-    give the same numbers; late feedback too (delays of 6 rounds on average, batches of 25 rounds: the queue
-    grows past its first 16 entries)."""
+    give the same numbers; late feedback too (delays of 6 rounds on average; batches of 16 rounds, as many as the
+    queue holds at first, and of 25, past which it grows)."""
     problem = problem_from_answers({**PROBLEMS[kind], "feedback_delay": feedback}, rounds=90, reps=2)
-    problem = dataclasses.replace(problem, mean_delay=6, batch_size=25)
+    problem = dataclasses.replace(problem, mean_delay=6, batch_size=16 if kind == "cascade" else 25)
     for policy in POLICIES[kind]:
         spec = RunSpec(policy, policy, build(policy, {}, policy))
         assert compiled.covers(spec.policy, problem)
