@@ -51,11 +51,15 @@ def covers(policy: object, problem: Problem) -> bool:
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
     reward, dynamics, feedback and the safety constraint or none: a counting policy on K arms (its regret
     cumulative or, with the arm it names at the end, simple), a linear policy on the linear contextual world
-    (cumulative regret), a pricing policy on the pricing world (which has no constraint to keep)."""
+    (cumulative regret), a pricing policy on the pricing world (which has no constraint to keep), a list policy
+    (policies/lists.py) on the cascade or slate world it is made for, with any feedback."""
     from banditmap.sim.policies.contextual import LinearKernel
+    from banditmap.sim.policies.lists import ListKernel
     from banditmap.sim.policies.pricing import PriceKernel
     if problem.kind == "pricing":
         return isinstance(policy, PriceKernel)
+    if problem.kind in ("cascade", "slate"):  # their worlds ignore dynamics, reward kinds and constraints
+        return isinstance(policy, ListKernel) and problem.kind in policy.kinds
     if problem.constraint not in ("none", "safety"):
         return False
     if problem.kind == "arms":
@@ -116,6 +120,8 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         return run_pricing(policy, problem, (env, delays, draws), points)
     curve, final, tail, optimal, below = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R),
                                           np.zeros(R))
+    if problem.kind in ("cascade", "slate"):
+        return run_list_race(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
     settings = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], arms.FEEDBACK[problem.delay],
                 float(problem.mean_delay), max(problem.batch_size, 1), problem.constraint == "safety", SAFETY_ALPHA)
     kept: tuple[np.ndarray, ...] = ()
@@ -174,3 +180,27 @@ def run_pricing(policy: Any, problem: Problem, streams: tuple[np.ndarray, ...], 
     started = time.perf_counter()
     by_repetitions(block, R)
     return CompiledRun(curve, final, tail, optimal, None, time.perf_counter() - started)
+
+
+def run_list_race(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray],
+                  points: np.ndarray, out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> CompiledRun:
+    """A list policy's compiled race on the cascade or slate world (sim/kernels/lists.py), from the streams' states
+    (R,) each, into the curve, final regret, tail and optimal share `out`."""
+    from banditmap.sim.kernels import arms, lists
+    race = lists.make_race(policy.choose, policy.learn)
+    shape = (problem.n_arms, problem.slate_size, policy.start(problem), policy.columns(problem),
+             lists.WORLDS[problem.kind])
+    settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
+    env, delays, draws = states
+    race(policy.params(), env[:1].copy(), delays[:1].copy(), draws[:1].copy(), *shape, 1, *settings,
+         points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1))  # compiles or loads
+    params, at, T = policy.params(), points.astype(np.int64), problem.rounds
+
+    def block(rows: slice) -> None:
+        race(params, env[rows], delays[rows], draws[rows], *shape, T, *settings, at, *(a[rows] for a in out))
+
+    started = time.perf_counter()
+    by_repetitions(block, problem.reps)
+    seconds = time.perf_counter() - started
+    curve, final, tail, optimal = out
+    return CompiledRun(curve, final, tail, optimal, None, seconds)
