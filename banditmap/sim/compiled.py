@@ -44,13 +44,24 @@ def kernel_form(policy: object, problem: Problem) -> KernelForm | None:
                       composed_row(inner.start, problem.n_arms, policy.region(problem)))
 
 
+def dueling_form(policy: object, problem: Problem) -> KernelForm | None:
+    """A dueling policy whose decisions are kernels (policies/dueling.py), as kernels; else None."""
+    from banditmap.sim.policies.dueling import DuelingPolicy
+    if isinstance(policy, DuelingPolicy):
+        return KernelForm(policy.choose, policy.learn, policy.params(), policy.start(problem))
+    return None
+
+
 def covers(policy: object, problem: Problem) -> bool:
     """Whether the compiled race runs this policy on this problem: a policy whose decisions are kernels, or such
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
     reward, dynamics, feedback and the safety constraint or none: a counting policy on K arms (its regret
     cumulative or, with the arm it names at the end, simple), a linear policy on the linear contextual world
-    (cumulative regret)."""
+    (cumulative regret), a dueling policy on a dueling problem (whose world has no reward kind, dynamics or
+    constraint of its own: with any feedback)."""
     from banditmap.sim.policies.contextual import LinearKernel
+    if problem.kind == "dueling":
+        return dueling_form(policy, problem) is not None
     if problem.constraint not in ("none", "safety"):
         return False
     if problem.kind == "arms":
@@ -88,6 +99,8 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
     env, delays, draws = (rng.states_from(generator, R) for generator in streams)
     curve, final, tail, optimal, below = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R),
                                           np.zeros(R))
+    if problem.kind == "dueling":
+        return run_dueling(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
     settings = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], arms.FEEDBACK[problem.delay],
                 float(problem.mean_delay), max(problem.batch_size, 1), problem.constraint == "safety", SAFETY_ALPHA)
     kept: tuple[np.ndarray, ...] = ()
@@ -112,3 +125,25 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
     seconds = time.perf_counter() - started
     return CompiledRun(curve, final, tail, optimal, below if problem.constraint == "safety" else None, seconds,
                        *kept)
+
+
+def run_dueling(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray], points: np.ndarray,
+                books: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> CompiledRun:
+    """A dueling policy's compiled race (sim/kernels/dueling.py) from the streams' starting states (R,) each of
+    the world, the delays and the policy, filling the regret curve, final regret, tail and optimal share."""
+    from banditmap.sim.kernels import arms, dueling
+    form = dueling_form(policy, problem)
+    assert form is not None, "covers() said the compiled race runs it"
+    R, K, T = problem.reps, problem.n_arms, problem.rounds
+    env, delays, draws = states
+    curve, final, tail, optimal = books
+    race = dueling.make_race(form.choose, form.learn)
+    settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
+    kept = (np.zeros((R, K, K)), np.zeros((R, form.start.shape[0])), np.zeros((R, K)))
+    race(form.params, env[:1].copy(), delays[:1].copy(), draws[:1].copy(), K, form.start, 1, *settings,
+         points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
+         *(a[:1].copy() for a in kept))  # compiles, or loads the compiled race, outside the timing
+    started = time.perf_counter()
+    race(form.params, env, delays, draws, K, form.start, T, *settings, points.astype(np.int64), curve, final, tail,
+         optimal, *kept)
+    return CompiledRun(curve, final, tail, optimal, None, time.perf_counter() - started, scratch=kept[1])
