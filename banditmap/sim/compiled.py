@@ -45,11 +45,25 @@ def kernel_form(policy: object, problem: Problem) -> KernelForm | None:
 
 
 def dueling_form(policy: object, problem: Problem) -> KernelForm | None:
-    """A dueling policy whose decisions are kernels (policies/dueling.py), as kernels; else None."""
+    """A dueling policy whose decisions are kernels (policies/dueling.py), or the sparring adapter around a
+    K-armed policy with a kernel form (the sparring template of sim/kernels/dueling.py around its kernels; under
+    delayed feedback only around a base that notes nothing on its decisions, as the race carries no notes), as
+    kernels; else None."""
+    from banditmap.sim.adapters.instances import Sparring
     from banditmap.sim.policies.dueling import DuelingPolicy
     if isinstance(policy, DuelingPolicy):
         return KernelForm(policy.choose, policy.learn, policy.params(), policy.start(problem))
-    return None
+    if not isinstance(policy, Sparring):
+        return None
+    inner = kernel_form(policy.base, Sparring.partners_problem(problem))
+    K = problem.n_arms
+    if inner is None or (inner.start.shape[0] > K + 1 and problem.delay != "immediate"):
+        return None
+    from banditmap.sim.kernels.dueling import sparring_row
+    from banditmap.sim.kernels.wrappers import composite_name
+    return KernelForm(composite_name("sparring_choose", inner.choose, inner.learn),
+                      composite_name("sparring_learn", inner.choose, inner.learn), inner.params,
+                      sparring_row(inner.start, K))
 
 
 def covers(policy: object, problem: Problem) -> bool:
@@ -136,11 +150,13 @@ def run_dueling(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndar
     assert form is not None, "covers() said the compiled race runs it"
     R, K, T = problem.reps, problem.n_arms, problem.rounds
     env, delays, draws = states
+    if "<" in form.choose:  # sparring: a stream for each instance (the right one's derived from the left's)
+        draws = dueling.partner_streams(draws)
     curve, final, tail, optimal = books
     race = dueling.make_race(form.choose, form.learn)
     settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
     kept = (np.zeros((R, K, K)), np.zeros((R, form.start.shape[0])), np.zeros((R, K)))
-    race(form.params, env[:1].copy(), delays[:1].copy(), draws[:1].copy(), K, form.start, 1, *settings,
+    race(form.params, env[:1].copy(), delays[:1].copy(), draws[::R].copy(), K, form.start, 1, *settings,
          points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
          *(a[:1].copy() for a in kept))  # compiles, or loads the compiled race, outside the timing
     started = time.perf_counter()

@@ -240,6 +240,77 @@ def learn_double_ts(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, d
     scratch[r, 1 + 2 * K + second * K + first] = -1.0
 
 
+# --- sparring around a K-armed policy's kernels -------------------------------------------------------------
+# Sparring (Ailon, Karnin & Joachims 2014): a left and a right instance of a K-armed base each choose an option. The
+# scratch row holds two blocks of B columns, the left instance's then the right one's, each the base's counts,
+# sums and means (K each) and its own scratch row (B - 3K), then B. The left instance draws from the policy's
+# stream of repetition r, draws[r], the right one from draws[R + r] (`partner_streams`), so that the step-by-step
+# loop's wrapper, whose base keeps the right instances as repetitions R..2R-1, makes the same draws.
+
+def base_choose(*args: Any) -> int:  # pragma: no cover - bound to the base's choose in each composite
+    raise NotImplementedError
+
+
+def base_learn(*args: Any) -> None:  # pragma: no cover - bound to the base's learn in each composite
+    raise NotImplementedError
+
+
+@njit(cache=True)
+def partner_streams(draws: np.ndarray) -> np.ndarray:
+    """The policy's streams (R,) followed by one more per repetition (R,), derived from that repetition's alone
+    (rng.split), for the right sparring instance: (2R,)."""
+    R = draws.shape[0]
+    out = np.empty(2 * R, np.uint64)
+    first = np.zeros(1, np.int64)
+    for r in range(R):
+        out[r] = draws[r]
+        out[R + r] = rng.split(draws[r], first)[0]
+    return out
+
+
+def sparring_choose(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, t: int,
+                    horizon: int) -> tuple[int, int]:
+    """The left instance's choice, then the right one's, each from its block of the scratch row."""
+    K, R = wins.shape[1], wins.shape[0]
+    B = int(scratch[r, scratch.shape[1] - 1])
+    left = base_choose(params, scratch[:, 0:K], scratch[:, K:2 * K], scratch[:, 2 * K:3 * K], scratch[:, 3 * K:B],
+                       draws, r, t, horizon)
+    right = base_choose(params, scratch[:, B:B + K], scratch[:, B + K:B + 2 * K], scratch[:, B + 2 * K:B + 3 * K],
+                        scratch[:, B + 3 * K:2 * B], draws[R:], r, t, horizon)
+    return left, right
+
+
+def sparring_learn(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, first: int,
+                   second: int, won: float) -> None:
+    """The left instance learns reward `won` for its option, then the right one 1 - won for its own."""
+    K, R = wins.shape[1], wins.shape[0]
+    B = int(scratch[r, scratch.shape[1] - 1])
+    base_learn(params, scratch[:, 0:K], scratch[:, K:2 * K], scratch[:, 2 * K:3 * K], scratch[:, 3 * K:B], draws, r,
+               first, won)
+    base_learn(params, scratch[:, B:B + K], scratch[:, B + K:B + 2 * K], scratch[:, B + 2 * K:B + 3 * K],
+               scratch[:, B + 3 * K:2 * B], draws[R:], r, second, 1.0 - won)
+
+
+def sparring_row(base: np.ndarray, K: int) -> np.ndarray:
+    """The sparring scratch row before the first round from the base's (W,): two blocks of 3K zeros (counts, sums,
+    means) and the base's row, then the width of a block."""
+    block = np.concatenate([np.zeros(3 * K), base])
+    return np.concatenate([block, block, [float(block.shape[0])]])
+
+
+TEMPLATES = {"sparring_choose": sparring_choose, "sparring_learn": sparring_learn}
+
+
+@functools.cache
+def composite(name: str) -> Any:
+    """The compiled kernel of a composite name (`sparring_choose<choose_ucb1|learn_counts>`), its base's kernels
+    resolved by name (arms.kernel, so the base may be a composition of its own)."""
+    from banditmap.sim.kernels import wrappers
+    template, choose_name, learn_name = wrappers.split(name)
+    return bind(TEMPLATES[template], wrappers.symbol(name), namespace=globals(),
+                base_choose=arms.kernel(choose_name), base_learn=arms.kernel(learn_name))
+
+
 # --- the race ---------------------------------------------------------------------------------------------------
 
 def choose(*args: Any) -> tuple[int, int]:  # pragma: no cover - replaced in each binding by the policy's choose
@@ -311,14 +382,14 @@ def step_learn_template(params: np.ndarray, wins: np.ndarray, scratch: np.ndarra
 
 
 def kernel(name: str) -> Any:
-    """A dueling policy's kernel by name."""
-    return globals()[name]
+    """A dueling policy's kernel by name, or sparring's template bound to a K-armed base's kernels."""
+    return composite(name) if "<" in name else globals()[name]
 
 
 @functools.cache
 def make_race(choose_name: str, learn_name: str) -> Any:
     """A dueling policy's whole race as one compiled function (compiled once, then cached on disk)."""
-    return bind(race, f"dueling_race_{choose_name}_{learn_name}", parallel=True, namespace=globals(),
+    return bind(race, arms.named("dueling_race", choose_name, learn_name), parallel=True, namespace=globals(),
                 choose=kernel(choose_name), learn=kernel(learn_name))
 
 
@@ -326,6 +397,7 @@ def make_race(choose_name: str, learn_name: str) -> Any:
 def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
     """A dueling policy's decisions for all repetitions (R, 2), and its learning from a batch of duels (flat
     arrays reps (N,), actions (N, 2), won (N,), learnt in their order)."""
-    return (bind(step_choose_template, f"dueling_step_{choose_name}", namespace=globals(),
+    return (bind(step_choose_template, arms.named("dueling_step", choose_name), namespace=globals(),
                  choose=kernel(choose_name)),
-            bind(step_learn_template, f"dueling_step_{learn_name}", namespace=globals(), learn=kernel(learn_name)))
+            bind(step_learn_template, arms.named("dueling_step", learn_name), namespace=globals(),
+                 learn=kernel(learn_name)))
