@@ -71,6 +71,9 @@ MODULES: dict[str, tuple[str, ...]] = {
                                           "tests/test_kernels_books_exact.py"),
     "banditmap/sim/kernels/wrappers.py": ("tests/test_kernels_wrappers_exact.py", "tests/test_kernels_exact.py",
                                           "tests/test_kernels_books_exact.py", "tests/test_mab_indices.py"),
+    # the dueling world, policies, sparring template and race
+    "banditmap/sim/kernels/dueling.py": ("tests/test_kernels_dueling_exact.py",
+                                         "tests/test_policies_dueling_exact.py"),
     "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py",),
     **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)
        for name in ("base", "delays", "instances", "safety", "statistics")},
@@ -90,6 +93,7 @@ ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/linear.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/policies.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/wrappers.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/dueling.py": PLAIN_PYTHON,
     "banditmap/sim/compiled.py": PLAIN_PYTHON,
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on

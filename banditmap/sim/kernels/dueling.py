@@ -49,7 +49,8 @@ def duel(u: np.ndarray, env: np.ndarray, r: int, first: int, second: int) -> flo
 def value(u: np.ndarray, r: int, first: int, second: int) -> float:
     """The value of a pair, the mean utility of its options: with the best utility as the optimum, regret is the
     dueling regret of Yue et al. (2012), eps(best, i) + eps(best, j) with eps(b, i) = P(b beats i) - 1/2."""
-    return (u[r, first] + u[r, second]) / 2.0
+    mean: float = (u[r, first] + u[r, second]) / 2.0
+    return mean
 
 
 @njit(cache=True)
