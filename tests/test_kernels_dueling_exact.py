@@ -224,8 +224,9 @@ def double_ts(wins: np.ndarray, s: np.ndarray, alpha: float = 0.51, r: int = 1,
     return pair, scratch
 
 
-def reference_double_ts(W: np.ndarray, ref: Stream, spread: float) -> tuple[int, int]:
-    """Double TS from its docstring, on one repetition's wins (K, K), replaying its draws."""
+def reference_double_ts(W: np.ndarray, ref: Stream, spread: float, sample: list[int] | None = None) -> tuple[int, int]:
+    """Double TS from its docstring, on one repetition's wins (K, K), replaying its draws; `sample` receives each
+    option's Copeland score in the posterior sample."""
     K = W.shape[0]
 
     def bounds(i: int, j: int) -> tuple[float, float]:
@@ -245,6 +246,8 @@ def reference_double_ts(W: np.ndarray, ref: Stream, spread: float) -> tuple[int,
                 theta = ref.beta(W[i, j] + 1, W[j, i] + 1)
                 sampled[i] += theta > 0.5
                 sampled[j] += theta < 0.5
+    if sample is not None:
+        sample[:] = sampled
     first = reservoir([sampled[i] if plausible[i] else -math.inf for i in range(K)], ref)
     draws = []
     for j in range(K):
@@ -265,8 +268,10 @@ def test_double_ts_plausible_options_by_hand() -> None:
         s = states(2, seed)
         ref = Stream(s[1])
         pair, scratch = double_ts(wins, s)
-        assert pair == reference_double_ts(wins[1], ref, SPREAD) and int(s[1]) == ref.state
+        sample: list[int] = []
+        assert pair == reference_double_ts(wins[1], ref, SPREAD, sample) and int(s[1]) == ref.state
         assert scratch[1, 1:5].tolist() == [3.0, 2.0, 3.0, 2.0]  # the optimistic Copeland scores
+        assert scratch[1, 5:9].tolist() == sample  # and the sample's, after them
         assert pair[0] in (0, 2)
         firsts.add(pair[0])
         # c = 1 / sqrt(9 (W_ij + 2/3)) kept for every entry drawn: not (1, 3) nor (3, 1)
@@ -330,6 +335,12 @@ def test_double_ts_keeps_its_gamma_constants_until_the_wins_change() -> None:
 
 # --- sparring ----------------------------------------------------------------------------------------------------
 
+def test_kernels_by_name() -> None:
+    assert dueling.kernel("choose_rucb") is dueling.choose_rucb and dueling.kernel("learn_wins") is dueling.learn_wins
+    name = "sparring_learn<choose_ucb1|learn_counts>"
+    assert dueling.kernel(name) is dueling.composite(name)
+
+
 def test_sparring_plays_two_instances_of_the_base_each_in_its_block_and_stream() -> None:
     K = 3
     row = dueling.sparring_row(np.array([0.5, 0.5, 0.5, 0.25]), K)
@@ -359,6 +370,33 @@ def test_sparring_plays_two_instances_of_the_base_each_in_its_block_and_stream()
     assert (int(s[1]), int(s[3])) == (left_ref.state, right_ref.state) and s[0] == streams[0]
 
 
+def test_sparring_hands_the_horizon_to_its_base() -> None:
+    """MOSS around sparring: mean + sqrt(max(log(n / (K T_a)), 0) / T_a) with n the horizon. Left: arm 0 (mean 0.5,
+    2 plays) against arm 1 (0.6, 8 plays); with n = 24 only arm 0 has a bonus (log 4 / 2: 0.5 + 0.83), with n = 6
+    none has (0.5 against 0.6). Right: the same arms swapped."""
+    K = 3
+    choose = dueling.kernel("sparring_choose<choose_moss|learn_counts>")
+    scratch = np.tile(dueling.sparring_row(np.zeros(K + 1), K), (1, 1))
+    scratch[0, 0:9] = [2, 8, 30, 1.0, 4.8, 0.0, 0.5, 0.6, 0.0]
+    scratch[0, 13:22] = [8, 2, 30, 4.8, 1.0, 0.0, 0.6, 0.5, 0.0]
+    draws = dueling.partner_streams(states(1))
+    assert choose(np.zeros(0), np.zeros((1, K, K)), scratch, draws, 0, 0, 24) == (0, 1)
+    assert choose(np.zeros(0), np.zeros((1, K, K)), scratch, draws, 0, 0, 6) == (1, 0)
+
+
+def test_sparring_hands_each_instance_its_own_means() -> None:
+    """Greedy play (epsilon 0) around sparring reads each instance's K means (and K counts) only: left best 1,
+    right best 0."""
+    K = 3
+    choose = dueling.kernel("sparring_choose<choose_epsilon_greedy|learn_counts>")
+    scratch = np.tile(dueling.sparring_row(np.zeros(K + 1), K), (1, 1))
+    scratch[0, 0:9] = [1, 1, 1, 0.2, 0.9, 0.1, 0.2, 0.9, 0.1]
+    scratch[0, 13:22] = [1, 1, 1, 0.7, 0.1, 0.2, 0.7, 0.1, 0.2]
+    scratch[0, 9:13] = scratch[0, 22:26] = 5.0  # the base's own row, after the means
+    assert choose(np.array([0.0]), np.zeros((1, K, K)), scratch, dueling.partner_streams(states(1)), 0, 0, 9) == (
+        1, 0)
+
+
 # --- which races run compiled ------------------------------------------------------------------------------------
 
 def test_which_dueling_races_run_compiled() -> None:
@@ -382,38 +420,42 @@ def test_which_dueling_races_run_compiled() -> None:
 # --- the race ----------------------------------------------------------------------------------------------------
 
 def race(choose: str, learn: str, params: list[float], start: np.ndarray, R: int, K: int, T: int,
-         feedback: int = arms.IMMEDIATE, draws: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+         feedback: int = arms.IMMEDIATE, draws: np.ndarray | None = None, batch: int = 2) -> tuple[np.ndarray, ...]:
     points = np.arange(1, T + 1)
     curve, final, tail, optimal = np.zeros((R, T)), np.zeros(R), np.zeros(R), np.zeros(R)
     wins, scratch, u = np.zeros((R, K, K)), np.zeros((R, start.shape[0])), np.zeros((R, K))
     dueling.make_race(choose, learn)(np.array(params), states(R, 1), states(R, 2),
-                                     states(R, 3) if draws is None else draws, K, start, T, feedback, 3.0, 2,
+                                     states(R, 3) if draws is None else draws, K, start, T, feedback, 3.0, batch,
                                      points, curve, final, tail, optimal, wins, scratch, u)
     return curve, final, tail, optimal, wins, scratch, u
 
 
-def test_a_4_round_race_of_the_uniform_pair_by_hand() -> None:
-    """The utilities, the pairs, the winners and the books (regret best - mean utility of the pair, the last round's
-    value as the tail, rounds on a best pair: none, the pair being distinct) replayed from the streams."""
-    R, K, T = 3, 3, 4
+@pytest.mark.parametrize("T", [4, 25])
+def test_a_race_of_the_uniform_pair_by_hand(T: int) -> None:
+    """The utilities, the pairs, the winners and the books (regret best - mean utility of the pair, the mean value
+    of the last T // 10 rounds (at least one) as the tail, rounds on a best pair: none, the pair being distinct)
+    replayed from the streams."""
+    R, K = 3, 3
     curve, final, tail, optimal, wins, scratch, u = race("choose_uniform_pair", "learn_wins", [], np.full(4, -1.0),
                                                          R, K, T)
     for r in range(R):
         env, draws = Stream(states(R, 1)[r]), Stream(states(R, 3)[r])
         mu = [env.beta(2.0, 2.0) for _ in range(K)]
         W = np.zeros((K, K))
-        regret, want = 0.0, []
+        regret, want, values = 0.0, [], []
         for _ in range(T):
             i = draws.below(K)
             j = (i + 1 + draws.below(K - 1)) % K
             regret += max(mu) - (mu[i] + mu[j]) / 2
             want.append(regret)
+            values.append((mu[i] + mu[j]) / 2)
             won = 1.0 if env.uniform() < (1 + mu[i] - mu[j]) / 2 else 0.0
             W[i, j] += won
             W[j, i] += 1 - won
         assert u[r].tolist() == pytest.approx(mu, rel=1e-12) and wins[r].tolist() == W.tolist() and scratch[r].tolist() == [-1.0] * 4
         assert curve[r].tolist() == pytest.approx(want, rel=1e-12) and final[r] == pytest.approx(regret, rel=1e-12)
-        assert tail[r] == pytest.approx((mu[i] + mu[j]) / 2, rel=1e-12) and optimal[r] == 0.0
+        last = values[-max(1, T // 10):]
+        assert tail[r] == pytest.approx(sum(last) / len(last), rel=1e-12) and optimal[r] == 0.0
     assert W.sum() == T
 
 
@@ -431,6 +473,11 @@ def test_a_late_duel_is_learnt_once_when_it_arrives() -> None:
     assert late[6].tolist() == immediate[6].tolist() and late[1].tolist() == immediate[1].tolist()
     batched = race("choose_uniform_pair", "learn_wins", [], start, R, K, 29, arms.BATCHED)
     assert batched[4].sum(axis=(1, 2)).tolist() == [28.0] * R
+    # batches of 20: up to 20 duels wait at once (the queue grows past its first 16 slots); those of rounds 40-44
+    # would arrive at 60
+    long = race("choose_uniform_pair", "learn_wins", [], start, R, K, 45, arms.BATCHED, batch=20)
+    every = race("choose_uniform_pair", "learn_wins", [], start, R, K, 40, arms.IMMEDIATE)
+    assert long[4].tolist() == every[4].tolist()
 
 
 def test_a_repetition_races_the_same_whatever_the_number_of_repetitions() -> None:
@@ -443,20 +490,20 @@ def test_a_repetition_races_the_same_whatever_the_number_of_repetitions() -> Non
 
 @pytest.mark.parametrize("delay", ["immediate", "delayed", "batched"])
 @pytest.mark.parametrize("subject", ["rucb", "double-ts", "uniform-random-pair", "thompson-beta+sparring",
-                                     "kl-ucb+sparring"])
+                                     "kl-ucb+sparring", "thompson-beta+discounting+sparring"])
 def test_the_race_gives_the_step_by_step_loops_numbers(subject: str, delay: str) -> None:
     problem = problem_from_answers({"feedback": "pairwise", "n_actions": 4, "feedback_delay": delay}, rounds=150,
                                    reps=3)
     problem = dataclasses.replace(problem, mean_delay=5, batch_size=7)
-    base, _, adapter = subject.partition("+")
+    base, *adapters = subject.split("+")
     policy: Any = build(base, {}, "x")
-    if adapter:
-        policy = build_wrapper(adapter, policy, {}, "x")
+    for adapter in adapters:
+        policy = build_wrapper(adapter, policy, {"gamma": 0.95} if adapter == "discounting" else {}, "x")
     spec = RunSpec(subject, subject, policy)
     if compiled.covers(policy, problem):
         fast = run(spec, problem, 6)
-    else:  # thompson-beta's row is wider than K + 1: under delays it races in the loop
-        assert subject == "thompson-beta+sparring" and delay != "immediate"
+    else:  # thompson-beta's row is wider than K + 1 (so a composition's): under delays it races in the loop
+        assert subject.startswith("thompson-beta") and delay != "immediate"
         return
     slow = run(spec, problem, 6, environment=lambda p, g: make_environment(p, g))
     assert fast.rounds == slow.rounds and fast.below_baseline is None is slow.below_baseline

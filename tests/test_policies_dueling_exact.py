@@ -255,5 +255,5 @@ def test_uniform_pair_draws_two_distinct_options() -> None:
     first = [ref[r].below(4) for r in range(200)]
     assert chosen[:, 0].tolist() == first
     assert chosen[:, 1].tolist() == [(f + 1 + ref[r].below(3)) % 4 for r, f in enumerate(first)]
-    assert (chosen[:, 0] != chosen[:, 1]).all()
+    assert (chosen[:, 0] != chosen[:, 1]).all() and chosen.dtype == np.int64
     assert set(chosen[:, 1].tolist()) == {0, 1, 2, 3}
