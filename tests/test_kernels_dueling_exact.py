@@ -452,7 +452,8 @@ def test_a_race_of_the_uniform_pair_by_hand(T: int) -> None:
             won = 1.0 if env.uniform() < (1 + mu[i] - mu[j]) / 2 else 0.0
             W[i, j] += won
             W[j, i] += 1 - won
-        assert u[r].tolist() == pytest.approx(mu, rel=1e-12) and wins[r].tolist() == W.tolist() and scratch[r].tolist() == [-1.0] * 4
+        assert u[r].tolist() == pytest.approx(mu, rel=1e-12) and wins[r].tolist() == W.tolist()
+        assert scratch[r].tolist() == [-1.0] * 4
         assert curve[r].tolist() == pytest.approx(want, rel=1e-12) and final[r] == pytest.approx(regret, rel=1e-12)
         last = values[-max(1, T // 10):]
         assert tail[r] == pytest.approx(sum(last) / len(last), rel=1e-12) and optimal[r] == 0.0
