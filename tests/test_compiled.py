@@ -24,6 +24,7 @@ PROBLEMS = {
     "abrupt-batched": {"n_actions": 6, "environment": "abrupt", "feedback_delay": "batched"},
     "adversarial-safety": {"n_actions": 6, "environment": "adversarial", "constraints": "safety"},
     "heavy-tailed": {"n_actions": 6, "reward_type": "heavy_tailed"},
+    "best-arm": {"n_actions": 6, "objective": "best_arm"},
 }
 
 
@@ -34,9 +35,9 @@ def looped(problem: Any, rng: np.random.Generator) -> Any:
 
 def test_the_kernel_policies_are_the_counting_forgetting_queued_and_weighted_ones():
     assert KERNEL_POLICIES == ["delayed-conversions-ucb", "delayed-ucb", "discounted-ts", "discounted-ucb",
-                               "epsilon-greedy", "exp3", "exp3-ix", "exp3-s", "kl-ucb", "moss", "robust-ucb", "softmax",
-                               "sw-ucb", "thompson-beta", "thompson-gaussian", "top-two-ts", "ucb1",
-                               "uniform-random"]
+                               "epsilon-greedy", "exp3", "exp3-ix", "exp3-s", "kl-ucb", "lucb", "moss", "robust-ucb",
+                               "softmax", "successive-elimination", "sw-ucb", "thompson-beta", "thompson-gaussian",
+                               "top-two-ts", "ucb1", "uniform-random"]
 
 
 @pytest.mark.parametrize("problem_name", sorted(PROBLEMS))
@@ -47,9 +48,11 @@ def test_the_compiled_race_gives_the_loops_numbers_exactly(simulator: str, probl
     assert compiled.covers(spec.policy, problem)
     fast, slow = run(spec, problem, 3), run(spec, problem, 3, environment=looped)
     assert fast.rounds == slow.rounds
-    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
+    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline", "identified",
+                 "simple_regret"):
         a, b = getattr(fast, name), getattr(slow, name)
         assert (a is None and b is None) or np.array_equal(a, b), name
+    assert (fast.identified is not None) == (problem_name == "best-arm")
 
 
 def test_what_the_compiled_race_does_not_cover_goes_through_the_loop():
@@ -57,8 +60,6 @@ def test_what_the_compiled_race_does_not_cover_goes_through_the_loop():
     problem = problem_from_answers({"n_actions": 4}, rounds=50, reps=2)
     assert not compiled.covers(build_wrapper("conservative", build("ucb1", {}, "x"), {}, "x"), problem)
     assert not compiled.covers(build("exp3-p", {}, "x"), problem)
-    best_arm = problem_from_answers({"n_actions": 4, "objective": "best_arm"}, rounds=50, reps=2)
-    assert not compiled.covers(build("successive-elimination", {}, "x"), best_arm)
     contextual = problem_from_answers({"n_actions": 4, "context": "linear", "n_features": 3}, rounds=50, reps=2)
     assert not compiled.covers(build("uniform-random", {}, "x"), contextual)
 
@@ -98,3 +99,16 @@ def test_the_compiled_contextual_world_tells_the_expected_rewards_of_a_context_b
         outcome = env.step(t, np.zeros(problem.reps, np.int64), x)
         np.testing.assert_allclose(means.max(axis=1), outcome.best)
         np.testing.assert_allclose(means[:, 0], outcome.value)
+
+
+@pytest.mark.parametrize("simulator", ["thompson-beta", "linucb"])
+def test_a_race_gives_the_same_numbers_in_one_thread_or_several(simulator: str, monkeypatch: pytest.MonkeyPatch):
+    answers = {"n_actions": 5} if simulator != "linucb" else CONTEXTUAL["stationary"]
+    problem = problem_from_answers(answers, rounds=300, reps=7)
+    spec = RunSpec(simulator, simulator, build(simulator, {}, simulator))
+    runs = []
+    for count in (1, 3):
+        monkeypatch.setattr(compiled, "threads", lambda: count)
+        runs.append(run(spec, problem, 5))
+    for name in ("regret", "final_regret", "last_reward", "optimal"):
+        assert np.array_equal(getattr(runs[0], name), getattr(runs[1], name)), name

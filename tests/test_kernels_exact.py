@@ -919,3 +919,27 @@ def test_the_linear_race_gives_the_step_by_step_loops_numbers(policy: str, param
     assert fast.rounds == slow.rounds and 0 <= fast.seconds < 60 and fast.below_baseline is None
     for name in ("regret", "final_regret", "last_reward", "optimal"):
         assert np.array_equal(getattr(fast, name), getattr(slow, name)), (policy, name)
+
+
+def test_by_repetitions_runs_each_repetition_once_in_contiguous_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One block per thread (numba's count), contiguous, covering every repetition once; one call when a thread
+    is all there is."""
+    seen: list[slice] = []
+    monkeypatch.setattr(compiled, "threads", lambda: 3)
+    compiled.by_repetitions(seen.append, 7)
+    assert sorted((s.start, s.stop) for s in seen) == [(0, 2), (2, 4), (4, 7)]
+    seen.clear()
+    monkeypatch.setattr(compiled, "threads", lambda: 8)  # more threads than repetitions: one each
+    compiled.by_repetitions(seen.append, 3)
+    assert sorted((s.start, s.stop) for s in seen) == [(0, 1), (1, 2), (2, 3)]
+    seen.clear()
+    monkeypatch.setattr(compiled, "threads", lambda: 1)
+    compiled.by_repetitions(seen.append, 7)
+    assert seen == [slice(0, 7)]
+    monkeypatch.setattr(compiled, "threads", lambda: 2)
+    done: list[int] = []
+    compiled.by_repetitions(lambda rows: done.extend(range(rows.start, rows.stop)), 5)
+    assert sorted(done) == [0, 1, 2, 3, 4]
+    monkeypatch.undo()
+    import numba
+    assert compiled.threads() == numba.get_num_threads() >= 1

@@ -318,8 +318,7 @@ def test_exp3_ix() -> None:
     K = 3
     s = states(2)
     counts, sums, means = np.zeros((2, K)), np.zeros((2, K)), np.zeros((2, K))
-    scratch = np.zeros((2, 2 * K + 4))
-    scratch[:, :K + 1] = [4.0, 5.0, 6.0, 7.0]  # the cache and column K: not weights
+    scratch = np.zeros((2, 2 * K + 4))  # the kept weights (columns :K) never computed: zeros
     log_weights = [0.3, math.log(3.0), -0.5]
     scratch[1, K + 4:] = log_weights
     scratch[0, K + 4:] = [5.0, -5.0, 0.0]
@@ -337,8 +336,22 @@ def test_exp3_ix() -> None:
         # the note: its probability; eta and gamma as given
         assert scratch[1, K + 1:K + 4].tolist() == pytest.approx([w[arm] / sum(w), 0.4, 0.05], rel=1e-14)
         seen.add(arm)
+        # the weights kept: exp(log weight - top), top the largest log weight (column K)
+        assert scratch[1, :K + 1].tolist() == pytest.approx([x / 3.0 for x in w] + [math.log(3.0)], rel=1e-15)
     assert seen == {0, 1, 2}
-    assert scratch[0].tolist() == [4.0, 5.0, 6.0, 7.0, 0.0, 0.0, 0.0, 5.0, -5.0, 0.0]
+    assert scratch[0].tolist() == [0.0] * 7 + [5.0, -5.0, 0.0]
+    # the kept weights decide as they are while all are positive and their sum is at least 1e-150 ...
+    kept = scratch.copy()
+    kept[1, :K] = [1e-300, 1e-300, 1.0]
+    assert kernels.choose_exp3_ix(np.array([0.4, 0.05]), counts, sums, means, kept, s, 1, 0, 100) == 2
+    assert kept[1, K + 1] == 1.0 / (1.0 + 2e-300)
+    # ... and are computed afresh from the log weights when one is not positive (-1: marked stale by an adapter)
+    # or their sum has underflowed below 1e-150
+    for cache in ([-1.0, 5.0, 5.0], [0.0, 5.0, 5.0], [1e-151, 1e-200, 1e-160]):
+        stale = scratch.copy()
+        stale[1, :K + 1] = cache + [9.0]
+        kernels.choose_exp3_ix(np.array([0.4, 0.05]), counts, sums, means, stale, s, 1, 0, 100)
+        assert stale[1, :K + 1].tolist() == pytest.approx([x / 3.0 for x in w] + [math.log(3.0)], rel=1e-15)
     # two equal weights: a uniform of exactly 0.5 (target 1.0) does not pass arm 0's weight 1, so arm 1
     two = np.zeros((1, 8))
     s1 = np.array([state_drawing(0.5)], dtype=np.uint64)
@@ -362,9 +375,19 @@ def test_exp3_ix() -> None:
         kernels.learn_exp3_ix(np.array([0.4, 0.05]), counts, sums, means, scratch, s, 1, arm, reward)
         want[arm] -= 0.4 * (1 - min(max(reward, 0.0), 1.0)) / (p + 0.05)  # 1.5 counts as 1 (no loss), -0.5 as 0
         assert scratch[1, K + 4:].tolist() == pytest.approx(want, rel=1e-15)
+        # the arm's kept weight follows its log weight, against the same top
+        assert scratch[1, :K + 1].tolist() == pytest.approx([math.exp(x - math.log(3.0)) for x in want]
+                                                            + [math.log(3.0)], rel=1e-14)
     assert counts.tolist() == [[0, 0, 0], [2, 1, 1]] and sums[1].tolist() == [0.25, 0.25, 1.5]
     assert means[1].tolist() == [0.125, 0.25, 1.5]
-    assert scratch[0].tolist() == [4.0, 5.0, 6.0, 7.0, 0.0, 0.0, 0.0, 5.0, -5.0, 0.0]
+    assert scratch[0].tolist() == [0.0] * 7 + [5.0, -5.0, 0.0]
+    # a kept weight not positive stays so (the next decision computes them all afresh)
+    scratch[1, :K] = [-1.0, 0.0, 0.5]
+    scratch[1, K + 1] = 0.5
+    for arm in range(K):
+        kernels.learn_exp3_ix(np.array([0.4, 0.05]), counts, sums, means, scratch, s, 1, arm, 0.0)
+    assert scratch[1, :2].tolist() == [-1.0, 0.0]
+    assert scratch[1, 2] == pytest.approx(math.exp(scratch[1, K + 6] - math.log(3.0)), rel=1e-14)
 
 
 # --- top-two Thompson sampling -----------------------------------------------------------------------------------

@@ -26,11 +26,10 @@ from banditmap.sim.policies.mab import (
     UCB1,
     ArmStats,
     CountingPolicy,
-    Elimination,
     EpsilonGreedy,
+    KernelStats,
     RobustUCB,
     Softmax,
-    SuccessiveElimination,
     ThompsonBeta,
     ThompsonGaussian,
     TopTwoThompson,
@@ -43,6 +42,7 @@ from banditmap.sim.policies.mab import (
     ucb_width,
     untried_first,
 )
+from banditmap.sim.policies.bestarm import SuccessiveElimination
 from banditmap.sim.problem import problem_from_answers
 
 Policyish = Any
@@ -114,15 +114,16 @@ def test_arm_stats_start_empty_with_a_tiny_fixed_jitter() -> None:
     assert type(s) is ArmStats and (s.R, s.K, s.k, s.horizon) == (2, 3, 3, 50)
     assert s.counts.tolist() == s.sums.tolist() == s.means.tolist() == [[0.0] * 3] * 2
     assert np.all((0 <= s.jitter) & (s.jitter < 1e-9)) and len(set(s.jitter.ravel())) == 6
-    wide = arm_stats(problem, np.random.default_rng(4), Elimination, n_arms=5, active=np.ones((2, 5), bool))
-    assert type(wide) is Elimination and wide.K == 5 and wide.counts.shape == wide.jitter.shape == (2, 5)
-    assert wide.active.all() and s.index is s.index_t is s.dirty is None
+    wide = arm_stats(problem, np.random.default_rng(4), KernelStats, n_arms=5, draws=np.ones(2, np.uint64),
+                     scratch=np.full((2, 7), 3.0))
+    assert type(wide) is KernelStats and wide.K == 5 and wide.counts.shape == wide.jitter.shape == (2, 5)
+    assert (wide.scratch == 3.0).all() and s.index is s.index_t is s.dirty is None
     s.touch((np.array([0]), np.array([1])))  # no cached index yet: nothing to mark
     assert s.dirty is None
 
 
 def test_add_observations_counts_sums_means_and_marks_entries() -> None:
-    s = state(SuccessiveElimination(), [[0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0]])  # per-arm NumPy statistics
+    s = state(CountingPolicy(), [[0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0]])  # per-arm NumPy statistics
     s.dirty = np.zeros((2, 3), bool)
     add_observations(s, feedback([0, 1, 0, 0], [2, 0, 2, 1], [1.0, 0.25, 0.5, 0.0]))  # repetition 0 plays arm 2 twice
     assert s.counts.tolist() == [[0, 1, 2], [1, 0, 0]]
@@ -539,12 +540,19 @@ def test_exp3_weights_far_from_zero_stay_finite(policy: Policyish) -> None:
 
 # --- successive elimination ----------------------------------------------------------------------------------------
 
+def active(s: KernelStats) -> list[list[bool]]:
+    """Which arms survive, per repetition: the kernel keeps 1 in scratch[:, K + 2 + k] while arm k does."""
+    return (s.scratch[:, s.K + 2:] > 0).tolist()
+
+
 def test_successive_elimination_radius_plays_and_eliminates_by_hand() -> None:
     # Even-Dar, Mannor and Mansour (2002): drop an arm whose upper bound falls below the best lower bound; here
     # the Hoeffding radius sqrt(log(4 K n^2 / delta) / (2 n)) of rewards in [0, 1], a union bound over arms and n
     policy = SuccessiveElimination(delta=0.1)
     s = state(policy, [[0, 0, 0]], [[0, 0, 0]])
-    assert s.active.tolist() == [[True, True, True]]
+    assert active(s) == [[True, True, True]]
+    # its scratch row: the cache, column K and the note unused (0), then 1 for each surviving arm
+    assert policy.start(problem_from_answers({"n_actions": 4}, rounds=9, reps=1)).tolist() == [0.0] * 6 + [1.0] * 4
     def radius(n: int) -> float:
         return math.sqrt(math.log(4 * 3 * n * n / 0.1) / (2 * n))
 
@@ -554,7 +562,7 @@ def test_successive_elimination_radius_plays_and_eliminates_by_hand() -> None:
     policy.update(s, feedback([0], [2], [1.0], unique=True))
     # arm 1: 0.1 + r(200) < 0.95 - r(200) < 0.65 + r(200)
     assert 0.1 + radius(200) < 0.95 - radius(200) < 0.65 + radius(200)
-    assert s.active.tolist() == [[True, False, True]]
+    assert active(s) == [[True, False, True]]
     assert {int(policy.select(s, None)[0]) for _ in range(40)} == {0, 2}  # 200 plays each: ties at random
     assert policy.recommend(s)[0] == 0
     s.means[0, 1] = 5.0  # an eliminated arm stays out of the recommendation whatever its mean
@@ -562,21 +570,21 @@ def test_successive_elimination_radius_plays_and_eliminates_by_hand() -> None:
     low, high = policy.bounds(s, None)
     assert high[0, 0] == pytest.approx(0.95 + radius(200)) and low[0, 2] == pytest.approx(0.65 - radius(200))
     policy.update(s, feedback([0], [0], [1.0], unique=True))  # nor does it raise the best lower bound
-    assert s.active.tolist() == [[True, False, True]]
+    assert active(s) == [[True, False, True]]
 
 
 def test_successive_elimination_keeps_unplayed_arms_and_an_arm_on_the_edge() -> None:
     policy = SuccessiveElimination(delta=0.5)
     s = state(policy, [[0, 0]], [[0, 0]])
     policy.update(s, feedback([0], [0], [1.0], unique=True))  # arm 1 unplayed: an infinite radius keeps it
-    assert s.active.tolist() == [[True, True]]
+    assert active(s) == [[True, True]]
     # arm 1's upper bound equal to arm 0's lower bound, to the last bit: kept (only a bound strictly below goes)
     s = state(policy, [[50, 50, 49]], [[0.0, 0.0, 0.0]])
     r = float(policy.radius(s)[0, 0])
     top = next(m for m in np.linspace(0.8, 0.9, 1000) if (m - r) - r + r == m - r)
     s.means[0, :2] = top, (top - r) - r
     policy.update(s, feedback([0], [2], [0.0], unique=True))
-    assert s.active.tolist() == [[True, True, False]]
+    assert active(s) == [[True, True, False]]
 
 
 def test_successive_elimination_bounds_and_eliminations_per_repetition() -> None:
@@ -592,7 +600,7 @@ def test_successive_elimination_bounds_and_eliminations_per_repetition() -> None
     # repetition 1: nothing is that far apart, though repetition 0's best lower bound would drop its arms 0 and 2
     policy.update(s, feedback([0, 1], [2, 1], [0.9, 0.5], unique=True))
     assert -5.0 + radius(1) < 0.9 - radius(301) and 0.1 + radius(300) < 0.9 - radius(301)
-    assert s.active.tolist() == [[False, False, True], [True, True, True]]
+    assert active(s) == [[False, False, True], [True, True, True]]
     assert policy.recommend(s).tolist()[0] == 2
     s.means[1] = [0.2, 0.4, 0.3]
     assert policy.recommend(s).tolist()[1] == 1
@@ -602,7 +610,7 @@ def test_successive_elimination_keeps_an_unplayed_arm_whatever_the_others_show()
     policy = SuccessiveElimination(delta=0.1)
     s = state(policy, [[500, 0]], [[2500.0, 0.0]])  # rewards of 5: the best lower bound is far above 1
     policy.update(s, feedback([0], [0], [5.0], unique=True))
-    assert s.active.tolist() == [[True, True]]
+    assert active(s) == [[True, True]]
 
 
 # --- seeded determinism ------------------------------------------------------------------------------------------

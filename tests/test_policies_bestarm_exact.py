@@ -14,7 +14,8 @@ import pytest
 
 from banditmap.errors import BanditmapError
 from banditmap.sim.policies.base import ARM_STATISTICS, CONFIDENCE_BOUNDS, REGISTRY
-from banditmap.sim.policies.bestarm import K1, LUCB, Pairs
+from banditmap.sim.policies.bestarm import K1, LUCB
+from banditmap.sim.policies.mab import KernelStats
 from banditmap.sim.problem import Problem
 
 from stubs import close, small_problem
@@ -24,13 +25,26 @@ def problem(arms: int = 3, reps: int = 1) -> Problem:
     return small_problem("arms", n_arms=arms, reps=reps, objective="best_arm")
 
 
-def pairs(policy: LUCB, counts: Any, means: Any, seed: int = 0) -> Pairs:
+def pairs(policy: LUCB, counts: Any, means: Any, seed: int = 0) -> KernelStats:
     c = np.atleast_2d(np.asarray(counts, float))
     s = policy.init(problem(c.shape[1], c.shape[0]), np.random.default_rng(seed))
     s.counts[:] = c
     s.means[:] = np.atleast_2d(np.asarray(means, float))
     s.sums[:] = s.counts * s.means
     return s
+
+
+def challenger(s: KernelStats) -> Any:
+    """The arm to sample after the leader, per repetition (-1: none): the kernel keeps it in scratch[:, K + 2]."""
+    return s.scratch[:, s.K + 2].astype(np.int64)
+
+
+def stopped(s: KernelStats) -> Any:
+    return s.scratch[:, s.K + 3] > 0  # 1 once the stopping rule fired
+
+
+def leader(s: KernelStats) -> Any:
+    return s.scratch[:, s.K + 4].astype(np.int64)  # the arm named then
 
 
 def beta(u: float, t: float, K: int = 3, delta: float = 0.05) -> float:
@@ -50,9 +64,8 @@ def test_registry_offers_and_hyperparameters() -> None:
 
 def test_init_has_no_pair_no_stop_and_leader_zero() -> None:
     s = LUCB().init(problem(arms=3, reps=2), np.random.default_rng(0))
-    assert s.challenger.tolist() == [-1, -1] and s.challenger.dtype == np.int64
-    assert s.stopped.tolist() == [False, False] and s.stopped.dtype == bool
-    assert s.leader.tolist() == [0, 0] and s.leader.dtype == np.int64
+    assert s.scratch.shape == (2, 8) and challenger(s).tolist() == [-1, -1]
+    assert stopped(s).tolist() == [False, False] and leader(s).tolist() == [0, 0]
     assert s.counts.shape == (2, 3) and not s.counts.any()
 
 
@@ -83,8 +96,8 @@ def test_select_walks_through_exploration_pairs_and_stopping() -> None:
     policy = LUCB()
     s = pairs(policy, [[2, 0, 0], [10, 100, 5], [10, 10, 10], [10_000] * 3, [10, 10, 10], [0, 10, 10]],
               [[0.5, 0, 0], [0.6, 0.55, 0.3], [0.2, 0.6, 0.5], [0.9, 0.5, 0.2], [0.6, 0.5, 0.2], [0, 0.5, 0.6]])
-    s.challenger[:] = [-1, -1, 0, -1, -1, 1]
-    s.stopped[4], s.leader[4] = True, 2
+    s.scratch[:, 5] = [-1, -1, 0, -1, -1, 1]
+    s.scratch[4, 6:8] = 1, 2
     chosen = policy.select(s, None)
     # row 0: arms 1 and 2 not sampled yet: one of them at random
     # row 1: a round begins: leader 0 (mean 0.6); challenger 2, whose upper bound 0.3 + beta(5, 57.5) beats
@@ -95,13 +108,13 @@ def test_select_walks_through_exploration_pairs_and_stopping() -> None:
     # row 5: arm 0 not sampled yet overrides the pair
     assert 0.3 + beta(5, 57.5) > 0.55 + beta(100, 57.5) and 0.9 - beta(1e4, 1.5e4) > 0.5 + beta(1e4, 1.5e4)
     assert chosen[0] in (1, 2) and chosen.tolist()[1:] == [0, 0, 0, 2, 0]
-    assert s.challenger.tolist() == [-1, 2, -1, -1, -1, -1]
-    assert s.stopped.tolist() == [False, False, False, True, True, False]
-    assert s.leader.tolist() == [0, 0, 0, 0, 2, 0]
+    assert challenger(s).tolist() == [-1, 2, -1, -1, -1, -1]
+    assert stopped(s).tolist() == [False, False, False, True, True, False]
+    assert leader(s).tolist() == [0, 0, 0, 0, 2, 0]
     # the next decision: row 1 samples its challenger, row 3 keeps to its named arm
     s.counts[1, 0] += 1
     assert policy.select(s, None).tolist()[1:5] == [2, 1, 0, 2]
-    assert s.challenger.tolist()[1:4] == [-1, 2, -1]
+    assert challenger(s).tolist()[1:4] == [-1, 2, -1]
 
 
 def test_stopping_rule_allows_epsilon() -> None:
@@ -109,16 +122,16 @@ def test_stopping_rule_allows_epsilon() -> None:
     r = beta(1e4, 1.5e4)
     assert 0.55 - r < 0.5 + r and 0.55 - r > 0.5 + r - 0.05
     s = pairs(LUCB(), counts, means)
-    assert LUCB().select(s, None).tolist() == [0] and not s.stopped[0] and s.challenger[0] == 1
+    assert LUCB().select(s, None).tolist() == [0] and not stopped(s)[0] and challenger(s)[0] == 1
     s = pairs(LUCB(epsilon=0.05), counts, means)
-    leader = LUCB(epsilon=0.05).select(s, None)
-    assert leader.tolist() == [0] and s.stopped[0] and s.challenger[0] == -1 and s.leader[0] == 0
+    chosen = LUCB(epsilon=0.05).select(s, None)
+    assert chosen.tolist() == [0] and stopped(s)[0] and challenger(s)[0] == -1 and leader(s)[0] == 0
 
 
 def test_stopping_rule_names_a_leader_other_than_arm_zero() -> None:
     s = pairs(LUCB(), [[10_000] * 3], [[0.2, 0.5, 0.9]])
     assert LUCB().select(s, None).tolist() == [2]
-    assert s.stopped.tolist() == [True] and s.leader.tolist() == [2]
+    assert stopped(s).tolist() == [True] and leader(s).tolist() == [2]
     s.counts[:] = 1  # whatever it learns later, it plays and recommends the named arm
     s.means[:] = [[1.0, 0.0, 0.0]]
     assert LUCB().select(s, None).tolist() == [2]
@@ -127,8 +140,15 @@ def test_stopping_rule_names_a_leader_other_than_arm_zero() -> None:
 
 def test_recommend_is_the_empirical_best_until_stopped() -> None:
     s = pairs(LUCB(), [[5, 5, 5], [5, 5, 5]], [[0.1, 0.7, 0.3], [0.1, 0.7, 0.3]])
-    s.stopped[1], s.leader[1] = True, 2
-    assert LUCB().recommend(s).tolist() == [1, 2]
+    s.scratch[1, 6:8] = 1, 2
+    named = LUCB().recommend(s)
+    assert named.tolist() == [1, 2] and named.dtype == np.int64
+    # five arms: the stopped flag in column K + 3 and the named arm in K + 4, arm 0 named too
+    s = pairs(LUCB(), [[5] * 5] * 3, [[0.1, 0.7, 0.3, 0.2, 0.0]] * 3)
+    s.scratch[0, 8:10] = 1, 0  # stopped, arm 0 named although arm 1 leads now
+    s.scratch[1, 8:10] = 0, 3  # not stopped: whatever the named column holds, the empirical best
+    s.scratch[2, 8:10] = 1, 4
+    assert LUCB().recommend(s).tolist() == [0, 1, 4]
 
 
 def test_stopping_rule_is_strict() -> None:
@@ -138,11 +158,11 @@ def test_stopping_rule_is_strict() -> None:
     assert upper[0, 1] - gap == lower[0, 0]
     s = pairs(LUCB(epsilon=gap), [[10_000] * 3], [[0.55, 0.5, 0.2]])
     LUCB(epsilon=gap).select(s, None)
-    assert not s.stopped[0]  # L(h) = U(l) - epsilon does not stop
+    assert not stopped(s)[0]  # L(h) = U(l) - epsilon does not stop
     wider = gap + 1e-12
     s = pairs(LUCB(epsilon=wider), [[10_000] * 3], [[0.55, 0.5, 0.2]])
     LUCB(epsilon=wider).select(s, None)
-    assert s.stopped[0]
+    assert stopped(s)[0]
 
 
 def test_leader_ties_are_broken_afresh_at_each_decision() -> None:
@@ -152,8 +172,8 @@ def test_leader_ties_are_broken_afresh_at_each_decision() -> None:
     s = pairs(policy, [[10, 10, 10]] * 40, [[0.5, 0.5, 0.2]] * 40, seed=6)
     firsts = policy.select(s, None)
     assert set(firsts.tolist()) == {0, 1}
-    assert s.challenger.tolist() == (1 - firsts).tolist()
-    s.challenger[:] = -1
+    assert challenger(s).tolist() == (1 - firsts).tolist()
+    s.scratch[:, 5] = -1
     seconds = policy.select(s, None)
     assert set(seconds.tolist()) == {0, 1} and (firsts != seconds).any() and (firsts == seconds).any()
     named = [policy.recommend(s) for _ in range(2)]
@@ -165,11 +185,11 @@ def test_challenger_and_first_sample_ties_are_broken_afresh() -> None:
     # arm 0 leads; arms 1 and 2 have the same upper bound: the challenger is either, drawn afresh
     s = pairs(policy, [[10, 10, 10]] * 40, [[0.9, 0.3, 0.3]] * 40, seed=8)
     assert policy.select(s, None).tolist() == [0] * 40
-    first = s.challenger.copy()
+    first = challenger(s).copy()
     assert set(first.tolist()) == {1, 2}
-    s.challenger[:] = -1
+    s.scratch[:, 5] = -1
     policy.select(s, None)
-    assert set(s.challenger.tolist()) == {1, 2} and (s.challenger != first).any()
+    assert set(challenger(s).tolist()) == {1, 2} and (challenger(s) != first).any()
     # arms 1 and 2 not sampled yet: either, drawn afresh
     s = pairs(policy, [[3, 0, 0]] * 40, [[0.5, 0, 0]] * 40, seed=9)
     picks = [policy.select(s, None) for _ in range(2)]

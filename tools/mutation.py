@@ -65,10 +65,11 @@ MODULES: dict[str, tuple[str, ...]] = {
     # linear.py also holds the forgetting linear policies' ridge kernels (moving_ridge, learn_discounted)
     "banditmap/sim/kernels/linear.py": ("tests/test_kernels_linear_exact.py",
                                         "tests/test_policies_forgetting_exact.py"),
-    # the compiled policies beyond counting ones (forgetting, delays, exponential weights, top-two sampling) and
+    # the compiled policies beyond counting ones (forgetting, delays, exponential weights, best-arm tests) and
     # the compiled forms of the adapters
     "banditmap/sim/kernels/policies.py": ("tests/test_kernels_policies_exact.py", "tests/test_kernels_exact.py",
-                                          "tests/test_kernels_books_exact.py"),
+                                          "tests/test_kernels_books_exact.py", "tests/test_policies_bestarm_exact.py",
+                                          "tests/test_mab_indices.py"),
     "banditmap/sim/kernels/wrappers.py": ("tests/test_kernels_wrappers_exact.py", "tests/test_kernels_exact.py",
                                           "tests/test_kernels_books_exact.py", "tests/test_mab_indices.py"),
     # the dueling world, policies, sparring template and race
@@ -82,6 +83,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     **{f"banditmap/sim/policies/{name}.py": (f"tests/test_policies_{name}_exact.py",)
        for name in ("contextual", "forgetting", "lists", "pricing", "nonstationary", "bestarm", "delayed",
                     "adversarial", "budget", "dueling", "assortment", "combination", "multiobjective", "safe")},
+    # successive elimination's exact tests stayed with the other K-armed indices'
+    "banditmap/sim/policies/bestarm.py": ("tests/test_policies_bestarm_exact.py", "tests/test_mab_indices.py"),
 }
 # Environment of a module's test runs. The compiled kernels run as plain Python (NUMBA_DISABLE_JIT): compiling each
 # mutant would take minutes (their disk cache is keyed by a digest of the kernels' sources, so every mutant misses

@@ -1,6 +1,6 @@
 """Kernels of the K-armed policies beyond the counting ones of arms.py: statistics that forget (a sliding window,
-discounting), top-two Thompson sampling for best-arm identification and exponential weights (EXP3, EXP3-S,
-EXP3-IX); the delay queue is the delay-queue adapter's (wrappers.py).
+discounting), best-arm identification (top-two Thompson sampling, LUCB, successive elimination) and exponential
+weights (EXP3, EXP3-S, EXP3-IX); the delay queue is the delay-queue adapter's (wrappers.py).
 
 Each is a `choose`/`learn` pair with arms.py's signature, so the same whole-race kernel and step-by-step loop run
 them. What a policy keeps besides the per-arm counts, sums and means lives in its scratch row (R, W), after the
@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from banditmap.sim.kernels import rng
-from banditmap.sim.kernels.arms import consider, learn_counts
+from banditmap.sim.kernels.arms import consider, greedy, learn_counts
 
 # --- forgetting -------------------------------------------------------------------------------------------------
 
@@ -110,8 +110,29 @@ def weights_total(scratch: np.ndarray, r: int, start: int, K: int) -> tuple[floa
     return top, total
 
 
-# EXP3-IX: scratch[r, K + 1] the note (the chosen arm's probability), scratch[r, K + 2] and [K + 3] eta and gamma
-# as tuned for the run, then the K log weights (up to a constant).
+# EXP3-IX: scratch[r, :K] each arm's exp(log weight - top), top (scratch[r, K]) the largest log weight when they
+# were computed; scratch[r, K + 1] the note (the chosen arm's probability), scratch[r, K + 2] and [K + 3] eta and
+# gamma as tuned for the run, then the K log weights (up to a constant).
+
+@njit(cache=True)
+def exp_weights(scratch: np.ndarray, r: int, start: int, K: int) -> float:
+    """The sum of the K weights exp(log weight - top) kept in scratch[r, :K]. They are computed afresh (top the
+    largest log weight then) when one is not positive (a row never computed, an entry an adapter marked stale with
+    -1, a weight that underflowed) or their sum has fallen below 1e-150; otherwise the learner keeps the weight of
+    the arm it updates current, so a decision takes K additions instead of K exponentials."""
+    total = 0.0
+    for k in range(K):
+        if scratch[r, k] <= 0.0:
+            total = 0.0
+            break
+        total += scratch[r, k]
+    if total < 1e-150:
+        top, total = weights_total(scratch, r, start, K)
+        scratch[r, K] = top
+        for k in range(K):
+            scratch[r, k] = math.exp(scratch[r, start + k] - top)
+    return total
+
 
 @njit(cache=True)
 def choose_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
@@ -122,17 +143,16 @@ def choose_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
     eta = params[0] if params[0] > 0.0 else math.sqrt(2.0 * math.log(K) / (K * max(horizon, 1)))
     scratch[r, K + 2] = eta
     scratch[r, K + 3] = params[1] if params[1] > 0.0 else eta / 2.0
-    weights = K + 4
-    top, total = weights_total(scratch, r, weights, K)
+    total = exp_weights(scratch, r, K + 4, K)
     target = rng.uniform(draws, r) * total
     cumulative = 0.0
     arm = K - 1
     for k in range(K):
-        cumulative += math.exp(scratch[r, weights + k] - top)
+        cumulative += scratch[r, k]
         if cumulative > target:
             arm = k
             break
-    scratch[r, K + 1] = math.exp(scratch[r, weights + arm] - top) / total
+    scratch[r, K + 1] = scratch[r, arm] / total
     return int(arm)
 
 
@@ -144,6 +164,8 @@ def learn_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
     K = counts.shape[1]
     loss = (1.0 - min(max(reward, 0.0), 1.0)) / (scratch[r, K + 1] + scratch[r, K + 3])
     scratch[r, K + 4 + arm] -= scratch[r, K + 2] * loss
+    if scratch[r, arm] > 0.0:  # its kept weight follows (a loss only lowers it: top stays an upper bound)
+        scratch[r, arm] = math.exp(scratch[r, K + 4 + arm] - scratch[r, K])
     learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
 
 
@@ -180,6 +202,100 @@ def choose_top_two_ts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, 
         if best != leader:
             return best
     return challenger
+
+
+K1 = 5.0 / 4.0  # the constant in LUCB1's exploration rate
+
+# LUCB: scratch[r, K + 2] the challenger to sample after the leader (-1: the next decision starts a new pair),
+# [K + 3] 1 once the stopping rule has fired, [K + 4] the arm named then.
+
+
+@njit(cache=True)
+def untried(counts: np.ndarray, draws: np.ndarray, r: int) -> int:
+    """An arm never observed, chosen uniformly among them, or -1."""
+    pick, seen = -1, 0
+    for k in range(counts.shape[1]):
+        if counts[r, k] == 0.0:
+            seen += 1
+            if rng.uniform(draws, r) * seen < 1.0:
+                pick = k
+    return pick
+
+
+@njit(cache=True)
+def choose_lucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: delta, epsilon. LUCB1 (Kalyanakrishnan, Tewari, Auer & Stone 2012) for the single best arm, one
+    sample per decision: every arm once (an untried one at random), then pairs: the empirical best arm h (the
+    leader) and after it, among the others, the arm l of highest upper bound (the challenger). As a pair begins,
+    the rule L(h) > U(l) - epsilon stops the test, and the arm named, h, is played to the end. Bounds are
+    mean +/- sqrt(ln(k1 K t^4 / delta) / (2u)), u the arm's samples, t the pairs so far (samples / 2, at least 1),
+    k1 = 5/4. Ties are broken at random at each decision."""
+    K = counts.shape[1]
+    if scratch[r, K + 3] > 0.0:
+        return int(scratch[r, K + 4])
+    pending = int(scratch[r, K + 2])
+    scratch[r, K + 2] = -1.0
+    first = untried(counts, draws, r)
+    if first >= 0:  # (an arm unsampled mid-pair: statistics rewritten by an adapter) first samples come first
+        return first
+    if pending >= 0:
+        return pending
+    leader = greedy(means, counts, draws, r)
+    pairs = max(counts[r].sum() / 2.0, 1.0)
+    # ln(k1 K t^4) - ln(delta), not ln(k1 K t^4 / delta): dividing overflows near delta = 0
+    budget = math.log(K1 * K) + 4.0 * math.log(pairs) - math.log(params[0])
+    best, challenger, ties = -np.inf, -1, 0
+    for k in range(K):
+        if k != leader:
+            upper = means[r, k] + math.sqrt(budget / (2.0 * counts[r, k]))
+            best, challenger, ties = consider(upper, k, best, challenger, ties, draws, r)
+    if means[r, leader] - math.sqrt(budget / (2.0 * counts[r, leader])) > best - params[1]:
+        scratch[r, K + 3] = 1.0
+        scratch[r, K + 4] = leader
+        return leader
+    scratch[r, K + 2] = challenger
+    return leader
+
+
+# Successive elimination: scratch[r, K + 2 + k] 1 while arm k survives, 0 once eliminated.
+
+@njit(cache=True)
+def choose_successive_elimination(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                                  scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """params: delta. Round-robin over the surviving arms: one of those observed least (ties at random)."""
+    K = counts.shape[1]
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(K):
+        if scratch[r, K + 2 + k] > 0.0:
+            best, pick, ties = consider(-counts[r, k], k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True)
+def elimination_radius(params: np.ndarray, counts: np.ndarray, r: int, k: int) -> float:
+    """sqrt(ln(4 K n^2 / delta) / (2n)) for an arm observed n times; infinite before its first observation."""
+    n = counts[r, k]
+    if n == 0.0:
+        return np.inf
+    # ln(4 K n^2) - ln(delta), not ln(4 K n^2 / delta): dividing overflows near delta = 0
+    return math.sqrt((math.log(4.0 * counts.shape[1] * n * n) - math.log(params[0])) / (2.0 * n))
+
+
+@njit(cache=True)
+def learn_elimination(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                      scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """Count the observation, then eliminate every surviving arm whose upper bound falls below the best lower
+    bound among the survivors (Even-Dar, Mannor & Mansour 2002)."""
+    learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
+    K = counts.shape[1]
+    lower = -np.inf
+    for k in range(K):
+        if scratch[r, K + 2 + k] > 0.0:
+            lower = max(lower, means[r, k] - elimination_radius(params, counts, r, k))
+    for k in range(K):
+        if scratch[r, K + 2 + k] > 0.0 and means[r, k] + elimination_radius(params, counts, r, k) < lower:
+            scratch[r, K + 2 + k] = 0.0
 
 
 # EXP3 and EXP3-S: scratch[r, K + 1] the note (the chosen arm's probability), then the K log weights (up to a

@@ -350,44 +350,6 @@ class EXP3S(EXP3):
     alpha: float = hyperparameter(0.001, SHARE)
 
 
-@dataclass(kw_only=True)
-class Elimination(ArmStats):
-    active: Array  # (R, K) bool: the arms not eliminated
-
-
-@register("successive-elimination")
-@dataclass(frozen=True)
-class SuccessiveElimination(Counting[Elimination]):
-    """Round-robin over the surviving arms; an arm goes when its upper bound falls below the best lower bound."""
-
-    offers: ClassVar[frozenset[str]] = BOTH
-    delta: float = hyperparameter(0.05, Domain(0.0, 1.0, low_open=True, high_open=True))
-
-    def init(self, problem: Problem, rng: np.random.Generator) -> Elimination:
-        return arm_stats(problem, rng, Elimination, active=np.ones((problem.reps, problem.n_arms), dtype=bool))
-
-    def radius(self, s: ArmStats) -> Array:
-        n = np.maximum(s.counts, 1)
-        # log(4 K n^2) - log(delta), not log(4 K n^2 / delta): dividing overflows near delta = 0
-        radius: Array = np.sqrt((np.log(4 * s.K * n ** 2) - np.log(self.delta)) / (2 * n))
-        return radius
-
-    def bounds(self, s: ArmStats, context: Array | None) -> tuple[Array, Array]:
-        return around(s, self.radius(s))
-
-    def select(self, s: Elimination, context: Array | None) -> Array:
-        return argmax_random(np.where(s.active, -s.counts, -np.inf), s.rng)
-
-    def update(self, s: Elimination, feedback: Feedback) -> None:
-        add_observations(s, feedback)
-        radius = np.where(s.counts == 0, np.inf, self.radius(s))
-        lower = np.where(s.active, s.means - radius, -np.inf).max(axis=1, keepdims=True)
-        s.active &= (s.means + radius) >= lower
-
-    def recommend(self, s: Elimination) -> Array:
-        return argmax_random(np.where(s.active, s.means, -np.inf), s.rng)
-
-
 @register("top-two-ts")
 @dataclass(frozen=True)
 class TopTwoThompson(Kernel):
