@@ -178,16 +178,25 @@ def run_dueling(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndar
     assert form is not None, "covers() said the compiled race runs it"
     R, K, T = problem.reps, problem.n_arms, problem.rounds
     env, delays, draws = states
-    if "<" in form.choose:  # sparring: a stream for each instance (the right one's derived from the left's)
-        draws = dueling.partner_streams(draws)
+    sparring = "<" in form.choose  # a stream for each instance, the right one's derived from the left's
     curve, final, tail, optimal = books
     race = dueling.make_race(form.choose, form.learn)
     settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
     kept = (np.zeros((R, K, K)), np.zeros((R, form.start.shape[0])), np.zeros((R, K)))
-    race(form.params, env[:1].copy(), delays[:1].copy(), draws[::R].copy(), K, form.start, 1, *settings,
-         points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
-         *(a[:1].copy() for a in kept))  # compiles, or loads the compiled race, outside the timing
+
+    def policy_streams(rows: slice) -> np.ndarray:
+        """The policy's streams of a block of repetitions: the block's own, then (sparring) their partners'."""
+        return dueling.partner_streams(draws[rows]) if sparring else draws[rows]
+
+    race(form.params, env[:1].copy(), delays[:1].copy(), policy_streams(slice(0, 1)).copy(), K, form.start, 1,
+         *settings, points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
+         *(a[:1].copy() for a in kept))  # compiles, or loads the compiled race, outside the timing (on copies)
+    at = points.astype(np.int64)
+
+    def block(rows: slice) -> None:
+        race(form.params, env[rows], delays[rows], policy_streams(rows), K, form.start, T, *settings, at, curve[rows],
+             final[rows], tail[rows], optimal[rows], *(a[rows] for a in kept))
+
     started = time.perf_counter()
-    race(form.params, env, delays, draws, K, form.start, T, *settings, points.astype(np.int64), curve, final, tail,
-         optimal, *kept)
+    by_repetitions(block, R)
     return CompiledRun(curve, final, tail, optimal, None, time.perf_counter() - started, scratch=kept[1])

@@ -1,6 +1,6 @@
 """The compiled race on dueling problems: the world (options with utilities, duels won by a linear Bradley-Terry
 model), the dueling policies' decisions (Relative UCB, double Thompson sampling, the uniform pair) and the loop
-over every round of every repetition, in machine code and in parallel over repetitions.
+over every round of every repetition, in machine code, and run by threads over blocks of repetitions.
 
 A dueling policy's statistics are the win matrix W (R, K, K), W[r, i, j] the duels option i won against j, and a
 scratch row (R, S) of its own (column 0 RUCB's hypothesised best option; after it what the policy keeps, as
@@ -18,7 +18,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from banditmap.sim.kernels import arms, rng
 from banditmap.sim.kernels.arms import bind, consider
@@ -334,7 +334,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     the order of the step-by-step loop (`draw_worlds`, the policy's choice, `world_step`, the delay)."""
     R = env.shape[0]
     tail_start = T - max(1, T // 10)
-    for r in prange(R):
+    for r in range(R):
         scratch[r] = start
         wins[r] = 0.0
         top = draw_utilities(utilities, env, r)
@@ -389,8 +389,9 @@ def kernel(name: str) -> Any:
 
 @functools.cache
 def make_race(choose_name: str, learn_name: str) -> Any:
-    """A dueling policy's whole race as one compiled function (compiled once, then cached on disk)."""
-    return bind(race, arms.named("dueling_race", choose_name, learn_name), parallel=True, namespace=globals(),
+    """A dueling policy's whole race as one compiled function (compiled once, then cached on disk), for any block
+    of repetitions (compiled.by_repetitions; sparring's streams are the block's, then their partners')."""
+    return bind(race, arms.named("dueling_race", choose_name, learn_name), nogil=True, namespace=globals(),
                 choose=kernel(choose_name), learn=kernel(learn_name))
 
 
