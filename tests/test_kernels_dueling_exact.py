@@ -370,6 +370,40 @@ def test_sparring_plays_two_instances_of_the_base_each_in_its_block_and_stream()
     assert (int(s[1]), int(s[3])) == (left_ref.state, right_ref.state) and s[0] == streams[0]
 
 
+def test_each_sparring_instance_is_its_base_on_a_block_of_the_row() -> None:
+    """Sparring around a composition (KL-UCB in a sliding window of 5, whose own columns end the base's row) plays
+    and learns as two copies of the composition's kernels would, each on its block of the row and its stream."""
+    K = 3
+    problem = problem_from_answers({"feedback": "pairwise", "n_actions": K}, rounds=50, reps=1)
+    policy = build_wrapper("sparring", build_wrapper("sliding-window", build("kl-ucb", {}, "x"), {"window": 5}, "x"),
+                           {}, "x")
+    form = compiled.dueling_form(policy, problem)
+    inner = compiled.kernel_form(policy.base, problem)
+    assert form is not None and inner is not None
+    choose, learn = dueling.kernel(form.choose), dueling.kernel(form.learn)
+    base_choose, base_learn = arms.kernel(inner.choose), arms.kernel(inner.learn)
+    row = np.tile(form.start, (1, 1))
+    B = int(row[0, -1])
+    draws = dueling.partner_streams(states(1))
+    blocks = [np.zeros((1, 3 * K)) for _ in range(2)]
+    rows = [np.tile(inner.start, (1, 1)) for _ in range(2)]
+    streams = [draws[:1].copy(), draws[1:].copy()]
+    world = Stream(states(1, 8)[0])
+    for t in range(30):
+        pair = choose(form.params, np.zeros((1, K, K)), row, draws, 0, t, 50)
+        want = tuple(base_choose(inner.params, b[:, :K], b[:, K:2 * K], b[:, 2 * K:], w, s, 0, t, 50)
+                     for b, w, s in zip(blocks, rows, streams))
+        assert pair == want
+        won = 1.0 if world.uniform() < 0.6 else 0.0
+        learn(form.params, np.zeros((1, K, K)), row, draws, 0, pair[0], pair[1], won)
+        for b, w, s, arm, reward in zip(blocks, rows, streams, pair, (won, 1.0 - won)):
+            base_learn(inner.params, b[:, :K], b[:, K:2 * K], b[:, 2 * K:], w, s, 0, arm, reward)
+    for i in range(2):
+        assert row[0, i * B:i * B + 3 * K].tolist() == blocks[i][0].tolist()
+        assert row[0, i * B + 3 * K:(i + 1) * B].tolist() == rows[i][0].tolist()
+    assert [int(x) for x in draws] == [int(streams[0][0]), int(streams[1][0])]
+
+
 def test_sparring_hands_the_horizon_to_its_base() -> None:
     """MOSS around sparring: mean + sqrt(max(log(n / (K T_a)), 0) / T_a) with n the horizon. Left: arm 0 (mean 0.5,
     2 plays) against arm 1 (0.6, 8 plays); with n = 24 only arm 0 has a bonus (log 4 / 2: 0.5 + 0.83), with n = 6
@@ -491,7 +525,7 @@ def test_a_repetition_races_the_same_whatever_the_number_of_repetitions() -> Non
 
 @pytest.mark.parametrize("delay", ["immediate", "delayed", "batched"])
 @pytest.mark.parametrize("subject", ["rucb", "double-ts", "uniform-random-pair", "thompson-beta+sparring",
-                                     "kl-ucb+sparring", "thompson-beta+discounting+sparring"])
+                                     "kl-ucb+sparring", "moss+sparring", "thompson-beta+discounting+sparring"])
 def test_the_race_gives_the_step_by_step_loops_numbers(subject: str, delay: str) -> None:
     problem = problem_from_answers({"feedback": "pairwise", "n_actions": 4, "feedback_delay": delay}, rounds=150,
                                    reps=3)

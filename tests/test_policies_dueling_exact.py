@@ -80,6 +80,16 @@ def test_init_makes_an_empty_win_matrix_no_champion_and_a_stream_per_repetition(
     assert DoubleThompson().init(problem(arms=3), np.random.default_rng(0)).scratch.shape == (1, 1 + 2 * 3 + 9)
 
 
+def test_double_thompson_update_marks_the_duels_gamma_constants_stale() -> None:
+    policy = DoubleThompson()
+    s = policy.init(problem(arms=3, reps=2), np.random.default_rng(0))
+    s.scratch[:, 7:] = 0.25  # the kept constants of the 3 x 3 win counts
+    policy.update(s, Feedback(np.array([1]), np.array([[2, 0]]), np.array([1.0]), None))
+    assert s.wins[1, 2, 0] == 1.0 and s.wins.sum() == 1.0
+    stale = s.scratch[:, 7:].reshape(2, 3, 3)
+    assert stale[1, 2, 0] == stale[1, 0, 2] == -1.0 and (stale == -1.0).sum() == 2
+
+
 def test_update_counts_each_duel_for_its_winner_and_skips_self_duels() -> None:
     policy = RUCB()
     s = policy.init(problem(arms=3, reps=2), np.random.default_rng(0))
@@ -101,6 +111,13 @@ def test_recommend_is_the_empirical_copeland_winner() -> None:
     s = duels(policy, [{(1, 2): 4, (1, 0): 1, (0, 1): 1}] * 20)
     assert policy.recommend(s).tolist() == [1] * 20
     assert policy.exploit(s, None).tolist() == [[1, 1]] * 20
+
+
+def test_recommend_counts_a_win_where_the_estimate_is_above_half() -> None:
+    policy = RUCB()
+    # 1 beat 0 three times in four (0's estimate 1/4, 1's 3/4); 2 met neither: 1 alone beats another option
+    s = duels(policy, [{(0, 1): 1, (1, 0): 3}] * 20)
+    assert policy.recommend(s).tolist() == [1] * 20
 
 
 def test_recommend_breaks_copeland_ties_at_random() -> None:
