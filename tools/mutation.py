@@ -139,7 +139,7 @@ def pytest_collection_modifyitems(items):
 # instead binds them in the template module's globals for the length of each call: mutmut's trampoline is a closure
 # whose code cannot be copied so, and it calls the template's original or mutated copy, which reads those globals.
 BIND = '''
-def bind(template, name, parallel=False, namespace=None, **kernels):  # pragma: no mutate block
+def bind(template, name, nogil=False, namespace=None, **kernels):  # pragma: no mutate block
     scope = globals() if namespace is None else namespace
 
     def bound(*args):
