@@ -89,7 +89,9 @@ MODULES: dict[str, tuple[str, ...]] = {
 # Environment of a module's test runs. The compiled kernels run as plain Python (NUMBA_DISABLE_JIT): compiling each
 # mutant would take minutes (their disk cache is keyed by a digest of the kernels' sources, so every mutant misses
 # it), and numba would refuse mutants it cannot type before a test could catch them.
-PLAIN_PYTHON = {"NUMBA_DISABLE_JIT": "1"}
+# One thread: races run by threads over blocks of repetitions (compiled.by_repetitions), and the plain-Python bind
+# below swaps a race's kernels into its module's globals for the length of a call, which threads would share.
+PLAIN_PYTHON = {"NUMBA_DISABLE_JIT": "1", "NUMBA_NUM_THREADS": "1"}
 ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/arms.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/rng.py": PLAIN_PYTHON,
