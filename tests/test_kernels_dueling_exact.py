@@ -370,13 +370,14 @@ def test_sparring_plays_two_instances_of_the_base_each_in_its_block_and_stream()
     assert (int(s[1]), int(s[3])) == (left_ref.state, right_ref.state) and s[0] == streams[0]
 
 
-def test_each_sparring_instance_is_its_base_on_a_block_of_the_row() -> None:
-    """Sparring around a composition (KL-UCB in a sliding window of 5, whose own columns end the base's row) plays
-    and learns as two copies of the composition's kernels would, each on its block of the row and its stream."""
+@pytest.mark.parametrize(("adapter", "params"), [("sliding-window", {"window": 5}), ("delay-queue", {})])
+def test_each_sparring_instance_is_its_base_on_a_block_of_the_row(adapter: str, params: dict[str, int]) -> None:
+    """Sparring around a composition (KL-UCB in a sliding window of 5, or behind a delay queue: their own columns
+    end the base's row) plays and learns as two copies of the composition's kernels would, each on its block of the
+    row and its stream."""
     K = 3
     problem = problem_from_answers({"feedback": "pairwise", "n_actions": K}, rounds=50, reps=1)
-    policy = build_wrapper("sparring", build_wrapper("sliding-window", build("kl-ucb", {}, "x"), {"window": 5}, "x"),
-                           {}, "x")
+    policy = build_wrapper("sparring", build_wrapper(adapter, build("kl-ucb", {}, "x"), params, "x"), {}, "x")
     form = compiled.dueling_form(policy, problem)
     inner = compiled.kernel_form(policy.base, problem)
     assert form is not None and inner is not None
