@@ -1,18 +1,20 @@
-"""The dueling policies of banditmap.sim.policies.dueling checked by hand: the win matrix's bookkeeping, the
-preference estimates and their bounds W_ij / N_ij +- sqrt(alpha log t / N_ij), the empirical Copeland winner,
-Relative UCB's candidates, champion and challenger (Zoghi et al. 2014), double Thompson sampling's two draws
-(Wu and Liu 2016) and the uniform pair, on three or four options with given wins. Random draws are checked by
-replaying a copy of the state's generator; Beta draws are replaced by given ones."""
+"""The dueling policies of banditmap.sim.policies.dueling checked by hand through their Python classes: the win
+matrix's bookkeeping, the empirical Copeland winner, Relative UCB's candidates, champion and challenger (Zoghi et
+al. 2014), double Thompson sampling's two draws (Wu and Liu 2016) and the uniform pair, on three or four options
+with given wins. Their decisions are compiled kernels (tests/test_kernels_dueling_exact.py checks those one by
+one): random draws are checked by replaying a copy of each repetition's stream, ties in the Copeland winner by
+replaying the state's generator."""
 
 from __future__ import annotations
 
 import copy
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import pytest
+from test_kernels_dueling_exact import reference_double_ts, reservoir
+from test_kernels_exact import Stream, divide_by_zero_raises  # noqa: F401 (an autouse fixture)
 
 from banditmap.errors import BanditmapError
 from banditmap.sim.policies import Feedback
@@ -27,7 +29,7 @@ from banditmap.sim.policies.dueling import (
 )
 from banditmap.sim.problem import Problem
 
-from stubs import close, small_problem
+from stubs import small_problem
 
 
 def problem(arms: int = 3, reps: int = 1, rounds: int = 100) -> Problem:
@@ -43,6 +45,11 @@ def duels(policy: DuelingPolicy, wins: Sequence[Mapping[tuple[int, int], float]]
             s.wins[r, i, j] = count
     s.t = t
     return s
+
+
+def streams(s: Duels) -> list[Stream]:
+    """Each repetition's stream, replayed from a copy of its state."""
+    return [Stream(x) for x in s.draws]
 
 
 # --- declarations, state and learning -----------------------------------------------------------------------------
@@ -62,11 +69,25 @@ def test_registry_kinds_and_hyperparameters() -> None:
     assert DoubleThompson(alpha=0.0).alpha == 0.0
 
 
-def test_init_makes_an_empty_win_matrix_and_no_champion() -> None:
+def test_init_makes_an_empty_win_matrix_no_champion_and_a_stream_per_repetition() -> None:
     s = RUCB().init(problem(arms=3, reps=2, rounds=50), np.random.default_rng(0))
     assert s.wins.shape == (2, 3, 3) and not s.wins.any()
-    assert s.champion.tolist() == [-1, -1]
+    assert s.scratch.tolist() == [[-1, 0, 0, 0]] * 2  # no hypothesised best option, no candidate flags yet
     assert (s.R, s.K, s.k, s.horizon, s.t) == (2, 3, 2, 50, 0)
+    assert s.draws.dtype == np.uint64 and s.draws.tolist() == np.random.default_rng(0).integers(
+        0, 2**64 - 1, 2, dtype=np.uint64, endpoint=True).tolist()
+    # double TS keeps two Copeland scores per option and a Gamma constant per entry of the win matrix
+    assert DoubleThompson().init(problem(arms=3), np.random.default_rng(0)).scratch.shape == (1, 1 + 2 * 3 + 9)
+
+
+def test_double_thompson_update_marks_the_duels_gamma_constants_stale() -> None:
+    policy = DoubleThompson()
+    s = policy.init(problem(arms=3, reps=2), np.random.default_rng(0))
+    s.scratch[:, 7:] = 0.25  # the kept constants of the 3 x 3 win counts
+    policy.update(s, Feedback(np.array([1]), np.array([[2, 0]]), np.array([1.0]), None))
+    assert s.wins[1, 2, 0] == 1.0 and s.wins.sum() == 1.0
+    stale = s.scratch[:, 7:].reshape(2, 3, 3)
+    assert stale[1, 2, 0] == stale[1, 0, 2] == -1.0 and (stale == -1.0).sum() == 2
 
 
 def test_update_counts_each_duel_for_its_winner_and_skips_self_duels() -> None:
@@ -82,27 +103,7 @@ def test_update_counts_each_duel_for_its_winner_and_skips_self_duels() -> None:
     assert s.wins.tolist() == expected.tolist()
 
 
-# --- preferences --------------------------------------------------------------------------------------------------
-
-def test_preferences_and_their_bounds() -> None:
-    policy = RUCB()
-    s = duels(policy, [{(0, 1): 3, (1, 0): 1, (1, 2): 2, (2, 2): 7}], t=4)
-    p, upper, lower = policy.preferences(s, 1.0)
-    w4, w2 = math.sqrt(math.log(4) / 4), math.sqrt(math.log(4) / 2)
-    assert close(p, [[[0.5, 0.75, 0.5], [0.25, 0.5, 1.0], [0.5, 0.0, 0.5]]])
-    assert close(upper, [[[0.5, 0.75 + w4, 1.0], [0.25 + w4, 0.5, 1.0 + w2], [1.0, w2, 0.5]]])
-    assert close(lower, [[[0.5, 0.75 - w4, 0.0], [0.25 - w4, 0.5, 1.0 - w2], [0.0, -w2, 0.5]]])
-
-
-@pytest.mark.parametrize(("t", "log_t"), [(0, math.log(2)), (1, math.log(2)), (2, math.log(2)), (3, math.log(3))])
-def test_preferences_take_log_t_from_t_2_on(t: int, log_t: float) -> None:
-    policy = RUCB()
-    s = duels(policy, [{(0, 1): 1}], arms=2, t=t)
-    _, upper, lower = policy.preferences(s, 2.0)
-    width = math.sqrt(2.0 * log_t)
-    assert close(upper, [[[0.5, 1 + width], [width, 0.5]]])
-    assert close(lower, [[[0.5, 1 - width], [-width, 0.5]]])
-
+# --- the empirical Copeland winner -------------------------------------------------------------------------------
 
 def test_recommend_is_the_empirical_copeland_winner() -> None:
     policy = RUCB()
@@ -110,6 +111,13 @@ def test_recommend_is_the_empirical_copeland_winner() -> None:
     s = duels(policy, [{(1, 2): 4, (1, 0): 1, (0, 1): 1}] * 20)
     assert policy.recommend(s).tolist() == [1] * 20
     assert policy.exploit(s, None).tolist() == [[1, 1]] * 20
+
+
+def test_recommend_counts_a_win_where_the_estimate_is_above_half() -> None:
+    policy = RUCB()
+    # 1 beat 0 three times in four (0's estimate 1/4, 1's 3/4); 2 met neither: 1 alone beats another option
+    s = duels(policy, [{(0, 1): 1, (1, 0): 3}] * 20)
+    assert policy.recommend(s).tolist() == [1] * 20
 
 
 def test_recommend_breaks_copeland_ties_at_random() -> None:
@@ -138,87 +146,90 @@ def test_rucb_champions_and_challengers() -> None:
         *[{(2, 0): DECISIVE, (2, 1): DECISIVE}] * 3,  # 7-9: 2 the lone candidate and champion already
     ]
     s = duels(policy, rows, seed=4)
-    s.champion[:] = [-1, -1, 1, 2, 2, 0, 0, 2, 2, 2]
-    replay = copy.deepcopy(s.rng)
+    s.scratch[:, 0] = [-1, -1, 1, 2, 2, 0, 0, 2, 2, 2]
+    ref = streams(s)
     chosen = policy.select(s, None)
-    n_other, n_any, u, arm, n_challenge = (replay.random((10, 3)), replay.random((10, 3)), replay.random(10),
-                                           replay.random(10), replay.random((10, 3)))
 
-    def best(row: np.ndarray, among: list[int]) -> int:
-        return max(among, key=lambda i: row[i])
+    def among(r: int, options: list[int]) -> int:
+        return options[ref[r].below(len(options))]
+
+    def kept(r: int, champion: int, others: list[int]) -> int:
+        return champion if ref[r].uniform() < 0.5 else among(r, others)
 
     champion = [
-        best(n_any[0], [0, 1, 2]),
+        among(0, [0, 1, 2]),
         0,
-        1 if u[2] < 0.5 else best(n_other[2], [0, 2]),
-        min(int(arm[3] * 3), 2),
-        best(n_any[4], [0, 1]),
+        kept(2, 1, [0, 2]),
+        ref[3].below(3),
+        among(4, [0, 1]),
         0,
-        0 if u[6] < 0.5 else 2,
-        2, 2, 2,  # kept whatever the coin says: there is no other candidate
+        kept(6, 0, [2]),
+        2, 2, 2,  # kept without a coin: there is no other candidate
     ]
-    # the challenger has the highest upper bound on beating the champion (its own is 1/2)
+    # the challenger has the highest upper bound on beating the champion (its own is 1/2), ties at random
     challenger = [
-        best(n_challenge[0], [i for i in range(3) if i != champion[0]]),
+        reservoir([0.5 if j == champion[0] else 1.0 for j in range(3)], ref[0]),
         0,  # the others' bounds on beating 0 are 0.15
-        best(n_challenge[2], [i for i in range(3) if i != champion[2]]),
+        reservoir([0.5 if j == champion[2] else 1.0 for j in range(3)], ref[2]),
         (champion[3] + 2) % 3,  # the one that beats the champion in the cycle
-        1 if champion[4] == 0 else best(n_challenge[4], [0, 2]),  # 2's bound on beating 0 is 0.15
+        1 if champion[4] == 0 else reservoir([1.0, 1.0, 0.5], ref[4]),  # 2's bound on beating 0 is 0.15
         0,
-        2 if champion[6] == 0 else best(n_challenge[6], [0, 1]),  # beating 0: 1 at 0.15, 2 at 1; beating 2: all
-        2, 2, 2,  # the others' bounds on beating 2 are 0.15
+        2 if champion[6] == 0 else reservoir([1.0, 1.0, 0.5], ref[6]),  # beating 0: 1 at 0.15, 2 at 1
+        # the others' bounds on beating 2 are 0.15, a tie between them (a draw) below 2's own 1/2
+        *[reservoir([0.15, 0.15, 0.5], ref[r]) for r in (7, 8, 9)],
     ]
     assert chosen[:, 0].tolist() == champion
     assert chosen[:, 1].tolist() == challenger
+    assert [int(x) for x in s.draws] == [x.state for x in ref]
     # the hypothesised best is kept while a candidate, set when a lone candidate, forgotten otherwise
-    assert s.champion.tolist() == [-1, 0, 1, -1, -1, 0, 0, 2, 2, 2]
-    assert not (u[7:] < 0.5).all()  # the seed flips the coin against staying in one of them at least
+    assert s.scratch[:, 0].tolist() == [-1, 0, 1, -1, -1, 0, 0, 2, 2, 2]
 
 
 def test_rucb_keeps_its_champion_half_the_time() -> None:
     policy = RUCB()
-    s = duels(policy, [{}] * 60, seed=1)
-    s.champion[:] = 1
-    replay = copy.deepcopy(s.rng)
-    chosen = policy.select(s, None)
-    n_other, _, u = replay.random((60, 3)), replay.random((60, 3)), replay.random(60)
-    expected = [1 if u[r] < 0.5 else (0 if n_other[r, 0] > n_other[r, 2] else 2) for r in range(60)]
-    assert chosen[:, 0].tolist() == expected
-    assert 15 < sum(c == 1 for c in expected) < 45
-    assert s.champion.tolist() == [1] * 60
-    # a champion 0 is kept too, and the other candidates are 1 and 2
-    s = duels(policy, [{}] * 60, seed=1)
-    s.champion[:] = 0
-    chosen = policy.select(s, None)
-    expected = [0 if u[r] < 0.5 else (1 if n_other[r, 1] > n_other[r, 2] else 2) for r in range(60)]
-    assert chosen[:, 0].tolist() == expected
-    assert s.champion.tolist() == [0] * 60
+    for champion, others in ((1, [0, 2]), (0, [1, 2])):
+        s = duels(policy, [{}] * 60, seed=1)
+        s.scratch[:, 0] = champion
+        ref = streams(s)
+        chosen = policy.select(s, None)
+        expected = [champion if ref[r].uniform() < 0.5 else others[ref[r].below(2)] for r in range(60)]
+        assert chosen[:, 0].tolist() == expected
+        assert 15 < sum(c == champion for c in expected) < 45
+        assert s.scratch[:, 0].tolist() == [champion] * 60
 
 
 def test_rucb_challenger_uses_the_column_of_the_champion() -> None:
     policy = RUCB()
     # 0 the lone candidate (beats 1 and 2 for sure); 2 beat 1 twice in two duels: upper[2, 1] > upper[1, 2]
     s = duels(policy, [{(0, 1): DECISIVE, (0, 2): DECISIVE, (1, 2): 0.0, (2, 1): 2.0}], seed=2)
-    s.champion[:] = 0
+    s.scratch[:, 0] = 0
     # the column of 0: P[j beats 0] bounded by 0.15 for j = 1, 2 and 1/2 for 0 itself (its row holds 1.15)
     assert policy.select(s, None).tolist() == [[0, 0]]
 
 
+def test_rucb_width_takes_log_t_from_t_2_on() -> None:
+    """1 beat 0 once in one duel: u_01 = sqrt(alpha log t) with t held at 2 below 2, so 0 is a candidate (u_01 >=
+    1/2) from alpha log t >= 1/4 on: alpha 0.51 is enough at t = 2 (0.35), and 0 is then drawn as often as 1."""
+    policy = RUCB(alpha=0.51)
+    for t in (0, 1, 2):
+        s = duels(policy, [{(1, 0): 1}] * 40, arms=2, t=t)
+        ref = streams(s)
+        chosen = policy.select(s, None)
+        assert chosen[:, 0].tolist() == [[0, 1][ref[r].below(2)] for r in range(40)]
+    assert math.sqrt(0.51 * math.log(2)) > 0.5 > math.sqrt(0.36 * math.log(2))
+
+
 # --- double Thompson sampling -------------------------------------------------------------------------------------
 
-def test_double_thompson_sample_mirrors_the_upper_triangle() -> None:
-    policy = DoubleThompson()
-    s = duels(policy, [{(0, 1): 2, (2, 0): 1}], arms=3)
-    asked: list[tuple[Any, Any]] = []
-
-    def beta(a: np.ndarray, b: np.ndarray, reps: Any = None) -> np.ndarray:
-        asked.append((np.asarray(a).tolist(), np.asarray(b).tolist()))
-        return np.array([[[0.9, 0.1, 0.2], [0.3, 0.8, 0.4], [0.7, 0.6, 0.05]]])
-
-    s.beta = beta  # type: ignore[method-assign]
-    theta = policy._sample(s)
-    assert asked == [([[[1, 3, 1], [1, 1, 1], [2, 1, 1]]], [[[1, 1, 2], [3, 1, 1], [1, 1, 1]]])]
-    assert close(theta, [[[0.5, 0.1, 0.2], [0.9, 0.5, 0.4], [0.8, 0.6, 0.5]]])
+def check_double_ts(policy: DoubleThompson, s: Duels) -> np.ndarray:
+    """The policy's pairs (R, 2), each checked against the reference written from the kernel's docstring."""
+    ref = streams(s)
+    spread = policy.alpha * math.log(max(s.t, 2))
+    chosen = policy.select(s, None)
+    for r in range(s.R):
+        assert tuple(chosen[r]) == reference_double_ts(s.wins[r], ref[r], spread), r
+        assert int(s.draws[r]) == ref[r].state
+    return chosen
 
 
 def test_double_thompson_first_among_plausible_second_among_not_beaten() -> None:
@@ -226,68 +237,29 @@ def test_double_thompson_first_among_plausible_second_among_not_beaten() -> None
     rows = [
         {(0, 1): 2, (1, 0): 3, (0, 2): DECISIVE},  # A: 2 loses to 0 for sure: Copeland upper 1, not plausible
         {(0, 1): DECISIVE, (1, 2): DECISIVE, (2, 0): DECISIVE},  # B: a cycle: every option plausible
-        {(0, 1): DECISIVE, (1, 2): DECISIVE, (2, 0): DECISIVE},  # C: the same cycle
-    ]
+    ] * 15
     s = duels(policy, rows)
-    draws = iter([
-        # theta above the diagonal: A: 1 beats 0 (0.3), 2 beats 0 (0.2) and 1 (0.4): Copeland 0, 1, 2 -> first 1
-        # B: 0 beats 1 (0.9) and 2 (0.8), 1 and 2 even (0.5): Copeland 2, 0, 0 -> first 0
-        # C: 1 beats 0 (0.1) and 2 (0.8): first 1
-        np.array([[[0.0, 0.3, 0.2], [0.0, 0.0, 0.4], [0.0, 0.0, 0.0]],
-                  [[0.0, 0.9, 0.8], [0.0, 0.0, 0.5], [0.0, 0.0, 0.0]],
-                  [[0.0, 0.1, 0.5], [0.0, 0.0, 0.8], [0.0, 0.0, 0.0]]]),
-        # P[j beats first]: A: [0.7, -, 0.6] -> 0; B: [-, 0.3, 0.9], but 2 beats 0 for sure: 0 against itself (1/2)
-        # C: [0.95, -, 0.2], but 0 beats 1 for sure: 1 against itself
-        np.array([[0.7, 0.9, 0.6], [0.1, 0.3, 0.9], [0.95, 0.3, 0.2]]),
-    ])
-    asked: list[tuple[Any, Any]] = []
-
-    def beta(a: np.ndarray, b: np.ndarray, reps: Any = None) -> np.ndarray:
-        asked.append((np.asarray(a).tolist(), np.asarray(b).tolist()))
-        return next(draws).copy()
-
-    s.beta = beta  # type: ignore[method-assign]
-    assert policy.select(s, None).tolist() == [[1, 0], [0, 0], [1, 1]]
-    # the second draw: Beta(W[j, first] + 1, W[first, j] + 1)
-    assert asked[1] == ([[3, 1, 1], [1, 1, 101], [101, 1, 1]], [[4, 1, 1], [1, 101, 1], [1, 1, 101]])
+    chosen = check_double_ts(policy, s)
+    assert set(chosen[0::2, 0].tolist()) == {0, 1}  # A: 2 is never first
+    # B: the second is never known to beat the first: against 0 it is not 2, against 1 not 0, against 2 not 1
+    assert all(second != (first + 2) % 3 for first, second in chosen[1::2].tolist())
+    assert set(chosen[1::2, 0].tolist()) == {0, 1, 2}
 
 
 def test_double_thompson_plausible_options_have_the_most_upper_bounds_above_half() -> None:
     policy = DoubleThompson(alpha=0.0)  # the bounds are the estimates
     # 0 and 1 even (1/2, not above), 0 beat 2; 1 and 2 never met: every option has one upper bound above 1/2
-    s = duels(policy, [{(0, 1): 1, (1, 0): 1, (0, 2): 1}])
-    draws = iter([np.array([[[0.0, 0.6, 0.1], [0.0, 0.0, 0.1], [0.0, 0.0, 0.0]]]),  # 2 beats 0 and 1: first 2
-                  np.array([[0.2, 0.3, 0.4]])])
-    s.beta = lambda a, b, reps=None: next(draws).copy()  # type: ignore[method-assign]
-    # second: 0 is known to beat 2 (lower bound 1), 1 draws 0.3, 2 against itself 1/2
-    assert policy.select(s, None).tolist() == [[2, 2]]
+    s = duels(policy, [{(0, 1): 1, (1, 0): 1, (0, 2): 1}] * 30)
+    chosen = check_double_ts(policy, s)
+    assert set(chosen[:, 0].tolist()) == {0, 1, 2}
+    assert s.scratch[0, 1:4].tolist() == [1.0, 1.0, 1.0]
 
 
-def test_double_thompson_first_by_the_sample_copeland_score_above_half() -> None:
+def test_double_thompson_first_ties_broken_at_random() -> None:
     policy = DoubleThompson()
-    s = duels(policy, [{}] * 20, arms=4)
-    # 0 even with everyone (1/2 is not a win); 1 beats 2, 2 beats 3, 3 beats 1: 1, 2 and 3 score one each
-    draw = np.array([[0.0, 0.5, 0.5, 0.5], [0.0, 0.0, 0.8, 0.2], [0.0, 0.0, 0.0, 0.8], [0.0] * 4])
-    draws = iter([np.broadcast_to(draw, (20, 4, 4)).copy(), np.full((20, 4), 0.5)])
-    s.beta = lambda a, b, reps=None: next(draws).copy()  # type: ignore[method-assign]
-    replay = copy.deepcopy(s.rng)
-    chosen = policy.select(s, None)
-    noise = replay.random((20, 4))
-    assert chosen[:, 0].tolist() == (1 + np.argmax(noise[:, 1:], axis=1)).tolist()
-
-
-def test_double_thompson_first_ties_broken_by_noise() -> None:
-    policy = DoubleThompson()
-    s = duels(policy, [{}] * 30)
-    ones = iter([np.full((30, 3, 3), 0.5), np.full((30, 3), 0.5)])
-    s.beta = lambda a, b, reps=None: next(ones).copy()  # type: ignore[method-assign]
-    replay = copy.deepcopy(s.rng)
-    chosen = policy.select(s, None)
-    first_noise, second_noise = replay.random((30, 3)), replay.random((30, 3))
-    first = np.argmax(first_noise, axis=1)
-    assert chosen[:, 0].tolist() == first.tolist()
-    assert chosen[:, 1].tolist() == np.argmax(second_noise, axis=1).tolist()
-    assert set(first.tolist()) == {0, 1, 2}
+    s = duels(policy, [{}] * 30)  # nothing known: every option plausible, every sample Beta(1, 1)
+    chosen = check_double_ts(policy, s)
+    assert set(chosen[:, 0].tolist()) == {0, 1, 2}
 
 
 # --- the uniform pair ---------------------------------------------------------------------------------------------
@@ -295,11 +267,10 @@ def test_double_thompson_first_ties_broken_by_noise() -> None:
 def test_uniform_pair_draws_two_distinct_options() -> None:
     policy = UniformPair()
     s = policy.init(problem(arms=4, reps=200), np.random.default_rng(5))
-    replay = copy.deepcopy(s.rng)
+    ref = streams(s)
     chosen = policy.select(s, None)
-    first = np.minimum((replay.random(200) * 4).astype(int), 3)
-    shift = np.minimum((replay.random(200) * 3).astype(int), 2)
-    assert chosen[:, 0].tolist() == first.tolist()
-    assert chosen[:, 1].tolist() == ((first + 1 + shift) % 4).tolist()
-    assert (chosen[:, 0] != chosen[:, 1]).all()
+    first = [ref[r].below(4) for r in range(200)]
+    assert chosen[:, 0].tolist() == first
+    assert chosen[:, 1].tolist() == [(f + 1 + ref[r].below(3)) % 4 for r, f in enumerate(first)]
+    assert (chosen[:, 0] != chosen[:, 1]).all() and chosen.dtype == np.int64
     assert set(chosen[:, 1].tolist()) == {0, 1, 2, 3}

@@ -74,6 +74,9 @@ MODULES: dict[str, tuple[str, ...]] = {
                                           "tests/test_kernels_books_exact.py", "tests/test_mab_indices.py"),
     # the pricing world, the continuous-price policies' kernels and their whole race
     "banditmap/sim/kernels/pricing.py": ("tests/test_kernels_pricing_exact.py", "tests/test_policies_pricing_exact.py"),
+    # the dueling world, policies, sparring template and race
+    "banditmap/sim/kernels/dueling.py": ("tests/test_kernels_dueling_exact.py",
+                                         "tests/test_policies_dueling_exact.py"),
     "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py",),
     # the list policies' kernels, the cascade and slate worlds and their race
     "banditmap/sim/kernels/lists.py": ("tests/test_kernels_lists_exact.py", "tests/test_policies_lists_exact.py"),
@@ -90,7 +93,9 @@ MODULES: dict[str, tuple[str, ...]] = {
 # Environment of a module's test runs. The compiled kernels run as plain Python (NUMBA_DISABLE_JIT): compiling each
 # mutant would take minutes (their disk cache is keyed by a digest of the kernels' sources, so every mutant misses
 # it), and numba would refuse mutants it cannot type before a test could catch them.
-PLAIN_PYTHON = {"NUMBA_DISABLE_JIT": "1"}
+# One thread: races run by threads over blocks of repetitions (compiled.by_repetitions), and the plain-Python bind
+# below swaps a race's kernels into its module's globals for the length of a call, which threads would share.
+PLAIN_PYTHON = {"NUMBA_DISABLE_JIT": "1", "NUMBA_NUM_THREADS": "1"}
 ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/arms.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/rng.py": PLAIN_PYTHON,
@@ -99,6 +104,7 @@ ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/wrappers.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/pricing.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/lists.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/dueling.py": PLAIN_PYTHON,
     "banditmap/sim/compiled.py": PLAIN_PYTHON,
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on
@@ -141,7 +147,7 @@ def pytest_collection_modifyitems(items):
 # instead binds them in the template module's globals for the length of each call: mutmut's trampoline is a closure
 # whose code cannot be copied so, and it calls the template's original or mutated copy, which reads those globals.
 BIND = '''
-def bind(template, name, parallel=False, namespace=None, **kernels):  # pragma: no mutate block
+def bind(template, name, nogil=False, namespace=None, **kernels):  # pragma: no mutate block
     scope = globals() if namespace is None else namespace
 
     def bound(*args):

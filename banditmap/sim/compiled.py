@@ -46,18 +46,43 @@ def kernel_form(policy: object, problem: Problem) -> KernelForm | None:
                       composed_row(inner.start, problem.n_arms, policy.region(problem)))
 
 
+def dueling_form(policy: object, problem: Problem) -> KernelForm | None:
+    """A dueling policy whose decisions are kernels (policies/dueling.py), or the sparring adapter around a
+    K-armed policy with a kernel form (the sparring template of sim/kernels/dueling.py around its kernels; under
+    delayed feedback only around a base that notes nothing on its decisions, as the race carries no notes), as
+    kernels; else None."""
+    from banditmap.sim.adapters.instances import Sparring
+    from banditmap.sim.policies.dueling import DuelingPolicy
+    if isinstance(policy, DuelingPolicy):
+        return KernelForm(policy.choose, policy.learn, policy.params(), policy.start(problem))
+    if not isinstance(policy, Sparring):
+        return None
+    inner = kernel_form(policy.base, Sparring.partners_problem(problem))
+    K = problem.n_arms
+    if inner is None or (inner.start.shape[0] > K + 1 and problem.delay != "immediate"):
+        return None
+    from banditmap.sim.kernels.dueling import sparring_row
+    from banditmap.sim.kernels.wrappers import composite_name
+    return KernelForm(composite_name("sparring_choose", inner.choose, inner.learn),
+                      composite_name("sparring_learn", inner.choose, inner.learn), inner.params,
+                      sparring_row(inner.start, K))
+
+
 def covers(policy: object, problem: Problem) -> bool:
     """Whether the compiled race runs this policy on this problem: a policy whose decisions are kernels, or such
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
     reward, dynamics, feedback and the safety constraint or none: a counting policy on K arms (its regret
     cumulative or, with the arm it names at the end, simple), a linear policy on the linear contextual world
     (cumulative regret), a pricing policy on the pricing world (which has no constraint to keep), a list policy
-    (policies/lists.py) on the cascade or slate world it is made for, with any feedback."""
+    (policies/lists.py) on the cascade or slate world it is made for, with any feedback, a dueling policy on a
+    dueling problem (whose world has no reward kind, dynamics or constraint of its own: with any feedback)."""
     from banditmap.sim.policies.contextual import LinearKernel
     from banditmap.sim.policies.lists import ListKernel
     from banditmap.sim.policies.pricing import PriceKernel
     if problem.kind == "pricing":
         return isinstance(policy, PriceKernel)
+    if problem.kind == "dueling":
+        return dueling_form(policy, problem) is not None
     if problem.kind in ("cascade", "slate"):  # their worlds ignore dynamics, reward kinds and constraints
         return isinstance(policy, ListKernel) and problem.kind in policy.kinds
     if problem.constraint not in ("none", "safety"):
@@ -122,6 +147,8 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
                                           np.zeros(R))
     if problem.kind in ("cascade", "slate"):
         return run_list_race(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
+    if problem.kind == "dueling":
+        return run_dueling(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
     settings = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], arms.FEEDBACK[problem.delay],
                 float(problem.mean_delay), max(problem.batch_size, 1), problem.constraint == "safety", SAFETY_ALPHA)
     kept: tuple[np.ndarray, ...] = ()
@@ -204,3 +231,36 @@ def run_list_race(policy: Any, problem: Problem, states: tuple[np.ndarray, np.nd
     seconds = time.perf_counter() - started
     curve, final, tail, optimal = out
     return CompiledRun(curve, final, tail, optimal, None, seconds)
+
+
+def run_dueling(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray], points: np.ndarray,
+                books: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> CompiledRun:
+    """A dueling policy's compiled race (sim/kernels/dueling.py) from the streams' starting states (R,) each of
+    the world, the delays and the policy, filling the regret curve, final regret, tail and optimal share."""
+    from banditmap.sim.kernels import arms, dueling
+    form = dueling_form(policy, problem)
+    assert form is not None, "covers() said the compiled race runs it"
+    R, K, T = problem.reps, problem.n_arms, problem.rounds
+    env, delays, draws = states
+    sparring = "<" in form.choose  # a stream for each instance, the right one's derived from the left's
+    curve, final, tail, optimal = books
+    race = dueling.make_race(form.choose, form.learn)
+    settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
+    kept = (np.zeros((R, K, K)), np.zeros((R, form.start.shape[0])), np.zeros((R, K)))
+
+    def policy_streams(rows: slice) -> np.ndarray:
+        """The policy's streams of a block of repetitions: the block's own, then (sparring) their partners'."""
+        return dueling.partner_streams(draws[rows]) if sparring else draws[rows]
+
+    race(form.params, env[:1].copy(), delays[:1].copy(), policy_streams(slice(0, 1)).copy(), K, form.start, 1,
+         *settings, points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
+         *(a[:1].copy() for a in kept))  # compiles, or loads the compiled race, outside the timing (on copies)
+    at = points.astype(np.int64)
+
+    def block(rows: slice) -> None:
+        race(form.params, env[rows], delays[rows], policy_streams(rows), K, form.start, T, *settings, at, curve[rows],
+             final[rows], tail[rows], optimal[rows], *(a[rows] for a in kept))
+
+    started = time.perf_counter()
+    by_repetitions(block, R)
+    return CompiledRun(curve, final, tail, optimal, None, time.perf_counter() - started, scratch=kept[1])

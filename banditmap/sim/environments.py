@@ -421,23 +421,26 @@ class Budgeted(Arms):
 # --- dueling: two options shown, only the winner observed -----------------------------------------------------
 
 class Dueling(Environment):
-    """K options with utilities u in [0, 1]; option i beats j with probability (1 + u_i - u_j) / 2 (a linear
-    Bradley-Terry model, so the best option is a Condorcet winner). The policy shows a pair (R, 2) and observes
-    1 when the first option wins. The value of a pair is the mean utility of its two options, so regret is the
-    dueling regret of Yue et al. (2012), eps(best, i) + eps(best, j) with eps(b, i) = P(b beats i) - 1/2."""
+    """K options with utilities u in [0, 1] (Beta(2, 2)); option i beats j with probability (1 + u_i - u_j) / 2 (a
+    linear Bradley-Terry model, so the best option is a Condorcet winner). The policy shows a pair (R, 2) and
+    observes 1 when the first option wins. The value of a pair is the mean utility of its two options, so regret
+    is the dueling regret of Yue et al. (2012), eps(best, i) + eps(best, j) with eps(b, i) = P(b beats i) - 1/2.
+    Stepped by the compiled race's kernels (sim/kernels/dueling.py), one stream per repetition, so the
+    step-by-step loop and the compiled race meet the same worlds and draws."""
 
     action_shape = (2,)
 
     def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        from banditmap.sim.kernels import dueling, rng as streams
         super().__init__(problem, rng)
-        self.u = rng.beta(2.0, 2.0, (self.R, self.K))
-        self.best = self.u.max(axis=1)
-        self.rows = np.arange(self.R)
+        self.kernels = dueling
+        self.states = streams.states_from(rng, self.R)
+        self.u = np.empty((self.R, self.K))
+        self.best = dueling.draw_worlds(self.u, self.states)
 
     def step(self, t: int, action: Array, context: Array | None) -> Outcome:
-        first, second = self.u[self.rows, action[:, 0]], self.u[self.rows, action[:, 1]]
-        wins = (self.rng.random(self.R) < (1 + first - second) / 2) * 1.0
-        value = (first + second) / 2
+        value, wins = np.empty(self.R), np.empty(self.R)
+        self.kernels.world_step(self.u, self.states, np.asarray(action, dtype=np.int64), value, wins)
         return Outcome(wins, value, self.best, value >= self.best - 1e-12)
 
     def parameters(self) -> dict[str, Any]:

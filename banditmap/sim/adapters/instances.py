@@ -11,6 +11,7 @@ import numpy as np
 
 from banditmap.sim.adapters.base import Inner, Wrapped, Wrapper, register_adapter, stacked
 from banditmap.sim.policies.base import SHARE, Array, Feedback, State, hyperparameter, random_arms, whole
+from banditmap.sim.policies.mab import KernelStats
 from banditmap.sim.problem import Problem
 
 
@@ -110,14 +111,27 @@ class RankedBandits(Wrapper[Positions[Inner], Inner]):
 class Sparring(Wrapper[Wrapped[Inner], Inner]):
     """Sparring: a left and a right instance of the base each choose an option; the pair is compared, the left
     instance gets reward 1 when its option wins and the right one 1 when its option wins. The paper conjectures,
-    and reports experiments showing, that both converge on the Condorcet winner."""
+    and reports experiments showing, that both converge on the Condorcet winner. Around a base with compiled
+    kernels it races compiled (sim/kernels/dueling.py's sparring template): here the base's right instances draw
+    from the streams that race gives them, derived from the left instances' (partner_streams), so both agree."""
 
     @classmethod
     def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
         return frozenset({"dueling"}) if "arms" in base_kinds else frozenset()
 
+    @staticmethod
+    def partners_problem(problem: Problem) -> Problem:
+        """The K-armed problem the two instances of the base play, held as 2R repetitions (left ones first)."""
+        return stacked(problem, 2, kind="arms", slate_size=1)
+
     def init(self, problem: Problem, rng: np.random.Generator) -> Wrapped[Inner]:
-        inner = self.base.init(stacked(problem, 2, kind="arms", slate_size=1), rng)
+        inner = self.base.init(self.partners_problem(problem), rng)
+        counting = inner
+        while isinstance(counting, Wrapped):
+            counting = counting.inner
+        if isinstance(counting, KernelStats):  # the compiled race's streams: the right instance's from the left's
+            from banditmap.sim.kernels.dueling import partner_streams
+            counting.draws[:] = partner_streams(counting.draws[:problem.reps])
         return Wrapped(rng, problem.reps, problem.n_arms, 2, problem.rounds, inner=inner)
 
     def select(self, state: Wrapped[Inner], context: Array | None) -> Array:
