@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from banditmap.sim.problem import SAFETY_ALPHA, Problem
+from banditmap.sim.problem import SAFETY_ALPHA, Problem, item_revenues
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,16 @@ def covers(policy: object, problem: Problem) -> bool:
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
     reward, dynamics, feedback and the safety constraint or none: a counting policy on K arms (its regret
     cumulative or, with the arm it names at the end, simple), a linear policy on the linear contextual world
-    (cumulative regret)."""
+    (cumulative regret), an epoch policy on the MNL assortment world (cumulative regret; that world neither moves
+    nor has a baseline)."""
+    from banditmap.sim.policies.assortment import EpochPolicy
     from banditmap.sim.policies.contextual import LinearKernel
     if problem.constraint not in ("none", "safety"):
         return False
     if problem.kind == "arms":
         return problem.objective in ("cumulative", "best_arm") and kernel_form(policy, problem) is not None
+    if problem.kind == "assortment":
+        return problem.objective == "cumulative" and isinstance(policy, EpochPolicy)
     return (problem.kind == "contextual" and problem.model == "linear" and problem.objective == "cumulative"
             and isinstance(policy, LinearKernel))
 
@@ -83,16 +87,23 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
                  points: np.ndarray) -> CompiledRun:
     """One policy's compiled race. `streams` are the race's generators of the environment, the delays and the
     policy (runner.streams); each gives one kernel stream per repetition, as it does in the step-by-step loop."""
-    from banditmap.sim.kernels import arms, linear, rng
+    from banditmap.sim.kernels import arms, assortment, linear, rng
     R, K, T = problem.reps, problem.n_arms, problem.rounds
     env, delays, draws = (rng.states_from(generator, R) for generator in streams)
     curve, final, tail, optimal, below = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R),
                                           np.zeros(R))
-    settings = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], arms.FEEDBACK[problem.delay],
-                float(problem.mean_delay), max(problem.batch_size, 1), problem.constraint == "safety", SAFETY_ALPHA)
+    delivery = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
+    settings: tuple[Any, ...] = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], *delivery,
+                                 problem.constraint == "safety", SAFETY_ALPHA)
     kept: tuple[np.ndarray, ...] = ()
-    if problem.kind == "contextual":  # the linear race takes the features and the ridge's l2 after K
-        shape: tuple[Any, ...] = (K, problem.n_features, float(policy.l2))
+    shape: tuple[Any, ...]
+    if problem.kind == "assortment":  # the epoch race takes the offer's size and the revenues: no moves, no safety
+        shape = (K, problem.slate_size, np.tile(item_revenues(problem), (R, 1)))
+        settings = delivery
+        race = assortment.make_race(policy.choose, policy.learn)
+        params = policy.params()
+    elif problem.kind == "contextual":  # the linear race takes the features and the ridge's l2 after K
+        shape = (K, problem.n_features, float(policy.l2))
         race = linear.make_race(policy.choose, "learn_ridge")
         params = policy.params()
     else:
@@ -110,5 +121,5 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
     race(params, env, delays, draws, *shape, T, *settings, points.astype(np.int64), curve, final, tail,
          optimal, below, *kept)
     seconds = time.perf_counter() - started
-    return CompiledRun(curve, final, tail, optimal, below if problem.constraint == "safety" else None, seconds,
-                       *kept)
+    watched = problem.constraint == "safety" and problem.kind != "assortment"  # the MNL world has no baseline
+    return CompiledRun(curve, final, tail, optimal, below if watched else None, seconds, *kept)
