@@ -72,7 +72,10 @@ MODULES: dict[str, tuple[str, ...]] = {
                                           "tests/test_mab_indices.py"),
     "banditmap/sim/kernels/wrappers.py": ("tests/test_kernels_wrappers_exact.py", "tests/test_kernels_exact.py",
                                           "tests/test_kernels_books_exact.py", "tests/test_mab_indices.py"),
-    "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py",),
+    # the MNL world, its oracle, the epoch policies and their race; the policies' classes call the same kernels
+    "banditmap/sim/kernels/assortment.py": ("tests/test_kernels_assortment_exact.py",
+                                            "tests/test_policies_assortment_exact.py"),
+    "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py", "tests/test_kernels_assortment_exact.py"),
     **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)
        for name in ("base", "delays", "instances", "safety", "statistics")},
     "banditmap/sim/adapters/views.py": ("tests/test_sim_views.py",),
@@ -93,6 +96,7 @@ ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/linear.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/policies.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/wrappers.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/assortment.py": PLAIN_PYTHON,
     "banditmap/sim/compiled.py": PLAIN_PYTHON,
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on
