@@ -63,9 +63,9 @@ class EpochPolicy(Policy[Epochs]):
         """Each observation in the feedback's order (a repetition's epoch ends after its purchases are counted)."""
         from banditmap.sim.kernels import assortment
         _, learn = assortment.make_steps(self.choose, self.learn)
+        offers = np.ascontiguousarray(np.reshape(feedback.actions, (len(feedback.reps), -1)), dtype=np.int64)
         learn(self.params(), s.epochs, s.purchases, s.bought, s.finished, s.fresh, s.draws,
-              feedback.reps.astype(np.int64), np.asarray(feedback.actions, dtype=np.int64).reshape(len(feedback.reps), -1),
-              np.asarray(feedback.observed, dtype=np.int64))
+              feedback.reps.astype(np.int64), offers, np.asarray(feedback.observed, dtype=np.int64))
 
     def recommend(self, s: Epochs) -> Array:
         estimate = s.purchases / np.maximum(s.epochs, 1)
