@@ -85,7 +85,9 @@ def test_the_oracle_finds_the_enumerated_best_set() -> None:
 def test_best_sets_ranks_equal_gains_by_index() -> None:
     weights = np.array([[1.0, 1.0, 1.0, 0.5], [0.2, 0.9, 0.9, 0.9]])
     revenue = np.array([[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 0.1]])
-    assert kernels.best_sets(weights, revenue, 2, 30).tolist() == [[0, 1], [1, 2]]
+    chosen = kernels.best_sets(weights, revenue, 2, 30)
+    assert chosen.dtype == np.int64 and chosen.tolist() == [[0, 1], [1, 2]]
+    assert kernels.best_sets(weights, revenue, 1, 30).tolist() == [[0], [1]]
 
 
 # --- the world ---------------------------------------------------------------------------------------------------
@@ -152,10 +154,9 @@ def epoch_state(R: int, N: int) -> tuple[np.ndarray, ...]:
 def test_an_epoch_counts_purchases_until_a_customer_leaves() -> None:
     epochs, purchases, bought, finished, fresh = epoch_state(3, 4)
     fresh[:] = False
-    s = states(3)
 
     def learn(r: int, shown: list[int], choice: int) -> None:
-        kernels.learn_epochs(np.zeros(0), epochs, purchases, bought, finished, fresh, s, r, np.array(shown), choice)
+        kernels.learn_epochs(epochs, purchases, bought, finished, fresh, r, np.array(shown), choice)
 
     # repetition 0: item 2 bought twice, then the customer leaves (the epoch offered 2, 0 and a pad);
     # repetition 1: item 1 bought, the epoch goes on; repetition 2 leaves at once (offered 3, 1, 0)
@@ -169,7 +170,7 @@ def test_an_epoch_counts_purchases_until_a_customer_leaves() -> None:
     learn(0, [0, 3, -1], 0)  # a second epoch of repetition 0: item 0 bought, then a leave; purchases add up
     learn(0, [0, 3, -1], -1)
     assert epochs[0].tolist() == [2, 0, 1, 1] and purchases[0].tolist() == [1, 0, 2, 0]
-    assert finished.tolist() == [2, 0, 1] and s.tolist() == states(3).tolist()  # learning draws nothing
+    assert finished.tolist() == [2, 0, 1]
 
 
 def test_mnl_ucb_weights_are_optimistic_and_capped_at_one() -> None:
@@ -181,7 +182,7 @@ def test_mnl_ucb_weights_are_optimistic_and_capped_at_one() -> None:
 
     def weights(r: int, scale: float) -> list[float]:
         out = np.zeros(4)
-        kernels.weights_mnl_ucb(np.array([scale]), epochs, purchases, finished, states(2), r, out)
+        kernels.weights_mnl_ucb(np.array([scale]), epochs, purchases, finished, r, out)
         return out.tolist()
 
     def bonus(v: float, n: int) -> float:
@@ -203,12 +204,12 @@ def test_mnl_thompson_weights_from_beta_draws() -> None:
     s = states(2)
     ref = Stream(s[1])
     out = np.zeros(3)
-    kernels.weights_mnl_ts(np.zeros(0), epochs, purchases, finished, s, 1, out)
+    kernels.weights_mnl_ts(epochs, purchases, s, 1, out)
     p = [ref.beta(3, 2), ref.beta(1, 1), ref.beta(6, 8)]  # Beta(n + 1, purchases + 1)
     assert out.tolist() == pytest.approx([1 / x - 1 for x in p], rel=1e-13)
     assert s[1] == ref.state and s[0] == states(2)[0]
     purchases[1] = [1e12, 0, 0]  # p about 1e-12: held at 1e-9
-    kernels.weights_mnl_ts(np.zeros(0), epochs, purchases, finished, s, 1, out)
+    kernels.weights_mnl_ts(epochs, purchases, s, 1, out)
     assert out[0] == 1.0 / 1e-9 - 1.0
 
 
@@ -222,14 +223,14 @@ def test_an_epoch_keeps_its_offer_and_a_new_one_breaks_ties_at_random() -> None:
     ref = Stream(s[0])
     fresh[1] = False
     offered[1] = [3, 2]
-    kernels.choose_mnl_ucb(np.array([1.0]), epochs, purchases, bought, finished, fresh, revenue, offered, s, 0)
+    kernels.choose_mnl_ucb(np.array([1.0]), epochs, purchases, finished, fresh, revenue, offered, s, 0)
     keys = [ref.uniform() for _ in range(4)]  # every weight 1 (no epoch yet), every revenue 1: a four-way tie
     assert offered[0].tolist() == sorted(range(4), key=lambda i: -keys[i])[:2] and fresh.tolist() == [False, False]
     assert s[0] == ref.state
     before = offered.copy()
     for r in (0, 1):
-        kernels.choose_mnl_ucb(np.array([1.0]), epochs, purchases, bought, finished, fresh, revenue, offered, s, r)
-        kernels.choose_mnl_ts(np.zeros(0), epochs, purchases, bought, finished, fresh, revenue, offered, s, r)
+        kernels.choose_mnl_ucb(np.array([1.0]), epochs, purchases, finished, fresh, revenue, offered, s, r)
+        kernels.choose_mnl_ts(np.zeros(0), epochs, purchases, finished, fresh, revenue, offered, s, r)
     assert offered.tolist() == before.tolist() and s[0] == ref.state and s[1] == states(2)[1]
 
 
@@ -242,7 +243,7 @@ def test_mnl_thompson_offers_the_best_set_under_its_draws() -> None:
         s = states(1, seed)
         ref = Stream(s[0])
         fresh[0] = True
-        kernels.choose_mnl_ts(np.zeros(0), epochs, purchases, bought, finished, fresh, revenue, offered, s, 0)
+        kernels.choose_mnl_ts(np.zeros(0), epochs, purchases, finished, fresh, revenue, offered, s, 0)
         weights = [1 / max(ref.beta(epochs[0, k] + 1, purchases[0, k] + 1), 1e-9) - 1 for k in range(4)]
         keys = [ref.uniform() for _ in range(4)]
         assert offered[0].tolist() == ranked(weights, revenue[0], keys, 3) and s[0] == ref.state
@@ -256,8 +257,8 @@ def test_the_uniform_baseline_shuffles_every_round() -> None:
     ref = Stream(s[1])
     picked = set()
     for _ in range(20):
-        kernels.choose_uniform_assortment(np.zeros(0), epochs, purchases, bought, finished, fresh, np.ones((2, 5)),
-                                          offered, s, 1)
+        kernels.choose_uniform_assortment(np.zeros(0), epochs, purchases, finished, fresh, np.ones((2, 5)), offered,
+                                          s, 1)
         order = list(range(5))
         for j in range(3):
             pick = j + ref.below(5 - j)
@@ -265,6 +266,13 @@ def test_the_uniform_baseline_shuffles_every_round() -> None:
         assert offered[1].tolist() == order[:3] and offered[0].tolist() == [-1, -1, -1]
         picked |= set(order[:3])
     assert picked == set(range(5)) and fresh.tolist() == [True, True]
+    longer = np.full((1, 4), 9, np.int64)  # an offer longer than the items: the shuffle, then pads
+    s = states(1)
+    ref = Stream(s[0])
+    kernels.choose_uniform_assortment(np.zeros(0), *epoch_state(1, 2)[:2], np.zeros(1), np.ones(1, np.bool_),
+                                      np.ones((1, 2)), longer, s, 0)
+    first = ref.below(2)
+    assert longer.tolist() == [[first, 1 - first, -1, -1]]
 
 
 # --- the whole race ----------------------------------------------------------------------------------------------
@@ -353,6 +361,18 @@ def same(got: list[list[Any]], want: list[list[Any]]) -> None:
         assert g[2] == pytest.approx(w[2], abs=1e-9) and g[3] == w[3]
 
 
+def test_the_books_of_a_round() -> None:
+    """Regret, a best offer (within OPTIMAL of the best revenue, that bound included) and, from tail_start on, the
+    revenue earned."""
+    books = np.zeros(arms.BOOKS)
+    kernels.account(books, 0.5, 0.75, 3, 4)
+    assert books.tolist() == [0.25, 0, 0, 0, 0, 0]
+    kernels.account(books, 0.75 - kernels.OPTIMAL, 0.75, 4, 4)  # the bound itself counts as a best offer
+    assert books[1:].tolist() == [1, 0.75 - kernels.OPTIMAL, 0, 0, 0]
+    kernels.account(books, 0.75 - 2 * kernels.OPTIMAL, 0.75, 5, 4)
+    assert books[1] == 1 and books[0] == pytest.approx(0.25 + 3 * kernels.OPTIMAL, abs=1e-15)
+
+
 PARAMS = {"choose_mnl_ucb": [0.05], "choose_mnl_ts": [], "choose_uniform_assortment": []}
 
 
@@ -365,6 +385,8 @@ def test_a_race_by_hand(choose: str) -> None:
         same(got, reference(choose, PARAMS[choose], 3, 4, 2, 30, revenue, arms.IMMEDIATE))
         if choose == "choose_mnl_ts":  # some rounds offer a best set, some do not
             assert any(0 < g[3] < 1 for g in got)
+    short = assortment_race(choose, PARAMS[choose], 2, 4, 2, 12, [0.2, 0.5, 0.8, 1.0], arms.IMMEDIATE)
+    same(short, reference(choose, PARAMS[choose], 2, 4, 2, 12, [0.2, 0.5, 0.8, 1.0], arms.IMMEDIATE))  # tail: 1 round
 
 
 @pytest.mark.parametrize("feedback,mean_delay,batch", [(arms.DELAYED, 3.0, 4), (arms.DELAYED, 1.0, 4),

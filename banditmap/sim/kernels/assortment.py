@@ -11,9 +11,10 @@ worlds and the same customers (common random numbers).
 An epoch policy is a pair of compiled functions for one repetition r over its epoch statistics: `epochs` (R, N),
 the finished epochs that offered each item, `purchases` (R, N), that item's purchases in them, `bought` (R, N),
 its purchases in the running epoch, `finished` (R,), the epochs finished, and `fresh` (R,) bool, whether the next
-round starts an epoch. `choose(params, epochs, purchases, bought, finished, fresh, revenue, offered, draws, r)`
-writes the round's offer in offered[r] (size,); `learn(params, epochs, purchases, bought, finished, fresh, draws, r,
-shown, choice)` learns that `shown` (size,) sold `choice` (an item, or -1: the customer left and the epoch ends).
+round starts an epoch. `choose(params, epochs, purchases, finished, fresh, revenue, offered, draws, r)` writes the
+round's offer in offered[r] (size,), `params` the policy's hyperparameters as a float64 array; `learn(epochs,
+purchases, bought, finished, fresh, r, shown, choice)` learns that `shown` (size,) sold `choice` (an item, or -1:
+the customer left and the epoch ends).
 Ties between items are broken uniformly at random each time an offer is chosen (a random key per item)."""
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ def best_sets(weights: np.ndarray, revenue: np.ndarray, size: int, iterations: i
     """Each row's best set (M, size) of item indices, -1 padding, for weights and revenue (M, N) (best_row; equal
     gains go to the lower index): what oracles.best_assortment returns."""
     M, K = weights.shape
-    chosen = np.full((M, size), -1, np.int64)
-    keys = -np.arange(K).astype(np.float64)
+    chosen = np.empty((M, size), np.int64)
+    keys = np.zeros(K)  # equal keys: of equal gains, the one seen first (the lower index) ranks first
     for m in range(M):
         best_row(weights[m], revenue[m], iterations, keys, chosen[m])
     return chosen
@@ -124,7 +125,7 @@ def draw_world(v: np.ndarray, env: np.ndarray, r: int) -> None:
 @njit(cache=True)
 def best_revenue(v: np.ndarray, revenue: np.ndarray, r: int, chosen: np.ndarray) -> float:
     """Repetition r's best offer (written to chosen (size,)) and its expected revenue."""
-    best_row(v[r], revenue[r], ITERATIONS, -np.arange(v.shape[1]).astype(np.float64), chosen)
+    best_row(v[r], revenue[r], ITERATIONS, np.zeros(v.shape[1]), chosen)
     return offer_revenue(v, revenue, r, chosen)
 
 
@@ -180,9 +181,8 @@ def offer(weights: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: 
 
 
 @njit(cache=True)
-def learn_epochs(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray,
-                 finished: np.ndarray, fresh: np.ndarray, draws: np.ndarray, r: int, shown: np.ndarray,
-                 choice: int) -> None:
+def learn_epochs(epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray, finished: np.ndarray,
+                 fresh: np.ndarray, r: int, shown: np.ndarray, choice: int) -> None:
     """A purchase counts in the running epoch; a customer who leaves ends it: every item of `shown` (the offer the
     customer saw) has one more epoch, the epoch's purchases join the totals, and the next round starts an epoch.
     The purchases of item i in an epoch that offered it are geometric with mean v_i (Agrawal et al. 2019)."""
@@ -200,8 +200,8 @@ def learn_epochs(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, 
 
 
 @njit(cache=True)
-def weights_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
-                    draws: np.ndarray, r: int, out: np.ndarray) -> None:
+def weights_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray, r: int,
+                    out: np.ndarray) -> None:
     """params: scale. Optimistic weights (N,) v + scale (sqrt(48 v log(sqrt(N) l + 1) / n) + 48 log(sqrt(N) l + 1) /
     n) after l finished epochs, n of them offering the item and v its mean purchases per epoch, capped at 1 (the
     no-purchase weight the model assumes no item exceeds); 1 for an item never offered (Agrawal et al. 2019, with
@@ -218,8 +218,7 @@ def weights_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarra
 
 
 @njit(cache=True)
-def weights_mnl_ts(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
-                   draws: np.ndarray, r: int, out: np.ndarray) -> None:
+def weights_mnl_ts(epochs: np.ndarray, purchases: np.ndarray, draws: np.ndarray, r: int, out: np.ndarray) -> None:
     """Sampled weights (N,): a draw p of each item's Beta(n + 1, purchases + 1), the posterior of 1 / (1 + v) under
     a uniform prior (an epoch's purchases are geometric with that success probability), gives 1 / p - 1, p at
     least 1e-9 (Agrawal et al. 2017)."""
@@ -229,40 +228,40 @@ def weights_mnl_ts(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray
 
 
 @njit(cache=True)
-def choose_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray,
-                   finished: np.ndarray, fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray,
-                   draws: np.ndarray, r: int) -> None:
+def choose_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
+                   fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray, r: int) -> None:
     """MNL-UCB: an epoch starts with the best offer under the optimistic weights (weights_mnl_ucb), and keeps it."""
     if fresh[r]:
         weights = np.empty(epochs.shape[1])
-        weights_mnl_ucb(params, epochs, purchases, finished, draws, r, weights)
+        weights_mnl_ucb(params, epochs, purchases, finished, r, weights)
         offer(weights, revenue, offered, draws, r)
         fresh[r] = False
 
 
 @njit(cache=True)
-def choose_mnl_ts(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray,
-                  finished: np.ndarray, fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray,
-                  draws: np.ndarray, r: int) -> None:
+def choose_mnl_ts(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
+                  fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray, r: int) -> None:
     """MNL Thompson sampling: an epoch starts with the best offer under sampled weights (weights_mnl_ts), and keeps
     it."""
     if fresh[r]:
         weights = np.empty(epochs.shape[1])
-        weights_mnl_ts(params, epochs, purchases, finished, draws, r, weights)
+        weights_mnl_ts(epochs, purchases, draws, r, weights)
         offer(weights, revenue, offered, draws, r)
         fresh[r] = False
 
 
 @njit(cache=True)
-def choose_uniform_assortment(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray,
-                              finished: np.ndarray, fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray,
-                              draws: np.ndarray, r: int) -> None:
+def choose_uniform_assortment(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
+                              fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray,
+                              r: int) -> None:
     """The baseline: `size` distinct items uniformly at random every round (the first steps of a Fisher-Yates
-    shuffle of the items)."""
+    shuffle of the items; -1 pads an offer longer than the items)."""
     N = epochs.shape[1]
-    size = min(offered.shape[1], N)
     order = np.arange(N)
-    for j in range(size):
+    for j in range(offered.shape[1]):
+        if j >= N:
+            offered[r, j] = -1
+            continue
         pick = j + rng.below(draws, r, N - j)
         order[j], order[pick] = order[pick], order[j]
         offered[r, j] = order[j]
@@ -296,9 +295,9 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     purchases = np.zeros((R, K))
     bought = np.zeros((R, K))
     finished = np.zeros(R)
-    fresh = np.ones(R, np.bool_)
-    offered = np.full((R, size), -1, np.int64)
-    best = np.full((R, size), -1, np.int64)
+    fresh = np.full(R, True)
+    offered = np.empty((R, size), np.int64)  # written by every decision before it is read
+    best = np.empty((R, size), np.int64)
     tail_start = T - max(1, T // 10)
     for r in prange(R):
         draw_world(v, env, r)
@@ -310,13 +309,13 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         books = np.zeros(arms.BOOKS)
         column = 0
         for t in range(T):
-            choose(params, epochs, purchases, bought, finished, fresh, revenue, offered, draws, r)
+            choose(params, epochs, purchases, finished, fresh, revenue, offered, draws, r)
             value = offer_revenue(v, revenue, r, offered[r])
             choice = purchase(v, env, r, offered[r])
             account(books, value, top, t, tail_start)
             column = arms.checkpoint(books, points, curve, r, t, column)
             if feedback == arms.IMMEDIATE:
-                learn(params, epochs, purchases, bought, finished, fresh, draws, r, offered[r], choice)
+                learn(epochs, purchases, bought, finished, fresh, r, offered[r], choice)
                 continue
             if queued == queue_at.shape[0]:
                 queue_at, queue_choice = arms.grow(queue_at), arms.grow(queue_choice)
@@ -327,7 +326,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             queued += 1
             i = arms.due(queue_at, queued, t + 1)
             while i >= 0:  # deliver what is visible at round t + 1, in the order it was queued
-                learn(params, epochs, purchases, bought, finished, fresh, draws, r, queue_offer[i], queue_choice[i])
+                learn(epochs, purchases, bought, finished, fresh, r, queue_offer[i], queue_choice[i])
                 queue_offer[i:queued - 1] = queue_offer[i + 1:queued].copy()
                 for j in range(i, queued - 1):
                     queue_at[j], queue_choice[j] = queue_at[j + 1], queue_choice[j + 1]
@@ -338,18 +337,16 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
 
 # --- the same steps for all repetitions at once (the step-by-step loop of runner.py) ----------------------------
 
-def step_choose_template(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray,
-                         finished: np.ndarray, fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray,
-                         draws: np.ndarray) -> None:
+def step_choose_template(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
+                         fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray) -> None:
     for r in range(epochs.shape[0]):
-        choose(params, epochs, purchases, bought, finished, fresh, revenue, offered, draws, r)
+        choose(params, epochs, purchases, finished, fresh, revenue, offered, draws, r)
 
 
-def step_learn_template(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray,
-                        finished: np.ndarray, fresh: np.ndarray, draws: np.ndarray, reps: np.ndarray,
-                        offers: np.ndarray, choices: np.ndarray) -> None:
+def step_learn_template(epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray, finished: np.ndarray,
+                        fresh: np.ndarray, reps: np.ndarray, offers: np.ndarray, choices: np.ndarray) -> None:
     for i in range(reps.shape[0]):
-        learn(params, epochs, purchases, bought, finished, fresh, draws, reps[i], offers[i], choices[i])
+        learn(epochs, purchases, bought, finished, fresh, reps[i], offers[i], choices[i])
 
 
 def choose(*args: Any) -> None:  # pragma: no cover - replaced in each binding by the policy's own choose

@@ -56,7 +56,7 @@ class EpochPolicy(Policy[Epochs]):
     def select(self, s: Epochs, context: Array | None) -> Array:
         from banditmap.sim.kernels import assortment
         choose, _ = assortment.make_steps(self.choose, self.learn)
-        choose(self.params(), s.epochs, s.purchases, s.bought, s.finished, s.fresh, s.revenue, s.offered, s.draws)
+        choose(self.params(), s.epochs, s.purchases, s.finished, s.fresh, s.revenue, s.offered, s.draws)
         return s.offered.copy()
 
     def update(self, s: Epochs, feedback: Feedback) -> None:
@@ -64,8 +64,8 @@ class EpochPolicy(Policy[Epochs]):
         from banditmap.sim.kernels import assortment
         _, learn = assortment.make_steps(self.choose, self.learn)
         offers = np.ascontiguousarray(np.reshape(feedback.actions, (len(feedback.reps), -1)), dtype=np.int64)
-        learn(self.params(), s.epochs, s.purchases, s.bought, s.finished, s.fresh, s.draws,
-              feedback.reps.astype(np.int64), offers, np.asarray(feedback.observed, dtype=np.int64))
+        learn(s.epochs, s.purchases, s.bought, s.finished, s.fresh, feedback.reps.astype(np.int64), offers,
+              np.asarray(feedback.observed, dtype=np.int64))
 
     def recommend(self, s: Epochs) -> Array:
         estimate = s.purchases / np.maximum(s.epochs, 1)
