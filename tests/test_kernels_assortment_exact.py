@@ -198,7 +198,7 @@ def test_mnl_ucb_weights_are_optimistic_and_capped_at_one() -> None:
 
 
 def test_mnl_thompson_weights_from_beta_draws() -> None:
-    epochs, purchases, _, finished, _ = epoch_state(2, 3)
+    epochs, purchases, *_ = epoch_state(2, 3)
     epochs[1] = [2, 0, 5]
     purchases[1] = [1, 0, 7]
     s = states(2)
@@ -216,7 +216,7 @@ def test_mnl_thompson_weights_from_beta_draws() -> None:
 def test_an_epoch_keeps_its_offer_and_a_new_one_breaks_ties_at_random() -> None:
     """A fresh repetition gets the best offer under its weights, ties ranked by a uniform key per item from its
     stream; until its epoch ends it keeps that offer and draws nothing."""
-    epochs, purchases, bought, finished, fresh = epoch_state(2, 4)
+    epochs, purchases, _, finished, fresh = epoch_state(2, 4)
     revenue = np.ones((2, 4))
     offered = np.full((2, 2), -1, np.int64)
     s = states(2)
@@ -235,7 +235,7 @@ def test_an_epoch_keeps_its_offer_and_a_new_one_breaks_ties_at_random() -> None:
 
 
 def test_mnl_thompson_offers_the_best_set_under_its_draws() -> None:
-    epochs, purchases, bought, finished, fresh = epoch_state(1, 4)
+    epochs, purchases, _, finished, fresh = epoch_state(1, 4)
     epochs[0], purchases[0] = [3, 1, 2, 0], [1, 2, 0, 0]
     revenue = np.array([[0.2, 0.5, 0.8, 1.0]])
     offered = np.full((1, 3), -1, np.int64)
@@ -251,7 +251,7 @@ def test_mnl_thompson_offers_the_best_set_under_its_draws() -> None:
 
 def test_the_uniform_baseline_shuffles_every_round() -> None:
     """The first `size` steps of a Fisher-Yates shuffle: position j takes an item from j to N - 1 at random."""
-    epochs, purchases, bought, finished, fresh = epoch_state(2, 5)
+    epochs, purchases, _, finished, fresh = epoch_state(2, 5)
     offered = np.full((2, 3), -1, np.int64)
     s = states(2)
     ref = Stream(s[1])
