@@ -67,6 +67,9 @@ def test_the_oracle_by_hand() -> None:
     # {0, 1, 2}: 1.18 / 2.7 beats {0, 2} and {0, 1} (0.4), {0} (1/3); by gain at z = 0.437: 0.28, 0.093, 0.063
     assert row([0.5, 1.0, 0.2], [1.0, 0.5, 0.9], [0, 0, 0], 3) == [0, 2, 1]
     assert row([0.5, 1.0, 0.2], [1.0, 0.5, 0.9], [0, 0, 0], 1) == [0]
+    # item 1 earns exactly the optimal revenue 1 / 2: offered or not, the revenue is 1 / 2; the bisection ends
+    # just below it, where item 1 gains
+    assert row([1.0, 0.4], [1.0, 0.5], [0, 0], 2) == [0, 1]
     # nothing earns: only the first item (by key) is offered; a set longer than the items is padded
     assert row([0.5, 0.7], [0.0, 0.0], [1, 3], 2) == [1, -1]
     assert row([0.5, 0.7], [1.0, 1.0], [0, 0], 3) == [1, 0, -1]
@@ -390,11 +393,11 @@ def test_a_race_by_hand(choose: str) -> None:
 
 
 @pytest.mark.parametrize("feedback,mean_delay,batch", [(arms.DELAYED, 3.0, 4), (arms.DELAYED, 1.0, 4),
-                                                       (arms.BATCHED, 3.0, 20)])
+                                                       (arms.BATCHED, 3.0, 20), (arms.BATCHED, 3.0, 16)])
 def test_a_race_with_late_feedback_by_hand(feedback: int, mean_delay: float, batch: int) -> None:
     """Customers seen after geometric delays (mean 3, or 1: the next round) or at the end of batches of 20 rounds
-    (the queue, 16 long at first, grows); each learnt with the offer it saw, in the order queued, so an epoch
-    goes on until its leave is seen."""
+    (the queue, 16 long at first, grows) or of 16 (it is full when they arrive); each learnt with the offer it saw,
+    in the order queued, so an epoch goes on until its leave is seen."""
     for choose in ("choose_mnl_ucb", "choose_mnl_ts"):
         revenue = [0.3, 0.6, 0.9]
         got = assortment_race(choose, PARAMS[choose], 2, 3, 2, 45, revenue, feedback, mean_delay, batch)

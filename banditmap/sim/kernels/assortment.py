@@ -70,22 +70,21 @@ def best_row(weights: np.ndarray, revenue: np.ndarray, iterations: int, keys: np
             low = z
         else:
             high = z
-    gains = np.full(size, -np.inf)
+    gains = np.full(size, -np.inf)  # an empty place: every item ranks before it
     ranks = np.zeros(size)
-    items = np.full(size, -1, np.int64)
+    chosen[:] = -1
     for k in range(K):  # the `size` best items at z = low, by (gain, key), best first
         g = weights[k] * (revenue[k] - low)
-        if items[size - 1] >= 0 and not ahead(g, keys[k], gains[size - 1], ranks[size - 1]):
+        if not ahead(g, keys[k], gains[size - 1], ranks[size - 1]):
             continue
         j = size - 1
-        while j > 0 and (items[j - 1] < 0 or ahead(g, keys[k], gains[j - 1], ranks[j - 1])):
-            gains[j], ranks[j], items[j] = gains[j - 1], ranks[j - 1], items[j - 1]
+        while j > 0 and ahead(g, keys[k], gains[j - 1], ranks[j - 1]):
+            gains[j], ranks[j], chosen[j] = gains[j - 1], ranks[j - 1], chosen[j - 1]
             j -= 1
-        gains[j], ranks[j], items[j] = g, keys[k], k
-    chosen[:] = -1
-    for j in range(size):
-        if j == 0 or gains[j] > 0.0:
-            chosen[j] = items[j]
+        gains[j], ranks[j], chosen[j] = g, keys[k], k
+    for j in range(1, size):  # after the first, only the items that gain
+        if gains[j] <= 0.0:
+            chosen[j] = -1
 
 
 @njit(cache=True)
