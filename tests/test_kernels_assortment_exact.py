@@ -131,6 +131,10 @@ def test_a_customer_buys_by_the_mnl_model() -> None:
         assert got == want
         seen.add(got)
     assert seen == {2, 0, 3, -1} and env[1] == states(2, 4)[1]  # every outcome; the other stream untouched
+    edge = states(1, 0)  # a draw exactly on the running sum is past it: a weight made so that u (1 + v) = v
+    u = Stream(edge[0]).uniform()
+    w = np.array([[u / (1 - u)]])
+    assert u * (1.0 + w[0, 0]) == w[0, 0] and kernels.purchase(w, edge, 0, np.array([0])) == -1
 
 
 def test_world_step_values_and_purchases() -> None:
