@@ -63,7 +63,7 @@ class EpochPolicy(Policy[Epochs]):
         """Each observation in the feedback's order (a repetition's epoch ends after its purchases are counted)."""
         from banditmap.sim.kernels import assortment
         _, learn = assortment.make_steps(self.choose, self.learn)
-        offers = np.ascontiguousarray(np.reshape(feedback.actions, (len(feedback.reps), -1)), dtype=np.int64)
+        offers = np.ascontiguousarray(feedback.actions, dtype=np.int64)  # (N, k), as select offered them
         learn(s.epochs, s.purchases, s.bought, s.finished, s.fresh, feedback.reps.astype(np.int64), offers,
               np.asarray(feedback.observed, dtype=np.int64))
 
