@@ -562,8 +562,11 @@ def test_the_conservative_check_with_contexts_keeps_a_margin() -> None:
     s.inner.scores[:, 1] = 1.0  # the base wants arm 1 everywhere
     context = np.ones((5, 2))
     # 0.6 - 0.45 = 0.15; 0.2 + 0.4 - 0.45 = 0.15; 0 + 0 - 0.72 < 0; 1.0 + 0.2 - 0.9 = 0.3; 0.5 - 0.45 = 0.05
-    assert wrapper.select(s, context).tolist() == [1, 1, 0, 1, 1] and s.inner.log[0][2] is context
-    assert ("bounds", context) in s.inner.log
+    assert wrapper.select(s, context).tolist() == [1, 1, 0, 1, 1]
+    # the bounds of the decision are asked first, before the base decides and counts it (a base that keeps the
+    # bounds its decision computed then reads them at the same count)
+    assert [entry[:2] for entry in s.inner.log] == [("bounds", context), ("select", 0)]
+    assert s.inner.log[0][1] is context and s.inner.log[1][2] is context
     assert s.margin.tolist() == pytest.approx([0.15, 0.15, 0.0, 0.3, 0.05], abs=1e-15)
     assert s.plays.tolist() == [[50, 51], [50, 51], [51, 50], [50, 51], [50, 51]]
     s.inner.given = (np.array([[0.3, 0.0], [0.3, 0.4], [0.2, 0.0], [0.5, 0.2], [0.0, 0.5]]),

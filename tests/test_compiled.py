@@ -99,3 +99,16 @@ def test_the_compiled_contextual_world_tells_the_expected_rewards_of_a_context_b
         outcome = env.step(t, np.zeros(problem.reps, np.int64), x)
         np.testing.assert_allclose(means.max(axis=1), outcome.best)
         np.testing.assert_allclose(means[:, 0], outcome.value)
+
+
+@pytest.mark.parametrize("simulator", ["thompson-beta", "linucb"])
+def test_a_race_gives_the_same_numbers_in_one_thread_or_several(simulator: str, monkeypatch: pytest.MonkeyPatch):
+    answers = {"n_actions": 5} if simulator != "linucb" else CONTEXTUAL["stationary"]
+    problem = problem_from_answers(answers, rounds=300, reps=7)
+    spec = RunSpec(simulator, simulator, build(simulator, {}, simulator))
+    runs = []
+    for count in (1, 3):
+        monkeypatch.setattr(compiled, "threads", lambda: count)
+        runs.append(run(spec, problem, 5))
+    for name in ("regret", "final_regret", "last_reward", "optimal"):
+        assert np.array_equal(getattr(runs[0], name), getattr(runs[1], name)), name

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -919,3 +920,34 @@ def test_the_linear_race_gives_the_step_by_step_loops_numbers(policy: str, param
     assert fast.rounds == slow.rounds and 0 <= fast.seconds < 60 and fast.below_baseline is None
     for name in ("regret", "final_regret", "last_reward", "optimal"):
         assert np.array_equal(getattr(fast, name), getattr(slow, name)), (policy, name)
+
+
+def test_by_repetitions_runs_each_repetition_once_in_contiguous_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One block per thread (numba's count), contiguous, covering every repetition once; one call when a thread
+    is all there is."""
+    seen: list[slice] = []
+    monkeypatch.setattr(compiled, "threads", lambda: 3)
+    compiled.by_repetitions(seen.append, 7)
+    assert sorted((s.start, s.stop) for s in seen) == [(0, 2), (2, 4), (4, 7)]
+    seen.clear()
+    monkeypatch.setattr(compiled, "threads", lambda: 8)  # more threads than repetitions: one each
+    compiled.by_repetitions(seen.append, 3)
+    assert sorted((s.start, s.stop) for s in seen) == [(0, 1), (1, 2), (2, 3)]
+    seen.clear()
+    monkeypatch.setattr(compiled, "threads", lambda: 1)
+    callers: list[threading.Thread] = []
+    compiled.by_repetitions(lambda rows: (seen.append(rows), callers.append(threading.current_thread())), 7)
+    assert seen == [slice(0, 7)] and callers == [threading.current_thread()]  # one block: no pool
+    monkeypatch.setattr(compiled, "threads", lambda: 2)
+    seen.clear()
+    callers.clear()
+    compiled.by_repetitions(lambda rows: (seen.append(rows), callers.append(threading.current_thread())), 5)
+    assert sorted((s.start, s.stop) for s in seen) == [(0, 2), (2, 5)]
+    assert threading.current_thread() not in callers  # blocks run in the pool's threads
+    monkeypatch.undo()
+    import numba
+    assert compiled.threads() == numba.get_num_threads() >= 1
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 1)  # one numba thread: one block
+    assert compiled.threads() == 1
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 0)
+    assert compiled.threads() == 1

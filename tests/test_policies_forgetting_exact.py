@@ -440,3 +440,39 @@ def test_sw_linucb_keeps_factors_with_a_single_repetition() -> None:
     policy.bounds(s, np.array([[1.0, 0.5]]))
     assert s.stale.tolist() == [[False, False]]
     assert np.allclose(s.factors[0, 1], np.sqrt(0.1) * np.eye(2))  # the ridge alone: sqrt(lambda) I
+
+
+@pytest.mark.parametrize("policy", [DLinUCB(gamma=0.9), SWLinUCB(window=3)], ids=["d-linucb", "sw-linucb"])
+def test_bounds_are_computed_once_per_decision_until_an_update(policy: DLinUCB | SWLinUCB,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """An adapter asking for the bounds of the decision its base just made (conservative exploration) gets the
+    ones the decision computed: the same numbers, without solving every arm's regression again; a new decision,
+    another context or an update computes them afresh, and a caller changing what it got changes nothing kept."""
+    s = policy.init(problem(), np.random.default_rng(0))
+    policy.update(s, feedback([0, 1], [0, 1], [1.0, 0.5], [[1.0, 0.0], [0.0, 1.0]]))
+    s.t = 3
+    calls = []
+    solve = type(policy).estimates
+
+    def counted(self: object, state: object, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(context)
+        return solve(self, state, context)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(policy), "estimates", counted)
+    x = np.array([[0.6, 0.8], [1.0, 0.0]])
+    lower, upper = policy.bounds(s, x)
+    want = (lower.copy(), upper.copy())
+    lower[:] = 7.0  # the caller's copy
+    again = policy.bounds(s, x)
+    assert len(calls) == 1 and np.array_equal(again[0], want[0]) and np.array_equal(again[1], want[1])
+    assert policy.select(s, x).tolist() == np.argmax(want[1], axis=1).tolist() and len(calls) == 1
+    policy.bounds(s, x.copy())  # another context (even with equal values): afresh
+    assert len(calls) == 2
+    s.t = 4  # the next decision: afresh (D-LinUCB's discounting moves on)
+    later = policy.bounds(s, x)
+    assert len(calls) == 3
+    if isinstance(policy, DLinUCB):
+        assert not np.array_equal(later[1], want[1])
+    policy.update(s, feedback([0], [0], [0.0], [[0.6, 0.8]]))
+    updated = policy.bounds(s, x)
+    assert len(calls) == 4 and updated[1][0, 0] < later[1][0, 0]

@@ -1,7 +1,8 @@
 """The pricing policies of banditmap.sim.policies.pricing checked by hand: UCB1 on a grid of prices (Kleinberg &
 Leighton 2003), GP-UCB's posterior against the closed-form Gaussian-process posterior (Srinivas et al. 2010), the
 zooming algorithm's confidence radii and covered intervals (Kleinberg, Slivkins & Upfal 2008), and the random
-baseline. Random draws (tie noise, the uncovered price picked) are checked by replaying a copy of the generator."""
+baseline, as the loop runs them through their compiled kernels (sim/kernels/pricing.py). Random draws (ties, the
+uncovered price picked, the random price) are checked by replaying a copy of each repetition's stream."""
 
 from __future__ import annotations
 
@@ -11,19 +12,18 @@ import numpy as np
 import pytest
 
 from banditmap.errors import BanditmapError
+from banditmap.sim.kernels import rng as kernel_rng
 from banditmap.sim.policies import Feedback
 from banditmap.sim.policies.base import CONFIDENCE_BOUNDS, REGISTRY, State
-from banditmap.sim.policies.mab import ArmStats, arm_stats
 from banditmap.sim.policies.pricing import (
     GPUCB,
     PRICING,
     DiscretisedUCB,
+    Priced,
     UniformPrice,
     Zooming,
     best_cells,
     best_price,
-    learn_cells,
-    played,
 )
 from banditmap.sim.problem import Problem
 
@@ -38,6 +38,12 @@ def observed(reps: list[int], cells: list[int], rewards: list[float], prices: li
              unique: bool = False) -> Feedback:
     actions = np.array(prices if prices is not None else [0.5] * len(reps))
     return Feedback(np.array(reps), actions, np.array(rewards, float), None, aux=np.array(cells), unique=unique)
+
+
+def uniforms(s: Priced, r: int, n: int = 1) -> list[float]:
+    """The next n uniforms of repetition r's stream, drawn from a copy (the state's stream is left alone)."""
+    copy = s.draws.copy()
+    return [kernel_rng.uniform(copy, r) for _ in range(n)]
 
 
 # --- declarations -------------------------------------------------------------------------------------------------
@@ -77,23 +83,35 @@ def test_best_cells_takes_the_highest_score_and_breaks_ties_with_fresh_noise() -
     assert set(best_cells(ties, np.zeros((300, 3))).tolist()) == {0, 1, 2}
 
 
-def test_played_notes_the_cells_and_returns_their_prices() -> None:
+def test_best_price_is_the_price_of_the_best_cell() -> None:
     s = State(np.random.default_rng(0), 3, 4)
     prices = np.array([0.1, 0.4, 0.7, 1.0])
-    assert played(s, prices, np.array([2, 0, 3])).tolist() == [0.7, 0.1, 1.0]
-    assert s.aux is not None and s.aux.tolist() == [2, 0, 3]
     assert best_price(s, prices, np.array([[0.0, 0.5, 0.2, 0.1], [0.9, 0.0, 0.0, 0.0], [0, 0, 0, 3.0]])).tolist() == [
         0.4, 0.1, 1.0]
 
 
-def test_learn_cells_counts_the_cell_played_not_the_price() -> None:
-    s = arm_stats(problem(reps=2), np.random.default_rng(0), ArmStats, 3)
-    learn_cells(s, observed([0, 1, 0], [2, 0, 2], [0.25, 0.5, 0.75], prices=[0.0, 1.0, 2.0]))
+def test_an_observation_counts_for_the_cell_played_not_the_price() -> None:
+    policy = DiscretisedUCB(grid=3)
+    s = policy.init(problem(reps=2), np.random.default_rng(0))
+    policy.update(s, observed([0, 1, 0], [2, 0, 2], [0.25, 0.5, 0.75], prices=[0.0, 1.0, 2.0]))
     assert s.counts.tolist() == [[0, 0, 2], [1, 0, 0]]
     assert s.sums.tolist() == [[0, 0, 1.0], [0.5, 0, 0]]
     assert s.means.tolist() == [[0, 0, 0.5], [0.5, 0, 0]]
-    learn_cells(s, observed([1], [1], [0.2], unique=True))
+    policy.update(s, observed([1], [1], [0.2], unique=True))
     assert s.counts[1].tolist() == [1, 1, 0] and s.means[1].tolist() == [0.5, 0.2, 0]
+
+
+def test_the_state_is_the_kernels_rows_and_the_policy_stream_comes_first() -> None:
+    """The stream of each repetition is the first draw of the policy's generator (as the compiled race makes it);
+    the statistics are rows of one array per repetition, and GP-UCB's matrix is (G, G), the others' empty."""
+    s = Zooming(points=6).init(problem(reps=2), np.random.default_rng(5))
+    assert s.draws.tolist() == kernel_rng.states_from(np.random.default_rng(5), 2).tolist()
+    assert s.stats.shape == (2, 5, 6) and s.cov.shape == (2, 0, 0) and not s.stats.any()
+    assert DiscretisedUCB(grid=4).init(problem(), np.random.default_rng(0)).stats.shape == (1, 3, 4)
+    g = GPUCB(grid=4).init(problem(reps=3), np.random.default_rng(0))
+    assert g.stats.shape == (3, 2, 4) and g.cov.shape == (3, 4, 4)
+    u = UniformPrice().init(problem(reps=3), np.random.default_rng(0))
+    assert u.stats.shape == (3, 0, 0) and u.prices.shape == (0,) and (u.R, u.K) == (3, 20)
 
 
 # --- UCB on a grid ------------------------------------------------------------------------------------------------
@@ -218,18 +236,31 @@ def test_zooming_starts_inactive_on_its_grid() -> None:
     s = zoom_state(Zooming(points=11), reps=3, rounds=50)
     assert (s.R, s.K, s.k, s.horizon) == (3, 11, 1, 50)
     assert s.prices.tolist() == pytest.approx([0.1 + 0.09 * i for i in range(11)], abs=1e-15)
-    assert s.active.dtype == bool and s.active.shape == (3, 11) and not s.active.any()
+    assert s.active.shape == (3, 11) and not s.active.any()
     assert s.counts.shape == (3, 11) and not s.counts.any()
 
 
 def test_zooming_radius_is_sqrt_2_ln_horizon_over_plays_plus_one() -> None:
-    s = zoom_state(Zooming(points=4), reps=1, rounds=100)
-    s.counts[:] = [[0, 1, 3, 9]]
-    assert Zooming().radius(s)[0].tolist() == pytest.approx(
-        [math.sqrt(2 * math.log(100) / n) for n in (1, 2, 4, 10)], rel=1e-14)
-    s.horizon = 1  # a run of one round: ln 2
-    assert Zooming().radius(s)[0].tolist() == pytest.approx(
-        [math.sqrt(2 * math.log(2) / n) for n in (1, 2, 4, 10)], rel=1e-14)
+    """11 prices 0.09 apart, lipschitz 10, price 5 active. Horizon 100 (2 ln 100 = 9.21): never played, its radius
+    sqrt(9.21 / 1) / 10 / 0.09 = 3.37 cells covers prices 2 to 8; after 3 plays sqrt(9.21 / 4) = 1.69 cells, 4 to
+    6; after 80 plays 0.37 cells, itself only. Horizon 1 counts as 2 (2 ln 2 = 1.39): 1.31 cells unplayed, 4 to
+    6; horizon 20 (5.99) after 1 play: sqrt(5.99 / 2) / 0.9 = 1.92 cells, 4 to 6 again, 2 plays 1.57."""
+    policy = Zooming(points=11, lipschitz=10.0)
+
+    def covered(plays: float, horizon: int) -> list[int]:
+        s = zoom_state(policy, reps=1, rounds=horizon)
+        s.active[0, 5], s.counts[0, 5] = 1.0, plays
+        return np.flatnonzero(~policy.uncovered(s)[0]).tolist()
+
+    assert covered(0, 100) == list(range(2, 9))
+    assert covered(3, 100) == [4, 5, 6]
+    assert covered(80, 100) == [5]
+    assert covered(0, 1) == [4, 5, 6] and covered(0, 2) == [4, 5, 6]
+    assert covered(1, 20) == [4, 5, 6]
+    s = zoom_state(policy, reps=1, rounds=100)
+    s.active[0, 5] = 1.0
+    policy.uncovered(s)
+    assert s.stats[0, 3].tolist() == [0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0]  # how many active prices cover each
 
 
 def test_zooming_covers_the_prices_within_radius_over_lipschitz() -> None:
@@ -270,10 +301,7 @@ def test_zooming_activates_an_uncovered_price_or_plays_the_best_active_index() -
         s.active[1, [3, 8]] = True
         s.counts[1, 8], s.sums[1, 8], s.means[1, 8] = 1, 1.0, 1.0
         s.counts[1, 6], s.sums[1, 6], s.means[1, 6] = 1, 100.0, 100.0
-        ref = np.random.default_rng(seed)
-        ref.random((2, 11))  # the statistics' jitter
-        u = ref.random((2, 11))
-        fresh = 0 if u[0, 0] > u[0, 4] else 4
+        fresh = 0 if uniforms(s, 0)[0] < 0.5 else 4
         price = policy.select(s, None)
         assert s.aux is not None and s.aux.tolist() == [fresh, 3]
         assert price.tolist() == pytest.approx([0.1 + 0.09 * fresh, 0.37], abs=1e-15)
@@ -306,8 +334,11 @@ def test_zooming_first_move_activates_a_random_price() -> None:
 
 def test_uniform_price_draws_in_the_price_range() -> None:
     s = UniformPrice().init(problem(reps=5), np.random.default_rng(9))
-    u = np.random.default_rng(9).random(5)
+    u = np.array([uniforms(s, r)[0] for r in range(5)])
     assert UniformPrice().select(s, None).tolist() == pytest.approx((0.1 + 0.9 * u).tolist(), abs=1e-15)
+    assert s.aux is not None and s.aux.tolist() == [-1] * 5  # off any grid
+    UniformPrice().update(s, observed([0, 1], [-1, -1], [0.3, 0.0]))  # learns nothing
+    assert s.draws.tolist() != UniformPrice().init(problem(reps=5), np.random.default_rng(9)).draws.tolist()
 
 
 def test_gp_ucb_reads_cells_noted_as_floats() -> None:
@@ -319,21 +350,21 @@ def test_gp_ucb_reads_cells_noted_as_floats() -> None:
     assert s.mean[0, 1] == pytest.approx(0.4, rel=1e-14) and s.cov[0, 1, 1] == pytest.approx(0.125, rel=1e-14)
 
 
-def test_zooming_fresh_price_is_the_uncovered_one_with_the_largest_uniform() -> None:
+def test_zooming_fresh_price_is_a_uniform_pick_among_the_uncovered_ones() -> None:
     """lipschitz 10, 11 prices, horizon 100: price 5 active after 3 plays covers prices 4 to 6 (1.69 cells), so 8
-    prices are uncovered. Each of 200 repetitions activates the uncovered price of largest uniform (replayed) and
-    never a covered one, however large its uniform."""
+    prices are uncovered: 0 to 3 and 7 to 10. Each of 200 repetitions activates the j-th of them, j = floor(8 u)
+    for its stream's next uniform u, and never a covered one."""
     policy = Zooming(points=11, lipschitz=10.0)
     s = zoom_state(policy, reps=200, seed=6)
-    s.active[:, 5] = True
+    s.active[:, 5] = 1.0
     s.counts[:, 5] = 3
-    ref = np.random.default_rng(6)
-    ref.random((200, 11))  # the statistics' jitter
-    u = ref.random((200, 11))
-    u[:, 4:7] = -1.0
+    uncovered = [0, 1, 2, 3, 7, 8, 9, 10]
+    expected = [uncovered[int(8 * uniforms(s, r)[0])] for r in range(200)]
     chosen = policy.select(s, None)
-    assert s.aux is not None and s.aux.tolist() == u.argmax(axis=1).tolist()
-    assert chosen.tolist() == pytest.approx((0.1 + 0.09 * u.argmax(axis=1)).tolist(), abs=1e-15)
+    assert s.aux is not None and s.aux.tolist() == expected
+    assert set(expected) == set(uncovered)
+    assert chosen.tolist() == pytest.approx((0.1 + 0.09 * np.array(expected)).tolist(), abs=1e-15)
+    assert (s.active.sum(axis=1) == 2).all()
 
 
 def test_zooming_index_is_mean_plus_twice_the_radius() -> None:
@@ -363,16 +394,13 @@ def test_zooming_on_two_prices_steps_the_whole_range() -> None:
 
 def test_zooming_fresh_price_among_two_uncovered_ones() -> None:
     """lipschitz 10: price 2 never played covers prices 0 to 5 (3.37 cells), price 9 after 3 plays 8 to 10 (1.69
-    cells): only prices 6 and 7 are uncovered, and each of 300 repetitions activates the one of larger uniform,
-    even when a covered price drew a larger one still."""
+    cells): only prices 6 and 7 are uncovered, and each of 300 repetitions activates price 6 when its stream's next
+    uniform is below 1/2, else price 7."""
     policy = Zooming(points=11, lipschitz=10.0)
     s = zoom_state(policy, reps=300, seed=2)
-    s.active[:, [2, 9]] = True
+    s.active[:, [2, 9]] = 1.0
     s.counts[:, 9] = 3
-    ref = np.random.default_rng(2)
-    ref.random((300, 11))  # the statistics' jitter
-    u = ref.random((300, 11))
-    assert (u.max(axis=1) > 0.5 + u[:, 6:8].max(axis=1)).sum() > 20  # covered prices that drew far larger ones
+    expected = [6 if uniforms(s, r)[0] < 0.5 else 7 for r in range(300)]
     policy.select(s, None)
-    assert s.aux is not None and s.aux.tolist() == (6 + u[:, 6:8].argmax(axis=1)).tolist()
+    assert s.aux is not None and s.aux.tolist() == expected and set(expected) == {6, 7}
     assert s.active[:, 6:8].sum(axis=1).tolist() == [1] * 300

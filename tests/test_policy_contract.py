@@ -128,8 +128,7 @@ class Watched(envs.Environment):
 # --- state ----------------------------------------------------------------------------------------------------
 
 SHARED = {("Probit", "pairs"), ("Probit", "pages"), ("Probit", "page_features"), ("VectorStats", "weights"),
-          ("Weighted", "weights"), ("Grid", "prices"),
-          ("Posterior", "prices"), ("Zoom", "prices")}  # arrays of the problem, not of each repetition
+          ("Weighted", "weights"), ("Priced", "prices")}  # arrays of the problem, not of each repetition
 
 
 def arrays(state: State, path: str = "") -> Iterator[tuple[str, State, np.ndarray]]:

@@ -75,7 +75,11 @@ MODULES: dict[str, tuple[str, ...]] = {
     # the MNL world, its oracle, the epoch policies and their race; the policies' classes call the same kernels
     "banditmap/sim/kernels/assortment.py": ("tests/test_kernels_assortment_exact.py",
                                             "tests/test_policies_assortment_exact.py"),
+    # the pricing world, the continuous-price policies' kernels and their whole race
+    "banditmap/sim/kernels/pricing.py": ("tests/test_kernels_pricing_exact.py", "tests/test_policies_pricing_exact.py"),
     "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py", "tests/test_kernels_assortment_exact.py"),
+    # the list policies' kernels, the cascade and slate worlds and their race
+    "banditmap/sim/kernels/lists.py": ("tests/test_kernels_lists_exact.py", "tests/test_policies_lists_exact.py"),
     **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)
        for name in ("base", "delays", "instances", "safety", "statistics")},
     "banditmap/sim/adapters/views.py": ("tests/test_sim_views.py",),
@@ -97,6 +101,8 @@ ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/policies.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/wrappers.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/assortment.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/pricing.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/lists.py": PLAIN_PYTHON,
     "banditmap/sim/compiled.py": PLAIN_PYTHON,
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on

@@ -299,7 +299,9 @@ class Contextual(Arms):
 # --- pricing: a grid of prices and an unknown demand curve ----------------------------------------------------
 
 class Pricing(Environment):
-    """A continuous price in [0.1, 1] per visitor; the visitor buys with a logistic demand curve's probability.
+    """A continuous price in [0.1, 1] per visitor; the visitor buys with a logistic demand curve's probability,
+    stepped by the compiled race's kernels (sim/kernels/pricing.py) from one stream per repetition, so the
+    step-by-step loop and the compiled race meet the same demand curves and purchases.
 
     The reward is the price paid (0 without a purchase). The best price maximises price x purchase probability
     over the whole continuous range (found on a grid of 2,001 prices), so coarse price grids pay for their
@@ -309,23 +311,23 @@ class Pricing(Environment):
     LOW, HIGH = PRICE_RANGE
 
     def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        from banditmap.sim.kernels import pricing, rng as streams
         super().__init__(problem, rng)
-        self.slope = rng.uniform(4.0, 10.0, (self.R, 1))
-        self.pivot = rng.uniform(0.3, 0.7, (self.R, 1))  # price at which half of the visitors buy
-        fine = np.linspace(self.LOW, self.HIGH, 2001)[None, :]
-        revenue = fine * self.buy(fine)
-        self.best = revenue.max(axis=1)
-        self.best_price = fine[0, revenue.argmax(axis=1)]
+        self.kernels = pricing
+        self.states = streams.states_from(rng, self.R)
+        slope, pivot, self.best, self.best_price = (np.empty(self.R) for _ in range(4))
+        pricing.draw_markets(slope, pivot, self.best, self.best_price, self.states)
+        self.slope, self.pivot = slope[:, None], pivot[:, None]  # (R, 1) each; pivot: the price half the visitors pay
 
     def buy(self, price: Array) -> Array:
+        """The purchase probability (R, n) of prices (R, n) or (1, n) (the kernels' buy, for whole arrays)."""
         return sigmoid(self.slope * (self.pivot - price))
 
     def step(self, t: int, action: Array, context: Array | None) -> Outcome:
-        price = np.clip(action, self.LOW, self.HIGH)
-        p_buy = self.buy(price[:, None])[:, 0]
-        value = price * p_buy
-        bought = self.rng.random(self.R) < p_buy
-        return Outcome(bought * price, value, self.best, value >= self.best * 0.995)
+        value, observed = np.empty(self.R), np.empty(self.R)
+        self.kernels.market_step(np.ascontiguousarray(self.slope[:, 0]), np.ascontiguousarray(self.pivot[:, 0]),
+                                 self.states, np.asarray(action, dtype=np.float64), value, observed)
+        return Outcome(observed, value, self.best, value >= self.best * self.kernels.OPTIMAL)
 
     def parameters(self) -> dict[str, Any]:
         return {"price_range": [self.LOW, self.HIGH], "best_price": round(float(self.best_price[0]), 4),
@@ -338,23 +340,33 @@ class Cascade(Environment):
     """A ranked list of k of L items; the customer scans from the top and clicks the first attractive item.
 
     The policy observes the click position (k when nothing was clicked); the expected reward of a list is the
-    probability of a click, 1 - prod(1 - w_i) over its items.
+    probability of a click, 1 - prod(1 - w_i) over its items. Attractions and clicks are drawn by the compiled
+    race's kernels (sim/kernels/lists.py) from one stream per repetition, so the step-by-step loop and the compiled
+    race meet the same worlds and draws.
     """
 
+    world = "cascade"
+
     def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        from banditmap.sim.kernels import lists, rng as streams
         super().__init__(problem, rng)
+        self.kernels = lists
         self.k = problem.slate_size
         self.action_shape = (self.k,)
-        self.w = rng.beta(1.0, 12.0, (self.R, self.K))  # attraction probabilities: most items rarely clicked
-        top = np.sort(self.w, axis=1)[:, ::-1][:, : self.k]
-        self.best_value = 1 - np.prod(1 - top, axis=1)
+        self.states = streams.states_from(rng, self.R)
+        self.w = np.empty((self.R, self.K))  # attraction probabilities Beta(1, 12): most items rarely clicked
+        self.best_value = lists.draw_worlds(self.w, self.states, self.k, lists.WORLDS[self.world])
+
+    def clicks(self, t: int, action: Array) -> tuple[Array, Array]:
+        """Each list's expected reward (R,) and what each of its positions gave (R, k), 1 for a click."""
+        value, observed = np.empty(self.R), np.empty((self.R, self.k))
+        self.kernels.world_step(self.w, self.states, np.ascontiguousarray(action, dtype=np.int64),
+                                self.kernels.WORLDS[self.world], value, observed)
+        return value, observed
 
     def step(self, t: int, action: Array, context: Array | None) -> Outcome:
-        rows = np.arange(self.R)[:, None]
-        w = self.w[rows, action]  # (R, k)
-        attractive = self.rng.random((self.R, self.k)) < w
-        click = np.where(attractive.any(axis=1), attractive.argmax(axis=1), self.k)
-        value = 1 - np.prod(1 - w, axis=1)
+        value, observed = self.clicks(t, action)
+        click = np.where(observed.any(axis=1), observed.argmax(axis=1), self.k)
         return Outcome(click, value, self.best_value, value >= self.best_value - 1e-12)
 
     def parameters(self) -> dict[str, Any]:
@@ -364,16 +376,11 @@ class Cascade(Environment):
 class Slate(Cascade):
     """k of L items shown together, each clicked independently (semi-bandit): the reward is the number of clicks."""
 
-    def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
-        super().__init__(problem, rng)
-        self.best_value = np.sort(self.w, axis=1)[:, ::-1][:, : self.k].sum(axis=1)
+    world = "slate"
 
     def step(self, t: int, action: Array, context: Array | None) -> Outcome:
-        rows = np.arange(self.R)[:, None]
-        w = self.w[rows, action]
-        clicks = (self.rng.random((self.R, self.k)) < w).astype(float)
-        value = w.sum(axis=1)
-        return Outcome(clicks, value, self.best_value, value >= self.best_value - 1e-12)
+        value, observed = self.clicks(t, action)
+        return Outcome(observed, value, self.best_value, value >= self.best_value - 1e-12)
 
 
 # --- budgets: every action spends, and the run's budget must last ---------------------------------------------

@@ -187,7 +187,7 @@ def run_compiled(spec: RunSpec, problem: Problem, seed: int, progress: Progress 
     if progress is not None:
         progress(spec.id, problem.rounds, problem.rounds)
     identified = simple = None
-    if problem.objective == "best_arm":
+    if problem.objective == "best_arm" and problem.kind == "arms":  # as the loop: the arm named, on K arms only
         assert result.mu is not None
         guess = spec.policy.recommend(final_state(spec, problem, seed, result))
         best = result.mu.max(axis=1)

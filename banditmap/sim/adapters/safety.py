@@ -45,8 +45,8 @@ class Conservative(Wrapper[Budget[Inner], Inner]):
                       plays=np.zeros((R, problem.n_arms)), margin=np.zeros(R))
 
     def select(self, s: Budget[Inner], context: Array | None) -> Array:
+        lower, upper = self.bounds(s, context)  # the bounds of this decision, asked before the base counts it
         wanted = super().select(s, context)
-        lower, upper = self.bounds(s, context)
         lower = np.where(np.isfinite(lower), np.maximum(lower, 0.0), 0.0)
         rows = np.arange(s.R)
         if context is None:

@@ -1,5 +1,5 @@
 """The compiled race on K-armed problems: the environment, the counting policies' decisions, and the loop over
-every round of every repetition, in machine code and in parallel over repetitions.
+every round of every repetition, in machine code, and run by threads over blocks of repetitions.
 
 The environment, the feedback delays and the policy each draw from their own stream per repetition (rng.py),
 seeded by the runner from the race's seed (and the policy's id), so every policy meets the same instances and the
@@ -24,7 +24,7 @@ import types
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from banditmap.sim.kernels import rng
 
@@ -416,7 +416,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     recent = np.zeros((R, K))
     noted = start.shape[0] > K + 1  # the policy's note on a decision travels with its observation
     tail_start = T - max(1, T // 10)
-    for r in prange(R):
+    for r in range(R):
         scratch[r] = start
         counts[r] = 0.0
         sums[r] = 0.0
@@ -527,15 +527,16 @@ def learn(*args: Any) -> None:  # pragma: no cover - replaced in each policy's r
     raise NotImplementedError
 
 
-def bind(template: Any, name: str, parallel: bool = False, namespace: dict[str, Any] | None = None,
+def bind(template: Any, name: str, nogil: bool = False, namespace: dict[str, Any] | None = None,
          **kernels: Any) -> Any:
     """`template` compiled with its free names (choose, learn) bound to the given kernels, under its own name, so
     numba caches each binding on disk apart (a closure would not do: numba keys a cached closure by the identity
-    of what it closes over, which changes in every process)."""
+    of what it closes over, which changes in every process); with nogil, it releases the GIL while it runs, so
+    threads can run it on blocks of repetitions at once (compiled.by_repetitions)."""
     scope = dict(globals() if namespace is None else namespace, **kernels)  # the template module's names
     function = types.FunctionType(template.__code__, scope, name)
     function.__qualname__ = name
-    return njit(cache=True, parallel=parallel)(function)
+    return njit(cache=True, nogil=nogil)(function)
 
 
 def kernel(name: str) -> Any:
@@ -560,8 +561,10 @@ def named(prefix: str, *names: str) -> str:
 
 @functools.cache
 def make_race(choose_name: str, learn_name: str) -> Any:
-    """The whole race of one policy as one compiled function (compiled once, then cached on disk)."""
-    return bind(race, named("race", choose_name, learn_name), parallel=True, choose=kernel(choose_name),
+    """The whole race of one policy as one compiled function (compiled once, then cached on disk), for any block of
+    repetitions: run in threads over blocks (compiled.by_repetitions), it gives the numbers of one call over all
+    (each repetition draws from its own streams)."""
+    return bind(race, named("race", choose_name, learn_name), nogil=True, choose=kernel(choose_name),
                 learn=kernel(learn_name))
 
 

@@ -1,6 +1,6 @@
 """The compiled assortment race: the MNL world (Agrawal, Avadhanula, Goyal and Zeevi's MNL-bandit), the oracle that
 picks the revenue-maximising assortment, the epoch policies' decisions and learning, and the loop over every round
-of every repetition, in machine code and in parallel over repetitions.
+of every repetition, in machine code, run by threads over blocks of repetitions (compiled.by_repetitions).
 
 Items have preference weights v (R, N) in [0.05, 1] and known revenues (R, N); an offer is at most `size` items
 (-1 pads) and the customer buys item i with probability v_i / (1 + sum of the offer's weights), or leaves. The
@@ -24,7 +24,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from banditmap.sim.kernels import arms, rng
 from banditmap.sim.kernels.arms import bind
@@ -298,7 +298,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     offered = np.empty((R, size), np.int64)  # written by every decision before it is read
     best = np.empty((R, size), np.int64)
     tail_start = T - max(1, T // 10)
-    for r in prange(R):
+    for r in range(R):
         draw_world(v, env, r)
         top = best_revenue(v, revenue, r, best[r])
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, item bought, offer
@@ -368,7 +368,8 @@ def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
 
 @functools.cache
 def make_race(choose_name: str, learn_name: str) -> Any:
-    """An epoch policy's whole race as one compiled function (compiled once, then cached on disk)."""
+    """An epoch policy's whole race as one compiled function (compiled once, then cached on disk), for any block of
+    repetitions: run in threads over blocks (compiled.by_repetitions), it gives the numbers of one call over all."""
     kernels = globals()
-    return bind(race, f"assortment_race_{choose_name}_{learn_name}", parallel=True, choose=kernels[choose_name],
+    return bind(race, f"assortment_race_{choose_name}_{learn_name}", nogil=True, choose=kernels[choose_name],
                 learn=kernels[learn_name], namespace=kernels)

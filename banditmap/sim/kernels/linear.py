@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from banditmap.sim.kernels import arms, rng
 from banditmap.sim.kernels.arms import bind, consider
@@ -330,7 +330,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     target = np.zeros((R, K, d))
     theta = np.zeros((R, K, d))
     tail_start = T - max(1, T // 10)
-    for r in prange(R):
+    for r in range(R):
         for k in range(K):
             for i in range(d):
                 inverse[r, k, i, i] = 1.0 / l2
@@ -379,5 +379,5 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
 def make_race(choose_name: str, learn_name: str) -> Any:
     """A linear policy's whole race as one compiled function (compiled once, then cached on disk)."""
     kernels = globals()
-    return bind(race, f"linear_race_{choose_name}_{learn_name}", parallel=True, choose=kernels[choose_name],
+    return bind(race, f"linear_race_{choose_name}_{learn_name}", nogil=True, choose=kernels[choose_name],
                 learn=kernels[learn_name], namespace=kernels)

@@ -27,6 +27,10 @@ NO_STALE = np.zeros((0, 0), dtype=np.bool_)
 class Gram(State):
     gram: Array  # (R, K, d, d) the regularised (weighted) Gram matrix V of each arm's regression
     target: Array  # (R, K, d) the (weighted) sum of reward * x
+    # the bounds last computed: (decisions made, the context, lower, upper), until the next update; an adapter that
+    # asks for the bounds of the decision its base just made (conservative exploration) gets them without a second
+    # solve of every arm's regression
+    memo: tuple[int, Array, Array, Array] | None = None
 
 
 G = TypeVar("G", bound=Gram)
@@ -72,9 +76,11 @@ class MovingLinUCB(Policy[G]):
 
     def bounds(self, s: G, context: Array | None) -> tuple[Array, Array]:
         assert context is not None
-        mean, width = self.estimates(s, context)
-        width *= self.alpha * self.beta(s)
-        return mean - width, mean + width
+        if s.memo is None or s.memo[0] != s.t or s.memo[1] is not context:
+            mean, width = self.estimates(s, context)
+            width *= self.alpha * self.beta(s)
+            s.memo = (s.t, context, mean - width, mean + width)
+        return s.memo[2].copy(), s.memo[3].copy()
 
     def select(self, s: G, context: Array | None) -> Array:
         return argmax_random(self.bounds(s, context)[1], s.rng)
@@ -125,6 +131,7 @@ class DLinUCB(MovingLinUCB[Discounted]):
     def update(self, s: Discounted, feedback: Feedback) -> None:
         assert feedback.contexts is not None
         from banditmap.sim.kernels import linear
+        s.memo = None
         linear.learn_discounted(s.gram, s.squared, s.target, s.discounted_to, s.t, self.gamma, self.lambda_reg,
                                 feedback.reps.astype(np.int64), np.asarray(feedback.actions, dtype=np.int64),
                                 np.asarray(feedback.contexts, dtype=np.float64),
@@ -171,6 +178,7 @@ class SWLinUCB(MovingLinUCB[Windowed]):
 
     def update(self, s: Windowed, feedback: Feedback) -> None:
         assert feedback.contexts is not None
+        s.memo = None
         for layer in feedback.layers():
             reps, arms = feedback.reps[layer], feedback.actions[layer]
             x, r = feedback.contexts[layer], feedback.observed[layer]

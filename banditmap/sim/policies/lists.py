@@ -1,4 +1,6 @@
-"""Policies that show a list of k items: cascade ranking and semi-bandit slates, with per-item statistics."""
+"""Policies that show a list of k items: cascade ranking and semi-bandit slates, with per-item statistics. Each
+decides and learns through compiled kernels (sim/kernels/lists.py), in the whole-race kernel and, one round at a
+time, in the step-by-step loop (adapters around them, replay)."""
 
 from __future__ import annotations
 
@@ -7,172 +9,168 @@ from typing import ClassVar
 
 import numpy as np
 
+from banditmap.sim.kernels.rng import states_from
+from banditmap.sim.policies.base import (NARROWEST, WIDTH, Array, Domain, Feedback, Policy, State, hyperparameter,
+                                         register)
 from banditmap.sim.problem import Problem
-from banditmap.sim.policies.base import (NARROWEST, WIDTH, Array, Domain, Feedback, Policy, hyperparameter,
-                                         register, scatter_add, tie_broken, top_k)
-from banditmap.sim.policies.mab import ArmStats, arm_stats, kl_index, ucb_index
+
+CASCADE = frozenset({"cascade"})
+SLATE = frozenset({"slate"})
+
+
+@dataclass(kw_only=True)
+class ListStats(State):
+    """Per-item statistics of a list policy: (R, K), or (R, k, K) for statistics per position."""
+
+    counts: Array  # observations per item (per position and item)
+    sums: Array  # their rewards
+    means: Array  # sums / counts where counts > 0
+    draws: Array  # (R,) uint64: one random stream per repetition
+    scratch: Array  # (R, W) the kernels' own (cached indices, Gamma constants; W = the policy's width)
+
+
+def observed_rows(feedback: Feedback, k: int) -> Array:
+    """What each position of each list gave (N, k): the rewards of a slate as they are; in the cascade, whose
+    observation is the click position (k: none), 1 at the clicked position and 0 elsewhere."""
+    observed = np.asarray(feedback.observed, dtype=np.float64)
+    if observed.ndim == 2:
+        return np.ascontiguousarray(observed)
+    rows: Array = (np.arange(k)[None, :] == observed.astype(np.int64)[:, None]).astype(np.float64)
+    return rows
 
 
 @dataclass(frozen=True)
-class ItemPolicy(Policy[ArmStats]):
-    """Keeps per-item counts and clicks; subclasses choose the index and how feedback maps to items."""
+class ListKernel(Policy[ListStats]):
+    """A list policy whose decisions and learning are compiled kernels (sim/kernels/lists.py), one implementation
+    for the compiled race and the step-by-step loop. The kernels read the hyperparameters in the order the fields
+    are declared."""
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> ArmStats:
-        return arm_stats(problem, rng)
+    kinds: ClassVar[frozenset[str]] = CASCADE | SLATE
+    choose: ClassVar[str] = "choose_uniform_list"
+    learn: ClassVar[str] = "learn_nothing"
+    per_position: ClassVar[bool] = False  # statistics per position and item (R, k, K), not per item (R, K)
 
-    def index(self, s: ArmStats) -> Array:
-        raise NotImplementedError
+    def columns(self, problem: Problem) -> int:
+        """The width of the kernels' statistics: K items, or k positions x K items."""
+        return problem.n_arms * (problem.slate_size if self.per_position else 1)
 
-    def select(self, s: ArmStats, context: Array | None) -> Array:
-        scores = np.where(s.counts == 0, np.inf, self.index(s))
-        return top_k(scores, s.k, s.rng)
+    def width(self, problem: Problem) -> int:
+        """Columns of the kernels' scratch row: a per-item cache and one more."""
+        return problem.n_arms + 1
 
+    def start(self, problem: Problem) -> Array:
+        """A repetition's scratch row (width(problem),) before the first round."""
+        return np.zeros(self.width(problem))
 
-@dataclass(frozen=True)
-class UCBItems(ItemPolicy):
-    """Items scored by UCB1's index, whatever feedback they learn from."""
+    def init(self, problem: Problem, rng: np.random.Generator) -> ListStats:
+        R, K, k = problem.reps, problem.n_arms, problem.slate_size
+        draws = states_from(rng, R)  # as the compiled race draws its streams
+        shape = (R, k, K) if self.per_position else (R, K)
+        return ListStats(rng, R, K, k, problem.rounds, counts=np.zeros(shape), sums=np.zeros(shape),
+                         means=np.zeros(shape), draws=draws, scratch=np.tile(self.start(problem), (R, 1)))
 
-    alpha: float = hyperparameter(1.5, WIDTH)
+    def select(self, s: ListStats, context: Array | None) -> Array:
+        from banditmap.sim.kernels import lists
+        choose, _ = lists.make_steps(self.choose, self.learn)
+        flat = (a.reshape(s.R, -1) for a in (s.counts, s.sums, s.means))  # views: the kernels write through
+        chosen: Array = choose(self.params(), *flat, s.scratch, s.draws, s.t, s.horizon, s.k)
+        return chosen
 
-    def index(self, s: ArmStats) -> Array:
-        return ucb_index(s, self.alpha)
-
-
-@dataclass(frozen=True)
-class CascadePolicy(ItemPolicy):
-    """Learns from the click position: items above the click were examined and skipped, the clicked item
-    counts as a success, items below it were not examined (Kveton et al. 2015)."""
-
-    kinds: ClassVar[frozenset[str]] = frozenset({"cascade"})
-
-    def update(self, s: ArmStats, feedback: Feedback) -> None:
-        lists, clicks = feedback.actions, feedback.observed.astype(np.int64)
-        positions = np.arange(lists.shape[1])[None, :]
-        examined = positions <= clicks[:, None]
-        clicked = positions == clicks[:, None]
-        reps = np.broadcast_to(feedback.reps[:, None], lists.shape)
-        seen = (reps[examined], lists[examined])
-        scatter_add(s.counts, seen, 1.0, feedback.unique)
-        scatter_add(s.sums, (reps[clicked], lists[clicked]), 1.0, feedback.unique)
-        s.means[seen] = s.sums[seen] / s.counts[seen]
-        s.touch(seen)
+    def update(self, s: ListStats, feedback: Feedback) -> None:
+        from banditmap.sim.kernels import lists
+        _, learn = lists.make_steps(self.choose, self.learn)
+        flat = (a.reshape(s.R, -1) for a in (s.counts, s.sums, s.means))
+        learn(self.params(), *flat, s.scratch, s.draws, np.asarray(feedback.reps, dtype=np.int64),
+              np.ascontiguousarray(feedback.actions, dtype=np.int64), observed_rows(feedback, s.k))
 
 
 @register("cascade-ucb")
 @dataclass(frozen=True)
-class CascadeUCB(UCBItems, CascadePolicy):
-    """CascadeUCB1 (Kveton et al. 2015): the k items of highest UCB1 index, learning from the items examined down to
-    the click."""
+class CascadeUCB(ListKernel):
+    """CascadeUCB1 (Kveton et al. 2015): the k items of highest UCB1 index mean + sqrt(alpha log t / n), t the
+    items' observations so far, untried items first, learning from the items examined down to the click."""
+
+    kinds: ClassVar[frozenset[str]] = CASCADE
+    choose: ClassVar[str] = "choose_ucb_items"
+    learn: ClassVar[str] = "learn_cascade"
+    alpha: float = hyperparameter(1.5, WIDTH)
 
 
 @register("cascade-klucb")
 @dataclass(frozen=True)
-class CascadeKLUCB(CascadePolicy):
+class CascadeKLUCB(ListKernel):
     """CascadeKL-UCB (Kveton et al. 2015) in its simplest form: items scored by a KL upper confidence bound with
-    exploration log t."""
+    exploration log t, learning from the items examined down to the click; each item's index is kept until its
+    statistics change or t has grown by 5%."""
 
-    def index(self, s: ArmStats) -> Array:
-        return kl_index(s, np.log)
-
-
-@dataclass(frozen=True)
-class SlatePolicy(ItemPolicy):
-    """Semi-bandit feedback: every shown item's reward is observed."""
-
-    kinds: ClassVar[frozenset[str]] = frozenset({"slate"})
-
-    def update(self, s: ArmStats, feedback: Feedback) -> None:
-        reps = np.broadcast_to(feedback.reps[:, None], feedback.actions.shape)
-        scatter_add(s.counts, (reps, feedback.actions), 1.0, feedback.unique)
-        scatter_add(s.sums, (reps, feedback.actions), feedback.observed, feedback.unique)
-        s.means = s.sums / np.maximum(s.counts, 1)
+    kinds: ClassVar[frozenset[str]] = CASCADE
+    choose: ClassVar[str] = "choose_kl_ucb_items"
+    learn: ClassVar[str] = "learn_cascade"
 
 
 @register("cucb")
 @dataclass(frozen=True)
-class CombinatorialUCB(UCBItems, SlatePolicy):
+class CombinatorialUCB(ListKernel):
     """CUCB (Chen, Wang and Yuan 2013) with the top-k oracle: the k items of highest UCB1 index, learning from every
     item shown (semi-bandit feedback)."""
+
+    kinds: ClassVar[frozenset[str]] = SLATE
+    choose: ClassVar[str] = "choose_ucb_items"
+    learn: ClassVar[str] = "learn_slate"
+    alpha: float = hyperparameter(1.5, WIDTH)
 
 
 @register("pbm-ucb")
 @dataclass(frozen=True)
-class PositionBasedUCB(SlatePolicy):
+class PositionBasedUCB(ListKernel):
     """PBM-UCB (Lagree, Vernade & Cappe, NeurIPS 2016) shows the k items of highest index
     S/N~ + sqrt(N delta_t / (2 N~^2)), delta_t = (1 + epsilon) log t, where S counts an item's clicks, N its displays
     and N~ its displays weighted by the examination probability of the position each was in. Here every position has
     the same probability `examination`, so N~ = examination x N; the simulated slate examines every position, which
-    its default 1 says, and the index is then S/N + sqrt(delta_t / (2N)). The position bias the method corrects for
-    is not simulated, so this races its special case."""
+    its default 1 says, and the index is then S/N + sqrt(delta_t / (2N)), t the displays so far / k. The position
+    bias the method corrects for is not simulated, so this races its special case."""
 
+    kinds: ClassVar[frozenset[str]] = SLATE
+    choose: ClassVar[str] = "choose_pbm_ucb"
+    learn: ClassVar[str] = "learn_slate"
     epsilon: float = hyperparameter(0.0, WIDTH)
     examination: float = hyperparameter(1.0, Domain(NARROWEST, 1.0, why="a position never examined teaches nothing"))
 
-    def index(self, s: ArmStats) -> Array:
-        t = np.maximum(s.counts.sum(axis=1, keepdims=True) / s.k, 2.0)
-        shown = np.maximum(s.counts, 1)
-        weighted = self.examination * shown
-        index: Array = (s.sums / weighted
-                        + np.sqrt(shown * (1 + self.epsilon) * np.log(t) / (2 * weighted ** 2)))
-        return index
+    def width(self, problem: Problem) -> int:
+        """Each item's S/N~ (:K) and 1 / (examination sqrt(2N)) (K + 1 on), kept between decisions."""
+        return 2 * problem.n_arms + 1
 
 
 @register("cts")
 @dataclass(frozen=True)
-class CombinatorialThompson(SlatePolicy):
-    def select(self, s: ArmStats, context: Array | None) -> Array:
-        draws = s.beta(1 + s.sums, 1 + np.maximum(s.counts - s.sums, 0))
-        return top_k(draws, s.k, s.rng)
+class CombinatorialThompson(ListKernel):
+    """Combinatorial Thompson sampling with the top-k oracle (Wang & Chen 2018): the k items of largest draw from
+    Beta(1 + clicks, 1 + max(shown - clicks, 0)), learning from every item shown."""
+
+    kinds: ClassVar[frozenset[str]] = SLATE
+    choose: ClassVar[str] = "choose_cts"
+    learn: ClassVar[str] = "learn_slate"
+
+    def width(self, problem: Problem) -> int:
+        """Each item's Gamma constants for its clicks (:K) and misses (K + 1 on), kept between draws."""
+        return 2 * problem.n_arms + 1
 
 
 @register("uniform-random-list")
 @dataclass(frozen=True)
-class UniformList(ItemPolicy):
+class UniformList(ListKernel):
     """The baseline for lists: k distinct items at random."""
-
-    kinds: ClassVar[frozenset[str]] = frozenset({"cascade", "slate"})
-
-    def select(self, state: ArmStats, context: Array | None) -> Array:
-        return top_k(state.rng.random((state.R, state.K)), state.k, state.rng)
-
-    def update(self, state: ArmStats, feedback: Feedback) -> None:
-        return None
 
 
 @register("ranked-ucb")
 @dataclass(frozen=True)
-class RankedUCB(Policy[ArmStats]):
+class RankedUCB(ListKernel):
     """One UCB1 per position, each rewarded by clicks at its own position, items kept distinct down the list
     (ranked bandits, Radlinski et al. 2008). It ignores that a click hides the positions below it; kept as the
     reference that cascade-aware learning must beat."""
 
-    kinds: ClassVar[frozenset[str]] = frozenset({"cascade"})
+    kinds: ClassVar[frozenset[str]] = CASCADE
+    choose: ClassVar[str] = "choose_ranked_ucb"
+    learn: ClassVar[str] = "learn_ranked"
+    per_position: ClassVar[bool] = True
     alpha: float = hyperparameter(1.5, WIDTH)
-
-    def init(self, problem: Problem, rng: np.random.Generator) -> ArmStats:
-        R, K, k = problem.reps, problem.n_arms, problem.slate_size  # statistics per position: (R, k, K)
-        return ArmStats(rng, R, K, k, problem.rounds, counts=np.zeros((R, k, K)), sums=np.zeros((R, k, K)),
-                        means=np.zeros((R, k, K)), jitter=rng.random((R, k, K)) * 1e-9)
-
-    def select(self, s: ArmStats, context: Array | None) -> Array:
-        t = np.maximum(s.counts.sum(axis=2, keepdims=True), 2)
-        scores = s.means + np.sqrt(self.alpha * np.log(t) / np.maximum(s.counts, 1))
-        scores = tie_broken(np.where(s.counts == 0, np.inf, scores), s.rng)
-        rows = np.arange(s.R)
-        chosen = np.zeros((s.R, s.k), dtype=np.int64)
-        for position in range(s.k):
-            pick = np.argmax(scores[:, position], axis=1)
-            chosen[:, position] = pick
-            for below in range(position + 1, s.k):  # an item appears once in the list
-                scores[rows, below, pick] = -np.inf
-        return chosen
-
-    def update(self, s: ArmStats, feedback: Feedback) -> None:
-        n, k = feedback.actions.shape
-        positions = np.broadcast_to(np.arange(k)[None, :], (n, k))
-        reps = np.broadcast_to(feedback.reps[:, None], (n, k))
-        clicked = (positions == feedback.observed.astype(np.int64)[:, None]).astype(float)
-        index = (reps, positions, feedback.actions)
-        scatter_add(s.counts, index, 1.0, feedback.unique)
-        scatter_add(s.sums, index, clicked, feedback.unique)
-        s.means[index] = s.sums[index] / s.counts[index]

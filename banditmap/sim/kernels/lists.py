@@ -1,0 +1,458 @@
+"""The compiled race of the list policies: the cascade and slate worlds, the per-item policies that show k of K
+items (cascade ranking and semi-bandit slates), and the loop over every round of every repetition, in machine code
+and run by threads over blocks of repetitions, as arms.py does for one arm per decision.
+
+The worlds: each item has an attraction w ~ Beta(1, 12) (most items rarely clicked). In the cascade (Craswell et
+al. 2008; Kveton et al. 2015) the customer scans the list from the top and clicks the first attractive item; a list
+is worth its click probability 1 - prod(1 - w). On a slate every shown item is clicked on its own (semi-bandit
+feedback); a slate is worth its expected clicks, sum w. Every round draws one uniform per position, whatever the
+list, so the draws stay common to every policy.
+
+A list policy is a pair of compiled functions over per-item counts, sums and means (R, C), C = K columns (or k x K
+for statistics per position), each for one repetition r: `choose(params, counts, sums, means, scratch, draws, r, t,
+horizon, items, board)` writes the k items of the list into items (k,) (board (2, k) is its working space), and
+`learn(params, counts, sums, means, scratch, draws, r, items, observed)` learns from a list and what each of its
+positions gave, observed (k,): on a slate each item's reward, in the cascade 1 at the clicked position and 0
+elsewhere (all 0: no click). `scratch` (R, W) is the policy's own, W >= K + 1 (columns :K a per-item cache that
+learning marks stale with -1; column K its own). Ties are broken uniformly at random every round, untried items
+first in random order (`offer`)."""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from banditmap.sim.kernels import arms, rng
+from banditmap.sim.kernels.arms import bind, consider
+
+CASCADE, SLATE = 0, 1  # the worlds
+WORLDS = {"cascade": CASCADE, "slate": SLATE}
+
+
+# --- the worlds -------------------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def draw_attractions(w: np.ndarray, env: np.ndarray, r: int) -> None:
+    """Repetition r's items (K,): attractions Beta(1, 12), drawn in item order from the world's stream."""
+    for i in range(w.shape[1]):
+        w[r, i] = rng.beta(env, r, 1.0, 12.0)
+
+
+@njit(cache=True)
+def list_value(w: np.ndarray, r: int, items: np.ndarray, world: int) -> float:
+    """What a list is worth in expectation: its click probability 1 - prod(1 - w) in the cascade, its expected
+    clicks sum w on a slate (factors and terms in the list's order)."""
+    if world == CASCADE:
+        missed = 1.0
+        for p in range(items.shape[0]):
+            missed *= 1.0 - w[r, items[p]]
+        return 1.0 - missed
+    total = 0.0
+    for p in range(items.shape[0]):
+        total += w[r, items[p]]
+    return total
+
+
+@njit(cache=True)
+def best_value(w: np.ndarray, r: int, k: int, world: int) -> float:
+    """The value of the best list: the k most attractive items (in either world, in any order)."""
+    order = np.argsort(-w[r])
+    return list_value(w, r, order[:k], world)
+
+
+@njit(cache=True)
+def draw_clicks(w: np.ndarray, env: np.ndarray, r: int, items: np.ndarray, world: int,
+                observed: np.ndarray) -> None:
+    """One uniform per position: on a slate each item is clicked when its uniform is below its attraction; in the
+    cascade the first such position is the click (1 there, 0 at every other position)."""
+    clicked = False
+    for p in range(items.shape[0]):
+        hit = rng.uniform(env, r) < w[r, items[p]]
+        if world == SLATE:
+            observed[p] = 1.0 if hit else 0.0
+        else:
+            observed[p] = 1.0 if hit and not clicked else 0.0
+            clicked = clicked or hit
+
+
+@njit(cache=True)
+def draw_worlds(w: np.ndarray, env: np.ndarray, k: int, world: int) -> np.ndarray:
+    """Every repetition's attractions (R, K), and its best list's value (R,)."""
+    top = np.empty(w.shape[0])
+    for r in range(w.shape[0]):
+        draw_attractions(w, env, r)
+        top[r] = best_value(w, r, k, world)
+    return top
+
+
+@njit(cache=True)
+def world_step(w: np.ndarray, env: np.ndarray, lists: np.ndarray, world: int, value: np.ndarray,
+               observed: np.ndarray) -> None:
+    """A round for every repetition: each list's value (R,) and what each of its positions gave (R, k)."""
+    for r in range(w.shape[0]):
+        value[r] = list_value(w, r, lists[r], world)
+        draw_clicks(w, env, r, lists[r], world, observed[r])
+
+
+# --- ranking the items ------------------------------------------------------------------------------------------
+
+@njit(cache=True, inline="always")
+def ranks_above(score: float, key: float, board: np.ndarray, slot: int, draws: np.ndarray,
+                r: int) -> tuple[bool, float]:
+    """Whether (score, key) ranks above the board's slot, and the key (a tie draws the keys it lacks, -1 meaning
+    not drawn yet: the new item's first, then the slot's)."""
+    if score != board[0, slot]:
+        return score > board[0, slot], key
+    if key < 0.0:
+        key = rng.uniform(draws, r)
+    if board[1, slot] < 0.0:
+        board[1, slot] = rng.uniform(draws, r)
+    return key > board[1, slot], key
+
+
+@njit(cache=True, inline="always")
+def offer(score: float, item: int, items: np.ndarray, board: np.ndarray, filled: int, draws: np.ndarray,
+          r: int) -> tuple[int, float]:
+    """Offer an item to the list being built, items[:filled] best first with their scores board[0] and tie keys
+    board[1]: it takes its place if it ranks among the k best. Returns the new length and the floor, the score an
+    item must reach to be offered next (the last item's once the list is full, else -inf), which the caller checks
+    first: most items, once the list is full, take that one comparison. Items are ranked by score, then by a key
+    drawn uniformly the first time the item ties (lazily, so a round without ties draws nothing): tied items, an
+    untried item's infinite scores among them, come in uniformly random order."""
+    k = items.shape[0]
+    key = -1.0
+    if filled == k:
+        above, key = ranks_above(score, key, board, k - 1, draws, r)
+        if not above:
+            return filled, board[0, k - 1]
+        slot = k - 1
+    else:
+        slot = filled
+        filled += 1
+    while slot > 0:
+        above, key = ranks_above(score, key, board, slot - 1, draws, r)
+        if not above:
+            break
+        items[slot] = items[slot - 1]
+        board[0, slot] = board[0, slot - 1]
+        board[1, slot] = board[1, slot - 1]
+        slot -= 1
+    items[slot] = item
+    board[0, slot] = score
+    board[1, slot] = key
+    return filled, board[0, k - 1] if filled == k else -np.inf
+
+
+@njit(cache=True)
+def observations(counts: np.ndarray, r: int) -> float:
+    """t of the confidence widths: the items' observations so far, at least 2 (so log t > 0)."""
+    return max(float(counts[r].sum()), 2.0)
+
+
+# --- decisions ----------------------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def choose_uniform_list(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                        scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
+                        board: np.ndarray) -> None:
+    """k distinct items uniformly at random, in random order: each position a uniform item, drawn again while it is
+    one of the positions above (k < K)."""
+    K = counts.shape[1]
+    for p in range(items.shape[0]):
+        repeated = True
+        while repeated:
+            items[p] = rng.below(draws, r, K)
+            repeated = False
+            for q in range(p):
+                repeated = repeated or items[q] == items[p]
+
+
+@njit(cache=True)
+def choose_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                     scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
+                     board: np.ndarray) -> None:
+    """params: alpha. Untried items first, then the k largest mean + sqrt(alpha log t / n), t the items'
+    observations so far (UCB1's index, alpha = 2 in Auer et al. 2002; CascadeUCB1 and CUCB with the top-k oracle),
+    computed as mean + sqrt(alpha log t) / sqrt(n) with each item's 1 / sqrt(n) kept in scratch[r, i] until its
+    statistics change (0 or -1: stale), so that an item's index takes a multiplication, not a division and a root."""
+    root = math.sqrt(params[0] * math.log(observations(counts, r)))
+    filled, floor = 0, -np.inf
+    for i in range(counts.shape[1]):
+        n = counts[r, i]
+        if n == 0.0:
+            score = np.inf
+        else:
+            if scratch[r, i] <= 0.0:
+                scratch[r, i] = 1.0 / math.sqrt(n)
+            score = means[r, i] + root * scratch[r, i]
+        if score >= floor:
+            filled, floor = offer(score, i, items, board, filled, draws, r)
+
+
+@njit(cache=True)
+def choose_kl_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                        scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
+                        board: np.ndarray) -> None:
+    """Untried items first, then the k largest q with n kl(mean, q) <= log t (CascadeKL-UCB, Kveton et al. 2015,
+    exploration log t). scratch[r, :K] caches the indices, computed at t = scratch[r, K]; all are recomputed once t
+    has grown by 5% (arms.REFRESH), an item whose statistics changed (-1) at once."""
+    K = counts.shape[1]
+    now = observations(counts, r)
+    stale = now > scratch[r, K] * arms.REFRESH
+    if stale:
+        scratch[r, K] = now
+    exploration = math.log(scratch[r, K])
+    filled, floor = 0, -np.inf
+    for i in range(K):
+        n = counts[r, i]
+        if n == 0.0:
+            score = np.inf
+        else:
+            if stale or scratch[r, i] < 0.0:
+                scratch[r, i] = arms.kl_upper(means[r, i], exploration / n)
+            score = scratch[r, i]
+        if score >= floor:
+            filled, floor = offer(score, i, items, board, filled, draws, r)
+
+
+@njit(cache=True)
+def choose_pbm_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                   draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray, board: np.ndarray) -> None:
+    """params: epsilon, examination. Untried items first, then the k largest S/N~ + sqrt(N delta_t / (2 N~^2)),
+    delta_t = (1 + epsilon) log t, t = the displays so far / k (at least 2), N~ = examination x N (PBM-UCB, Lagree,
+    Vernade & Cappe 2016, every position examined with the same probability). The index is computed as
+    S/N~ + sqrt(delta_t) / (examination sqrt(2N)), each item's S/N~ and 1 / (examination sqrt(2N)) kept in
+    scratch[r, i] and scratch[r, K + 1 + i] until its statistics change (scratch[r, i] -1: stale)."""
+    K, k = counts.shape[1], items.shape[0]
+    root = math.sqrt((1.0 + params[0]) * math.log(max(float(counts[r].sum()) / k, 2.0)))
+    filled, floor = 0, -np.inf
+    for i in range(K):
+        n = counts[r, i]
+        if n == 0.0:
+            score = np.inf
+        else:
+            if scratch[r, i] < 0.0 or scratch[r, K + 1 + i] == 0.0:
+                scratch[r, i] = sums[r, i] / (params[1] * n)
+                scratch[r, K + 1 + i] = 1.0 / (params[1] * math.sqrt(2.0 * n))
+            score = scratch[r, i] + root * scratch[r, K + 1 + i]
+        if score >= floor:
+            filled, floor = offer(score, i, items, board, filled, draws, r)
+
+
+@njit(cache=True)
+def choose_cts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+               draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray, board: np.ndarray) -> None:
+    """The k largest draws from each item's Beta(1 + clicks, 1 + max(shown - clicks, 0)) (combinatorial Thompson
+    sampling, Wang & Chen 2018), as X / (X + Y) of two Gamma draws. Each item's c = 1 / sqrt(9 d) of both Gamma
+    shapes (at least 1) is kept until its statistics change (scratch[r, i] and scratch[r, K + 1 + i]; 0 or -1:
+    stale), as arms.choose_thompson_beta keeps them."""
+    K = counts.shape[1]
+    filled, floor = 0, -np.inf
+    for i in range(K):
+        a, b = 1.0 + sums[r, i], 1.0 + max(counts[r, i] - sums[r, i], 0.0)
+        if a >= 1.0:
+            if scratch[r, i] <= 0.0:
+                scratch[r, i] = 1.0 / math.sqrt(9.0 * (a - 1.0 / 3.0))
+                scratch[r, K + 1 + i] = 1.0 / math.sqrt(9.0 * (b - 1.0 / 3.0))
+            x = rng.gamma_from(draws, r, a - 1.0 / 3.0, scratch[r, i])
+            score = x / (x + rng.gamma_from(draws, r, b - 1.0 / 3.0, scratch[r, K + 1 + i]))
+        else:
+            score = rng.beta(draws, r, a, b)
+        if score >= floor:
+            filled, floor = offer(score, i, items, board, filled, draws, r)
+
+
+@njit(cache=True)
+def choose_ranked_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                      scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
+                      board: np.ndarray) -> None:
+    """params: alpha. Statistics per position (columns p K to (p + 1) K position p's): position by position, an
+    item not already above with the largest mean + sqrt(alpha log t_p / n), t_p position p's observations (at least
+    2), untried items first, ties at random (ranked bandits with UCB1, Radlinski et al. 2008). scratch[r, i] holds
+    the number of the decision that last took item i (counted in scratch[r, K]), so an item is taken once."""
+    k = items.shape[0]
+    K = counts.shape[1] // k
+    scratch[r, K] += 1.0
+    stamp = scratch[r, K]
+    for p in range(k):
+        base = p * K
+        seen = 0.0
+        for i in range(K):
+            seen += counts[r, base + i]
+        width = params[0] * math.log(max(seen, 2.0))
+        best, pick, ties = -np.inf, -1, 0
+        for i in range(K):
+            if scratch[r, i] == stamp:
+                continue
+            n = counts[r, base + i]
+            score = np.inf if n == 0.0 else means[r, base + i] + math.sqrt(width / n)
+            best, pick, ties = consider(score, i, best, pick, ties, draws, r)
+        items[p] = pick
+        scratch[r, pick] = stamp
+
+
+# --- learning -----------------------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def learn_nothing(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                  draws: np.ndarray, r: int, items: np.ndarray, observed: np.ndarray) -> None:
+    return None
+
+
+@njit(cache=True, inline="always")
+def add(counts: np.ndarray, sums: np.ndarray, means: np.ndarray, r: int, column: int, reward: float) -> None:
+    counts[r, column] += 1.0
+    sums[r, column] += reward
+    means[r, column] = sums[r, column] / counts[r, column]
+
+
+@njit(cache=True)
+def learn_cascade(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                  draws: np.ndarray, r: int, items: np.ndarray, observed: np.ndarray) -> None:
+    """The cascade's rule (Kveton et al. 2015): the items above the click were examined and skipped (an observation
+    of 0), the clicked item counts a success, the items below it were not examined (nothing learnt); without a click
+    every item was examined and skipped. Each item learnt is marked stale in the cache (scratch[r, item] = -1)."""
+    for p in range(items.shape[0]):
+        clicked = observed[p] > 0.0
+        add(counts, sums, means, r, items[p], 1.0 if clicked else 0.0)
+        scratch[r, items[p]] = -1.0
+        if clicked:
+            break
+
+
+@njit(cache=True)
+def learn_slate(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                draws: np.ndarray, r: int, items: np.ndarray, observed: np.ndarray) -> None:
+    """Semi-bandit feedback: every shown item's reward is observed, as it is. Each item learnt is marked stale in
+    the cache (scratch[r, item] = -1)."""
+    for p in range(items.shape[0]):
+        add(counts, sums, means, r, items[p], observed[p])
+        scratch[r, items[p]] = -1.0
+
+
+@njit(cache=True)
+def learn_ranked(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                 draws: np.ndarray, r: int, items: np.ndarray, observed: np.ndarray) -> None:
+    """Statistics per position: every position counts its item's display, rewarded with what that position gave
+    (the click, or 0), below the click too (ranked bandits ignore that a click hides the positions below it)."""
+    k = items.shape[0]
+    K = counts.shape[1] // k
+    for p in range(k):
+        add(counts, sums, means, r, p * K + items[p], observed[p])
+
+
+# --- the race -------------------------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def drop(queue_at: np.ndarray, queue_items: np.ndarray, queue_observed: np.ndarray, i: int, queued: int) -> int:
+    """Remove queued entry i, keeping the others in order; the new count."""
+    for j in range(i, queued - 1):
+        queue_at[j] = queue_at[j + 1]
+        queue_items[j] = queue_items[j + 1]
+        queue_observed[j] = queue_observed[j + 1]
+    return queued - 1
+
+
+def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, k: int,
+         start: np.ndarray, columns: int, world: int, T: int, feedback: int, mean_delay: float, batch: int,
+         points: np.ndarray, curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray) -> None:
+    """One list policy's whole race over R = len(env) repetitions on the cascade or slate world of K items, lists
+    of k: env, delays and draws are the streams (R,) of the world, the feedback delays and the policy (advanced in
+    place); `start` is the policy's scratch row (W,) before round 0, `columns` the width of its statistics (K, or
+    k x K per position). Fills the regret curve at `points` (1-based rounds) (R, P), the final regret, the mean
+    expected reward over the last 10% of rounds and the share of rounds with a best list (R,) each. Every step
+    draws from the streams in the order of the step-by-step loop (`draw_worlds`, the policy's `step_choose`,
+    `world_step`, `step_learn`), so both give the same numbers."""
+    R = env.shape[0]
+    w = np.empty((R, K))
+    counts = np.zeros((R, columns))
+    sums = np.zeros((R, columns))
+    means = np.zeros((R, columns))
+    scratch = np.empty((R, start.shape[0]))
+    tail_start = T - max(1, T // 10)
+    for r in range(R):
+        scratch[r] = start
+        draw_attractions(w, env, r)
+        top = best_value(w, r, k, world)
+        items = np.empty(k, np.int64)
+        board = np.empty((2, k))
+        observed = np.empty(k)
+        queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, list, what it gave
+        queue_items = np.empty((16, k), np.int64)
+        queue_observed = np.empty((16, k))
+        queued = 0
+        books = np.zeros(arms.BOOKS)
+        column = 0
+        for t in range(T):
+            choose(params, counts, sums, means, scratch, draws, r, t, T, items, board)
+            value = list_value(w, r, items, world)
+            arms.account(books, value, top, 0.0, t, tail_start, False, 0.0)
+            draw_clicks(w, env, r, items, world, observed)
+            column = arms.checkpoint(books, points, curve, r, t, column)
+            if feedback == arms.IMMEDIATE:
+                learn(params, counts, sums, means, scratch, draws, r, items, observed)
+                continue
+            if queued == queue_at.shape[0]:
+                queue_at = arms.grow(queue_at)
+                queue_items = np.concatenate((queue_items, np.empty_like(queue_items)))
+                queue_observed = np.concatenate((queue_observed, np.empty_like(queue_observed)))
+            queue_at[queued] = arms.arrival(feedback, delays, r, t, mean_delay, batch)
+            queue_items[queued] = items
+            queue_observed[queued] = observed
+            queued += 1
+            i = arms.due(queue_at, queued, t + 1)
+            while i >= 0:  # deliver what is visible at round t + 1, in the order it was queued
+                learn(params, counts, sums, means, scratch, draws, r, queue_items[i], queue_observed[i])
+                queued = drop(queue_at, queue_items, queue_observed, i, queued)
+                i = arms.due(queue_at, queued, t + 1)
+        final[r] = books[0]
+        optimal[r] = books[1] / T
+        tail[r] = books[2] / (T - tail_start)
+
+
+# --- the same steps for all repetitions at once (the step-by-step loop of runner.py) --------------------------------
+
+def step_choose_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                         scratch: np.ndarray, draws: np.ndarray, t: int, horizon: int, k: int) -> np.ndarray:
+    lists = np.empty((counts.shape[0], k), np.int64)
+    board = np.empty((2, k))
+    for r in range(counts.shape[0]):
+        choose(params, counts, sums, means, scratch, draws, r, t, horizon, lists[r], board)
+    return lists
+
+
+def step_learn_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+                        scratch: np.ndarray, draws: np.ndarray, reps: np.ndarray, lists: np.ndarray,
+                        observed: np.ndarray) -> None:
+    for i in range(reps.shape[0]):
+        learn(params, counts, sums, means, scratch, draws, reps[i], lists[i], observed[i])
+
+
+def choose(*args: Any) -> None:  # pragma: no cover - replaced in each policy's race by its own choose
+    raise NotImplementedError
+
+
+def learn(*args: Any) -> None:  # pragma: no cover - replaced in each policy's race by its own learn
+    raise NotImplementedError
+
+
+@functools.cache
+def make_race(choose_name: str, learn_name: str) -> Any:
+    """The whole race of one list policy as one compiled function (compiled once, then cached on disk), for any
+    block of repetitions (compiled.by_repetitions runs blocks in threads)."""
+    kernels = globals()
+    return bind(race, f"list_race_{choose_name}_{learn_name}", nogil=True, choose=kernels[choose_name],
+                learn=kernels[learn_name], namespace=kernels)
+
+
+@functools.cache
+def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
+    """One list policy's lists for all repetitions (R, k), and its learning from a batch of observations (reps (N,),
+    lists (N, k), observed (N, k), learnt in their order)."""
+    kernels = globals()
+    return (bind(step_choose_template, f"list_step_{choose_name}", choose=kernels[choose_name], namespace=kernels),
+            bind(step_learn_template, f"list_step_{learn_name}", learn=kernels[learn_name], namespace=kernels))
