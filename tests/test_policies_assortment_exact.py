@@ -1,34 +1,25 @@
 """The assortment policies of banditmap.sim.policies.assortment checked by hand: the epochs of Agrawal, Avadhanula,
 Goyal and Zeevi (one assortment until a customer leaves; the purchases of each item in the epochs that offered it),
 MNL-UCB's optimistic weights v + sqrt(48 v log(sqrt(N) l + 1) / n) + 48 log(sqrt(N) l + 1) / n capped at 1,
-Thompson sampling's weights 1 / p - 1 from Beta(n + 1, purchases + 1) draws, and the uniform baseline. The
-assortment optimiser (oracles.best_assortment) is replaced by a recorder: the tests check what the policy asks it
-and what it does with the answer. Random draws are checked by replaying a copy of the generator."""
+Thompson sampling's weights 1 / p - 1 from Beta(n + 1, purchases + 1) draws, and the uniform baseline, through
+the policies' classes: their decisions and learning are compiled kernels (sim/kernels/assortment.py, checked
+formula by formula in tests/test_kernels_assortment_exact.py), so these tests check what each class gives its
+kernels and keeps. `recommend` still asks oracles.best_assortment, which is replaced by a recorder there. Random
+draws are checked by replaying the repetition's stream."""
 
 from __future__ import annotations
 
-import copy
-import math
-from typing import Any
-
 import numpy as np
 import pytest
+from stubs import close, small_problem
+from test_kernels_exact import Stream
 
 from banditmap.errors import BanditmapError
 from banditmap.sim import oracles
 from banditmap.sim.policies import Feedback
-from banditmap.sim.policies.assortment import (
-    ASSORTMENT,
-    MNLUCB,
-    EpochPolicy,
-    Epochs,
-    MNLThompson,
-    UniformAssortment,
-)
+from banditmap.sim.policies.assortment import ASSORTMENT, MNLUCB, MNLThompson, UniformAssortment
 from banditmap.sim.policies.base import REGISTRY
 from banditmap.sim.problem import Problem
-
-from stubs import close, small_problem
 
 
 def problem(items: int = 4, k: int = 2, reps: int = 2, reward: str = "binary") -> Problem:
@@ -48,14 +39,6 @@ class Optimiser:
         return chosen, np.zeros(len(chosen))
 
 
-class Fixed(EpochPolicy):
-    """An epoch policy whose weights are given (to check select's plumbing)."""
-
-    def weights(self, s: Epochs, rows: np.ndarray) -> np.ndarray:
-        given: np.ndarray = np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8], [0.9, 1.0, 1.1, 1.2]])[rows]
-        return given
-
-
 # --- declarations and state ---------------------------------------------------------------------------------------
 
 def test_registry_kinds_and_hyperparameters() -> None:
@@ -73,7 +56,9 @@ def test_init_starts_fresh_with_no_epochs() -> None:
     s = MNLUCB().init(problem(items=4, k=2, reps=2), np.random.default_rng(0))
     assert (s.R, s.K, s.k, s.horizon) == (2, 4, 2, 50)
     assert s.revenue.tolist() == [[1.0] * 4] * 2
-    assert s.offered.tolist() == [[-1, -1]] * 2
+    assert s.offered.dtype == np.int64 and s.offered.tolist() == [[-1, -1]] * 2
+    assert s.draws.dtype == np.uint64 and s.draws.tolist() == np.random.default_rng(0).integers(
+        0, 2**64 - 1, 2, dtype=np.uint64, endpoint=True).tolist()  # the first draws of the generator: the streams
     assert s.fresh.dtype == bool and s.fresh.tolist() == [True, True]
     for name in ("bought", "epochs", "purchases"):
         assert getattr(s, name).shape == (2, 4) and not getattr(s, name).any()
@@ -86,43 +71,39 @@ def test_init_starts_fresh_with_no_epochs() -> None:
 
 # --- epochs -------------------------------------------------------------------------------------------------------
 
-def test_select_optimises_fresh_rows_only_and_keeps_the_epochs_assortment(monkeypatch: pytest.MonkeyPatch) -> None:
-    optimiser = Optimiser([[[3, 1], [0, -1]], [[2, 0]]])
-    monkeypatch.setattr(oracles, "best_assortment", optimiser)
-    policy = Fixed()
-    s = policy.init(problem(items=4, k=2, reps=3, reward="continuous"), np.random.default_rng(1))
-    s.fresh[:] = [True, False, True]
-    s.offered[1] = [2, 3]
-    replay = copy.deepcopy(s.rng)
-    shown = policy.select(s, None)
-    assert shown.tolist() == [[3, 1], [2, 3], [0, -1]]
-    (weights, revenue, size), = optimiser.calls
-    noise = replay.random((2, 4)) * 1e-9
-    assert np.array_equal(weights, np.array([[0.1, 0.2, 0.3, 0.4], [0.9, 1.0, 1.1, 1.2]]) + noise)
-    assert close(revenue, [np.linspace(0.2, 1.0, 4)] * 2) and size == 2
-    assert s.fresh.tolist() == [False, False, False]
-    shown[0, 0] = 9  # a copy
-    assert s.offered.tolist() == [[3, 1], [2, 3], [0, -1]]
-    # nothing fresh: the same assortments, no optimisation and no draw
-    before = copy.deepcopy(s.rng)
-    assert policy.select(s, None).tolist() == [[3, 1], [2, 3], [0, -1]]
-    assert len(optimiser.calls) == 1 and s.rng.random() == before.random()
-    s.fresh[1] = True
-    assert policy.select(s, None).tolist() == [[3, 1], [2, 0], [0, -1]]
-    assert optimiser.calls[1][0].shape == (1, 4)
-    extra = optimiser.calls[1][0] - np.array([[0.5, 0.6, 0.7, 0.8]])  # the weights of row 1 plus the tie noise
-    assert ((extra >= 0) & (extra < 1e-9)).all()
-
-
-def test_select_asks_the_policys_own_weights(monkeypatch: pytest.MonkeyPatch) -> None:
-    optimiser = Optimiser([[[0, 2]]])
-    monkeypatch.setattr(oracles, "best_assortment", optimiser)
+def test_an_epoch_keeps_its_assortment_until_a_customer_leaves() -> None:
+    """select offers a new assortment to the repetitions whose epoch ended, keeps the others' (drawing nothing for
+    them), and returns a copy; update ends a repetition's epoch when its customer leaves."""
     policy = MNLUCB()
-    s = policy.init(problem(items=3, k=2, reps=1), np.random.default_rng(0))
-    s.epochs[0] = [1, 0, 0]  # v = 0 after one epoch: the bonus 48 log(sqrt(3) + 1) alone, capped at 1
-    assert policy.select(s, None).tolist() == [[0, 2]]
-    extra = optimiser.calls[0][0] - 1.0
-    assert ((extra >= 0) & (extra < 1e-9)).all()
+    s = policy.init(problem(items=4, k=2, reps=3), np.random.default_rng(1))
+    refs = [Stream(d) for d in s.draws]
+    first = policy.select(s, None)
+    for r in range(3):  # every weight 1 and every revenue 1: the two items of largest random key
+        keys = [refs[r].uniform() for _ in range(4)]
+        assert first[r].tolist() == sorted(range(4), key=lambda i: -keys[i])[:2]
+    assert s.fresh.tolist() == [False] * 3 and s.draws.tolist() == [ref.state for ref in refs]
+    first[0, 0] = 9  # a copy
+    assert s.offered[0, 0] != 9
+    shown = s.offered.copy()
+    policy.update(s, Feedback(np.arange(3), shown, np.array([shown[0, 0], -1.0, shown[2, 1]]), None, unique=True))
+    assert s.fresh.tolist() == [False, True, False]
+    again = policy.select(s, None)
+    assert again[[0, 2]].tolist() == shown[[0, 2]].tolist()
+    assert s.draws[[0, 2]].tolist() == [refs[0].state, refs[2].state] and s.draws[1] != refs[1].state
+
+
+def test_mnl_ucb_gives_its_scale_to_the_kernel() -> None:
+    """One item offered, revenues 0.2, 0.6, 1, mean purchases per epoch 0.9, 0.5, 0.1 after 10 epochs each: the
+    estimates alone (scale 0) earn most with item 1 (0.3 / 1.5 against 0.18 / 1.9 and 0.1 / 1.1); the paper's
+    constants (scale 1) cap every weight at 1, and item 2 earns most (1 / 2)."""
+    for scale, best in ((0.0, 1), (0.001, 1), (1.0, 2)):
+        policy = MNLUCB(scale=scale)
+        s = policy.init(problem(items=3, k=1, reps=1, reward="continuous"), np.random.default_rng(0))
+        s.epochs[:] = 10
+        s.purchases[:] = [[9, 5, 1]]
+        s.finished[:] = 10
+        assert policy.params().tolist() == [scale]
+        assert policy.select(s, None).tolist() == [[best]]
 
 
 def test_update_counts_purchases_until_a_customer_leaves() -> None:
@@ -172,62 +153,39 @@ def test_recommend_optimises_the_mean_purchases_per_epoch(monkeypatch: pytest.Mo
     assert weights.tolist() == [[0.0, 0.5, 3.0]] and revenue.tolist() == [[1.0, 1.0, 1.0]] and size == 2
 
 
-# --- MNL-UCB ------------------------------------------------------------------------------------------------------
-
-def test_mnl_ucb_weights_are_optimistic_and_capped_at_one() -> None:
-    policy = MNLUCB(scale=0.001)
-    s = policy.init(problem(items=4, k=2, reps=2), np.random.default_rng(0))
-    s.epochs[1] = [0, 4, 1, 16]
-    s.purchases[1] = [0, 2, 0.5, 8]  # v = 0, 1/2, 1/2, 1/2
-    s.finished[:] = [0, 3]
-    log = math.log(2 * (3 + 1) + 1)  # sqrt(N) (l + 1) + 1 with N = 4 items, l = 3 epochs
-
-    def bonus(v: float, n: int) -> float:
-        return 0.001 * (math.sqrt(48 * v * log / n) + 48 * log / n)
-
-    assert close(policy.weights(s, np.array([1])), [[1.0, 0.5 + bonus(0.5, 4), 0.5 + bonus(0.5, 1),
-                                                     0.5 + bonus(0.5, 16)]])
-    s.epochs[0] = [2, 1, 0, 0]
-    s.purchases[0] = [2, 0, 0, 0]  # v = 1: capped at 1; v = 0 after one epoch: only the second term
-    log0 = math.log(2 * 1 + 1)
-    assert close(policy.weights(s, np.array([0])), [[1.0, 0.001 * 48 * log0, 1.0, 1.0]])
-    assert policy.weights(s, np.array([0, 1])).shape == (2, 4)
-
-
 # --- MNL Thompson sampling ----------------------------------------------------------------------------------------
 
-def test_mnl_thompson_weights_from_beta_draws() -> None:
-    policy = MNLThompson()
-    s = policy.init(problem(items=3, k=2, reps=2), np.random.default_rng(0))
-    s.epochs[1] = [2, 0, 5]
-    s.purchases[1] = [1, 0, 7]
-    asked: list[Any] = []
-
-    def beta(a: np.ndarray, b: np.ndarray, reps: Any = None) -> np.ndarray:
-        asked.append((np.asarray(a).tolist(), np.asarray(b).tolist(), np.asarray(reps).tolist()))
-        return np.array([[0.25, 0.5, 0.0]])
-
-    s.beta = beta  # type: ignore[method-assign]
-    assert close(policy.weights(s, np.array([1])), [[3.0, 1.0, 1e9 - 1.0]])
-    assert asked == [([[3, 1, 6]], [[2, 1, 8]], [1])]
-
-
-def test_mnl_thompson_draws_from_the_rows_streams() -> None:
+def test_mnl_thompson_weights_are_one_over_a_beta_draw_minus_one() -> None:
+    """After a million epochs with 0, 1 and 3 purchases per epoch, Beta(n + 1, purchases + 1) draws are close to
+    1 / (1 + v) = 1, 1/2, 1/4, so the weights 1 / p - 1 are close to 0, 1 and 3: revenues equal, the best offers
+    rank the items 2, 1, 0 (read as p itself, the order would be reversed)."""
     policy = MNLThompson()
     s = policy.init(problem(items=3, k=2, reps=2), np.random.default_rng(0))
     s.epochs[:] = 10**6
-    s.purchases[:] = [[0, 10**6, 3 * 10**6], [0, 0, 0]]  # weights about 0, 1 and 3
-    w = policy.weights(s, np.array([0]))
-    assert w.shape == (1, 3)
-    assert abs(w[0, 0]) < 0.01 and abs(w[0, 1] - 1) < 0.01 and abs(w[0, 2] - 3) < 0.02
+    s.purchases[:] = [[0, 10**6, 3 * 10**6], [0, 0, 0]]
+    other = s.draws[1]
+    assert policy.params().tolist() == []
+    assert policy.select(s, None)[0].tolist() == [2, 1]
+    assert s.draws[1] != other  # row 1 chose too, from its own stream (weights all near 0: any pair)
+    s.fresh[:] = [True, False]
+    kept = s.offered[1].copy()
+    assert policy.select(s, None)[0].tolist() == [2, 1] and s.offered[1].tolist() == kept.tolist()
 
 
 # --- the uniform baseline -----------------------------------------------------------------------------------------
 
-def test_uniform_assortment_takes_the_first_k_of_a_random_order() -> None:
+def test_uniform_assortment_shuffles_every_round() -> None:
+    """k distinct items every round, the first k steps of a Fisher-Yates shuffle on the repetition's stream, epoch
+    or not."""
     policy = UniformAssortment()
     s = policy.init(problem(items=5, k=3, reps=4), np.random.default_rng(2))
-    replay = copy.deepcopy(s.rng)
-    shown = policy.select(s, None)
-    assert shown.tolist() == np.argsort(replay.random((4, 5)), axis=1)[:, :3].tolist()
+    refs = [Stream(d) for d in s.draws]
+    for _ in range(3):
+        shown = policy.select(s, None)
+        for r, ref in enumerate(refs):
+            order = list(range(5))
+            for j in range(3):
+                pick = j + ref.below(5 - j)
+                order[j], order[pick] = order[pick], order[j]
+            assert shown[r].tolist() == order[:3]
     assert all(len(set(row)) == 3 for row in shown.tolist())

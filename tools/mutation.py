@@ -72,12 +72,15 @@ MODULES: dict[str, tuple[str, ...]] = {
                                           "tests/test_mab_indices.py"),
     "banditmap/sim/kernels/wrappers.py": ("tests/test_kernels_wrappers_exact.py", "tests/test_kernels_exact.py",
                                           "tests/test_kernels_books_exact.py", "tests/test_mab_indices.py"),
+    # the MNL world, its oracle, the epoch policies and their race; the policies' classes call the same kernels
+    "banditmap/sim/kernels/assortment.py": ("tests/test_kernels_assortment_exact.py",
+                                            "tests/test_policies_assortment_exact.py"),
     # the pricing world, the continuous-price policies' kernels and their whole race
     "banditmap/sim/kernels/pricing.py": ("tests/test_kernels_pricing_exact.py", "tests/test_policies_pricing_exact.py"),
     # the dueling world, policies, sparring template and race
     "banditmap/sim/kernels/dueling.py": ("tests/test_kernels_dueling_exact.py",
                                          "tests/test_policies_dueling_exact.py"),
-    "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py",),
+    "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py", "tests/test_kernels_assortment_exact.py"),
     # the list policies' kernels, the cascade and slate worlds and their race
     "banditmap/sim/kernels/lists.py": ("tests/test_kernels_lists_exact.py", "tests/test_policies_lists_exact.py"),
     **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)
@@ -102,6 +105,7 @@ ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/linear.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/policies.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/wrappers.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/assortment.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/pricing.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/lists.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/dueling.py": PLAIN_PYTHON,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from banditmap.sim.problem import SAFETY_ALPHA, Problem
+from banditmap.sim.problem import SAFETY_ALPHA, Problem, item_revenues
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,9 @@ def covers(policy: object, problem: Problem) -> bool:
     cumulative or, with the arm it names at the end, simple), a linear policy on the linear contextual world
     (cumulative regret), a pricing policy on the pricing world (which has no constraint to keep), a list policy
     (policies/lists.py) on the cascade or slate world it is made for, with any feedback, a dueling policy on a
-    dueling problem (whose world has no reward kind, dynamics or constraint of its own: with any feedback)."""
+    dueling problem (whose world has no reward kind, dynamics or constraint of its own: with any feedback), an
+    epoch policy on the MNL assortment world (cumulative regret; that world neither moves nor has a baseline)."""
+    from banditmap.sim.policies.assortment import EpochPolicy
     from banditmap.sim.policies.contextual import LinearKernel
     from banditmap.sim.policies.lists import ListKernel
     from banditmap.sim.policies.pricing import PriceKernel
@@ -89,6 +91,8 @@ def covers(policy: object, problem: Problem) -> bool:
         return False
     if problem.kind == "arms":
         return problem.objective in ("cumulative", "best_arm") and kernel_form(policy, problem) is not None
+    if problem.kind == "assortment":
+        return problem.objective == "cumulative" and isinstance(policy, EpochPolicy)
     return (problem.kind == "contextual" and problem.model == "linear" and problem.objective == "cumulative"
             and isinstance(policy, LinearKernel))
 
@@ -138,7 +142,7 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
                  points: np.ndarray) -> CompiledRun:
     """One policy's compiled race. `streams` are the race's generators of the environment, the delays and the
     policy (runner.streams); each gives one kernel stream per repetition, as it does in the step-by-step loop."""
-    from banditmap.sim.kernels import arms, linear, rng
+    from banditmap.sim.kernels import arms, assortment, linear, rng
     R, K, T = problem.reps, problem.n_arms, problem.rounds
     env, delays, draws = (rng.states_from(generator, R) for generator in streams)
     if problem.kind == "pricing":
@@ -149,11 +153,18 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         return run_list_race(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
     if problem.kind == "dueling":
         return run_dueling(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
-    settings = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], arms.FEEDBACK[problem.delay],
-                float(problem.mean_delay), max(problem.batch_size, 1), problem.constraint == "safety", SAFETY_ALPHA)
+    delivery = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
+    settings: tuple[Any, ...] = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], *delivery,
+                                 problem.constraint == "safety", SAFETY_ALPHA)
     kept: tuple[np.ndarray, ...] = ()
-    if problem.kind == "contextual":  # the linear race takes the features and the ridge's l2 after K
-        shape: tuple[Any, ...] = (K, problem.n_features, float(policy.l2))
+    shape: tuple[Any, ...]
+    if problem.kind == "assortment":  # the epoch race takes the offer's size and the revenues: no moves, no safety
+        shape = (K, problem.slate_size, np.tile(item_revenues(problem), (R, 1)))  # rows alike: any block reads them
+        settings = delivery
+        race = assortment.make_race(policy.choose, policy.learn)
+        params = policy.params()
+    elif problem.kind == "contextual":  # the linear race takes the features and the ridge's l2 after K
+        shape = (K, problem.n_features, float(policy.l2))
         race = linear.make_race(policy.choose, "learn_ridge")
         params = policy.params()
     else:
@@ -176,8 +187,8 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
     started = time.perf_counter()
     by_repetitions(block, R)
     seconds = time.perf_counter() - started
-    return CompiledRun(curve, final, tail, optimal, below if problem.constraint == "safety" else None, seconds,
-                       *kept)
+    watched = problem.constraint == "safety" and problem.kind != "assortment"  # the MNL world has no baseline
+    return CompiledRun(curve, final, tail, optimal, below if watched else None, seconds, *kept)
 
 
 def run_pricing(policy: Any, problem: Problem, streams: tuple[np.ndarray, ...], points: np.ndarray) -> CompiledRun:

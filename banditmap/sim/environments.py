@@ -452,26 +452,28 @@ class Dueling(Environment):
 class Assortment(Environment):
     """N items with unknown preference weights v in [0.05, 1] (no purchase has weight 1); the policy offers at most
     k items (R, k), -1 for an empty slot, and observes the item bought or -1. The best assortment maximises the
-    expected revenue sum_S v_i r_i / (1 + sum_S v_i) under the size limit (see oracles.best_assortment)."""
+    expected revenue sum_S v_i r_i / (1 + sum_S v_i) under the size limit. Worlds and customers are the compiled
+    race's (sim/kernels/assortment.py), one stream per repetition, so the step-by-step loop and the compiled race
+    meet the same ones."""
 
     def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        from banditmap.sim.kernels import assortment
+        from banditmap.sim.kernels import rng as streams
         super().__init__(problem, rng)
+        self.kernels = assortment
         self.k = problem.slate_size
         self.action_shape = (self.k,)
-        self.v = rng.uniform(0.05, 1.0, (self.R, self.K))
-        self.revenue = np.broadcast_to(item_revenues(problem), (self.R, self.K))
-        self.best_set, self.best = oracles.best_assortment(self.v, self.revenue, self.k)
+        self.states = streams.states_from(rng, self.R)
+        self.v = np.empty((self.R, self.K))
+        self.revenue = np.tile(item_revenues(problem), (self.R, 1))
+        self.best_set = np.full((self.R, min(self.k, self.K)), -1, dtype=np.int64)
+        self.best = assortment.draw_worlds(self.v, self.revenue, self.states, self.best_set)
 
     def step(self, t: int, action: Array, context: Array | None) -> Outcome:
-        rows = np.arange(self.R)[:, None]
-        shown = action >= 0
-        v = np.where(shown, self.v[rows, np.maximum(action, 0)], 0.0)
-        total = 1.0 + v.sum(axis=1)
-        draw = self.rng.random(self.R) * total
-        position = (np.cumsum(v, axis=1) < draw[:, None]).sum(axis=1)  # == k: the customer left
-        bought = np.where(position < self.k, action[np.arange(self.R), np.minimum(position, self.k - 1)], -1)
-        value = oracles.assortment_revenue(self.v, self.revenue, action)
-        return Outcome(bought, value, self.best, value >= self.best - 1e-9)
+        value, observed = np.empty(self.R), np.empty(self.R)
+        self.kernels.world_step(self.v, self.revenue, self.states, np.ascontiguousarray(action, dtype=np.int64), value,
+                                observed)
+        return Outcome(observed, value, self.best.copy(), value >= self.best - self.kernels.OPTIMAL)
 
     def parameters(self) -> dict[str, Any]:
         return {"weights": np.round(self.v[0], 4).tolist(), "revenues": np.round(self.revenue[0], 4).tolist(),

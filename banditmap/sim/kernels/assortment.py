@@ -1,43 +1,375 @@
-"""The assortment oracle compiled: the revenue-maximising set of at most `size` items under the MNL model, row by
-row (sim/oracles.py's best_assortment, which the MNL policies call for every repetition whose epoch ends)."""
+"""The compiled assortment race: the MNL world (Agrawal, Avadhanula, Goyal and Zeevi's MNL-bandit), the oracle that
+picks the revenue-maximising assortment, the epoch policies' decisions and learning, and the loop over every round
+of every repetition, in machine code, run by threads over blocks of repetitions (compiled.by_repetitions).
+
+Items have preference weights v (R, N) in [0.05, 1] and known revenues (R, N); an offer is at most `size` items
+(-1 pads) and the customer buys item i with probability v_i / (1 + sum of the offer's weights), or leaves. The
+environment, the delays and the policy draw from their own stream per repetition, as on K arms (arms.py): each
+repetition's numbers depend on the seed, the policy and the repetition only, and every policy meets the same
+worlds and the same customers (common random numbers).
+
+An epoch policy is a pair of compiled functions for one repetition r over its epoch statistics: `epochs` (R, N),
+the finished epochs that offered each item, `purchases` (R, N), that item's purchases in them, `bought` (R, N),
+its purchases in the running epoch, `finished` (R,), the epochs finished, and `fresh` (R,) bool, whether the next
+round starts an epoch. `choose(params, epochs, purchases, finished, fresh, revenue, offered, draws, r)` writes the
+round's offer in offered[r] (size,), `params` the policy's hyperparameters as a float64 array; `learn(epochs,
+purchases, bought, finished, fresh, r, shown, choice)` learns that `shown` (size,) sold `choice` (an item, or -1:
+the customer left and the epoch ends).
+Ties between items are broken uniformly at random each time an offer is chosen (a random key per item)."""
 
 from __future__ import annotations
+
+import functools
+import math
+from typing import Any
 
 import numpy as np
 from numba import njit
 
+from banditmap.sim.kernels import arms, rng
+from banditmap.sim.kernels.arms import bind
+
+ITERATIONS = 30  # bisection steps of the oracle on the optimal revenue: 2**-30 of the dearest item's revenue
+LOWEST, HIGHEST = 0.05, 1.0  # the range of the items' preference weights (the no-purchase weight is 1)
+OPTIMAL = 1e-9  # an offer within this of the best revenue counts as a best one (the oracle bisects to ~1e-9)
+
+
+# --- the oracle -----------------------------------------------------------------------------------------------
+
+@njit(cache=True, inline="always")
+def ahead(gain: float, key: float, other_gain: float, other_key: float) -> bool:
+    """Whether an item of this gain and tie key ranks before another: a larger gain, or an equal one and a larger
+    key."""
+    return gain > other_gain or (gain == other_gain and key > other_key)
+
+
+@njit(cache=True)
+def best_row(weights: np.ndarray, revenue: np.ndarray, iterations: int, keys: np.ndarray,
+             chosen: np.ndarray) -> None:
+    """The best set of at most len(chosen) items for weights and revenue (N,), written to chosen (-1 pads), by
+    bisection on the optimal revenue z: the fixed point of z = max_{|S| <= size} sum_S v_i (r_i - z), whose
+    right-hand side for a given z is the sum of the `size` largest positive v_i (r_i - z) (Rusmevichientong, Shen
+    and Shmoys 2010). Items of equal gain v_i (r_i - z) rank by their keys (N,), larger first; the first item is
+    always offered, so no set is empty."""
+    K = weights.shape[0]
+    size = min(chosen.shape[0], K)
+    top = np.zeros(size)  # the largest gains so far, in decreasing order
+    low, high = 0.0, revenue.max()
+    for _ in range(iterations):
+        z = (low + high) / 2.0
+        top[:] = 0.0  # only positive gains count
+        for k in range(K):
+            g = weights[k] * (revenue[k] - z)
+            if g > top[size - 1]:
+                j = size - 1
+                while j > 0 and top[j - 1] < g:
+                    top[j] = top[j - 1]
+                    j -= 1
+                top[j] = g
+        if top.sum() > z:
+            low = z
+        else:
+            high = z
+    gains = np.full(size, -np.inf)  # an empty place: every item ranks before it
+    ranks = np.zeros(size)
+    chosen[:] = -1
+    for k in range(K):  # the `size` best items at z = low, by (gain, key), best first
+        g = weights[k] * (revenue[k] - low)
+        if not ahead(g, keys[k], gains[size - 1], ranks[size - 1]):
+            continue
+        j = size - 1
+        while j > 0 and ahead(g, keys[k], gains[j - 1], ranks[j - 1]):
+            gains[j], ranks[j], chosen[j] = gains[j - 1], ranks[j - 1], chosen[j - 1]
+            j -= 1
+        gains[j], ranks[j], chosen[j] = g, keys[k], k
+    for j in range(1, size):  # after the first, only the items that gain
+        if gains[j] <= 0.0:
+            chosen[j] = -1
+
 
 @njit(cache=True)
 def best_sets(weights: np.ndarray, revenue: np.ndarray, size: int, iterations: int) -> np.ndarray:
-    """Each row's best set (N, size) of item indices, -1 padding, by bisection on the optimal revenue z: the
-    fixed point of z = max_{|S| <= size} sum_S v_i (r_i - z), whose right-hand side for a given z is the sum of
-    the `size` largest positive v_i (r_i - z) (Rusmevichientong, Shen and Shmoys 2010). The first item is always
-    offered, so no set is empty."""
-    N, K = weights.shape
-    chosen = np.full((N, size), -1, np.int64)
-    gain = np.empty(K)
-    top = np.empty(size)  # the largest gains so far, in decreasing order
-    for n in range(N):
-        low, high = 0.0, revenue[n].max()
-        for _ in range(iterations):
-            z = (low + high) / 2.0
-            top[:] = 0.0  # only positive gains count
-            for k in range(K):
-                g = weights[n, k] * (revenue[n, k] - z)
-                if g > top[size - 1]:
-                    j = size - 1
-                    while j > 0 and top[j - 1] < g:
-                        top[j] = top[j - 1]
-                        j -= 1
-                    top[j] = g
-            if top.sum() > z:
-                low = z
-            else:
-                high = z
-        for k in range(K):
-            gain[k] = weights[n, k] * (revenue[n, k] - low)
-        order = np.argsort(-gain)[:size]
-        for j in range(size):
-            if j == 0 or gain[order[j]] > 0.0:
-                chosen[n, j] = order[j]
+    """Each row's best set (M, size) of item indices, -1 padding, for weights and revenue (M, N) (best_row; equal
+    gains go to the lower index): what oracles.best_assortment returns."""
+    M, K = weights.shape
+    chosen = np.empty((M, size), np.int64)
+    keys = np.zeros(K)  # equal keys: of equal gains, the one seen first (the lower index) ranks first
+    for m in range(M):
+        best_row(weights[m], revenue[m], iterations, keys, chosen[m])
     return chosen
+
+
+@njit(cache=True)
+def offer_revenue(v: np.ndarray, revenue: np.ndarray, r: int, shown: np.ndarray) -> float:
+    """The expected revenue sum_S v_i r_i / (1 + sum_S v_i) of offering `shown` (size,) (-1 pads) to repetition r's
+    customers (v, revenue (R, N))."""
+    earned, total = 0.0, 1.0
+    for j in range(shown.shape[0]):
+        item = shown[j]
+        if item >= 0:
+            earned += v[r, item] * revenue[r, item]
+            total += v[r, item]
+    return earned / total
+
+
+# --- the world ------------------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def draw_world(v: np.ndarray, env: np.ndarray, r: int) -> None:
+    """Repetition r's preference weights (N,), uniform in [0.05, 1]: no item is as likely as leaving."""
+    for k in range(v.shape[1]):
+        v[r, k] = LOWEST + (HIGHEST - LOWEST) * rng.uniform(env, r)
+
+
+@njit(cache=True)
+def best_revenue(v: np.ndarray, revenue: np.ndarray, r: int, chosen: np.ndarray) -> float:
+    """Repetition r's best offer (written to chosen (size,)) and its expected revenue."""
+    best_row(v[r], revenue[r], ITERATIONS, np.zeros(v.shape[1]), chosen)
+    return offer_revenue(v, revenue, r, chosen)
+
+
+@njit(cache=True)
+def purchase(v: np.ndarray, env: np.ndarray, r: int, shown: np.ndarray) -> int:
+    """The item a customer of repetition r buys from `shown` (size,) under the MNL model, or -1 (leaves): one
+    uniform draw u, the first offered item whose running sum of weights exceeds u (1 + sum_S v_i)."""
+    total = 1.0
+    for j in range(shown.shape[0]):
+        if shown[j] >= 0:
+            total += v[r, shown[j]]
+    draw = rng.uniform(env, r) * total
+    running = 0.0
+    for j in range(shown.shape[0]):
+        item = shown[j]
+        if item >= 0:
+            running += v[r, item]
+            if draw < running:
+                return int(item)
+    return -1
+
+
+@njit(cache=True)
+def draw_worlds(v: np.ndarray, revenue: np.ndarray, env: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Every repetition's weights (R, N), its best offer (R, size) and that offer's revenue (R,)."""
+    best = np.empty(v.shape[0])
+    for r in range(v.shape[0]):
+        draw_world(v, env, r)
+        best[r] = best_revenue(v, revenue, r, chosen[r])
+    return best
+
+
+@njit(cache=True)
+def world_step(v: np.ndarray, revenue: np.ndarray, env: np.ndarray, offers: np.ndarray, value: np.ndarray,
+               observed: np.ndarray) -> None:
+    """One round for every repetition: the expected revenue of each offer (R, size) (value (R,)) and the item bought
+    or -1 (observed (R,), as floats)."""
+    for r in range(v.shape[0]):
+        value[r] = offer_revenue(v, revenue, r, offers[r])
+        observed[r] = float(purchase(v, env, r, offers[r]))
+
+
+# --- the epoch policies ---------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def offer(weights: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray, r: int) -> None:
+    """Repetition r's offer for the given weights (N,): the best set under them, ties at random (a uniform key per
+    item from the policy's stream)."""
+    keys = np.empty(weights.shape[0])
+    for k in range(keys.shape[0]):
+        keys[k] = rng.uniform(draws, r)
+    best_row(weights, revenue[r], ITERATIONS, keys, offered[r])
+
+
+@njit(cache=True)
+def learn_epochs(epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray, finished: np.ndarray,
+                 fresh: np.ndarray, r: int, shown: np.ndarray, choice: int) -> None:
+    """A purchase counts in the running epoch; a customer who leaves ends it: every item of `shown` (the offer the
+    customer saw) has one more epoch, the epoch's purchases join the totals, and the next round starts an epoch.
+    The purchases of item i in an epoch that offered it are geometric with mean v_i (Agrawal et al. 2019)."""
+    if choice >= 0:
+        bought[r, choice] += 1.0
+        return
+    for j in range(shown.shape[0]):
+        if shown[j] >= 0:
+            epochs[r, shown[j]] += 1.0
+    for k in range(epochs.shape[1]):
+        purchases[r, k] += bought[r, k]
+        bought[r, k] = 0.0
+    finished[r] += 1.0
+    fresh[r] = True
+
+
+@njit(cache=True)
+def weights_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray, r: int,
+                    out: np.ndarray) -> None:
+    """params: scale. Optimistic weights (N,) v + scale (sqrt(48 v log(sqrt(N) l + 1) / n) + 48 log(sqrt(N) l + 1) /
+    n) after l finished epochs, n of them offering the item and v its mean purchases per epoch, capped at 1 (the
+    no-purchase weight the model assumes no item exceeds); 1 for an item never offered (Agrawal et al. 2019, with
+    l + 1 so the first epoch's log is positive)."""
+    N = epochs.shape[1]
+    log = math.log(math.sqrt(N) * (finished[r] + 1.0) + 1.0)
+    for k in range(N):
+        n = epochs[r, k]
+        if n == 0.0:
+            out[k] = 1.0
+            continue
+        v = purchases[r, k] / n
+        out[k] = min(v + params[0] * (math.sqrt(48.0 * v * log / n) + 48.0 * log / n), 1.0)
+
+
+@njit(cache=True)
+def weights_mnl_ts(epochs: np.ndarray, purchases: np.ndarray, draws: np.ndarray, r: int, out: np.ndarray) -> None:
+    """Sampled weights (N,): a draw p of each item's Beta(n + 1, purchases + 1), the posterior of 1 / (1 + v) under
+    a uniform prior (an epoch's purchases are geometric with that success probability), gives 1 / p - 1, p at
+    least 1e-9 (Agrawal et al. 2017)."""
+    for k in range(epochs.shape[1]):
+        p = rng.beta(draws, r, epochs[r, k] + 1.0, purchases[r, k] + 1.0)
+        out[k] = 1.0 / max(p, 1e-9) - 1.0
+
+
+@njit(cache=True)
+def choose_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
+                   fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray, r: int) -> None:
+    """MNL-UCB: an epoch starts with the best offer under the optimistic weights (weights_mnl_ucb), and keeps it."""
+    if fresh[r]:
+        weights = np.empty(epochs.shape[1])
+        weights_mnl_ucb(params, epochs, purchases, finished, r, weights)
+        offer(weights, revenue, offered, draws, r)
+        fresh[r] = False
+
+
+@njit(cache=True)
+def choose_mnl_ts(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
+                  fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray, r: int) -> None:
+    """MNL Thompson sampling: an epoch starts with the best offer under sampled weights (weights_mnl_ts), and keeps
+    it."""
+    if fresh[r]:
+        weights = np.empty(epochs.shape[1])
+        weights_mnl_ts(epochs, purchases, draws, r, weights)
+        offer(weights, revenue, offered, draws, r)
+        fresh[r] = False
+
+
+@njit(cache=True)
+def choose_uniform_assortment(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
+                              fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray,
+                              r: int) -> None:
+    """The baseline: `size` distinct items uniformly at random every round (the first steps of a Fisher-Yates
+    shuffle of the items; -1 pads an offer longer than the items)."""
+    N = epochs.shape[1]
+    order = np.arange(N)
+    for j in range(offered.shape[1]):
+        if j >= N:
+            offered[r, j] = -1
+            continue
+        pick = j + rng.below(draws, r, N - j)
+        order[j], order[pick] = order[pick], order[j]
+        offered[r, j] = order[j]
+
+
+# --- the race -------------------------------------------------------------------------------------------------
+
+@njit(cache=True, inline="always")
+def account(books: np.ndarray, value: float, top: float, t: int, tail_start: int) -> None:
+    """Round t's share of a repetition's totals (books, as arms.BOOKS): regret, a best offer or not (within
+    OPTIMAL of the best revenue), the revenue of the last 10% of rounds."""
+    books[0] += top - value
+    if value >= top - OPTIMAL:
+        books[1] += 1.0
+    if t >= tail_start:
+        books[2] += value
+
+
+def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, size: int,
+         revenue: np.ndarray, T: int, feedback: int, mean_delay: float, batch: int, points: np.ndarray,
+         curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray, below: np.ndarray) -> None:
+    """One epoch policy's whole race over R = len(env) repetitions of the MNL world (K items, offers of at most
+    `size`, revenue (R, K)): env, delays and draws are the streams (R,) of the world, the feedback delays and the
+    policy. Fills the regret curve at `points` (1-based rounds) (R, P), the final regret, the mean expected
+    revenue over the last 10% of rounds and the share of rounds with a best offer (R,) each (`below` is left:
+    the world has no baseline). Each step draws from the streams in the step-by-step loop's order (the world,
+    then the policy's decision, the customer, the delay), so both give the same numbers."""
+    R = env.shape[0]
+    v = np.empty((R, K))
+    epochs = np.zeros((R, K))
+    purchases = np.zeros((R, K))
+    bought = np.zeros((R, K))
+    finished = np.zeros(R)
+    fresh = np.full(R, True)
+    offered = np.empty((R, size), np.int64)  # written by every decision before it is read
+    best = np.empty((R, size), np.int64)
+    tail_start = T - max(1, T // 10)
+    for r in range(R):
+        draw_world(v, env, r)
+        top = best_revenue(v, revenue, r, best[r])
+        queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, item bought, offer
+        queue_choice = np.empty(16, np.int64)
+        queue_offer = np.empty((16, size), np.int64)
+        queued = 0
+        books = np.zeros(arms.BOOKS)
+        column = 0
+        for t in range(T):
+            choose(params, epochs, purchases, finished, fresh, revenue, offered, draws, r)
+            value = offer_revenue(v, revenue, r, offered[r])
+            choice = purchase(v, env, r, offered[r])
+            account(books, value, top, t, tail_start)
+            column = arms.checkpoint(books, points, curve, r, t, column)
+            if feedback == arms.IMMEDIATE:
+                learn(epochs, purchases, bought, finished, fresh, r, offered[r], choice)
+                continue
+            if queued == queue_at.shape[0]:
+                queue_at, queue_choice = arms.grow(queue_at), arms.grow(queue_choice)
+                queue_offer = np.concatenate((queue_offer, np.empty_like(queue_offer)))
+            queue_at[queued] = arms.arrival(feedback, delays, r, t, mean_delay, batch)
+            queue_choice[queued] = choice
+            queue_offer[queued] = offered[r]
+            queued += 1
+            i = arms.due(queue_at, queued, t + 1)
+            while i >= 0:  # deliver what is visible at round t + 1, in the order it was queued
+                learn(epochs, purchases, bought, finished, fresh, r, queue_offer[i], queue_choice[i])
+                queue_offer[i:queued - 1] = queue_offer[i + 1:queued].copy()
+                for j in range(i, queued - 1):
+                    queue_at[j], queue_choice[j] = queue_at[j + 1], queue_choice[j + 1]
+                queued -= 1
+                i = arms.due(queue_at, queued, t + 1)
+        arms.settle(books, r, T, tail_start, final, tail, optimal, below)
+
+
+# --- the same steps for all repetitions at once (the step-by-step loop of runner.py) ----------------------------
+
+def step_choose_template(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
+                         fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray) -> None:
+    for r in range(epochs.shape[0]):
+        choose(params, epochs, purchases, finished, fresh, revenue, offered, draws, r)
+
+
+def step_learn_template(epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray, finished: np.ndarray,
+                        fresh: np.ndarray, reps: np.ndarray, offers: np.ndarray, choices: np.ndarray) -> None:
+    for i in range(reps.shape[0]):
+        learn(epochs, purchases, bought, finished, fresh, reps[i], offers[i], choices[i])
+
+
+def choose(*args: Any) -> None:  # pragma: no cover - replaced in each binding by the policy's own choose
+    raise NotImplementedError
+
+
+def learn(*args: Any) -> None:  # pragma: no cover - replaced in each binding by the policy's own learn
+    raise NotImplementedError
+
+
+@functools.cache
+def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
+    """An epoch policy's offers for all repetitions (written to offered (R, size)), and its learning from a batch of
+    observations (reps (M,), the offers seen (M, size), the items bought or -1 (M,), learnt in their order)."""
+    kernels = globals()
+    return (bind(step_choose_template, f"assortment_step_{choose_name}", choose=kernels[choose_name],
+                 namespace=kernels),
+            bind(step_learn_template, f"assortment_step_{learn_name}", learn=kernels[learn_name], namespace=kernels))
+
+
+@functools.cache
+def make_race(choose_name: str, learn_name: str) -> Any:
+    """An epoch policy's whole race as one compiled function (compiled once, then cached on disk), for any block of
+    repetitions: run in threads over blocks (compiled.by_repetitions), it gives the numbers of one call over all."""
+    kernels = globals()
+    return bind(race, f"assortment_race_{choose_name}_{learn_name}", nogil=True, choose=kernels[choose_name],
+                learn=kernels[learn_name], namespace=kernels)
