@@ -284,11 +284,7 @@ def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
     for k in range(K):
         a, b = params[0] + sums[r, k], params[1] + counts[r, k] - sums[r, k]
         if cached and a >= 1.0 and b >= 1.0:
-            if scratch[r, k] <= 0.0:
-                scratch[r, k] = 1.0 / math.sqrt(9.0 * (a - 1.0 / 3.0))
-                scratch[r, K + 2 + k] = 1.0 / math.sqrt(9.0 * (b - 1.0 / 3.0))
-            x = rng.gamma_from(draws, r, a - 1.0 / 3.0, scratch[r, k])
-            score = x / (x + rng.gamma_from(draws, r, b - 1.0 / 3.0, scratch[r, K + 2 + k]))
+            score = rng.kept_beta(draws, r, a, b, scratch, k, K + 2 + k)
         else:
             score = rng.beta(draws, r, a, b)
         best, pick, ties = consider(score, k, best, pick, ties, draws, r)
@@ -389,7 +385,8 @@ def due(queue_at: np.ndarray, queued: int, now: int) -> int:
 
 @njit(cache=True)
 def drop(queue_at: np.ndarray, queue_arm: np.ndarray, queue_reward: np.ndarray, i: int, queued: int) -> int:
-    """Remove entry i, keeping the others in order; the new count."""
+    """Remove entry i, keeping the others in order; the new count. Entries may be rows (a list's items and
+    clicks, kernels/lists.py)."""
     for j in range(i, queued - 1):
         queue_at[j] = queue_at[j + 1]
         queue_arm[j] = queue_arm[j + 1]

@@ -255,11 +255,7 @@ def choose_cts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: 
     for i in range(K):
         a, b = 1.0 + sums[r, i], 1.0 + max(counts[r, i] - sums[r, i], 0.0)
         if a >= 1.0:
-            if scratch[r, i] <= 0.0:
-                scratch[r, i] = 1.0 / math.sqrt(9.0 * (a - 1.0 / 3.0))
-                scratch[r, K + 1 + i] = 1.0 / math.sqrt(9.0 * (b - 1.0 / 3.0))
-            x = rng.gamma_from(draws, r, a - 1.0 / 3.0, scratch[r, i])
-            score = x / (x + rng.gamma_from(draws, r, b - 1.0 / 3.0, scratch[r, K + 1 + i]))
+            score = rng.kept_beta(draws, r, a, b, scratch, i, K + 1 + i)
         else:
             score = rng.beta(draws, r, a, b)
         if score >= floor:
@@ -347,16 +343,6 @@ def learn_ranked(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
 
 # --- the race -------------------------------------------------------------------------------------------------------
 
-@njit(cache=True)
-def drop(queue_at: np.ndarray, queue_items: np.ndarray, queue_observed: np.ndarray, i: int, queued: int) -> int:
-    """Remove queued entry i, keeping the others in order; the new count."""
-    for j in range(i, queued - 1):
-        queue_at[j] = queue_at[j + 1]
-        queue_items[j] = queue_items[j + 1]
-        queue_observed[j] = queue_observed[j + 1]
-    return queued - 1
-
-
 def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, k: int,
          start: np.ndarray, columns: int, world: int, T: int, feedback: int, mean_delay: float, batch: int,
          points: np.ndarray, curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray) -> None:
@@ -407,7 +393,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             i = arms.due(queue_at, queued, t + 1)
             while i >= 0:  # deliver what is visible at round t + 1, in the order it was queued
                 learn(params, counts, sums, means, scratch, draws, r, queue_items[i], queue_observed[i])
-                queued = drop(queue_at, queue_items, queue_observed, i, queued)
+                queued = arms.drop(queue_at, queue_items, queue_observed, i, queued)
                 i = arms.due(queue_at, queued, t + 1)
         final[r] = books[0]
         optimal[r] = books[1] / T

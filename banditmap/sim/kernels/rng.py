@@ -141,6 +141,18 @@ def gamma_from(states: np.ndarray, r: int, d: float, c: float) -> float:
             return d * v
 
 
+@njit(cache=True, inline="always")
+def kept_beta(states: np.ndarray, r: int, a: float, b: float, kept: np.ndarray, i: int, j: int) -> float:
+    """A Beta(a, b) draw, a and b at least 1, as X / (X + Y) of two Gamma draws whose constants c = 1 / sqrt(9 d)
+    are kept in kept[r, i] and kept[r, j] (made here when kept[r, i] is 0 or less: stale), so a sampler drawing
+    from the same shapes round after round skips a square root and a division per Gamma."""
+    if kept[r, i] <= 0.0:
+        kept[r, i] = 1.0 / math.sqrt(9.0 * (a - 1.0 / 3.0))
+        kept[r, j] = 1.0 / math.sqrt(9.0 * (b - 1.0 / 3.0))
+    x = gamma_from(states, r, a - 1.0 / 3.0, kept[r, i])
+    return x / (x + gamma_from(states, r, b - 1.0 / 3.0, kept[r, j]))
+
+
 @njit(cache=True)
 def beta(states: np.ndarray, r: int, a: float, b: float) -> float:
     """A Beta(a, b) draw as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b)."""
