@@ -80,7 +80,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     # the dueling world, policies, sparring template and race
     "banditmap/sim/kernels/dueling.py": ("tests/test_kernels_dueling_exact.py",
                                          "tests/test_policies_dueling_exact.py"),
-    "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py", "tests/test_kernels_assortment_exact.py"),
+    # which races run compiled and how: each world's dispatch is checked by that world's exact tests
+    "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py", "tests/test_kernels_assortment_exact.py",
+                                  "tests/test_kernels_lists_exact.py", "tests/test_kernels_dueling_exact.py",
+                                  "tests/test_kernels_pricing_exact.py"),
     # the list policies' kernels, the cascade and slate worlds and their race
     "banditmap/sim/kernels/lists.py": ("tests/test_kernels_lists_exact.py", "tests/test_policies_lists_exact.py"),
     **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)
