@@ -15,6 +15,8 @@ import numpy as np
 
 from banditmap.sim.problem import SAFETY_ALPHA, Problem, item_revenues
 
+Blocks = Callable[[slice], np.ndarray]  # a block of repetitions' streams
+
 
 @dataclass(frozen=True)
 class KernelForm:
@@ -138,6 +140,30 @@ def by_repetitions(run: Callable[[slice], None], R: int) -> None:
             done.result()
 
 
+def race_in_blocks(race: Any, lead: tuple[Any, ...], streams: tuple[np.ndarray, np.ndarray, Blocks], mid: tuple[Any, ...],
+                   T: int, settings: tuple[Any, ...], points: np.ndarray, outputs: tuple[np.ndarray, ...]) -> float:
+    """One race called as race(*lead, env, delays, draws, *mid, rounds, *settings, points, *outputs), the streams
+    and outputs (R, ...) each taken a block of repetitions at a time (`draws` gives the policy's streams of a
+    block): first on one repetition, on copies of the streams into arrays thrown away (it compiles, or loads the
+    compiled race, outside the timing), then over all repetitions in threads (by_repetitions). Its seconds."""
+    env, delays, draws = streams
+    race(*lead, env[:1].copy(), delays[:1].copy(), draws(slice(0, 1)).copy(), *mid, 1, *settings,
+         points[:1].astype(np.int64), *(np.zeros_like(a[:1]) for a in outputs))
+    at = points.astype(np.int64)
+
+    def block(rows: slice) -> None:
+        race(*lead, env[rows], delays[rows], draws(rows), *mid, T, *settings, at, *(a[rows] for a in outputs))
+
+    started = time.perf_counter()
+    by_repetitions(block, env.shape[0])
+    return time.perf_counter() - started
+
+
+def own(draws: np.ndarray) -> Blocks:
+    """The policy's streams of a block: its repetitions' own."""
+    return lambda rows: draws[rows]
+
+
 def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generator, ...],
                  points: np.ndarray) -> CompiledRun:
     """One policy's compiled race. `streams` are the race's generators of the environment, the delays and the
@@ -175,18 +201,8 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         params = form.params
         kept = (np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, form.start.shape[0])),
                 np.zeros((R, K)))
-    race(params, env[:1].copy(), delays[:1].copy(), draws[:1].copy(), *shape, 1, *settings,
-         points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
-         np.zeros(1), *(a[:1].copy() for a in kept))  # compiles, or loads the compiled race, outside the timing
-    at = points.astype(np.int64)
-
-    def block(rows: slice) -> None:
-        race(params, env[rows], delays[rows], draws[rows], *shape, T, *settings, at, curve[rows], final[rows],
-             tail[rows], optimal[rows], below[rows], *(a[rows] for a in kept))
-
-    started = time.perf_counter()
-    by_repetitions(block, R)
-    seconds = time.perf_counter() - started
+    seconds = race_in_blocks(race, (params,), (env, delays, own(draws)), shape, T, settings, points,
+                             (curve, final, tail, optimal, below, *kept))
     watched = problem.constraint == "safety" and problem.kind != "assortment"  # the MNL world has no baseline
     return CompiledRun(curve, final, tail, optimal, below if watched else None, seconds, *kept)
 
@@ -203,21 +219,10 @@ def run_pricing(policy: Any, problem: Problem, streams: tuple[np.ndarray, ...], 
     settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
     curve, final, tail, optimal = np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R)
 
-    def books(reps: int) -> tuple[np.ndarray, ...]:
-        return np.zeros((reps,) + start.shape), np.zeros((reps,) + start_cov.shape)
-
-    race(params, prices, start, start_cov, env[:1].copy(), delays[:1].copy(), draws[:1].copy(), 1, *settings,
-         points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
-         *books(1))  # compiles, or loads the compiled race, outside the timing
-    at, kept = points.astype(np.int64), books(R)
-
-    def block(rows: slice) -> None:
-        race(params, prices, start, start_cov, env[rows], delays[rows], draws[rows], T, *settings, at, curve[rows],
-             final[rows], tail[rows], optimal[rows], *(a[rows] for a in kept))
-
-    started = time.perf_counter()
-    by_repetitions(block, R)
-    return CompiledRun(curve, final, tail, optimal, None, time.perf_counter() - started)
+    books = np.zeros((R,) + start.shape), np.zeros((R,) + start_cov.shape)
+    seconds = race_in_blocks(race, (params, prices, start, start_cov), (env, delays, own(draws)), (), T, settings,
+                             points, (curve, final, tail, optimal, *books))
+    return CompiledRun(curve, final, tail, optimal, None, seconds)
 
 
 def run_list_race(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -230,16 +235,8 @@ def run_list_race(policy: Any, problem: Problem, states: tuple[np.ndarray, np.nd
              lists.WORLDS[problem.kind])
     settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
     env, delays, draws = states
-    race(policy.params(), env[:1].copy(), delays[:1].copy(), draws[:1].copy(), *shape, 1, *settings,
-         points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1))  # compiles or loads
-    params, at, T = policy.params(), points.astype(np.int64), problem.rounds
-
-    def block(rows: slice) -> None:
-        race(params, env[rows], delays[rows], draws[rows], *shape, T, *settings, at, *(a[rows] for a in out))
-
-    started = time.perf_counter()
-    by_repetitions(block, problem.reps)
-    seconds = time.perf_counter() - started
+    seconds = race_in_blocks(race, (policy.params(),), (env, delays, own(draws)), shape, problem.rounds, settings,
+                             points, out)
     curve, final, tail, optimal = out
     return CompiledRun(curve, final, tail, optimal, None, seconds)
 
@@ -263,15 +260,6 @@ def run_dueling(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndar
         """The policy's streams of a block of repetitions: the block's own, then (sparring) their partners'."""
         return dueling.partner_streams(draws[rows]) if sparring else draws[rows]
 
-    race(form.params, env[:1].copy(), delays[:1].copy(), policy_streams(slice(0, 1)).copy(), K, form.start, 1,
-         *settings, points[:1].astype(np.int64), np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
-         *(a[:1].copy() for a in kept))  # compiles, or loads the compiled race, outside the timing (on copies)
-    at = points.astype(np.int64)
-
-    def block(rows: slice) -> None:
-        race(form.params, env[rows], delays[rows], policy_streams(rows), K, form.start, T, *settings, at, curve[rows],
-             final[rows], tail[rows], optimal[rows], *(a[rows] for a in kept))
-
-    started = time.perf_counter()
-    by_repetitions(block, R)
-    return CompiledRun(curve, final, tail, optimal, None, time.perf_counter() - started, scratch=kept[1])
+    seconds = race_in_blocks(race, (form.params,), (env, delays, policy_streams), (K, form.start), T, settings,
+                             points, (curve, final, tail, optimal, *kept))
+    return CompiledRun(curve, final, tail, optimal, None, seconds, scratch=kept[1])
