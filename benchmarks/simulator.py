@@ -39,6 +39,9 @@ def usecase_times() -> None:
     print(f"  {'use case':24s} {'first run':>10s} {'again':>8s}")
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, BANDITMAP_KERNEL_CACHE=cache)
+        # as installed: Python keeps the modules' bytecode (pip compiles it at install), so a run does not parse
+        # every module again, which PYTHONDONTWRITEBYTECODE (set on some machines) would make it do
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         for usecase in load_catalog().usecases:
             times = []
             for _ in range(2):
@@ -142,8 +145,10 @@ def ours(simulator: str, answers: dict, rounds: int, reps: int, fixed: bool = Fa
 
 
 def mabwiser_rate(policy: str, decisions: int, rounds_for_regret: int, reps_for_regret: int,
-                  contextual: bool = False) -> tuple[float, float] | None:
-    """Decisions per second of MABWiser's one-at-a-time loop, and its mean regret on a few short runs."""
+                  contextual: bool = False,
+                  before: tuple[list[float], float] | None = None) -> tuple[list[float], float] | None:
+    """Decisions per second of MABWiser's one-at-a-time loop (appended to the rates measured `before`), and its
+    mean regret on a few short runs (measured once)."""
     try:
         from mabwiser.mab import MAB, LearningPolicy
     except ImportError:
@@ -182,24 +187,33 @@ def mabwiser_rate(policy: str, decisions: int, rounds_for_regret: int, reps_for_
         return rounds / (time.perf_counter() - start), regret
 
     rate, _ = one_run(decisions, 99)
+    if before is not None:
+        return [*before[0], rate], before[1]
     regrets = [one_run(rounds_for_regret, seed)[1] for seed in range(reps_for_regret)]
-    return rate, float(np.mean(regrets))
+    return [rate], float(np.mean(regrets))
+
+
+TIMES = 3  # each throughput measured this many times, banditmap's and MABWiser's in turn; medians shown
 
 
 def throughput(mabwiser_decisions: int) -> None:
-    print("\nThroughput (rounds x repetitions / wall seconds), one process")
+    print(f"\nThroughput (rounds x repetitions / wall seconds, median of {TIMES} runs each side, in turn), one process")
     cases = [("epsilon-greedy", {"n_actions": 10}, False), ("ucb1", {"n_actions": 10}, False),
              ("thompson-beta", {"n_actions": 10}, False),
              ("linucb", {"context": "linear", "n_features": 10, "n_actions": 20}, True)]
     for simulator, answers, contextual in cases:
-        rate, _ = ours(simulator, answers, 10_000, 100)
+        rates = []
+        theirs = None
+        for _ in range(TIMES):  # the two measured in turn, each's median taken: a busy moment hits both sides
+            rates.append(ours(simulator, answers, 10_000, 100)[0])
+            theirs = mabwiser_rate(simulator, mabwiser_decisions, 2_000, 10, contextual, theirs)
+        rate = float(np.median(rates))
         _, short_regret = ours(simulator, answers, 2_000, 20, fixed=not contextual)
         line = f"  {simulator:15s} banditmap {rate:12,.0f}/s"
-        theirs = mabwiser_rate(simulator, mabwiser_decisions, 2_000, 10, contextual)
         if theirs is None:
             line += "   MABWiser not installed (pip install mabwiser to compare)"
         else:
-            their_rate, their_regret = theirs
+            their_rate, their_regret = float(np.median(theirs[0])), theirs[1]
             line += (f"   MABWiser {their_rate:8,.0f}/s   ratio {rate / their_rate:6.0f}x"
                      f"   regret after 2,000 rounds: banditmap {short_regret:6.1f}, MABWiser {their_regret:6.1f}")
         print(line)

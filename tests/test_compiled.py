@@ -112,3 +112,26 @@ def test_a_race_gives_the_same_numbers_in_one_thread_or_several(simulator: str, 
         runs.append(run(spec, problem, 5))
     for name in ("regret", "final_regret", "last_reward", "optimal"):
         assert np.array_equal(getattr(runs[0], name), getattr(runs[1], name)), name
+
+
+def test_every_kernel_divides_as_numpy_does():
+    """Each kernel's dispatcher, and a race bound from the templates, compiles with numba's "numpy" error model
+    (kernels/__init__.py says why): one left with the python model would be slower, and would pass it on to the
+    kernels compiled inside it first."""
+    import importlib
+    import pkgutil
+
+    from numba.core.registry import CPUDispatcher
+
+    import banditmap.sim.kernels as package
+    from banditmap.sim.kernels import arms
+    found = []
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, CPUDispatcher) and value.py_func.__module__ == module.__name__:
+                found.append((f"{info.name}.{name}", value.targetoptions.get("error_model")))
+    assert len(found) > 100
+    assert [name for name, model in found if model != "numpy"] == []
+    race = arms.make_race("choose_ucb1", "learn_counts")
+    assert race.targetoptions["error_model"] == "numpy" and race.targetoptions["nogil"]

@@ -39,12 +39,12 @@ SAFETY_DEFAULT = 0  # the arm a safety problem calls today's default
 
 # --- the environment ------------------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_instance(logits: np.ndarray, env: np.ndarray, r: int, reward: int, safety: bool) -> None:
     """Repetition r's arms: logits N(-2, 0.6) for click rates of a few percent to about 25%, otherwise means
     uniform in [0.2, 0.8]; on a safety problem the default arm is a decent one (70th percentile), not the best."""
@@ -60,7 +60,7 @@ def draw_instance(logits: np.ndarray, env: np.ndarray, r: int, reward: int, safe
         logits[r, SAFETY_DEFAULT], logits[r, pick] = logits[r, pick], logits[r, SAFETY_DEFAULT]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def expected(logits: np.ndarray, mu: np.ndarray, r: int, reward: int) -> float:
     """Fill repetition r's expected rewards from its logits (the means themselves when rewards are not binary);
     returns the best of them."""
@@ -71,7 +71,7 @@ def expected(logits: np.ndarray, mu: np.ndarray, r: int, reward: int) -> float:
     return top
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def move(logits: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int, T: int, reward: int,
          dynamics: int) -> None:
     """The arms' means before round t: a random walk, a rotation of the arms at a quarter, half and three quarters
@@ -96,7 +96,7 @@ def move(logits: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int
         recent[r, :] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_reward(mean: float, env: np.ndarray, r: int, reward: int) -> float:
     """A reward with the given mean: Bernoulli, Gaussian noise (sd 0.1), or log-normal (sigma 1: rare orders
     several times the average). Each kind draws the same number of values whatever the mean, so the draws stay
@@ -110,7 +110,7 @@ def draw_reward(mean: float, env: np.ndarray, r: int, reward: int) -> float:
 
 # --- decisions ------------------------------------------------------------------------------------------------
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def consider(score: float, k: int, best: float, pick: int, ties: int, draws: np.ndarray,
              r: int) -> tuple[float, int, int]:
     """One step of an argmax over arms that breaks ties uniformly at random (reservoir sampling: a draw only when
@@ -124,7 +124,7 @@ def consider(score: float, k: int, best: float, pick: int, ties: int, draws: np.
     return best, pick, ties
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def argmax(scores: np.ndarray, draws: np.ndarray, r: int) -> int:
     """A best entry of scores (K,), ties broken uniformly at random."""
     best, pick, ties = -np.inf, -1, 0
@@ -133,7 +133,7 @@ def argmax(scores: np.ndarray, draws: np.ndarray, r: int) -> int:
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def greedy(means: np.ndarray, counts: np.ndarray, draws: np.ndarray, r: int) -> int:
     """An untried arm (chosen uniformly among them), else a best mean, ties at random."""
     best, pick, ties = -np.inf, -1, 0
@@ -143,13 +143,13 @@ def greedy(means: np.ndarray, counts: np.ndarray, draws: np.ndarray, r: int) -> 
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def observations(counts: np.ndarray, r: int) -> float:
     """t of the confidence widths: the observations so far, at least 2 (so log t > 0)."""
     return max(float(counts[r].sum()), 2.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_counts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                  draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     counts[r, arm] += 1.0
@@ -157,13 +157,13 @@ def learn_counts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
     means[r, arm] = sums[r, arm] / counts[r, arm]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_uniform(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                    draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     return rng.below(draws, r, counts.shape[1])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_epsilon_greedy(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                           scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: epsilon. With probability epsilon a uniform arm, otherwise an untried arm or a best mean."""
@@ -172,7 +172,7 @@ def choose_epsilon_greedy(params: np.ndarray, counts: np.ndarray, sums: np.ndarr
     return greedy(means, counts, draws, r)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_softmax(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                    draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: tau. Untried arms first, then an arm with probability proportional to exp(mean / tau) (Gumbel-max)."""
@@ -184,7 +184,7 @@ def choose_softmax(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_ucb1(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                 draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: alpha. Untried arms first, then a largest mean + sqrt(alpha log t / n) (UCB1 is alpha = 2; Auer,
@@ -198,7 +198,7 @@ def choose_ucb1(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def kl_upper(mean: float, budget: float) -> float:
     """The largest q >= mean with kl(mean, q) <= budget (Bernoulli KL): six halvings of the bracket between the
     mean and Pinsker's bound mean + sqrt(budget / 2), then two Newton steps from its upper end (within 1e-3 of the
@@ -224,7 +224,7 @@ def kl_upper(mean: float, budget: float) -> float:
 REFRESH = 1.05  # KL-UCB recomputes every index once t has grown by 5% (log t then at most 0.05 short)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                   draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: c. Untried arms first, then a largest q with n kl(mean, q) <= log t + c log log t (Garivier & Cappe
@@ -250,14 +250,14 @@ def choose_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                  draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
     scratch[r, arm] = -1.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                 draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """Untried arms first, then a largest mean + sqrt(max(log(n / (K T_a)), 0) / T_a), n the horizon (Audibert &
@@ -271,7 +271,7 @@ def choose_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                          scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: alpha0, beta0. A largest draw from each arm's Beta(alpha0 + successes, beta0 + failures) (Thompson
@@ -291,7 +291,7 @@ def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_bernoulli_trial(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                           scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """A reward in [0, 1] counts as a success with that probability (exact for 0/1 rewards; Agrawal & Goyal 2012)."""
@@ -299,7 +299,7 @@ def learn_bernoulli_trial(params: np.ndarray, counts: np.ndarray, sums: np.ndarr
     learn_counts(params, counts, sums, means, scratch, draws, r, arm, success)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                         scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """A Bernoulli trial (learn_bernoulli_trial); the arm's kept Gamma constants are stale."""
@@ -307,7 +307,7 @@ def learn_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarray
     scratch[r, arm] = -1.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_thompson_gaussian(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                              scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: prior mean, prior variance, noise variance. A largest draw from each arm's Gaussian posterior."""
@@ -325,7 +325,7 @@ def choose_thompson_gaussian(params: np.ndarray, counts: np.ndarray, sums: np.nd
 BOOKS = 6  # a repetition's running totals: regret, rounds with a best arm, tail reward, earned, default's, below
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def account(books: np.ndarray, value: float, top: float, default: float, t: int, tail_start: int, safety: bool,
             alpha: float) -> None:
     """Round t's share of a repetition's totals (books): regret, a best arm or not, the reward of the last 10% of
@@ -342,7 +342,7 @@ def account(books: np.ndarray, value: float, top: float, default: float, t: int,
             books[5] += 1.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def checkpoint(books: np.ndarray, points: np.ndarray, curve: np.ndarray, r: int, t: int, column: int) -> int:
     """Record the regret after round t when t + 1 is the next of the curve's points; the next column."""
     if column < points.shape[0] and points[column] == t + 1:
@@ -351,7 +351,7 @@ def checkpoint(books: np.ndarray, points: np.ndarray, curve: np.ndarray, r: int,
     return column
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def settle(books: np.ndarray, r: int, T: int, tail_start: int, final: np.ndarray, tail: np.ndarray,
            optimal: np.ndarray, below: np.ndarray) -> None:
     final[r] = books[0]
@@ -360,7 +360,7 @@ def settle(books: np.ndarray, r: int, T: int, tail_start: int, final: np.ndarray
     below[r] = books[5] / T
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def arrival(feedback: int, delays: np.ndarray, r: int, t: int, mean_delay: float, batch: int) -> int:
     """The round at which round t's observation becomes visible: a geometric delay, or the end of its batch."""
     if feedback == DELAYED:
@@ -368,13 +368,13 @@ def arrival(feedback: int, delays: np.ndarray, r: int, t: int, mean_delay: float
     return (t // batch + 1) * batch
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def grow(queue: np.ndarray) -> np.ndarray:
     """The queue's entries, with room for as many again."""
     return np.concatenate((queue, np.empty_like(queue)))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def due(queue_at: np.ndarray, queued: int, now: int) -> int:
     """The first queued entry visible at round `now`, or -1."""
     for i in range(queued):
@@ -383,7 +383,7 @@ def due(queue_at: np.ndarray, queued: int, now: int) -> int:
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def drop(queue_at: np.ndarray, queue_arm: np.ndarray, queue_reward: np.ndarray, i: int, queued: int) -> int:
     """Remove entry i, keeping the others in order; the new count. Entries may be rows (a list's items and
     clicks, kernels/lists.py)."""
@@ -463,7 +463,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
 
 # --- the same steps for all repetitions at once (the step-by-step loop of runner.py) ----------------------------
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_instances(logits: np.ndarray, mu: np.ndarray, env: np.ndarray, reward: int, safety: bool) -> np.ndarray:
     """Every repetition's arms (R, K) and their best expected reward (R,)."""
     top = np.empty(logits.shape[0])
@@ -473,7 +473,7 @@ def draw_instances(logits: np.ndarray, mu: np.ndarray, env: np.ndarray, reward: 
     return top
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def environment_step(logits: np.ndarray, mu: np.ndarray, top: np.ndarray, recent: np.ndarray, env: np.ndarray,
                      t: int, T: int, reward: int, dynamics: int, actions: np.ndarray, value: np.ndarray,
                      observed: np.ndarray) -> None:
@@ -490,7 +490,7 @@ def environment_step(logits: np.ndarray, mu: np.ndarray, top: np.ndarray, recent
         observed[r] = draw_reward(value[r], env, r, reward)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def delays_of(delays: np.ndarray, t: int, mean_delay: float) -> np.ndarray:
     """The round at which each repetition's observation of round t arrives (geometric delays with the mean)."""
     out = np.empty(delays.shape[0], np.int64)
@@ -533,7 +533,7 @@ def bind(template: Any, name: str, nogil: bool = False, namespace: dict[str, Any
     scope = dict(globals() if namespace is None else namespace, **kernels)  # the template module's names
     function = types.FunctionType(template.__code__, scope, name)
     function.__qualname__ = name
-    return njit(cache=True, nogil=nogil)(function)
+    return njit(cache=True, error_model="numpy", nogil=nogil)(function)
 
 
 def kernel(name: str) -> Any:

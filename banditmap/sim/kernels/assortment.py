@@ -36,14 +36,14 @@ OPTIMAL = 1e-9  # an offer within this of the best revenue counts as a best one 
 
 # --- the oracle -----------------------------------------------------------------------------------------------
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def ahead(gain: float, key: float, other_gain: float, other_key: float) -> bool:
     """Whether an item of this gain and tie key ranks before another: a larger gain, or an equal one and a larger
     key."""
     return gain > other_gain or (gain == other_gain and key > other_key)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def best_row(weights: np.ndarray, revenue: np.ndarray, iterations: int, keys: np.ndarray,
              chosen: np.ndarray) -> None:
     """The best set of at most len(chosen) items for weights and revenue (N,), written to chosen (-1 pads), by
@@ -87,7 +87,7 @@ def best_row(weights: np.ndarray, revenue: np.ndarray, iterations: int, keys: np
             chosen[j] = -1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def best_sets(weights: np.ndarray, revenue: np.ndarray, size: int, iterations: int) -> np.ndarray:
     """Each row's best set (M, size) of item indices, -1 padding, for weights and revenue (M, N) (best_row; equal
     gains go to the lower index): what oracles.best_assortment returns."""
@@ -99,7 +99,7 @@ def best_sets(weights: np.ndarray, revenue: np.ndarray, size: int, iterations: i
     return chosen
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def offer_revenue(v: np.ndarray, revenue: np.ndarray, r: int, shown: np.ndarray) -> float:
     """The expected revenue sum_S v_i r_i / (1 + sum_S v_i) of offering `shown` (size,) (-1 pads) to repetition r's
     customers (v, revenue (R, N))."""
@@ -114,21 +114,21 @@ def offer_revenue(v: np.ndarray, revenue: np.ndarray, r: int, shown: np.ndarray)
 
 # --- the world ------------------------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_world(v: np.ndarray, env: np.ndarray, r: int) -> None:
     """Repetition r's preference weights (N,), uniform in [0.05, 1]: no item is as likely as leaving."""
     for k in range(v.shape[1]):
         v[r, k] = LOWEST + (HIGHEST - LOWEST) * rng.uniform(env, r)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def best_revenue(v: np.ndarray, revenue: np.ndarray, r: int, chosen: np.ndarray) -> float:
     """Repetition r's best offer (written to chosen (size,)) and its expected revenue."""
     best_row(v[r], revenue[r], ITERATIONS, np.zeros(v.shape[1]), chosen)
     return offer_revenue(v, revenue, r, chosen)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def purchase(v: np.ndarray, env: np.ndarray, r: int, shown: np.ndarray) -> int:
     """The item a customer of repetition r buys from `shown` (size,) under the MNL model, or -1 (leaves): one
     uniform draw u, the first offered item whose running sum of weights exceeds u (1 + sum_S v_i)."""
@@ -147,7 +147,7 @@ def purchase(v: np.ndarray, env: np.ndarray, r: int, shown: np.ndarray) -> int:
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_worlds(v: np.ndarray, revenue: np.ndarray, env: np.ndarray, chosen: np.ndarray) -> np.ndarray:
     """Every repetition's weights (R, N), its best offer (R, size) and that offer's revenue (R,)."""
     best = np.empty(v.shape[0])
@@ -157,7 +157,7 @@ def draw_worlds(v: np.ndarray, revenue: np.ndarray, env: np.ndarray, chosen: np.
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def world_step(v: np.ndarray, revenue: np.ndarray, env: np.ndarray, offers: np.ndarray, value: np.ndarray,
                observed: np.ndarray) -> None:
     """One round for every repetition: the expected revenue of each offer (R, size) (value (R,)) and the item bought
@@ -169,7 +169,7 @@ def world_step(v: np.ndarray, revenue: np.ndarray, env: np.ndarray, offers: np.n
 
 # --- the epoch policies ---------------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def offer(weights: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray, r: int) -> None:
     """Repetition r's offer for the given weights (N,): the best set under them, ties at random (a uniform key per
     item from the policy's stream)."""
@@ -179,7 +179,7 @@ def offer(weights: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: 
     best_row(weights, revenue[r], ITERATIONS, keys, offered[r])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_epochs(epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray, finished: np.ndarray,
                  fresh: np.ndarray, r: int, shown: np.ndarray, choice: int) -> None:
     """A purchase counts in the running epoch; a customer who leaves ends it: every item of `shown` (the offer the
@@ -198,7 +198,7 @@ def learn_epochs(epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray, 
     fresh[r] = True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def weights_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray, r: int,
                     out: np.ndarray) -> None:
     """params: scale. Optimistic weights (N,) v + scale (sqrt(48 v log(sqrt(N) l + 1) / n) + 48 log(sqrt(N) l + 1) /
@@ -216,7 +216,7 @@ def weights_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarra
         out[k] = min(v + params[0] * (math.sqrt(48.0 * v * log / n) + 48.0 * log / n), 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def weights_mnl_ts(epochs: np.ndarray, purchases: np.ndarray, draws: np.ndarray, r: int, out: np.ndarray) -> None:
     """Sampled weights (N,): a draw p of each item's Beta(n + 1, purchases + 1), the posterior of 1 / (1 + v) under
     a uniform prior (an epoch's purchases are geometric with that success probability), gives 1 / p - 1, p at
@@ -226,7 +226,7 @@ def weights_mnl_ts(epochs: np.ndarray, purchases: np.ndarray, draws: np.ndarray,
         out[k] = 1.0 / max(p, 1e-9) - 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
                    fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray, r: int) -> None:
     """MNL-UCB: an epoch starts with the best offer under the optimistic weights (weights_mnl_ucb), and keeps it."""
@@ -237,7 +237,7 @@ def choose_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray
         fresh[r] = False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_mnl_ts(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
                   fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray, r: int) -> None:
     """MNL Thompson sampling: an epoch starts with the best offer under sampled weights (weights_mnl_ts), and keeps
@@ -249,7 +249,7 @@ def choose_mnl_ts(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray,
         fresh[r] = False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_uniform_assortment(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
                               fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray,
                               r: int) -> None:
@@ -268,7 +268,7 @@ def choose_uniform_assortment(params: np.ndarray, epochs: np.ndarray, purchases:
 
 # --- the race -------------------------------------------------------------------------------------------------
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def account(books: np.ndarray, value: float, top: float, t: int, tail_start: int) -> None:
     """Round t's share of a repetition's totals (books, as arms.BOOKS): regret, a best offer or not (within
     OPTIMAL of the best revenue), the revenue of the last 10% of rounds."""

@@ -16,7 +16,7 @@ from banditmap.sim.kernels import arms, rng
 from banditmap.sim.kernels.arms import bind, consider
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def mean_and_width(inverse: np.ndarray, theta: np.ndarray, r: int, k: int, x: np.ndarray) -> tuple[float, float]:
     """Arm k's predicted reward x^T theta and the width sqrt(x^T A^-1 x) of its confidence ellipsoid."""
     d = x.shape[0]
@@ -31,7 +31,7 @@ def mean_and_width(inverse: np.ndarray, theta: np.ndarray, r: int, k: int, x: np
     return mean, math.sqrt(max(quad, 0.0))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
                   draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """params: l2, alpha. The largest x^T theta + alpha sqrt(x^T A^-1 x) (LinUCB, Li et al. 2010)."""
@@ -42,7 +42,7 @@ def choose_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, t
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_lin_ts(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
                   draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """params: l2, v. The largest draw of x^T theta from N(x^T theta_hat, v^2 x^T A^-1 x), the distribution of
@@ -54,7 +54,7 @@ def choose_lin_ts(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, t
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray, draws: np.ndarray,
                 r: int, arm: int, x: np.ndarray, reward: float) -> None:
     """Add (x, reward) to arm's regression: A^-1 <- A^-1 - (A^-1 x)(A^-1 x)^T / (1 + x^T A^-1 x), b += r x,
@@ -81,7 +81,7 @@ def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, the
         theta[r, arm, i] = total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cholesky_solve(factor: np.ndarray, rhs: np.ndarray, out: np.ndarray) -> None:
     """out = M^-1 rhs for M = L L^T, L the lower triangle of `factor` (forward then back substitution)."""
     d = rhs.shape[0]
@@ -97,7 +97,7 @@ def cholesky_solve(factor: np.ndarray, rhs: np.ndarray, out: np.ndarray) -> None
         out[i] = total / factor[i, i]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def factorise(gram: np.ndarray, a: float, ridge: float, factor: np.ndarray) -> None:
     """The lower Cholesky factor of a gram + ridge I, row by row (a gram is l2 I plus a sum of outer products:
     symmetric positive definite)."""
@@ -110,7 +110,7 @@ def factorise(gram: np.ndarray, a: float, ridge: float, factor: np.ndarray) -> N
             factor[i, j] = math.sqrt(max(total, 1e-300)) if i == j else total / factor[j, j]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def moving_ridge(gram: np.ndarray, target: np.ndarray, squared: np.ndarray, keep: np.ndarray, keep2: np.ndarray,
                  l2: float, contexts: np.ndarray, factors: np.ndarray, thetas: np.ndarray, stale: np.ndarray,
                  mean: np.ndarray, width: np.ndarray) -> None:
@@ -160,7 +160,7 @@ def moving_ridge(gram: np.ndarray, target: np.ndarray, squared: np.ndarray, keep
             width[r, k] = math.sqrt(max(spread, 0.0))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_discounted(gram: np.ndarray, squared: np.ndarray, target: np.ndarray, discounted_to: np.ndarray, t: int,
                      gamma: float, l2: float, reps: np.ndarray, actions: np.ndarray, contexts: np.ndarray,
                      rewards: np.ndarray) -> None:
@@ -228,7 +228,7 @@ def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
 DRIFT_EVERY = 10  # the world's parameters drift in steps every this many rounds (as environments.Contextual's)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_world(theta: np.ndarray, env: np.ndarray, r: int) -> None:
     """Repetition r's arms: parameters theta (K, d) with independent N(0, 1) entries."""
     for k in range(theta.shape[1]):
@@ -236,7 +236,7 @@ def draw_world(theta: np.ndarray, env: np.ndarray, r: int) -> None:
             theta[r, k, i] = rng.normal(env, r)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_context(x: np.ndarray, env: np.ndarray, r: int) -> None:
     """The round's context (d,): N(0, 1/d) features, the first held at 1/sqrt(d) (an intercept)."""
     d = x.shape[0]
@@ -246,7 +246,7 @@ def draw_context(x: np.ndarray, env: np.ndarray, r: int) -> None:
     x[0] = scale
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def move_world(theta: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int, T: int,
                dynamics: int) -> None:
     """The parameters before round t's reward: a random walk in steps every DRIFT_EVERY rounds, a rotation of the
@@ -272,7 +272,7 @@ def move_world(theta: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t
         recent[r, :] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def expected_rewards(theta: np.ndarray, mu: np.ndarray, r: int, x: np.ndarray, reward: int) -> float:
     """Every arm's expected reward in context x: sigmoid(-1.5 + 1.5 theta.x) for clicks, 0.5 + 0.3 theta.x
     otherwise; returns the best."""
@@ -286,13 +286,13 @@ def expected_rewards(theta: np.ndarray, mu: np.ndarray, r: int, x: np.ndarray, r
     return top
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_worlds(theta: np.ndarray, env: np.ndarray) -> None:
     for r in range(theta.shape[0]):
         draw_world(theta, env, r)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_contexts(env: np.ndarray, d: int) -> np.ndarray:
     out = np.empty((env.shape[0], d))
     for r in range(env.shape[0]):
@@ -300,7 +300,7 @@ def draw_contexts(env: np.ndarray, d: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def world_step(theta: np.ndarray, mu: np.ndarray, top: np.ndarray, recent: np.ndarray, env: np.ndarray, t: int,
                T: int, reward: int, dynamics: int, contexts: np.ndarray, actions: np.ndarray, value: np.ndarray,
                observed: np.ndarray) -> None:

@@ -35,14 +35,14 @@ WORLDS = {"cascade": CASCADE, "slate": SLATE}
 
 # --- the worlds -------------------------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_attractions(w: np.ndarray, env: np.ndarray, r: int) -> None:
     """Repetition r's items (K,): attractions Beta(1, 12), drawn in item order from the world's stream."""
     for i in range(w.shape[1]):
         w[r, i] = rng.beta(env, r, 1.0, 12.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def list_value(w: np.ndarray, r: int, items: np.ndarray, world: int) -> float:
     """What a list is worth in expectation: its click probability 1 - prod(1 - w) in the cascade, its expected
     clicks sum w on a slate (factors and terms in the list's order)."""
@@ -57,14 +57,14 @@ def list_value(w: np.ndarray, r: int, items: np.ndarray, world: int) -> float:
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def best_value(w: np.ndarray, r: int, k: int, world: int) -> float:
     """The value of the best list: the k most attractive items (in either world, in any order)."""
     order = np.argsort(-w[r])
     return list_value(w, r, order[:k], world)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_clicks(w: np.ndarray, env: np.ndarray, r: int, items: np.ndarray, world: int,
                 observed: np.ndarray) -> None:
     """One uniform per position: on a slate each item is clicked when its uniform is below its attraction; in the
@@ -79,7 +79,7 @@ def draw_clicks(w: np.ndarray, env: np.ndarray, r: int, items: np.ndarray, world
             clicked = clicked or hit
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_worlds(w: np.ndarray, env: np.ndarray, k: int, world: int) -> np.ndarray:
     """Every repetition's attractions (R, K), and its best list's value (R,)."""
     top = np.empty(w.shape[0])
@@ -89,7 +89,7 @@ def draw_worlds(w: np.ndarray, env: np.ndarray, k: int, world: int) -> np.ndarra
     return top
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def world_step(w: np.ndarray, env: np.ndarray, lists: np.ndarray, world: int, value: np.ndarray,
                observed: np.ndarray) -> None:
     """A round for every repetition: each list's value (R,) and what each of its positions gave (R, k)."""
@@ -100,7 +100,7 @@ def world_step(w: np.ndarray, env: np.ndarray, lists: np.ndarray, world: int, va
 
 # --- ranking the items ------------------------------------------------------------------------------------------
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def ranks_above(score: float, key: float, board: np.ndarray, slot: int, draws: np.ndarray,
                 r: int) -> tuple[bool, float]:
     """Whether (score, key) ranks above the board's slot, and the key (a tie draws the keys it lacks, -1 meaning
@@ -114,7 +114,7 @@ def ranks_above(score: float, key: float, board: np.ndarray, slot: int, draws: n
     return key > board[1, slot], key
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def offer(score: float, item: int, items: np.ndarray, board: np.ndarray, filled: int, draws: np.ndarray,
           r: int) -> tuple[int, float]:
     """Offer an item to the list being built, items[:filled] best first with their scores board[0] and tie keys
@@ -147,7 +147,7 @@ def offer(score: float, item: int, items: np.ndarray, board: np.ndarray, filled:
     return filled, board[0, k - 1] if filled == k else -np.inf
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def observations(counts: np.ndarray, r: int) -> float:
     """t of the confidence widths: the items' observations so far, at least 2 (so log t > 0)."""
     return max(float(counts[r].sum()), 2.0)
@@ -155,7 +155,7 @@ def observations(counts: np.ndarray, r: int) -> float:
 
 # --- decisions ----------------------------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_uniform_list(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                         scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
                         board: np.ndarray) -> None:
@@ -171,7 +171,7 @@ def choose_uniform_list(params: np.ndarray, counts: np.ndarray, sums: np.ndarray
                 repeated = repeated or items[q] == items[p]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                      scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
                      board: np.ndarray) -> None:
@@ -193,7 +193,7 @@ def choose_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, m
             filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_kl_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                         scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
                         board: np.ndarray) -> None:
@@ -219,7 +219,7 @@ def choose_kl_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray
             filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_pbm_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                    draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray, board: np.ndarray) -> None:
     """params: epsilon, examination. Untried items first, then the k largest S/N~ + sqrt(N delta_t / (2 N~^2)),
@@ -243,7 +243,7 @@ def choose_pbm_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
             filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_cts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray, board: np.ndarray) -> None:
     """The k largest draws from each item's Beta(1 + clicks, 1 + max(shown - clicks, 0)) (combinatorial Thompson
@@ -262,7 +262,7 @@ def choose_cts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: 
             filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_ranked_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                       scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
                       board: np.ndarray) -> None:
@@ -293,20 +293,20 @@ def choose_ranked_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, 
 
 # --- learning -----------------------------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_nothing(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                   draws: np.ndarray, r: int, items: np.ndarray, observed: np.ndarray) -> None:
     return None
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def add(counts: np.ndarray, sums: np.ndarray, means: np.ndarray, r: int, column: int, reward: float) -> None:
     counts[r, column] += 1.0
     sums[r, column] += reward
     means[r, column] = sums[r, column] / counts[r, column]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_cascade(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                   draws: np.ndarray, r: int, items: np.ndarray, observed: np.ndarray) -> None:
     """The cascade's rule (Kveton et al. 2015): the items above the click were examined and skipped (an observation
@@ -320,7 +320,7 @@ def learn_cascade(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
             break
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_slate(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                 draws: np.ndarray, r: int, items: np.ndarray, observed: np.ndarray) -> None:
     """Semi-bandit feedback: every shown item's reward is observed, as it is. Each item learnt is marked stale in
@@ -330,7 +330,7 @@ def learn_slate(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
         scratch[r, items[p]] = -1.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_ranked(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                  draws: np.ndarray, r: int, items: np.ndarray, observed: np.ndarray) -> None:
     """Statistics per position: every position counts its item's display, rewarded with what that position gave

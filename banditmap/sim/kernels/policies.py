@@ -19,7 +19,7 @@ from banditmap.sim.kernels.arms import consider, greedy, learn_counts
 
 # --- forgetting -------------------------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def discount(gamma: float, counts: np.ndarray, sums: np.ndarray, r: int) -> None:
     """Every arm's count and sum times gamma (their means are unchanged)."""
     for k in range(counts.shape[1]):
@@ -27,7 +27,7 @@ def discount(gamma: float, counts: np.ndarray, sums: np.ndarray, r: int) -> None
         sums[r, k] *= gamma
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_discounted_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                           scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: gamma, c. Discount the statistics, then a largest mean + 2 sqrt(c log n / n_a) over discounted
@@ -45,7 +45,7 @@ def choose_discounted_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarr
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_discounted_ts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                          scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: gamma. Discount the statistics, then a largest draw from each arm's Beta(1 + successes,
@@ -61,7 +61,7 @@ def choose_discounted_ts(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
 # sliding window: scratch[r, K + 2] the slot written next, then W slots of the arm observed + 1 (0: empty), then
 # W slots of its reward (W = the window, or the run when it is shorter)
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_sliding_window_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                               scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: window, c. A largest mean + sqrt(c log min(n, window) / n_a) over the last `window` observations,
@@ -75,7 +75,7 @@ def choose_sliding_window_ucb(params: np.ndarray, counts: np.ndarray, sums: np.n
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_sliding_window(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                          scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """The observation takes the oldest slot of the window; the one it held leaves the statistics."""
@@ -98,7 +98,7 @@ def learn_sliding_window(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
 
 # --- exponential weights ----------------------------------------------------------------------------------------
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def weights_total(scratch: np.ndarray, r: int, start: int, K: int) -> tuple[float, float]:
     """(the largest of the K log weights from column `start`, the sum of exp(log weight - largest))."""
     top = -np.inf
@@ -114,7 +114,7 @@ def weights_total(scratch: np.ndarray, r: int, start: int, K: int) -> tuple[floa
 # were computed; scratch[r, K + 1] the note (the chosen arm's probability), scratch[r, K + 2] and [K + 3] eta and
 # gamma as tuned for the run, then the K log weights (up to a constant).
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def exp_weights(scratch: np.ndarray, r: int, start: int, K: int) -> float:
     """The sum of the K weights exp(log weight - top) kept in scratch[r, :K]. They are computed afresh (top the
     largest log weight then) when one is not positive (a row never computed, an entry an adapter marked stale with
@@ -134,7 +134,7 @@ def exp_weights(scratch: np.ndarray, r: int, start: int, K: int) -> float:
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                    draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: eta, gamma (0: Neu's tuning, eta = sqrt(2 ln K / (K T)), gamma = eta / 2). An arm drawn with
@@ -156,7 +156,7 @@ def choose_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
     return int(arm)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                   draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """The loss 1 - reward (reward clipped into [0, 1]) of the arm played enters its weight as eta (1 - r) / (p +
@@ -171,7 +171,7 @@ def learn_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
 
 # --- best-arm identification ------------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def posterior_sample(counts: np.ndarray, sums: np.ndarray, draws: np.ndarray, r: int,
                      leader: int) -> tuple[int, int]:
     """One draw from every arm's Beta(1 + successes, 1 + failures) posterior (sums and failures clipped at 0):
@@ -187,7 +187,7 @@ def posterior_sample(counts: np.ndarray, sums: np.ndarray, draws: np.ndarray, r:
     return best, runner_up
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_top_two_ts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                       scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: beta, resamples. Top-two Thompson sampling (Russo 2016): the best arm of a posterior sample with
@@ -210,7 +210,7 @@ K1 = 5.0 / 4.0  # the constant in LUCB1's exploration rate
 # [K + 3] 1 once the stopping rule has fired, [K + 4] the arm named then.
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def untried(counts: np.ndarray, draws: np.ndarray, r: int) -> int:
     """An arm never observed, chosen uniformly among them, or -1."""
     pick, seen = -1, 0
@@ -222,7 +222,7 @@ def untried(counts: np.ndarray, draws: np.ndarray, r: int) -> int:
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_lucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                 draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: delta, epsilon. LUCB1 (Kalyanakrishnan, Tewari, Auer & Stone 2012) for the single best arm, one
@@ -260,7 +260,7 @@ def choose_lucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
 
 # Successive elimination: scratch[r, K + 2 + k] 1 while arm k survives, 0 once eliminated.
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_successive_elimination(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                                   scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: delta. Round-robin over the surviving arms: one of those observed least (ties at random)."""
@@ -272,7 +272,7 @@ def choose_successive_elimination(params: np.ndarray, counts: np.ndarray, sums: 
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def elimination_radius(params: np.ndarray, counts: np.ndarray, r: int, k: int) -> float:
     """sqrt(ln(4 K n^2 / delta) / (2n)) for an arm observed n times; infinite before its first observation."""
     n = counts[r, k]
@@ -282,7 +282,7 @@ def elimination_radius(params: np.ndarray, counts: np.ndarray, r: int, k: int) -
     return math.sqrt((math.log(4.0 * counts.shape[1] * n * n) - math.log(params[0])) / (2.0 * n))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_elimination(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                       scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """Count the observation, then eliminate every surviving arm whose upper bound falls below the best lower
@@ -301,7 +301,7 @@ def learn_elimination(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, 
 # EXP3 and EXP3-S: scratch[r, K + 1] the note (the chosen arm's probability), then the K log weights (up to a
 # constant).
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_exp3(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                 draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: gamma (EXP3-S: then alpha). An arm drawn with probability (1 - gamma) w / sum w + gamma / K (Auer,
@@ -322,7 +322,7 @@ def choose_exp3(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
     return int(arm)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_exp3(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """The arm played gains gamma x / K in log weight, x = r / p its importance-weighted reward (r clipped into
@@ -332,7 +332,7 @@ def learn_exp3(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: 
     learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_exp3_s(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                  draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """EXP3's step, then weight sharing: every weight w_i becomes w_i + (e alpha / K) sum_j w_j, the sum over the
@@ -350,7 +350,7 @@ def learn_exp3_s(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
 # window, the sum of q^age over them and the older plays (K each), then a ring of the last plays' arm + 1 (0:
 # none), as long as the window or the run.
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def choose_delayed_conversions(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                                scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: window. Vernade, Cappe & Perchet (2017): a largest min(rate, 1) + sqrt(2 n log t) / revealed, n
@@ -391,7 +391,7 @@ def choose_delayed_conversions(params: np.ndarray, counts: np.ndarray, sums: np.
     return pick
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def learn_conversions(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                       scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """A conversion (reward > 0) of a play at most `window` rounds before the decisions made so far counts; the

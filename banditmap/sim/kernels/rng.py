@@ -16,7 +16,7 @@ GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 UNIT = 1.0 / 9007199254740992.0  # 2 ** -53
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def mix(z: np.uint64) -> np.uint64:
     """SplitMix64's output function (a bijection of 64-bit words)."""
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -24,7 +24,7 @@ def mix(z: np.uint64) -> np.uint64:
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def stream_seeds(seed: int, salt: int, reps: int) -> np.ndarray:
     """Starting states (reps,) uint64 of the streams (seed, salt, 0), (seed, salt, 1), ..."""
     out = np.empty(reps, np.uint64)
@@ -34,14 +34,14 @@ def stream_seeds(seed: int, salt: int, reps: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def uniform(states: np.ndarray, r: int) -> float:
     """A uniform draw in [0, 1) from repetition r's stream (53 random bits)."""
     states[r] += GOLDEN
     return float(mix(states[r]) >> np.uint64(11)) * UNIT
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def below(states: np.ndarray, r: int, n: int) -> int:
     """A uniform integer in 0..n-1."""
     return min(int(uniform(states, r) * n), n - 1)
@@ -72,7 +72,7 @@ ZIG_K, ZIG_W, ZIG_F = _ziggurat_tables()
 ZIG_R = 3.442619855899  # where the tail begins
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def bits(states: np.ndarray, r: int) -> np.uint64:
     states[r] += GOLDEN
     return mix(states[r])
@@ -81,7 +81,7 @@ def bits(states: np.ndarray, r: int) -> np.uint64:
 SPARE = 1.0 / 33554432.0  # 2 ** -25: the unit of the 25 bits a ziggurat word leaves unused
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def normal_and_uniform(states: np.ndarray, r: int) -> tuple[float, float]:
     """A standard normal draw by the ziggurat (Marsaglia & Tsang 2000), the layer from the low 7 bits of a 64-bit
     word and the signed 32-bit value from its high half (so the two are independent, the flaw Doornik 2005 found
@@ -107,13 +107,13 @@ def normal_and_uniform(states: np.ndarray, r: int) -> tuple[float, float]:
             return x, spare
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def normal(states: np.ndarray, r: int) -> float:
     """A standard normal draw by the ziggurat (see normal_and_uniform)."""
     return normal_and_uniform(states, r)[0]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def gamma(states: np.ndarray, r: int, shape: float) -> float:
     """A Gamma(shape, 1) draw by Marsaglia & Tsang's squeeze method ("A simple method for generating gamma
     variables", ACM TOMS 26(3), 2000), with their boost U^(1/a) for shapes below 1. The acceptance test's
@@ -127,7 +127,7 @@ def gamma(states: np.ndarray, r: int, shape: float) -> float:
     return gamma_from(states, r, d, 1.0 / math.sqrt(9.0 * d)) * boost
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def gamma_from(states: np.ndarray, r: int, d: float, c: float) -> float:
     """A Gamma(d + 1/3, 1) draw (shape at least 1) given Marsaglia & Tsang's d and c = 1 / sqrt(9 d), which a
     caller drawing often from the same shape may keep."""
@@ -141,7 +141,7 @@ def gamma_from(states: np.ndarray, r: int, d: float, c: float) -> float:
             return d * v
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def kept_beta(states: np.ndarray, r: int, a: float, b: float, kept: np.ndarray, i: int, j: int) -> float:
     """A Beta(a, b) draw, a and b at least 1, as X / (X + Y) of two Gamma draws whose constants c = 1 / sqrt(9 d)
     are kept in kept[r, i] and kept[r, j] (made here when kept[r, i] is 0 or less: stale), so a sampler drawing
@@ -153,7 +153,7 @@ def kept_beta(states: np.ndarray, r: int, a: float, b: float, kept: np.ndarray, 
     return x / (x + gamma_from(states, r, b - 1.0 / 3.0, kept[r, j]))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def beta(states: np.ndarray, r: int, a: float, b: float) -> float:
     """A Beta(a, b) draw as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b)."""
     x = gamma(states, r, a)
@@ -161,7 +161,7 @@ def beta(states: np.ndarray, r: int, a: float, b: float) -> float:
     return x / (x + y)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def beta_rows(states: np.ndarray, reps: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Beta(a[i, j], b[i, j]) draws (N, M), row i's from repetition reps[i]'s stream."""
     out = np.empty(a.shape)
@@ -171,7 +171,7 @@ def beta_rows(states: np.ndarray, reps: np.ndarray, a: np.ndarray, b: np.ndarray
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def geometric(states: np.ndarray, r: int, p: float) -> int:
     """The number of trials up to the first success, each succeeding with probability p (support 1, 2, ...)."""
     if p >= 1.0:
@@ -185,7 +185,7 @@ def states_from(generator: np.random.Generator, reps: int) -> np.ndarray:
     return generator.integers(0, 2**64 - 1, reps, dtype=np.uint64, endpoint=True)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def split(state: np.uint64, positions: np.ndarray) -> np.ndarray:
     """Streams (n,) derived from one stream's state, one per position (n,) int64: the same position always gives
     the same stream, different positions different ones (for one repetition's state handed to several

@@ -25,7 +25,7 @@ from numba import njit
 from banditmap.sim.kernels.arms import consider
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def own(scratch: np.ndarray, r: int) -> int:
     """Where the adapter's own columns start in the scratch row (their number is in the row's last column)."""
     width: int = scratch.shape[1]
