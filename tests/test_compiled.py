@@ -25,6 +25,7 @@ PROBLEMS = {
     "adversarial-safety": {"n_actions": 6, "environment": "adversarial", "constraints": "safety"},
     "heavy-tailed": {"n_actions": 6, "reward_type": "heavy_tailed"},
     "best-arm": {"n_actions": 6, "objective": "best_arm"},
+    "censored": {"n_actions": 6, "feedback_delay": "delayed", "delay_bound": "indefinite"},
 }
 
 

@@ -119,6 +119,14 @@ class CompiledRun:
     mu: np.ndarray | None = None
 
 
+def censoring(policy: object, problem: Problem) -> int:
+    """How a policy learns of its plays where conversions may never come (kernels/arms.py `censor`): 0 where every
+    reward arrives, -1 for a policy built for it (conversions as they come), else the problem's attribution window."""
+    if not problem.censored:
+        return 0
+    return -1 if getattr(policy, "takes_conversions", False) else problem.window
+
+
 def threads() -> int:
     """Threads a race runs in: numba's thread count (the cores, or NUMBA_NUM_THREADS)."""
     from numba import get_num_threads
@@ -197,6 +205,7 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         form = kernel_form(policy, problem)
         assert form is not None, "covers() said the compiled race runs it"
         shape = (K, form.start)
+        settings = (*settings[:5], censoring(policy, problem), *settings[5:])  # the K-armed race may censor
         race = arms.make_race(form.choose, form.learn)
         params = form.params
         kept = (np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, form.start.shape[0])),

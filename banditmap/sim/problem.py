@@ -24,6 +24,7 @@ BUDGET_RATE = 0.25  # a budget problem's budget is this share of the rounds: it 
 SAFETY_ALPHA = 0.1  # a safety problem counts rounds whose running reward is below 90% of the baseline's
 PRICE_RANGE = (0.1, 1.0)  # the prices a pricing problem may charge
 DEFAULT_ARM = 0  # the action a safety problem calls today's default (its baseline)
+ATTRIBUTION = 3  # a censored problem's attribution window, in mean delays (Problem.window)
 MEMORY_LIMIT = 4 * 2**30  # refuse a run whose arrays would need more than this
 
 
@@ -46,6 +47,14 @@ class Problem:
     notes: tuple[str, ...] = ()
     budget_rate: float = 0.0  # budget per round (budget problems): the run's budget is budget_rate * rounds
     objectives: int = 1  # reward metrics per decision (multi-objective problems have two)
+    censored: bool = False  # conversions that may never come: a play that does not convert is never reported
+
+    @property
+    def window(self) -> int:
+        """The attribution window of a censored problem: a policy not built for conversions that may never come
+        counts a play with no conversion within this many rounds as a failure, then (ATTRIBUTION x the mean delay:
+        95% of the conversions that come arrive within it, the delays being geometric)."""
+        return ATTRIBUTION * self.mean_delay
 
     @property
     def budget(self) -> float:
@@ -63,7 +72,7 @@ class Problem:
             parts.append(f"{self.objectives} objectives, Pareto regret")
         if self.kind == "budget":
             parts.append(f"budget {self.budget:g} ({self.budget_rate:g} per round)")
-        parts += [self.dynamics, f"{self.delay} feedback"]
+        parts += [self.dynamics, f"{self.delay} feedback" + (", conversions that may never come" if self.censored else "")]
         if self.constraint not in ("none", "budget") or (self.constraint == "budget" and self.kind != "budget"):
             parts.append(f"{self.constraint} constraint")
         if self.objective == "best_arm":
@@ -140,17 +149,29 @@ def problem_from_answers(answers: Mapping[str, Answer], rounds: int | None = Non
         notes.append(f"several objectives are simulated for single-item problems; this {kind} race uses one")
     if answers.get("arm_churn") == "dynamic":
         notes.append("arms that come and go not simulated yet: the race ignores it")
+    reward = str(answers.get("reward_type", "binary"))
+    censored = False
     if answers.get("feedback_delay") == "delayed" and answers.get("delay_bound") == "indefinite":
-        notes.append("conversions that may never come are not simulated: every reward, a failure too, arrives after "
-                     "its delay, so the race cannot show what ignoring censored conversions costs")
+        if kind == "arms" and reward == "binary":
+            censored = True
+            window = ATTRIBUTION * max(1, chosen_rounds // 100)
+            notes.append(f"conversions may never come: a play that does not convert is never reported; a policy not "
+                         f"built for that counts a play with no conversion within {plural(window, 'round')} (the "
+                         f"attribution window, {ATTRIBUTION} mean delays) as a failure then and loses a later "
+                         "conversion, and a delayed-conversions policy takes conversions as they come")
+        else:
+            notes.append("conversions that may never come are simulated for binary rewards of single items without "
+                         "context; in this race every reward, a failure too, arrives after its delay, so it cannot "
+                         "show what ignoring censored conversions costs")
     problem = Problem(
-        kind=kind, reward=str(answers.get("reward_type", "binary")), n_arms=max(n_arms, 2),
+        kind=kind, reward=reward, n_arms=max(n_arms, 2),
         n_features=max(n_features, 1), slate_size=slate, rounds=chosen_rounds, reps=reps if reps is not None else 50,
         dynamics=dynamics, delay=str(answers.get("feedback_delay", "immediate")),
         mean_delay=max(1, chosen_rounds // 100), batch_size=max(1, chosen_rounds // 50),
         constraint=str(answers.get("constraints", "none")), objective=str(answers.get("objective", "cumulative")),
         model="nonlinear" if answers.get("context") == "nonlinear" else "linear", notes=tuple(notes),
-        budget_rate=BUDGET_RATE if kind == "budget" else 0.0, objectives=2 if kind == "multi" else 1)
+        budget_rate=BUDGET_RATE if kind == "budget" else 0.0, objectives=2 if kind == "multi" else 1,
+        censored=censored)
     check_size(problem)
     return problem
 

@@ -146,7 +146,7 @@ def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = 
                                           costs=outcome.cost))
         else:
             deliver(problem, t, delays, pending, reps, action, outcome.observation, context, state.aux,
-                    outcome.cost)
+                    outcome.cost, compiled.censoring(policy, problem))
             due = pending.due(t + 1)
             if due is not None:
                 policy.update(state, due)
@@ -166,9 +166,11 @@ def run(spec: RunSpec, problem: Problem, seed: int, progress: Progress | None = 
 
 def deliver(problem: Problem, t: int, delays: np.ndarray, pending: Pending, reps: np.ndarray,
             action: np.ndarray, observed: np.ndarray, context: np.ndarray | None, aux: np.ndarray | None,
-            costs: np.ndarray | None) -> None:
+            costs: np.ndarray | None, censoring: int = 0) -> None:
     """Queue this round's observations with the round at which the policy may see them; `delays` are the kernel
-    streams (R,) of the feedback delays (the compiled race draws the same ones)."""
+    streams (R,) of the feedback delays (the compiled race draws the same ones). Where conversions may never come
+    (`censoring`, compiled.censoring), what each play reports and when is kernels/arms.py's `censor`, and a play
+    that reports nothing is not queued."""
     if problem.delay == "delayed":
         # geometric delays with the problem's mean: most rewards come soon, some much later
         arrival = kernel_arms.delays_of(delays, t, float(problem.mean_delay))
@@ -176,6 +178,13 @@ def deliver(problem: Problem, t: int, delays: np.ndarray, pending: Pending, reps
         arrival = np.full(problem.reps, (t // problem.batch_size + 1) * problem.batch_size)
     else:
         raise AssertionError("immediate feedback is delivered directly")
+    if censoring:
+        observed = np.asarray(observed, dtype=np.float64).copy()
+        kernel_arms.censor_all(arrival, t, observed, censoring)
+        kept = arrival >= 0
+        if not kept.all():
+            arrival, reps, action, observed = arrival[kept], reps[kept], action[kept], observed[kept]
+            context, aux, costs = (None if a is None else a[kept] for a in (context, aux, costs))
     pending.add(arrival, reps, action, observed, context, aux, costs)
 
 

@@ -369,6 +369,20 @@ def arrival(feedback: int, delays: np.ndarray, r: int, t: int, mean_delay: float
 
 
 @njit(cache=True, error_model="numpy")
+def censor(at: int, t: int, observed: float, window: int) -> tuple[int, float]:
+    """What round t's play reports, and when, where conversions may never come (`window` not 0; `at` the round its
+    conversion would arrive, `observed` 1 if it converts). window > 0, a policy that counts a play with no
+    conversion within `window` rounds as a failure: the conversion when it comes within the window, else a failure
+    at the window's end (a later conversion is lost); window < 0, a policy taking conversions as they come: the
+    conversion when it comes, and nothing for a play that does not convert (round -1). window 0: as drawn."""
+    if window == 0 or (observed > 0.0 and (window < 0 or at - t <= window)):
+        return at, observed
+    if window < 0:
+        return -1, 0.0
+    return t + window, 0.0
+
+
+@njit(cache=True, error_model="numpy")
 def grow(queue: np.ndarray) -> np.ndarray:
     """The queue's entries, with room for as many again."""
     return np.concatenate((queue, np.empty_like(queue)))
@@ -395,17 +409,18 @@ def drop(queue_at: np.ndarray, queue_arm: np.ndarray, queue_reward: np.ndarray, 
 
 
 def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, start: np.ndarray,
-         T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool, alpha: float,
-         points: np.ndarray, curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray,
-         below: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
-         mu: np.ndarray) -> None:
+         T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int, censoring: int,
+         safety: bool, alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray, tail: np.ndarray,
+         optimal: np.ndarray, below: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
+         scratch: np.ndarray, mu: np.ndarray) -> None:
     """One policy's whole race over R = len(env) repetitions: env, delays and draws are the streams (R,) of the
     environment, the feedback delays and the policy (advanced in place). Fills the regret curve at `points`
     (1-based rounds) (R, P), the final regret, the mean expected reward over the last 10% of rounds, the share
     of rounds with a best arm and, on safety problems, the share of rounds whose running reward fell below
     (1 - alpha) times the default arm's (all (R,)); `start` is the policy's scratch row (W,) before round 0.
     The policy's counts, sums and means (R, K), its scratch (R, W) and the arms' expected rewards (R, K) are left
-    as they are after the last round (e.g. for the arm a policy would name as best).
+    as they are after the last round (e.g. for the arm a policy would name as best). `censoring` is the window
+    of `censor` (0: every reward arrives, a failure too).
     Every step draws from the streams in the order of the step-by-step loop (`draw_instances`,
     `environment_step`, `step_choose`, `step_learn`), so both give the same numbers."""
     R = env.shape[0]
@@ -444,12 +459,14 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             if queued == queue_at.shape[0]:  # grow the queue
                 queue_at, queue_arm, queue_reward = grow(queue_at), grow(queue_arm), grow(queue_reward)
                 queue_note = grow(queue_note)
-            queue_at[queued] = arrival(feedback, delays, r, t, mean_delay, batch)
-            queue_arm[queued] = arm
-            queue_reward[queued] = observed
-            if noted:
-                queue_note[queued] = scratch[r, K + 1]
-            queued += 1
+            at, observed = censor(arrival(feedback, delays, r, t, mean_delay, batch), t, observed, censoring)
+            if at >= 0:
+                queue_at[queued] = at
+                queue_arm[queued] = arm
+                queue_reward[queued] = observed
+                if noted:
+                    queue_note[queued] = scratch[r, K + 1]
+                queued += 1
             i = due(queue_at, queued, t + 1)
             while i >= 0:  # deliver what is visible at round t + 1, in the order it was queued
                 if noted:
@@ -497,6 +514,13 @@ def delays_of(delays: np.ndarray, t: int, mean_delay: float) -> np.ndarray:
     for r in range(delays.shape[0]):
         out[r] = t + rng.geometric(delays, r, 1.0 / mean_delay)
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def censor_all(at: np.ndarray, t: int, observed: np.ndarray, window: int) -> None:
+    """`censor` for every repetition (R,), in place: a report never made gets round -1."""
+    for r in range(at.shape[0]):
+        at[r], observed[r] = censor(at[r], t, observed[r], window)
 
 
 def step_choose_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,

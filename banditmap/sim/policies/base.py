@@ -110,6 +110,9 @@ class Policy(Generic[S]):
 
     kinds: ClassVar[frozenset[str]] = frozenset({"arms"})
     offers: ClassVar[frozenset[str]] = frozenset()  # the catalog's capabilities (besides policy) it backs
+    # built for conversions that may never come: on a censored problem it takes each conversion as it comes and
+    # is told nothing of a play that does not convert (any other policy gets an attribution window's verdict)
+    takes_conversions: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         """A policy checks its own hyperparameters, however it was made (`build` says where a bad value came from)."""

@@ -92,6 +92,7 @@ class DelayedConversionsUCB(Kernel):
     scratch row (`conversion_books` reads it), and the round of each play travels with its feedback."""
 
     offers: ClassVar[frozenset[str]] = frozenset()  # its counts are plays and its means are re-weighted estimates
+    takes_conversions: ClassVar[bool] = True
     choose: ClassVar[str] = "choose_delayed_conversions"
     learn: ClassVar[str] = "learn_conversions"
     window: int = hyperparameter(1000, whole(1, 10_000_000))
