@@ -439,11 +439,7 @@ def easy(p: Problem, rng: np.random.Generator) -> envs.Environment:
     if p.kind == "arms":
         env.set_logits(rows(logits))
     if p.kind == "budget":
-        env.logits, env._static, env._best = rows(logits), None, None
-    if p.kind == "budget":
-        env.cost_means = rows(np.r_[0.5, 0.2, np.full(K - 2, 0.9)])
-        env.optimum = oracles.budget_mix(env.means(), env.cost_means, p.budget_rate)
-        env.in_support = env.optimum.support(K)
+        env.set_arms(rows(means), rows(np.r_[0.5, 0.2, np.full(K - 2, 0.9)]))
     elif p.kind == "contextual":  # the intercept only: arm 1 best in every context
         env.theta = np.zeros((R, K, p.n_features))
         env.theta[:, :, 0] = (logits + 1.5) / 1.5 * np.sqrt(p.n_features)

@@ -70,6 +70,17 @@ def dueling_form(policy: object, problem: Problem) -> KernelForm | None:
                       sparring_row(inner.start, K))
 
 
+def budget_form(policy: object, problem: Problem) -> KernelForm | None:
+    """A budget policy (policies/budget.py), or a K-armed policy whose decisions are kernels (policies/mab.py's
+    Kernel, not wrapped: e.g. the uniform baseline), as the budget race runs it (sim/kernels/budget.py); else
+    None."""
+    from banditmap.sim.policies.budget import BudgetPolicy
+    from banditmap.sim.policies.mab import Kernel
+    if isinstance(policy, (BudgetPolicy, Kernel)):
+        return KernelForm(policy.choose, policy.learn, policy.params(), policy.start(problem))
+    return None
+
+
 def covers(policy: object, problem: Problem) -> bool:
     """Whether the compiled race runs this policy on this problem: a policy whose decisions are kernels, or such
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
@@ -78,13 +89,16 @@ def covers(policy: object, problem: Problem) -> bool:
     (cumulative regret), a pricing policy on the pricing world (which has no constraint to keep), a list policy
     (policies/lists.py) on the cascade or slate world it is made for, with any feedback, a dueling policy on a
     dueling problem (whose world has no reward kind, dynamics or constraint of its own: with any feedback), an
-    epoch policy on the MNL assortment world (cumulative regret; that world neither moves nor has a baseline)."""
+    epoch policy on the MNL assortment world (cumulative regret; that world neither moves nor has a baseline), a
+    budget policy or a plain K-armed kernel policy on the budget world with feedback at once."""
     from banditmap.sim.policies.assortment import EpochPolicy
     from banditmap.sim.policies.contextual import LinearKernel
     from banditmap.sim.policies.lists import ListKernel
     from banditmap.sim.policies.pricing import PriceKernel
     if problem.kind == "pricing":
         return isinstance(policy, PriceKernel)
+    if problem.kind == "budget":
+        return problem.delay == "immediate" and budget_form(policy, problem) is not None
     if problem.kind == "dueling":
         return dueling_form(policy, problem) is not None
     if problem.kind in ("cascade", "slate"):  # their worlds ignore dynamics, reward kinds and constraints
@@ -181,6 +195,8 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
     env, delays, draws = (rng.states_from(generator, R) for generator in streams)
     if problem.kind == "pricing":
         return run_pricing(policy, problem, (env, delays, draws), points)
+    if problem.kind == "budget":
+        return run_budget(policy, problem, (env, delays, draws), points)
     curve, final, tail, optimal, below = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R),
                                           np.zeros(R))
     if problem.kind in ("cascade", "slate"):
@@ -231,6 +247,22 @@ def run_pricing(policy: Any, problem: Problem, streams: tuple[np.ndarray, ...], 
     books = np.zeros((R,) + start.shape), np.zeros((R,) + start_cov.shape)
     seconds = race_in_blocks(race, (params, prices, start, start_cov), (env, delays, own(draws)), (), T, settings,
                              points, (curve, final, tail, optimal, *books))
+    return CompiledRun(curve, final, tail, optimal, None, seconds)
+
+
+def run_budget(policy: Any, problem: Problem, streams: tuple[np.ndarray, ...], points: np.ndarray) -> CompiledRun:
+    """A policy's compiled race on the budget world (sim/kernels/budget.py), from the kernel streams (R,) of the
+    world, the delays (not drawn from: feedback comes at once) and the policy."""
+    from banditmap.sim.kernels import arms, budget
+    form = budget_form(policy, problem)
+    assert form is not None, "covers() said the compiled race runs it"
+    R = problem.reps
+    env, delays, draws = streams
+    race = budget.make_race(form.choose, form.learn)
+    settings = (arms.REWARDS[problem.reward], float(problem.budget_rate), float(problem.budget))
+    curve, final, tail, optimal = np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R)
+    seconds = race_in_blocks(race, (form.params,), (env, delays, own(draws)), (problem.n_arms, form.start),
+                             problem.rounds, settings, points, (curve, final, tail, optimal))
     return CompiledRun(curve, final, tail, optimal, None, seconds)
 
 

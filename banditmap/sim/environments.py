@@ -13,7 +13,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from banditmap.sim import oracles
 from banditmap.sim.problem import DEFAULT_ARM, PRICE_RANGE, Problem, active_features, component_pairs, item_revenues
 
 Array = np.ndarray
@@ -385,37 +384,47 @@ class Slate(Cascade):
 
 # --- budgets: every action spends, and the run's budget must last ---------------------------------------------
 
-class Budgeted(Arms):
-    """K arms that each earn a reward and spend a cost (both Bernoulli); the repetition stops acting once its
-    budget (budget_rate x rounds) is spent. Action K is the null action: skip this round, earn and spend nothing.
+class Budgeted(Environment):
+    """K arms that each earn a reward and spend a cost (both Bernoulli on binary problems); the repetition stops
+    acting once its budget (budget_rate x rounds) is spent. Action K is the null action: skip this round, earn and
+    spend nothing. Stepped by the compiled race's own kernels (sim/kernels/budget.py), one stream per repetition,
+    so the step-by-step loop and the compiled race meet the same worlds and draws.
 
     Regret is against the budget LP (the best mix of arms whose expected spend per round is the budget rate), an
     upper bound on every policy's expected reward under the budget, as in bandits with knapsacks.
     """
 
     def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        from banditmap.sim.kernels import arms, budget, rng as streams
         super().__init__(problem, rng)
-        self.cost_means = rng.uniform(0.1, 1.0, (self.R, self.K))
+        self.kernels = budget
+        self.states = streams.states_from(rng, self.R)
+        self.reward = arms.REWARDS[problem.reward]
+        self.logits, self.mu = np.empty((self.R, self.K)), np.empty((self.R, self.K))
+        self.cost_means = np.empty((self.R, self.K))
+        self.lp = np.empty((self.R, 4))  # the budget LP's solution: value, low, high, p_high
         self.budget = problem.budget
         self.spent = np.zeros(self.R)
-        self.optimum = oracles.budget_mix(self.means(), self.cost_means, problem.budget_rate)
-        self.in_support = self.optimum.support(self.K)
+        budget.draw_worlds(self.logits, self.mu, self.cost_means, self.lp, self.states, self.reward,
+                           problem.budget_rate)
+
+    def set_arms(self, mu: Array, cost_means: Array) -> None:
+        """Replace the arms' expected rewards and costs (R, K), e.g. for a test's fixed instance, and the LP."""
+        self.mu[:], self.cost_means[:] = mu, cost_means
+        self.lp[:] = self.kernels.budget_lp_rows(self.mu, self.cost_means, np.full(self.R, self.problem.budget_rate))
+
+    def means(self) -> Array:
+        return self.mu
 
     def step(self, t: int, action: Array, context: Array | None) -> Outcome:
-        rows = self.rows
-        active = self.spent < self.budget
-        acts = active & (action < self.K)
-        arm = np.minimum(action, self.K - 1)
-        mean = np.where(acts, self.means()[rows, arm], 0.0)
-        reward = np.where(acts, self.draw(mean), 0.0)
-        cost = (self.rng.random(self.R) < self.cost_means[rows, arm]) * acts * 1.0
-        self.spent += cost
-        optimal = active & self.in_support[rows, action]
-        return Outcome(reward, mean, self.optimum.value, optimal, cost=cost)
+        value, observed, cost, optimal = np.empty(self.R), np.empty(self.R), np.empty(self.R), np.empty(self.R, bool)
+        self.kernels.world_step(self.mu, self.cost_means, self.lp, self.spent, float(self.budget), self.states,
+                                self.reward, action.astype(np.int64), value, observed, cost, optimal)
+        return Outcome(observed, value, self.lp[:, 0].copy(), optimal, cost=cost)
 
     def parameters(self) -> dict[str, Any]:
-        return {"means": np.round(self.means()[0], 4).tolist(), "cost_means": np.round(self.cost_means[0], 4).tolist(),
-                "budget": self.budget, "lp_value_per_round": round(float(self.optimum.value[0]), 4)}
+        return {"means": np.round(self.mu[0], 4).tolist(), "cost_means": np.round(self.cost_means[0], 4).tolist(),
+                "budget": self.budget, "lp_value_per_round": round(float(self.lp[0, 0]), 4)}
 
 
 # --- dueling: two options shown, only the winner observed -----------------------------------------------------

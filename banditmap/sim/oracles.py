@@ -23,46 +23,16 @@ class Mix:
     high: Array  # (R,) int
     p_high: Array  # (R,)
 
-    def support(self, n_arms: int) -> Array:
-        """(R, K + 1) bool: the actions the optimal mix plays with positive probability."""
-        rows = np.arange(len(self.low))
-        out = np.zeros((len(self.low), n_arms + 1), dtype=bool)
-        out[rows, self.low] = self.p_high < 1
-        out[rows, self.high] |= self.p_high > 0
-        return out
-
-    def draw(self, rng: np.random.Generator) -> Array:
-        return np.where(rng.random(len(self.low)) < self.p_high, self.high, self.low)
-
 
 def budget_mix(reward: Array, cost: Array, rate: Array | float) -> Mix:
-    """max sum_a p_a r_a  s.t.  sum_a p_a c_a <= rate,  sum_a p_a = 1,  p >= 0, with a free null action.
-
-    A vertex of this LP puts weight on at most two actions: one within the rate and one above it, mixed so that
-    the expected cost equals the rate (or a single affordable action). Every such pair is scored at once.
-    """
-    R, K = reward.shape
-    r = np.concatenate([reward, np.zeros((R, 1))], axis=1)
-    c = np.concatenate([cost, np.zeros((R, 1))], axis=1)
-    rho = np.broadcast_to(np.asarray(rate, dtype=float), (R,))[:, None]
-    cheap = c <= rho  # (R, K + 1); the null action is always cheap
-    pure = np.where(cheap, r, -np.inf)
-    gap = c[:, None, :] - c[:, :, None]  # (R, i, j): c_j - c_i
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = (rho[:, :, None] - c[:, :, None]) / gap
-    valid = cheap[:, :, None] & ~cheap[:, None, :]
-    p = np.where(valid, p, 0.0)
-    mixed = np.where(valid, r[:, :, None] + p * (r[:, None, :] - r[:, :, None]), -np.inf)
-    flat = mixed.reshape(R, -1)
-    pair = flat.argmax(axis=1)
-    pair_value = flat[np.arange(R), pair]
-    single = pure.argmax(axis=1)
-    single_value = pure[np.arange(R), single]
-    use_pair = pair_value > single_value
-    i, j = pair // (K + 1), pair % (K + 1)
-    rows = np.arange(R)
-    return Mix(value=np.where(use_pair, pair_value, single_value), low=np.where(use_pair, i, single),
-               high=np.where(use_pair, j, single), p_high=np.where(use_pair, p.reshape(R, -1)[rows, pair], 0.0))
+    """max sum_a p_a r_a  s.t.  sum_a p_a c_a <= rate,  sum_a p_a = 1,  p >= 0, with a free null action, for
+    every row of reward and cost (R, K) at its rate: the compiled LP of sim/kernels/budget.py (budget_lp), which
+    the budget world and policies call round by round."""
+    from banditmap.sim.kernels.budget import budget_lp_rows
+    reward = np.ascontiguousarray(reward, dtype=np.float64)
+    rates = np.ascontiguousarray(np.broadcast_to(np.asarray(rate, dtype=np.float64), reward.shape[:1]))
+    lp = budget_lp_rows(reward, np.ascontiguousarray(cost, dtype=np.float64), rates)
+    return Mix(value=lp[:, 0], low=lp[:, 1].astype(np.int64), high=lp[:, 2].astype(np.int64), p_high=lp[:, 3])
 
 
 def assortment_revenue(weights: Array, revenue: Array, offered: Array) -> Array:

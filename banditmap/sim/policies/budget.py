@@ -12,10 +12,17 @@ from typing import ClassVar
 
 import numpy as np
 
-from banditmap.sim import oracles
-from banditmap.sim.policies.base import (RATE, WIDTH, Array, Feedback, Policy, hyperparameter, register,
-                                         scatter_add, tie_noise)
-from banditmap.sim.policies.mab import ArmStats, add_observations, arm_stats
+from banditmap.sim.kernels.rng import states_from
+from banditmap.sim.policies.base import (
+    RATE,
+    WIDTH,
+    Array,
+    Feedback,
+    Policy,
+    hyperparameter,
+    register,
+)
+from banditmap.sim.policies.mab import ArmStats, arm_stats
 from banditmap.sim.problem import Problem
 
 BUDGET = frozenset({"budget"})
@@ -23,50 +30,71 @@ BUDGET = frozenset({"budget"})
 
 @dataclass(kw_only=True)
 class Spending(ArmStats):
-    cost_sums: Array  # (R, K) costs of each arm's plays
-    spent: Array  # (R,) budget spent
-    budget: float = 0.0  # the budget of each repetition
-    prices: Array | None = None  # (R, 2) resource prices of the primal-dual policy: budget, time
+    """Per-arm statistics of a budget policy, whose decisions and learning are compiled kernels
+    (sim/kernels/budget.py): its scratch row holds the cost sums, the spend, the budget and the resource prices."""
 
+    draws: Array  # (R,) uint64: one random stream per repetition
+    scratch: Array  # (R, W): cost sums (:K), spend, budget, price of the budget, price of time, then the policy's
 
-def radius(mean: Array, n: Array, gamma: float) -> Array:
-    """The confidence radius of Badanidiyuru et al. and Agrawal and Devanur: sqrt(gamma mean / n) + gamma / n,
-    narrow for rare events such as clicks, where a Hoeffding radius would be needlessly wide."""
-    n = np.maximum(n, 1)
-    radius: Array = np.sqrt(gamma * np.maximum(mean, 0) / n) + gamma / n
-    return radius
+    @property
+    def cost_sums(self) -> Array:
+        """(R, K) costs of each arm's plays (a view)."""
+        view: Array = self.scratch[:, :self.K]
+        return view
+
+    @property
+    def spent(self) -> Array:
+        """(R,) budget spent (a view)."""
+        view: Array = self.scratch[:, self.K]
+        return view
+
+    @property
+    def budget(self) -> Array:
+        """(R,) the budget of each repetition (a view)."""
+        view: Array = self.scratch[:, self.K + 1]
+        return view
+
+    @property
+    def prices(self) -> Array:
+        """(R, 2) resource prices of the primal-dual policy: budget, time (a view)."""
+        view: Array = self.scratch[:, self.K + 2:]
+        return view
 
 
 @dataclass(frozen=True)
 class BudgetPolicy(Policy[Spending]):
+    """A budget policy deciding with its compiled choose kernel, learning with learn_budget, one implementation
+    for the compiled race (sim/kernels/budget.py) and the step-by-step loop. The kernels read the
+    hyperparameters in the order the fields are declared."""
+
     kinds: ClassVar[frozenset[str]] = BUDGET
+    choose: ClassVar[str] = "choose_ucb_bwk"
+    learn: ClassVar[str] = "learn_budget"
+
+    def start(self, problem: Problem) -> Array:
+        """A repetition's scratch row (K + 4,) before the first round: nothing paid or spent, the run's budget,
+        both resource prices 1."""
+        row: Array = np.r_[np.zeros(problem.n_arms + 1), problem.budget, 1.0, 1.0]
+        return row
 
     def init(self, problem: Problem, rng: np.random.Generator) -> Spending:
-        return arm_stats(problem, rng, Spending, cost_sums=np.zeros((problem.reps, problem.n_arms)),
-                         spent=np.zeros(problem.reps), budget=problem.budget)
+        draws = states_from(rng, problem.reps)  # first, so that the compiled race draws the same streams
+        scratch = np.tile(self.start(problem), (problem.reps, 1))
+        return arm_stats(problem, rng, Spending, draws=draws, scratch=scratch)
 
-    def rate_bounds(self, s: Spending, gamma: float) -> tuple[Array, Array]:
-        """Upper bounds on the reward rates and lower bounds on the cost rates (1 and 0 for untried arms)."""
-        cost = s.cost_sums / np.maximum(s.counts, 1)
-        upper = np.where(s.counts == 0, 1.0, np.minimum(s.means + radius(s.means, s.counts, gamma), 1.0))
-        lower = np.where(s.counts == 0, 0.0, np.maximum(cost - radius(cost, s.counts, gamma), 0.0))
-        return upper, lower
-
-    def rate(self, s: Spending) -> Array:
-        """Budget left per round left: spending at this rate uses the budget up exactly at the horizon."""
-        return np.maximum(s.budget - s.spent, 0.0) / max(s.horizon - s.t, 1)
-
-    def decide(self, s: Spending, chosen: Array) -> Array:
-        return np.where(s.spent < s.budget, chosen, s.K)  # out of budget: the null action
+    def select(self, s: Spending, context: Array | None) -> Array:
+        from banditmap.sim.kernels import budget
+        choose, _ = budget.make_steps(self.choose, self.learn)
+        actions: Array = choose(self.params(), s.counts, s.sums, s.means, s.scratch, s.draws, s.t, s.horizon)
+        return actions
 
     def update(self, s: Spending, feedback: Feedback) -> None:
+        from banditmap.sim.kernels import budget
         assert feedback.costs is not None
-        acted = feedback.actions < s.K
-        part = Feedback(feedback.reps[acted], feedback.actions[acted], feedback.observed[acted], None,
-                        unique=feedback.unique)
-        add_observations(s, part)
-        scatter_add(s.cost_sums, (part.reps, part.actions), feedback.costs[acted], feedback.unique)
-        scatter_add(s.spent, (feedback.reps,), feedback.costs, feedback.unique)
+        _, learn = budget.make_steps(self.choose, self.learn)
+        learn(self.params(), s.counts, s.sums, s.means, s.scratch, s.draws, feedback.reps.astype(np.int64),
+              np.asarray(feedback.actions, dtype=np.int64), np.asarray(feedback.observed, dtype=np.float64),
+              np.asarray(feedback.costs, dtype=np.float64))
 
     def recommend(self, s: Spending) -> Array:
         best: Array = np.argmax(s.means / np.maximum(s.cost_sums / np.maximum(s.counts, 1), 1e-3), axis=1)
@@ -77,14 +105,11 @@ class BudgetPolicy(Policy[Spending]):
 @dataclass(frozen=True)
 class UCBBwK(BudgetPolicy):
     """Solves the budget LP with upper bounds on rewards and lower bounds on costs and plays a draw from its
-    solution (Agrawal and Devanur 2014), at the rate of budget left per round left."""
+    solution (Agrawal and Devanur 2014), at the rate of budget left per round left (kernels/budget.py
+    choose_ucb_bwk)."""
 
+    choose: ClassVar[str] = "choose_ucb_bwk"
     alpha: float = hyperparameter(1.0, WIDTH)
-
-    def select(self, s: Spending, context: Array | None) -> Array:
-        upper, lower = self.rate_bounds(s, self.alpha * np.log(s.K * s.horizon))
-        mix = oracles.budget_mix(upper + tie_noise(s.rng, upper.shape), lower, self.rate(s))
-        return self.decide(s, mix.draw(s.rng))
 
 
 @register("bwk-primal-dual")
@@ -92,22 +117,11 @@ class UCBBwK(BudgetPolicy):
 class PrimalDualBwK(BudgetPolicy):
     """PrimalDualBwK (Badanidiyuru, Kleinberg and Slivkins 2013): two resources, the budget and time (every round
     spends budget / horizon of it); a price per resource grows multiplicatively with the (lower-bound) spend of
-    each decision, and the arm with the best upper-bound reward per priced lower-bound cost is played."""
+    each decision, and the arm with the best upper-bound reward per priced lower-bound cost is played
+    (kernels/budget.py choose_primal_dual)."""
 
+    choose: ClassVar[str] = "choose_primal_dual"
     eta: float = hyperparameter(0.1, RATE)
-
-    def select(self, s: Spending, context: Array | None) -> Array:
-        if s.prices is None:
-            s.prices = np.ones((s.R, 2))
-        upper, lower = self.rate_bounds(s, np.log(s.K * s.horizon))
-        time_cost = s.budget / max(s.horizon, 1)
-        priced = lower * s.prices[:, :1] + time_cost * s.prices[:, 1:]
-        chosen = np.argmax(upper / priced + tie_noise(s.rng, upper.shape), axis=1)
-        rows = np.arange(s.R)
-        s.prices[:, 0] *= (1 + self.eta) ** lower[rows, chosen]
-        s.prices[:, 1] *= (1 + self.eta) ** time_cost
-        s.prices /= s.prices.sum(axis=1, keepdims=True)  # only the ratio of the prices matters
-        return self.decide(s, chosen)
 
 
 @register("ts-pricing-inventory")
@@ -115,11 +129,13 @@ class PrimalDualBwK(BudgetPolicy):
 class ThompsonBudget(BudgetPolicy):
     """Thompson sampling with an LP (Ferreira, Simchi-Levi and Wang 2018, the variant that re-solves with the
     inventory left): draw each arm's reward and cost rates from Beta posteriors, solve the budget LP on the draw
-    at the rate of budget left per round left, and play a draw from its solution. The arms are the candidate
-    prices (or campaigns); a unit of inventory is one unit of cost."""
+    at the rate of budget left per round left, and play a draw from its solution (kernels/budget.py
+    choose_thompson_budget). The arms are the candidate prices (or campaigns); a unit of inventory is one unit of
+    cost."""
 
-    def select(self, s: Spending, context: Array | None) -> Array:
-        sums = np.clip(s.sums, 0, s.counts)
-        reward = s.beta(1 + sums, 1 + s.counts - sums)
-        cost = s.beta(1 + s.cost_sums, 1 + np.maximum(s.counts - s.cost_sums, 0))
-        return self.decide(s, oracles.budget_mix(reward, cost, self.rate(s)).draw(s.rng))
+    choose: ClassVar[str] = "choose_thompson_budget"
+
+    def start(self, problem: Problem) -> Array:
+        """The budget policies' row, then each arm's four kept Gamma constants, stale (0) until first drawn."""
+        row: Array = np.r_[super().start(problem), np.zeros(4 * problem.n_arms)]
+        return row
