@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -77,6 +77,15 @@ def pages_form(policy: object, problem: Problem) -> KernelForm | None:
     return kernel_form(policy.base, as_arms(problem)) if isinstance(policy, PagesAsArms) else None
 
 
+def offers_slates(policy: object) -> bool:
+    """Whether a policy is a slate policy whose decisions are kernels (policies/lists.py) viewed through
+    AssortmentAsSlate (adapters/views.py), which races on the MNL world (sim/kernels/assortment.py's slate_race)."""
+    from banditmap.sim.adapters.views import AssortmentAsSlate
+    from banditmap.sim.policies.lists import ListKernel
+    return (isinstance(policy, AssortmentAsSlate) and isinstance(policy.base, ListKernel)
+            and "slate" in policy.base.kinds)
+
+
 def covers(policy: object, problem: Problem) -> bool:
     """Whether the compiled race runs this policy on this problem: a policy whose decisions are kernels, or such
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
@@ -85,7 +94,8 @@ def covers(policy: object, problem: Problem) -> bool:
     (cumulative regret), a pricing policy on the pricing world (which has no constraint to keep), a list policy
     (policies/lists.py) on the cascade or slate world it is made for, with any feedback, a dueling policy on a
     dueling problem (whose world has no reward kind, dynamics or constraint of its own: with any feedback), an
-    epoch policy on the MNL assortment world (cumulative regret; that world neither moves nor has a baseline), a
+    epoch policy, or a slate policy offering its slates (offers_slates), on the MNL assortment world (cumulative
+    regret; that world neither moves nor has a baseline), a
     K-armed policy with a kernel form viewed through PagesAsArms on the combination world (which neither moves nor
     has a baseline: its regret is cumulative whatever the objective, as in the loop)."""
     from banditmap.sim.policies.assortment import EpochPolicy
@@ -105,7 +115,7 @@ def covers(policy: object, problem: Problem) -> bool:
     if problem.kind == "arms":
         return problem.objective in ("cumulative", "best_arm") and kernel_form(policy, problem) is not None
     if problem.kind == "assortment":
-        return problem.objective == "cumulative" and isinstance(policy, EpochPolicy)
+        return problem.objective == "cumulative" and (isinstance(policy, EpochPolicy) or offers_slates(policy))
     return (problem.kind == "contextual" and problem.model == "linear" and problem.objective == "cumulative"
             and isinstance(policy, LinearKernel))
 
@@ -197,6 +207,8 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
                                  problem.constraint == "safety", SAFETY_ALPHA)
     kept: tuple[np.ndarray, ...] = ()
     shape: tuple[Any, ...]
+    if problem.kind == "assortment" and offers_slates(policy):
+        return run_slate_offers(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal, below))
     if problem.kind == "assortment":  # the epoch race takes the offer's size and the revenues: no moves, no safety
         shape = (K, problem.slate_size, np.tile(item_revenues(problem), (R, 1)))  # rows alike: any block reads them
         settings = delivery
@@ -242,6 +254,24 @@ def run_pages(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarra
     race = combination.make_race(form.choose, form.learn)
     seconds = race_in_blocks(race, (form.params,), (env, delays, own(draws)), (K, form.start), problem.rounds,
                              settings, points, (*books, *kept))
+    curve, final, tail, optimal, _ = books
+    return CompiledRun(curve, final, tail, optimal, None, seconds)
+
+
+def run_slate_offers(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     points: np.ndarray, books: tuple[np.ndarray, ...]) -> CompiledRun:
+    """A slate policy viewed through AssortmentAsSlate raced on the MNL world (sim/kernels/assortment.py's
+    slate_race), filling the curve, final regret, tail and optimal share (`below` is left: no baseline)."""
+    from banditmap.sim.kernels import arms, assortment
+    base, R = policy.base, problem.reps
+    slates = replace(problem, kind="slate")  # the problem the base is given
+    race = assortment.make_slate_race(base.choose, base.learn)
+    shape = (problem.n_arms, problem.slate_size, np.tile(item_revenues(problem), (R, 1)), base.start(slates),
+             base.columns(slates))
+    settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
+    env, delays, draws = states
+    seconds = race_in_blocks(race, (base.params(),), (env, delays, own(draws)), shape, problem.rounds, settings,
+                             points, books)
     curve, final, tail, optimal, _ = books
     return CompiledRun(curve, final, tail, optimal, None, seconds)
 
