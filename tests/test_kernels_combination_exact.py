@@ -146,3 +146,31 @@ def test_only_k_armed_kernels_viewed_as_pages_race_compiled_on_combinations() ->
     assert form is not None and form.start.shape == (27 + 1,)  # one arm per page
     assert not compiled.covers(PagesAsArms(build("exp3-p", {}, "x")), problem)  # no kernels: the loop
     assert not compiled.covers(build("ucb1", {}, "x"), problem)  # not viewed as pages
+
+
+# --- multivariate Thompson sampling's own race ------------------------------------------------------------------
+
+CLIMBS = {"action_structure": "combination", "n_actions": 729, "slate_size": 6, "feedback_delay": "batched"}
+
+
+@pytest.mark.parametrize("answers", [PAGES["binary"], PAGES["continuous-delayed"], CLIMBS],
+                         ids=["binary", "continuous-delayed", "climbs-batched"])
+def test_the_mvt_race_gives_the_loops_numbers_exactly(answers: dict[str, Any]) -> None:
+    problem = problem_from_answers(answers, rounds=300, reps=4)
+    spec = RunSpec("mvt-ts", "mvt-ts", build("mvt-ts", {"climbs": 3}, "mvt-ts"))
+    assert compiled.covers(spec.policy, problem) and compiled.pages_form(spec.policy, problem) is None
+    fast, slow = run(spec, problem, 3), run(spec, problem, 3, environment=looped)
+    for name in ("regret", "final_regret", "last_reward", "optimal"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+    assert fast.below_baseline is None and fast.optimal.max() > 0.0
+
+
+def test_the_mvt_race_is_the_same_in_one_thread_or_several(monkeypatch: pytest.MonkeyPatch) -> None:
+    problem = problem_from_answers(PAGES["binary"], rounds=200, reps=5)
+    spec = RunSpec("mvt-ts", "mvt-ts", build("mvt-ts", {}, "mvt-ts"))
+    runs = []
+    for count in (1, 3):
+        monkeypatch.setattr(compiled, "threads", lambda count=count: count)
+        runs.append(run(spec, problem, 4))
+    for name in ("regret", "final_regret", "last_reward", "optimal"):
+        assert np.array_equal(getattr(runs[0], name), getattr(runs[1], name)), name

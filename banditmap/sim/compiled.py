@@ -96,8 +96,9 @@ def covers(policy: object, problem: Problem) -> bool:
     dueling problem (whose world has no reward kind, dynamics or constraint of its own: with any feedback), an
     epoch policy, or a slate policy offering its slates (offers_slates), on the MNL assortment world (cumulative
     regret; that world neither moves nor has a baseline), a
-    K-armed policy with a kernel form viewed through PagesAsArms on the combination world (which neither moves nor
-    has a baseline: its regret is cumulative whatever the objective, as in the loop)."""
+    K-armed policy with a kernel form viewed through PagesAsArms, or multivariate Thompson sampling, on the
+    combination world (which neither moves nor has a baseline: its regret is cumulative whatever the objective,
+    as in the loop)."""
     from banditmap.sim.policies.assortment import EpochPolicy
     from banditmap.sim.policies.contextual import LinearKernel
     from banditmap.sim.policies.lists import ListKernel
@@ -111,7 +112,8 @@ def covers(policy: object, problem: Problem) -> bool:
     if problem.constraint not in ("none", "safety"):
         return False
     if problem.kind == "combination":
-        return pages_form(policy, problem) is not None
+        from banditmap.sim.policies.combination import MultivariateThompson
+        return isinstance(policy, MultivariateThompson) or pages_form(policy, problem) is not None
     if problem.kind == "arms":
         return problem.objective in ("cumulative", "best_arm") and kernel_form(policy, problem) is not None
     if problem.kind == "assortment":
@@ -200,6 +202,8 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         return run_list_race(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
     if problem.kind == "dueling":
         return run_dueling(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
+    if problem.kind == "combination" and pages_form(policy, problem) is None:
+        return run_mvt(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal, below))
     if problem.kind == "combination":
         return run_pages(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal, below))
     delivery = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
@@ -254,6 +258,23 @@ def run_pages(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarra
     race = combination.make_race(form.choose, form.learn)
     seconds = race_in_blocks(race, (form.params,), (env, delays, own(draws)), (K, form.start), problem.rounds,
                              settings, points, (*books, *kept))
+    curve, final, tail, optimal, _ = books
+    return CompiledRun(curve, final, tail, optimal, None, seconds)
+
+
+def run_mvt(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray], points: np.ndarray,
+            books: tuple[np.ndarray, ...]) -> CompiledRun:
+    """Multivariate Thompson sampling's compiled race on the combination world (sim/kernels/combination.py's
+    mvt_race), filling the curve, final regret, tail and optimal share (`below` is left: no baseline)."""
+    from banditmap.sim.kernels import arms, combination
+    from banditmap.sim.policies.combination import table
+    V, D = problem.n_arms, problem.slate_size
+    shape = (V, D, table(V, D))
+    settings = (combination.reward_kind(problem.reward), arms.FEEDBACK[problem.delay], float(problem.mean_delay),
+                max(problem.batch_size, 1))
+    env, delays, draws = states
+    seconds = race_in_blocks(combination.mvt_race, (policy.params(),), (env, delays, own(draws)), shape,
+                             problem.rounds, settings, points, books)
     curve, final, tail, optimal, _ = books
     return CompiledRun(curve, final, tail, optimal, None, seconds)
 
