@@ -95,10 +95,9 @@ def covers(policy: object, problem: Problem) -> bool:
     (policies/lists.py) on the cascade or slate world it is made for, with any feedback, a dueling policy on a
     dueling problem (whose world has no reward kind, dynamics or constraint of its own: with any feedback), an
     epoch policy, or a slate policy offering its slates (offers_slates), on the MNL assortment world (cumulative
-    regret; that world neither moves nor has a baseline), a
-    K-armed policy with a kernel form viewed through PagesAsArms, or multivariate Thompson sampling, on the
-    combination world (which neither moves nor has a baseline: its regret is cumulative whatever the objective,
-    as in the loop)."""
+    regret; that world neither moves nor has a baseline), a K-armed policy with a kernel form viewed through
+    PagesAsArms, or multivariate Thompson sampling, on the combination world (which neither moves nor has a
+    baseline: its regret is cumulative whatever the objective, as in the loop)."""
     from banditmap.sim.policies.assortment import EpochPolicy
     from banditmap.sim.policies.contextual import LinearKernel
     from banditmap.sim.policies.lists import ListKernel
@@ -206,13 +205,13 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         return run_mvt(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal, below))
     if problem.kind == "combination":
         return run_pages(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal, below))
+    if problem.kind == "assortment" and offers_slates(policy):
+        return run_slate_offers(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal, below))
     delivery = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
     settings: tuple[Any, ...] = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], *delivery,
                                  problem.constraint == "safety", SAFETY_ALPHA)
     kept: tuple[np.ndarray, ...] = ()
     shape: tuple[Any, ...]
-    if problem.kind == "assortment" and offers_slates(policy):
-        return run_slate_offers(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal, below))
     if problem.kind == "assortment":  # the epoch race takes the offer's size and the revenues: no moves, no safety
         shape = (K, problem.slate_size, np.tile(item_revenues(problem), (R, 1)))  # rows alike: any block reads them
         settings = delivery
