@@ -1,8 +1,8 @@
 """The page-combination policies of banditmap.sim.policies.combination checked by hand: the Chebyshev erfc against
 math.erfc, the probit moment terms v(t) = phi(t) / Phi(t) and w(t) = v(t) (v(t) + t), the closed-form posterior
 update of the Bayesian probit model (Graepel et al. 2010), the exhaustive page scoring of small page spaces and
-the coordinate-ascent hill climbs of large ones (Hill et al. 2017), on two or three components of three values.
-Random draws are checked by replaying a copy of the state's generator."""
+the coordinate-ascent hill climbs of large ones (Hill et al. 2017), on two or three components of three values,
+all compiled kernels (sim/kernels/combination.py). Random draws are checked by replaying the policy's streams."""
 
 from __future__ import annotations
 
@@ -11,30 +11,38 @@ import math
 
 import numpy as np
 import pytest
+from test_kernels_exact import Stream
 
 from banditmap.errors import BanditmapError
+from banditmap.sim.kernels.combination import NOISE, PASSES, best_pages, erfc, probit_moments
 from banditmap.sim.policies import Feedback
-from banditmap.sim.policies import combination as module
 from banditmap.sim.policies.base import REGISTRY
 from banditmap.sim.policies.combination import (
     COMBINATION,
     EXHAUSTIVE,
-    NOISE,
-    PASSES,
     MultivariateThompson,
     Probit,
     UniformCombination,
-    climb,
-    erfc,
-    probit_moments,
 )
-from banditmap.sim.problem import Problem
+from banditmap.sim.problem import Problem, active_features, component_pairs
 
 from stubs import close, small_problem
 
 
 def problem(values: int = 3, components: int = 2, reps: int = 1) -> Problem:
     return small_problem("combination", n_arms=values, slate_size=components, rounds=50, reps=reps)
+
+
+def climb(weights: np.ndarray, s: Probit, climbs: int) -> np.ndarray:
+    """The best pages (R, D) under weights (R, F), as the policy searches them (every page, or hill climbs)."""
+    chosen: np.ndarray = best_pages(weights, s.table, s.K, s.D, climbs, s.draws)
+    return chosen
+
+
+def climbed(s: Probit) -> Probit:
+    """The state with no list of pages: the policy climbs instead of scoring every page."""
+    s.table = np.empty((0, s.D + s.D * (s.D - 1) // 2), dtype=np.int64)
+    return s
 
 
 def moments(t: float) -> tuple[float, float]:
@@ -59,26 +67,26 @@ def test_registry_kinds_constants_and_hyperparameters() -> None:
 
 @pytest.mark.parametrize("x", [-3.0, -1.5, -1.0, -0.3, 0.2, 0.5, 1.0, 1.7, 2.5, 4.0])
 def test_erfc_matches_the_error_function_within_its_fit(x: float) -> None:
-    assert erfc(np.array([x]))[0] == pytest.approx(math.erfc(x), rel=1.2e-7)
+    assert erfc(x) == pytest.approx(math.erfc(x), rel=1.2e-7)
 
 
 def test_erfc_at_zero_is_the_fit_at_zero() -> None:
     # t = 1: the polynomial sums to 1.26551226 - 1.26551223 = 3e-8, so erfc(0) = exp(3e-8), just above 1
-    assert erfc(np.array([0.0]))[0] == pytest.approx(math.exp(3e-8), abs=1e-15)
-    assert erfc(np.array([0.0]))[0] > 1.0
+    assert erfc(0.0) == pytest.approx(math.exp(3e-8), abs=1e-15)
+    assert erfc(0.0) > 1.0
 
 
 @pytest.mark.parametrize("t", [-3.0, -1.0, 0.0, 0.5, 2.0])
 def test_probit_moments(t: float) -> None:
-    v, w = probit_moments(np.array([t]))
+    v, w = probit_moments(t)
     expected_v, expected_w = moments(t)
-    assert v[0] == pytest.approx(expected_v, rel=1e-6) and w[0] == pytest.approx(expected_w, rel=1e-6)
+    assert v == pytest.approx(expected_v, rel=1e-6) and w == pytest.approx(expected_w, rel=1e-6)
 
 
 def test_probit_moments_at_zero() -> None:
-    v, w = probit_moments(np.array([0.0]))
-    assert v[0] == pytest.approx(2 / math.sqrt(2 * math.pi), rel=1e-7)  # phi(0) / (1/2)
-    assert w[0] == pytest.approx(2 / math.pi, rel=1e-7)
+    v, w = probit_moments(0.0)
+    assert v == pytest.approx(2 / math.sqrt(2 * math.pi), rel=1e-7)  # phi(0) / (1/2)
+    assert w == pytest.approx(2 / math.pi, rel=1e-7)
 
 
 # --- state --------------------------------------------------------------------------------------------------------
@@ -89,18 +97,20 @@ def test_init_lays_out_main_effects_and_pairs_and_every_page_of_a_small_space() 
     assert s.pairs.tolist() == [[0, 1]]
     assert s.mean.shape == (2, 15) and not s.mean.any()  # 2 x 3 main effects, 3 x 3 for the pair
     assert s.var.shape == (2, 15) and (s.var == 1).all()
-    assert s.pages is not None and s.page_features is not None
-    assert s.pages.tolist() == [[a, b] for a in range(3) for b in range(3)]
-    assert s.page_features[5].tolist() == [1, 5, 6 + 1 * 3 + 2]  # page (1, 2)
-    assert s.page_features[0].tolist() == [0, 3, 6]
+    assert s.draws.shape == (2,) and s.draws.dtype == np.uint64
+    pages = np.array([[a, b] for a in range(3) for b in range(3)])  # page m spells m in base 3
+    assert s.table.tolist() == active_features(pages, 3, component_pairs(2)).tolist()
+    assert s.table[5].tolist() == [1, 5, 6 + 1 * 3 + 2]  # page (1, 2)
+    assert s.table[0].tolist() == [0, 3, 6]
 
 
 def test_pages_are_listed_up_to_256_of_them() -> None:
     s = MultivariateThompson().init(problem(values=4, components=4), np.random.default_rng(0))
-    assert s.pages is not None and s.pages.shape == (256, 4)
+    assert s.table.shape == (256, 4 + 6) and s.table[255].tolist() == [3, 7, 11, 15] + [16 + p * 16 + 15
+                                                                                           for p in range(6)]
     assert s.mean.shape == (1, 16 + 6 * 16)
     s = MultivariateThompson().init(problem(values=3, components=6), np.random.default_rng(0))
-    assert s.pages is None and s.page_features is None
+    assert s.table.shape == (0, 6 + 15)
     assert s.pairs.shape == (15, 2)
 
 
@@ -127,16 +137,29 @@ def test_exhaustive_scoring_finds_the_best_page_with_its_interaction() -> None:
 
 def test_exhaustive_scoring_breaks_ties_at_random() -> None:
     s = MultivariateThompson().init(problem(values=3, components=2, reps=30), np.random.default_rng(4))
-    replay = copy.deepcopy(s.rng)
+    replay = [Stream(state) for state in s.draws]
     chosen = climb(np.zeros((30, 15)), s, 10)
-    best = np.argmax(replay.random((30, 9)), axis=1)
+    best = []
+    for stream in replay:  # the first page, then page m with probability 1 / (m + 1): one uniform per tie
+        pick = 0
+        for m in range(1, 9):
+            pick = m if stream.uniform() * (m + 1) < 1.0 else pick
+        best.append(pick)
     assert chosen.tolist() == [[i // 3, i % 3] for i in best]
     assert len({tuple(page) for page in chosen.tolist()}) > 4
 
 
+def starting_pages(s: Probit, climbs: int) -> np.ndarray:
+    """The climbs' starts (R, climbs, D): a uniform value per component, climb by climb, from each stream."""
+    starts = []
+    for state in s.draws:
+        stream = Stream(state)
+        starts.append([[stream.below(s.K) for _ in range(s.D)] for _ in range(climbs)])
+    return np.array(starts)
+
+
 def test_hill_climbs_follow_the_interactions_they_can_see() -> None:
-    s = MultivariateThompson().init(problem(values=3, components=3, reps=2), np.random.default_rng(7))
-    s.pages = s.page_features = None  # climb instead of scoring all 27 pages
+    s = climbed(MultivariateThompson().init(problem(values=3, components=3, reps=2), np.random.default_rng(1)))
     # row 0: a slight preference for (0, 0, 1), and 10 for values 1 and 2 of components 0 and 1 together: a climb
     # reaches (1, 2, 1) when it starts with component 1 at 2 (component 0 then takes 1, and 1 keeps 2), otherwise
     # it settles at (0, 0, 1)
@@ -146,8 +169,7 @@ def test_hill_climbs_follow_the_interactions_they_can_see() -> None:
     weights = np.array([weights_for(3, 3, [[0.1, 0, 0], [0.1, 0, 0], [0, 0.1, 0]], {(0, 1, 1, 2): 10.0}),
                         10 * weights_for(3, 3, [[0, 0, 0.1], [0.1, 0, 0], [0, 0.1, 0]], {(1, 2, 2, 0): 10.0})])
     climbs = 3
-    replay = copy.deepcopy(s.rng)
-    starts = np.minimum((replay.random((2, climbs, 3)) * 3).astype(int), 2)
+    starts = starting_pages(s, climbs)
     chosen = climb(weights, s, climbs)
     expected_0 = [1, 2, 1] if (starts[0, :, 1] == 2).any() else [0, 0, 1]
     expected_1 = [2, 2, 0] if (starts[1, :, 2] == 0).any() else [2, 0, 1]
@@ -157,33 +179,38 @@ def test_hill_climbs_follow_the_interactions_they_can_see() -> None:
 
 
 def test_hill_climbs_each_end_at_a_coordinate_optimum() -> None:
-    s = MultivariateThompson().init(problem(values=3, components=3, reps=1), np.random.default_rng(7))
-    s.pages = s.page_features = None
+    s = climbed(MultivariateThompson().init(problem(values=3, components=3, reps=1), np.random.default_rng(7)))
     # the weights of row 0 above with one climb: its start decides
     weights = np.array([weights_for(3, 3, [[0.1, 0, 0], [0.1, 0, 0], [0, 0.1, 0]], {(0, 1, 1, 2): 10.0})])
-    for seed in range(6):
-        s.rng = np.random.default_rng(seed)
-        start = np.minimum((np.random.default_rng(seed).random(3) * 3).astype(int), 2)
+    seen = set()
+    for seed in range(8):
+        s.draws = np.array([seed * 7919 + 1], dtype=np.uint64)
+        start = starting_pages(s, 1)[0, 0]
         assert climb(weights, s, 1).tolist() == [[1, 2, 1] if start[1] == 2 else [0, 0, 1]]
+        seen.add(start[1] == 2)
+    assert seen == {True, False}
 
 
-def test_select_climbs_on_a_posterior_draw(monkeypatch: pytest.MonkeyPatch) -> None:
-    asked: list[tuple[np.ndarray, int]] = []
-
-    def recorder(weights: np.ndarray, s: Probit, climbs: int) -> np.ndarray:
-        asked.append((weights.copy(), climbs))
-        return np.zeros((s.R, s.D), dtype=np.int64)
-
-    monkeypatch.setattr(module, "climb", recorder)
+def test_select_plays_the_best_page_under_a_posterior_draw() -> None:
     policy = MultivariateThompson(climbs=4)
     s = policy.init(problem(values=3, components=2, reps=2), np.random.default_rng(3))
     s.mean[:] = np.arange(30).reshape(2, 15) / 10
     s.var[:] = 0.25
-    replay = copy.deepcopy(s.rng)
-    policy.select(s, None)
-    (weights, climbs), = asked
-    assert climbs == 4
-    assert np.array_equal(weights, s.mean + 0.5 * replay.standard_normal((2, 15)))
+    replay = [Stream(state) for state in s.draws]
+    chosen = policy.select(s, None)
+    for r in range(2):  # one normal per feature weight, in feature order; no ties among continuous scores
+        sample = np.array([s.mean[r, f] + 0.5 * replay[r].normal() for f in range(15)])
+        scores = sample[s.table].sum(axis=1)
+        assert chosen[r].tolist() == [int(np.argmax(scores)) // 3, int(np.argmax(scores)) % 3]
+    assert s.draws.tolist() == [stream.state for stream in replay]  # and nothing else drawn
+    climbing = climbed(policy.init(problem(values=3, components=3, reps=1), np.random.default_rng(3)))
+    replay = [Stream(state) for state in climbing.draws]
+    policy.select(climbing, None)
+    for _ in range(9 + 3 * 9):  # 36 weights, then 4 climbs' starts of three components
+        replay[0].normal()
+    for _ in range(4 * 3):
+        replay[0].below(3)
+    assert climbing.draws.tolist() == [replay[0].state]
 
 
 def test_recommend_climbs_on_the_posterior_means() -> None:
@@ -195,12 +222,9 @@ def test_recommend_climbs_on_the_posterior_means() -> None:
     assert policy.exploit(s, None).tolist() == [[2, 0]]
     # a large page space: hill climbs (one start with component 1 at 2 reaches (1, 2, 1), see above)
     policy = MultivariateThompson(climbs=3)
-    s = policy.init(problem(values=3, components=3, reps=1), np.random.default_rng(7))
-    s.pages = s.page_features = None
+    s = climbed(policy.init(problem(values=3, components=3, reps=1), np.random.default_rng(7)))
     s.mean[0] = weights_for(3, 3, [[0.1, 0, 0], [0.1, 0, 0], [0, 0.1, 0]], {(0, 1, 1, 2): 10.0})
-    replay = copy.deepcopy(s.rng)
-    starts = np.minimum((replay.random((1, 3, 3)) * 3).astype(int), 2)
-    assert (starts[0, :, 1] == 2).any()
+    assert (starting_pages(s, 3)[0, :, 1] == 2).any()
     assert policy.recommend(s).tolist() == [[1, 2, 1]]
 
 
@@ -260,9 +284,9 @@ def test_update_learns_a_repetitions_observations_in_turn() -> None:
 def test_update_draws_a_click_with_the_rewards_probability() -> None:
     policy = MultivariateThompson()
     s = policy.init(problem(values=3, components=2, reps=40), np.random.default_rng(5))
-    replay = copy.deepcopy(s.rng)
+    replay = [Stream(state) for state in s.draws]
     policy.update(s, Feedback(np.arange(40), np.zeros((40, 2), dtype=np.int64), np.full(40, 0.5), None, unique=True))
-    clicks = replay.random(40) < 0.5
+    clicks = np.array([stream.uniform() < 0.5 for stream in replay])
     assert (np.sign(s.mean[:, 0]) == np.where(clicks, 1, -1)).all()
     assert 10 < clicks.sum() < 30
 

@@ -127,7 +127,7 @@ class Watched(envs.Environment):
 
 # --- state ----------------------------------------------------------------------------------------------------
 
-SHARED = {("Probit", "pairs"), ("Probit", "pages"), ("Probit", "page_features"), ("VectorStats", "weights"),
+SHARED = {("Probit", "pairs"), ("Probit", "table"), ("VectorStats", "weights"),
           ("Weighted", "weights"), ("Priced", "prices")}  # arrays of the problem, not of each repetition
 
 

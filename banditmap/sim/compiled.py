@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -81,6 +81,22 @@ def budget_form(policy: object, problem: Problem) -> KernelForm | None:
     return None
 
 
+def pages_form(policy: object, problem: Problem) -> KernelForm | None:
+    """A K-armed policy with a kernel form viewed through PagesAsArms (adapters/views.py) on a combination problem,
+    as kernels on the problem of one arm per page; else None."""
+    from banditmap.sim.adapters.views import PagesAsArms, as_arms
+    return kernel_form(policy.base, as_arms(problem)) if isinstance(policy, PagesAsArms) else None
+
+
+def offers_slates(policy: object) -> bool:
+    """Whether a policy is a slate policy whose decisions are kernels (policies/lists.py) viewed through
+    AssortmentAsSlate (adapters/views.py), which races on the MNL world (sim/kernels/assortment.py's slate_race)."""
+    from banditmap.sim.adapters.views import AssortmentAsSlate
+    from banditmap.sim.policies.lists import ListKernel
+    return (isinstance(policy, AssortmentAsSlate) and isinstance(policy.base, ListKernel)
+            and "slate" in policy.base.kinds)
+
+
 def covers(policy: object, problem: Problem) -> bool:
     """Whether the compiled race runs this policy on this problem: a policy whose decisions are kernels, or such
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
@@ -89,8 +105,11 @@ def covers(policy: object, problem: Problem) -> bool:
     (cumulative regret), a pricing policy on the pricing world (which has no constraint to keep), a list policy
     (policies/lists.py) on the cascade or slate world it is made for, with any feedback, a dueling policy on a
     dueling problem (whose world has no reward kind, dynamics or constraint of its own: with any feedback), an
-    epoch policy on the MNL assortment world (cumulative regret; that world neither moves nor has a baseline), a
-    budget policy or a plain K-armed kernel policy on the budget world with feedback at once."""
+    epoch policy, or a slate policy offering its slates (offers_slates), on the MNL assortment world (cumulative
+    regret; that world neither moves nor has a baseline), a K-armed policy with a kernel form viewed through
+    PagesAsArms, or multivariate Thompson sampling, on the combination world (which neither moves nor has a
+    baseline: its regret is cumulative whatever the objective, as in the loop), a budget policy or a plain K-armed
+    kernel policy on the budget world with feedback at once."""
     from banditmap.sim.policies.assortment import EpochPolicy
     from banditmap.sim.policies.contextual import LinearKernel
     from banditmap.sim.policies.lists import ListKernel
@@ -105,10 +124,13 @@ def covers(policy: object, problem: Problem) -> bool:
         return isinstance(policy, ListKernel) and problem.kind in policy.kinds
     if problem.constraint not in ("none", "safety"):
         return False
+    if problem.kind == "combination":
+        from banditmap.sim.policies.combination import MultivariateThompson
+        return isinstance(policy, MultivariateThompson) or pages_form(policy, problem) is not None
     if problem.kind == "arms":
         return problem.objective in ("cumulative", "best_arm") and kernel_form(policy, problem) is not None
     if problem.kind == "assortment":
-        return problem.objective == "cumulative" and isinstance(policy, EpochPolicy)
+        return problem.objective == "cumulative" and (isinstance(policy, EpochPolicy) or offers_slates(policy))
     return (problem.kind == "contextual" and problem.model == "linear" and problem.objective == "cumulative"
             and isinstance(policy, LinearKernel))
 
@@ -203,6 +225,12 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         return run_list_race(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
     if problem.kind == "dueling":
         return run_dueling(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
+    if problem.kind == "combination" and pages_form(policy, problem) is None:
+        return run_mvt(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal, below))
+    if problem.kind == "combination":
+        return run_pages(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal, below))
+    if problem.kind == "assortment" and offers_slates(policy):
+        return run_slate_offers(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal, below))
     delivery = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
     settings: tuple[Any, ...] = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], *delivery,
                                  problem.constraint == "safety", SAFETY_ALPHA)
@@ -230,6 +258,67 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
                              (curve, final, tail, optimal, below, *kept))
     watched = problem.constraint == "safety" and problem.kind != "assortment"  # the MNL world has no baseline
     return CompiledRun(curve, final, tail, optimal, below if watched else None, seconds, *kept)
+
+
+def run_pages(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray], points: np.ndarray,
+              books: tuple[np.ndarray, ...]) -> CompiledRun:
+    """A K-armed policy viewed through PagesAsArms raced on the combination world (sim/kernels/combination.py):
+    the pages' expected rewards (R, V ** D) drawn first from the world's streams, then the K-armed race with each
+    page one arm, filling the curve, final regret, tail and optimal share (`below` is left: no baseline)."""
+    from banditmap.sim.kernels import arms, combination
+    form = pages_form(policy, problem)
+    assert form is not None, "covers() said the compiled race runs it"
+    R, V, D = problem.reps, problem.n_arms, problem.slate_size
+    K = V ** D
+    env, delays, draws = states
+    reward = combination.reward_kind(problem.reward)
+    weights = np.empty((R, combination.features(D, V)))
+    combination.draw_worlds(weights, env, V, reward, np.empty((R, D), np.int64))
+    mu = np.empty((R, K))
+    combination.page_values(weights, V, D, reward, mu)
+    settings = (reward, arms.STATIONARY, arms.FEEDBACK[problem.delay], float(problem.mean_delay),
+                max(problem.batch_size, 1), 0, False, SAFETY_ALPHA)  # no censoring: a page's reward is not one
+    kept = (np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, form.start.shape[0])), mu)
+    race = combination.make_race(form.choose, form.learn)
+    seconds = race_in_blocks(race, (form.params,), (env, delays, own(draws)), (K, form.start), problem.rounds,
+                             settings, points, (*books, *kept))
+    curve, final, tail, optimal, _ = books
+    return CompiledRun(curve, final, tail, optimal, None, seconds)
+
+
+def run_mvt(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray], points: np.ndarray,
+            books: tuple[np.ndarray, ...]) -> CompiledRun:
+    """Multivariate Thompson sampling's compiled race on the combination world (sim/kernels/combination.py's
+    mvt_race), filling the curve, final regret, tail and optimal share (`below` is left: no baseline)."""
+    from banditmap.sim.kernels import arms, combination
+    from banditmap.sim.policies.combination import table
+    V, D = problem.n_arms, problem.slate_size
+    shape = (V, D, table(V, D))
+    settings = (combination.reward_kind(problem.reward), arms.FEEDBACK[problem.delay], float(problem.mean_delay),
+                max(problem.batch_size, 1))
+    env, delays, draws = states
+    seconds = race_in_blocks(combination.mvt_race, (policy.params(),), (env, delays, own(draws)), shape,
+                             problem.rounds, settings, points, books)
+    curve, final, tail, optimal, _ = books
+    return CompiledRun(curve, final, tail, optimal, None, seconds)
+
+
+def run_slate_offers(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     points: np.ndarray, books: tuple[np.ndarray, ...]) -> CompiledRun:
+    """A slate policy viewed through AssortmentAsSlate raced on the MNL world (sim/kernels/assortment.py's
+    slate_race), filling the curve, final regret, tail and optimal share (`below` is left: no baseline)."""
+    from banditmap.sim.kernels import arms, assortment
+    base, R = policy.base, problem.reps
+    slates = replace(problem, kind="slate")  # the problem the base is given
+    race = assortment.make_slate_race(base.choose, base.learn)
+    shape = (problem.n_arms, problem.slate_size, np.tile(item_revenues(problem), (R, 1)), base.start(slates),
+             base.columns(slates))
+    settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
+    env, delays, draws = states
+    seconds = race_in_blocks(race, (base.params(),), (env, delays, own(draws)), shape, problem.rounds, settings,
+                             points, books)
+    curve, final, tail, optimal, _ = books
+    return CompiledRun(curve, final, tail, optimal, None, seconds)
 
 
 def run_pricing(policy: Any, problem: Problem, streams: tuple[np.ndarray, ...], points: np.ndarray) -> CompiledRun:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from banditmap.sim.problem import DEFAULT_ARM, PRICE_RANGE, Problem, active_features, component_pairs, item_revenues
+from banditmap.sim.problem import DEFAULT_ARM, PRICE_RANGE, Problem, component_pairs, item_revenues
 
 Array = np.ndarray
 DRIFT_EVERY = 10  # contextual parameters drift in steps every this many rounds (drawing them is costly)
@@ -495,35 +495,34 @@ class Assortment(Environment):
 class Combination(Environment):
     """D components with V values each (layout, headline, image, colour); a page is one value per component
     (R, D). The click probability is sigmoid(base + main effects + pairwise interactions); the best page is
-    found by enumerating all V ** D pages."""
+    found by enumerating all V ** D pages. Weights and rewards are drawn by the compiled race's kernels
+    (sim/kernels/combination.py) from one stream per repetition, so the step-by-step loop and the compiled race
+    meet the same pages and draws."""
 
     def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        from banditmap.sim.kernels import arms, combination, rng as streams
         super().__init__(problem, rng)
+        self.kernels = combination
         self.D, self.V = problem.slate_size, problem.n_arms
         self.pairs = component_pairs(self.D)
-        size = self.D * self.V + len(self.pairs) * self.V * self.V
-        scale = np.r_[np.full(self.D * self.V, 0.4), np.full(size - self.D * self.V, 0.25)]
-        self.weights = rng.normal(0.0, 1.0, (self.R, size)) * scale
-        self.base = -2.0 if problem.reward == "binary" else 0.0
-        pages = np.array(np.meshgrid(*[np.arange(self.V)] * self.D, indexing="ij")).reshape(self.D, -1).T
-        everything = self.expected(np.broadcast_to(pages[None], (self.R,) + pages.shape).reshape(-1, self.D))
-        everything = everything.reshape(self.R, -1)
-        self.best = everything.max(axis=1)
-        self.best_page = pages[everything.argmax(axis=1)]
+        self.reward = combination.reward_kind(problem.reward)
+        self.base = -2.0 if self.reward == arms.BINARY else 0.0
+        self.states = streams.states_from(rng, self.R)
+        self.weights = np.empty((self.R, combination.features(self.D, self.V)))
+        self.best_page = np.empty((self.R, self.D), dtype=np.int64)
+        self.best = combination.draw_worlds(self.weights, self.states, self.V, self.reward, self.best_page)
 
     def expected(self, pages: Array) -> Array:
         """Expected reward of pages (N, D) with N a multiple of R (rows repeat the repetitions in order)."""
-        features = active_features(pages, self.V, self.pairs)
-        reps = np.repeat(np.arange(self.R), len(pages) // self.R)[:, None]
-        score = self.base + self.weights[reps, features].sum(axis=1)
-        return sigmoid(score) if self.problem.reward == "binary" else 0.5 + 0.2 * score
+        pages = np.asarray(pages, dtype=np.int64)
+        per = len(pages) // self.R
+        return np.array([self.kernels.page_value(self.weights, i // per, pages[i], self.V, self.reward)
+                         for i in range(len(pages))])
 
     def step(self, t: int, action: Array, context: Array | None) -> Outcome:
-        value = self.expected(action)
-        if self.problem.reward == "binary":
-            observed = (self.rng.random(self.R) < value) * 1.0
-        else:
-            observed = value + self.rng.normal(0.0, 0.1, self.R)
+        value, observed = np.empty(self.R), np.empty(self.R)
+        self.kernels.world_step(self.weights, self.states, np.ascontiguousarray(action, dtype=np.int64), self.V,
+                                self.reward, value, observed)
         return Outcome(observed, value, self.best, value >= self.best - 1e-12)
 
     def parameters(self) -> dict[str, Any]:

@@ -25,6 +25,11 @@ def pages(problem: Problem) -> int:
     return count
 
 
+def as_arms(problem: Problem) -> Problem:
+    """The K-armed problem a page-as-arm base is given: one arm per page, one arm per decision."""
+    return replace(problem, kind="arms", n_arms=pages(problem), slate_size=1)
+
+
 def radix(s: Wrapped[Inner]) -> Array:
     """(D,) the place value of each component's value in a page's arm number (V values, D components)."""
     place: Array = s.K ** np.arange(s.k - 1, -1, -1)
@@ -35,14 +40,15 @@ def radix(s: Wrapped[Inner]) -> Array:
 @dataclass(frozen=True)
 class PagesAsArms(Wrapper[Wrapped[Inner], Inner]):
     """Each page (one value per component) is one arm of the base, numbered in base V; the page's reward is the
-    arm's. What one page teaches says nothing about the others that share its components."""
+    arm's. What one page teaches says nothing about the others that share its components. A base with a kernel form
+    races compiled: the K-armed race with the pages as its arms (sim/kernels/combination.py)."""
 
     @classmethod
     def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
         return frozenset({"combination"}) if "arms" in base_kinds else frozenset()
 
     def init(self, problem: Problem, rng: np.random.Generator) -> Wrapped[Inner]:
-        inner = self.base.init(replace(problem, kind="arms", n_arms=pages(problem), slate_size=1), rng)
+        inner = self.base.init(as_arms(problem), rng)
         return Wrapped(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds, inner=inner)
 
     def page(self, s: Wrapped[Inner], arms: Array) -> Array:

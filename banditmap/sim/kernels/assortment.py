@@ -15,7 +15,10 @@ round starts an epoch. `choose(params, epochs, purchases, finished, fresh, reven
 round's offer in offered[r] (size,), `params` the policy's hyperparameters as a float64 array; `learn(epochs,
 purchases, bought, finished, fresh, r, shown, choice)` learns that `shown` (size,) sold `choice` (an item, or -1:
 the customer left and the epoch ends).
-Ties between items are broken uniformly at random each time an offer is chosen (a random key per item)."""
+Ties between items are broken uniformly at random each time an offer is chosen (a random key per item).
+
+A slate policy of lists.py viewed through adapters/views.py's AssortmentAsSlate races here too (`slate_race`): its
+slate is the offer, and each offered item is rewarded with its revenue when it is the one bought."""
 
 from __future__ import annotations
 
@@ -334,6 +337,72 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         arms.settle(books, r, T, tail_start, final, tail, optimal, below)
 
 
+# --- a slate policy offering its slate (adapters/views.py's AssortmentAsSlate) -----------------------------------
+
+@njit(cache=True, error_model="numpy")
+def credit(revenue: np.ndarray, r: int, items: np.ndarray, choice: int, observed: np.ndarray) -> None:
+    """What each item of a slate offered as an assortment gave (observed (k,)): its revenue when it is the one
+    bought, 0 otherwise (substitution ignored, as AssortmentAsSlate does)."""
+    for p in range(items.shape[0]):
+        observed[p] = revenue[r, items[p]] if items[p] == choice else 0.0
+
+
+def slate_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, k: int,
+               revenue: np.ndarray, start: np.ndarray, columns: int, T: int, feedback: int, mean_delay: float,
+               batch: int, points: np.ndarray, curve: np.ndarray, final: np.ndarray, tail: np.ndarray,
+               optimal: np.ndarray, below: np.ndarray) -> None:
+    """A slate policy's whole race on the MNL world (K items, revenue (R, K)), each slate of k items (lists.py's
+    choose and learn) offered as the assortment and each offered item rewarded by `credit`: the streams, `start`
+    and `columns` as lists.race takes them, the books filled as `race` fills them. Each step draws from the
+    streams in the step-by-step loop's order (the world, the policy's slate, the customer, the delay, the policy's
+    learning), so both give the same numbers."""
+    R = env.shape[0]
+    v = np.empty((R, K))
+    counts = np.zeros((R, columns))
+    sums = np.zeros((R, columns))
+    means = np.zeros((R, columns))
+    scratch = np.empty((R, start.shape[0]))
+    best = np.empty((R, k), np.int64)
+    tail_start = T - max(1, T // 10)
+    for r in range(R):
+        scratch[r] = start
+        draw_world(v, env, r)
+        top = best_revenue(v, revenue, r, best[r])
+        items = np.empty(k, np.int64)
+        board = np.empty((2, k))
+        observed = np.empty(k)
+        queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, slate, what it gave
+        queue_items = np.empty((16, k), np.int64)
+        queue_observed = np.empty((16, k))
+        queued = 0
+        books = np.zeros(arms.BOOKS)
+        column = 0
+        for t in range(T):
+            choose(params, counts, sums, means, scratch, draws, r, t, T, items, board)
+            value = offer_revenue(v, revenue, r, items)
+            choice = purchase(v, env, r, items)
+            account(books, value, top, t, tail_start)
+            column = arms.checkpoint(books, points, curve, r, t, column)
+            credit(revenue, r, items, choice, observed)
+            if feedback == arms.IMMEDIATE:
+                learn(params, counts, sums, means, scratch, draws, r, items, observed)
+                continue
+            if queued == queue_at.shape[0]:
+                queue_at = arms.grow(queue_at)
+                queue_items = np.concatenate((queue_items, np.empty_like(queue_items)))
+                queue_observed = np.concatenate((queue_observed, np.empty_like(queue_observed)))
+            queue_at[queued] = arms.arrival(feedback, delays, r, t, mean_delay, batch)
+            queue_items[queued] = items
+            queue_observed[queued] = observed
+            queued += 1
+            i = arms.due(queue_at, queued, t + 1)
+            while i >= 0:  # deliver what is visible at round t + 1, in the order it was queued
+                learn(params, counts, sums, means, scratch, draws, r, queue_items[i], queue_observed[i])
+                queued = arms.drop(queue_at, queue_items, queue_observed, i, queued)
+                i = arms.due(queue_at, queued, t + 1)
+        arms.settle(books, r, T, tail_start, final, tail, optimal, below)
+
+
 # --- the same steps for all repetitions at once (the step-by-step loop of runner.py) ----------------------------
 
 def step_choose_template(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
@@ -373,3 +442,12 @@ def make_race(choose_name: str, learn_name: str) -> Any:
     kernels = globals()
     return bind(race, f"assortment_race_{choose_name}_{learn_name}", nogil=True, choose=kernels[choose_name],
                 learn=kernels[learn_name], namespace=kernels)
+
+
+@functools.cache
+def make_slate_race(choose_name: str, learn_name: str) -> Any:
+    """A slate policy's whole race on the MNL world (slate_race bound to its kernels in lists.py), compiled once
+    and then cached on disk, for any block of repetitions."""
+    from banditmap.sim.kernels import lists
+    return bind(slate_race, f"assortment_slate_race_{choose_name}_{learn_name}", nogil=True,
+                choose=getattr(lists, choose_name), learn=getattr(lists, learn_name), namespace=globals())
