@@ -78,15 +78,19 @@ def test_a_class_in_words_names_the_model_constraint_and_objective_only_when_the
     ({"reward_type": "continuous"}, "arms/continuous/stationary/immediate/none/cumulative"),
     ({"environment": "abrupt"}, "arms/binary/abrupt/immediate/none/cumulative"),
     ({"feedback_delay": "delayed"}, "arms/binary/stationary/delayed/none/cumulative"),
+    ({"feedback_delay": "delayed", "delay_bound": "indefinite"},
+     "arms/binary/stationary/delayed-censored/none/cumulative"),
+    ({"feedback_delay": "delayed", "delay_bound": "bounded"}, "arms/binary/stationary/delayed/none/cumulative"),
     ({"objective": "best_arm"}, "arms/binary/stationary/immediate/none/best_arm"),
 ])
 def test_each_class_trait_decides_the_class(answers: dict[str, Answer], key: str) -> None:
     assert class_of(answers) == key
 
 
-def test_the_class_traits_are_the_ten_a_signature_reads() -> None:
+def test_the_class_traits_are_the_eleven_a_signature_reads() -> None:
     assert CLASS_TRAITS == ("feedback", "action_space", "action_structure", "constraints", "context",
-                            "multi_objective", "reward_type", "environment", "feedback_delay", "objective")
+                            "multi_objective", "reward_type", "environment", "feedback_delay", "delay_bound",
+                            "objective")
 
 
 def test_sizes_never_change_a_class_even_those_a_race_would_refuse() -> None:

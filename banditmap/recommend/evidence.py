@@ -29,7 +29,8 @@ NO_EVIDENCE = "Order: trait fit only; this catalog carries no evidence (banditma
 # --- classes --------------------------------------------------------------------------------------------------
 
 def signature(problem: Problem) -> str:
-    parts = [problem.kind, problem.reward, problem.dynamics, problem.delay, problem.constraint, problem.objective]
+    delay = problem.delay + ("-censored" if problem.censored else "")  # conversions that may never come
+    parts = [problem.kind, problem.reward, problem.dynamics, delay, problem.constraint, problem.objective]
     if problem.kind == "contextual":
         parts.insert(1, problem.model)
     return "/".join(parts)
@@ -41,6 +42,8 @@ def describe(problem: Problem) -> str:
     if problem.kind == "contextual":
         words.append(f"{problem.model} model")
     words += [problem.dynamics, f"{problem.delay} feedback"]
+    if problem.censored:
+        words.append("conversions that may never come")
     if problem.constraint != "none":
         words.append(f"{problem.constraint} constraint")
     if problem.objective == "best_arm":
@@ -49,7 +52,7 @@ def describe(problem: Problem) -> str:
 
 
 CLASS_TRAITS = ("feedback", "action_space", "action_structure", "constraints", "context", "multi_objective",
-                "reward_type", "environment", "feedback_delay", "objective")  # what a problem's signature reads
+                "reward_type", "environment", "feedback_delay", "delay_bound", "objective")  # what a signature reads
 
 
 def class_of(answers: Mapping[str, Answer]) -> str | None:
