@@ -129,7 +129,7 @@ def race(choose: str, learn: str, params: list[float], R: int = 6, T: int = 400,
     out = (np.zeros((R, 3)), np.zeros(R), np.zeros(R), np.zeros(R), np.zeros(R))
     arms.make_race(choose, learn)(np.array(params, dtype=np.float64), rng.stream_seeds(1, 0, R),
                                   rng.stream_seeds(1, 1, R), rng.stream_seeds(1, 2, R), K, np.zeros(K + 1), T, reward,
-                                  dynamics, feedback, 5.0, 20, safety, 0.1, points, *out,
+                                  dynamics, feedback, 5.0, 20, 0, safety, 0.1, points, *out,
                                   *(np.zeros((R, K)) for _ in range(3)), np.zeros((R, K + 1)), np.zeros((R, K)))
     return out
 

@@ -724,13 +724,14 @@ def test_a_reward_counts_as_a_success_with_its_probability() -> None:
 
 def race(choose_name: str, learn_name: str, params: list[float], R: int, K: int, T: int, reward: int,
          safety: bool, feedback: int = arms.IMMEDIATE, dynamics: int = arms.STATIONARY,
-         points: Any = None) -> tuple[np.ndarray, ...]:
+         points: Any = None, censoring: int = 0) -> tuple[np.ndarray, ...]:
     points = np.arange(1, T + 1) if points is None else np.asarray(points)
     out = (np.zeros((R, len(points))), np.zeros(R), np.zeros(R), np.zeros(R), np.zeros(R))
     counts, sums, means, scratch, mu = (np.full((R, K), np.nan), np.full((R, K), np.nan), np.full((R, K), np.nan),
                                         np.full((R, K + 1), np.nan), np.full((R, K), np.nan))
     arms.make_race(choose_name, learn_name)(np.array(params, float), states(R, 1), states(R, 2), states(R, 3), K,
-                                             np.zeros(K + 1), T, reward, dynamics, feedback, 2.0, 2, safety, 0.1,
+                                             np.zeros(K + 1), T, reward, dynamics, feedback, 2.0, 2, censoring,
+                                             safety, 0.1,
                                              points.astype(np.int64), *out, counts, sums, means, scratch, mu)
     # the statistics after the last round: every observation learnt (all of them when feedback is immediate)
     assert (counts.sum(axis=1) == T).all() if feedback == arms.IMMEDIATE else (counts.sum(axis=1) <= T).all()
@@ -777,6 +778,26 @@ def test_a_3_round_race_by_hand() -> None:
         assert tail[r] == pytest.approx(mu[arm], rel=1e-12)  # the last 10% of 3 rounds: the last round
         assert below[r] == under / T
     assert 0 < optimal.min() < 1 and below.max() > 0  # the run reaches both branches of each count
+
+
+def test_a_censored_race_reports_conversions_only_or_each_play_within_its_window() -> None:
+    """The compiled race on delayed binary rewards where conversions may never come (arms.censor): a policy taking
+    conversions as they come learns only successes; one with an attribution window of W rounds hears of every
+    play whose window closed before the last round, and of no play twice."""
+    R, K, T, W = 6, 4, 300, 12
+    counts, sums, means, scratch, mu = (np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, K + 1)),
+                                        np.zeros((R, K)))
+    out = (np.zeros((R, 1)), np.zeros(R), np.zeros(R), np.zeros(R), np.zeros(R))
+    for censoring in (-1, W):
+        arms.make_race("choose_uniform", "learn_counts")(
+            np.zeros(0), states(R, 1), states(R, 2), states(R, 3), K, np.zeros(K + 1), T, arms.BINARY,
+            arms.STATIONARY, arms.DELAYED, 4.0, 1, censoring, False, 0.1, np.array([T]), *out, counts, sums, means,
+            scratch, mu)
+        heard = counts.sum(axis=1)
+        if censoring < 0:
+            assert (sums == counts).all() and (heard > 0).all() and (heard < T / 2).all()  # conversions, a few %
+        else:
+            assert ((T - W <= heard) & (heard <= T)).all() and (sums < counts).all()
 
 
 def test_tail_and_curve_points_of_a_longer_race() -> None:
@@ -851,7 +872,7 @@ def test_which_races_run_compiled() -> None:
     assert not compiled.covers(build_wrapper("sliding-window", linucb, {}, "x"), contextual)
     ucb = build("ucb1", {}, "x")
     assert compiled.covers(ucb, arms_problem) and compiled.covers(ucb, safety)
-    assert not compiled.covers(ucb, budget) and compiled.covers(ucb, best_arm)
+    assert compiled.covers(ucb, budget) and compiled.covers(ucb, best_arm)  # plain kernels race the budget world
     assert not compiled.covers(build("uniform-random", {}, "x"), contextual)
     assert not compiled.covers(build("exp3-p", {}, "x"), arms_problem)
     window = build_wrapper("sliding-window", ucb, {}, "x")
