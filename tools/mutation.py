@@ -71,7 +71,8 @@ MODULES: dict[str, tuple[str, ...]] = {
                                           "tests/test_kernels_books_exact.py", "tests/test_policies_bestarm_exact.py",
                                           "tests/test_mab_indices.py"),
     "banditmap/sim/kernels/wrappers.py": ("tests/test_kernels_wrappers_exact.py", "tests/test_kernels_exact.py",
-                                          "tests/test_kernels_books_exact.py", "tests/test_mab_indices.py"),
+                                          "tests/test_kernels_books_exact.py", "tests/test_mab_indices.py",
+                                          "tests/test_kernels_ranked_exact.py"),
     # the MNL world, its oracle, the epoch policies and their race; the policies' classes call the same kernels
     "banditmap/sim/kernels/assortment.py": ("tests/test_kernels_assortment_exact.py",
                                             "tests/test_policies_assortment_exact.py"),
@@ -83,7 +84,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     # which races run compiled and how: each world's dispatch is checked by that world's exact tests
     "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py", "tests/test_kernels_assortment_exact.py",
                                   "tests/test_kernels_lists_exact.py", "tests/test_kernels_dueling_exact.py",
-                                  "tests/test_kernels_pricing_exact.py"),
+                                  "tests/test_kernels_pricing_exact.py", "tests/test_kernels_ranked_exact.py"),
     # the list policies' kernels, the cascade and slate worlds and their race
     "banditmap/sim/kernels/lists.py": ("tests/test_kernels_lists_exact.py", "tests/test_policies_lists_exact.py"),
     **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)

@@ -426,19 +426,28 @@ def learn(*args: Any) -> None:  # pragma: no cover - replaced in each policy's r
     raise NotImplementedError
 
 
+def kernel(name: str) -> Any:
+    """A list policy's kernel by name, or an adapter's template bound to a K-armed base's kernels
+    (`ranked_choose<choose_exp3_ix|learn_exp3_ix>`, kernels/wrappers.py)."""
+    if "<" in name:
+        from banditmap.sim.kernels import wrappers
+        return wrappers.composite(name)
+    return globals()[name]
+
+
 @functools.cache
 def make_race(choose_name: str, learn_name: str) -> Any:
     """The whole race of one list policy as one compiled function (compiled once, then cached on disk), for any
     block of repetitions (compiled.by_repetitions runs blocks in threads)."""
-    kernels = globals()
-    return bind(race, f"list_race_{choose_name}_{learn_name}", nogil=True, choose=kernels[choose_name],
-                learn=kernels[learn_name], namespace=kernels)
+    return bind(race, arms.named("list_race", choose_name, learn_name), nogil=True, choose=kernel(choose_name),
+                learn=kernel(learn_name), namespace=globals())
 
 
 @functools.cache
 def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
     """One list policy's lists for all repetitions (R, k), and its learning from a batch of observations (reps (N,),
     lists (N, k), observed (N, k), learnt in their order)."""
-    kernels = globals()
-    return (bind(step_choose_template, f"list_step_{choose_name}", choose=kernels[choose_name], namespace=kernels),
-            bind(step_learn_template, f"list_step_{learn_name}", learn=kernels[learn_name], namespace=kernels))
+    return (bind(step_choose_template, arms.named("list_step", choose_name), choose=kernel(choose_name),
+                 namespace=globals()),
+            bind(step_learn_template, arms.named("list_step", learn_name), learn=kernel(learn_name),
+                 namespace=globals()))
