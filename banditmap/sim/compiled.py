@@ -87,6 +87,29 @@ def ranked_form(policy: object, problem: Problem) -> KernelForm | None:
                       ranked_row(inner.start, problem.slate_size))
 
 
+def multi_form(policy: object, problem: Problem) -> KernelForm | None:
+    """On a multi-objective problem, the scalarization adapter with one weight vector around a K-armed policy with
+    a kernel form (the scalar template of sim/kernels/wrappers.py around its kernels), or the uniform baseline
+    (which learns nothing from reward vectors), as kernels of sim/kernels/multi.py's race; else None (several weight
+    vectors go through the step-by-step loop)."""
+    from banditmap.sim.adapters.instances import Scalarization
+    from banditmap.sim.policies.mab import UniformRandom
+    if problem.kind != "multi":
+        return None
+    if isinstance(policy, UniformRandom):
+        return KernelForm(policy.choose, "learn_nothing", policy.params(), policy.start(problem))
+    if not isinstance(policy, Scalarization) or policy.vectors != 1:
+        return None
+    inner = kernel_form(policy.base, Scalarization.instances_problem(problem, 1))
+    if inner is None:
+        return None
+    from banditmap.sim.kernels.wrappers import composite_name
+    weights = policy.weight_vectors(problem)[0]
+    return KernelForm(composite_name("scalar_choose", inner.choose, inner.learn),
+                      composite_name("scalar_learn", inner.choose, inner.learn),
+                      np.concatenate([inner.params, weights, [float(weights.shape[0])]]), inner.start)
+
+
 def covers(policy: object, problem: Problem) -> bool:
     """Whether the compiled race runs this policy on this problem: a policy whose decisions are kernels, or such
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
@@ -95,7 +118,9 @@ def covers(policy: object, problem: Problem) -> bool:
     (cumulative regret), a pricing policy on the pricing world (which has no constraint to keep), a list policy
     (policies/lists.py) on the cascade or slate world it is made for, with any feedback (ranked bandits around a
     counting kernel policy on the cascade with immediate feedback), a dueling policy on a
-    dueling problem (whose world has no reward kind, dynamics or constraint of its own: with any feedback), an
+    dueling problem (whose world has no reward kind, dynamics or constraint of its own: with any feedback),
+    scalarization with one weight vector around a counting kernel policy, or the uniform baseline, on a
+    multi-objective problem (cumulative regret, any feedback), an
     epoch policy on the MNL assortment world (cumulative regret; that world neither moves nor has a baseline)."""
     from banditmap.sim.policies.assortment import EpochPolicy
     from banditmap.sim.policies.contextual import LinearKernel
@@ -105,6 +130,8 @@ def covers(policy: object, problem: Problem) -> bool:
         return isinstance(policy, PriceKernel)
     if problem.kind == "dueling":
         return dueling_form(policy, problem) is not None
+    if problem.kind == "multi":  # its world has no dynamics or constraint of its own
+        return problem.objective == "cumulative" and multi_form(policy, problem) is not None
     if problem.kind in ("cascade", "slate"):  # their worlds ignore dynamics, reward kinds and constraints
         return (isinstance(policy, ListKernel) and problem.kind in policy.kinds) or ranked_form(policy,
                                                                                                 problem) is not None
@@ -198,6 +225,8 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         return run_list_race(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
     if problem.kind == "dueling":
         return run_dueling(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
+    if problem.kind == "multi":
+        return run_multi(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
     delivery = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
     settings: tuple[Any, ...] = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], *delivery,
                                  problem.constraint == "safety", SAFETY_ALPHA)
@@ -263,6 +292,24 @@ def run_list_race(policy: Any, problem: Problem, states: tuple[np.ndarray, np.nd
     shape = (K, k, form.start, columns, lists.WORLDS[problem.kind])
     settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
     seconds = race_in_blocks(race, (form.params,), (env, delays, streams), shape, problem.rounds, settings,
+                             points, out)
+    curve, final, tail, optimal = out
+    return CompiledRun(curve, final, tail, optimal, None, seconds)
+
+
+def run_multi(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray], points: np.ndarray,
+              out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> CompiledRun:
+    """A multi-objective policy's compiled race on the world (sim/kernels/multi.py), from the streams' states
+    (R,) each, into the Pareto regret curve, final regret, tail and share of rounds on the front `out`."""
+    from banditmap.sim.kernels import arms, multi
+    form = multi_form(policy, problem)
+    assert form is not None, "covers() said the compiled race runs it"
+    env, delays, draws = states
+    race = multi.make_race(form.choose, form.learn)
+    shape = (problem.n_arms, max(problem.objectives, 1), form.start)
+    settings = (arms.REWARDS[problem.reward], arms.FEEDBACK[problem.delay], float(problem.mean_delay),
+                max(problem.batch_size, 1))
+    seconds = race_in_blocks(race, (form.params,), (env, delays, own(draws)), shape, problem.rounds, settings,
                              points, out)
     curve, final, tail, optimal = out
     return CompiledRun(curve, final, tail, optimal, None, seconds)

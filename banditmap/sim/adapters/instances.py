@@ -178,7 +178,9 @@ class Scalarization(Wrapper[Weighted[Inner], Inner]):
     """Linear scalarisation (Drugan and Nowe 2013): the base learns from w . r, the weighted sum of the metrics.
     With one weight vector, (weight, then 1 - weight shared by the other metrics); with `vectors` > 1, the first
     metric's weight spreads evenly over [0, 1], one base instance per vector, and each decision is made by an
-    instance drawn at random, which spreads play over the Pareto front."""
+    instance drawn at random, which spreads play over the Pareto front. With one vector, around a base with
+    compiled kernels, it races compiled (sim/kernels/wrappers.py's scalar template in sim/kernels/multi.py's race),
+    the weighted sum computed by the same kernel here."""
 
     weight: float = hyperparameter(0.5, SHARE)
     vectors: int = hyperparameter(1, whole(1, 16, "each vector is a base instance per repetition"))
@@ -187,14 +189,24 @@ class Scalarization(Wrapper[Weighted[Inner], Inner]):
     def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
         return frozenset({"multi"}) if "arms" in base_kinds else frozenset()
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> Weighted[Inner]:
+    @staticmethod
+    def instances_problem(problem: Problem, copies: int) -> Problem:
+        """The K-armed problem the instances of the base play, one per weight vector, held as copies x R
+        repetitions."""
+        return stacked(problem, copies, kind="arms", objectives=1)
+
+    def weight_vectors(self, problem: Problem) -> Array:
+        """The weight vectors (W, D), one per instance."""
         D, W = max(problem.objectives, 1), self.vectors
         first = np.array([self.weight]) if W == 1 else np.linspace(0.0, 1.0, W)
         rest = (1 - first[:, None]) / max(D - 1, 1) * np.ones((W, D - 1))
-        weights = np.concatenate([first[:, None], rest], axis=1) if D > 1 else np.ones((W, 1))
-        inner = self.base.init(stacked(problem, W, kind="arms", objectives=1), rng)
+        weights: Array = np.concatenate([first[:, None], rest], axis=1) if D > 1 else np.ones((W, 1))
+        return weights
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> Weighted[Inner]:
+        inner = self.base.init(self.instances_problem(problem, self.vectors), rng)
         return Weighted(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds, inner=inner,
-                        weights=weights)
+                        weights=self.weight_vectors(problem))
 
     def select(self, s: Weighted[Inner], context: Array | None) -> Array:
         W = len(s.weights)
@@ -219,11 +231,12 @@ class Scalarization(Wrapper[Weighted[Inner], Inner]):
         return random_arms(s.rng, W, s.R) if W > 1 else np.zeros(s.R, dtype=np.int64)
 
     def update(self, s: Weighted[Inner], feedback: Feedback) -> None:
+        from banditmap.sim.kernels.wrappers import weighted_sums
         assert feedback.aux is not None
         own, noted = unpack(feedback.aux, s.noted)
         drawn = own[:, 0].astype(np.int64)
-        observed = feedback.observed.reshape(len(feedback.reps), -1)
-        rewards = (observed * s.weights[drawn][:, :observed.shape[1]]).sum(axis=1)
+        observed = np.ascontiguousarray(feedback.observed, dtype=np.float64).reshape(len(feedback.reps), -1)
+        rewards = weighted_sums(np.ascontiguousarray(s.weights[drawn][:, :observed.shape[1]]), observed)
         self.base.update(s.inner, Feedback(drawn * s.R + feedback.reps, feedback.actions, rewards, None, noted,
                                            unique=feedback.unique))
 

@@ -12,11 +12,12 @@ race's note column (K + 1) is never the adapter's.
 
 Ranked bandits (Radlinski, Kleinberg & Joachims 2008) are composed the same way around a base's kernels, but as a
 list policy of kernels/lists.py (one instance per position of the list, each in its own block of the row), which
-races in the cascade world.
+races in the cascade world; scalarization (Drugan & Nowe 2013) as a policy of the multi-objective race of
+kernels/multi.py, whose learning is handed a reward vector.
 
 The Python wrappers of sim/adapters/ run the same reductions around any policy (and these kernels' bases when a
-problem needs the step-by-step loop); sim/compiled.py's `kernel_form` and `ranked_form` say which compositions race
-here."""
+problem needs the step-by-step loop); sim/compiled.py's `kernel_form`, `ranked_form` and `multi_form` say which
+compositions race here."""
 
 from __future__ import annotations
 
@@ -288,9 +289,45 @@ def ranked_row(base: np.ndarray, k: int) -> np.ndarray:
     return np.concatenate([np.tile(base, k), np.zeros(k), [float(base.shape[0])]])
 
 
+# --- scalarization: a K-armed base learning a weighted sum of several rewards (the race of kernels/multi.py) -------
+# Linear scalarization (Drugan & Nowe 2013) with one weight vector. params: the base's, then the D weights, then D.
+# The base keeps its own scratch row (and its note column) as it is.
+
+@njit(cache=True)
+def weighted_sum(weights: np.ndarray, observed: np.ndarray) -> float:
+    """w . r of one decision's rewards (D,), summed in objective order."""
+    total = 0.0
+    for d in range(observed.shape[0]):
+        total += weights[d] * observed[d]
+    return total
+
+
+@njit(cache=True)
+def weighted_sums(weights: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """w_i . r_i of N decisions (weights and rewards (N, D)), as scalar_learn computes each (the loop's adapter)."""
+    out = np.empty(observed.shape[0])
+    for i in range(observed.shape[0]):
+        out[i] = weighted_sum(weights[i], observed[i])
+    return out
+
+
+def scalar_choose(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                  draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    n = params.shape[0] - 1 - int(params[params.shape[0] - 1])
+    return base_choose(params[:n], counts, sums, means, scratch, draws, r, t, horizon)
+
+
+def scalar_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                 draws: np.ndarray, r: int, arm: int, observed: np.ndarray) -> None:
+    """The base learns the weighted sum of the decision's rewards (D,)."""
+    D = int(params[params.shape[0] - 1])
+    n = params.shape[0] - 1 - D
+    base_learn(params[:n], counts, sums, means, scratch, draws, r, arm, weighted_sum(params[n:n + D], observed))
+
+
 TEMPLATES = {name: globals()[name] for name in (
     "queue_choose", "queue_learn", "discount_choose", "discount_learn", "window_choose", "window_learn",
-    "robust_choose", "robust_learn", "ranked_choose", "ranked_learn")}
+    "robust_choose", "robust_learn", "ranked_choose", "ranked_learn", "scalar_choose", "scalar_learn")}
 
 
 def composed_row(base: np.ndarray, K: int, region: np.ndarray) -> np.ndarray:
