@@ -122,23 +122,33 @@ def offer(score: float, item: int, items: np.ndarray, board: np.ndarray, filled:
     item must reach to be offered next (the last item's once the list is full, else -inf), which the caller checks
     first: most items, once the list is full, take that one comparison. Items are ranked by score, then by a key
     drawn uniformly the first time the item ties (lazily, so a round without ties draws nothing): tied items, an
-    untried item's infinite scores among them, come in uniformly random order."""
+    untried item's infinite scores among them, come in uniformly random order. A score compared with a different
+    one is ranked by the comparison alone, and only an equal one goes through ranks_above (the same order and draws
+    as calling it at every step, with about a third of the time per offer when nothing ties)."""
     k = items.shape[0]
     key = -1.0
     if filled == k:
-        above, key = ranks_above(score, key, board, k - 1, draws, r)
-        if not above:
-            return filled, board[0, k - 1]
+        last = board[0, k - 1]
+        if not score >= last:  # below (or not a number): not offered, as ranks_above would say
+            return filled, last
+        if score == last:
+            above, key = ranks_above(score, key, board, k - 1, draws, r)
+            if not above:
+                return filled, last
         slot = k - 1
     else:
         slot = filled
         filled += 1
     while slot > 0:
-        above, key = ranks_above(score, key, board, slot - 1, draws, r)
-        if not above:
+        higher = board[0, slot - 1]
+        if not score >= higher:
             break
+        if score == higher:
+            above, key = ranks_above(score, key, board, slot - 1, draws, r)
+            if not above:
+                break
         items[slot] = items[slot - 1]
-        board[0, slot] = board[0, slot - 1]
+        board[0, slot] = higher
         board[1, slot] = board[1, slot - 1]
         slot -= 1
     items[slot] = item
