@@ -117,11 +117,11 @@ def covers(policy: object, problem: Problem) -> bool:
     cumulative or, with the arm it names at the end, simple), a linear policy on the linear contextual world
     (cumulative regret), a pricing policy on the pricing world (which has no constraint to keep), a list policy
     (policies/lists.py) on the cascade or slate world it is made for, with any feedback (ranked bandits around a
-    counting kernel policy on the cascade with immediate feedback), a dueling policy on a
-    dueling problem (whose world has no reward kind, dynamics or constraint of its own: with any feedback),
-    scalarization with one weight vector around a counting kernel policy, or the uniform baseline, on a
-    multi-objective problem (cumulative regret, any feedback), an
-    epoch policy on the MNL assortment world (cumulative regret; that world neither moves nor has a baseline)."""
+    counting kernel policy on the cascade with immediate feedback), a dueling policy on a dueling problem (whose
+    world has no reward kind, dynamics or constraint of its own: with any feedback), scalarization with one weight
+    vector around a counting kernel policy, or the uniform baseline, on a multi-objective problem (cumulative
+    regret, any feedback), an epoch policy on the MNL assortment world (cumulative regret; that world neither moves
+    nor has a baseline)."""
     from banditmap.sim.policies.assortment import EpochPolicy
     from banditmap.sim.policies.contextual import LinearKernel
     from banditmap.sim.policies.lists import ListKernel
@@ -133,8 +133,8 @@ def covers(policy: object, problem: Problem) -> bool:
     if problem.kind == "multi":  # its world has no dynamics or constraint of its own
         return problem.objective == "cumulative" and multi_form(policy, problem) is not None
     if problem.kind in ("cascade", "slate"):  # their worlds ignore dynamics, reward kinds and constraints
-        return (isinstance(policy, ListKernel) and problem.kind in policy.kinds) or ranked_form(policy,
-                                                                                                problem) is not None
+        listed = isinstance(policy, ListKernel) and problem.kind in policy.kinds
+        return listed or ranked_form(policy, problem) is not None
     if problem.constraint not in ("none", "safety"):
         return False
     if problem.kind == "arms":
