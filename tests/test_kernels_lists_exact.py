@@ -540,7 +540,7 @@ def test_which_list_races_run_compiled() -> None:
         assert compiled.covers(build(policy, {}, "x"), slate)
     assert not compiled.covers(build("cts", {}, "x"), cascade)  # a slate policy on the cascade: not its world
     assert not compiled.covers(build("cascade-ucb", {}, "x"), slate)
-    assert not compiled.covers(build_wrapper("ranked-bandits", build("exp3-ix", {}, "x"), {}, "x"), cascade)
+    assert compiled.covers(build_wrapper("ranked-bandits", build("exp3-ix", {}, "x"), {}, "x"), cascade)
     assert not compiled.covers(build("ucb1", {}, "x"), cascade)
     safety = dataclasses.replace(slate, constraint="safety", objective="best_arm")  # the slate world ignores both
     assert compiled.covers(build("cts", {}, "x"), safety)

@@ -71,7 +71,8 @@ MODULES: dict[str, tuple[str, ...]] = {
                                           "tests/test_kernels_books_exact.py", "tests/test_policies_bestarm_exact.py",
                                           "tests/test_mab_indices.py"),
     "banditmap/sim/kernels/wrappers.py": ("tests/test_kernels_wrappers_exact.py", "tests/test_kernels_exact.py",
-                                          "tests/test_kernels_books_exact.py", "tests/test_mab_indices.py"),
+                                          "tests/test_kernels_books_exact.py", "tests/test_mab_indices.py",
+                                          "tests/test_kernels_ranked_exact.py", "tests/test_kernels_multi_exact.py"),
     # the MNL world, its oracle, the epoch policies and their race; the policies' classes call the same kernels
     "banditmap/sim/kernels/assortment.py": ("tests/test_kernels_assortment_exact.py",
                                             "tests/test_policies_assortment_exact.py"),
@@ -83,7 +84,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     # which races run compiled and how: each world's dispatch is checked by that world's exact tests
     "banditmap/sim/compiled.py": ("tests/test_kernels_exact.py", "tests/test_kernels_assortment_exact.py",
                                   "tests/test_kernels_lists_exact.py", "tests/test_kernels_dueling_exact.py",
-                                  "tests/test_kernels_pricing_exact.py"),
+                                  "tests/test_kernels_pricing_exact.py", "tests/test_kernels_ranked_exact.py",
+                                  "tests/test_kernels_multi_exact.py"),
+    # the multi-objective world and its race (scalarization's template is wrappers.py's)
+    "banditmap/sim/kernels/multi.py": ("tests/test_kernels_multi_exact.py",),
     # the list policies' kernels, the cascade and slate worlds and their race
     "banditmap/sim/kernels/lists.py": ("tests/test_kernels_lists_exact.py", "tests/test_policies_lists_exact.py"),
     **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)
@@ -112,6 +116,7 @@ ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/pricing.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/lists.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/dueling.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/multi.py": PLAIN_PYTHON,
     "banditmap/sim/compiled.py": PLAIN_PYTHON,
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on

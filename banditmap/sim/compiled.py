@@ -97,19 +97,61 @@ def offers_slates(policy: object) -> bool:
             and "slate" in policy.base.kinds)
 
 
+def ranked_form(policy: object, problem: Problem) -> KernelForm | None:
+    """The ranked-bandits adapter around a K-armed policy with a kernel form, on the cascade with immediate
+    feedback (the list race carries no notes with late feedback, and each position's pick and the base's note
+    must be learnt with the decision that made them), as kernels (the ranked template of sim/kernels/wrappers.py
+    around its kernels); else None."""
+    from banditmap.sim.adapters.instances import RankedBandits
+    if not isinstance(policy, RankedBandits) or problem.kind != "cascade" or problem.delay != "immediate":
+        return None
+    inner = kernel_form(policy.base, RankedBandits.positions_problem(problem))
+    if inner is None:
+        return None
+    from banditmap.sim.kernels.wrappers import composite_name, ranked_row
+    return KernelForm(composite_name("ranked_choose", inner.choose, inner.learn),
+                      composite_name("ranked_learn", inner.choose, inner.learn), inner.params,
+                      ranked_row(inner.start, problem.slate_size))
+
+
+def multi_form(policy: object, problem: Problem) -> KernelForm | None:
+    """On a multi-objective problem, the scalarization adapter with one weight vector around a K-armed policy with
+    a kernel form (the scalar template of sim/kernels/wrappers.py around its kernels), or the uniform baseline
+    (which learns nothing from reward vectors), as kernels of sim/kernels/multi.py's race; else None (several weight
+    vectors go through the step-by-step loop)."""
+    from banditmap.sim.adapters.instances import Scalarization
+    from banditmap.sim.policies.mab import UniformRandom
+    if problem.kind != "multi":
+        return None
+    if isinstance(policy, UniformRandom):
+        return KernelForm(policy.choose, "learn_nothing", policy.params(), policy.start(problem))
+    if not isinstance(policy, Scalarization) or policy.vectors != 1:
+        return None
+    inner = kernel_form(policy.base, Scalarization.instances_problem(problem, 1))
+    if inner is None:
+        return None
+    from banditmap.sim.kernels.wrappers import composite_name
+    weights = policy.weight_vectors(problem)[0]
+    return KernelForm(composite_name("scalar_choose", inner.choose, inner.learn),
+                      composite_name("scalar_learn", inner.choose, inner.learn),
+                      np.concatenate([inner.params, weights, [float(weights.shape[0])]]), inner.start)
+
+
 def covers(policy: object, problem: Problem) -> bool:
     """Whether the compiled race runs this policy on this problem: a policy whose decisions are kernels, or such
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
     reward, dynamics, feedback and the safety constraint or none: a counting policy on K arms (its regret
     cumulative or, with the arm it names at the end, simple), a linear policy on the linear contextual world
     (cumulative regret), a pricing policy on the pricing world (which has no constraint to keep), a list policy
-    (policies/lists.py) on the cascade or slate world it is made for, with any feedback, a dueling policy on a
-    dueling problem (whose world has no reward kind, dynamics or constraint of its own: with any feedback), an
-    epoch policy, or a slate policy offering its slates (offers_slates), on the MNL assortment world (cumulative
-    regret; that world neither moves nor has a baseline), a K-armed policy with a kernel form viewed through
-    PagesAsArms, or multivariate Thompson sampling, on the combination world (which neither moves nor has a
-    baseline: its regret is cumulative whatever the objective, as in the loop), a budget policy or a plain K-armed
-    kernel policy on the budget world with feedback at once."""
+    (policies/lists.py) on the cascade or slate world it is made for, with any feedback (ranked bandits around a
+    counting kernel policy on the cascade with immediate feedback), a dueling policy on a dueling problem (whose
+    world has no reward kind, dynamics or constraint of its own: with any feedback), scalarization with one weight
+    vector around a counting kernel policy, or the uniform baseline, on a multi-objective problem (cumulative
+    regret, any feedback), an epoch policy, or a slate policy offering its slates (offers_slates), on the MNL
+    assortment world (cumulative regret; that world neither moves nor has a baseline), a K-armed policy with a
+    kernel form viewed through PagesAsArms, or multivariate Thompson sampling, on the combination world (which
+    neither moves nor has a baseline: its regret is cumulative whatever the objective, as in the loop), a budget
+    policy or a plain K-armed kernel policy on the budget world with feedback at once."""
     from banditmap.sim.policies.assortment import EpochPolicy
     from banditmap.sim.policies.contextual import LinearKernel
     from banditmap.sim.policies.lists import ListKernel
@@ -120,8 +162,11 @@ def covers(policy: object, problem: Problem) -> bool:
         return problem.delay == "immediate" and budget_form(policy, problem) is not None
     if problem.kind == "dueling":
         return dueling_form(policy, problem) is not None
+    if problem.kind == "multi":  # its world has no dynamics or constraint of its own
+        return problem.objective == "cumulative" and multi_form(policy, problem) is not None
     if problem.kind in ("cascade", "slate"):  # their worlds ignore dynamics, reward kinds and constraints
-        return isinstance(policy, ListKernel) and problem.kind in policy.kinds
+        listed = isinstance(policy, ListKernel) and problem.kind in policy.kinds
+        return listed or ranked_form(policy, problem) is not None
     if problem.constraint not in ("none", "safety"):
         return False
     if problem.kind == "combination":
@@ -231,6 +276,8 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         return run_pages(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal, below))
     if problem.kind == "assortment" and offers_slates(policy):
         return run_slate_offers(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal, below))
+    if problem.kind == "multi":
+        return run_multi(policy, problem, (env, delays, draws), points, (curve, final, tail, optimal))
     delivery = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
     settings: tuple[Any, ...] = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics], *delivery,
                                  problem.constraint == "safety", SAFETY_ALPHA)
@@ -357,15 +404,41 @@ def run_budget(policy: Any, problem: Problem, streams: tuple[np.ndarray, ...], p
 
 def run_list_race(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray],
                   points: np.ndarray, out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> CompiledRun:
-    """A list policy's compiled race on the cascade or slate world (sim/kernels/lists.py), from the streams' states
-    (R,) each, into the curve, final regret, tail and optimal share `out`."""
-    from banditmap.sim.kernels import arms, lists
-    race = lists.make_race(policy.choose, policy.learn)
-    shape = (problem.n_arms, problem.slate_size, policy.start(problem), policy.columns(problem),
-             lists.WORLDS[problem.kind])
-    settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
+    """A list policy's compiled race on the cascade or slate world (sim/kernels/lists.py), or ranked bandits around a
+    K-armed kernel policy's, from the streams' states (R,) each, into the curve, final regret, tail and optimal
+    share `out`."""
+    from banditmap.sim.kernels import arms, lists, wrappers
     env, delays, draws = states
-    seconds = race_in_blocks(race, (policy.params(),), (env, delays, own(draws)), shape, problem.rounds, settings,
+    K, k = problem.n_arms, problem.slate_size
+    form = ranked_form(policy, problem)
+    streams: Blocks
+    if form is None:
+        form = KernelForm(policy.choose, policy.learn, policy.params(), policy.start(problem))
+        columns, streams = policy.columns(problem), own(draws)
+    else:  # statistics per position; the streams of each position's instance after the block's own
+        columns, streams = k * K, lambda rows: wrappers.position_streams(draws[rows], k)
+    race = lists.make_race(form.choose, form.learn)
+    shape = (K, k, form.start, columns, lists.WORLDS[problem.kind])
+    settings = (arms.FEEDBACK[problem.delay], float(problem.mean_delay), max(problem.batch_size, 1))
+    seconds = race_in_blocks(race, (form.params,), (env, delays, streams), shape, problem.rounds, settings,
+                             points, out)
+    curve, final, tail, optimal = out
+    return CompiledRun(curve, final, tail, optimal, None, seconds)
+
+
+def run_multi(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray], points: np.ndarray,
+              out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> CompiledRun:
+    """A multi-objective policy's compiled race on the world (sim/kernels/multi.py), from the streams' states
+    (R,) each, into the Pareto regret curve, final regret, tail and share of rounds on the front `out`."""
+    from banditmap.sim.kernels import arms, multi
+    form = multi_form(policy, problem)
+    assert form is not None, "covers() said the compiled race runs it"
+    env, delays, draws = states
+    race = multi.make_race(form.choose, form.learn)
+    shape = (problem.n_arms, max(problem.objectives, 1), form.start)
+    settings = (arms.REWARDS[problem.reward], arms.FEEDBACK[problem.delay], float(problem.mean_delay),
+                max(problem.batch_size, 1))
+    seconds = race_in_blocks(race, (form.params,), (env, delays, own(draws)), shape, problem.rounds, settings,
                              points, out)
     curve, final, tail, optimal = out
     return CompiledRun(curve, final, tail, optimal, None, seconds)

@@ -534,34 +534,42 @@ class Combination(Environment):
 
 def pareto_gaps(vectors: Array) -> Array:
     """(R, K): for arm a, max over arms b of min_d (mu_b,d - mu_a,d), at least 0: the lift a needs in every
-    objective before no arm dominates it."""
-    lifts = (vectors[:, None, :, :] - vectors[:, :, None, :]).min(axis=3)  # [r, a, b]
-    gaps: Array = np.clip(lifts, 0, None).max(axis=2)
+    objective before no arm dominates it (the world's kernel, sim/kernels/multi.py)."""
+    from banditmap.sim.kernels import multi
+    means = np.ascontiguousarray(vectors, dtype=np.float64)
+    gaps = np.empty(means.shape[:2])
+    for r in range(means.shape[0]):
+        multi.pareto_gaps(means, gaps, r)
     return gaps
 
 
-class MultiObjective(Arms):
+class MultiObjective(Environment):
     """K arms, each with a vector of D mean rewards (Bernoulli or Gaussian per objective); the policy observes
     the vector (R, D). Regret is the Pareto regret of Drugan and Nowe (2013): the smallest eps such that the
     chosen arm's means plus eps are dominated by no arm, zero exactly on the Pareto front. The reward per round
-    column reports the chosen arm's mean over objectives."""
+    column reports the chosen arm's mean over objectives. Means and rewards are drawn by the compiled race's kernels
+    (sim/kernels/multi.py) from one stream per repetition, so the step-by-step loop and the compiled race meet the
+    same worlds and draws."""
 
     def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
+        from banditmap.sim.kernels import arms, multi
+        from banditmap.sim.kernels import rng as streams
         super().__init__(problem, rng)
-        self.D = problem.objectives
-        self.vectors = rng.uniform(0.1, 0.9, (self.R, self.K, self.D))
-        self.pareto_gap = pareto_gaps(self.vectors)
+        self.kernels = multi
+        self.D = max(problem.objectives, 1)
+        self.reward = arms.REWARDS[problem.reward]
+        self.states = streams.states_from(rng, self.R)
+        self.vectors = np.empty((self.R, self.K, self.D))
+        self.pareto_gap = np.empty((self.R, self.K))
+        multi.draw_worlds(self.vectors, self.pareto_gap, self.states)
 
     def step(self, t: int, action: Array, context: Array | None) -> Outcome:
-        rows = self.rows
-        means = self.vectors[rows, action]  # (R, D)
-        if self.problem.reward == "binary":
-            observed = (self.rng.random(means.shape) < means) * 1.0
-        else:
-            observed = means + self.rng.normal(0.0, 0.1, means.shape)
-        gap = self.pareto_gap[rows, action]
-        value = means.mean(axis=1)
-        return Outcome(observed, value, value + gap, gap <= 1e-12)
+        value, observed = np.empty(self.R), np.empty((self.R, self.D))
+        actions = np.ascontiguousarray(action, dtype=np.int64)
+        self.kernels.world_step(np.ascontiguousarray(self.vectors, dtype=np.float64), self.states, actions,
+                                self.reward, value, observed)
+        best = value + self.pareto_gap[np.arange(self.R), actions]
+        return Outcome(observed, value, best, value >= best - 1e-12)
 
     def parameters(self) -> dict[str, Any]:
         return {"objectives": self.D, "means": np.round(self.vectors[0], 4).tolist(),

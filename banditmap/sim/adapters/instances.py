@@ -45,7 +45,15 @@ def noted_shape(inner: State) -> tuple[int, ...] | None:
 
 @dataclass(kw_only=True)
 class Positions(Wrapped[Inner]):
+    draws: Array  # (R,) uint64: each repetition's stream of the replacements of picks already shown above
     noted: tuple[int, ...] | None = None  # the shape of what the base notes per decision
+
+
+def counting_state(state: State) -> State:
+    """The innermost state under wrappers' states: the base policy's own."""
+    while isinstance(state, Wrapped):
+        state = state.inner
+    return state
 
 
 @register_adapter("ranked-bandits")
@@ -55,16 +63,29 @@ class RankedBandits(Wrapper[Positions[Inner], Inner]):
     replaced by a random item not yet in the list. After the user scans the list, the instance of the clicked
     position gets reward 1 if the item shown there was its own pick, and every other instance gets 0 (the first
     click is what the paper rewards; a replaced pick earns 0). The list maximises the chance of at least one
-    click, reaching (1 - 1/e) of the best list for adversarial bases."""
+    click, reaching (1 - 1/e) of the best list for adversarial bases. Around a base with compiled kernels it races
+    compiled on the cascade (sim/kernels/wrappers.py's ranked template): here each position's instance draws from
+    the stream that race gives it, derived from the repetition's (position_streams), so both agree."""
 
     @classmethod
     def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
         return frozenset({"cascade"}) if "arms" in base_kinds else frozenset()
 
+    @staticmethod
+    def positions_problem(problem: Problem) -> Problem:
+        """The K-armed problem the k instances of the base play, held as k x R repetitions (position first)."""
+        return stacked(problem, problem.slate_size, kind="arms", slate_size=1)
+
     def init(self, problem: Problem, rng: np.random.Generator) -> Positions[Inner]:
-        k = problem.slate_size
-        inner = self.base.init(stacked(problem, k, kind="arms", slate_size=1), rng)
-        return Positions(rng, problem.reps, problem.n_arms, k, problem.rounds, inner=inner)
+        from banditmap.sim.kernels.rng import states_from
+        from banditmap.sim.kernels.wrappers import position_streams
+        R, k = problem.reps, problem.slate_size
+        draws = states_from(rng, R)  # first, as the compiled race draws the policy's streams
+        inner = self.base.init(self.positions_problem(problem), rng)
+        counting = counting_state(inner)
+        if isinstance(counting, KernelStats):  # the compiled race's streams of each position's instance
+            counting.draws[:] = position_streams(draws, k)[R:]
+        return Positions(rng, R, problem.n_arms, k, problem.rounds, inner=inner, draws=draws)
 
     def select(self, s: Positions[Inner], context: Array | None) -> Array:
         wanted = self.ask(s, None).reshape(s.k, s.R).T  # (R, k)
@@ -77,18 +98,11 @@ class RankedBandits(Wrapper[Positions[Inner], Inner]):
         """Every position's instance with exploration off, as a list of distinct items (R, k)."""
         return self.distinct(s, self.base.exploit(s.inner, None).reshape(s.k, s.R).T)
 
-    def distinct(self, s: State, wanted: Array) -> Array:
-        """The list of the positions' picks (R, k), an item already shown higher up replaced by one drawn
-        uniformly among those not yet in the list (draws of any item, repeated until one is not: only the rows
-        whose pick was taken draw)."""
-        shown = wanted.copy()
-        for position in range(1, s.k):
-            above = shown[:, :position]
-            rows = np.flatnonzero((above == wanted[:, position:position + 1]).any(axis=1))
-            while rows.size:
-                items = s.rng.integers(0, s.K, rows.size)
-                shown[rows, position] = items
-                rows = rows[(above[rows] == items[:, None]).any(axis=1)]
+    def distinct(self, s: Positions[Inner], wanted: Array) -> Array:
+        """The list of the positions' picks (R, k), an item already shown higher up replaced by uniform draws of
+        any item from the repetition's stream until one is not (wrappers.distinct_item)."""
+        from banditmap.sim.kernels.wrappers import distinct_lists
+        shown: Array = distinct_lists(np.ascontiguousarray(wanted, dtype=np.int64), s.K, s.draws)
         return shown
 
     def update(self, s: Positions[Inner], feedback: Feedback) -> None:
@@ -126,9 +140,7 @@ class Sparring(Wrapper[Wrapped[Inner], Inner]):
 
     def init(self, problem: Problem, rng: np.random.Generator) -> Wrapped[Inner]:
         inner = self.base.init(self.partners_problem(problem), rng)
-        counting = inner
-        while isinstance(counting, Wrapped):
-            counting = counting.inner
+        counting = counting_state(inner)
         if isinstance(counting, KernelStats):  # the compiled race's streams: the right instance's from the left's
             from banditmap.sim.kernels.dueling import partner_streams
             counting.draws[:] = partner_streams(counting.draws[:problem.reps])
@@ -166,7 +178,9 @@ class Scalarization(Wrapper[Weighted[Inner], Inner]):
     """Linear scalarisation (Drugan and Nowe 2013): the base learns from w . r, the weighted sum of the metrics.
     With one weight vector, (weight, then 1 - weight shared by the other metrics); with `vectors` > 1, the first
     metric's weight spreads evenly over [0, 1], one base instance per vector, and each decision is made by an
-    instance drawn at random, which spreads play over the Pareto front."""
+    instance drawn at random, which spreads play over the Pareto front. With one vector, around a base with
+    compiled kernels, it races compiled (sim/kernels/wrappers.py's scalar template in sim/kernels/multi.py's race),
+    the weighted sum computed by the same kernel here."""
 
     weight: float = hyperparameter(0.5, SHARE)
     vectors: int = hyperparameter(1, whole(1, 16, "each vector is a base instance per repetition"))
@@ -175,14 +189,24 @@ class Scalarization(Wrapper[Weighted[Inner], Inner]):
     def lift(cls, base_kinds: frozenset[str]) -> frozenset[str]:
         return frozenset({"multi"}) if "arms" in base_kinds else frozenset()
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> Weighted[Inner]:
+    @staticmethod
+    def instances_problem(problem: Problem, copies: int) -> Problem:
+        """The K-armed problem the instances of the base play, one per weight vector, held as copies x R
+        repetitions."""
+        return stacked(problem, copies, kind="arms", objectives=1)
+
+    def weight_vectors(self, problem: Problem) -> Array:
+        """The weight vectors (W, D), one per instance."""
         D, W = max(problem.objectives, 1), self.vectors
         first = np.array([self.weight]) if W == 1 else np.linspace(0.0, 1.0, W)
         rest = (1 - first[:, None]) / max(D - 1, 1) * np.ones((W, D - 1))
-        weights = np.concatenate([first[:, None], rest], axis=1) if D > 1 else np.ones((W, 1))
-        inner = self.base.init(stacked(problem, W, kind="arms", objectives=1), rng)
+        weights: Array = np.concatenate([first[:, None], rest], axis=1) if D > 1 else np.ones((W, 1))
+        return weights
+
+    def init(self, problem: Problem, rng: np.random.Generator) -> Weighted[Inner]:
+        inner = self.base.init(self.instances_problem(problem, self.vectors), rng)
         return Weighted(rng, problem.reps, problem.n_arms, problem.slate_size, problem.rounds, inner=inner,
-                        weights=weights)
+                        weights=self.weight_vectors(problem))
 
     def select(self, s: Weighted[Inner], context: Array | None) -> Array:
         W = len(s.weights)
@@ -207,11 +231,12 @@ class Scalarization(Wrapper[Weighted[Inner], Inner]):
         return random_arms(s.rng, W, s.R) if W > 1 else np.zeros(s.R, dtype=np.int64)
 
     def update(self, s: Weighted[Inner], feedback: Feedback) -> None:
+        from banditmap.sim.kernels.wrappers import weighted_sums
         assert feedback.aux is not None
         own, noted = unpack(feedback.aux, s.noted)
         drawn = own[:, 0].astype(np.int64)
-        observed = feedback.observed.reshape(len(feedback.reps), -1)
-        rewards = (observed * s.weights[drawn][:, :observed.shape[1]]).sum(axis=1)
+        observed = np.ascontiguousarray(feedback.observed, dtype=np.float64).reshape(len(feedback.reps), -1)
+        rewards = weighted_sums(np.ascontiguousarray(s.weights[drawn][:, :observed.shape[1]]), observed)
         self.base.update(s.inner, Feedback(drawn * s.R + feedback.reps, feedback.actions, rewards, None, noted,
                                            unique=feedback.unique))
 

@@ -10,8 +10,14 @@ hands the base the row without it (a view), so adapters nest. Its hyperparameter
 and it hands the base the others. A base whose row is K + 1 wide is given one more column first, so that the
 race's note column (K + 1) is never the adapter's.
 
+Ranked bandits (Radlinski, Kleinberg & Joachims 2008) are composed the same way around a base's kernels, but as a
+list policy of kernels/lists.py (one instance per position of the list, each in its own block of the row), which
+races in the cascade world; scalarization (Drugan & Nowe 2013) as a policy of the multi-objective race of
+kernels/multi.py, whose learning is handed a reward vector.
+
 The Python wrappers of sim/adapters/ run the same reductions around any policy (and these kernels' bases when a
-problem needs the step-by-step loop); sim/compiled.py's `kernel_form` says which compositions race here."""
+problem needs the step-by-step loop); sim/compiled.py's `kernel_form`, `ranked_form` and `multi_form` say which
+compositions race here."""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from banditmap.sim.kernels import rng
 from banditmap.sim.kernels.arms import consider
 
 
@@ -201,9 +208,126 @@ def robust_region(K: int, horizon: int) -> np.ndarray:
     return region
 
 
+# --- ranked bandits: a list of k items from k instances of a K-armed base (the list race of kernels/lists.py) ----
+# Ranked bandits (Radlinski, Kleinberg & Joachims 2008): position p's instance picks the item for slot p. The list
+# race's statistics are per position (columns p K to (p + 1) K: position p's counts, sums and means); the scratch
+# row holds k blocks of B columns, position p's the base's scratch row, then each position's pick (k), then B.
+# Position p's instance draws from stream (1 + p) R + r of the block's streams (`position_streams`), the
+# replacement of a pick already shown above from the repetition's own stream r.
+
+@njit(cache=True, error_model="numpy")
+def position_streams(draws: np.ndarray, k: int) -> np.ndarray:
+    """The policy's streams (R,), then position p's (R,) for each of the k positions, each derived from its
+    repetition's stream alone (rng.split), so a repetition's draws do not depend on R: ((k + 1) R,)."""
+    R = draws.shape[0]
+    out = np.empty((k + 1) * R, np.uint64)
+    positions = np.arange(k)
+    for r in range(R):
+        out[r] = draws[r]
+        derived = rng.split(draws[r], positions)
+        for p in range(k):
+            out[(1 + p) * R + r] = derived[p]
+    return out
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def distinct_item(items: np.ndarray, p: int, pick: int, K: int, draws: np.ndarray, r: int) -> int:
+    """Position p's item: its instance's pick, or, when items[:p] shows it already, uniform draws of any of the
+    K items until one is not shown above."""
+    item = pick
+    above = True
+    while above:
+        above = False
+        for q in range(p):
+            above = above or items[q] == item
+        if above:
+            item = rng.below(draws, r, K)
+    return item
+
+
+@njit(cache=True, error_model="numpy")
+def distinct_lists(wanted: np.ndarray, K: int, draws: np.ndarray) -> np.ndarray:
+    """The lists (R, k) of every repetition's picks (R, k), as ranked_choose shows them (distinct_item)."""
+    shown = np.empty_like(wanted)
+    for r in range(wanted.shape[0]):
+        for p in range(wanted.shape[1]):
+            shown[r, p] = distinct_item(shown[r], p, wanted[r, p], K, draws, r)
+    return shown
+
+
+def ranked_choose(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                  draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray, board: np.ndarray) -> None:
+    """Position by position, its instance's pick (kept in the row), shown unless shown above (distinct_item)."""
+    k = items.shape[0]
+    R, K = counts.shape[0], counts.shape[1] // k
+    B = int(scratch[r, scratch.shape[1] - 1])
+    for p in range(k):
+        a, b = p * K, (p + 1) * K
+        pick = base_choose(params, counts[:, a:b], sums[:, a:b], means[:, a:b], scratch[:, p * B:(p + 1) * B],
+                           draws[(1 + p) * R:(2 + p) * R], r, t, horizon)
+        scratch[r, k * B + p] = pick
+        items[p] = distinct_item(items, p, pick, K, draws, r)
+
+
+def ranked_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                 draws: np.ndarray, r: int, items: np.ndarray, observed: np.ndarray) -> None:
+    """Each position's instance learns its pick: reward 1 when the click (the first) is at its position and the
+    item shown there is its pick, else 0."""
+    k = items.shape[0]
+    R, K = counts.shape[0], counts.shape[1] // k
+    B = int(scratch[r, scratch.shape[1] - 1])
+    for p in range(k):
+        a, b = p * K, (p + 1) * K
+        pick = int(scratch[r, k * B + p])
+        reward = 1.0 if observed[p] > 0.0 and items[p] == pick else 0.0
+        base_learn(params, counts[:, a:b], sums[:, a:b], means[:, a:b], scratch[:, p * B:(p + 1) * B],
+                   draws[(1 + p) * R:(2 + p) * R], r, pick, reward)
+
+
+def ranked_row(base: np.ndarray, k: int) -> np.ndarray:
+    """The ranked-bandits scratch row before the first round from the base's (B,): k copies of it, k picks, B."""
+    return np.concatenate([np.tile(base, k), np.zeros(k), [float(base.shape[0])]])
+
+
+# --- scalarization: a K-armed base learning a weighted sum of several rewards (the race of kernels/multi.py) -------
+# Linear scalarization (Drugan & Nowe 2013) with one weight vector. params: the base's, then the D weights, then D.
+# The base keeps its own scratch row (and its note column) as it is.
+
+@njit(cache=True, error_model="numpy")
+def weighted_sum(weights: np.ndarray, observed: np.ndarray) -> float:
+    """w . r of one decision's rewards (D,), summed in objective order."""
+    total = 0.0
+    for d in range(observed.shape[0]):
+        total += weights[d] * observed[d]
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def weighted_sums(weights: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """w_i . r_i of N decisions (weights and rewards (N, D)), as scalar_learn computes each (the loop's adapter)."""
+    out = np.empty(observed.shape[0])
+    for i in range(observed.shape[0]):
+        out[i] = weighted_sum(weights[i], observed[i])
+    return out
+
+
+def scalar_choose(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                  draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    n = params.shape[0] - 1 - int(params[params.shape[0] - 1])
+    return base_choose(params[:n], counts, sums, means, scratch, draws, r, t, horizon)
+
+
+def scalar_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                 draws: np.ndarray, r: int, arm: int, observed: np.ndarray) -> None:
+    """The base learns the weighted sum of the decision's rewards (D,)."""
+    D = int(params[params.shape[0] - 1])
+    n = params.shape[0] - 1 - D
+    base_learn(params[:n], counts, sums, means, scratch, draws, r, arm, weighted_sum(params[n:n + D], observed))
+
+
 TEMPLATES = {name: globals()[name] for name in (
     "queue_choose", "queue_learn", "discount_choose", "discount_learn", "window_choose", "window_learn",
-    "robust_choose", "robust_learn")}
+    "robust_choose", "robust_learn", "ranked_choose", "ranked_learn", "scalar_choose", "scalar_learn")}
 
 
 def composed_row(base: np.ndarray, K: int, region: np.ndarray) -> np.ndarray:
