@@ -440,6 +440,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         queue_reward = np.empty(16)
         queue_note = np.empty(16)
         queued = 0
+        soonest = T + 1  # the earliest arrival round queued (none: after the last round)
         books = np.zeros(BOOKS)
         column = 0
         for t in range(T):
@@ -467,14 +468,24 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 if noted:
                     queue_note[queued] = scratch[r, K + 1]
                 queued += 1
-            i = due(queue_at, queued, t + 1)
-            while i >= 0:  # deliver what is visible at round t + 1, in the order it was queued
-                if noted:
-                    scratch[r, K + 1] = queue_note[i]
-                    queue_note[i:queued - 1] = queue_note[i + 1:queued].copy()
-                learn(params, counts, sums, means, scratch, draws, r, queue_arm[i], queue_reward[i])
-                queued = drop(queue_at, queue_arm, queue_reward, i, queued)
-                i = due(queue_at, queued, t + 1)
+                soonest = min(soonest, at)
+            if soonest > t + 1:
+                continue
+            # deliver what is visible at round t + 1, in the order it was queued, keeping the rest in order, in one
+            # pass (the step-by-step loop delivers the same ones in the same order)
+            kept = 0
+            soonest = T + 1
+            for i in range(queued):
+                if queue_at[i] <= t + 1:
+                    if noted:
+                        scratch[r, K + 1] = queue_note[i]
+                    learn(params, counts, sums, means, scratch, draws, r, queue_arm[i], queue_reward[i])
+                    continue
+                queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
+                queue_note[kept] = queue_note[i]
+                soonest = min(soonest, queue_at[kept])
+                kept += 1
+            queued = kept
         settle(books, r, T, tail_start, final, tail, optimal, below)
 
 
