@@ -71,11 +71,16 @@ CONTEXTUAL = {
     "abrupt-batched-safety": {"context": "linear", "n_features": 3, "n_actions": 4, "environment": "abrupt",
                               "feedback_delay": "batched", "constraints": "safety"},
     "adversarial": {"context": "linear", "n_features": 3, "n_actions": 4, "environment": "adversarial"},
+    "nonlinear-drifting-batched": {"context": "nonlinear", "n_features": 4, "n_actions": 5, "environment": "drifting",
+                                   "feedback_delay": "batched"},
+    "nonlinear-abrupt-safety": {"context": "nonlinear", "n_features": 3, "n_actions": 4, "environment": "abrupt",
+                                "constraints": "safety", "reward_type": "continuous"},
+    "nonlinear-adversarial": {"context": "nonlinear", "n_features": 3, "n_actions": 4, "environment": "adversarial"},
 }
 
 
 @pytest.mark.parametrize("problem_name", sorted(CONTEXTUAL))
-@pytest.mark.parametrize("simulator", ["linucb", "lin-ts"])
+@pytest.mark.parametrize("simulator", ["linucb", "lin-ts", "eps-greedy-oracle", "logistic-ts"])
 def test_the_compiled_linear_race_gives_the_loops_numbers(simulator: str, problem_name: str):
     """The linear race and the loop make the same decisions from the same draws; their ridge updates sum in the
     same order, so the runs agree to rounding (1e-9 of the regret)."""

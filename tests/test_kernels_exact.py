@@ -846,7 +846,9 @@ def test_which_races_run_compiled() -> None:
     contextual = problem_from_answers({"n_actions": 4, "context": "linear", "n_features": 3}, rounds=50, reps=2)
     nonlinear = problem_from_answers({"n_actions": 4, "context": "nonlinear", "n_features": 3}, rounds=50, reps=2)
     linucb = build("linucb", {}, "x")
-    assert compiled.covers(linucb, contextual) and not compiled.covers(linucb, nonlinear)
+    assert compiled.covers(linucb, contextual) and compiled.covers(linucb, nonlinear)
+    for policy in ("lin-ts", "eps-greedy-oracle", "logistic-ts"):
+        assert compiled.covers(build(policy, {}, "x"), nonlinear)
     assert not compiled.covers(linucb, arms_problem) and not compiled.covers(build("ucb1", {}, "x"), contextual)
     assert not compiled.covers(build_wrapper("sliding-window", linucb, {}, "x"), contextual)
     ucb = build("ucb1", {}, "x")

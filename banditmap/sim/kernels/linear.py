@@ -55,6 +55,23 @@ def choose_lin_ts(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, t
 
 
 @njit(cache=True)
+def choose_eps_greedy(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
+                      draws: np.ndarray, r: int, x: np.ndarray) -> int:
+    """params: l2, epsilon. With probability epsilon an arm drawn uniformly, else the largest x^T theta (the
+    epsilon-greedy regression oracle)."""
+    K = theta.shape[1]
+    if rng.uniform(draws, r) < params[1]:
+        return rng.below(draws, r, K)
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(K):
+        mean = 0.0
+        for i in range(x.shape[0]):
+            mean += theta[r, k, i] * x[i]
+        best, pick, ties = consider(mean, k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True)
 def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray, draws: np.ndarray,
                 r: int, arm: int, x: np.ndarray, reward: float) -> None:
     """Add (x, reward) to arm's regression: A^-1 <- A^-1 - (A^-1 x)(A^-1 x)^T / (1 + x^T A^-1 x), b += r x,
@@ -79,6 +96,39 @@ def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, the
         for j in range(d):
             total += inverse[r, arm, i, j] * target[r, arm, j]
         theta[r, arm, i] = total
+
+
+@njit(cache=True)
+def learn_logistic(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
+                   draws: np.ndarray, r: int, arm: int, x: np.ndarray, reward: float) -> None:
+    """One online Newton step of arm's logistic regression on (x, reward clipped to [0, 1]): p = sigmoid(x^T
+    theta) (its argument clipped to +-500), the inverse Hessian H^-1 <- (H + w x x^T)^-1 with w = max(p (1 - p),
+    1e-6) by the Sherman-Morrison formula, then theta += H^-1 x (reward - p) with the new H^-1 (`target` unused)."""
+    d = x.shape[0]
+    score = 0.0
+    for i in range(d):
+        score += theta[r, arm, i] * x[i]
+    p = 1.0 / (1.0 + math.exp(-min(max(score, -500.0), 500.0)))
+    weight = max(p * (1.0 - p), 1e-6)
+    ax = np.empty(d)
+    for i in range(d):
+        total = 0.0
+        for j in range(d):
+            total += inverse[r, arm, i, j] * x[j]
+        ax[i] = total
+    quad = 0.0
+    for i in range(d):
+        quad += x[i] * ax[i]
+    shrink = weight / (1.0 + weight * quad)
+    for i in range(d):
+        for j in range(d):
+            inverse[r, arm, i, j] -= ax[i] * ax[j] * shrink
+    residual = min(max(reward, 0.0), 1.0) - p
+    for i in range(d):
+        total = 0.0
+        for j in range(d):
+            total += inverse[r, arm, i, j] * x[j]
+        theta[r, arm, i] += total * residual
 
 
 @njit(cache=True)
@@ -225,7 +275,7 @@ def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
 
 # --- the linear contextual world and the whole race of a linear policy ---------------------------------------
 
-DRIFT_EVERY = 10  # the world's parameters drift in steps every this many rounds (as environments.Contextual's)
+DRIFT_EVERY = 10  # the world's parameters drift in steps every this many rounds (drawing them is costly)
 
 
 @njit(cache=True)
@@ -234,6 +284,38 @@ def draw_world(theta: np.ndarray, env: np.ndarray, r: int) -> None:
     for k in range(theta.shape[1]):
         for i in range(theta.shape[2]):
             theta[r, k, i] = rng.normal(env, r)
+
+
+@njit(cache=True)
+def draw_network(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, env: np.ndarray, r: int) -> None:
+    """Repetition r's non-linear world (model nonlinear), a one-hidden-layer network: a first layer shared by the
+    arms, W (H, d) with N(0, 1.5^2) entries and b (H,) with N(0, 0.5^2) ones, then per-arm weights theta (K, H)
+    with N(0, 4 / H) entries on the hidden units tanh(W x + b); drawn in that order."""
+    H, d = layer.shape[1], layer.shape[2]
+    for j in range(H):
+        for i in range(d):
+            layer[r, j, i] = 1.5 * rng.normal(env, r)
+    for j in range(H):
+        bias[r, j] = 0.5 * rng.normal(env, r)
+    scale = 2.0 / math.sqrt(H)
+    for k in range(theta.shape[1]):
+        for j in range(H):
+            theta[r, k, j] = scale * rng.normal(env, r)
+
+
+@njit(cache=True)
+def features(layer: np.ndarray, bias: np.ndarray, r: int, x: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """What the arms' parameters weigh in context x: x itself in the linear world (no hidden layer, H = 0), else
+    the hidden units tanh(W x + b) (H,), written into `hidden`."""
+    H = layer.shape[1]
+    if H == 0:
+        return x
+    for j in range(H):
+        total = bias[r, j]
+        for i in range(x.shape[0]):
+            total += layer[r, j, i] * x[i]
+        hidden[j] = math.tanh(total)
+    return hidden
 
 
 @njit(cache=True)
@@ -274,8 +356,8 @@ def move_world(theta: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t
 
 @njit(cache=True)
 def expected_rewards(theta: np.ndarray, mu: np.ndarray, r: int, x: np.ndarray, reward: int) -> float:
-    """Every arm's expected reward in context x: sigmoid(-1.5 + 1.5 theta.x) for clicks, 0.5 + 0.3 theta.x
-    otherwise; returns the best."""
+    """Every arm's expected reward given the features x of the context (features()): sigmoid(-1.5 + 1.5 theta.x)
+    for clicks, 0.5 + 0.3 theta.x otherwise; returns the best."""
     top = -np.inf
     for k in range(theta.shape[1]):
         score = 0.0
@@ -293,6 +375,12 @@ def draw_worlds(theta: np.ndarray, env: np.ndarray) -> None:
 
 
 @njit(cache=True)
+def draw_networks(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, env: np.ndarray) -> None:
+    for r in range(theta.shape[0]):
+        draw_network(theta, layer, bias, env, r)
+
+
+@njit(cache=True)
 def draw_contexts(env: np.ndarray, d: int) -> np.ndarray:
     out = np.empty((env.shape[0], d))
     for r in range(env.shape[0]):
@@ -301,14 +389,16 @@ def draw_contexts(env: np.ndarray, d: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def world_step(theta: np.ndarray, mu: np.ndarray, top: np.ndarray, recent: np.ndarray, env: np.ndarray, t: int,
-               T: int, reward: int, dynamics: int, contexts: np.ndarray, actions: np.ndarray, value: np.ndarray,
-               observed: np.ndarray) -> None:
-    """Round t for every repetition, after its context was drawn and its action chosen."""
+def world_step(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, mu: np.ndarray, top: np.ndarray,
+               recent: np.ndarray, env: np.ndarray, t: int, T: int, reward: int, dynamics: int, contexts: np.ndarray,
+               actions: np.ndarray, value: np.ndarray, observed: np.ndarray) -> None:
+    """Round t for every repetition, after its context was drawn and its action chosen (a linear world when the
+    hidden layer `layer` (R, H, d) has no units, else the non-linear one)."""
+    hidden = np.empty(layer.shape[1])
     for r in range(theta.shape[0]):
         if dynamics != arms.STATIONARY:
             move_world(theta, recent, env, r, t, T, dynamics)
-        top[r] = expected_rewards(theta, mu, r, contexts[r], reward)
+        top[r] = expected_rewards(theta, mu, r, features(layer, bias, r, contexts[r], hidden), reward)
         arm = actions[r]
         value[r] = mu[r, arm]
         if dynamics == arms.ADVERSARIAL:
@@ -316,14 +406,18 @@ def world_step(theta: np.ndarray, mu: np.ndarray, top: np.ndarray, recent: np.nd
         observed[r] = arms.draw_reward(value[r], env, r, reward)
 
 
-def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, l2: float,
-         T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool,
+def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, H: int,
+         l2: float, T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool,
          alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray, tail: np.ndarray,
          optimal: np.ndarray, below: np.ndarray) -> None:
-    """One linear policy's whole race on the linear contextual world, as arms.race on K arms (same streams, same
-    order of draws as the step-by-step loop: a context, the decision, the move, the reward)."""
+    """One linear policy's whole race on the linear contextual world (H = 0) or the non-linear one with H hidden
+    units, as arms.race on K arms (same streams, same order of draws as the step-by-step loop: a context, the
+    decision, the move, the reward)."""
     R = env.shape[0]
-    theta_true = np.empty((R, K, d))
+    theta_true = np.empty((R, K, H if H > 0 else d))
+    layer = np.empty((R, H, d))
+    bias = np.empty((R, H))
+    hidden = np.empty(H)
     mu = np.empty((R, K))
     recent = np.zeros((R, K))
     inverse = np.zeros((R, K, d, d))
@@ -334,7 +428,10 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         for k in range(K):
             for i in range(d):
                 inverse[r, k, i, i] = 1.0 / l2
-        draw_world(theta_true, env, r)
+        if H > 0:
+            draw_network(theta_true, layer, bias, env, r)
+        else:
+            draw_world(theta_true, env, r)
         x = np.empty(d)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, context
         queue_arm = np.empty(16, np.int64)
@@ -348,7 +445,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             arm = choose(params, inverse, target, theta, draws, r, x)
             if dynamics != arms.STATIONARY:
                 move_world(theta_true, recent, env, r, t, T, dynamics)
-            top = expected_rewards(theta_true, mu, r, x, reward)
+            top = expected_rewards(theta_true, mu, r, features(layer, bias, r, x, hidden), reward)
             value = mu[r, arm]
             arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
             if dynamics == arms.ADVERSARIAL:
