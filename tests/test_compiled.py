@@ -80,7 +80,7 @@ CONTEXTUAL = {
 
 
 @pytest.mark.parametrize("problem_name", sorted(CONTEXTUAL))
-@pytest.mark.parametrize("simulator", ["linucb", "lin-ts", "eps-greedy-oracle", "logistic-ts"])
+@pytest.mark.parametrize("simulator", ["linucb", "lin-ts", "eps-greedy-oracle", "logistic-ts", "d-linucb", "sw-linucb"])
 def test_the_compiled_linear_race_gives_the_loops_numbers(simulator: str, problem_name: str):
     """The linear race and the loop make the same decisions from the same draws; their ridge updates sum in the
     same order, so the runs agree to rounding (1e-9 of the regret)."""

@@ -74,14 +74,15 @@ def covers(policy: object, problem: Problem) -> bool:
     """Whether the compiled race runs this policy on this problem: a policy whose decisions are kernels, or such a
     policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any reward,
     dynamics, feedback and the safety constraint or none: a counting policy on K arms (its regret cumulative or,
-    with the arm it names at the end, simple), a linear kernel policy (policies/contextual.py) on the linear or
-    non-linear contextual world (cumulative regret), a pricing policy on the pricing world (which has no constraint
-    to keep), a list policy (policies/lists.py) on the cascade or slate world it is made for, with any feedback, a
-    dueling policy on a dueling problem (whose world has no reward kind, dynamics or constraint of its own: with any
-    feedback), an epoch policy on the MNL assortment world (cumulative regret; that world neither moves nor has a
-    baseline)."""
+    with the arm it names at the end, simple), a linear kernel policy (policies/contextual.py) or D-LinUCB and
+    SW-LinUCB on the linear or non-linear contextual world (cumulative regret), a pricing policy on the pricing
+    world (which has no constraint to keep), a list policy (policies/lists.py) on the cascade or slate world it is
+    made for, with any feedback, a dueling policy on a dueling problem (whose world has no reward kind, dynamics or
+    constraint of its own: with any feedback), an epoch policy on the MNL assortment world (cumulative regret; that
+    world neither moves nor has a baseline)."""
     from banditmap.sim.policies.assortment import EpochPolicy
     from banditmap.sim.policies.contextual import LinearKernel
+    from banditmap.sim.policies.forgetting import MovingLinUCB
     from banditmap.sim.policies.lists import ListKernel
     from banditmap.sim.policies.pricing import PriceKernel
     if problem.kind == "pricing":
@@ -96,7 +97,8 @@ def covers(policy: object, problem: Problem) -> bool:
         return problem.objective in ("cumulative", "best_arm") and kernel_form(policy, problem) is not None
     if problem.kind == "assortment":
         return problem.objective == "cumulative" and isinstance(policy, EpochPolicy)
-    return problem.kind == "contextual" and problem.objective == "cumulative" and isinstance(policy, LinearKernel)
+    return (problem.kind == "contextual" and problem.objective == "cumulative"
+            and isinstance(policy, (LinearKernel, MovingLinUCB)))
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,8 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
     """One policy's compiled race. `streams` are the race's generators of the environment, the delays and the
     policy (runner.streams); each gives one kernel stream per repetition, as it does in the step-by-step loop."""
     from banditmap.sim.environments import CompiledContextual
-    from banditmap.sim.kernels import arms, assortment, linear, rng
+    from banditmap.sim.kernels import arms, assortment, linear, moving, rng
+    from banditmap.sim.policies.forgetting import MovingLinUCB
     R, K, T = problem.reps, problem.n_arms, problem.rounds
     env, delays, draws = (rng.states_from(generator, R) for generator in streams)
     if problem.kind == "pricing":
@@ -192,8 +195,13 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         params = policy.params()
     elif problem.kind == "contextual":  # the linear race takes the features, the world's hidden units and l2
         hidden = CompiledContextual.HIDDEN if problem.model == "nonlinear" else 0
-        shape = (K, problem.n_features, hidden, float(policy.ridge()))
-        race = linear.make_race(policy.choose, policy.learn)
+        if isinstance(policy, MovingLinUCB):  # D-LinUCB, SW-LinUCB: their own state, and a window (0: none)
+            window = min(int(getattr(policy, "window", 0)), T)
+            shape = (K, problem.n_features, hidden, float(policy.lambda_reg), window)
+            race = moving.make_race(policy.kernels)
+        else:
+            shape = (K, problem.n_features, hidden, float(policy.ridge()))
+            race = linear.make_race(policy.choose, policy.learn)
         params = policy.params()
     else:
         form = kernel_form(policy, problem)
