@@ -39,15 +39,15 @@ def test_mean_and_width_by_hand() -> None:
     inverse, theta = filled(2, 3, 2, 2), filled(2, 3, 2, seed=1)
     inverse[1, 2] = [[2.0, 0.5], [0.5, 1.0]]
     theta[1, 2] = [0.3, -0.2]
-    mean, width = linear.mean_and_width(inverse, theta, 1, 2, np.array([1.0, 2.0]))
+    mean, width = linear.mean_and_width(inverse, theta, 1, 2, np.array([1.0, 2.0]), np.empty(2))
     # x^T theta = 0.3 - 0.4; x^T A^-1 x = 1 (2 + 1) + 2 (0.5 + 2) = 8
     assert mean == pytest.approx(-0.1, abs=1e-15) and width == math.sqrt(8.0)
-    mean, width = linear.mean_and_width(inverse, theta, 1, 2, np.array([0.0, 0.5]))
+    mean, width = linear.mean_and_width(inverse, theta, 1, 2, np.array([0.0, 0.5]), np.empty(2))
     assert mean == -0.1 and width == 0.5  # x^T A^-1 x = 0.25: not held at 1
     inverse[0, 1] = [[1.0, -3.0], [0.0, 1.0]]  # not positive definite: a negative quadratic form is held at 0
     theta[0, 1] = [0.0, 1.0]
-    assert linear.mean_and_width(inverse, theta, 0, 1, np.array([1.0, 1.0])) == (1.0, 0.0)
-    assert linear.mean_and_width(inverse, theta, 0, 1, np.array([1.0, 0.1])) == pytest.approx(
+    assert linear.mean_and_width(inverse, theta, 0, 1, np.array([1.0, 1.0]), np.empty(2)) == (1.0, 0.0)
+    assert linear.mean_and_width(inverse, theta, 0, 1, np.array([1.0, 0.1]), np.empty(2)) == pytest.approx(
         (0.1, math.sqrt(1 - 0.3 + 0.01)), rel=1e-15)
 
 

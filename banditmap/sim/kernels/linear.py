@@ -17,17 +17,31 @@ from banditmap.sim.kernels.arms import bind, consider
 
 
 @njit(cache=True)
-def mean_and_width(inverse: np.ndarray, theta: np.ndarray, r: int, k: int, x: np.ndarray) -> tuple[float, float]:
-    """Arm k's predicted reward x^T theta and the width sqrt(x^T A^-1 x) of its confidence ellipsoid."""
+def inverse_times(inverse: np.ndarray, r: int, k: int, x: np.ndarray, out: np.ndarray) -> None:
+    """out = A^-1 x for arm k's inverse, symmetric (Sherman-Morrison steps keep it so exactly), read by rows: the
+    sum of x_j times row j, each entry's terms added in the order of a row-by-x product (the same numbers), in
+    a loop the compiler turns into vector instructions."""
     d = x.shape[0]
+    for i in range(d):
+        out[i] = 0.0
+    for j in range(d):
+        xj = x[j]
+        for i in range(d):
+            out[i] += inverse[r, k, j, i] * xj
+
+
+@njit(cache=True)
+def mean_and_width(inverse: np.ndarray, theta: np.ndarray, r: int, k: int, x: np.ndarray,
+                   ax: np.ndarray) -> tuple[float, float]:
+    """Arm k's predicted reward x^T theta and the width sqrt(x^T A^-1 x) of its confidence ellipsoid (`ax` (d,)
+    scratch)."""
+    d = x.shape[0]
+    inverse_times(inverse, r, k, x, ax)
     mean = 0.0
     quad = 0.0
     for i in range(d):
         mean += theta[r, k, i] * x[i]
-        row = 0.0
-        for j in range(d):
-            row += inverse[r, k, i, j] * x[j]
-        quad += x[i] * row
+        quad += x[i] * ax[i]
     return mean, math.sqrt(max(quad, 0.0))
 
 
@@ -36,8 +50,9 @@ def choose_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, t
                   draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """params: l2, alpha. The largest x^T theta + alpha sqrt(x^T A^-1 x) (LinUCB, Li et al. 2010)."""
     best, pick, ties = -np.inf, -1, 0
+    ax = np.empty(x.shape[0])
     for k in range(theta.shape[1]):
-        mean, width = mean_and_width(inverse, theta, r, k, x)
+        mean, width = mean_and_width(inverse, theta, r, k, x, ax)
         best, pick, ties = consider(mean + params[1] * width, k, best, pick, ties, draws, r)
     return pick
 
@@ -48,8 +63,9 @@ def choose_lin_ts(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, t
     """params: l2, v. The largest draw of x^T theta from N(x^T theta_hat, v^2 x^T A^-1 x), the distribution of
     x^T theta under the arm's Gaussian posterior (linear Thompson sampling, Agrawal & Goyal 2013)."""
     best, pick, ties = -np.inf, -1, 0
+    ax = np.empty(x.shape[0])
     for k in range(theta.shape[1]):
-        mean, width = mean_and_width(inverse, theta, r, k, x)
+        mean, width = mean_and_width(inverse, theta, r, k, x, ax)
         best, pick, ties = consider(mean + params[1] * width * rng.normal(draws, r), k, best, pick, ties, draws, r)
     return pick
 
@@ -78,11 +94,7 @@ def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, the
     theta = A^-1 b."""
     d = x.shape[0]
     ax = np.empty(d)
-    for i in range(d):
-        total = 0.0
-        for j in range(d):
-            total += inverse[r, arm, i, j] * x[j]
-        ax[i] = total
+    inverse_times(inverse, r, arm, x, ax)
     shrink = 0.0
     for i in range(d):
         shrink += x[i] * ax[i]
@@ -91,11 +103,7 @@ def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, the
         target[r, arm, i] += reward * x[i]
         for j in range(d):
             inverse[r, arm, i, j] -= ax[i] * ax[j] * shrink
-    for i in range(d):
-        total = 0.0
-        for j in range(d):
-            total += inverse[r, arm, i, j] * target[r, arm, j]
-        theta[r, arm, i] = total
+    inverse_times(inverse, r, arm, target[r, arm], theta[r, arm])
 
 
 @njit(cache=True)
@@ -111,11 +119,7 @@ def learn_logistic(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, 
     p = 1.0 / (1.0 + math.exp(-min(max(score, -500.0), 500.0)))
     weight = max(p * (1.0 - p), 1e-6)
     ax = np.empty(d)
-    for i in range(d):
-        total = 0.0
-        for j in range(d):
-            total += inverse[r, arm, i, j] * x[j]
-        ax[i] = total
+    inverse_times(inverse, r, arm, x, ax)
     quad = 0.0
     for i in range(d):
         quad += x[i] * ax[i]
@@ -124,11 +128,9 @@ def learn_logistic(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, 
         for j in range(d):
             inverse[r, arm, i, j] -= ax[i] * ax[j] * shrink
     residual = min(max(reward, 0.0), 1.0) - p
+    inverse_times(inverse, r, arm, x, ax)
     for i in range(d):
-        total = 0.0
-        for j in range(d):
-            total += inverse[r, arm, i, j] * x[j]
-        theta[r, arm, i] += total * residual
+        theta[r, arm, i] += ax[i] * residual
 
 
 @njit(cache=True)
@@ -383,12 +385,16 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             queue_reward[queued] = observed
             queue_x[queued] = x
             queued += 1
-            i = arms.due(queue_at, queued, t + 1)
-            while i >= 0:
-                learn(params, inverse, target, theta, draws, r, queue_arm[i], queue_x[i], queue_reward[i])
-                queue_x[i:queued - 1] = queue_x[i + 1:queued].copy()
-                queued = arms.drop(queue_at, queue_arm, queue_reward, i, queued)
-                i = arms.due(queue_at, queued, t + 1)
+            kept = 0
+            for i in range(queued):  # what is visible at t + 1 is learnt in the queue's order, the rest kept in order
+                if queue_at[i] <= t + 1:
+                    learn(params, inverse, target, theta, draws, r, queue_arm[i], queue_x[i], queue_reward[i])
+                    continue
+                if kept < i:
+                    queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
+                    queue_x[kept] = queue_x[i]
+                kept += 1
+            queued = kept
         arms.settle(books, r, T, tail_start, final, tail, optimal, below)
 
 

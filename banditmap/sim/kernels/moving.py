@@ -117,22 +117,6 @@ def rotate(basis: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def shifted_solve(diag: np.ndarray, off: np.ndarray, a: float, shift: float, y: np.ndarray, z: np.ndarray,
-                  scratch: np.ndarray) -> None:
-    """z = (a T + shift I)^-1 y for T symmetric tridiagonal (diag, off) and a, shift >= 0 with a T + shift I
-    positive definite (Thomas's algorithm: elimination without pivoting is stable there)."""
-    d = y.shape[0]
-    denom = a * diag[0] + shift
-    z[0] = y[0] / denom
-    for i in range(1, d):
-        scratch[i - 1] = a * off[i - 1] / denom
-        denom = a * diag[i] + shift - a * off[i - 1] * scratch[i - 1]
-        z[i] = (y[i] - a * off[i - 1] * z[i - 1]) / denom
-    for i in range(d - 2, -1, -1):
-        z[i] -= scratch[i] * z[i + 1]
-
-
-@njit(cache=True)
 def discounted_factors(gram: np.ndarray, squared: np.ndarray, target: np.ndarray, basis: np.ndarray,
                        inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray, r: int,
                        k: int) -> None:
@@ -169,20 +153,44 @@ def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray,
     V_t^-1 x) (K,) at decision t, from its sums discounted to t: n = t - since rounds after its factors,
     V_t = Q (g^n T + (1 - g^n) l2 I) Q^T, b_t = g^n b, V~_t = g^2n V~ + (1 - g^2n) l2 I; so with y = Q^T x and
     z = (g^n T + (1 - g^n) l2 I)^-1 y, the estimate is g^n z.(Q^T b) and the width's square
-    g^2n z^T M z + (1 - g^2n) l2 z.z. Factors of arms that learnt since are made again first."""
+    g^2n z^T M z + (1 - g^2n) l2 z.z. Factors of arms that learnt since are made again first. The tridiagonal
+    systems are solved by Thomas's algorithm (elimination without pivoting, stable on these positive definite
+    systems), every arm's in step: its divisions, a chain within one arm, run side by side across the arms."""
     l2, gamma = params[0], params[3]
-    d = x.shape[0]
-    y, z, mz, scratch = np.empty(d), np.empty(d), np.empty(d), np.empty(d)
-    for k in range(target.shape[1]):
+    K, d = target.shape[1], x.shape[0]
+    y, z, mz = np.empty(d), np.empty(d), np.empty(d)
+    Y, Z, low, below, ratio = np.empty((d, K)), np.empty((d, K)), np.empty((d, K)), np.empty((d, K)), np.empty((d, K))
+    keeps, keeps2, denom = np.empty(K), np.empty(K), np.empty(K)
+    last, keep, keep2 = -1.0, 1.0, 1.0
+    for k in range(K):
         if since[r, k] == STALE:
             discounted_factors(gram, squared, target, basis, inner, coef, since, clock, r, k)
         n = float(t - since[r, k])
-        keep, keep2 = gamma ** n, gamma ** (2.0 * n)
+        if n != last:  # arms whose factors were made together share their discounts: one power for all
+            keep, keep2, last = gamma ** n, gamma ** (2.0 * n), n
+        keeps[k], keeps2[k] = keep, keep2
         rotate(basis[r, k], x, y)
-        shifted_solve(coef[r, k, 0], coef[r, k, 1], keep, (1.0 - keep) * l2, y, z, scratch)
+        shift = (1.0 - keep) * l2
+        for i in range(d):
+            Y[i, k] = y[i]
+            low[i, k] = keep * coef[r, k, 0, i] + shift  # the diagonal of g^n T + (1 - g^n) l2 I
+            below[i, k] = keep * coef[r, k, 1, i]  # its subdiagonal
+    for k in range(K):
+        denom[k] = low[0, k]
+        Z[0, k] = Y[0, k] / denom[k]
+    for i in range(1, d):
+        for k in range(K):
+            ratio[i - 1, k] = below[i - 1, k] / denom[k]
+            denom[k] = low[i, k] - below[i - 1, k] * ratio[i - 1, k]
+            Z[i, k] = (Y[i, k] - below[i - 1, k] * Z[i - 1, k]) / denom[k]
+    for i in range(d - 2, -1, -1):
+        for k in range(K):
+            Z[i, k] -= ratio[i, k] * Z[i + 1, k]
+    for k in range(K):
         M = inner[r, k]
-        for j in range(d):
-            mz[j] = 0.0
+        for i in range(d):
+            z[i] = Z[i, k]
+            mz[i] = 0.0
         for i in range(d):
             for j in range(d):
                 mz[j] += M[i, j] * z[i]
@@ -191,8 +199,8 @@ def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray,
             estimate += z[i] * coef[r, k, 2, i]
             quad += z[i] * mz[i]
             norm += z[i] * z[i]
-        mean[k] = keep * estimate
-        width[k] = math.sqrt(max(keep2 * quad + (1.0 - keep2) * l2 * norm, 0.0))
+        mean[k] = keeps[k] * estimate
+        width[k] = math.sqrt(max(keeps2[k] * quad + (1.0 - keeps2[k]) * l2 * norm, 0.0))
 
 
 @njit(cache=True)
@@ -437,13 +445,17 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             queue_reward[queued] = observed
             queue_x[queued] = x
             queued += 1
-            i = arms.due(queue_at, queued, t + 1)
-            while i >= 0:
-                learn(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
-                      held_reward, r, t + 1, queue_arm[i], queue_x[i], queue_reward[i])
-                queue_x[i:queued - 1] = queue_x[i + 1:queued].copy()
-                queued = arms.drop(queue_at, queue_arm, queue_reward, i, queued)
-                i = arms.due(queue_at, queued, t + 1)
+            kept = 0
+            for i in range(queued):  # what is visible at t + 1 is learnt in the queue's order, the rest kept in order
+                if queue_at[i] <= t + 1:
+                    learn(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
+                          held_reward, r, t + 1, queue_arm[i], queue_x[i], queue_reward[i])
+                    continue
+                if kept < i:
+                    queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
+                    queue_x[kept] = queue_x[i]
+                kept += 1
+            queued = kept
         arms.settle(books, r, T, tail_start, final, tail, optimal, below)
 
 
