@@ -854,7 +854,7 @@ def test_which_races_run_compiled() -> None:
     ucb = build("ucb1", {}, "x")
     assert compiled.covers(ucb, arms_problem) and compiled.covers(ucb, safety)
     assert not compiled.covers(ucb, budget) and compiled.covers(ucb, best_arm)
-    assert not compiled.covers(build("uniform-random", {}, "x"), contextual)
+    assert compiled.covers(build("uniform-random", {}, "x"), contextual)  # a counting policy ignores contexts
     assert not compiled.covers(build("exp3-p", {}, "x"), arms_problem)
     window = build_wrapper("sliding-window", ucb, {}, "x")
     assert compiled.covers(window, arms_problem) and compiled.covers(build_wrapper("delay-queue", window, {}, "x"),

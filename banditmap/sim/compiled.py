@@ -98,7 +98,7 @@ def covers(policy: object, problem: Problem) -> bool:
     if problem.kind == "assortment":
         return problem.objective == "cumulative" and isinstance(policy, EpochPolicy)
     return (problem.kind == "contextual" and problem.objective == "cumulative"
-            and isinstance(policy, (LinearKernel, MovingLinUCB)))
+            and (isinstance(policy, (LinearKernel, MovingLinUCB)) or kernel_form(policy, problem) is not None))
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,7 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
     policy (runner.streams); each gives one kernel stream per repetition, as it does in the step-by-step loop."""
     from banditmap.sim.environments import CompiledContextual
     from banditmap.sim.kernels import arms, assortment, linear, moving, rng
+    from banditmap.sim.policies.contextual import LinearKernel
     from banditmap.sim.policies.forgetting import MovingLinUCB
     R, K, T = problem.reps, problem.n_arms, problem.rounds
     env, delays, draws = (rng.states_from(generator, R) for generator in streams)
@@ -188,6 +189,7 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
                                  problem.constraint == "safety", SAFETY_ALPHA)
     kept: tuple[np.ndarray, ...] = ()
     shape: tuple[Any, ...]
+    form: KernelForm | None = None
     if problem.kind == "assortment":  # the epoch race takes the offer's size and the revenues: no moves, no safety
         shape = (K, problem.slate_size, np.tile(item_revenues(problem), (R, 1)))  # rows alike: any block reads them
         settings = delivery
@@ -199,10 +201,15 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
             window = min(int(getattr(policy, "window", 0)), T)
             shape = (K, problem.n_features, hidden, float(policy.lambda_reg), window)
             race = moving.make_race(policy.kernels)
-        else:
+        elif isinstance(policy, LinearKernel):
             shape = (K, problem.n_features, hidden, float(policy.ridge()))
             race = linear.make_race(policy.choose, policy.learn)
-        params = policy.params()
+        else:  # a counting policy, which plays without reading the contexts (e.g. the uniform baseline)
+            form = kernel_form(policy, problem)
+            assert form is not None, "covers() said the compiled race runs it"
+            shape = (K, problem.n_features, hidden, form.start)
+            race = linear.make_counting_race(form.choose, form.learn)
+        params = policy.params() if form is None else form.params
     else:
         form = kernel_form(policy, problem)
         assert form is not None, "covers() said the compiled race runs it"

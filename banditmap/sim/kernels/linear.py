@@ -233,10 +233,12 @@ def features(layer: np.ndarray, bias: np.ndarray, r: int, x: np.ndarray, hidden:
     if H == 0:
         return x
     for j in range(H):
-        total = bias[r, j]
-        for i in range(x.shape[0]):
-            total += layer[r, j, i] * x[i]
-        hidden[j] = math.tanh(total)
+        hidden[j] = bias[r, j]
+    for i in range(x.shape[0]):  # every unit's sum at once, each in the order b_j + W_j0 x_0 + W_j1 x_1 + ...
+        for j in range(H):
+            hidden[j] += layer[r, j, i] * x[i]
+    for j in range(H):
+        hidden[j] = math.tanh(hidden[j])
     return hidden
 
 
@@ -280,11 +282,15 @@ def move_world(theta: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t
 def expected_rewards(theta: np.ndarray, mu: np.ndarray, r: int, x: np.ndarray, reward: int) -> float:
     """Every arm's expected reward given the features x of the context (features()): sigmoid(-1.5 + 1.5 theta.x)
     for clicks, 0.5 + 0.3 theta.x otherwise; returns the best."""
+    K = theta.shape[1]
+    for k in range(K):
+        mu[r, k] = 0.0
+    for i in range(x.shape[0]):  # every arm's theta.x at once, each summed in the order of its features
+        for k in range(K):
+            mu[r, k] += theta[r, k, i] * x[i]
     top = -np.inf
-    for k in range(theta.shape[1]):
-        score = 0.0
-        for i in range(x.shape[0]):
-            score += theta[r, k, i] * x[i]
+    for k in range(K):
+        score = mu[r, k]
         mu[r, k] = arms.sigmoid(-1.5 + 1.5 * score) if reward == arms.BINARY else 0.5 + 0.3 * score
         top = max(top, mu[r, k])
     return top
@@ -404,3 +410,83 @@ def make_race(choose_name: str, learn_name: str) -> Any:
     kernels = globals()
     return bind(race, f"linear_race_{choose_name}_{learn_name}", nogil=True, choose=kernels[choose_name],
                 learn=kernels[learn_name], namespace=kernels)
+
+
+def counting_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, H: int,
+                  start: np.ndarray, T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int,
+                  safety: bool, alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray,
+                  tail: np.ndarray, optimal: np.ndarray, below: np.ndarray) -> None:
+    """A counting policy's (arms.race's kernels on counts, sums and means (R, K) and a scratch row, from `start`)
+    whole race on the linear (H = 0) or non-linear contextual world, which it plays without reading the
+    contexts (e.g. the uniform baseline): race's world, streams and order of draws, the policy's note on a
+    decision travelling with its observation as in arms.race."""
+    R = env.shape[0]
+    theta_true = np.empty((R, K, H if H > 0 else d))
+    layer = np.empty((R, H, d))
+    bias = np.empty((R, H))
+    hidden = np.empty(H)
+    mu = np.empty((R, K))
+    recent = np.zeros((R, K))
+    counts, sums, means = np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, K))
+    scratch = np.empty((R, start.shape[0]))
+    noted = start.shape[0] > K + 1
+    tail_start = T - max(1, T // 10)
+    for r in range(R):
+        scratch[r] = start
+        if H > 0:
+            draw_network(theta_true, layer, bias, env, r)
+        else:
+            draw_world(theta_true, env, r)
+        x = np.empty(d)
+        queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, note
+        queue_arm = np.empty(16, np.int64)
+        queue_reward = np.empty(16)
+        queue_note = np.empty(16)
+        queued = 0
+        books = np.zeros(arms.BOOKS)
+        column = 0
+        for t in range(T):
+            draw_context(x, env, r)
+            arm = choose(params, counts, sums, means, scratch, draws, r, t, T)
+            if dynamics != arms.STATIONARY:
+                move_world(theta_true, recent, env, r, t, T, dynamics)
+            top = expected_rewards(theta_true, mu, r, features(layer, bias, r, x, hidden), reward)
+            value = mu[r, arm]
+            arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
+            if dynamics == arms.ADVERSARIAL:
+                recent[r, arm] += 1.0
+            observed = arms.draw_reward(value, env, r, reward)
+            column = arms.checkpoint(books, points, curve, r, t, column)
+            if feedback == arms.IMMEDIATE:
+                learn(params, counts, sums, means, scratch, draws, r, arm, observed)
+                continue
+            if queued == queue_at.shape[0]:
+                queue_at, queue_arm, queue_reward = arms.grow(queue_at), arms.grow(queue_arm), arms.grow(queue_reward)
+                queue_note = arms.grow(queue_note)
+            queue_at[queued] = arms.arrival(feedback, delays, r, t, mean_delay, batch)
+            queue_arm[queued] = arm
+            queue_reward[queued] = observed
+            if noted:
+                queue_note[queued] = scratch[r, K + 1]
+            queued += 1
+            kept = 0
+            for i in range(queued):  # what is visible at t + 1 is learnt in the queue's order, the rest kept in order
+                if queue_at[i] <= t + 1:
+                    if noted:
+                        scratch[r, K + 1] = queue_note[i]
+                    learn(params, counts, sums, means, scratch, draws, r, queue_arm[i], queue_reward[i])
+                    continue
+                if kept < i:
+                    queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
+                    queue_note[kept] = queue_note[i]
+                kept += 1
+            queued = kept
+        arms.settle(books, r, T, tail_start, final, tail, optimal, below)
+
+
+@functools.cache
+def make_counting_race(choose_name: str, learn_name: str) -> Any:
+    """A counting policy's (arms.kernel names, compositions too) whole race on the contextual world as one
+    compiled function (compiled once, then cached on disk)."""
+    return bind(counting_race, arms.named("contextual_race", choose_name, learn_name), nogil=True,
+                choose=arms.kernel(choose_name), learn=arms.kernel(learn_name), namespace=globals())

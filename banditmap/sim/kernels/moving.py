@@ -13,8 +13,8 @@ The saving that keeps D-LinUCB exact: between two observations of an arm its V o
 g^n V + (1 - g^n) l2 I, which has V's eigenvectors, so one orthogonal reduction V = Q T Q^T (T tridiagonal, made
 again only when the arm learns) solves V_t x = y for every later t in O(d^2): Q^T y, a tridiagonal solve of
 (g^n T + (1 - g^n) l2 I), and V~ seen in Q's basis, M = Q^T V~ Q, gives the width. SW-LinUCB's V changes only when
-an observation enters or leaves the window: its Cholesky factor is kept until then, and a decision costs one
-triangular solve per arm."""
+an observation enters or leaves the window: its inverse, made through its Cholesky factor, is kept until then,
+and a decision costs one product by it per arm."""
 
 from __future__ import annotations
 
@@ -258,31 +258,41 @@ def learn_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, tar
 
 
 @njit(cache=True)
+def window_factors(gram: np.ndarray, target: np.ndarray, basis: np.ndarray, inner: np.ndarray, coef: np.ndarray,
+                   since: np.ndarray, r: int, k: int, t: int) -> None:
+    """Arm k's reused factors of its window's V = L L^T: L (basis), theta = V^-1 b (coef[0]) and V^-1 itself
+    (inner), column by column through L (symmetric: its columns are its rows)."""
+    d = target.shape[2]
+    L = basis[r, k]
+    linear.factorise(gram[r, k], 1.0, 0.0, L)
+    linear.cholesky_solve(L, target[r, k], coef[r, k, 0])
+    unit = np.zeros(d)
+    for j in range(d):
+        unit[j] = 1.0
+        linear.cholesky_solve(L, unit, inner[r, k, j])
+        unit[j] = 0.0
+    since[r, k] = t
+
+
+@njit(cache=True)
 def estimates_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                        basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
                        held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int,
                        x: np.ndarray, mean: np.ndarray, width: np.ndarray) -> None:
-    """params: lambda, delta, alpha, window. Every arm's estimate x^T theta and width sqrt(x^T V^-1 x) = |L^-1 x|
-    (K,) from its window's ridge regression, V = L L^T: L (basis) and theta = V^-1 b (coef[0]) made again only for
-    arms whose window changed."""
-    d = x.shape[0]
-    w = np.empty(d)
+    """params: lambda, delta, alpha, window. Every arm's estimate x^T theta and width sqrt(x^T V^-1 x) (K,) from
+    its window's ridge regression, through V^-1 and theta made again (window_factors) only for arms whose window
+    changed."""
+    u = np.empty(x.shape[0])
     for k in range(target.shape[1]):
-        L = basis[r, k]
         if since[r, k] == STALE:
-            linear.factorise(gram[r, k], 1.0, 0.0, L)
-            linear.cholesky_solve(L, target[r, k], coef[r, k, 0])
-            since[r, k] = t
-        estimate, norm = 0.0, 0.0
-        for i in range(d):
-            total = x[i]
-            for j in range(i):
-                total -= L[i, j] * w[j]
-            w[i] = total / L[i, i]
-            norm += w[i] * w[i]
+            window_factors(gram, target, basis, inner, coef, since, r, k, t)
+        linear.inverse_times(inner, r, k, x, u)
+        estimate, quad = 0.0, 0.0
+        for i in range(x.shape[0]):
             estimate += x[i] * coef[r, k, 0, i]
+            quad += x[i] * u[i]
         mean[k] = estimate
-        width[k] = math.sqrt(norm)
+        width[k] = math.sqrt(max(quad, 0.0))
 
 
 @njit(cache=True)

@@ -167,8 +167,8 @@ class Windowed(Gram):
 class SWLinUCB(MovingLinUCB[Windowed]):
     """SW-LinUCB (Cheung, Simchi-Levi & Zhu, AISTATS 2019), per arm: ridge regression on the last `window`
     observations of the repetition (an observation leaves when the window is full and a new one arrives), width
-    sqrt(x^T V^-1 x), beta = sqrt(lambda) S + sigma sqrt(d ln((1 + window / lambda) / delta)); each arm's Cholesky
-    factor is kept until its window changes (compiled: sim/kernels/moving.py)."""
+    sqrt(x^T V^-1 x), beta = sqrt(lambda) S + sigma sqrt(d ln((1 + window / lambda) / delta)); each arm's V^-1
+    (made through its Cholesky factor) is kept until its window changes (compiled: sim/kernels/moving.py)."""
 
     kernels: ClassVar[str] = "swlinucb"
     window: int = hyperparameter(1000, whole(1, 100_000, "the window's observations are kept in memory"))
