@@ -513,3 +513,21 @@ def test_bounds_are_computed_once_per_decision_until_an_update(policy: DLinUCB |
     policy.update(s, feedback([0], [0], [0.0], [[0.6, 0.8]]))
     updated = policy.bounds(s, x)
     assert len(calls) == 4 and updated[1][0, 0] < later[1][0, 0]
+
+
+@pytest.mark.parametrize("policy", [DLinUCB(gamma=0.9), SWLinUCB(window=3)], ids=["d-linucb", "sw-linucb"])
+def test_a_decision_after_its_bounds_is_the_decision_without_them(policy: DLinUCB | SWLinUCB) -> None:
+    """Conservative exploration asks for the bounds before its base decides: the base then picks the largest upper
+    bound it computed, with the choose kernel's tie-breaking and draws (ties everywhere before any observation)."""
+    import copy
+    for learnt in (False, True):
+        s = policy.init(problem(arms=3, reps=32), np.random.default_rng(2))
+        if learnt:
+            policy.update(s, feedback([0, 1, 1], [0, 1, 2], [1.0, 0.5, 0.2], [[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]]))
+            s.t = 2
+        other = copy.deepcopy(s)
+        x = np.tile([0.6, 0.8], (32, 1))
+        policy.bounds(s, x)
+        chosen = policy.select(s, x)
+        assert chosen.tolist() == policy.select(other, x).tolist()
+        assert s.draws.tolist() == other.draws.tolist() and (learnt or len(set(chosen.tolist())) == 3)

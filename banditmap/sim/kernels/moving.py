@@ -158,9 +158,10 @@ def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray,
     systems), every arm's in step: its divisions, a chain within one arm, run side by side across the arms."""
     l2, gamma = params[0], params[3]
     K, d = target.shape[1], x.shape[0]
-    y, z, mz = np.empty(d), np.empty(d), np.empty(d)
-    Y, Z, low, below, ratio = np.empty((d, K)), np.empty((d, K)), np.empty((d, K)), np.empty((d, K)), np.empty((d, K))
-    keeps, keeps2, denom = np.empty(K), np.empty(K), np.empty(K)
+    vectors, columns, rows = np.empty((3, d)), np.empty((5, d, K)), np.empty((3, K))  # scratch: few allocations
+    y, z, mz = vectors[0], vectors[1], vectors[2]
+    Y, Z, low, below, ratio = columns[0], columns[1], columns[2], columns[3], columns[4]
+    keeps, keeps2, denom = rows[0], rows[1], rows[2]
     last, keep, keep2 = -1.0, 1.0, 1.0
     for k in range(K):
         if since[r, k] == STALE:
@@ -342,6 +343,19 @@ def learn_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, ta
     held_arm[r, slot] = arm
     held_reward[r, slot] = reward
     clock[r] = (slot + 1) % held_arm.shape[1]
+
+
+@njit(cache=True)
+def step_largest(scores: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Every repetition's arm with the largest score (R, K), ties at random as the choose kernels break them: the
+    decision of bounds already computed for it (an adapter asked for them first)."""
+    actions = np.empty(scores.shape[0], np.int64)
+    for r in range(scores.shape[0]):
+        best, pick, ties = -np.inf, -1, 0
+        for k in range(scores.shape[1]):
+            best, pick, ties = consider(scores[r, k], k, best, pick, ties, draws, r)
+        actions[r] = pick
+    return actions
 
 
 def choose(*args: Any) -> int:  # pragma: no cover - replaced in each binding by the policy's own choose

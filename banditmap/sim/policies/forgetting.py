@@ -91,9 +91,13 @@ class MovingLinUCB(Policy[G]):
         return s.memo[2].copy(), s.memo[3].copy()
 
     def select(self, s: G, context: Array | None) -> Array:
-        """The choose kernel for every repetition (the largest upper bound, ties at random from its stream)."""
+        """The choose kernel for every repetition (the largest upper bound, ties at random from its stream); the
+        largest of the bounds an adapter asked for this decision, when it asked first (the same choice)."""
         assert context is not None
         from banditmap.sim.kernels import moving
+        if s.memo is not None and s.memo[0] == s.t and s.memo[1] is context:
+            chosen: Array = moving.step_largest(s.memo[3], s.draws)
+            return chosen
         choose, _, _ = moving.make_steps(self.kernels)
         mean, width = np.empty((s.R, s.K)), np.empty((s.R, s.K))
         actions: Array = choose(self.params(), *s.kernel_state(), s.draws, s.t,
