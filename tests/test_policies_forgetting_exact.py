@@ -125,11 +125,14 @@ def test_estimates_solve_a_full_system_as_linear_algebra_does(d: int) -> None:
     lam, gamma = 0.3, 0.8
     s, rng = full_system(DLinUCB(lambda_reg=lam, gamma=gamma), d, 7)
     s.discounted_to[1] = 2
+    tridiagonal = np.diag(np.arange(1.0, d + 1)) + np.diag(np.full(d - 1, 0.5), 1) + np.diag(np.full(d - 1, 0.5), -1)
+    s.gram[0, 2] = tridiagonal  # no reflection to make: its basis stays the identity
     for t in (2, 5, 9):
         s.t = t
         x = rng.normal(size=(2, d))
         mean, width = DLinUCB(lambda_reg=lam, gamma=gamma).estimates(s, x)
         assert (s.since == [[0] * 3, [2] * 3]).all()  # the factors of every arm, made at the first decision
+        assert np.array_equal(s.basis[0, 2], np.eye(d)) and np.array_equal(s.coef[0, 2, 0], np.arange(1.0, d + 1))
         for r in range(2):
             keep = gamma ** (t - s.discounted_to[r])
             for k in range(3):
