@@ -127,9 +127,9 @@ def test_the_compiled_contextual_world_tells_the_expected_rewards_of_a_context_b
         np.testing.assert_allclose(means[:, 0], outcome.value)
 
 
-@pytest.mark.parametrize("simulator", ["thompson-beta", "linucb"])
+@pytest.mark.parametrize("simulator", ["thompson-beta", "linucb", "d-linucb"])
 def test_a_race_gives_the_same_numbers_in_one_thread_or_several(simulator: str, monkeypatch: pytest.MonkeyPatch):
-    answers = {"n_actions": 5} if simulator != "linucb" else CONTEXTUAL["stationary"]
+    answers = {"n_actions": 5} if simulator == "thompson-beta" else CONTEXTUAL["nonlinear-drifting-batched"]
     problem = problem_from_answers(answers, rounds=300, reps=7)
     spec = RunSpec(simulator, simulator, build(simulator, {}, simulator))
     runs = []
