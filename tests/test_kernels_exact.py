@@ -849,7 +849,9 @@ def test_which_races_run_compiled() -> None:
     assert compiled.covers(linucb, contextual) and compiled.covers(linucb, nonlinear)
     for policy in ("lin-ts", "eps-greedy-oracle", "logistic-ts"):
         assert compiled.covers(build(policy, {}, "x"), nonlinear)
-    assert not compiled.covers(linucb, arms_problem) and not compiled.covers(build("ucb1", {}, "x"), contextual)
+    assert not compiled.covers(linucb, arms_problem)
+    assert compiled.covers(build("ucb1", {}, "x"), contextual)  # counting policies play without the contexts
+    assert not compiled.covers(build("exp3-p", {}, "x"), contextual)
     assert not compiled.covers(build_wrapper("sliding-window", linucb, {}, "x"), contextual)
     ucb = build("ucb1", {}, "x")
     assert compiled.covers(ucb, arms_problem) and compiled.covers(ucb, safety)
