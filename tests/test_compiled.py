@@ -62,7 +62,8 @@ def test_what_the_compiled_race_does_not_cover_goes_through_the_loop():
     assert not compiled.covers(build_wrapper("conservative", build("ucb1", {}, "x"), {}, "x"), problem)
     assert not compiled.covers(build("exp3-p", {}, "x"), problem)
     contextual = problem_from_answers({"n_actions": 4, "context": "linear", "n_features": 3}, rounds=50, reps=2)
-    assert not compiled.covers(build("uniform-random", {}, "x"), contextual)
+    assert not compiled.covers(build("exp3-p", {}, "x"), contextual)
+    assert not compiled.covers(build_wrapper("conservative", build("linucb", {}, "x"), {}, "x"), contextual)
 
 
 CONTEXTUAL = {
@@ -72,11 +73,16 @@ CONTEXTUAL = {
     "abrupt-batched-safety": {"context": "linear", "n_features": 3, "n_actions": 4, "environment": "abrupt",
                               "feedback_delay": "batched", "constraints": "safety"},
     "adversarial": {"context": "linear", "n_features": 3, "n_actions": 4, "environment": "adversarial"},
+    "nonlinear-drifting-batched": {"context": "nonlinear", "n_features": 4, "n_actions": 5, "environment": "drifting",
+                                   "feedback_delay": "batched"},
+    "nonlinear-abrupt-safety": {"context": "nonlinear", "n_features": 3, "n_actions": 4, "environment": "abrupt",
+                                "constraints": "safety", "reward_type": "continuous"},
+    "nonlinear-adversarial": {"context": "nonlinear", "n_features": 3, "n_actions": 4, "environment": "adversarial"},
 }
 
 
 @pytest.mark.parametrize("problem_name", sorted(CONTEXTUAL))
-@pytest.mark.parametrize("simulator", ["linucb", "lin-ts"])
+@pytest.mark.parametrize("simulator", ["linucb", "lin-ts", "eps-greedy-oracle", "logistic-ts", "d-linucb", "sw-linucb"])
 def test_the_compiled_linear_race_gives_the_loops_numbers(simulator: str, problem_name: str):
     """The linear race and the loop make the same decisions from the same draws; their ridge updates sum in the
     same order, so the runs agree to rounding (1e-9 of the regret)."""
@@ -87,6 +93,26 @@ def test_the_compiled_linear_race_gives_the_loops_numbers(simulator: str, proble
     for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
         a, b = getattr(fast, name), getattr(slow, name)
         assert (a is None and b is None) or np.allclose(a, b, rtol=1e-9, atol=1e-9), name
+
+
+@pytest.mark.parametrize("problem_name", sorted(CONTEXTUAL))
+@pytest.mark.parametrize("simulator", ["uniform-random", "thompson-beta", "delayed-ucb", "ucb1+sliding-window"])
+def test_counting_policies_race_the_contextual_worlds_compiled_with_the_loops_numbers(simulator: str,
+                                                                                      problem_name: str):
+    """A counting policy (alone, noting its decisions, or composed) plays the contextual worlds without reading
+    the contexts: compiled, it meets the loop's worlds and draws and gives exactly its numbers."""
+    from banditmap.sim.adapters import build_wrapper
+    problem = problem_from_answers(CONTEXTUAL[problem_name], rounds=300, reps=3)
+    base, _, wrapper = simulator.partition("+")
+    policy = build(base, {}, base)
+    if wrapper:
+        policy = build_wrapper(wrapper, policy, {}, wrapper)
+    spec = RunSpec(simulator, simulator, policy)
+    assert compiled.covers(policy, problem)
+    fast, slow = run(spec, problem, 5), run(spec, problem, 5, environment=looped)
+    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert (a is None and b is None) or np.array_equal(a, b), name
 
 
 def test_the_compiled_contextual_world_tells_the_expected_rewards_of_a_context_before_its_step():
@@ -102,9 +128,9 @@ def test_the_compiled_contextual_world_tells_the_expected_rewards_of_a_context_b
         np.testing.assert_allclose(means[:, 0], outcome.value)
 
 
-@pytest.mark.parametrize("simulator", ["thompson-beta", "linucb"])
+@pytest.mark.parametrize("simulator", ["thompson-beta", "linucb", "d-linucb"])
 def test_a_race_gives_the_same_numbers_in_one_thread_or_several(simulator: str, monkeypatch: pytest.MonkeyPatch):
-    answers = {"n_actions": 5} if simulator != "linucb" else CONTEXTUAL["stationary"]
+    answers = {"n_actions": 5} if simulator == "thompson-beta" else CONTEXTUAL["nonlinear-drifting-batched"]
     problem = problem_from_answers(answers, rounds=300, reps=7)
     spec = RunSpec(simulator, simulator, build(simulator, {}, simulator))
     runs = []

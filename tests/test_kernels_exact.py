@@ -867,13 +867,17 @@ def test_which_races_run_compiled() -> None:
     contextual = problem_from_answers({"n_actions": 4, "context": "linear", "n_features": 3}, rounds=50, reps=2)
     nonlinear = problem_from_answers({"n_actions": 4, "context": "nonlinear", "n_features": 3}, rounds=50, reps=2)
     linucb = build("linucb", {}, "x")
-    assert compiled.covers(linucb, contextual) and not compiled.covers(linucb, nonlinear)
-    assert not compiled.covers(linucb, arms_problem) and not compiled.covers(build("ucb1", {}, "x"), contextual)
+    assert compiled.covers(linucb, contextual) and compiled.covers(linucb, nonlinear)
+    for policy in ("lin-ts", "eps-greedy-oracle", "logistic-ts"):
+        assert compiled.covers(build(policy, {}, "x"), nonlinear)
+    assert not compiled.covers(linucb, arms_problem)
+    assert compiled.covers(build("ucb1", {}, "x"), contextual)  # counting policies play without the contexts
+    assert not compiled.covers(build("exp3-p", {}, "x"), contextual)
     assert not compiled.covers(build_wrapper("sliding-window", linucb, {}, "x"), contextual)
     ucb = build("ucb1", {}, "x")
     assert compiled.covers(ucb, arms_problem) and compiled.covers(ucb, safety)
     assert compiled.covers(ucb, budget) and compiled.covers(ucb, best_arm)  # plain kernels race the budget world
-    assert not compiled.covers(build("uniform-random", {}, "x"), contextual)
+    assert compiled.covers(build("uniform-random", {}, "x"), contextual)  # a counting policy ignores contexts
     assert not compiled.covers(build("exp3-p", {}, "x"), arms_problem)
     window = build_wrapper("sliding-window", ucb, {}, "x")
     assert compiled.covers(window, arms_problem) and compiled.covers(build_wrapper("delay-queue", window, {}, "x"),

@@ -21,6 +21,8 @@ from banditmap.sim.policies import build
 from banditmap.sim.problem import problem_from_answers
 from banditmap.sim.runner import RunSpec, run
 
+LINEAR = (np.zeros((2, 0, 2)), np.zeros((2, 0)))  # the linear world's (empty) hidden layer and biases
+
 
 def close(got: Any, want: Any) -> None:
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
@@ -37,15 +39,15 @@ def test_mean_and_width_by_hand() -> None:
     inverse, theta = filled(2, 3, 2, 2), filled(2, 3, 2, seed=1)
     inverse[1, 2] = [[2.0, 0.5], [0.5, 1.0]]
     theta[1, 2] = [0.3, -0.2]
-    mean, width = linear.mean_and_width(inverse, theta, 1, 2, np.array([1.0, 2.0]))
+    mean, width = linear.mean_and_width(inverse, theta, 1, 2, np.array([1.0, 2.0]), np.empty(2))
     # x^T theta = 0.3 - 0.4; x^T A^-1 x = 1 (2 + 1) + 2 (0.5 + 2) = 8
     assert mean == pytest.approx(-0.1, abs=1e-15) and width == math.sqrt(8.0)
-    mean, width = linear.mean_and_width(inverse, theta, 1, 2, np.array([0.0, 0.5]))
+    mean, width = linear.mean_and_width(inverse, theta, 1, 2, np.array([0.0, 0.5]), np.empty(2))
     assert mean == -0.1 and width == 0.5  # x^T A^-1 x = 0.25: not held at 1
     inverse[0, 1] = [[1.0, -3.0], [0.0, 1.0]]  # not positive definite: a negative quadratic form is held at 0
     theta[0, 1] = [0.0, 1.0]
-    assert linear.mean_and_width(inverse, theta, 0, 1, np.array([1.0, 1.0])) == (1.0, 0.0)
-    assert linear.mean_and_width(inverse, theta, 0, 1, np.array([1.0, 0.1])) == pytest.approx(
+    assert linear.mean_and_width(inverse, theta, 0, 1, np.array([1.0, 1.0]), np.empty(2)) == (1.0, 0.0)
+    assert linear.mean_and_width(inverse, theta, 0, 1, np.array([1.0, 0.1]), np.empty(2)) == pytest.approx(
         (0.1, math.sqrt(1 - 0.3 + 0.01)), rel=1e-15)
 
 
@@ -283,7 +285,7 @@ def test_a_world_step_moves_then_pays_the_chosen_arm() -> None:
     mu, top, recent = np.zeros((2, 3)), np.zeros(2), np.zeros((2, 3))
     contexts = np.array([[0.7, 0.2], [0.7, -0.4]])
     value, observed = np.zeros(2), np.zeros(2)
-    linear.world_step(theta, mu, top, recent, env, 10, 40, arms.CONTINUOUS, arms.DRIFTING, contexts,
+    linear.world_step(theta, *LINEAR, mu, top, recent, env, 10, 40, arms.CONTINUOUS, arms.DRIFTING, contexts,
                       np.array([2, 0]), value, observed)
     for r, ref in enumerate(refs):
         walked = start[r] + 0.5 * np.array([[ref.normal() for _ in range(2)] for _ in range(3)])
@@ -295,17 +297,49 @@ def test_a_world_step_moves_then_pays_the_chosen_arm() -> None:
         assert int(env[r]) == ref.state
     assert recent.tolist() == [[0.0] * 3] * 2
     moved = theta.copy()
-    linear.world_step(theta, mu, top, recent, env, 1, 40, arms.BINARY, arms.ADVERSARIAL, contexts,
+    linear.world_step(theta, *LINEAR, mu, top, recent, env, 1, 40, arms.BINARY, arms.ADVERSARIAL, contexts,
                       np.array([1, 2]), value, observed)
     assert theta.tolist() == moved.tolist() and recent.tolist() == [[0, 1, 0], [0, 0, 1]]
     assert value.tolist() == [mu[0, 1], mu[1, 2]] and 0.0 < value.min() and value.max() < 1.0
     assert observed.tolist() == [1.0 if ref.uniform() < v else 0.0 for ref, v in zip(refs, value)]
-    linear.world_step(theta, mu, top, recent, env, 10, 40, arms.BINARY, arms.STATIONARY, contexts,
+    linear.world_step(theta, *LINEAR, mu, top, recent, env, 10, 40, arms.BINARY, arms.STATIONARY, contexts,
                       np.array([0, 0]), value, observed)
     assert theta.tolist() == moved.tolist() and recent.tolist() == [[0, 1, 0], [0, 0, 1]]
     assert value.tolist() == [mu[0, 0], mu[1, 0]]
     assert observed.tolist() == [1.0 if ref.uniform() < v else 0.0 for ref, v in zip(refs, value)]
     assert env.tolist() == [ref.state for ref in refs]
+
+
+def test_nonlinear_worlds_are_a_hidden_layer_then_per_arm_weights_from_the_stream() -> None:
+    """W (H, d) with N(0, 1.5^2) entries, then b (H,) with N(0, 0.5^2), then theta (K, H) with N(0, 4 / H), all
+    from repetition r's stream; the arms weigh tanh(W x + b), and a world step moves theta and pays the chosen arm
+    sigmoid(-1.5 + 1.5 theta.tanh(W x + b))."""
+    env = states(2)
+    refs = [Stream(e) for e in env]
+    theta, layer, bias = np.zeros((2, 3, 4)), np.zeros((2, 4, 2)), np.zeros((2, 4))
+    linear.draw_networks(theta, layer, bias, env)
+    for r, ref in enumerate(refs):
+        close(layer[r], [[1.5 * ref.normal() for _ in range(2)] for _ in range(4)])
+        close(bias[r], [0.5 * ref.normal() for _ in range(4)])
+        close(theta[r], [[ref.normal() for _ in range(4)] for _ in range(3)])  # 2 / sqrt(4) = 1
+    assert env.tolist() == [ref.state for ref in refs]
+    x = np.array([0.5, -0.25])
+    hidden = np.zeros(4)
+    got = linear.features(layer, bias, 1, x, hidden)
+    close(got, np.tanh(layer[1] @ x + bias[1]))
+    assert got is hidden and linear.features(*LINEAR, 1, x, hidden) is x  # no hidden layer: x itself
+    start = theta.copy()
+    mu, top, recent, value, observed = np.zeros((2, 3)), np.zeros(2), np.zeros((2, 3)), np.zeros(2), np.zeros(2)
+    contexts = np.array([[0.5, -0.25], [0.1, 0.9]])
+    linear.world_step(theta, layer, bias, mu, top, recent, env, 10, 40, arms.BINARY, arms.DRIFTING, contexts,
+                      np.array([2, 1]), value, observed)
+    for r, ref in enumerate(refs):
+        walked = start[r] + 0.5 * np.array([[ref.normal() for _ in range(4)] for _ in range(3)])
+        close(theta[r], walked)
+        means = 1 / (1 + np.exp(1.5 - 1.5 * walked @ np.tanh(layer[r] @ contexts[r] + bias[r])))
+        np.testing.assert_allclose(mu[r], means, rtol=1e-13)
+        assert top[r] == mu[r].max() and value[r] == mu[r, [2, 1][r]]
+        assert observed[r] == (1.0 if ref.uniform() < value[r] else 0.0) and int(env[r]) == ref.state
 
 
 # --- the whole race ----------------------------------------------------------------------------------------------
@@ -370,8 +404,8 @@ def linear_race(choose: str, params: list[float], R: int, K: int, d: int, T: int
     points = np.arange(1, T + 1)
     curve, final, tail, optimal, below = np.zeros((R, T)), np.zeros(R), np.zeros(R), np.zeros(R), np.zeros(R)
     linear.make_race(choose, "learn_ridge")(
-        np.array(params), states(R, 1), states(R, 2), states(R, 3), K, d, params[0], T, reward, dynamics, feedback,
-        mean_delay, batch, safety, 0.1, points, curve, final, tail, optimal, below)
+        np.array(params), states(R, 1), states(R, 2), states(R, 3), K, d, 0, params[0], T, reward, dynamics,
+        feedback, mean_delay, batch, safety, 0.1, points, curve, final, tail, optimal, below)
     return [[curve[r].tolist(), final[r], tail[r], optimal[r], below[r]] for r in range(R)]
 
 

@@ -6,28 +6,25 @@ Laplace posterior, on a few arms and features. Random draws are checked by repla
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
 
 from banditmap.sim.kernels.rng import states_from
+from test_kernels_exact import Stream
 from banditmap.sim.policies import Feedback
 from banditmap.sim.policies.base import CONFIDENCE_BOUNDS, REGISTRY, REGRESSION_ORACLE
 from banditmap.sim.policies.contextual import (
     NO_STREAMS,
     EpsilonGreedyOracle,
     KernelRidge,
-    LinearPolicy,
     LinearThompson,
     LinUCB,
     LogisticThompson,
     Ridge,
     greedy,
     mean_and_width,
-    rank_one_update,
     ridge_state,
-    sigmoid,
 )
 from banditmap.sim.problem import Problem
 
@@ -93,32 +90,6 @@ def test_mean_and_width_by_hand() -> None:
     assert mean.tolist() == [[0.5 - 2.0, 2.0]]
     # arm 0: x^T A^-1 x = 2 + 2 * 0.5 * 2 + 4 = 8
     assert width.tolist() == [[math.sqrt(8.0), 0.0]]
-
-
-def test_rank_one_update_is_the_inverse_of_the_grown_matrix() -> None:
-    A = np.array([[[2.0, 0.5], [0.5, 1.0]], [[1.0, 0.0], [0.0, 3.0]]])
-    x = np.array([[1.0, -1.0], [0.5, 2.0]])
-    grown = A + np.einsum("ni,nj->nij", x, x)
-    np.testing.assert_allclose(rank_one_update(np.linalg.inv(A), x), np.linalg.inv(grown), rtol=1e-13)
-    w = np.array([0.25, 3.0])
-    weighted = A + w[:, None, None] * np.einsum("ni,nj->nij", x, x)
-    np.testing.assert_allclose(rank_one_update(np.linalg.inv(A), x, w), np.linalg.inv(weighted), rtol=1e-13)
-    # d = 1: 1 / (1 + w x^2) from 1, with w = 0.25 and x = 2: 1 / 2
-    assert rank_one_update(np.ones((1, 1, 1)), np.array([[2.0]]), np.array([0.25])).tolist() == [[[0.5]]]
-    assert rank_one_update(np.ones((1, 1, 1)), np.array([[1.0]])).tolist() == [[[0.5]]]
-
-
-def test_sigmoid_by_hand_and_without_overflow() -> None:
-    assert sigmoid(np.array([0.0, 2.0, -3.0])).tolist() == pytest.approx(
-        [0.5, 1 / (1 + math.exp(-2)), 1 / (1 + math.exp(3))], rel=1e-15)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        far = sigmoid(np.array([-1000.0, -500.0, 499.0, 800.0]))
-    # the input is clipped to [-500, 500]: below -500 the value is that at -500 (about 7e-218), not smaller
-    assert far.tolist() == pytest.approx([1 / (1 + math.exp(500)), 1 / (1 + math.exp(500)), 1.0, 1.0], rel=1e-14,
-                                         abs=0.0)
-    assert sigmoid(np.array([-499.0, -500.5]))[0] == pytest.approx(1 / (1 + math.exp(499)), rel=1e-14, abs=0.0)
-    assert sigmoid(np.array([-500.5]))[0] == pytest.approx(1 / (1 + math.exp(500)), rel=1e-14, abs=0.0)
 
 
 def test_greedy_plays_the_best_prediction_with_random_ties() -> None:
@@ -201,20 +172,20 @@ def test_linear_thompson_without_spread_plays_the_estimate() -> None:
 # --- epsilon-greedy on a ridge oracle -----------------------------------------------------------------------------
 
 def test_epsilon_greedy_oracle_explores_below_epsilon_with_random_arms() -> None:
-    """Each repetition draws u; below epsilon it plays a uniform random arm (a second draw), otherwise the greedy arm
-    (the tie noise is a third draw). epsilon is set to one repetition's u exactly: u < epsilon fails there."""
+    """Each repetition's stream draws u; below epsilon it plays a uniform random arm (a second draw), otherwise the
+    greedy arm (no tie: no draw). epsilon is set to one repetition's u exactly: u < epsilon fails there."""
     R, K = 8, 3
-    ref = np.random.default_rng(7)
-    u = ref.random(R)
-    arms = np.minimum((ref.random(R) * K).astype(np.int64), K - 1)
+    s = EpsilonGreedyOracle().init(problem(arms=K, features=1, reps=R), np.random.default_rng(7))
+    refs = [Stream(state) for state in s.draws]
+    u = [ref.uniform() for ref in refs]
     epsilon = float(np.sort(u)[3])
-    policy = EpsilonGreedyOracle(epsilon=epsilon)
-    s = policy.init(problem(arms=K, features=1, reps=R), np.random.default_rng(7))
+    want = [ref.below(K) if v < epsilon else 1 for ref, v in zip(refs, u)]
     s.theta[:, :, 0] = [0.1, 0.9, 0.3]  # greedy: arm 1 at x = 1
-    chosen = policy.select(s, np.ones((R, 1)))
-    assert chosen.tolist() == np.where(u < epsilon, arms, 1).tolist()
-    assert (u < epsilon).sum() == 3 and (u == epsilon).sum() == 1
-    assert policy.exploit(s, np.ones((R, 1))).tolist() == [1] * R
+    chosen = EpsilonGreedyOracle(epsilon=epsilon).select(s, np.ones((R, 1)))
+    assert chosen.tolist() == want and s.draws.tolist() == [ref.state for ref in refs]
+    assert sum(v < epsilon for v in u) == 3 and sum(v == epsilon for v in u) == 1
+    assert any(w != 1 for w, v in zip(want, u) if v < epsilon)
+    assert EpsilonGreedyOracle(epsilon=epsilon).exploit(s, np.ones((R, 1))).tolist() == [1] * R
 
 
 def test_epsilon_greedy_oracle_extremes() -> None:
@@ -264,6 +235,8 @@ def test_logistic_thompson_curvature_is_floored() -> None:
 
 
 def test_logistic_thompson_samples_mean_plus_scale_width_normal() -> None:
+    """Linear Thompson sampling's draw on the logistic posterior: per arm, in order, x^T theta + scale *
+    sqrt(x^T H^-1 x) * z with z a normal from the repetition's stream."""
     R, K = 6, 3
     policy = LogisticThompson(scale=0.7)
     s = policy.init(problem(arms=K, features=2, reps=R), np.random.default_rng(3))
@@ -272,13 +245,10 @@ def test_logistic_thompson_samples_mean_plus_scale_width_normal() -> None:
     x = np.tile([1.0, 0.5], (R, 1))
     mean = np.array([0.25, 0.2, -0.05])
     width = np.array([math.sqrt(0.5 + 0.5), math.sqrt(1.25), math.sqrt(1.25)])
-    z = np.random.default_rng(3).standard_normal((R, K))
-    assert policy.select(s, x).tolist() == np.argmax(mean + 0.7 * width * z, axis=1).tolist()
+    refs = [Stream(state) for state in s.draws]
+    z = np.array([[ref.normal() for _ in range(K)] for ref in refs])
+    want = np.argmax(mean + 0.7 * width * z, axis=1)
+    assert policy.select(s, x).tolist() == want.tolist() and len(set(want.tolist())) > 1
     s.theta[:, 2] = [5.0, 5.0]
     assert policy.exploit(s, x).tolist() == [2] * R
     assert LogisticThompson(scale=0.0).select(s, x).tolist() == [2] * R
-
-
-def test_linear_policy_base_starts_from_l2() -> None:
-    s = LinearPolicy(l2=4.0).init(problem(arms=1, features=1, reps=1), np.random.default_rng(0))
-    assert s.inverse.tolist() == [[[[0.25]]]]

@@ -13,7 +13,7 @@ import pytest
 from banditmap.errors import BanditmapError
 from banditmap.sim.policies import Feedback
 from banditmap.sim.policies.base import CONFIDENCE_BOUNDS, REGISTRY
-from banditmap.sim.policies.forgetting import NO_SQUARES, DLinUCB, SWLinUCB, estimates
+from banditmap.sim.policies.forgetting import DLinUCB, SWLinUCB
 from banditmap.sim.problem import Problem
 
 from stubs import small_problem
@@ -74,57 +74,81 @@ def test_the_domains_say_why_they_end() -> None:
     assert DLinUCB(gamma=1e-9, delta=1 - 1e-9, alpha=0.0).alpha == 0.0
 
 
-# --- the shared estimates (compiled: sim/kernels/linear.py's moving_ridge) ----------------------------------------
+# --- the estimates (compiled: sim/kernels/moving.py) ------------------------------------------------------------
 
 def test_estimates_give_the_ridge_mean_and_width_of_every_arm() -> None:
-    s = DLinUCB().init(problem(arms=2, features=2, reps=1), np.random.default_rng(0))
-    s.gram[0, 0] = [[2.0, 0.0], [0.0, 4.0]]
-    s.gram[0, 1] = [[2.0, 1.0], [1.0, 1.0]]  # inverse [[1, -1], [-1, 2]]
-    s.target[0, 0] = [1.0, 2.0]
-    s.target[0, 1] = [1.0, 1.0]
-    x, one = np.array([[1.0, 3.0]]), np.ones(1)
-    # theta (0.5, 0.5) and (0, 1); V^-1 x = (0.5, 0.75) and (-2, 5)
-    mean, width = estimates(s, x, one, one, NO_SQUARES, 0.1)
-    assert mean[0].tolist() == pytest.approx([2.0, 3.0], rel=1e-15)
-    assert width[0].tolist() == pytest.approx([math.sqrt(2.75), math.sqrt(13.0)], rel=1e-15)
-    squared = np.array([[np.eye(2), np.diag([1.0, 2.0])]])  # u^T V~ u: 0.25 + 0.5625, and 4 + 2 * 25
-    mean, width = estimates(s, x, one, one, squared, 0.1)
-    assert width[0].tolist() == pytest.approx([math.sqrt(0.8125), math.sqrt(54.0)], rel=1e-15)
-    # discounted by one half towards l2 = 2: arm 0's V = diag(1, 2) + I, b = (0.5, 1): theta (0.25, 1/3),
-    # V^-1 x = (0.5, 1); V~ discounted by a quarter: 0.25 I + 0.75 * 2 I
-    mean, width = estimates(s, x, np.array([0.5]), np.array([0.25]), squared, 2.0)
-    assert mean[0, 0] == pytest.approx(1.25, rel=1e-15)
-    assert width[0, 0] == pytest.approx(math.sqrt(1.75 * 1.25), rel=1e-15)
-    mean, width = estimates(s, x, np.array([0.5]), np.array([0.25]), NO_SQUARES, 2.0)
-    assert width[0, 0] == pytest.approx(math.sqrt(3.5), rel=1e-15)
+    """V and b set by hand (d = 2): SW-LinUCB's width sqrt(x^T V^-1 x), D-LinUCB's sqrt(u^T V~ u) with u = V^-1 x,
+    and D-LinUCB's statistics discounted on the fly from the decision they were discounted to."""
+    x = np.array([[1.0, 3.0]])
+    for policy in (SWLinUCB(lambda_reg=2.0), DLinUCB(lambda_reg=2.0, gamma=0.5)):
+        s = policy.init(problem(arms=2, features=2, reps=1), np.random.default_rng(0))
+        s.gram[0, 0] = [[2.0, 0.0], [0.0, 4.0]]
+        s.gram[0, 1] = [[2.0, 1.0], [1.0, 1.0]]  # inverse [[1, -1], [-1, 2]]
+        s.target[0, 0] = [1.0, 2.0]
+        s.target[0, 1] = [1.0, 1.0]
+        # theta (0.5, 0.5) and (0, 1); V^-1 x = (0.5, 0.75) and (-2, 5)
+        if isinstance(policy, SWLinUCB):
+            mean, width = policy.estimates(s, x)
+            assert width[0].tolist() == pytest.approx([math.sqrt(2.75), math.sqrt(13.0)], rel=1e-14)
+        else:
+            s.squared[0] = [np.eye(2), np.diag([1.0, 2.0])]  # u^T V~ u: 0.25 + 0.5625, and 4 + 2 * 25
+            mean, width = policy.estimates(s, x)
+            assert width[0].tolist() == pytest.approx([math.sqrt(0.8125), math.sqrt(54.0)], rel=1e-14)
+        assert mean[0].tolist() == pytest.approx([2.0, 3.0], rel=1e-14)
+    # one decision later, discounted by one half towards l2 = 2: arm 0's V = diag(1, 2) + I, b = (0.5, 1):
+    # theta (0.25, 1/3), V^-1 x = (0.5, 1); V~ discounted by a quarter: 0.25 I + 0.75 * 2 I
+    s.t = 1
+    mean, width = policy.estimates(s, x)
+    assert mean[0, 0] == pytest.approx(1.25, rel=1e-14)
+    assert width[0, 0] == pytest.approx(math.sqrt(1.75 * 1.25), rel=1e-14)
 
 
-def test_estimates_solve_a_full_system_as_linear_algebra_does() -> None:
-    """Four features, correlated: the Cholesky solves agree with numpy's on theta, x^T V^-1 x and u^T V~ u."""
-    rng = np.random.default_rng(7)
-    s = DLinUCB().init(problem(arms=3, features=4, reps=2), rng)
+def full_system(policy: DLinUCB | SWLinUCB, d: int, seed: int) -> tuple[object, np.random.Generator]:
+    rng = np.random.default_rng(seed)
+    s = policy.init(problem(arms=3, features=d, reps=2), rng)
     for r in range(2):
         for k in range(3):
-            a = rng.normal(size=(6, 4))
-            s.gram[r, k] = a.T @ a + 0.3 * np.eye(4)
-            s.target[r, k] = rng.normal(size=4)
-    squared = np.empty_like(s.gram)
+            a = rng.normal(size=(d + 2, d))
+            s.gram[r, k] = a.T @ a + 0.3 * np.eye(d)
+            s.target[r, k] = rng.normal(size=d)
+            if isinstance(policy, DLinUCB):
+                a = rng.normal(size=(d + 1, d))
+                s.squared[r, k] = a.T @ a + np.eye(d)
+    return s, rng
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 6])
+def test_estimates_solve_a_full_system_as_linear_algebra_does(d: int) -> None:
+    """Correlated features: D-LinUCB's reduction to tridiagonal form (reused over later decisions, the statistics
+    discounted from repetition 1's last update at decision 2) and SW-LinUCB's Cholesky factors agree with numpy's
+    solves on x^T theta, sqrt(u^T V~ u) and sqrt(x^T u), u = V^-1 x."""
+    lam, gamma = 0.3, 0.8
+    s, rng = full_system(DLinUCB(lambda_reg=lam, gamma=gamma), d, 7)
+    s.discounted_to[1] = 2
+    tridiagonal = np.diag(np.arange(1.0, d + 1)) + np.diag(np.full(d - 1, 0.5), 1) + np.diag(np.full(d - 1, 0.5), -1)
+    s.gram[0, 2] = tridiagonal  # no reflection to make: its basis stays the identity
+    for t in (2, 5, 9):
+        s.t = t
+        x = rng.normal(size=(2, d))
+        mean, width = DLinUCB(lambda_reg=lam, gamma=gamma).estimates(s, x)
+        assert (s.since == [[0] * 3, [2] * 3]).all()  # the factors of every arm, made at the first decision
+        assert np.array_equal(s.basis[0, 2], np.eye(d)) and np.array_equal(s.coef[0, 2, 0], np.arange(1.0, d + 1))
+        for r in range(2):
+            keep = gamma ** (t - s.discounted_to[r])
+            for k in range(3):
+                V = keep * s.gram[r, k] + (1 - keep) * lam * np.eye(d)
+                V2 = keep ** 2 * s.squared[r, k] + (1 - keep ** 2) * lam * np.eye(d)
+                u = np.linalg.solve(V, x[r])
+                assert mean[r, k] == pytest.approx(x[r] @ np.linalg.solve(V, keep * s.target[r, k]), rel=1e-11)
+                assert width[r, k] == pytest.approx(math.sqrt(u @ V2 @ u), rel=1e-11)
+    s, rng = full_system(SWLinUCB(lambda_reg=lam), d, 8)
+    x = rng.normal(size=(2, d))
+    mean, width = SWLinUCB(lambda_reg=lam).estimates(s, x)
     for r in range(2):
         for k in range(3):
-            a = rng.normal(size=(5, 4))
-            squared[r, k] = a.T @ a + np.eye(4)
-    x = rng.normal(size=(2, 4))
-    keep, keep2 = np.array([1.0, 0.6]), np.array([1.0, 0.36])
-    mean, width = estimates(s, x, keep, keep2, squared, 0.3)
-    plain = estimates(s, x, keep, keep2, NO_SQUARES, 0.3)[1]
-    for r in range(2):
-        for k in range(3):
-            V = keep[r] * s.gram[r, k] + (1 - keep[r]) * 0.3 * np.eye(4)
-            V2 = keep2[r] * squared[r, k] + (1 - keep2[r]) * 0.3 * np.eye(4)
-            u = np.linalg.solve(V, x[r])
-            assert mean[r, k] == pytest.approx(x[r] @ np.linalg.solve(V, keep[r] * s.target[r, k]), rel=1e-12)
-            assert width[r, k] == pytest.approx(math.sqrt(u @ V2 @ u), rel=1e-12)
-            assert plain[r, k] == pytest.approx(math.sqrt(x[r] @ u), rel=1e-12)
+            u = np.linalg.solve(s.gram[r, k], x[r])
+            assert mean[r, k] == pytest.approx(x[r] @ np.linalg.solve(s.gram[r, k], s.target[r, k]), rel=1e-12)
+            assert width[r, k] == pytest.approx(math.sqrt(x[r] @ u), rel=1e-12)
 
 
 # --- D-LinUCB -----------------------------------------------------------------------------------------------------
@@ -405,41 +429,57 @@ def test_ties_go_either_way() -> None:
         assert set(policy.exploit(s, x).tolist()) == {0, 1, 2}
 
 
-def test_sw_linucb_kept_factors_are_made_again_whenever_an_arm_changes() -> None:
-    """SW-LinUCB keeps each arm's Cholesky factor between rounds: after every update (observations arriving and
-    leaving the window, one arm or several) its estimates equal those made from fresh factors, to the last bit,
-    and only the arms whose sums changed are marked stale."""
-    policy = SWLinUCB(window=3, lambda_reg=0.5)
+def fresh_estimates(policy: DLinUCB | SWLinUCB, s: object, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The estimates of a copy of the state whose every factor is made afresh."""
+    import copy
+    again = copy.deepcopy(s)
+    again.since[:] = -1  # type: ignore[attr-defined]
+    return policy.estimates(again, x)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("policy", [DLinUCB(gamma=0.9, lambda_reg=0.5), SWLinUCB(window=3, lambda_reg=0.5)],
+                         ids=["d-linucb", "sw-linucb"])
+def test_kept_factors_are_made_again_whenever_an_arm_changes(policy: DLinUCB | SWLinUCB) -> None:
+    """Each arm's factors are kept between rounds: after every update (observations arriving and, in the window,
+    leaving, one arm or several) the estimates equal those made from fresh factors (SW-LinUCB: to the last bit),
+    and only the arms whose sums changed are marked stale (D-LinUCB's discounting of every arm marks none)."""
     s = policy.init(problem(arms=3, features=2, reps=2), np.random.default_rng(0))
     rng = np.random.default_rng(5)
     x = np.array([[0.3, -1.0], [1.2, 0.4]])
-    ones = np.ones(2)
     for t in range(8):
+        s.t = t
         policy.bounds(s, x)
-        assert not s.stale.any()
+        assert (s.since >= 0).all()
         arms = [t % 3, (2 * t) % 3]
         policy.update(s, feedback([0, 1], arms, rng.random(2).tolist(), rng.normal(size=(2, 2)).tolist(),
                                   unique=True))
-        assert s.stale[0, arms[0]] and s.stale[1, arms[1]]
-        kept = estimates(s, x, ones, ones, NO_SQUARES, 0.5, s.factors, s.thetas, s.stale)
-        fresh = estimates(s, x, ones, ones, NO_SQUARES, 0.5)
-        assert np.array_equal(kept[0], fresh[0]) and np.array_equal(kept[1], fresh[1])
-    assert s.stale.sum() == 0
-    s.t = 8
-    # repetition 1 played arms 0, 2, 1, 0, 2, 1, 0, 2 in slots 0, 1, 2, 0, ...: slot 2 holds round 5's arm 1, which
-    # leaves as arm 2 arrives
-    policy.update(s, feedback([1], [2], [1.0], [[1.0, 1.0]], unique=True))
-    assert s.stale[1].tolist() == [False, True, True]
-    assert not s.stale[0].any()
+        assert s.since[0, arms[0]] == -1 and s.since[1, arms[1]] == -1
+        if isinstance(policy, DLinUCB):
+            assert (s.since >= 0).sum() == 4
+        kept = policy.estimates(s, x)
+        fresh = fresh_estimates(policy, s, x)
+        if isinstance(policy, SWLinUCB):
+            assert np.array_equal(kept[0], fresh[0]) and np.array_equal(kept[1], fresh[1])
+        else:  # factors of sums discounted to another decision: the same numbers up to rounding
+            np.testing.assert_allclose(kept[0], fresh[0], rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(kept[1], fresh[1], rtol=1e-12, atol=1e-15)
+    assert (s.since >= 0).all()
+    if isinstance(policy, SWLinUCB):
+        s.t = 8
+        # repetition 1 played arms 0, 2, 1, 0, 2, 1, 0, 2 in slots 0, 1, 2, 0, ...: slot 2 holds round 5's arm 1,
+        # which leaves as arm 2 arrives
+        policy.update(s, feedback([1], [2], [1.0], [[1.0, 1.0]], unique=True))
+        assert (s.since[1] == -1).tolist() == [False, True, True]
+        assert not (s.since[0] == -1).any()
 
 
 def test_sw_linucb_keeps_factors_with_a_single_repetition() -> None:
     policy = SWLinUCB(window=2)
     s = policy.init(problem(arms=2, features=2, reps=1), np.random.default_rng(0))
-    assert s.stale.tolist() == [[True, True]]
+    assert s.since.tolist() == [[-1, -1]]
     policy.bounds(s, np.array([[1.0, 0.5]]))
-    assert s.stale.tolist() == [[False, False]]
-    assert np.allclose(s.factors[0, 1], np.sqrt(0.1) * np.eye(2))  # the ridge alone: sqrt(lambda) I
+    assert s.since.tolist() == [[0, 0]]
+    assert np.allclose(s.basis[0, 1], np.sqrt(0.1) * np.eye(2))  # the ridge alone: sqrt(lambda) I
 
 
 @pytest.mark.parametrize("policy", [DLinUCB(gamma=0.9), SWLinUCB(window=3)], ids=["d-linucb", "sw-linucb"])
@@ -476,3 +516,21 @@ def test_bounds_are_computed_once_per_decision_until_an_update(policy: DLinUCB |
     policy.update(s, feedback([0], [0], [0.0], [[0.6, 0.8]]))
     updated = policy.bounds(s, x)
     assert len(calls) == 4 and updated[1][0, 0] < later[1][0, 0]
+
+
+@pytest.mark.parametrize("policy", [DLinUCB(gamma=0.9), SWLinUCB(window=3)], ids=["d-linucb", "sw-linucb"])
+def test_a_decision_after_its_bounds_is_the_decision_without_them(policy: DLinUCB | SWLinUCB) -> None:
+    """Conservative exploration asks for the bounds before its base decides: the base then picks the largest upper
+    bound it computed, with the choose kernel's tie-breaking and draws (ties everywhere before any observation)."""
+    import copy
+    for learnt in (False, True):
+        s = policy.init(problem(arms=3, reps=32), np.random.default_rng(2))
+        if learnt:
+            policy.update(s, feedback([0, 1, 1], [0, 1, 2], [1.0, 0.5, 0.2], [[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]]))
+            s.t = 2
+        other = copy.deepcopy(s)
+        x = np.tile([0.6, 0.8], (32, 1))
+        policy.bounds(s, x)
+        chosen = policy.select(s, x)
+        assert chosen.tolist() == policy.select(other, x).tolist()
+        assert s.draws.tolist() == other.draws.tolist() and (learnt or len(set(chosen.tolist())) == 3)

@@ -218,7 +218,7 @@ def test_slate_and_pricing_optimum() -> None:
 
 def test_contextual_optimum_is_the_best_expected_reward() -> None:
     problem = problem_from_answers({"context": "linear", "n_features": 3, "n_actions": 4}, rounds=10, reps=5)
-    env = envs.Contextual(problem, np.random.default_rng(0))
+    env = envs.CompiledContextual(problem, np.random.default_rng(0))
     x = env.context(0)
     means = env.expected(x)
     best = means.argmax(axis=1)

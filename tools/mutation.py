@@ -62,9 +62,11 @@ MODULES: dict[str, tuple[str, ...]] = {
     "banditmap/sim/kernels/arms.py": ("tests/test_kernels_exact.py", "tests/test_kernels_books_exact.py",
                                       "tests/test_kernels_linear_exact.py"),
     "banditmap/sim/kernels/rng.py": ("tests/test_kernels_exact.py",),
-    # linear.py also holds the forgetting linear policies' ridge kernels (moving_ridge, learn_discounted)
+    # linear.py also holds the world the forgetting linear policies race on, and the factor and solve they reuse
     "banditmap/sim/kernels/linear.py": ("tests/test_kernels_linear_exact.py",
                                         "tests/test_policies_forgetting_exact.py"),
+    # D-LinUCB's and SW-LinUCB's kernels, checked through their policies' exact tests
+    "banditmap/sim/kernels/moving.py": ("tests/test_policies_forgetting_exact.py",),
     # the compiled policies beyond counting ones (forgetting, delays, exponential weights, best-arm tests) and
     # the compiled forms of the adapters
     "banditmap/sim/kernels/policies.py": ("tests/test_kernels_policies_exact.py", "tests/test_kernels_exact.py",
@@ -110,6 +112,7 @@ ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/arms.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/rng.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/linear.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/moving.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/policies.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/wrappers.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/assortment.py": PLAIN_PYTHON,

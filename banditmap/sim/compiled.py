@@ -141,19 +141,21 @@ def covers(policy: object, problem: Problem) -> bool:
     """Whether the compiled race runs this policy on this problem: a policy whose decisions are kernels, or such
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
     reward, dynamics, feedback and the safety constraint or none: a counting policy on K arms (its regret
-    cumulative or, with the arm it names at the end, simple), a linear policy on the linear contextual world
-    (cumulative regret), a pricing policy on the pricing world (which has no constraint to keep), a list policy
-    (policies/lists.py) on the cascade or slate world it is made for, with any feedback (ranked bandits around a
-    counting kernel policy on the cascade with immediate feedback), a dueling policy on a dueling problem (whose
-    world has no reward kind, dynamics or constraint of its own: with any feedback), scalarization with one weight
-    vector around a counting kernel policy, or the uniform baseline, on a multi-objective problem (cumulative
-    regret, any feedback), an epoch policy, or a slate policy offering its slates (offers_slates), on the MNL
-    assortment world (cumulative regret; that world neither moves nor has a baseline), a K-armed policy with a
-    kernel form viewed through PagesAsArms, or multivariate Thompson sampling, on the combination world (which
-    neither moves nor has a baseline: its regret is cumulative whatever the objective, as in the loop), a budget
-    policy or a plain K-armed kernel policy on the budget world with feedback at once."""
+    cumulative or, with the arm it names at the end, simple), a linear kernel policy (policies/contextual.py),
+    D-LinUCB, SW-LinUCB or a counting policy on the linear or non-linear contextual world (cumulative regret), a
+    pricing policy on the pricing world (which has no constraint to keep), a list policy (policies/lists.py) on the
+    cascade or slate world it is made for, with any feedback (ranked bandits around a counting kernel policy on the
+    cascade with immediate feedback), a dueling policy on a dueling problem (whose world has no reward kind,
+    dynamics or constraint of its own: with any feedback), scalarization with one weight vector around a counting
+    kernel policy, or the uniform baseline, on a multi-objective problem (cumulative regret, any feedback), an
+    epoch policy, or a slate policy offering its slates (offers_slates), on the MNL assortment world (cumulative
+    regret; that world neither moves nor has a baseline), a K-armed policy with a kernel form viewed through
+    PagesAsArms, or multivariate Thompson sampling, on the combination world (which neither moves nor has a
+    baseline: its regret is cumulative whatever the objective, as in the loop), a budget policy or a plain K-armed
+    kernel policy on the budget world with feedback at once."""
     from banditmap.sim.policies.assortment import EpochPolicy
     from banditmap.sim.policies.contextual import LinearKernel
+    from banditmap.sim.policies.forgetting import MovingLinUCB
     from banditmap.sim.policies.lists import ListKernel
     from banditmap.sim.policies.pricing import PriceKernel
     if problem.kind == "pricing":
@@ -176,8 +178,8 @@ def covers(policy: object, problem: Problem) -> bool:
         return problem.objective in ("cumulative", "best_arm") and kernel_form(policy, problem) is not None
     if problem.kind == "assortment":
         return problem.objective == "cumulative" and (isinstance(policy, EpochPolicy) or offers_slates(policy))
-    return (problem.kind == "contextual" and problem.model == "linear" and problem.objective == "cumulative"
-            and isinstance(policy, LinearKernel))
+    return (problem.kind == "contextual" and problem.objective == "cumulative"
+            and (isinstance(policy, (LinearKernel, MovingLinUCB)) or kernel_form(policy, problem) is not None))
 
 
 @dataclass(frozen=True)
@@ -257,7 +259,10 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
                  points: np.ndarray) -> CompiledRun:
     """One policy's compiled race. `streams` are the race's generators of the environment, the delays and the
     policy (runner.streams); each gives one kernel stream per repetition, as it does in the step-by-step loop."""
-    from banditmap.sim.kernels import arms, assortment, linear, rng
+    from banditmap.sim.environments import CompiledContextual
+    from banditmap.sim.kernels import arms, assortment, linear, moving, rng
+    from banditmap.sim.policies.contextual import LinearKernel
+    from banditmap.sim.policies.forgetting import MovingLinUCB
     R, K, T = problem.reps, problem.n_arms, problem.rounds
     env, delays, draws = (rng.states_from(generator, R) for generator in streams)
     if problem.kind == "pricing":
@@ -283,15 +288,27 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
                                  problem.constraint == "safety", SAFETY_ALPHA)
     kept: tuple[np.ndarray, ...] = ()
     shape: tuple[Any, ...]
+    form: KernelForm | None = None
     if problem.kind == "assortment":  # the epoch race takes the offer's size and the revenues: no moves, no safety
         shape = (K, problem.slate_size, np.tile(item_revenues(problem), (R, 1)))  # rows alike: any block reads them
         settings = delivery
         race = assortment.make_race(policy.choose, policy.learn)
         params = policy.params()
-    elif problem.kind == "contextual":  # the linear race takes the features and the ridge's l2 after K
-        shape = (K, problem.n_features, float(policy.l2))
-        race = linear.make_race(policy.choose, "learn_ridge")
-        params = policy.params()
+    elif problem.kind == "contextual":  # the linear race takes the features, the world's hidden units and l2
+        hidden = CompiledContextual.HIDDEN if problem.model == "nonlinear" else 0
+        if isinstance(policy, MovingLinUCB):  # D-LinUCB, SW-LinUCB: their own state, and a window (0: none)
+            window = min(int(getattr(policy, "window", 0)), T)
+            shape = (K, problem.n_features, hidden, float(policy.lambda_reg), window)
+            race = moving.make_race(policy.kernels)
+        elif isinstance(policy, LinearKernel):
+            shape = (K, problem.n_features, hidden, float(policy.ridge()))
+            race = linear.make_race(policy.choose, policy.learn)
+        else:  # a counting policy, which plays without reading the contexts (e.g. the uniform baseline)
+            form = kernel_form(policy, problem)
+            assert form is not None, "covers() said the compiled race runs it"
+            shape = (K, problem.n_features, hidden, form.start)
+            race = linear.make_counting_race(form.choose, form.learn)
+        params = policy.params() if form is None else form.params
     else:
         form = kernel_form(policy, problem)
         assert form is not None, "covers() said the compiled race runs it"

@@ -16,7 +16,6 @@ import numpy as np
 from banditmap.sim.problem import DEFAULT_ARM, PRICE_RANGE, Problem, component_pairs, item_revenues
 
 Array = np.ndarray
-DRIFT_EVERY = 10  # contextual parameters drift in steps every this many rounds (drawing them is costly)
 
 
 @dataclass
@@ -189,21 +188,31 @@ class CompiledArms(Environment):
 
 
 class CompiledContextual(Environment):
-    """The linear contextual world (model linear) stepped by the compiled race's kernels (sim/kernels/linear.py):
-    per-arm parameters theta (R, K, d), a context per round, rewards sigmoid(-1.5 + 1.5 theta.x) or 0.5 + 0.3
-    theta.x, moving like environments.Contextual's; one stream per repetition, so the step-by-step loop and the
-    compiled race meet the same worlds and draws."""
+    """The contextual world stepped by the compiled race's kernels (sim/kernels/linear.py): a context x per round
+    and per-arm parameters theta (R, K, d) weighing x (model linear), or theta (R, K, 16) weighing the hidden units
+    tanh(W x + b) of a first layer W (R, 16, d), b (R, 16) shared by the arms (model nonlinear); rewards
+    sigmoid(-1.5 + 1.5 theta.f) or 0.5 + 0.3 theta.f of those features f; theta moves with the dynamics (a random
+    walk, a rotation of the arms at change points, the favourite arm trading parameters with another). One stream
+    per repetition, so the step-by-step loop and the compiled race meet the same worlds and draws."""
+
+    HIDDEN = 16  # the non-linear world's hidden units
 
     def __init__(self, problem: Problem, rng: np.random.Generator) -> None:
         from banditmap.sim.kernels import arms, linear, rng as streams
         super().__init__(problem, rng)
         self.kernels = linear
         self.d = problem.n_features
+        self.model = problem.model
         self.states = streams.states_from(rng, self.R)
         self.reward = arms.REWARDS[problem.reward]
         self.dynamics = arms.DYNAMICS[problem.dynamics]
-        self.theta = np.empty((self.R, self.K, self.d))
-        linear.draw_worlds(self.theta, self.states)
+        H = self.HIDDEN if problem.model == "nonlinear" else 0
+        self.theta = np.empty((self.R, self.K, H or self.d))
+        self.layer, self.bias = np.empty((self.R, H, self.d)), np.empty((self.R, H))
+        if H:
+            linear.draw_networks(self.theta, self.layer, self.bias, self.states)
+        else:
+            linear.draw_worlds(self.theta, self.states)
         self.mu = np.empty((self.R, self.K))
         self.top = np.empty(self.R)
         self.recent = np.zeros((self.R, self.K))
@@ -218,81 +227,23 @@ class CompiledContextual(Environment):
         if context is None:
             return self.mu
         means = np.empty((self.R, self.K))
+        hidden = np.empty(self.layer.shape[1])
         for r in range(self.R):
-            self.kernels.expected_rewards(self.theta, means, r, context[r], self.reward)
+            seen = self.kernels.features(self.layer, self.bias, r, np.ascontiguousarray(context[r]), hidden)
+            self.kernels.expected_rewards(self.theta, means, r, seen, self.reward)
         return means
 
     def step(self, t: int, action: Array, context: Array | None) -> Outcome:
         assert context is not None
         value, observed = np.empty(self.R), np.empty(self.R)
-        self.kernels.world_step(self.theta, self.mu, self.top, self.recent, self.states, t, self.problem.rounds,
-                                self.reward, self.dynamics, context, action.astype(np.int64), value, observed)
+        self.kernels.world_step(self.theta, self.layer, self.bias, self.mu, self.top, self.recent, self.states, t,
+                                self.problem.rounds, self.reward, self.dynamics, context, action.astype(np.int64),
+                                value, observed)
         baseline = self.mu[:, DEFAULT_ARM].copy() if self.problem.constraint == "safety" else None
         return Outcome(observed, value, self.top.copy(), value >= self.top - 1e-12, baseline=baseline)
 
     def parameters(self) -> dict[str, Any]:
-        return {"features": self.d, "model": "linear"}
-
-
-# --- contextual: a context per round, a linear, logistic or non-linear reward per arm -------------------------
-
-class Contextual(Arms):
-    """Each round a context x (R, d); arm a's expected reward is a function of x with arm-specific parameters."""
-
-    def __init__(self, problem: Problem, rng: np.random.Generator, nonlinear: bool = False) -> None:
-        super().__init__(problem, rng)
-        R, K, d = self.R, self.K, problem.n_features
-        self.d = d
-        self.nonlinear = nonlinear
-        if nonlinear:
-            hidden = 16
-            self.W = rng.normal(0, 1.5, (R, hidden, d))  # shared first layer
-            self.b = rng.normal(0, 0.5, (R, hidden))
-            self.V = rng.normal(0, 1.0 / np.sqrt(hidden), (R, K, hidden)) * 2.0
-        else:
-            self.theta = rng.normal(0, 1.0, (R, K, d))
-        self.base = -1.5 if problem.reward == "binary" else 0.5
-        self.x: Array | None = None
-
-    def context(self, t: int) -> Array:
-        x = self.rng.normal(0, 1.0 / np.sqrt(self.d), (self.R, self.d))
-        x[:, 0] = 1.0 / np.sqrt(self.d)  # an intercept-like feature
-        return x
-
-    def expected(self, context: Array | None = None) -> Array:
-        assert context is not None
-        if self.nonlinear:
-            h = np.tanh(np.einsum("rhd,rd->rh", self.W, context) + self.b)
-            score = np.einsum("rkh,rh->rk", self.V, h)
-        else:
-            score = np.einsum("rkd,rd->rk", self.theta, context)
-        if self.problem.reward == "binary":
-            return sigmoid(self.base + 1.5 * score)
-        mean: Array = self.base + 0.3 * score
-        return mean
-
-    def _move(self, t: int) -> None:
-        """The per-arm parameters move like the arms' means do: a random walk, a rotation of the arms at change
-        points, or the policy's favourite arm trading parameters with another arm."""
-        params = self.V if self.nonlinear else self.theta
-        dynamics = self.problem.dynamics
-        if dynamics == "drifting" and t % DRIFT_EVERY == 0:
-            # one step every DRIFT_EVERY rounds, with the variance of that many per-round steps
-            params += self.rng.normal(0.0, np.sqrt(DRIFT_EVERY / self.T), params.shape)
-        elif dynamics == "abrupt" and t in self.change_points:
-            shift = self.rng.integers(1, self.K, self.R)
-            idx = (np.arange(self.K)[None, :] + shift[:, None]) % self.K
-            params[:] = np.take_along_axis(params, idx[:, :, None], axis=1)
-        elif dynamics == "adversarial" and t > 0 and t % self.window == 0:
-            favourite = self.recent.argmax(axis=1)
-            other = (favourite + self.rng.integers(1, self.K, self.R)) % self.K
-            rows = np.arange(self.R)
-            a, b = params[rows, favourite].copy(), params[rows, other].copy()
-            params[rows, favourite], params[rows, other] = b, a
-            self.recent[:] = 0
-
-    def parameters(self) -> dict[str, Any]:
-        return {"features": self.d, "model": "nonlinear" if self.nonlinear else "linear"}
+        return {"features": self.d, "model": self.model}
 
 
 # --- pricing: a grid of prices and an unknown demand curve ----------------------------------------------------
@@ -581,8 +532,7 @@ class MultiObjective(Environment):
 def make_environment(problem: Problem, rng: np.random.Generator) -> Environment:
     makers: dict[str, Callable[[], Environment]] = {
         "arms": lambda: CompiledArms(problem, rng),
-        "contextual": lambda: (Contextual(problem, rng, True) if problem.model == "nonlinear"
-                               else CompiledContextual(problem, rng)),
+        "contextual": lambda: CompiledContextual(problem, rng),
         "pricing": lambda: Pricing(problem, rng),
         "cascade": lambda: Cascade(problem, rng),
         "slate": lambda: Slate(problem, rng),

@@ -17,17 +17,31 @@ from banditmap.sim.kernels.arms import bind, consider
 
 
 @njit(cache=True, error_model="numpy")
-def mean_and_width(inverse: np.ndarray, theta: np.ndarray, r: int, k: int, x: np.ndarray) -> tuple[float, float]:
-    """Arm k's predicted reward x^T theta and the width sqrt(x^T A^-1 x) of its confidence ellipsoid."""
+def inverse_times(inverse: np.ndarray, r: int, k: int, x: np.ndarray, out: np.ndarray) -> None:
+    """out = A^-1 x for arm k's inverse, symmetric (Sherman-Morrison steps keep it so exactly), read by rows: the
+    sum of x_j times row j, each entry's terms added in the order of a row-by-x product (the same numbers), in
+    a loop the compiler turns into vector instructions."""
     d = x.shape[0]
+    for i in range(d):
+        out[i] = 0.0
+    for j in range(d):
+        xj = x[j]
+        for i in range(d):
+            out[i] += inverse[r, k, j, i] * xj
+
+
+@njit(cache=True, error_model="numpy")
+def mean_and_width(inverse: np.ndarray, theta: np.ndarray, r: int, k: int, x: np.ndarray,
+                   ax: np.ndarray) -> tuple[float, float]:
+    """Arm k's predicted reward x^T theta and the width sqrt(x^T A^-1 x) of its confidence ellipsoid (`ax` (d,)
+    scratch)."""
+    d = x.shape[0]
+    inverse_times(inverse, r, k, x, ax)
     mean = 0.0
     quad = 0.0
     for i in range(d):
         mean += theta[r, k, i] * x[i]
-        row = 0.0
-        for j in range(d):
-            row += inverse[r, k, i, j] * x[j]
-        quad += x[i] * row
+        quad += x[i] * ax[i]
     return mean, math.sqrt(max(quad, 0.0))
 
 
@@ -36,8 +50,9 @@ def choose_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, t
                   draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """params: l2, alpha. The largest x^T theta + alpha sqrt(x^T A^-1 x) (LinUCB, Li et al. 2010)."""
     best, pick, ties = -np.inf, -1, 0
+    ax = np.empty(x.shape[0])
     for k in range(theta.shape[1]):
-        mean, width = mean_and_width(inverse, theta, r, k, x)
+        mean, width = mean_and_width(inverse, theta, r, k, x, ax)
         best, pick, ties = consider(mean + params[1] * width, k, best, pick, ties, draws, r)
     return pick
 
@@ -48,9 +63,27 @@ def choose_lin_ts(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, t
     """params: l2, v. The largest draw of x^T theta from N(x^T theta_hat, v^2 x^T A^-1 x), the distribution of
     x^T theta under the arm's Gaussian posterior (linear Thompson sampling, Agrawal & Goyal 2013)."""
     best, pick, ties = -np.inf, -1, 0
+    ax = np.empty(x.shape[0])
     for k in range(theta.shape[1]):
-        mean, width = mean_and_width(inverse, theta, r, k, x)
+        mean, width = mean_and_width(inverse, theta, r, k, x, ax)
         best, pick, ties = consider(mean + params[1] * width * rng.normal(draws, r), k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True, error_model="numpy")
+def choose_eps_greedy(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
+                      draws: np.ndarray, r: int, x: np.ndarray) -> int:
+    """params: l2, epsilon. With probability epsilon an arm drawn uniformly, else the largest x^T theta (the
+    epsilon-greedy regression oracle)."""
+    K = theta.shape[1]
+    if rng.uniform(draws, r) < params[1]:
+        return rng.below(draws, r, K)
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(K):
+        mean = 0.0
+        for i in range(x.shape[0]):
+            mean += theta[r, k, i] * x[i]
+        best, pick, ties = consider(mean, k, best, pick, ties, draws, r)
     return pick
 
 
@@ -61,11 +94,7 @@ def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, the
     theta = A^-1 b."""
     d = x.shape[0]
     ax = np.empty(d)
-    for i in range(d):
-        total = 0.0
-        for j in range(d):
-            total += inverse[r, arm, i, j] * x[j]
-        ax[i] = total
+    inverse_times(inverse, r, arm, x, ax)
     shrink = 0.0
     for i in range(d):
         shrink += x[i] * ax[i]
@@ -74,11 +103,34 @@ def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, the
         target[r, arm, i] += reward * x[i]
         for j in range(d):
             inverse[r, arm, i, j] -= ax[i] * ax[j] * shrink
+    inverse_times(inverse, r, arm, target[r, arm], theta[r, arm])
+
+
+@njit(cache=True, error_model="numpy")
+def learn_logistic(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
+                   draws: np.ndarray, r: int, arm: int, x: np.ndarray, reward: float) -> None:
+    """One online Newton step of arm's logistic regression on (x, reward clipped to [0, 1]): p = sigmoid(x^T
+    theta) (its argument clipped to +-500), the inverse Hessian H^-1 <- (H + w x x^T)^-1 with w = max(p (1 - p),
+    1e-6) by the Sherman-Morrison formula, then theta += H^-1 x (reward - p) with the new H^-1 (`target` unused)."""
+    d = x.shape[0]
+    score = 0.0
     for i in range(d):
-        total = 0.0
+        score += theta[r, arm, i] * x[i]
+    p = 1.0 / (1.0 + math.exp(-min(max(score, -500.0), 500.0)))
+    weight = max(p * (1.0 - p), 1e-6)
+    ax = np.empty(d)
+    inverse_times(inverse, r, arm, x, ax)
+    quad = 0.0
+    for i in range(d):
+        quad += x[i] * ax[i]
+    shrink = weight / (1.0 + weight * quad)
+    for i in range(d):
         for j in range(d):
-            total += inverse[r, arm, i, j] * target[r, arm, j]
-        theta[r, arm, i] = total
+            inverse[r, arm, i, j] -= ax[i] * ax[j] * shrink
+    residual = min(max(reward, 0.0), 1.0) - p
+    inverse_times(inverse, r, arm, x, ax)
+    for i in range(d):
+        theta[r, arm, i] += ax[i] * residual
 
 
 @njit(cache=True, error_model="numpy")
@@ -108,86 +160,6 @@ def factorise(gram: np.ndarray, a: float, ridge: float, factor: np.ndarray) -> N
             for m in range(j):
                 total -= factor[i, m] * factor[j, m]
             factor[i, j] = math.sqrt(max(total, 1e-300)) if i == j else total / factor[j, j]
-
-
-@njit(cache=True, error_model="numpy")
-def moving_ridge(gram: np.ndarray, target: np.ndarray, squared: np.ndarray, keep: np.ndarray, keep2: np.ndarray,
-                 l2: float, contexts: np.ndarray, factors: np.ndarray, thetas: np.ndarray, stale: np.ndarray,
-                 mean: np.ndarray, width: np.ndarray) -> None:
-    """Every arm's estimate and width for repetition r's context x = contexts[r], from its regression's sums
-    discounted by keep[r] (1: as they are): V = keep V_s + (1 - keep) l2 I, b = keep b_s, theta = V^-1 b,
-    mean x^T theta; the width is sqrt(u^T V~ u) with u = V^-1 x and V~ = keep2 V~_s + (1 - keep2) l2 I (D-LinUCB)
-    when `squared` holds V~ for every arm, else sqrt(x^T u) (an empty `squared`). V is solved through its Cholesky
-    factor: made afresh for every arm, or, when `factors` (R, K, d, d) keeps them and `thetas` (R, K, d) the
-    estimates (sums not discounted), made again only for the arms marked `stale` (their sums changed), which are
-    then marked fresh."""
-    R, K, d = target.shape
-    weighted = squared.shape[0] > 0
-    cached = factors.shape[0] > 0
-    local = np.empty((d, d))
-    b = np.empty(d)
-    fresh = np.empty(d)
-    u = np.empty(d)
-    for r in range(R):
-        x = contexts[r]
-        a, ridge = keep[r], (1.0 - keep[r]) * l2
-        for k in range(K):
-            if cached:
-                factor, theta, solve = factors[r, k], thetas[r, k], stale[r, k]
-                stale[r, k] = False
-            else:
-                factor, theta, solve = local, fresh, True
-            if solve:
-                factorise(gram[r, k], a, ridge, factor)
-                for i in range(d):
-                    b[i] = a * target[r, k, i]
-                cholesky_solve(factor, b, theta)
-            cholesky_solve(factor, x, u)
-            estimate = 0.0
-            spread = 0.0
-            for i in range(d):
-                estimate += x[i] * theta[i]
-                if not weighted:
-                    spread += x[i] * u[i]
-            if weighted:
-                a2, ridge2 = keep2[r], (1.0 - keep2[r]) * l2
-                for i in range(d):
-                    row = 0.0
-                    for j in range(d):
-                        row += (a2 * squared[r, k, i, j] + (ridge2 if i == j else 0.0)) * u[j]
-                    spread += u[i] * row
-            mean[r, k] = estimate
-            width[r, k] = math.sqrt(max(spread, 0.0))
-
-
-@njit(cache=True, error_model="numpy")
-def learn_discounted(gram: np.ndarray, squared: np.ndarray, target: np.ndarray, discounted_to: np.ndarray, t: int,
-                     gamma: float, l2: float, reps: np.ndarray, actions: np.ndarray, contexts: np.ndarray,
-                     rewards: np.ndarray) -> None:
-    """D-LinUCB's learning, in place: a repetition with feedback first has every arm's V, V~ and b discounted from
-    its last update to decision t (V <- g^n V + (1 - g^n) l2 I, V~ with g^2n, b <- g^n b), then each observation
-    (in order) adds x x^T to its arm's V and V~ and reward x to its b."""
-    K, d = gram.shape[1], gram.shape[2]
-    for n in range(reps.shape[0]):
-        r = reps[n]
-        if discounted_to[r] != t:
-            steps = float(t - discounted_to[r])
-            keep, keep2 = gamma ** steps, gamma ** (2.0 * steps)
-            for k in range(K):
-                for i in range(d):
-                    for j in range(d):
-                        gram[r, k, i, j] *= keep
-                        squared[r, k, i, j] *= keep2
-                    gram[r, k, i, i] += (1.0 - keep) * l2
-                    squared[r, k, i, i] += (1.0 - keep2) * l2
-                    target[r, k, i] *= keep
-            discounted_to[r] = t
-        arm, x = actions[n], contexts[n]
-        for i in range(d):
-            for j in range(d):
-                gram[r, arm, i, j] += x[i] * x[j]
-                squared[r, arm, i, j] += x[i] * x[j]
-            target[r, arm, i] += rewards[n] * x[i]
 
 
 def choose(*args: Any) -> int:  # pragma: no cover - replaced in each binding by the policy's own choose
@@ -225,7 +197,7 @@ def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
 
 # --- the linear contextual world and the whole race of a linear policy ---------------------------------------
 
-DRIFT_EVERY = 10  # the world's parameters drift in steps every this many rounds (as environments.Contextual's)
+DRIFT_EVERY = 10  # the world's parameters drift in steps every this many rounds (drawing them is costly)
 
 
 @njit(cache=True, error_model="numpy")
@@ -234,6 +206,40 @@ def draw_world(theta: np.ndarray, env: np.ndarray, r: int) -> None:
     for k in range(theta.shape[1]):
         for i in range(theta.shape[2]):
             theta[r, k, i] = rng.normal(env, r)
+
+
+@njit(cache=True, error_model="numpy")
+def draw_network(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, env: np.ndarray, r: int) -> None:
+    """Repetition r's non-linear world (model nonlinear), a one-hidden-layer network: a first layer shared by the
+    arms, W (H, d) with N(0, 1.5^2) entries and b (H,) with N(0, 0.5^2) ones, then per-arm weights theta (K, H)
+    with N(0, 4 / H) entries on the hidden units tanh(W x + b); drawn in that order."""
+    H, d = layer.shape[1], layer.shape[2]
+    for j in range(H):
+        for i in range(d):
+            layer[r, j, i] = 1.5 * rng.normal(env, r)
+    for j in range(H):
+        bias[r, j] = 0.5 * rng.normal(env, r)
+    scale = 2.0 / math.sqrt(H)
+    for k in range(theta.shape[1]):
+        for j in range(H):
+            theta[r, k, j] = scale * rng.normal(env, r)
+
+
+@njit(cache=True, error_model="numpy")
+def features(layer: np.ndarray, bias: np.ndarray, r: int, x: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """What the arms' parameters weigh in context x: x itself in the linear world (no hidden layer, H = 0), else
+    the hidden units tanh(W x + b) (H,), written into `hidden`."""
+    H = layer.shape[1]
+    if H == 0:
+        return x
+    for j in range(H):
+        hidden[j] = bias[r, j]
+    for i in range(x.shape[0]):  # every unit's sum at once, each in the order b_j + W_j0 x_0 + W_j1 x_1 + ...
+        for j in range(H):
+            hidden[j] += layer[r, j, i] * x[i]
+    for j in range(H):
+        hidden[j] = math.tanh(hidden[j])
+    return hidden
 
 
 @njit(cache=True, error_model="numpy")
@@ -274,13 +280,17 @@ def move_world(theta: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t
 
 @njit(cache=True, error_model="numpy")
 def expected_rewards(theta: np.ndarray, mu: np.ndarray, r: int, x: np.ndarray, reward: int) -> float:
-    """Every arm's expected reward in context x: sigmoid(-1.5 + 1.5 theta.x) for clicks, 0.5 + 0.3 theta.x
-    otherwise; returns the best."""
+    """Every arm's expected reward given the features x of the context (features()): sigmoid(-1.5 + 1.5 theta.x)
+    for clicks, 0.5 + 0.3 theta.x otherwise; returns the best."""
+    K = theta.shape[1]
+    for k in range(K):
+        mu[r, k] = 0.0
+    for i in range(x.shape[0]):  # every arm's theta.x at once, each summed in the order of its features
+        for k in range(K):
+            mu[r, k] += theta[r, k, i] * x[i]
     top = -np.inf
-    for k in range(theta.shape[1]):
-        score = 0.0
-        for i in range(x.shape[0]):
-            score += theta[r, k, i] * x[i]
+    for k in range(K):
+        score = mu[r, k]
         mu[r, k] = arms.sigmoid(-1.5 + 1.5 * score) if reward == arms.BINARY else 0.5 + 0.3 * score
         top = max(top, mu[r, k])
     return top
@@ -293,6 +303,12 @@ def draw_worlds(theta: np.ndarray, env: np.ndarray) -> None:
 
 
 @njit(cache=True, error_model="numpy")
+def draw_networks(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, env: np.ndarray) -> None:
+    for r in range(theta.shape[0]):
+        draw_network(theta, layer, bias, env, r)
+
+
+@njit(cache=True, error_model="numpy")
 def draw_contexts(env: np.ndarray, d: int) -> np.ndarray:
     out = np.empty((env.shape[0], d))
     for r in range(env.shape[0]):
@@ -301,14 +317,16 @@ def draw_contexts(env: np.ndarray, d: int) -> np.ndarray:
 
 
 @njit(cache=True, error_model="numpy")
-def world_step(theta: np.ndarray, mu: np.ndarray, top: np.ndarray, recent: np.ndarray, env: np.ndarray, t: int,
-               T: int, reward: int, dynamics: int, contexts: np.ndarray, actions: np.ndarray, value: np.ndarray,
-               observed: np.ndarray) -> None:
-    """Round t for every repetition, after its context was drawn and its action chosen."""
+def world_step(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, mu: np.ndarray, top: np.ndarray,
+               recent: np.ndarray, env: np.ndarray, t: int, T: int, reward: int, dynamics: int, contexts: np.ndarray,
+               actions: np.ndarray, value: np.ndarray, observed: np.ndarray) -> None:
+    """Round t for every repetition, after its context was drawn and its action chosen (a linear world when the
+    hidden layer `layer` (R, H, d) has no units, else the non-linear one)."""
+    hidden = np.empty(layer.shape[1])
     for r in range(theta.shape[0]):
         if dynamics != arms.STATIONARY:
             move_world(theta, recent, env, r, t, T, dynamics)
-        top[r] = expected_rewards(theta, mu, r, contexts[r], reward)
+        top[r] = expected_rewards(theta, mu, r, features(layer, bias, r, contexts[r], hidden), reward)
         arm = actions[r]
         value[r] = mu[r, arm]
         if dynamics == arms.ADVERSARIAL:
@@ -316,14 +334,18 @@ def world_step(theta: np.ndarray, mu: np.ndarray, top: np.ndarray, recent: np.nd
         observed[r] = arms.draw_reward(value[r], env, r, reward)
 
 
-def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, l2: float,
-         T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool,
+def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, H: int,
+         l2: float, T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool,
          alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray, tail: np.ndarray,
          optimal: np.ndarray, below: np.ndarray) -> None:
-    """One linear policy's whole race on the linear contextual world, as arms.race on K arms (same streams, same
-    order of draws as the step-by-step loop: a context, the decision, the move, the reward)."""
+    """One linear policy's whole race on the linear contextual world (H = 0) or the non-linear one with H hidden
+    units, as arms.race on K arms (same streams, same order of draws as the step-by-step loop: a context, the
+    decision, the move, the reward)."""
     R = env.shape[0]
-    theta_true = np.empty((R, K, d))
+    theta_true = np.empty((R, K, H if H > 0 else d))
+    layer = np.empty((R, H, d))
+    bias = np.empty((R, H))
+    hidden = np.empty(H)
     mu = np.empty((R, K))
     recent = np.zeros((R, K))
     inverse = np.zeros((R, K, d, d))
@@ -334,7 +356,10 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         for k in range(K):
             for i in range(d):
                 inverse[r, k, i, i] = 1.0 / l2
-        draw_world(theta_true, env, r)
+        if H > 0:
+            draw_network(theta_true, layer, bias, env, r)
+        else:
+            draw_world(theta_true, env, r)
         x = np.empty(d)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, context
         queue_arm = np.empty(16, np.int64)
@@ -348,7 +373,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             arm = choose(params, inverse, target, theta, draws, r, x)
             if dynamics != arms.STATIONARY:
                 move_world(theta_true, recent, env, r, t, T, dynamics)
-            top = expected_rewards(theta_true, mu, r, x, reward)
+            top = expected_rewards(theta_true, mu, r, features(layer, bias, r, x, hidden), reward)
             value = mu[r, arm]
             arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
             if dynamics == arms.ADVERSARIAL:
@@ -366,12 +391,16 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             queue_reward[queued] = observed
             queue_x[queued] = x
             queued += 1
-            i = arms.due(queue_at, queued, t + 1)
-            while i >= 0:
-                learn(params, inverse, target, theta, draws, r, queue_arm[i], queue_x[i], queue_reward[i])
-                queue_x[i:queued - 1] = queue_x[i + 1:queued].copy()
-                queued = arms.drop(queue_at, queue_arm, queue_reward, i, queued)
-                i = arms.due(queue_at, queued, t + 1)
+            kept = 0
+            for i in range(queued):  # what is visible at t + 1 is learnt in the queue's order, the rest kept in order
+                if queue_at[i] <= t + 1:
+                    learn(params, inverse, target, theta, draws, r, queue_arm[i], queue_x[i], queue_reward[i])
+                    continue
+                if kept < i:
+                    queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
+                    queue_x[kept] = queue_x[i]
+                kept += 1
+            queued = kept
         arms.settle(books, r, T, tail_start, final, tail, optimal, below)
 
 
@@ -381,3 +410,83 @@ def make_race(choose_name: str, learn_name: str) -> Any:
     kernels = globals()
     return bind(race, f"linear_race_{choose_name}_{learn_name}", nogil=True, choose=kernels[choose_name],
                 learn=kernels[learn_name], namespace=kernels)
+
+
+def counting_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, H: int,
+                  start: np.ndarray, T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int,
+                  safety: bool, alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray,
+                  tail: np.ndarray, optimal: np.ndarray, below: np.ndarray) -> None:
+    """A counting policy's (arms.race's kernels on counts, sums and means (R, K) and a scratch row, from `start`)
+    whole race on the linear (H = 0) or non-linear contextual world, which it plays without reading the
+    contexts (e.g. the uniform baseline): race's world, streams and order of draws, the policy's note on a
+    decision travelling with its observation as in arms.race."""
+    R = env.shape[0]
+    theta_true = np.empty((R, K, H if H > 0 else d))
+    layer = np.empty((R, H, d))
+    bias = np.empty((R, H))
+    hidden = np.empty(H)
+    mu = np.empty((R, K))
+    recent = np.zeros((R, K))
+    counts, sums, means = np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, K))
+    scratch = np.empty((R, start.shape[0]))
+    noted = start.shape[0] > K + 1
+    tail_start = T - max(1, T // 10)
+    for r in range(R):
+        scratch[r] = start
+        if H > 0:
+            draw_network(theta_true, layer, bias, env, r)
+        else:
+            draw_world(theta_true, env, r)
+        x = np.empty(d)
+        queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, note
+        queue_arm = np.empty(16, np.int64)
+        queue_reward = np.empty(16)
+        queue_note = np.empty(16)
+        queued = 0
+        books = np.zeros(arms.BOOKS)
+        column = 0
+        for t in range(T):
+            draw_context(x, env, r)
+            arm = choose(params, counts, sums, means, scratch, draws, r, t, T)
+            if dynamics != arms.STATIONARY:
+                move_world(theta_true, recent, env, r, t, T, dynamics)
+            top = expected_rewards(theta_true, mu, r, features(layer, bias, r, x, hidden), reward)
+            value = mu[r, arm]
+            arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
+            if dynamics == arms.ADVERSARIAL:
+                recent[r, arm] += 1.0
+            observed = arms.draw_reward(value, env, r, reward)
+            column = arms.checkpoint(books, points, curve, r, t, column)
+            if feedback == arms.IMMEDIATE:
+                learn(params, counts, sums, means, scratch, draws, r, arm, observed)
+                continue
+            if queued == queue_at.shape[0]:
+                queue_at, queue_arm, queue_reward = arms.grow(queue_at), arms.grow(queue_arm), arms.grow(queue_reward)
+                queue_note = arms.grow(queue_note)
+            queue_at[queued] = arms.arrival(feedback, delays, r, t, mean_delay, batch)
+            queue_arm[queued] = arm
+            queue_reward[queued] = observed
+            if noted:
+                queue_note[queued] = scratch[r, K + 1]
+            queued += 1
+            kept = 0
+            for i in range(queued):  # what is visible at t + 1 is learnt in the queue's order, the rest kept in order
+                if queue_at[i] <= t + 1:
+                    if noted:
+                        scratch[r, K + 1] = queue_note[i]
+                    learn(params, counts, sums, means, scratch, draws, r, queue_arm[i], queue_reward[i])
+                    continue
+                if kept < i:
+                    queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
+                    queue_note[kept] = queue_note[i]
+                kept += 1
+            queued = kept
+        arms.settle(books, r, T, tail_start, final, tail, optimal, below)
+
+
+@functools.cache
+def make_counting_race(choose_name: str, learn_name: str) -> Any:
+    """A counting policy's (arms.kernel names, compositions too) whole race on the contextual world as one
+    compiled function (compiled once, then cached on disk)."""
+    return bind(counting_race, arms.named("contextual_race", choose_name, learn_name), nogil=True,
+                choose=arms.kernel(choose_name), learn=arms.kernel(learn_name), namespace=globals())

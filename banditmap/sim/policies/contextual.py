@@ -9,8 +9,7 @@ import numpy as np
 
 from banditmap.sim.kernels.rng import states_from
 from banditmap.sim.policies.base import (CONFIDENCE_BOUNDS, REGRESSION_ORACLE, SCALE, SHARE, WIDTH, Array, Feedback,
-                                         Policy, State, argmax_random, hyperparameter, random_arms,
-                                         register)
+                                         Policy, State, argmax_random, hyperparameter, register)
 from banditmap.sim.problem import Problem
 
 
@@ -47,20 +46,6 @@ def mean_and_width(s: Ridge, x: Array) -> tuple[Array, Array]:
     return mean, width
 
 
-def rank_one_update(inverse: Array, x: Array, weight: Array | float = 1.0) -> Array:
-    """(A + w x x^T)^-1 from A^-1 for a batch (n, d, d) of matrices, by the Sherman-Morrison formula."""
-    ax = np.einsum("nij,nj->ni", inverse, x)
-    shrink = weight / (1.0 + weight * np.einsum("ni,ni->n", x, ax))
-    updated: Array = inverse - np.einsum("ni,nj->nij", ax, ax) * shrink[:, None, None]
-    return updated
-
-
-def sigmoid(z: Array) -> Array:
-    """1 / (1 + exp(-z)), without overflow where a wide prior lets |z| grow past 700 (exact below 500)."""
-    p: Array = 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))
-    return p
-
-
 def greedy(state: Ridge, context: Array | None) -> Array:
     """The arm with the best predicted reward for the context, no exploration."""
     assert context is not None
@@ -88,35 +73,58 @@ class LinearModel(Policy[RS]):
 
 
 @dataclass(frozen=True)
-class LinearKernel(LinearModel[KernelRidge]):
-    """A linear policy whose decisions are compiled kernels; they read l2 then the policy's own hyperparameters."""
+class LinearKernel(Policy[KernelRidge]):
+    """A policy on per-arm regressions (inverse, target, theta) whose decisions and learning are compiled kernels
+    (sim/kernels/linear.py), named here; they read the policy's hyperparameters in their declared order."""
 
+    kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
     choose: ClassVar[str] = "choose_linucb"
+    learn: ClassVar[str] = "learn_ridge"
+
+    def ridge(self) -> float:
+        """The regularisation of every arm's regression before any observation: its inverse starts at I / ridge."""
+        raise NotImplementedError
 
     def init(self, problem: Problem, rng: np.random.Generator) -> KernelRidge:
         draws = states_from(rng, problem.reps)
-        base = ridge_state(problem, rng, self.l2)
+        base = ridge_state(problem, rng, self.ridge())
         return KernelRidge(rng, base.R, base.K, base.k, base.horizon, inverse=base.inverse, target=base.target,
                            theta=base.theta, draws=draws)
+
+    def exploit(self, state: KernelRidge, context: Array | None) -> Array:
+        return greedy(state, context)
 
     def select(self, s: KernelRidge, context: Array | None) -> Array:
         assert context is not None
         from banditmap.sim.kernels import linear
-        choose, _ = linear.make_steps(self.choose, "learn_ridge")
+        choose, _ = linear.make_steps(self.choose, self.learn)
         actions: Array = choose(self.params(), s.inverse, s.target, s.theta, s.draws,
                                 np.asarray(context, dtype=np.float64))
         return actions
 
+    def update(self, s: KernelRidge, feedback: Feedback) -> None:
+        """The learn kernel on each observation, in the feedback's order."""
+        assert feedback.contexts is not None
+        from banditmap.sim.kernels import linear
+        _, learn = linear.make_steps(self.choose, self.learn)
+        learn(self.params(), s.inverse, s.target, s.theta, s.draws, feedback.reps.astype(np.int64),
+              np.asarray(feedback.actions, dtype=np.int64), np.asarray(feedback.contexts, dtype=np.float64),
+              np.asarray(feedback.observed, dtype=np.float64))
+
 
 @dataclass(frozen=True)
-class LinearPolicy(LinearModel[Ridge]):
-    def init(self, problem: Problem, rng: np.random.Generator) -> Ridge:
-        return ridge_state(problem, rng, self.l2)
+class RidgeKernel(LinearKernel):
+    """A linear kernel policy on ridge regressions regularised by l2 (its first hyperparameter)."""
+
+    l2: float = hyperparameter(1.0, SCALE)
+
+    def ridge(self) -> float:
+        return self.l2
 
 
 @register("linucb")
 @dataclass(frozen=True)
-class LinUCB(LinearKernel):
+class LinUCB(RidgeKernel):
     offers: ClassVar[frozenset[str]] = frozenset({CONFIDENCE_BOUNDS})
     alpha: float = hyperparameter(1.0, WIDTH)
 
@@ -128,7 +136,7 @@ class LinUCB(LinearKernel):
 
 @register("lin-ts")
 @dataclass(frozen=True)
-class LinearThompson(LinearKernel):
+class LinearThompson(RidgeKernel):
     """Samples each arm's predicted reward x^T theta from N(x^T theta_hat, v^2 x^T A^-1 x), which is exactly the
     distribution of x^T theta for theta drawn from the arm's Gaussian posterior."""
 
@@ -138,51 +146,28 @@ class LinearThompson(LinearKernel):
 
 @register("eps-greedy-oracle")
 @dataclass(frozen=True)
-class EpsilonGreedyOracle(LinearPolicy):
+class EpsilonGreedyOracle(RidgeKernel):
     """The greedy action of a ridge-regression reward model, or with probability epsilon a random action: the
     simplest regression-oracle method (the oracle here is per-arm ridge regression)."""
 
     offers: ClassVar[frozenset[str]] = frozenset({REGRESSION_ORACLE})
+    choose: ClassVar[str] = "choose_eps_greedy"
     epsilon: float = hyperparameter(0.05, SHARE)
-
-    def select(self, s: Ridge, context: Array | None) -> Array:
-        assert context is not None
-        explore = s.rng.random(s.R) < self.epsilon
-        return np.where(explore, random_arms(s.rng, s.K, s.R), greedy(s, context))
 
 
 @register("logistic-ts")
 @dataclass(frozen=True)
-class LogisticThompson(Policy[Ridge]):
+class LogisticThompson(LinearKernel):
     """Thompson sampling on per-arm logistic regressions with a Laplace (Gaussian) posterior: the MAP estimate
     is tracked by one online Newton step per observation, theta += H^-1 x (r - sigmoid(x^T theta)), with the
     Hessian H = I / prior_var + sum p (1 - p) x x^T kept inverted by rank-one updates. Each decision samples
-    x^T theta from the posterior, its spread inflated by `scale` (Kveton et al. 2020 study that inflation)."""
+    x^T theta from the posterior, its spread inflated by `scale` (Kveton et al. 2020 study that inflation): linear
+    Thompson sampling's draw on the logistic regression (kernels linear.choose_lin_ts, linear.learn_logistic)."""
 
-    kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
+    choose: ClassVar[str] = "choose_lin_ts"
+    learn: ClassVar[str] = "learn_logistic"
     prior_var: float = hyperparameter(1.0, SCALE)
     scale: float = hyperparameter(1.0, WIDTH)
 
-    def init(self, problem: Problem, rng: np.random.Generator) -> Ridge:
-        return ridge_state(problem, rng, 1.0 / self.prior_var)
-
-    def exploit(self, state: Ridge, context: Array | None) -> Array:
-        return greedy(state, context)
-
-    def select(self, state: Ridge, context: Array | None) -> Array:
-        assert context is not None
-        mean, width = mean_and_width(state, context)
-        choice: Array = np.argmax(mean + self.scale * width * state.rng.standard_normal(mean.shape), axis=1)
-        return choice
-
-    def update(self, s: Ridge, feedback: Feedback) -> None:
-        assert feedback.contexts is not None
-        rewards = np.clip(feedback.observed, 0.0, 1.0)
-        for layer in feedback.layers():
-            reps, arms = feedback.reps[layer], feedback.actions[layer]
-            x, r = feedback.contexts[layer], rewards[layer]
-            theta = s.theta[reps, arms]
-            p = sigmoid(np.einsum("ni,ni->n", theta, x))
-            inv = rank_one_update(s.inverse[reps, arms], x, np.maximum(p * (1 - p), 1e-6))
-            s.inverse[reps, arms] = inv
-            s.theta[reps, arms] = theta + np.einsum("nij,nj->ni", inv, x) * (r - p)[:, None]
+    def ridge(self) -> float:
+        return 1.0 / self.prior_var

@@ -1,0 +1,492 @@
+"""Compiled kernels of the linear UCB policies for parameters that move (policies/forgetting.py), one ridge
+regression per arm: D-LinUCB (Russac, Vernade & Cappe 2019) discounts every arm's statistics every round,
+SW-LinUCB (Cheung, Simchi-Levi & Zhu 2019) keeps the last W observations; and the whole race of such a policy on
+the contextual worlds of linear.py.
+
+Their state, per repetition r (first axis R) and arm k: gram (R, K, d, d) V, squared (R, K, d, d) V~ (D-LinUCB),
+target (R, K, d) b; what each arm's decisions reuse until its statistics change: basis (R, K, d, d), inner
+(R, K, d, d), coef (R, K, 3, d) and since (R, K) (-1 when the arm's statistics changed since they were made);
+clock (R,) (D-LinUCB: the decision count the sums are discounted to; SW-LinUCB: the window's slot written next)
+and the window's held_arm (R, W) (-1 for an empty slot), held_x (R, W, d) and held_reward (R, W).
+
+The saving that keeps D-LinUCB exact: between two observations of an arm its V only ever becomes
+g^n V + (1 - g^n) l2 I, which has V's eigenvectors, so one orthogonal reduction V = Q T Q^T (T tridiagonal, made
+again only when the arm learns) solves V_t x = y for every later t in O(d^2): Q^T y, a tridiagonal solve of
+(g^n T + (1 - g^n) l2 I), and V~ seen in Q's basis, M = Q^T V~ Q, gives the width. SW-LinUCB's V changes only when
+an observation enters or leaves the window: its inverse, made through its Cholesky factor, is kept until then,
+and a decision costs one product by it per arm."""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from banditmap.sim.kernels import arms, linear
+from banditmap.sim.kernels.arms import bind, consider
+
+NORM = 1.0  # S, the bound on a parameter's norm in the confidence width (the contexts here have norm about 1)
+NOISE = 0.5  # sigma: rewards in [0, 1] are 1/2-sub-Gaussian
+STALE = -1  # `since` of an arm whose reused factors no longer match its statistics
+
+
+@njit(cache=True, error_model="numpy")
+def start(R: int, K: int, d: int, W: int, l2: float) -> tuple[np.ndarray, ...]:
+    """The state before any observation, in the kernels' order: gram and squared l2 I, target zeros, the reused
+    factors (stale), clock 0 and an empty window of W slots."""
+    gram = np.zeros((R, K, d, d))
+    for r in range(R):
+        for k in range(K):
+            for i in range(d):
+                gram[r, k, i, i] = l2
+    return (gram, gram.copy(), np.zeros((R, K, d)), np.zeros((R, K, d, d)), np.zeros((R, K, d, d)),
+            np.zeros((R, K, 3, d)), np.full((R, K), STALE, np.int64), np.zeros(R, np.int64),
+            np.full((R, W), -1, np.int64), np.zeros((R, W, d)), np.zeros((R, W)))
+
+
+@njit(cache=True, error_model="numpy")
+def tridiagonalise(gram: np.ndarray, basis: np.ndarray, diag: np.ndarray, off: np.ndarray) -> None:
+    """gram (d, d) symmetric = Q T Q^T by Householder reflections (Golub & Van Loan, 8.3.1): Q (d, d) into
+    `basis`, T's diagonal into `diag` (d,) and its subdiagonal into off[:d - 1] (off[d - 1] = 0)."""
+    d = gram.shape[0]
+    A = gram.copy()
+    v = np.empty(d)
+    p = np.empty(d)
+    for i in range(d):
+        for j in range(d):
+            basis[i, j] = 1.0 if i == j else 0.0
+    for k in range(d - 2):
+        m = k + 1
+        tail = 0.0
+        for i in range(m + 1, d):
+            tail += A[i, k] * A[i, k]
+        if tail == 0.0:  # the column is already tridiagonal: the reflection would be the identity
+            continue
+        alpha = math.sqrt(tail + A[m, k] * A[m, k])
+        if A[m, k] > 0.0:
+            alpha = -alpha  # v = a - alpha e1 without cancellation
+        vv = 0.0
+        for i in range(m, d):
+            v[i] = A[i, k]
+        v[m] -= alpha
+        for i in range(m, d):
+            vv += v[i] * v[i]
+        scale = 2.0 / vv
+        for i in range(m, d):
+            p[i] = 0.0
+        for j in range(m, d):  # p = (2 / vv) A v, read by rows of the symmetric A
+            for i in range(m, d):
+                p[i] += A[j, i] * v[j]
+        vp = 0.0
+        for i in range(m, d):
+            p[i] *= scale
+            vp += v[i] * p[i]
+        half = vp / vv
+        for i in range(m, d):  # w = p - (v.p / vv) v; A <- A - v w^T - w v^T (= H A H)
+            p[i] -= half * v[i]
+        for i in range(m, d):
+            for j in range(m, d):
+                A[i, j] -= v[i] * p[j] + p[i] * v[j]
+        A[m, k] = A[k, m] = alpha
+        for i in range(m + 1, d):
+            A[i, k] = A[k, i] = 0.0
+        for i in range(d):  # Q <- Q H
+            total = 0.0
+            for j in range(m, d):
+                total += basis[i, j] * v[j]
+            total *= scale
+            for j in range(m, d):
+                basis[i, j] -= total * v[j]
+    for i in range(d):
+        diag[i] = A[i, i]
+        off[i] = A[i + 1, i] if i + 1 < d else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def rotate(basis: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
+    """out = Q^T x for Q (d, d) in `basis` (rows of Q read in order)."""
+    d = x.shape[0]
+    for j in range(d):
+        out[j] = 0.0
+    for i in range(d):
+        for j in range(d):
+            out[j] += basis[i, j] * x[i]
+
+
+@njit(cache=True, error_model="numpy")
+def discounted_factors(gram: np.ndarray, squared: np.ndarray, target: np.ndarray, basis: np.ndarray,
+                       inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray, r: int,
+                       k: int) -> None:
+    """Arm k's reused factors from its sums as of clock[r]: V = Q T Q^T (basis, coef[0] and coef[1] the
+    diagonal and subdiagonal of T), inner = Q^T V~ Q, coef[2] = Q^T b."""
+    d = target.shape[2]
+    Q = basis[r, k]
+    tridiagonalise(gram[r, k], Q, coef[r, k, 0], coef[r, k, 1])
+    rotate(Q, target[r, k], coef[r, k, 2])
+    SQ = np.zeros((d, d))  # V~ Q, then Q^T (V~ Q)
+    for i in range(d):
+        for m in range(d):
+            s = squared[r, k, i, m]
+            for j in range(d):
+                SQ[i, j] += s * Q[m, j]
+    M = inner[r, k]
+    for i in range(d):
+        for j in range(d):
+            M[i, j] = 0.0
+    for m in range(d):
+        for i in range(d):
+            q = Q[m, i]
+            for j in range(d):
+                M[i, j] += q * SQ[m, j]
+    since[r, k] = clock[r]
+
+
+@njit(cache=True, error_model="numpy")
+def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
+                      basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
+                      held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int,
+                      x: np.ndarray, mean: np.ndarray, width: np.ndarray) -> None:
+    """params: lambda, delta, alpha, gamma. Every arm's estimate x^T theta_t and width sqrt(x^T V_t^-1 V~_t
+    V_t^-1 x) (K,) at decision t, from its sums discounted to t: n = t - since rounds after its factors,
+    V_t = Q (g^n T + (1 - g^n) l2 I) Q^T, b_t = g^n b, V~_t = g^2n V~ + (1 - g^2n) l2 I; so with y = Q^T x and
+    z = (g^n T + (1 - g^n) l2 I)^-1 y, the estimate is g^n z.(Q^T b) and the width's square
+    g^2n z^T M z + (1 - g^2n) l2 z.z. Factors of arms that learnt since are made again first. The tridiagonal
+    systems are solved by Thomas's algorithm (elimination without pivoting, stable on these positive definite
+    systems), every arm's in step: its divisions, a chain within one arm, run side by side across the arms."""
+    l2, gamma = params[0], params[3]
+    K, d = target.shape[1], x.shape[0]
+    vectors, columns, rows = np.empty((3, d)), np.empty((5, d, K)), np.empty((3, K))  # scratch: few allocations
+    y, z, mz = vectors[0], vectors[1], vectors[2]
+    Y, Z, low, below, ratio = columns[0], columns[1], columns[2], columns[3], columns[4]
+    keeps, keeps2, denom = rows[0], rows[1], rows[2]
+    last, keep, keep2 = -1.0, 1.0, 1.0
+    for k in range(K):
+        if since[r, k] == STALE:
+            discounted_factors(gram, squared, target, basis, inner, coef, since, clock, r, k)
+        n = float(t - since[r, k])
+        if n != last:  # arms whose factors were made together share their discounts: one power for all
+            keep, keep2, last = gamma ** n, gamma ** (2.0 * n), n
+        keeps[k], keeps2[k] = keep, keep2
+        rotate(basis[r, k], x, y)
+        shift = (1.0 - keep) * l2
+        for i in range(d):
+            Y[i, k] = y[i]
+            low[i, k] = keep * coef[r, k, 0, i] + shift  # the diagonal of g^n T + (1 - g^n) l2 I
+            below[i, k] = keep * coef[r, k, 1, i]  # its subdiagonal
+    for k in range(K):
+        denom[k] = low[0, k]
+        Z[0, k] = Y[0, k] / denom[k]
+    for i in range(1, d):
+        for k in range(K):
+            ratio[i - 1, k] = below[i - 1, k] / denom[k]
+            denom[k] = low[i, k] - below[i - 1, k] * ratio[i - 1, k]
+            Z[i, k] = (Y[i, k] - below[i - 1, k] * Z[i - 1, k]) / denom[k]
+    for i in range(d - 2, -1, -1):
+        for k in range(K):
+            Z[i, k] -= ratio[i, k] * Z[i + 1, k]
+    for k in range(K):
+        M = inner[r, k]
+        for i in range(d):
+            z[i] = Z[i, k]
+            mz[i] = 0.0
+        for i in range(d):
+            for j in range(d):
+                mz[j] += M[i, j] * z[i]
+        estimate, quad, norm = 0.0, 0.0, 0.0
+        for i in range(d):
+            estimate += z[i] * coef[r, k, 2, i]
+            quad += z[i] * mz[i]
+            norm += z[i] * z[i]
+        mean[k] = keeps[k] * estimate
+        width[k] = math.sqrt(max(keeps2[k] * quad + (1.0 - keeps2[k]) * l2 * norm, 0.0))
+
+
+@njit(cache=True, error_model="numpy")
+def beta_dlinucb(params: np.ndarray, d: int, t: int) -> float:
+    """D-LinUCB's beta_t = sqrt(l2) S + sigma sqrt(2 ln(1/delta) + d ln(1 + (1 - g^2t) / (d l2 (1 - g^2))))."""
+    l2, delta, gamma = params[0], params[1], params[3]
+    g2 = gamma * gamma
+    grown = (1.0 - g2 ** float(t)) / (d * l2 * (1.0 - g2))
+    return math.sqrt(l2) * NORM + NOISE * math.sqrt(2.0 * math.log(1.0 / delta) + d * math.log1p(grown))
+
+
+@njit(cache=True, error_model="numpy")
+def choose_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
+                   basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
+                   held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, draws: np.ndarray, r: int,
+                   t: int, x: np.ndarray, mean: np.ndarray, width: np.ndarray) -> int:
+    """The largest estimate + alpha beta_t width (mean and width (K,) left as computed), ties at random."""
+    estimates_dlinucb(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
+                      held_reward, r, t, x, mean, width)
+    spread = params[2] * beta_dlinucb(params, x.shape[0], t)
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(mean.shape[0]):
+        best, pick, ties = consider(mean[k] + width[k] * spread, k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True, error_model="numpy")
+def learn_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
+                  basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
+                  held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int, arm: int,
+                  x: np.ndarray, reward: float) -> None:
+    """D-LinUCB's learning of (x, reward) after t decisions: repetition r's sums are first discounted from
+    clock[r] to t (V <- g^n V + (1 - g^n) l2 I, V~ with g^2n, b <- g^n b: the arms' reused factors stay right),
+    then x x^T joins arm's V and V~ and reward x its b (its factors are made again at its next decision)."""
+    l2, gamma = params[0], params[3]
+    K, d = gram.shape[1], gram.shape[2]
+    if clock[r] != t:
+        steps = float(t - clock[r])
+        keep, keep2 = gamma ** steps, gamma ** (2.0 * steps)
+        for k in range(K):
+            for i in range(d):
+                for j in range(d):
+                    gram[r, k, i, j] *= keep
+                    squared[r, k, i, j] *= keep2
+                gram[r, k, i, i] += (1.0 - keep) * l2
+                squared[r, k, i, i] += (1.0 - keep2) * l2
+                target[r, k, i] *= keep
+        clock[r] = t
+    for i in range(d):
+        for j in range(d):
+            gram[r, arm, i, j] += x[i] * x[j]
+            squared[r, arm, i, j] += x[i] * x[j]
+        target[r, arm, i] += reward * x[i]
+    since[r, arm] = STALE
+
+
+@njit(cache=True, error_model="numpy")
+def window_factors(gram: np.ndarray, target: np.ndarray, basis: np.ndarray, inner: np.ndarray, coef: np.ndarray,
+                   since: np.ndarray, r: int, k: int, t: int) -> None:
+    """Arm k's reused factors of its window's V = L L^T: L (basis), theta = V^-1 b (coef[0]) and V^-1 itself
+    (inner), column by column through L (symmetric: its columns are its rows)."""
+    d = target.shape[2]
+    L = basis[r, k]
+    linear.factorise(gram[r, k], 1.0, 0.0, L)
+    linear.cholesky_solve(L, target[r, k], coef[r, k, 0])
+    unit = np.zeros(d)
+    for j in range(d):
+        unit[j] = 1.0
+        linear.cholesky_solve(L, unit, inner[r, k, j])
+        unit[j] = 0.0
+    since[r, k] = t
+
+
+@njit(cache=True, error_model="numpy")
+def estimates_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
+                       basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
+                       held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int,
+                       x: np.ndarray, mean: np.ndarray, width: np.ndarray) -> None:
+    """params: lambda, delta, alpha, window. Every arm's estimate x^T theta and width sqrt(x^T V^-1 x) (K,) from
+    its window's ridge regression, through V^-1 and theta made again (window_factors) only for arms whose window
+    changed."""
+    u = np.empty(x.shape[0])
+    for k in range(target.shape[1]):
+        if since[r, k] == STALE:
+            window_factors(gram, target, basis, inner, coef, since, r, k, t)
+        linear.inverse_times(inner, r, k, x, u)
+        estimate, quad = 0.0, 0.0
+        for i in range(x.shape[0]):
+            estimate += x[i] * coef[r, k, 0, i]
+            quad += x[i] * u[i]
+        mean[k] = estimate
+        width[k] = math.sqrt(max(quad, 0.0))
+
+
+@njit(cache=True, error_model="numpy")
+def beta_swlinucb(params: np.ndarray, d: int, t: int) -> float:
+    """SW-LinUCB's beta = sqrt(l2) S + sigma sqrt(d ln((1 + window / l2) / delta))."""
+    l2, delta, window = params[0], params[1], params[3]
+    return math.sqrt(l2) * NORM + NOISE * math.sqrt(d * (math.log1p(window / l2) - math.log(delta)))
+
+
+@njit(cache=True, error_model="numpy")
+def choose_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
+                    basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
+                    held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, draws: np.ndarray, r: int,
+                    t: int, x: np.ndarray, mean: np.ndarray, width: np.ndarray) -> int:
+    """The largest estimate + alpha beta width (mean and width (K,) left as computed), ties at random."""
+    estimates_swlinucb(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
+                       held_reward, r, t, x, mean, width)
+    spread = params[2] * beta_swlinucb(params, x.shape[0], t)
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(mean.shape[0]):
+        best, pick, ties = consider(mean[k] + width[k] * spread, k, best, pick, ties, draws, r)
+    return pick
+
+
+@njit(cache=True, error_model="numpy")
+def learn_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
+                   basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
+                   held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int, arm: int,
+                   x: np.ndarray, reward: float) -> None:
+    """SW-LinUCB's learning of (x, reward): into the window's slot clock[r], whose observation (the oldest, once
+    the window is full) first leaves its arm's V and b; both arms' factors are made again at their next decision."""
+    d = x.shape[0]
+    slot = clock[r]
+    old = held_arm[r, slot]
+    if old >= 0:
+        for i in range(d):
+            for j in range(d):
+                gram[r, old, i, j] -= held_x[r, slot, i] * held_x[r, slot, j]
+            target[r, old, i] -= held_reward[r, slot] * held_x[r, slot, i]
+        since[r, old] = STALE
+    for i in range(d):
+        for j in range(d):
+            gram[r, arm, i, j] += x[i] * x[j]
+        target[r, arm, i] += reward * x[i]
+        held_x[r, slot, i] = x[i]
+    since[r, arm] = STALE
+    held_arm[r, slot] = arm
+    held_reward[r, slot] = reward
+    clock[r] = (slot + 1) % held_arm.shape[1]
+
+
+@njit(cache=True, error_model="numpy")
+def step_largest(scores: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Every repetition's arm with the largest score (R, K), ties at random as the choose kernels break them: the
+    decision of bounds already computed for it (an adapter asked for them first)."""
+    actions = np.empty(scores.shape[0], np.int64)
+    for r in range(scores.shape[0]):
+        best, pick, ties = -np.inf, -1, 0
+        for k in range(scores.shape[1]):
+            best, pick, ties = consider(scores[r, k], k, best, pick, ties, draws, r)
+        actions[r] = pick
+    return actions
+
+
+def choose(*args: Any) -> int:  # pragma: no cover - replaced in each binding by the policy's own choose
+    raise NotImplementedError
+
+
+def learn(*args: Any) -> None:  # pragma: no cover - replaced in each binding by the policy's own learn
+    raise NotImplementedError
+
+
+def estimate(*args: Any) -> None:  # pragma: no cover - replaced in each binding by the policy's own estimates
+    raise NotImplementedError
+
+
+def step_choose_template(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
+                         basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray,
+                         clock: np.ndarray, held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray,
+                         draws: np.ndarray, t: int, contexts: np.ndarray, mean: np.ndarray,
+                         width: np.ndarray) -> np.ndarray:
+    actions = np.empty(target.shape[0], np.int64)
+    for r in range(target.shape[0]):
+        actions[r] = choose(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
+                            held_reward, draws, r, t, contexts[r], mean[r], width[r])
+    return actions
+
+
+def step_estimates_template(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
+                            basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray,
+                            clock: np.ndarray, held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray,
+                            t: int, contexts: np.ndarray, mean: np.ndarray, width: np.ndarray) -> None:
+    for r in range(target.shape[0]):
+        estimate(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x, held_reward, r,
+                 t, contexts[r], mean[r], width[r])
+
+
+def step_learn_template(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
+                        basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
+                        held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, t: int, reps: np.ndarray,
+                        arms: np.ndarray, contexts: np.ndarray, rewards: np.ndarray) -> None:
+    for i in range(reps.shape[0]):
+        learn(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x, held_reward,
+              reps[i], t, arms[i], contexts[i], rewards[i])
+
+
+@functools.cache
+def make_steps(name: str) -> tuple[Any, Any, Any]:
+    """A moving policy's (`dlinucb` or `swlinucb`) decisions for all repetitions after t decisions (contexts
+    (R, d); mean and width (R, K) left as computed), its estimates alone, and its learning from a batch of
+    observations (reps, arms, contexts (N, d), rewards, learnt in their order) after t decisions."""
+    kernels = globals()
+    return (bind(step_choose_template, f"moving_step_choose_{name}", choose=kernels[f"choose_{name}"],
+                 namespace=kernels),
+            bind(step_estimates_template, f"moving_step_estimates_{name}", estimate=kernels[f"estimates_{name}"],
+                 namespace=kernels),
+            bind(step_learn_template, f"moving_step_learn_{name}", learn=kernels[f"learn_{name}"],
+                 namespace=kernels))
+
+
+def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, H: int,
+         l2: float, W: int, T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int,
+         safety: bool, alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray, tail: np.ndarray,
+         optimal: np.ndarray, below: np.ndarray) -> None:
+    """One moving policy's whole race on the linear (H = 0) or non-linear contextual world (linear.race's world,
+    streams and order of draws: a context, the decision, the move, the reward), its regressions regularised by l2,
+    its window W observations long (0: none)."""
+    R = env.shape[0]
+    theta_true = np.empty((R, K, H if H > 0 else d))
+    layer = np.empty((R, H, d))
+    bias = np.empty((R, H))
+    hidden = np.empty(H)
+    mu = np.empty((R, K))
+    recent = np.zeros((R, K))
+    gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x, held_reward = start(R, K, d, W, l2)
+    mean, width = np.empty(K), np.empty(K)
+    tail_start = T - max(1, T // 10)
+    for r in range(R):
+        if H > 0:
+            linear.draw_network(theta_true, layer, bias, env, r)
+        else:
+            linear.draw_world(theta_true, env, r)
+        x = np.empty(d)
+        queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, context
+        queue_arm = np.empty(16, np.int64)
+        queue_reward = np.empty(16)
+        queue_x = np.empty((16, d))
+        queued = 0
+        books = np.zeros(arms.BOOKS)
+        column = 0
+        for t in range(T):
+            linear.draw_context(x, env, r)
+            arm = choose(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
+                         held_reward, draws, r, t, x, mean, width)
+            if dynamics != arms.STATIONARY:
+                linear.move_world(theta_true, recent, env, r, t, T, dynamics)
+            top = linear.expected_rewards(theta_true, mu, r, linear.features(layer, bias, r, x, hidden), reward)
+            value = mu[r, arm]
+            arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
+            if dynamics == arms.ADVERSARIAL:
+                recent[r, arm] += 1.0
+            observed = arms.draw_reward(value, env, r, reward)
+            column = arms.checkpoint(books, points, curve, r, t, column)
+            if feedback == arms.IMMEDIATE:
+                learn(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
+                      held_reward, r, t + 1, arm, x, observed)
+                continue
+            if queued == queue_at.shape[0]:
+                queue_at, queue_arm, queue_reward = arms.grow(queue_at), arms.grow(queue_arm), arms.grow(queue_reward)
+                queue_x = np.concatenate((queue_x, np.empty_like(queue_x)))
+            queue_at[queued] = arms.arrival(feedback, delays, r, t, mean_delay, batch)
+            queue_arm[queued] = arm
+            queue_reward[queued] = observed
+            queue_x[queued] = x
+            queued += 1
+            kept = 0
+            for i in range(queued):  # what is visible at t + 1 is learnt in the queue's order, the rest kept in order
+                if queue_at[i] <= t + 1:
+                    learn(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
+                          held_reward, r, t + 1, queue_arm[i], queue_x[i], queue_reward[i])
+                    continue
+                if kept < i:
+                    queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
+                    queue_x[kept] = queue_x[i]
+                kept += 1
+            queued = kept
+        arms.settle(books, r, T, tail_start, final, tail, optimal, below)
+
+
+@functools.cache
+def make_race(name: str) -> Any:
+    """A moving policy's (`dlinucb` or `swlinucb`) whole race as one compiled function (compiled once, then
+    cached on disk)."""
+    kernels = globals()
+    return bind(race, f"moving_race_{name}", nogil=True, choose=kernels[f"choose_{name}"],
+                learn=kernels[f"learn_{name}"], namespace=kernels)
