@@ -428,6 +428,11 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     recent = np.zeros((R, K))
     noted = start.shape[0] > K + 1  # the policy's note on a decision travels with its observation
     tail_start = T - max(1, T // 10)
+    # late feedback: each round's play (its arm, report and note, and the next play arriving in the same round),
+    # and the first and last play arriving in each round: queued and delivered in O(1) a report
+    play_arm, following = np.empty(T, np.int64), np.empty(T, np.int64)
+    play_reward, play_note = np.empty(T), np.empty(T)
+    first, last = np.empty(T + 2, np.int64), np.empty(T + 2, np.int64)
     for r in range(R):
         scratch[r] = start
         counts[r] = 0.0
@@ -435,12 +440,8 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         means[r] = 0.0
         draw_instance(logits, env, r, reward, safety)
         top = expected(logits, mu, r, reward)
-        queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward
-        queue_arm = np.empty(16, np.int64)
-        queue_reward = np.empty(16)
-        queue_note = np.empty(16)
-        queued = 0
-        soonest = T + 1  # the earliest arrival round queued (none: after the last round)
+        first[:] = -1  # feedback not yet delivered, by the round it arrives at (a list of plays in each)
+        last[:] = -1
         books = np.zeros(BOOKS)
         column = 0
         for t in range(T):
@@ -457,35 +458,22 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             if feedback == IMMEDIATE:
                 learn(params, counts, sums, means, scratch, draws, r, arm, observed)
                 continue
-            if queued == queue_at.shape[0]:  # grow the queue
-                queue_at, queue_arm, queue_reward = grow(queue_at), grow(queue_arm), grow(queue_reward)
-                queue_note = grow(queue_note)
             at, observed = censor(arrival(feedback, delays, r, t, mean_delay, batch), t, observed, censoring)
-            if at >= 0:
-                queue_at[queued] = at
-                queue_arm[queued] = arm
-                queue_reward[queued] = observed
+            if 0 <= at <= T:  # a report due after the last round is never learnt
+                play_arm[t], play_reward[t], following[t] = arm, observed, -1
                 if noted:
-                    queue_note[queued] = scratch[r, K + 1]
-                queued += 1
-                soonest = min(soonest, at)
-            if soonest > t + 1:
-                continue
-            # deliver what is visible at round t + 1, in the order it was queued, keeping the rest in order, in one
-            # pass (the step-by-step loop delivers the same ones in the same order)
-            kept = 0
-            soonest = T + 1
-            for i in range(queued):
-                if queue_at[i] <= t + 1:
-                    if noted:
-                        scratch[r, K + 1] = queue_note[i]
-                    learn(params, counts, sums, means, scratch, draws, r, queue_arm[i], queue_reward[i])
-                    continue
-                queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
-                queue_note[kept] = queue_note[i]
-                soonest = min(soonest, queue_at[kept])
-                kept += 1
-            queued = kept
+                    play_note[t] = scratch[r, K + 1]
+                if last[at] < 0:
+                    first[at] = t
+                else:
+                    following[last[at]] = t
+                last[at] = t
+            i = first[t + 1]  # deliver what arrives at round t + 1 (all that is due: every delay is a round at
+            while i >= 0:  # least), in the order it was queued, as the step-by-step loop does
+                if noted:
+                    scratch[r, K + 1] = play_note[i]
+                learn(params, counts, sums, means, scratch, draws, r, play_arm[i], play_reward[i])
+                i = following[i]
         settle(books, r, T, tail_start, final, tail, optimal, below)
 
 
