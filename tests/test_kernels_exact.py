@@ -913,13 +913,15 @@ def test_a_compiled_best_arm_race_names_the_arm_the_policy_would(chain: tuple[st
     (("thompson-beta", "discounting", "delay-queue"), {"feedback_delay": "delayed", "environment": "abrupt"}),
     (("exp3-ix", "delay-queue"), {"feedback_delay": "delayed"}),  # its note (a probability) passes through
     (("epsilon-greedy", "sliding-window", "delay-queue"), {"feedback_delay": "batched", "environment": "abrupt"}),
+    (("ucb1", "robust-mean"), {"reward_type": "heavy_tailed"}),  # its index's ties: the base's streams
+    (("uniform-random", "sliding-window", "robust-mean"), {"reward_type": "heavy_tailed", "environment": "abrupt"}),
 ])
 def test_a_compiled_composition_gives_the_step_by_step_loops_numbers(chain: tuple[str, ...],
                                                                      answers: dict[str, str]) -> None:
     """The adapters' kernels (sim/kernels/wrappers.py) around a base's kernels make the same decisions as the
     Python wrappers around the same base in the step-by-step loop, nested too, with notes (EXP3-IX's
-    probability) travelling through them. (Truncated means break their index's ties with the kernel's stream, the
-    Python wrapper with NumPy's: tests/test_sim_adapters.py compares their regret instead.)"""
+    probability) travelling through them; truncated means break their index's ties with the innermost base's
+    streams, as their template does."""
     from banditmap.sim.adapters import build_wrapper
     problem = problem_from_answers({"n_actions": 4, **answers}, rounds=300, reps=3)
     policy = build(chain[0], {}, "x")

@@ -119,6 +119,17 @@ class Truncated(Wrapped[Inner]):
     seen: Array  # (R, K) rewards observed per arm, truncated or not
 
 
+def kernel_streams(state: object) -> Array | None:
+    """The random streams (R,) of the innermost base when its decisions are kernels (a KernelStats state under
+    any wrappers' states), else None."""
+    while state is not None:
+        draws = getattr(state, "draws", None)
+        if draws is not None:
+            return np.asarray(draws)
+        state = getattr(state, "inner", None)
+    return None
+
+
 @register_adapter("robust-mean")
 @dataclass(frozen=True)
 class RobustMean(Wrapper[Truncated[Inner], Inner]):
@@ -160,7 +171,13 @@ class RobustMean(Wrapper[Truncated[Inner], Inner]):
     def select(self, state: Truncated[Inner], context: Array | None) -> Array:
         _, upper = self.bounds(state, context)
         state.aux = None
-        return argmax_random(upper, state.rng)  # untried arms (an infinite bound) first
+        draws = kernel_streams(state)
+        if draws is None:
+            return argmax_random(upper, state.rng)  # untried arms (an infinite bound) first
+        # a base with kernels: ties broken with its streams, as the compiled template breaks them
+        from banditmap.sim.kernels.arms import argmax_rows
+        chosen: Array = argmax_rows(np.ascontiguousarray(upper, dtype=np.float64), draws)
+        return chosen
 
     def update(self, s: Truncated[Inner], feedback: Feedback) -> None:
         for layer in feedback.layers():

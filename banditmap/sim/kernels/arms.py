@@ -134,6 +134,15 @@ def argmax(scores: np.ndarray, draws: np.ndarray, r: int) -> int:
 
 
 @njit(cache=True, error_model="numpy")
+def argmax_rows(scores: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """A best entry of each row r of scores (R, K), ties broken as `consider` breaks them with stream r."""
+    out = np.empty(scores.shape[0], np.int64)
+    for r in range(scores.shape[0]):
+        out[r] = argmax(scores[r], draws, r)
+    return out
+
+
+@njit(cache=True, error_model="numpy")
 def greedy(means: np.ndarray, counts: np.ndarray, draws: np.ndarray, r: int) -> int:
     """An untried arm (chosen uniformly among them), else a best mean, ties at random."""
     best, pick, ties = -np.inf, -1, 0
