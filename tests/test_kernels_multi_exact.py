@@ -54,6 +54,9 @@ def test_rewards_are_one_draw_per_objective_whatever_the_arm() -> None:
             want = [m + 0.1 * stream.normal() for m in (0.6, 0.4)]
         assert observed.tolist() == want and int(env[0]) == stream.state
     assert multi.value_of(mu, 0, 0) == (0.2 + 0.7) / 2
+    certain, observed = np.array([[[1.0, 0.0]]]), np.full(2, np.nan)  # a sure success and a sure failure: 1 and 0
+    multi.draw_rewards(certain, states(1, 5), 0, 0, arms.BINARY, observed)
+    assert observed.tolist() == [1.0, 0.0]
 
 
 def test_scalarization_hands_the_base_its_parameters_and_the_weighted_sum() -> None:
