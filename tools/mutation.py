@@ -90,6 +90,11 @@ MODULES: dict[str, tuple[str, ...]] = {
                                   "tests/test_kernels_multi_exact.py"),
     # the multi-objective world and its race (scalarization's template is wrappers.py's)
     "banditmap/sim/kernels/multi.py": ("tests/test_kernels_multi_exact.py",),
+    # the budget world, its LP, the budget policies and their race (the policies' classes call these kernels)
+    "banditmap/sim/kernels/budget.py": ("tests/test_kernels_budget_exact.py",),
+    # the combination world, pages as arms, multivariate Thompson sampling and its race
+    "banditmap/sim/kernels/combination.py": ("tests/test_kernels_combination_exact.py",
+                                             "tests/test_policies_combination_exact.py"),
     # the list policies' kernels, the cascade and slate worlds and their race
     "banditmap/sim/kernels/lists.py": ("tests/test_kernels_lists_exact.py", "tests/test_policies_lists_exact.py"),
     **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)
@@ -98,7 +103,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     # the race's policies beyond the K-armed indices: each module against its own exact tests
     **{f"banditmap/sim/policies/{name}.py": (f"tests/test_policies_{name}_exact.py",)
        for name in ("contextual", "forgetting", "lists", "pricing", "nonstationary", "bestarm", "delayed",
-                    "adversarial", "budget", "dueling", "assortment", "combination", "multiobjective", "safe")},
+                    "adversarial", "dueling", "assortment", "combination", "multiobjective", "safe")},
+    "banditmap/sim/policies/budget.py": ("tests/test_kernels_budget_exact.py",),  # its exact tests went with its kernels
     # successive elimination's exact tests stayed with the other K-armed indices'
     "banditmap/sim/policies/bestarm.py": ("tests/test_policies_bestarm_exact.py", "tests/test_mab_indices.py"),
 }
@@ -120,6 +126,8 @@ ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/lists.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/dueling.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/multi.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/budget.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/combination.py": PLAIN_PYTHON,
     "banditmap/sim/compiled.py": PLAIN_PYTHON,
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on
