@@ -92,6 +92,9 @@ MODULES: dict[str, tuple[str, ...]] = {
     "banditmap/sim/kernels/multi.py": ("tests/test_kernels_multi_exact.py",),
     # the budget world, its LP, the budget policies and their race (the policies' classes call these kernels)
     "banditmap/sim/kernels/budget.py": ("tests/test_kernels_budget_exact.py",),
+    # the combination world, pages as arms, multivariate Thompson sampling and its race
+    "banditmap/sim/kernels/combination.py": ("tests/test_kernels_combination_exact.py",
+                                             "tests/test_policies_combination_exact.py"),
     # the list policies' kernels, the cascade and slate worlds and their race
     "banditmap/sim/kernels/lists.py": ("tests/test_kernels_lists_exact.py", "tests/test_policies_lists_exact.py"),
     **{f"banditmap/sim/adapters/{name}.py": ("tests/test_adapters_exact.py",)
@@ -124,6 +127,7 @@ ENVIRONMENT: dict[str, dict[str, str]] = {
     "banditmap/sim/kernels/dueling.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/multi.py": PLAIN_PYTHON,
     "banditmap/sim/kernels/budget.py": PLAIN_PYTHON,
+    "banditmap/sim/kernels/combination.py": PLAIN_PYTHON,
     "banditmap/sim/compiled.py": PLAIN_PYTHON,
 }
 # Tests of a selection left out: test_replay.py's command-line tests run the same evaluate() through the CLI on
