@@ -293,14 +293,6 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         final[r], optimal[r], tail[r] = regret, hits / T, late / (T - tail_start)
 
 
-def step_choose_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
-                         scratch: np.ndarray, draws: np.ndarray, t: int, horizon: int) -> np.ndarray:
-    actions = np.empty(counts.shape[0], np.int64)
-    for r in range(counts.shape[0]):
-        actions[r] = choose(params, counts, sums, means, scratch, draws, r, t, horizon)
-    return actions
-
-
 def step_learn_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                         scratch: np.ndarray, draws: np.ndarray, reps: np.ndarray, actions: np.ndarray,
                         rewards: np.ndarray, costs: np.ndarray) -> None:
@@ -343,7 +335,7 @@ def make_race(choose_name: str, learn_name: str) -> Any:
 def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
     """A budget policy's decisions for all repetitions, and its learning from a batch of observations (flat
     arrays reps, arms, rewards, costs, learnt in their order)."""
-    return (arms.bind(step_choose_template, arms.named("budget_step", choose_name), namespace=globals(),
+    return (arms.bind(arms.step_choose_template, arms.named("budget_step", choose_name),  # a K-armed decision
                       choose=kernel(choose_name)),
             arms.bind(step_learn_template, arms.named("budget_step", learn_name), namespace=globals(),
                       learn=spending_learn(learn_name)))
