@@ -464,6 +464,20 @@ def test_posterior_sample_and_top_two_thompson_sampling() -> None:
 
 # --- delayed conversions -----------------------------------------------------------------------------------------
 
+def poisson_divergence(p: float, q: float) -> float:
+    return q - p + (p * math.log(p / q) if p > 0 else 0.0)
+
+
+def poisson_bound(p: float, budget: float) -> float:
+    """The largest q in [p, 1] with d_Pois(p, q) <= budget, by 200 halvings (d increases in q above p)."""
+    if p >= 1.0 or poisson_divergence(p, 1.0) <= budget:
+        return 1.0
+    low, high = p, 1.0
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if poisson_divergence(p, middle) <= budget else (low, middle)
+    return low
+
 class Conversions:
     """Vernade, Cappe & Perchet (2017) by their definitions: every play (round, arm), the conversions counted."""
 
@@ -472,10 +486,11 @@ class Conversions:
         self.plays: list[tuple[int, int]] = []
         self.sums = [0.0] * K
 
-    def scores(self, t: int) -> list[float]:
+    def scores(self, t: int, kl: bool = False) -> list[float]:
         """min(rate, 1) + sqrt(2 n log t) / revealed, revealed = sum over the arm's plays of tau(min(age, window)),
         tau(a) = 1 - q^a the chance a conversion a rounds old has arrived, rate = conversions / revealed; an arm
-        never played first."""
+        never played first. With kl, the KL-UCB index instead: the largest q in [rate, 1] with
+        revealed d_Pois(rate, q) <= log t (poisson_bound)."""
         out = []
         for k in range(self.K):
             ages = [t - s for s, a in self.plays if a == k]
@@ -483,7 +498,11 @@ class Conversions:
                 out.append(math.inf)
                 continue
             revealed = max(sum(1 - self.q ** min(age, self.window) for age in ages), 1e-9)
-            out.append(min(self.sums[k] / revealed, 1.0) + math.sqrt(2 * len(ages) * math.log(max(t, 2))) / revealed)
+            if kl:
+                out.append(poisson_bound(self.sums[k] / revealed, math.log(max(t, 2)) / revealed))
+            else:
+                out.append(min(self.sums[k] / revealed, 1.0)
+                           + math.sqrt(2 * len(ages) * math.log(max(t, 2))) / revealed)
         return out
 
     def books(self, t: int) -> list[float]:
@@ -496,7 +515,7 @@ class Conversions:
 
 def test_delayed_conversions_ucb() -> None:
     K, window, q = 3, 3, 0.5
-    params = np.array([float(window)])
+    params = np.array([float(window), 0.0])  # kl 0: the UCB index
     s = states(2)
     kept = int(s[0])
     counts, sums, means = np.zeros((2, K)), np.zeros((2, K)), np.zeros((2, K))
@@ -581,3 +600,61 @@ def test_delayed_conversions_ucb() -> None:
     assert kernels.choose_delayed_conversions(params, np.array([[1.0, 1.0, 0.0]]), minus, np.zeros((1, 3)),
                                               np.zeros((1, 4 * 3 + 6 + window)), s1, 0, 1, 100) == 2
     assert int(s1[0]) == before
+
+
+def test_poisson_upper_is_the_largest_rate_within_the_poisson_divergence_budget() -> None:
+    # by hand: from rate 0 the divergence is q itself; rate 1 and above (a window's estimate can pass 1) give 1;
+    # a budget of 0 leaves the rate; d(0.2, 1) = 0.8 + 0.2 log 0.2 = 0.4781 fits a budget of 0.48, not 0.47
+    assert kernels.poisson_upper(0.0, 0.25) == 0.25 and kernels.poisson_upper(0.0, 2.0) == 1.0
+    assert kernels.poisson_upper(1.0, 0.1) == 1.0 and kernels.poisson_upper(1.3, 0.1) == 1.0
+    assert kernels.poisson_upper(0.3, 0.0) == 0.3
+    assert kernels.poisson_upper(0.2, 0.48) == 1.0 and kernels.poisson_upper(0.2, 0.47) < 1.0
+    draws = np.random.default_rng(5)
+    for p, budget in zip(draws.uniform(0, 1, 300) ** 2, 10 ** draws.uniform(-7, 0, 300)):
+        q = kernels.poisson_upper(p, budget)
+        assert q == pytest.approx(poisson_bound(p, budget), rel=1e-10, abs=1e-14)
+        # and between the bounds its caller prunes with
+        assert min(p + math.sqrt(2 * p * budget), 1.0) - 1e-12 <= q <= p + budget + math.sqrt(2 * p * budget + budget**2)
+
+
+def test_delayed_conversions_kl_ucb_plays_the_largest_kl_index_and_keeps_the_same_books() -> None:
+    K, window, q = 3, 3, 0.5
+    params = np.array([float(window), 1.0])  # kl 1: the KL-UCB index
+    s = states(2)
+    counts, sums, means = np.zeros((2, K)), np.zeros((2, K)), np.zeros((2, K))
+    scratch = np.zeros((2, 4 * K + 6 + window))
+    scratch[:, K + 3:K + 6] = q, q**window, q ** (window + 1)
+    book = Conversions(K, window, q)
+    lags = np.random.default_rng(2)
+    pending: list[tuple[int, int, int]] = []
+    picks = []
+    for t in range(40):
+        ref = Stream(s[1])
+        want = reservoir(book.scores(t, kl=True), ref)
+        arm = kernels.choose_delayed_conversions(params, counts, sums, means, scratch, s, 1, t, 100)
+        assert arm == want and int(s[1]) == ref.state
+        picks.append(arm)
+        book.plays.append((t, arm))
+        assert scratch[1, K + 6:4 * K + 6].tolist() == pytest.approx(book.books(t), rel=1e-12, abs=1e-15)
+        if arm == 2 or (arm == 1 and t % 2 == 0):
+            pending.append((t + (1 if arm == 2 else int(lags.integers(0, 6))), t, arm))
+        for arrival, played, converted in [x for x in pending if x[0] <= t]:
+            pending.remove((arrival, played, converted))
+            scratch[1, K + 1] = played
+            kernels.learn_conversions(params, counts, sums, means, scratch, s, 1, converted, 1.0)
+            if t + 1 - played <= window:
+                book.sums[converted] += 1.0
+    assert set(picks) == {0, 1, 2} and picks[-10:].count(2) >= 5  # arm 2 always converts, and soon
+
+    # by hand at t = 150, window 3, q = 1/2, no play within the window: arm 0 played 100 times (revealed 100 x 7/8
+    # = 87.5) with 20 conversions, index 0.43059 (rate 0.2286, budget log 150 / 87.5 = 0.0573); arm 1 played 50
+    # times (revealed 43.75) with 6 conversions, index 0.39768, with 7, 0.43430: the fewer plays win with 7
+    for converted, want in ((6.0, 0), (7.0, 1)):
+        row = np.zeros((1, 4 * 2 + 6 + window))
+        row[0, 2 + 3:2 + 6] = q, q**window, q ** (window + 1)
+        row[0, 12:14] = [100.0, 50.0]
+        assert poisson_bound(20 / 87.5, math.log(150) / 87.5) == pytest.approx(0.43059, abs=1e-5)
+        assert poisson_bound(converted / 43.75, math.log(150) / 43.75) == pytest.approx(
+            0.39768 if want == 0 else 0.43430, abs=1e-5)
+        assert kernels.choose_delayed_conversions(params, np.array([[100.0, 50.0]]), np.array([[20.0, converted]]),
+                                                     np.zeros((1, 2)), row, states(1), 0, 150, 1000) == want

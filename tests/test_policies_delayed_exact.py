@@ -47,7 +47,7 @@ def pop(q: ArmQueues, reps: list[int], arms: list[int]) -> list[float]:
 
 def test_registry_and_hyperparameters() -> None:
     assert REGISTRY["delayed-ucb"] is QueuedUCB and REGISTRY["delayed-conversions-ucb"] is DelayedConversionsUCB
-    assert QueuedUCB().alpha == 2.0 and DelayedConversionsUCB().window == 1000
+    assert QueuedUCB().alpha == 2.0 and DelayedConversionsUCB().window == 1000 and DelayedConversionsUCB().kl == 1
     assert QueuedUCB.choose == "queue_choose<choose_ucb1|learn_counts>"
     assert QueuedUCB.learn == "queue_learn<choose_ucb1|learn_counts>"
     assert (DelayedConversionsUCB.choose, DelayedConversionsUCB.learn) == ("choose_delayed_conversions",

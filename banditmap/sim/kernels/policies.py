@@ -353,23 +353,75 @@ def learn_exp3_s(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
 @njit(cache=True, error_model="numpy")
 def choose_delayed_conversions(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                                scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
-    """params: window. Vernade, Cappe & Perchet (2017): a largest min(rate, 1) + sqrt(2 n log t) / revealed, n
-    the arm's plays, revealed = old (1 - q^window) + in window - decay the plays' expected share revealed, rate
-    the conversions in time over it; an arm never played first. The play is counted when made, every play ages
-    by a round, and the play `window` rounds ago leaves the window."""
+    """params: window, kl. Vernade, Cappe & Perchet (2017), an arm never played first, then a largest index on
+    rate = the conversions in time over revealed = old (1 - q^window) + in window - decay, the plays' expected
+    share revealed: with kl 0 (their UCB), min(rate, 1) + sqrt(2 n log t) / revealed, n the arm's plays; with kl 1
+    (their KL-UCB), the largest q in [rate, 1] with revealed d_Pois(rate, q) <= log t, d_Pois the Poisson
+    divergence (poisson_upper). The play is counted when made, every play ages by a round, and the play `window`
+    rounds ago leaves the window."""
+    return choose_conversions(counts, sums, means, scratch, draws, r, t, params[1] > 0.5)
+
+
+@njit(cache=True, error_model="numpy")
+def poisson_upper(rate: float, budget: float) -> float:
+    """The largest q in [rate, 1] with d(rate, q) = q - rate + rate log(rate / q) <= budget (Poisson divergence;
+    1 when d(rate, 1) is within the budget). Newton's steps from q0 = rate + b + sqrt(2 rate b + b^2), b the
+    budget, where d(rate, q0) >= budget (as d(p, q) >= (q - p)^2 / (2 q) for q >= p): d is convex and increasing
+    in q above the rate, so the steps fall to the root from above, never past it."""
+    p = max(rate, 0.0)
+    if p >= 1.0 or budget <= 0.0:
+        return min(p, 1.0)
+    if 1.0 - p + (p * math.log(p) if p > 0.0 else 0.0) <= budget:
+        return 1.0
+    q = min(p + budget + math.sqrt(2.0 * p * budget + budget * budget), 1.0)
+    for _ in range(60):
+        gap = q - p + (p * math.log(p / q) if p > 0.0 else 0.0) - budget
+        step = gap / (1.0 - p / q)
+        q -= step
+        if step <= 1e-12 * q:
+            break
+    return max(q, p)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def revealed(scratch: np.ndarray, r: int, k: int, K: int, q_window: float) -> float:
+    """Arm k's plays' expected number revealed so far (at least 1e-9): old (1 - q^window) + in window - decay."""
+    return max(scratch[r, 3 * K + 6 + k] * (1.0 - q_window) + scratch[r, K + 6 + k] - scratch[r, 2 * K + 6 + k], 1e-9)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def choose_conversions(counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                       draws: np.ndarray, r: int, t: int, kl: bool) -> int:
+    """A largest index (UCB, or KL-UCB when kl) on each arm's windowed estimate, then the play's books: counted,
+    every play a round older, the play `window` rounds ago out of the window. A KL-UCB index lies between
+    rate + sqrt(2 rate b) and rate + b + sqrt(2 rate b + b^2), b the budget (poisson_upper): it is worked out
+    only for arms whose upper bound reaches the largest lower bound, as no other arm can have the largest index."""
     K = counts.shape[1]
     q, q_window, q_after = scratch[r, K + 3], scratch[r, K + 4], scratch[r, K + 5]
     in_window, decay, old = K + 6, 2 * K + 6, 3 * K + 6
     ring = 4 * K + 6
     log_t = math.log(max(t, 2))
+    floor = -np.inf
+    if kl:
+        for k in range(K):
+            share = revealed(scratch, r, k, K, q_window)
+            rate = sums[r, k] / share
+            lower = min(rate + math.sqrt(2.0 * rate * log_t / share), 1.0)
+            floor = max(floor, np.inf if counts[r, k] == 0.0 else lower)
     best, pick, ties = -np.inf, -1, 0
     for k in range(K):
-        revealed = max(scratch[r, old + k] * (1.0 - q_window) + scratch[r, in_window + k] - scratch[r, decay + k],
-                       1e-9)
-        plays = scratch[r, in_window + k] + scratch[r, old + k]
+        share = revealed(scratch, r, k, K, q_window)
         score = np.inf
         if counts[r, k] != 0.0:
-            score = min(sums[r, k] / revealed, 1.0) + math.sqrt(2.0 * plays * log_t) / revealed
+            rate = sums[r, k] / share
+            if kl:
+                budget = log_t / share
+                if rate + budget + math.sqrt(2.0 * rate * budget + budget * budget) < floor - 1e-12:
+                    continue  # (the margin covers rounding in the bounds)
+                score = poisson_upper(rate, budget)
+            else:
+                plays = scratch[r, in_window + k] + scratch[r, old + k]
+                score = min(rate, 1.0) + math.sqrt(2.0 * plays * log_t) / share
         best, pick, ties = consider(score, k, best, pick, ties, draws, r)
     counts[r, pick] += 1.0
     means[r, pick] = sums[r, pick] / counts[r, pick]

@@ -87,7 +87,9 @@ class DelayedConversionsUCB(Kernel):
     seen (a failure is never reported), late by a delay with a known (here geometric) distribution, and those
     later than `window` rounds are discarded. A play s rounds ago has been revealed with probability
     tau(min(s, window)), so conversions / sum of tau over plays estimates the conversion rate without the
-    downward bias of counting pending conversions as failures; the bonus is Hoeffding's on that sum. Its counts
+    downward bias of counting pending conversions as failures. The index on it is the paper's KL-UCB one (kl=1,
+    which the paper advises when conversion rates are low: a Poisson divergence bound, the revealed plays being
+    Bernoulli trials with different success probabilities) or its UCB one (kl=0, a Hoeffding bonus). Its counts
     are plays, its sums the conversions in time; its kernels (sim/kernels/policies.py) keep the rest in the
     scratch row (`conversion_books` reads it), and the round of each play travels with its feedback."""
 
@@ -96,6 +98,7 @@ class DelayedConversionsUCB(Kernel):
     choose: ClassVar[str] = "choose_delayed_conversions"
     learn: ClassVar[str] = "learn_conversions"
     window: int = hyperparameter(1000, whole(1, 10_000_000))
+    kl: int = hyperparameter(1, whole(0, 1, "1: the KL-UCB index, 0: the UCB one"))
 
     def width(self, problem: Problem) -> int:
         """The decisions made, q and two of its powers, the plays in the window, their decay and the older plays
@@ -110,6 +113,7 @@ class DelayedConversionsUCB(Kernel):
         q = 1.0 - 1.0 / problem.mean_delay if problem.delay == "delayed" else 0.0
         row[K + 3:K + 6] = q, q ** self.window, q ** (self.window + 1)
         return row
+
 
 
 def conversion_books(s: KernelStats) -> dict[str, Array]:
