@@ -386,7 +386,8 @@ def poisson_upper(rate: float, budget: float) -> float:
 @njit(cache=True, error_model="numpy", inline="always")
 def revealed(scratch: np.ndarray, r: int, k: int, K: int, q_window: float) -> float:
     """Arm k's plays' expected number revealed so far (at least 1e-9): old (1 - q^window) + in window - decay."""
-    return max(scratch[r, 3 * K + 6 + k] * (1.0 - q_window) + scratch[r, K + 6 + k] - scratch[r, 2 * K + 6 + k], 1e-9)
+    share: float = scratch[r, 3 * K + 6 + k] * (1.0 - q_window) + scratch[r, K + 6 + k] - scratch[r, 2 * K + 6 + k]
+    return max(share, 1e-9)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
