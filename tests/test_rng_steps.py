@@ -72,6 +72,9 @@ def test_the_step_samplers_draw_what_the_samplers_on_states_draw():
         assert (x, u) == rng.normal_and_uniform(states, 1)
         value, state = rng.beta_step(np.uint64(state), 0.4, 3.0)
         assert value == rng.beta(states, 1, 0.4, 3.0)
+        value, state = rng.beta_step(np.uint64(state), 2.5, 7.0)  # both constants made first: the same draw
+        x = rng.gamma(states, 1, 2.5)
+        assert value == x / (x + rng.gamma(states, 1, 7.0))
         assert state == states[1]
 
 
