@@ -2,8 +2,11 @@
 
 A stream is named by (seed, salt, repetition) only, so a repetition draws the same numbers whatever the number of
 repetitions, threads or processes around it: `stream_seeds` gives the starting states (R,), and each sampler takes
-the states array and the repetition's index, advancing that entry alone. SplitMix64 is the generator of Java's
-SplittableRandom (Steele, Lea & Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014)."""
+the states array and the repetition's index, advancing that entry alone. A kernel drawing many values in a row (a
+Thompson sampling choice: two Gamma draws an arm) uses the *_step forms instead, which take a state held in a local
+and return it advanced with the draw: the same draws, without a store and a load of states[r] around each.
+SplitMix64 is the generator of Java's SplittableRandom (Steele, Lea & Flood, "Fast splittable pseudorandom number
+generators", OOPSLA 2014)."""
 
 from __future__ import annotations
 
