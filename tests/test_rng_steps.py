@@ -128,3 +128,24 @@ def test_thompson_sampling_chooses_as_it_did_on_states(prior):
         assert (ours == theirs).all() and (kept_ours == kept_theirs).all()
         counts[r, pick] += 1.0  # the played arm's constants go stale, as learn_thompson_beta marks them
         kept_ours[r, pick] = kept_theirs[r, pick] = -1.0
+
+
+def test_gaussian_thompson_sampling_chooses_as_it_did_on_states():
+    """Its choice and stream equal those of the argmax of rng.normal draws on states[r], arm by arm."""
+    local = np.random.default_rng(6)
+    R, K = 4, 5
+    params = np.array([0.5, 2.0, 0.25])
+    counts = np.floor(local.exponential(10.0, (R, K)))
+    sums = counts * local.uniform(0, 1, (R, K))
+    ours, theirs = rng.stream_seeds(7, 2, R), rng.stream_seeds(7, 2, R)
+    for t in range(200):
+        r = t % R
+        best, pick, ties = -np.inf, -1, 0
+        for k in range(K):
+            precision = 1.0 / params[1] + counts[r, k] / params[2]
+            centre = (params[0] / params[1] + sums[r, k] / params[2]) / precision
+            score = centre + rng.normal(theirs, r) / math.sqrt(precision)
+            best, pick, ties = arms.consider(score, k, best, pick, ties, theirs, r)
+        assert arms.choose_thompson_gaussian(params, counts, sums, sums, sums, ours, r, t, 200) == pick
+        assert (ours == theirs).all()
+        counts[r, pick] += 1.0

@@ -340,13 +340,17 @@ def learn_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarray
 @njit(cache=True, error_model="numpy")
 def choose_thompson_gaussian(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                              scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
-    """params: prior mean, prior variance, noise variance. A largest draw from each arm's Gaussian posterior."""
+    """params: prior mean, prior variance, noise variance. A largest draw from each arm's Gaussian posterior (the
+    stream's state in a local for the K draws: rng.normal_and_uniform_step, the draws of rng.normal)."""
     best, pick, ties = -np.inf, -1, 0
+    state = draws[r]
     for k in range(counts.shape[1]):
         precision = 1.0 / params[1] + counts[r, k] / params[2]
         centre = (params[0] / params[1] + sums[r, k] / params[2]) / precision
-        score = centre + rng.normal(draws, r) / math.sqrt(precision)
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        x, _, state = rng.normal_and_uniform_step(state)
+        score = centre + x / math.sqrt(precision)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
