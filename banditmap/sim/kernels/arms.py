@@ -124,6 +124,24 @@ def consider(score: float, k: int, best: float, pick: int, ties: int, draws: np.
     return best, pick, ties
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def consider_step(score: float, k: int, best: float, pick: int, ties: int,
+                  state: np.uint64) -> tuple[float, int, int, np.uint64]:
+    """`consider` on a stream's state held in a local (rng.uniform_step): the same choices from the same draws,
+    and the advanced state. A new best is taken by selects, not a branch (which arm's draw is the largest so far
+    is a coin the processor cannot predict), and only a tie draws."""
+    better = score > best or pick < 0
+    if score == best and not better:
+        ties += 1
+        u, state = rng.uniform_step(state)
+        if u * ties < 1.0:
+            pick = k
+    pick = k if better else pick
+    ties = 1 if better else ties
+    best = score if better else best
+    return best, pick, ties, state
+
+
 @njit(cache=True, error_model="numpy")
 def argmax(scores: np.ndarray, draws: np.ndarray, r: int) -> int:
     """A best entry of scores (K,), ties broken uniformly at random."""
@@ -286,17 +304,20 @@ def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
     """params: alpha0, beta0. A largest draw from each arm's Beta(alpha0 + successes, beta0 + failures) (Thompson
     1933; Agrawal & Goyal 2012), as X / (X + Y) of two Gamma draws. With a scratch of 2K + 2 columns, each arm's
     c = 1 / sqrt(9 d) of both Gamma shapes (at least 1) is kept until its counts change (scratch[r, k] and
-    scratch[r, K + 2 + k]; 0 or -1: stale), the same draws without a square root and a division each."""
+    scratch[r, K + 2 + k]; 0 or -1: stale), the same draws without a square root and a division each. The stream's
+    state stays in a local for the 2K Gamma draws and the ties (rng.uniform_step)."""
     K = counts.shape[1]
     cached = scratch.shape[1] >= 2 * K + 2
     best, pick, ties = -np.inf, -1, 0
+    state = draws[r]
     for k in range(K):
         a, b = params[0] + sums[r, k], params[1] + counts[r, k] - sums[r, k]
         if cached and a >= 1.0 and b >= 1.0:
-            score = rng.kept_beta(draws, r, a, b, scratch, k, K + 2 + k)
+            score, state = rng.kept_beta_step(state, a, b, scratch, r, k, K + 2 + k)
         else:
-            score = rng.beta(draws, r, a, b)
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+            score, state = rng.beta_step(state, a, b)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
@@ -319,13 +340,17 @@ def learn_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarray
 @njit(cache=True, error_model="numpy")
 def choose_thompson_gaussian(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                              scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
-    """params: prior mean, prior variance, noise variance. A largest draw from each arm's Gaussian posterior."""
+    """params: prior mean, prior variance, noise variance. A largest draw from each arm's Gaussian posterior (the
+    stream's state in a local for the K draws: rng.normal_and_uniform_step, the draws of rng.normal)."""
     best, pick, ties = -np.inf, -1, 0
+    state = draws[r]
     for k in range(counts.shape[1]):
         precision = 1.0 / params[1] + counts[r, k] / params[2]
         centre = (params[0] / params[1] + sums[r, k] / params[2]) / precision
-        score = centre + rng.normal(draws, r) / math.sqrt(precision)
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        x, _, state = rng.normal_and_uniform_step(state)
+        score = centre + x / math.sqrt(precision)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 

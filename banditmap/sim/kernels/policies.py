@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from banditmap.sim.kernels import rng
-from banditmap.sim.kernels.arms import consider, greedy, learn_counts
+from banditmap.sim.kernels.arms import consider, consider_step, greedy, learn_counts
 
 # --- forgetting -------------------------------------------------------------------------------------------------
 
@@ -49,12 +49,15 @@ def choose_discounted_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarr
 def choose_discounted_ts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                          scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: gamma. Discount the statistics, then a largest draw from each arm's Beta(1 + successes,
-    1 + failures) over discounted counts (Raj & Kalyani 2017); learns through arms.learn_bernoulli_trial."""
+    1 + failures) over discounted counts (Raj & Kalyani 2017); learns through arms.learn_bernoulli_trial. The
+    stream's state stays in a local for the draws (rng.beta_step)."""
     discount(params[0], counts, sums, r)
     best, pick, ties = -np.inf, -1, 0
+    state = draws[r]
     for k in range(counts.shape[1]):
-        score = rng.beta(draws, r, 1.0 + sums[r, k], 1.0 + max(counts[r, k] - sums[r, k], 0.0))
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        score, state = rng.beta_step(state, 1.0 + sums[r, k], 1.0 + max(counts[r, k] - sums[r, k], 0.0))
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
@@ -178,12 +181,14 @@ def posterior_sample(counts: np.ndarray, sums: np.ndarray, draws: np.ndarray, r:
     the arm with the largest draw, and the largest apart from `leader`."""
     best, runner_up = -1, -1
     top, second = -np.inf, -np.inf
+    state = draws[r]  # in a local for the K draws (rng.beta_step)
     for k in range(counts.shape[1]):
-        x = rng.beta(draws, r, 1.0 + max(sums[r, k], 0.0), 1.0 + max(counts[r, k] - sums[r, k], 0.0))
+        x, state = rng.beta_step(state, 1.0 + max(sums[r, k], 0.0), 1.0 + max(counts[r, k] - sums[r, k], 0.0))
         if x > top:
             top, best = x, k
         if k != leader and x > second:
             second, runner_up = x, k
+    draws[r] = state
     return best, runner_up
 
 
