@@ -573,6 +573,30 @@ def test_moss_by_hand() -> None:
     assert choose("choose_moss", [], [10, 50, 0], [2.0, 30.0, 0.0], s, horizon=120) == 2
     assert choose("choose_moss", [], [1, 2], [0.5, 1.2], s, horizon=1) == 1  # horizon held at 2: no bonus
     assert choose("choose_moss", [], [1, 2], [0.3, 1.0], s, horizon=4) == 0  # 0.3 + sqrt(log 2) against 0.5
+
+
+def test_moss_keeps_an_index_until_its_arm_learns() -> None:
+    # the state of test_moss_by_hand (horizon 120) with a scratch of 2K + 2 columns: the indices 0.572, 0.6 and
+    # 0.686 are kept in columns K + 2 on, flagged 1 in columns :K
+    s = states(1)
+    scratch = np.zeros((1, 2 * 3 + 2))
+    counts, sums = np.array([[10.0, 50.0, 20.0]]), np.array([[2.0, 30.0, 10.0]])
+    means = sums / counts
+    assert arms.choose_moss(np.zeros(0), counts, sums, means, scratch, s, 0, 0, 120) == 2
+    kept = [0.2 + math.sqrt(math.log(4) / 10), 0.6, 0.5 + math.sqrt(math.log(2) / 20)]
+    assert scratch[0, :3].tolist() == [1.0, 1.0, 1.0] and scratch[0, 5:].tolist() == pytest.approx(kept, abs=1e-15)
+    # a kept index is used as it stands: statistics rewritten without learning (which a rewrite must flag) change
+    # nothing ...
+    means[0, 0] = 0.9
+    assert arms.choose_moss(np.zeros(0), counts, sums, means, scratch, s, 0, 0, 120) == 2
+    # ... arm 0 learning flags its index stale (-1): worked out again from its statistics, 18 / 11 +
+    # sqrt(log(120 / 33) / 11) = 1.98, now the largest
+    sums[0, 0] = 17.0
+    arms.learn_moss(np.zeros(0), counts, sums, means, scratch, s, 0, 0, 1.0)
+    assert counts[0].tolist() == [11.0, 50.0, 20.0] and sums[0, 0] == 18.0 and scratch[0, 0] == -1.0
+    assert arms.choose_moss(np.zeros(0), counts, sums, means, scratch, s, 0, 0, 120) == 0
+    assert scratch[0, 5] == pytest.approx(18.0 / 11.0 + math.sqrt(math.log(120 / 33) / 11), abs=1e-15)
+    assert scratch[0, 0] == 1.0 and scratch[0, 6:].tolist() == pytest.approx(kept[1:], abs=1e-15)
     assert s[0] == states(1)[0]
 
 

@@ -288,14 +288,33 @@ def learn_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
 def choose_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                 draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """Untried arms first, then a largest mean + sqrt(max(log(n / (K T_a)), 0) / T_a), n the horizon (Audibert &
-    Bubeck 2009)."""
+    Bubeck 2009). An index changes only with its arm's statistics: with a scratch of 2K + 2 columns it is kept in
+    scratch[r, K + 2 + k] while scratch[r, k] is above 0 (learn_moss, or any rewrite of the statistics, marks it
+    stale with -1), the same index without a logarithm and a square root per arm and round."""
     K = counts.shape[1]
+    cached = scratch.shape[1] >= 2 * K + 2
     best, pick, ties = -np.inf, -1, 0
     for k in range(K):
         n = counts[r, k]
-        score = np.inf if n == 0.0 else means[r, k] + math.sqrt(max(math.log(max(horizon, 2) / (K * n)), 0.0) / n)
+        if n == 0.0:
+            score = np.inf
+        elif cached and scratch[r, k] > 0.0:
+            score = scratch[r, K + 2 + k]
+        else:
+            score = means[r, k] + math.sqrt(max(math.log(max(horizon, 2) / (K * n)), 0.0) / n)
+            if cached:
+                scratch[r, K + 2 + k] = score
+                scratch[r, k] = 1.0
         best, pick, ties = consider(score, k, best, pick, ties, draws, r)
     return pick
+
+
+@njit(cache=True, error_model="numpy")
+def learn_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+               draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """The observation counted (learn_counts); the arm's kept index is stale."""
+    learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
+    scratch[r, arm] = -1.0
 
 
 @njit(cache=True, error_model="numpy")

@@ -264,6 +264,11 @@ class MOSS(Kernel):
     than n / K times has no bonus left."""
 
     choose: ClassVar[str] = "choose_moss"
+    learn: ClassVar[str] = "learn_moss"
+
+    def width(self, problem: Problem) -> int:
+        """Each arm's index kept (K + 2 on) with its flag (:K), until the arm's statistics change."""
+        return 2 * problem.n_arms + 2
 
 
 @register("thompson-beta")
