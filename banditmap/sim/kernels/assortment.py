@@ -48,18 +48,25 @@ def ahead(gain: float, key: float, other_gain: float, other_key: float) -> bool:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def pass_down(a: float, b: float, c: float, d: float, g: float) -> tuple[float, float, float, float]:
+    """Four kept gains a >= b >= c >= d after offering them g: each keeps the larger and passes the smaller down,
+    by max and min, with no branch to mispredict."""
+    a, g = max(a, g), min(a, g)
+    b, g = max(b, g), min(b, g)
+    c, g = max(c, g), min(c, g)
+    return a, b, c, max(d, g)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def few_gains(weights: np.ndarray, revenue: np.ndarray, z: float, size: int) -> float:
     """The sum of the `size` (at most 4) largest positive gains v_i (r_i - z) (N,), largest first, as best_row's
-    general loop sums its kept gains: the four largest kept in four numbers, each gain passed down them by max and
-    min, with no branch to mispredict (the general loop's insertion mispredicts on most gains it keeps)."""
+    general loop sums its kept gains. An item whose revenue is at most z (with a weight of at least 0) gains
+    nothing and is passed over; the others pass down four kept gains (pass_down), where the general loop's
+    insertion mispredicts on most gains it keeps. Half the time of that loop (30 items, offers of 3)."""
     a = b = c = d = 0.0
     for k in range(weights.shape[0]):
-        g = weights[k] * (revenue[k] - z)
-        g = max(0.0, g)  # only positive gains count (0 changes none of the four)
-        a, g = max(a, g), min(a, g)
-        b, g = max(b, g), min(b, g)
-        c, g = max(c, g), min(c, g)
-        d = max(d, g)
+        if revenue[k] > z or weights[k] < 0.0:
+            a, b, c, d = pass_down(a, b, c, d, max(0.0, weights[k] * (revenue[k] - z)))  # only gains above 0
     total = 0.0 + a
     if size > 1:
         total += b
@@ -80,7 +87,7 @@ def best_row(weights: np.ndarray, revenue: np.ndarray, iterations: int, keys: np
     always offered, so no set is empty."""
     K = weights.shape[0]
     size = min(chosen.shape[0], K)
-    top = np.zeros(size)  # the largest gains so far, in decreasing order
+    top = np.zeros(size if size > 4 else 0)  # the largest gains so far, in decreasing order (few_gains: none)
     low, high = 0.0, revenue.max()
     for _ in range(iterations):
         z = (low + high) / 2.0
