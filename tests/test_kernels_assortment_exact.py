@@ -85,6 +85,35 @@ def test_the_oracle_finds_the_enumerated_best_set() -> None:
         assert earned(v, revenue, got) == pytest.approx(enumerated(v, revenue, min(size, N)), abs=1e-9)
 
 
+def test_the_oracle_finds_the_enumerated_best_set_of_4_and_more() -> None:
+    """Offers of up to 4 keep their gains in four numbers (few_gains), longer ones in the general insertion loop:
+    both find the enumerated best set."""
+    generator = np.random.default_rng(8)
+    for _ in range(60):
+        N, size = int(generator.integers(4, 9)), int(generator.integers(4, 7))
+        v, revenue, keys = generator.uniform(0.05, 1.0, N), generator.uniform(0.1, 1.0, N), generator.random(N)
+        got = row(list(v), list(revenue), list(keys), size)
+        assert got == ranked(v, revenue, keys, size)
+        assert earned(v, revenue, got) == pytest.approx(enumerated(v, revenue, min(size, N)), abs=1e-9)
+
+
+def test_few_gains_sums_the_largest_positive_gains_largest_first() -> None:
+    """The sum the bisection compares with z, to the last bit: the `size` largest gains above 0, added largest
+    first to 0 (as the general loop sums its kept gains), with equal gains, zero weights and items whose revenue
+    is at most z (no gain) among them."""
+    generator = np.random.default_rng(9)
+    for _ in range(300):
+        N, size = int(generator.integers(1, 12)), int(generator.integers(1, 5))
+        weights = np.round(generator.uniform(0.0, 1.0, N), 1)
+        revenue = np.round(generator.uniform(0.0, 1.0, N), 1)
+        z = float(np.round(generator.uniform(0.0, 1.0), 1))
+        gains = sorted((float(w * (r - z)) for w, r in zip(weights, revenue) if w * (r - z) > 0.0), reverse=True)
+        want = 0.0
+        for g in gains[:size]:
+            want += g
+        assert kernels.few_gains(weights, revenue, z, size) == want
+
+
 def test_best_sets_ranks_equal_gains_by_index() -> None:
     weights = np.array([[1.0, 1.0, 1.0, 0.5], [0.2, 0.9, 0.9, 0.9]])
     revenue = np.array([[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 0.1]])

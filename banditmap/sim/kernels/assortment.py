@@ -31,6 +31,7 @@ from numba import njit
 
 from banditmap.sim.kernels import arms, rng
 from banditmap.sim.kernels.arms import bind
+from banditmap.sim.kernels.lists import borrowing
 
 ITERATIONS = 30  # bisection steps of the oracle on the optimal revenue: 2**-30 of the dearest item's revenue
 LOWEST, HIGHEST = 0.05, 1.0  # the range of the items' preference weights (the no-purchase weight is 1)
@@ -46,6 +47,36 @@ def ahead(gain: float, key: float, other_gain: float, other_key: float) -> bool:
     return gain > other_gain or (gain == other_gain and key > other_key)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def pass_down(a: float, b: float, c: float, d: float, g: float) -> tuple[float, float, float, float]:
+    """Four kept gains a >= b >= c >= d after offering them g: each keeps the larger and passes the smaller down,
+    by max and min, with no branch to mispredict."""
+    a, g = max(a, g), min(a, g)
+    b, g = max(b, g), min(b, g)
+    c, g = max(c, g), min(c, g)
+    return a, b, c, max(d, g)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def few_gains(weights: np.ndarray, revenue: np.ndarray, z: float, size: int) -> float:
+    """The sum of the `size` (at most 4) largest positive gains v_i (r_i - z) (N,), largest first, as best_row's
+    general loop sums its kept gains. An item whose revenue is at most z (with a weight of at least 0) gains
+    nothing and is passed over; the others pass down four kept gains (pass_down), where the general loop's
+    insertion mispredicts on most gains it keeps: 60% of that loop's time (30 items, offers of 3)."""
+    a = b = c = d = 0.0
+    for k in range(weights.shape[0]):
+        if revenue[k] > z or weights[k] < 0.0:
+            a, b, c, d = pass_down(a, b, c, d, max(0.0, weights[k] * (revenue[k] - z)))  # only gains above 0
+    total = 0.0 + a
+    if size > 1:
+        total += b
+    if size > 2:
+        total += c
+    if size > 3:
+        total += d
+    return total
+
+
 @njit(cache=True, error_model="numpy")
 def best_row(weights: np.ndarray, revenue: np.ndarray, iterations: int, keys: np.ndarray,
              chosen: np.ndarray) -> None:
@@ -56,20 +87,24 @@ def best_row(weights: np.ndarray, revenue: np.ndarray, iterations: int, keys: np
     always offered, so no set is empty."""
     K = weights.shape[0]
     size = min(chosen.shape[0], K)
-    top = np.zeros(size)  # the largest gains so far, in decreasing order
+    top = np.zeros(size if size > 4 else 0)  # the largest gains so far, in decreasing order (few_gains: none)
     low, high = 0.0, revenue.max()
     for _ in range(iterations):
         z = (low + high) / 2.0
-        top[:] = 0.0  # only positive gains count
-        for k in range(K):
-            g = weights[k] * (revenue[k] - z)
-            if g > top[size - 1]:
-                j = size - 1
-                while j > 0 and top[j - 1] < g:
-                    top[j] = top[j - 1]
-                    j -= 1
-                top[j] = g
-        if top.sum() > z:
+        if size <= 4:
+            total = few_gains(weights, revenue, z, size)
+        else:
+            top[:] = 0.0  # only positive gains count
+            for k in range(K):
+                g = weights[k] * (revenue[k] - z)
+                if g > top[size - 1]:
+                    j = size - 1
+                    while j > 0 and top[j - 1] < g:
+                        top[j] = top[j - 1]
+                        j -= 1
+                    top[j] = g
+            total = top.sum()
+        if total > z:
             low = z
         else:
             high = z
@@ -102,7 +137,7 @@ def best_sets(weights: np.ndarray, revenue: np.ndarray, size: int, iterations: i
     return chosen
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def offer_revenue(v: np.ndarray, revenue: np.ndarray, r: int, shown: np.ndarray) -> float:
     """The expected revenue sum_S v_i r_i / (1 + sum_S v_i) of offering `shown` (size,) (-1 pads) to repetition r's
     customers (v, revenue (R, N))."""
@@ -117,7 +152,7 @@ def offer_revenue(v: np.ndarray, revenue: np.ndarray, r: int, shown: np.ndarray)
 
 # --- the world ------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def draw_world(v: np.ndarray, env: np.ndarray, r: int) -> None:
     """Repetition r's preference weights (N,), uniform in [0.05, 1]: no item is as likely as leaving."""
     for k in range(v.shape[1]):
@@ -131,7 +166,7 @@ def best_revenue(v: np.ndarray, revenue: np.ndarray, r: int, chosen: np.ndarray)
     return offer_revenue(v, revenue, r, chosen)
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def purchase(v: np.ndarray, env: np.ndarray, r: int, shown: np.ndarray) -> int:
     """The item a customer of repetition r buys from `shown` (size,) under the MNL model, or -1 (leaves): one
     uniform draw u, the first offered item whose running sum of weights exceeds u (1 + sum_S v_i)."""
@@ -182,7 +217,7 @@ def offer(weights: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: 
     best_row(weights, revenue[r], ITERATIONS, keys, offered[r])
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def learn_epochs(epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray, finished: np.ndarray,
                  fresh: np.ndarray, r: int, shown: np.ndarray, choice: int) -> None:
     """A purchase counts in the running epoch; a customer who leaves ends it: every item of `shown` (the offer the
@@ -201,7 +236,7 @@ def learn_epochs(epochs: np.ndarray, purchases: np.ndarray, bought: np.ndarray, 
     fresh[r] = True
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def weights_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray, r: int,
                     out: np.ndarray) -> None:
     """params: scale. Optimistic weights (N,) v + scale (sqrt(48 v log(sqrt(N) l + 1) / n) + 48 log(sqrt(N) l + 1) /
@@ -219,7 +254,7 @@ def weights_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarra
         out[k] = min(v + params[0] * (math.sqrt(48.0 * v * log / n) + 48.0 * log / n), 1.0)
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def weights_mnl_ts(epochs: np.ndarray, purchases: np.ndarray, draws: np.ndarray, r: int, out: np.ndarray) -> None:
     """Sampled weights (N,): a draw p of each item's Beta(n + 1, purchases + 1), the posterior of 1 / (1 + v) under
     a uniform prior (an epoch's purchases are geometric with that success probability), gives 1 / p - 1, p at
@@ -339,7 +374,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
 
 # --- a slate policy offering its slate (adapters/views.py's AssortmentAsSlate) -----------------------------------
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def credit(revenue: np.ndarray, r: int, items: np.ndarray, choice: int, observed: np.ndarray) -> None:
     """What each item of a slate offered as an assortment gave (observed (k,)): its revenue when it is the one
     bought, 0 otherwise (substitution ignored, as AssortmentAsSlate does)."""

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 from numba import njit
@@ -31,6 +32,17 @@ from banditmap.sim.kernels.arms import bind, consider
 
 CASCADE, SLATE = 0, 1  # the worlds
 WORLDS = {"cascade": CASCADE, "slate": SLATE}
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+
+def borrowing(function: Function) -> Function:
+    """A kernel that only reads and writes the arrays it is given, compiled without numba's reference counting
+    (its `_nrt` option off): numba otherwise counts a reference to each array argument on entry and drops it on
+    every way out, two atomic operations each, which it fails to pair off in a loop with branches, so they stayed
+    in every round (a third of CascadeUCB1's race, K = 200). Such a kernel cannot allocate (numba refuses to
+    compile one that does); what it computes is unchanged."""
+    compiled: Function = njit(cache=True, error_model="numpy", _nrt=False)(function)  # type: ignore[call-overload]  # numba's option, not in its stubs
+    return compiled
 
 
 # --- the worlds -------------------------------------------------------------------------------------------------
@@ -42,7 +54,7 @@ def draw_attractions(w: np.ndarray, env: np.ndarray, r: int) -> None:
         w[r, i] = rng.beta(env, r, 1.0, 12.0)
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def list_value(w: np.ndarray, r: int, items: np.ndarray, world: int) -> float:
     """What a list is worth in expectation: its click probability 1 - prod(1 - w) in the cascade, its expected
     clicks sum w on a slate (factors and terms in the list's order)."""
@@ -64,7 +76,7 @@ def best_value(w: np.ndarray, r: int, k: int, world: int) -> float:
     return list_value(w, r, order[:k], world)
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def draw_clicks(w: np.ndarray, env: np.ndarray, r: int, items: np.ndarray, world: int,
                 observed: np.ndarray) -> None:
     """One uniform per position: on a slate each item is clicked when its uniform is below its attraction; in the
@@ -157,15 +169,33 @@ def offer(score: float, item: int, items: np.ndarray, board: np.ndarray, filled:
     return filled, board[0, k - 1] if filled == k else -np.inf
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
+def whole_sum(counts: np.ndarray, r: int, start: int, stop: int) -> float:
+    """counts[r, start:stop] summed, for counts that are whole numbers (below 2 ** 53, so every order of addition
+    gives the same sum exactly): four running sums, so the additions do not each wait for the one before."""
+    a = b = c = d = 0.0
+    i = start
+    while i + 4 <= stop:
+        a += counts[r, i]
+        b += counts[r, i + 1]
+        c += counts[r, i + 2]
+        d += counts[r, i + 3]
+        i += 4
+    while i < stop:
+        a += counts[r, i]
+        i += 1
+    return (a + b) + (c + d)
+
+
+@borrowing
 def observations(counts: np.ndarray, r: int) -> float:
     """t of the confidence widths: the items' observations so far, at least 2 (so log t > 0)."""
-    return max(float(counts[r].sum()), 2.0)
+    return max(whole_sum(counts, r, 0, counts.shape[1]), 2.0)
 
 
 # --- decisions ----------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def choose_uniform_list(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                         scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
                         board: np.ndarray) -> None:
@@ -181,7 +211,7 @@ def choose_uniform_list(params: np.ndarray, counts: np.ndarray, sums: np.ndarray
                 repeated = repeated or items[q] == items[p]
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def choose_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                      scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
                      board: np.ndarray) -> None:
@@ -203,7 +233,7 @@ def choose_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, m
             filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def choose_kl_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                         scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
                         board: np.ndarray) -> None:
@@ -229,7 +259,7 @@ def choose_kl_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray
             filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def choose_pbm_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                    draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray, board: np.ndarray) -> None:
     """params: epsilon, examination. Untried items first, then the k largest S/N~ + sqrt(N delta_t / (2 N~^2)),
@@ -238,7 +268,7 @@ def choose_pbm_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
     S/N~ + sqrt(delta_t) / (examination sqrt(2N)), each item's S/N~ and 1 / (examination sqrt(2N)) kept in
     scratch[r, i] and scratch[r, K + 1 + i] until its statistics change (scratch[r, i] -1: stale)."""
     K, k = counts.shape[1], items.shape[0]
-    root = math.sqrt((1.0 + params[0]) * math.log(max(float(counts[r].sum()) / k, 2.0)))
+    root = math.sqrt((1.0 + params[0]) * math.log(max(whole_sum(counts, r, 0, K) / k, 2.0)))
     filled, floor = 0, -np.inf
     for i in range(K):
         n = counts[r, i]
@@ -253,7 +283,7 @@ def choose_pbm_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
             filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def choose_cts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray, board: np.ndarray) -> None:
     """The k largest draws from each item's Beta(1 + clicks, 1 + max(shown - clicks, 0)) (combinatorial Thompson
@@ -272,7 +302,7 @@ def choose_cts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: 
             filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def choose_ranked_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                       scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
                       board: np.ndarray) -> None:
@@ -286,10 +316,7 @@ def choose_ranked_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, 
     stamp = scratch[r, K]
     for p in range(k):
         base = p * K
-        seen = 0.0
-        for i in range(K):
-            seen += counts[r, base + i]
-        width = params[0] * math.log(max(seen, 2.0))
+        width = params[0] * math.log(max(whole_sum(counts, r, base, base + K), 2.0))
         best, pick, ties = -np.inf, -1, 0
         for i in range(K):
             if scratch[r, i] == stamp:
@@ -303,7 +330,7 @@ def choose_ranked_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, 
 
 # --- learning -----------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def learn_nothing(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                   draws: np.ndarray, r: int, items: np.ndarray, observed: np.ndarray) -> None:
     return None
@@ -316,7 +343,7 @@ def add(counts: np.ndarray, sums: np.ndarray, means: np.ndarray, r: int, column:
     means[r, column] = sums[r, column] / counts[r, column]
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def learn_cascade(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                   draws: np.ndarray, r: int, items: np.ndarray, observed: np.ndarray) -> None:
     """The cascade's rule (Kveton et al. 2015): the items above the click were examined and skipped (an observation
@@ -330,7 +357,7 @@ def learn_cascade(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
             break
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def learn_slate(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                 draws: np.ndarray, r: int, items: np.ndarray, observed: np.ndarray) -> None:
     """Semi-bandit feedback: every shown item's reward is observed, as it is. Each item learnt is marked stale in
@@ -340,7 +367,7 @@ def learn_slate(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
         scratch[r, items[p]] = -1.0
 
 
-@njit(cache=True, error_model="numpy")
+@borrowing
 def learn_ranked(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                  draws: np.ndarray, r: int, items: np.ndarray, observed: np.ndarray) -> None:
     """Statistics per position: every position counts its item's display, rewarded with what that position gave
