@@ -1,7 +1,8 @@
 """Compiled kernels of the linear contextual policies: one ridge regression per arm (disjoint models, Li et al.
 2010), kept as the inverse A^-1 (R, K, d, d) of l2 I + sum x x^T, the target b (R, K, d) = sum r x and the estimate
-theta (R, K, d) = A^-1 b, updated by the Sherman-Morrison formula; decisions for one repetition r with context x
-(d,), ties broken uniformly at random (arms.consider)."""
+theta (R, K, d) = A^-1 b, updated by the Sherman-Morrison formula, and a scratch row per repetition (R, W) for what
+a policy or an adapter's template (kernels/wrappers.py) keeps besides; decisions for one repetition r with context
+x (d,), ties broken uniformly at random (arms.consider)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def mean_and_width(inverse: np.ndarray, theta: np.ndarray, r: int, k: int, x: np
 
 @njit(cache=True, error_model="numpy")
 def choose_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
-                  draws: np.ndarray, r: int, x: np.ndarray) -> int:
+                  scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """params: l2, alpha. The largest x^T theta + alpha sqrt(x^T A^-1 x) (LinUCB, Li et al. 2010)."""
     best, pick, ties = -np.inf, -1, 0
     ax = np.empty(x.shape[0])
@@ -59,7 +60,7 @@ def choose_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, t
 
 @njit(cache=True, error_model="numpy")
 def choose_lin_ts(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
-                  draws: np.ndarray, r: int, x: np.ndarray) -> int:
+                  scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """params: l2, v. The largest draw of x^T theta from N(x^T theta_hat, v^2 x^T A^-1 x), the distribution of
     x^T theta under the arm's Gaussian posterior (linear Thompson sampling, Agrawal & Goyal 2013)."""
     best, pick, ties = -np.inf, -1, 0
@@ -72,7 +73,7 @@ def choose_lin_ts(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, t
 
 @njit(cache=True, error_model="numpy")
 def choose_eps_greedy(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
-                      draws: np.ndarray, r: int, x: np.ndarray) -> int:
+                      scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """params: l2, epsilon. With probability epsilon an arm drawn uniformly, else the largest x^T theta (the
     epsilon-greedy regression oracle)."""
     K = theta.shape[1]
@@ -88,8 +89,91 @@ def choose_eps_greedy(params: np.ndarray, inverse: np.ndarray, target: np.ndarra
 
 
 @njit(cache=True, error_model="numpy")
-def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray, draws: np.ndarray,
-                r: int, arm: int, x: np.ndarray, reward: float) -> None:
+def ucb_bounds(scale: float, inverse: np.ndarray, theta: np.ndarray, r: int, x: np.ndarray, lower: np.ndarray,
+               upper: np.ndarray) -> None:
+    """Every arm's x^T theta -+ scale sqrt(x^T A^-1 x) into lower and upper (K,): the upper bound is the score
+    choose_linucb maximises (the same sums), so its largest is LinUCB's choice."""
+    ax = np.empty(x.shape[0])
+    for k in range(theta.shape[1]):
+        mean, width = mean_and_width(inverse, theta, r, k, x, ax)
+        lower[k] = mean - scale * width
+        upper[k] = mean + scale * width
+
+
+@njit(cache=True, error_model="numpy")
+def bounds_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
+                  scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray, lower: np.ndarray,
+                  upper: np.ndarray) -> None:
+    """params: l2, alpha. LinUCB's confidence bounds x^T theta -+ alpha sqrt(x^T A^-1 x) (K,) of this decision."""
+    ucb_bounds(params[1], inverse, theta, r, x, lower, upper)
+
+
+@njit(cache=True, error_model="numpy")
+def step_bounds(scale: float, inverse: np.ndarray, theta: np.ndarray, contexts: np.ndarray) -> tuple[np.ndarray,
+                                                                                                       np.ndarray]:
+    """ucb_bounds for every repetition (contexts (R, d)): lower and upper (R, K)."""
+    R, K = theta.shape[0], theta.shape[1]
+    lower, upper = np.empty((R, K)), np.empty((R, K))
+    for r in range(R):
+        ucb_bounds(scale, inverse, theta, r, contexts[r], lower[r], upper[r])
+    return lower, upper
+
+
+@njit(cache=True, error_model="numpy")
+def spread_of(inverse: np.ndarray, r: int, k: int, z: np.ndarray, az: np.ndarray) -> float:
+    """||z||_{A_k^-1} = sqrt(z^T A_k^-1 z), held at 0 below (`az` (d,) scratch)."""
+    inverse_times(inverse, r, k, z, az)
+    quad = 0.0
+    for i in range(z.shape[0]):
+        quad += z[i] * az[i]
+    return math.sqrt(max(quad, 0.0))
+
+
+@njit(cache=True, error_model="numpy")
+def choose_conservative_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
+                               scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray) -> int:
+    """params: l2, alpha. Conservative LinUCB (Kazerouni, Ghavamzadeh, Abbasi-Yadkori & Van Roy 2017) on per-arm
+    ridge models, the scratch row holding the sum of the contexts each arm was played in (K x d, arm by arm) and
+    the sum of every context so far (d): LinUCB's arm J (width 1) is played when a lower bound of what the other
+    arms' plays earned, sum_{k != 0} (z_k^T theta_k - ||z_k||_{A_k^-1}), plus J's lower bound now, plus the
+    pessimistic baseline term c^T theta_0 - ||c||_{A_0^-1}, c = (the baseline's contexts) - (1 - alpha)(every
+    context, this one too), is at least 0; else the baseline arm 0. The context joins the sums."""
+    K, d = theta.shape[1], x.shape[0]
+    alpha = params[1]
+    row = scratch[r]
+    ax = np.empty(d)
+    best, pick, ties, floor = -np.inf, -1, 0, 0.0
+    for k in range(K):
+        mean, width = mean_and_width(inverse, theta, r, k, x, ax)
+        best, chosen, ties = consider(mean + width, k, best, pick, ties, draws, r)
+        if chosen != pick:
+            pick, floor = chosen, mean - width
+    seen = row[K * d:K * d + d]
+    for i in range(d):
+        seen[i] += x[i]
+    earned = 0.0
+    for k in range(1, K):
+        z = row[k * d:(k + 1) * d]
+        gained = 0.0
+        for i in range(d):
+            gained += z[i] * theta[r, k, i]
+        earned += gained - spread_of(inverse, r, k, z, ax)
+    c = np.empty(d)
+    for i in range(d):
+        c[i] = row[i] - (1.0 - alpha) * seen[i]
+    baseline = 0.0
+    for i in range(d):
+        baseline += c[i] * theta[r, 0, i]
+    baseline -= spread_of(inverse, r, 0, c, ax)
+    choice = pick if pick == 0 or earned + floor + baseline >= 0.0 else 0
+    for i in range(d):
+        row[choice * d + i] += x[i]
+    return choice
+
+
+@njit(cache=True, error_model="numpy")
+def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
+                scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, x: np.ndarray, reward: float) -> None:
     """Add (x, reward) to arm's regression: A^-1 <- A^-1 - (A^-1 x)(A^-1 x)^T / (1 + x^T A^-1 x), b += r x,
     theta = A^-1 b."""
     d = x.shape[0]
@@ -108,7 +192,7 @@ def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, the
 
 @njit(cache=True, error_model="numpy")
 def learn_logistic(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
-                   draws: np.ndarray, r: int, arm: int, x: np.ndarray, reward: float) -> None:
+                   scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, x: np.ndarray, reward: float) -> None:
     """One online Newton step of arm's logistic regression on (x, reward clipped to [0, 1]): p = sigmoid(x^T
     theta) (its argument clipped to +-500), the inverse Hessian H^-1 <- (H + w x x^T)^-1 with w = max(p (1 - p),
     1e-6) by the Sherman-Morrison formula, then theta += H^-1 x (reward - p) with the new H^-1 (`target` unused)."""
@@ -171,18 +255,27 @@ def learn(*args: Any) -> None:  # pragma: no cover - replaced in each binding by
 
 
 def step_choose_template(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
-                         draws: np.ndarray, contexts: np.ndarray) -> np.ndarray:
+                         scratch: np.ndarray, draws: np.ndarray, contexts: np.ndarray) -> np.ndarray:
     actions = np.empty(theta.shape[0], np.int64)
     for r in range(theta.shape[0]):
-        actions[r] = choose(params, inverse, target, theta, draws, r, contexts[r])
+        actions[r] = choose(params, inverse, target, theta, scratch, draws, r, contexts[r])
     return actions
 
 
 def step_learn_template(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
-                        draws: np.ndarray, reps: np.ndarray, arms: np.ndarray, contexts: np.ndarray,
-                        rewards: np.ndarray) -> None:
+                        scratch: np.ndarray, draws: np.ndarray, reps: np.ndarray, arms: np.ndarray,
+                        contexts: np.ndarray, rewards: np.ndarray) -> None:
     for i in range(reps.shape[0]):
-        learn(params, inverse, target, theta, draws, reps[i], arms[i], contexts[i], rewards[i])
+        learn(params, inverse, target, theta, scratch, draws, reps[i], arms[i], contexts[i], rewards[i])
+
+
+def kernel(name: str) -> Any:
+    """A linear policy's kernel by name: here, or an adapter's template bound to a base's kernels
+    (`conservative_linear_choose<choose_linucb|learn_ridge>`, kernels/wrappers.py)."""
+    if "<" in name:
+        from banditmap.sim.kernels import wrappers
+        return wrappers.linear_composite(name)
+    return globals()[name]
 
 
 @functools.cache
@@ -190,9 +283,10 @@ def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
     """A linear policy's decisions for all repetitions (contexts (R, d)), and its learning from a batch of
     observations (reps, arms, contexts (N, d), rewards, learnt in their order)."""
     kernels = globals()
-    return (bind(step_choose_template, f"linear_step_{choose_name}", choose=kernels[choose_name],
+    return (bind(step_choose_template, arms.named("linear_step", choose_name), choose=kernel(choose_name),
                  namespace=kernels),
-            bind(step_learn_template, f"linear_step_{learn_name}", learn=kernels[learn_name], namespace=kernels))
+            bind(step_learn_template, arms.named("linear_step", learn_name), learn=kernel(learn_name),
+                 namespace=kernels))
 
 
 # --- the linear contextual world and the whole race of a linear policy ---------------------------------------
@@ -335,12 +429,12 @@ def world_step(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, mu: np.nd
 
 
 def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, H: int,
-         l2: float, T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool,
-         alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray, tail: np.ndarray,
-         optimal: np.ndarray, below: np.ndarray) -> None:
+         l2: float, start: np.ndarray, T: int, reward: int, dynamics: int, feedback: int, mean_delay: float,
+         batch: int, safety: bool, alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray,
+         tail: np.ndarray, optimal: np.ndarray, below: np.ndarray) -> None:
     """One linear policy's whole race on the linear contextual world (H = 0) or the non-linear one with H hidden
     units, as arms.race on K arms (same streams, same order of draws as the step-by-step loop: a context, the
-    decision, the move, the reward)."""
+    decision, the move, the reward), its scratch rows from `start`."""
     R = env.shape[0]
     theta_true = np.empty((R, K, H if H > 0 else d))
     layer = np.empty((R, H, d))
@@ -351,8 +445,10 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     inverse = np.zeros((R, K, d, d))
     target = np.zeros((R, K, d))
     theta = np.zeros((R, K, d))
+    scratch = np.empty((R, start.shape[0]))
     tail_start = T - max(1, T // 10)
     for r in range(R):
+        scratch[r] = start
         for k in range(K):
             for i in range(d):
                 inverse[r, k, i, i] = 1.0 / l2
@@ -370,7 +466,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         column = 0
         for t in range(T):
             draw_context(x, env, r)
-            arm = choose(params, inverse, target, theta, draws, r, x)
+            arm = choose(params, inverse, target, theta, scratch, draws, r, x)
             if dynamics != arms.STATIONARY:
                 move_world(theta_true, recent, env, r, t, T, dynamics)
             top = expected_rewards(theta_true, mu, r, features(layer, bias, r, x, hidden), reward)
@@ -381,7 +477,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             observed = arms.draw_reward(value, env, r, reward)
             column = arms.checkpoint(books, points, curve, r, t, column)
             if feedback == arms.IMMEDIATE:
-                learn(params, inverse, target, theta, draws, r, arm, x, observed)
+                learn(params, inverse, target, theta, scratch, draws, r, arm, x, observed)
                 continue
             if queued == queue_at.shape[0]:
                 queue_at, queue_arm, queue_reward = arms.grow(queue_at), arms.grow(queue_arm), arms.grow(queue_reward)
@@ -394,7 +490,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             kept = 0
             for i in range(queued):  # what is visible at t + 1 is learnt in the queue's order, the rest kept in order
                 if queue_at[i] <= t + 1:
-                    learn(params, inverse, target, theta, draws, r, queue_arm[i], queue_x[i], queue_reward[i])
+                    learn(params, inverse, target, theta, scratch, draws, r, queue_arm[i], queue_x[i], queue_reward[i])
                     continue
                 if kept < i:
                     queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
@@ -407,9 +503,8 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
 @functools.cache
 def make_race(choose_name: str, learn_name: str) -> Any:
     """A linear policy's whole race as one compiled function (compiled once, then cached on disk)."""
-    kernels = globals()
-    return bind(race, f"linear_race_{choose_name}_{learn_name}", nogil=True, choose=kernels[choose_name],
-                learn=kernels[learn_name], namespace=kernels)
+    return bind(race, arms.named("linear_race", choose_name, learn_name), nogil=True, choose=kernel(choose_name),
+                learn=kernel(learn_name), namespace=globals())
 
 
 def counting_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, H: int,
