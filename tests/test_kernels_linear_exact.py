@@ -454,3 +454,20 @@ def test_a_moving_linear_race_gives_the_step_by_step_loops_numbers(dynamics: str
     slow = run(spec, problem, 3, environment=lambda p, g: make_environment(p, g))
     for name in ("regret", "final_regret", "last_reward", "optimal"):
         assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+
+
+def test_the_inverse_through_the_cholesky_factor_is_each_columns_solve() -> None:
+    """cholesky_inverse solves the d unit systems side by side: each column is exactly cholesky_solve's, and the
+    product with the matrix is the identity."""
+    for d in (1, 3, 7):
+        xs = np.random.default_rng(d).normal(size=(2 * d, d))
+        gram = xs.T @ xs + 0.5 * np.eye(d)
+        factor = np.zeros((d, d))
+        linear.factorise(gram, 1.0, 0.0, factor)
+        got = np.full((d, d), 9.0)
+        linear.cholesky_inverse(factor, got, np.empty((d, d)))
+        for c in range(d):
+            want = np.empty(d)
+            linear.cholesky_solve(factor, np.eye(d)[c], want)
+            assert got[c].tolist() == want.tolist()
+        np.testing.assert_allclose(got @ gram, np.eye(d), atol=1e-12)

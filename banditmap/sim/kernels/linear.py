@@ -234,6 +234,33 @@ def cholesky_solve(factor: np.ndarray, rhs: np.ndarray, out: np.ndarray) -> None
 
 
 @njit(cache=True, error_model="numpy")
+def cholesky_inverse(factor: np.ndarray, out: np.ndarray, columns: np.ndarray) -> None:
+    """out[c] = M^-1 e_c for every c, as cholesky_solve gives each (the same operations on each entry, in the same
+    order), the d systems solved side by side: entry i of every column at once (`columns` (d, d) scratch, column c
+    in its second index), which keeps the processor busy where one system's substitutions wait on each other."""
+    d = factor.shape[0]
+    for i in range(d):
+        for c in range(d):
+            columns[i, c] = 1.0 if i == c else 0.0
+        for j in range(i):
+            f = factor[i, j]
+            for c in range(d):
+                columns[i, c] -= f * columns[j, c]
+        for c in range(d):
+            columns[i, c] /= factor[i, i]
+    for i in range(d - 1, -1, -1):
+        for j in range(i + 1, d):
+            f = factor[j, i]
+            for c in range(d):
+                columns[i, c] -= f * columns[j, c]
+        for c in range(d):
+            columns[i, c] /= factor[i, i]
+    for c in range(d):
+        for i in range(d):
+            out[c, i] = columns[i, c]
+
+
+@njit(cache=True, error_model="numpy")
 def factorise(gram: np.ndarray, a: float, ridge: float, factor: np.ndarray) -> None:
     """The lower Cholesky factor of a gram + ridge I, row by row (a gram is l2 I plus a sum of outer products:
     symmetric positive definite)."""

@@ -291,11 +291,7 @@ def window_factors(gram: np.ndarray, target: np.ndarray, basis: np.ndarray, inne
     L = basis[r, k]
     linear.factorise(gram[r, k], 1.0, 0.0, L)
     linear.cholesky_solve(L, target[r, k], coef[r, k, 0])
-    unit = np.zeros(d)
-    for j in range(d):
-        unit[j] = 1.0
-        linear.cholesky_solve(L, unit, inner[r, k, j])
-        unit[j] = 0.0
+    linear.cholesky_inverse(L, inner[r, k], np.empty((d, d)))
     since[r, k] = t
 
 
