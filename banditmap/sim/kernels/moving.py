@@ -106,7 +106,7 @@ def tridiagonalise(gram: np.ndarray, basis: np.ndarray, diag: np.ndarray, off: n
         off[i] = A[i + 1, i] if i + 1 < d else 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def rotate(basis: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
     """out = Q^T x for Q (d, d) in `basis` (rows of Q read in order)."""
     d = x.shape[0]
@@ -189,18 +189,18 @@ def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray,
         for k in range(K):
             Z[i, k] -= ratio[i, k] * Z[i + 1, k]
     for k in range(K):
-        M = inner[r, k]
         for i in range(d):
             z[i] = Z[i, k]
             mz[i] = 0.0
-        for i in range(d):
-            for j in range(d):
-                mz[j] += M[i, j] * z[i]
         estimate, quad, norm = 0.0, 0.0, 0.0
+        for i in range(d):  # M z row by row, with the sums over z's entries in the same pass (in its order)
+            zi = z[i]
+            estimate += zi * coef[r, k, 2, i]
+            norm += zi * zi
+            for j in range(d):
+                mz[j] += inner[r, k, i, j] * zi
         for i in range(d):
-            estimate += z[i] * coef[r, k, 2, i]
             quad += z[i] * mz[i]
-            norm += z[i] * z[i]
         mean[k] = keeps[k] * estimate
         width[k] = math.sqrt(max(keeps2[k] * quad + (1.0 - keeps2[k]) * l2 * norm, 0.0))
 
@@ -303,14 +303,21 @@ def estimates_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray
     """params: lambda, delta, alpha, window. Every arm's estimate x^T theta and width sqrt(x^T V^-1 x) (K,) from
     its window's ridge regression, through V^-1 and theta made again (window_factors) only for arms whose window
     changed."""
-    u = np.empty(x.shape[0])
+    d = x.shape[0]
+    u = np.empty(d)
     for k in range(target.shape[1]):
         if since[r, k] == STALE:
             window_factors(gram, target, basis, inner, coef, since, r, k, t)
-        linear.inverse_times(inner, r, k, x, u)
-        estimate, quad = 0.0, 0.0
-        for i in range(x.shape[0]):
-            estimate += x[i] * coef[r, k, 0, i]
+        for i in range(d):  # u = V^-1 x as linear.inverse_times makes it, the estimate summed in the same pass
+            u[i] = 0.0
+        estimate = 0.0
+        for j in range(d):
+            xj = x[j]
+            estimate += xj * coef[r, k, 0, j]
+            for i in range(d):
+                u[i] += inner[r, k, j, i] * xj
+        quad = 0.0
+        for i in range(d):
             quad += x[i] * u[i]
         mean[k] = estimate
         width[k] = math.sqrt(max(quad, 0.0))
