@@ -325,6 +325,7 @@ def make_steps(choose_name: str, learn_name: str) -> tuple[Any, Any]:
 # --- the linear contextual world and the whole race of a linear policy ---------------------------------------
 
 DRIFT_EVERY = 10  # the world's parameters drift in steps every this many rounds (drawing them is costly)
+LATER = 1 << 62  # an arrival round after any race's end: the soonest arrival of an empty feedback queue
 
 
 @njit(cache=True, error_model="numpy")
@@ -353,20 +354,29 @@ def draw_network(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, env: np
 
 
 @njit(cache=True, error_model="numpy")
-def features(layer: np.ndarray, bias: np.ndarray, r: int, x: np.ndarray, hidden: np.ndarray) -> np.ndarray:
-    """What the arms' parameters weigh in context x: x itself in the linear world (no hidden layer, H = 0), else
-    the hidden units tanh(W x + b) (H,), written into `hidden`."""
-    H = layer.shape[1]
-    if H == 0:
-        return x
+def hidden_units(weights: np.ndarray, bias: np.ndarray, x: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """tanh(W x + b) (H,) into `hidden`, from W^T (d, H) (W's transposed view, or a copy laid out that way, which
+    the races keep so that every unit's sum runs along memory) and b (H,): every unit's sum at once, each in the
+    order b_j + W_j0 x_0 + W_j1 x_1 + ..."""
+    H = weights.shape[1]
     for j in range(H):
-        hidden[j] = bias[r, j]
-    for i in range(x.shape[0]):  # every unit's sum at once, each in the order b_j + W_j0 x_0 + W_j1 x_1 + ...
+        hidden[j] = bias[j]
+    for i in range(x.shape[0]):
+        xi = x[i]
         for j in range(H):
-            hidden[j] += layer[r, j, i] * x[i]
+            hidden[j] += weights[i, j] * xi
     for j in range(H):
         hidden[j] = math.tanh(hidden[j])
     return hidden
+
+
+@njit(cache=True, error_model="numpy")
+def features(layer: np.ndarray, bias: np.ndarray, r: int, x: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """What the arms' parameters weigh in context x: x itself in the linear world (no hidden layer, H = 0), else
+    the hidden units tanh(W x + b) (H,), written into `hidden`."""
+    if layer.shape[1] == 0:
+        return x
+    return hidden_units(layer[r].T, bias[r], x, hidden)
 
 
 @njit(cache=True, error_model="numpy")
@@ -381,46 +391,100 @@ def draw_context(x: np.ndarray, env: np.ndarray, r: int) -> None:
 
 @njit(cache=True, error_model="numpy")
 def move_world(theta: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int, T: int,
-               dynamics: int) -> None:
+               dynamics: int) -> bool:
     """The parameters before round t's reward: a random walk in steps every DRIFT_EVERY rounds, a rotation of the
     arms at a quarter, half and three quarters of the run, or the arm played most in the last window trading its
-    parameters with another arm."""
+    parameters with another arm. Whether they moved."""
     K, d = theta.shape[1], theta.shape[2]
     if dynamics == arms.DRIFTING and t % DRIFT_EVERY == 0:
         scale = math.sqrt(DRIFT_EVERY / T)
         for k in range(K):
             for i in range(d):
                 theta[r, k, i] += scale * rng.normal(env, r)
-    elif dynamics == arms.ABRUPT and (t == int(T * 0.25) or t == int(T * 0.5) or t == int(T * 0.75)):
+        return True
+    if dynamics == arms.ABRUPT and (t == int(T * 0.25) or t == int(T * 0.5) or t == int(T * 0.75)):
         shift = 1 + rng.below(env, r, K - 1)
         rotated = np.empty((K, d))
         for k in range(K):
             rotated[k] = theta[r, (k + shift) % K]
         theta[r] = rotated
-    elif dynamics == arms.ADVERSARIAL and t > 0 and t % max(50, T // 20) == 0:
+        return True
+    if dynamics == arms.ADVERSARIAL and t > 0 and t % max(50, T // 20) == 0:
         favourite = int(np.argmax(recent[r]))
         other = (favourite + 1 + rng.below(env, r, K - 1)) % K
         for i in range(d):
             theta[r, favourite, i], theta[r, other, i] = theta[r, other, i], theta[r, favourite, i]
         recent[r, :] = 0.0
+        return True
+    return False
+
+
+@njit(cache=True, error_model="numpy")
+def rewards_of(weights: np.ndarray, mu: np.ndarray, x: np.ndarray, reward: int) -> float:
+    """Every arm's expected reward (K,) into `mu` given the features x of the context (features()), from the arms'
+    parameters transposed, theta^T (n, K) (a view, or the races' copy laid out that way): sigmoid(-1.5 + 1.5
+    theta.x) for clicks, 0.5 + 0.3 theta.x otherwise, every arm's theta.x summed in the order of its features;
+    returns the best."""
+    K = weights.shape[1]
+    for k in range(K):
+        mu[k] = 0.0
+    for i in range(x.shape[0]):
+        xi = x[i]
+        for k in range(K):
+            mu[k] += weights[i, k] * xi
+    top = -np.inf
+    for k in range(K):
+        score = mu[k]
+        mu[k] = arms.sigmoid(-1.5 + 1.5 * score) if reward == arms.BINARY else 0.5 + 0.3 * score
+        top = max(top, mu[k])
+    return top
 
 
 @njit(cache=True, error_model="numpy")
 def expected_rewards(theta: np.ndarray, mu: np.ndarray, r: int, x: np.ndarray, reward: int) -> float:
-    """Every arm's expected reward given the features x of the context (features()): sigmoid(-1.5 + 1.5 theta.x)
-    for clicks, 0.5 + 0.3 theta.x otherwise; returns the best."""
-    K = theta.shape[1]
-    for k in range(K):
-        mu[r, k] = 0.0
-    for i in range(x.shape[0]):  # every arm's theta.x at once, each summed in the order of its features
-        for k in range(K):
-            mu[r, k] += theta[r, k, i] * x[i]
-    top = -np.inf
-    for k in range(K):
-        score = mu[r, k]
-        mu[r, k] = arms.sigmoid(-1.5 + 1.5 * score) if reward == arms.BINARY else 0.5 + 0.3 * score
-        top = max(top, mu[r, k])
-    return top
+    """Every arm's expected reward mu[r] (K,) given the features x of the context (rewards_of); returns the best."""
+    return rewards_of(theta[r].T, mu[r], x, reward)
+
+
+@njit(cache=True, error_model="numpy")
+def cross(weights: np.ndarray, r: int, out: np.ndarray) -> None:
+    """out[r] = weights[r]^T: repetition r's parameters laid out for the races' sums (rewards_of, hidden_units)."""
+    for a in range(weights.shape[1]):
+        for b in range(weights.shape[2]):
+            out[r, b, a] = weights[r, a, b]
+
+
+@njit(cache=True, error_model="numpy")
+def pay(crossed_layer: np.ndarray, bias: np.ndarray, crossed_theta: np.ndarray, mu: np.ndarray, r: int,
+        x: np.ndarray, hidden: np.ndarray, reward: int) -> float:
+    """The races' expected rewards mu[r] of context x and the best (features() then expected_rewards(), from the
+    crossed copies of the hidden layer (R, d, H) and the arms' parameters (R, n, K))."""
+    seen = x if crossed_layer.shape[2] == 0 else hidden_units(crossed_layer[r], bias[r], x, hidden)
+    return rewards_of(crossed_theta[r], mu[r], seen, reward)
+
+
+@njit(cache=True, error_model="numpy")
+def draw_repetition(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, crossed_layer: np.ndarray,
+                    crossed_theta: np.ndarray, env: np.ndarray, r: int) -> None:
+    """A race's repetition r: its non-linear world (a hidden layer `layer` (R, H, d) with units) or its linear one,
+    and their crossed copies (cross)."""
+    if layer.shape[1] > 0:
+        draw_network(theta, layer, bias, env, r)
+        cross(layer, r, crossed_layer)
+    else:
+        draw_world(theta, env, r)
+    cross(theta, r, crossed_theta)
+
+
+@njit(cache=True, error_model="numpy")
+def move_and_pay(theta: np.ndarray, bias: np.ndarray, crossed_layer: np.ndarray, crossed_theta: np.ndarray,
+                 mu: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int, T: int, dynamics: int,
+                 x: np.ndarray, hidden: np.ndarray, reward: int) -> float:
+    """A race's round t after the decision: the world's move (its parameters crossed again when they moved), then
+    every arm's expected reward mu[r] of context x (pay); returns the best."""
+    if dynamics != arms.STATIONARY and move_world(theta, recent, env, r, t, T, dynamics):
+        cross(theta, r, crossed_theta)
+    return pay(crossed_layer, bias, crossed_theta, mu, r, x, hidden, reward)
 
 
 @njit(cache=True, error_model="numpy")
@@ -470,7 +534,8 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     decision, the move, the reward), its scratch rows from `start`."""
     R = env.shape[0]
     theta_true = np.empty((R, K, H if H > 0 else d))
-    layer = np.empty((R, H, d))
+    crossed_theta = np.empty((R, H if H > 0 else d, K))
+    layer, crossed_layer = np.empty((R, H, d)), np.empty((R, d, H))
     bias = np.empty((R, H))
     hidden = np.empty(H)
     mu = np.empty((R, K))
@@ -485,24 +550,20 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         for k in range(K):
             for i in range(d):
                 inverse[r, k, i, i] = 1.0 / l2
-        if H > 0:
-            draw_network(theta_true, layer, bias, env, r)
-        else:
-            draw_world(theta_true, env, r)
+        draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
         x = np.empty(d)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, context
         queue_arm = np.empty(16, np.int64)
         queue_reward = np.empty(16)
         queue_x = np.empty((16, d))
-        queued = 0
+        queued, soonest = 0, LATER
         books = np.zeros(arms.BOOKS)
         column = 0
         for t in range(T):
             draw_context(x, env, r)
             arm = choose(params, inverse, target, theta, scratch, draws, r, x)
-            if dynamics != arms.STATIONARY:
-                move_world(theta_true, recent, env, r, t, T, dynamics)
-            top = expected_rewards(theta_true, mu, r, features(layer, bias, r, x, hidden), reward)
+            top = move_and_pay(theta_true, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T, dynamics, x,
+                               hidden, reward)
             value = mu[r, arm]
             arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
             if dynamics == arms.ADVERSARIAL:
@@ -520,7 +581,10 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             queue_reward[queued] = observed
             queue_x[queued] = x
             queued += 1
-            kept = 0
+            soonest = min(soonest, queue_at[queued - 1])
+            if soonest > t + 1:  # nothing arrives yet: the queue stays as it is
+                continue
+            kept, soonest = 0, LATER
             for i in range(queued):  # what is visible at t + 1 is learnt in the queue's order, the rest kept in order
                 if queue_at[i] <= t + 1:
                     learn(params, inverse, target, theta, scratch, draws, r, queue_arm[i], queue_x[i], queue_reward[i])
@@ -528,6 +592,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 if kept < i:
                     queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
                     queue_x[kept] = queue_x[i]
+                soonest = min(soonest, queue_at[kept])
                 kept += 1
             queued = kept
         arms.settle(books, r, T, tail_start, final, tail, optimal, below)
@@ -550,7 +615,8 @@ def counting_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws
     decision travelling with its observation as in arms.race."""
     R = env.shape[0]
     theta_true = np.empty((R, K, H if H > 0 else d))
-    layer = np.empty((R, H, d))
+    crossed_theta = np.empty((R, H if H > 0 else d, K))
+    layer, crossed_layer = np.empty((R, H, d)), np.empty((R, d, H))
     bias = np.empty((R, H))
     hidden = np.empty(H)
     mu = np.empty((R, K))
@@ -561,24 +627,20 @@ def counting_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws
     tail_start = T - max(1, T // 10)
     for r in range(R):
         scratch[r] = start
-        if H > 0:
-            draw_network(theta_true, layer, bias, env, r)
-        else:
-            draw_world(theta_true, env, r)
+        draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
         x = np.empty(d)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, note
         queue_arm = np.empty(16, np.int64)
         queue_reward = np.empty(16)
         queue_note = np.empty(16)
-        queued = 0
+        queued, soonest = 0, LATER
         books = np.zeros(arms.BOOKS)
         column = 0
         for t in range(T):
             draw_context(x, env, r)
             arm = choose(params, counts, sums, means, scratch, draws, r, t, T)
-            if dynamics != arms.STATIONARY:
-                move_world(theta_true, recent, env, r, t, T, dynamics)
-            top = expected_rewards(theta_true, mu, r, features(layer, bias, r, x, hidden), reward)
+            top = move_and_pay(theta_true, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T, dynamics, x,
+                               hidden, reward)
             value = mu[r, arm]
             arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
             if dynamics == arms.ADVERSARIAL:
@@ -597,7 +659,10 @@ def counting_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws
             if noted:
                 queue_note[queued] = scratch[r, K + 1]
             queued += 1
-            kept = 0
+            soonest = min(soonest, queue_at[queued - 1])
+            if soonest > t + 1:  # nothing arrives yet: the queue stays as it is
+                continue
+            kept, soonest = 0, LATER
             for i in range(queued):  # what is visible at t + 1 is learnt in the queue's order, the rest kept in order
                 if queue_at[i] <= t + 1:
                     if noted:
@@ -607,6 +672,7 @@ def counting_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws
                 if kept < i:
                     queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
                     queue_note[kept] = queue_note[i]
+                soonest = min(soonest, queue_at[kept])
                 kept += 1
             queued = kept
         arms.settle(books, r, T, tail_start, final, tail, optimal, below)

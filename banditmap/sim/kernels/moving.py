@@ -475,7 +475,8 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     its window W observations long (0: none), its scratch rows from `row`."""
     R = env.shape[0]
     theta_true = np.empty((R, K, H if H > 0 else d))
-    layer = np.empty((R, H, d))
+    crossed_theta = np.empty((R, H if H > 0 else d, K))
+    layer, crossed_layer = np.empty((R, H, d)), np.empty((R, d, H))
     bias = np.empty((R, H))
     hidden = np.empty(H)
     mu = np.empty((R, K))
@@ -486,25 +487,21 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     tail_start = T - max(1, T // 10)
     for r in range(R):
         scratch[r] = row
-        if H > 0:
-            linear.draw_network(theta_true, layer, bias, env, r)
-        else:
-            linear.draw_world(theta_true, env, r)
+        linear.draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
         x = np.empty(d)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, context
         queue_arm = np.empty(16, np.int64)
         queue_reward = np.empty(16)
         queue_x = np.empty((16, d))
-        queued = 0
+        queued, soonest = 0, linear.LATER
         books = np.zeros(arms.BOOKS)
         column = 0
         for t in range(T):
             linear.draw_context(x, env, r)
             arm = choose(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
                          held_reward, scratch, draws, r, t, x, mean, width)
-            if dynamics != arms.STATIONARY:
-                linear.move_world(theta_true, recent, env, r, t, T, dynamics)
-            top = linear.expected_rewards(theta_true, mu, r, linear.features(layer, bias, r, x, hidden), reward)
+            top = linear.move_and_pay(theta_true, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T,
+                                      dynamics, x, hidden, reward)
             value = mu[r, arm]
             arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
             if dynamics == arms.ADVERSARIAL:
@@ -523,7 +520,10 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             queue_reward[queued] = observed
             queue_x[queued] = x
             queued += 1
-            kept = 0
+            soonest = min(soonest, queue_at[queued - 1])
+            if soonest > t + 1:  # nothing arrives yet: the queue stays as it is
+                continue
+            kept, soonest = 0, linear.LATER
             for i in range(queued):  # what is visible at t + 1 is learnt in the queue's order, the rest kept in order
                 if queue_at[i] <= t + 1:
                     learn(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
@@ -532,6 +532,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 if kept < i:
                     queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
                     queue_x[kept] = queue_x[i]
+                soonest = min(soonest, queue_at[kept])
                 kept += 1
             queued = kept
         arms.settle(books, r, T, tail_start, final, tail, optimal, below)
