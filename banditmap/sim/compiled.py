@@ -181,7 +181,8 @@ def covers(policy: object, problem: Problem) -> bool:
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
     reward, dynamics, feedback and the safety constraint or none: a counting policy on K arms (its regret
     cumulative or, with the arm it names at the end, simple), a linear kernel policy (policies/contextual.py),
-    D-LinUCB, SW-LinUCB or a counting policy on the linear or non-linear contextual world (cumulative regret), a
+    D-LinUCB, SW-LinUCB, LinUCB, D-LinUCB or SW-LinUCB wrapped by the conservative adapter (linear_form), or a
+    counting policy on the linear or non-linear contextual world (cumulative regret), a
     pricing policy on the pricing world (which has no constraint to keep), a list policy (policies/lists.py) on the
     cascade or slate world it is made for, with any feedback (ranked bandits around a counting kernel policy on the
     cascade with immediate feedback), a dueling policy on a dueling problem (whose world has no reward kind,
