@@ -22,6 +22,7 @@ from banditmap.sim.problem import problem_from_answers
 from banditmap.sim.runner import RunSpec, run
 
 LINEAR = (np.zeros((2, 0, 2)), np.zeros((2, 0)))  # the linear world's (empty) hidden layer and biases
+NONE = np.zeros((3, 0))  # the scratch rows of a policy that keeps nothing besides its regressions
 
 
 def close(got: Any, want: Any) -> None:
@@ -64,7 +65,7 @@ def test_linucb_plays_the_largest_mean_plus_alpha_times_the_width() -> None:
     s = states(2)
 
     def pick(l2: float, alpha: float) -> int:
-        return int(linear.choose_linucb(np.array([l2, alpha]), inverse, target, theta, s, 1, x))
+        return int(linear.choose_linucb(np.array([l2, alpha]), inverse, target, theta, NONE, s, 1, x))
 
     assert pick(5.0, 0.0) == 0  # alpha 0: the best mean (l2 is not the exploration constant)
     assert pick(1e-3, 1.0) == 1  # 0.82, 2.2, 1
@@ -89,11 +90,11 @@ def test_linucb_breaks_ties_at_random_on_its_own_stream() -> None:
         for k in (1, 2):
             if ref.uniform() * (k + 1) < 1:
                 want = k
-        pick = linear.choose_linucb(np.array([2.0, 1.0]), inverse, target, theta, s, 1, np.array([0.6, -0.8]))
+        pick = linear.choose_linucb(np.array([2.0, 1.0]), inverse, target, theta, NONE, s, 1, np.array([0.6, -0.8]))
         assert pick == want and int(s[1]) == ref.state and s[0] == states(2, seed)[0]
         picks.add(int(pick))
         theta[1, 2] = [0.1, 0.0]  # arms 0 and 1 tie, arm 2 is better: the tie's draw is made, then forgotten
-        assert linear.choose_linucb(np.array([2.0, 1.0]), inverse, target, theta, s, 1, np.array([0.6, -0.8])) == 2
+        assert linear.choose_linucb(np.array([2.0, 1.0]), inverse, target, theta, NONE, s, 1, np.array([0.6, -0.8])) == 2
         ref.uniform()
         assert int(s[1]) == ref.state
     assert picks == {0, 1, 2}
@@ -115,7 +116,7 @@ def test_linear_thompson_sampling_draws_from_each_arms_posterior_in_turn() -> No
             mean = float(theta[r, k] @ x)
             width = math.sqrt(float(x @ inverse[r, k] @ x))
             scores.append(mean + 0.8 * width * ref.normal())
-        pick = linear.choose_lin_ts(np.array([3.0, 0.8]), inverse, target, theta, s, r, x)
+        pick = linear.choose_lin_ts(np.array([3.0, 0.8]), inverse, target, theta, NONE, s, r, x)
         assert pick == int(np.argmax(scores)) and int(s[r]) == ref.state
         picks.add(int(pick))
     assert picks == {0, 1, 2}
@@ -126,14 +127,14 @@ def test_linear_thompson_sampling_draws_from_each_arms_posterior_in_turn() -> No
         want = 1 if ref.uniform() * 2 < 1 else 0
         ref.normal()
         theta[r] = [[0.5, 0.0], [0.5, 0.0], [0.1, 0.0]]
-        assert linear.choose_lin_ts(np.array([1.0, 0.0]), inverse, target, theta, s, r, x) == want
+        assert linear.choose_lin_ts(np.array([1.0, 0.0]), inverse, target, theta, NONE, s, r, x) == want
         assert int(s[r]) == ref.state
 
 
 def test_the_ridge_update_is_sherman_morrison() -> None:
     # d = 1, l2 = 2: A = 2 + x^2 = 6 after x = 2, b = 3 x = 6, theta = 1
     inverse, target, theta = ridge(1, 1, 1, l2=2.0)
-    linear.learn_ridge(np.zeros(0), inverse, target, theta, np.zeros(0, np.uint64), 0, 0, np.array([2.0]), 3.0)
+    linear.learn_ridge(np.zeros(0), inverse, target, theta, NONE, np.zeros(0, np.uint64), 0, 0, np.array([2.0]), 3.0)
     assert inverse[0, 0, 0, 0] == pytest.approx(1 / 6, rel=1e-15) and target[0, 0, 0] == 6.0
     assert theta[0, 0, 0] == pytest.approx(1.0, rel=1e-15)
     # d = 3: every step against the inverse of l2 I + sum x x^T, for one arm of one repetition
@@ -142,7 +143,7 @@ def test_the_ridge_update_is_sherman_morrison() -> None:
     gram, b = l2 * np.eye(3), np.zeros(3)
     for step in range(6):
         x, reward = draws.normal(size=3), float(draws.normal())
-        linear.learn_ridge(np.zeros(0), inverse, target, theta, np.zeros(0, np.uint64), 1, 2, x, reward)
+        linear.learn_ridge(np.zeros(0), inverse, target, theta, NONE, np.zeros(0, np.uint64), 1, 2, x, reward)
         gram += np.outer(x, x)
         b += reward * x
         np.testing.assert_allclose(inverse[1, 2], np.linalg.inv(gram), rtol=1e-12, atol=1e-14)
@@ -163,15 +164,15 @@ def test_the_step_kernels_choose_and_learn_for_every_repetition() -> None:
     inverse, target, theta = ridge(3, 2, 2)
     theta[:, 1] = [[0.2, 0.0], [0.0, 0.3], [-0.1, 0.0]]
     contexts = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
-    actions = step_choose(np.array([1.0, 0.0]), inverse, target, theta, states(3), contexts)
+    actions = step_choose(np.array([1.0, 0.0]), inverse, target, theta, NONE, states(3), contexts)
     assert actions.dtype == np.int64 and actions.tolist() == [1, 1, 0]
     reps, chosen = np.array([2, 0, 2]), np.array([1, 0, 1])
     xs, rewards = np.array([[1.0, 2.0], [0.5, 0.5], [0.0, 1.0]]), np.array([1.0, 0.5, -2.0])
-    step_learn(np.zeros(0), inverse, target, theta, np.zeros(0, np.uint64), reps, chosen, xs, rewards)
+    step_learn(np.zeros(0), inverse, target, theta, NONE, np.zeros(0, np.uint64), reps, chosen, xs, rewards)
     want = ridge(3, 2, 2)
     want[2][:, 1] = [[0.2, 0.0], [0.0, 0.3], [-0.1, 0.0]]
     for i in range(3):  # in the batch's order, repetition 2 twice
-        linear.learn_ridge(np.zeros(0), *want, np.zeros(0, np.uint64), int(reps[i]), int(chosen[i]), xs[i],
+        linear.learn_ridge(np.zeros(0), *want, NONE, np.zeros(0, np.uint64), int(reps[i]), int(chosen[i]), xs[i],
                            float(rewards[i]))
     for got, expected in zip((inverse, target, theta), want):
         assert got.tolist() == expected.tolist()
@@ -404,7 +405,7 @@ def linear_race(choose: str, params: list[float], R: int, K: int, d: int, T: int
     points = np.arange(1, T + 1)
     curve, final, tail, optimal, below = np.zeros((R, T)), np.zeros(R), np.zeros(R), np.zeros(R), np.zeros(R)
     linear.make_race(choose, "learn_ridge")(
-        np.array(params), states(R, 1), states(R, 2), states(R, 3), K, d, 0, params[0], T, reward, dynamics,
+        np.array(params), states(R, 1), states(R, 2), states(R, 3), K, d, 0, params[0], np.zeros(0), T, reward, dynamics,
         feedback, mean_delay, batch, safety, 0.1, points, curve, final, tail, optimal, below)
     return [[curve[r].tolist(), final[r], tail[r], optimal[r], below[r]] for r in range(R)]
 
@@ -453,3 +454,20 @@ def test_a_moving_linear_race_gives_the_step_by_step_loops_numbers(dynamics: str
     slow = run(spec, problem, 3, environment=lambda p, g: make_environment(p, g))
     for name in ("regret", "final_regret", "last_reward", "optimal"):
         assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+
+
+def test_the_inverse_through_the_cholesky_factor_is_each_columns_solve() -> None:
+    """cholesky_inverse solves the d unit systems side by side: each column is exactly cholesky_solve's, and the
+    product with the matrix is the identity."""
+    for d in (1, 3, 7):
+        xs = np.random.default_rng(d).normal(size=(2 * d, d))
+        gram = xs.T @ xs + 0.5 * np.eye(d)
+        factor = np.zeros((d, d))
+        linear.factorise(gram, 1.0, 0.0, factor)
+        got = np.full((d, d), 9.0)
+        linear.cholesky_inverse(factor, got, np.empty((d, d)))
+        for c in range(d):
+            want = np.empty(d)
+            linear.cholesky_solve(factor, np.eye(d)[c], want)
+            assert got[c].tolist() == want.tolist()
+        np.testing.assert_allclose(got @ gram, np.eye(d), atol=1e-12)

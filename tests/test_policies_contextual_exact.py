@@ -23,8 +23,8 @@ from banditmap.sim.policies.contextual import (
     LogisticThompson,
     Ridge,
     greedy,
-    mean_and_width,
     ridge_state,
+    ucb_bounds,
 )
 from banditmap.sim.problem import Problem
 
@@ -81,15 +81,15 @@ def test_ridge_state_starts_at_the_prior() -> None:
     assert s.inverse[1, 2, 0, 0] == 2.0 and s.inverse[0, 1, 0, 0] == 2.0
 
 
-def test_mean_and_width_by_hand() -> None:
+def test_ucb_bounds_by_hand() -> None:
     s = ridge_state(problem(arms=2, features=2, reps=1), np.random.default_rng(0), 1.0)
     s.theta[0] = [[0.5, -1.0], [2.0, 0.0]]
     s.inverse[0, 0] = [[2.0, 0.5], [0.5, 1.0]]
     s.inverse[0, 1] = [[0.25, 0.0], [0.0, -4.0]]  # x^T A^-1 x < 0: rounding, read as 0
-    mean, width = mean_and_width(s, np.array([[1.0, 2.0]]))
-    assert mean.tolist() == [[0.5 - 2.0, 2.0]]
-    # arm 0: x^T A^-1 x = 2 + 2 * 0.5 * 2 + 4 = 8
-    assert width.tolist() == [[math.sqrt(8.0), 0.0]]
+    # means -1.5 and 2; arm 0: x^T A^-1 x = 2 + 2 * 0.5 * 2 + 4 = 8
+    lower, upper = ucb_bounds(s, np.array([[1.0, 2.0]]), 0.5)
+    assert lower.tolist() == [[-1.5 - 0.5 * math.sqrt(8.0), 2.0]]
+    assert upper.tolist() == [[-1.5 + 0.5 * math.sqrt(8.0), 2.0]]
 
 
 def test_greedy_plays_the_best_prediction_with_random_ties() -> None:

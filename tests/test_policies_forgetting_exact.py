@@ -492,13 +492,13 @@ def test_bounds_are_computed_once_per_decision_until_an_update(policy: DLinUCB |
     policy.update(s, feedback([0, 1], [0, 1], [1.0, 0.5], [[1.0, 0.0], [0.0, 1.0]]))
     s.t = 3
     calls = []
-    solve = type(policy).estimates
+    solve = type(policy).fresh_bounds
 
     def counted(self: object, state: object, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         calls.append(context)
         return solve(self, state, context)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(type(policy), "estimates", counted)
+    monkeypatch.setattr(type(policy), "fresh_bounds", counted)
     x = np.array([[0.6, 0.8], [1.0, 0.0]])
     lower, upper = policy.bounds(s, x)
     want = (lower.copy(), upper.copy())

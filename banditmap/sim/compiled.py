@@ -137,12 +137,52 @@ def multi_form(policy: object, problem: Problem) -> KernelForm | None:
                       np.concatenate([inner.params, weights, [float(weights.shape[0])]]), inner.start)
 
 
+@dataclass(frozen=True)
+class LinearForm:
+    """A policy as a contextual race runs it on its regressions: the race's module (kernels/linear.py for linear
+    kernel policies, kernels/moving.py for D-LinUCB and SW-LinUCB), the regularisation and window (0: none) of the
+    base's regressions, and its kernels."""
+
+    moving: bool
+    l2: float
+    window: int
+    kernels: KernelForm
+
+
+def linear_form(policy: object, problem: Problem) -> LinearForm | None:
+    """A linear kernel policy (policies/contextual.py), D-LinUCB or SW-LinUCB (policies/forgetting.py), or one of
+    them with confidence bounds wrapped by the conservative adapter (its template in sim/kernels/wrappers.py
+    around the base's bounds and learning), as the contextual races run it; else None."""
+    from banditmap.sim.adapters.safety import Conservative
+    from banditmap.sim.policies.contextual import LinearKernel
+    from banditmap.sim.policies.forgetting import MovingLinUCB
+    if isinstance(policy, MovingLinUCB):
+        window = min(int(getattr(policy, "window", 0)), problem.rounds)
+        kernels = KernelForm(f"choose_{policy.kernels}", f"learn_{policy.kernels}", policy.params(), np.zeros(0))
+        return LinearForm(True, float(policy.lambda_reg), window, kernels)
+    if isinstance(policy, LinearKernel):
+        kernels = KernelForm(policy.choose, policy.learn, policy.params(), policy.start(problem))
+        return LinearForm(False, float(policy.ridge()), 0, kernels)
+    inner = linear_form(policy.base, problem) if isinstance(policy, Conservative) else None
+    if inner is None or inner.kernels.choose not in ("choose_linucb", "choose_dlinucb", "choose_swlinucb"):
+        return None  # the bases whose bounds kernel gives their choice (the largest upper bound)
+    from banditmap.sim.kernels.wrappers import composite_name, conservative_region
+    assert isinstance(policy, Conservative)
+    base, template = inner.kernels, "conservative_moving" if inner.moving else "conservative_linear"
+    kernels = KernelForm(composite_name(f"{template}_choose", base.choose, base.learn),
+                         composite_name(f"{template}_learn", base.choose, base.learn),
+                         np.concatenate([base.params, policy.params()]),
+                         np.concatenate([base.start, conservative_region(problem.n_arms, not inner.moving)]))
+    return replace(inner, kernels=kernels)
+
+
 def covers(policy: object, problem: Problem) -> bool:
     """Whether the compiled race runs this policy on this problem: a policy whose decisions are kernels, or such
     a policy wrapped by adapters with compiled templates, on a problem whose world is the kernels', with any
     reward, dynamics, feedback and the safety constraint or none: a counting policy on K arms (its regret
     cumulative or, with the arm it names at the end, simple), a linear kernel policy (policies/contextual.py),
-    D-LinUCB, SW-LinUCB or a counting policy on the linear or non-linear contextual world (cumulative regret), a
+    D-LinUCB, SW-LinUCB, LinUCB, D-LinUCB or SW-LinUCB wrapped by the conservative adapter (linear_form), or a
+    counting policy on the linear or non-linear contextual world (cumulative regret), a
     pricing policy on the pricing world (which has no constraint to keep), a list policy (policies/lists.py) on the
     cascade or slate world it is made for, with any feedback (ranked bandits around a counting kernel policy on the
     cascade with immediate feedback), a dueling policy on a dueling problem (whose world has no reward kind,
@@ -154,8 +194,6 @@ def covers(policy: object, problem: Problem) -> bool:
     baseline: its regret is cumulative whatever the objective, as in the loop), a budget policy or a plain K-armed
     kernel policy on the budget world with feedback at once."""
     from banditmap.sim.policies.assortment import EpochPolicy
-    from banditmap.sim.policies.contextual import LinearKernel
-    from banditmap.sim.policies.forgetting import MovingLinUCB
     from banditmap.sim.policies.lists import ListKernel
     from banditmap.sim.policies.pricing import PriceKernel
     if problem.kind == "pricing":
@@ -179,7 +217,7 @@ def covers(policy: object, problem: Problem) -> bool:
     if problem.kind == "assortment":
         return problem.objective == "cumulative" and (isinstance(policy, EpochPolicy) or offers_slates(policy))
     return (problem.kind == "contextual" and problem.objective == "cumulative"
-            and (isinstance(policy, (LinearKernel, MovingLinUCB)) or kernel_form(policy, problem) is not None))
+            and (linear_form(policy, problem) is not None or kernel_form(policy, problem) is not None))
 
 
 @dataclass(frozen=True)
@@ -261,8 +299,6 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
     policy (runner.streams); each gives one kernel stream per repetition, as it does in the step-by-step loop."""
     from banditmap.sim.environments import CompiledContextual
     from banditmap.sim.kernels import arms, assortment, linear, moving, rng
-    from banditmap.sim.policies.contextual import LinearKernel
-    from banditmap.sim.policies.forgetting import MovingLinUCB
     R, K, T = problem.reps, problem.n_arms, problem.rounds
     env, delays, draws = (rng.states_from(generator, R) for generator in streams)
     if problem.kind == "pricing":
@@ -296,19 +332,21 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         params = policy.params()
     elif problem.kind == "contextual":  # the linear race takes the features, the world's hidden units and l2
         hidden = CompiledContextual.HIDDEN if problem.model == "nonlinear" else 0
-        if isinstance(policy, MovingLinUCB):  # D-LinUCB, SW-LinUCB: their own state, and a window (0: none)
-            window = min(int(getattr(policy, "window", 0)), T)
-            shape = (K, problem.n_features, hidden, float(policy.lambda_reg), window)
-            race = moving.make_race(policy.kernels)
-        elif isinstance(policy, LinearKernel):
-            shape = (K, problem.n_features, hidden, float(policy.ridge()))
-            race = linear.make_race(policy.choose, policy.learn)
+        regressions = linear_form(policy, problem)
+        if regressions is not None and regressions.moving:  # D-LinUCB, SW-LinUCB: their own state and a window
+            form = regressions.kernels
+            shape = (K, problem.n_features, hidden, regressions.l2, regressions.window, form.start)
+            race = moving.make_race(form.choose, form.learn)
+        elif regressions is not None:
+            form = regressions.kernels
+            shape = (K, problem.n_features, hidden, regressions.l2, form.start)
+            race = linear.make_race(form.choose, form.learn)
         else:  # a counting policy, which plays without reading the contexts (e.g. the uniform baseline)
             form = kernel_form(policy, problem)
             assert form is not None, "covers() said the compiled race runs it"
             shape = (K, problem.n_features, hidden, form.start)
             race = linear.make_counting_race(form.choose, form.learn)
-        params = policy.params() if form is None else form.params
+        params = form.params
     else:
         form = kernel_form(policy, problem)
         assert form is not None, "covers() said the compiled race runs it"

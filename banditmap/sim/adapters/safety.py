@@ -29,7 +29,8 @@ class Conservative(Wrapper[Budget[Inner], Inner]):
     coefficient is negative, its lower bound otherwise. With contexts, the same budget is kept over the bounds each
     play had when it was made (a margin that grows by L_J - (1 - alpha) U_0 for the base's plays and by alpha L_0
     for the default's): valid for any base with confidence bounds, looser than Kazerouni et al.'s check over the
-    linear model's confidence set."""
+    linear model's confidence set. With contexts the check is kernels/wrappers.py's conservative_check, which the
+    compiled race composes around LinUCB, D-LinUCB and SW-LinUCB's bounds kernels (compiled.linear_form)."""
 
     needs: ClassVar[frozenset[str]] = frozenset({CONFIDENCE_BOUNDS})
     keeps: ClassVar[frozenset[str]] = frozenset({ARM_STATISTICS, CONFIDENCE_BOUNDS})
@@ -47,21 +48,22 @@ class Conservative(Wrapper[Budget[Inner], Inner]):
     def select(self, s: Budget[Inner], context: Array | None) -> Array:
         lower, upper = self.bounds(s, context)  # the bounds of this decision, asked before the base counts it
         wanted = super().select(s, context)
-        lower = np.where(np.isfinite(lower), np.maximum(lower, 0.0), 0.0)
         rows = np.arange(s.R)
-        if context is None:
-            t = s.plays.sum(axis=1)
-            others = (np.delete(s.plays, DEFAULT_ARM, axis=1) * np.delete(lower, DEFAULT_ARM, axis=1)).sum(axis=1)
-            coefficient = s.plays[:, DEFAULT_ARM] - (1 - self.alpha) * (t + 1)
-            default = np.where(coefficient < 0, upper[:, DEFAULT_ARM], lower[:, DEFAULT_ARM])
-            with np.errstate(invalid="ignore"):  # an unknown default: -inf x ... is refused below
-                slack = others + lower[rows, wanted] + coefficient * default
-        else:
-            slack = s.margin + lower[rows, wanted] - (1 - self.alpha) * upper[:, DEFAULT_ARM]
+        if context is not None:  # compiled: kernels/wrappers.py's conservative_check, which the race calls too
+            from banditmap.sim.kernels.wrappers import conservative_steps
+            choice: Array = conservative_steps(float(self.alpha), s.margin, np.asarray(lower, dtype=np.float64),
+                                               np.asarray(upper, dtype=np.float64),
+                                               np.asarray(wanted, dtype=np.int64))
+            s.plays[rows, choice] += 1
+            return choice
+        lower = np.where(np.isfinite(lower), np.maximum(lower, 0.0), 0.0)
+        t = s.plays.sum(axis=1)
+        others = (np.delete(s.plays, DEFAULT_ARM, axis=1) * np.delete(lower, DEFAULT_ARM, axis=1)).sum(axis=1)
+        coefficient = s.plays[:, DEFAULT_ARM] - (1 - self.alpha) * (t + 1)
+        default = np.where(coefficient < 0, upper[:, DEFAULT_ARM], lower[:, DEFAULT_ARM])
+        with np.errstate(invalid="ignore"):  # an unknown default: -inf x ... is refused below
+            slack = others + lower[rows, wanted] + coefficient * default
         safe = np.isfinite(slack) & (slack >= 0)
         choice = np.where((wanted == DEFAULT_ARM) | safe, wanted, DEFAULT_ARM)
-        if context is not None:
-            s.margin += np.where(choice == DEFAULT_ARM, self.alpha * lower[:, DEFAULT_ARM],
-                                 lower[rows, choice] - (1 - self.alpha) * upper[:, DEFAULT_ARM])
         s.plays[rows, choice] += 1
         return choice

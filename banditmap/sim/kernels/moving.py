@@ -7,7 +7,8 @@ Their state, per repetition r (first axis R) and arm k: gram (R, K, d, d) V, squ
 target (R, K, d) b; what each arm's decisions reuse until its statistics change: basis (R, K, d, d), inner
 (R, K, d, d), coef (R, K, 3, d) and since (R, K) (-1 when the arm's statistics changed since they were made);
 clock (R,) (D-LinUCB: the decision count the sums are discounted to; SW-LinUCB: the window's slot written next)
-and the window's held_arm (R, W) (-1 for an empty slot), held_x (R, W, d) and held_reward (R, W).
+and the window's held_arm (R, W) (-1 for an empty slot), held_x (R, W, d) and held_reward (R, W); and a scratch row
+per repetition for what an adapter's template (kernels/wrappers.py) keeps (the policies themselves keep none).
 
 The saving that keeps D-LinUCB exact: between two observations of an arm its V only ever becomes
 g^n V + (1 - g^n) l2 I, which has V's eigenvectors, so one orthogonal reduction V = Q T Q^T (T tridiagonal, made
@@ -105,7 +106,7 @@ def tridiagonalise(gram: np.ndarray, basis: np.ndarray, diag: np.ndarray, off: n
         off[i] = A[i + 1, i] if i + 1 < d else 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def rotate(basis: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
     """out = Q^T x for Q (d, d) in `basis` (rows of Q read in order)."""
     d = x.shape[0]
@@ -188,18 +189,18 @@ def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray,
         for k in range(K):
             Z[i, k] -= ratio[i, k] * Z[i + 1, k]
     for k in range(K):
-        M = inner[r, k]
         for i in range(d):
             z[i] = Z[i, k]
             mz[i] = 0.0
-        for i in range(d):
-            for j in range(d):
-                mz[j] += M[i, j] * z[i]
         estimate, quad, norm = 0.0, 0.0, 0.0
+        for i in range(d):  # M z row by row, with the sums over z's entries in the same pass (in its order)
+            zi = z[i]
+            estimate += zi * coef[r, k, 2, i]
+            norm += zi * zi
+            for j in range(d):
+                mz[j] += inner[r, k, i, j] * zi
         for i in range(d):
-            estimate += z[i] * coef[r, k, 2, i]
             quad += z[i] * mz[i]
-            norm += z[i] * z[i]
         mean[k] = keeps[k] * estimate
         width[k] = math.sqrt(max(keeps2[k] * quad + (1.0 - keeps2[k]) * l2 * norm, 0.0))
 
@@ -216,7 +217,8 @@ def beta_dlinucb(params: np.ndarray, d: int, t: int) -> float:
 @njit(cache=True, error_model="numpy")
 def choose_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                    basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
-                   held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, draws: np.ndarray, r: int,
+                   held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray,
+                   scratch: np.ndarray, draws: np.ndarray, r: int,
                    t: int, x: np.ndarray, mean: np.ndarray, width: np.ndarray) -> int:
     """The largest estimate + alpha beta_t width (mean and width (K,) left as computed), ties at random."""
     estimates_dlinucb(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
@@ -229,9 +231,31 @@ def choose_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, ta
 
 
 @njit(cache=True, error_model="numpy")
+def widen(lower: np.ndarray, upper: np.ndarray, spread: float) -> None:
+    """Estimates (in `lower`) and widths (in `upper`) (K,) into the bounds estimate -+ width x spread: the upper
+    one is the score the choose kernels maximise (the same sums)."""
+    for k in range(lower.shape[0]):
+        mean, width = lower[k], upper[k] * spread
+        lower[k] = mean - width
+        upper[k] = mean + width
+
+
+@njit(cache=True, error_model="numpy")
+def bounds_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
+                   basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
+                   held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int, x: np.ndarray,
+                   lower: np.ndarray, upper: np.ndarray) -> None:
+    """D-LinUCB's confidence bounds (K,) of decision t: estimate -+ alpha beta_t width."""
+    estimates_dlinucb(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
+                      held_reward, r, t, x, lower, upper)
+    widen(lower, upper, params[2] * beta_dlinucb(params, x.shape[0], t))
+
+
+@njit(cache=True, error_model="numpy")
 def learn_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                   basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
-                  held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int, arm: int,
+                  held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray,
+                  scratch: np.ndarray, r: int, t: int, arm: int,
                   x: np.ndarray, reward: float) -> None:
     """D-LinUCB's learning of (x, reward) after t decisions: repetition r's sums are first discounted from
     clock[r] to t (V <- g^n V + (1 - g^n) l2 I, V~ with g^2n, b <- g^n b: the arms' reused factors stay right),
@@ -267,11 +291,7 @@ def window_factors(gram: np.ndarray, target: np.ndarray, basis: np.ndarray, inne
     L = basis[r, k]
     linear.factorise(gram[r, k], 1.0, 0.0, L)
     linear.cholesky_solve(L, target[r, k], coef[r, k, 0])
-    unit = np.zeros(d)
-    for j in range(d):
-        unit[j] = 1.0
-        linear.cholesky_solve(L, unit, inner[r, k, j])
-        unit[j] = 0.0
+    linear.cholesky_inverse(L, inner[r, k], np.empty((d, d)))
     since[r, k] = t
 
 
@@ -283,14 +303,21 @@ def estimates_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray
     """params: lambda, delta, alpha, window. Every arm's estimate x^T theta and width sqrt(x^T V^-1 x) (K,) from
     its window's ridge regression, through V^-1 and theta made again (window_factors) only for arms whose window
     changed."""
-    u = np.empty(x.shape[0])
+    d = x.shape[0]
+    u = np.empty(d)
     for k in range(target.shape[1]):
         if since[r, k] == STALE:
             window_factors(gram, target, basis, inner, coef, since, r, k, t)
-        linear.inverse_times(inner, r, k, x, u)
-        estimate, quad = 0.0, 0.0
-        for i in range(x.shape[0]):
-            estimate += x[i] * coef[r, k, 0, i]
+        for i in range(d):  # u = V^-1 x as linear.inverse_times makes it, the estimate summed in the same pass
+            u[i] = 0.0
+        estimate = 0.0
+        for j in range(d):
+            xj = x[j]
+            estimate += xj * coef[r, k, 0, j]
+            for i in range(d):
+                u[i] += inner[r, k, j, i] * xj
+        quad = 0.0
+        for i in range(d):
             quad += x[i] * u[i]
         mean[k] = estimate
         width[k] = math.sqrt(max(quad, 0.0))
@@ -306,7 +333,8 @@ def beta_swlinucb(params: np.ndarray, d: int, t: int) -> float:
 @njit(cache=True, error_model="numpy")
 def choose_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                     basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
-                    held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, draws: np.ndarray, r: int,
+                    held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray,
+                    scratch: np.ndarray, draws: np.ndarray, r: int,
                     t: int, x: np.ndarray, mean: np.ndarray, width: np.ndarray) -> int:
     """The largest estimate + alpha beta width (mean and width (K,) left as computed), ties at random."""
     estimates_swlinucb(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
@@ -319,9 +347,21 @@ def choose_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, t
 
 
 @njit(cache=True, error_model="numpy")
+def bounds_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
+                    basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
+                    held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int,
+                    x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+    """SW-LinUCB's confidence bounds (K,) of decision t: estimate -+ alpha beta width."""
+    estimates_swlinucb(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
+                       held_reward, r, t, x, lower, upper)
+    widen(lower, upper, params[2] * beta_swlinucb(params, x.shape[0], t))
+
+
+@njit(cache=True, error_model="numpy")
 def learn_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                    basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
-                   held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int, arm: int,
+                   held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray,
+                   scratch: np.ndarray, r: int, t: int, arm: int,
                    x: np.ndarray, reward: float) -> None:
     """SW-LinUCB's learning of (x, reward): into the window's slot clock[r], whose observation (the oldest, once
     the window is full) first leaves its arm's V and b; both arms' factors are made again at their next decision."""
@@ -373,12 +413,12 @@ def estimate(*args: Any) -> None:  # pragma: no cover - replaced in each binding
 def step_choose_template(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                          basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray,
                          clock: np.ndarray, held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray,
-                         draws: np.ndarray, t: int, contexts: np.ndarray, mean: np.ndarray,
+                         scratch: np.ndarray, draws: np.ndarray, t: int, contexts: np.ndarray, mean: np.ndarray,
                          width: np.ndarray) -> np.ndarray:
     actions = np.empty(target.shape[0], np.int64)
     for r in range(target.shape[0]):
         actions[r] = choose(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
-                            held_reward, draws, r, t, contexts[r], mean[r], width[r])
+                            held_reward, scratch, draws, r, t, contexts[r], mean[r], width[r])
     return actions
 
 
@@ -393,64 +433,75 @@ def step_estimates_template(params: np.ndarray, gram: np.ndarray, squared: np.nd
 
 def step_learn_template(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                         basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
-                        held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, t: int, reps: np.ndarray,
-                        arms: np.ndarray, contexts: np.ndarray, rewards: np.ndarray) -> None:
+                        held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, scratch: np.ndarray,
+                        t: int, reps: np.ndarray, arms: np.ndarray, contexts: np.ndarray, rewards: np.ndarray) -> None:
     for i in range(reps.shape[0]):
-        learn(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x, held_reward,
+        learn(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x, held_reward, scratch,
               reps[i], t, arms[i], contexts[i], rewards[i])
 
 
+def kernel(name: str) -> Any:
+    """A moving policy's kernel by name: here, or an adapter's template bound to a base's kernels
+    (`conservative_moving_choose<choose_dlinucb|learn_dlinucb>`, kernels/wrappers.py)."""
+    if "<" in name:
+        from banditmap.sim.kernels import wrappers
+        return wrappers.linear_composite(name)
+    return globals()[name]
+
+
 @functools.cache
-def make_steps(name: str) -> tuple[Any, Any, Any]:
+def make_steps(name: str) -> tuple[Any, Any, Any, Any]:
     """A moving policy's (`dlinucb` or `swlinucb`) decisions for all repetitions after t decisions (contexts
-    (R, d); mean and width (R, K) left as computed), its estimates alone, and its learning from a batch of
-    observations (reps, arms, contexts (N, d), rewards, learnt in their order) after t decisions."""
+    (R, d); mean and width (R, K) left as computed), its estimates alone, its bounds alone (into mean and width
+    (R, K): lower and upper), and its learning from a batch of observations (reps, arms, contexts (N, d),
+    rewards, learnt in their order) after t decisions."""
     kernels = globals()
     return (bind(step_choose_template, f"moving_step_choose_{name}", choose=kernels[f"choose_{name}"],
                  namespace=kernels),
             bind(step_estimates_template, f"moving_step_estimates_{name}", estimate=kernels[f"estimates_{name}"],
+                 namespace=kernels),
+            bind(step_estimates_template, f"moving_step_bounds_{name}", estimate=kernels[f"bounds_{name}"],
                  namespace=kernels),
             bind(step_learn_template, f"moving_step_learn_{name}", learn=kernels[f"learn_{name}"],
                  namespace=kernels))
 
 
 def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, H: int,
-         l2: float, W: int, T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int,
-         safety: bool, alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray, tail: np.ndarray,
-         optimal: np.ndarray, below: np.ndarray) -> None:
+         l2: float, W: int, row: np.ndarray, T: int, reward: int, dynamics: int, feedback: int, mean_delay: float,
+         batch: int, safety: bool, alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray,
+         tail: np.ndarray, optimal: np.ndarray, below: np.ndarray) -> None:
     """One moving policy's whole race on the linear (H = 0) or non-linear contextual world (linear.race's world,
     streams and order of draws: a context, the decision, the move, the reward), its regressions regularised by l2,
-    its window W observations long (0: none)."""
+    its window W observations long (0: none), its scratch rows from `row`."""
     R = env.shape[0]
     theta_true = np.empty((R, K, H if H > 0 else d))
-    layer = np.empty((R, H, d))
+    crossed_theta = np.empty((R, H if H > 0 else d, K))
+    layer, crossed_layer = np.empty((R, H, d)), np.empty((R, d, H))
     bias = np.empty((R, H))
     hidden = np.empty(H)
     mu = np.empty((R, K))
     recent = np.zeros((R, K))
     gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x, held_reward = start(R, K, d, W, l2)
+    scratch = np.empty((R, row.shape[0]))
     mean, width = np.empty(K), np.empty(K)
     tail_start = T - max(1, T // 10)
     for r in range(R):
-        if H > 0:
-            linear.draw_network(theta_true, layer, bias, env, r)
-        else:
-            linear.draw_world(theta_true, env, r)
+        scratch[r] = row
+        linear.draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
         x = np.empty(d)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, context
         queue_arm = np.empty(16, np.int64)
         queue_reward = np.empty(16)
         queue_x = np.empty((16, d))
-        queued = 0
+        queued, soonest = 0, linear.LATER
         books = np.zeros(arms.BOOKS)
         column = 0
         for t in range(T):
             linear.draw_context(x, env, r)
             arm = choose(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
-                         held_reward, draws, r, t, x, mean, width)
-            if dynamics != arms.STATIONARY:
-                linear.move_world(theta_true, recent, env, r, t, T, dynamics)
-            top = linear.expected_rewards(theta_true, mu, r, linear.features(layer, bias, r, x, hidden), reward)
+                         held_reward, scratch, draws, r, t, x, mean, width)
+            top = linear.move_and_pay(theta_true, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T,
+                                      dynamics, x, hidden, reward)
             value = mu[r, arm]
             arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
             if dynamics == arms.ADVERSARIAL:
@@ -459,7 +510,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             column = arms.checkpoint(books, points, curve, r, t, column)
             if feedback == arms.IMMEDIATE:
                 learn(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
-                      held_reward, r, t + 1, arm, x, observed)
+                      held_reward, scratch, r, t + 1, arm, x, observed)
                 continue
             if queued == queue_at.shape[0]:
                 queue_at, queue_arm, queue_reward = arms.grow(queue_at), arms.grow(queue_arm), arms.grow(queue_reward)
@@ -469,24 +520,27 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             queue_reward[queued] = observed
             queue_x[queued] = x
             queued += 1
-            kept = 0
+            soonest = min(soonest, queue_at[queued - 1])
+            if soonest > t + 1:  # nothing arrives yet: the queue stays as it is
+                continue
+            kept, soonest = 0, linear.LATER
             for i in range(queued):  # what is visible at t + 1 is learnt in the queue's order, the rest kept in order
                 if queue_at[i] <= t + 1:
                     learn(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
-                          held_reward, r, t + 1, queue_arm[i], queue_x[i], queue_reward[i])
+                          held_reward, scratch, r, t + 1, queue_arm[i], queue_x[i], queue_reward[i])
                     continue
                 if kept < i:
                     queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
                     queue_x[kept] = queue_x[i]
+                soonest = min(soonest, queue_at[kept])
                 kept += 1
             queued = kept
         arms.settle(books, r, T, tail_start, final, tail, optimal, below)
 
 
 @functools.cache
-def make_race(name: str) -> Any:
-    """A moving policy's (`dlinucb` or `swlinucb`) whole race as one compiled function (compiled once, then
-    cached on disk)."""
-    kernels = globals()
-    return bind(race, f"moving_race_{name}", nogil=True, choose=kernels[f"choose_{name}"],
-                learn=kernels[f"learn_{name}"], namespace=kernels)
+def make_race(choose_name: str, learn_name: str) -> Any:
+    """A moving policy's (`choose_dlinucb` and `learn_dlinucb`, or SW-LinUCB's, or an adapter's templates around
+    them) whole race as one compiled function (compiled once, then cached on disk)."""
+    return bind(race, arms.named("moving_race", choose_name, learn_name), nogil=True, choose=kernel(choose_name),
+                learn=kernel(learn_name), namespace=globals())

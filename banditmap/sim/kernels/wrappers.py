@@ -372,3 +372,116 @@ def composite(name: str) -> Any:
     bound = arms.bind(TEMPLATES[template], symbol(name), namespace=globals(), base_choose=arms.kernel(choose_name),
                       base_learn=arms.kernel(learn_name))
     return borrowing(bound.py_func) if template in BORROWING else bound
+
+
+# --- conservative exploration around a linear base (the contextual races of kernels/linear.py and moving.py) -----
+# With contexts (Conservative in sim/adapters/safety.py; Wu, Shariff, Lattimore & Szepesvari 2016, Kazerouni et al.
+# 2017): the budget is kept over the bounds each play had when it was made. params: the base's, then alpha. Own
+# columns from o: the margin, then (linear bases) the decision's lower and upper bounds (K each), then the count
+# of own columns. The base gives its bounds through `base_bounds` (bounds_* of its module), the upper one the score
+# its choose kernel maximises, so the largest upper bound (ties at random, as its choose breaks them) is its choice.
+
+def base_bounds(*args: Any) -> None:  # pragma: no cover - bound to the base's bounds in each composite
+    raise NotImplementedError
+
+
+@njit(cache=True, error_model="numpy")
+def held_lower(bound: float) -> float:
+    """A lower bound as the check counts it: at least 0 (rewards are non-negative), 0 when unknown (not finite)."""
+    return max(bound, 0.0) if np.isfinite(bound) else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def conservative_check(alpha: float, margin: np.ndarray, i: int, lower: np.ndarray, upper: np.ndarray,
+                       wanted: int) -> int:
+    """The base's choice `wanted` is played when margin[i] + L_J - (1 - alpha) U_0 >= 0 (finite), else the default
+    arm 0 (the default itself always is); the margin then grows by L_J - (1 - alpha) U_0 for the base's play, by
+    alpha L_0 for the default's (lower bounds held_lower, the bounds (K,) of this decision)."""
+    want = held_lower(lower[wanted])
+    slack = margin[i] + want - (1.0 - alpha) * upper[0]
+    if wanted != 0 and np.isfinite(slack) and slack >= 0.0:
+        margin[i] += want - (1.0 - alpha) * upper[0]
+        return wanted
+    margin[i] += alpha * held_lower(lower[0])
+    return 0
+
+
+@njit(cache=True, error_model="numpy")
+def conservative_steps(alpha: float, margin: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                       wanted: np.ndarray) -> np.ndarray:
+    """conservative_check for every repetition r (margin (R,), bounds (R, K), the base's choices (R,))."""
+    choices = np.empty(wanted.shape[0], np.int64)
+    for r in range(wanted.shape[0]):
+        choices[r] = conservative_check(alpha, margin, r, lower[r], upper[r], wanted[r])
+    return choices
+
+
+@njit(cache=True, error_model="numpy")
+def largest(upper: np.ndarray, draws: np.ndarray, r: int) -> int:
+    """The arm with the largest upper bound (K,), ties at random (arms.consider)."""
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(upper.shape[0]):
+        best, pick, ties = consider(upper[k], k, best, pick, ties, draws, r)
+    return pick
+
+
+def conservative_linear_choose(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
+                               scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray) -> int:
+    """The base's bounds of this decision, its choice (the largest upper bound), then the check."""
+    n, K, o = params.shape[0] - 1, theta.shape[1], own(scratch, r)
+    lower, upper = scratch[r, o + 1:o + 1 + K], scratch[r, o + 1 + K:o + 1 + 2 * K]
+    base_bounds(params[:n], inverse, target, theta, scratch[:, :o], draws, r, x, lower, upper)
+    return conservative_check(params[n], scratch[r], o, lower, upper, largest(upper, draws, r))
+
+
+def conservative_linear_learn(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
+                              scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, x: np.ndarray,
+                              reward: float) -> None:
+    base_learn(params[:params.shape[0] - 1], inverse, target, theta, scratch[:, :own(scratch, r)], draws, r, arm, x,
+               reward)
+
+
+def conservative_moving_choose(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
+                               basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray,
+                               clock: np.ndarray, held_arm: np.ndarray, held_x: np.ndarray,
+                               held_reward: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, t: int,
+                               x: np.ndarray, mean: np.ndarray, width: np.ndarray) -> int:
+    """The base's bounds of decision t (into mean and width (K,): lower and upper), its choice, then the check."""
+    n, o = params.shape[0] - 1, own(scratch, r)
+    base_bounds(params[:n], gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x, held_reward,
+                r, t, x, mean, width)
+    return conservative_check(params[n], scratch[r], o, mean, width, largest(width, draws, r))
+
+
+def conservative_moving_learn(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
+                              basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray,
+                              clock: np.ndarray, held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray,
+                              scratch: np.ndarray, r: int, t: int, arm: int, x: np.ndarray, reward: float) -> None:
+    base_learn(params[:params.shape[0] - 1], gram, squared, target, basis, inner, coef, since, clock, held_arm,
+               held_x, held_reward, scratch[:, :own(scratch, r)], r, t, arm, x, reward)
+
+
+LINEAR_TEMPLATES = {name: globals()[name] for name in (
+    "conservative_linear_choose", "conservative_linear_learn", "conservative_moving_choose",
+    "conservative_moving_learn")}
+
+
+def conservative_region(K: int, linear: bool) -> np.ndarray:
+    """The conservative template's own columns before the first round: a zero margin, room for the bounds of a
+    decision (linear bases: the moving race hands its own), their count."""
+    region = np.zeros(2 + (2 * K if linear else 0))
+    region[-1] = region.shape[0]
+    return region
+
+
+@functools.cache
+def linear_composite(name: str) -> Any:
+    """The compiled kernel of a composite name around a linear base (`conservative_linear_...`: kernels/linear.py)
+    or a moving one (`conservative_moving_...`: kernels/moving.py); a base's bounds kernel is named as its choose
+    kernel with `bounds_` for `choose_`."""
+    from banditmap.sim.kernels import arms, linear, moving
+    template, choose_name, learn_name = split(name)
+    module: Any = linear if template.startswith("conservative_linear") else moving
+    return arms.bind(LINEAR_TEMPLATES[template], symbol(name), namespace=globals(),
+                     base_bounds=module.kernel("bounds_" + choose_name.removeprefix("choose_")),
+                     base_learn=module.kernel(learn_name))

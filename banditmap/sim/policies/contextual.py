@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -25,9 +26,9 @@ class KernelRidge(Ridge):
     """A ridge state whose policy decides with compiled kernels (sim/kernels/linear.py)."""
 
     draws: Array  # (R,) uint64: one random stream per repetition
+    scratch: Array = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))  # (R, W) what else it keeps
 
 
-RS = TypeVar("RS", bound=Ridge)
 NO_STREAMS = np.zeros(0, dtype=np.uint64)  # what the ridge update kernel is given when it draws nothing
 
 
@@ -38,38 +39,19 @@ def ridge_state(problem: Problem, rng: np.random.Generator, l2: float) -> Ridge:
                  theta=np.zeros((R, K, d)))
 
 
-def mean_and_width(s: Ridge, x: Array) -> tuple[Array, Array]:
-    """Predicted score of every arm and the width sqrt(x^T A^-1 x) of its confidence ellipsoid."""
-    mean = np.einsum("rki,ri->rk", s.theta, x)
-    ax = np.matmul(s.inverse, x[:, None, :, None])[..., 0]  # (R, K, d), batched matrix-vector products
-    width = np.sqrt(np.maximum(np.einsum("rki,ri->rk", ax, x), 0.0))
-    return mean, width
+def ucb_bounds(s: Ridge, x: Array, scale: float) -> tuple[Array, Array]:
+    """Every arm's x^T theta -+ scale sqrt(x^T A^-1 x) (R, K) each (compiled: kernels/linear.py's ucb_bounds, the
+    upper bound the score LinUCB's kernel maximises)."""
+    from banditmap.sim.kernels import linear
+    bounds: tuple[Array, Array] = linear.step_bounds(float(scale), s.inverse, s.theta,
+                                                     np.asarray(x, dtype=np.float64))
+    return bounds
 
 
 def greedy(state: Ridge, context: Array | None) -> Array:
     """The arm with the best predicted reward for the context, no exploration."""
     assert context is not None
     return argmax_random(np.einsum("rki,ri->rk", state.theta, context), state.rng)
-
-
-@dataclass(frozen=True)
-class LinearModel(Policy[RS]):
-    """Per-arm ridge regressions (in a state of type RS), regularised by l2, played greedily when exploiting."""
-
-    kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
-    l2: float = hyperparameter(1.0, SCALE)
-
-    def exploit(self, state: RS, context: Array | None) -> Array:
-        return greedy(state, context)
-
-    def update(self, s: RS, feedback: Feedback) -> None:
-        """One Sherman-Morrison step per observation, in the feedback's order (compiled: sim/kernels/linear.py)."""
-        assert feedback.contexts is not None
-        from banditmap.sim.kernels import linear
-        _, learn = linear.make_steps("choose_linucb", "learn_ridge")
-        learn(np.zeros(0), s.inverse, s.target, s.theta, NO_STREAMS, feedback.reps.astype(np.int64),
-              np.asarray(feedback.actions, dtype=np.int64), np.asarray(feedback.contexts, dtype=np.float64),
-              np.asarray(feedback.observed, dtype=np.float64))
 
 
 @dataclass(frozen=True)
@@ -85,11 +67,15 @@ class LinearKernel(Policy[KernelRidge]):
         """The regularisation of every arm's regression before any observation: its inverse starts at I / ridge."""
         raise NotImplementedError
 
+    def start(self, problem: Problem) -> Array:
+        """Its scratch row before the first round (what it keeps besides the regressions): none by default."""
+        return np.zeros(0)
+
     def init(self, problem: Problem, rng: np.random.Generator) -> KernelRidge:
         draws = states_from(rng, problem.reps)
         base = ridge_state(problem, rng, self.ridge())
         return KernelRidge(rng, base.R, base.K, base.k, base.horizon, inverse=base.inverse, target=base.target,
-                           theta=base.theta, draws=draws)
+                           theta=base.theta, draws=draws, scratch=np.tile(self.start(problem), (problem.reps, 1)))
 
     def exploit(self, state: KernelRidge, context: Array | None) -> Array:
         return greedy(state, context)
@@ -98,7 +84,7 @@ class LinearKernel(Policy[KernelRidge]):
         assert context is not None
         from banditmap.sim.kernels import linear
         choose, _ = linear.make_steps(self.choose, self.learn)
-        actions: Array = choose(self.params(), s.inverse, s.target, s.theta, s.draws,
+        actions: Array = choose(self.params(), s.inverse, s.target, s.theta, s.scratch, s.draws,
                                 np.asarray(context, dtype=np.float64))
         return actions
 
@@ -107,7 +93,7 @@ class LinearKernel(Policy[KernelRidge]):
         assert feedback.contexts is not None
         from banditmap.sim.kernels import linear
         _, learn = linear.make_steps(self.choose, self.learn)
-        learn(self.params(), s.inverse, s.target, s.theta, s.draws, feedback.reps.astype(np.int64),
+        learn(self.params(), s.inverse, s.target, s.theta, s.scratch, s.draws, feedback.reps.astype(np.int64),
               np.asarray(feedback.actions, dtype=np.int64), np.asarray(feedback.contexts, dtype=np.float64),
               np.asarray(feedback.observed, dtype=np.float64))
 
@@ -130,8 +116,7 @@ class LinUCB(RidgeKernel):
 
     def bounds(self, state: KernelRidge, context: Array | None) -> tuple[Array, Array]:
         assert context is not None
-        mean, width = mean_and_width(state, context)
-        return mean - self.alpha * width, mean + self.alpha * width
+        return ucb_bounds(state, context, self.alpha)
 
 
 @register("lin-ts")

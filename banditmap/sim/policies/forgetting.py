@@ -15,6 +15,7 @@ from banditmap.sim.problem import Problem
 
 NO_HELD = (np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0, 0)), np.zeros((0, 0)))  # D-LinUCB keeps no window
 NO_SQUARES = np.zeros((0, 0, 0, 0))  # SW-LinUCB's width needs no weighted Gram matrix
+NO_SCRATCH = np.zeros((0, 0))  # the policies keep nothing besides their statistics (an adapter's template would)
 
 
 @dataclass(kw_only=True)
@@ -73,21 +74,31 @@ class MovingLinUCB(Policy[G]):
     def estimates(self, s: G, context: Array) -> tuple[Array, Array]:
         """Every arm's estimate x^T theta and the width of its confidence set before beta (R, K) each."""
         from banditmap.sim.kernels import moving
-        _, estimate, _ = moving.make_steps(self.kernels)
+        _, estimate, _, _ = moving.make_steps(self.kernels)
         mean, width = np.empty((s.R, s.K)), np.empty((s.R, s.K))
         estimate(self.params(), *s.kernel_state(), s.t, np.asarray(context, dtype=np.float64), mean, width)
         return mean, width
 
     def remember(self, s: G, context: Array, mean: Array, width: Array) -> None:
-        """Keep the bounds of this decision (mean +- alpha beta width) for an adapter asking them again."""
+        """Keep the bounds of this decision (mean +- alpha beta width, as kernels/moving.py's `widen` makes them)
+        for an adapter asking them again."""
         width = width * (self.alpha * self.beta(s))
         s.memo = (s.t, context, mean - width, mean + width)
 
+    def fresh_bounds(self, s: G, context: Array) -> tuple[Array, Array]:
+        """Every arm's bounds estimate -+ alpha beta width (R, K) each, from the bounds kernel (the one the
+        conservative adapter's compiled template calls)."""
+        from banditmap.sim.kernels import moving
+        _, _, bounds, _ = moving.make_steps(self.kernels)
+        lower, upper = np.empty((s.R, s.K)), np.empty((s.R, s.K))
+        bounds(self.params(), *s.kernel_state(), s.t, np.asarray(context, dtype=np.float64), lower, upper)
+        return lower, upper
+
     def bounds(self, s: G, context: Array | None) -> tuple[Array, Array]:
+        """This decision's bounds, kept for the decision that follows (it plays the largest upper bound)."""
         assert context is not None
         if s.memo is None or s.memo[0] != s.t or s.memo[1] is not context:
-            self.remember(s, context, *self.estimates(s, context))
-        assert s.memo is not None
+            s.memo = (s.t, context, *self.fresh_bounds(s, context))
         return s.memo[2].copy(), s.memo[3].copy()
 
     def select(self, s: G, context: Array | None) -> Array:
@@ -98,9 +109,9 @@ class MovingLinUCB(Policy[G]):
         if s.memo is not None and s.memo[0] == s.t and s.memo[1] is context:
             chosen: Array = moving.step_largest(s.memo[3], s.draws)
             return chosen
-        choose, _, _ = moving.make_steps(self.kernels)
+        choose, _, _, _ = moving.make_steps(self.kernels)
         mean, width = np.empty((s.R, s.K)), np.empty((s.R, s.K))
-        actions: Array = choose(self.params(), *s.kernel_state(), s.draws, s.t,
+        actions: Array = choose(self.params(), *s.kernel_state(), NO_SCRATCH, s.draws, s.t,
                                 np.asarray(context, dtype=np.float64), mean, width)
         self.remember(s, context, mean, width)
         return actions
@@ -113,9 +124,9 @@ class MovingLinUCB(Policy[G]):
         """The learn kernel on each observation, in the feedback's order, after s.t decisions."""
         assert feedback.contexts is not None
         from banditmap.sim.kernels import moving
-        _, _, learn = moving.make_steps(self.kernels)
+        _, _, _, learn = moving.make_steps(self.kernels)
         s.memo = None
-        learn(self.params(), *s.kernel_state(), s.t, feedback.reps.astype(np.int64),
+        learn(self.params(), *s.kernel_state(), NO_SCRATCH, s.t, feedback.reps.astype(np.int64),
               np.asarray(feedback.actions, dtype=np.int64), np.asarray(feedback.contexts, dtype=np.float64),
               np.asarray(feedback.observed, dtype=np.float64))
 

@@ -10,7 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim.policies.base import CONFIDENCE_BOUNDS, SHARE, Array, argmax_random, hyperparameter, register
-from banditmap.sim.policies.contextual import LinearModel, Ridge, mean_and_width, ridge_state
+from banditmap.sim.policies.contextual import KernelRidge, RidgeKernel, ucb_bounds
 from banditmap.sim.policies.mab import BOTH, ArmStats, CountingPolicy, around, untried_first
 from banditmap.sim.problem import Problem
 
@@ -49,49 +49,34 @@ class ConservativeUCB(CountingPolicy):
 
 
 @dataclass(kw_only=True)
-class ConservativeRidge(Ridge):
-    played: Array  # (R, K, d) sum of the contexts each arm was played in
-    seen: Array  # (R, d) sum of every context so far
+class ConservativeRidge(KernelRidge):
+    played: Array  # (R, K, d) sum of the contexts each arm was played in (a view of the scratch rows)
+    seen: Array  # (R, d) sum of every context so far (a view of the scratch rows)
 
 
 @register("conservative-linucb")
 @dataclass(frozen=True)
-class ConservativeLinUCB(LinearModel[ConservativeRidge]):
+class ConservativeLinUCB(RidgeKernel):
     """Conservative LinUCB (Kazerouni, Ghavamzadeh, Abbasi-Yadkori and Van Roy 2017) on per-arm ridge models:
     LinUCB's arm J is played when a lower bound of the reward earned so far plus J's lower bound now stays above
-    (1 - alpha) x an upper bound of what the baseline arm would have earned on every context seen so far."""
+    (1 - alpha) x an upper bound of what the baseline arm would have earned on every context seen so far
+    (compiled: kernels/linear.py's choose_conservative_linucb, its sums of contexts in the scratch rows)."""
 
-    kinds: ClassVar[frozenset[str]] = frozenset({"contextual"})
     offers: ClassVar[frozenset[str]] = frozenset({CONFIDENCE_BOUNDS})
+    choose: ClassVar[str] = "choose_conservative_linucb"
     alpha: float = hyperparameter(0.1, SHARE)
 
-    def bounds(self, state: ConservativeRidge, context: Array | None) -> tuple[Array, Array]:
+    def bounds(self, state: KernelRidge, context: Array | None) -> tuple[Array, Array]:
         assert context is not None
-        mean, width = mean_and_width(state, context)
-        return mean - width, mean + width
+        return ucb_bounds(state, context, 1.0)
+
+    def start(self, problem: Problem) -> Array:
+        """The sums of the contexts each arm was played in (K x d, arm by arm), then of every context (d)."""
+        return np.zeros((problem.n_arms + 1) * problem.n_features)
 
     def init(self, problem: Problem, rng: np.random.Generator) -> ConservativeRidge:
-        base = ridge_state(problem, rng, self.l2)
+        base = super().init(problem, rng)
         R, K, d = problem.reps, problem.n_arms, problem.n_features
-        return ConservativeRidge(rng, R, K, problem.slate_size, problem.rounds, inverse=base.inverse,
-                                 target=base.target, theta=base.theta, played=np.zeros((R, K, d)),
-                                 seen=np.zeros((R, d)))
-
-    def select(self, s: ConservativeRidge, context: Array | None) -> Array:
-        assert context is not None
-        mean, width = mean_and_width(s, context)
-        best = argmax_random(mean + width, s.rng)
-        rows = np.arange(s.R)
-        s.seen += context
-        # lower bound of what the non-baseline plays earned: per arm, (sum x)^T theta - ||sum x||_{A^-1}
-        z = s.played[:, 1:]
-        earned = (np.einsum("rki,rki->rk", z, s.theta[:, 1:])
-                  - np.sqrt(np.maximum(np.einsum("rki,rkij,rkj->rk", z, s.inverse[:, 1:], z), 0.0))).sum(axis=1)
-        # the baseline's plays count on both sides: c = (its contexts) - (1 - alpha)(every context, this one too)
-        c = s.played[:, 0] - (1 - self.alpha) * s.seen
-        spread = np.sqrt(np.maximum(np.einsum("ri,rij,rj->r", c, s.inverse[:, 0], c), 0.0))
-        baseline = np.einsum("ri,ri->r", c, s.theta[:, 0]) - spread  # pessimistic for the constraint
-        slack = earned + (mean - width)[rows, best] + baseline
-        choice = np.where((best == 0) | (slack >= 0), best, 0)
-        s.played[rows, choice] += context
-        return choice
+        return ConservativeRidge(rng, R, K, base.k, base.horizon, inverse=base.inverse, target=base.target,
+                                 theta=base.theta, draws=base.draws, scratch=base.scratch,
+                                 played=base.scratch[:, :K * d].reshape(R, K, d), seen=base.scratch[:, K * d:])
