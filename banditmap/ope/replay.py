@@ -81,6 +81,14 @@ class Layout:
         return own + sum(layout.row_bytes(getattr(state, name)) for name, layout in self.nested.items())
 
 
+def writes_in_select(policy: Any) -> bool:
+    """Whether a policy, or a base it wraps, says that its select writes into its state."""
+    while policy is not None:
+        if getattr(policy, "writes_in_select", False):
+            return True
+        policy = getattr(policy, "base", None)
+    return False
+
 class Learner:
     """One candidate being replayed: its state (one repetition), and what it has earned so far."""
 
@@ -96,7 +104,8 @@ class Learner:
         self.stream = candidate.id if stream is None else stream  # whose random numbers it draws
         self.state = self.policy.init(problem, streams(seed, self.stream))
         self.layout = _per_rep_fields(self.policy, problem)
-        self.copying = False  # True once select was seen to write into its state: broadcast views won't do
+        # True when select writes into its state (said by the policy or one it wraps, or seen): views won't do
+        self.copying = writes_in_select(self.policy)
         self.kept = 0
         self.matched = 0  # rows where its pick equalled the logged action, kept or not
         self.expected_kept = 0.0  # sum of the acceptance probabilities of those rows

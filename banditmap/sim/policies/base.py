@@ -113,6 +113,9 @@ class Policy(Generic[S]):
     # built for conversions that may never come: on a censored problem it takes each conversion as it comes and
     # is told nothing of a play that does not convert (any other policy gets an attribution window's verdict)
     takes_conversions: ClassVar[bool] = False
+    # select writes into its state (kept values, a note): replay then scores rows on copies of the state, not on
+    # read-only views of it, which a compiled kernel would first try, and fail, to compile for
+    writes_in_select: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         """A policy checks its own hyperparameters, however it was made (`build` says where a bad value came from)."""

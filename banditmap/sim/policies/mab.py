@@ -156,6 +156,7 @@ class Kernel(Counting[KernelStats]):
 
     choose: ClassVar[str] = "choose_uniform"  # names of the kernels in sim/kernels/arms.py or policies.py
     learn: ClassVar[str] = "learn_counts"
+    writes_in_select: ClassVar[bool] = True  # most choose kernels keep values or a note in the scratch row
 
     def width(self, problem: Problem) -> int:
         """Columns of the kernels' scratch row as the default `start` makes it: a per-arm cache and one more, and
