@@ -370,3 +370,13 @@ def test_parquet_logs_when_pyarrow_is_installed(runner: CliRunner, tmp_path: Pat
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["log"]["columns"]["numeric"] == ["context_0", "context_1"] and data["log"]["rows"] == 3000
+
+
+def test_kernel_policies_and_their_wrappers_are_scored_on_copies_from_the_start() -> None:
+    """A kernel policy's select writes into its scratch row (kept values, a note): given read-only views, numba
+    tries to compile the kernel for them and fails, in every run, so replay starts on copies; a policy that
+    writes nothing starts on views."""
+    from banditmap.sim.adapters import build_wrapper
+    ts = build("thompson-beta", {}, "x")
+    assert replay.writes_in_select(ts) and replay.writes_in_select(build_wrapper("delay-queue", ts, {}, "x"))
+    assert not replay.writes_in_select(build("linucb", {}, "x"))
