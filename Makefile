@@ -16,7 +16,7 @@ demo: $(BIN)/python
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest -q --numprocesses=auto --maxprocesses=4
+	$(BIN)/python -m pytest -q --numprocesses=auto --maxprocesses=4 --dist loadfile
 
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .

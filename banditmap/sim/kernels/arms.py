@@ -453,11 +453,16 @@ def due(queue_at: np.ndarray, queued: int, now: int) -> int:
 @njit(cache=True, error_model="numpy")
 def drop(queue_at: np.ndarray, queue_arm: np.ndarray, queue_reward: np.ndarray, i: int, queued: int) -> int:
     """Remove entry i, keeping the others in order; the new count. Entries may be rows (a list's items and
-    clicks, kernels/lists.py)."""
+    clicks, kernels/lists.py), moved element by element over flat views: an array assigned to a row would compile
+    numba's shape check, whose message formatting costs about 2 s of a cold start."""
+    arm, reward = queue_arm.reshape(queue_arm.size), queue_reward.reshape(queue_reward.size)
+    a, b = arm.size // queue_arm.shape[0], reward.size // queue_reward.shape[0]
     for j in range(i, queued - 1):
         queue_at[j] = queue_at[j + 1]
-        queue_arm[j] = queue_arm[j + 1]
-        queue_reward[j] = queue_reward[j + 1]
+    for j in range(i * a, (queued - 1) * a):
+        arm[j] = arm[j + a]
+    for j in range(i * b, (queued - 1) * b):
+        reward[j] = reward[j + b]
     return queued - 1
 
 

@@ -359,14 +359,16 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 queue_offer = np.concatenate((queue_offer, np.empty_like(queue_offer)))
             queue_at[queued] = arms.arrival(feedback, delays, r, t, mean_delay, batch)
             queue_choice[queued] = choice
-            queue_offer[queued] = offered[r]
+            for j in range(size):  # element by element: an array assigned to a row compiles numba's shape check
+                queue_offer[queued, j] = offered[r, j]
             queued += 1
             i = arms.due(queue_at, queued, t + 1)
             while i >= 0:  # deliver what is visible at round t + 1, in the order it was queued
                 learn(epochs, purchases, bought, finished, fresh, r, queue_offer[i], queue_choice[i])
-                queue_offer[i:queued - 1] = queue_offer[i + 1:queued].copy()
                 for j in range(i, queued - 1):
                     queue_at[j], queue_choice[j] = queue_at[j + 1], queue_choice[j + 1]
+                    for c in range(size):
+                        queue_offer[j, c] = queue_offer[j + 1, c]
                 queued -= 1
                 i = arms.due(queue_at, queued, t + 1)
         arms.settle(books, r, T, tail_start, final, tail, optimal, below)
@@ -400,7 +402,8 @@ def slate_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: n
     best = np.empty((R, k), np.int64)
     tail_start = T - max(1, T // 10)
     for r in range(R):
-        scratch[r] = start
+        for j in range(start.shape[0]):
+            scratch[r, j] = start[j]
         draw_world(v, env, r)
         top = best_revenue(v, revenue, r, best[r])
         items = np.empty(k, np.int64)
@@ -427,8 +430,8 @@ def slate_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: n
                 queue_items = np.concatenate((queue_items, np.empty_like(queue_items)))
                 queue_observed = np.concatenate((queue_observed, np.empty_like(queue_observed)))
             queue_at[queued] = arms.arrival(feedback, delays, r, t, mean_delay, batch)
-            queue_items[queued] = items
-            queue_observed[queued] = observed
+            for p in range(k):
+                queue_items[queued, p], queue_observed[queued, p] = items[p], observed[p]
             queued += 1
             i = arms.due(queue_at, queued, t + 1)
             while i >= 0:  # deliver what is visible at round t + 1, in the order it was queued

@@ -335,7 +335,8 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     R = env.shape[0]
     tail_start = T - max(1, T // 10)
     for r in range(R):
-        scratch[r] = start
+        for j in range(start.shape[0]):
+            scratch[r, j] = start[j]
         wins[r] = 0.0
         top = draw_utilities(utilities, env, r)
         queue_at = np.empty(16, np.int64)  # duels not yet delivered: arrival round, first * K + second, winner
