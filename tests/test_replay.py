@@ -379,4 +379,4 @@ def test_kernel_policies_and_their_wrappers_are_scored_on_copies_from_the_start(
     from banditmap.sim.adapters import build_wrapper
     ts = build("thompson-beta", {}, "x")
     assert replay.writes_in_select(ts) and replay.writes_in_select(build_wrapper("delay-queue", ts, {}, "x"))
-    assert not replay.writes_in_select(build("linucb", {}, "x"))
+    assert not replay.writes_in_select(build("linucb", {}, "x")) and not replay.writes_in_select(build("ucb1", {}, "x"))

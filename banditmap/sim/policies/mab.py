@@ -196,6 +196,7 @@ class Kernel(Counting[KernelStats]):
 class UniformRandom(Kernel):
     """The baseline: every arm equally likely, whatever has been seen."""
 
+    writes_in_select: ClassVar[bool] = False  # its choose kernel only reads the scratch row
     kinds: ClassVar[frozenset[str]] = ARMS | {"contextual", "budget", "multi"}
 
     def exploit(self, state: KernelStats, context: Array | None) -> Array:
@@ -209,6 +210,7 @@ class UniformRandom(Kernel):
 @register("epsilon-greedy")
 @dataclass(frozen=True)
 class EpsilonGreedy(Kernel):
+    writes_in_select: ClassVar[bool] = False  # its choose kernel only reads the scratch row
     choose: ClassVar[str] = "choose_epsilon_greedy"
     epsilon: float = hyperparameter(0.1, SHARE)
 
@@ -216,6 +218,7 @@ class EpsilonGreedy(Kernel):
 @register("softmax")
 @dataclass(frozen=True)
 class Softmax(Kernel):
+    writes_in_select: ClassVar[bool] = False  # its choose kernel only reads the scratch row
     choose: ClassVar[str] = "choose_softmax"
     tau: float = hyperparameter(0.1, SCALE)
 
@@ -226,6 +229,7 @@ class UCB1(Kernel):
     """UCB1 (Auer, Cesa-Bianchi & Fischer 2002): each arm's mean + sqrt(alpha log t / n), every arm once first;
     the paper's index is alpha = 2."""
 
+    writes_in_select: ClassVar[bool] = False  # its choose kernel only reads the scratch row
     offers: ClassVar[frozenset[str]] = BOTH
     choose: ClassVar[str] = "choose_ucb1"
     alpha: float = hyperparameter(2.0, WIDTH)
@@ -290,6 +294,7 @@ class ThompsonBeta(Kernel):
 @register("thompson-gaussian")
 @dataclass(frozen=True)
 class ThompsonGaussian(Kernel):
+    writes_in_select: ClassVar[bool] = False  # its choose kernel only reads the scratch row
     choose: ClassVar[str] = "choose_thompson_gaussian"
     prior_mean: float = hyperparameter(0.0, Domain(-WIDEST, WIDEST))
     prior_var: float = hyperparameter(1.0, SCALE)
