@@ -75,22 +75,14 @@ def test_the_oracle_by_hand() -> None:
     assert row([0.5, 0.7], [1.0, 1.0], [0, 0], 3) == [1, 0, -1]
 
 
-def test_the_oracle_finds_the_enumerated_best_set() -> None:
-    generator = np.random.default_rng(7)
-    for _ in range(150):
-        N, size = int(generator.integers(2, 7)), int(generator.integers(1, 4))
-        v, revenue, keys = generator.uniform(0.05, 1.0, N), generator.uniform(0.1, 1.0, N), generator.random(N)
-        got = row(list(v), list(revenue), list(keys), size)
-        assert got == ranked(v, revenue, keys, size)
-        assert earned(v, revenue, got) == pytest.approx(enumerated(v, revenue, min(size, N)), abs=1e-9)
-
-
-def test_the_oracle_finds_the_enumerated_best_set_of_4_and_more() -> None:
-    """Offers of up to 4 keep their gains in four numbers (few_gains), longer ones in the general insertion loop:
-    both find the enumerated best set."""
-    generator = np.random.default_rng(8)
-    for _ in range(60):
-        N, size = int(generator.integers(4, 9)), int(generator.integers(4, 7))
+@pytest.mark.parametrize("seed, items, sizes, cases", [(7, (2, 7), (1, 4), 150), (8, (4, 9), (4, 7), 60)])
+def test_the_oracle_finds_the_enumerated_best_set(seed: int, items: tuple[int, int], sizes: tuple[int, int],
+                                                  cases: int) -> None:
+    """Small offers, and offers of 4 and more: up to 4 keep their gains in four numbers (few_gains), longer ones
+    go through the general insertion loop; both find the enumerated best set."""
+    generator = np.random.default_rng(seed)
+    for _ in range(cases):
+        N, size = int(generator.integers(*items)), int(generator.integers(*sizes))
         v, revenue, keys = generator.uniform(0.05, 1.0, N), generator.uniform(0.1, 1.0, N), generator.random(N)
         got = row(list(v), list(revenue), list(keys), size)
         assert got == ranked(v, revenue, keys, size)

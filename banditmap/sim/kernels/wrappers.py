@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from banditmap.sim.kernels import rng
-from banditmap.sim.kernels.arms import consider
+from banditmap.sim.kernels.arms import argmax, consider
 from banditmap.sim.kernels.lists import borrowing
 
 
@@ -416,22 +416,13 @@ def conservative_steps(alpha: float, margin: np.ndarray, lower: np.ndarray, uppe
     return choices
 
 
-@njit(cache=True, error_model="numpy")
-def largest(upper: np.ndarray, draws: np.ndarray, r: int) -> int:
-    """The arm with the largest upper bound (K,), ties at random (arms.consider)."""
-    best, pick, ties = -np.inf, -1, 0
-    for k in range(upper.shape[0]):
-        best, pick, ties = consider(upper[k], k, best, pick, ties, draws, r)
-    return pick
-
-
 def conservative_linear_choose(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
                                scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """The base's bounds of this decision, its choice (the largest upper bound), then the check."""
     n, K, o = params.shape[0] - 1, theta.shape[1], own(scratch, r)
     lower, upper = scratch[r, o + 1:o + 1 + K], scratch[r, o + 1 + K:o + 1 + 2 * K]
     base_bounds(params[:n], inverse, target, theta, scratch[:, :o], draws, r, x, lower, upper)
-    return conservative_check(params[n], scratch[r], o, lower, upper, largest(upper, draws, r))
+    return conservative_check(params[n], scratch[r], o, lower, upper, argmax(upper, draws, r))
 
 
 def conservative_linear_learn(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
@@ -450,7 +441,7 @@ def conservative_moving_choose(params: np.ndarray, gram: np.ndarray, squared: np
     n, o = params.shape[0] - 1, own(scratch, r)
     base_bounds(params[:n], gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x, held_reward,
                 r, t, x, mean, width)
-    return conservative_check(params[n], scratch[r], o, mean, width, largest(width, draws, r))
+    return conservative_check(params[n], scratch[r], o, mean, width, argmax(width, draws, r))
 
 
 def conservative_moving_learn(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
