@@ -214,6 +214,15 @@ def beta_dlinucb(params: np.ndarray, d: int, t: int) -> float:
     return math.sqrt(l2) * NORM + NOISE * math.sqrt(2.0 * math.log(1.0 / delta) + d * math.log1p(grown))
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def optimistic(mean: np.ndarray, width: np.ndarray, spread: float, draws: np.ndarray, r: int) -> int:
+    """The arm of the largest estimate + width x spread (K,), ties at random (arms.consider)."""
+    best, pick, ties = -np.inf, -1, 0
+    for k in range(mean.shape[0]):
+        best, pick, ties = consider(mean[k] + width[k] * spread, k, best, pick, ties, draws, r)
+    return pick
+
+
 @njit(cache=True, error_model="numpy")
 def choose_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                    basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
@@ -223,11 +232,7 @@ def choose_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, ta
     """The largest estimate + alpha beta_t width (mean and width (K,) left as computed), ties at random."""
     estimates_dlinucb(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
                       held_reward, r, t, x, mean, width)
-    spread = params[2] * beta_dlinucb(params, x.shape[0], t)
-    best, pick, ties = -np.inf, -1, 0
-    for k in range(mean.shape[0]):
-        best, pick, ties = consider(mean[k] + width[k] * spread, k, best, pick, ties, draws, r)
-    return pick
+    return optimistic(mean, width, params[2] * beta_dlinucb(params, x.shape[0], t), draws, r)
 
 
 @njit(cache=True, error_model="numpy")
@@ -339,11 +344,7 @@ def choose_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, t
     """The largest estimate + alpha beta width (mean and width (K,) left as computed), ties at random."""
     estimates_swlinucb(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
                        held_reward, r, t, x, mean, width)
-    spread = params[2] * beta_swlinucb(params, x.shape[0], t)
-    best, pick, ties = -np.inf, -1, 0
-    for k in range(mean.shape[0]):
-        best, pick, ties = consider(mean[k] + width[k] * spread, k, best, pick, ties, draws, r)
-    return pick
+    return optimistic(mean, width, params[2] * beta_swlinucb(params, x.shape[0], t), draws, r)
 
 
 @njit(cache=True, error_model="numpy")
