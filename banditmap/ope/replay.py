@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import time
+from concurrent.futures import ThreadPoolExecutor
 import zlib
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
@@ -45,6 +46,7 @@ from banditmap.executor import Engine
 from banditmap.ope.estimators import BLOCKS, BlockSums, RewardModel, block_of, policy_terms
 from banditmap.ope.logs import Chunk, LogInfo, LogStore
 from banditmap.ope.results import ESS_WARNING, MIN_KEPT, CandidateResult, ReplayResult, verdict
+from banditmap.sim.compiled import threads
 from banditmap.sim.kernels import rng as kernel_rng
 from banditmap.sim.policies import Feedback, Policy, State
 from banditmap.sim.problem import Problem
@@ -79,6 +81,22 @@ class Layout:
         own = sum(value.nbytes for name in self.per_rep
                   if isinstance(value := getattr(state, name, None), np.ndarray))
         return own + sum(layout.row_bytes(getattr(state, name)) for name, layout in self.nested.items())
+
+
+def compiled_walk(policy: Any) -> tuple[str, Any] | None:
+    """The compiled walk over logged rows (sim/kernels/walks.py) of a K-armed or linear kernel policy whose select
+    and update are its kernels' and nothing more ("arms" or "linear", the walk); None for any other policy (one
+    with an adapter around it, or with decisions in NumPy), which the general walk serves."""
+    from banditmap.sim.kernels import walks
+    from banditmap.sim.policies.contextual import LinearKernel
+    from banditmap.sim.policies.mab import Kernel, UniformRandom
+    kind = type(policy)
+    if isinstance(policy, Kernel) and kind.select is Kernel.select and kind.update in (Kernel.update,
+                                                                                       UniformRandom.update):
+        return "arms", walks.walk_arms(policy.choose, policy.learn)
+    if isinstance(policy, LinearKernel) and kind.select is LinearKernel.select and kind.update is LinearKernel.update:
+        return "linear", walks.walk_linear(policy.choose, policy.learn)
+    return None
 
 
 def writes_in_select(policy: Any) -> bool:
@@ -117,6 +135,31 @@ class Learner:
         self.views: dict[str, State] = {}  # the nested state views handed to it, by dotted path
         self.wide: dict[str, tuple[Array, Array]] = {}  # by dotted path: a state array and a long broadcast of it
         self.seconds = 0.0
+        self.walk = compiled_walk(self.policy)
+
+    def walk_chunk(self, chunk: Chunk, coins: Array, accept: Array, supported: Array) -> Array:
+        """The compiled walk (sim/kernels/walks.py) over the chunk: the rows kept, the learner's state and tallies
+        brought up to date, the same as the general walk (Replay._replay_learner) leaves them."""
+        assert self.walk is not None
+        kind, walk = self.walk
+        s, params = self.state, self.policy.params()
+        kept, tallies = np.empty(len(chunk), dtype=np.int64), np.zeros(4)
+        rows = (chunk.actions, chunk.rewards.astype(np.float64), coins, accept.astype(np.float64), supported)
+        if kind == "arms":
+            n_kept, s.t = walk(params, s.counts, s.sums, s.means, s.scratch, s.draws, s.t, s.horizon, chunk.start,
+                               *rows, self.copying, kept, tallies)
+        else:
+            n_kept = walk(params, s.inverse, s.target, s.theta, s.scratch, s.draws, chunk.start,
+                          np.ascontiguousarray(chunk.contexts, dtype=np.float64), *rows, kept, tallies)
+            s.t += n_kept
+        self.selections += int(tallies[0])
+        self.matched += int(tallies[1])
+        self.expected_kept += float(tallies[2])
+        self.unsupported += int(tallies[3])
+        self.kept += n_kept
+        if n_kept:
+            self.last = chunk.start + int(kept[n_kept - 1])
+        return kept[:n_kept]
 
     def view(self, m: int, first: int) -> State:
         """The state broadcast over m rows (read-only views, or copies for policies that write in select); random
@@ -337,9 +380,10 @@ class Replay:
             coins = self.coins.random(n) < accept  # drawn by whoever reads the chunk: every learner sees the same
         else:
             accept, coins = np.ones(n), np.ones(n, dtype=bool)
+        kept = self._walk_compiled(chunk, coins, accept)
         for index, learner in enumerate(self.learners):
             started = time.perf_counter()
-            kept_rows = self._replay_learner(learner, chunk, coins, accept)
+            kept_rows = kept[index] if learner.walk is not None else self._replay_learner(learner, chunk, coins, accept)
             kept_block, w = block[kept_rows], weights[kept_rows]
             key = learner.candidate.id
             self.sums.add(f"{key}:kept_reward", kept_block, w * chunk.rewards[kept_rows])
@@ -348,6 +392,23 @@ class Replay:
             self.sums.add(f"{key}:kept_raw", kept_block, raw[kept_rows] if self.method == "weighted" else w)
             self._checkpoint(index, rows[kept_rows], chunk.rewards[kept_rows], w, chunk.start, n)
             learner.seconds += time.perf_counter() - started
+
+    def _walk_compiled(self, chunk: Chunk, coins: Array, accept: Array) -> dict[int, Array]:
+        """The learners with a compiled walk walked over the chunk, in threads (their walks release the GIL): the
+        rows each kept, by the learner's index."""
+        walking = [(index, learner) for index, learner in enumerate(self.learners) if learner.walk is not None]
+
+        def walk(learner: Learner) -> Array:
+            started = time.perf_counter()
+            rows = learner.walk_chunk(chunk, coins, accept, self.supported)
+            learner.seconds += time.perf_counter() - started
+            return rows
+
+        if len(walking) <= 1 or threads() <= 1:
+            return {index: walk(learner) for index, learner in walking}
+        with ThreadPoolExecutor(min(threads(), len(walking))) as pool:
+            done = {index: pool.submit(walk, learner) for index, learner in walking}
+            return {index: future.result() for index, future in done.items()}
 
     def _replay_learner(self, learner: Learner, chunk: Chunk, coins: Array, accept: Array) -> Array:
         """Walk the chunk, returning the indices of the rows the learner kept; `coins` says which rows rejection
