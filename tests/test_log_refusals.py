@@ -154,7 +154,9 @@ def test_a_wide_row_past_the_default_chunk_is_refused(tmp_path: Path) -> None:
 
 
 def test_clean_numeric_chunks_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only the first chunk (which decides which columns hold numbers) goes through the csv module."""
+    """No chunk of a log of numbers goes through the csv module, the first one (which decides which columns hold
+    numbers) included; a first chunk with a text context column does, and the chunks after it do not, with that
+    column read as a category."""
     slow: list[int] = []
     original = logfiles._csv_parse
 
@@ -166,6 +168,12 @@ def test_clean_numeric_chunks_take_the_fast_path(tmp_path: Path, monkeypatch: py
     path = tmp_path / "log.csv"
     path.write_text(HEADER + rows(1000))
     assert read(path, chunk_rows=100).rows == 1000
+    assert slow == []
+    path.write_text(HEADER.replace("\n", ",size,price\n") + "".join(
+        f"{i % 3},{i % 2},0.5,{'SML'[i % 3]},{i / 10}\n" for i in range(1000)))
+    with logs.read_logs(path, logs.Columns(context=("size", "price")), chunk_rows=100) as store:
+        info = store.info
+    assert info.rows == 1000 and info.numeric == ("price",) and info.categorical == ("size",)
     assert slow == [2]
 
 
