@@ -486,11 +486,15 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     recent = np.zeros((R, K))
     noted = start.shape[0] > K + 1  # the policy's note on a decision travels with its observation
     tail_start = T - max(1, T // 10)
+    P = points.shape[0]
+    late = feedback != IMMEDIATE
     # late feedback: each round's play (its arm, report and note, and the next play arriving in the same round),
-    # and the first and last play arriving in each round: queued and delivered in O(1) a report
-    play_arm, following = np.empty(T, np.int64), np.empty(T, np.int64)
-    play_reward, play_note = np.empty(T), np.empty(T)
-    first, last = np.empty(T + 2, np.int64), np.empty(T + 2, np.int64)
+    # and the first and last play arriving in each round: queued and delivered in O(1) a report (no room needed,
+    # and none cleared each repetition, when every report comes at once)
+    span = T if late else 0
+    play_arm, following = np.empty(span, np.int64), np.empty(span, np.int64)
+    play_reward, play_note = np.empty(span), np.empty(span)
+    first, last = np.empty(span + 2, np.int64), np.empty(span + 2, np.int64)
     for r in range(R):
         scratch[r] = start
         counts[r] = 0.0
@@ -500,20 +504,35 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         top = expected(logits, mu, r, reward)
         first[:] = -1  # feedback not yet delivered, by the round it arrives at (a list of plays in each)
         last[:] = -1
-        books = np.zeros(BOOKS)
+        # the repetition's running totals in locals (what `account` keeps in its books), which stay in registers
+        # across rounds, and the round whose regret is the curve's next point (`checkpoint`)
+        regret = best_rounds = tail_reward = earned = default_earned = below_rounds = 0.0
         column = 0
+        point = points[0] - 1 if P > 0 else -1
         for t in range(T):
             if dynamics != STATIONARY:
                 move(logits, recent, env, r, t, T, reward, dynamics)
                 top = expected(logits, mu, r, reward)
             arm = choose(params, counts, sums, means, scratch, draws, r, t, T)
             value = mu[r, arm]
-            account(books, value, top, mu[r, SAFETY_DEFAULT], t, tail_start, safety, alpha)
+            regret += top - value
+            if value >= top - 1e-12:
+                best_rounds += 1.0
+            if t >= tail_start:
+                tail_reward += value
+            if safety:
+                earned += value
+                default_earned += mu[r, SAFETY_DEFAULT]
+                if earned < (1.0 - alpha) * default_earned:
+                    below_rounds += 1.0
             if dynamics == ADVERSARIAL:
                 recent[r, arm] += 1.0
             observed = draw_reward(value, env, r, reward)
-            column = checkpoint(books, points, curve, r, t, column)
-            if feedback == IMMEDIATE:
+            if t == point:
+                curve[r, column] = regret
+                column += 1
+                point = points[column] - 1 if column < P else -1
+            if not late:
                 learn(params, counts, sums, means, scratch, draws, r, arm, observed)
                 continue
             at, observed = censor(arrival(feedback, delays, r, t, mean_delay, batch), t, observed, censoring)
@@ -532,7 +551,10 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                     scratch[r, K + 1] = play_note[i]
                 learn(params, counts, sums, means, scratch, draws, r, play_arm[i], play_reward[i])
                 i = following[i]
-        settle(books, r, T, tail_start, final, tail, optimal, below)
+        final[r] = regret
+        optimal[r] = best_rounds / T
+        tail[r] = tail_reward / (T - tail_start)
+        below[r] = below_rounds / T
 
 
 # --- the same steps for all repetitions at once (the step-by-step loop of runner.py) ----------------------------
