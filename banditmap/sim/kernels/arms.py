@@ -96,16 +96,26 @@ def move(logits: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int
         recent[r, :] = 0.0
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def draw_reward_step(mean: float, state: np.uint64, reward: int) -> tuple[float, np.uint64]:
+    """A reward with the given mean: Bernoulli, Gaussian noise (sd 0.1), or log-normal (sigma 1: rare orders
+    several times the average), from a stream's state held in a local; and the advanced state. Each kind draws
+    the same number of values whatever the mean, so the draws stay common to every policy. (No array goes in: a
+    kernel handed an array takes and drops a reference to it, two atomic operations, on every call.)"""
+    if reward == BINARY:
+        u, state = rng.uniform_step(state)
+        return (1.0 if u < mean else 0.0), state
+    x, _, state = rng.normal_and_uniform_step(state)
+    if reward == CONTINUOUS:
+        return mean + 0.1 * x, state
+    return mean * math.exp(-0.5 + x), state
+
+
 @njit(cache=True, error_model="numpy")
 def draw_reward(mean: float, env: np.ndarray, r: int, reward: int) -> float:
-    """A reward with the given mean: Bernoulli, Gaussian noise (sd 0.1), or log-normal (sigma 1: rare orders
-    several times the average). Each kind draws the same number of values whatever the mean, so the draws stay
-    common to every policy."""
-    if reward == BINARY:
-        return 1.0 if rng.uniform(env, r) < mean else 0.0
-    if reward == CONTINUOUS:
-        return mean + 0.1 * rng.normal(env, r)
-    return mean * math.exp(-0.5 + rng.normal(env, r))
+    """draw_reward_step on repetition r's stream."""
+    value, env[r] = draw_reward_step(mean, env[r], reward)
+    return value
 
 
 # --- decisions ------------------------------------------------------------------------------------------------
@@ -114,7 +124,9 @@ def draw_reward(mean: float, env: np.ndarray, r: int, reward: int) -> float:
 def consider(score: float, k: int, best: float, pick: int, ties: int, draws: np.ndarray,
              r: int) -> tuple[float, int, int]:
     """One step of an argmax over arms that breaks ties uniformly at random (reservoir sampling: a draw only when
-    there is a tie): returns the new (best score, its arm, how many arms share it)."""
+    there is a tie): returns the new (best score, its arm, how many arms share it). In a loop over arms,
+    `consider_step` on the stream's state in a local is faster: handed the states array, each step here takes and
+    drops a reference to it (two atomic operations an arm)."""
     if score > best or pick < 0:
         return score, k, 1
     if score == best:
@@ -146,8 +158,10 @@ def consider_step(score: float, k: int, best: float, pick: int, ties: int,
 def argmax(scores: np.ndarray, draws: np.ndarray, r: int) -> int:
     """A best entry of scores (K,), ties broken uniformly at random."""
     best, pick, ties = -np.inf, -1, 0
+    state = draws[r]
     for k in range(scores.shape[0]):
-        best, pick, ties = consider(scores[k], k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(scores[k], k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
@@ -164,16 +178,22 @@ def argmax_rows(scores: np.ndarray, draws: np.ndarray) -> np.ndarray:
 def greedy(means: np.ndarray, counts: np.ndarray, draws: np.ndarray, r: int) -> int:
     """An untried arm (chosen uniformly among them), else a best mean, ties at random."""
     best, pick, ties = -np.inf, -1, 0
+    state = draws[r]
     for k in range(means.shape[1]):
         score = np.inf if counts[r, k] == 0.0 else means[r, k]
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
 @njit(cache=True, error_model="numpy")
 def observations(counts: np.ndarray, r: int) -> float:
-    """t of the confidence widths: the observations so far, at least 2 (so log t > 0)."""
-    return max(float(counts[r].sum()), 2.0)
+    """t of the confidence widths: the observations so far, at least 2 (so log t > 0). Summed entry by entry, as
+    counts[r].sum() would, without its view of the row (whose reference is taken and dropped on every call)."""
+    total = 0.0
+    for k in range(counts.shape[1]):
+        total += counts[r, k]
+    return max(total, 2.0)
 
 
 @njit(cache=True, error_model="numpy")
@@ -204,10 +224,13 @@ def choose_softmax(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
                    draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: tau. Untried arms first, then an arm with probability proportional to exp(mean / tau) (Gumbel-max)."""
     best, pick, ties = -np.inf, -1, 0
+    state = draws[r]
     for k in range(counts.shape[1]):
-        gumbel = -math.log(-math.log(1.0 - rng.uniform(draws, r) * (1.0 - 1e-16)))
+        u, state = rng.uniform_step(state)
+        gumbel = -math.log(-math.log(1.0 - u * (1.0 - 1e-16)))
         score = np.inf if counts[r, k] == 0.0 else means[r, k] / params[0] + gumbel
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
@@ -218,10 +241,12 @@ def choose_ucb1(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
     Cesa-Bianchi & Fischer 2002)."""
     width = params[0] * math.log(observations(counts, r))
     best, pick, ties = -np.inf, -1, 0
+    state = draws[r]
     for k in range(counts.shape[1]):
         n = counts[r, k]
         score = np.inf if n == 0.0 else means[r, k] + math.sqrt(width / n)
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
@@ -265,6 +290,7 @@ def choose_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
     log_t = math.log(scratch[r, K])
     exploration = log_t + params[0] * math.log(max(log_t, 1.0))
     best, pick, ties = -np.inf, -1, 0
+    state = draws[r]
     for k in range(K):
         n = counts[r, k]
         if n == 0.0:
@@ -273,7 +299,8 @@ def choose_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
             if stale or scratch[r, k] < 0.0:
                 scratch[r, k] = kl_upper(means[r, k], exploration / n)
             score = scratch[r, k]
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
@@ -294,6 +321,7 @@ def choose_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
     K = counts.shape[1]
     cached = scratch.shape[1] >= 2 * K + 2
     best, pick, ties = -np.inf, -1, 0
+    state = draws[r]
     for k in range(K):
         n = counts[r, k]
         if n == 0.0:
@@ -305,7 +333,8 @@ def choose_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
             if cached:
                 scratch[r, K + 2 + k] = score
                 scratch[r, k] = 1.0
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
@@ -486,11 +515,15 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     recent = np.zeros((R, K))
     noted = start.shape[0] > K + 1  # the policy's note on a decision travels with its observation
     tail_start = T - max(1, T // 10)
+    P = points.shape[0]
+    late = feedback != IMMEDIATE
     # late feedback: each round's play (its arm, report and note, and the next play arriving in the same round),
-    # and the first and last play arriving in each round: queued and delivered in O(1) a report
-    play_arm, following = np.empty(T, np.int64), np.empty(T, np.int64)
-    play_reward, play_note = np.empty(T), np.empty(T)
-    first, last = np.empty(T + 2, np.int64), np.empty(T + 2, np.int64)
+    # and the first and last play arriving in each round: queued and delivered in O(1) a report (no room needed,
+    # and none cleared each repetition, when every report comes at once)
+    span = T if late else 0
+    play_arm, following = np.empty(span, np.int64), np.empty(span, np.int64)
+    play_reward, play_note = np.empty(span), np.empty(span)
+    first, last = np.empty(span + 2, np.int64), np.empty(span + 2, np.int64)
     for r in range(R):
         scratch[r] = start
         counts[r] = 0.0
@@ -500,20 +533,35 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         top = expected(logits, mu, r, reward)
         first[:] = -1  # feedback not yet delivered, by the round it arrives at (a list of plays in each)
         last[:] = -1
-        books = np.zeros(BOOKS)
+        # the repetition's running totals in locals (what `account` keeps in its books), which stay in registers
+        # across rounds, and the round whose regret is the curve's next point (`checkpoint`)
+        regret = best_rounds = tail_reward = earned = default_earned = below_rounds = 0.0
         column = 0
+        point = points[0] - 1 if P > 0 else -1
         for t in range(T):
             if dynamics != STATIONARY:
                 move(logits, recent, env, r, t, T, reward, dynamics)
                 top = expected(logits, mu, r, reward)
             arm = choose(params, counts, sums, means, scratch, draws, r, t, T)
             value = mu[r, arm]
-            account(books, value, top, mu[r, SAFETY_DEFAULT], t, tail_start, safety, alpha)
+            regret += top - value
+            if value >= top - 1e-12:
+                best_rounds += 1.0
+            if t >= tail_start:
+                tail_reward += value
+            if safety:
+                earned += value
+                default_earned += mu[r, SAFETY_DEFAULT]
+                if earned < (1.0 - alpha) * default_earned:
+                    below_rounds += 1.0
             if dynamics == ADVERSARIAL:
                 recent[r, arm] += 1.0
-            observed = draw_reward(value, env, r, reward)
-            column = checkpoint(books, points, curve, r, t, column)
-            if feedback == IMMEDIATE:
+            observed, env[r] = draw_reward_step(value, env[r], reward)
+            if t == point:
+                curve[r, column] = regret
+                column += 1
+                point = points[column] - 1 if column < P else -1
+            if not late:
                 learn(params, counts, sums, means, scratch, draws, r, arm, observed)
                 continue
             at, observed = censor(arrival(feedback, delays, r, t, mean_delay, batch), t, observed, censoring)
@@ -532,7 +580,10 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                     scratch[r, K + 1] = play_note[i]
                 learn(params, counts, sums, means, scratch, draws, r, play_arm[i], play_reward[i])
                 i = following[i]
-        settle(books, r, T, tail_start, final, tail, optimal, below)
+        final[r] = regret
+        optimal[r] = best_rounds / T
+        tail[r] = tail_reward / (T - tail_start)
+        below[r] = below_rounds / T
 
 
 # --- the same steps for all repetitions at once (the step-by-step loop of runner.py) ----------------------------
