@@ -167,9 +167,26 @@ def test_recommend_is_the_heaviest_arm() -> None:
 
 def test_exp3_ix_scratch_and_recommendation() -> None:
     policy = EXP3IX()
-    assert policy.width(problem(arms=3)) == 10
+    assert policy.width(problem(arms=3)) == 13
     s = policy.init(problem(arms=3, reps=2), np.random.default_rng(0))
-    assert s.scratch.shape == (2, 10)
-    s.scratch[:, 7:] = [[0.1, 0.9, 0.3], [2.0, -1.0, 0.0]]
+    assert s.scratch.shape == (2, 13)
+    s.scratch[:, 7:10] = [[0.1, 0.9, 0.3], [2.0, -1.0, 0.0]]
     s.scratch[:, :7] = 5.0  # the cache, the note, eta and gamma: not weights
+    s.scratch[:, 10:] = 9.0  # the prefix sums of the weights: not log weights
     assert policy.recommend(s).tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("state", [1, 7, 12345, 2 ** 40])
+def test_exp3_ix_draws_the_first_arm_whose_prefix_sum_exceeds_a_uniform_share(state: int) -> None:
+    from banditmap.sim.kernels.policies import choose_exp3_ix
+    from test_kernels_exact import Stream
+    K = 4
+    scratch = np.zeros((1, 3 * K + 4))
+    scratch[0, :K] = [0.5, 0.25, 1.0, 0.25]  # kept weights, all positive and summing to 2: used as they are
+    draws = np.array([state], np.uint64)
+    arm = choose_exp3_ix(np.array([0.1, 0.05]), np.zeros((1, K)), np.zeros((1, K)), np.zeros((1, K)), scratch,
+                         draws, 0, 0, 100)
+    target = Stream(state).uniform() * 2.0
+    assert scratch[0, 2 * K + 4:].tolist() == [0.5, 0.75, 1.75, 2.0]
+    assert arm == [0.5 > target, 0.75 > target, 1.75 > target, True].index(True)
+    assert scratch[0, K + 1:K + 4].tolist() == [scratch[0, arm] / 2.0, 0.1, 0.05]

@@ -115,25 +115,43 @@ def weights_total(scratch: np.ndarray, r: int, start: int, K: int) -> tuple[floa
 
 # EXP3-IX: scratch[r, :K] each arm's exp(log weight - top), top (scratch[r, K]) the largest log weight when they
 # were computed; scratch[r, K + 1] the note (the chosen arm's probability), scratch[r, K + 2] and [K + 3] eta and
-# gamma as tuned for the run, then the K log weights (up to a constant).
+# gamma as tuned for the run, then the K log weights (up to a constant), then the K prefix sums of the weights
+# (the sum of the first k + 1 of them, added in arm order).
+
+@njit(cache=True, error_model="numpy", inline="always")
+def prefix_sums(scratch: np.ndarray, r: int, first: int, K: int) -> float:
+    """The prefix sums of the kept weights scratch[r, :K] from arm `first` on, into the K columns after the log
+    weights (3K + 4 wide row), added in arm order from the one before `first`: the same additions as summing them
+    all from arm 0. Their sum (the last prefix sum)."""
+    at = 2 * K + 4
+    cumulative = scratch[r, at + first - 1] if first > 0 else 0.0
+    for k in range(first, K):
+        cumulative += scratch[r, k]
+        scratch[r, at + k] = cumulative
+    return cumulative
+
 
 @njit(cache=True, error_model="numpy")
 def exp_weights(scratch: np.ndarray, r: int, start: int, K: int) -> float:
-    """The sum of the K weights exp(log weight - top) kept in scratch[r, :K]. They are computed afresh (top the
-    largest log weight then) when one is not positive (a row never computed, an entry an adapter marked stale with
-    -1, a weight that underflowed) or their sum has fallen below 1e-150; otherwise the learner keeps the weight of
-    the arm it updates current, so a decision takes K additions instead of K exponentials."""
+    """The sum of the K weights exp(log weight - top) kept in scratch[r, :K], added in arm order, their prefix sums
+    kept after the log weights on the way. They are computed afresh (top the largest log weight then) when one is
+    not positive (a row never computed, an entry an adapter marked stale with -1, a weight that underflowed) or
+    their sum has fallen below 1e-150; otherwise the learner keeps the weight of the arm it updates current, so a
+    decision takes K additions instead of K exponentials."""
+    at = 2 * K + 4
     total = 0.0
     for k in range(K):
         if scratch[r, k] <= 0.0:
             total = 0.0
             break
         total += scratch[r, k]
+        scratch[r, at + k] = total
     if total < 1e-150:
         top, total = weights_total(scratch, r, start, K)
         scratch[r, K] = top
         for k in range(K):
             scratch[r, k] = math.exp(scratch[r, start + k] - top)
+        prefix_sums(scratch, r, 0, K)
     return total
 
 
@@ -141,20 +159,23 @@ def exp_weights(scratch: np.ndarray, r: int, start: int, K: int) -> float:
 def choose_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                    draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: eta, gamma (0: Neu's tuning, eta = sqrt(2 ln K / (K T)), gamma = eta / 2). An arm drawn with
-    probability proportional to exp(log weight); its probability is the decision's note."""
+    probability proportional to exp(log weight): the first whose prefix sum exceeds a uniform share of the total
+    (found by bisection, as the prefix sums only grow); its probability is the decision's note."""
     K = counts.shape[1]
     eta = params[0] if params[0] > 0.0 else math.sqrt(2.0 * math.log(K) / (K * max(horizon, 1)))
     scratch[r, K + 2] = eta
     scratch[r, K + 3] = params[1] if params[1] > 0.0 else eta / 2.0
     total = exp_weights(scratch, r, K + 4, K)
     target = rng.uniform(draws, r) * total
-    cumulative = 0.0
-    arm = K - 1
-    for k in range(K):
-        cumulative += scratch[r, k]
-        if cumulative > target:
-            arm = k
-            break
+    at = 2 * K + 4
+    low, high = 0, K  # the first prefix sum above target is in [low, high] (K: none, the last arm then)
+    while low < high:
+        middle = (low + high) // 2
+        if scratch[r, at + middle] > target:
+            high = middle
+        else:
+            low = middle + 1
+    arm = min(low, K - 1)
     scratch[r, K + 1] = scratch[r, arm] / total
     return int(arm)
 

@@ -95,8 +95,8 @@ class EXP3IX(Kernel):
     gamma: float = hyperparameter(0.0, Domain(0.0, WIDEST, why=TUNED))
 
     def width(self, problem: Problem) -> int:
-        """The note, eta and gamma as tuned, then the K log weights."""
-        return 2 * problem.n_arms + 4
+        """The note, eta and gamma as tuned, then the K log weights and the K prefix sums of the weights."""
+        return 3 * problem.n_arms + 4
 
     def recommend(self, state: KernelStats) -> Array:
-        return argmax_random(state.scratch[:, state.K + 4:], state.rng)
+        return argmax_random(state.scratch[:, state.K + 4:2 * state.K + 4], state.rng)
