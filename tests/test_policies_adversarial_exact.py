@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 
 from banditmap.errors import BanditmapError
+from banditmap.sim.kernels.policies import choose_exp3_ix
 from banditmap.sim.policies import Feedback
 from banditmap.sim.policies.adversarial import EXP3IX, EXP3P, TUNED, Weights, draw
 from banditmap.sim.policies.base import ADVERSARIAL, REGISTRY
 from banditmap.sim.problem import Problem
 
 from stubs import close, small_problem
+from test_kernels_exact import Stream
 
 
 def problem(arms: int = 3, reps: int = 1, rounds: int = 100) -> Problem:
@@ -178,8 +180,6 @@ def test_exp3_ix_scratch_and_recommendation() -> None:
 
 @pytest.mark.parametrize("state", [1, 7, 12345, 2 ** 40])
 def test_exp3_ix_draws_the_first_arm_whose_prefix_sum_exceeds_a_uniform_share(state: int) -> None:
-    from banditmap.sim.kernels.policies import choose_exp3_ix
-    from test_kernels_exact import Stream
     K = 4
     scratch = np.zeros((1, 3 * K + 4))
     scratch[0, :K] = [0.5, 0.25, 1.0, 0.25]  # kept weights, all positive and summing to 2: used as they are
