@@ -121,7 +121,7 @@ def weights_total(scratch: np.ndarray, r: int, start: int, K: int) -> tuple[floa
 BLOCK = 8  # arms per block of weights: a block's eight are summed as a tree, so its additions need not wait in turn
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def block_sums(scratch: np.ndarray, r: int, K: int) -> tuple[bool, float]:
     """The running sums of the kept weights over their blocks, into the columns after the log weights (a full
     block's eight summed as a tree of pairs, the last, shorter one in arm order): whether every weight is positive
