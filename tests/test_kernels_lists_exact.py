@@ -211,9 +211,11 @@ def test_kl_ucb_items_cache_their_indices_and_refresh_when_t_grows_by_5_percent(
     env = states(1)
     lists.choose_kl_ucb_items(np.zeros(0), counts, sums, means, scratch, env, 0, 0, 10, items, space)
     budget = math.log(20)
+    # item 4's ceiling 0.5 + sqrt(log 20 / 24) = 0.853 is below the floor, item 0's index 0.94: kept as -ceiling
     want = [arms.kl_upper(0.5, budget / 4), arms.kl_upper(0.0, budget / 2), arms.kl_upper(0.5, budget / 2), 0.0,
-            arms.kl_upper(0.5, budget / 12), 20.0]
+            -(0.5 + math.sqrt(budget / 12 / 2.0)), 20.0]
     assert scratch[0].tolist() == want and items.tolist() == [3, 2, 0]
+    assert arms.kl_upper(0.5, budget / 12) <= -want[4] < want[0]
     assert want[0] == pytest.approx(kl_root(0.5, budget / 4), abs=1e-3)
     assert space[0, 1:].tolist() == [want[2], want[0]]
     # one more observation of item 1 (t = 21, within 5% of 20): item 1 alone is computed again, with log 20
@@ -221,12 +223,16 @@ def test_kl_ucb_items_cache_their_indices_and_refresh_when_t_grows_by_5_percent(
     assert scratch[0, 1] == -1.0
     lists.choose_kl_ucb_items(np.zeros(0), counts, sums, means, scratch, env, 0, 0, 10, items, space)
     assert scratch[0].tolist() == [want[0], arms.kl_upper(1 / 3, budget / 3)] + want[2:]
-    # t = 22 > 21 = 1.05 x 20: every index afresh with log 22
+    # t = 22 > 21 = 1.05 x 20: every index afresh with log 22 (item 4's ceiling too)
     counts[0, 4] += 1
     lists.choose_kl_ucb_items(np.zeros(0), counts, sums, means, scratch, env, 0, 0, 10, items, space)
     budget = math.log(22)
     assert scratch[0].tolist() == [arms.kl_upper(0.5, budget / 4), arms.kl_upper(1 / 3, budget / 3),
-                                   arms.kl_upper(0.5, budget / 2), 0.0, arms.kl_upper(0.5, budget / 13), 22.0]
+                                   arms.kl_upper(0.5, budget / 2), 0.0, -(0.5 + math.sqrt(budget / 13 / 2.0)), 22.0]
+    # a kept ceiling above the floor (here none: a list of all five) is replaced by the item's index
+    items, space = board(5)
+    lists.choose_kl_ucb_items(np.zeros(0), counts, sums, means, scratch, env, 0, 0, 10, items, space)
+    assert scratch[0, 4] == arms.kl_upper(0.5, budget / 13) and items[4] == 4
 
 
 def test_pbm_ucb_by_hand() -> None:

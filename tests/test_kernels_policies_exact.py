@@ -318,10 +318,10 @@ def test_exp3_ix() -> None:
     K = 3
     s = states(2)
     counts, sums, means = np.zeros((2, K)), np.zeros((2, K)), np.zeros((2, K))
-    scratch = np.zeros((2, 2 * K + 4))  # the kept weights (columns :K) never computed: zeros
+    scratch = np.zeros((2, 2 * K + 5))  # the kept weights (columns :K) never computed: zeros; one block
     log_weights = [0.3, math.log(3.0), -0.5]
-    scratch[1, K + 4:] = log_weights
-    scratch[0, K + 4:] = [5.0, -5.0, 0.0]
+    scratch[1, K + 4:2 * K + 4] = log_weights
+    scratch[0, K + 4:2 * K + 4] = [5.0, -5.0, 0.0]
     w = [math.exp(x) for x in log_weights]
     seen = set()
     for _ in range(40):
@@ -338,8 +338,9 @@ def test_exp3_ix() -> None:
         seen.add(arm)
         # the weights kept: exp(log weight - top), top the largest log weight (column K)
         assert scratch[1, :K + 1].tolist() == pytest.approx([x / 3.0 for x in w] + [math.log(3.0)], rel=1e-15)
+        assert scratch[1, 2 * K + 4] == sum(scratch[1, :K])  # the block's running sum (a short block: in order)
     assert seen == {0, 1, 2}
-    assert scratch[0].tolist() == [0.0] * 7 + [5.0, -5.0, 0.0]
+    assert scratch[0].tolist() == [0.0] * 7 + [5.0, -5.0, 0.0, 0.0]
     # the kept weights decide as they are while all are positive and their sum is at least 1e-150 ...
     kept = scratch.copy()
     kept[1, :K] = [1e-300, 1e-300, 1.0]
@@ -353,12 +354,12 @@ def test_exp3_ix() -> None:
         kernels.choose_exp3_ix(np.array([0.4, 0.05]), counts, sums, means, stale, s, 1, 0, 100)
         assert stale[1, :K + 1].tolist() == pytest.approx([x / 3.0 for x in w] + [math.log(3.0)], rel=1e-15)
     # two equal weights: a uniform of exactly 0.5 (target 1.0) does not pass arm 0's weight 1, so arm 1
-    two = np.zeros((1, 8))
+    two = np.zeros((1, 9))
     s1 = np.array([state_drawing(0.5)], dtype=np.uint64)
     z = np.zeros((1, 2))
     assert kernels.choose_exp3_ix(np.array([0.4, 0.05]), z, z, z, two, s1, 0, 0, 9) == 1 and two[0, 3] == 0.5
     # Neu's tuning when a parameter is 0: eta = sqrt(2 ln K / (K T)), gamma = eta / 2; each on its own
-    tuned = np.zeros((2, 2 * K + 4))
+    tuned = np.zeros((2, 2 * K + 5))
     for params, horizon, eta, gamma in (([0.0, 0.0], 100, math.sqrt(2 * math.log(3) / 300), None),
                                         ([0.0, 0.0], 1, math.sqrt(2 * math.log(3) / 3), None),
                                         ([0.0, 0.0], 0, math.sqrt(2 * math.log(3) / 3), None),  # T at least 1
@@ -369,18 +370,18 @@ def test_exp3_ix() -> None:
 
     # learning (Neu 2015): the loss 1 - clip(r, 0, 1) enters the arm's log weight as -eta loss / (p + gamma)
     scratch[1, K + 2:K + 4] = [0.4, 0.05]
-    want = scratch[1, K + 4:].tolist()
+    want = scratch[1, K + 4:2 * K + 4].tolist()
     for arm, reward, p in ((1, 0.25, 0.5), (2, 1.5, 0.25), (0, -0.5, 0.125), (0, 0.75, 0.5)):
         scratch[1, K + 1] = p
         kernels.learn_exp3_ix(np.array([0.4, 0.05]), counts, sums, means, scratch, s, 1, arm, reward)
         want[arm] -= 0.4 * (1 - min(max(reward, 0.0), 1.0)) / (p + 0.05)  # 1.5 counts as 1 (no loss), -0.5 as 0
-        assert scratch[1, K + 4:].tolist() == pytest.approx(want, rel=1e-15)
+        assert scratch[1, K + 4:2 * K + 4].tolist() == pytest.approx(want, rel=1e-15)
         # the arm's kept weight follows its log weight, against the same top
         assert scratch[1, :K + 1].tolist() == pytest.approx([math.exp(x - math.log(3.0)) for x in want]
                                                             + [math.log(3.0)], rel=1e-14)
     assert counts.tolist() == [[0, 0, 0], [2, 1, 1]] and sums[1].tolist() == [0.25, 0.25, 1.5]
     assert means[1].tolist() == [0.125, 0.25, 1.5]
-    assert scratch[0].tolist() == [0.0] * 7 + [5.0, -5.0, 0.0]
+    assert scratch[0].tolist() == [0.0] * 7 + [5.0, -5.0, 0.0, 0.0]
     # a kept weight not positive stays so (the next decision computes them all afresh)
     scratch[1, :K] = [-1.0, 0.0, 0.5]
     scratch[1, K + 1] = 0.5

@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 
 from banditmap.errors import BanditmapError
+from banditmap.sim.kernels.policies import BLOCK, choose_exp3_ix
 from banditmap.sim.policies import Feedback
-from banditmap.sim.policies.adversarial import EXP3IX, EXP3P, TUNED, Weights, draw
+from banditmap.sim.policies.adversarial import EXP3IX, EXP3P, TUNED, WEIGHT_BLOCK, Weights, draw
 from banditmap.sim.policies.base import ADVERSARIAL, REGISTRY
 from banditmap.sim.problem import Problem
 
 from stubs import close, small_problem
+from test_kernels_exact import Stream
 
 
 def problem(arms: int = 3, reps: int = 1, rounds: int = 100) -> Problem:
@@ -167,9 +169,29 @@ def test_recommend_is_the_heaviest_arm() -> None:
 
 def test_exp3_ix_scratch_and_recommendation() -> None:
     policy = EXP3IX()
-    assert policy.width(problem(arms=3)) == 10
+    assert policy.width(problem(arms=3)) == 11 and policy.width(problem(arms=16)) == 38
+    assert policy.width(problem(arms=17)) == 41 and WEIGHT_BLOCK == BLOCK == 8
     s = policy.init(problem(arms=3, reps=2), np.random.default_rng(0))
-    assert s.scratch.shape == (2, 10)
-    s.scratch[:, 7:] = [[0.1, 0.9, 0.3], [2.0, -1.0, 0.0]]
+    assert s.scratch.shape == (2, 11)
+    s.scratch[:, 7:10] = [[0.1, 0.9, 0.3], [2.0, -1.0, 0.0]]
     s.scratch[:, :7] = 5.0  # the cache, the note, eta and gamma: not weights
+    s.scratch[:, 10:] = 9.0  # the running sums of the weights: not log weights
     assert policy.recommend(s).tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("state", [1, 7, 12345, 2 ** 40, 99, 13, 23])
+@pytest.mark.parametrize("weights", [[0.5, 0.25, 1.0, 0.25], [0.25, 0.5, 0.125, 0.125, 1.0, 0.5, 0.25, 0.25, 0.5, 0.5]])
+def test_exp3_ix_draws_the_first_arm_whose_running_sum_exceeds_a_uniform_share(state: int,
+                                                                              weights: list[float]) -> None:
+    K = len(weights)  # 4: one short block; 10: a full block of 8, then one of 2 (sums exact in binary; states 13
+    # and 23 draw arms 8 and 9, in the second block)
+    scratch = np.zeros((1, 2 * K + 4 + -(-K // 8)))
+    scratch[0, :K] = weights  # kept weights, all positive: used as they are
+    draws = np.array([state], np.uint64)
+    arm = choose_exp3_ix(np.array([0.1, 0.05]), np.zeros((1, K)), np.zeros((1, K)), np.zeros((1, K)), scratch,
+                         draws, 0, 0, 100)
+    running = np.cumsum(weights).tolist()
+    target = Stream(state).uniform() * running[-1]
+    assert scratch[0, 2 * K + 4:].tolist() == ([running[-1]] if K == 4 else [running[7], running[9]])
+    assert arm == [c > target for c in running].index(True)
+    assert scratch[0, K + 1:K + 4].tolist() == [weights[arm] / running[-1], 0.1, 0.05]

@@ -233,13 +233,26 @@ def choose_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, m
             filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def pinsker_ceiling(mean: float, budget: float) -> float:
+    """Where arms.kl_upper(mean, budget) starts its bracket, Pinsker's bound mean + sqrt(budget / 2) (below 1), by
+    the same operations: the index it returns never exceeds this, so an item whose ceiling is below the list's
+    floor cannot enter the list, and its index need not be computed."""
+    eps = 1e-9
+    p = min(max(mean, eps), 1.0 - eps)
+    return min(max(p + math.sqrt(budget / 2.0), p), 1.0 - eps)
+
+
 @borrowing
 def choose_kl_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                         scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int, items: np.ndarray,
                         board: np.ndarray) -> None:
     """Untried items first, then the k largest q with n kl(mean, q) <= log t (CascadeKL-UCB, Kveton et al. 2015,
     exploration log t). scratch[r, :K] caches the indices, computed at t = scratch[r, K]; all are recomputed once t
-    has grown by 5% (arms.REFRESH), an item whose statistics changed (-1) at once."""
+    has grown by 5% (arms.REFRESH), an item whose statistics changed (-1) at once. An item whose index is not
+    cached is first held to its ceiling (pinsker_ceiling): below the floor of the list being built, it could not
+    enter it, and its ceiling c is cached instead of the index, as -c (in (-1, 0): an index is above 0), until the
+    floor reaches it. The lists are those of computing every index (only items that would not be offered skip)."""
     K = counts.shape[1]
     now = observations(counts, r)
     stale = now > scratch[r, K] * arms.REFRESH
@@ -252,9 +265,16 @@ def choose_kl_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray
         if n == 0.0:
             score = np.inf
         else:
-            if stale or scratch[r, i] < 0.0:
-                scratch[r, i] = arms.kl_upper(means[r, i], exploration / n)
-            score = scratch[r, i]
+            kept = -1.0 if stale else scratch[r, i]
+            if kept > 0.0:
+                score = kept
+            else:
+                ceiling = -kept if -1.0 < kept < 0.0 else pinsker_ceiling(means[r, i], exploration / n)
+                if ceiling < floor:
+                    scratch[r, i] = -ceiling
+                    continue
+                score = arms.kl_upper(means[r, i], exploration / n)
+                scratch[r, i] = score
         if score >= floor:
             filled, floor = offer(score, i, items, board, filled, draws, r)
 

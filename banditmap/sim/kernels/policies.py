@@ -115,25 +115,52 @@ def weights_total(scratch: np.ndarray, r: int, start: int, K: int) -> tuple[floa
 
 # EXP3-IX: scratch[r, :K] each arm's exp(log weight - top), top (scratch[r, K]) the largest log weight when they
 # were computed; scratch[r, K + 1] the note (the chosen arm's probability), scratch[r, K + 2] and [K + 3] eta and
-# gamma as tuned for the run, then the K log weights (up to a constant).
+# gamma as tuned for the run, then the K log weights (up to a constant), then the running sums of the weights over
+# blocks of BLOCK arms (ceil(K / BLOCK) of them: the sum of blocks 0 to b in column 2K + 4 + b).
+
+BLOCK = 8  # arms per block of weights: a block's eight are summed as a tree, so its additions need not wait in turn
+
+
+@njit(cache=True, error_model="numpy")
+def block_sums(scratch: np.ndarray, r: int, K: int) -> tuple[bool, float]:
+    """The running sums of the kept weights over their blocks, into the columns after the log weights (a full
+    block's eight summed as a tree of pairs, the last, shorter one in arm order): whether every weight is positive
+    (else the sums are not used), and the sum of them all (the last running sum)."""
+    at = 2 * K + 4
+    total = 0.0
+    low = np.inf
+    full = K // BLOCK
+    for b in range(full):
+        i = b * BLOCK
+        w0, w1, w2, w3 = scratch[r, i], scratch[r, i + 1], scratch[r, i + 2], scratch[r, i + 3]
+        w4, w5, w6, w7 = scratch[r, i + 4], scratch[r, i + 5], scratch[r, i + 6], scratch[r, i + 7]
+        low = min(low, min(min(min(w0, w1), min(w2, w3)), min(min(w4, w5), min(w6, w7))))
+        total += ((w0 + w1) + (w2 + w3)) + ((w4 + w5) + (w6 + w7))
+        scratch[r, at + b] = total
+    if full * BLOCK < K:
+        part = 0.0
+        for k in range(full * BLOCK, K):
+            low = min(low, scratch[r, k])
+            part += scratch[r, k]
+        total += part
+        scratch[r, at + full] = total
+    return low > 0.0, total
+
 
 @njit(cache=True, error_model="numpy")
 def exp_weights(scratch: np.ndarray, r: int, start: int, K: int) -> float:
-    """The sum of the K weights exp(log weight - top) kept in scratch[r, :K]. They are computed afresh (top the
-    largest log weight then) when one is not positive (a row never computed, an entry an adapter marked stale with
-    -1, a weight that underflowed) or their sum has fallen below 1e-150; otherwise the learner keeps the weight of
-    the arm it updates current, so a decision takes K additions instead of K exponentials."""
-    total = 0.0
-    for k in range(K):
-        if scratch[r, k] <= 0.0:
-            total = 0.0
-            break
-        total += scratch[r, k]
-    if total < 1e-150:
-        top, total = weights_total(scratch, r, start, K)
+    """The sum of the K weights exp(log weight - top) kept in scratch[r, :K], with their running sums over blocks
+    (block_sums). They are computed afresh (top the largest log weight then) when one is not positive (a row never
+    computed, an entry an adapter marked stale with -1, a weight that underflowed) or their sum has fallen below
+    1e-150; otherwise the learner keeps the weight of the arm it updates current, so a decision takes K additions
+    instead of K exponentials."""
+    fresh, total = block_sums(scratch, r, K)
+    if not fresh or total < 1e-150:
+        top, _ = weights_total(scratch, r, start, K)
         scratch[r, K] = top
         for k in range(K):
             scratch[r, k] = math.exp(scratch[r, start + k] - top)
+        _, total = block_sums(scratch, r, K)
     return total
 
 
@@ -141,20 +168,33 @@ def exp_weights(scratch: np.ndarray, r: int, start: int, K: int) -> float:
 def choose_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                    draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: eta, gamma (0: Neu's tuning, eta = sqrt(2 ln K / (K T)), gamma = eta / 2). An arm drawn with
-    probability proportional to exp(log weight); its probability is the decision's note."""
+    probability proportional to exp(log weight): with target a uniform share of the weights' sum, the first block
+    whose running sum exceeds it (by bisection, as the running sums only grow), then in it the first arm whose sum
+    with those before exceeds it (the block's last if rounding leaves none; the last arm if no block exceeds it);
+    its probability is the decision's note."""
     K = counts.shape[1]
     eta = params[0] if params[0] > 0.0 else math.sqrt(2.0 * math.log(K) / (K * max(horizon, 1)))
     scratch[r, K + 2] = eta
     scratch[r, K + 3] = params[1] if params[1] > 0.0 else eta / 2.0
     total = exp_weights(scratch, r, K + 4, K)
     target = rng.uniform(draws, r) * total
-    cumulative = 0.0
+    at = 2 * K + 4
+    low, high = 0, (K + BLOCK - 1) // BLOCK  # the first running sum above target is in [low, high] (high: none)
+    while low < high:
+        middle = (low + high) // 2
+        if scratch[r, at + middle] > target:
+            high = middle
+        else:
+            low = middle + 1
     arm = K - 1
-    for k in range(K):
-        cumulative += scratch[r, k]
-        if cumulative > target:
-            arm = k
-            break
+    if low * BLOCK < K:
+        cumulative = scratch[r, at + low - 1] if low > 0 else 0.0
+        arm = min(low * BLOCK + BLOCK, K) - 1
+        for k in range(low * BLOCK, arm):
+            cumulative += scratch[r, k]
+            if cumulative > target:
+                arm = k
+                break
     scratch[r, K + 1] = scratch[r, arm] / total
     return int(arm)
 

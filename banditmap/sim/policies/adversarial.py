@@ -16,6 +16,7 @@ from banditmap.sim.policies.mab import ARMS, Kernel, KernelStats
 from banditmap.sim.problem import Problem
 
 TUNED = "0 sets it from K and the horizon as the analysis does"
+WEIGHT_BLOCK = 8  # arms per block of EXP3-IX's weights (sim/kernels/policies.py's BLOCK)
 
 
 @dataclass(kw_only=True)
@@ -95,8 +96,9 @@ class EXP3IX(Kernel):
     gamma: float = hyperparameter(0.0, Domain(0.0, WIDEST, why=TUNED))
 
     def width(self, problem: Problem) -> int:
-        """The note, eta and gamma as tuned, then the K log weights."""
-        return 2 * problem.n_arms + 4
+        """The note, eta and gamma as tuned, then the K log weights and the running sums of the weights over blocks
+        of WEIGHT_BLOCK arms."""
+        return 2 * problem.n_arms + 4 + -(-problem.n_arms // WEIGHT_BLOCK)
 
     def recommend(self, state: KernelStats) -> Array:
-        return argmax_random(state.scratch[:, state.K + 4:], state.rng)
+        return argmax_random(state.scratch[:, state.K + 4:2 * state.K + 4], state.rng)
