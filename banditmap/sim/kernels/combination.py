@@ -240,12 +240,13 @@ def best_page(weights: np.ndarray, table: np.ndarray, V: int, climbs: int, draws
     if table.shape[0] == 0:
         climb(weights, V, climbs, draws, r, page)
         return
-    best, pick, ties = -np.inf, -1, 0
+    best, pick, ties, state = -np.inf, -1, 0, draws[r]
     for m in range(table.shape[0]):
         score = 0.0
         for j in range(table.shape[1]):
             score += weights[table[m, j]]
-        best, pick, ties = arms.consider(score, m, best, pick, ties, draws, r)
+        best, pick, ties, state = arms.consider_step(score, m, best, pick, ties, state)
+    draws[r] = state
     spell(pick, V, page)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from banditmap.sim.kernels import arms, rng
-from banditmap.sim.kernels.arms import bind, consider
+from banditmap.sim.kernels.arms import bind, consider, consider_step
 
 CHAMPION = 0  # the scratch column of RUCB's hypothesised best option (-1: none)
 
@@ -161,10 +161,11 @@ def choose_rucb(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, draws
                     break
                 nth -= 1
     scratch[r, CHAMPION] = kept
-    best, challenger, ties = -np.inf, -1, 0
+    best, challenger, ties, state = -np.inf, -1, 0, draws[r]
     for j in range(K):
-        best, challenger, ties = consider(preference(wins, r, j, champion, spread)[1], j, best, challenger, ties,
-                                          draws, r)
+        best, challenger, ties, state = consider_step(preference(wins, r, j, champion, spread)[1], j, best,
+                                                      challenger, ties, state)
+    draws[r] = state
     return champion, challenger
 
 
@@ -219,10 +220,11 @@ def choose_double_ts(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, 
                     scratch[r, sampled + i] += 1.0
                 elif theta < 0.5:
                     scratch[r, sampled + j] += 1.0
-    best, first, ties = -np.inf, -1, 0
+    best, first, ties, state = -np.inf, -1, 0, draws[r]
     for i in range(K):
         if scratch[r, optimistic + i] == top:
-            best, first, ties = consider(scratch[r, sampled + i], i, best, first, ties, draws, r)
+            best, first, ties, state = consider_step(scratch[r, sampled + i], i, best, first, ties, state)
+    draws[r] = state
     best, second, ties = -np.inf, -1, 0
     for j in range(K):
         if preference(wins, r, j, first, spread)[2] <= 0.5:

@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from banditmap.sim.kernels import arms, rng
-from banditmap.sim.kernels.arms import bind, consider
+from banditmap.sim.kernels.arms import bind, consider_step
 
 CASCADE, SLATE = 0, 1  # the worlds
 WORLDS = {"cascade": CASCADE, "slate": SLATE}
@@ -337,13 +337,14 @@ def choose_ranked_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, 
     for p in range(k):
         base = p * K
         width = params[0] * math.log(max(whole_sum(counts, r, base, base + K), 2.0))
-        best, pick, ties = -np.inf, -1, 0
+        best, pick, ties, state = -np.inf, -1, 0, draws[r]
         for i in range(K):
             if scratch[r, i] == stamp:
                 continue
             n = counts[r, base + i]
             score = np.inf if n == 0.0 else means[r, base + i] + math.sqrt(width / n)
-            best, pick, ties = consider(score, i, best, pick, ties, draws, r)
+            best, pick, ties, state = consider_step(score, i, best, pick, ties, state)
+        draws[r] = state
         items[p] = pick
         scratch[r, pick] = stamp
 

@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from banditmap.sim.kernels import rng
-from banditmap.sim.kernels.arms import consider, consider_step, greedy, learn_counts
+from banditmap.sim.kernels.arms import consider_step, greedy, learn_counts
 
 # --- forgetting -------------------------------------------------------------------------------------------------
 
@@ -34,14 +34,15 @@ def choose_discounted_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarr
     counts, n their total (at least 2), an arm of count below 1e-6 first (Garivier & Moulines 2011)."""
     discount(params[0], counts, sums, r)
     log_total = math.log(max(counts[r].sum(), 2.0))
-    best, pick, ties = -np.inf, -1, 0
+    best, pick, ties, state = -np.inf, -1, 0, draws[r]
     for k in range(counts.shape[1]):
         n = counts[r, k]
         if n < 1e-6:
             score = np.inf
         else:
             score = sums[r, k] / max(n, 1e-9) + 2.0 * math.sqrt(params[1] * log_total / max(n, 1e-9))
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
@@ -70,11 +71,12 @@ def choose_sliding_window_ucb(params: np.ndarray, counts: np.ndarray, sums: np.n
     """params: window, c. A largest mean + sqrt(c log min(n, window) / n_a) over the last `window` observations,
     n their number (log at least log 2), an arm absent from them first (Garivier & Moulines 2011)."""
     log_horizon = math.log(max(min(counts[r].sum(), params[0]), 2.0))
-    best, pick, ties = -np.inf, -1, 0
+    best, pick, ties, state = -np.inf, -1, 0, draws[r]
     for k in range(counts.shape[1]):
         n = counts[r, k]
         score = np.inf if n < 0.5 else means[r, k] + math.sqrt(params[1] * log_horizon / max(n, 1.0))
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
@@ -290,11 +292,12 @@ def choose_lucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
     pairs = max(counts[r].sum() / 2.0, 1.0)
     # ln(k1 K t^4) - ln(delta), not ln(k1 K t^4 / delta): dividing overflows near delta = 0
     budget = math.log(K1 * K) + 4.0 * math.log(pairs) - math.log(params[0])
-    best, challenger, ties = -np.inf, -1, 0
+    best, challenger, ties, state = -np.inf, -1, 0, draws[r]
     for k in range(K):
         if k != leader:
             upper = means[r, k] + math.sqrt(budget / (2.0 * counts[r, k]))
-            best, challenger, ties = consider(upper, k, best, challenger, ties, draws, r)
+            best, challenger, ties, state = consider_step(upper, k, best, challenger, ties, state)
+    draws[r] = state
     if means[r, leader] - math.sqrt(budget / (2.0 * counts[r, leader])) > best - params[1]:
         scratch[r, K + 3] = 1.0
         scratch[r, K + 4] = leader
@@ -310,10 +313,11 @@ def choose_successive_elimination(params: np.ndarray, counts: np.ndarray, sums: 
                                   scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: delta. Round-robin over the surviving arms: one of those observed least (ties at random)."""
     K = counts.shape[1]
-    best, pick, ties = -np.inf, -1, 0
+    best, pick, ties, state = -np.inf, -1, 0, draws[r]
     for k in range(K):
         if scratch[r, K + 2 + k] > 0.0:
-            best, pick, ties = consider(-counts[r, k], k, best, pick, ties, draws, r)
+            best, pick, ties, state = consider_step(-counts[r, k], k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
@@ -454,7 +458,7 @@ def choose_conversions(counts: np.ndarray, sums: np.ndarray, means: np.ndarray, 
             rate = sums[r, k] / share
             lower = min(rate + math.sqrt(2.0 * rate * log_t / share), 1.0)
             floor = max(floor, np.inf if counts[r, k] == 0.0 else lower)
-    best, pick, ties = -np.inf, -1, 0
+    best, pick, ties, state = -np.inf, -1, 0, draws[r]
     for k in range(K):
         share = revealed(scratch, r, k, K, q_window)
         score = np.inf
@@ -468,7 +472,8 @@ def choose_conversions(counts: np.ndarray, sums: np.ndarray, means: np.ndarray, 
             else:
                 plays = scratch[r, in_window + k] + scratch[r, old + k]
                 score = min(rate, 1.0) + math.sqrt(2.0 * plays * log_t) / share
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     counts[r, pick] += 1.0
     means[r, pick] = sums[r, pick] / counts[r, pick]
     for k in range(K):

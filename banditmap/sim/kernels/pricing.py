@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from banditmap.sim.kernels import arms, rng
-from banditmap.sim.kernels.arms import bind, consider
+from banditmap.sim.kernels.arms import bind, consider_step
 
 LOW, HIGH = 0.1, 1.0  # problem.PRICE_RANGE (kernels import nothing above them)
 FINE = 2001  # the best price is searched on this many evenly spaced prices
@@ -118,11 +118,12 @@ def choose_grid_ucb(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, c
     for k in range(G):
         seen += stats[r, COUNTS, k]
     width = params[1] * math.log(max(seen, 2.0))
-    best, pick, ties = -np.inf, -1, 0
+    best, pick, ties, state = -np.inf, -1, 0, draws[r]
     for k in range(G):
         n = stats[r, COUNTS, k]
         score = np.inf if n == 0.0 else stats[r, MEANS, k] + math.sqrt(width / n)
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick, prices[pick]
 
 
@@ -144,10 +145,11 @@ def choose_gp_ucb(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, cov
                   r: int, t: int, horizon: int) -> tuple[int, float]:
     """params: beta, lengthscale, noise, grid. GP-UCB (Srinivas, Krause, Kakade & Seeger, ICML 2010): a price of
     highest posterior mean + beta x posterior standard deviation (a variance below 0 by rounding counts as 0)."""
-    best, pick, ties = -np.inf, -1, 0
+    best, pick, ties, state = -np.inf, -1, 0, draws[r]
     for k in range(prices.shape[0]):
         score = stats[r, MEAN, k] + params[0] * math.sqrt(max(cov[r, k, k], 0.0))
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick, prices[pick]
 
 
@@ -227,11 +229,12 @@ def choose_zooming(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, co
                     return k, prices[k]
                 chosen -= 1
     log_term = 2.0 * math.log(max(horizon, 2))
-    best, pick, ties = -np.inf, -1, 0
+    best, pick, ties, state = -np.inf, -1, 0, draws[r]
     for k in range(K):
         if stats[r, ACTIVE, k] != 0.0:
             score = stats[r, MEANS, k] + 2.0 * math.sqrt(log_term / (stats[r, COUNTS, k] + 1.0))
-            best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+            best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick, prices[pick]
 
 
