@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from banditmap.errors import BanditmapError
+from banditmap.sim.kernels import moving
 from banditmap.sim.policies import Feedback
 from banditmap.sim.policies.base import CONFIDENCE_BOUNDS, REGISTRY
 from banditmap.sim.policies.forgetting import DLinUCB, SWLinUCB
@@ -453,16 +454,21 @@ def test_kept_factors_are_made_again_whenever_an_arm_changes(policy: DLinUCB | S
         arms = [t % 3, (2 * t) % 3]
         policy.update(s, feedback([0, 1], arms, rng.random(2).tolist(), rng.normal(size=(2, 2)).tolist(),
                                   unique=True))
-        assert s.since[0, arms[0]] == -1 and s.since[1, arms[1]] == -1
+        assert s.since[0, arms[0]] < 0 and s.since[1, arms[1]] < 0
         if isinstance(policy, DLinUCB):
             assert (s.since >= 0).sum() == 4
         kept = policy.estimates(s, x)
         fresh = fresh_estimates(policy, s, x)
         if isinstance(policy, SWLinUCB):
             assert np.array_equal(kept[0], fresh[0]) and np.array_equal(kept[1], fresh[1])
-        else:  # factors of sums discounted to another decision: the same numbers up to rounding
+        else:  # the arms that learnt at this decision count solved from their sums as they are (their factors
+            # left stale, made at a later decision), the others from factors of sums discounted to another
+            # decision, the copy's from factors made now: the same numbers up to rounding
+            assert s.since[0, arms[0]] == s.since[1, arms[1]] == moving.LEARNT - t and (s.since >= 0).sum() == 4
             np.testing.assert_allclose(kept[0], fresh[0], rtol=1e-12, atol=1e-15)
             np.testing.assert_allclose(kept[1], fresh[1], rtol=1e-12, atol=1e-15)
+    s.t = 8
+    policy.bounds(s, x)
     assert (s.since >= 0).all()
     if isinstance(policy, SWLinUCB):
         s.t = 8

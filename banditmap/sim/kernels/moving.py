@@ -5,15 +5,17 @@ the contextual worlds of linear.py.
 
 Their state, per repetition r (first axis R) and arm k: gram (R, K, d, d) V, squared (R, K, d, d) V~ (D-LinUCB),
 target (R, K, d) b; what each arm's decisions reuse until its statistics change: basis (R, K, d, d), inner
-(R, K, d, d), coef (R, K, 3, d) and since (R, K) (-1 when the arm's statistics changed since they were made);
-clock (R,) (D-LinUCB: the decision count the sums are discounted to; SW-LinUCB: the window's slot written next)
+(R, K, d, d), coef (R, K, 3, d) and since (R, K) (negative when the arm's statistics changed since they were
+made: -1, or for D-LinUCB LEARNT - t, t the decision count it last learnt at); clock (R,) (D-LinUCB: the decision count the sums are discounted to; SW-LinUCB: the window's slot written next)
 and the window's held_arm (R, W) (-1 for an empty slot), held_x (R, W, d) and held_reward (R, W); and a scratch row
 per repetition for what an adapter's template (kernels/wrappers.py) keeps (the policies themselves keep none).
 
 The saving that keeps D-LinUCB exact: between two observations of an arm its V only ever becomes
 g^n V + (1 - g^n) l2 I, which has V's eigenvectors, so one orthogonal reduction V = Q T Q^T (T tridiagonal, made
 again only when the arm learns) solves V_t x = y for every later t in O(d^2): Q^T y, a tridiagonal solve of
-(g^n T + (1 - g^n) l2 I), and V~ seen in Q's basis, M = Q^T V~ Q, gives the width. SW-LinUCB's V changes only when
+(g^n T + (1 - g^n) l2 I), and V~ seen in Q's basis, M = Q^T V~ Q, gives the width. At the decision right after
+its learning (n = 0; with feedback at once the arm just played, which mostly plays again) V_t is V itself: one
+Cholesky solve (d^3 / 6) serves, and the reduction (about 4 d^3 with M) waits until a decision needs it. SW-LinUCB's V changes only when
 an observation enters or leaves the window: its inverse, made through its Cholesky factor, is kept until then,
 and a decision costs one product by it per arm."""
 
@@ -32,6 +34,7 @@ from banditmap.sim.kernels.arms import bind, consider
 NORM = 1.0  # S, the bound on a parameter's norm in the confidence width (the contexts here have norm about 1)
 NOISE = 0.5  # sigma: rewards in [0, 1] are 1/2-sub-Gaussian
 STALE = -1  # `since` of an arm whose reused factors no longer match its statistics
+LEARNT = -2  # D-LinUCB's `since` of an arm that learnt after t decisions, its factors stale: LEARNT - t
 
 
 @njit(cache=True, error_model="numpy")
@@ -146,6 +149,27 @@ def discounted_factors(gram: np.ndarray, squared: np.ndarray, target: np.ndarray
 
 
 @njit(cache=True, error_model="numpy")
+def undiscounted(gram: np.ndarray, squared: np.ndarray, target: np.ndarray, r: int, k: int, x: np.ndarray,
+                 factor: np.ndarray, u: np.ndarray) -> tuple[float, float]:
+    """Arm k's estimate u.b and width sqrt(u^T V~ u), u = V^-1 x, from its sums as they are (discounted to this
+    decision), through V's Cholesky factor (`factor` (d, d) and `u` (d,) scratch): O(d^3 / 6), where the
+    reduction and M cost about 4 d^3, for the arm that learnt just before this decision (with feedback at once,
+    the one just played) and is decided on once before it may learn again."""
+    d = x.shape[0]
+    linear.factorise(gram[r, k], 1.0, 0.0, factor)
+    linear.cholesky_solve(factor, x, u)
+    estimate, quad = 0.0, 0.0
+    for i in range(d):  # V~ u row by row, symmetric: its rows are its columns
+        ui = u[i]
+        estimate += ui * target[r, k, i]
+        row = 0.0
+        for j in range(d):
+            row += squared[r, k, i, j] * u[j]
+        quad += ui * row
+    return estimate, math.sqrt(max(quad, 0.0))
+
+
+@njit(cache=True, error_model="numpy")
 def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                       basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
                       held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int,
@@ -154,18 +178,26 @@ def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray,
     V_t^-1 x) (K,) at decision t, from its sums discounted to t: n = t - since rounds after its factors,
     V_t = Q (g^n T + (1 - g^n) l2 I) Q^T, b_t = g^n b, V~_t = g^2n V~ + (1 - g^2n) l2 I; so with y = Q^T x and
     z = (g^n T + (1 - g^n) l2 I)^-1 y, the estimate is g^n z.(Q^T b) and the width's square
-    g^2n z^T M z + (1 - g^2n) l2 z.z. Factors of arms that learnt since are made again first. The tridiagonal
+    g^2n z^T M z + (1 - g^2n) l2 z.z. Factors of arms that learnt since are made again first, except at the
+    decision count t the arm learnt at (since = LEARNT - t: its sums are discounted to t), where its sums are
+    solved as they are (undiscounted) and its factors wait for a later decision (it may learn again before: with
+    feedback at once the arm just played mostly does). The tridiagonal
     systems are solved by Thomas's algorithm (elimination without pivoting, stable on these positive definite
     systems), every arm's in step: its divisions, a chain within one arm, run side by side across the arms."""
     l2, gamma = params[0], params[3]
     K, d = target.shape[1], x.shape[0]
-    vectors, columns, rows = np.empty((3, d)), np.empty((5, d, K)), np.empty((3, K))  # scratch: few allocations
-    y, z, mz = vectors[0], vectors[1], vectors[2]
+    vectors, columns, rows = np.empty((d + 3, d)), np.empty((5, d, K)), np.empty((3, K))  # scratch: few allocations
+    y, z, mz, factor = vectors[0], vectors[1], vectors[2], vectors[3:]
     Y, Z, low, below, ratio = columns[0], columns[1], columns[2], columns[3], columns[4]
     keeps, keeps2, denom = rows[0], rows[1], rows[2]
     last, keep, keep2 = -1.0, 1.0, 1.0
     for k in range(K):
-        if since[r, k] == STALE:
+        if since[r, k] == LEARNT - t:  # it learnt at this decision count: solved from its sums as they are,
+            mean[k], width[k] = undiscounted(gram, squared, target, r, k, x, factor, y)  # the reduction left
+            for i in range(d):  # a system of its own in the side-by-side solves below, whose answer is not read
+                Y[i, k], low[i, k], below[i, k] = 0.0, 1.0, 0.0
+            continue
+        if since[r, k] < 0:
             discounted_factors(gram, squared, target, basis, inner, coef, since, clock, r, k)
         n = float(t - since[r, k])
         if n != last:  # arms whose factors were made together share their discounts: one power for all
@@ -189,6 +221,8 @@ def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray,
         for k in range(K):
             Z[i, k] -= ratio[i, k] * Z[i + 1, k]
     for k in range(K):
+        if since[r, k] < 0:  # solved directly above
+            continue
         for i in range(d):
             z[i] = Z[i, k]
             mz[i] = 0.0
@@ -264,7 +298,8 @@ def learn_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, tar
                   x: np.ndarray, reward: float) -> None:
     """D-LinUCB's learning of (x, reward) after t decisions: repetition r's sums are first discounted from
     clock[r] to t (V <- g^n V + (1 - g^n) l2 I, V~ with g^2n, b <- g^n b: the arms' reused factors stay right),
-    then x x^T joins arm's V and V~ and reward x its b (its factors are made again at its next decision)."""
+    then x x^T joins arm's V and V~ and reward x its b (its sums are solved as they are at decision t, its
+    factors made again at a later one)."""
     l2, gamma = params[0], params[3]
     K, d = gram.shape[1], gram.shape[2]
     if clock[r] != t:
@@ -284,7 +319,7 @@ def learn_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, tar
             gram[r, arm, i, j] += x[i] * x[j]
             squared[r, arm, i, j] += x[i] * x[j]
         target[r, arm, i] += reward * x[i]
-    since[r, arm] = STALE
+    since[r, arm] = LEARNT - t
 
 
 @njit(cache=True, error_model="numpy")
