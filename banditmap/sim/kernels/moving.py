@@ -13,11 +13,11 @@ per repetition for what an adapter's template (kernels/wrappers.py) keeps (the p
 The saving that keeps D-LinUCB exact: between two observations of an arm its V only ever becomes
 g^n V + (1 - g^n) l2 I, which has V's eigenvectors, so one orthogonal reduction V = Q T Q^T (T tridiagonal, made
 again only when the arm learns) solves V_t x = y for every later t in O(d^2): Q^T y, a tridiagonal solve of
-(g^n T + (1 - g^n) l2 I), and V~ seen in Q's basis, M = Q^T V~ Q, gives the width. At the decision right after
-its learning (n = 0; with feedback at once the arm just played, which mostly plays again) V_t is V itself: one
-Cholesky solve (d^3 / 6) serves, and the reduction (about 4 d^3 with M) waits until a decision needs it. SW-LinUCB's V changes only when
-an observation enters or leaves the window: its inverse, made through its Cholesky factor, is kept until then,
-and a decision costs one product by it per arm."""
+(g^n T + (1 - g^n) l2 I), and V~ seen in Q's basis, M = Q^T V~ Q (kept as its Cholesky factor), gives the width.
+At the decision right after its learning (n = 0; with feedback at once the arm just played, which mostly plays
+again) V_t is V itself: one Cholesky solve (d^3 / 6) serves, and the reduction (about 4 d^3 with M) waits until a
+decision needs it. SW-LinUCB's V changes only when an observation enters or leaves the window: its inverse, made
+through its Cholesky factor, is kept until then, and a decision costs one product by it per arm."""
 
 from __future__ import annotations
 
@@ -125,26 +125,25 @@ def discounted_factors(gram: np.ndarray, squared: np.ndarray, target: np.ndarray
                        inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray, r: int,
                        k: int) -> None:
     """Arm k's reused factors from its sums as of clock[r]: V = Q T Q^T (basis, coef[0] and coef[1] the
-    diagonal and subdiagonal of T), inner = Q^T V~ Q, coef[2] = Q^T b."""
+    diagonal and subdiagonal of T), inner = C, the lower Cholesky factor of M = Q^T V~ Q (V~ >= l2 I: positive
+    definite), so that a decision's z^T M z = ||C^T z||^2 costs a triangle, d^2 / 2; coef[2] = Q^T b."""
     d = target.shape[2]
     Q = basis[r, k]
     tridiagonalise(gram[r, k], Q, coef[r, k, 0], coef[r, k, 1])
     rotate(Q, target[r, k], coef[r, k, 2])
-    SQ = np.zeros((d, d))  # V~ Q, then Q^T (V~ Q)
+    scratch = np.zeros((2, d, d))
+    SQ, M = scratch[0], scratch[1]  # V~ Q, then Q^T (V~ Q)
     for i in range(d):
         for m in range(d):
             s = squared[r, k, i, m]
             for j in range(d):
                 SQ[i, j] += s * Q[m, j]
-    M = inner[r, k]
-    for i in range(d):
-        for j in range(d):
-            M[i, j] = 0.0
     for m in range(d):
         for i in range(d):
             q = Q[m, i]
             for j in range(d):
                 M[i, j] += q * SQ[m, j]
+    linear.factorise(M, 1.0, 0.0, inner[r, k])
     since[r, k] = clock[r]
 
 
@@ -227,14 +226,14 @@ def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray,
             z[i] = Z[i, k]
             mz[i] = 0.0
         estimate, quad, norm = 0.0, 0.0, 0.0
-        for i in range(d):  # M z row by row, with the sums over z's entries in the same pass (in its order)
+        for i in range(d):  # C^T z by C's rows, with the sums over z's entries in the same pass (in its order)
             zi = z[i]
             estimate += zi * coef[r, k, 2, i]
             norm += zi * zi
-            for j in range(d):
+            for j in range(i + 1):
                 mz[j] += inner[r, k, i, j] * zi
         for i in range(d):
-            quad += z[i] * mz[i]
+            quad += mz[i] * mz[i]
         mean[k] = keeps[k] * estimate
         width[k] = math.sqrt(max(keeps2[k] * quad + (1.0 - keeps2[k]) * l2 * norm, 0.0))
 
