@@ -521,7 +521,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     mean, width = np.empty(K), np.empty(K)
     tail_start = T - max(1, T // 10)
     for r in range(R):
-        scratch[r] = row
+        linear.copy_row(row, scratch[r])
         linear.draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
         x = np.empty(d)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, context
@@ -549,11 +549,11 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 continue
             if queued == queue_at.shape[0]:
                 queue_at, queue_arm, queue_reward = arms.grow(queue_at), arms.grow(queue_arm), arms.grow(queue_reward)
-                queue_x = np.concatenate((queue_x, np.empty_like(queue_x)))
+                queue_x = linear.grow_rows(queue_x)
             queue_at[queued] = arms.arrival(feedback, delays, r, t, mean_delay, batch)
             queue_arm[queued] = arm
             queue_reward[queued] = observed
-            queue_x[queued] = x
+            linear.copy_row(x, queue_x[queued])
             queued += 1
             soonest = min(soonest, queue_at[queued - 1])
             if soonest > t + 1:  # nothing arrives yet: the queue stays as it is
@@ -566,7 +566,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                     continue
                 if kept < i:
                     queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
-                    queue_x[kept] = queue_x[i]
+                    linear.copy_row(queue_x[i], queue_x[kept])
                 soonest = min(soonest, queue_at[kept])
                 kept += 1
             queued = kept
