@@ -442,7 +442,7 @@ def fresh_estimates(policy: DLinUCB | SWLinUCB, s: object, x: np.ndarray) -> tup
                          ids=["d-linucb", "sw-linucb"])
 def test_kept_factors_are_made_again_whenever_an_arm_changes(policy: DLinUCB | SWLinUCB) -> None:
     """Each arm's factors are kept between rounds: after every update (observations arriving and, in the window,
-    leaving, one arm or several) the estimates equal those made from fresh factors (SW-LinUCB: to the last bit),
+    leaving, one arm or several) the estimates equal those made from fresh factors (up to rounding),
     and only the arms whose sums changed are marked stale (D-LinUCB's discounting of every arm marks none)."""
     s = policy.init(problem(arms=3, features=2, reps=2), np.random.default_rng(0))
     rng = np.random.default_rng(5)
@@ -459,14 +459,14 @@ def test_kept_factors_are_made_again_whenever_an_arm_changes(policy: DLinUCB | S
             assert (s.since >= 0).sum() == 4
         kept = policy.estimates(s, x)
         fresh = fresh_estimates(policy, s, x)
-        if isinstance(policy, SWLinUCB):
-            assert np.array_equal(kept[0], fresh[0]) and np.array_equal(kept[1], fresh[1])
-        else:  # the arms that learnt at this decision count solved from their sums as they are (their factors
-            # left stale, made at a later decision), the others from factors of sums discounted to another
-            # decision, the copy's from factors made now: the same numbers up to rounding
-            assert s.since[0, arms[0]] == s.since[1, arms[1]] == moving.LEARNT - t and (s.since >= 0).sum() == 4
-            np.testing.assert_allclose(kept[0], fresh[0], rtol=1e-12, atol=1e-15)
-            np.testing.assert_allclose(kept[1], fresh[1], rtol=1e-12, atol=1e-15)
+        # the arms that changed at this decision count solved through V's Cholesky factor alone (their factors
+        # left stale, made at a later decision), the others from their kept factors (D-LinUCB: of sums
+        # discounted to another decision), the copy's from factors made now: the same numbers up to rounding
+        assert s.since[0, arms[0]] == s.since[1, arms[1]] == moving.LEARNT - t
+        if isinstance(policy, DLinUCB):
+            assert (s.since >= 0).sum() == 4
+        np.testing.assert_allclose(kept[0], fresh[0], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(kept[1], fresh[1], rtol=1e-12, atol=1e-15)
     s.t = 8
     policy.bounds(s, x)
     assert (s.since >= 0).all()
@@ -475,8 +475,8 @@ def test_kept_factors_are_made_again_whenever_an_arm_changes(policy: DLinUCB | S
         # repetition 1 played arms 0, 2, 1, 0, 2, 1, 0, 2 in slots 0, 1, 2, 0, ...: slot 2 holds round 5's arm 1,
         # which leaves as arm 2 arrives
         policy.update(s, feedback([1], [2], [1.0], [[1.0, 1.0]], unique=True))
-        assert (s.since[1] == -1).tolist() == [False, True, True]
-        assert not (s.since[0] == -1).any()
+        assert (s.since[1] < 0).tolist() == [False, True, True]
+        assert (s.since[0] >= 0).all()
 
 
 def test_sw_linucb_keeps_factors_with_a_single_repetition() -> None:
