@@ -329,6 +329,23 @@ LATER = 1 << 62  # an arrival round after any race's end: the soonest arrival of
 
 
 @njit(cache=True, error_model="numpy")
+def copy_row(source: np.ndarray, out: np.ndarray) -> None:
+    """out[:] = source (n,) element by element: the races' copies of a row (a whole-row assignment compiles
+    numba's shape check and its message into every race)."""
+    for i in range(source.shape[0]):
+        out[i] = source[i]
+
+
+@njit(cache=True, error_model="numpy")
+def grow_rows(queue: np.ndarray) -> np.ndarray:
+    """A queue of rows (N, d) with room for as many again (its rows first)."""
+    wider = np.empty((2 * queue.shape[0], queue.shape[1]))
+    for i in range(queue.shape[0]):
+        copy_row(queue[i], wider[i])
+    return wider
+
+
+@njit(cache=True, error_model="numpy")
 def draw_world(theta: np.ndarray, env: np.ndarray, r: int) -> None:
     """Repetition r's arms: parameters theta (K, d) with independent N(0, 1) entries."""
     for k in range(theta.shape[1]):
@@ -405,16 +422,23 @@ def move_world(theta: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t
     if dynamics == arms.ABRUPT and (t == int(T * 0.25) or t == int(T * 0.5) or t == int(T * 0.75)):
         shift = 1 + rng.below(env, r, K - 1)
         rotated = np.empty((K, d))
+        for k in range(K):  # element by element: a whole-row copy compiles numba's shape check and its message
+            for i in range(d):
+                rotated[k, i] = theta[r, (k + shift) % K, i]
         for k in range(K):
-            rotated[k] = theta[r, (k + shift) % K]
-        theta[r] = rotated
+            for i in range(d):
+                theta[r, k, i] = rotated[k, i]
         return True
     if dynamics == arms.ADVERSARIAL and t > 0 and t % max(50, T // 20) == 0:
-        favourite = int(np.argmax(recent[r]))
+        favourite = 0  # the first arm played most, as np.argmax finds it
+        for k in range(1, K):
+            if recent[r, k] > recent[r, favourite]:
+                favourite = k
         other = (favourite + 1 + rng.below(env, r, K - 1)) % K
         for i in range(d):
             theta[r, favourite, i], theta[r, other, i] = theta[r, other, i], theta[r, favourite, i]
-        recent[r, :] = 0.0
+        for k in range(K):
+            recent[r, k] = 0.0
         return True
     return False
 
@@ -546,7 +570,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     scratch = np.empty((R, start.shape[0]))
     tail_start = T - max(1, T // 10)
     for r in range(R):
-        scratch[r] = start
+        copy_row(start, scratch[r])
         for k in range(K):
             for i in range(d):
                 inverse[r, k, i, i] = 1.0 / l2
@@ -575,11 +599,11 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 continue
             if queued == queue_at.shape[0]:
                 queue_at, queue_arm, queue_reward = arms.grow(queue_at), arms.grow(queue_arm), arms.grow(queue_reward)
-                queue_x = np.concatenate((queue_x, np.empty_like(queue_x)))
+                queue_x = grow_rows(queue_x)
             queue_at[queued] = arms.arrival(feedback, delays, r, t, mean_delay, batch)
             queue_arm[queued] = arm
             queue_reward[queued] = observed
-            queue_x[queued] = x
+            copy_row(x, queue_x[queued])
             queued += 1
             soonest = min(soonest, queue_at[queued - 1])
             if soonest > t + 1:  # nothing arrives yet: the queue stays as it is
@@ -591,7 +615,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                     continue
                 if kept < i:
                     queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
-                    queue_x[kept] = queue_x[i]
+                    copy_row(queue_x[i], queue_x[kept])
                 soonest = min(soonest, queue_at[kept])
                 kept += 1
             queued = kept
@@ -626,7 +650,7 @@ def counting_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws
     noted = start.shape[0] > K + 1
     tail_start = T - max(1, T // 10)
     for r in range(R):
-        scratch[r] = start
+        copy_row(start, scratch[r])
         draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
         x = np.empty(d)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, note

@@ -5,17 +5,19 @@ the contextual worlds of linear.py.
 
 Their state, per repetition r (first axis R) and arm k: gram (R, K, d, d) V, squared (R, K, d, d) V~ (D-LinUCB),
 target (R, K, d) b; what each arm's decisions reuse until its statistics change: basis (R, K, d, d), inner
-(R, K, d, d), coef (R, K, 3, d) and since (R, K) (-1 when the arm's statistics changed since they were made);
-clock (R,) (D-LinUCB: the decision count the sums are discounted to; SW-LinUCB: the window's slot written next)
+(R, K, d, d), coef (R, K, 3, d) and since (R, K) (negative when the arm's statistics changed since they were
+made: -1, or LEARNT - t, t the decision count they last changed at); clock (R,) (D-LinUCB: the decision count the sums are discounted to; SW-LinUCB: the window's slot written next)
 and the window's held_arm (R, W) (-1 for an empty slot), held_x (R, W, d) and held_reward (R, W); and a scratch row
 per repetition for what an adapter's template (kernels/wrappers.py) keeps (the policies themselves keep none).
 
 The saving that keeps D-LinUCB exact: between two observations of an arm its V only ever becomes
 g^n V + (1 - g^n) l2 I, which has V's eigenvectors, so one orthogonal reduction V = Q T Q^T (T tridiagonal, made
 again only when the arm learns) solves V_t x = y for every later t in O(d^2): Q^T y, a tridiagonal solve of
-(g^n T + (1 - g^n) l2 I), and V~ seen in Q's basis, M = Q^T V~ Q, gives the width. SW-LinUCB's V changes only when
-an observation enters or leaves the window: its inverse, made through its Cholesky factor, is kept until then,
-and a decision costs one product by it per arm."""
+(g^n T + (1 - g^n) l2 I), and V~ seen in Q's basis, M = Q^T V~ Q (kept as its Cholesky factor), gives the width.
+At the decision right after its learning (n = 0; with feedback at once the arm just played, which mostly plays
+again) V_t is V itself: one Cholesky solve (d^3 / 6) serves, and the reduction (about 4 d^3 with M) waits until a
+decision needs it. SW-LinUCB's V changes only when an observation enters or leaves the window: its inverse, made
+through its Cholesky factor, is kept until then, and a decision costs one product by it per arm."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from banditmap.sim.kernels.arms import bind, consider
 NORM = 1.0  # S, the bound on a parameter's norm in the confidence width (the contexts here have norm about 1)
 NOISE = 0.5  # sigma: rewards in [0, 1] are 1/2-sub-Gaussian
 STALE = -1  # `since` of an arm whose reused factors no longer match its statistics
+LEARNT = -2  # `since` of an arm whose statistics changed after t decisions, its factors stale: LEARNT - t
 
 
 @njit(cache=True, error_model="numpy")
@@ -122,27 +125,47 @@ def discounted_factors(gram: np.ndarray, squared: np.ndarray, target: np.ndarray
                        inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray, r: int,
                        k: int) -> None:
     """Arm k's reused factors from its sums as of clock[r]: V = Q T Q^T (basis, coef[0] and coef[1] the
-    diagonal and subdiagonal of T), inner = Q^T V~ Q, coef[2] = Q^T b."""
+    diagonal and subdiagonal of T), inner = C, the lower Cholesky factor of M = Q^T V~ Q (V~ >= l2 I: positive
+    definite), so that a decision's z^T M z = ||C^T z||^2 costs a triangle, d^2 / 2; coef[2] = Q^T b."""
     d = target.shape[2]
     Q = basis[r, k]
     tridiagonalise(gram[r, k], Q, coef[r, k, 0], coef[r, k, 1])
     rotate(Q, target[r, k], coef[r, k, 2])
-    SQ = np.zeros((d, d))  # V~ Q, then Q^T (V~ Q)
+    scratch = np.zeros((2, d, d))
+    SQ, M = scratch[0], scratch[1]  # V~ Q, then Q^T (V~ Q)
     for i in range(d):
         for m in range(d):
             s = squared[r, k, i, m]
             for j in range(d):
                 SQ[i, j] += s * Q[m, j]
-    M = inner[r, k]
-    for i in range(d):
-        for j in range(d):
-            M[i, j] = 0.0
     for m in range(d):
         for i in range(d):
             q = Q[m, i]
             for j in range(d):
                 M[i, j] += q * SQ[m, j]
+    linear.factorise(M, 1.0, 0.0, inner[r, k])
     since[r, k] = clock[r]
+
+
+@njit(cache=True, error_model="numpy")
+def undiscounted(gram: np.ndarray, squared: np.ndarray, target: np.ndarray, r: int, k: int, x: np.ndarray,
+                 factor: np.ndarray, u: np.ndarray) -> tuple[float, float]:
+    """Arm k's estimate u.b and width sqrt(u^T V~ u), u = V^-1 x, from its sums as they are (discounted to this
+    decision), through V's Cholesky factor (`factor` (d, d) and `u` (d,) scratch): O(d^3 / 6), where the
+    reduction and M cost about 4 d^3, for the arm that learnt just before this decision (with feedback at once,
+    the one just played) and is decided on once before it may learn again."""
+    d = x.shape[0]
+    linear.factorise(gram[r, k], 1.0, 0.0, factor)
+    linear.cholesky_solve(factor, x, u)
+    estimate, quad = 0.0, 0.0
+    for i in range(d):  # V~ u row by row, symmetric: its rows are its columns
+        ui = u[i]
+        estimate += ui * target[r, k, i]
+        row = 0.0
+        for j in range(d):
+            row += squared[r, k, i, j] * u[j]
+        quad += ui * row
+    return estimate, math.sqrt(max(quad, 0.0))
 
 
 @njit(cache=True, error_model="numpy")
@@ -154,18 +177,26 @@ def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray,
     V_t^-1 x) (K,) at decision t, from its sums discounted to t: n = t - since rounds after its factors,
     V_t = Q (g^n T + (1 - g^n) l2 I) Q^T, b_t = g^n b, V~_t = g^2n V~ + (1 - g^2n) l2 I; so with y = Q^T x and
     z = (g^n T + (1 - g^n) l2 I)^-1 y, the estimate is g^n z.(Q^T b) and the width's square
-    g^2n z^T M z + (1 - g^2n) l2 z.z. Factors of arms that learnt since are made again first. The tridiagonal
+    g^2n z^T M z + (1 - g^2n) l2 z.z. Factors of arms that learnt since are made again first, except at the
+    decision count t the arm learnt at (since = LEARNT - t: its sums are discounted to t), where its sums are
+    solved as they are (undiscounted) and its factors wait for a later decision (it may learn again before: with
+    feedback at once the arm just played mostly does). The tridiagonal
     systems are solved by Thomas's algorithm (elimination without pivoting, stable on these positive definite
     systems), every arm's in step: its divisions, a chain within one arm, run side by side across the arms."""
     l2, gamma = params[0], params[3]
     K, d = target.shape[1], x.shape[0]
-    vectors, columns, rows = np.empty((3, d)), np.empty((5, d, K)), np.empty((3, K))  # scratch: few allocations
-    y, z, mz = vectors[0], vectors[1], vectors[2]
+    vectors, columns, rows = np.empty((d + 3, d)), np.empty((5, d, K)), np.empty((3, K))  # scratch: few allocations
+    y, z, mz, factor = vectors[0], vectors[1], vectors[2], vectors[3:]
     Y, Z, low, below, ratio = columns[0], columns[1], columns[2], columns[3], columns[4]
     keeps, keeps2, denom = rows[0], rows[1], rows[2]
     last, keep, keep2 = -1.0, 1.0, 1.0
     for k in range(K):
-        if since[r, k] == STALE:
+        if since[r, k] == LEARNT - t:  # it learnt at this decision count: solved from its sums as they are,
+            mean[k], width[k] = undiscounted(gram, squared, target, r, k, x, factor, y)  # the reduction left
+            for i in range(d):  # a system of its own in the side-by-side solves below, whose answer is not read
+                Y[i, k], low[i, k], below[i, k] = 0.0, 1.0, 0.0
+            continue
+        if since[r, k] < 0:
             discounted_factors(gram, squared, target, basis, inner, coef, since, clock, r, k)
         n = float(t - since[r, k])
         if n != last:  # arms whose factors were made together share their discounts: one power for all
@@ -189,18 +220,20 @@ def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray,
         for k in range(K):
             Z[i, k] -= ratio[i, k] * Z[i + 1, k]
     for k in range(K):
+        if since[r, k] < 0:  # solved directly above
+            continue
         for i in range(d):
             z[i] = Z[i, k]
             mz[i] = 0.0
         estimate, quad, norm = 0.0, 0.0, 0.0
-        for i in range(d):  # M z row by row, with the sums over z's entries in the same pass (in its order)
+        for i in range(d):  # C^T z by C's rows, with the sums over z's entries in the same pass (in its order)
             zi = z[i]
             estimate += zi * coef[r, k, 2, i]
             norm += zi * zi
-            for j in range(d):
+            for j in range(i + 1):
                 mz[j] += inner[r, k, i, j] * zi
         for i in range(d):
-            quad += z[i] * mz[i]
+            quad += mz[i] * mz[i]
         mean[k] = keeps[k] * estimate
         width[k] = math.sqrt(max(keeps2[k] * quad + (1.0 - keeps2[k]) * l2 * norm, 0.0))
 
@@ -264,7 +297,8 @@ def learn_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, tar
                   x: np.ndarray, reward: float) -> None:
     """D-LinUCB's learning of (x, reward) after t decisions: repetition r's sums are first discounted from
     clock[r] to t (V <- g^n V + (1 - g^n) l2 I, V~ with g^2n, b <- g^n b: the arms' reused factors stay right),
-    then x x^T joins arm's V and V~ and reward x its b (its factors are made again at its next decision)."""
+    then x x^T joins arm's V and V~ and reward x its b (its sums are solved as they are at decision t, its
+    factors made again at a later one)."""
     l2, gamma = params[0], params[3]
     K, d = gram.shape[1], gram.shape[2]
     if clock[r] != t:
@@ -284,7 +318,7 @@ def learn_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, tar
             gram[r, arm, i, j] += x[i] * x[j]
             squared[r, arm, i, j] += x[i] * x[j]
         target[r, arm, i] += reward * x[i]
-    since[r, arm] = STALE
+    since[r, arm] = LEARNT - t
 
 
 @njit(cache=True, error_model="numpy")
@@ -307,11 +341,24 @@ def estimates_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray
                        x: np.ndarray, mean: np.ndarray, width: np.ndarray) -> None:
     """params: lambda, delta, alpha, window. Every arm's estimate x^T theta and width sqrt(x^T V^-1 x) (K,) from
     its window's ridge regression, through V^-1 and theta made again (window_factors) only for arms whose window
-    changed."""
+    changed; at the decision count its window changed at (since = LEARNT - t) an arm is solved through V's Cholesky
+    factor alone (d^3 / 6 where V^-1 costs about d^3 more), its factors made at a later decision (with feedback at
+    once the arm just played, whose window mostly changes again first)."""
     d = x.shape[0]
-    u = np.empty(d)
+    work = np.empty((d + 1, d))
+    u, factor = work[0], work[1:]
     for k in range(target.shape[1]):
-        if since[r, k] == STALE:
+        if since[r, k] == LEARNT - t:
+            linear.factorise(gram[r, k], 1.0, 0.0, factor)
+            linear.cholesky_solve(factor, x, u)
+            estimate, quad = 0.0, 0.0
+            for i in range(d):
+                estimate += u[i] * target[r, k, i]
+                quad += x[i] * u[i]
+            mean[k] = estimate
+            width[k] = math.sqrt(max(quad, 0.0))
+            continue
+        if since[r, k] < 0:
             window_factors(gram, target, basis, inner, coef, since, r, k, t)
         for i in range(d):  # u = V^-1 x as linear.inverse_times makes it, the estimate summed in the same pass
             u[i] = 0.0
@@ -365,7 +412,8 @@ def learn_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, ta
                    scratch: np.ndarray, r: int, t: int, arm: int,
                    x: np.ndarray, reward: float) -> None:
     """SW-LinUCB's learning of (x, reward): into the window's slot clock[r], whose observation (the oldest, once
-    the window is full) first leaves its arm's V and b; both arms' factors are made again at their next decision."""
+    the window is full) first leaves its arm's V and b; both arms are solved through V's Cholesky factor at decision
+    t, their factors made again at a later one."""
     d = x.shape[0]
     slot = clock[r]
     old = held_arm[r, slot]
@@ -374,13 +422,13 @@ def learn_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, ta
             for j in range(d):
                 gram[r, old, i, j] -= held_x[r, slot, i] * held_x[r, slot, j]
             target[r, old, i] -= held_reward[r, slot] * held_x[r, slot, i]
-        since[r, old] = STALE
+        since[r, old] = LEARNT - t
     for i in range(d):
         for j in range(d):
             gram[r, arm, i, j] += x[i] * x[j]
         target[r, arm, i] += reward * x[i]
         held_x[r, slot, i] = x[i]
-    since[r, arm] = STALE
+    since[r, arm] = LEARNT - t
     held_arm[r, slot] = arm
     held_reward[r, slot] = reward
     clock[r] = (slot + 1) % held_arm.shape[1]
@@ -487,7 +535,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     mean, width = np.empty(K), np.empty(K)
     tail_start = T - max(1, T // 10)
     for r in range(R):
-        scratch[r] = row
+        linear.copy_row(row, scratch[r])
         linear.draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
         x = np.empty(d)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, context
@@ -515,11 +563,11 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 continue
             if queued == queue_at.shape[0]:
                 queue_at, queue_arm, queue_reward = arms.grow(queue_at), arms.grow(queue_arm), arms.grow(queue_reward)
-                queue_x = np.concatenate((queue_x, np.empty_like(queue_x)))
+                queue_x = linear.grow_rows(queue_x)
             queue_at[queued] = arms.arrival(feedback, delays, r, t, mean_delay, batch)
             queue_arm[queued] = arm
             queue_reward[queued] = observed
-            queue_x[queued] = x
+            linear.copy_row(x, queue_x[queued])
             queued += 1
             soonest = min(soonest, queue_at[queued - 1])
             if soonest > t + 1:  # nothing arrives yet: the queue stays as it is
@@ -532,7 +580,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                     continue
                 if kept < i:
                     queue_at[kept], queue_arm[kept], queue_reward[kept] = queue_at[i], queue_arm[i], queue_reward[i]
-                    queue_x[kept] = queue_x[i]
+                    linear.copy_row(queue_x[i], queue_x[kept])
                 soonest = min(soonest, queue_at[kept])
                 kept += 1
             queued = kept
