@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 
 from banditmap.sim.kernels import arms, rng
-from banditmap.sim.kernels.arms import bind, consider
+from banditmap.sim.kernels.arms import bind, consider, consider_step
 
 
 @njit(cache=True, error_model="numpy")
@@ -56,11 +56,12 @@ def mean_and_width(inverse: np.ndarray, theta: np.ndarray, r: int, k: int, x: np
 def choose_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
                   scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """params: l2, alpha. The largest x^T theta + alpha sqrt(x^T A^-1 x) (LinUCB, Li et al. 2010)."""
-    best, pick, ties = -np.inf, -1, 0
+    best, pick, ties, state = -np.inf, -1, 0, draws[r]
     ax = np.empty(x.shape[0])
     for k in range(theta.shape[1]):
         mean, width = mean_and_width(inverse, theta, r, k, x, ax)
-        best, pick, ties = consider(mean + params[1] * width, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(mean + params[1] * width, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
@@ -69,11 +70,13 @@ def choose_lin_ts(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, t
                   scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """params: l2, v. The largest draw of x^T theta from N(x^T theta_hat, v^2 x^T A^-1 x), the distribution of
     x^T theta under the arm's Gaussian posterior (linear Thompson sampling, Agrawal & Goyal 2013)."""
-    best, pick, ties = -np.inf, -1, 0
+    best, pick, ties, state = -np.inf, -1, 0, draws[r]
     ax = np.empty(x.shape[0])
     for k in range(theta.shape[1]):
         mean, width = mean_and_width(inverse, theta, r, k, x, ax)
-        best, pick, ties = consider(mean + params[1] * width * rng.normal(draws, r), k, best, pick, ties, draws, r)
+        z, _, state = rng.normal_and_uniform_step(state)  # rng.normal's draw
+        best, pick, ties, state = consider_step(mean + params[1] * width * z, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
@@ -85,12 +88,13 @@ def choose_eps_greedy(params: np.ndarray, inverse: np.ndarray, target: np.ndarra
     K = theta.shape[1]
     if rng.uniform(draws, r) < params[1]:
         return rng.below(draws, r, K)
-    best, pick, ties = -np.inf, -1, 0
+    best, pick, ties, state = -np.inf, -1, 0, draws[r]
     for k in range(K):
         mean = 0.0
         for i in range(x.shape[0]):
             mean += theta[r, k, i] * x[i]
-        best, pick, ties = consider(mean, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(mean, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 

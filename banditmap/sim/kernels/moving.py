@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from banditmap.sim.kernels import arms, linear
-from banditmap.sim.kernels.arms import bind, consider
+from banditmap.sim.kernels.arms import bind, consider_step
 
 NORM = 1.0  # S, the bound on a parameter's norm in the confidence width (the contexts here have norm about 1)
 NOISE = 0.5  # sigma: rewards in [0, 1] are 1/2-sub-Gaussian
@@ -250,9 +250,10 @@ def beta_dlinucb(params: np.ndarray, d: int, t: int) -> float:
 @njit(cache=True, error_model="numpy", inline="always")
 def optimistic(mean: np.ndarray, width: np.ndarray, spread: float, draws: np.ndarray, r: int) -> int:
     """The arm of the largest estimate + width x spread (K,), ties at random (arms.consider)."""
-    best, pick, ties = -np.inf, -1, 0
+    best, pick, ties, state = -np.inf, -1, 0, draws[r]
     for k in range(mean.shape[0]):
-        best, pick, ties = consider(mean[k] + width[k] * spread, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(mean[k] + width[k] * spread, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
@@ -440,9 +441,10 @@ def step_largest(scores: np.ndarray, draws: np.ndarray) -> np.ndarray:
     decision of bounds already computed for it (an adapter asked for them first)."""
     actions = np.empty(scores.shape[0], np.int64)
     for r in range(scores.shape[0]):
-        best, pick, ties = -np.inf, -1, 0
+        best, pick, ties, state = -np.inf, -1, 0, draws[r]
         for k in range(scores.shape[1]):
-            best, pick, ties = consider(scores[r, k], k, best, pick, ties, draws, r)
+            best, pick, ties, state = consider_step(scores[r, k], k, best, pick, ties, state)
+        draws[r] = state
         actions[r] = pick
     return actions
 

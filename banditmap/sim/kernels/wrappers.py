@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from banditmap.sim.kernels import rng
-from banditmap.sim.kernels.arms import argmax, consider
+from banditmap.sim.kernels.arms import argmax, consider_step
 from banditmap.sim.kernels.lists import borrowing
 
 
@@ -182,11 +182,12 @@ def robust_choose(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
     u, e = params[n], params[n + 1]
     log_inv_delta = scratch[r, own(scratch, r)]
     scale = 4.0 * u ** (1.0 / (1.0 + e))
-    best, pick, ties = -np.inf, -1, 0
+    best, pick, ties, state = -np.inf, -1, 0, draws[r]
     for k in range(counts.shape[1]):
         c = counts[r, k]
         score = np.inf if c <= 0.0 else means[r, k] + scale * (log_inv_delta / max(c, 1.0)) ** (e / (1.0 + e))
-        best, pick, ties = consider(score, k, best, pick, ties, draws, r)
+        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+    draws[r] = state
     return pick
 
 
