@@ -25,7 +25,9 @@ def slow_work(item: tuple[str, int]) -> None:
     raise ahead.Compiled
 
 
-def test_the_helper_takes_races_from_the_last_until_it_meets_this_process(tmp_path: Path) -> None:
+def test_the_helper_takes_races_from_the_last_until_it_meets_this_process(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ahead.ENV, raising=False)  # the suite turns helpers off (conftest.py)
     n = 6
     keys = [f"race {i}" for i in range(n)]
     helper = ahead.start(slow_work, [(str(tmp_path), i) for i in range(n)], keys, tmp_path / "ahead", jobs=2)
@@ -51,9 +53,13 @@ def test_the_helper_takes_races_from_the_last_until_it_meets_this_process(tmp_pa
     assert not helper.process.is_alive()
 
 
-def test_a_warm_cache_one_job_or_an_unwritable_folder_start_no_helper(tmp_path: Path) -> None:
+def test_a_warm_cache_one_job_or_an_unwritable_folder_start_no_helper(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     items, keys = [1, 2, 3], ["a", "b", "c"]
     assert ahead.start(slow_work, items, keys, tmp_path / "m", jobs=1) is None
+    monkeypatch.setenv(ahead.ENV, "0")
+    assert ahead.start(slow_work, items, keys, tmp_path / "m", jobs=2) is None
+    monkeypatch.delenv(ahead.ENV)
     (tmp_path / "file").write_text("not a folder")
     assert ahead.start(slow_work, items, keys, tmp_path / "file" / "m", jobs=2) is None  # cannot be created
     (tmp_path / "m").mkdir()
@@ -70,6 +76,7 @@ def race(problem: Any, jobs: int) -> Any:
 
 def test_a_race_with_a_helper_gives_the_numbers_of_a_race_without(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ahead.ENV, raising=False)  # the suite turns helpers off (conftest.py)
     problem = problem_from_answers({"n_actions": 4}, rounds=300, reps=3)
     alone = race(problem, jobs=1)
     monkeypatch.setattr(ahead, "folder", lambda: tmp_path / "ahead")

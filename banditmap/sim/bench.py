@@ -201,10 +201,12 @@ def race_here(tasks: Sequence[RunTask], here: Sequence[int], jobs: int,
 
 
 def ahead_key(task: RunTask) -> str:
-    """What decides which kernels a compiled race compiles: the policy (its type and settings) and the problem
-    (the number of repetitions and rounds aside)."""
-    problem = replace(task.problem, reps=1, rounds=1)
-    return f"{type(task.spec.policy).__module__}.{type(task.spec.policy).__qualname__}:{task.spec.policy!r}:{problem!r}"
+    """What decides which kernels a compiled race compiles: the policy (its type and settings) and the problem's
+    kinds of world, reward, dynamics, feedback, constraint and objective (not its sizes, which change no kernel's
+    argument types: a run on a bigger problem needs no helper once a smaller one compiled its races)."""
+    p, policy = task.problem, task.spec.policy
+    world = (p.kind, p.reward, p.dynamics, p.delay, p.constraint, p.objective, p.model, p.objectives, p.censored)
+    return f"{type(policy).__module__}.{type(policy).__qualname__}:{policy!r}:{world!r}"
 
 
 def _relabelled(progress: Callable[[str, int, int], None] | None,
