@@ -45,12 +45,16 @@ def load_dirs(dirs: list[Path]) -> Catalog:
                                  "algorithms/ or usecases/)", source=str(d))
     from banditmap.catalog import cache
     key = cache.fingerprint(catalog_files(dirs))
-    cached = cache.read(key)
-    if isinstance(cached, Catalog):
-        return cached
-    catalog = _load_dirs(dirs)
-    cache.write(key, catalog)
-    return catalog
+
+    def read_or_load() -> Catalog:
+        cached = cache.read(key)
+        if isinstance(cached, Catalog):
+            return cached
+        catalog = _load_dirs(dirs)
+        cache.write(key, catalog)
+        return catalog
+
+    return _remembered(("catalog", key), read_or_load)  # a process that loads it again skips unpickling too
 
 
 def catalog_files(dirs: list[Path]) -> list[Path]:

@@ -107,7 +107,7 @@ def start(work: Callable[[Any], object], items: Sequence[Any], keys: Sequence[st
         return None
     try:
         return Ahead(work, items, folder, keys)
-    except (OSError, RuntimeError):  # no process can be started here: race as without a helper
+    except Exception:  # noqa: BLE001 - no process can be started here (or a race cannot be sent to one): race alone
         return None
 
 
