@@ -13,10 +13,17 @@ demo: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/banditmap recommend --usecase homepage-banner --explain
 
+# mypy runs beside the suite (one process, done long before it; its report comes when it ends); the suite's
+# summary stays the last line, and the target fails if either fails. TESTS: run only these paths.
+TESTS ?=
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest -q --numprocesses=auto --maxprocesses=4 --dist loadfile
+	@( $(BIN)/python -m mypy > $(VENV)/mypy.log 2>&1; status=$$?; sed 's/^/mypy: /' $(VENV)/mypy.log; \
+	   exit $$status ) & types=$$!; \
+	$(BIN)/python -m pytest -q --numprocesses=auto --maxprocesses=4 --dist loadfile $(TESTS); tests=$$?; \
+	wait $$types; typed=$$?; \
+	if [ $$typed -ne 0 ]; then echo "mypy failed (its report above)"; fi; \
+	[ $$tests -eq 0 ] && [ $$typed -eq 0 ]
 
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from typer.testing import CliRunner
 
 from banditmap.catalog.loading import builtin_dir, load_catalog
 from banditmap.model import Catalog
+from banditmap.sim import ahead
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,6 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # (the mutation run's, which also fixes the examples drawn).
 settings.register_profile("banditmap", parent=settings.default, deadline=None)
 settings.load_profile("banditmap")
+
+
+# No helper process compiling races ahead (sim/ahead.py) in the suite: its two workers already keep both cores busy,
+# and a helper for each new race of the CLI tests would only add processes. tests/test_ahead.py turns it back on.
+os.environ[ahead.ENV] = "0"
 
 
 @pytest.fixture(scope="session")

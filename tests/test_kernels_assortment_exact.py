@@ -31,7 +31,9 @@ POLICIES = {"mnl-ucb": "choose_mnl_ucb", "mnl-ts": "choose_mnl_ts",
 
 def row(weights: list[float], revenue: list[float], keys: list[float], size: int) -> list[int]:
     chosen = np.full(size, 7, np.int64)  # overwritten, pads included
-    kernels.best_row(np.array(weights), np.array(revenue), 30, np.array(keys, dtype=float), chosen)
+    # float arrays whatever the literals, as the race passes them: one compiled oracle for every case here
+    kernels.best_row(np.array(weights, dtype=float), np.array(revenue, dtype=float), 30, np.array(keys, dtype=float),
+                     chosen)
     return [int(i) for i in chosen]
 
 

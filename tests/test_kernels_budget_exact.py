@@ -394,8 +394,9 @@ def test_thompson_budget_draws_beta_posteriors_and_solves_the_lp_on_them() -> No
     replay = s.draws.copy()
     chosen = policy.select(s, None)
     for r, rate in ((0, 4.0 / 8), (1, 0.0)):
-        reward = [rng.beta(replay, r, a, b) for a, b in ((5, 1), (1, 3), (2, 3))]
-        cost = [rng.beta(replay, r, a, b) for a, b in ((2, 4), (4, 1), (1, 4))]
+        # float shapes, as the policy's kernel passes them (int ones would compile a second beta for this test)
+        reward = [rng.beta(replay, r, float(a), float(b)) for a, b in ((5, 1), (1, 3), (2, 3))]
+        cost = [rng.beta(replay, r, float(a), float(b)) for a, b in ((2, 4), (4, 1), (1, 4))]
         solution = lp(reward, cost, rate)
         pick = int(solution[2]) if rng.uniform(replay, r) < solution[3] else int(solution[1])
         assert chosen[r] == (pick if r == 0 else 3)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
 
 from banditmap.catalog import schema
 from banditmap.catalog.evidence import evidence_file, load_evidence
@@ -43,12 +45,16 @@ def load_dirs(dirs: list[Path]) -> Catalog:
                                  "algorithms/ or usecases/)", source=str(d))
     from banditmap.catalog import cache
     key = cache.fingerprint(catalog_files(dirs))
-    cached = cache.read(key)
-    if isinstance(cached, Catalog):
-        return cached
-    catalog = _load_dirs(dirs)
-    cache.write(key, catalog)
-    return catalog
+
+    def read_or_load() -> Catalog:
+        cached = cache.read(key)
+        if isinstance(cached, Catalog):
+            return cached
+        catalog = _load_dirs(dirs)
+        cache.write(key, catalog)
+        return catalog
+
+    return _remembered(("catalog", key), read_or_load)  # a process that loads it again skips unpickling too
 
 
 def catalog_files(dirs: list[Path]) -> list[Path]:
@@ -71,27 +77,71 @@ def _load_dirs(dirs: list[Path]) -> Catalog:
     traits_file = next((d / "traits.yaml" for d in reversed(dirs) if (d / "traits.yaml").is_file()), None)
     if traits_file is None:
         raise BanditmapError("no traits.yaml in any catalog folder", source=str(dirs[0]))
-    traits_doc = load_file(traits_file)
-    groups, traits, rules = load_traits(traits_doc)
-    capabilities = load_capabilities(traits_doc)
+    traits_key = ("traits", _digest([traits_file]))
+
+    def vocabulary() -> tuple[tuple[Group, ...], tuple[Trait, ...], tuple[Rule, ...], tuple[Capability, ...]]:
+        traits_doc = load_file(traits_file)
+        return (*load_traits(traits_doc), load_capabilities(traits_doc))
+
+    groups, traits, rules, capabilities = _remembered(traits_key, vocabulary)
     algorithms: dict[str, Algorithm] = {}
     adapters: dict[str, Adapter] = {}
     usecases: dict[str, UseCase] = {}
+
+    def folder(d: Path) -> tuple[dict[str, Algorithm], dict[str, Adapter], dict[str, UseCase]]:
+        return (_unique(load_algorithms(files(d / "algorithms"), traits, capabilities), "algorithm"),
+                _unique(load_adapters(files(d / "adapters"), traits, capabilities), "adapter"),
+                _unique([load_usecase(load_file(f), traits, rules) for f in files(d / "usecases")], "use case"))
+
     for d in dirs:
-        algorithms.update(_unique(load_algorithms(files(d / "algorithms"), traits, capabilities), "algorithm"))
-        adapters.update(_unique(load_adapters(files(d / "adapters"), traits, capabilities), "adapter"))
-        usecases.update(_unique([load_usecase(load_file(f), traits, rules) for f in files(d / "usecases")],
-                                "use case"))
+        entries = files(d / "algorithms") + files(d / "adapters") + files(d / "usecases")
+        found_algorithms, found_adapters, found_usecases = _remembered(
+            ("folder", traits_key, _digest(entries)), functools.partial(folder, d))
+        algorithms.update(found_algorithms)
+        adapters.update(found_adapters)
+        usecases.update(found_usecases)
     clash = sorted(set(algorithms) & set(adapters))
     if clash:
         raise BanditmapError(f"id {clash[0]!r} names both an algorithm and an adapter; expected distinct ids",
                              source=adapters[clash[0]].source, field="id")
     check_requirements(adapters.values(), algorithms.values())
     found = [evidence_file(d) for d in dirs if evidence_file(d).is_file()]
-    evidence = load_evidence(found[-1]) if found else None  # a later folder's evidence replaces an earlier one's
+    # a later folder's evidence replaces an earlier one's
+    evidence = _remembered(("evidence", _digest(found[-1:])), lambda: load_evidence(found[-1])) if found else None
     return Catalog(groups, traits, rules, tuple(sorted(algorithms.values(), key=lambda a: a.id)),
                    tuple(sorted(usecases.values(), key=lambda u: u.id)), tuple(str(d) for d in dirs),
                    tuple(sorted(adapters.values(), key=lambda a: a.id)), capabilities, evidence)
+
+
+_MEMO: dict[tuple[Any, ...], Any] = {}  # what this process built from files, by their paths and exact bytes
+_MEMO_SIZE = 64
+
+
+def _digest(paths: list[Path]) -> str:
+    """A digest of these files' paths and exact bytes (an unreadable file's name only: reading it fails again)."""
+    digest = hashlib.blake2b(digest_size=20)
+    for path in paths:
+        digest.update(str(path).encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"<unreadable>")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _remembered(key: tuple[Any, ...], build: Callable[[], T]) -> T:
+    """`build()`, or what it gave earlier in this process for the same key (paths and bytes of the files it reads):
+    a process that loads several catalogs sharing folders (the built-in one beside each user folder) parses and
+    checks each folder once. Only successes are kept, so a broken file is refused every time it is loaded; what
+    is kept is immutable (frozen dataclasses and tuples) and is never changed by the catalog built from it."""
+    if key in _MEMO:
+        return cast(T, _MEMO[key])
+    value = build()
+    while len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[key] = value
+    return value
 
 
 def files(folder: Path) -> list[Path]:

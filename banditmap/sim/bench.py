@@ -163,7 +163,7 @@ def run_all(specs_: Sequence[RunSpec], problem: Problem, seed: int, engine: Engi
     jobs = engine.jobs or os.cpu_count() or 1
     loop = [i for i, spec in enumerate(specs_) if not compiled.covers(spec.policy, problem)]
     here = range(len(specs_)) if jobs <= 1 or len(loop) <= 1 else [i for i in range(len(specs_)) if i not in loop]
-    runs = {i: run(specs_[i], problem, seed, _relabelled(progress, names[i])) for i in here}
+    runs = race_here(tasks, here, jobs, progress)
     if len(runs) < len(specs_):
         with _Relay(progress) as queue:
             def relayed(n: int, result: Run) -> None:
@@ -173,6 +173,40 @@ def run_all(specs_: Sequence[RunSpec], problem: Problem, seed: int, engine: Engi
                              name=lambda task: task.spec.id)
         runs.update(zip(loop, pooled))
     return [runs[i] for i in range(len(specs_))]
+
+
+def race_here(tasks: Sequence[RunTask], here: Sequence[int], jobs: int,
+              progress: Callable[[str, int, int], None] | None) -> dict[int, Run]:
+    """The runs of tasks[i] for i in `here`, in this process one after another; with 2 jobs or more, a first run
+    (races not compiled yet) compiles the last compiled races ahead in a helper process (sim/ahead.py)."""
+    from banditmap.sim import ahead
+    compiled_here = [i for i in here if compiled.covers(tasks[i].spec.policy, tasks[i].problem)]
+    keys = [ahead_key(tasks[i]) for i in compiled_here]
+    folder = ahead.folder()
+    helper = ahead.start(run_task, [tasks[i] for i in compiled_here], keys, folder, jobs)
+    runs: dict[int, Run] = {}
+    try:
+        for i in here:
+            n = compiled_here.index(i) if i in compiled_here else None
+            if helper is not None and n is not None:
+                helper.claim(n)
+            task = tasks[i]
+            runs[i] = run(task.spec, task.problem, task.seed, _relabelled(progress, task.label))
+            if n is not None:
+                ahead.mark(folder, keys[n])
+    finally:
+        if helper is not None:
+            helper.close()
+    return runs
+
+
+def ahead_key(task: RunTask) -> str:
+    """What decides which kernels a compiled race compiles: the policy (its type and settings) and the problem's
+    kinds of world, reward, dynamics, feedback, constraint and objective (not its sizes, which change no kernel's
+    argument types: a run on a bigger problem needs no helper once a smaller one compiled its races)."""
+    p, policy = task.problem, task.spec.policy
+    world = (p.kind, p.reward, p.dynamics, p.delay, p.constraint, p.objective, p.model, p.objectives, p.censored)
+    return f"{type(policy).__module__}.{type(policy).__qualname__}:{policy!r}:{world!r}"
 
 
 def _relabelled(progress: Callable[[str, int, int], None] | None,

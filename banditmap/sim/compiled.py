@@ -275,9 +275,12 @@ def race_in_blocks(race: Any, lead: tuple[Any, ...], streams: tuple[np.ndarray, 
     and outputs (R, ...) each taken a block of repetitions at a time (`draws` gives the policy's streams of a
     block): first on one repetition, on copies of the streams into arrays thrown away (it compiles, or loads the
     compiled race, outside the timing), then over all repetitions in threads (by_repetitions). Its seconds."""
+    from banditmap.sim import ahead
     env, delays, draws = streams
     race(*lead, env[:1].copy(), delays[:1].copy(), draws(slice(0, 1)).copy(), *mid, 1, *settings,
          points[:1].astype(np.int64), *(np.zeros_like(a[:1]) for a in outputs))
+    if ahead.only_compiling():  # a helper compiling races ahead (sim/ahead.py) stops here
+        raise ahead.Compiled
     at = points.astype(np.int64)
 
     def block(rows: slice) -> None:
