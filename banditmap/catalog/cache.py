@@ -30,14 +30,19 @@ def fingerprint(files: list[Path]) -> str:
     edit to either gives a new key."""
     digest = hashlib.blake2b(__version__.encode(), digest_size=20)
     here = Path(__file__).resolve().parent.parent
-    for path in [here / name for name in CODE] + list(files):
+    add_files(digest, [here / name for name in CODE] + list(files))
+    return digest.hexdigest()
+
+
+def add_files(digest: Any, paths: list[Path]) -> None:
+    """Each file's path and exact bytes into `digest` (an unreadable file's name only: reading it fails again)."""
+    for path in paths:
         digest.update(str(path).encode() + b"\0")
         try:
             digest.update(path.read_bytes())
         except OSError:
             digest.update(b"<unreadable>")
         digest.update(b"\0")
-    return digest.hexdigest()
 
 
 def read(key: str) -> Any | None:

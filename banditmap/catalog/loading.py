@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
 
 from banditmap.catalog import schema
+from banditmap.catalog.cache import add_files
 from banditmap.catalog.evidence import evidence_file, load_evidence
 from banditmap.catalog.profiles import check_answers
 from banditmap.catalog.yamlio import Document, PathKey, load_file
@@ -120,13 +121,7 @@ _MEMO_SIZE = 64
 def _digest(paths: list[Path]) -> str:
     """A digest of these files' paths and exact bytes (an unreadable file's name only: reading it fails again)."""
     digest = hashlib.blake2b(digest_size=20)
-    for path in paths:
-        digest.update(str(path).encode() + b"\0")
-        try:
-            digest.update(path.read_bytes())
-        except OSError:
-            digest.update(b"<unreadable>")
-        digest.update(b"\0")
+    add_files(digest, paths)
     return digest.hexdigest()
 
 

@@ -20,6 +20,7 @@ import functools
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from banditmap.sim.kernels import arms, linear, rng
 from banditmap.sim.kernels.arms import bind
@@ -31,6 +32,21 @@ def choose(*args: Any) -> int:  # pragma: no cover - replaced in each binding by
 
 def learn(*args: Any) -> None:  # pragma: no cover - replaced in each binding by the policy's own learn
     raise NotImplementedError
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def counts_row(pick: int, i: int, actions: np.ndarray, coins: np.ndarray, accept: np.ndarray, supported: np.ndarray,
+               tallies: np.ndarray) -> bool:
+    """Row i's pick added to the tallies (see the module's docstring); whether the row counts: the pick is the
+    logged action and rejection sampling's coin keeps the row."""
+    tallies[0] += 1.0
+    if not supported[pick]:
+        tallies[3] += 1.0
+    if pick != actions[i]:
+        return False
+    tallies[1] += 1.0
+    tallies[2] += accept[i]
+    return bool(coins[i])
 
 
 def walk_arms_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
@@ -54,20 +70,14 @@ def walk_arms_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray,
             for j in range(W):
                 saved[3 * K + j] = scratch[0, j]
         pick = choose(params, counts, sums, means, scratch, row_draws, 0, t, horizon)
-        tallies[0] += 1.0
-        if not supported[pick]:
-            tallies[3] += 1.0
-        if pick == actions[i]:
-            tallies[1] += 1.0
-            tallies[2] += accept[i]
-            if coins[i]:
-                draws[0] = row_draws[0]
-                t += 1
-                learn(params, counts, sums, means, scratch, draws, 0, pick, rewards[i])
-                kept[n_kept] = i
-                n_kept += 1
-                start = rng.mix(draws[0])
-                continue
+        if counts_row(pick, i, actions, coins, accept, supported, tallies):
+            draws[0] = row_draws[0]
+            t += 1
+            learn(params, counts, sums, means, scratch, draws, 0, pick, rewards[i])
+            kept[n_kept] = i
+            n_kept += 1
+            start = rng.mix(draws[0])
+            continue
         if keeps_writes:
             for k in range(K):
                 counts[0, k], sums[0, k], means[0, k] = saved[k], saved[K + k], saved[2 * K + k]
@@ -95,19 +105,13 @@ def walk_linear_template(params: np.ndarray, inverse: np.ndarray, target: np.nda
             saved[j] = scratch[0, j]
         x = contexts[i]
         pick = choose(params, inverse, target, theta, scratch, row_draws, 0, x)
-        tallies[0] += 1.0
-        if not supported[pick]:
-            tallies[3] += 1.0
-        if pick == actions[i]:
-            tallies[1] += 1.0
-            tallies[2] += accept[i]
-            if coins[i]:
-                draws[0] = row_draws[0]
-                learn(params, inverse, target, theta, scratch, draws, 0, pick, x, rewards[i])
-                kept[n_kept] = i
-                n_kept += 1
-                start = rng.mix(draws[0])
-                continue
+        if counts_row(pick, i, actions, coins, accept, supported, tallies):
+            draws[0] = row_draws[0]
+            learn(params, inverse, target, theta, scratch, draws, 0, pick, x, rewards[i])
+            kept[n_kept] = i
+            n_kept += 1
+            start = rng.mix(draws[0])
+            continue
         for j in range(W):
             scratch[0, j] = saved[j]
     return n_kept
