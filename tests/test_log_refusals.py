@@ -276,6 +276,23 @@ def test_a_non_ascii_digit_is_no_action_id(tmp_path: Path) -> None:
     assert info.value.line == 8 and "expected an action id from 0 to 2" in info.value.message
 
 
+def test_a_refused_log_is_closed_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refusal closes the file it read, whoever still holds the error (and so the reader) afterwards."""
+    closed: list[str] = []
+    close = logfiles._Lines.close
+
+    def counted(lines: logfiles._Lines) -> None:
+        closed.append(lines.source)
+        close(lines)
+
+    monkeypatch.setattr(logfiles._Lines, "close", counted)
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER + rows(6) + "²,1,0.5\n")
+    with pytest.raises(BanditmapError) as info:  # info keeps the traceback, and the frames that hold the reader
+        logs.read_logs(path, n_actions=3)
+    assert info.value.line == 8 and closed == [str(path)]
+
+
 def test_an_overlong_line_is_refused_without_reading_it_whole(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
     path.write_text(HEADER + rows(3) + "1,1,0.5," + "9" * (logs.MAX_LINE + 10) + "\n")

@@ -352,34 +352,39 @@ def _first_pass(path: Path, reader: Reader, columns: Columns, n_actions: int | N
     acc: _Accumulator | None = None
     n_chunks = 0
     slates = _slate_reader(source, resolved)
-    for place, data in batches:
-        if acc is None:  # the first chunk decides which context columns are numbers
-            numeric = [c for c in resolved.context if _floats(data[c])[1] < 0]
-            categorical = [c for c in resolved.context if c not in numeric]
-            category_labels = [Labels("a value", MAX_CATEGORIES) for _ in categorical]
-            acc = _Accumulator(len(numeric))
-            hint.clear()
-            hint.update([resolved.reward, *([resolved.propensity] if resolved.propensity else []), *numeric])
-        part = _check_chunk(data, resolved, numeric, place, n_actions)
-        codes = actions.encode(part["labels"], place, resolved.action)
-        stored = {
-            "start": np.array(acc.rows),
-            "actions": codes,
-            "rewards": part["rewards"],
-            "propensities": part["propensities"],
-            "positions": (positions.encode(data[resolved.position], place, resolved.position) if resolved.position
-                          else np.zeros(0, np.int64)),
-            "numeric": part["numeric"],
-            "categorical": (np.stack([lab.encode(data[c], place, c)
-                                      for lab, c in zip(category_labels, categorical, strict=True)], axis=1)
-                            if categorical else np.zeros((len(codes), 0), np.int64)),
-        }
-        if slates is not None and resolved.slate is not None:
-            stored["slates"] = slates.add(place, data[resolved.slate], stored["positions"], codes,
-                                          part["propensities"])
-        _save(Path(folder.name) / f"{n_chunks}.npz", stored)
-        n_chunks += 1
-        acc.add(part, codes)
+    try:
+        for place, data in batches:
+            if acc is None:  # the first chunk decides which context columns are numbers
+                numeric = [c for c in resolved.context if _floats(data[c])[1] < 0]
+                categorical = [c for c in resolved.context if c not in numeric]
+                category_labels = [Labels("a value", MAX_CATEGORIES) for _ in categorical]
+                acc = _Accumulator(len(numeric))
+                hint.clear()
+                hint.update([resolved.reward, *([resolved.propensity] if resolved.propensity else []), *numeric])
+            part = _check_chunk(data, resolved, numeric, place, n_actions)
+            codes = actions.encode(part["labels"], place, resolved.action)
+            stored = {
+                "start": np.array(acc.rows),
+                "actions": codes,
+                "rewards": part["rewards"],
+                "propensities": part["propensities"],
+                "positions": (positions.encode(data[resolved.position], place, resolved.position) if resolved.position
+                              else np.zeros(0, np.int64)),
+                "numeric": part["numeric"],
+                "categorical": (np.stack([lab.encode(data[c], place, c)
+                                          for lab, c in zip(category_labels, categorical, strict=True)], axis=1)
+                                if categorical else np.zeros((len(codes), 0), np.int64)),
+            }
+            if slates is not None and resolved.slate is not None:
+                stored["slates"] = slates.add(place, data[resolved.slate], stored["positions"], codes,
+                                              part["propensities"])
+            _save(Path(folder.name) / f"{n_chunks}.npz", stored)
+            n_chunks += 1
+            acc.add(part, codes)
+    finally:  # a refused chunk leaves the reader's file open until the generator is collected: close it now
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
     if acc is None or acc.rows == 0:
         raise BanditmapError("no logged decisions after the header; expected one row per decision", source=source)
     labels, action_map = _action_order(actions, n_actions)
