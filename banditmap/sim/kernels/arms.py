@@ -407,21 +407,39 @@ def choose_thompson_gaussian(params: np.ndarray, counts: np.ndarray, sums: np.nd
 BOOKS = 6  # a repetition's running totals: regret, rounds with a best arm, tail reward, earned, default's, below
 
 
+Totals = tuple[float, float, float, float, float, float]  # a repetition's BOOKS running totals, in that order
+NO_TOTALS = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def tally(totals: Totals, value: float, top: float, default: float, t: int, tail_start: int, safety: bool,
+          alpha: float) -> Totals:
+    """Round t's share of a repetition's totals: regret, a best arm or not, the reward of the last 10% of rounds
+    and, on safety problems, whether the running reward fell below (1 - alpha) times the default arm's. The
+    K-armed race keeps the totals in locals (they stay in registers across rounds), the other races in an array
+    (account)."""
+    regret, best_rounds, tail_reward, earned, default_earned, below_rounds = totals
+    regret += top - value
+    if value >= top - 1e-12:
+        best_rounds += 1.0
+    if t >= tail_start:
+        tail_reward += value
+    if safety:
+        earned += value
+        default_earned += default
+        if earned < (1.0 - alpha) * default_earned:
+            below_rounds += 1.0
+    return regret, best_rounds, tail_reward, earned, default_earned, below_rounds
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def account(books: np.ndarray, value: float, top: float, default: float, t: int, tail_start: int, safety: bool,
             alpha: float) -> None:
-    """Round t's share of a repetition's totals (books): regret, a best arm or not, the reward of the last 10% of
-    rounds and, on safety problems, whether the running reward fell below (1 - alpha) times the default arm's."""
-    books[0] += top - value
-    if value >= top - 1e-12:
-        books[1] += 1.0
-    if t >= tail_start:
-        books[2] += value
-    if safety:
-        books[3] += value
-        books[4] += default
-        if books[3] < (1.0 - alpha) * books[4]:
-            books[5] += 1.0
+    """tally on the totals kept in `books` (BOOKS,)."""
+    totals = tally((books[0], books[1], books[2], books[3], books[4], books[5]), value, top, default, t, tail_start,
+                   safety, alpha)
+    for i in range(BOOKS):
+        books[i] = totals[i]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -433,13 +451,23 @@ def checkpoint(books: np.ndarray, points: np.ndarray, curve: np.ndarray, r: int,
     return column
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def settle_totals(totals: Totals, r: int, T: int, tail_start: int, final: np.ndarray, tail: np.ndarray,
+                  optimal: np.ndarray, below: np.ndarray) -> None:
+    """Repetition r's results from its totals after T rounds: regret, the share of rounds on a best arm, the mean
+    reward of the last 10% of rounds and the share of rounds below the safety level."""
+    final[r] = totals[0]
+    optimal[r] = totals[1] / T
+    tail[r] = totals[2] / (T - tail_start)
+    below[r] = totals[5] / T
+
+
 @njit(cache=True, error_model="numpy")
 def settle(books: np.ndarray, r: int, T: int, tail_start: int, final: np.ndarray, tail: np.ndarray,
            optimal: np.ndarray, below: np.ndarray) -> None:
-    final[r] = books[0]
-    optimal[r] = books[1] / T
-    tail[r] = books[2] / (T - tail_start)
-    below[r] = books[5] / T
+    """settle_totals on the totals kept in `books` (BOOKS,)."""
+    settle_totals((books[0], books[1], books[2], books[3], books[4], books[5]), r, T, tail_start, final, tail,
+                  optimal, below)
 
 
 @njit(cache=True, error_model="numpy")
@@ -533,9 +561,9 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         top = expected(logits, mu, r, reward)
         first[:] = -1  # feedback not yet delivered, by the round it arrives at (a list of plays in each)
         last[:] = -1
-        # the repetition's running totals in locals (what `account` keeps in its books), which stay in registers
-        # across rounds, and the round whose regret is the curve's next point (`checkpoint`)
-        regret = best_rounds = tail_reward = earned = default_earned = below_rounds = 0.0
+        # the repetition's running totals in locals (tally), which stay in registers across rounds, and the round
+        # whose regret is the curve's next point (`checkpoint`)
+        totals = NO_TOTALS
         column = 0
         point = points[0] - 1 if P > 0 else -1
         for t in range(T):
@@ -544,21 +572,12 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 top = expected(logits, mu, r, reward)
             arm = choose(params, counts, sums, means, scratch, draws, r, t, T)
             value = mu[r, arm]
-            regret += top - value
-            if value >= top - 1e-12:
-                best_rounds += 1.0
-            if t >= tail_start:
-                tail_reward += value
-            if safety:
-                earned += value
-                default_earned += mu[r, SAFETY_DEFAULT]
-                if earned < (1.0 - alpha) * default_earned:
-                    below_rounds += 1.0
+            totals = tally(totals, value, top, mu[r, SAFETY_DEFAULT], t, tail_start, safety, alpha)
             if dynamics == ADVERSARIAL:
                 recent[r, arm] += 1.0
             observed, env[r] = draw_reward_step(value, env[r], reward)
             if t == point:
-                curve[r, column] = regret
+                curve[r, column] = totals[0]
                 column += 1
                 point = points[column] - 1 if column < P else -1
             if not late:
@@ -580,10 +599,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                     scratch[r, K + 1] = play_note[i]
                 learn(params, counts, sums, means, scratch, draws, r, play_arm[i], play_reward[i])
                 i = following[i]
-        final[r] = regret
-        optimal[r] = best_rounds / T
-        tail[r] = tail_reward / (T - tail_start)
-        below[r] = below_rounds / T
+        settle_totals(totals, r, T, tail_start, final, tail, optimal, below)
 
 
 # --- the same steps for all repetitions at once (the step-by-step loop of runner.py) ----------------------------
