@@ -339,8 +339,9 @@ def _first_pass(path: Path, reader: Reader, columns: Columns, n_actions: int | N
     hint: set[str] = set()  # columns seen to hold only numbers: the CSV reader parses those chunks faster
     resolved, batches = reader(path, columns, chunk_rows, hint)
     # the first chunk is read as if the reward, propensity and context columns held numbers (a chunk where one
-    # does not is read as text, as before), and decides which do
-    hint.update([resolved.reward, *([resolved.propensity] if resolved.propensity else []), *resolved.context])
+    # does not is read as text, as before), and decides which context columns do
+    numbers = [resolved.reward, *([resolved.propensity] if resolved.propensity else [])]
+    hint.update([*numbers, *resolved.context])
     logged_propensity = resolved.propensity
     if set_aside:  # the logged propensities are doubted: not read, so not checked either
         resolved.propensity = None
@@ -360,7 +361,7 @@ def _first_pass(path: Path, reader: Reader, columns: Columns, n_actions: int | N
                 category_labels = [Labels("a value", MAX_CATEGORIES) for _ in categorical]
                 acc = _Accumulator(len(numeric))
                 hint.clear()
-                hint.update([resolved.reward, *([resolved.propensity] if resolved.propensity else []), *numeric])
+                hint.update([*numbers, *numeric])
             part = _check_chunk(data, resolved, numeric, place, n_actions)
             codes = actions.encode(part["labels"], place, resolved.action)
             stored = {

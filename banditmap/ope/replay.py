@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import copy
 import time
-from concurrent.futures import ThreadPoolExecutor
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
@@ -107,6 +107,7 @@ def writes_in_select(policy: Any) -> bool:
         policy = getattr(policy, "base", None)
     return False
 
+
 class Learner:
     """One candidate being replayed: its state (one repetition), and what it has earned so far."""
 
@@ -137,20 +138,21 @@ class Learner:
         self.seconds = 0.0
         self.walk = compiled_walk(self.policy)
 
-    def walk_chunk(self, chunk: Chunk, coins: Array, accept: Array, supported: Array) -> Array:
-        """The compiled walk (sim/kernels/walks.py) over the chunk: the rows kept, the learner's state and tallies
-        brought up to date, the same as the general walk (Replay._replay_learner) leaves them."""
+    def walk_chunk(self, start: int, contexts: Array, rows: tuple[Array, ...]) -> Array:
+        """The compiled walk (sim/kernels/walks.py) over a chunk's rows from row `start` of the log (contexts, and
+        actions, rewards, coins, acceptance probabilities and the actions the log supports, as the walks take
+        them): the rows kept, the learner's state and tallies brought up to date, the same as the general walk
+        (Replay._replay_learner) leaves them."""
         assert self.walk is not None
         kind, walk = self.walk
         s, params = self.state, self.policy.params()
-        kept, tallies = np.empty(len(chunk), dtype=np.int64), np.zeros(4)
-        rows = (chunk.actions, chunk.rewards.astype(np.float64), coins, accept.astype(np.float64), supported)
+        kept, tallies = np.empty(len(rows[0]), dtype=np.int64), np.zeros(4)
         if kind == "arms":
-            n_kept, s.t = walk(params, s.counts, s.sums, s.means, s.scratch, s.draws, s.t, s.horizon, chunk.start,
-                               *rows, self.copying, kept, tallies)
+            n_kept, s.t = walk(params, s.counts, s.sums, s.means, s.scratch, s.draws, s.t, s.horizon, start, *rows,
+                               self.copying, kept, tallies)
         else:
-            n_kept = walk(params, s.inverse, s.target, s.theta, s.scratch, s.draws, chunk.start,
-                          np.ascontiguousarray(chunk.contexts, dtype=np.float64), *rows, kept, tallies)
+            n_kept = walk(params, s.inverse, s.target, s.theta, s.scratch, s.draws, start, contexts, *rows, kept,
+                          tallies)
             s.t += n_kept
         self.selections += int(tallies[0])
         self.matched += int(tallies[1])
@@ -158,7 +160,7 @@ class Learner:
         self.unsupported += int(tallies[3])
         self.kept += n_kept
         if n_kept:
-            self.last = chunk.start + int(kept[n_kept - 1])
+            self.last = start + int(kept[n_kept - 1])
         return kept[:n_kept]
 
     def view(self, m: int, first: int) -> State:
@@ -397,12 +399,17 @@ class Replay:
         """The learners with a compiled walk walked over the chunk, in threads (their walks release the GIL): the
         rows each kept, by the learner's index."""
         walking = [(index, learner) for index, learner in enumerate(self.learners) if learner.walk is not None]
+        if not walking:
+            return {}
+        contexts = np.ascontiguousarray(chunk.contexts, dtype=np.float64)
+        rows = (chunk.actions, np.asarray(chunk.rewards, dtype=np.float64), coins,
+                np.asarray(accept, dtype=np.float64), self.supported)
 
         def walk(learner: Learner) -> Array:
             started = time.perf_counter()
-            rows = learner.walk_chunk(chunk, coins, accept, self.supported)
+            kept = learner.walk_chunk(chunk.start, contexts, rows)
             learner.seconds += time.perf_counter() - started
-            return rows
+            return kept
 
         if len(walking) <= 1 or threads() <= 1:
             return {index: walk(learner) for index, learner in walking}

@@ -88,9 +88,6 @@ class Ahead:
         while self.states[index] != CACHED and self.process.is_alive() and time.monotonic() < deadline:
             time.sleep(0.02)
 
-    def done(self, index: int) -> None:
-        mark(self.folder, self.keys[index])
-
     def close(self) -> None:
         """Stop the helper if it is still running (it has nothing left to do once every race is claimed)."""
         if self.process.is_alive():

@@ -184,10 +184,11 @@ def race_here(tasks: Sequence[RunTask], here: Sequence[int], jobs: int,
     keys = [ahead_key(tasks[i]) for i in compiled_here]
     folder = ahead.folder()
     helper = ahead.start(run_task, [tasks[i] for i in compiled_here], keys, folder, jobs)
+    position = {i: n for n, i in enumerate(compiled_here)}
     runs: dict[int, Run] = {}
     try:
         for i in here:
-            n = compiled_here.index(i) if i in compiled_here else None
+            n = position.get(i)
             if helper is not None and n is not None:
                 helper.claim(n)
             task = tasks[i]
