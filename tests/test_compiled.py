@@ -143,10 +143,11 @@ def test_a_race_gives_the_same_numbers_in_one_thread_or_several(simulator: str, 
         assert np.array_equal(getattr(runs[0], name), getattr(runs[1], name)), name
 
 
-def test_every_kernel_divides_as_numpy_does():
+def test_every_kernel_divides_as_numpy_does_and_leaves_inlining_to_llvm():
     """Each kernel's dispatcher, and a race bound from the templates, compiles with numba's "numpy" error model
     (kernels/__init__.py says why): one left with the python model would be slower, and would pass it on to the
-    kernels compiled inside it first."""
+    kernels compiled inside it first. None asks numba to inline its IR into its callers, which costs compile time
+    at every call site for what LLVM does anyway."""
     import importlib
     import pkgutil
 
@@ -159,8 +160,10 @@ def test_every_kernel_divides_as_numpy_does():
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         for name, value in vars(module).items():
             if isinstance(value, CPUDispatcher) and value.py_func.__module__ == module.__name__:
-                found.append((f"{info.name}.{name}", value.targetoptions.get("error_model")))
+                found.append((f"{info.name}.{name}", value.targetoptions.get("error_model"),
+                              value.targetoptions.get("inline", "never")))
     assert len(found) > 100
-    assert [name for name, model in found if model != "numpy"] == []
+    assert [name for name, model, _ in found if model != "numpy"] == []
+    assert [name for name, _, inline in found if inline != "never"] == []
     race = arms.make_race("choose_ucb1", "learn_counts")
     assert race.targetoptions["error_model"] == "numpy" and race.targetoptions["nogil"]

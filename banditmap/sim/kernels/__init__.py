@@ -9,7 +9,14 @@ does, instead of raising ZeroDivisionError): the "python" model puts a test and 
 division, and a kernel compiled inside another inherits its caller's model only when it is compiled there first, so
 a race's speed depended on which kernels the cache already held. Measured on Thompson sampling's race (10 Bernoulli
 arms, one thread, CPU time): 2.7 M decisions/s with the python model, 3.2 M with numpy's, the same numbers.
-tests/test_compiled.py checks that every kernel says so."""
+tests/test_compiled.py checks that every kernel says so.
+
+No kernel asks numba to inline it into its callers (`inline="always"`): numba does that on its own IR, copying
+the callee's whole IR into every call site and typing it again there, which took about a third of the time spent
+compiling, while LLVM inlines the same small functions into the race anyway when it optimises the machine code.
+Measured on seven races from an empty cache (Thompson sampling, UCB1, KL-UCB, LinUCB, linear Thompson sampling,
+CascadeKL-UCB, MNL Thompson sampling): 65.9 CPU-seconds to compile with numba's inlining, 41.2 without; the same
+decisions per CPU-second (within run-to-run noise) and the same numbers. tests/test_compiled.py checks it too."""
 
 from __future__ import annotations
 

@@ -96,7 +96,7 @@ def move(logits: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int
         recent[r, :] = 0.0
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def draw_reward_step(mean: float, state: np.uint64, reward: int) -> tuple[float, np.uint64]:
     """A reward with the given mean: Bernoulli, Gaussian noise (sd 0.1), or log-normal (sigma 1: rare orders
     several times the average), from a stream's state held in a local; and the advanced state. Each kind draws
@@ -120,7 +120,7 @@ def draw_reward(mean: float, env: np.ndarray, r: int, reward: int) -> float:
 
 # --- decisions ------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def consider(score: float, k: int, best: float, pick: int, ties: int, draws: np.ndarray,
              r: int) -> tuple[float, int, int]:
     """One step of an argmax over arms that breaks ties uniformly at random (reservoir sampling: a draw only when
@@ -136,7 +136,7 @@ def consider(score: float, k: int, best: float, pick: int, ties: int, draws: np.
     return best, pick, ties
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def consider_step(score: float, k: int, best: float, pick: int, ties: int,
                   state: np.uint64) -> tuple[float, int, int, np.uint64]:
     """`consider` on a stream's state held in a local (rng.uniform_step): the same choices from the same draws,
@@ -411,7 +411,7 @@ Totals = tuple[float, float, float, float, float, float]  # a repetition's BOOKS
 NO_TOTALS = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def tally(totals: Totals, value: float, top: float, default: float, t: int, tail_start: int, safety: bool,
           alpha: float) -> Totals:
     """Round t's share of a repetition's totals: regret, a best arm or not, the reward of the last 10% of rounds
@@ -432,7 +432,7 @@ def tally(totals: Totals, value: float, top: float, default: float, t: int, tail
     return regret, best_rounds, tail_reward, earned, default_earned, below_rounds
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def account(books: np.ndarray, value: float, top: float, default: float, t: int, tail_start: int, safety: bool,
             alpha: float) -> None:
     """tally on the totals kept in `books` (BOOKS,)."""
@@ -442,7 +442,7 @@ def account(books: np.ndarray, value: float, top: float, default: float, t: int,
         books[i] = totals[i]
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def checkpoint(books: np.ndarray, points: np.ndarray, curve: np.ndarray, r: int, t: int, column: int) -> int:
     """Record the regret after round t when t + 1 is the next of the curve's points; the next column."""
     if column < points.shape[0] and points[column] == t + 1:
@@ -451,7 +451,7 @@ def checkpoint(books: np.ndarray, points: np.ndarray, curve: np.ndarray, r: int,
     return column
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def settle_totals(totals: Totals, r: int, T: int, tail_start: int, final: np.ndarray, tail: np.ndarray,
                   optimal: np.ndarray, below: np.ndarray) -> None:
     """Repetition r's results from its totals after T rounds: regret, the share of rounds on a best arm, the mean

@@ -40,14 +40,14 @@ OPTIMAL = 1e-9  # an offer within this of the best revenue counts as a best one 
 
 # --- the oracle -----------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def ahead(gain: float, key: float, other_gain: float, other_key: float) -> bool:
     """Whether an item of this gain and tie key ranks before another: a larger gain, or an equal one and a larger
     key."""
     return gain > other_gain or (gain == other_gain and key > other_key)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def pass_down(a: float, b: float, c: float, d: float, g: float) -> tuple[float, float, float, float]:
     """Four kept gains a >= b >= c >= d after offering them g: each keeps the larger and passes the smaller down,
     by max and min, with no branch to mispredict."""
@@ -57,7 +57,7 @@ def pass_down(a: float, b: float, c: float, d: float, g: float) -> tuple[float, 
     return a, b, c, max(d, g)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def few_gains(weights: np.ndarray, revenue: np.ndarray, z: float, size: int) -> float:
     """The sum of the `size` (at most 4) largest positive gains v_i (r_i - z) (N,), largest first, as best_row's
     general loop sums its kept gains. An item whose revenue is at most z (with a weight of at least 0) gains
@@ -306,7 +306,7 @@ def choose_uniform_assortment(params: np.ndarray, epochs: np.ndarray, purchases:
 
 # --- the race -------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def account(books: np.ndarray, value: float, top: float, t: int, tail_start: int) -> None:
     """Round t's share of a repetition's totals (books, as arms.BOOKS): regret, a best offer or not (within
     OPTIMAL of the best revenue), the revenue of the last 10% of rounds."""

@@ -69,7 +69,7 @@ def budget_lp_rows(reward: np.ndarray, cost: np.ndarray, rate: np.ndarray) -> np
     return out
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def play(lp: np.ndarray, draws: np.ndarray, r: int) -> int:
     """An action drawn from the LP's solution (4,): high with probability p_high, else low."""
     return int(lp[HIGH]) if rng.uniform(draws, r) < lp[P_HIGH] else int(lp[LOW])
@@ -133,7 +133,7 @@ def world_step(mu: np.ndarray, costs: np.ndarray, lp: np.ndarray, spent: np.ndar
 
 # --- the budget policies' decisions ---------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def radius(mean: float, n: float, gamma: float) -> float:
     """The confidence radius of Badanidiyuru et al. and Agrawal and Devanur: sqrt(gamma mean / n) + gamma / n,
     narrow for rare events such as clicks, where a Hoeffding radius would be needlessly wide (n at least 1)."""
@@ -162,7 +162,7 @@ def rate(scratch: np.ndarray, r: int, K: int, t: int, horizon: int) -> float:
     return float(max(scratch[r, K + BUDGET] - scratch[r, K + SPENT], 0.0) / max(horizon - t, 1))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def decide(scratch: np.ndarray, r: int, K: int, chosen: int) -> int:
     """The chosen arm while the policy's budget lasts, the null action K once it is spent."""
     return chosen if scratch[r, K + SPENT] < scratch[r, K + BUDGET] else K

@@ -68,7 +68,7 @@ def page_value(weights: np.ndarray, r: int, page: np.ndarray, V: int, reward: in
     return 1.0 / (1.0 + math.exp(-score)) if reward == arms.BINARY else 0.5 + 0.2 * score
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def spell(m: int, V: int, page: np.ndarray) -> None:
     """Page number m as its values (D,) in base V, first component first."""
     for d in range(page.shape[0] - 1, -1, -1):

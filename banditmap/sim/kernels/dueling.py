@@ -38,14 +38,14 @@ def draw_utilities(u: np.ndarray, env: np.ndarray, r: int) -> float:
     return top
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def duel(u: np.ndarray, env: np.ndarray, r: int, first: int, second: int) -> float:
     """1 when the first option wins, which it does with probability (1 + u_first - u_second) / 2 (a linear
     Bradley-Terry model: the best option is a Condorcet winner); one uniform draw whatever the pair."""
     return 1.0 if rng.uniform(env, r) < (1.0 + u[r, first] - u[r, second]) / 2.0 else 0.0
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def value(u: np.ndarray, r: int, first: int, second: int) -> float:
     """The value of a pair, the mean utility of its options: with the best utility as the optimum, regret is the
     dueling regret of Yue et al. (2012), eps(best, i) + eps(best, j) with eps(b, i) = P(b beats i) - 1/2."""
@@ -73,7 +73,7 @@ def world_step(u: np.ndarray, env: np.ndarray, actions: np.ndarray, values: np.n
 
 # --- preferences ------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def preference(wins: np.ndarray, r: int, i: int, j: int, spread: float) -> tuple[float, float, float]:
     """The estimate of P[i beats j], W_ij / N_ij with N_ij = W_ij + W_ji, and its upper and lower confidence
     bounds, the estimate +- sqrt(spread / N_ij) with spread = alpha log t (Zoghi et al. 2014); 1/2, 1 and 0
@@ -88,7 +88,7 @@ def preference(wins: np.ndarray, r: int, i: int, j: int, spread: float) -> tuple
     return p, p + width, p - width
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def spread_at(alpha: float, t: int) -> float:
     """alpha log t of the confidence widths, t the decisions made so far, at least 2 (so log t > 0)."""
     return alpha * math.log(max(t, 2))
@@ -173,7 +173,7 @@ def choose_rucb(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, draws
 # Scratch: column 0 unused, then each option's optimistic Copeland score (K), its Copeland score in the posterior
 # sample (K), then each entry W_ij's Gamma constant c = 1 / sqrt(9 (W_ij + 2/3)) (K x K, row-major; 0 or -1: stale).
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def gamma_of(wins: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, i: int, j: int) -> float:
     """A Gamma(W_ij + 1) draw (Marsaglia & Tsang), its constant c kept in the scratch row until W_ij changes."""
     K = wins.shape[1]
@@ -184,7 +184,7 @@ def gamma_of(wins: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, i
     return rng.gamma_from(draws, r, d, scratch[r, column])
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def preference_draw(wins: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, i: int, j: int) -> float:
     """A posterior draw of P[i beats j] from Beta(W_ij + 1, W_ji + 1), as X / (X + Y) of two Gamma draws."""
     x = gamma_of(wins, scratch, draws, r, i, j)

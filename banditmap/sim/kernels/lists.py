@@ -112,7 +112,7 @@ def world_step(w: np.ndarray, env: np.ndarray, lists: np.ndarray, world: int, va
 
 # --- ranking the items ------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def ranks_above(score: float, key: float, board: np.ndarray, slot: int, draws: np.ndarray,
                 r: int) -> tuple[bool, float]:
     """Whether (score, key) ranks above the board's slot, and the key (a tie draws the keys it lacks, -1 meaning
@@ -126,7 +126,7 @@ def ranks_above(score: float, key: float, board: np.ndarray, slot: int, draws: n
     return key > board[1, slot], key
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def offer(score: float, item: int, items: np.ndarray, board: np.ndarray, filled: int, draws: np.ndarray,
           r: int) -> tuple[int, float]:
     """Offer an item to the list being built, items[:filled] best first with their scores board[0] and tie keys
@@ -169,7 +169,7 @@ def offer(score: float, item: int, items: np.ndarray, board: np.ndarray, filled:
     return filled, board[0, k - 1] if filled == k else -np.inf
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def whole_sum(counts: np.ndarray, r: int, start: int, stop: int) -> float:
     """counts[r, start:stop] summed, for counts that are whole numbers (below 2 ** 53, so every order of addition
     gives the same sum exactly): four running sums, so the additions do not each wait for the one before."""
@@ -233,7 +233,7 @@ def choose_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, m
             filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def pinsker_ceiling(mean: float, budget: float) -> float:
     """Where arms.kl_upper(mean, budget) starts its bracket, Pinsker's bound mean + sqrt(budget / 2) (below 1), by
     the same operations: the index it returns never exceeds this, so an item whose ceiling is below the list's
@@ -357,7 +357,7 @@ def learn_nothing(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
     return None
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def add(counts: np.ndarray, sums: np.ndarray, means: np.ndarray, r: int, column: int, reward: float) -> None:
     counts[r, column] += 1.0
     sums[r, column] += reward

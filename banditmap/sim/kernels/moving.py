@@ -109,7 +109,7 @@ def tridiagonalise(gram: np.ndarray, basis: np.ndarray, diag: np.ndarray, off: n
         off[i] = A[i + 1, i] if i + 1 < d else 0.0
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def rotate(basis: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
     """out = Q^T x for Q (d, d) in `basis` (rows of Q read in order)."""
     d = x.shape[0]
@@ -247,7 +247,7 @@ def beta_dlinucb(params: np.ndarray, d: int, t: int) -> float:
     return math.sqrt(l2) * NORM + NOISE * math.sqrt(2.0 * math.log(1.0 / delta) + d * math.log1p(grown))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def optimistic(mean: np.ndarray, width: np.ndarray, spread: float, draws: np.ndarray, r: int) -> int:
     """The arm of the largest estimate + width x spread (K,), ties at random (arms.consider)."""
     best, pick, ties, state = -np.inf, -1, 0, draws[r]

@@ -103,7 +103,7 @@ def learn_sliding_window(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
 
 # --- exponential weights ----------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def weights_total(scratch: np.ndarray, r: int, start: int, K: int) -> tuple[float, float]:
     """(the largest of the K log weights from column `start`, the sum of exp(log weight - largest))."""
     top = -np.inf
@@ -432,14 +432,14 @@ def poisson_upper(rate: float, budget: float) -> float:
     return max(q, p)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def revealed(scratch: np.ndarray, r: int, k: int, K: int, q_window: float) -> float:
     """Arm k's plays' expected number revealed so far (at least 1e-9): old (1 - q^window) + in window - decay."""
     share: float = scratch[r, 3 * K + 6 + k] * (1.0 - q_window) + scratch[r, K + 6 + k] - scratch[r, 2 * K + 6 + k]
     return max(share, 1e-9)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def choose_conversions(counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                        draws: np.ndarray, r: int, t: int, kl: bool) -> int:
     """A largest index (UCB, or KL-UCB when kl) on each arm's windowed estimate, then the play's books: counted,

@@ -240,7 +240,7 @@ def choose_zooming(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, co
 
 # --- the race -------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def account(books: np.ndarray, value: float, top: float, t: int, tail_start: int) -> None:
     """Round t's share of a repetition's totals (arms.BOOKS): regret, an optimal round (at least OPTIMAL of the
     best expected revenue) or not, and the revenue of the last 10% of rounds."""

@@ -19,7 +19,7 @@ GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 UNIT = 1.0 / 9007199254740992.0  # 2 ** -53
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def mix(z: np.uint64) -> np.uint64:
     """SplitMix64's output function (a bijection of 64-bit words)."""
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -37,14 +37,14 @@ def stream_seeds(seed: int, salt: int, reps: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def uniform(states: np.ndarray, r: int) -> float:
     """A uniform draw in [0, 1) from repetition r's stream (53 random bits)."""
     states[r] += GOLDEN
     return float(mix(states[r]) >> np.uint64(11)) * UNIT
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def below(states: np.ndarray, r: int, n: int) -> int:
     """A uniform integer in 0..n-1."""
     return min(int(uniform(states, r) * n), n - 1)
@@ -75,7 +75,7 @@ ZIG_K, ZIG_W, ZIG_F = _ziggurat_tables()
 ZIG_R = 3.442619855899  # where the tail begins
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def bits(states: np.ndarray, r: int) -> np.uint64:
     states[r] += GOLDEN
     return mix(states[r])
@@ -84,7 +84,7 @@ def bits(states: np.ndarray, r: int) -> np.uint64:
 SPARE = 1.0 / 33554432.0  # 2 ** -25: the unit of the 25 bits a ziggurat word leaves unused
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def uniform_step(state: np.uint64) -> tuple[float, np.uint64]:
     """`uniform` on a stream's state held in a local: the draw and the advanced state. A kernel drawing many values
     in a row loads the state once, draws with the *_step samplers and stores it back once, the same draws without
@@ -93,7 +93,7 @@ def uniform_step(state: np.uint64) -> tuple[float, np.uint64]:
     return float(mix(state) >> np.uint64(11)) * UNIT, state
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def normal_and_uniform_step(state: np.uint64) -> tuple[float, float, np.uint64]:
     """A standard normal draw by the ziggurat (Marsaglia & Tsang 2000), the layer from the low 7 bits of a 64-bit
     word and the signed 32-bit value from its high half (so the two are independent, the flaw Doornik 2005 found
@@ -123,7 +123,7 @@ def normal_and_uniform_step(state: np.uint64) -> tuple[float, float, np.uint64]:
             return x, spare, state
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def normal_and_uniform(states: np.ndarray, r: int) -> tuple[float, float]:
     """normal_and_uniform_step on repetition r's stream."""
     x, u, state = normal_and_uniform_step(states[r])
@@ -137,7 +137,7 @@ def normal(states: np.ndarray, r: int) -> float:
     return normal_and_uniform(states, r)[0]
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def gamma_from_step(state: np.uint64, d: float, c: float) -> tuple[float, np.uint64]:
     """A Gamma(d + 1/3, 1) draw (shape at least 1) by Marsaglia & Tsang's method ("A simple method for generating
     gamma variables", ACM TOMS 26(3), 2000) given their d and c = 1 / sqrt(9 d), which a caller drawing often
@@ -160,7 +160,7 @@ def gamma_from_step(state: np.uint64, d: float, c: float) -> tuple[float, np.uin
             return d * v, state
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def gamma_from(states: np.ndarray, r: int, d: float, c: float) -> float:
     """gamma_from_step on repetition r's stream."""
     value, state = gamma_from_step(states[r], d, c)
@@ -168,7 +168,7 @@ def gamma_from(states: np.ndarray, r: int, d: float, c: float) -> float:
     return value
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def gamma_step(state: np.uint64, shape: float) -> tuple[float, np.uint64]:
     """A Gamma(shape, 1) draw (gamma_from_step), with Marsaglia & Tsang's boost U^(1/a) for shapes below 1; and
     the advanced state."""
@@ -190,7 +190,7 @@ def gamma(states: np.ndarray, r: int, shape: float) -> float:
     return value
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def kept_beta_step(state: np.uint64, a: float, b: float, kept: np.ndarray, r: int, i: int,
                    j: int) -> tuple[float, np.uint64]:
     """A Beta(a, b) draw, a and b at least 1, as X / (X + Y) of two Gamma draws whose constants c = 1 / sqrt(9 d)
@@ -204,7 +204,7 @@ def kept_beta_step(state: np.uint64, a: float, b: float, kept: np.ndarray, r: in
     return x / (x + y), state
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def kept_beta(states: np.ndarray, r: int, a: float, b: float, kept: np.ndarray, i: int, j: int) -> float:
     """kept_beta_step on repetition r's stream."""
     value, state = kept_beta_step(states[r], a, b, kept, r, i, j)
@@ -212,7 +212,7 @@ def kept_beta(states: np.ndarray, r: int, a: float, b: float, kept: np.ndarray, 
     return value
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def beta_step(state: np.uint64, a: float, b: float) -> tuple[float, np.uint64]:
     """A Beta(a, b) draw as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b); and the advanced state. With both shapes at
     least 1, both Gammas' constants are made before either draw (gamma_step's values, its draws): the two square

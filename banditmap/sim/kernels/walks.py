@@ -34,7 +34,7 @@ def learn(*args: Any) -> None:  # pragma: no cover - replaced in each binding by
     raise NotImplementedError
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def counts_row(pick: int, i: int, actions: np.ndarray, coins: np.ndarray, accept: np.ndarray, supported: np.ndarray,
                tallies: np.ndarray) -> bool:
     """Row i's pick added to the tallies (see the module's docstring); whether the row counts: the pick is the

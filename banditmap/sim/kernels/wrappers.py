@@ -33,7 +33,7 @@ from banditmap.sim.kernels.arms import argmax, consider_step
 from banditmap.sim.kernels.lists import borrowing
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def own(scratch: np.ndarray, r: int) -> int:
     """Where the adapter's own columns start in the scratch row (their number is in the row's last column)."""
     width: int = scratch.shape[1]
@@ -232,7 +232,7 @@ def position_streams(draws: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def distinct_item(items: np.ndarray, p: int, pick: int, K: int, draws: np.ndarray, r: int) -> int:
     """Position p's item: its instance's pick, or, when items[:p] shows it already, uniform draws of any of the
     K items until one is not shown above."""
