@@ -517,13 +517,13 @@ def make_steps(name: str) -> tuple[Any, Any, Any, Any]:
                  namespace=kernels))
 
 
-def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, H: int,
-         l2: float, W: int, row: np.ndarray, T: int, reward: int, dynamics: int, feedback: int, mean_delay: float,
-         batch: int, safety: bool, alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray,
-         tail: np.ndarray, optimal: np.ndarray, below: np.ndarray) -> None:
+def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, world: np.ndarray,
+         saved: np.ndarray, K: int, d: int, H: int, l2: float, W: int, row: np.ndarray, T: int, reward: int,
+         dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool, alpha: float, points: np.ndarray,
+         curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray, below: np.ndarray) -> None:
     """One moving policy's whole race on the linear (H = 0) or non-linear contextual world (linear.race's world,
-    streams and order of draws: a context, the decision, the move, the reward), its regressions regularised by l2,
-    its window W observations long (0: none), its scratch rows from `row`."""
+    streams and order of draws, recorded or drawn here), its regressions regularised by l2, its window W
+    observations long (0: none), its scratch rows from `row`."""
     R = env.shape[0]
     theta_true = np.empty((R, K, H if H > 0 else d))
     crossed_theta = np.empty((R, H if H > 0 else d, K))
@@ -538,7 +538,8 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     tail_start = T - max(1, T // 10)
     for r in range(R):
         linear.copy_row(row, scratch[r])
-        linear.draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
+        if world.shape[1] == 0:  # a world drawn here, not read from a record (linear.meet)
+            linear.draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
         x = np.empty(d)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, context
         queue_arm = np.empty(16, np.int64)
@@ -548,16 +549,15 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         books = np.zeros(arms.BOOKS)
         column = 0
         for t in range(T):
-            linear.draw_context(x, env, r)
+            top = linear.meet(world, theta_true, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T,
+                              dynamics, x, hidden, reward)
             arm = choose(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
                          held_reward, scratch, draws, r, t, x, mean, width)
-            top = linear.move_and_pay(theta_true, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T,
-                                      dynamics, x, hidden, reward)
             value = mu[r, arm]
             arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
             if dynamics == arms.ADVERSARIAL:
                 recent[r, arm] += 1.0
-            observed = arms.draw_reward(value, env, r, reward)
+            observed = linear.observe(value, world, saved, env, r, t, reward)
             column = arms.checkpoint(books, points, curve, r, t, column)
             if feedback == arms.IMMEDIATE:
                 learn(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
