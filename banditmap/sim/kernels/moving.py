@@ -97,11 +97,14 @@ def tridiagonalise(gram: np.ndarray, basis: np.ndarray, diag: np.ndarray, off: n
         A[m, k] = A[k, m] = alpha
         for i in range(m + 1, d):
             A[i, k] = A[k, i] = 0.0
-        for i in range(d):  # Q <- Q H
-            total = 0.0
-            for j in range(m, d):
-                total += basis[i, j] * v[j]
-            total *= scale
+        for i in range(d):  # Q <- Q H: the rows' sums (Q v)_i side by side (each in the order of j), into p
+            p[i] = 0.0
+        for j in range(m, d):
+            vj = v[j]
+            for i in range(d):
+                p[i] += basis[i, j] * vj
+        for i in range(d):
+            total = p[i] * scale
             for j in range(m, d):
                 basis[i, j] -= total * v[j]
     for i in range(d):
