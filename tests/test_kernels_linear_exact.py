@@ -401,13 +401,22 @@ def reference(choose: str, params: list[float], R: int, K: int, d: int, T: int, 
 def linear_race(choose: str, params: list[float], R: int, K: int, d: int, T: int, reward: int, feedback: int,
                 safety: bool, dynamics: int = arms.STATIONARY, mean_delay: float = 3.0,
                 batch: int = 4) -> list[list[Any]]:
-    """The compiled race's figures per repetition, in the reference's layout; the curve at every round."""
+    """The compiled race's figures per repetition, in the reference's layout; the curve at every round. The race
+    runs twice, drawing its world and reading it from a record (linear.record_world), with the same figures."""
     points = np.arange(1, T + 1)
-    curve, final, tail, optimal, below = np.zeros((R, T)), np.zeros(R), np.zeros(R), np.zeros(R), np.zeros(R)
-    linear.make_race(choose, "learn_ridge")(
-        np.array(params), states(R, 1), states(R, 2), states(R, 3), K, d, 0, params[0], np.zeros(0), T, reward, dynamics,
-        feedback, mean_delay, batch, safety, 0.1, points, curve, final, tail, optimal, below)
-    return [[curve[r].tolist(), final[r], tail[r], optimal[r], below[r]] for r in range(R)]
+    figures = []
+    for recorded in (False, True):
+        curve, final, tail, optimal, below = np.zeros((R, T)), np.zeros(R), np.zeros(R), np.zeros(R), np.zeros(R)
+        world, saved = np.empty((R, T if recorded else 0, K + d + 1)), np.empty((R, T if recorded else 0), np.uint64)
+        if recorded:
+            linear.record_world(states(R, 1), K, d, 0, T, reward, dynamics, world, saved)
+        linear.make_race(choose, "learn_ridge")(
+            np.array(params), states(R, 1), states(R, 2), states(R, 3), world, saved, K, d, 0, params[0],
+            np.zeros(0), T, reward, dynamics, feedback, mean_delay, batch, safety, 0.1, points, curve, final, tail,
+            optimal, below)
+        figures.append([[curve[r].tolist(), final[r], tail[r], optimal[r], below[r]] for r in range(R)])
+    assert figures[0] == figures[1]
+    return figures[1]
 
 
 def same(got: list[list[Any]], want: list[list[Any]]) -> None:

@@ -133,7 +133,8 @@ def test_estimates_solve_a_full_system_as_linear_algebra_does(d: int) -> None:
         x = rng.normal(size=(2, d))
         mean, width = DLinUCB(lambda_reg=lam, gamma=gamma).estimates(s, x)
         assert (s.since == [[0] * 3, [2] * 3]).all()  # the factors of every arm, made at the first decision
-        assert np.array_equal(s.basis[0, 2], np.eye(d)) and np.array_equal(s.coef[0, 2, 0], np.arange(1.0, d + 1))
+        Q, _, coefs = moving.across(s.basis, s.inner, s.coef, 0, d)  # each arm last
+        assert np.array_equal(Q[:, :, 2], np.eye(d)) and np.array_equal(coefs[0, :, 2], np.arange(1.0, d + 1))
         for r in range(2):
             keep = gamma ** (t - s.discounted_to[r])
             for k in range(3):

@@ -5,6 +5,7 @@ gives the same numbers."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -270,21 +271,24 @@ def by_repetitions(run: Callable[[slice], None], R: int) -> None:
 
 
 def race_in_blocks(race: Any, lead: tuple[Any, ...], streams: tuple[np.ndarray, np.ndarray, Blocks], mid: tuple[Any, ...],
-                   T: int, settings: tuple[Any, ...], points: np.ndarray, outputs: tuple[np.ndarray, ...]) -> float:
-    """One race called as race(*lead, env, delays, draws, *mid, rounds, *settings, points, *outputs), the streams
-    and outputs (R, ...) each taken a block of repetitions at a time (`draws` gives the policy's streams of a
-    block): first on one repetition, on copies of the streams into arrays thrown away (it compiles, or loads the
-    compiled race, outside the timing), then over all repetitions in threads (by_repetitions). Its seconds."""
+                   T: int, settings: tuple[Any, ...], points: np.ndarray, outputs: tuple[np.ndarray, ...],
+                   given: tuple[np.ndarray, ...] = ()) -> float:
+    """One race called as race(*lead, env, delays, draws, *given, *mid, rounds, *settings, points, *outputs), the
+    streams, inputs `given` (read only) and outputs (R, ...) each taken a block of repetitions at a time (`draws`
+    gives the policy's streams of a block): first on one repetition, on copies of the streams into arrays thrown
+    away (it compiles, or loads the compiled race, outside the timing), then over all repetitions in threads
+    (by_repetitions). Its seconds."""
     from banditmap.sim import ahead
     env, delays, draws = streams
-    race(*lead, env[:1].copy(), delays[:1].copy(), draws(slice(0, 1)).copy(), *mid, 1, *settings,
-         points[:1].astype(np.int64), *(np.zeros_like(a[:1]) for a in outputs))
+    race(*lead, env[:1].copy(), delays[:1].copy(), draws(slice(0, 1)).copy(), *(a[:1] for a in given), *mid, 1,
+         *settings, points[:1].astype(np.int64), *(np.zeros_like(a[:1]) for a in outputs))
     if ahead.only_compiling():  # a helper compiling races ahead (sim/ahead.py) stops here
         raise ahead.Compiled
     at = points.astype(np.int64)
 
     def block(rows: slice) -> None:
-        race(*lead, env[rows], delays[rows], draws(rows), *mid, T, *settings, at, *(a[rows] for a in outputs))
+        race(*lead, env[rows], delays[rows], draws(rows), *(a[rows] for a in given), *mid, T, *settings, at,
+             *(a[rows] for a in outputs))
 
     started = time.perf_counter()
     by_repetitions(block, env.shape[0])
@@ -359,10 +363,54 @@ def run_compiled(policy: Any, problem: Problem, streams: tuple[np.random.Generat
         params = form.params
         kept = (np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, form.start.shape[0])),
                 np.zeros((R, K)))
-    seconds = race_in_blocks(race, (params,), (env, delays, own(draws)), shape, T, settings, points,
-                             (curve, final, tail, optimal, below, *kept))
+    given: tuple[np.ndarray, ...] = ()
+    recording = 0.0
+    if problem.kind == "contextual":  # the world every candidate meets, recorded once for all of them
+        started = time.perf_counter()
+        given = contextual_world(problem, env)
+        recording = time.perf_counter() - started  # the first candidate's share: the others find it recorded
+    seconds = recording + race_in_blocks(race, (params,), (env, delays, own(draws)), shape, T, settings, points,
+                                         (curve, final, tail, optimal, below, *kept), given)
     watched = problem.constraint == "safety" and problem.kind != "assortment"  # the MNL world has no baseline
     return CompiledRun(curve, final, tail, optimal, below if watched else None, seconds, *kept)
+
+
+WORLD_BYTES = 1 << 28  # the largest recorded contextual world (256 MiB): a larger one is drawn in each race
+
+
+def contextual_world(problem: Problem, env: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The contextual world every policy of a race meets from the streams' states env (R,), as the contextual races
+    read it (kernels/linear.py's record_world: per round the context, every arm's expected reward and the best
+    (R, T, d + K + 1), the stream's state before the reward's draw (R, T)), recorded once for the policies raced
+    one after another here (recorded_world keeps the last), so that each race's world costs a read; or nothing
+    recorded (no rounds: each race draws it), for a world that answers the plays (adversarial), one larger than
+    WORLD_BYTES, or in a helper compiling races ahead (which compiles the recording on one round)."""
+    from banditmap.sim import ahead
+    from banditmap.sim.environments import CompiledContextual
+    from banditmap.sim.kernels import arms, linear
+    R, K, T, d = problem.reps, problem.n_arms, problem.rounds, problem.n_features
+    H = CompiledContextual.HIDDEN if problem.model == "nonlinear" else 0
+    kinds = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics])
+    if ahead.only_compiling():
+        linear.record_world(env[:1].copy(), K, d, H, 1, *kinds, np.empty((1, 1, d + K + 1)),
+                            np.empty((1, 1), np.uint64))
+    if problem.dynamics == "adversarial" or R * T * (d + K + 2) * 8 > WORLD_BYTES or ahead.only_compiling():
+        return np.empty((R, 0, 0)), np.empty((R, 0), np.uint64)
+    return recorded_world(K, d, H, T, *kinds, env.tobytes())
+
+
+@functools.lru_cache(maxsize=1)
+def recorded_world(K: int, d: int, H: int, T: int, reward: int, dynamics: int,
+                   states: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """contextual_world's record from the streams' states (as bytes: a key), made in threads over blocks of
+    repetitions (each repetition draws from its own stream); the last one kept, which the races only read."""
+    from banditmap.sim.kernels import linear
+    env = np.frombuffer(states, np.uint64).copy()
+    R = env.shape[0]
+    world, saved = np.empty((R, T, d + K + 1)), np.empty((R, T), np.uint64)
+    by_repetitions(lambda rows: linear.record_world(env[rows], K, d, H, T, reward, dynamics, world[rows],
+                                                    saved[rows]), R)
+    return world, saved
 
 
 def run_pages(policy: Any, problem: Problem, states: tuple[np.ndarray, np.ndarray, np.ndarray], points: np.ndarray,

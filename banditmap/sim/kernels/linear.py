@@ -516,6 +516,72 @@ def move_and_pay(theta: np.ndarray, bias: np.ndarray, crossed_layer: np.ndarray,
 
 
 @njit(cache=True, error_model="numpy")
+def meet(world: np.ndarray, theta: np.ndarray, bias: np.ndarray, crossed_layer: np.ndarray,
+         crossed_theta: np.ndarray, mu: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int, T: int,
+         dynamics: int, x: np.ndarray, hidden: np.ndarray, reward: int) -> float:
+    """A race's round t of repetition r, before the decision (which draws nothing from the world's stream and reads
+    none of it): the context into x (d,) and every arm's expected reward into mu[r] (K,) after the world's move;
+    returns the best. Read from the recorded world (R, T, d + K + 1) (record_world) when it holds rounds, else
+    drawn and moved here (move_and_pay), as for a world that answers the plays."""
+    if world.shape[1] == 0:
+        draw_context(x, env, r)
+        return move_and_pay(theta, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T, dynamics, x,
+                            hidden, reward)
+    d, K = x.shape[0], mu.shape[1]
+    row = world[r, t]
+    for i in range(d):
+        x[i] = row[i]
+    for k in range(K):
+        mu[r, k] = row[d + k]
+    top: float = row[d + K]
+    return top
+
+
+@njit(cache=True, error_model="numpy")
+def observe(value: float, world: np.ndarray, saved: np.ndarray, env: np.ndarray, r: int, t: int,
+            reward: int) -> float:
+    """The reward of a play worth `value` in round t (arms.draw_reward): from the world's stream, or, in a recorded
+    world, from the stream's state it recorded before that draw (saved (R, T)), which stays as it is."""
+    if world.shape[1] == 0:
+        return arms.draw_reward(value, env, r, reward)
+    return arms.draw_reward_step(value, saved[r, t], reward)[0]
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def record_world(env: np.ndarray, K: int, d: int, H: int, T: int, reward: int, dynamics: int, world: np.ndarray,
+                 saved: np.ndarray) -> None:
+    """Every repetition's world (streams env (R,)) over T rounds as a race meets it (draw_repetition, then per
+    round the context, the move and the pay, and the reward's draw), for the races of several policies to read
+    rather than each drawing it again (common random numbers: unless the world answers the plays, as the
+    adversarial one does, it does not depend on them): round t's context, every arm's expected reward and the
+    best into world[r, t] (d + K + 1,), and the stream's state before the reward's draw into saved[r, t] (the
+    stream then moves on as arms.draw_reward moves it, which draws as much whatever the play's value)."""
+    R = env.shape[0]
+    theta = np.empty((R, K, H if H > 0 else d))
+    crossed_theta = np.empty((R, H if H > 0 else d, K))
+    layer, crossed_layer = np.empty((R, H, d)), np.empty((R, d, H))
+    bias = np.empty((R, H))
+    hidden = np.empty(H)
+    mu = np.empty((R, K))
+    recent = np.zeros((R, K))
+    x = np.empty(d)
+    for r in range(R):
+        draw_repetition(theta, layer, bias, crossed_layer, crossed_theta, env, r)
+        for t in range(T):
+            draw_context(x, env, r)
+            top = move_and_pay(theta, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T, dynamics, x,
+                               hidden, reward)
+            row = world[r, t]
+            for i in range(d):
+                row[i] = x[i]
+            for k in range(K):
+                row[d + k] = mu[r, k]
+            row[d + K] = top
+            saved[r, t] = env[r]
+            arms.draw_reward(0.0, env, r, reward)
+
+
+@njit(cache=True, error_model="numpy")
 def draw_worlds(theta: np.ndarray, env: np.ndarray) -> None:
     for r in range(theta.shape[0]):
         draw_world(theta, env, r)
@@ -553,13 +619,15 @@ def world_step(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, mu: np.nd
         observed[r] = arms.draw_reward(value[r], env, r, reward)
 
 
-def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, H: int,
-         l2: float, start: np.ndarray, T: int, reward: int, dynamics: int, feedback: int, mean_delay: float,
-         batch: int, safety: bool, alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray,
-         tail: np.ndarray, optimal: np.ndarray, below: np.ndarray) -> None:
+def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, world: np.ndarray,
+         saved: np.ndarray, K: int, d: int, H: int, l2: float, start: np.ndarray, T: int, reward: int, dynamics: int,
+         feedback: int, mean_delay: float, batch: int, safety: bool, alpha: float, points: np.ndarray,
+         curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray, below: np.ndarray) -> None:
     """One linear policy's whole race on the linear contextual world (H = 0) or the non-linear one with H hidden
     units, as arms.race on K arms (same streams, same order of draws as the step-by-step loop: a context, the
-    decision, the move, the reward), its scratch rows from `start`."""
+    move, the reward; the decision draws from its own stream), its scratch rows from `start`; the world read from
+    a record (world (R, T, d + K + 1) and saved (R, T), record_world) or, with no rounds recorded, drawn here
+    (meet, observe)."""
     R = env.shape[0]
     theta_true = np.empty((R, K, H if H > 0 else d))
     crossed_theta = np.empty((R, H if H > 0 else d, K))
@@ -578,7 +646,8 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         for k in range(K):
             for i in range(d):
                 inverse[r, k, i, i] = 1.0 / l2
-        draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
+        if world.shape[1] == 0:  # a world drawn here, not read from a record (meet)
+            draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
         x = np.empty(d)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, context
         queue_arm = np.empty(16, np.int64)
@@ -588,15 +657,14 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         books = np.zeros(arms.BOOKS)
         column = 0
         for t in range(T):
-            draw_context(x, env, r)
+            top = meet(world, theta_true, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T, dynamics, x,
+                       hidden, reward)
             arm = choose(params, inverse, target, theta, scratch, draws, r, x)
-            top = move_and_pay(theta_true, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T, dynamics, x,
-                               hidden, reward)
             value = mu[r, arm]
             arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
             if dynamics == arms.ADVERSARIAL:
                 recent[r, arm] += 1.0
-            observed = arms.draw_reward(value, env, r, reward)
+            observed = observe(value, world, saved, env, r, t, reward)
             column = arms.checkpoint(books, points, curve, r, t, column)
             if feedback == arms.IMMEDIATE:
                 learn(params, inverse, target, theta, scratch, draws, r, arm, x, observed)
@@ -633,14 +701,15 @@ def make_race(choose_name: str, learn_name: str) -> Any:
                 learn=kernel(learn_name), namespace=globals())
 
 
-def counting_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, H: int,
-                  start: np.ndarray, T: int, reward: int, dynamics: int, feedback: int, mean_delay: float, batch: int,
-                  safety: bool, alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray,
-                  tail: np.ndarray, optimal: np.ndarray, below: np.ndarray) -> None:
+def counting_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, world: np.ndarray,
+                  saved: np.ndarray, K: int, d: int, H: int, start: np.ndarray, T: int, reward: int, dynamics: int,
+                  feedback: int, mean_delay: float, batch: int, safety: bool, alpha: float, points: np.ndarray,
+                  curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray,
+                  below: np.ndarray) -> None:
     """A counting policy's (arms.race's kernels on counts, sums and means (R, K) and a scratch row, from `start`)
     whole race on the linear (H = 0) or non-linear contextual world, which it plays without reading the
-    contexts (e.g. the uniform baseline): race's world, streams and order of draws, the policy's note on a
-    decision travelling with its observation as in arms.race."""
+    contexts (e.g. the uniform baseline): race's world (recorded or drawn here), streams and order of draws, the
+    policy's note on a decision travelling with its observation as in arms.race."""
     R = env.shape[0]
     theta_true = np.empty((R, K, H if H > 0 else d))
     crossed_theta = np.empty((R, H if H > 0 else d, K))
@@ -655,7 +724,8 @@ def counting_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws
     tail_start = T - max(1, T // 10)
     for r in range(R):
         copy_row(start, scratch[r])
-        draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
+        if world.shape[1] == 0:  # a world drawn here, not read from a record (meet)
+            draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
         x = np.empty(d)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, note
         queue_arm = np.empty(16, np.int64)
@@ -665,15 +735,14 @@ def counting_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws
         books = np.zeros(arms.BOOKS)
         column = 0
         for t in range(T):
-            draw_context(x, env, r)
+            top = meet(world, theta_true, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T, dynamics, x,
+                       hidden, reward)
             arm = choose(params, counts, sums, means, scratch, draws, r, t, T)
-            top = move_and_pay(theta_true, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T, dynamics, x,
-                               hidden, reward)
             value = mu[r, arm]
             arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
             if dynamics == arms.ADVERSARIAL:
                 recent[r, arm] += 1.0
-            observed = arms.draw_reward(value, env, r, reward)
+            observed = observe(value, world, saved, env, r, t, reward)
             column = arms.checkpoint(books, points, curve, r, t, column)
             if feedback == arms.IMMEDIATE:
                 learn(params, counts, sums, means, scratch, draws, r, arm, observed)

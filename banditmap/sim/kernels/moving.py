@@ -5,7 +5,7 @@ the contextual worlds of linear.py.
 
 Their state, per repetition r (first axis R) and arm k: gram (R, K, d, d) V, squared (R, K, d, d) V~ (D-LinUCB),
 target (R, K, d) b; what each arm's decisions reuse until its statistics change: basis (R, K, d, d), inner
-(R, K, d, d), coef (R, K, 3, d) and since (R, K) (negative when the arm's statistics changed since they were
+(R, K, d, d), coef (R, K, 3, d) (D-LinUCB's with the arm last in each repetition's row: across) and since (R, K) (negative when the arm's statistics changed since they were
 made: -1, or LEARNT - t, t the decision count they last changed at); clock (R,) (D-LinUCB: the decision count the sums are discounted to; SW-LinUCB: the window's slot written next)
 and the window's held_arm (R, W) (-1 for an empty slot), held_x (R, W, d) and held_reward (R, W); and a scratch row
 per repetition for what an adapter's template (kernels/wrappers.py) keeps (the policies themselves keep none).
@@ -97,11 +97,14 @@ def tridiagonalise(gram: np.ndarray, basis: np.ndarray, diag: np.ndarray, off: n
         A[m, k] = A[k, m] = alpha
         for i in range(m + 1, d):
             A[i, k] = A[k, i] = 0.0
-        for i in range(d):  # Q <- Q H
-            total = 0.0
-            for j in range(m, d):
-                total += basis[i, j] * v[j]
-            total *= scale
+        for i in range(d):  # Q <- Q H: the rows' sums (Q v)_i side by side (each in the order of j), into p
+            p[i] = 0.0
+        for j in range(m, d):
+            vj = v[j]
+            for i in range(d):
+                p[i] += basis[i, j] * vj
+        for i in range(d):
+            total = p[i] * scale
             for j in range(m, d):
                 basis[i, j] -= total * v[j]
     for i in range(d):
@@ -124,27 +127,46 @@ def rotate(basis: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
 def discounted_factors(gram: np.ndarray, squared: np.ndarray, target: np.ndarray, basis: np.ndarray,
                        inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray, r: int,
                        k: int) -> None:
-    """Arm k's reused factors from its sums as of clock[r]: V = Q T Q^T (basis, coef[0] and coef[1] the
-    diagonal and subdiagonal of T), inner = C, the lower Cholesky factor of M = Q^T V~ Q (V~ >= l2 I: positive
-    definite), so that a decision's z^T M z = ||C^T z||^2 costs a triangle, d^2 / 2; coef[2] = Q^T b."""
+    """Arm k's reused factors from its sums as of clock[r]: V = Q T Q^T (Q, the diagonal and subdiagonal of T),
+    C, the lower Cholesky factor of M = Q^T V~ Q (V~ >= l2 I: positive definite), so that a decision's
+    z^T M z = ||C^T z||^2 costs a triangle, d^2 / 2, and Q^T b; laid out arm by arm in the last index (across),
+    as estimates_dlinucb reads every arm's at once."""
     d = target.shape[2]
-    Q = basis[r, k]
-    tridiagonalise(gram[r, k], Q, coef[r, k, 0], coef[r, k, 1])
-    rotate(Q, target[r, k], coef[r, k, 2])
-    scratch = np.zeros((2, d, d))
-    SQ, M = scratch[0], scratch[1]  # V~ Q, then Q^T (V~ Q)
+    Q, C, coefs = across(basis, inner, coef, r, d)
+    work = np.zeros((3, d, d))
+    Qk, SQ, M = work[0], work[1], work[2]  # Q, then V~ Q, then Q^T (V~ Q)
+    vectors = np.empty((3, d))
+    diag, off, rotated = vectors[0], vectors[1], vectors[2]
+    tridiagonalise(gram[r, k], Qk, diag, off)
+    rotate(Qk, target[r, k], rotated)
     for i in range(d):
         for m in range(d):
             s = squared[r, k, i, m]
             for j in range(d):
-                SQ[i, j] += s * Q[m, j]
+                SQ[i, j] += s * Qk[m, j]
     for m in range(d):
         for i in range(d):
-            q = Q[m, i]
+            q = Qk[m, i]
             for j in range(d):
                 M[i, j] += q * SQ[m, j]
-    linear.factorise(M, 1.0, 0.0, inner[r, k])
+    linear.factorise(M, 1.0, 0.0, SQ)  # C into the lower triangle of SQ, done with
+    for i in range(d):
+        coefs[0, i, k], coefs[1, i, k], coefs[2, i, k] = diag[i], off[i], rotated[i]
+        for j in range(d):
+            Q[i, j, k] = Qk[i, j]
+        for j in range(i + 1):
+            C[i, j, k] = SQ[i, j]
     since[r, k] = clock[r]
+
+
+@njit(cache=True, error_model="numpy")
+def across(basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, r: int,
+           d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Repetition r's D-LinUCB factors with the arm last, views of its rows of basis, inner and coef: Q (d, d, K)
+    (Q_k[i, j] at [i, j, k]), C (d, d, K) and (3, d, K) T's diagonal, its subdiagonal and Q^T b, so that the sums
+    of every arm run side by side along memory (each arm's in its own order: the same numbers as arm by arm)."""
+    K = coef.shape[1]
+    return basis[r].reshape((d, d, K)), inner[r].reshape((d, d, K)), coef[r].reshape((3, d, K))
 
 
 @njit(cache=True, error_model="numpy")
@@ -182,32 +204,42 @@ def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray,
     solved as they are (undiscounted) and its factors wait for a later decision (it may learn again before: with
     feedback at once the arm just played mostly does). The tridiagonal
     systems are solved by Thomas's algorithm (elimination without pivoting, stable on these positive definite
-    systems), every arm's in step: its divisions, a chain within one arm, run side by side across the arms."""
+    systems), every arm's in step: its divisions, a chain within one arm, run side by side across the arms, as do
+    the rotation, the triangle and the sums (the factors laid out with the arm last: across)."""
     l2, gamma = params[0], params[3]
     K, d = target.shape[1], x.shape[0]
-    vectors, columns, rows = np.empty((d + 3, d)), np.empty((5, d, K)), np.empty((3, K))  # scratch: few allocations
-    y, z, mz, factor = vectors[0], vectors[1], vectors[2], vectors[3:]
-    Y, Z, low, below, ratio = columns[0], columns[1], columns[2], columns[3], columns[4]
-    keeps, keeps2, denom = rows[0], rows[1], rows[2]
+    Q, C, coefs = across(basis, inner, coef, r, d)
+    work = np.empty((6 * d + 6, K))  # scratch in one allocation, every arm's in a column
+    Y, Z, low, below, ratio, MZ = work[:d], work[d:2 * d], work[2 * d:3 * d], work[3 * d:4 * d], work[4 * d:5 * d], \
+        work[5 * d:6 * d]
+    keeps, keeps2, denom, estimate, norm, shift = work[6 * d], work[6 * d + 1], work[6 * d + 2], work[6 * d + 3], \
+        work[6 * d + 4], work[6 * d + 5]
+    y = np.empty(d)
+    factor = np.empty((d, d))
     last, keep, keep2 = -1.0, 1.0, 1.0
     for k in range(K):
         if since[r, k] == LEARNT - t:  # it learnt at this decision count: solved from its sums as they are,
             mean[k], width[k] = undiscounted(gram, squared, target, r, k, x, factor, y)  # the reduction left
-            for i in range(d):  # a system of its own in the side-by-side solves below, whose answer is not read
-                Y[i, k], low[i, k], below[i, k] = 0.0, 1.0, 0.0
+            keeps[k], shift[k] = 0.0, 1.0  # a system of its own (I z = y) below, whose answer is not read
             continue
         if since[r, k] < 0:
             discounted_factors(gram, squared, target, basis, inner, coef, since, clock, r, k)
         n = float(t - since[r, k])
         if n != last:  # arms whose factors were made together share their discounts: one power for all
             keep, keep2, last = gamma ** n, gamma ** (2.0 * n), n
-        keeps[k], keeps2[k] = keep, keep2
-        rotate(basis[r, k], x, y)
-        shift = (1.0 - keep) * l2
-        for i in range(d):
-            Y[i, k] = y[i]
-            low[i, k] = keep * coef[r, k, 0, i] + shift  # the diagonal of g^n T + (1 - g^n) l2 I
-            below[i, k] = keep * coef[r, k, 1, i]  # its subdiagonal
+        keeps[k], keeps2[k], shift[k] = keep, keep2, (1.0 - keep) * l2
+    for i in range(d):
+        for k in range(K):
+            low[i, k] = keeps[k] * coefs[0, i, k] + shift[k]  # the diagonal of g^n T + (1 - g^n) l2 I
+            below[i, k] = keeps[k] * coefs[1, i, k]  # its subdiagonal
+    for j in range(d):  # y = Q^T x, every arm's (rotate's sums)
+        for k in range(K):
+            Y[j, k] = 0.0
+    for i in range(d):
+        xi = x[i]
+        for j in range(d):
+            for k in range(K):
+                Y[j, k] += Q[i, j, k] * xi
     for k in range(K):
         denom[k] = low[0, k]
         Z[0, k] = Y[0, k] / denom[k]
@@ -219,23 +251,27 @@ def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray,
     for i in range(d - 2, -1, -1):
         for k in range(K):
             Z[i, k] -= ratio[i, k] * Z[i + 1, k]
+    quad = shift  # read for the last time above
+    for k in range(K):
+        estimate[k], norm[k], quad[k] = 0.0, 0.0, 0.0
+        for j in range(d):
+            MZ[j, k] = 0.0
+    for i in range(d):  # C^T z by C's rows, with the sums over z's entries in the same pass (in its order)
+        for k in range(K):
+            zi = Z[i, k]
+            estimate[k] += zi * coefs[2, i, k]
+            norm[k] += zi * zi
+        for j in range(i + 1):
+            for k in range(K):
+                MZ[j, k] += C[i, j, k] * Z[i, k]
+    for i in range(d):
+        for k in range(K):
+            quad[k] += MZ[i, k] * MZ[i, k]
     for k in range(K):
         if since[r, k] < 0:  # solved directly above
             continue
-        for i in range(d):
-            z[i] = Z[i, k]
-            mz[i] = 0.0
-        estimate, quad, norm = 0.0, 0.0, 0.0
-        for i in range(d):  # C^T z by C's rows, with the sums over z's entries in the same pass (in its order)
-            zi = z[i]
-            estimate += zi * coef[r, k, 2, i]
-            norm += zi * zi
-            for j in range(i + 1):
-                mz[j] += inner[r, k, i, j] * zi
-        for i in range(d):
-            quad += mz[i] * mz[i]
-        mean[k] = keeps[k] * estimate
-        width[k] = math.sqrt(max(keeps2[k] * quad + (1.0 - keeps2[k]) * l2 * norm, 0.0))
+        mean[k] = keeps[k] * estimate[k]
+        width[k] = math.sqrt(max(keeps2[k] * quad[k] + (1.0 - keeps2[k]) * l2 * norm[k], 0.0))
 
 
 @njit(cache=True, error_model="numpy")
@@ -517,13 +553,13 @@ def make_steps(name: str) -> tuple[Any, Any, Any, Any]:
                  namespace=kernels))
 
 
-def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, K: int, d: int, H: int,
-         l2: float, W: int, row: np.ndarray, T: int, reward: int, dynamics: int, feedback: int, mean_delay: float,
-         batch: int, safety: bool, alpha: float, points: np.ndarray, curve: np.ndarray, final: np.ndarray,
-         tail: np.ndarray, optimal: np.ndarray, below: np.ndarray) -> None:
+def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, world: np.ndarray,
+         saved: np.ndarray, K: int, d: int, H: int, l2: float, W: int, row: np.ndarray, T: int, reward: int,
+         dynamics: int, feedback: int, mean_delay: float, batch: int, safety: bool, alpha: float, points: np.ndarray,
+         curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray, below: np.ndarray) -> None:
     """One moving policy's whole race on the linear (H = 0) or non-linear contextual world (linear.race's world,
-    streams and order of draws: a context, the decision, the move, the reward), its regressions regularised by l2,
-    its window W observations long (0: none), its scratch rows from `row`."""
+    streams and order of draws, recorded or drawn here), its regressions regularised by l2, its window W
+    observations long (0: none), its scratch rows from `row`."""
     R = env.shape[0]
     theta_true = np.empty((R, K, H if H > 0 else d))
     crossed_theta = np.empty((R, H if H > 0 else d, K))
@@ -538,7 +574,8 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     tail_start = T - max(1, T // 10)
     for r in range(R):
         linear.copy_row(row, scratch[r])
-        linear.draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
+        if world.shape[1] == 0:  # a world drawn here, not read from a record (linear.meet)
+            linear.draw_repetition(theta_true, layer, bias, crossed_layer, crossed_theta, env, r)
         x = np.empty(d)
         queue_at = np.empty(16, np.int64)  # feedback not yet delivered: arrival round, arm, reward, context
         queue_arm = np.empty(16, np.int64)
@@ -548,16 +585,15 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
         books = np.zeros(arms.BOOKS)
         column = 0
         for t in range(T):
-            linear.draw_context(x, env, r)
+            top = linear.meet(world, theta_true, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T,
+                              dynamics, x, hidden, reward)
             arm = choose(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
                          held_reward, scratch, draws, r, t, x, mean, width)
-            top = linear.move_and_pay(theta_true, bias, crossed_layer, crossed_theta, mu, recent, env, r, t, T,
-                                      dynamics, x, hidden, reward)
             value = mu[r, arm]
             arms.account(books, value, top, mu[r, arms.SAFETY_DEFAULT], t, tail_start, safety, alpha)
             if dynamics == arms.ADVERSARIAL:
                 recent[r, arm] += 1.0
-            observed = arms.draw_reward(value, env, r, reward)
+            observed = linear.observe(value, world, saved, env, r, t, reward)
             column = arms.checkpoint(books, points, curve, r, t, column)
             if feedback == arms.IMMEDIATE:
                 learn(params, gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x,
