@@ -261,8 +261,10 @@ def offer(weights: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: 
     """Repetition r's offer for the given weights (N,): the best set under them, ties at random (a uniform key per
     item from the policy's stream)."""
     keys = np.empty(weights.shape[0])
+    state = draws[r]  # held in a local: the same draws without a store and a load of draws[r] around each
     for k in range(keys.shape[0]):
-        keys[k] = rng.uniform(draws, r)
+        keys[k], state = rng.uniform_step(state)
+    draws[r] = state
     best_row(weights, revenue[r], ITERATIONS, keys, offered[r])
 
 
@@ -307,10 +309,12 @@ def weights_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarra
 def weights_mnl_ts(epochs: np.ndarray, purchases: np.ndarray, draws: np.ndarray, r: int, out: np.ndarray) -> None:
     """Sampled weights (N,): a draw p of each item's Beta(n + 1, purchases + 1), the posterior of 1 / (1 + v) under
     a uniform prior (an epoch's purchases are geometric with that success probability), gives 1 / p - 1, p at
-    least 1e-9 (Agrawal et al. 2017)."""
+    least 1e-9 (Agrawal et al. 2017). The stream's state is held in a local (rng.beta_step): the same draws."""
+    state = draws[r]
     for k in range(epochs.shape[1]):
-        p = rng.beta(draws, r, epochs[r, k] + 1.0, purchases[r, k] + 1.0)
+        p, state = rng.beta_step(state, epochs[r, k] + 1.0, purchases[r, k] + 1.0)
         out[k] = 1.0 / max(p, 1e-9) - 1.0
+    draws[r] = state
 
 
 @njit(cache=True, error_model="numpy")
