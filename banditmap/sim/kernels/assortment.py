@@ -87,8 +87,8 @@ def few_revenue(weights: np.ndarray, revenue: np.ndarray, iterations: int, size:
     z, to the last bit (rounding is monotone), nor so does the size-th largest gain: an item whose gain at the
     bracket's low end is below the size-th largest gain at its high end is below the size-th largest anywhere in
     this bracket and in every later one (they nest), so it is dropped, and every sum is the one over all items.
-    Most items go within a few steps (30 items, offers of 3), which cuts the oracle's time by about 3 (a negative
-    weight, whose gain grows with z, keeps them all)."""
+    Most items go within a few steps (30 items, offers of 3: about 160 gains in all instead of 900), which halves
+    the oracle's time (a negative weight, whose gain grows with z, keeps them all)."""
     K = weights.shape[0]
     alive = np.arange(K)
     at_low = np.full(K, np.inf)  # each living item's gain at the bracket's low end (inf: not computed there yet)
@@ -109,7 +109,7 @@ def few_revenue(weights: np.ndarray, revenue: np.ndarray, iterations: int, size:
         else:
             high = z
             floor = last
-        if drops:
+        if drops and m > size:  # (with `size` items left, every one counts: none is dropped)
             kept = 0
             for j in range(m):
                 if not at_low[j] < floor:
