@@ -92,9 +92,10 @@ def test_the_oracle_finds_the_enumerated_best_set(seed: int, items: tuple[int, i
 
 
 def test_few_gains_sums_the_largest_positive_gains_largest_first() -> None:
-    """The sum the bisection compares with z, to the last bit: the `size` largest gains above 0, added largest
-    first to 0 (as the general loop sums its kept gains), with equal gains, zero weights and items whose revenue
-    is at most z (no gain) among them."""
+    """The sum the bisection compares with z, to the last bit: the `size` largest gains above 0 of the items alive,
+    added largest first to 0 (as the general loop sums its kept gains), with equal gains, zero weights and items
+    whose revenue is at most z (no gain) among them; and the size-th largest gain (0 when fewer gain), each alive
+    item's gain written in its place."""
     generator = np.random.default_rng(9)
     for _ in range(300):
         N, size = int(generator.integers(1, 12)), int(generator.integers(1, 5))
@@ -105,7 +106,38 @@ def test_few_gains_sums_the_largest_positive_gains_largest_first() -> None:
         want = 0.0
         for g in gains[:size]:
             want += g
-        assert kernels.few_gains(weights, revenue, z, size) == want
+        alive = generator.permutation(N)  # any order, and only the items alive
+        written = np.full(N, -1.0)
+        assert kernels.few_gains(weights, revenue, z, size, alive, N, written) == (want, (gains + [0.0] * 4)[size - 1])
+        assert written.tolist() == [max(0.0, float(weights[k] * (revenue[k] - z))) for k in alive]
+        m = int(generator.integers(0, N + 1))
+        some = sorted((float(weights[k] * (revenue[k] - z)) for k in alive[:m]), reverse=True)
+        want = 0.0
+        for g in [g for g in some if g > 0.0][:size]:
+            want += g
+        assert kernels.few_gains(weights, revenue, z, size, alive, m, written)[0] == want
+
+
+@pytest.mark.parametrize("seed, items, negative", [(11, (1, 12), 0.0), (12, (1, 12), 0.3), (13, (20, 40), 0.0)])
+def test_the_bisection_drops_only_items_that_cannot_count(seed: int, items: tuple[int, int], negative: float) -> None:
+    """few_revenue's low end is, to the last bit, that of a bisection summing every item's gain at every step: an
+    item it drops could not have been among the `size` largest gains (equal gains, zero weights and, where some
+    weights are negative, nothing dropped)."""
+    generator = np.random.default_rng(seed)
+    every_sum = 0
+    for _ in range(200):
+        N, size = int(generator.integers(*items)), int(generator.integers(1, 5))
+        weights = np.round(generator.uniform(-negative, 1.0, N), 1)
+        revenue = np.round(generator.uniform(0.0, 1.0, N), 1)
+        iterations = int(generator.integers(1, 40))
+        low, high, every = 0.0, float(revenue.max()), np.arange(N)
+        for _ in range(iterations):
+            z = (low + high) / 2.0
+            total, _ = kernels.few_gains(weights, revenue, z, size, every, N, np.empty(N))
+            low, high = (z, high) if total > z else (low, z)
+            every_sum += 1
+        assert kernels.few_revenue(weights, revenue, iterations, size) == low
+    assert every_sum > 1000
 
 
 def test_best_sets_ranks_equal_gains_by_index() -> None:
