@@ -13,8 +13,9 @@ A policy is a pair of compiled functions over per-arm counts, sums and means (R,
 scratch, draws, r, arm, reward)`, `params` its hyperparameters as a float64 array and `scratch` (R, W) its own
 working space, W >= K + 1 as the policy asks (columns :K a per-arm cache that a rewrite of the statistics marks
 stale with -1, e.g. KL-UCB's indices; column K its own). A policy with W > K + 1 may leave a note on its decision in
-column NOTE = K + 1 (e.g. the chosen arm's probability): it travels with the observation, late or not, and is put
-back there before `learn` reads it. Ties are broken uniformly at random every round (`consider`)."""
+column K + 1 (e.g. the chosen arm's probability), or in N columns from K + 1 when its start row holds -N there
+(`note_columns`; e.g. every arm's probability): it travels with the observation, late or not, and is put back
+there before `learn` reads it. Ties are broken uniformly at random every round (`consider`)."""
 
 from __future__ import annotations
 
@@ -493,6 +494,15 @@ def censor(at: int, t: int, observed: float, window: int) -> tuple[int, float]:
 
 
 @njit(cache=True, error_model="numpy")
+def note_columns(start: np.ndarray, K: int) -> int:
+    """How many columns from K + 1 a policy's note on a decision takes, by its scratch row before round 0 (W,): none
+    in a row K + 1 wide, N where the row holds -N in column K + 1 (its first decision writes over it), else one."""
+    if start.shape[0] <= K + 1:
+        return 0
+    return int(-start[K + 1]) if start[K + 1] < 0.0 else 1
+
+
+@njit(cache=True, error_model="numpy")
 def grow(queue: np.ndarray) -> np.ndarray:
     """The queue's entries, with room for as many again."""
     return np.concatenate((queue, np.empty_like(queue)))
@@ -541,7 +551,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     R = env.shape[0]
     logits = np.empty((R, K))
     recent = np.zeros((R, K))
-    noted = start.shape[0] > K + 1  # the policy's note on a decision travels with its observation
+    notes = note_columns(start, K)  # the policy's note on a decision travels with its observation
     tail_start = T - max(1, T // 10)
     P = points.shape[0]
     late = feedback != IMMEDIATE
@@ -550,7 +560,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     # and none cleared each repetition, when every report comes at once)
     span = T if late else 0
     play_arm, following = np.empty(span, np.int64), np.empty(span, np.int64)
-    play_reward, play_note = np.empty(span), np.empty(span)
+    play_reward, play_note = np.empty(span), np.empty(span * notes)
     first, last = np.empty(span + 2, np.int64), np.empty(span + 2, np.int64)
     for r in range(R):
         scratch[r] = start
@@ -586,8 +596,8 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             at, observed = censor(arrival(feedback, delays, r, t, mean_delay, batch), t, observed, censoring)
             if 0 <= at <= T:  # a report due after the last round is never learnt
                 play_arm[t], play_reward[t], following[t] = arm, observed, -1
-                if noted:
-                    play_note[t] = scratch[r, K + 1]
+                for j in range(notes):
+                    play_note[t * notes + j] = scratch[r, K + 1 + j]
                 if last[at] < 0:
                     first[at] = t
                 else:
@@ -595,8 +605,8 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 last[at] = t
             i = first[t + 1]  # deliver what arrives at round t + 1 (all that is due: every delay is a round at
             while i >= 0:  # least), in the order it was queued, as the step-by-step loop does
-                if noted:
-                    scratch[r, K + 1] = play_note[i]
+                for j in range(notes):
+                    scratch[r, K + 1 + j] = play_note[i * notes + j]
                 learn(params, counts, sums, means, scratch, draws, r, play_arm[i], play_reward[i])
                 i = following[i]
         settle_totals(totals, r, T, tail_start, final, tail, optimal, below)
@@ -658,9 +668,10 @@ def step_choose_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
 def step_learn_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                         scratch: np.ndarray, draws: np.ndarray, reps: np.ndarray, arms: np.ndarray,
                         rewards: np.ndarray, notes: np.ndarray) -> None:
+    width = notes.shape[0] // max(reps.shape[0], 1)  # each decision's note, `width` columns (note_columns)
     for i in range(reps.shape[0]):
-        if notes.shape[0]:  # the notes (N,) of the decisions observed, put back where learn reads them
-            scratch[reps[i], counts.shape[1] + 1] = notes[i]
+        for j in range(width):  # the notes (N width,) of the decisions observed, put back where learn reads them
+            scratch[reps[i], counts.shape[1] + 1 + j] = notes[i * width + j]
         learn(params, counts, sums, means, scratch, draws, reps[i], arms[i], rewards[i])
 
 
