@@ -75,6 +75,23 @@ def test_what_the_compiled_race_does_not_cover_goes_through_the_loop():
                                contextual)
 
 
+@pytest.mark.parametrize("adapters", [("delay-queue",), ("discounting", "delay-queue")])
+def test_exp3_p_composed_carries_its_notes_of_k_columns_through_late_feedback(adapters: tuple[str, ...]):
+    """EXP3.P notes every arm's probability on a decision (K columns from K + 1): composed with adapters, under
+    delayed feedback, the whole race carries them with each observation as the loop does, and both give the same
+    numbers."""
+    from banditmap.sim.adapters import build_wrapper
+    problem = problem_from_answers(PROBLEMS["drifting-delayed"], rounds=400, reps=3)
+    policy = build("exp3-p", {}, "x")
+    for adapter in adapters:
+        policy = build_wrapper(adapter, policy, {}, "x")
+    spec = RunSpec("x", "x", policy)
+    assert compiled.covers(policy, problem)
+    fast, slow = run(spec, problem, 3), run(spec, problem, 3, environment=looped)
+    for name in ("regret", "final_regret", "last_reward", "optimal"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+
+
 CONTEXTUAL = {
     "stationary": {"context": "linear", "n_features": 4, "n_actions": 5},
     "drifting-delayed": {"context": "linear", "n_features": 4, "n_actions": 5, "environment": "drifting",

@@ -353,8 +353,9 @@ def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
     """params: alpha0, beta0. A largest draw from each arm's Beta(alpha0 + successes, beta0 + failures) (Thompson
     1933; Agrawal & Goyal 2012), as X / (X + Y) of two Gamma draws. With a scratch of 2K + 2 columns, each arm's
     c = 1 / sqrt(9 d) of both Gamma shapes (at least 1) is kept until its counts change (scratch[r, k] and
-    scratch[r, K + 2 + k]; 0 or -1: stale), the same draws without a square root and a division each. The stream's
-    state stays in a local for the 2K Gamma draws and the ties (rng.uniform_step)."""
+    scratch[r, K + 2 + k]; 0 or -1: stale), the same draws without a square root and a division each. A draw is
+    divided out only when it may be a best one (rng.ratio_below). The stream's state stays in a local for the 2K
+    Gamma draws and the ties (rng.uniform_step)."""
     K = counts.shape[1]
     cached = scratch.shape[1] >= 2 * K + 2
     best, pick, ties = -np.inf, -1, 0
@@ -362,10 +363,12 @@ def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
     for k in range(K):
         a, b = params[0] + sums[r, k], params[1] + counts[r, k] - sums[r, k]
         if cached and a >= 1.0 and b >= 1.0:
-            score, state = rng.kept_beta_step(state, a, b, scratch, r, k, K + 2 + k)
+            x, total, state = rng.kept_beta_parts_step(state, a, b, scratch, r, k, K + 2 + k)
         else:
-            score, state = rng.beta_step(state, a, b)
-        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+            x, total, state = rng.beta_parts_step(state, a, b)
+        if pick >= 0 and rng.ratio_below(x, total, best):
+            continue
+        best, pick, ties, state = consider_step(x / total, k, best, pick, ties, state)
     draws[r] = state
     return pick
 

@@ -46,36 +46,22 @@ def choose_discounted_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarr
     return pick
 
 
-BELOW = 1.0 - 1e-15  # x < BELOW best (x + y), in floating point, certifies x / (x + y) rounds below best
-
-
 @njit(cache=True, error_model="numpy")
 def choose_discounted_ts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                          scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: gamma. Discount the statistics, then a largest draw from each arm's Beta(1 + successes,
     1 + failures) over discounted counts (Raj & Kalyani 2017), as X / (X + Y) of two Gamma draws (rng.beta_step's
     draws); learns through arms.learn_bernoulli_trial. Each arm is discounted just before its draw, and its draw
-    is divided out only when it may be a best one: x < BELOW best (x + y), in floating point (each product within
-    half an ulp, so the exact quotient is below best (1 - 6e-16), under the double before best), certifies the
-    rounded quotient is below best, which neither wins nor ties (rounding is monotone), and saves a division an
-    arm. The stream's state stays in a local for the draws."""
+    is divided out only when it may be a best one (rng.ratio_below: the same choices, a division an arm saved).
+    The stream's state stays in a local for the draws."""
     gamma = params[0]
     best, pick, ties = -np.inf, -1, 0
     state = draws[r]
     for k in range(counts.shape[1]):
         counts[r, k] *= gamma
         sums[r, k] *= gamma
-        a, b = 1.0 + sums[r, k], 1.0 + max(counts[r, k] - sums[r, k], 0.0)
-        if a >= 1.0 and b >= 1.0:
-            d, e = a - 1.0 / 3.0, b - 1.0 / 3.0
-            c, f = 1.0 / math.sqrt(9.0 * d), 1.0 / math.sqrt(9.0 * e)
-            x, state = rng.gamma_from_step(state, d, c)
-            y, state = rng.gamma_from_step(state, e, f)
-        else:  # sums below 0 (rewards outside [0, 1] through an adapter): beta_step's other path
-            x, state = rng.gamma_step(state, a)
-            y, state = rng.gamma_step(state, b)
-        total = x + y
-        if pick >= 0 and x < BELOW * best * total:
+        x, total, state = rng.beta_parts_step(state, 1.0 + sums[r, k], 1.0 + max(counts[r, k] - sums[r, k], 0.0))
+        if pick >= 0 and rng.ratio_below(x, total, best):
             continue
         best, pick, ties, state = consider_step(x / total, k, best, pick, ties, state)
     draws[r] = state
