@@ -141,15 +141,19 @@ def test_bench_usage_errors_are_one_line(argv: list[str], needle: str) -> None:
 
 
 def test_runs_in_local_processes_report_progress_as_they_go_and_match_this_process() -> None:
-    """Two step-by-step policies (no compiled kernel: EXP3-P and conservative UCB) fan out to 2 spawned processes:
-    the same numbers as in this process, and each one's progress relayed round by round, then done."""
+    """Two step-by-step policies (no compiled kernel: EXP3.P with restarts and conservative UCB) fan out to 2
+    spawned processes: the same numbers as in this process, and each one's progress relayed round by round, then
+    done."""
     from banditmap.executor import Engine
+    from banditmap.sim.adapters import build_wrapper
     from banditmap.sim.bench import run_all
     from banditmap.sim.policies import REGISTRY
     from banditmap.sim.problem import problem_from_answers
     from banditmap.sim.runner import RunSpec
     problem = problem_from_answers({"n_actions": 4, "constraints": "safety"}, rounds=300, reps=3)
-    entrants = [RunSpec(i, i, REGISTRY[i]()) for i in ("exp3-p", "conservative-ucb")]
+    restarts = build_wrapper("restarts", REGISTRY["exp3-p"](), {}, "x")
+    entrants = [RunSpec("exp3-p+restarts", "exp3-p+restarts", restarts),
+                RunSpec("conservative-ucb", "conservative-ucb", REGISTRY["conservative-ucb"]())]
     from banditmap.sim import compiled
     assert not any(compiled.covers(s.policy, problem) for s in entrants), "pick policies without a kernel"
     heard: list[tuple[str, int, int]] = []

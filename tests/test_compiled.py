@@ -36,9 +36,9 @@ def looped(problem: Any, rng: np.random.Generator) -> Any:
 
 def test_the_kernel_policies_are_the_counting_forgetting_queued_and_weighted_ones():
     assert KERNEL_POLICIES == ["delayed-conversions-ucb", "delayed-ucb", "discounted-ts", "discounted-ucb",
-                               "epsilon-greedy", "exp3", "exp3-ix", "exp3-s", "kl-ucb", "lucb", "moss", "robust-ucb",
-                               "softmax", "successive-elimination", "sw-ucb", "thompson-beta", "thompson-gaussian",
-                               "top-two-ts", "ucb1", "uniform-random"]
+                               "epsilon-greedy", "exp3", "exp3-ix", "exp3-p", "exp3-s", "kl-ucb", "lucb", "moss",
+                               "robust-ucb", "softmax", "successive-elimination", "sw-ucb", "thompson-beta",
+                               "thompson-gaussian", "top-two-ts", "ucb1", "uniform-random"]
 
 
 @pytest.mark.parametrize("problem_name", sorted(PROBLEMS))
@@ -60,12 +60,36 @@ def test_what_the_compiled_race_does_not_cover_goes_through_the_loop():
     from banditmap.sim.adapters import build_wrapper
     problem = problem_from_answers({"n_actions": 4}, rounds=50, reps=2)
     assert not compiled.covers(build_wrapper("conservative", build("ucb1", {}, "x"), {}, "x"), problem)
-    assert not compiled.covers(build("exp3-p", {}, "x"), problem)
+    assert not compiled.covers(build("conservative-ucb", {}, "x"), problem)
     contextual = problem_from_answers({"n_actions": 4, "context": "linear", "n_features": 3}, rounds=50, reps=2)
-    assert not compiled.covers(build("exp3-p", {}, "x"), contextual)
+    assert not compiled.covers(build("conservative-ucb", {}, "x"), contextual)
+    # EXP3.P's note (every arm's probability) takes K columns, which the contextual race carries only when the
+    # feedback comes at once
+    assert compiled.covers(build("exp3-p", {}, "x"), contextual)
+    late = problem_from_answers({"n_actions": 4, "context": "linear", "n_features": 3, "feedback_delay": "delayed"},
+                                rounds=50, reps=2)
+    assert not compiled.covers(build("exp3-p", {}, "x"), late)
+    assert compiled.covers(build("exp3", {}, "x"), late)
     # conservative exploration races compiled around bases whose bounds kernel gives their choice, not this one
     assert not compiled.covers(build_wrapper("conservative", build("conservative-linucb", {}, "x"), {}, "x"),
                                contextual)
+
+
+@pytest.mark.parametrize("adapters", [("delay-queue",), ("discounting", "delay-queue")])
+def test_exp3_p_composed_carries_its_notes_of_k_columns_through_late_feedback(adapters: tuple[str, ...]):
+    """EXP3.P notes every arm's probability on a decision (K columns from K + 1): composed with adapters, under
+    delayed feedback, the whole race carries them with each observation as the loop does, and both give the same
+    numbers."""
+    from banditmap.sim.adapters import build_wrapper
+    problem = problem_from_answers(PROBLEMS["drifting-delayed"], rounds=400, reps=3)
+    policy = build("exp3-p", {}, "x")
+    for adapter in adapters:
+        policy = build_wrapper(adapter, policy, {}, "x")
+    spec = RunSpec("x", "x", policy)
+    assert compiled.covers(policy, problem)
+    fast, slow = run(spec, problem, 3), run(spec, problem, 3, environment=looped)
+    for name in ("regret", "final_regret", "last_reward", "optimal"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
 
 
 CONTEXTUAL = {

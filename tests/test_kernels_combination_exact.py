@@ -119,7 +119,7 @@ def viewed(simulator: str) -> RunSpec:
 
 
 @pytest.mark.parametrize("problem_name", sorted(PAGES))
-@pytest.mark.parametrize("simulator", ["thompson-beta", "discounted-ts", "moss", "exp3-ix", "delayed-ucb"])
+@pytest.mark.parametrize("simulator", ["thompson-beta", "discounted-ts", "moss", "exp3-ix", "exp3-p", "delayed-ucb"])
 def test_the_pages_race_gives_the_loops_numbers_exactly(simulator: str, problem_name: str) -> None:
     problem = problem_from_answers(PAGES[problem_name], rounds=300, reps=4)
     spec = viewed(simulator)
@@ -148,7 +148,7 @@ def test_only_k_armed_kernels_viewed_as_pages_race_compiled_on_combinations() ->
     problem = problem_from_answers(PAGES["binary"], rounds=20, reps=2)
     form = compiled.pages_form(viewed("ucb1").policy, problem)
     assert form is not None and form.start.shape == (27 + 1,)  # one arm per page
-    assert not compiled.covers(PagesAsArms(build("exp3-p", {}, "x")), problem)  # no kernels: the loop
+    assert not compiled.covers(PagesAsArms(build("conservative-ucb", {}, "x")), problem)  # no kernels: the loop
     assert not compiled.covers(build("ucb1", {}, "x"), problem)  # not viewed as pages
 
 

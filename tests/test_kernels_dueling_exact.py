@@ -447,9 +447,10 @@ def test_which_dueling_races_run_compiled() -> None:
     assert compiled.covers(sparring, delayed)
     window = build_wrapper("sparring", build_wrapper("sliding-window", build("ucb1", {}, "x"), {}, "x"), {}, "x")
     assert compiled.covers(window, duels)
-    assert not compiled.covers(build_wrapper("sparring", build("exp3-p", {}, "x"), {}, "x"), duels)
-    noted = build_wrapper("sparring", build("exp3-ix", {}, "x"), {}, "x")  # its decisions carry a note
-    assert compiled.covers(noted, duels) and not compiled.covers(noted, delayed)
+    assert not compiled.covers(build_wrapper("sparring", build("conservative-ucb", {}, "x"), {}, "x"), duels)
+    for base in ("exp3-ix", "exp3-p"):  # its decisions carry a note (exp3-p's of K columns)
+        noted = build_wrapper("sparring", build(base, {}, "x"), {}, "x")
+        assert compiled.covers(noted, duels) and not compiled.covers(noted, delayed)
 
 
 # --- the race ----------------------------------------------------------------------------------------------------
@@ -526,7 +527,8 @@ def test_a_repetition_races_the_same_whatever_the_number_of_repetitions() -> Non
 
 @pytest.mark.parametrize("delay", ["immediate", "delayed", "batched"])
 @pytest.mark.parametrize("subject", ["rucb", "double-ts", "uniform-random-pair", "thompson-beta+sparring",
-                                     "kl-ucb+sparring", "moss+sparring", "thompson-beta+discounting+sparring"])
+                                     "kl-ucb+sparring", "moss+sparring", "thompson-beta+discounting+sparring",
+                                     "exp3-p+sparring"])
 def test_the_race_gives_the_step_by_step_loops_numbers(subject: str, delay: str) -> None:
     problem = problem_from_answers({"feedback": "pairwise", "n_actions": 4, "feedback_delay": delay}, rounds=150,
                                    reps=3)
@@ -540,7 +542,7 @@ def test_the_race_gives_the_step_by_step_loops_numbers(subject: str, delay: str)
         fast = run(spec, problem, 6)
     else:  # thompson-beta's and moss's rows are wider than K + 1 (so a composition's, as they keep values
         # between rounds): under delays they race in the loop
-        assert subject.startswith(("thompson-beta", "moss")) and delay != "immediate"
+        assert subject.startswith(("thompson-beta", "moss", "exp3-p")) and delay != "immediate"
         return
     slow = run(spec, problem, 6, environment=lambda p, g: make_environment(p, g))
     assert fast.rounds == slow.rounds and fast.below_baseline is None is slow.below_baseline

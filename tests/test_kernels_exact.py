@@ -896,20 +896,21 @@ def test_which_races_run_compiled() -> None:
         assert compiled.covers(build(policy, {}, "x"), nonlinear)
     assert not compiled.covers(linucb, arms_problem)
     assert compiled.covers(build("ucb1", {}, "x"), contextual)  # counting policies play without the contexts
-    assert not compiled.covers(build("exp3-p", {}, "x"), contextual)
+    assert not compiled.covers(build("conservative-ucb", {}, "x"), contextual)
     assert not compiled.covers(build_wrapper("sliding-window", linucb, {}, "x"), contextual)
     ucb = build("ucb1", {}, "x")
     assert compiled.covers(ucb, arms_problem) and compiled.covers(ucb, safety)
     assert compiled.covers(ucb, budget) and compiled.covers(ucb, best_arm)  # plain kernels race the budget world
     assert compiled.covers(build("uniform-random", {}, "x"), contextual)  # a counting policy ignores contexts
-    assert not compiled.covers(build("exp3-p", {}, "x"), arms_problem)
+    assert not compiled.covers(build("conservative-ucb", {}, "x"), arms_problem)
     window = build_wrapper("sliding-window", ucb, {}, "x")
     assert compiled.covers(window, arms_problem) and compiled.covers(build_wrapper("delay-queue", window, {}, "x"),
                                                                      arms_problem)
     assert not compiled.covers(build_wrapper("conservative", ucb, {}, "x"), safety)
-    assert not compiled.covers(build_wrapper("delay-queue", build("exp3-p", {}, "x"), {}, "x"), arms_problem)
+    assert not compiled.covers(build_wrapper("delay-queue", build("conservative-ucb", {}, "x"), {}, "x"), arms_problem)
     assert compiled.covers(build_wrapper("best-arm-from-counts", window, {}, "x"), best_arm)
-    assert not compiled.covers(build_wrapper("best-arm-from-counts", build("exp3-p", {}, "x"), {}, "x"), best_arm)
+    no_kernels = build_wrapper("best-arm-from-counts", build("conservative-ucb", {}, "x"), {}, "x")
+    assert not compiled.covers(no_kernels, best_arm)
 
 
 @pytest.mark.parametrize("chain", [("ucb1",), ("top-two-ts",), ("exp3",), ("kl-ucb", "best-arm-from-counts"),

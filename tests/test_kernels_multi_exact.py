@@ -185,7 +185,11 @@ def test_which_multi_objective_races_run_compiled() -> None:
     problem = problem_from_answers({"multi_objective": "yes", "n_actions": 4}, rounds=10, reps=2)
     assert compiled.covers(scalarized("exp3"), problem)
     assert not compiled.covers(scalarized("exp3", vectors=2), problem)  # several instances: the loop
-    assert not compiled.covers(scalarized("exp3-p"), problem)  # a base without kernels: the loop
+    assert not compiled.covers(scalarized("conservative-ucb"), problem)  # a base without kernels: the loop
+    # EXP3.P notes every arm's probability on a decision (K columns), which the race carries at once, not late
+    assert compiled.covers(scalarized("exp3-p"), problem)
+    assert not compiled.covers(scalarized("exp3-p"), dataclasses.replace(problem, delay="delayed"))
+    assert compiled.covers(scalarized("exp3"), dataclasses.replace(problem, delay="delayed"))
     assert not compiled.covers(build("pareto-ucb", {}, "x"), problem)
     assert not compiled.covers(scalarized("exp3"), dataclasses.replace(problem, objective="best_arm"))
     form = compiled.multi_form(scalarized("ucb1", weight=0.2), dataclasses.replace(problem, objectives=3))

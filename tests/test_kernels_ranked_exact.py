@@ -140,7 +140,7 @@ def test_each_position_is_its_base_on_its_block_of_the_row_and_its_stream(base: 
 
 
 CASCADE = {"action_structure": "ranking", "action_space": "many", "n_actions": 7, "slate_size": 3}
-BASES = ["exp3-ix", "thompson-beta", "kl-ucb", "epsilon-greedy+delay-queue"]
+BASES = ["exp3-ix", "exp3-p", "thompson-beta", "kl-ucb", "epsilon-greedy+delay-queue"]  # exp3-p: a note of K columns
 
 
 def ranked(base: str) -> object:
@@ -172,7 +172,7 @@ def test_which_ranked_races_run_compiled() -> None:
     assert compiled.covers(ranked("exp3-ix"), cascade)
     late = dataclasses.replace(cascade, delay="delayed")  # the list race carries no picks with late feedback
     assert not compiled.covers(ranked("exp3-ix"), late) and compiled.ranked_form(ranked("exp3-ix"), late) is None
-    assert not compiled.covers(ranked("exp3-p"), cascade)  # a base without kernels: the loop
+    assert not compiled.covers(ranked("conservative-ucb"), cascade)  # a base without kernels: the loop
     slate = dataclasses.replace(cascade, kind="slate")
     assert not compiled.covers(ranked("exp3-ix"), slate)
     form = compiled.ranked_form(ranked("ucb1"), cascade)

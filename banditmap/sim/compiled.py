@@ -49,6 +49,14 @@ def kernel_form(policy: object, problem: Problem) -> KernelForm | None:
                       composed_row(inner.start, problem.n_arms, policy.region(problem)))
 
 
+def one_note(form: KernelForm, problem: Problem) -> KernelForm | None:
+    """The kernels, for a race that carries a decision's note with late feedback in one column (kernels/multi.py's,
+    kernels/linear.py's counting race), when it can run them: feedback at once, or a note of at most one column
+    (kernels/arms.py's note_columns); else None."""
+    from banditmap.sim.kernels.arms import note_columns
+    return form if problem.delay == "immediate" or note_columns(form.start, problem.n_arms) <= 1 else None
+
+
 def dueling_form(policy: object, problem: Problem) -> KernelForm | None:
     """A dueling policy whose decisions are kernels (policies/dueling.py), or the sparring adapter around a
     K-armed policy with a kernel form (the sparring template of sim/kernels/dueling.py around its kernels; under
@@ -129,7 +137,7 @@ def multi_form(policy: object, problem: Problem) -> KernelForm | None:
     if not isinstance(policy, Scalarization) or policy.vectors != 1:
         return None
     inner = kernel_form(policy.base, Scalarization.instances_problem(problem, 1))
-    if inner is None:
+    if inner is None or one_note(inner, problem) is None:
         return None
     from banditmap.sim.kernels.wrappers import composite_name
     weights = policy.weight_vectors(problem)[0]
@@ -183,7 +191,8 @@ def covers(policy: object, problem: Problem) -> bool:
     reward, dynamics, feedback and the safety constraint or none: a counting policy on K arms (its regret
     cumulative or, with the arm it names at the end, simple), a linear kernel policy (policies/contextual.py),
     D-LinUCB, SW-LinUCB, LinUCB, D-LinUCB or SW-LinUCB wrapped by the conservative adapter (linear_form), or a
-    counting policy on the linear or non-linear contextual world (cumulative regret), a
+    counting policy on the linear or non-linear contextual world (cumulative regret; under late feedback, one whose
+    note on a decision takes one column at most, `one_note`, as also around scalarization), a
     pricing policy on the pricing world (which has no constraint to keep), a list policy (policies/lists.py) on the
     cascade or slate world it is made for, with any feedback (ranked bandits around a counting kernel policy on the
     cascade with immediate feedback), a dueling policy on a dueling problem (whose world has no reward kind,
@@ -217,8 +226,12 @@ def covers(policy: object, problem: Problem) -> bool:
         return problem.objective in ("cumulative", "best_arm") and kernel_form(policy, problem) is not None
     if problem.kind == "assortment":
         return problem.objective == "cumulative" and (isinstance(policy, EpochPolicy) or offers_slates(policy))
-    return (problem.kind == "contextual" and problem.objective == "cumulative"
-            and (linear_form(policy, problem) is not None or kernel_form(policy, problem) is not None))
+    if problem.kind != "contextual" or problem.objective != "cumulative":
+        return False
+    if linear_form(policy, problem) is not None:
+        return True
+    counting = kernel_form(policy, problem)
+    return counting is not None and one_note(counting, problem) is not None
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ A policy is a pair of compiled functions over per-arm counts, sums and means (R,
 scratch, draws, r, arm, reward)`, `params` its hyperparameters as a float64 array and `scratch` (R, W) its own
 working space, W >= K + 1 as the policy asks (columns :K a per-arm cache that a rewrite of the statistics marks
 stale with -1, e.g. KL-UCB's indices; column K its own). A policy with W > K + 1 may leave a note on its decision in
-column NOTE = K + 1 (e.g. the chosen arm's probability): it travels with the observation, late or not, and is put
-back there before `learn` reads it. Ties are broken uniformly at random every round (`consider`)."""
+column K + 1 (e.g. the chosen arm's probability), or in N columns from K + 1 when its start row holds -N there
+(`note_columns`; e.g. every arm's probability): it travels with the observation, late or not, and is put back
+there before `learn` reads it. Ties are broken uniformly at random every round (`consider`)."""
 
 from __future__ import annotations
 
@@ -358,8 +359,9 @@ def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
     """params: alpha0, beta0. A largest draw from each arm's Beta(alpha0 + successes, beta0 + failures) (Thompson
     1933; Agrawal & Goyal 2012), as X / (X + Y) of two Gamma draws. With a scratch of 2K + 2 columns, each arm's
     c = 1 / sqrt(9 d) of both Gamma shapes (at least 1) is kept until its counts change (scratch[r, k] and
-    scratch[r, K + 2 + k]; 0 or -1: stale), the same draws without a square root and a division each. The stream's
-    state stays in a local for the 2K Gamma draws and the ties (rng.uniform_step)."""
+    scratch[r, K + 2 + k]; 0 or -1: stale), the same draws without a square root and a division each. A draw is
+    divided out only when it may be a best one (rng.ratio_below). The stream's state stays in a local for the 2K
+    Gamma draws and the ties (rng.uniform_step)."""
     K = counts.shape[1]
     cached = scratch.shape[1] >= 2 * K + 2
     best, pick, ties = -np.inf, -1, 0
@@ -367,10 +369,12 @@ def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
     for k in range(K):
         a, b = params[0] + sums[r, k], params[1] + counts[r, k] - sums[r, k]
         if cached and a >= 1.0 and b >= 1.0:
-            score, state = rng.kept_beta_step(state, a, b, scratch, r, k, K + 2 + k)
+            x, total, state = rng.kept_beta_parts_step(state, a, b, scratch, r, k, K + 2 + k)
         else:
-            score, state = rng.beta_step(state, a, b)
-        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+            x, total, state = rng.beta_parts_step(state, a, b)
+        if pick >= 0 and rng.ratio_below(x, total, best):
+            continue
+        best, pick, ties, state = consider_step(x / total, k, best, pick, ties, state)
     draws[r] = state
     return pick
 
@@ -499,6 +503,15 @@ def censor(at: int, t: int, observed: float, window: int) -> tuple[int, float]:
 
 
 @njit(cache=True, error_model="numpy")
+def note_columns(start: np.ndarray, K: int) -> int:
+    """How many columns from K + 1 a policy's note on a decision takes, by its scratch row before round 0 (W,): none
+    in a row K + 1 wide, N where the row holds -N in column K + 1 (its first decision writes over it), else one."""
+    if start.shape[0] <= K + 1:
+        return 0
+    return int(-start[K + 1]) if start[K + 1] < 0.0 else 1
+
+
+@njit(cache=True, error_model="numpy")
 def grow(queue: np.ndarray) -> np.ndarray:
     """The queue's entries, with room for as many again."""
     return np.concatenate((queue, np.empty_like(queue)))
@@ -547,7 +560,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     R = env.shape[0]
     logits = np.empty((R, K))
     recent = np.zeros((R, K))
-    noted = start.shape[0] > K + 1  # the policy's note on a decision travels with its observation
+    notes = note_columns(start, K)  # the policy's note on a decision travels with its observation
     tail_start = T - max(1, T // 10)
     P = points.shape[0]
     late = feedback != IMMEDIATE
@@ -556,7 +569,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     # and none cleared each repetition, when every report comes at once)
     span = T if late else 0
     play_arm, following = np.empty(span, np.int64), np.empty(span, np.int64)
-    play_reward, play_note = np.empty(span), np.empty(span)
+    play_reward, play_note = np.empty(span), np.empty(span * notes)
     first, last = np.empty(span + 2, np.int64), np.empty(span + 2, np.int64)
     for r in range(R):
         scratch[r] = start
@@ -592,8 +605,8 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
             at, observed = censor(arrival(feedback, delays, r, t, mean_delay, batch), t, observed, censoring)
             if 0 <= at <= T:  # a report due after the last round is never learnt
                 play_arm[t], play_reward[t], following[t] = arm, observed, -1
-                if noted:
-                    play_note[t] = scratch[r, K + 1]
+                for j in range(notes):
+                    play_note[t * notes + j] = scratch[r, K + 1 + j]
                 if last[at] < 0:
                     first[at] = t
                 else:
@@ -601,8 +614,8 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
                 last[at] = t
             i = first[t + 1]  # deliver what arrives at round t + 1 (all that is due: every delay is a round at
             while i >= 0:  # least), in the order it was queued, as the step-by-step loop does
-                if noted:
-                    scratch[r, K + 1] = play_note[i]
+                for j in range(notes):
+                    scratch[r, K + 1 + j] = play_note[i * notes + j]
                 learn(params, counts, sums, means, scratch, draws, r, play_arm[i], play_reward[i])
                 i = following[i]
         settle_totals(totals, r, T, tail_start, final, tail, optimal, below)
@@ -664,9 +677,10 @@ def step_choose_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
 def step_learn_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                         scratch: np.ndarray, draws: np.ndarray, reps: np.ndarray, arms: np.ndarray,
                         rewards: np.ndarray, notes: np.ndarray) -> None:
+    width = notes.shape[0] // max(reps.shape[0], 1)  # each decision's note, `width` columns (note_columns)
     for i in range(reps.shape[0]):
-        if notes.shape[0]:  # the notes (N,) of the decisions observed, put back where learn reads them
-            scratch[reps[i], counts.shape[1] + 1] = notes[i]
+        for j in range(width):  # the notes (N width,) of the decisions observed, put back where learn reads them
+            scratch[reps[i], counts.shape[1] + 1 + j] = notes[i * width + j]
         learn(params, counts, sums, means, scratch, draws, reps[i], arms[i], rewards[i])
 
 

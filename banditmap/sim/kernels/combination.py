@@ -236,7 +236,8 @@ def climb(weights: np.ndarray, V: int, climbs: int, draws: np.ndarray, r: int, p
 def best_page(weights: np.ndarray, table: np.ndarray, V: int, climbs: int, draws: np.ndarray, r: int,
               page: np.ndarray) -> None:
     """The page (D,) of highest score under weights (F,): with the active features of every page in table (M,
-    D + P) (small page spaces), every page scored, ties at random; else the hill climbs (climb)."""
+    D + P) (small page spaces), every page scored, ties at random; else the hill climbs (climb). A page scoring
+    below the best so far is passed over before `consider_step`, which would neither take it nor draw."""
     if table.shape[0] == 0:
         climb(weights, V, climbs, draws, r, page)
         return
@@ -245,7 +246,8 @@ def best_page(weights: np.ndarray, table: np.ndarray, V: int, climbs: int, draws
         score = 0.0
         for j in range(table.shape[1]):
             score += weights[table[m, j]]
-        best, pick, ties, state = arms.consider_step(score, m, best, pick, ties, state)
+        if score >= best or pick < 0:
+            best, pick, ties, state = arms.consider_step(score, m, best, pick, ties, state)
     draws[r] = state
     spell(pick, V, page)
 
@@ -254,9 +256,14 @@ def best_page(weights: np.ndarray, table: np.ndarray, V: int, climbs: int, draws
 def choose_mvt_ts(params: np.ndarray, mean: np.ndarray, var: np.ndarray, table: np.ndarray, V: int,
                   draws: np.ndarray, r: int, sample: np.ndarray, page: np.ndarray) -> None:
     """params: climbs. A draw of every feature weight from its Gaussian posterior (mean, var (R, F)) into sample
-    (F,), in feature order, then the best page under it (best_page) into page (D,) (Hill et al. 2017)."""
+    (F,), in feature order, then the best page under it (best_page) into page (D,) (Hill et al. 2017). The stream's
+    state stays in a local for the F normal draws (rng.normal's draws; handed the states array, each draw would
+    store and load it, half the time of the draws)."""
+    state = draws[r]
     for f in range(sample.shape[0]):
-        sample[f] = mean[r, f] + math.sqrt(var[r, f]) * rng.normal(draws, r)
+        x, _, state = rng.normal_and_uniform_step(state)
+        sample[f] = mean[r, f] + math.sqrt(var[r, f]) * x
+    draws[r] = state
     best_page(sample, table, V, int(params[0]), draws, r, page)
 
 

@@ -1,6 +1,6 @@
 """Kernels of the K-armed policies beyond the counting ones of arms.py: statistics that forget (a sliding window,
 discounting), best-arm identification (top-two Thompson sampling, LUCB, successive elimination) and exponential
-weights (EXP3, EXP3-S, EXP3-IX); the delay queue is the delay-queue adapter's (wrappers.py).
+weights (EXP3, EXP3-S, EXP3-IX, EXP3.P); the delay queue is the delay-queue adapter's (wrappers.py).
 
 Each is a `choose`/`learn` pair with arms.py's signature, so the same whole-race kernel and step-by-step loop run
 them. What a policy keeps besides the per-arm counts, sums and means lives in its scratch row (R, W), after the
@@ -50,14 +50,20 @@ def choose_discounted_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarr
 def choose_discounted_ts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                          scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: gamma. Discount the statistics, then a largest draw from each arm's Beta(1 + successes,
-    1 + failures) over discounted counts (Raj & Kalyani 2017); learns through arms.learn_bernoulli_trial. The
-    stream's state stays in a local for the draws (rng.beta_step)."""
-    discount(params[0], counts, sums, r)
+    1 + failures) over discounted counts (Raj & Kalyani 2017), as X / (X + Y) of two Gamma draws (rng.beta_step's
+    draws); learns through arms.learn_bernoulli_trial. Each arm is discounted just before its draw, and its draw
+    is divided out only when it may be a best one (rng.ratio_below: the same choices, a division an arm saved).
+    The stream's state stays in a local for the draws."""
+    gamma = params[0]
     best, pick, ties = -np.inf, -1, 0
     state = draws[r]
     for k in range(counts.shape[1]):
-        score, state = rng.beta_step(state, 1.0 + sums[r, k], 1.0 + max(counts[r, k] - sums[r, k], 0.0))
-        best, pick, ties, state = consider_step(score, k, best, pick, ties, state)
+        counts[r, k] *= gamma
+        sums[r, k] *= gamma
+        x, total, state = rng.beta_parts_step(state, 1.0 + sums[r, k], 1.0 + max(counts[r, k] - sums[r, k], 0.0))
+        if pick >= 0 and rng.ratio_below(x, total, best):
+            continue
+        best, pick, ties, state = consider_step(x / total, k, best, pick, ties, state)
     draws[r] = state
     return pick
 
@@ -392,6 +398,46 @@ def learn_exp3_s(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
     shared = math.e * params[1] / K * total
     for k in range(K):
         scratch[r, K + 2 + k] = math.log(math.exp(scratch[r, K + 2 + k] - top) + shared)
+
+
+# EXP3.P: scratch[r, K + 1:2K + 1] the note, every arm's probability at the decision (the start row holds -K in
+# column K + 1 for it: arms.note_columns), [2K + 1] gamma, [2K + 2] gamma / (3K), [2K + 3] alpha / sqrt(K T) as tuned
+# for the run, then the K log weights (up to a constant).
+
+@njit(cache=True, error_model="numpy")
+def choose_exp3_p(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                  draws: np.ndarray, r: int, t: int, horizon: int) -> int:
+    """An arm drawn with probability p = (1 - gamma) w / sum w + gamma / K (Auer, Cesa-Bianchi, Freund & Schapire
+    2002, EXP3.P): the first whose running sum of p exceeds a uniform draw (the last if rounding leaves none); every
+    arm's p is the decision's note, as every arm's update reads its own."""
+    K = counts.shape[1]
+    gamma = scratch[r, 2 * K + 1]
+    top, total = weights_total(scratch, r, 2 * K + 4, K)
+    target = rng.uniform(draws, r)
+    cumulative = 0.0
+    arm = -1
+    for k in range(K):
+        chance = (1.0 - gamma) * math.exp(scratch[r, 2 * K + 4 + k] - top) / total + gamma / K
+        scratch[r, K + 1 + k] = chance
+        cumulative += chance
+        if arm < 0 and cumulative > target:
+            arm = k
+    return arm if arm >= 0 else K - 1
+
+
+@njit(cache=True, error_model="numpy")
+def learn_exp3_p(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
+                 draws: np.ndarray, r: int, arm: int, reward: float) -> None:
+    """Every arm's log weight grows by gamma / (3K) (x + alpha / (p sqrt(K T))), p its probability at the decision
+    and x = r / p for the arm played (r clipped into [0, 1]), 0 for the others: the bonus keeps the weights' bias
+    optimistic enough for a bound that holds with high probability. The counts are kept too."""
+    K = counts.shape[1]
+    rate, bonus = scratch[r, 2 * K + 2], scratch[r, 2 * K + 3]
+    for k in range(K):
+        chance = scratch[r, K + 1 + k]
+        estimate = min(max(reward, 0.0), 1.0) / chance if k == arm else 0.0
+        scratch[r, 2 * K + 4 + k] += rate * (estimate + bonus / chance)
+    learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
 
 
 # Delayed conversions: scratch[r, K + 1] the note (the round of the play), [K + 2] the decisions made, [K + 3] q,

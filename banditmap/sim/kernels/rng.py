@@ -191,17 +191,38 @@ def gamma(states: np.ndarray, r: int, shape: float) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def kept_beta_step(state: np.uint64, a: float, b: float, kept: np.ndarray, r: int, i: int,
-                   j: int) -> tuple[float, np.uint64]:
-    """A Beta(a, b) draw, a and b at least 1, as X / (X + Y) of two Gamma draws whose constants c = 1 / sqrt(9 d)
+def kept_beta_parts_step(state: np.uint64, a: float, b: float, kept: np.ndarray, r: int, i: int,
+                         j: int) -> tuple[float, float, np.uint64]:
+    """A Beta(a, b) draw, a and b at least 1, as X and X + Y of two Gamma draws whose constants c = 1 / sqrt(9 d)
     are kept in kept[r, i] and kept[r, j] (made here when kept[r, i] is 0 or less: stale), so a sampler drawing
-    from the same shapes round after round skips a square root and a division per Gamma; and the advanced state."""
+    from the same shapes round after round skips a square root and a division per Gamma; and the advanced state.
+    The draw is X / (X + Y) (kept_beta_step), a division a caller may skip (ratio_below)."""
     if kept[r, i] <= 0.0:
         kept[r, i] = 1.0 / math.sqrt(9.0 * (a - 1.0 / 3.0))
         kept[r, j] = 1.0 / math.sqrt(9.0 * (b - 1.0 / 3.0))
     x, state = gamma_from_step(state, a - 1.0 / 3.0, kept[r, i])
     y, state = gamma_from_step(state, b - 1.0 / 3.0, kept[r, j])
-    return x / (x + y), state
+    return x, x + y, state
+
+
+@njit(cache=True, error_model="numpy")
+def kept_beta_step(state: np.uint64, a: float, b: float, kept: np.ndarray, r: int, i: int,
+                   j: int) -> tuple[float, np.uint64]:
+    """The Beta(a, b) draw X / (X + Y) of kept_beta_parts_step; and the advanced state."""
+    x, total, state = kept_beta_parts_step(state, a, b, kept, r, i, j)
+    return x / total, state
+
+
+BELOW = 1.0 - 1e-15  # see ratio_below
+
+
+@njit(cache=True, error_model="numpy")
+def ratio_below(x: float, total: float, best: float) -> bool:
+    """Whether x / total (x >= 0, total > 0: a Beta draw's parts) surely rounds below best, without the division:
+    x < BELOW best total in floating point (each product within half an ulp, in the normal range) puts the exact
+    quotient under best (1 - 6e-16), below the double before best, and rounding is monotone. An argmax may pass
+    over such a draw (it neither wins nor ties) and save a division."""
+    return x < BELOW * best * total
 
 
 @njit(cache=True, error_model="numpy")
@@ -217,6 +238,14 @@ def beta_step(state: np.uint64, a: float, b: float) -> tuple[float, np.uint64]:
     """A Beta(a, b) draw as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b); and the advanced state. With both shapes at
     least 1, both Gammas' constants are made before either draw (gamma_step's values, its draws): the two square
     roots and divisions then overlap, about 8% faster."""
+    x, total, state = beta_parts_step(state, a, b)
+    return x / total, state
+
+
+@njit(cache=True, error_model="numpy")
+def beta_parts_step(state: np.uint64, a: float, b: float) -> tuple[float, float, np.uint64]:
+    """beta_step's X and X + Y, whose quotient is its draw (a division a caller may skip: ratio_below); and the
+    advanced state."""
     if a >= 1.0 and b >= 1.0:
         d, e = a - 1.0 / 3.0, b - 1.0 / 3.0
         c, f = 1.0 / math.sqrt(9.0 * d), 1.0 / math.sqrt(9.0 * e)
@@ -225,7 +254,7 @@ def beta_step(state: np.uint64, a: float, b: float) -> tuple[float, np.uint64]:
     else:
         x, state = gamma_step(state, a)
         y, state = gamma_step(state, b)
-    return x / (x + y), state
+    return x, x + y, state
 
 
 @njit(cache=True, error_model="numpy")

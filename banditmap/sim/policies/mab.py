@@ -143,6 +143,7 @@ class KernelStats(ArmStats):
 
     draws: Array  # (R,) uint64: one random stream per repetition
     scratch: Array  # (R, W) the kernel's own (KL-UCB's cached indices; W = the policy's width)
+    notes: int = 0  # the columns of its note on each decision from K + 1 (kernels/arms.py's note_columns)
 
     def touch(self, index: tuple[Array, ...]) -> None:
         self.scratch[:, :self.K][index] = -1.0  # an index cached from the old statistics is stale (indices are > 0)
@@ -161,32 +162,38 @@ class Kernel(Counting[KernelStats]):
     def width(self, problem: Problem) -> int:
         """Columns of the kernels' scratch row as the default `start` makes it: a per-arm cache and one more, and
         what the policy keeps besides (a row wider than K + 1 gives a note on each decision, which comes back with
-        its observation as aux)."""
+        its observation as aux; see `start` for a note of several columns)."""
         return problem.n_arms + 1
 
     def start(self, problem: Problem) -> Array:
         """A repetition's scratch row (width(problem),) before the first round: zeros, or facts of the problem a
-        policy's kernels read (e.g. the delay distribution)."""
+        policy's kernels read (e.g. the delay distribution); -N in column K + 1 asks for a note of N columns
+        (kernels/arms.py's note_columns)."""
         return np.zeros(self.width(problem))
 
     def init(self, problem: Problem, rng: np.random.Generator) -> KernelStats:
+        from banditmap.sim.kernels.arms import note_columns
         draws = states_from(rng, problem.reps)  # first, so that the compiled race draws the same streams
-        scratch = np.tile(self.start(problem), (problem.reps, 1))
-        return arm_stats(problem, rng, KernelStats, draws=draws, scratch=scratch)
+        start = self.start(problem)
+        scratch = np.tile(start, (problem.reps, 1))
+        return arm_stats(problem, rng, KernelStats, draws=draws, scratch=scratch,
+                         notes=int(note_columns(start, problem.n_arms)))
 
     def select(self, s: KernelStats, context: Array | None) -> Array:
         from banditmap.sim.kernels import arms
         choose, _ = arms.make_steps(self.choose, self.learn)
         actions: Array = choose(self.params(), s.counts, s.sums, s.means, s.scratch, s.draws, s.t, s.horizon)
-        if s.scratch.shape[1] > s.K + 1:
+        if s.notes == 1:
             s.aux = s.scratch[:, s.K + 1].copy()  # each decision's note, returned with its feedback
+        elif s.notes:
+            s.aux = s.scratch[:, s.K + 1:s.K + 1 + s.notes].copy()  # (R, notes): a note of several columns
         return actions
 
     def update(self, s: KernelStats, feedback: Feedback) -> None:
         from banditmap.sim.kernels import arms
         _, learn = arms.make_steps(self.choose, self.learn)
-        noted = s.scratch.shape[1] > s.K + 1 and feedback.aux is not None
-        notes = np.asarray(feedback.aux, dtype=np.float64) if noted else np.empty(0)
+        noted = s.notes > 0 and feedback.aux is not None
+        notes = np.asarray(feedback.aux, dtype=np.float64).reshape(-1) if noted else np.empty(0)
         learn(self.params(), s.counts, s.sums, s.means, s.scratch, s.draws, feedback.reps.astype(np.int64),
               np.asarray(feedback.actions, dtype=np.int64), np.asarray(feedback.observed, dtype=np.float64), notes)
 
