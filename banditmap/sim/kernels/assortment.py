@@ -162,7 +162,7 @@ def draw_world(v: np.ndarray, env: np.ndarray, r: int) -> None:
 @njit(cache=True, error_model="numpy")
 def best_revenue(v: np.ndarray, revenue: np.ndarray, r: int, chosen: np.ndarray) -> float:
     """Repetition r's best offer (written to chosen (size,)) and its expected revenue."""
-    best_row(v[r], revenue[r], ITERATIONS, np.zeros(v.shape[1]), chosen)
+    best_row(v[r], revenue[r], np.int64(ITERATIONS), np.zeros(v.shape[1]), chosen)  # as best_rows: one compile
     return offer_revenue(v, revenue, r, chosen)
 
 
@@ -214,7 +214,7 @@ def offer(weights: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: 
     keys = np.empty(weights.shape[0])
     for k in range(keys.shape[0]):
         keys[k] = rng.uniform(draws, r)
-    best_row(weights, revenue[r], ITERATIONS, keys, offered[r])
+    best_row(weights, revenue[r], np.int64(ITERATIONS), keys, offered[r])
 
 
 @borrowing
