@@ -162,7 +162,8 @@ def draw_world(v: np.ndarray, env: np.ndarray, r: int) -> None:
 @njit(cache=True, error_model="numpy")
 def best_revenue(v: np.ndarray, revenue: np.ndarray, r: int, chosen: np.ndarray) -> float:
     """Repetition r's best offer (written to chosen (size,)) and its expected revenue."""
-    best_row(v[r], revenue[r], np.int64(ITERATIONS), np.zeros(v.shape[1]), chosen)  # as best_rows: one compile
+    # int(): an int as best_rows hands it; the constant is a type of its own to numba (one more compile of best_row)
+    best_row(v[r], revenue[r], int(ITERATIONS), np.zeros(v.shape[1]), chosen)
     return offer_revenue(v, revenue, r, chosen)
 
 
@@ -214,7 +215,7 @@ def offer(weights: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: 
     keys = np.empty(weights.shape[0])
     for k in range(keys.shape[0]):
         keys[k] = rng.uniform(draws, r)
-    best_row(weights, revenue[r], np.int64(ITERATIONS), keys, offered[r])
+    best_row(weights, revenue[r], int(ITERATIONS), keys, offered[r])  # an int (best_revenue says why)
 
 
 @borrowing

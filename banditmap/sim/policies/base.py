@@ -79,7 +79,7 @@ class State:
         flat_a = np.ascontiguousarray(a.reshape(rows.shape[0], -1))
         # writable (a broadcast view is read-only, a type of its own to numba: a second compile of the sampler)
         flat_b = np.require(np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape).reshape(flat_a.shape),
-                            requirements="CW")
+                            requirements=("C", "W"))
         draws: Array = kernel_rng.beta_rows(self.streams, rows, flat_a, flat_b).reshape(a.shape)
         return draws
 
