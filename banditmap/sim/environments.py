@@ -400,7 +400,7 @@ class Dueling(Environment):
 
     def step(self, t: int, action: Array, context: Array | None) -> Outcome:
         value, wins = np.empty(self.R), np.empty(self.R)
-        self.kernels.world_step(self.u, self.states, np.asarray(action, dtype=np.int64), value, wins)
+        self.kernels.world_step(self.u, self.states, np.ascontiguousarray(action, dtype=np.int64), value, wins)
         return Outcome(wins, value, self.best, value >= self.best - 1e-12)
 
     def parameters(self) -> dict[str, Any]:

@@ -30,7 +30,9 @@ def budget_mix(reward: Array, cost: Array, rate: Array | float) -> Mix:
     the budget world and policies call round by round."""
     from banditmap.sim.kernels.budget import budget_lp_rows
     reward = np.ascontiguousarray(reward, dtype=np.float64)
-    rates = np.ascontiguousarray(np.broadcast_to(np.asarray(rate, dtype=np.float64), reward.shape[:1]))
+    # writable (a broadcast view is read-only, a type of its own to numba: a second compile of the LP)
+    rates = np.require(np.broadcast_to(np.asarray(rate, dtype=np.float64), reward.shape[:1]),
+                       requirements=("C", "W"))
     lp = budget_lp_rows(reward, np.ascontiguousarray(cost, dtype=np.float64), rates)
     return Mix(value=lp[:, 0], low=lp[:, 1].astype(np.int64), high=lp[:, 2].astype(np.int64), p_high=lp[:, 3])
 

@@ -211,7 +211,8 @@ def draw_world(v: np.ndarray, env: np.ndarray, r: int) -> None:
 @njit(cache=True, error_model="numpy")
 def best_revenue(v: np.ndarray, revenue: np.ndarray, r: int, chosen: np.ndarray) -> float:
     """Repetition r's best offer (written to chosen (size,)) and its expected revenue."""
-    best_row(v[r], revenue[r], ITERATIONS, np.zeros(v.shape[1]), chosen)
+    # int(): an int as best_rows hands it; the constant is a type of its own to numba (one more compile of best_row)
+    best_row(v[r], revenue[r], int(ITERATIONS), np.zeros(v.shape[1]), chosen)
     return offer_revenue(v, revenue, r, chosen)
 
 
@@ -265,7 +266,7 @@ def offer(weights: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: 
     for k in range(keys.shape[0]):
         keys[k], state = rng.uniform_step(state)
     draws[r] = state
-    best_row(weights, revenue[r], ITERATIONS, keys, offered[r])
+    best_row(weights, revenue[r], int(ITERATIONS), keys, offered[r])  # an int (best_revenue says why)
 
 
 @borrowing

@@ -82,7 +82,8 @@ def draw_world(logits: np.ndarray, mu: np.ndarray, costs: np.ndarray, lp: np.nda
                reward: int, rate: float) -> None:
     """Repetition r's arms: expected rewards as on K arms (arms.draw_instance), expected costs uniform in
     [0.1, 1], and the budget LP on them at the budget rate (lp[r]: the benchmark every round is held to)."""
-    arms.draw_instance(logits, env, r, reward, False)
+    # bool(): a bool as the K-armed world hands it; the constant is a type of its own to numba (one more compile)
+    arms.draw_instance(logits, env, r, reward, bool(False))  # noqa: UP018
     arms.expected(logits, mu, r, reward)
     for k in range(mu.shape[1]):
         costs[r, k] = 0.1 + 0.9 * rng.uniform(env, r)

@@ -246,7 +246,8 @@ def choose_top_two_ts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, 
     """params: beta, resamples. Top-two Thompson sampling (Russo 2016): the best arm of a posterior sample with
     probability beta, otherwise the best arm of a fresh sample that differs from it (up to `resamples` fresh
     samples, then the best but the leader of the last one)."""
-    leader, _ = posterior_sample(counts, sums, draws, r, -1)
+    # no arm left out (K, an int as `leader` below: the constant -1 is a type of its own to numba, one more compile)
+    leader, _ = posterior_sample(counts, sums, draws, r, counts.shape[1])
     if rng.uniform(draws, r) < params[0]:
         return leader
     challenger = leader

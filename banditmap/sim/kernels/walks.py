@@ -12,7 +12,10 @@ walks of a chunk in threads.
 
 Each walk returns the number of rows kept (their indices into `kept`) and adds to `tallies` (4,): the rows picked
 for, the picks equal to the logged action, the acceptance probabilities of those, and the picks of actions the
-log never shows."""
+log never shows.
+
+The walks hand the policy's kernels the repetition's index (0) as an int, as the races do: the constant 0
+is a type of its own to numba, with which every choose and learn kernel replay walks was compiled once more."""
 
 from __future__ import annotations
 
@@ -58,6 +61,7 @@ def walk_arms_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray,
     `keeps_writes` (a choose kernel that writes into its state), the state's rows are put back after each pick
     that does not count. Returns the rows kept and the decision count t after them."""
     K, W = counts.shape[1], scratch.shape[1]
+    row = np.int64(0)  # typed as the races' repetition index (the module's docstring says why)
     saved = np.empty(3 * K + W)
     row_draws = np.empty(1, np.uint64)
     start = rng.mix(draws[0])
@@ -69,11 +73,11 @@ def walk_arms_template(params: np.ndarray, counts: np.ndarray, sums: np.ndarray,
                 saved[k], saved[K + k], saved[2 * K + k] = counts[0, k], sums[0, k], means[0, k]
             for j in range(W):
                 saved[3 * K + j] = scratch[0, j]
-        pick = choose(params, counts, sums, means, scratch, row_draws, 0, t, horizon)
+        pick = choose(params, counts, sums, means, scratch, row_draws, row, t, horizon)
         if counts_row(pick, i, actions, coins, accept, supported, tallies):
             draws[0] = row_draws[0]
             t += 1
-            learn(params, counts, sums, means, scratch, draws, 0, pick, rewards[i])
+            learn(params, counts, sums, means, scratch, draws, row, pick, rewards[i])
             kept[n_kept] = i
             n_kept += 1
             start = rng.mix(draws[0])
@@ -95,6 +99,7 @@ def walk_linear_template(params: np.ndarray, inverse: np.ndarray, target: np.nda
     (conservative LinUCB's sums of contexts), which is put back after each pick that does not count. Returns the
     rows kept."""
     W = scratch.shape[1]
+    row = np.int64(0)  # typed as the races' repetition index (the module's docstring says why)
     saved = np.empty(W)
     row_draws = np.empty(1, np.uint64)
     start = rng.mix(draws[0])
@@ -104,10 +109,10 @@ def walk_linear_template(params: np.ndarray, inverse: np.ndarray, target: np.nda
         for j in range(W):
             saved[j] = scratch[0, j]
         x = contexts[i]
-        pick = choose(params, inverse, target, theta, scratch, row_draws, 0, x)
+        pick = choose(params, inverse, target, theta, scratch, row_draws, row, x)
         if counts_row(pick, i, actions, coins, accept, supported, tallies):
             draws[0] = row_draws[0]
-            learn(params, inverse, target, theta, scratch, draws, 0, pick, x, rewards[i])
+            learn(params, inverse, target, theta, scratch, draws, row, pick, x, rewards[i])
             kept[n_kept] = i
             n_kept += 1
             start = rng.mix(draws[0])

@@ -6,9 +6,12 @@ discounting and a sliding window (Garivier & Moulines 2011) and the truncated me
 A template's free names `base_choose` and `base_learn` are bound to the base's kernels (`composite`, by name, so
 each binding is compiled once and cached on disk like the races). The composition's scratch row is the base's
 followed by the adapter's own columns, whose last holds their number: the adapter finds its part at the end and
-hands the base the row without it (a view), so adapters nest. Its hyperparameters follow the base's in `params`
-and it hands the base the others. A base whose row is K + 1 wide is given one more column first, so that the
-race's note column (K + 1) is never the adapter's.
+hands the base the row without it (a view), so adapters nest. It hands the base its counts, sums and means as views
+too (`counts[:, :K]`, the whole arrays), so that a base's kernels see the layouts that ranked bandits and sparring
+(dueling.py) hand them: each mix of contiguous and strided arguments is one more compile of the base (Thompson
+sampling's choose, with its samplers inlined, takes seconds), and the suite compiled three of them. Its
+hyperparameters follow the base's in `params` and it hands the base the others. A base whose row is K + 1 wide
+is given one more column first, so that the race's note column (K + 1) is never the adapter's.
 
 Ranked bandits (Radlinski, Kleinberg & Joachims 2008) are composed the same way around a base's kernels, but as a
 list policy of kernels/lists.py (one instance per position of the list, each in its own block of the row), which
@@ -62,7 +65,7 @@ def queue_choose(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
     heads, tails, free, rewards = o, o + K, o + 2 * K, o + 2 * K + 2
     links = rewards + (scratch.shape[1] - 1 - rewards) // 2
     while True:
-        arm = base_choose(params, counts, sums, means, inner, draws, r, t, horizon)
+        arm = base_choose(params, counts[:, :K], sums[:, :K], means[:, :K], inner, draws, r, t, horizon)
         first = int(scratch[r, heads + arm]) - 1
         if first < 0:
             return arm
@@ -71,7 +74,7 @@ def queue_choose(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
             scratch[r, tails + arm] = 0.0
         scratch[r, links + first] = scratch[r, free]  # the slot joins the free list
         scratch[r, free] = first + 1.0
-        base_learn(params, counts, sums, means, inner, draws, r, arm, scratch[r, rewards + first])
+        base_learn(params, counts[:, :K], sums[:, :K], means[:, :K], inner, draws, r, arm, scratch[r, rewards + first])
 
 
 def queue_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
@@ -89,7 +92,7 @@ def queue_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
         slot = int(scratch[r, used])
         scratch[r, used] += 1.0
     else:
-        base_learn(params, counts, sums, means, scratch[:, :o], draws, r, arm, reward)
+        base_learn(params, counts[:, :K], sums[:, :K], means[:, :K], scratch[:, :o], draws, r, arm, reward)
         return
     scratch[r, rewards + slot] = reward
     scratch[r, links + slot] = 0.0
@@ -122,12 +125,15 @@ def discount_choose(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, me
         counts[r, k] *= gamma
         sums[r, k] *= gamma
         scratch[r, k] = -1.0
-    return base_choose(params[:n], counts, sums, means, scratch[:, :own(scratch, r)], draws, r, t, horizon)
+    return base_choose(params[:n], counts[:, :K], sums[:, :K], means[:, :K], scratch[:, :own(scratch, r)], draws, r,
+                       t, horizon)
 
 
 def discount_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                    scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
-    base_learn(params[:params.shape[0] - 1], counts, sums, means, scratch[:, :own(scratch, r)], draws, r, arm, reward)
+    K = counts.shape[1]
+    base_learn(params[:params.shape[0] - 1], counts[:, :K], sums[:, :K], means[:, :K], scratch[:, :own(scratch, r)],
+               draws, r, arm, reward)
 
 
 # --- the sliding window --------------------------------------------------------------------------------------
@@ -136,8 +142,9 @@ def discount_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
 
 def window_choose(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                   draws: np.ndarray, r: int, t: int, horizon: int) -> int:
-    n = params.shape[0] - 1
-    return base_choose(params[:n], counts, sums, means, scratch[:, :own(scratch, r)], draws, r, t, horizon)
+    n, K = params.shape[0] - 1, counts.shape[1]
+    return base_choose(params[:n], counts[:, :K], sums[:, :K], means[:, :K], scratch[:, :own(scratch, r)], draws, r,
+                       t, horizon)
 
 
 def window_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
@@ -146,8 +153,9 @@ def window_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
     of the window, and what the slot held leaves the statistics (never below zero)."""
     o = own(scratch, r)
     W = (scratch.shape[1] - o - 2) // 3
-    count, total = counts[r, arm], sums[r, arm]
-    base_learn(params[:params.shape[0] - 1], counts, sums, means, scratch[:, :o], draws, r, arm, reward)
+    count, total, K = counts[r, arm], sums[r, arm], counts.shape[1]
+    base_learn(params[:params.shape[0] - 1], counts[:, :K], sums[:, :K], means[:, :K], scratch[:, :o], draws, r, arm,
+               reward)
     added, gained = counts[r, arm] - count, sums[r, arm] - total
     slot = int(scratch[r, o])
     old = int(scratch[r, o + 1 + slot]) - 1
@@ -200,7 +208,8 @@ def robust_learn(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
     scratch[r, o + 1 + arm] += 1.0
     threshold = (u * scratch[r, o + 1 + arm] / scratch[r, o]) ** (1.0 / (1.0 + e))
     kept = reward if abs(reward) <= threshold else 0.0
-    base_learn(params[:n], counts, sums, means, scratch[:, :o], draws, r, arm, kept)
+    K = counts.shape[1]
+    base_learn(params[:n], counts[:, :K], sums[:, :K], means[:, :K], scratch[:, :o], draws, r, arm, kept)
 
 
 def robust_region(K: int, horizon: int) -> np.ndarray:

@@ -77,7 +77,9 @@ class State:
         rows = np.arange(self.R) if reps is None else np.asarray(reps, dtype=np.int64)
         a = np.asarray(a, dtype=np.float64)
         flat_a = np.ascontiguousarray(a.reshape(rows.shape[0], -1))
-        flat_b = np.ascontiguousarray(np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape).reshape(flat_a.shape))
+        # writable (a broadcast view is read-only, a type of its own to numba: a second compile of the sampler)
+        flat_b = np.require(np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape).reshape(flat_a.shape),
+                            requirements=("C", "W"))
         draws: Array = kernel_rng.beta_rows(self.streams, rows, flat_a, flat_b).reshape(a.shape)
         return draws
 

@@ -193,7 +193,7 @@ class Kernel(Counting[KernelStats]):
         from banditmap.sim.kernels import arms
         _, learn = arms.make_steps(self.choose, self.learn)
         noted = s.notes > 0 and feedback.aux is not None
-        notes = np.asarray(feedback.aux, dtype=np.float64).reshape(-1) if noted else np.empty(0)
+        notes = np.ascontiguousarray(feedback.aux, dtype=np.float64).reshape(-1) if noted else np.empty(0)
         learn(self.params(), s.counts, s.sums, s.means, s.scratch, s.draws, feedback.reps.astype(np.int64),
               np.asarray(feedback.actions, dtype=np.int64), np.asarray(feedback.observed, dtype=np.float64), notes)
 
