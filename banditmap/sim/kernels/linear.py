@@ -538,6 +538,18 @@ def meet(world: np.ndarray, theta: np.ndarray, bias: np.ndarray, crossed_layer: 
 
 
 @njit(cache=True, error_model="numpy")
+def world_arrays(R: int, K: int, d: int, H: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                         np.ndarray, np.ndarray, np.ndarray]:
+    """The arrays a contextual world of R repetitions is drawn into (draw_repetition, move_and_pay): the arms'
+    parameters (R, K, n) and their crossed copy (R, n, K), n the hidden units H or else the d features; the hidden
+    layer (R, H, d), its crossed copy (R, d, H) and its bias (R, H); a row of hidden units (H,); every arm's
+    expected reward (R, K); and the plays counted for the adversarial world (R, K), at zero."""
+    n = H if H > 0 else d
+    return (np.empty((R, K, n)), np.empty((R, n, K)), np.empty((R, H, d)), np.empty((R, d, H)), np.empty((R, H)),
+            np.empty(H), np.empty((R, K)), np.zeros((R, K)))
+
+
+@njit(cache=True, error_model="numpy")
 def observe(value: float, world: np.ndarray, saved: np.ndarray, env: np.ndarray, r: int, t: int,
             reward: int) -> float:
     """The reward of a play worth `value` in round t (arms.draw_reward): from the world's stream, or, in a recorded
@@ -557,13 +569,7 @@ def record_world(env: np.ndarray, K: int, d: int, H: int, T: int, reward: int, d
     best into world[r, t] (d + K + 1,), and the stream's state before the reward's draw into saved[r, t] (the
     stream then moves on as arms.draw_reward moves it, which draws as much whatever the play's value)."""
     R = env.shape[0]
-    theta = np.empty((R, K, H if H > 0 else d))
-    crossed_theta = np.empty((R, H if H > 0 else d, K))
-    layer, crossed_layer = np.empty((R, H, d)), np.empty((R, d, H))
-    bias = np.empty((R, H))
-    hidden = np.empty(H)
-    mu = np.empty((R, K))
-    recent = np.zeros((R, K))
+    theta, crossed_theta, layer, crossed_layer, bias, hidden, mu, recent = world_arrays(R, K, d, H)
     x = np.empty(d)
     for r in range(R):
         draw_repetition(theta, layer, bias, crossed_layer, crossed_theta, env, r)
@@ -629,13 +635,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     a record (world (R, T, d + K + 1) and saved (R, T), record_world) or, with no rounds recorded, drawn here
     (meet, observe)."""
     R = env.shape[0]
-    theta_true = np.empty((R, K, H if H > 0 else d))
-    crossed_theta = np.empty((R, H if H > 0 else d, K))
-    layer, crossed_layer = np.empty((R, H, d)), np.empty((R, d, H))
-    bias = np.empty((R, H))
-    hidden = np.empty(H)
-    mu = np.empty((R, K))
-    recent = np.zeros((R, K))
+    theta_true, crossed_theta, layer, crossed_layer, bias, hidden, mu, recent = world_arrays(R, K, d, H)
     inverse = np.zeros((R, K, d, d))
     target = np.zeros((R, K, d))
     theta = np.zeros((R, K, d))
@@ -711,13 +711,7 @@ def counting_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws
     contexts (e.g. the uniform baseline): race's world (recorded or drawn here), streams and order of draws, the
     policy's note on a decision travelling with its observation as in arms.race."""
     R = env.shape[0]
-    theta_true = np.empty((R, K, H if H > 0 else d))
-    crossed_theta = np.empty((R, H if H > 0 else d, K))
-    layer, crossed_layer = np.empty((R, H, d)), np.empty((R, d, H))
-    bias = np.empty((R, H))
-    hidden = np.empty(H)
-    mu = np.empty((R, K))
-    recent = np.zeros((R, K))
+    theta_true, crossed_theta, layer, crossed_layer, bias, hidden, mu, recent = world_arrays(R, K, d, H)
     counts, sums, means = np.zeros((R, K)), np.zeros((R, K)), np.zeros((R, K))
     scratch = np.empty((R, start.shape[0]))
     noted = start.shape[0] > K + 1

@@ -561,13 +561,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
     streams and order of draws, recorded or drawn here), its regressions regularised by l2, its window W
     observations long (0: none), its scratch rows from `row`."""
     R = env.shape[0]
-    theta_true = np.empty((R, K, H if H > 0 else d))
-    crossed_theta = np.empty((R, H if H > 0 else d, K))
-    layer, crossed_layer = np.empty((R, H, d)), np.empty((R, d, H))
-    bias = np.empty((R, H))
-    hidden = np.empty(H)
-    mu = np.empty((R, K))
-    recent = np.zeros((R, K))
+    theta_true, crossed_theta, layer, crossed_layer, bias, hidden, mu, recent = linear.world_arrays(R, K, d, H)
     gram, squared, target, basis, inner, coef, since, clock, held_arm, held_x, held_reward = start(R, K, d, W, l2)
     scratch = np.empty((R, row.shape[0]))
     mean, width = np.empty(K), np.empty(K)
