@@ -93,7 +93,7 @@ def uniform_step(state: np.uint64) -> tuple[float, np.uint64]:
     return float(mix(state) >> np.uint64(11)) * UNIT, state
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def normal_and_uniform_step(state: np.uint64) -> tuple[float, float, np.uint64]:
     """A standard normal draw by the ziggurat (Marsaglia & Tsang 2000), the layer from the low 7 bits of a 64-bit
     word and the signed 32-bit value from its high half (so the two are independent, the flaw Doornik 2005 found
@@ -137,7 +137,7 @@ def normal(states: np.ndarray, r: int) -> float:
     return normal_and_uniform(states, r)[0]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def gamma_from_step(state: np.uint64, d: float, c: float) -> tuple[float, np.uint64]:
     """A Gamma(d + 1/3, 1) draw (shape at least 1) by Marsaglia & Tsang's method ("A simple method for generating
     gamma variables", ACM TOMS 26(3), 2000) given their d and c = 1 / sqrt(9 d), which a caller drawing often
@@ -168,7 +168,7 @@ def gamma_from(states: np.ndarray, r: int, d: float, c: float) -> float:
     return value
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def gamma_step(state: np.uint64, shape: float) -> tuple[float, np.uint64]:
     """A Gamma(shape, 1) draw (gamma_from_step), with Marsaglia & Tsang's boost U^(1/a) for shapes below 1; and
     the advanced state."""
@@ -190,7 +190,7 @@ def gamma(states: np.ndarray, r: int, shape: float) -> float:
     return value
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def kept_beta_parts_step(state: np.uint64, a: float, b: float, kept: np.ndarray, r: int, i: int,
                          j: int) -> tuple[float, float, np.uint64]:
     """A Beta(a, b) draw, a and b at least 1, as X and X + Y of two Gamma draws whose constants c = 1 / sqrt(9 d)
@@ -205,7 +205,7 @@ def kept_beta_parts_step(state: np.uint64, a: float, b: float, kept: np.ndarray,
     return x, x + y, state
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def kept_beta_step(state: np.uint64, a: float, b: float, kept: np.ndarray, r: int, i: int,
                    j: int) -> tuple[float, np.uint64]:
     """The Beta(a, b) draw X / (X + Y) of kept_beta_parts_step; and the advanced state."""
@@ -233,7 +233,7 @@ def kept_beta(states: np.ndarray, r: int, a: float, b: float, kept: np.ndarray, 
     return value
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def beta_step(state: np.uint64, a: float, b: float) -> tuple[float, np.uint64]:
     """A Beta(a, b) draw as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b); and the advanced state. With both shapes at
     least 1, both Gammas' constants are made before either draw (gamma_step's values, its draws): the two square
@@ -242,7 +242,7 @@ def beta_step(state: np.uint64, a: float, b: float) -> tuple[float, np.uint64]:
     return x / total, state
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def beta_parts_step(state: np.uint64, a: float, b: float) -> tuple[float, float, np.uint64]:
     """beta_step's X and X + Y, whose quotient is its draw (a division a caller may skip: ratio_below); and the
     advanced state."""
