@@ -404,10 +404,11 @@ def contextual_world(problem: Problem, env: np.ndarray) -> tuple[np.ndarray, np.
     R, K, T, d = problem.reps, problem.n_arms, problem.rounds, problem.n_features
     H = CompiledContextual.HIDDEN if problem.model == "nonlinear" else 0
     kinds = (arms.REWARDS[problem.reward], arms.DYNAMICS[problem.dynamics])
-    if ahead.only_compiling():
+    compiling = ahead.only_compiling()
+    if compiling:
         linear.record_world(env[:1].copy(), K, d, H, 1, *kinds, np.empty((1, 1, d + K + 1)),
                             np.empty((1, 1), np.uint64))
-    if problem.dynamics == "adversarial" or R * T * (d + K + 2) * 8 > WORLD_BYTES or ahead.only_compiling():
+    if problem.dynamics == "adversarial" or R * T * (d + K + 2) * 8 > WORLD_BYTES or compiling:
         return np.empty((R, 0, 0)), np.empty((R, 0), np.uint64)
     return recorded_world(K, d, H, T, *kinds, env.tobytes())
 
