@@ -167,11 +167,12 @@ def test_a_race_gives_the_same_numbers_in_one_thread_or_several(simulator: str, 
         assert np.array_equal(getattr(runs[0], name), getattr(runs[1], name)), name
 
 
-def test_every_kernel_divides_as_numpy_does_and_only_the_state_samplers_are_inlined_by_numba():
+def test_every_kernel_divides_as_numpy_does_and_only_the_state_samplers_are_always_inlined():
     """Each kernel's dispatcher, and a race bound from the templates, compiles with numba's "numpy" error model
     (kernels/__init__.py says why): one left with the python model would be slower, and would pass it on to the
-    kernels compiled inside it first. Only the samplers on a stream state held in a local ask numba to inline their
-    IR into their callers, which costs compile time at every call site: elsewhere LLVM inlines as well."""
+    kernels compiled inside it first. None makes a C-callable wrapper (compile time for nothing). Only the
+    samplers on a stream state held in a local are always inlined, by LLVM; none asks numba to inline its IR,
+    which costs compile time at every call site."""
     import importlib
     import pkgutil
 
@@ -184,12 +185,14 @@ def test_every_kernel_divides_as_numpy_does_and_only_the_state_samplers_are_inli
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         for name, value in vars(module).items():
             if isinstance(value, CPUDispatcher) and value.py_func.__module__ == module.__name__:
-                found.append((f"{info.name}.{name}", value.targetoptions.get("error_model"),
-                              value.targetoptions.get("inline", "never")))
+                found.append((f"{info.name}.{name}", value.targetoptions))
     assert len(found) > 100
-    assert [name for name, model, _ in found if model != "numpy"] == []
-    assert sorted(name for name, _, inline in found if inline != "never") == [
+    assert [name for name, options in found if options.get("error_model") != "numpy"] == []
+    assert [name for name, options in found if not options.get("no_cfunc_wrapper")] == []
+    assert [name for name, options in found if options.get("inline", "never") != "never"] == []
+    assert sorted(name for name, options in found if options.get("forceinline")) == [
         "rng.beta_parts_step", "rng.beta_step", "rng.gamma_from_step", "rng.gamma_step", "rng.kept_beta_parts_step",
         "rng.kept_beta_step", "rng.normal_and_uniform_step"]
     race = arms.make_race("choose_ucb1", "learn_counts")
     assert race.targetoptions["error_model"] == "numpy" and race.targetoptions["nogil"]
+    assert race.targetoptions["no_cfunc_wrapper"]

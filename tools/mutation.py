@@ -164,7 +164,7 @@ def pytest_collection_modifyitems(items):
 '''
 
 
-# In the scratch copy, a kernel's `@njit(...)` is applied after its definition instead (`f = njit(...)(f)`, the same
+# In the scratch copy, a kernel's `@jit` is applied after its definition instead (`f = jit(f)`, the same
 # object under NUMBA_DISABLE_JIT): mutmut leaves decorated functions unmutated. And arms.bind, which compiles a race
 # template with its free names (choose, learn) bound to a policy's kernels by copying the template's code object,
 # instead binds them in the template module's globals for the length of each call: mutmut's trampoline is a closure
@@ -186,6 +186,12 @@ def bind(template, name, nogil=False, namespace=None, **kernels):  # pragma: no 
 '''
 
 
+def names_jit(decorator: ast.expr) -> bool:
+    """`@jit` or `@jit(...)` (kernels/__init__.py)."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return isinstance(target, ast.Name) and target.id == "jit"
+
+
 def plain_python(source: str) -> str:
     """The kernels' source as mutmut can mutate it and plain Python can run it (see BIND)."""
     lines = source.splitlines()
@@ -197,12 +203,11 @@ def plain_python(source: str) -> str:
             start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
             lines[start:node.end_lineno] = BIND.strip("\n").splitlines()
             continue
-        jit = [d for d in node.decorator_list
-               if isinstance(d, ast.Call) and isinstance(d.func, ast.Name) and d.func.id == "njit"]
+        jit = [d for d in node.decorator_list if names_jit(d)]
         if not jit:
             continue
         if len(node.decorator_list) != 1:
-            sys.exit(f"{node.name}: a kernel with decorators besides njit is not handled")
+            sys.exit(f"{node.name}: a kernel with decorators besides jit is not handled")
         decorator = ast.get_source_segment(source, jit[0])
         assert node.end_lineno is not None and jit[0].end_lineno is not None
         lines[node.end_lineno:node.end_lineno] = [f"{node.name} = {decorator}({node.name})"]

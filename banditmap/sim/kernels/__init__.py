@@ -11,15 +11,21 @@ a race's speed depended on which kernels the cache already held. Measured on Tho
 arms, one thread, CPU time): 2.7 M decisions/s with the python model, 3.2 M with numpy's, the same numbers.
 tests/test_compiled.py checks that every kernel says so.
 
+Every kernel is also compiled without numba's C-callable wrapper (its `no_cfunc_wrapper` option): kernels are
+called from Python or from other kernels, never through a C function pointer, and that wrapper was 13% of the
+compile time of seven races (see below) for nothing. `jit` gives every kernel these options, in one place.
+
 Only the samplers on a stream state held in a local (rng's *_step functions behind Beta and Gamma draws, which
-return the draw and the advanced state as a tuple) ask numba to inline them into their callers (`inline="always"`):
-numba does that on its own IR, copying the callee's whole IR into every call site and typing it again there, which
-costs compile time. Everywhere else LLVM inlines the same small functions when it optimises the machine code.
+return the draw and the advanced state as a tuple) are always inlined into their callers, by LLVM (numba's
+`forceinline` option, LLVM's alwaysinline attribute): LLVM's own heuristics left them as calls, and Thompson
+sampling over page-layout's 81 pages then took twice as long per decision. numba's other way, `inline="always"`,
+copies the callee's IR into every call site and types it again there (a deepcopy that alone was a quarter of
+compile time); LLVM's inlining copies optimised code. Everywhere else LLVM inlines the small kernels it chooses.
 Measured on seven races from an empty cache (Thompson sampling, UCB1, KL-UCB, LinUCB, linear Thompson sampling,
-CascadeKL-UCB, MNL Thompson sampling): 81.1 CPU-seconds to compile with every sampler and helper of rng.py
-inlined by numba (as every kernel helper was inlined before), 59.9 with the state samplers only, 42.8 with none;
-with none, Thompson sampling over page-layout's 81 pages took twice as long per decision (LLVM left the samplers'
-tuples as calls), with the state samplers inlined it is as fast as with all. tests/test_compiled.py checks it too."""
+CascadeKL-UCB, MNL Thompson sampling), CPU seconds to compile: 58.4 with the samplers inlined by numba, 39.2 by
+LLVM, 34.0 without the C-callable wrapper too; Thompson sampling over 81 arms 1.48 us per decision with numba's
+inlining, 1.30 with LLVM's. tests/test_compiled.py checks each kernel's
+options."""
 
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ import functools
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import numba
 from numba.core import caching
@@ -68,6 +75,13 @@ class KernelCacheLocator(caching.UserProvidedCacheLocator):
         except OSError:
             return None
         return locator
+
+
+def jit(function: Any = None, **options: Any) -> Any:
+    """numba's njit with every kernel's options: cached on disk (KernelCacheLocator), numba's "numpy" error model,
+    no C-callable wrapper; `options` adds others (forceinline, nogil, _nrt). `@jit` or `@jit(option=...)`."""
+    settings = {"cache": True, "error_model": "numpy", "no_cfunc_wrapper": True, **options}
+    return numba.njit(**settings) if function is None else numba.njit(**settings)(function)
 
 
 if KernelCacheLocator not in caching.CacheImpl._locator_classes:

@@ -25,9 +25,8 @@ import types
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from banditmap.sim.kernels import rng
+from banditmap.sim.kernels import jit, rng
 
 BINARY, CONTINUOUS, HEAVY = 0, 1, 2  # reward kinds
 STATIONARY, DRIFTING, ABRUPT, ADVERSARIAL = 0, 1, 2, 3  # dynamics
@@ -40,12 +39,12 @@ SAFETY_DEFAULT = 0  # the arm a safety problem calls today's default
 
 # --- the environment ------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_instance(logits: np.ndarray, env: np.ndarray, r: int, reward: int, safety: bool) -> None:
     """Repetition r's arms: logits N(-2, 0.6) for click rates of a few percent to about 25%, otherwise means
     uniform in [0.2, 0.8]; on a safety problem the default arm is a decent one (70th percentile), not the best."""
@@ -61,7 +60,7 @@ def draw_instance(logits: np.ndarray, env: np.ndarray, r: int, reward: int, safe
         logits[r, SAFETY_DEFAULT], logits[r, pick] = logits[r, pick], logits[r, SAFETY_DEFAULT]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def expected(logits: np.ndarray, mu: np.ndarray, r: int, reward: int) -> float:
     """Fill repetition r's expected rewards from its logits (the means themselves when rewards are not binary);
     returns the best of them."""
@@ -72,7 +71,7 @@ def expected(logits: np.ndarray, mu: np.ndarray, r: int, reward: int) -> float:
     return top
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def move(logits: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int, T: int, reward: int,
          dynamics: int) -> None:
     """The arms' means before round t: a random walk, a rotation of the arms at a quarter, half and three quarters
@@ -97,7 +96,7 @@ def move(logits: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int
         recent[r, :] = 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_reward_step(mean: float, state: np.uint64, reward: int) -> tuple[float, np.uint64]:
     """A reward with the given mean: Bernoulli, Gaussian noise (sd 0.1), or log-normal (sigma 1: rare orders
     several times the average), from a stream's state held in a local; and the advanced state. Each kind draws
@@ -112,7 +111,7 @@ def draw_reward_step(mean: float, state: np.uint64, reward: int) -> tuple[float,
     return mean * math.exp(-0.5 + x), state
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_reward(mean: float, env: np.ndarray, r: int, reward: int) -> float:
     """draw_reward_step on repetition r's stream."""
     value, env[r] = draw_reward_step(mean, env[r], reward)
@@ -121,7 +120,7 @@ def draw_reward(mean: float, env: np.ndarray, r: int, reward: int) -> float:
 
 # --- decisions ------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def consider(score: float, k: int, best: float, pick: int, ties: int, draws: np.ndarray,
              r: int) -> tuple[float, int, int]:
     """One step of an argmax over arms that breaks ties uniformly at random (reservoir sampling: a draw only when
@@ -137,7 +136,7 @@ def consider(score: float, k: int, best: float, pick: int, ties: int, draws: np.
     return best, pick, ties
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def consider_step(score: float, k: int, best: float, pick: int, ties: int,
                   state: np.uint64) -> tuple[float, int, int, np.uint64]:
     """`consider` on a stream's state held in a local (rng.uniform_step): the same choices from the same draws,
@@ -155,7 +154,7 @@ def consider_step(score: float, k: int, best: float, pick: int, ties: int,
     return best, pick, ties, state
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def argmax(scores: np.ndarray, draws: np.ndarray, r: int) -> int:
     """A best entry of scores (K,), ties broken uniformly at random."""
     best, pick, ties = -np.inf, -1, 0
@@ -166,7 +165,7 @@ def argmax(scores: np.ndarray, draws: np.ndarray, r: int) -> int:
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def argmax_rows(scores: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """A best entry of each row r of scores (R, K), ties broken as `consider` breaks them with stream r."""
     out = np.empty(scores.shape[0], np.int64)
@@ -175,7 +174,7 @@ def argmax_rows(scores: np.ndarray, draws: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def greedy(means: np.ndarray, counts: np.ndarray, draws: np.ndarray, r: int) -> int:
     """An untried arm (chosen uniformly among them), else a best mean, ties at random."""
     best, pick, ties = -np.inf, -1, 0
@@ -187,7 +186,7 @@ def greedy(means: np.ndarray, counts: np.ndarray, draws: np.ndarray, r: int) -> 
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def observations(counts: np.ndarray, r: int) -> float:
     """t of the confidence widths: the observations so far, at least 2 (so log t > 0). Summed entry by entry, as
     counts[r].sum() would, without its view of the row (whose reference is taken and dropped on every call)."""
@@ -197,7 +196,7 @@ def observations(counts: np.ndarray, r: int) -> float:
     return max(total, 2.0)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_counts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                  draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     counts[r, arm] += 1.0
@@ -205,13 +204,13 @@ def learn_counts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
     means[r, arm] = sums[r, arm] / counts[r, arm]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_uniform(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                    draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     return rng.below(draws, r, counts.shape[1])
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_epsilon_greedy(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                           scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: epsilon. With probability epsilon a uniform arm, otherwise an untried arm or a best mean."""
@@ -220,7 +219,7 @@ def choose_epsilon_greedy(params: np.ndarray, counts: np.ndarray, sums: np.ndarr
     return greedy(means, counts, draws, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_softmax(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                    draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: tau. Untried arms first, then an arm with probability proportional to exp(mean / tau) (Gumbel-max)."""
@@ -235,7 +234,7 @@ def choose_softmax(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_ucb1(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                 draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: alpha. Untried arms first, then a largest mean + sqrt(alpha log t / n) (UCB1 is alpha = 2; Auer,
@@ -251,7 +250,7 @@ def choose_ucb1(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def kl_upper(mean: float, budget: float) -> float:
     """The largest q >= mean with kl(mean, q) <= budget (Bernoulli KL): six halvings of the bracket between the
     mean and Pinsker's bound mean + sqrt(budget / 2), then two Newton steps from its upper end (within 1e-3 of the
@@ -283,7 +282,7 @@ def kl_upper(mean: float, budget: float) -> float:
 REFRESH = 1.05  # KL-UCB recomputes every index once t has grown by 5% (log t then at most 0.05 short)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                   draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: c. Untried arms first, then a largest q with n kl(mean, q) <= log t + c log log t (Garivier & Cappe
@@ -311,14 +310,14 @@ def choose_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_kl_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                  draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
     scratch[r, arm] = -1.0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                 draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """Untried arms first, then a largest mean + sqrt(max(log(n / (K T_a)), 0) / T_a), n the horizon (Audibert &
@@ -345,7 +344,7 @@ def choose_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """The observation counted (learn_counts); the arm's kept index is stale."""
@@ -353,7 +352,7 @@ def learn_moss(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: 
     scratch[r, arm] = -1.0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                          scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: alpha0, beta0. A largest draw from each arm's Beta(alpha0 + successes, beta0 + failures) (Thompson
@@ -379,7 +378,7 @@ def choose_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_bernoulli_trial(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                           scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """A reward in [0, 1] counts as a success with that probability (exact for 0/1 rewards; Agrawal & Goyal 2012)."""
@@ -387,7 +386,7 @@ def learn_bernoulli_trial(params: np.ndarray, counts: np.ndarray, sums: np.ndarr
     learn_counts(params, counts, sums, means, scratch, draws, r, arm, success)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                         scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """A Bernoulli trial (learn_bernoulli_trial); the arm's kept Gamma constants are stale."""
@@ -395,7 +394,7 @@ def learn_thompson_beta(params: np.ndarray, counts: np.ndarray, sums: np.ndarray
     scratch[r, arm] = -1.0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_thompson_gaussian(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                              scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: prior mean, prior variance, noise variance. A largest draw from each arm's Gaussian posterior (the
@@ -421,7 +420,7 @@ Totals = tuple[float, float, float, float, float, float]  # a repetition's BOOKS
 NO_TOTALS = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def tally(totals: Totals, value: float, top: float, default: float, t: int, tail_start: int, safety: bool,
           alpha: float) -> Totals:
     """Round t's share of a repetition's totals: regret, a best arm or not, the reward of the last 10% of rounds
@@ -442,7 +441,7 @@ def tally(totals: Totals, value: float, top: float, default: float, t: int, tail
     return regret, best_rounds, tail_reward, earned, default_earned, below_rounds
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def account(books: np.ndarray, value: float, top: float, default: float, t: int, tail_start: int, safety: bool,
             alpha: float) -> None:
     """tally on the totals kept in `books` (BOOKS,)."""
@@ -452,7 +451,7 @@ def account(books: np.ndarray, value: float, top: float, default: float, t: int,
         books[i] = totals[i]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def checkpoint(books: np.ndarray, points: np.ndarray, curve: np.ndarray, r: int, t: int, column: int) -> int:
     """Record the regret after round t when t + 1 is the next of the curve's points; the next column."""
     if column < points.shape[0] and points[column] == t + 1:
@@ -461,7 +460,7 @@ def checkpoint(books: np.ndarray, points: np.ndarray, curve: np.ndarray, r: int,
     return column
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def settle_totals(totals: Totals, r: int, T: int, tail_start: int, final: np.ndarray, tail: np.ndarray,
                   optimal: np.ndarray, below: np.ndarray) -> None:
     """Repetition r's results from its totals after T rounds: regret, the share of rounds on a best arm, the mean
@@ -472,7 +471,7 @@ def settle_totals(totals: Totals, r: int, T: int, tail_start: int, final: np.nda
     below[r] = totals[5] / T
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def settle(books: np.ndarray, r: int, T: int, tail_start: int, final: np.ndarray, tail: np.ndarray,
            optimal: np.ndarray, below: np.ndarray) -> None:
     """settle_totals on the totals kept in `books` (BOOKS,)."""
@@ -480,7 +479,7 @@ def settle(books: np.ndarray, r: int, T: int, tail_start: int, final: np.ndarray
                   optimal, below)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def arrival(feedback: int, delays: np.ndarray, r: int, t: int, mean_delay: float, batch: int) -> int:
     """The round at which round t's observation becomes visible: a geometric delay, or the end of its batch."""
     if feedback == DELAYED:
@@ -488,7 +487,7 @@ def arrival(feedback: int, delays: np.ndarray, r: int, t: int, mean_delay: float
     return (t // batch + 1) * batch
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def censor(at: int, t: int, observed: float, window: int) -> tuple[int, float]:
     """What round t's play reports, and when, where conversions may never come (`window` not 0; `at` the round its
     conversion would arrive, `observed` 1 if it converts). window > 0, a policy that counts a play with no
@@ -502,7 +501,7 @@ def censor(at: int, t: int, observed: float, window: int) -> tuple[int, float]:
     return t + window, 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def note_columns(start: np.ndarray, K: int) -> int:
     """How many columns from K + 1 a policy's note on a decision takes, by its scratch row before round 0 (W,): none
     in a row K + 1 wide, N where the row holds -N in column K + 1 (its first decision writes over it), else one."""
@@ -511,13 +510,13 @@ def note_columns(start: np.ndarray, K: int) -> int:
     return int(-start[K + 1]) if start[K + 1] < 0.0 else 1
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def grow(queue: np.ndarray) -> np.ndarray:
     """The queue's entries, with room for as many again."""
     return np.concatenate((queue, np.empty_like(queue)))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def due(queue_at: np.ndarray, queued: int, now: int) -> int:
     """The first queued entry visible at round `now`, or -1."""
     for i in range(queued):
@@ -526,7 +525,7 @@ def due(queue_at: np.ndarray, queued: int, now: int) -> int:
     return -1
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def drop(queue_at: np.ndarray, queue_arm: np.ndarray, queue_reward: np.ndarray, i: int, queued: int) -> int:
     """Remove entry i, keeping the others in order; the new count. Entries may be rows (a list's items and
     clicks, kernels/lists.py), moved element by element over flat views: an array assigned to a row would compile
@@ -623,7 +622,7 @@ def race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndar
 
 # --- the same steps for all repetitions at once (the step-by-step loop of runner.py) ----------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_instances(logits: np.ndarray, mu: np.ndarray, env: np.ndarray, reward: int, safety: bool) -> np.ndarray:
     """Every repetition's arms (R, K) and their best expected reward (R,)."""
     top = np.empty(logits.shape[0])
@@ -633,7 +632,7 @@ def draw_instances(logits: np.ndarray, mu: np.ndarray, env: np.ndarray, reward: 
     return top
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def environment_step(logits: np.ndarray, mu: np.ndarray, top: np.ndarray, recent: np.ndarray, env: np.ndarray,
                      t: int, T: int, reward: int, dynamics: int, actions: np.ndarray, value: np.ndarray,
                      observed: np.ndarray) -> None:
@@ -650,7 +649,7 @@ def environment_step(logits: np.ndarray, mu: np.ndarray, top: np.ndarray, recent
         observed[r] = draw_reward(value[r], env, r, reward)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def delays_of(delays: np.ndarray, t: int, mean_delay: float) -> np.ndarray:
     """The round at which each repetition's observation of round t arrives (geometric delays with the mean)."""
     out = np.empty(delays.shape[0], np.int64)
@@ -659,7 +658,7 @@ def delays_of(delays: np.ndarray, t: int, mean_delay: float) -> np.ndarray:
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def censor_all(at: np.ndarray, t: int, observed: np.ndarray, window: int) -> None:
     """`censor` for every repetition (R,), in place: a report never made gets round -1."""
     for r in range(at.shape[0]):
@@ -701,7 +700,7 @@ def bind(template: Any, name: str, nogil: bool = False, namespace: dict[str, Any
     scope = dict(globals() if namespace is None else namespace, **kernels)  # the template module's names
     function = types.FunctionType(template.__code__, scope, name)
     function.__qualname__ = name
-    return njit(cache=True, error_model="numpy", nogil=nogil)(function)
+    return jit(function, nogil=nogil)
 
 
 def kernel(name: str) -> Any:

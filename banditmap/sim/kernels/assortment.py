@@ -27,9 +27,8 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from banditmap.sim.kernels import arms, rng
+from banditmap.sim.kernels import arms, jit, rng
 from banditmap.sim.kernels.arms import bind
 from banditmap.sim.kernels.lists import borrowing
 
@@ -40,14 +39,14 @@ OPTIMAL = 1e-9  # an offer within this of the best revenue counts as a best one 
 
 # --- the oracle -----------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def ahead(gain: float, key: float, other_gain: float, other_key: float) -> bool:
     """Whether an item of this gain and tie key ranks before another: a larger gain, or an equal one and a larger
     key."""
     return gain > other_gain or (gain == other_gain and key > other_key)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def pass_down(a: float, b: float, c: float, d: float, g: float) -> tuple[float, float, float, float]:
     """Four kept gains a >= b >= c >= d after offering them g: each keeps the larger and passes the smaller down,
     by max and min, with no branch to mispredict."""
@@ -57,7 +56,7 @@ def pass_down(a: float, b: float, c: float, d: float, g: float) -> tuple[float, 
     return a, b, c, max(d, g)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def few_gains(weights: np.ndarray, revenue: np.ndarray, z: float, size: int, alive: np.ndarray, m: int,
               gains: np.ndarray) -> tuple[float, float]:
     """Over the items alive[:m] (weights and revenue (N,)), each one's gain max(0, v_i (r_i - z)) written to
@@ -79,7 +78,7 @@ def few_gains(weights: np.ndarray, revenue: np.ndarray, z: float, size: int, ali
     return total, (a if size == 1 else b if size == 2 else c if size == 3 else d)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def few_revenue(weights: np.ndarray, revenue: np.ndarray, iterations: int, size: int) -> float:
     """best_row's bisection for offers of at most 4 items: the low end of the bracket on the optimal revenue after
     `iterations` halvings, each step comparing z with the sum of the `size` largest gains at z (few_gains) over the
@@ -119,7 +118,7 @@ def few_revenue(weights: np.ndarray, revenue: np.ndarray, iterations: int, size:
     return low
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def many_revenue(weights: np.ndarray, revenue: np.ndarray, iterations: int, size: int) -> float:
     """best_row's bisection for offers of more than 4 items: the `size` largest gains kept in decreasing order by
     insertion, summed (np.sum) and compared with z."""
@@ -143,7 +142,7 @@ def many_revenue(weights: np.ndarray, revenue: np.ndarray, iterations: int, size
     return low
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def best_row(weights: np.ndarray, revenue: np.ndarray, iterations: int, keys: np.ndarray,
              chosen: np.ndarray) -> None:
     """The best set of at most len(chosen) items for weights and revenue (N,), written to chosen (-1 pads), by
@@ -174,7 +173,7 @@ def best_row(weights: np.ndarray, revenue: np.ndarray, iterations: int, keys: np
             chosen[j] = -1
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def best_sets(weights: np.ndarray, revenue: np.ndarray, size: int, iterations: int) -> np.ndarray:
     """Each row's best set (M, size) of item indices, -1 padding, for weights and revenue (M, N) (best_row; equal
     gains go to the lower index): what oracles.best_assortment returns."""
@@ -208,7 +207,7 @@ def draw_world(v: np.ndarray, env: np.ndarray, r: int) -> None:
         v[r, k] = LOWEST + (HIGHEST - LOWEST) * rng.uniform(env, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def best_revenue(v: np.ndarray, revenue: np.ndarray, r: int, chosen: np.ndarray) -> float:
     """Repetition r's best offer (written to chosen (size,)) and its expected revenue."""
     # int(): an int as best_rows hands it; the constant is a type of its own to numba (one more compile of best_row)
@@ -235,7 +234,7 @@ def purchase(v: np.ndarray, env: np.ndarray, r: int, shown: np.ndarray) -> int:
     return -1
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_worlds(v: np.ndarray, revenue: np.ndarray, env: np.ndarray, chosen: np.ndarray) -> np.ndarray:
     """Every repetition's weights (R, N), its best offer (R, size) and that offer's revenue (R,)."""
     best = np.empty(v.shape[0])
@@ -245,7 +244,7 @@ def draw_worlds(v: np.ndarray, revenue: np.ndarray, env: np.ndarray, chosen: np.
     return best
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def world_step(v: np.ndarray, revenue: np.ndarray, env: np.ndarray, offers: np.ndarray, value: np.ndarray,
                observed: np.ndarray) -> None:
     """One round for every repetition: the expected revenue of each offer (R, size) (value (R,)) and the item bought
@@ -257,7 +256,7 @@ def world_step(v: np.ndarray, revenue: np.ndarray, env: np.ndarray, offers: np.n
 
 # --- the epoch policies ---------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def offer(weights: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray, r: int) -> None:
     """Repetition r's offer for the given weights (N,): the best set under them, ties at random (a uniform key per
     item from the policy's stream)."""
@@ -318,7 +317,7 @@ def weights_mnl_ts(epochs: np.ndarray, purchases: np.ndarray, draws: np.ndarray,
     draws[r] = state
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
                    fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray, r: int) -> None:
     """MNL-UCB: an epoch starts with the best offer under the optimistic weights (weights_mnl_ucb), and keeps it."""
@@ -329,7 +328,7 @@ def choose_mnl_ucb(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray
         fresh[r] = False
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_mnl_ts(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
                   fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray, r: int) -> None:
     """MNL Thompson sampling: an epoch starts with the best offer under sampled weights (weights_mnl_ts), and keeps
@@ -341,7 +340,7 @@ def choose_mnl_ts(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray,
         fresh[r] = False
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_uniform_assortment(params: np.ndarray, epochs: np.ndarray, purchases: np.ndarray, finished: np.ndarray,
                               fresh: np.ndarray, revenue: np.ndarray, offered: np.ndarray, draws: np.ndarray,
                               r: int) -> None:
@@ -360,7 +359,7 @@ def choose_uniform_assortment(params: np.ndarray, epochs: np.ndarray, purchases:
 
 # --- the race -------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def account(books: np.ndarray, value: float, top: float, t: int, tail_start: int) -> None:
     """Round t's share of a repetition's totals (books, as arms.BOOKS): regret, a best offer or not (within
     OPTIMAL of the best revenue), the revenue of the last 10% of rounds."""

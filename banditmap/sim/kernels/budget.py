@@ -14,9 +14,8 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from banditmap.sim.kernels import arms, rng
+from banditmap.sim.kernels import arms, jit, rng
 
 VALUE, LOW, HIGH, P_HIGH = 0, 1, 2, 3  # a solution row of the budget LP: play HIGH with probability P_HIGH, else LOW
 SPENT, BUDGET, PRICE_BUDGET, PRICE_TIME = 0, 1, 2, 3  # scratch columns after the K per-arm cost sums
@@ -25,7 +24,7 @@ WIDTH = 4  # scratch columns past the K cost sums
 
 # --- the budget LP --------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def budget_lp(reward: np.ndarray, cost: np.ndarray, rate: float, out: np.ndarray) -> None:
     """max sum_a p_a r_a  s.t.  sum_a p_a c_a <= rate,  sum_a p_a = 1,  p >= 0, over the K arms of reward and
     cost (K,) and a free null action K (reward and cost 0); the solution into out (4,): value, low, high, p_high.
@@ -60,7 +59,7 @@ def budget_lp(reward: np.ndarray, cost: np.ndarray, rate: float, out: np.ndarray
         out[VALUE], out[LOW], out[HIGH], out[P_HIGH] = single_value, single, single, 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def budget_lp_rows(reward: np.ndarray, cost: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """budget_lp for every row of reward and cost (R, K) at its rate (R,): the solutions (R, 4)."""
     out = np.empty((reward.shape[0], 4))
@@ -69,7 +68,7 @@ def budget_lp_rows(reward: np.ndarray, cost: np.ndarray, rate: np.ndarray) -> np
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def play(lp: np.ndarray, draws: np.ndarray, r: int) -> int:
     """An action drawn from the LP's solution (4,): high with probability p_high, else low."""
     return int(lp[HIGH]) if rng.uniform(draws, r) < lp[P_HIGH] else int(lp[LOW])
@@ -77,7 +76,7 @@ def play(lp: np.ndarray, draws: np.ndarray, r: int) -> int:
 
 # --- the world ------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_world(logits: np.ndarray, mu: np.ndarray, costs: np.ndarray, lp: np.ndarray, env: np.ndarray, r: int,
                reward: int, rate: float) -> None:
     """Repetition r's arms: expected rewards as on K arms (arms.draw_instance), expected costs uniform in
@@ -90,7 +89,7 @@ def draw_world(logits: np.ndarray, mu: np.ndarray, costs: np.ndarray, lp: np.nda
     budget_lp(mu[r], costs[r], rate, lp[r])
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def world_round(mu: np.ndarray, costs: np.ndarray, lp: np.ndarray, spent: np.ndarray, budget: float, env: np.ndarray,
                 r: int, reward: int, arm: int) -> tuple[float, float, float, bool]:
     """Repetition r plays `arm`: it acts while its spend is under the budget and the arm is not the null action.
@@ -114,7 +113,7 @@ def world_round(mu: np.ndarray, costs: np.ndarray, lp: np.ndarray, spent: np.nda
     return value, observed, cost, optimal
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_worlds(logits: np.ndarray, mu: np.ndarray, costs: np.ndarray, lp: np.ndarray, env: np.ndarray, reward: int,
                 rate: float) -> None:
     """Every repetition's world (draw_world)."""
@@ -122,7 +121,7 @@ def draw_worlds(logits: np.ndarray, mu: np.ndarray, costs: np.ndarray, lp: np.nd
         draw_world(logits, mu, costs, lp, env, r, reward, rate)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def world_step(mu: np.ndarray, costs: np.ndarray, lp: np.ndarray, spent: np.ndarray, budget: float, env: np.ndarray,
                reward: int, actions: np.ndarray, value: np.ndarray, observed: np.ndarray, cost: np.ndarray,
                optimal: np.ndarray) -> None:
@@ -134,7 +133,7 @@ def world_step(mu: np.ndarray, costs: np.ndarray, lp: np.ndarray, spent: np.ndar
 
 # --- the budget policies' decisions ---------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def radius(mean: float, n: float, gamma: float) -> float:
     """The confidence radius of Badanidiyuru et al. and Agrawal and Devanur: sqrt(gamma mean / n) + gamma / n,
     narrow for rare events such as clicks, where a Hoeffding radius would be needlessly wide (n at least 1)."""
@@ -142,7 +141,7 @@ def radius(mean: float, n: float, gamma: float) -> float:
     return math.sqrt(gamma * max(mean, 0.0) / n) + gamma / n
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def bounds(counts: np.ndarray, means: np.ndarray, scratch: np.ndarray, r: int, gamma: float, upper: np.ndarray,
            lower: np.ndarray) -> None:
     """Upper bounds on the reward rates and lower bounds on the cost rates (K,) of repetition r (1 and 0 for an
@@ -157,19 +156,19 @@ def bounds(counts: np.ndarray, means: np.ndarray, scratch: np.ndarray, r: int, g
             lower[k] = max(cost - radius(cost, n, gamma), 0.0)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def rate(scratch: np.ndarray, r: int, K: int, t: int, horizon: int) -> float:
     """Budget left per round left: spending at this rate uses the budget up exactly at the horizon."""
     return float(max(scratch[r, K + BUDGET] - scratch[r, K + SPENT], 0.0) / max(horizon - t, 1))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def decide(scratch: np.ndarray, r: int, K: int, chosen: int) -> int:
     """The chosen arm while the policy's budget lasts, the null action K once it is spent."""
     return chosen if scratch[r, K + SPENT] < scratch[r, K + BUDGET] else K
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_ucb_bwk(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                    draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: alpha. UCB-BwK (Agrawal and Devanur 2014): the budget LP on upper bounds of the rewards (plus tie
@@ -184,7 +183,7 @@ def choose_ucb_bwk(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
     return decide(scratch, r, K, play(lp, draws, r))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_primal_dual(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                        scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: eta. PrimalDualBwK (Badanidiyuru, Kleinberg and Slivkins 2013): two resources, the budget and time
@@ -208,7 +207,7 @@ def choose_primal_dual(params: np.ndarray, counts: np.ndarray, sums: np.ndarray,
     return decide(scratch, r, K, chosen)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_thompson_budget(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                            scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """Thompson sampling with an LP (Ferreira, Simchi-Levi and Wang 2018, re-solving with the inventory left):
@@ -232,7 +231,7 @@ def choose_thompson_budget(params: np.ndarray, counts: np.ndarray, sums: np.ndar
     return decide(scratch, r, K, play(lp, draws, r))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_budget(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                  draws: np.ndarray, r: int, arm: int, reward: float, cost: float) -> None:
     """A real arm's reward and cost join its statistics (and its kept Gamma constants, if any, are stale); every

@@ -25,9 +25,8 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from banditmap.sim.kernels import arms, rng
+from banditmap.sim.kernels import arms, jit, rng
 
 MAIN, INTERACTION = 0.4, 0.25  # the standard deviations of the main effects' and the interactions' weights
 NOISE = 1.0  # probit noise scale beta of multivariate Thompson sampling's Bayesian probit model
@@ -39,20 +38,20 @@ def reward_kind(reward: str) -> int:
     return arms.BINARY if reward == "binary" else arms.CONTINUOUS
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def features(D: int, V: int) -> int:
     """The weights of the page model: D x V main effects and V x V interactions per pair of components."""
     return D * V + D * (D - 1) // 2 * V * V
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_weights(weights: np.ndarray, env: np.ndarray, r: int, D: int, V: int) -> None:
     """Repetition r's weights (F,), in feature order from the world's stream."""
     for f in range(weights.shape[1]):
         weights[r, f] = (MAIN if f < D * V else INTERACTION) * rng.normal(env, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def page_value(weights: np.ndarray, r: int, page: np.ndarray, V: int, reward: int) -> float:
     """What page (D,) is worth to repetition r: its score summed in feature order, as a click probability
     (binary) or 0.5 + 0.2 score."""
@@ -68,7 +67,7 @@ def page_value(weights: np.ndarray, r: int, page: np.ndarray, V: int, reward: in
     return 1.0 / (1.0 + math.exp(-score)) if reward == arms.BINARY else 0.5 + 0.2 * score
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def spell(m: int, V: int, page: np.ndarray) -> None:
     """Page number m as its values (D,) in base V, first component first."""
     for d in range(page.shape[0] - 1, -1, -1):
@@ -76,7 +75,7 @@ def spell(m: int, V: int, page: np.ndarray) -> None:
         m //= V
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_world(weights: np.ndarray, env: np.ndarray, r: int, V: int, reward: int, best_page: np.ndarray) -> float:
     """Repetition r's weights (F,), its best page (D,) (the first of equal ones by number) and that page's worth,
     by enumeration."""
@@ -93,7 +92,7 @@ def draw_world(weights: np.ndarray, env: np.ndarray, r: int, V: int, reward: int
     return best
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_worlds(weights: np.ndarray, env: np.ndarray, V: int, reward: int, best_page: np.ndarray) -> np.ndarray:
     """Every repetition's weights (R, F), its best page (R, D) and that page's worth (R,) (draw_world)."""
     best = np.empty(best_page.shape[0])
@@ -102,7 +101,7 @@ def draw_worlds(weights: np.ndarray, env: np.ndarray, V: int, reward: int, best_
     return best
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def page_values(weights: np.ndarray, V: int, D: int, reward: int, mu: np.ndarray) -> None:
     """Every page's worth (R, V ** D), page m in column m."""
     page = np.empty(D, np.int64)
@@ -112,7 +111,7 @@ def page_values(weights: np.ndarray, V: int, D: int, reward: int, mu: np.ndarray
             mu[r, m] = page_value(weights, r, page, V, reward)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def world_step(weights: np.ndarray, env: np.ndarray, pages: np.ndarray, V: int, reward: int, value: np.ndarray,
                observed: np.ndarray) -> None:
     """A round for every repetition: each page's worth (value (R,)) and the reward drawn for it (observed (R,))."""
@@ -123,12 +122,12 @@ def world_step(weights: np.ndarray, env: np.ndarray, pages: np.ndarray, V: int, 
 
 # --- the K-armed race with each page one arm --------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def pages_drawn(logits: np.ndarray, env: np.ndarray, r: int, reward: int, safety: bool) -> None:
     """The race's instance: drawn before it (draw_worlds, page_values), so nothing is drawn here."""
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def best_page_value(logits: np.ndarray, mu: np.ndarray, r: int, reward: int) -> float:
     """The best of repetition r's page values mu (R, K), which are left as they are."""
     top = -np.inf
@@ -149,7 +148,7 @@ def make_race(choose_name: str, learn_name: str) -> Any:
 
 # --- multivariate Thompson sampling (Hill et al. 2017) ----------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def active(page: np.ndarray, V: int, out: np.ndarray) -> None:
     """The features (D + P,) page (D,) switches on, in feature order: its main effects, then its pairs'."""
     D = page.shape[0]
@@ -163,7 +162,7 @@ def active(page: np.ndarray, V: int, out: np.ndarray) -> None:
             j += 1
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def page_table(V: int, D: int) -> np.ndarray:
     """The active features (V ** D, D + P) of every page, page m in row m."""
     table = np.empty((V ** D, D + D * (D - 1) // 2), np.int64)
@@ -174,7 +173,7 @@ def page_table(V: int, D: int) -> np.ndarray:
     return table
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def erfc(x: float) -> float:
     """Complementary error function (Numerical Recipes' Chebyshev fit, relative error below 1.2e-7)."""
     z = abs(x)
@@ -185,7 +184,7 @@ def erfc(x: float) -> float:
     return ans if x >= 0.0 else 2.0 - ans
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def probit_moments(t: float) -> tuple[float, float]:
     """v(t) = phi(t) / Phi(t) and w(t) = v(t) (v(t) + t), the moment-matching terms of a probit update."""
     cdf = max(0.5 * erfc(-t / math.sqrt(2.0)), 1e-300)
@@ -193,7 +192,7 @@ def probit_moments(t: float) -> tuple[float, float]:
     return v, v * (v + t)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def climb(weights: np.ndarray, V: int, climbs: int, draws: np.ndarray, r: int, page: np.ndarray) -> None:
     """Hill climbing on the page score sum_{active features} weights (F,): from `climbs` random pages (one uniform
     value per component, climb by climb, from repetition r's stream), set each component in turn to its first best
@@ -232,7 +231,7 @@ def climb(weights: np.ndarray, V: int, climbs: int, draws: np.ndarray, r: int, p
     page[:] = pages[best]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def best_page(weights: np.ndarray, table: np.ndarray, V: int, climbs: int, draws: np.ndarray, r: int,
               page: np.ndarray) -> None:
     """The page (D,) of highest score under weights (F,): with the active features of every page in table (M,
@@ -252,7 +251,7 @@ def best_page(weights: np.ndarray, table: np.ndarray, V: int, climbs: int, draws
     spell(pick, V, page)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_mvt_ts(params: np.ndarray, mean: np.ndarray, var: np.ndarray, table: np.ndarray, V: int,
                   draws: np.ndarray, r: int, sample: np.ndarray, page: np.ndarray) -> None:
     """params: climbs. A draw of every feature weight from its Gaussian posterior (mean, var (R, F)) into sample
@@ -267,7 +266,7 @@ def choose_mvt_ts(params: np.ndarray, mean: np.ndarray, var: np.ndarray, table: 
     best_page(sample, table, V, int(params[0]), draws, r, page)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_mvt_ts(mean: np.ndarray, var: np.ndarray, draws: np.ndarray, r: int, page: np.ndarray, reward: float,
                  V: int, on: np.ndarray) -> None:
     """A reward in [0, 1] is a click with that probability (one uniform; exact for 0/1 rewards); the closed-form
@@ -287,7 +286,7 @@ def learn_mvt_ts(mean: np.ndarray, var: np.ndarray, draws: np.ndarray, r: int, p
         var[r, f] *= 1.0 - w / (total * total) * var[r, f]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def step_choose_mvt_ts(params: np.ndarray, mean: np.ndarray, var: np.ndarray, table: np.ndarray, V: int, D: int,
                        draws: np.ndarray) -> np.ndarray:
     """Every repetition's page (R, D) (choose_mvt_ts)."""
@@ -298,7 +297,7 @@ def step_choose_mvt_ts(params: np.ndarray, mean: np.ndarray, var: np.ndarray, ta
     return pages
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def step_learn_mvt_ts(mean: np.ndarray, var: np.ndarray, draws: np.ndarray, reps: np.ndarray, pages: np.ndarray,
                       rewards: np.ndarray, V: int) -> None:
     """Learn observations (reps (N,), pages (N, D), rewards (N,)) in their order (learn_mvt_ts)."""
@@ -308,7 +307,7 @@ def step_learn_mvt_ts(mean: np.ndarray, var: np.ndarray, draws: np.ndarray, reps
         learn_mvt_ts(mean, var, draws, reps[i], pages[i], rewards[i], V, on)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def best_pages(weights: np.ndarray, table: np.ndarray, V: int, D: int, climbs: int, draws: np.ndarray) -> np.ndarray:
     """Every repetition's best page (R, D) under its weights (R, F) (best_page)."""
     pages = np.empty((weights.shape[0], D), np.int64)
@@ -317,7 +316,7 @@ def best_pages(weights: np.ndarray, table: np.ndarray, V: int, D: int, climbs: i
     return pages
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@jit(nogil=True)
 def mvt_race(params: np.ndarray, env: np.ndarray, delays: np.ndarray, draws: np.ndarray, V: int, D: int,
              table: np.ndarray, T: int, reward: int, feedback: int, mean_delay: float, batch: int, points: np.ndarray,
              curve: np.ndarray, final: np.ndarray, tail: np.ndarray, optimal: np.ndarray, below: np.ndarray) -> None:

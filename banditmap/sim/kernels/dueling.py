@@ -18,9 +18,8 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from banditmap.sim.kernels import arms, rng
+from banditmap.sim.kernels import arms, jit, rng
 from banditmap.sim.kernels.arms import bind, consider, consider_step
 
 CHAMPION = 0  # the scratch column of RUCB's hypothesised best option (-1: none)
@@ -28,7 +27,7 @@ CHAMPION = 0  # the scratch column of RUCB's hypothesised best option (-1: none)
 
 # --- the world --------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_utilities(u: np.ndarray, env: np.ndarray, r: int) -> float:
     """Repetition r's options: utilities u (K,) from Beta(2, 2), most near the middle of [0, 1]; returns the best."""
     top = -np.inf
@@ -38,14 +37,14 @@ def draw_utilities(u: np.ndarray, env: np.ndarray, r: int) -> float:
     return top
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def duel(u: np.ndarray, env: np.ndarray, r: int, first: int, second: int) -> float:
     """1 when the first option wins, which it does with probability (1 + u_first - u_second) / 2 (a linear
     Bradley-Terry model: the best option is a Condorcet winner); one uniform draw whatever the pair."""
     return 1.0 if rng.uniform(env, r) < (1.0 + u[r, first] - u[r, second]) / 2.0 else 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def value(u: np.ndarray, r: int, first: int, second: int) -> float:
     """The value of a pair, the mean utility of its options: with the best utility as the optimum, regret is the
     dueling regret of Yue et al. (2012), eps(best, i) + eps(best, j) with eps(b, i) = P(b beats i) - 1/2."""
@@ -53,7 +52,7 @@ def value(u: np.ndarray, r: int, first: int, second: int) -> float:
     return mean
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_worlds(u: np.ndarray, env: np.ndarray) -> np.ndarray:
     """Every repetition's utilities (R, K) and the best of them (R,)."""
     top = np.empty(u.shape[0])
@@ -62,7 +61,7 @@ def draw_worlds(u: np.ndarray, env: np.ndarray) -> np.ndarray:
     return top
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def world_step(u: np.ndarray, env: np.ndarray, actions: np.ndarray, values: np.ndarray,
                observed: np.ndarray) -> None:
     """One round for every repetition: the value of each pair shown (actions (R, 2)) and who won (R,) each."""
@@ -73,7 +72,7 @@ def world_step(u: np.ndarray, env: np.ndarray, actions: np.ndarray, values: np.n
 
 # --- preferences ------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def preference(wins: np.ndarray, r: int, i: int, j: int, spread: float) -> tuple[float, float, float]:
     """The estimate of P[i beats j], W_ij / N_ij with N_ij = W_ij + W_ji, and its upper and lower confidence
     bounds, the estimate +- sqrt(spread / N_ij) with spread = alpha log t (Zoghi et al. 2014); 1/2, 1 and 0
@@ -88,13 +87,13 @@ def preference(wins: np.ndarray, r: int, i: int, j: int, spread: float) -> tuple
     return p, p + width, p - width
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def spread_at(alpha: float, t: int) -> float:
     """alpha log t of the confidence widths, t the decisions made so far, at least 2 (so log t > 0)."""
     return alpha * math.log(max(t, 2))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_wins(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, first: int,
                second: int, won: float) -> None:
     """The duel counts for its winner: W[first, second] += won, W[second, first] += 1 - won (a shared win splits);
@@ -106,7 +105,7 @@ def learn_wins(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, draws:
 
 # --- the uniform pair -------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_uniform_pair(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, t: int,
                         horizon: int) -> tuple[int, int]:
     """Two distinct options uniformly at random: the first of K, the second of the K - 1 others."""
@@ -118,7 +117,7 @@ def choose_uniform_pair(params: np.ndarray, wins: np.ndarray, scratch: np.ndarra
 # --- Relative UCB -----------------------------------------------------------------------------------------------
 # Scratch: the hypothesised best option B (column 0, -1: none), then whether each option is a candidate (K).
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_rucb(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, t: int,
                 horizon: int) -> tuple[int, int]:
     """params: alpha. Relative UCB (Zoghi et al. 2014, Algorithm 1): the candidates C are the options whose upper
@@ -173,7 +172,7 @@ def choose_rucb(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, draws
 # Scratch: column 0 unused, then each option's optimistic Copeland score (K), its Copeland score in the posterior
 # sample (K), then each entry W_ij's Gamma constant c = 1 / sqrt(9 (W_ij + 2/3)) (K x K, row-major; 0 or -1: stale).
 
-@njit(cache=True, error_model="numpy")
+@jit
 def gamma_of(wins: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, i: int, j: int) -> float:
     """A Gamma(W_ij + 1) draw (Marsaglia & Tsang), its constant c kept in the scratch row until W_ij changes."""
     K = wins.shape[1]
@@ -184,14 +183,14 @@ def gamma_of(wins: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, i
     return rng.gamma_from(draws, r, d, scratch[r, column])
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def preference_draw(wins: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, i: int, j: int) -> float:
     """A posterior draw of P[i beats j] from Beta(W_ij + 1, W_ji + 1), as X / (X + Y) of two Gamma draws."""
     x = gamma_of(wins, scratch, draws, r, i, j)
     return x / (x + gamma_of(wins, scratch, draws, r, j, i))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_double_ts(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, t: int,
                      horizon: int) -> tuple[int, int]:
     """params: alpha. Double Thompson sampling (Wu & Liu 2016, Algorithm 1). The first option: among the options
@@ -233,7 +232,7 @@ def choose_double_ts(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, 
     return first, second
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_double_ts(params: np.ndarray, wins: np.ndarray, scratch: np.ndarray, draws: np.ndarray, r: int, first: int,
                     second: int, won: float) -> None:
     """The duel counts for its winner (learn_wins); the two entries' kept Gamma constants are stale."""
@@ -258,7 +257,7 @@ def base_learn(*args: Any) -> None:  # pragma: no cover - bound to the base's le
     raise NotImplementedError
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def partner_streams(draws: np.ndarray) -> np.ndarray:
     """The policy's streams (R,) followed by one more per repetition (R,), derived from that repetition's alone
     (rng.split), for the right sparring instance: (2R,)."""

@@ -11,13 +11,12 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from banditmap.sim.kernels import arms, rng
+from banditmap.sim.kernels import arms, jit, rng
 from banditmap.sim.kernels.arms import bind, consider, consider_step
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def inverse_times(inverse: np.ndarray, r: int, k: int, x: np.ndarray, out: np.ndarray) -> None:
     """out = A^-1 x for arm k's inverse, symmetric (Sherman-Morrison steps keep it so exactly), read by rows: the
     sum of x_j times row j, each entry's terms added in the order of a row-by-x product (the same numbers), in
@@ -31,7 +30,7 @@ def inverse_times(inverse: np.ndarray, r: int, k: int, x: np.ndarray, out: np.nd
             out[i] += inverse[r, k, j, i] * xj
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def mean_and_width(inverse: np.ndarray, theta: np.ndarray, r: int, k: int, x: np.ndarray,
                    ax: np.ndarray) -> tuple[float, float]:
     """Arm k's predicted reward x^T theta and the width sqrt(x^T A^-1 x) of its confidence ellipsoid (`ax` (d,)
@@ -52,7 +51,7 @@ def mean_and_width(inverse: np.ndarray, theta: np.ndarray, r: int, k: int, x: np
     return mean, math.sqrt(max(quad, 0.0))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
                   scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """params: l2, alpha. The largest x^T theta + alpha sqrt(x^T A^-1 x) (LinUCB, Li et al. 2010)."""
@@ -65,7 +64,7 @@ def choose_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, t
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_lin_ts(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
                   scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """params: l2, v. The largest draw of x^T theta from N(x^T theta_hat, v^2 x^T A^-1 x), the distribution of
@@ -80,7 +79,7 @@ def choose_lin_ts(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, t
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_eps_greedy(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
                       scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """params: l2, epsilon. With probability epsilon an arm drawn uniformly, else the largest x^T theta (the
@@ -98,7 +97,7 @@ def choose_eps_greedy(params: np.ndarray, inverse: np.ndarray, target: np.ndarra
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def ucb_bounds(scale: float, inverse: np.ndarray, theta: np.ndarray, r: int, x: np.ndarray, lower: np.ndarray,
                upper: np.ndarray) -> None:
     """Every arm's x^T theta -+ scale sqrt(x^T A^-1 x) into lower and upper (K,): the upper bound is the score
@@ -110,7 +109,7 @@ def ucb_bounds(scale: float, inverse: np.ndarray, theta: np.ndarray, r: int, x: 
         upper[k] = mean + scale * width
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def bounds_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
                   scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray, lower: np.ndarray,
                   upper: np.ndarray) -> None:
@@ -118,7 +117,7 @@ def bounds_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, t
     ucb_bounds(params[1], inverse, theta, r, x, lower, upper)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def step_bounds(scale: float, inverse: np.ndarray, theta: np.ndarray, contexts: np.ndarray) -> tuple[np.ndarray,
                                                                                                        np.ndarray]:
     """ucb_bounds for every repetition (contexts (R, d)): lower and upper (R, K)."""
@@ -129,7 +128,7 @@ def step_bounds(scale: float, inverse: np.ndarray, theta: np.ndarray, contexts: 
     return lower, upper
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def spread_of(inverse: np.ndarray, r: int, k: int, z: np.ndarray, az: np.ndarray) -> float:
     """||z||_{A_k^-1} = sqrt(z^T A_k^-1 z), held at 0 below (`az` (d,) scratch)."""
     inverse_times(inverse, r, k, z, az)
@@ -139,7 +138,7 @@ def spread_of(inverse: np.ndarray, r: int, k: int, z: np.ndarray, az: np.ndarray
     return math.sqrt(max(quad, 0.0))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_conservative_linucb(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
                                scratch: np.ndarray, draws: np.ndarray, r: int, x: np.ndarray) -> int:
     """params: l2, alpha. Conservative LinUCB (Kazerouni, Ghavamzadeh, Abbasi-Yadkori & Van Roy 2017) on per-arm
@@ -181,7 +180,7 @@ def choose_conservative_linucb(params: np.ndarray, inverse: np.ndarray, target: 
     return choice
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
                 scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, x: np.ndarray, reward: float) -> None:
     """Add (x, reward) to arm's regression: A^-1 <- A^-1 - (A^-1 x)(A^-1 x)^T / (1 + x^T A^-1 x), b += r x,
@@ -200,7 +199,7 @@ def learn_ridge(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, the
     inverse_times(inverse, r, arm, target[r, arm], theta[r, arm])
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_logistic(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, theta: np.ndarray,
                    scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, x: np.ndarray, reward: float) -> None:
     """One online Newton step of arm's logistic regression on (x, reward clipped to [0, 1]): p = sigmoid(x^T
@@ -227,7 +226,7 @@ def learn_logistic(params: np.ndarray, inverse: np.ndarray, target: np.ndarray, 
         theta[r, arm, i] += ax[i] * residual
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def cholesky_solve(factor: np.ndarray, rhs: np.ndarray, out: np.ndarray) -> None:
     """out = M^-1 rhs for M = L L^T, L the lower triangle of `factor` (forward then back substitution)."""
     d = rhs.shape[0]
@@ -243,7 +242,7 @@ def cholesky_solve(factor: np.ndarray, rhs: np.ndarray, out: np.ndarray) -> None
         out[i] = total / factor[i, i]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def cholesky_inverse(factor: np.ndarray, out: np.ndarray, columns: np.ndarray) -> None:
     """out[c] = M^-1 e_c for every c, as cholesky_solve gives each (the same operations on each entry, in the same
     order), the d systems solved side by side: entry i of every column at once (`columns` (d, d) scratch, column c
@@ -270,7 +269,7 @@ def cholesky_inverse(factor: np.ndarray, out: np.ndarray, columns: np.ndarray) -
             out[c, i] = columns[i, c]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def factorise(gram: np.ndarray, a: float, ridge: float, factor: np.ndarray) -> None:
     """The lower Cholesky factor of a gram + ridge I, row by row (a gram is l2 I plus a sum of outer products:
     symmetric positive definite)."""
@@ -332,7 +331,7 @@ DRIFT_EVERY = 10  # the world's parameters drift in steps every this many rounds
 LATER = 1 << 62  # an arrival round after any race's end: the soonest arrival of an empty feedback queue
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def copy_row(source: np.ndarray, out: np.ndarray) -> None:
     """out[:] = source (n,) element by element: the races' copies of a row (a whole-row assignment compiles
     numba's shape check and its message into every race)."""
@@ -340,7 +339,7 @@ def copy_row(source: np.ndarray, out: np.ndarray) -> None:
         out[i] = source[i]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def grow_rows(queue: np.ndarray) -> np.ndarray:
     """A queue of rows (N, d) with room for as many again (its rows first)."""
     wider = np.empty((2 * queue.shape[0], queue.shape[1]))
@@ -349,7 +348,7 @@ def grow_rows(queue: np.ndarray) -> np.ndarray:
     return wider
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_world(theta: np.ndarray, env: np.ndarray, r: int) -> None:
     """Repetition r's arms: parameters theta (K, d) with independent N(0, 1) entries."""
     for k in range(theta.shape[1]):
@@ -357,7 +356,7 @@ def draw_world(theta: np.ndarray, env: np.ndarray, r: int) -> None:
             theta[r, k, i] = rng.normal(env, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_network(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, env: np.ndarray, r: int) -> None:
     """Repetition r's non-linear world (model nonlinear), a one-hidden-layer network: a first layer shared by the
     arms, W (H, d) with N(0, 1.5^2) entries and b (H,) with N(0, 0.5^2) ones, then per-arm weights theta (K, H)
@@ -374,7 +373,7 @@ def draw_network(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, env: np
             theta[r, k, j] = scale * rng.normal(env, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def hidden_units(weights: np.ndarray, bias: np.ndarray, x: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     """tanh(W x + b) (H,) into `hidden`, from W^T (d, H) (W's transposed view, or a copy laid out that way, which
     the races keep so that every unit's sum runs along memory) and b (H,): every unit's sum at once, each in the
@@ -391,7 +390,7 @@ def hidden_units(weights: np.ndarray, bias: np.ndarray, x: np.ndarray, hidden: n
     return hidden
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def features(layer: np.ndarray, bias: np.ndarray, r: int, x: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     """What the arms' parameters weigh in context x: x itself in the linear world (no hidden layer, H = 0), else
     the hidden units tanh(W x + b) (H,), written into `hidden`."""
@@ -400,7 +399,7 @@ def features(layer: np.ndarray, bias: np.ndarray, r: int, x: np.ndarray, hidden:
     return hidden_units(layer[r].T, bias[r], x, hidden)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_context(x: np.ndarray, env: np.ndarray, r: int) -> None:
     """The round's context (d,): N(0, 1/d) features, the first held at 1/sqrt(d) (an intercept)."""
     d = x.shape[0]
@@ -410,7 +409,7 @@ def draw_context(x: np.ndarray, env: np.ndarray, r: int) -> None:
     x[0] = scale
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def move_world(theta: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int, T: int,
                dynamics: int) -> bool:
     """The parameters before round t's reward: a random walk in steps every DRIFT_EVERY rounds, a rotation of the
@@ -447,7 +446,7 @@ def move_world(theta: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t
     return False
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def rewards_of(weights: np.ndarray, mu: np.ndarray, x: np.ndarray, reward: int) -> float:
     """Every arm's expected reward (K,) into `mu` given the features x of the context (features()), from the arms'
     parameters transposed, theta^T (n, K) (a view, or the races' copy laid out that way): sigmoid(-1.5 + 1.5
@@ -468,13 +467,13 @@ def rewards_of(weights: np.ndarray, mu: np.ndarray, x: np.ndarray, reward: int) 
     return top
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def expected_rewards(theta: np.ndarray, mu: np.ndarray, r: int, x: np.ndarray, reward: int) -> float:
     """Every arm's expected reward mu[r] (K,) given the features x of the context (rewards_of); returns the best."""
     return rewards_of(theta[r].T, mu[r], x, reward)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def cross(weights: np.ndarray, r: int, out: np.ndarray) -> None:
     """out[r] = weights[r]^T: repetition r's parameters laid out for the races' sums (rewards_of, hidden_units)."""
     for a in range(weights.shape[1]):
@@ -482,7 +481,7 @@ def cross(weights: np.ndarray, r: int, out: np.ndarray) -> None:
             out[r, b, a] = weights[r, a, b]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def pay(crossed_layer: np.ndarray, bias: np.ndarray, crossed_theta: np.ndarray, mu: np.ndarray, r: int,
         x: np.ndarray, hidden: np.ndarray, reward: int) -> float:
     """The races' expected rewards mu[r] of context x and the best (features() then expected_rewards(), from the
@@ -491,7 +490,7 @@ def pay(crossed_layer: np.ndarray, bias: np.ndarray, crossed_theta: np.ndarray, 
     return rewards_of(crossed_theta[r], mu[r], seen, reward)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_repetition(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, crossed_layer: np.ndarray,
                     crossed_theta: np.ndarray, env: np.ndarray, r: int) -> None:
     """A race's repetition r: its non-linear world (a hidden layer `layer` (R, H, d) with units) or its linear one,
@@ -504,7 +503,7 @@ def draw_repetition(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, cros
     cross(theta, r, crossed_theta)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def move_and_pay(theta: np.ndarray, bias: np.ndarray, crossed_layer: np.ndarray, crossed_theta: np.ndarray,
                  mu: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int, T: int, dynamics: int,
                  x: np.ndarray, hidden: np.ndarray, reward: int) -> float:
@@ -515,7 +514,7 @@ def move_and_pay(theta: np.ndarray, bias: np.ndarray, crossed_layer: np.ndarray,
     return pay(crossed_layer, bias, crossed_theta, mu, r, x, hidden, reward)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def meet(world: np.ndarray, theta: np.ndarray, bias: np.ndarray, crossed_layer: np.ndarray,
          crossed_theta: np.ndarray, mu: np.ndarray, recent: np.ndarray, env: np.ndarray, r: int, t: int, T: int,
          dynamics: int, x: np.ndarray, hidden: np.ndarray, reward: int) -> float:
@@ -537,7 +536,7 @@ def meet(world: np.ndarray, theta: np.ndarray, bias: np.ndarray, crossed_layer: 
     return top
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def world_arrays(R: int, K: int, d: int, H: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                          np.ndarray, np.ndarray, np.ndarray]:
     """The arrays a contextual world of R repetitions is drawn into (draw_repetition, move_and_pay): the arms'
@@ -549,7 +548,7 @@ def world_arrays(R: int, K: int, d: int, H: int) -> tuple[np.ndarray, np.ndarray
             np.empty(H), np.empty((R, K)), np.zeros((R, K)))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def observe(value: float, world: np.ndarray, saved: np.ndarray, env: np.ndarray, r: int, t: int,
             reward: int) -> float:
     """The reward of a play worth `value` in round t (arms.draw_reward): from the world's stream, or, in a recorded
@@ -559,7 +558,7 @@ def observe(value: float, world: np.ndarray, saved: np.ndarray, env: np.ndarray,
     return arms.draw_reward_step(value, saved[r, t], reward)[0]
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@jit(nogil=True)
 def record_world(env: np.ndarray, K: int, d: int, H: int, T: int, reward: int, dynamics: int, world: np.ndarray,
                  saved: np.ndarray) -> None:
     """Every repetition's world (streams env (R,)) over T rounds as a race meets it (draw_repetition, then per
@@ -587,19 +586,19 @@ def record_world(env: np.ndarray, K: int, d: int, H: int, T: int, reward: int, d
             arms.draw_reward(0.0, env, r, reward)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_worlds(theta: np.ndarray, env: np.ndarray) -> None:
     for r in range(theta.shape[0]):
         draw_world(theta, env, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_networks(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, env: np.ndarray) -> None:
     for r in range(theta.shape[0]):
         draw_network(theta, layer, bias, env, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_contexts(env: np.ndarray, d: int) -> np.ndarray:
     out = np.empty((env.shape[0], d))
     for r in range(env.shape[0]):
@@ -607,7 +606,7 @@ def draw_contexts(env: np.ndarray, d: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def world_step(theta: np.ndarray, layer: np.ndarray, bias: np.ndarray, mu: np.ndarray, top: np.ndarray,
                recent: np.ndarray, env: np.ndarray, t: int, T: int, reward: int, dynamics: int, contexts: np.ndarray,
                actions: np.ndarray, value: np.ndarray, observed: np.ndarray) -> None:

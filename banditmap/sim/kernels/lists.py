@@ -25,9 +25,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
-from numba import njit
 
-from banditmap.sim.kernels import arms, rng
+from banditmap.sim.kernels import arms, jit, rng
 from banditmap.sim.kernels.arms import bind, consider_step
 
 CASCADE, SLATE = 0, 1  # the worlds
@@ -41,13 +40,13 @@ def borrowing(function: Function) -> Function:
     every way out, two atomic operations each, which it fails to pair off in a loop with branches, so they stayed
     in every round (a third of CascadeUCB1's race, K = 200). Such a kernel cannot allocate (numba refuses to
     compile one that does); what it computes is unchanged."""
-    compiled: Function = njit(cache=True, error_model="numpy", _nrt=False)(function)  # type: ignore[call-overload]  # numba's option, not in its stubs
+    compiled: Function = jit(function, _nrt=False)
     return compiled
 
 
 # --- the worlds -------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_attractions(w: np.ndarray, env: np.ndarray, r: int) -> None:
     """Repetition r's items (K,): attractions Beta(1, 12), drawn in item order from the world's stream."""
     for i in range(w.shape[1]):
@@ -69,7 +68,7 @@ def list_value(w: np.ndarray, r: int, items: np.ndarray, world: int) -> float:
     return total
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def best_value(w: np.ndarray, r: int, k: int, world: int) -> float:
     """The value of the best list: the k most attractive items (in either world, in any order)."""
     order = np.argsort(-w[r])
@@ -91,7 +90,7 @@ def draw_clicks(w: np.ndarray, env: np.ndarray, r: int, items: np.ndarray, world
             clicked = clicked or hit
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_worlds(w: np.ndarray, env: np.ndarray, k: int, world: int) -> np.ndarray:
     """Every repetition's attractions (R, K), and its best list's value (R,)."""
     top = np.empty(w.shape[0])
@@ -101,7 +100,7 @@ def draw_worlds(w: np.ndarray, env: np.ndarray, k: int, world: int) -> np.ndarra
     return top
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def world_step(w: np.ndarray, env: np.ndarray, lists: np.ndarray, world: int, value: np.ndarray,
                observed: np.ndarray) -> None:
     """A round for every repetition: each list's value (R,) and what each of its positions gave (R, k)."""
@@ -112,7 +111,7 @@ def world_step(w: np.ndarray, env: np.ndarray, lists: np.ndarray, world: int, va
 
 # --- ranking the items ------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def ranks_above(score: float, key: float, board: np.ndarray, slot: int, draws: np.ndarray,
                 r: int) -> tuple[bool, float]:
     """Whether (score, key) ranks above the board's slot, and the key (a tie draws the keys it lacks, -1 meaning
@@ -126,7 +125,7 @@ def ranks_above(score: float, key: float, board: np.ndarray, slot: int, draws: n
     return key > board[1, slot], key
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def offer(score: float, item: int, items: np.ndarray, board: np.ndarray, filled: int, draws: np.ndarray,
           r: int) -> tuple[int, float]:
     """Offer an item to the list being built, items[:filled] best first with their scores board[0] and tie keys
@@ -169,7 +168,7 @@ def offer(score: float, item: int, items: np.ndarray, board: np.ndarray, filled:
     return filled, board[0, k - 1] if filled == k else -np.inf
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def whole_sum(counts: np.ndarray, r: int, start: int, stop: int) -> float:
     """counts[r, start:stop] summed, for counts that are whole numbers (below 2 ** 53, so every order of addition
     gives the same sum exactly): four running sums, so the additions do not each wait for the one before."""
@@ -233,7 +232,7 @@ def choose_ucb_items(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, m
             filled, floor = offer(score, i, items, board, filled, draws, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def pinsker_ceiling(mean: float, budget: float) -> float:
     """Where arms.kl_upper(mean, budget) starts its bracket, Pinsker's bound mean + sqrt(budget / 2) (below 1), by
     the same operations: the index it returns never exceeds this, so an item whose ceiling is below the list's
@@ -357,7 +356,7 @@ def learn_nothing(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
     return None
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def add(counts: np.ndarray, sums: np.ndarray, means: np.ndarray, r: int, column: int, reward: float) -> None:
     counts[r, column] += 1.0
     sums[r, column] += reward

@@ -26,9 +26,8 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from banditmap.sim.kernels import arms, linear
+from banditmap.sim.kernels import arms, jit, linear
 from banditmap.sim.kernels.arms import bind, consider_step
 
 NORM = 1.0  # S, the bound on a parameter's norm in the confidence width (the contexts here have norm about 1)
@@ -37,7 +36,7 @@ STALE = -1  # `since` of an arm whose reused factors no longer match its statist
 LEARNT = -2  # `since` of an arm whose statistics changed after t decisions, its factors stale: LEARNT - t
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def start(R: int, K: int, d: int, W: int, l2: float) -> tuple[np.ndarray, ...]:
     """The state before any observation, in the kernels' order: gram and squared l2 I, target zeros, the reused
     factors (stale), clock 0 and an empty window of W slots."""
@@ -51,7 +50,7 @@ def start(R: int, K: int, d: int, W: int, l2: float) -> tuple[np.ndarray, ...]:
             np.full((R, W), -1, np.int64), np.zeros((R, W, d)), np.zeros((R, W)))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def tridiagonalise(gram: np.ndarray, basis: np.ndarray, diag: np.ndarray, off: np.ndarray) -> None:
     """gram (d, d) symmetric = Q T Q^T by Householder reflections (Golub & Van Loan, 8.3.1): Q (d, d) into
     `basis`, T's diagonal into `diag` (d,) and its subdiagonal into off[:d - 1] (off[d - 1] = 0)."""
@@ -112,7 +111,7 @@ def tridiagonalise(gram: np.ndarray, basis: np.ndarray, diag: np.ndarray, off: n
         off[i] = A[i + 1, i] if i + 1 < d else 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def rotate(basis: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
     """out = Q^T x for Q (d, d) in `basis` (rows of Q read in order)."""
     d = x.shape[0]
@@ -123,7 +122,7 @@ def rotate(basis: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
             out[j] += basis[i, j] * x[i]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def discounted_factors(gram: np.ndarray, squared: np.ndarray, target: np.ndarray, basis: np.ndarray,
                        inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray, r: int,
                        k: int) -> None:
@@ -159,7 +158,7 @@ def discounted_factors(gram: np.ndarray, squared: np.ndarray, target: np.ndarray
     since[r, k] = clock[r]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def across(basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, r: int,
            d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Repetition r's D-LinUCB factors with the arm last, views of its rows of basis, inner and coef: Q (d, d, K)
@@ -169,7 +168,7 @@ def across(basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, r: int,
     return basis[r].reshape((d, d, K)), inner[r].reshape((d, d, K)), coef[r].reshape((3, d, K))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def undiscounted(gram: np.ndarray, squared: np.ndarray, target: np.ndarray, r: int, k: int, x: np.ndarray,
                  factor: np.ndarray, u: np.ndarray) -> tuple[float, float]:
     """Arm k's estimate u.b and width sqrt(u^T V~ u), u = V^-1 x, from its sums as they are (discounted to this
@@ -190,7 +189,7 @@ def undiscounted(gram: np.ndarray, squared: np.ndarray, target: np.ndarray, r: i
     return estimate, math.sqrt(max(quad, 0.0))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                       basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
                       held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int,
@@ -274,7 +273,7 @@ def estimates_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray,
         width[k] = math.sqrt(max(keeps2[k] * quad[k] + (1.0 - keeps2[k]) * l2 * norm[k], 0.0))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def beta_dlinucb(params: np.ndarray, d: int, t: int) -> float:
     """D-LinUCB's beta_t = sqrt(l2) S + sigma sqrt(2 ln(1/delta) + d ln(1 + (1 - g^2t) / (d l2 (1 - g^2))))."""
     l2, delta, gamma = params[0], params[1], params[3]
@@ -283,7 +282,7 @@ def beta_dlinucb(params: np.ndarray, d: int, t: int) -> float:
     return math.sqrt(l2) * NORM + NOISE * math.sqrt(2.0 * math.log(1.0 / delta) + d * math.log1p(grown))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def optimistic(mean: np.ndarray, width: np.ndarray, spread: float, draws: np.ndarray, r: int) -> int:
     """The arm of the largest estimate + width x spread (K,), ties at random (arms.consider)."""
     best, pick, ties, state = -np.inf, -1, 0, draws[r]
@@ -293,7 +292,7 @@ def optimistic(mean: np.ndarray, width: np.ndarray, spread: float, draws: np.nda
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                    basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
                    held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray,
@@ -305,7 +304,7 @@ def choose_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, ta
     return optimistic(mean, width, params[2] * beta_dlinucb(params, x.shape[0], t), draws, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def widen(lower: np.ndarray, upper: np.ndarray, spread: float) -> None:
     """Estimates (in `lower`) and widths (in `upper`) (K,) into the bounds estimate -+ width x spread: the upper
     one is the score the choose kernels maximise (the same sums)."""
@@ -315,7 +314,7 @@ def widen(lower: np.ndarray, upper: np.ndarray, spread: float) -> None:
         upper[k] = mean + width
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def bounds_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                    basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
                    held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int, x: np.ndarray,
@@ -326,7 +325,7 @@ def bounds_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, ta
     widen(lower, upper, params[2] * beta_dlinucb(params, x.shape[0], t))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                   basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
                   held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray,
@@ -358,7 +357,7 @@ def learn_dlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, tar
     since[r, arm] = LEARNT - t
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def window_factors(gram: np.ndarray, target: np.ndarray, basis: np.ndarray, inner: np.ndarray, coef: np.ndarray,
                    since: np.ndarray, r: int, k: int, t: int) -> None:
     """Arm k's reused factors of its window's V = L L^T: L (basis), theta = V^-1 b (coef[0]) and V^-1 itself
@@ -371,7 +370,7 @@ def window_factors(gram: np.ndarray, target: np.ndarray, basis: np.ndarray, inne
     since[r, k] = t
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def estimates_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                        basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
                        held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int,
@@ -412,14 +411,14 @@ def estimates_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray
         width[k] = math.sqrt(max(quad, 0.0))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def beta_swlinucb(params: np.ndarray, d: int, t: int) -> float:
     """SW-LinUCB's beta = sqrt(l2) S + sigma sqrt(d ln((1 + window / l2) / delta))."""
     l2, delta, window = params[0], params[1], params[3]
     return math.sqrt(l2) * NORM + NOISE * math.sqrt(d * (math.log1p(window / l2) - math.log(delta)))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                     basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
                     held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray,
@@ -431,7 +430,7 @@ def choose_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, t
     return optimistic(mean, width, params[2] * beta_swlinucb(params, x.shape[0], t), draws, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def bounds_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                     basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
                     held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray, r: int, t: int,
@@ -442,7 +441,7 @@ def bounds_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, t
     widen(lower, upper, params[2] * beta_swlinucb(params, x.shape[0], t))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, target: np.ndarray,
                    basis: np.ndarray, inner: np.ndarray, coef: np.ndarray, since: np.ndarray, clock: np.ndarray,
                    held_arm: np.ndarray, held_x: np.ndarray, held_reward: np.ndarray,
@@ -471,7 +470,7 @@ def learn_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray, ta
     clock[r] = (slot + 1) % held_arm.shape[1]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def step_largest(scores: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """Every repetition's arm with the largest score (R, K), ties at random as the choose kernels break them: the
     decision of bounds already computed for it (an adapter asked for them first)."""

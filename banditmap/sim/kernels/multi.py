@@ -19,9 +19,8 @@ import functools
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from banditmap.sim.kernels import arms, rng
+from banditmap.sim.kernels import arms, jit, rng
 from banditmap.sim.kernels.arms import bind
 
 LOW, HIGH = 0.1, 0.9  # the range of the arms' means
@@ -30,7 +29,7 @@ LATER = 1 << 62  # an arrival round after any race's last
 
 # --- the world ----------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_arms(mu: np.ndarray, env: np.ndarray, r: int) -> None:
     """Repetition r's means (K, D): uniform in [LOW, HIGH], arm by arm, objective by objective."""
     for k in range(mu.shape[1]):
@@ -38,7 +37,7 @@ def draw_arms(mu: np.ndarray, env: np.ndarray, r: int) -> None:
             mu[r, k, d] = LOW + (HIGH - LOW) * rng.uniform(env, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def pareto_gaps(mu: np.ndarray, gaps: np.ndarray, r: int) -> None:
     """gaps[r, a] (K,): max over arms b of min over objectives of mu_b,d - mu_a,d, at least 0: the lift arm a needs
     in every objective before no arm dominates it (Drugan & Nowe 2013's Pareto regret of playing a)."""
@@ -53,7 +52,7 @@ def pareto_gaps(mu: np.ndarray, gaps: np.ndarray, r: int) -> None:
         gaps[r, a] = gap
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def value_of(mu: np.ndarray, r: int, arm: int) -> float:
     """A round's value: the chosen arm's mean over the objectives (summed in objective order)."""
     total = 0.0
@@ -63,7 +62,7 @@ def value_of(mu: np.ndarray, r: int, arm: int) -> float:
     return mean
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_rewards(mu: np.ndarray, env: np.ndarray, r: int, arm: int, reward: int, observed: np.ndarray) -> None:
     """The decision's rewards (D,): per objective, Bernoulli with its mean, or the mean plus N(0, 0.1^2) noise."""
     for d in range(mu.shape[2]):
@@ -74,7 +73,7 @@ def draw_rewards(mu: np.ndarray, env: np.ndarray, r: int, arm: int, reward: int,
             observed[d] = mean + 0.1 * rng.normal(env, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_worlds(mu: np.ndarray, gaps: np.ndarray, env: np.ndarray) -> None:
     """Every repetition's means (R, K, D) and each arm's Pareto gap (R, K)."""
     for r in range(mu.shape[0]):
@@ -82,7 +81,7 @@ def draw_worlds(mu: np.ndarray, gaps: np.ndarray, env: np.ndarray) -> None:
         pareto_gaps(mu, gaps, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def world_step(mu: np.ndarray, env: np.ndarray, actions: np.ndarray, reward: int, value: np.ndarray,
                observed: np.ndarray) -> None:
     """A round for every repetition: the value of each chosen arm (R,) and the rewards drawn for it (R, D)."""
@@ -190,7 +189,7 @@ def kernel(name: str) -> Any:
     return globals()[name] if name in ("learn_nothing",) else arms.kernel(name)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_nothing(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                   draws: np.ndarray, r: int, arm: int, observed: np.ndarray) -> None:
     """A policy that learns nothing from a reward vector (the uniform baseline)."""

@@ -12,14 +12,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-from banditmap.sim.kernels import rng
+from banditmap.sim.kernels import jit, rng
 from banditmap.sim.kernels.arms import consider_step, greedy, learn_counts
 
 # --- forgetting -------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def discount(gamma: float, counts: np.ndarray, sums: np.ndarray, r: int) -> None:
     """Every arm's count and sum times gamma (their means are unchanged)."""
     for k in range(counts.shape[1]):
@@ -27,7 +26,7 @@ def discount(gamma: float, counts: np.ndarray, sums: np.ndarray, r: int) -> None
         sums[r, k] *= gamma
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_discounted_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                           scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: gamma, c. Discount the statistics, then a largest mean + 2 sqrt(c log n / n_a) over discounted
@@ -46,7 +45,7 @@ def choose_discounted_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarr
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_discounted_ts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                          scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: gamma. Discount the statistics, then a largest draw from each arm's Beta(1 + successes,
@@ -71,7 +70,7 @@ def choose_discounted_ts(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
 # sliding window: scratch[r, K + 2] the slot written next, then W slots of the arm observed + 1 (0: empty), then
 # W slots of its reward (W = the window, or the run when it is shorter)
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_sliding_window_ucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                               scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: window, c. A largest mean + sqrt(c log min(n, window) / n_a) over the last `window` observations,
@@ -86,7 +85,7 @@ def choose_sliding_window_ucb(params: np.ndarray, counts: np.ndarray, sums: np.n
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_sliding_window(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                          scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """The observation takes the oldest slot of the window; the one it held leaves the statistics."""
@@ -109,7 +108,7 @@ def learn_sliding_window(params: np.ndarray, counts: np.ndarray, sums: np.ndarra
 
 # --- exponential weights ----------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def weights_total(scratch: np.ndarray, r: int, start: int, K: int) -> tuple[float, float]:
     """(the largest of the K log weights from column `start`, the sum of exp(log weight - largest))."""
     top = -np.inf
@@ -129,7 +128,7 @@ def weights_total(scratch: np.ndarray, r: int, start: int, K: int) -> tuple[floa
 BLOCK = 8  # arms per block of weights: a block's eight are summed as a tree, so its additions need not wait in turn
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def block_sums(scratch: np.ndarray, r: int, K: int) -> tuple[bool, float]:
     """The running sums of the kept weights over their blocks, into the columns after the log weights (a full
     block's eight summed as a tree of pairs, the last, shorter one in arm order): whether every weight is positive
@@ -155,7 +154,7 @@ def block_sums(scratch: np.ndarray, r: int, K: int) -> tuple[bool, float]:
     return low > 0.0, total
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def exp_weights(scratch: np.ndarray, r: int, start: int, K: int) -> float:
     """The sum of the K weights exp(log weight - top) kept in scratch[r, :K], with their running sums over blocks
     (block_sums). They are computed afresh (top the largest log weight then) when one is not positive (a row never
@@ -172,7 +171,7 @@ def exp_weights(scratch: np.ndarray, r: int, start: int, K: int) -> float:
     return total
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                    draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: eta, gamma (0: Neu's tuning, eta = sqrt(2 ln K / (K T)), gamma = eta / 2). An arm drawn with
@@ -207,7 +206,7 @@ def choose_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mea
     return int(arm)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                   draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """The loss 1 - reward (reward clipped into [0, 1]) of the arm played enters its weight as eta (1 - r) / (p +
@@ -222,7 +221,7 @@ def learn_exp3_ix(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
 
 # --- best-arm identification ------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def posterior_sample(counts: np.ndarray, sums: np.ndarray, draws: np.ndarray, r: int,
                      leader: int) -> tuple[int, int]:
     """One draw from every arm's Beta(1 + successes, 1 + failures) posterior (sums and failures clipped at 0):
@@ -240,7 +239,7 @@ def posterior_sample(counts: np.ndarray, sums: np.ndarray, draws: np.ndarray, r:
     return best, runner_up
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_top_two_ts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                       scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: beta, resamples. Top-two Thompson sampling (Russo 2016): the best arm of a posterior sample with
@@ -264,7 +263,7 @@ K1 = 5.0 / 4.0  # the constant in LUCB1's exploration rate
 # [K + 3] 1 once the stopping rule has fired, [K + 4] the arm named then.
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def untried(counts: np.ndarray, draws: np.ndarray, r: int) -> int:
     """An arm never observed, chosen uniformly among them, or -1."""
     pick, seen = -1, 0
@@ -276,7 +275,7 @@ def untried(counts: np.ndarray, draws: np.ndarray, r: int) -> int:
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_lucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                 draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: delta, epsilon. LUCB1 (Kalyanakrishnan, Tewari, Auer & Stone 2012) for the single best arm, one
@@ -315,7 +314,7 @@ def choose_lucb(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
 
 # Successive elimination: scratch[r, K + 2 + k] 1 while arm k survives, 0 once eliminated.
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_successive_elimination(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                                   scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: delta. Round-robin over the surviving arms: one of those observed least (ties at random)."""
@@ -328,7 +327,7 @@ def choose_successive_elimination(params: np.ndarray, counts: np.ndarray, sums: 
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def elimination_radius(params: np.ndarray, counts: np.ndarray, r: int, k: int) -> float:
     """sqrt(ln(4 K n^2 / delta) / (2n)) for an arm observed n times; infinite before its first observation."""
     n = counts[r, k]
@@ -338,7 +337,7 @@ def elimination_radius(params: np.ndarray, counts: np.ndarray, r: int, k: int) -
     return math.sqrt((math.log(4.0 * counts.shape[1] * n * n) - math.log(params[0])) / (2.0 * n))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_elimination(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                       scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """Count the observation, then eliminate every surviving arm whose upper bound falls below the best lower
@@ -357,7 +356,7 @@ def learn_elimination(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, 
 # EXP3 and EXP3-S: scratch[r, K + 1] the note (the chosen arm's probability), then the K log weights (up to a
 # constant).
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_exp3(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                 draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: gamma (EXP3-S: then alpha). An arm drawn with probability (1 - gamma) w / sum w + gamma / K (Auer,
@@ -378,7 +377,7 @@ def choose_exp3(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means:
     return int(arm)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_exp3(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """The arm played gains gamma x / K in log weight, x = r / p its importance-weighted reward (r clipped into
@@ -388,7 +387,7 @@ def learn_exp3(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: 
     learn_counts(params, counts, sums, means, scratch, draws, r, arm, reward)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_exp3_s(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                  draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """EXP3's step, then weight sharing: every weight w_i becomes w_i + (e alpha / K) sum_j w_j, the sum over the
@@ -405,7 +404,7 @@ def learn_exp3_s(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
 # column K + 1 for it: arms.note_columns), [2K + 1] gamma, [2K + 2] gamma / (3K), [2K + 3] alpha / sqrt(K T) as tuned
 # for the run, then the K log weights (up to a constant).
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_exp3_p(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                   draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """An arm drawn with probability p = (1 - gamma) w / sum w + gamma / K (Auer, Cesa-Bianchi, Freund & Schapire
@@ -426,7 +425,7 @@ def choose_exp3_p(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, mean
     return arm if arm >= 0 else K - 1
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_exp3_p(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                  draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """Every arm's log weight grows by gamma / (3K) (x + alpha / (p sqrt(K T))), p its probability at the decision
@@ -446,7 +445,7 @@ def learn_exp3_p(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means
 # window, the sum of q^age over them and the older plays (K each), then a ring of the last plays' arm + 1 (0:
 # none), as long as the window or the run.
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_delayed_conversions(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                                scratch: np.ndarray, draws: np.ndarray, r: int, t: int, horizon: int) -> int:
     """params: window, kl. Vernade, Cappe & Perchet (2017), an arm never played first, then a largest index on
@@ -458,7 +457,7 @@ def choose_delayed_conversions(params: np.ndarray, counts: np.ndarray, sums: np.
     return choose_conversions(counts, sums, means, scratch, draws, r, t, params[1] > 0.5)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def poisson_upper(rate: float, budget: float) -> float:
     """The largest q in [rate, 1] with d(rate, q) = q - rate + rate log(rate / q) <= budget (Poisson divergence;
     1 when d(rate, 1) is within the budget). Newton's steps from q0 = rate + b + sqrt(2 rate b + b^2), b the
@@ -479,14 +478,14 @@ def poisson_upper(rate: float, budget: float) -> float:
     return max(q, p)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def revealed(scratch: np.ndarray, r: int, k: int, K: int, q_window: float) -> float:
     """Arm k's plays' expected number revealed so far (at least 1e-9): old (1 - q^window) + in window - decay."""
     share: float = scratch[r, 3 * K + 6 + k] * (1.0 - q_window) + scratch[r, K + 6 + k] - scratch[r, 2 * K + 6 + k]
     return max(share, 1e-9)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_conversions(counts: np.ndarray, sums: np.ndarray, means: np.ndarray, scratch: np.ndarray,
                        draws: np.ndarray, r: int, t: int, kl: bool) -> int:
     """A largest index (UCB, or KL-UCB when kl) on each arm's windowed estimate, then the play's books: counted,
@@ -541,7 +540,7 @@ def choose_conversions(counts: np.ndarray, sums: np.ndarray, means: np.ndarray, 
     return pick
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_conversions(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: np.ndarray,
                       scratch: np.ndarray, draws: np.ndarray, r: int, arm: int, reward: float) -> None:
     """A conversion (reward > 0) of a play at most `window` rounds before the decisions made so far counts; the

@@ -21,9 +21,8 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from banditmap.sim.kernels import arms, rng
+from banditmap.sim.kernels import arms, jit, rng
 from banditmap.sim.kernels.arms import bind, consider_step
 
 LOW, HIGH = 0.1, 1.0  # problem.PRICE_RANGE (kernels import nothing above them)
@@ -36,13 +35,13 @@ MEAN, COLUMN = 0, 1  # GP-UCB's rows: the posterior mean, and room for the covar
 
 # --- the market -----------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def buy(slope: float, pivot: float, price: float) -> float:
     """The probability that a visitor buys at `price`: a logistic demand curve, one half at the pivot price."""
     return arms.sigmoid(slope * (pivot - price))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_market(slope: np.ndarray, pivot: np.ndarray, best: np.ndarray, best_price: np.ndarray, env: np.ndarray,
                 r: int) -> None:
     """Repetition r's demand curve: slope uniform in [4, 10], pivot uniform in [0.3, 0.7]; the best expected
@@ -58,7 +57,7 @@ def draw_market(slope: np.ndarray, pivot: np.ndarray, best: np.ndarray, best_pri
             best[r], best_price[r] = revenue, price
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def sell(slope: np.ndarray, pivot: np.ndarray, env: np.ndarray, r: int, price: float) -> tuple[float, float]:
     """One visitor offered `price` (clipped to the range): the expected revenue, and the revenue drawn (the price
     if the visitor buys, else 0; one uniform draw whatever the price, so the draws stay common to every policy)."""
@@ -68,7 +67,7 @@ def sell(slope: np.ndarray, pivot: np.ndarray, env: np.ndarray, r: int, price: f
     return price * chance, price if bought else 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def draw_markets(slope: np.ndarray, pivot: np.ndarray, best: np.ndarray, best_price: np.ndarray,
                  env: np.ndarray) -> None:
     """Every repetition's demand curve (draw_market)."""
@@ -76,7 +75,7 @@ def draw_markets(slope: np.ndarray, pivot: np.ndarray, best: np.ndarray, best_pr
         draw_market(slope, pivot, best, best_price, env, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def market_step(slope: np.ndarray, pivot: np.ndarray, env: np.ndarray, offered: np.ndarray, value: np.ndarray,
                 observed: np.ndarray) -> None:
     """One round for every repetition: the expected revenue of each price offered (R,) and the revenue drawn."""
@@ -86,20 +85,20 @@ def market_step(slope: np.ndarray, pivot: np.ndarray, env: np.ndarray, offered: 
 
 # --- decisions and learning -------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_uniform_price(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, cov: np.ndarray,
                          draws: np.ndarray, r: int, t: int, horizon: int) -> tuple[int, float]:
     """The baseline: a uniformly random price in the range, off any grid."""
     return -1, LOW + (HIGH - LOW) * rng.uniform(draws, r)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_nothing(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, cov: np.ndarray, draws: np.ndarray,
                   r: int, cell: int, reward: float) -> None:
     return None
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_cell(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, cov: np.ndarray, draws: np.ndarray,
                r: int, cell: int, reward: float) -> None:
     """The revenue counts for the grid cell played: its count, sum and mean."""
@@ -108,7 +107,7 @@ def learn_cell(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, cov: n
     stats[r, MEANS, cell] = stats[r, SUMS, cell] / stats[r, COUNTS, cell]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_grid_ucb(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, cov: np.ndarray,
                     draws: np.ndarray, r: int, t: int, horizon: int) -> tuple[int, float]:
     """params: grid, alpha. UCB1 on the grid's revenues (Kleinberg & Leighton 2003): an untried price first, then
@@ -127,7 +126,7 @@ def choose_grid_ucb(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, c
     return pick, prices[pick]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def gp_prior(prices: np.ndarray, lengthscale: float) -> np.ndarray:
     """The prior covariance (G, G) of the revenue on the grid: a squared-exponential kernel of signal variance 1/4
     (revenue in [0, 1]) and length scale `lengthscale` x the price range."""
@@ -140,7 +139,7 @@ def gp_prior(prices: np.ndarray, lengthscale: float) -> np.ndarray:
     return prior
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_gp_ucb(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, cov: np.ndarray, draws: np.ndarray,
                   r: int, t: int, horizon: int) -> tuple[int, float]:
     """params: beta, lengthscale, noise, grid. GP-UCB (Srinivas, Krause, Kakade & Seeger, ICML 2010): a price of
@@ -153,7 +152,7 @@ def choose_gp_ucb(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, cov
     return pick, prices[pick]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def learn_gp(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, cov: np.ndarray, draws: np.ndarray,
              r: int, cell: int, reward: float) -> None:
     """The exact Gaussian-process posterior after observing `reward` at grid cell c with noise variance s^2, a
@@ -181,7 +180,7 @@ def learn_gp(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, cov: np.
             cov[r, i, j] -= gain * column[j]
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def cover(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, r: int, horizon: int) -> int:
     """Zooming's covering (params: lipschitz, points): an active price x (stats[r, ACTIVE, x] = 1) has confidence
     radius r(x) = sqrt(2 ln T / (n(x) + 1)) after n(x) plays and covers the grid cells within
@@ -211,7 +210,7 @@ def cover(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, r: int, hor
     return uncovered
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def choose_zooming(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, cov: np.ndarray, draws: np.ndarray,
                    r: int, t: int, horizon: int) -> tuple[int, float]:
     """params: lipschitz, points. The zooming algorithm (Kleinberg, Slivkins & Upfal, STOC 2008) in its
@@ -240,7 +239,7 @@ def choose_zooming(params: np.ndarray, prices: np.ndarray, stats: np.ndarray, co
 
 # --- the race -------------------------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@jit
 def account(books: np.ndarray, value: float, top: float, t: int, tail_start: int) -> None:
     """Round t's share of a repetition's totals (arms.BOOKS): regret, an optimal round (at least OPTIMAL of the
     best expected revenue) or not, and the revenue of the last 10% of rounds."""

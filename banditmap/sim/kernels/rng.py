@@ -13,13 +13,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from banditmap.sim.kernels import jit
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 UNIT = 1.0 / 9007199254740992.0  # 2 ** -53
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def mix(z: np.uint64) -> np.uint64:
     """SplitMix64's output function (a bijection of 64-bit words)."""
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -27,7 +28,7 @@ def mix(z: np.uint64) -> np.uint64:
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def stream_seeds(seed: int, salt: int, reps: int) -> np.ndarray:
     """Starting states (reps,) uint64 of the streams (seed, salt, 0), (seed, salt, 1), ..."""
     out = np.empty(reps, np.uint64)
@@ -37,14 +38,14 @@ def stream_seeds(seed: int, salt: int, reps: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def uniform(states: np.ndarray, r: int) -> float:
     """A uniform draw in [0, 1) from repetition r's stream (53 random bits)."""
     states[r] += GOLDEN
     return float(mix(states[r]) >> np.uint64(11)) * UNIT
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def below(states: np.ndarray, r: int, n: int) -> int:
     """A uniform integer in 0..n-1."""
     return min(int(uniform(states, r) * n), n - 1)
@@ -75,7 +76,7 @@ ZIG_K, ZIG_W, ZIG_F = _ziggurat_tables()
 ZIG_R = 3.442619855899  # where the tail begins
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def bits(states: np.ndarray, r: int) -> np.uint64:
     states[r] += GOLDEN
     return mix(states[r])
@@ -84,7 +85,7 @@ def bits(states: np.ndarray, r: int) -> np.uint64:
 SPARE = 1.0 / 33554432.0  # 2 ** -25: the unit of the 25 bits a ziggurat word leaves unused
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def uniform_step(state: np.uint64) -> tuple[float, np.uint64]:
     """`uniform` on a stream's state held in a local: the draw and the advanced state. A kernel drawing many values
     in a row loads the state once, draws with the *_step samplers and stores it back once, the same draws without
@@ -93,7 +94,7 @@ def uniform_step(state: np.uint64) -> tuple[float, np.uint64]:
     return float(mix(state) >> np.uint64(11)) * UNIT, state
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@jit(forceinline=True)
 def normal_and_uniform_step(state: np.uint64) -> tuple[float, float, np.uint64]:
     """A standard normal draw by the ziggurat (Marsaglia & Tsang 2000), the layer from the low 7 bits of a 64-bit
     word and the signed 32-bit value from its high half (so the two are independent, the flaw Doornik 2005 found
@@ -123,7 +124,7 @@ def normal_and_uniform_step(state: np.uint64) -> tuple[float, float, np.uint64]:
             return x, spare, state
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def normal_and_uniform(states: np.ndarray, r: int) -> tuple[float, float]:
     """normal_and_uniform_step on repetition r's stream."""
     x, u, state = normal_and_uniform_step(states[r])
@@ -131,13 +132,13 @@ def normal_and_uniform(states: np.ndarray, r: int) -> tuple[float, float]:
     return x, u
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def normal(states: np.ndarray, r: int) -> float:
     """A standard normal draw by the ziggurat (see normal_and_uniform_step)."""
     return normal_and_uniform(states, r)[0]
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@jit(forceinline=True)
 def gamma_from_step(state: np.uint64, d: float, c: float) -> tuple[float, np.uint64]:
     """A Gamma(d + 1/3, 1) draw (shape at least 1) by Marsaglia & Tsang's method ("A simple method for generating
     gamma variables", ACM TOMS 26(3), 2000) given their d and c = 1 / sqrt(9 d), which a caller drawing often
@@ -160,7 +161,7 @@ def gamma_from_step(state: np.uint64, d: float, c: float) -> tuple[float, np.uin
             return d * v, state
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def gamma_from(states: np.ndarray, r: int, d: float, c: float) -> float:
     """gamma_from_step on repetition r's stream."""
     value, state = gamma_from_step(states[r], d, c)
@@ -168,7 +169,7 @@ def gamma_from(states: np.ndarray, r: int, d: float, c: float) -> float:
     return value
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@jit(forceinline=True)
 def gamma_step(state: np.uint64, shape: float) -> tuple[float, np.uint64]:
     """A Gamma(shape, 1) draw (gamma_from_step), with Marsaglia & Tsang's boost U^(1/a) for shapes below 1; and
     the advanced state."""
@@ -182,7 +183,7 @@ def gamma_step(state: np.uint64, shape: float) -> tuple[float, np.uint64]:
     return value * boost, state
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def gamma(states: np.ndarray, r: int, shape: float) -> float:
     """A Gamma(shape, 1) draw (gamma_step) from repetition r's stream."""
     value, state = gamma_step(states[r], shape)
@@ -190,7 +191,7 @@ def gamma(states: np.ndarray, r: int, shape: float) -> float:
     return value
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@jit(forceinline=True)
 def kept_beta_parts_step(state: np.uint64, a: float, b: float, kept: np.ndarray, r: int, i: int,
                          j: int) -> tuple[float, float, np.uint64]:
     """A Beta(a, b) draw, a and b at least 1, as X and X + Y of two Gamma draws whose constants c = 1 / sqrt(9 d)
@@ -205,7 +206,7 @@ def kept_beta_parts_step(state: np.uint64, a: float, b: float, kept: np.ndarray,
     return x, x + y, state
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@jit(forceinline=True)
 def kept_beta_step(state: np.uint64, a: float, b: float, kept: np.ndarray, r: int, i: int,
                    j: int) -> tuple[float, np.uint64]:
     """The Beta(a, b) draw X / (X + Y) of kept_beta_parts_step; and the advanced state."""
@@ -216,7 +217,7 @@ def kept_beta_step(state: np.uint64, a: float, b: float, kept: np.ndarray, r: in
 BELOW = 1.0 - 1e-15  # see ratio_below
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def ratio_below(x: float, total: float, best: float) -> bool:
     """Whether x / total (x >= 0, total > 0: a Beta draw's parts) surely rounds below best, without the division:
     x < BELOW best total in floating point (each product within half an ulp, in the normal range) puts the exact
@@ -225,7 +226,7 @@ def ratio_below(x: float, total: float, best: float) -> bool:
     return x < BELOW * best * total
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def kept_beta(states: np.ndarray, r: int, a: float, b: float, kept: np.ndarray, i: int, j: int) -> float:
     """kept_beta_step on repetition r's stream."""
     value, state = kept_beta_step(states[r], a, b, kept, r, i, j)
@@ -233,7 +234,7 @@ def kept_beta(states: np.ndarray, r: int, a: float, b: float, kept: np.ndarray, 
     return value
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@jit(forceinline=True)
 def beta_step(state: np.uint64, a: float, b: float) -> tuple[float, np.uint64]:
     """A Beta(a, b) draw as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b); and the advanced state. With both shapes at
     least 1, both Gammas' constants are made before either draw (gamma_step's values, its draws): the two square
@@ -242,7 +243,7 @@ def beta_step(state: np.uint64, a: float, b: float) -> tuple[float, np.uint64]:
     return x / total, state
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@jit(forceinline=True)
 def beta_parts_step(state: np.uint64, a: float, b: float) -> tuple[float, float, np.uint64]:
     """beta_step's X and X + Y, whose quotient is its draw (a division a caller may skip: ratio_below); and the
     advanced state."""
@@ -257,7 +258,7 @@ def beta_parts_step(state: np.uint64, a: float, b: float) -> tuple[float, float,
     return x, x + y, state
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def beta(states: np.ndarray, r: int, a: float, b: float) -> float:
     """A Beta(a, b) draw (beta_step) from repetition r's stream."""
     value, state = beta_step(states[r], a, b)
@@ -265,7 +266,7 @@ def beta(states: np.ndarray, r: int, a: float, b: float) -> float:
     return value
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def beta_rows(states: np.ndarray, reps: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Beta(a[i, j], b[i, j]) draws (N, M), row i's from repetition reps[i]'s stream."""
     out = np.empty(a.shape)
@@ -275,7 +276,7 @@ def beta_rows(states: np.ndarray, reps: np.ndarray, a: np.ndarray, b: np.ndarray
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def geometric(states: np.ndarray, r: int, p: float) -> int:
     """The number of trials up to the first success, each succeeding with probability p (support 1, 2, ...)."""
     if p >= 1.0:
@@ -289,7 +290,7 @@ def states_from(generator: np.random.Generator, reps: int) -> np.ndarray:
     return generator.integers(0, 2**64 - 1, reps, dtype=np.uint64, endpoint=True)
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def split(state: np.uint64, positions: np.ndarray) -> np.ndarray:
     """Streams (n,) derived from one stream's state, one per position (n,) int64: the same position always gives
     the same stream, different positions different ones (for one repetition's state handed to several

@@ -23,9 +23,8 @@ import functools
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from banditmap.sim.kernels import arms, linear, rng
+from banditmap.sim.kernels import arms, jit, linear, rng
 from banditmap.sim.kernels.arms import bind
 
 
@@ -37,7 +36,7 @@ def learn(*args: Any) -> None:  # pragma: no cover - replaced in each binding by
     raise NotImplementedError
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def counts_row(pick: int, i: int, actions: np.ndarray, coins: np.ndarray, accept: np.ndarray, supported: np.ndarray,
                tallies: np.ndarray) -> bool:
     """Row i's pick added to the tallies (see the module's docstring); whether the row counts: the pick is the

@@ -29,14 +29,13 @@ import hashlib
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from banditmap.sim.kernels import rng
+from banditmap.sim.kernels import jit, rng
 from banditmap.sim.kernels.arms import argmax, consider_step
 from banditmap.sim.kernels.lists import borrowing
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def own(scratch: np.ndarray, r: int) -> int:
     """Where the adapter's own columns start in the scratch row (their number is in the row's last column)."""
     width: int = scratch.shape[1]
@@ -226,7 +225,7 @@ def robust_region(K: int, horizon: int) -> np.ndarray:
 # Position p's instance draws from stream (1 + p) R + r of the block's streams (`position_streams`), the
 # replacement of a pick already shown above from the repetition's own stream r.
 
-@njit(cache=True, error_model="numpy")
+@jit
 def position_streams(draws: np.ndarray, k: int) -> np.ndarray:
     """The policy's streams (R,), then position p's (R,) for each of the k positions, each derived from its
     repetition's stream alone (rng.split), so a repetition's draws do not depend on R: ((k + 1) R,)."""
@@ -241,7 +240,7 @@ def position_streams(draws: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def distinct_item(items: np.ndarray, p: int, pick: int, K: int, draws: np.ndarray, r: int) -> int:
     """Position p's item: its instance's pick, or, when items[:p] shows it already, uniform draws of any of the
     K items until one is not shown above."""
@@ -256,7 +255,7 @@ def distinct_item(items: np.ndarray, p: int, pick: int, K: int, draws: np.ndarra
     return item
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def distinct_lists(wanted: np.ndarray, K: int, draws: np.ndarray) -> np.ndarray:
     """The lists (R, k) of every repetition's picks (R, k), as ranked_choose shows them (distinct_item)."""
     shown = np.empty_like(wanted)
@@ -308,7 +307,7 @@ def ranked_row(base: np.ndarray, k: int) -> np.ndarray:
 # Linear scalarization (Drugan & Nowe 2013) with one weight vector. params: the base's, then the D weights, then D.
 # The base keeps its own scratch row (and its note column) as it is.
 
-@njit(cache=True, error_model="numpy")
+@jit
 def weighted_sum(weights: np.ndarray, observed: np.ndarray) -> float:
     """w . r of one decision's rewards (D,), summed in objective order."""
     total = 0.0
@@ -317,7 +316,7 @@ def weighted_sum(weights: np.ndarray, observed: np.ndarray) -> float:
     return total
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def weighted_sums(weights: np.ndarray, observed: np.ndarray) -> np.ndarray:
     """w_i . r_i of N decisions (weights and rewards (N, D)), as scalar_learn computes each (the loop's adapter)."""
     out = np.empty(observed.shape[0])
@@ -395,13 +394,13 @@ def base_bounds(*args: Any) -> None:  # pragma: no cover - bound to the base's b
     raise NotImplementedError
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def held_lower(bound: float) -> float:
     """A lower bound as the check counts it: at least 0 (rewards are non-negative), 0 when unknown (not finite)."""
     return max(bound, 0.0) if np.isfinite(bound) else 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def conservative_check(alpha: float, margin: np.ndarray, i: int, lower: np.ndarray, upper: np.ndarray,
                        wanted: int) -> int:
     """The base's choice `wanted` is played when margin[i] + L_J - (1 - alpha) U_0 >= 0 (finite), else the default
@@ -416,7 +415,7 @@ def conservative_check(alpha: float, margin: np.ndarray, i: int, lower: np.ndarr
     return 0
 
 
-@njit(cache=True, error_model="numpy")
+@jit
 def conservative_steps(alpha: float, margin: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                        wanted: np.ndarray) -> np.ndarray:
     """conservative_check for every repetition r (margin (R,), bounds (R, K), the base's choices (R,))."""
