@@ -33,7 +33,8 @@ import functools
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
 
 import numba
 from numba.core import caching
@@ -77,11 +78,24 @@ class KernelCacheLocator(caching.UserProvidedCacheLocator):
         return locator
 
 
-def jit(function: Any = None, **options: Any) -> Any:
+Kernel = TypeVar("Kernel", bound=Callable[..., Any])
+
+
+@overload
+def jit(function: Kernel, **options: Any) -> Kernel: ...
+
+
+@overload
+def jit(function: None = None, **options: Any) -> Callable[[Kernel], Kernel]: ...
+
+
+def jit(function: Kernel | None = None, **options: Any) -> Kernel | Callable[[Kernel], Kernel]:
     """numba's njit with every kernel's options: cached on disk (KernelCacheLocator), numba's "numpy" error model,
-    no C-callable wrapper; `options` adds others (forceinline, nogil, _nrt). `@jit` or `@jit(option=...)`."""
+    no C-callable wrapper; `options` adds others (forceinline, nogil, _nrt). `@jit` or `@jit(option=...)`. Typed
+    as giving back the function (numba ships no types): a kernel keeps its signature for its callers."""
     settings = {"cache": True, "error_model": "numpy", "no_cfunc_wrapper": True, **options}
-    return numba.njit(**settings) if function is None else numba.njit(**settings)(function)
+    decorator: Callable[[Kernel], Kernel] = numba.njit(**settings)
+    return decorator if function is None else decorator(function)
 
 
 if KernelCacheLocator not in caching.CacheImpl._locator_classes:
