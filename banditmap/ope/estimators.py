@@ -8,6 +8,7 @@ rewards drift or cluster in time.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,8 +137,9 @@ class Resampler:
 
     @classmethod
     def make(cls, blocks: int, seed: int, replicates: int = BOOTSTRAP) -> "Resampler":
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 11])))
-        return cls(rng.multinomial(blocks, np.full(blocks, 1.0 / blocks), size=replicates).astype(np.float64))
+        """The multiplicities drawn from (seed, blocks): a replay's summary and its slates' (ope/slates.py) share
+        one draw, kept read-only (about 25 ms each for 1,000 replicates of 200 blocks)."""
+        return cls(_multiplicities(blocks, seed, replicates))
 
     def replicates(self, numerator: Array, denominator: Array) -> Array:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -150,6 +152,14 @@ class Resampler:
         value = float(numerator.sum()) / den if den > 0 else float("nan")
         draws = self.replicates(numerator, denominator)
         return interval(value, draws), draws
+
+
+@functools.lru_cache(maxsize=4)
+def _multiplicities(blocks: int, seed: int, replicates: int) -> Array:
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 11])))
+    counts = rng.multinomial(blocks, np.full(blocks, 1.0 / blocks), size=replicates).astype(np.float64)
+    counts.flags.writeable = False
+    return counts
 
 
 def interval(value: float, draws: Array) -> Estimate:
