@@ -308,17 +308,26 @@ def choose_cts(params: np.ndarray, counts: np.ndarray, sums: np.ndarray, means: 
     """The k largest draws from each item's Beta(1 + clicks, 1 + max(shown - clicks, 0)) (combinatorial Thompson
     sampling, Wang & Chen 2018), as X / (X + Y) of two Gamma draws. Each item's c = 1 / sqrt(9 d) of both Gamma
     shapes (at least 1) is kept until its statistics change (scratch[r, i] and scratch[r, K + 1 + i]; 0 or -1:
-    stale), as arms.choose_thompson_beta keeps them."""
+    stale), as arms.choose_thompson_beta keeps them. The stream's state stays in a local between offers (offer
+    draws tie keys from the stream), and a draw that surely rounds below the floor is not divided out
+    (rng.ratio_below): the same draws and lists."""
     K = counts.shape[1]
     filled, floor = 0, -np.inf
+    state = draws[r]
     for i in range(K):
         a, b = 1.0 + sums[r, i], 1.0 + max(counts[r, i] - sums[r, i], 0.0)
         if a >= 1.0:
-            score = rng.kept_beta(draws, r, a, b, scratch, i, K + 1 + i)
+            x, total, state = rng.kept_beta_parts_step(state, a, b, scratch, r, i, K + 1 + i)
         else:
-            score = rng.beta(draws, r, a, b)
+            x, total, state = rng.beta_parts_step(state, a, b)
+        if rng.ratio_below(x, total, floor):
+            continue
+        score = x / total
         if score >= floor:
+            draws[r] = state
             filled, floor = offer(score, i, items, board, filled, draws, r)
+            state = draws[r]
+    draws[r] = state
 
 
 @borrowing
