@@ -42,7 +42,7 @@ def plain_cmd() -> list[str]:
     if not exe.exists():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(PLAIN)], check=True)
         subprocess.run([str(PLAIN / "bin" / "python"), "-m", "pip", "install", "--quiet", "-e", str(ROOT)],
-                       check=True)
+                       check=True, capture_output=True)
     return [str(exe)]
 
 
