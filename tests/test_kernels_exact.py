@@ -687,8 +687,8 @@ def test_forgetting_queued_and_weighted_kernels_by_hand() -> None:
     assert arm == 1 and counts.tolist() == [[1000.0, 5.0]] and sums.tolist() == [[0.0, 2.75]]  # three handed over
     assert queues[0, K + 2:3 * K + 4].tolist() == [0.0, 0.0, 0.0, 0.0, 3.0, 3.0]  # empty; slot 3 freed last
     # EXP3-IX: an arm by its weight; its probability is the note; the loss (1 - r) / (p + gamma) times eta
-    weights = np.zeros((1, 2 * K + 4))
-    weights[0, K + 4:] = [0.0, math.log(3.0)]
+    weights = np.zeros((1, 2 * K + 4 + 1))  # as the policy makes it: log weights, then one block's running sum
+    weights[0, K + 4:2 * K + 4] = [0.0, math.log(3.0)]
     ref = Stream(s[0])
     expected = 0 if ref.uniform() * 4.0 < 1.0 else 1
     arm = kernels.choose_exp3_ix(np.array([0.5, 0.1]), counts, sums, means, weights, s, 0, 0, 100)
@@ -696,7 +696,7 @@ def test_forgetting_queued_and_weighted_kernels_by_hand() -> None:
     assert weights[0, K + 2:K + 4].tolist() == [0.5, 0.1]
     kernels.learn_exp3_ix(np.array([0.5, 0.1]), counts, sums, means, weights, s, 0, arm, 0.2)
     assert weights[0, K + 4 + arm] == pytest.approx([0.0, math.log(3.0)][arm] - 0.5 * 0.8 / ([0.25, 0.75][arm] + 0.1))
-    tuned = np.zeros((1, 2 * K + 4))
+    tuned = np.zeros((1, 2 * K + 4 + 1))
     kernels.choose_exp3_ix(np.array([0.0, 0.0]), counts, sums, means, tuned, s, 0, 0, 100)
     eta = math.sqrt(2 * math.log(2) / (2 * 100))
     assert tuned[0, K + 2:K + 4].tolist() == pytest.approx([eta, eta / 2], rel=1e-12)
