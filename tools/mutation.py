@@ -61,7 +61,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     # arms.py's bookkeeping (account, due, drop...) also keeps the linear race's books
     "banditmap/sim/kernels/arms.py": ("tests/test_kernels_exact.py", "tests/test_kernels_books_exact.py",
                                       "tests/test_kernels_linear_exact.py"),
-    "banditmap/sim/kernels/rng.py": ("tests/test_kernels_exact.py",),
+    # the samplers on states[r] and on a state held in a local (rng.*_step), against the published Gamma test
+    "banditmap/sim/kernels/rng.py": ("tests/test_kernels_exact.py", "tests/test_rng_steps.py"),
     # linear.py also holds the world the forgetting linear policies race on, and the factor and solve they reuse
     "banditmap/sim/kernels/linear.py": ("tests/test_kernels_linear_exact.py",
                                         "tests/test_policies_forgetting_exact.py"),
