@@ -78,6 +78,23 @@ def test_the_step_samplers_draw_what_the_samplers_on_states_draw():
         assert state == states[1]
 
 
+def test_kept_constants_give_the_beta_draws_made_without_them():
+    """kept_beta_parts_step makes each Gamma's c = 1 / sqrt(9 d) once (kept[r, i] stale: 0 or less) and draws with
+    it afterwards: the same X, X + Y and state as beta_parts_step, whose constants are made at every draw, for
+    shapes at 1 and above, with fresh and with kept constants."""
+    kept = np.zeros((2, 6))
+    state = theirs = np.uint64(rng.stream_seeds(4, 2, 2)[1])
+    for a, b in [(1.0, 1.0), (1.0, 4.5), (2.25, 1.0), (7.0, 30.0), (130.5, 2.0)]:
+        kept[1, 2] = kept[1, 5] = 0.0  # stale: made at the first draw, then kept
+        for _ in range(300):
+            x, total, state = rng.kept_beta_parts_step(np.uint64(state), a, b, kept, 1, 2, 5)
+            y, whole, theirs = rng.beta_parts_step(np.uint64(theirs), a, b)
+            assert (x, total, state) == (y, whole, theirs)
+        made = (1.0 / math.sqrt(9.0 * (a - 1.0 / 3.0)), 1.0 / math.sqrt(9.0 * (b - 1.0 / 3.0)))
+        assert (kept[1, 2], kept[1, 5]) == made
+        assert kept[0].tolist() == [0.0] * 6 and kept[1, [0, 1, 3, 4]].tolist() == [0.0] * 4
+
+
 def test_ties_are_broken_as_consider_breaks_them():
     """consider_step picks the arm and draws the uniforms consider does, with many ties among scores 0..3."""
     scores = np.random.default_rng(3).integers(0, 4, (3000, 6)).astype(float)

@@ -154,12 +154,16 @@ class Resampler:
         return interval(value, draws), draws
 
 
-@functools.lru_cache(maxsize=4)
-def _multiplicities(blocks: int, seed: int, replicates: int) -> Array:
+def _draw_multiplicities(blocks: int, seed: int, replicates: int) -> Array:
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 11])))
     counts = rng.multinomial(blocks, np.full(blocks, 1.0 / blocks), size=replicates).astype(np.float64)
     counts.flags.writeable = False
     return counts
+
+
+# kept apart from the draw, which stays undecorated for the mutation run (tools/mutation.py: mutmut leaves decorated
+# functions alone)
+_multiplicities = functools.lru_cache(maxsize=4)(_draw_multiplicities)
 
 
 def interval(value: float, draws: Array) -> Estimate:
