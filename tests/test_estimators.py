@@ -154,6 +154,15 @@ def test_the_bootstrap_resamples_blocks_with_replacement_from_its_seed() -> None
     assert np.all(np.abs(means - 1.0) < 5 * np.sqrt(0.9 / 1000))
 
 
+def test_the_multiplicities_of_one_seed_are_drawn_once_and_cannot_be_written() -> None:
+    """A replay's summary and its slates' estimates share one draw; shared, it is read-only."""
+    boot = Resampler.make(4, seed=7, replicates=200)
+    assert Resampler.make(4, seed=7, replicates=200).counts is boot.counts
+    assert Resampler.make(4, seed=8, replicates=200).counts.tolist() != boot.counts.tolist()
+    with pytest.raises(ValueError, match="read-only"):
+        boot.counts[0, 0] = 9.0
+
+
 def test_replicates_are_ratios_of_resampled_sums() -> None:
     counts = [[1, 1, 1], [3, 0, 0], [0, 0, 3], [0, 3, 0], [0, 0, 0]]
     boot = Resampler(np.array(counts, dtype=float))
