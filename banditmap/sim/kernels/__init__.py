@@ -24,16 +24,15 @@ compile time); LLVM's inlining copies optimised code. Everywhere else LLVM inlin
 Measured on seven races from an empty cache (Thompson sampling, UCB1, KL-UCB, LinUCB, linear Thompson sampling,
 CascadeKL-UCB, MNL Thompson sampling), CPU seconds to compile: 58.4 with the samplers inlined by numba, 39.2 by
 LLVM, 34.0 without the C-callable wrapper too; Thompson sampling over 81 arms 1.48 us per decision with numba's
-inlining, 1.30 with LLVM's. tests/test_compiled.py checks each kernel's
-options."""
+inlining, 1.30 with LLVM's. tests/test_compiled.py checks each kernel's options."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import os
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar, overload
 
 import numba
