@@ -196,3 +196,33 @@ def test_every_kernel_divides_as_numpy_does_and_only_the_state_samplers_are_alwa
     race = arms.make_race("choose_ucb1", "learn_counts")
     assert race.targetoptions["error_model"] == "numpy" and race.targetoptions["nogil"]
     assert race.targetoptions["no_cfunc_wrapper"]
+
+
+
+LOAD_SCRIPT = """
+import sys
+from banditmap.sim import kernels
+from banditmap.sim.kernels import arms, rng
+made = [name for module in (arms, rng) for name, value in vars(module).items()
+        if isinstance(getattr(value, "_cache", None), kernels.KernelCache) and value._cache._made]
+states = rng.stream_seeds(7, 3, 2)  # allocates its array through numba's runtime
+print(made, [rng.gamma(states, 1, 2.5) for _ in range(3)], "numba.typed.typeddict" in sys.modules, sep="|")
+"""
+
+
+def test_a_kernel_loaded_from_the_cache_in_a_new_process_gives_its_numbers_without_numbas_compiler(tmp_path):
+    """The first process compiles two kernels (and those they call) into an empty cache; the second loads them (KernelCache): no
+    kernel's cache is made at import, the draws are the same, and loading does not set up numba's compiler (the
+    typing and lowering registries numba's own load imports, such as typed dictionaries', which no kernel uses)."""
+    import os
+    import subprocess
+    import sys
+
+    from banditmap.sim import kernels
+    environment = {**os.environ, kernels.CACHE_ENV: str(tmp_path)}
+    compiled_, loaded = (subprocess.run([sys.executable, "-c", LOAD_SCRIPT], env=environment, capture_output=True,
+                                        text=True, check=True).stdout.strip().split("|") for _ in range(2))
+    assert compiled_[0] == loaded[0] == "[]"
+    assert compiled_[1] == loaded[1] and len(set(eval(loaded[1]))) == 3
+    assert (compiled_[2], loaded[2]) == ("True", "False")
+    assert {"rng.stream_seeds", "rng.gamma"} <= {path.name.split("-")[0] for path in tmp_path.rglob("*.nbc")}

@@ -38,6 +38,7 @@ from typing import Any, TypeVar, overload
 
 import numba
 from numba.core import caching
+from numba.core.runtime.nrt import rtsys
 
 HERE = Path(__file__).resolve().parent
 CACHE_ENV = "BANDITMAP_KERNEL_CACHE"  # where compiled kernels are kept (default: the user's cache folder)
@@ -78,6 +79,57 @@ class KernelCacheLocator(caching.UserProvidedCacheLocator):
         return locator
 
 
+class KernelCache(caching.FunctionCache):
+    """numba's on-disk cache of one kernel (its FunctionCache), with two differences that save a fifth of a
+    second at the start of every command that races:
+    - it is made when the kernel is first compiled or loaded, not when its module is imported: finding its folder
+      (KernelCacheLocator, which checks the folder can be written) and its source file's stamp, for each of about
+      200 kernels, most of which a run never calls;
+    - loading a compiled kernel initialises numba's runtime (the NRT, which compiled code allocates through) but
+      not its compiler: numba's own load refreshes the whole target context first, importing and installing the
+      typing and lowering registries of every NumPy and Python feature it can compile, which only compiling
+      needs (numba's compiler refreshes them itself before it compiles, so a kernel that is not in the cache is
+      compiled as before)."""
+
+    def __init__(self, py_func: Callable[..., Any]) -> None:  # the rest waits for made()
+        self._py_func = py_func
+        self._made = False
+
+    def made(self) -> KernelCache:
+        if not self._made:
+            self._made = True  # numba's __init__ ends by enabling the cache, through enable() below
+            try:
+                super().__init__(self._py_func)
+            except BaseException:
+                self._made = False
+                raise
+        return self
+
+    @property
+    def cache_path(self) -> str:
+        return str(self.made()._cache_path)
+
+    def enable(self) -> None:
+        self.made()._enabled = True
+
+    def disable(self) -> None:
+        self.made()._enabled = False
+
+    def flush(self) -> None:
+        self.made()._cache_file.flush()
+
+    def load_overload(self, sig: Any, target_context: Any) -> Any:
+        self.made()
+        rtsys.initialize(target_context)
+        return self._load_overload(sig, target_context)
+
+    def save_overload(self, sig: Any, data: Any) -> None:
+        self.made()._save_overload(sig, data)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._py_func!r}>"
+
+
 Kernel = TypeVar("Kernel", bound=Callable[..., Any])
 
 
@@ -90,11 +142,17 @@ def jit(function: None = None, **options: Any) -> Callable[[Kernel], Kernel]: ..
 
 
 def jit(function: Kernel | None = None, **options: Any) -> Kernel | Callable[[Kernel], Kernel]:
-    """numba's njit with every kernel's options: cached on disk (KernelCacheLocator), numba's "numpy" error model,
-    no C-callable wrapper; `options` adds others (forceinline, nogil, _nrt). `@jit` or `@jit(option=...)`. Typed
-    as giving back the function (numba ships no types): a kernel keeps its signature for its callers."""
-    settings = {"cache": True, "error_model": "numpy", "no_cfunc_wrapper": True, **options}
-    decorator: Callable[[Kernel], Kernel] = numba.njit(**settings)
+    """numba's njit with every kernel's options: cached on disk (KernelCache, KernelCacheLocator), numba's "numpy"
+    error model, no C-callable wrapper; `options` adds others (forceinline, nogil, _nrt). `@jit` or
+    `@jit(option=...)`. Typed as giving back the function (numba ships no types): a kernel keeps its signature for
+    its callers."""
+    settings = {"error_model": "numpy", "no_cfunc_wrapper": True, **options}
+
+    def decorator(kernel: Kernel) -> Kernel:
+        dispatcher = numba.njit(**settings)(kernel)
+        dispatcher._cache = KernelCache(dispatcher.py_func)  # what numba's cache=True does, with KernelCache
+        return dispatcher  # type: ignore[no-any-return]
+
     return decorator if function is None else decorator(function)
 
 
