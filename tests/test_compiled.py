@@ -226,3 +226,6 @@ def test_a_kernel_loaded_from_the_cache_in_a_new_process_gives_its_numbers_witho
     assert compiled_[1] == loaded[1] and len(set(eval(loaded[1]))) == 3
     assert (compiled_[2], loaded[2]) == ("True", "False")
     assert {"rng.stream_seeds", "rng.gamma"} <= {path.name.split("-")[0] for path in tmp_path.rglob("*.nbc")}
+    plain = subprocess.run([sys.executable, "-c", LOAD_SCRIPT], env={**environment, "NUMBA_DISABLE_JIT": "1"},
+                           capture_output=True, text=True, check=True).stdout.strip().split("|")
+    assert plain[:2] == loaded[:2]  # the kernels as plain Python (the mutation runs'): the same draws

@@ -38,6 +38,7 @@ from typing import Any, TypeVar, overload
 
 import numba
 from numba.core import caching
+from numba.core.dispatcher import Dispatcher
 from numba.core.runtime.nrt import rtsys
 
 HERE = Path(__file__).resolve().parent
@@ -150,7 +151,8 @@ def jit(function: Kernel | None = None, **options: Any) -> Kernel | Callable[[Ke
 
     def decorator(kernel: Kernel) -> Kernel:
         dispatcher = numba.njit(**settings)(kernel)
-        dispatcher._cache = KernelCache(dispatcher.py_func)  # what numba's cache=True does, with KernelCache
+        if isinstance(dispatcher, Dispatcher):  # not the function itself, as numba gives it under NUMBA_DISABLE_JIT
+            dispatcher._cache = KernelCache(dispatcher.py_func)  # what numba's cache=True does, with KernelCache
         return dispatcher  # type: ignore[no-any-return]
 
     return decorator if function is None else decorator(function)
