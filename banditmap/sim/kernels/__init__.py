@@ -150,10 +150,11 @@ def jit(function: Kernel | None = None, **options: Any) -> Kernel | Callable[[Ke
     settings = {"error_model": "numpy", "no_cfunc_wrapper": True, **options}
 
     def decorator(kernel: Kernel) -> Kernel:
-        dispatcher = numba.njit(**settings)(kernel)
-        if isinstance(dispatcher, Dispatcher):  # not the function itself, as numba gives it under NUMBA_DISABLE_JIT
-            dispatcher._cache = KernelCache(dispatcher.py_func)  # what numba's cache=True does, with KernelCache
-        return dispatcher  # type: ignore[no-any-return]
+        made: Kernel = numba.njit(**settings)(kernel)
+        if isinstance(made, Dispatcher):  # not the function itself, as numba gives it under NUMBA_DISABLE_JIT
+            # what numba's cache=True does, with KernelCache (setattr: numba's types do not declare `_cache`)
+            setattr(made, "_cache", KernelCache(made.py_func))  # noqa: B010
+        return made
 
     return decorator if function is None else decorator(function)
 
