@@ -211,9 +211,10 @@ print(made, [rng.gamma(states, 1, 2.5) for _ in range(3)], "numba.typed.typeddic
 
 
 def test_a_kernel_loaded_from_the_cache_in_a_new_process_gives_its_numbers_without_numbas_compiler(tmp_path):
-    """The first process compiles two kernels (and those they call) into an empty cache; the second loads them (KernelCache): no
-    kernel's cache is made at import, the draws are the same, and loading does not set up numba's compiler (the
-    typing and lowering registries numba's own load imports, such as typed dictionaries', which no kernel uses)."""
+    """The first process compiles two kernels (and those they call) into an empty cache; the second loads them
+    (KernelCache): no kernel's cache is made at import, the draws are the same, and loading does not set up
+    numba's compiler (the typing and lowering registries numba's own load imports, such as typed dictionaries',
+    which no kernel uses). As plain Python (NUMBA_DISABLE_JIT, as the mutation runs use them) they draw the same."""
     import os
     import subprocess
     import sys
@@ -228,4 +229,4 @@ def test_a_kernel_loaded_from_the_cache_in_a_new_process_gives_its_numbers_witho
     assert {"rng.stream_seeds", "rng.gamma"} <= {path.name.split("-")[0] for path in tmp_path.rglob("*.nbc")}
     plain = subprocess.run([sys.executable, "-c", LOAD_SCRIPT], env={**environment, "NUMBA_DISABLE_JIT": "1"},
                            capture_output=True, text=True, check=True).stdout.strip().split("|")
-    assert plain[:2] == loaded[:2]  # the kernels as plain Python (the mutation runs'): the same draws
+    assert plain[:2] == loaded[:2]

@@ -80,9 +80,11 @@ MODULES: dict[str, tuple[str, ...]] = {
     "banditmap/sim/kernels/wrappers.py": ("tests/test_kernels_wrappers_exact.py", "tests/test_kernels_exact.py",
                                           "tests/test_kernels_books_exact.py", "tests/test_mab_indices.py",
                                           "tests/test_kernels_ranked_exact.py", "tests/test_kernels_multi_exact.py"),
-    # the MNL world, its oracle, the epoch policies and their race; the policies' classes call the same kernels
+    # the MNL world, its oracle, the epoch policies and their race; the policies' classes call the same kernels;
+    # the slate policies' race on it
     "banditmap/sim/kernels/assortment.py": ("tests/test_kernels_assortment_exact.py",
-                                            "tests/test_policies_assortment_exact.py"),
+                                            "tests/test_policies_assortment_exact.py",
+                                            "tests/test_kernels_slate_offers_exact.py"),
     # the pricing world, the continuous-price policies' kernels and their whole race
     "banditmap/sim/kernels/pricing.py": ("tests/test_kernels_pricing_exact.py", "tests/test_policies_pricing_exact.py"),
     # the dueling world, policies, sparring template and race
@@ -144,6 +146,12 @@ DESELECT: dict[str, tuple[str, ...]] = {
         "test_replay_without_a_profile_reads_the_problem_off_the_log", "test_plot_is_written", "test_other_bad_input",
         "test_bad_algorithm_choices", "test_parquet_logs_when_pyarrow_is_installed")) + (
         "tests/test_replay_compositions.py::test_replay_command_runs_named_compositions",),
+    # a race in one thread against several: in plain Python (PLAIN_PYTHON's bind) threads would share the
+    # globals a race's kernels are bound in; the one-thread numbers are checked by the rest of each file
+    "banditmap/sim/kernels/linear.py": ("tests/test_compiled_conservative.py::"
+                                        "test_a_conservative_race_gives_the_same_numbers_in_one_thread_or_several",),
+    "banditmap/sim/kernels/assortment.py": (
+        "tests/test_kernels_slate_offers_exact.py::test_the_offers_race_is_the_same_in_one_thread_or_several",),
     # the evidence tests that race (a build, a Dask cluster) check the build, not the ranking's arithmetic
     **{module: tuple(f"tests/test_evidence.py::{name}" for name in (
         "test_the_build_races_every_class_candidate_on_shared_problems_and_resumes",
