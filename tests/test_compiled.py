@@ -198,7 +198,6 @@ def test_every_kernel_divides_as_numpy_does_and_only_the_state_samplers_are_alwa
     assert race.targetoptions["no_cfunc_wrapper"]
 
 
-
 LOAD_SCRIPT = """
 import sys
 from banditmap.sim import kernels
@@ -215,6 +214,7 @@ def test_a_kernel_loaded_from_the_cache_in_a_new_process_gives_its_numbers_witho
     (KernelCache): no kernel's cache is made at import, the draws are the same, and loading does not set up
     numba's compiler (the typing and lowering registries numba's own load imports, such as typed dictionaries',
     which no kernel uses). As plain Python (NUMBA_DISABLE_JIT, as the mutation runs use them) they draw the same."""
+    import ast
     import os
     import subprocess
     import sys
@@ -224,7 +224,7 @@ def test_a_kernel_loaded_from_the_cache_in_a_new_process_gives_its_numbers_witho
     compiled_, loaded = (subprocess.run([sys.executable, "-c", LOAD_SCRIPT], env=environment, capture_output=True,
                                         text=True, check=True).stdout.strip().split("|") for _ in range(2))
     assert compiled_[0] == loaded[0] == "[]"
-    assert compiled_[1] == loaded[1] and len(set(eval(loaded[1]))) == 3
+    assert compiled_[1] == loaded[1] and len(set(ast.literal_eval(loaded[1]))) == 3
     assert (compiled_[2], loaded[2]) == ("True", "False")
     assert {"rng.stream_seeds", "rng.gamma"} <= {path.name.split("-")[0] for path in tmp_path.rglob("*.nbc")}
     plain = subprocess.run([sys.executable, "-c", LOAD_SCRIPT], env={**environment, "NUMBA_DISABLE_JIT": "1"},
