@@ -120,12 +120,16 @@ class KernelCache(caching.FunctionCache):
         self.made()._cache_file.flush()
 
     def load_overload(self, sig: Any, target_context: Any) -> Any:
+        """numba's load (its guard against Windows' spurious file errors included) after the runtime alone."""
         self.made()
         rtsys.initialize(target_context)
-        return self._load_overload(sig, target_context)
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
+        return None  # the guard swallowed an error, as numba's own load returns then
 
     def save_overload(self, sig: Any, data: Any) -> None:
-        self.made()._save_overload(sig, data)
+        self.made()
+        super().save_overload(sig, data)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._py_func!r}>"
