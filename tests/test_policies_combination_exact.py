@@ -15,6 +15,7 @@ from test_kernels_exact import Stream
 
 from banditmap.errors import BanditmapError
 from banditmap.sim.kernels.combination import NOISE, PASSES, best_pages, erfc, probit_moments
+from banditmap.sim.kernels.rng import states_from
 from banditmap.sim.policies import Feedback
 from banditmap.sim.policies.base import REGISTRY
 from banditmap.sim.policies.combination import (
@@ -24,7 +25,7 @@ from banditmap.sim.policies.combination import (
     Probit,
     UniformCombination,
 )
-from banditmap.sim.problem import Problem, active_features, component_pairs
+from banditmap.sim.problem import Problem, active_features, component_pairs, problem_from_answers
 
 from stubs import close, small_problem
 
@@ -293,9 +294,30 @@ def test_update_draws_a_click_with_the_rewards_probability() -> None:
 
 # --- the uniform baseline -----------------------------------------------------------------------------------------
 
-def test_uniform_combination_draws_each_component_at_random() -> None:
+def test_uniform_combination_draws_a_page_number_from_each_repetitions_stream() -> None:
+    """One uniform page number below V ** D a decision (the uniform K-armed kernel's draw over the pages), spelled in
+    base V, first component first; the streams made from the policy's generator, as the compiled race makes them."""
     policy = UniformCombination()
     s = policy.init(problem(values=3, components=2, reps=5), np.random.default_rng(1))
-    replay = copy.deepcopy(s.rng)
-    chosen = policy.select(s, None)
-    assert chosen.tolist() == np.minimum((replay.random(10) * 3).astype(int), 2).reshape(5, 2).tolist()
+    replay = [Stream(state) for state in states_from(copy.deepcopy(s.rng), 5)]
+    for _ in range(3):
+        chosen = policy.select(s, None)
+        numbers = [stream.below(9) for stream in replay]
+        assert chosen.tolist() == [[m // 3, m % 3] for m in numbers]
+
+
+def test_uniform_combination_races_compiled_with_the_loops_numbers() -> None:
+    from banditmap.sim import compiled
+    from banditmap.sim.environments import make_environment
+    from banditmap.sim.runner import RunSpec, run
+    spec = RunSpec("u", "u", UniformCombination())
+    for answers in ({"n_actions": 81, "slate_size": 4},
+                    {"n_actions": 9, "slate_size": 2, "reward_type": "continuous", "feedback_delay": "delayed"}):
+        shaped = problem_from_answers({"action_structure": "combination", **answers}, rounds=300, reps=4)
+        assert compiled.covers(spec.policy, shaped)
+        fast, slow = run(spec, shaped, 3), run(spec, shaped, 3, environment=make_environment)
+        for name in ("regret", "final_regret", "last_reward", "optimal"):
+            assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+    many = problem_from_answers({"action_structure": "combination", "n_actions": 1024, "slate_size": 5}, rounds=3,
+                                reps=2)
+    assert not compiled.covers(spec.policy, many)  # more pages than arms a K-armed race takes: the loop

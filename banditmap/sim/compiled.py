@@ -92,8 +92,14 @@ def budget_form(policy: object, problem: Problem) -> KernelForm | None:
 
 def pages_form(policy: object, problem: Problem) -> KernelForm | None:
     """A K-armed policy with a kernel form viewed through PagesAsArms (adapters/views.py) on a combination problem,
-    as kernels on the problem of one arm per page; else None."""
-    from banditmap.sim.adapters.views import PagesAsArms, as_arms
+    as kernels on the problem of one arm per page; the pages' uniform baseline (every component's value at random:
+    every page equally likely) as the uniform K-armed kernels on those pages, when they are few enough to be arms
+    (views.MAX_PAGES); else None."""
+    from banditmap.sim.adapters.views import MAX_PAGES, PagesAsArms, as_arms, pages
+    from banditmap.sim.policies.combination import UniformCombination
+    from banditmap.sim.policies.mab import UniformRandom
+    if isinstance(policy, UniformCombination) and pages(problem) <= MAX_PAGES:
+        return kernel_form(UniformRandom(), as_arms(problem))
     return kernel_form(policy.base, as_arms(problem)) if isinstance(policy, PagesAsArms) else None
 
 

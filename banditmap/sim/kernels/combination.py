@@ -76,6 +76,16 @@ def spell(m: int, V: int, page: np.ndarray) -> None:
 
 
 @jit
+def uniform_pages(draws: np.ndarray, V: int, D: int) -> np.ndarray:
+    """Every repetition's page (R, D) uniformly at random: a page number below V ** D from its stream (rng.below,
+    the draw of the uniform K-armed kernel with the pages as arms), spelled in base V (spell)."""
+    pages = np.empty((draws.shape[0], D), np.int64)
+    for r in range(draws.shape[0]):
+        spell(rng.below(draws, r, V ** D), V, pages[r])
+    return pages
+
+
+@jit
 def draw_world(weights: np.ndarray, env: np.ndarray, r: int, V: int, reward: int, best_page: np.ndarray) -> float:
     """Repetition r's weights (F,), its best page (D,) (the first of equal ones by number) and that page's worth,
     by enumeration."""

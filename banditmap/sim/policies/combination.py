@@ -8,8 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from banditmap.sim.kernels.rng import states_from
-from banditmap.sim.policies.base import (Array, Feedback, Memoryless, Policy, State, hyperparameter, random_arms,
-                                         register, whole)
+from banditmap.sim.policies.base import Array, Feedback, Memoryless, Policy, State, hyperparameter, register, whole
 from banditmap.sim.problem import Problem, component_pairs
 
 COMBINATION = frozenset({"combination"})
@@ -76,9 +75,16 @@ def table(V: int, D: int) -> Array:
 @register("uniform-random-combination")
 @dataclass(frozen=True)
 class UniformCombination(Memoryless):
-    """The baseline for pages: every component's value at random."""
+    """The baseline for pages: every page equally likely (so every component's value at random), one uniform draw
+    of a page number a decision from the repetition's compiled stream, as the uniform K-armed kernel draws an arm
+    over the pages (sim/kernels/combination.py's uniform_pages): the compiled race runs it so (compiled.pages_form)
+    with the same numbers."""
 
     kinds: ClassVar[frozenset[str]] = COMBINATION
 
     def select(self, state: State, context: Array | None) -> Array:
-        return random_arms(state.rng, state.K, state.R * state.k).reshape(state.R, state.k)
+        from banditmap.sim.kernels import combination
+        if state.streams is None:
+            state.streams = states_from(state.rng, state.R)
+        pages: Array = combination.uniform_pages(state.streams, state.K, state.k)
+        return pages
