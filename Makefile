@@ -34,7 +34,8 @@ bench: $(BIN)/python
 	.venv-bench/bin/python benchmarks/simulator.py
 
 # The evidence the ranking uses (catalog/evidence/evidence.json): every simulated candidate raced over the grid of
-# problem classes in catalog/evidence/grid.yaml. Resumes an interrupted build; about 2 minutes on 2 quiet cores once the kernels are compiled.
+# problem classes in catalog/evidence/grid.yaml. Resumes an interrupted build; about 2 minutes on 2 quiet cores once
+# the kernels are compiled.
 evidence: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/banditmap evidence build --out catalog/evidence/evidence.json --force
