@@ -66,7 +66,8 @@ class State:
     horizon: int = 1  # rounds in the run
     t: int = 0  # decisions made so far
     aux: Array | None = None  # what `select` wants back with the feedback (reset every round)
-    streams: Array | None = None  # (R,) uint64: compiled random streams for `beta`, made from rng on first use
+    streams: Array | None = None  # (R,) uint64: compiled random streams for `beta` and a policy's own kernel draws,
+    # made from rng on first use
 
     def beta(self, a: Array, b: Array, reps: Array | None = None) -> Array:
         """Beta(a, b) draws shaped like a, its first axis the repetitions `reps` (all by default), each from its
