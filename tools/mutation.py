@@ -64,11 +64,12 @@ MODULES: dict[str, tuple[str, ...]] = {
     # the samplers on states[r] and on a state held in a local (rng.*_step), against the published Gamma test
     "banditmap/sim/kernels/rng.py": ("tests/test_kernels_exact.py", "tests/test_rng_steps.py"),
     # linear.py also holds the world the forgetting linear policies race on, and the factor and solve they reuse;
-    # the contextual policies' exact tests reach its logistic and epsilon-greedy kernels, the conservative ones
-    # (compiled against the loop) its conservative LinUCB
+    # the contextual policies' exact tests reach its logistic and epsilon-greedy kernels, the safe policies' ones
+    # (cases by hand) and the conservative races (compiled against the loop) its conservative LinUCB
     "banditmap/sim/kernels/linear.py": ("tests/test_kernels_linear_exact.py",
                                         "tests/test_policies_forgetting_exact.py",
                                         "tests/test_policies_contextual_exact.py",
+                                        "tests/test_policies_safe_exact.py",
                                         "tests/test_compiled_conservative.py"),
     # D-LinUCB's and SW-LinUCB's kernels, checked through their policies' exact tests
     "banditmap/sim/kernels/moving.py": ("tests/test_policies_forgetting_exact.py",),
