@@ -188,6 +188,19 @@ def test_epsilon_greedy_oracle_explores_below_epsilon_with_random_arms() -> None
     assert EpsilonGreedyOracle(epsilon=epsilon).exploit(s, np.ones((R, 1))).tolist() == [1] * R
 
 
+def test_epsilon_greedy_oracle_exploits_the_largest_prediction_theta_x() -> None:
+    """At epsilon 0 every repetition plays the arm of the largest x^T theta, summed over all the features (random
+    parameters and contexts: no ties, and no single feature decides)."""
+    R, K, d = 60, 4, 3
+    s = EpsilonGreedyOracle(epsilon=0.0).init(problem(arms=K, features=d, reps=R), np.random.default_rng(2))
+    rng = np.random.default_rng(3)
+    s.theta[:] = rng.normal(size=(R, K, d))
+    contexts = rng.normal(size=(R, d))
+    want = np.argmax(np.einsum("rkd,rd->rk", s.theta, contexts), axis=1)
+    assert EpsilonGreedyOracle(epsilon=0.0).select(s, contexts).tolist() == want.tolist()
+    assert len(set(want.tolist())) == K
+
+
 def test_epsilon_greedy_oracle_extremes() -> None:
     R = 400
     s = EpsilonGreedyOracle(epsilon=0.0).init(problem(arms=4, features=1, reps=R), np.random.default_rng(1))

@@ -270,13 +270,13 @@ def cholesky_inverse(factor: np.ndarray, out: np.ndarray, columns: np.ndarray) -
 
 
 @jit
-def factorise(gram: np.ndarray, a: float, ridge: float, factor: np.ndarray) -> None:
-    """The lower Cholesky factor of a gram + ridge I, row by row (a gram is l2 I plus a sum of outer products:
-    symmetric positive definite)."""
+def factorise(gram: np.ndarray, factor: np.ndarray) -> None:
+    """The lower Cholesky factor of gram, row by row (a gram is l2 I plus a sum of outer products: symmetric
+    positive definite)."""
     d = gram.shape[0]
     for i in range(d):
         for j in range(i + 1):
-            total = a * gram[i, j] + (ridge if i == j else 0.0)
+            total = gram[i, j]
             for m in range(j):
                 total -= factor[i, m] * factor[j, m]
             factor[i, j] = math.sqrt(max(total, 1e-300)) if i == j else total / factor[j, j]

@@ -148,7 +148,7 @@ def discounted_factors(gram: np.ndarray, squared: np.ndarray, target: np.ndarray
             q = Qk[m, i]
             for j in range(d):
                 M[i, j] += q * SQ[m, j]
-    linear.factorise(M, 1.0, 0.0, SQ)  # C into the lower triangle of SQ, done with
+    linear.factorise(M, SQ)  # C into the lower triangle of SQ, done with
     for i in range(d):
         coefs[0, i, k], coefs[1, i, k], coefs[2, i, k] = diag[i], off[i], rotated[i]
         for j in range(d):
@@ -176,7 +176,7 @@ def undiscounted(gram: np.ndarray, squared: np.ndarray, target: np.ndarray, r: i
     reduction and M cost about 4 d^3, for the arm that learnt just before this decision (with feedback at once,
     the one just played) and is decided on once before it may learn again."""
     d = x.shape[0]
-    linear.factorise(gram[r, k], 1.0, 0.0, factor)
+    linear.factorise(gram[r, k], factor)
     linear.cholesky_solve(factor, x, u)
     estimate, quad = 0.0, 0.0
     for i in range(d):  # V~ u row by row, symmetric: its rows are its columns
@@ -364,7 +364,7 @@ def window_factors(gram: np.ndarray, target: np.ndarray, basis: np.ndarray, inne
     (inner), column by column through L (symmetric: its columns are its rows)."""
     d = target.shape[2]
     L = basis[r, k]
-    linear.factorise(gram[r, k], 1.0, 0.0, L)
+    linear.factorise(gram[r, k], L)
     linear.cholesky_solve(L, target[r, k], coef[r, k, 0])
     linear.cholesky_inverse(L, inner[r, k], np.empty((d, d)))
     since[r, k] = t
@@ -385,7 +385,7 @@ def estimates_swlinucb(params: np.ndarray, gram: np.ndarray, squared: np.ndarray
     u, factor = work[0], work[1:]
     for k in range(target.shape[1]):
         if since[r, k] == LEARNT - t:
-            linear.factorise(gram[r, k], 1.0, 0.0, factor)
+            linear.factorise(gram[r, k], factor)
             linear.cholesky_solve(factor, x, u)
             estimate, quad = 0.0, 0.0
             for i in range(d):
