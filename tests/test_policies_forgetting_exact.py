@@ -541,3 +541,41 @@ def test_a_decision_after_its_bounds_is_the_decision_without_them(policy: DLinUC
         chosen = policy.select(s, x)
         assert chosen.tolist() == policy.select(other, x).tolist()
         assert s.draws.tolist() == other.draws.tolist() and (learnt or len(set(chosen.tolist())) == 3)
+
+
+@pytest.mark.parametrize("simulator,answers,batch,rounds", [
+    ("d-linucb", {"reward_type": "continuous"}, 0, 105),
+    ("sw-linucb", {"environment": "abrupt", "constraints": "safety"}, 0, 15),
+    ("d-linucb", {"feedback_delay": "delayed", "environment": "drifting"}, 0, 105),
+    ("sw-linucb", {"feedback_delay": "delayed", "context": "nonlinear"}, 0, 105),
+    ("d-linucb", {"feedback_delay": "batched", "environment": "adversarial"}, 20, 105),
+    ("sw-linucb", {"feedback_delay": "batched", "constraints": "safety"}, 16, 105),
+])
+def test_the_moving_race_gives_the_loops_numbers(simulator: str, answers: dict[str, str], batch: int,
+                                                 rounds: int) -> None:
+    """kernels/moving.py's race: D-LinUCB (gamma 0.8: a round's discount tells) and SW-LinUCB (a window of 8, which
+    the runs fill and slide) on the linear or non-linear contextual world, with feedback at once, after geometric
+    delays, or at the end of batches of 20 rounds (the queue, 16 long at first, grows) or of 16 (full when they
+    arrive), each observation learnt with its own context in the order queued; the world recorded, or drawn in the
+    race where it answers the plays; a safety baseline watched. The same numbers as the step-by-step loop, over 105
+    rounds (a tail of 10) or 15."""
+    import dataclasses
+
+    from banditmap.sim import compiled
+    from banditmap.sim.environments import make_environment
+    from banditmap.sim.policies import build
+    from banditmap.sim.problem import problem_from_answers
+    from banditmap.sim.runner import RunSpec, run
+    shaped = problem_from_answers({"n_actions": 3, "context": "linear", "n_features": 2, **answers}, rounds=rounds,
+                                  reps=2)
+    shaped = dataclasses.replace(shaped, mean_delay=3, batch_size=batch or shaped.batch_size)
+    settings = {"window": 8} if simulator == "sw-linucb" else {"gamma": 0.8}
+    spec = RunSpec(simulator, simulator, build(simulator, settings, simulator))
+    regressions = compiled.linear_form(spec.policy, shaped)
+    assert regressions is not None and regressions.moving
+    fast = run(spec, shaped, 4)
+    slow = run(spec, shaped, 4, environment=lambda p, g: make_environment(p, g))
+    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert (a is None and b is None) or np.array_equal(a, b), name
+    assert (fast.below_baseline is not None) == (shaped.constraint == "safety")
