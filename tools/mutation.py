@@ -71,7 +71,7 @@ MODULES: dict[str, tuple[str, ...]] = {
                                         "tests/test_policies_contextual_exact.py",
                                         "tests/test_policies_safe_exact.py",
                                         "tests/test_compiled_conservative.py"),
-    # D-LinUCB's and SW-LinUCB's kernels, checked through their policies' exact tests
+    # D-LinUCB's and SW-LinUCB's kernels, checked through their policies' exact tests and their race against the loop
     "banditmap/sim/kernels/moving.py": ("tests/test_policies_forgetting_exact.py",),
     # the compiled policies beyond counting ones (forgetting, delays, exponential weights, best-arm tests) and
     # the compiled forms of the adapters
