@@ -498,9 +498,9 @@ def test_a_counting_policy_races_the_contextual_world_with_the_loops_numbers(sim
     geometric delays, or at the end of batches of 20 rounds (the queue, 16 long at first, grows) or of 16 (full when
     they arrive); EXP3 (gamma 0.6: its probabilities move) notes its pick's probability on each decision, which
     travels with the observation to its learning, UCB1's scratch row holds no note, delayed-conversions UCB reads the
-    decision count and MOSS the horizon; the world is recorded, or drawn in the race where it answers the plays (the adversary
-    trades the most played arm's parameters every 50 rounds). The same numbers as the loop, over 105 rounds (the
-    last 10 the tail) or 15 (the last one)."""
+    decision count and MOSS the horizon; the world is recorded, or drawn in the race where it answers the plays
+    (the adversary trades the most played arm's parameters every 50 rounds). The same numbers as the loop, over 105
+    rounds (the last 10 the tail) or 15 (the last one)."""
     problem = problem_from_answers({"n_actions": 3, "context": "linear", "n_features": 2, **answers}, rounds=rounds,
                                    reps=2)
     problem = dataclasses.replace(problem, mean_delay=3, batch_size=batch or problem.batch_size)
