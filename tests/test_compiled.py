@@ -4,6 +4,7 @@ looped candidates keep their common random numbers."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -230,3 +231,66 @@ def test_a_kernel_loaded_from_the_cache_in_a_new_process_gives_its_numbers_witho
     plain = subprocess.run([sys.executable, "-c", LOAD_SCRIPT], env={**environment, "NUMBA_DISABLE_JIT": "1"},
                            capture_output=True, text=True, check=True).stdout.strip().split("|")
     assert plain[:2] == loaded[:2]
+
+
+@pytest.mark.parametrize("simulator,answers,batch,rounds", [
+    ("thompson-beta", {"reward_type": "continuous"}, 0, 105),
+    ("exp3", {}, 0, 15),
+    ("uniform-random", {"feedback_delay": "delayed"}, 0, 105),
+    ("exp3", {"feedback_delay": "delayed", "environment": "drifting"}, 0, 105),
+    ("thompson-beta", {"feedback_delay": "batched", "constraints": "safety", "environment": "abrupt"}, 20, 105),
+    ("exp3", {"feedback_delay": "batched", "context": "nonlinear", "environment": "adversarial"}, 16, 105),
+])
+def test_a_counting_policy_races_the_contextual_world_with_the_loops_numbers(simulator: str, answers: dict[str, str],
+                                                                            batch: int, rounds: int) -> None:
+    """counting_race: a counting policy plays the contexts' world without reading them, with feedback at once, after
+    geometric delays, or at the end of batches of 20 rounds (the queue, 16 long at first, grows) or of 16 (full when
+    they arrive); EXP3 (gamma 0.6: its probabilities move) notes its pick's probability on each decision, which
+    travels with the observation to its learning, the uniform baseline's scratch row holds none; the world is recorded, or drawn
+    in the race where it answers the plays (the adversary trades the most played arm's parameters every 50 rounds).
+    The same numbers as the loop, over 105 rounds (the last 10 the tail) or 15 (the last one). Small enough for the
+    plain-Python mutation run of kernels/linear.py (tools/mutation.py), and here beside the larger counting test,
+    whose races it shares (but EXP3's): the suite compiles each race once."""
+    problem = problem_from_answers({"n_actions": 3, "context": "linear", "n_features": 2, **answers}, rounds=rounds,
+                                   reps=2)
+    problem = dataclasses.replace(problem, mean_delay=3, batch_size=batch or problem.batch_size)
+    spec = RunSpec(simulator, simulator, build(simulator, {"gamma": 0.6} if simulator == "exp3" else {}, simulator))
+    assert compiled.covers(spec.policy, problem) and compiled.linear_form(spec.policy, problem) is None
+    fast = run(spec, problem, 4)
+    slow = run(spec, problem, 4, environment=looped)
+    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert (a is None and b is None) or np.array_equal(a, b), name
+    assert (fast.below_baseline is not None) == (problem.constraint == "safety")
+
+
+@pytest.mark.parametrize("simulator,answers,batch,rounds", [
+    ("d-linucb", {"reward_type": "continuous"}, 0, 105),
+    ("sw-linucb", {"environment": "abrupt", "constraints": "safety"}, 0, 15),
+    ("d-linucb", {"feedback_delay": "delayed", "environment": "drifting"}, 0, 105),
+    ("sw-linucb", {"feedback_delay": "delayed", "context": "nonlinear"}, 0, 105),
+    ("d-linucb", {"feedback_delay": "batched", "environment": "adversarial"}, 20, 105),
+    ("sw-linucb", {"feedback_delay": "batched", "constraints": "safety"}, 16, 105),
+])
+def test_the_moving_race_gives_the_loops_numbers(simulator: str, answers: dict[str, str], batch: int,
+                                                 rounds: int) -> None:
+    """kernels/moving.py's race: D-LinUCB (gamma 0.8: a round's discount tells) and SW-LinUCB (a window of 8, which
+    the runs fill and slide) on the linear or non-linear contextual world, with feedback at once, after geometric
+    delays, or at the end of batches of 20 rounds (the queue, 16 long at first, grows) or of 16 (full when they
+    arrive), each observation learnt with its own context in the order queued; the world recorded, or drawn in the
+    race where it answers the plays; a safety baseline watched. The same numbers as the step-by-step loop, over 105
+    rounds (a tail of 10) or 15. Small enough for the plain-Python mutation run of kernels/moving.py, and here beside
+    the larger linear race test, whose races it shares."""
+    shaped = problem_from_answers({"n_actions": 3, "context": "linear", "n_features": 2, **answers}, rounds=rounds,
+                                  reps=2)
+    shaped = dataclasses.replace(shaped, mean_delay=3, batch_size=batch or shaped.batch_size)
+    settings = {"window": 8} if simulator == "sw-linucb" else {"gamma": 0.8}
+    spec = RunSpec(simulator, simulator, build(simulator, settings, simulator))
+    regressions = compiled.linear_form(spec.policy, shaped)
+    assert regressions is not None and regressions.moving
+    fast = run(spec, shaped, 4)
+    slow = run(spec, shaped, 4, environment=looped)
+    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert (a is None and b is None) or np.array_equal(a, b), name
+    assert (fast.below_baseline is not None) == (shaped.constraint == "safety")

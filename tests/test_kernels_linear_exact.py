@@ -481,32 +481,3 @@ def test_the_inverse_through_the_cholesky_factor_is_each_columns_solve() -> None
             assert got[c].tolist() == want.tolist()
         np.testing.assert_allclose(got @ gram, np.eye(d), atol=1e-12)
 
-
-@pytest.mark.parametrize("simulator,answers,batch,rounds", [
-    ("ucb1", {"reward_type": "continuous"}, 0, 105),
-    ("exp3", {}, 0, 15),
-    ("ucb1", {"feedback_delay": "delayed"}, 0, 105),
-    ("exp3", {"feedback_delay": "delayed", "environment": "drifting"}, 0, 105),
-    ("thompson-beta", {"feedback_delay": "batched", "constraints": "safety", "environment": "abrupt"}, 20, 105),
-    ("exp3", {"feedback_delay": "batched", "context": "nonlinear", "environment": "adversarial"}, 16, 105),
-])
-def test_a_counting_policy_races_the_contextual_world_with_the_loops_numbers(simulator: str, answers: dict[str, str],
-                                                                            batch: int, rounds: int) -> None:
-    """counting_race: a counting policy plays the contexts' world without reading them, with feedback at once, after
-    geometric delays, or at the end of batches of 20 rounds (the queue, 16 long at first, grows) or of 16 (full when
-    they arrive); EXP3 (gamma 0.6: its probabilities move) notes its pick's probability on each decision, which
-    travels with the observation to its learning, UCB1's scratch row holds no note; the world is recorded, or drawn
-    in the race where it answers the plays (the adversary trades the most played arm's parameters every 50 rounds).
-    The same numbers as the loop, over 105 rounds (the last 10 the tail) or 15 (the last one). (Policies whose races
-    the suite compiles anyway, but for EXP3: each new race costs CI a compile.)"""
-    problem = problem_from_answers({"n_actions": 3, "context": "linear", "n_features": 2, **answers}, rounds=rounds,
-                                   reps=2)
-    problem = dataclasses.replace(problem, mean_delay=3, batch_size=batch or problem.batch_size)
-    spec = RunSpec(simulator, simulator, build(simulator, {"gamma": 0.6} if simulator == "exp3" else {}, simulator))
-    assert compiled.covers(spec.policy, problem) and compiled.linear_form(spec.policy, problem) is None
-    fast = run(spec, problem, 4)
-    slow = run(spec, problem, 4, environment=lambda p, g: make_environment(p, g))
-    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
-        a, b = getattr(fast, name), getattr(slow, name)
-        assert (a is None and b is None) or np.array_equal(a, b), name
-    assert (fast.below_baseline is not None) == (problem.constraint == "safety")

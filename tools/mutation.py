@@ -70,9 +70,12 @@ MODULES: dict[str, tuple[str, ...]] = {
                                         "tests/test_policies_forgetting_exact.py",
                                         "tests/test_policies_contextual_exact.py",
                                         "tests/test_policies_safe_exact.py",
-                                        "tests/test_compiled_conservative.py"),
-    # D-LinUCB's and SW-LinUCB's kernels, checked through their policies' exact tests and their race against the loop
-    "banditmap/sim/kernels/moving.py": ("tests/test_policies_forgetting_exact.py",),
+                                        "tests/test_compiled_conservative.py",
+                                        "tests/test_compiled.py::"
+                                        "test_a_counting_policy_races_the_contextual_world_with_the_loops_numbers"),
+    # D-LinUCB's and SW-LinUCB's kernels: their policies' exact tests, and their race against the loop
+    "banditmap/sim/kernels/moving.py": ("tests/test_policies_forgetting_exact.py",
+                                        "tests/test_compiled.py::test_the_moving_race_gives_the_loops_numbers"),
     # the compiled policies beyond counting ones (forgetting, delays, exponential weights, best-arm tests) and
     # the compiled forms of the adapters
     "banditmap/sim/kernels/policies.py": ("tests/test_kernels_policies_exact.py", "tests/test_kernels_exact.py",
