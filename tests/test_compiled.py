@@ -233,6 +233,25 @@ def test_a_kernel_loaded_from_the_cache_in_a_new_process_gives_its_numbers_witho
     assert plain[:2] == loaded[:2]
 
 
+
+def small_contextual(answers: dict[str, str], rounds: int, batch: int) -> Any:
+    """A contextual problem of 3 arms, 2 features and 2 repetitions, late feedback 3 rounds late on average or in
+    batches of `batch` rounds (0: the problem's own size)."""
+    problem = problem_from_answers({"n_actions": 3, "context": "linear", "n_features": 2, **answers}, rounds=rounds,
+                                   reps=2)
+    return dataclasses.replace(problem, mean_delay=3, batch_size=batch or problem.batch_size)
+
+
+def same_runs(spec: RunSpec, problem: Any) -> None:
+    """The compiled race and the step-by-step loop give the same numbers, the share of rounds below the baseline
+    on safety problems only."""
+    fast = run(spec, problem, 4)
+    slow = run(spec, problem, 4, environment=looped)
+    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert (a is None and b is None) or np.array_equal(a, b), name
+    assert (fast.below_baseline is not None) == (problem.constraint == "safety")
+
 @pytest.mark.parametrize("simulator,answers,batch,rounds", [
     ("thompson-beta", {"reward_type": "continuous"}, 0, 105),
     ("exp3", {}, 0, 15),
@@ -251,17 +270,10 @@ def test_a_counting_policy_races_the_contextual_world_with_the_loops_numbers(sim
     The same numbers as the loop, over 105 rounds (the last 10 the tail) or 15 (the last one). Small enough for the
     plain-Python mutation run of kernels/linear.py (tools/mutation.py), and here beside the larger counting test,
     whose races it shares (but EXP3's): the suite compiles each race once."""
-    problem = problem_from_answers({"n_actions": 3, "context": "linear", "n_features": 2, **answers}, rounds=rounds,
-                                   reps=2)
-    problem = dataclasses.replace(problem, mean_delay=3, batch_size=batch or problem.batch_size)
+    problem = small_contextual(answers, rounds, batch)
     spec = RunSpec(simulator, simulator, build(simulator, {"gamma": 0.6} if simulator == "exp3" else {}, simulator))
     assert compiled.covers(spec.policy, problem) and compiled.linear_form(spec.policy, problem) is None
-    fast = run(spec, problem, 4)
-    slow = run(spec, problem, 4, environment=looped)
-    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
-        a, b = getattr(fast, name), getattr(slow, name)
-        assert (a is None and b is None) or np.array_equal(a, b), name
-    assert (fast.below_baseline is not None) == (problem.constraint == "safety")
+    same_runs(spec, problem)
 
 
 @pytest.mark.parametrize("simulator,answers,batch,rounds", [
@@ -281,16 +293,9 @@ def test_the_moving_race_gives_the_loops_numbers(simulator: str, answers: dict[s
     race where it answers the plays; a safety baseline watched. The same numbers as the step-by-step loop, over 105
     rounds (a tail of 10) or 15. Small enough for the plain-Python mutation run of kernels/moving.py, and here beside
     the larger linear race test, whose races it shares."""
-    shaped = problem_from_answers({"n_actions": 3, "context": "linear", "n_features": 2, **answers}, rounds=rounds,
-                                  reps=2)
-    shaped = dataclasses.replace(shaped, mean_delay=3, batch_size=batch or shaped.batch_size)
+    problem = small_contextual(answers, rounds, batch)
     settings = {"window": 8} if simulator == "sw-linucb" else {"gamma": 0.8}
     spec = RunSpec(simulator, simulator, build(simulator, settings, simulator))
-    regressions = compiled.linear_form(spec.policy, shaped)
+    regressions = compiled.linear_form(spec.policy, problem)
     assert regressions is not None and regressions.moving
-    fast = run(spec, shaped, 4)
-    slow = run(spec, shaped, 4, environment=looped)
-    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
-        a, b = getattr(fast, name), getattr(slow, name)
-        assert (a is None and b is None) or np.array_equal(a, b), name
-    assert (fast.below_baseline is not None) == (shaped.constraint == "safety")
+    same_runs(spec, problem)
