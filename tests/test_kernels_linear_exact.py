@@ -261,7 +261,7 @@ def test_an_adversary_trades_the_favourite_arms_parameters_with_another_arms() -
         linear.move_world(theta, recent, env, 0, t, T, arms.ADVERSARIAL)
         assert theta[0, :, 0].tolist() == order and theta[0, :, 1].tolist() == [1.0] * 4
         assert recent[0].tolist() == [0.0] * 4 and int(env[0]) == ref.state
-        recent[0] = [0.0, 0.0, 3.0, 1.0] if t == 200 else [5.0, 0.0, 0.0, 1.0]
+        recent[0] = [0.0, 0.0, 3.0, 1.0] if t == 200 else [2.0, 5.0, 5.0, 1.0]  # a tie: the first arm played most
 
 
 def test_expected_rewards_are_a_logistic_or_linear_function_of_theta_x() -> None:
