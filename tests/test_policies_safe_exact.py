@@ -208,6 +208,25 @@ def test_conservative_linucb_plays_at_zero_slack() -> None:
     assert policy.select(s, np.array([[1.0, 0.0]])).tolist() == [1]
 
 
+def test_conservative_linucb_adds_each_context_to_its_arms_sum_whole() -> None:
+    """The context joins the sum of every context and the played arm's sum, each feature in its own place (the
+    baseline arm 0, then another arm: the sums sit side by side in one scratch row)."""
+    policy = ConservativeLinUCB(alpha=0.5)
+    s = ridge(policy, 2)
+    s.theta[:] = [[0.5, 0.0], [0.9, 0.0], [0.3, 0.0]]
+    s.inverse[:] = [np.eye(2) * 0.25, np.eye(2) * 0.04, np.eye(2) * 0.01]
+    s.seen[:] = [3.0, 1.0]
+    s.played[0] = [[2.0, 1.0], [2.0, 0.5], [1.0, 0.0]]  # earned enough: arm 1 (as by hand above, row 0)
+    before = s.played.copy()
+    context = np.array([[1.0, 0.5], [1.0, 0.5]])  # row 1 has earned nothing: the baseline arm 0
+    chosen = policy.select(s, context)
+    assert chosen.tolist() == [1, 0]
+    want = before.copy()
+    want[0, 1] += [1.0, 0.5]
+    want[1, 0] += [1.0, 0.5]
+    assert close(s.played, want) and close(s.seen, [[4.0, 1.5]] * 2)
+
+
 def test_conservative_linucb_earned_uses_each_arms_own_estimate_and_spread() -> None:
     policy = ConservativeLinUCB(alpha=0.5)
     s = ridge(policy, 2)
