@@ -66,22 +66,28 @@ class State:
     horizon: int = 1  # rounds in the run
     t: int = 0  # decisions made so far
     aux: Array | None = None  # what `select` wants back with the feedback (reset every round)
-    streams: Array | None = None  # (R,) uint64: compiled random streams for `beta` and a policy's own kernel draws,
-    # made from rng on first use
+    streams: Array | None = None  # (R,) uint64: compiled random streams (kernel_streams), made from rng on first use
+
+    def kernel_streams(self) -> Array:
+        """The compiled random streams (R,), one per repetition, made from rng when first asked for (so from its
+        first draws, as the compiled race makes a policy's streams)."""
+        if self.streams is None:
+            from banditmap.sim.kernels import rng as kernel_rng
+            self.streams = kernel_rng.states_from(self.rng, self.R)
+        return self.streams
 
     def beta(self, a: Array, b: Array, reps: Array | None = None) -> Array:
         """Beta(a, b) draws shaped like a, its first axis the repetitions `reps` (all by default), each from its
         repetition's compiled stream (sim/kernels/rng.py: tens of nanoseconds a draw, not NumPy's microsecond)."""
         from banditmap.sim.kernels import rng as kernel_rng
-        if self.streams is None:
-            self.streams = kernel_rng.states_from(self.rng, self.R)
+        streams = self.kernel_streams()
         rows = np.arange(self.R) if reps is None else np.asarray(reps, dtype=np.int64)
         a = np.asarray(a, dtype=np.float64)
         flat_a = np.ascontiguousarray(a.reshape(rows.shape[0], -1))
         # writable (a broadcast view is read-only, a type of its own to numba: a second compile of the sampler)
         flat_b = np.require(np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape).reshape(flat_a.shape),
                             requirements=("C", "W"))
-        draws: Array = kernel_rng.beta_rows(self.streams, rows, flat_a, flat_b).reshape(a.shape)
+        draws: Array = kernel_rng.beta_rows(streams, rows, flat_a, flat_b).reshape(a.shape)
         return draws
 
 

@@ -84,7 +84,5 @@ class UniformCombination(Memoryless):
 
     def select(self, state: State, context: Array | None) -> Array:
         from banditmap.sim.kernels import combination
-        if state.streams is None:
-            state.streams = states_from(state.rng, state.R)
-        pages: Array = combination.uniform_pages(state.streams, state.K, state.k)
+        pages: Array = combination.uniform_pages(state.kernel_streams(), state.K, state.k)
         return pages
