@@ -2,8 +2,8 @@
 
 Targets on a 2-core machine: each default `bench --usecase` under 2 s once its kernels are compiled (banditmap run
 from a venv holding it and its dependencies only, .venv-plain, made on first use); throughput (rounds x
-repetitions / wall seconds) for 10 Bernoulli arms, 10,000 rounds, 100 repetitions (epsilon-greedy, UCB1, Thompson sampling) and
-LinUCB with 20 arms and 10 features, compared with MABWiser's predict/partial_fit loop when mabwiser is
+repetitions / wall seconds) for 10 Bernoulli arms, 10,000 rounds, 100 repetitions (epsilon-greedy, UCB1, Thompson
+sampling) and LinUCB with 20 arms and 10 features, compared with MABWiser's predict/partial_fit loop when mabwiser is
 installed (pip install mabwiser, in the benchmark's own environment; it is not a dependency of banditmap); UCB1
 against a hand-written single-policy kernel per core (decisions per CPU-second, the issue's measure, which the other
 work on a shared machine moves less than wall time); and how much two threads gain over one, for a plain loop and

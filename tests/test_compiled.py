@@ -122,6 +122,25 @@ def test_the_compiled_linear_race_gives_the_loops_numbers(simulator: str, proble
         assert (a is None and b is None) or np.allclose(a, b, rtol=1e-9, atol=1e-9), name
 
 
+def small_contextual(answers: dict[str, str], rounds: int, batch: int) -> Any:
+    """A contextual problem of 3 arms, 2 features and 2 repetitions, late feedback 3 rounds late on average or in
+    batches of `batch` rounds (0: the problem's own size)."""
+    problem = problem_from_answers({"n_actions": 3, "context": "linear", "n_features": 2, **answers}, rounds=rounds,
+                                   reps=2)
+    return dataclasses.replace(problem, mean_delay=3, batch_size=batch or problem.batch_size)
+
+
+def same_runs(spec: RunSpec, problem: Any, seed: int = 4) -> None:
+    """The compiled race and the step-by-step loop give the same numbers, the share of rounds below the baseline
+    on safety problems only."""
+    fast = run(spec, problem, seed)
+    slow = run(spec, problem, seed, environment=looped)
+    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert (a is None and b is None) or np.array_equal(a, b), name
+    assert (fast.below_baseline is not None) == (problem.constraint == "safety")
+
+
 @pytest.mark.parametrize("problem_name", sorted(CONTEXTUAL))
 @pytest.mark.parametrize("simulator", ["uniform-random", "thompson-beta", "delayed-ucb", "ucb1+sliding-window"])
 def test_counting_policies_race_the_contextual_worlds_compiled_with_the_loops_numbers(simulator: str,
@@ -136,10 +155,7 @@ def test_counting_policies_race_the_contextual_worlds_compiled_with_the_loops_nu
         policy = build_wrapper(wrapper, policy, {}, wrapper)
     spec = RunSpec(simulator, simulator, policy)
     assert compiled.covers(policy, problem)
-    fast, slow = run(spec, problem, 5), run(spec, problem, 5, environment=looped)
-    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
-        a, b = getattr(fast, name), getattr(slow, name)
-        assert (a is None and b is None) or np.array_equal(a, b), name
+    same_runs(spec, problem, seed=5)
 
 
 def test_the_compiled_contextual_world_tells_the_expected_rewards_of_a_context_before_its_step():
@@ -233,25 +249,6 @@ def test_a_kernel_loaded_from_the_cache_in_a_new_process_gives_its_numbers_witho
     assert plain[:2] == loaded[:2]
 
 
-
-def small_contextual(answers: dict[str, str], rounds: int, batch: int) -> Any:
-    """A contextual problem of 3 arms, 2 features and 2 repetitions, late feedback 3 rounds late on average or in
-    batches of `batch` rounds (0: the problem's own size)."""
-    problem = problem_from_answers({"n_actions": 3, "context": "linear", "n_features": 2, **answers}, rounds=rounds,
-                                   reps=2)
-    return dataclasses.replace(problem, mean_delay=3, batch_size=batch or problem.batch_size)
-
-
-def same_runs(spec: RunSpec, problem: Any) -> None:
-    """The compiled race and the step-by-step loop give the same numbers, the share of rounds below the baseline
-    on safety problems only."""
-    fast = run(spec, problem, 4)
-    slow = run(spec, problem, 4, environment=looped)
-    for name in ("regret", "final_regret", "last_reward", "optimal", "below_baseline"):
-        a, b = getattr(fast, name), getattr(slow, name)
-        assert (a is None and b is None) or np.array_equal(a, b), name
-    assert (fast.below_baseline is not None) == (problem.constraint == "safety")
-
 @pytest.mark.parametrize("simulator,answers,batch,rounds", [
     ("thompson-beta", {"reward_type": "continuous"}, 0, 105),
     ("exp3", {}, 0, 15),
@@ -265,8 +262,9 @@ def test_a_counting_policy_races_the_contextual_world_with_the_loops_numbers(sim
     """counting_race: a counting policy plays the contexts' world without reading them, with feedback at once, after
     geometric delays, or at the end of batches of 20 rounds (the queue, 16 long at first, grows) or of 16 (full when
     they arrive); EXP3 (gamma 0.6: its probabilities move) notes its pick's probability on each decision, which
-    travels with the observation to its learning, the uniform baseline's scratch row holds none; the world is recorded, or drawn
-    in the race where it answers the plays (the adversary trades the most played arm's parameters every 50 rounds).
+    travels with the observation to its learning, the uniform baseline's scratch row holds none; the world is
+    recorded, or drawn in the race where it answers the plays (the adversary trades the most played arm's
+    parameters every 50 rounds).
     The same numbers as the loop, over 105 rounds (the last 10 the tail) or 15 (the last one). Small enough for the
     plain-Python mutation run of kernels/linear.py (tools/mutation.py), and here beside the larger counting test,
     whose races it shares (but EXP3's): the suite compiles each race once."""

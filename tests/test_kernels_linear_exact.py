@@ -480,4 +480,3 @@ def test_the_inverse_through_the_cholesky_factor_is_each_columns_solve() -> None
             linear.cholesky_solve(factor, np.eye(d)[c], want)
             assert got[c].tolist() == want.tolist()
         np.testing.assert_allclose(got @ gram, np.eye(d), atol=1e-12)
-

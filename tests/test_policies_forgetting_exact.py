@@ -541,4 +541,3 @@ def test_a_decision_after_its_bounds_is_the_decision_without_them(policy: DLinUC
         chosen = policy.select(s, x)
         assert chosen.tolist() == policy.select(other, x).tolist()
         assert s.draws.tolist() == other.draws.tolist() and (learnt or len(set(chosen.tolist())) == 3)
-
